@@ -1,0 +1,293 @@
+// Command cxloop runs the customer-experience platform: serve, demo,
+// replay, migrate, token and version. It only wires flags to internal/app.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/app"
+	"github.com/cxloop/cxloop/internal/auth"
+	"github.com/cxloop/cxloop/internal/demo"
+	"github.com/cxloop/cxloop/internal/eventlog"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `cxloop — the closed-loop customer-experience platform
+
+Usage:
+  cxloop serve   [--db PATH|URL] [--addr HOST:PORT] [--demo]
+  cxloop demo    [--url URL] --write-key KEY [--customers N] [--seed N]
+  cxloop replay  [--db PATH|URL] NAME
+  cxloop migrate [--db PATH|URL]
+  cxloop token   [--db PATH|URL] [--name NAME] [--role admin|editor|viewer]
+  cxloop version
+
+Environment: CXLOOP_DB, CXLOOP_ADDR, CXLOOP_BOOTSTRAP_WRITE_KEY, CXLOOP_BOOTSTRAP_TOKEN.
+`
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "cxloop:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, out io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(out, usage)
+		return errors.New("name a command")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, out)
+	case "demo":
+		return sendDemo(ctx, rest, out)
+	case "replay":
+		return replay(ctx, rest, out)
+	case "migrate":
+		return migrate(ctx, rest, out)
+	case "token":
+		return token(ctx, rest, out)
+	case "version":
+		fmt.Fprintln(out, "cxloop", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(out, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func dbFlag(fs *flag.FlagSet) *string {
+	return fs.String("db", env("CXLOOP_DB", "cxloop.db"), "SQLite file path or postgres:// URL")
+}
+
+func logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+func serve(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	db := dbFlag(fs)
+	addr := fs.String("addr", env("CXLOOP_ADDR", "localhost:8080"), "listen address")
+	withDemo := fs.Bool("demo", false, "load the sample retailer on first start")
+	customers := fs.Int("demo-customers", 2000, "customers in the sample retailer")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := logger()
+	a, err := app.New(ctx, app.Config{DB: *db, Addr: *addr, Logger: log,
+		BootstrapWriteKey: os.Getenv("CXLOOP_BOOTSTRAP_WRITE_KEY"), BootstrapToken: os.Getenv("CXLOOP_BOOTSTRAP_TOKEN")})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	boot, err := a.Bootstrap(ctx)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	base := "http://" + displayAddr(ln.Addr().String())
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRun()
+	a.Start(runCtx)
+	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	fmt.Fprintf(out, "cxloop %s is running\n  console:   %s/\n  ingestion: %s/v1 (Segment-compatible)\n  database:  %s\n", version, base, base, redact(*db))
+	if boot.WriteKey != "" {
+		fmt.Fprintf(out, "  write key: %s   (default source; shown once, stored hashed)\n", boot.WriteKey)
+	} else {
+		fmt.Fprintln(out, "  write key: created at first start; add sources with POST /api/v1/sources")
+	}
+	if boot.Token != "" {
+		fmt.Fprintf(out, "  admin token: %s   (shown once, stored hashed)\n", boot.Token)
+	} else {
+		fmt.Fprintln(out, "  admin token: created at first start; make another with `cxloop token`")
+	}
+	if *withDemo {
+		go loadDemo(runCtx, a, base, *customers, out, log)
+	}
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(out, "shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutCtx)
+	stopRun()
+	return err
+}
+
+// loadDemo sends the sample retailer through the ingestion API once per database.
+func loadDemo(ctx context.Context, a *app.App, base string, customers int, out io.Writer, log *slog.Logger) {
+	if _, done, err := a.Setting(ctx, "demo_loaded"); err != nil || done {
+		if err != nil {
+			log.Error("demo", "err", err)
+		}
+		return
+	}
+	_, key, err := a.Sources.Create(ctx, "Demo retailer", "", "")
+	if err != nil {
+		log.Error("demo source", "err", err)
+		return
+	}
+	fmt.Fprintf(out, "loading the demo retailer (%d customers) through %s/v1/batch …\n", customers, base)
+	start := time.Now()
+	n, err := demo.Send(ctx, base, key, demo.Options{Customers: customers, Seed: 42, End: time.Now()})
+	if err != nil {
+		log.Error("demo", "err", err)
+		return
+	}
+	head, err := eventlog.Head(ctx, a.DB)
+	if err == nil {
+		err = a.Runner.Wait(ctx, head)
+	}
+	if err != nil {
+		log.Error("demo", "err", err)
+		return
+	}
+	if err := a.SetSetting(ctx, "demo_loaded", time.Now().UTC().Format(time.RFC3339)); err != nil {
+		log.Error("demo", "err", err)
+		return
+	}
+	fmt.Fprintf(out, "demo loaded: %d events in %s; try %s/customers\n", n, time.Since(start).Round(time.Millisecond), base)
+}
+
+func displayAddr(a string) string {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return a
+	}
+	if host == "" || host == "::" || host == "0.0.0.0" || host == "127.0.0.1" || host == "::1" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// redact hides a password in a database URL.
+func redact(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		if at := strings.Index(dsn[i+3:], "@"); at >= 0 {
+			cred := dsn[i+3 : i+3+at]
+			if u, _, ok := strings.Cut(cred, ":"); ok {
+				return dsn[:i+3] + u + ":***" + dsn[i+3+at:]
+			}
+		}
+	}
+	return dsn
+}
+
+func sendDemo(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	url := fs.String("url", "http://"+env("CXLOOP_ADDR", "localhost:8080"), "cxloop's base URL")
+	key := fs.String("write-key", env("CXLOOP_WRITE_KEY", ""), "a source's write key")
+	customers := fs.Int("customers", 2000, "how many customers")
+	seed := fs.Uint64("seed", 42, "random seed; the same seed sends the same data")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *key == "" {
+		return errors.New("demo needs --write-key (printed by `cxloop serve` at first start)")
+	}
+	start := time.Now()
+	n, err := demo.Send(ctx, *url, *key, demo.Options{Customers: *customers, Seed: *seed, End: time.Now()})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "sent %d events for %d customers in %s\n", n, *customers, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func open(ctx context.Context, fs *flag.FlagSet, args []string) (*app.App, error) {
+	db := dbFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return app.New(ctx, app.Config{DB: *db, Logger: logger()})
+}
+
+func replay(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	a, err := open(ctx, fs, args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if fs.NArg() != 1 {
+		var names []string
+		for _, c := range a.Runner.Consumers() {
+			names = append(names, c.Name())
+		}
+		return fmt.Errorf("replay needs one consumer name: %s", strings.Join(names, ", "))
+	}
+	c, err := a.Runner.Lookup(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	n, err := a.Runner.Replay(ctx, c)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "replayed %s: %d events in %s\n", c.Name(), n, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func migrate(ctx context.Context, args []string, out io.Writer) error {
+	a, err := open(ctx, flag.NewFlagSet("migrate", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	fmt.Fprintln(out, "database is up to date")
+	return nil
+}
+
+func token(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	name := fs.String("name", "cli", "a name for the token")
+	role := fs.String("role", auth.RoleAdmin, "admin, editor or viewer")
+	a, err := open(ctx, fs, args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	secret, err := a.Auth.CreateToken(ctx, *name, *role, "")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, secret)
+	return nil
+}

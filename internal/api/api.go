@@ -1,0 +1,135 @@
+// Package api is the management and query surface (/api/v1/*): bearer-token
+// authentication with roles, and every route declared in one place. Handlers
+// live in the capability packages; this package only wires them.
+//
+// It may import capability packages; none may import it.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/cxloop/cxloop/internal/auth"
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/httpio"
+	"github.com/cxloop/cxloop/internal/ingest"
+	"github.com/cxloop/cxloop/internal/profile"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// Deps are what the API's handlers need.
+type Deps struct {
+	DB       *store.DB
+	Auth     *auth.Service
+	Sources  *ingest.Sources
+	Profiles *profile.Service
+	Logger   *slog.Logger
+}
+
+// Register declares every /api/v1 route with the least role that may call it.
+func Register(mux *http.ServeMux, d Deps) {
+	in := ingest.NewAPI(d.DB, d.Sources, d.Logger)
+	pr := profile.NewAPI(d.Profiles, d.Logger)
+	ev := &events{db: d.DB, profiles: d.Profiles, logger: d.Logger}
+	g := guard{auth: d.Auth, logger: d.Logger}
+
+	mux.Handle("GET /api/v1/sources", g.need(auth.RoleViewer, in.ListSources))
+	mux.Handle("POST /api/v1/sources", g.need(auth.RoleAdmin, in.CreateSource))
+	mux.Handle("GET /api/v1/quarantine", g.need(auth.RoleViewer, in.ListQuarantine))
+	mux.Handle("GET /api/v1/events", g.need(auth.RoleViewer, ev.list))
+	mux.Handle("GET /api/v1/customers", g.need(auth.RoleViewer, pr.Search))
+	mux.Handle("GET /api/v1/customers/{id}", g.need(auth.RoleViewer, pr.GetCustomer))
+	mux.Handle("GET /api/v1/customers/{id}/timeline", g.need(auth.RoleViewer, pr.Timeline))
+	mux.Handle("GET /api/v1/accounts/{id}", g.need(auth.RoleViewer, pr.GetAccount))
+	mux.Handle("/api/v1/", g.need(auth.RoleViewer, func(w http.ResponseWriter, r *http.Request) {
+		httpio.Error(w, nil, fault.New(fault.NotFound, "no route %s %s", r.Method, r.URL.Path))
+	}))
+}
+
+type guard struct {
+	auth   *auth.Service
+	logger *slog.Logger
+}
+
+// need admits requests whose bearer token has at least role.
+func (g guard) need(role string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || secret == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="cxloop"`)
+			httpio.Error(w, g.logger, fault.New(fault.Unauthorized, "send an API token as Authorization: Bearer <token>"))
+			return
+		}
+		p, err := g.auth.Token(r.Context(), strings.TrimSpace(secret))
+		if err != nil {
+			httpio.Error(w, g.logger, err)
+			return
+		}
+		if !p.Can(role) {
+			httpio.Error(w, g.logger, fault.New(fault.Forbidden, "this needs the %s role; the token has %s", role, p.Role))
+			return
+		}
+		h(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+	})
+}
+
+type events struct {
+	db       *store.DB
+	profiles *profile.Service
+	logger   *slog.Logger
+}
+
+// list answers GET /api/v1/events?customer=&type=&after=&limit=. type is a
+// message type (track, identify, …) or a track event name.
+func (e *events) list(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q := eventlog.Query{}
+	var err error
+	if q.After, err = httpio.Int(r, "after", 0); err != nil {
+		httpio.Error(w, e.logger, err)
+		return
+	}
+	limit, err := httpio.Int(r, "limit", 100)
+	if err == nil && (limit < 1 || limit > 1000) {
+		err = fault.Field("limit", "limit must be between 1 and 1000")
+	}
+	if err != nil {
+		httpio.Error(w, e.logger, err)
+		return
+	}
+	q.Limit = int(limit)
+	if t := r.URL.Query().Get("type"); eventlog.IsType(t) {
+		q.Type = t
+	} else {
+		q.Event = t
+	}
+	if c := r.URL.Query().Get("customer"); c != "" {
+		f, err := e.profiles.EventFilter(ctx, c)
+		if err != nil {
+			httpio.Error(w, e.logger, err)
+			return
+		}
+		q.UserIDs, q.AnonymousIDs = f.UserIDs, f.AnonymousIDs
+	}
+	list, err := eventlog.Read(ctx, e.db, q)
+	if err != nil {
+		httpio.Error(w, e.logger, err)
+		return
+	}
+	owners, err := e.profiles.Owners(ctx, list)
+	if err != nil {
+		httpio.Error(w, e.logger, err)
+		return
+	}
+	out := make([]profile.EventView, len(list))
+	var next any
+	for i, ev := range list {
+		out[i] = profile.View(ev, profile.OwnerOf(owners, ev))
+	}
+	if len(list) == q.Limit {
+		next = list[len(list)-1].Seq
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"events": out, "next": next})
+}

@@ -1,0 +1,146 @@
+// Package app is cxloop's composition root: it opens the store and builds
+// every service, consumer and HTTP surface. It is the only package that
+// knows all the others.
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/api"
+	"github.com/cxloop/cxloop/internal/auth"
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/ingest"
+	"github.com/cxloop/cxloop/internal/profile"
+	"github.com/cxloop/cxloop/internal/store"
+	"github.com/cxloop/cxloop/internal/web"
+)
+
+// Config is what cxloop is started with.
+type Config struct {
+	DB                string // SQLite file path or postgres:// URL
+	Addr              string // listen address
+	BootstrapWriteKey string // the default source's write key on first start, if set
+	BootstrapToken    string // the admin token on first start, if set
+	Logger            *slog.Logger
+}
+
+// App is a running cxloop: its store, services and consumers.
+type App struct {
+	Config   Config
+	DB       *store.DB
+	Log      *eventlog.Log
+	Runner   *eventlog.Runner
+	Sources  *ingest.Sources
+	Auth     *auth.Service
+	Profiles *profile.Service
+	Logger   *slog.Logger
+}
+
+// New opens and migrates the database and builds every service.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	db, err := store.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a := &App{Config: cfg, DB: db, Logger: cfg.Logger}
+	a.Log = eventlog.New(db, cfg.Logger)
+	a.Sources = ingest.NewSources(db)
+	a.Auth = auth.NewService(db)
+	a.Profiles = profile.NewService(db)
+	a.Runner = eventlog.NewRunner(db, a.Log, cfg.Logger, a.consumers()...)
+	return a, nil
+}
+
+// consumers lists every projection of the log, in the order they were added.
+func (a *App) consumers() []eventlog.Consumer {
+	return []eventlog.Consumer{profile.NewConsumer(a.DB)}
+}
+
+// Start runs the log writer and the consumers until ctx ends.
+func (a *App) Start(ctx context.Context) {
+	a.Log.Start(ctx)
+	a.Runner.Run(ctx)
+}
+
+// Close closes the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// Handler is every HTTP surface on one mux.
+func (a *App) Handler() http.Handler {
+	mux := http.NewServeMux()
+	ingest.NewHandler(a.DB, a.Log, a.Sources, a.Logger).Register(mux)
+	api.Register(mux, api.Deps{DB: a.DB, Auth: a.Auth, Sources: a.Sources, Profiles: a.Profiles, Logger: a.Logger})
+	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Logger: a.Logger}).Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := a.DB.PingContext(ctx); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	return mux
+}
+
+// Bootstrap is what a first start created: the default source's write key
+// and the admin token, shown once (cxloop stores only their hashes).
+type Bootstrap struct {
+	WriteKey string
+	Token    string
+}
+
+// Bootstrap creates the default source and the admin token when the
+// database has none, using the configured values when given.
+func (a *App) Bootstrap(ctx context.Context) (Bootstrap, error) {
+	var b Bootstrap
+	n, err := a.Sources.Count(ctx)
+	if err != nil {
+		return b, err
+	}
+	if n == 0 {
+		if _, b.WriteKey, err = a.Sources.Create(ctx, "Default", "", a.Config.BootstrapWriteKey); err != nil {
+			return b, fmt.Errorf("default source: %w", err)
+		}
+	}
+	if n, err = a.Auth.CountTokens(ctx); err != nil {
+		return b, err
+	}
+	if n == 0 {
+		if b.Token, err = a.Auth.CreateToken(ctx, "admin", auth.RoleAdmin, a.Config.BootstrapToken); err != nil {
+			return b, fmt.Errorf("admin token: %w", err)
+		}
+	}
+	return b, nil
+}
+
+// Setting reads an installation setting; ok is false when it is unset.
+func (a *App) Setting(ctx context.Context, key string) (value string, ok bool, err error) {
+	err = a.DB.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	return value, err == nil, err
+}
+
+// SetSetting writes an installation setting.
+func (a *App) SetSetting(ctx context.Context, key, value string) error {
+	return a.DB.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2`, key, value)
+		return err
+	})
+}

@@ -1,0 +1,140 @@
+// Package apptest runs a whole cxloop — real database, real HTTP — inside a
+// test, with a known write key and admin token.
+package apptest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/app"
+	"github.com/cxloop/cxloop/internal/eventlog"
+)
+
+// The write key and admin token every test server starts with.
+const (
+	WriteKey = "wk_test_write_key"
+	Token    = "cxt_test_admin_token"
+)
+
+// Server is a running cxloop for one test.
+type Server struct {
+	*app.App
+	URL string
+	t   testing.TB
+}
+
+// Start runs cxloop on dsn until the test ends.
+func Start(t testing.TB, dsn string) *Server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	level := slog.LevelWarn
+	if os.Getenv("CXLOOP_TEST_LOG") != "" {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	a, err := app.New(ctx, app.Config{DB: dsn, BootstrapWriteKey: WriteKey, BootstrapToken: Token, Logger: log})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if _, err := a.Bootstrap(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.Start(ctx)
+	hs := httptest.NewServer(a.Handler())
+	t.Cleanup(func() {
+		hs.Close()
+		cancel()
+		time.Sleep(20 * time.Millisecond)
+		a.Close()
+	})
+	return &Server{App: a, URL: hs.URL, t: t}
+}
+
+// Do sends a request and returns the status and body. Headers are given as
+// "Name: value" strings.
+func (s *Server) Do(method, path string, body []byte, headers ...string) (int, []byte) {
+	s.t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, bytes.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for _, h := range headers {
+		k, v, _ := strings.Cut(h, ":")
+		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+// Send posts a message (or batch) to /v1/{path} with the test write key.
+func (s *Server) Send(path string, msg any) (int, []byte) {
+	s.t.Helper()
+	b, err := json.Marshal(msg)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/"+path, bytes.NewReader(b))
+	req.SetBasicAuth(WriteKey, "")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+// MustSend is Send that fails the test unless cxloop answers 200.
+func (s *Server) MustSend(path string, msg any) {
+	s.t.Helper()
+	if code, body := s.Send(path, msg); code != http.StatusOK {
+		s.t.Fatalf("POST /v1/%s: %d %s", path, code, body)
+	}
+}
+
+// API calls the management API with the admin token and decodes the JSON
+// answer into out (when out is not nil). It returns the status.
+func (s *Server) API(method, path string, in, out any) int {
+	s.t.Helper()
+	var body []byte
+	if in != nil {
+		body, _ = json.Marshal(in)
+	}
+	code, resp := s.Do(method, path, body, "Authorization: Bearer "+Token, "Content-Type: application/json")
+	if out != nil {
+		if err := json.Unmarshal(resp, out); err != nil {
+			s.t.Fatalf("%s %s: %d %s: %v", method, path, code, resp, err)
+		}
+	}
+	return code
+}
+
+// Sync waits until every consumer has read the whole log.
+func (s *Server) Sync() {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	head, err := eventlog.Head(ctx, s.DB)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := s.Runner.Wait(ctx, head); err != nil {
+		s.t.Fatalf("consumers did not catch up to %d: %v", head, err)
+	}
+}

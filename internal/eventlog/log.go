@@ -1,0 +1,317 @@
+package eventlog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// appendLock is the advisory-lock key that keeps appends on several nodes
+// in one order, so that seq order is commit order.
+const appendLock = 0x6576656e7473 // "events"
+
+// maxGroup bounds how many events one group commit carries.
+const maxGroup = 20000
+
+// Log appends to and reads from the event log.
+type Log struct {
+	db   *store.DB
+	log  *slog.Logger
+	reqs chan *appendReq
+
+	mu      sync.Mutex
+	changed chan struct{}
+	start   sync.Once
+}
+
+type appendReq struct {
+	events []Event
+	done   chan error
+}
+
+// New returns a Log over db. Call Start before Append.
+func New(db *store.DB, log *slog.Logger) *Log {
+	return &Log{db: db, log: log, reqs: make(chan *appendReq, 1024), changed: make(chan struct{})}
+}
+
+// Start runs the group-commit writer until ctx ends.
+func (l *Log) Start(ctx context.Context) {
+	l.start.Do(func() { go l.writer(ctx) })
+}
+
+// Changed returns a channel that is closed at the next append.
+func (l *Log) Changed() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.changed
+}
+
+func (l *Log) notify() {
+	l.mu.Lock()
+	close(l.changed)
+	l.changed = make(chan struct{})
+	l.mu.Unlock()
+}
+
+// Append writes events to the log and returns once they are durably
+// committed. Events whose MessageID is already in the log are skipped.
+// Concurrent appends are committed together (group commit).
+func (l *Log) Append(ctx context.Context, events []Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	r := &appendReq{events: events, done: make(chan error, 1)}
+	select {
+	case l.reqs <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued the request is committed or failed; wait for the answer
+	// even if the caller gives up, so that no write is left half-known.
+	return <-r.done
+}
+
+func (l *Log) writer(ctx context.Context) {
+	for {
+		var first *appendReq
+		select {
+		case first = <-l.reqs:
+		case <-ctx.Done():
+			l.drainFailed(ctx.Err())
+			return
+		}
+		group := []*appendReq{first}
+		n := len(first.events)
+	more:
+		for n < maxGroup {
+			select {
+			case r := <-l.reqs:
+				group = append(group, r)
+				n += len(r.events)
+			default:
+				break more
+			}
+		}
+		all := make([]Event, 0, n)
+		for _, r := range group {
+			all = append(all, r.events...)
+		}
+		err := l.db.Tx(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
+			return l.AppendTx(ctx, tx, all)
+		})
+		if err != nil {
+			l.log.Error("append failed", "events", n, "err", err)
+		}
+		for _, r := range group {
+			r.done <- err
+		}
+		if err == nil {
+			l.notify()
+		}
+	}
+}
+
+func (l *Log) drainFailed(err error) {
+	for {
+		select {
+		case r := <-l.reqs:
+			r.done <- err
+		default:
+			return
+		}
+	}
+}
+
+// AppendTx writes events inside the caller's transaction, for commands that
+// change their own tables and record the matching event atomically. It
+// assigns each new event its seq; duplicates of a stored MessageID are skipped.
+func (l *Log) AppendTx(ctx context.Context, tx *sql.Tx, events []Event) error {
+	if err := l.db.Lock(ctx, tx, appendLock); err != nil {
+		return fmt.Errorf("lock log: %w", err)
+	}
+	var head int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&head); err != nil {
+		return fmt.Errorf("log head: %w", err)
+	}
+	seen := make(map[string]bool, len(events))
+	rows := make([]*Event, 0, len(events))
+	for i := range events {
+		e := &events[i]
+		if e.MessageID == "" {
+			return errors.New("append: event without messageId")
+		}
+		if seen[e.MessageID] {
+			continue
+		}
+		seen[e.MessageID] = true
+		head++
+		e.Seq = head
+		rows = append(rows, e)
+	}
+	const cols = 12
+	per := min(500, l.db.MaxParams()/cols)
+	for len(rows) > 0 {
+		chunk := rows[:min(per, len(rows))]
+		rows = rows[len(chunk):]
+		args := make([]any, 0, len(chunk)*cols)
+		for _, e := range chunk {
+			args = append(args, e.Seq, e.MessageID, e.Type, e.Event, nullable(e.UserID), nullable(e.AnonymousID),
+				e.Channel, e.Contact, e.SourceID, e.Timestamp, e.ReceivedAt, string(e.Body))
+		}
+		if _, err := tx.ExecContext(ctx, insertSQL(len(chunk), cols), args...); err != nil {
+			return fmt.Errorf("append events: %w", err)
+		}
+	}
+	return nil
+}
+
+var insertCache sync.Map // int -> string
+
+func insertSQL(rows, cols int) string {
+	if s, ok := insertCache.Load(rows); ok {
+		return s.(string)
+	}
+	var b strings.Builder
+	b.WriteString(`INSERT INTO events (seq, message_id, type, event, user_id, anonymous_id, channel, contact, source_id, ts, received_at, body) VALUES `)
+	p := 1
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for c := 0; c < cols; c++ {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "$%d", p)
+			p++
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(` ON CONFLICT (message_id) DO NOTHING`)
+	s := b.String()
+	insertCache.Store(rows, s)
+	return s
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// Querier is satisfied by *sql.DB and *sql.Tx.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Query selects events from the log.
+type Query struct {
+	After        int64    // only events with seq > After
+	Limit        int      // at most this many (default 100)
+	Type         string   // message type, or empty
+	Event        string   // track event name, or empty
+	UserIDs      []string // with AnonymousIDs: only events of these identities
+	AnonymousIDs []string
+	ByTime       bool // order by timestamp instead of seq (timelines)
+	Desc         bool // with ByTime: newest first
+	Offset       int  // with ByTime: skip this many
+}
+
+const eventCols = `seq, message_id, type, event, COALESCE(user_id, ''), COALESCE(anonymous_id, ''), channel, contact, source_id, ts, received_at, body`
+
+// Read returns the events q selects, in seq order (or time order with ByTime).
+func Read(ctx context.Context, db Querier, q Query) ([]Event, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if q.After > 0 {
+		where = append(where, "seq > "+arg(q.After))
+	}
+	if q.Type != "" {
+		where = append(where, "type = "+arg(q.Type))
+	}
+	if q.Event != "" {
+		where = append(where, "event = "+arg(q.Event))
+	}
+	if q.UserIDs != nil || q.AnonymousIDs != nil {
+		var ors []string
+		if len(q.UserIDs) > 0 {
+			ors = append(ors, "user_id IN ("+list(arg, q.UserIDs)+")")
+		}
+		if len(q.AnonymousIDs) > 0 {
+			ors = append(ors, "anonymous_id IN ("+list(arg, q.AnonymousIDs)+")")
+		}
+		if len(ors) == 0 {
+			return nil, nil
+		}
+		where = append(where, "("+strings.Join(ors, " OR ")+")")
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	s := `SELECT ` + eventCols + ` FROM events`
+	if len(where) > 0 {
+		s += " WHERE " + strings.Join(where, " AND ")
+	}
+	if q.ByTime {
+		order := " ORDER BY ts, seq"
+		if q.Desc {
+			order = " ORDER BY ts DESC, seq DESC"
+		}
+		s += order + " LIMIT " + arg(limit) + " OFFSET " + arg(q.Offset)
+	} else {
+		s += " ORDER BY seq LIMIT " + arg(limit)
+	}
+	rows, err := db.QueryContext(ctx, s, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var body string
+		if err := rows.Scan(&e.Seq, &e.MessageID, &e.Type, &e.Event, &e.UserID, &e.AnonymousID, &e.Channel, &e.Contact,
+			&e.SourceID, &e.Timestamp, &e.ReceivedAt, &body); err != nil {
+			return nil, err
+		}
+		e.Body = []byte(body)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func list(arg func(any) string, vs []string) string {
+	ps := make([]string, len(vs))
+	for i, v := range vs {
+		ps[i] = arg(v)
+	}
+	return strings.Join(ps, ",")
+}
+
+// Head returns the highest seq in the log (0 when empty).
+func Head(ctx context.Context, db Querier) (int64, error) {
+	var head int64
+	err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&head)
+	return head, err
+}
+
+// Has reports how many times messageID is stored (0 or 1).
+func Has(ctx context.Context, db Querier, messageID string) (int, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE message_id = $1`, messageID).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,76 @@
+// Package httpio holds what every JSON handler shares: writing values and
+// errors, decoding bodies, and reading paging parameters.
+//
+// It imports only fault and store.
+package httpio
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/cxloop/cxloop/internal/fault"
+)
+
+// Error sends err as {"error": {...}} with its status. Only internal
+// failures are logged, and their details never reach the client.
+func Error(w http.ResponseWriter, log *slog.Logger, err error) {
+	var e *fault.Error
+	if !errors.As(err, &e) {
+		if log != nil {
+			log.Error("internal error", "err", err)
+		}
+		e = &fault.Error{Code: fault.Internal, Message: "internal error"}
+	}
+	JSON(w, fault.Status(e.Code), map[string]any{"error": e})
+}
+
+// JSON writes v as a JSON response with the status.
+func JSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// Decode reads a JSON request body of at most 1 MB into v.
+func Decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	if err := dec.Decode(v); err != nil {
+		return fault.Field("body", "body is not valid JSON: %v", err)
+	}
+	return nil
+}
+
+// Int reads an optional non-negative integer query parameter.
+func Int(r *http.Request, name string, def int64) (int64, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fault.Field(name, "%s must be a non-negative integer", name)
+	}
+	return n, nil
+}
+
+// Page reads limit (default def, at most max) and offset.
+func Page(r *http.Request, def, max int) (limit, offset int, err error) {
+	l, err := Int(r, "limit", int64(def))
+	if err != nil {
+		return 0, 0, err
+	}
+	if l == 0 || l > int64(max) {
+		return 0, 0, fault.Field("limit", "limit must be between 1 and %d", max)
+	}
+	o, err := Int(r, "offset", 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	return int(l), int(o), nil
+}

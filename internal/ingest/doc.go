@@ -1,0 +1,8 @@
+// Package ingest is the Segment-compatible collection surface (/v1/*): write
+// keys and sources, request limits, message validation and normalisation
+// (ids, clock skew, channel), the quarantine for refused messages, and the
+// append of accepted messages to the event log.
+//
+// It imports eventlog, store and fault; it must never import a capability
+// package, which learn of events only through the log.
+package ingest

@@ -1,0 +1,269 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/httpio"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// Handler serves the Segment-compatible /v1 API.
+type Handler struct {
+	db      *store.DB
+	log     *eventlog.Log
+	sources *Sources
+	logger  *slog.Logger
+	now     func() time.Time
+}
+
+// NewHandler returns the /v1 handler.
+func NewHandler(db *store.DB, l *eventlog.Log, sources *Sources, logger *slog.Logger) *Handler {
+	return &Handler{db: db, log: l, sources: sources, logger: logger, now: time.Now}
+}
+
+// Register declares every /v1 route.
+func (h *Handler) Register(mux *http.ServeMux) {
+	for _, t := range []string{eventlog.Track, eventlog.Identify, eventlog.Page, eventlog.Screen, eventlog.Group, eventlog.Alias} {
+		mux.Handle("POST /v1/"+t, cors(h.single(t)))
+	}
+	mux.Handle("POST /v1/batch", cors(http.HandlerFunc(h.batch)))
+	mux.Handle("POST /v1/import", cors(http.HandlerFunc(h.batch)))
+	mux.Handle("OPTIONS /v1/", cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	})))
+}
+
+// cors lets browser libraries send straight to cxloop, as they do to Segment.
+func cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+		w.Header().Set("Access-Control-Allow-Headers", "Content-Type, Content-Encoding, Authorization")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (h *Handler) single(typ string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		src, keyed, err := h.headerKey(r)
+		if err != nil {
+			httpio.Error(w, h.logger, err)
+			return
+		}
+		body, err := readBody(r)
+		if err != nil {
+			httpio.Error(w, h.logger, err)
+			return
+		}
+		var m map[string]json.RawMessage
+		if err := decodeObject(body, &m); err != nil {
+			httpio.Error(w, h.logger, err)
+			return
+		}
+		if !keyed {
+			if src, err = h.bodyKey(r, m["writeKey"]); err != nil {
+				httpio.Error(w, h.logger, err)
+				return
+			}
+		}
+		if len(body) > MaxMessageBytes {
+			httpio.Error(w, h.logger, fault.New(fault.TooLarge, "a message may be at most 32 KB; this one is %d bytes", len(body)))
+			return
+		}
+		rq := h.request(r, src)
+		e, err := rq.normalize(typ, m)
+		if err != nil {
+			h.refuse(w, r, rq, body, err)
+			return
+		}
+		if err := h.log.Append(r.Context(), []eventlog.Event{e}); err != nil {
+			httpio.Error(w, h.logger, err)
+			return
+		}
+		httpio.JSON(w, http.StatusOK, map[string]any{"success": true})
+	})
+}
+
+// refuse keeps a refused single message in the quarantine and answers 4xx.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, rq *request, body []byte, cause error) {
+	var fe *fault.Error
+	if !errors.As(cause, &fe) {
+		httpio.Error(w, h.logger, cause)
+		return
+	}
+	err := quarantine(r.Context(), h.db, []Refused{{SourceID: rq.source.ID, ReceivedAt: rq.received.UnixMilli(), Field: fe.Field, Reason: fe.Message, Message: body}})
+	if err != nil {
+		httpio.Error(w, h.logger, err)
+		return
+	}
+	httpio.Error(w, h.logger, cause)
+}
+
+// BatchItemError says why one message of a batch was quarantined.
+type BatchItemError struct {
+	Index   int    `json:"index"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
+	src, keyed, err := h.headerKey(r)
+	if err != nil {
+		httpio.Error(w, h.logger, err)
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		httpio.Error(w, h.logger, err)
+		return
+	}
+	var top map[string]json.RawMessage
+	if err := decodeObject(body, &top); err != nil {
+		httpio.Error(w, h.logger, err)
+		return
+	}
+	if !keyed {
+		if src, err = h.bodyKey(r, top["writeKey"]); err != nil {
+			httpio.Error(w, h.logger, err)
+			return
+		}
+	}
+	var items []json.RawMessage
+	if raw, ok := top["batch"]; !ok || json.Unmarshal(raw, &items) != nil || items == nil {
+		httpio.Error(w, h.logger, fault.Field("batch", "batch is required: an array of messages"))
+		return
+	}
+	var shared map[string]json.RawMessage
+	if raw, ok := top["context"]; ok && !isNull(raw) && json.Unmarshal(raw, &shared) != nil {
+		httpio.Error(w, h.logger, fault.Field("context", "context must be an object"))
+		return
+	}
+	rq := h.request(r, src)
+	rq.sentAt, rq.context = top["sentAt"], shared
+	events := make([]eventlog.Event, 0, len(items))
+	var refused []Refused
+	var itemErrs []BatchItemError
+	for i, raw := range items {
+		e, err := rq.item(raw)
+		if err != nil {
+			var fe *fault.Error
+			if !errors.As(err, &fe) {
+				httpio.Error(w, h.logger, err)
+				return
+			}
+			refused = append(refused, Refused{SourceID: src.ID, ReceivedAt: rq.received.UnixMilli(), Field: fmt.Sprintf("batch[%d].%s", i, fe.Field), Reason: fe.Message, Message: raw})
+			itemErrs = append(itemErrs, BatchItemError{Index: i, Field: fe.Field, Message: fe.Message})
+			continue
+		}
+		events = append(events, e)
+	}
+	if err := quarantine(r.Context(), h.db, refused); err != nil {
+		httpio.Error(w, h.logger, err)
+		return
+	}
+	if err := h.log.Append(r.Context(), events); err != nil {
+		httpio.Error(w, h.logger, err)
+		return
+	}
+	resp := map[string]any{"success": true}
+	if len(refused) > 0 {
+		resp["accepted"] = len(events)
+		resp["quarantined"] = len(refused)
+		resp["errors"] = itemErrs
+	}
+	httpio.JSON(w, http.StatusOK, resp)
+}
+
+func (rq *request) item(raw json.RawMessage) (eventlog.Event, error) {
+	if len(raw) > MaxMessageBytes {
+		return eventlog.Event{}, &fault.Error{Code: fault.TooLarge, Message: fmt.Sprintf("a message may be at most 32 KB; this one is %d bytes", len(raw))}
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		return eventlog.Event{}, fault.Field("type", "each batch item must be a message object")
+	}
+	return rq.normalize("", m)
+}
+
+func (h *Handler) request(r *http.Request, src Source) *request {
+	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+	return &request{source: src, received: h.now(), ip: ip}
+}
+
+// headerKey authenticates by basic auth (write key as user name). keyed is
+// false when the request carries no such header and the key must be in the body.
+func (h *Handler) headerKey(r *http.Request) (Source, bool, error) {
+	key, _, ok := r.BasicAuth()
+	if !ok || key == "" {
+		return Source{}, false, nil
+	}
+	src, err := h.sources.ByKey(r.Context(), key)
+	return src, true, err
+}
+
+func (h *Handler) bodyKey(r *http.Request, raw json.RawMessage) (Source, error) {
+	var key string
+	if raw != nil {
+		_ = json.Unmarshal(raw, &key)
+	}
+	if key == "" {
+		return Source{}, fault.New(fault.Unauthorized, "a write key is required: send it as the basic-auth user name or as writeKey in the body")
+	}
+	return h.sources.ByKey(r.Context(), key)
+}
+
+// readBody reads at most MaxRequestBytes, decompressing gzip on the way, so
+// that a compressed bomb is refused after 500 KB instead of expanded.
+func readBody(r *http.Request) ([]byte, error) {
+	var rd io.Reader = http.MaxBytesReader(nil, r.Body, MaxRequestBytes+1)
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(rd)
+		if err != nil {
+			return nil, tooLargeOr(err, fault.Field("Content-Encoding", "body is not valid gzip"))
+		}
+		defer zr.Close()
+		rd = zr
+	default:
+		return nil, fault.Field("Content-Encoding", "content encoding %q is not supported; send gzip or none", enc)
+	}
+	b, err := io.ReadAll(io.LimitReader(rd, MaxRequestBytes+1))
+	if err != nil {
+		return nil, tooLargeOr(err, fault.Field("body", "body could not be read: %v", err))
+	}
+	if len(b) > MaxRequestBytes {
+		return nil, fault.New(fault.TooLarge, "a request may be at most 500 KB")
+	}
+	return b, nil
+}
+
+func tooLargeOr(err error, other error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return fault.New(fault.TooLarge, "a request may be at most 500 KB")
+	}
+	return other
+}
+
+func decodeObject(body []byte, v *map[string]json.RawMessage) error {
+	if err := json.Unmarshal(body, v); err != nil {
+		return fault.Field("body", "body is not valid JSON: %v", err)
+	}
+	if *v == nil || bytes.TrimSpace(body)[0] != '{' {
+		return fault.Field("body", "body must be a JSON object")
+	}
+	return nil
+}

@@ -1,0 +1,62 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// Refused is a message cxloop did not accept, kept with the reason.
+type Refused struct {
+	ID         string          `json:"id"`
+	SourceID   string          `json:"sourceId"`
+	ReceivedAt int64           `json:"receivedAt"`
+	Field      string          `json:"field"`
+	Reason     string          `json:"reason"`
+	Message    json.RawMessage `json:"message"`
+}
+
+// quarantine keeps refused messages. A retried request quarantines each
+// message once: the id is derived from the source and the bytes.
+func quarantine(ctx context.Context, db *store.DB, refused []Refused) error {
+	if len(refused) == 0 {
+		return nil
+	}
+	return db.Tx(ctx, func(tx *sql.Tx) error {
+		for _, r := range refused {
+			body := string(r.Message)
+			if !json.Valid(r.Message) {
+				body = string(quote(string(r.Message)))
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO quarantine (id, source_id, received_at, field, reason, body)
+				VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+				"q_"+store.Hash(r.SourceID + "\x00" + body)[:24], r.SourceID, r.ReceivedAt, r.Field, r.Reason, body); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Quarantined lists refused messages, newest first.
+func Quarantined(ctx context.Context, db *store.DB, limit, offset int) ([]Refused, error) {
+	rows, err := db.QueryContext(ctx, `SELECT id, source_id, received_at, field, reason, body FROM quarantine
+		ORDER BY received_at DESC, id LIMIT $1 OFFSET $2`, limit, offset)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Refused{}
+	for rows.Next() {
+		var r Refused
+		var body string
+		if err := rows.Scan(&r.ID, &r.SourceID, &r.ReceivedAt, &r.Field, &r.Reason, &body); err != nil {
+			return nil, err
+		}
+		r.Message = json.RawMessage(body)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,362 @@
+package profile
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// Consumer projects the event log into profiles. It is the only writer of
+// the customers, identities, customer_channels, customer_merges, accounts
+// and account_members tables.
+type Consumer struct{ db *store.DB }
+
+// NewConsumer returns the profile consumer.
+func NewConsumer(db *store.DB) *Consumer { return &Consumer{db: db} }
+
+// Name is the consumer's checkpoint name.
+func (c *Consumer) Name() string { return "profile" }
+
+// Reset empties every profile table.
+func (c *Consumer) Reset(ctx context.Context, tx *sql.Tx) error {
+	for _, t := range []string{"customers", "identities", "customer_channels", "customer_merges", "accounts", "account_members"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Apply resolves each event to one customer, merging profiles the event
+// shows to be the same person, and updates traits, counts and accounts.
+func (c *Consumer) Apply(ctx context.Context, tx *sql.Tx, events []eventlog.Event) error {
+	for i := range events {
+		if err := c.apply(ctx, tx, &events[i]); err != nil {
+			return fmt.Errorf("event %d: %w", events[i].Seq, err)
+		}
+	}
+	return nil
+}
+
+func (c *Consumer) apply(ctx context.Context, tx *sql.Tx, e *eventlog.Event) error {
+	m, err := e.Message()
+	if err != nil {
+		return nil // the log only holds validated JSON; nothing to project
+	}
+	var ids []ident
+	if e.UserID != "" {
+		ids = append(ids, ident{KindUserID, e.UserID})
+	}
+	if e.AnonymousID != "" {
+		ids = append(ids, ident{KindAnonymousID, e.AnonymousID})
+	}
+	traits := m.Context.Traits
+	if e.Type == eventlog.Identify {
+		traits = m.Traits
+	}
+	if v := NormalizeEmail(traits["email"]); v != "" {
+		ids = append(ids, ident{KindEmail, v})
+	}
+	if v := NormalizePhone(traits["phone"]); v != "" {
+		ids = append(ids, ident{KindPhone, v})
+	}
+	if e.Type == eventlog.Alias && m.PreviousID != "" {
+		prev, err := c.previous(ctx, tx, m.PreviousID)
+		if err != nil {
+			return err
+		}
+		ids = append(ids, prev)
+	}
+
+	// Which customers do these identities already belong to?
+	owners := map[string]ident{}
+	var found []string
+	var missing []ident
+	for _, id := range ids {
+		var cus string
+		var firstSeen int64
+		err := tx.QueryRowContext(ctx, `SELECT customer_id, first_seen FROM identities WHERE kind = $1 AND value = $2`, id.kind, id.value).Scan(&cus, &firstSeen)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			missing = append(missing, id)
+		case err != nil:
+			return err
+		default:
+			if e.Timestamp < firstSeen { // events may arrive out of time order
+				if _, err := tx.ExecContext(ctx, `UPDATE identities SET first_seen = $1 WHERE kind = $2 AND value = $3`, e.Timestamp, id.kind, id.value); err != nil {
+					return err
+				}
+			}
+			if _, ok := owners[cus]; !ok {
+				owners[cus] = id
+				found = append(found, cus)
+			}
+		}
+	}
+
+	var cus string
+	switch len(found) {
+	case 0:
+		cus = customerID(ids[0])
+		if _, err := tx.ExecContext(ctx, `INSERT INTO customers (id, traits, trait_times, first_seen, last_seen, event_count, created_seq, search)
+			VALUES ($1, '{}', '{}', $2, $2, 0, $3, '') ON CONFLICT (id) DO NOTHING`, cus, e.Timestamp, e.Seq); err != nil {
+			return err
+		}
+	case 1:
+		cus = found[0]
+	default:
+		// The event shows these profiles are one person: keep the oldest.
+		sort.Slice(found, func(i, j int) bool { return found[i] < found[j] })
+		keep, err := c.oldest(ctx, tx, found)
+		if err != nil {
+			return err
+		}
+		for _, other := range found {
+			if other == keep {
+				continue
+			}
+			reason := fmt.Sprintf("%s %s links %s (%s) with %s (%s)", e.Type, e.MessageID, owners[keep], keep, owners[other], other)
+			if err := c.merge(ctx, tx, other, keep, reason, e); err != nil {
+				return err
+			}
+		}
+		cus = keep
+	}
+	for _, id := range missing {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO identities (kind, value, customer_id, first_seen, seq) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (kind, value) DO NOTHING`, id.kind, id.value, cus, e.Timestamp, e.Seq); err != nil {
+			return err
+		}
+	}
+
+	if _, err := tx.ExecContext(ctx, `UPDATE customers SET event_count = event_count + 1,
+		first_seen = CASE WHEN first_seen > $1 THEN $1 ELSE first_seen END,
+		last_seen = CASE WHEN last_seen < $1 THEN $1 ELSE last_seen END WHERE id = $2`, e.Timestamp, cus); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO customer_channels (customer_id, channel, events, last_seen) VALUES ($1, $2, 1, $3)
+		ON CONFLICT (customer_id, channel) DO UPDATE SET events = customer_channels.events + 1,
+		last_seen = CASE WHEN customer_channels.last_seen < excluded.last_seen THEN excluded.last_seen ELSE customer_channels.last_seen END`,
+		cus, e.Channel, e.Timestamp); err != nil {
+		return err
+	}
+	if e.Type == eventlog.Identify && len(m.Traits) > 0 {
+		if err := c.setTraits(ctx, tx, cus, traitsAt(m.Traits, e.Timestamp)); err != nil {
+			return err
+		}
+	}
+	if e.Type == eventlog.Group && m.GroupID != "" {
+		if err := c.group(ctx, tx, cus, &m, e.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// previous finds the identity an alias's previousId names: a known userId or
+// anonymousId, else a userId seen for the first time.
+func (c *Consumer) previous(ctx context.Context, tx *sql.Tx, id string) (ident, error) {
+	var kind string
+	err := tx.QueryRowContext(ctx, `SELECT kind FROM identities WHERE value = $1 AND kind IN ('user_id', 'anonymous_id') ORDER BY kind DESC LIMIT 1`, id).Scan(&kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ident{KindUserID, id}, nil
+	}
+	return ident{kind, id}, err
+}
+
+// customerID derives a stable id from the identity that created the
+// profile, so that a replay rebuilds the same ids.
+func customerID(first ident) string {
+	sum := sha256.Sum256([]byte(first.kind + "\x00" + first.value))
+	return "cus_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:])[:20])
+}
+
+func (c *Consumer) oldest(ctx context.Context, tx *sql.Tx, ids []string) (string, error) {
+	best, bestSeq := "", int64(-1)
+	for _, id := range ids {
+		var seq int64
+		if err := tx.QueryRowContext(ctx, `SELECT created_seq FROM customers WHERE id = $1`, id).Scan(&seq); err != nil {
+			return "", fmt.Errorf("customer %s: %w", id, err)
+		}
+		if bestSeq < 0 || seq < bestSeq {
+			best, bestSeq = id, seq
+		}
+	}
+	return best, nil
+}
+
+// merge folds customer from into customer into, keeping a record of why.
+func (c *Consumer) merge(ctx context.Context, tx *sql.Tx, from, into, reason string, e *eventlog.Event) error {
+	f, err := loadTraits(ctx, tx, "customers", from)
+	if err != nil {
+		return err
+	}
+	var fromFirst, fromLast, fromCount int64
+	if err := tx.QueryRowContext(ctx, `SELECT first_seen, last_seen, event_count FROM customers WHERE id = $1`, from).
+		Scan(&fromFirst, &fromLast, &fromCount); err != nil {
+		return err
+	}
+	stmts := []struct {
+		q    string
+		args []any
+	}{
+		{`UPDATE identities SET customer_id = $1 WHERE customer_id = $2`, []any{into, from}},
+		{`UPDATE customers SET merged_into = $1 WHERE id = $2 OR merged_into = $2`, []any{into, from}},
+		{`UPDATE customers SET event_count = event_count + $1,
+			first_seen = CASE WHEN first_seen > $2 THEN $2 ELSE first_seen END,
+			last_seen = CASE WHEN last_seen < $3 THEN $3 ELSE last_seen END WHERE id = $4`, []any{fromCount, fromFirst, fromLast, into}},
+		{`INSERT INTO customer_channels (customer_id, channel, events, last_seen)
+			SELECT $1, channel, events, last_seen FROM customer_channels WHERE customer_id = $2
+			ON CONFLICT (customer_id, channel) DO UPDATE SET events = customer_channels.events + excluded.events,
+			last_seen = CASE WHEN customer_channels.last_seen < excluded.last_seen THEN excluded.last_seen ELSE customer_channels.last_seen END`, []any{into, from}},
+		{`DELETE FROM customer_channels WHERE customer_id = $1`, []any{from}},
+		{`INSERT INTO account_members (account_id, customer_id, role, joined_at)
+			SELECT account_id, $1, role, joined_at FROM account_members WHERE customer_id = $2
+			ON CONFLICT (account_id, customer_id) DO NOTHING`, []any{into, from}},
+		{`DELETE FROM account_members WHERE customer_id = $1`, []any{from}},
+		{`INSERT INTO customer_merges (from_id, into_id, reason, seq, at) VALUES ($1, $2, $3, $4, $5)`, []any{from, into, reason, e.Seq, e.Timestamp}},
+	}
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s.q, s.args...); err != nil {
+			return err
+		}
+	}
+	return c.setTraits(ctx, tx, into, f)
+}
+
+type traitSet struct {
+	values map[string]any
+	times  map[string]int64
+}
+
+func loadTraits(ctx context.Context, tx *sql.Tx, table, id string) (traitSet, error) {
+	t := traitSet{values: map[string]any{}, times: map[string]int64{}}
+	var values, times string
+	if err := tx.QueryRowContext(ctx, `SELECT traits, trait_times FROM `+table+` WHERE id = $1`, id).Scan(&values, &times); err != nil {
+		return t, err
+	}
+	if err := json.Unmarshal([]byte(values), &t.values); err != nil {
+		return t, err
+	}
+	return t, json.Unmarshal([]byte(times), &t.times)
+}
+
+// traitsAt is a set of traits all observed at one time.
+func traitsAt(values map[string]any, at int64) traitSet {
+	t := traitSet{values: values, times: make(map[string]int64, len(values))}
+	for k := range values {
+		t.times[k] = at
+	}
+	return t
+}
+
+// merge takes each trait of in that is not older than the one held, so
+// that a late-arriving older identify never overwrites a newer value.
+func (t traitSet) merge(in traitSet) bool {
+	changed := false
+	for k, v := range in.values {
+		at := in.times[k]
+		if held, ok := t.times[k]; ok && held > at {
+			continue
+		}
+		t.values[k] = v
+		t.times[k] = at
+		changed = true
+	}
+	return changed
+}
+
+func (c *Consumer) setTraits(ctx context.Context, tx *sql.Tx, cus string, in traitSet) error {
+	t, err := loadTraits(ctx, tx, "customers", cus)
+	if err != nil {
+		return err
+	}
+	if !t.merge(in) {
+		return nil
+	}
+	values, _ := json.Marshal(t.values)
+	times, _ := json.Marshal(t.times)
+	_, err = tx.ExecContext(ctx, `UPDATE customers SET traits = $1, trait_times = $2, search = $3 WHERE id = $4`,
+		string(values), string(times), searchText(t.values), cus)
+	return err
+}
+
+// searchText is the lower-cased text of a profile's trait values (nested
+// ones too) that ?q= matches.
+func searchText(traits map[string]any) string {
+	var b strings.Builder
+	var walk func(v any, depth int)
+	walk = func(v any, depth int) {
+		switch t := v.(type) {
+		case string:
+			b.WriteString(strings.ToLower(t))
+			b.WriteByte('\n')
+		case float64, bool:
+			fmt.Fprintf(&b, "%v\n", t)
+		case map[string]any:
+			if depth > 3 {
+				return
+			}
+			keys := make([]string, 0, len(t))
+			for k := range t {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				walk(t[k], depth+1)
+			}
+		case []any:
+			if depth > 3 {
+				return
+			}
+			for _, x := range t {
+				walk(x, depth+1)
+			}
+		}
+	}
+	walk(traits, 0)
+	return b.String()
+}
+
+// group records the customer as a member of the business account.
+func (c *Consumer) group(ctx context.Context, tx *sql.Tx, cus string, m *eventlog.Message, at int64) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, traits, trait_times, first_seen, last_seen) VALUES ($1, '{}', '{}', $2, $2)
+		ON CONFLICT (id) DO UPDATE SET
+		first_seen = CASE WHEN accounts.first_seen > excluded.first_seen THEN excluded.first_seen ELSE accounts.first_seen END,
+		last_seen = CASE WHEN accounts.last_seen < excluded.last_seen THEN excluded.last_seen ELSE accounts.last_seen END`, m.GroupID, at); err != nil {
+		return err
+	}
+	role, _ := m.Traits["role"].(string)
+	accountTraits := map[string]any{}
+	for k, v := range m.Traits {
+		if k != "role" {
+			accountTraits[k] = v
+		}
+	}
+	if len(accountTraits) > 0 {
+		t, err := loadTraits(ctx, tx, "accounts", m.GroupID)
+		if err != nil {
+			return err
+		}
+		if t.merge(traitsAt(accountTraits, at)) {
+			values, _ := json.Marshal(t.values)
+			times, _ := json.Marshal(t.times)
+			if _, err := tx.ExecContext(ctx, `UPDATE accounts SET traits = $1, trait_times = $2 WHERE id = $3`, string(values), string(times), m.GroupID); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO account_members (account_id, customer_id, role, joined_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (account_id, customer_id) DO UPDATE SET role = CASE WHEN excluded.role <> '' THEN excluded.role ELSE account_members.role END`,
+		m.GroupID, cus, role, at)
+	return err
+}

@@ -1,0 +1,94 @@
+package profile
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/httpio"
+)
+
+// API serves profiles over the management API.
+type API struct {
+	svc    *Service
+	logger *slog.Logger
+}
+
+// NewAPI returns the profile API handlers.
+func NewAPI(svc *Service, logger *slog.Logger) *API { return &API{svc: svc, logger: logger} }
+
+// GetCustomer answers GET /api/v1/customers/{id}; id is any known identity.
+func (a *API) GetCustomer(w http.ResponseWriter, r *http.Request) {
+	c, err := a.svc.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, c)
+}
+
+// Timeline answers GET /api/v1/customers/{id}/timeline?limit=&offset=.
+func (a *API) Timeline(w http.ResponseWriter, r *http.Request) {
+	limit, offset, err := httpio.Page(r, 100, 1000)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	id, err := a.svc.Resolve(r.Context(), r.PathValue("id"))
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	events, err := a.svc.Timeline(r.Context(), id, limit+1, offset)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	resp := map[string]any{"customerId": id}
+	page(resp, events, limit, offset)
+	httpio.JSON(w, http.StatusOK, resp)
+}
+
+// page fills resp with up to limit events and the offset of the next page.
+func page(resp map[string]any, events []eventlog.Event, limit, offset int) {
+	var next any
+	if len(events) > limit {
+		events = events[:limit]
+		next = offset + limit
+	}
+	out := make([]EventView, len(events))
+	for i, e := range events {
+		out[i] = View(e, resp["customerId"].(string))
+	}
+	resp["events"] = out
+	resp["nextOffset"] = next
+}
+
+// Search answers GET /api/v1/customers?q=&limit=&offset=.
+func (a *API) Search(w http.ResponseWriter, r *http.Request) {
+	limit, offset, err := httpio.Page(r, 50, 500)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	found, err := a.svc.Search(r.Context(), r.URL.Query().Get("q"), limit+1, offset)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	var next any
+	if len(found) > limit {
+		found, next = found[:limit], offset+limit
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"customers": found, "nextOffset": next})
+}
+
+// GetAccount answers GET /api/v1/accounts/{id}.
+func (a *API) GetAccount(w http.ResponseWriter, r *http.Request) {
+	acc, err := a.svc.Account(r.Context(), r.PathValue("id"))
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, acc)
+}

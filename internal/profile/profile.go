@@ -1,0 +1,360 @@
+package profile
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// Customer is the merged profile of one person: the customer 360 core.
+type Customer struct {
+	ID         string         `json:"id"`
+	Identities []Identity     `json:"identities"`
+	Traits     map[string]any `json:"traits"`
+	FirstSeen  store.Millis   `json:"firstSeen"`
+	LastSeen   store.Millis   `json:"lastSeen"`
+	EventCount int64          `json:"eventCount"`
+	Channels   []ChannelUse   `json:"channels"`
+	Accounts   []Membership   `json:"accounts"`
+	Merges     []Merge        `json:"merges"`
+}
+
+// Identity is one way the customer was known.
+type Identity struct {
+	Kind      string       `json:"kind"`
+	Value     string       `json:"value"`
+	FirstSeen store.Millis `json:"firstSeen"`
+}
+
+// ChannelUse counts a customer's touchpoints in one channel.
+type ChannelUse struct {
+	Channel  string       `json:"channel"`
+	Events   int64        `json:"events"`
+	LastSeen store.Millis `json:"lastSeen"`
+}
+
+// Membership is a customer's place in a business account.
+type Membership struct {
+	AccountID string `json:"accountId"`
+	Role      string `json:"role"`
+}
+
+// Merge records that profile From became part of this one, and why.
+type Merge struct {
+	From   string       `json:"from"`
+	Reason string       `json:"reason"`
+	At     store.Millis `json:"at"`
+}
+
+// Summary is a customer as listed in search results.
+type Summary struct {
+	ID         string         `json:"id"`
+	Traits     map[string]any `json:"traits"`
+	FirstSeen  store.Millis   `json:"firstSeen"`
+	LastSeen   store.Millis   `json:"lastSeen"`
+	EventCount int64          `json:"eventCount"`
+}
+
+// Name is the customer's display name from their traits, or "".
+func (s Summary) Name() string { return displayName(s.Traits) }
+
+// Name is the customer's display name from their traits, or "".
+func (c Customer) Name() string { return displayName(c.Traits) }
+
+func displayName(t map[string]any) string {
+	if n, ok := t["name"].(string); ok && n != "" {
+		return n
+	}
+	first, _ := t["firstName"].(string)
+	last, _ := t["lastName"].(string)
+	if n := strings.TrimSpace(first + " " + last); n != "" {
+		return n
+	}
+	if e, ok := t["email"].(string); ok {
+		return e
+	}
+	return ""
+}
+
+// Account is a business account (a Segment group) and its members.
+type Account struct {
+	ID        string         `json:"id"`
+	Traits    map[string]any `json:"traits"`
+	FirstSeen store.Millis   `json:"firstSeen"`
+	LastSeen  store.Millis   `json:"lastSeen"`
+	Members   []Member       `json:"members"`
+}
+
+// Member is a customer in an account, with their role there.
+type Member struct {
+	CustomerID string       `json:"customerId"`
+	Name       string       `json:"name,omitempty"`
+	Email      string       `json:"email,omitempty"`
+	Role       string       `json:"role"`
+	JoinedAt   store.Millis `json:"joinedAt"`
+}
+
+// Service reads profiles.
+type Service struct{ db *store.DB }
+
+// NewService returns the profile read service.
+func NewService(db *store.DB) *Service { return &Service{db: db} }
+
+// Resolve returns the id of the customer that ref names: a cus_ id (also of
+// a profile since merged), a userId, an anonymousId, an email or a phone.
+func (s *Service) Resolve(ctx context.Context, ref string) (string, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return "", fault.Field("id", "a customer id or identity is required")
+	}
+	if strings.HasPrefix(ref, "cus_") {
+		var merged sql.NullString
+		err := s.db.QueryRowContext(ctx, `SELECT merged_into FROM customers WHERE id = $1`, ref).Scan(&merged)
+		if err == nil {
+			if merged.Valid {
+				return merged.String, nil
+			}
+			return ref, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return "", err
+		}
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT kind, customer_id FROM identities WHERE
+		(kind IN ('user_id', 'anonymous_id') AND value = $1) OR (kind = 'email' AND value = $2) OR (kind = 'phone' AND value = $3)`,
+		ref, NormalizeEmail(ref), NormalizePhone(ref))
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	rank := map[string]int{KindUserID: 0, KindEmail: 1, KindAnonymousID: 2, KindPhone: 3}
+	best, bestRank := "", 99
+	for rows.Next() {
+		var kind, cus string
+		if err := rows.Scan(&kind, &cus); err != nil {
+			return "", err
+		}
+		if rank[kind] < bestRank {
+			best, bestRank = cus, rank[kind]
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	if best == "" {
+		return "", fault.New(fault.NotFound, "no customer is known by %q", ref)
+	}
+	return best, nil
+}
+
+// Get returns the merged profile of the customer ref names.
+func (s *Service) Get(ctx context.Context, ref string) (Customer, error) {
+	id, err := s.Resolve(ctx, ref)
+	if err != nil {
+		return Customer{}, err
+	}
+	c := Customer{ID: id, Identities: []Identity{}, Channels: []ChannelUse{}, Accounts: []Membership{}, Merges: []Merge{}}
+	var traits string
+	var first, last int64
+	err = s.db.QueryRowContext(ctx, `SELECT traits, first_seen, last_seen, event_count FROM customers WHERE id = $1`, id).
+		Scan(&traits, &first, &last, &c.EventCount)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Customer{}, fault.New(fault.NotFound, "no customer %s", id)
+	}
+	if err != nil {
+		return Customer{}, err
+	}
+	c.FirstSeen, c.LastSeen = store.Millis(first), store.Millis(last)
+	if err := json.Unmarshal([]byte(traits), &c.Traits); err != nil {
+		return Customer{}, err
+	}
+	if err := s.each(ctx, `SELECT kind, value, first_seen FROM identities WHERE customer_id = $1 ORDER BY first_seen, kind, value`, id, func(r *sql.Rows) error {
+		var i Identity
+		err := r.Scan(&i.Kind, &i.Value, &i.FirstSeen)
+		c.Identities = append(c.Identities, i)
+		return err
+	}); err != nil {
+		return Customer{}, err
+	}
+	if err := s.each(ctx, `SELECT channel, events, last_seen FROM customer_channels WHERE customer_id = $1 ORDER BY events DESC, channel`, id, func(r *sql.Rows) error {
+		var u ChannelUse
+		err := r.Scan(&u.Channel, &u.Events, &u.LastSeen)
+		c.Channels = append(c.Channels, u)
+		return err
+	}); err != nil {
+		return Customer{}, err
+	}
+	if err := s.each(ctx, `SELECT account_id, role FROM account_members WHERE customer_id = $1 ORDER BY account_id`, id, func(r *sql.Rows) error {
+		var m Membership
+		err := r.Scan(&m.AccountID, &m.Role)
+		c.Accounts = append(c.Accounts, m)
+		return err
+	}); err != nil {
+		return Customer{}, err
+	}
+	if err := s.each(ctx, `SELECT from_id, reason, at FROM customer_merges WHERE from_id IN (SELECT id FROM customers WHERE merged_into = $1) ORDER BY seq`, id, func(r *sql.Rows) error {
+		var m Merge
+		err := r.Scan(&m.From, &m.Reason, &m.At)
+		c.Merges = append(c.Merges, m)
+		return err
+	}); err != nil {
+		return Customer{}, err
+	}
+	return c, nil
+}
+
+func (s *Service) each(ctx context.Context, q string, arg any, fn func(*sql.Rows) error) error {
+	rows, err := s.db.QueryContext(ctx, q, arg)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Timeline returns the customer's events across every channel in time order.
+func (s *Service) Timeline(ctx context.Context, ref string, limit, offset int) ([]eventlog.Event, error) {
+	q, err := s.EventFilter(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	q.ByTime, q.Limit, q.Offset = true, limit, offset
+	return eventlog.Read(ctx, s.db, q)
+}
+
+// EventFilter returns the log query that selects the customer's events:
+// those sent under any userId or anonymousId the customer used.
+func (s *Service) EventFilter(ctx context.Context, ref string) (eventlog.Query, error) {
+	id, err := s.Resolve(ctx, ref)
+	if err != nil {
+		return eventlog.Query{}, err
+	}
+	q := eventlog.Query{UserIDs: []string{}, AnonymousIDs: []string{}}
+	err = s.each(ctx, `SELECT kind, value FROM identities WHERE customer_id = $1 AND kind IN ('user_id', 'anonymous_id')`, id, func(r *sql.Rows) error {
+		var kind, value string
+		if err := r.Scan(&kind, &value); err != nil {
+			return err
+		}
+		if kind == KindUserID {
+			q.UserIDs = append(q.UserIDs, value)
+		} else {
+			q.AnonymousIDs = append(q.AnonymousIDs, value)
+		}
+		return nil
+	})
+	return q, err
+}
+
+// Owners maps the userIds and anonymousIds of events to their customers.
+func (s *Service) Owners(ctx context.Context, events []eventlog.Event) (map[string]string, error) {
+	out := map[string]string{}
+	for _, e := range events {
+		for _, id := range []ident{{KindUserID, e.UserID}, {KindAnonymousID, e.AnonymousID}} {
+			key := id.kind + ":" + id.value
+			if _, done := out[key]; done || id.value == "" {
+				continue
+			}
+			var cus string
+			err := s.db.QueryRowContext(ctx, `SELECT customer_id FROM identities WHERE kind = $1 AND value = $2`, id.kind, id.value).Scan(&cus)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return nil, err
+			}
+			out[key] = cus
+		}
+	}
+	return out, nil
+}
+
+// OwnerOf returns the customer of e from a map made by Owners.
+func OwnerOf(owners map[string]string, e eventlog.Event) string {
+	if c := owners[KindUserID+":"+e.UserID]; c != "" && e.UserID != "" {
+		return c
+	}
+	if e.AnonymousID != "" {
+		return owners[KindAnonymousID+":"+e.AnonymousID]
+	}
+	return ""
+}
+
+// Search finds customers by any identity (exact or prefix) or trait text.
+// An empty q lists the most recently seen customers.
+func (s *Service) Search(ctx context.Context, q string, limit, offset int) ([]Summary, error) {
+	q = strings.ToLower(strings.TrimSpace(q))
+	var rows *sql.Rows
+	var err error
+	const cols = `SELECT id, traits, first_seen, last_seen, event_count FROM customers`
+	if q == "" {
+		rows, err = s.db.QueryContext(ctx, cols+` WHERE merged_into IS NULL ORDER BY last_seen DESC, id LIMIT $1 OFFSET $2`, limit, offset)
+	} else {
+		like := "%" + escapeLike(q) + "%"
+		rows, err = s.db.QueryContext(ctx, cols+` WHERE merged_into IS NULL AND (id = $1 OR search LIKE $2 ESCAPE '\'
+			OR id IN (SELECT customer_id FROM identities WHERE LOWER(value) LIKE $3 ESCAPE '\'))
+			ORDER BY last_seen DESC, id LIMIT $4 OFFSET $5`, q, like, escapeLike(q)+"%", limit, offset)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Summary{}
+	for rows.Next() {
+		var c Summary
+		var traits string
+		if err := rows.Scan(&c.ID, &traits, &c.FirstSeen, &c.LastSeen, &c.EventCount); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(traits), &c.Traits); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Account returns a business account and its members with their roles.
+func (s *Service) Account(ctx context.Context, id string) (Account, error) {
+	a := Account{ID: id, Members: []Member{}}
+	var traits string
+	err := s.db.QueryRowContext(ctx, `SELECT traits, first_seen, last_seen FROM accounts WHERE id = $1`, id).Scan(&traits, &a.FirstSeen, &a.LastSeen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Account{}, fault.New(fault.NotFound, "no account %q", id)
+	}
+	if err != nil {
+		return Account{}, err
+	}
+	if err := json.Unmarshal([]byte(traits), &a.Traits); err != nil {
+		return Account{}, err
+	}
+	err = s.each(ctx, `SELECT m.customer_id, m.role, m.joined_at, c.traits FROM account_members m JOIN customers c ON c.id = m.customer_id
+		WHERE m.account_id = $1 ORDER BY m.joined_at, m.customer_id`, id, func(r *sql.Rows) error {
+		var m Member
+		var traits string
+		if err := r.Scan(&m.CustomerID, &m.Role, &m.JoinedAt, &traits); err != nil {
+			return err
+		}
+		var t map[string]any
+		_ = json.Unmarshal([]byte(traits), &t)
+		m.Name = displayName(t)
+		m.Email, _ = t["email"].(string)
+		if m.Role == "" {
+			m.Role, _ = t["role"].(string)
+		}
+		a.Members = append(a.Members, m)
+		return nil
+	})
+	return a, err
+}

@@ -1,0 +1,202 @@
+// Package store opens cxloop's database — embedded SQLite (the default) or
+// PostgreSQL — applies the embedded migrations, and holds the few places
+// where the two engines differ. All other packages write one portable SQL
+// dialect ($1 placeholders, ON CONFLICT, RETURNING, integer times and money).
+//
+// It imports nothing from cxloop.
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/hex"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Engine names a database engine.
+type Engine string
+
+// The supported engines.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// DB is an open cxloop database. The embedded *sql.DB serves reads; writes
+// go through Tx, which on SQLite uses a single writer connection so that
+// writers queue in Go instead of spinning on the file lock.
+type DB struct {
+	*sql.DB
+	w      *sql.DB
+	Engine Engine
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open opens the database named by dsn: a postgres:// URL or a SQLite file path.
+// It does not migrate; call Migrate.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	if IsPostgres(dsn) {
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		db.SetMaxOpenConns(16)
+		db.SetMaxIdleConns(16)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+		if err := db.PingContext(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("connect postgres: %w", err)
+		}
+		return &DB{DB: db, w: db, Engine: Postgres}, nil
+	}
+	path := strings.TrimPrefix(dsn, "sqlite://")
+	if path == "" {
+		return nil, errors.New("open sqlite: empty path")
+	}
+	// Durability: WAL with synchronous=FULL syncs the log at every commit, so
+	// an acknowledged write survives a crash of the process or the machine.
+	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	return &DB{DB: r, w: w, Engine: SQLite}, nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.DB.Close()
+	if db.w != db.DB {
+		if werr := db.w.Close(); err == nil {
+			err = werr
+		}
+	}
+	return err
+}
+
+// Tx runs fn in a write transaction and commits it when fn returns nil.
+func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Lock takes a transaction-scoped exclusive lock named by key, so that
+// writers on several nodes serialise. On SQLite the write transaction
+// already excludes every other writer.
+func (db *DB) Lock(ctx context.Context, tx *sql.Tx, key int64) error {
+	if db.Engine != Postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, key)
+	return err
+}
+
+// ForUpdate is the row-locking suffix for a SELECT inside a write transaction.
+func (db *DB) ForUpdate() string {
+	if db.Engine == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// MaxParams is how many bind parameters one statement may carry.
+func (db *DB) MaxParams() int {
+	if db.Engine == Postgres {
+		return 65535
+	}
+	return 32766
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint failure.
+func IsUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// Now is the current time in unix milliseconds, the unit of every stored time.
+func Now() int64 { return time.Now().UnixMilli() }
+
+// NewID returns a random identifier with the prefix, such as "src_5kq3…".
+func NewID(prefix string) string {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return prefix + "_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+// Secret returns a random URL-safe secret of n bytes of entropy.
+func Secret(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Hash is the stored form of a high-entropy secret (write keys, tokens).
+func Hash(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// Millis is a stored time (unix milliseconds) that reads as RFC 3339 in JSON.
+type Millis int64
+
+// MarshalJSON writes the time as an RFC 3339 string, or null for zero.
+func (m Millis) MarshalJSON() ([]byte, error) {
+	if m == 0 {
+		return []byte("null"), nil
+	}
+	return []byte(`"` + time.UnixMilli(int64(m)).UTC().Format("2006-01-02T15:04:05.000Z07:00") + `"`), nil
+}

@@ -1,0 +1,65 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"testing"
+
+	"github.com/cxloop/cxloop/internal/store"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+func TestStore(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		t.Run("migrate is idempotent", func(t *testing.T) {
+			applied, err := db.Migrate(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(applied) != 0 {
+				t.Fatalf("second migrate applied %v", applied)
+			}
+		})
+		t.Run("numbered placeholders and returning", func(t *testing.T) {
+			var got string
+			err := db.Tx(ctx, func(tx *sql.Tx) error {
+				return tx.QueryRowContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)
+					ON CONFLICT (key) DO UPDATE SET value = $2 RETURNING value`, "k", "v1").Scan(&got)
+			})
+			if err != nil || got != "v1" {
+				t.Fatalf("got %q, %v", got, err)
+			}
+			if err := db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, "k").Scan(&got); err != nil || got != "v1" {
+				t.Fatalf("read back %q, %v", got, err)
+			}
+		})
+		t.Run("rollback on error", func(t *testing.T) {
+			boom := errors.New("boom")
+			err := db.Tx(ctx, func(tx *sql.Tx) error {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('gone', 'x')`); err != nil {
+					return err
+				}
+				return boom
+			})
+			if !errors.Is(err, boom) {
+				t.Fatalf("err = %v", err)
+			}
+			var n int
+			_ = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM settings WHERE key = 'gone'`).Scan(&n)
+			if n != 0 {
+				t.Fatal("rolled-back row is visible")
+			}
+		})
+		t.Run("unique violation", func(t *testing.T) {
+			err := db.Tx(ctx, func(tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('k', 'again')`)
+				return err
+			})
+			if !store.IsUniqueViolation(err) {
+				t.Fatalf("err = %v, want unique violation", err)
+			}
+		})
+	})
+}

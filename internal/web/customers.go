@@ -1,0 +1,146 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"sort"
+	"strconv"
+
+	"github.com/cxloop/cxloop/internal/auth"
+	"github.com/cxloop/cxloop/internal/eventlog"
+)
+
+const pageSize = 50
+
+func offsetOf(r *http.Request) int {
+	n, err := strconv.Atoi(r.URL.Query().Get("offset"))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+func (c *Console) customers(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	q := r.URL.Query().Get("q")
+	offset := offsetOf(r)
+	found, err := c.Profiles.Search(r.Context(), q, pageSize+1, offset)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	more := len(found) > pageSize
+	if more {
+		found = found[:pageSize]
+	}
+	c.render(w, r, http.StatusOK, "customers", view{Title: "Customers", Session: &s, Nav: "customers", Data: map[string]any{
+		"Q": q, "Customers": found, "Offset": offset, "More": more, "PageSize": pageSize,
+	}})
+}
+
+// touchpoint is one event as the timeline shows it.
+type touchpoint struct {
+	eventlog.Event
+	Title   string
+	Details []kv
+}
+
+type kv struct{ K, V string }
+
+func (c *Console) customer(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	ctx := r.Context()
+	cus, err := c.Profiles.Get(ctx, r.PathValue("id"))
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	offset := offsetOf(r)
+	q, err := c.Profiles.EventFilter(ctx, cus.ID)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	q.ByTime, q.Desc, q.Limit, q.Offset = true, true, pageSize+1, offset
+	events, err := eventlog.Read(ctx, c.DB, q)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	more := len(events) > pageSize
+	if more {
+		events = events[:pageSize]
+	}
+	timeline := make([]touchpoint, len(events))
+	for i, e := range events {
+		timeline[i] = describe(e)
+	}
+	c.render(w, r, http.StatusOK, "customer", view{Title: displayOr(cus.Name(), cus.ID), Session: &s, Nav: "customers", Data: map[string]any{
+		"Customer": cus, "Name": cus.Name(), "Traits": sortedTraits(cus.Traits), "Timeline": timeline,
+		"Offset": offset, "More": more, "PageSize": pageSize,
+	}})
+}
+
+func displayOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func sortedTraits(t map[string]any) []kv {
+	out := make([]kv, 0, len(t))
+	for k, v := range t {
+		out = append(out, kv{k, format(v)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].K < out[j].K })
+	return out
+}
+
+func format(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case nil:
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// describe turns an event into a timeline line: what happened, and the few
+// properties that say the most about it.
+func describe(e eventlog.Event) touchpoint {
+	tp := touchpoint{Event: e}
+	m, _ := e.Message()
+	switch e.Type {
+	case eventlog.Track:
+		tp.Title = e.Event
+	case eventlog.Page:
+		tp.Title = "Viewed page " + m.Name
+	case eventlog.Screen:
+		tp.Title = "Viewed screen " + m.Name
+	case eventlog.Identify:
+		tp.Title = "Identified"
+	case eventlog.Group:
+		tp.Title = "Joined account " + m.GroupID
+	case eventlog.Alias:
+		tp.Title = "Alias of " + m.PreviousID
+	}
+	props := m.Properties
+	if e.Type == eventlog.Identify {
+		props = m.Traits
+	}
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if len(tp.Details) == 6 {
+			break
+		}
+		if s := format(props[k]); len(s) <= 80 {
+			tp.Details = append(tp.Details, kv{k, s})
+		}
+	}
+	return tp
+}

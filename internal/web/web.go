@@ -1,0 +1,230 @@
+package web
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/auth"
+	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/profile"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+//go:embed templates static
+var files embed.FS
+
+const sessionCookie = "cxloop_session"
+
+// Deps are what the console needs.
+type Deps struct {
+	DB       *store.DB
+	Auth     *auth.Service
+	Profiles *profile.Service
+	Logger   *slog.Logger
+}
+
+// Console serves the console pages.
+type Console struct {
+	Deps
+	pages map[string]*template.Template
+}
+
+// New parses every template once.
+func New(d Deps) *Console {
+	c := &Console{Deps: d, pages: map[string]*template.Template{}}
+	views, err := fs.Glob(files, "templates/views/*.html")
+	if err != nil {
+		panic(err)
+	}
+	for _, v := range views {
+		t := template.Must(template.New("").Funcs(funcs).ParseFS(files, "templates/common/*.html", v))
+		name := strings.TrimSuffix(v[strings.LastIndexByte(v, '/')+1:], ".html")
+		c.pages[name] = t
+	}
+	return c
+}
+
+// Register declares every console route.
+func (c *Console) Register(mux *http.ServeMux) {
+	static, _ := fs.Sub(files, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	cop := http.NewCrossOriginProtection()
+	page := func(h func(http.ResponseWriter, *http.Request, auth.Session)) http.Handler {
+		return cop.Handler(c.signedIn(h))
+	}
+	mux.Handle("GET /{$}", page(func(w http.ResponseWriter, r *http.Request, _ auth.Session) {
+		http.Redirect(w, r, "/customers", http.StatusSeeOther)
+	}))
+	mux.Handle("GET /login", cop.Handler(http.HandlerFunc(c.loginPage)))
+	mux.Handle("POST /login", cop.Handler(http.HandlerFunc(c.login)))
+	mux.Handle("POST /logout", page(c.logout))
+	mux.Handle("GET /customers", page(c.customers))
+	mux.Handle("GET /customers/{id}", page(c.customer))
+}
+
+// signedIn admits requests with a live session and checks the CSRF token
+// of every form that changes something.
+func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, auth.Session)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ck, err := r.Cookie(sessionCookie)
+		var s auth.Session
+		if err == nil {
+			s, err = c.Auth.Session(r.Context(), ck.Value)
+		}
+		if err != nil {
+			if fault.Code(err) != fault.Unauthorized {
+				c.fail(w, r, err)
+				return
+			}
+			http.Redirect(w, r, "/login?next="+template.URLQueryEscaper(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		if r.Method == http.MethodPost && subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(s.CSRF)) != 1 {
+			http.Error(w, "the form's CSRF token is missing or stale; reload the page", http.StatusForbidden)
+			return
+		}
+		h(w, r.WithContext(auth.WithPrincipal(r.Context(), s.Principal)), s)
+	})
+}
+
+type view struct {
+	Title   string
+	Session *auth.Session
+	Nav     string
+	Data    any
+	Error   string
+}
+
+func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
+	var buf bytes.Buffer
+	if err := c.pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
+		c.Logger.Error("render", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var s *auth.Session
+	status := fault.Status(fault.Code(err))
+	msg := "Something went wrong."
+	var fe *fault.Error
+	if errors.As(err, &fe) {
+		msg = fe.Message
+	} else {
+		c.Logger.Error("console", "path", r.URL.Path, "err", err)
+	}
+	c.render(w, r, status, "error", view{Title: "Error", Session: s, Error: msg})
+}
+
+func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
+	c.render(w, r, http.StatusOK, "login", view{Title: "Sign in", Data: map[string]string{"Next": safeNext(r.URL.Query().Get("next"))}})
+}
+
+func (c *Console) login(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	var p auth.Principal
+	var err error
+	if tok := strings.TrimSpace(r.PostFormValue("token")); tok != "" {
+		p, err = c.Auth.Token(ctx, tok)
+	} else {
+		p, err = c.Auth.Login(ctx, r.PostFormValue("email"), r.PostFormValue("password"))
+	}
+	next := safeNext(r.PostFormValue("next"))
+	if err != nil {
+		if fault.Code(err) != fault.Unauthorized {
+			c.fail(w, r, err)
+			return
+		}
+		c.render(w, r, http.StatusUnauthorized, "login", view{Title: "Sign in", Error: "That token, or that email and password, did not match.", Data: map[string]string{"Next": next}})
+		return
+	}
+	id, err := c.Auth.StartSession(ctx, p)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
+		SameSite: http.SameSiteLaxMode, Expires: time.Now().Add(auth.SessionTTL)})
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// safeNext keeps a post-login redirect on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/customers"
+	}
+	return next
+}
+
+func (c *Console) logout(w http.ResponseWriter, r *http.Request, _ auth.Session) {
+	if ck, err := r.Cookie(sessionCookie); err == nil {
+		if err := c.Auth.EndSession(r.Context(), ck.Value); err != nil {
+			c.fail(w, r, err)
+			return
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+var funcs = template.FuncMap{
+	"when": func(v any) string {
+		var ms int64
+		switch t := v.(type) {
+		case store.Millis:
+			ms = int64(t)
+		case int64:
+			ms = t
+		}
+		if ms == 0 {
+			return "—"
+		}
+		return time.UnixMilli(ms).UTC().Format("2006-01-02 15:04")
+	},
+	"icon": channelIcon,
+	"add":  func(a, b int) int { return a + b },
+	"sub":  func(a, b int) int { return a - b },
+	"str":  func(v any) string { return fmt.Sprint(v) },
+}
+
+// channelIcon is the symbol shown beside a touchpoint of the channel.
+func channelIcon(channel string) string {
+	switch channel {
+	case "web":
+		return "🌐"
+	case "mobile_app":
+		return "📱"
+	case "store":
+		return "🏬"
+	case "call_centre":
+		return "☎"
+	case "social":
+		return "💬"
+	case "email":
+		return "✉"
+	case "review_site":
+		return "★"
+	case "server":
+		return "⚙"
+	case "partner":
+		return "🤝"
+	case "press":
+		return "📰"
+	}
+	return "•"
+}

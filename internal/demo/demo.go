@@ -328,7 +328,7 @@ func (c *customer) order(o int, t time.Time, channel string) {
 			c.add("track", rt, Message{"userId": c.userID, "event": "Product Reviewed", "properties": map[string]any{
 				"product_id": p["product_id"], "review_id": fmt.Sprintf("rev-%05d-%02d", c.n+1, o+1), "rating": rating,
 				"review_body": []string{"", "Fell apart on the first trip.", "Not great.", "Does the job.", "Very good.", "Excellent, would buy again."}[rating],
-				"site": []string{"trustpilot", "google", "northwind.example"}[r.IntN(3)]}}, "review_site")
+				"site":        []string{"trustpilot", "google", "northwind.example"}[r.IntN(3)]}}, "review_site")
 		}
 	}
 }

@@ -10,14 +10,14 @@ var channelAliases = map[string]string{
 	"store": "store", "pos": "store", "in_store": "store", "retail": "store", "shop": "store",
 	"call_centre": "call_centre", "call_center": "call_centre", "callcentre": "call_centre", "callcenter": "call_centre", "phone": "call_centre", "contact_centre": "call_centre", "contact_center": "call_centre",
 	"social": "social", "social_media": "social",
-	"email": "email",
-	"sms": "sms",
-	"chat": "chat",
+	"email":       "email",
+	"sms":         "sms",
+	"chat":        "chat",
 	"review_site": "review_site", "review": "review_site", "reviews": "review_site",
 	"partner": "partner", "reseller": "partner",
 	"press": "press", "media": "press",
 	"field_sales": "field_sales",
-	"other": "other",
+	"other":       "other",
 }
 
 // indirectChannels are touchpoints the business does not run itself: what

@@ -75,9 +75,9 @@ func (c *Console) Register(mux *http.ServeMux) {
 // of every form that changes something.
 func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, auth.Session)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ck, err := r.Cookie(sessionCookie)
+		var err error = fault.New(fault.Unauthorized, "not signed in")
 		var s auth.Session
-		if err == nil {
+		if ck, cerr := r.Cookie(sessionCookie); cerr == nil {
 			s, err = c.Auth.Session(r.Context(), ck.Value)
 		}
 		if err != nil {
@@ -202,29 +202,33 @@ var funcs = template.FuncMap{
 	"str":  func(v any) string { return fmt.Sprint(v) },
 }
 
-// channelIcon is the symbol shown beside a touchpoint of the channel.
+// channelIcon is the short badge shown beside a touchpoint of the channel;
+// the stylesheet colours it by channel.
 func channelIcon(channel string) string {
 	switch channel {
 	case "web":
-		return "🌐"
+		return "W"
 	case "mobile_app":
-		return "📱"
+		return "A"
 	case "store":
-		return "🏬"
+		return "S"
 	case "call_centre":
-		return "☎"
+		return "C"
 	case "social":
-		return "💬"
+		return "So"
 	case "email":
-		return "✉"
+		return "E"
 	case "review_site":
-		return "★"
+		return "R"
 	case "server":
-		return "⚙"
+		return "Sv"
 	case "partner":
-		return "🤝"
+		return "P"
 	case "press":
-		return "📰"
+		return "Pr"
 	}
-	return "•"
+	if channel == "" {
+		return "?"
+	}
+	return strings.ToUpper(channel[:1])
 }

@@ -1,0 +1,136 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/demo"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+// browser starts Debian's chromium headless. Without one the test is
+// skipped, unless CXLOOP_REQUIRE_BROWSER is set (make test sets it).
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := os.Getenv("CXLOOP_CHROMIUM")
+	if path == "" {
+		path, _ = exec.LookPath("chromium")
+	}
+	if path == "" {
+		if os.Getenv("CXLOOP_REQUIRE_BROWSER") != "" {
+			t.Fatal("chromium is not installed")
+		}
+		t.Skip("chromium is not installed")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	return ctx
+}
+
+// A person signs in, searches for a demo customer by email and sees one
+// merged profile whose timeline spans several channels.
+func TestConsoleCustomerJourney(t *testing.T) {
+	ctx := browser(t)
+	s := apptest.Start(t, storetest.DSN(t, storetest.Engines()[len(storetest.Engines())-1]))
+	if _, err := demo.Send(context.Background(), s.URL, apptest.WriteKey, demo.Options{Customers: 40, Seed: 7, End: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	s.Sync()
+	// Pick the demo customer with the most channels.
+	var found struct {
+		Customers []struct {
+			ID     string
+			Traits map[string]any
+		}
+	}
+	s.API("GET", "/api/v1/customers?limit=100", nil, &found)
+	var email, name string
+	best := 0
+	for _, c := range found.Customers {
+		var full struct{ Channels []struct{ Channel string } }
+		s.API("GET", "/api/v1/customers/"+c.ID, nil, &full)
+		e, _ := c.Traits["email"].(string)
+		if len(full.Channels) > best && e != "" {
+			best, email, name = len(full.Channels), e, c.Traits["name"].(string)
+		}
+	}
+	if best < 3 {
+		t.Fatalf("no demo customer uses three channels (best %d)", best)
+	}
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(s.URL+"/customers"),
+		chromedp.WaitVisible(chromedp.CSS(`#token-login`)),
+		chromedp.SendKeys(chromedp.CSS(`#token-login input[name=token]`), apptest.Token),
+		chromedp.Submit(chromedp.CSS(`#token-login input[name=token]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#customers`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=q]`), email),
+		chromedp.Submit(chromedp.CSS(`input[name=q]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#customers a[href^="/customers/cus_"]`)),
+		chromedp.Click(chromedp.CSS(`#customers a[href^="/customers/cus_"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#timeline`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	heading := run(t, ctx, chromedp.Text(chromedp.CSS(`h1`)))
+	identities := run(t, ctx, chromedp.Text(chromedp.CSS(`#identities`)))
+	points := run(t, ctx, chromedp.AttributesAll(chromedp.CSSAll(`#timeline li.tp`)))
+	shot := run(t, ctx, chromedp.FullScreenshot(80))
+	if dir := os.Getenv("CXLOOP_SCREENSHOTS"); dir != "" {
+		_ = os.WriteFile(filepath.Join(dir, "customer.jpg"), shot, 0o644)
+	}
+	if strings.TrimSpace(heading) != name {
+		t.Errorf("heading %q, want %q", heading, name)
+	}
+	for _, want := range []string{"user_id", "anonymous_id", "email", email} {
+		if !strings.Contains(identities, want) {
+			t.Errorf("identities %q lack %q", identities, want)
+		}
+	}
+	seen := map[string]bool{}
+	for _, p := range points {
+		seen[p["data-channel"]] = true
+	}
+	if len(seen) < 3 {
+		t.Errorf("timeline shows channels %v, want at least three", seen)
+	}
+
+	// Signing out ends the session: the console sends the visitor to sign in again.
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`form.who button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#token-login`)),
+		chromedp.Navigate(s.URL+"/customers"),
+		chromedp.WaitVisible(chromedp.CSS(`#token-login`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	url := run(t, ctx, chromedp.Location())
+	if !strings.Contains(url, "/login") {
+		t.Errorf("after sign-out /customers went to %s", url)
+	}
+}
+
+func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}

@@ -1,0 +1,299 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/store"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "cxloop-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "cxloop")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const (
+	testKey   = "wk_kill_test"
+	testToken = "cxt_kill_test"
+)
+
+type proc struct {
+	cmd *exec.Cmd
+	url string
+	out *bytes.Buffer
+}
+
+var consoleLine = regexp.MustCompile(`console:\s+(http://\S+)/`)
+
+// start runs `cxloop serve` on dsn and waits until it listens.
+func start(t *testing.T, dsn string) *proc {
+	t.Helper()
+	cmd := exec.Command(binary, "serve", "--db", dsn, "--addr", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "CXLOOP_BOOTSTRAP_WRITE_KEY="+testKey, "CXLOOP_BOOTSTRAP_TOKEN="+testToken)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, out: &bytes.Buffer{}}
+	cmd.Stderr = p.out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := consoleLine.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+	}()
+	select {
+	case p.url = <-found:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("cxloop did not start: %s", p.out)
+	}
+	return p
+}
+
+func batch(ids []string) []byte {
+	var items []string
+	for i, id := range ids {
+		items = append(items, fmt.Sprintf(`{"type":"track","messageId":%q,"userId":"user-%d","event":"Order Completed","properties":{"order_id":%q,"total":%d.5,"currency":"EUR"},"context":{"channel":"web"}}`, id, i%50, id, i))
+	}
+	return []byte(`{"batch":[` + strings.Join(items, ",") + `]}`)
+}
+
+func post(client *http.Client, url string, body []byte) (int, error) {
+	req, err := http.NewRequest(http.MethodPost, url+"/v1/batch", bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.SetBasicAuth(testKey, "")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// An event acknowledged with 200 survives SIGKILL, is stored exactly once,
+// and a client's retry after the crash does not store it twice.
+func TestAcknowledgedEventsSurviveKill(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		p := start(t, dsn)
+		var (
+			mu    sync.Mutex
+			acked = map[string]bool{}
+			sent  [][]string
+			stop  = make(chan struct{})
+			wg    sync.WaitGroup
+		)
+		client := &http.Client{Timeout: 10 * time.Second}
+		for w := 0; w < 4; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				for n := 0; ; n++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					ids := make([]string, 50)
+					for i := range ids {
+						ids[i] = fmt.Sprintf("kill-%d-%d-%d", w, n, i)
+					}
+					mu.Lock()
+					sent = append(sent, ids)
+					mu.Unlock()
+					code, err := post(client, p.url, batch(ids))
+					if err != nil {
+						return // the server is gone
+					}
+					if code == http.StatusOK {
+						mu.Lock()
+						for _, id := range ids {
+							acked[id] = true
+						}
+						mu.Unlock()
+					}
+				}
+			}(w)
+		}
+		time.Sleep(1500 * time.Millisecond)
+		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = p.cmd.Wait()
+		close(stop)
+		wg.Wait()
+		if len(acked) < 1000 {
+			t.Fatalf("only %d events acknowledged before the kill; the test proves nothing", len(acked))
+		}
+
+		counts := storedCounts(t, dsn)
+		for id := range acked {
+			if counts[id] != 1 {
+				t.Fatalf("acknowledged %s stored %d times", id, counts[id])
+			}
+		}
+		t.Logf("%d acknowledged, %d stored before the kill", len(acked), len(counts))
+
+		// Restart, and let the clients retry everything they sent.
+		p2 := start(t, dsn)
+		for _, ids := range sent {
+			if code, err := post(client, p2.url, batch(ids)); err != nil || code != 200 {
+				t.Fatalf("retry: %d %v", code, err)
+			}
+		}
+		counts = storedCounts(t, dsn)
+		for _, ids := range sent {
+			for _, id := range ids {
+				if counts[id] != 1 {
+					t.Fatalf("%s stored %d times after retry", id, counts[id])
+				}
+			}
+		}
+
+		// The profile consumer catches up after the restart and sees every event.
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			total := 0
+			for u := 0; u < 50; u++ {
+				var c struct{ EventCount int }
+				if getJSON(t, p2.url+fmt.Sprintf("/api/v1/customers/user-%d", u), &c) {
+					total += c.EventCount
+				}
+			}
+			if total == len(counts) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("profiles count %d events, the log holds %d", total, len(counts))
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	})
+}
+
+func storedCounts(t *testing.T, dsn string) map[string]int {
+	t.Helper()
+	db, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT message_id, COUNT(*) FROM events GROUP BY message_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[id] = n
+	}
+	return out
+}
+
+// getJSON reads url into v; it reports false for 404.
+func getJSON(t *testing.T, url string, v any) bool {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return false
+	}
+	if resp.StatusCode != 200 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+	return true
+}
+
+// The CLI's other commands work on a real database.
+func TestCommands(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "cli.db")
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(binary, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("cxloop %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	if out := run("version"); !strings.HasPrefix(out, "cxloop ") {
+		t.Fatalf("version: %q", out)
+	}
+	if out := run("migrate", "--db", db); !strings.Contains(out, "up to date") {
+		t.Fatalf("migrate: %q", out)
+	}
+	tok := strings.TrimSpace(run("token", "--db", db, "--role", "viewer"))
+	if !strings.HasPrefix(tok, "cxt_") {
+		t.Fatalf("token: %q", tok)
+	}
+	p := start(t, db)
+	ids := make([]string, 20)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("cli-%d", i)
+	}
+	if code, err := post(http.DefaultClient, p.url, batch(ids)); err != nil || code != 200 {
+		t.Fatalf("post: %d %v", code, err)
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("serve did not stop cleanly on SIGTERM: %v\n%s", err, p.out)
+	}
+	if out := run("replay", "--db", db, "profile"); !strings.Contains(out, "replayed profile: 20 events") {
+		t.Fatalf("replay: %q", out)
+	}
+	out, err := exec.Command(binary, "replay", "--db", db, "nothing").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "no consumer") {
+		t.Fatalf("replay of an unknown consumer: %v %s", err, out)
+	}
+}

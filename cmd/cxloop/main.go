@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof" // served only on CXLOOP_DEBUG_ADDR
 	"os"
 	"os/signal"
 	"strings"
@@ -132,6 +133,10 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "  admin token: %s   (shown once, stored hashed)\n", boot.Token)
 	} else {
 		fmt.Fprintln(out, "  admin token: created at first start; make another with `cxloop token`")
+	}
+	if dbg := os.Getenv("CXLOOP_DEBUG_ADDR"); dbg != "" {
+		// Go's profiler on a separate, private listener, for diagnosing load.
+		go func() { log.Error("debug listener", "err", http.ListenAndServe(dbg, http.DefaultServeMux)) }()
 	}
 	if *withDemo {
 		go loadDemo(runCtx, a, base, *customers, out, log)

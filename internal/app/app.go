@@ -139,7 +139,7 @@ func (a *App) Setting(ctx context.Context, key string) (value string, ok bool, e
 
 // SetSetting writes an installation setting.
 func (a *App) SetSetting(ctx context.Context, key, value string) error {
-	return a.DB.Tx(ctx, func(tx *sql.Tx) error {
+	return a.DB.Tx(ctx, func(tx *store.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2`, key, value)
 		return err
 	})

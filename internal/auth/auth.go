@@ -64,7 +64,7 @@ func (s *Service) CreateToken(ctx context.Context, name, role, secret string) (s
 	if secret == "" {
 		secret = "cxt_" + store.Secret(24)
 	}
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (id, name, token_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)`,
 			store.NewID("tok"), name, store.Hash(secret), role, store.Now())
 		return err
@@ -120,7 +120,7 @@ func (s *Service) CreateUser(ctx context.Context, email, password, role string) 
 	if err != nil {
 		return err
 	}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)`,
 			store.NewID("usr"), email, hash, role, store.Now())
 		return err
@@ -189,7 +189,7 @@ const SessionTTL = 12 * time.Hour
 // StartSession stores a new session and returns its secret id.
 func (s *Service) StartSession(ctx context.Context, p Principal) (string, error) {
 	id := store.Secret(32)
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < $1`, store.Now()); err != nil {
 			return err
 		}
@@ -214,7 +214,7 @@ func (s *Service) Session(ctx context.Context, id string) (Session, error) {
 
 // EndSession deletes a session.
 func (s *Service) EndSession(ctx context.Context, id string) error {
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, store.Hash(id))
 		return err
 	})

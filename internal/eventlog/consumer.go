@@ -2,7 +2,6 @@ package eventlog
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"time"
@@ -16,9 +15,9 @@ type Consumer interface {
 	// Name is the consumer's stable name, its checkpoint key.
 	Name() string
 	// Apply projects events (in seq order) inside tx.
-	Apply(ctx context.Context, tx *sql.Tx, events []Event) error
+	Apply(ctx context.Context, tx *store.Tx, events []Event) error
 	// Reset empties the consumer's tables inside tx, before a replay.
-	Reset(ctx context.Context, tx *sql.Tx) error
+	Reset(ctx context.Context, tx *store.Tx) error
 }
 
 // batchSize is how many events one consumer transaction applies.
@@ -92,7 +91,7 @@ func (r *Runner) run(ctx context.Context, c Consumer) {
 // Step applies the next batch of events to c and returns how many it applied.
 func (r *Runner) Step(ctx context.Context, c Consumer) (int, error) {
 	var n int
-	err := r.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := r.db.Tx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO consumer_checkpoints (name, seq, updated_at) VALUES ($1, 0, $2)
 			ON CONFLICT (name) DO NOTHING`, c.Name(), store.Now()); err != nil {
 			return err
@@ -132,7 +131,7 @@ func (r *Runner) CatchUp(ctx context.Context, c Consumer) (int, error) {
 // Replay empties c's state, rewinds its checkpoint and rebuilds it from the
 // whole log. It returns how many events it applied.
 func (r *Runner) Replay(ctx context.Context, c Consumer) (int, error) {
-	err := r.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := r.db.Tx(ctx, func(tx *store.Tx) error {
 		if err := c.Reset(ctx, tx); err != nil {
 			return fmt.Errorf("reset %s: %w", c.Name(), err)
 		}

@@ -102,7 +102,7 @@ func (l *Log) writer(ctx context.Context) {
 		for _, r := range group {
 			all = append(all, r.events...)
 		}
-		err := l.db.Tx(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
+		err := l.db.Tx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 			return l.AppendTx(ctx, tx, all)
 		})
 		if err != nil {
@@ -131,7 +131,7 @@ func (l *Log) drainFailed(err error) {
 // AppendTx writes events inside the caller's transaction, for commands that
 // change their own tables and record the matching event atomically. It
 // assigns each new event its seq; duplicates of a stored MessageID are skipped.
-func (l *Log) AppendTx(ctx context.Context, tx *sql.Tx, events []Event) error {
+func (l *Log) AppendTx(ctx context.Context, tx *store.Tx, events []Event) error {
 	if err := l.db.Lock(ctx, tx, appendLock); err != nil {
 		return fmt.Errorf("lock log: %w", err)
 	}
@@ -154,50 +154,17 @@ func (l *Log) AppendTx(ctx context.Context, tx *sql.Tx, events []Event) error {
 		e.Seq = head
 		rows = append(rows, e)
 	}
-	const cols = 12
-	per := min(500, l.db.MaxParams()/cols)
-	for len(rows) > 0 {
-		chunk := rows[:min(per, len(rows))]
-		rows = rows[len(chunk):]
-		args := make([]any, 0, len(chunk)*cols)
-		for _, e := range chunk {
-			args = append(args, e.Seq, e.MessageID, e.Type, e.Event, nullable(e.UserID), nullable(e.AnonymousID),
-				e.Channel, e.Contact, e.SourceID, e.Timestamp, e.ReceivedAt, string(e.Body))
-		}
-		if _, err := tx.ExecContext(ctx, insertSQL(len(chunk), cols), args...); err != nil {
-			return fmt.Errorf("append events: %w", err)
-		}
+	args := make([][]any, len(rows))
+	for i, e := range rows {
+		args[i] = []any{e.Seq, e.MessageID, e.Type, e.Event, nullable(e.UserID), nullable(e.AnonymousID),
+			e.Channel, e.Contact, e.SourceID, e.Timestamp, e.ReceivedAt, string(e.Body)}
+	}
+	err := l.db.BulkInsert(ctx, tx, `INSERT INTO events (seq, message_id, type, event, user_id, anonymous_id, channel, contact, source_id, ts, received_at, body) VALUES`,
+		`ON CONFLICT (message_id) DO NOTHING`, 12, args)
+	if err != nil {
+		return fmt.Errorf("append events: %w", err)
 	}
 	return nil
-}
-
-var insertCache sync.Map // int -> string
-
-func insertSQL(rows, cols int) string {
-	if s, ok := insertCache.Load(rows); ok {
-		return s.(string)
-	}
-	var b strings.Builder
-	b.WriteString(`INSERT INTO events (seq, message_id, type, event, user_id, anonymous_id, channel, contact, source_id, ts, received_at, body) VALUES `)
-	p := 1
-	for r := 0; r < rows; r++ {
-		if r > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('(')
-		for c := 0; c < cols; c++ {
-			if c > 0 {
-				b.WriteByte(',')
-			}
-			fmt.Fprintf(&b, "$%d", p)
-			p++
-		}
-		b.WriteByte(')')
-	}
-	b.WriteString(` ON CONFLICT (message_id) DO NOTHING`)
-	s := b.String()
-	insertCache.Store(rows, s)
-	return s
 }
 
 func nullable(s string) any {
@@ -207,7 +174,7 @@ func nullable(s string) any {
 	return s
 }
 
-// Querier is satisfied by *sql.DB and *sql.Tx.
+// Querier is satisfied by *sql.DB and *store.Tx.
 type Querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row

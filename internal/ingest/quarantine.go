@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 
 	"github.com/cxloop/cxloop/internal/store"
@@ -24,7 +23,7 @@ func quarantine(ctx context.Context, db *store.DB, refused []Refused) error {
 	if len(refused) == 0 {
 		return nil
 	}
-	return db.Tx(ctx, func(tx *sql.Tx) error {
+	return db.Tx(ctx, func(tx *store.Tx) error {
 		for _, r := range refused {
 			body := string(r.Message)
 			if !json.Valid(r.Message) {

@@ -54,7 +54,7 @@ func (s *Sources) Create(ctx context.Context, name, channel, key string) (Source
 		key = "wk_" + store.Secret(24)
 	}
 	src := Source{ID: store.NewID("src"), Name: name, Channel: channel, KeyHint: hint(key), CreatedAt: store.Now()}
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sources (id, name, channel, key_hash, key_hint, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 			src.ID, src.Name, src.Channel, store.Hash(key), src.KeyHint, src.CreatedAt)
 		return err

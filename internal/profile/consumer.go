@@ -27,7 +27,7 @@ func NewConsumer(db *store.DB) *Consumer { return &Consumer{db: db} }
 func (c *Consumer) Name() string { return "profile" }
 
 // Reset empties every profile table.
-func (c *Consumer) Reset(ctx context.Context, tx *sql.Tx) error {
+func (c *Consumer) Reset(ctx context.Context, tx *store.Tx) error {
 	for _, t := range []string{"customers", "identities", "customer_channels", "customer_merges", "accounts", "account_members"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
 			return err
@@ -38,7 +38,7 @@ func (c *Consumer) Reset(ctx context.Context, tx *sql.Tx) error {
 
 // Apply resolves each event to one customer, merging profiles the event
 // shows to be the same person, and updates traits, counts and accounts.
-func (c *Consumer) Apply(ctx context.Context, tx *sql.Tx, events []eventlog.Event) error {
+func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event) error {
 	for i := range events {
 		if err := c.apply(ctx, tx, &events[i]); err != nil {
 			return fmt.Errorf("event %d: %w", events[i].Seq, err)
@@ -47,7 +47,7 @@ func (c *Consumer) Apply(ctx context.Context, tx *sql.Tx, events []eventlog.Even
 	return nil
 }
 
-func (c *Consumer) apply(ctx context.Context, tx *sql.Tx, e *eventlog.Event) error {
+func (c *Consumer) apply(ctx context.Context, tx *store.Tx, e *eventlog.Event) error {
 	m, err := e.Message()
 	if err != nil {
 		return nil // the log only holds validated JSON; nothing to project
@@ -164,7 +164,7 @@ func (c *Consumer) apply(ctx context.Context, tx *sql.Tx, e *eventlog.Event) err
 
 // previous finds the identity an alias's previousId names: a known userId or
 // anonymousId, else a userId seen for the first time.
-func (c *Consumer) previous(ctx context.Context, tx *sql.Tx, id string) (ident, error) {
+func (c *Consumer) previous(ctx context.Context, tx *store.Tx, id string) (ident, error) {
 	var kind string
 	err := tx.QueryRowContext(ctx, `SELECT kind FROM identities WHERE value = $1 AND kind IN ('user_id', 'anonymous_id') ORDER BY kind DESC LIMIT 1`, id).Scan(&kind)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -180,7 +180,7 @@ func customerID(first ident) string {
 	return "cus_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:])[:20])
 }
 
-func (c *Consumer) oldest(ctx context.Context, tx *sql.Tx, ids []string) (string, error) {
+func (c *Consumer) oldest(ctx context.Context, tx *store.Tx, ids []string) (string, error) {
 	best, bestSeq := "", int64(-1)
 	for _, id := range ids {
 		var seq int64
@@ -195,7 +195,7 @@ func (c *Consumer) oldest(ctx context.Context, tx *sql.Tx, ids []string) (string
 }
 
 // merge folds customer from into customer into, keeping a record of why.
-func (c *Consumer) merge(ctx context.Context, tx *sql.Tx, from, into, reason string, e *eventlog.Event) error {
+func (c *Consumer) merge(ctx context.Context, tx *store.Tx, from, into, reason string, e *eventlog.Event) error {
 	f, err := loadTraits(ctx, tx, "customers", from)
 	if err != nil {
 		return err
@@ -238,7 +238,7 @@ type traitSet struct {
 	times  map[string]int64
 }
 
-func loadTraits(ctx context.Context, tx *sql.Tx, table, id string) (traitSet, error) {
+func loadTraits(ctx context.Context, tx *store.Tx, table, id string) (traitSet, error) {
 	t := traitSet{values: map[string]any{}, times: map[string]int64{}}
 	var values, times string
 	if err := tx.QueryRowContext(ctx, `SELECT traits, trait_times FROM `+table+` WHERE id = $1`, id).Scan(&values, &times); err != nil {
@@ -275,7 +275,7 @@ func (t traitSet) merge(in traitSet) bool {
 	return changed
 }
 
-func (c *Consumer) setTraits(ctx context.Context, tx *sql.Tx, cus string, in traitSet) error {
+func (c *Consumer) setTraits(ctx context.Context, tx *store.Tx, cus string, in traitSet) error {
 	t, err := loadTraits(ctx, tx, "customers", cus)
 	if err != nil {
 		return err
@@ -328,7 +328,7 @@ func searchText(traits map[string]any) string {
 }
 
 // group records the customer as a member of the business account.
-func (c *Consumer) group(ctx context.Context, tx *sql.Tx, cus string, m *eventlog.Message, at int64) error {
+func (c *Consumer) group(ctx context.Context, tx *store.Tx, cus string, m *eventlog.Message, at int64) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, traits, trait_times, first_seen, last_seen) VALUES ($1, '{}', '{}', $2, $2)
 		ON CONFLICT (id) DO UPDATE SET
 		first_seen = CASE WHEN accounts.first_seen > excluded.first_seen THEN excluded.first_seen ELSE accounts.first_seen END,

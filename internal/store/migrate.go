@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -42,7 +41,7 @@ func (db *DB) pending() ([]migration, error) {
 // Migrate applies every embedded migration not yet recorded, each in its own
 // transaction, and returns the names it applied.
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
-	if err := db.Tx(ctx, func(tx *sql.Tx) error {
+	if err := db.Tx(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 			name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`)
 		return err
@@ -55,7 +54,7 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	}
 	var applied []string
 	for _, m := range all {
-		err := db.Tx(ctx, func(tx *sql.Tx) error {
+		err := db.Tx(ctx, func(tx *Tx) error {
 			if err := db.Lock(ctx, tx, migrationLock); err != nil {
 				return err
 			}

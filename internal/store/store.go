@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -107,12 +108,71 @@ func (db *DB) Close() error {
 	return err
 }
 
+// Tx is a write transaction. On SQLite, whose driver parses every query
+// it runs, its Exec and Query methods prepare each distinct query once per
+// transaction and reuse it, so a consumer's loop of small statements over a
+// batch of events does not parse the same SQL again for each event.
+type Tx struct {
+	*sql.Tx
+	db    *DB
+	stmts map[string]*sql.Stmt
+}
+
+// maxCachedStmts bounds the per-transaction cache; queries past it are parsed each time.
+const maxCachedStmts = 256
+
+func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if tx.db.Engine != SQLite {
+		return nil // pgx keeps its own statement cache per connection
+	}
+	if st, ok := tx.stmts[query]; ok {
+		return st
+	}
+	if len(tx.stmts) >= maxCachedStmts {
+		return nil
+	}
+	st, err := tx.Tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil // let the uncached path report the error
+	}
+	if tx.stmts == nil {
+		tx.stmts = map[string]*sql.Stmt{}
+	}
+	tx.stmts[query] = st
+	return st
+}
+
+// ExecContext executes a statement in the transaction.
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return tx.Tx.ExecContext(ctx, query, args...)
+}
+
+// QueryContext runs a query in the transaction.
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return tx.Tx.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a query expected to return at most one row.
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return tx.Tx.QueryRowContext(ctx, query, args...)
+}
+
 // Tx runs fn in a write transaction and commits it when fn returns nil.
-func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
+func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
+	sqltx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	tx := &Tx{Tx: sqltx, db: db}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err
@@ -126,7 +186,7 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // Lock takes a transaction-scoped exclusive lock named by key, so that
 // writers on several nodes serialise. On SQLite the write transaction
 // already excludes every other writer.
-func (db *DB) Lock(ctx context.Context, tx *sql.Tx, key int64) error {
+func (db *DB) Lock(ctx context.Context, tx *Tx, key int64) error {
 	if db.Engine != Postgres {
 		return nil
 	}
@@ -199,4 +259,58 @@ func (m Millis) MarshalJSON() ([]byte, error) {
 		return []byte("null"), nil
 	}
 	return []byte(`"` + time.UnixMilli(int64(m)).UTC().Format("2006-01-02T15:04:05.000Z07:00") + `"`), nil
+}
+
+// BulkInsert inserts rows (each of len cols) as "head (…values…) tail" in
+// the form each engine takes fastest: on SQLite one prepared single-row
+// statement run per row (SQLite resolves numbered parameters in time that
+// grows with their count squared), on PostgreSQL multi-row statements.
+func (db *DB) BulkInsert(ctx context.Context, tx *Tx, head, tail string, cols int, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if db.Engine == SQLite {
+		q := head + " " + placeholders(1, 1, cols) + " " + tail
+		for _, r := range rows {
+			if _, err := tx.ExecContext(ctx, q, r...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	per := min(500, db.MaxParams()/cols)
+	for len(rows) > 0 {
+		chunk := rows[:min(per, len(rows))]
+		rows = rows[len(chunk):]
+		args := make([]any, 0, len(chunk)*cols)
+		for _, r := range chunk {
+			args = append(args, r...)
+		}
+		if _, err := tx.ExecContext(ctx, head+" "+placeholders(1, len(chunk), cols)+" "+tail, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// placeholders writes n groups of cols numbered parameters from $first.
+func placeholders(first, n, cols int) string {
+	var b strings.Builder
+	p := first
+	for r := 0; r < n; r++ {
+		if r > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for c := 0; c < cols; c++ {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(p))
+			p++
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
 }

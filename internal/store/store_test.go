@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"testing"
 
@@ -24,7 +23,7 @@ func TestStore(t *testing.T) {
 		})
 		t.Run("numbered placeholders and returning", func(t *testing.T) {
 			var got string
-			err := db.Tx(ctx, func(tx *sql.Tx) error {
+			err := db.Tx(ctx, func(tx *store.Tx) error {
 				return tx.QueryRowContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)
 					ON CONFLICT (key) DO UPDATE SET value = $2 RETURNING value`, "k", "v1").Scan(&got)
 			})
@@ -37,7 +36,7 @@ func TestStore(t *testing.T) {
 		})
 		t.Run("rollback on error", func(t *testing.T) {
 			boom := errors.New("boom")
-			err := db.Tx(ctx, func(tx *sql.Tx) error {
+			err := db.Tx(ctx, func(tx *store.Tx) error {
 				if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('gone', 'x')`); err != nil {
 					return err
 				}
@@ -53,7 +52,7 @@ func TestStore(t *testing.T) {
 			}
 		})
 		t.Run("unique violation", func(t *testing.T) {
-			err := db.Tx(ctx, func(tx *sql.Tx) error {
+			err := db.Tx(ctx, func(tx *store.Tx) error {
 				_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('k', 'again')`)
 				return err
 			})

@@ -1,0 +1,392 @@
+// Command ingest measures cxloop's ingestion: it starts cxloop on a fresh
+// database, drives /v1/batch (100 realistic events a request) from
+// concurrent clients over loopback for a fixed time, and prints accepted
+// events/s, p50/p99 acknowledgement latency and the server's peak RSS. It
+// then fills the log to a million events, waits for the profile consumer and
+// measures customer-profile lookups. As a reference it measures raw
+// multi-row inserts of the same rows into the same engine in the same run.
+//
+//	go run ./bench/ingest [-duration 20s] [-clients 8] [-engines sqlite,postgres] [-pg URL]
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/demo"
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+const (
+	writeKey = "wk_bench"
+	token    = "cxt_bench"
+	perBatch = 100
+)
+
+func main() {
+	duration := flag.Duration("duration", 20*time.Second, "how long to drive ingestion")
+	clients := flag.Int("clients", 8, "concurrent HTTP clients")
+	engines := flag.String("engines", "sqlite,postgres", "engines to measure")
+	pg := flag.String("pg", os.Getenv("CXLOOP_BENCH_POSTGRES"), "admin URL of a PostgreSQL server (default: start a throwaway one)")
+	fill := flag.Int("fill", 1_000_000, "events in the log before measuring lookups (0 to skip)")
+	lookups := flag.Int("lookups", 3000, "profile lookups to time")
+	customers := flag.Int("customers", 5000, "distinct demo customers in the traffic")
+	flag.Parse()
+
+	root, err := os.MkdirTemp("", "cxloop-bench")
+	check(err)
+	defer os.RemoveAll(root)
+	bin := filepath.Join(root, "cxloop")
+	out, err := exec.Command("go", "build", "-o", bin, "./cmd/cxloop").CombinedOutput()
+	if err != nil {
+		fail("build cxloop (run from the repository root): %v\n%s", err, out)
+	}
+	fmt.Printf("cxloop ingestion benchmark — %s, %d cores (%s), %s, Go %s\n",
+		time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), cpuModel(), memTotal(), strings.TrimPrefix(runtime.Version(), "go"))
+	fmt.Printf("traffic: the demo retailer's events (%d customers), %d events a request, %d clients, %s\n\n", *customers, perBatch, *clients, *duration)
+	bodies := templates(*customers)
+
+	for _, engine := range strings.Split(*engines, ",") {
+		var dsn string
+		switch engine {
+		case "sqlite":
+			dsn = filepath.Join(root, "bench.db")
+		case "postgres":
+			admin := *pg
+			if admin == "" {
+				dir := filepath.Join(root, "pg")
+				out, err := exec.Command("scripts/postgres", "start", dir, "55433").Output()
+				if err != nil {
+					fail("start postgres: %v", err)
+				}
+				defer exec.Command("scripts/postgres", "stop", dir).Run()
+				admin = strings.TrimSpace(string(out))
+			}
+			dsn = freshDatabase(admin)
+		default:
+			fail("unknown engine %q", engine)
+		}
+		run(engine, bin, dsn, bodies, *duration, *clients, *fill, *lookups, *customers)
+	}
+}
+
+// templates are request bodies of demo traffic whose messageIds start with
+// "demo-"; each send swaps that prefix for a unique one.
+func templates(customers int) [][]byte {
+	var out [][]byte
+	var cur []demo.Message
+	flush := func() {
+		b, err := json.Marshal(map[string]any{"batch": cur})
+		check(err)
+		out = append(out, b)
+		cur = nil
+	}
+	err := demo.Generate(demo.Options{Customers: customers, Seed: 1, End: time.Now()}, func(m demo.Message) error {
+		cur = append(cur, m)
+		if len(cur) == perBatch {
+			flush()
+		}
+		return nil
+	})
+	check(err)
+	if len(cur) > 0 {
+		flush()
+	}
+	// Interleave customers, as live traffic does.
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out
+}
+
+type server struct {
+	cmd *exec.Cmd
+	url string
+}
+
+var consoleLine = regexp.MustCompile(`console:\s+(http://\S+)/`)
+
+func startServer(bin, dsn string) *server {
+	cmd := exec.Command(bin, "serve", "--db", dsn, "--addr", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "CXLOOP_BOOTSTRAP_WRITE_KEY="+writeKey, "CXLOOP_BOOTSTRAP_TOKEN="+token)
+	stdout, err := cmd.StdoutPipe()
+	check(err)
+	cmd.Stderr = os.Stderr
+	check(cmd.Start())
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := consoleLine.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+	}()
+	select {
+	case u := <-found:
+		return &server{cmd: cmd, url: u}
+	case <-time.After(30 * time.Second):
+		fail("cxloop did not start")
+	}
+	return nil
+}
+
+func run(engine, bin, dsn string, bodies [][]byte, duration time.Duration, clients, fill, lookups, customers int) {
+	fmt.Printf("== %s\n", engine)
+	ref := reference(engine, dsn, bodies)
+	srv := startServer(bin, dsn)
+	defer func() { _ = srv.cmd.Process.Kill(); _ = srv.cmd.Wait() }()
+
+	var next atomic.Int64
+	body := func() []byte {
+		n := next.Add(1)
+		tpl := bodies[int(n)%len(bodies)]
+		return bytes.ReplaceAll(tpl, []byte(`"demo-`), []byte(`"b`+strconv.FormatInt(n, 36)+`-`))
+	}
+	accepted, lat := drive(srv.url, clients, duration, body)
+	rate := float64(accepted) / duration.Seconds()
+	rss := peakRSS(srv.cmd.Process.Pid)
+	fmt.Printf("ingest:      %9.0f events/s accepted (%d in %s), ack latency p50 %s p99 %s, server peak RSS %s\n",
+		rate, accepted, duration, pct(lat, 50), pct(lat, 99), rss)
+	fmt.Printf("reference:   %9.0f rows/s raw INSERT of the same rows into %s (store.BulkInsert, 2,000 rows a transaction, no HTTP or validation)\n", ref, engine)
+	fmt.Printf("ratio:       cxloop ingestion is %.0f%% of the raw insert rate\n", 100*rate/ref)
+
+	if fill > 0 {
+		start := time.Now()
+		total := accepted
+		for total < int64(fill) {
+			n, _ := drive(srv.url, clients, 5*time.Second, body)
+			total += n
+		}
+		db, err := store.Open(context.Background(), dsn)
+		check(err)
+		head, err := eventlog.Head(context.Background(), db)
+		check(err)
+		for {
+			var at int64
+			check(db.QueryRow(`SELECT COALESCE(MAX(seq), 0) FROM consumer_checkpoints WHERE name = 'profile'`).Scan(&at))
+			if at >= head {
+				break
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		var stored, profiles int64
+		check(db.QueryRow(`SELECT COUNT(*) FROM events`).Scan(&stored))
+		check(db.QueryRow(`SELECT COUNT(*) FROM customers WHERE merged_into IS NULL`).Scan(&profiles))
+		db.Close()
+		fmt.Printf("fill:        %d events stored, profile consumer caught up %s after the fill started (%d profiles)\n",
+			stored, time.Since(start).Round(time.Second), profiles)
+		lookup(srv.url, lookups, customers, stored)
+	}
+	fmt.Println()
+}
+
+// drive posts bodies from clients for d and returns accepted events and
+// per-request latencies.
+func drive(base string, clients int, d time.Duration, body func() []byte) (int64, []time.Duration) {
+	var accepted atomic.Int64
+	var mu sync.Mutex
+	var lat []time.Duration
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	tr := &http.Transport{MaxIdleConnsPerHost: clients}
+	client := &http.Client{Transport: tr, Timeout: 60 * time.Second}
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for time.Now().Before(deadline) {
+				b := body()
+				req, _ := http.NewRequest(http.MethodPost, base+"/v1/batch", bytes.NewReader(b))
+				req.SetBasicAuth(writeKey, "")
+				req.Header.Set("Content-Type", "application/json")
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					fail("post: %v", err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				mine = append(mine, time.Since(t0))
+				if resp.StatusCode != 200 {
+					fail("post: %s", resp.Status)
+				}
+				accepted.Add(int64(bytes.Count(b, []byte(`"messageId"`))))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return accepted.Load(), lat
+}
+
+// lookup times GET /api/v1/customers/{userId} for random demo customers.
+func lookup(base string, n, customers int, stored int64) {
+	client := &http.Client{}
+	r := rand.New(rand.NewPCG(3, 4))
+	lat := make([]time.Duration, 0, n)
+	found := 0
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("user-%05d", 1+r.IntN(customers))
+		req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/customers/"+id, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		t0 := time.Now()
+		resp, err := client.Do(req)
+		check(err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		lat = append(lat, time.Since(t0))
+		if resp.StatusCode == 200 {
+			found++
+		}
+	}
+	fmt.Printf("lookup:      GET /api/v1/customers/{userId} with %d events stored: p50 %s p99 %s (%d lookups, %d found)\n",
+		stored, pct(lat, 50), pct(lat, 99), n, found)
+}
+
+// reference measures raw multi-row inserts of the same rows into a scratch
+// table of the same engine, without HTTP, validation or group commit.
+func reference(engine, dsn string, bodies [][]byte) float64 {
+	ctx := context.Background()
+	refDSN := dsn
+	if engine == "sqlite" {
+		refDSN = dsn + ".reference"
+		defer os.Remove(refDSN)
+		defer os.Remove(refDSN + "-wal")
+		defer os.Remove(refDSN + "-shm")
+	}
+	db, err := store.Open(ctx, refDSN)
+	check(err)
+	defer db.Close()
+	check(db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(`CREATE TABLE reference_events (seq BIGINT PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, event TEXT NOT NULL,
+			user_id TEXT, anonymous_id TEXT, channel TEXT NOT NULL, contact TEXT NOT NULL, source_id TEXT NOT NULL, ts BIGINT NOT NULL, received_at BIGINT NOT NULL, body TEXT NOT NULL)`)
+		return err
+	}))
+	defer db.Tx(ctx, func(tx *store.Tx) error { _, err := tx.Exec(`DROP TABLE reference_events`); return err })
+	type row struct {
+		typ, event, user, anon, body string
+	}
+	var rows []row
+	for _, b := range bodies[:min(len(bodies), 1000)] {
+		var batch struct{ Batch []map[string]any }
+		check(json.Unmarshal(b, &batch))
+		for _, m := range batch.Batch {
+			raw, _ := json.Marshal(m)
+			s := func(k string) string { v, _ := m[k].(string); return v }
+			rows = append(rows, row{s("type"), s("event"), s("userId"), s("anonymousId"), string(raw)})
+		}
+	}
+	start := time.Now()
+	seq := 0
+	for len(rows)-seq >= 2000 {
+		batch := make([][]any, 0, 2000)
+		for r := 0; r < 2000; r++ {
+			x := rows[seq]
+			seq++
+			batch = append(batch, []any{seq, fmt.Sprintf("ref-%d", seq), x.typ, x.event, nullable(x.user), nullable(x.anon), "web", "direct", "src", int64(seq), int64(seq), x.body})
+		}
+		check(db.Tx(ctx, func(tx *store.Tx) error {
+			return db.BulkInsert(ctx, tx, `INSERT INTO reference_events (seq, message_id, type, event, user_id, anonymous_id, channel, contact, source_id, ts, received_at, body) VALUES`, "", 12, batch)
+		}))
+	}
+	return float64(seq) / time.Since(start).Seconds()
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func freshDatabase(admin string) string {
+	db, err := sql.Open("pgx", admin)
+	check(err)
+	defer db.Close()
+	name := fmt.Sprintf("cxbench_%d", time.Now().UnixNano())
+	_, err = db.Exec(`CREATE DATABASE ` + name)
+	check(err)
+	u, err := url.Parse(admin)
+	check(err)
+	u.Path = "/" + name
+	return u.String()
+}
+
+func pct(d []time.Duration, p int) string {
+	if len(d) == 0 {
+		return "n/a"
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := min(len(s)-1, len(s)*p/100)
+	return s[i].Round(10 * time.Microsecond).String()
+}
+
+func peakRSS(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "n/a"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			kb, _ := strconv.Atoi(strings.Fields(line)[1])
+			return fmt.Sprintf("%d MiB", kb/1024)
+		}
+	}
+	return "n/a"
+}
+
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "model name") {
+			return strings.TrimSpace(strings.SplitN(line, ":", 2)[1])
+		}
+	}
+	return "unknown CPU"
+}
+
+func memTotal() string {
+	b, _ := os.ReadFile("/proc/meminfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "MemTotal:") {
+			kb, _ := strconv.Atoi(strings.Fields(line)[1])
+			return fmt.Sprintf("%d GiB RAM", (kb+512*1024)/(1024*1024))
+		}
+	}
+	return "unknown RAM"
+}
+
+func check(err error) {
+	if err != nil {
+		fail("%v", err)
+	}
+}
+
+func fail(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+	os.Exit(1)
+}

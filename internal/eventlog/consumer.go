@@ -20,8 +20,10 @@ type Consumer interface {
 	Reset(ctx context.Context, tx *store.Tx) error
 }
 
-// batchSize is how many events one consumer transaction applies.
-const batchSize = 1000
+// batchSize is how many events one consumer transaction applies: large
+// enough to amortise the commit, small enough that appends waiting for the
+// writer are not held up for long.
+const batchSize = 250
 
 // Runner drives consumers: each reads the log after its checkpoint and
 // commits its state together with the new checkpoint.

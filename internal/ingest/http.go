@@ -140,8 +140,14 @@ func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	raw, ok := top["batch"]
+	// Decode the items in one pass; only a batch holding something other
+	// than objects needs the slower item-by-item pass.
+	var objects []map[string]json.RawMessage
 	var items []json.RawMessage
-	if raw, ok := top["batch"]; !ok || json.Unmarshal(raw, &items) != nil || items == nil {
+	if ok && json.Unmarshal(raw, &objects) == nil && objects != nil {
+		items = make([]json.RawMessage, len(objects))
+	} else if !ok || json.Unmarshal(raw, &items) != nil || items == nil {
 		httpio.Error(w, h.logger, fault.Field("batch", "batch is required: an array of messages"))
 		return
 	}
@@ -156,14 +162,23 @@ func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
 	var refused []Refused
 	var itemErrs []BatchItemError
 	for i, raw := range items {
-		e, err := rq.item(raw)
+		var e eventlog.Event
+		var err error
+		if objects != nil {
+			e, err = rq.object(objects[i])
+			if err != nil {
+				raw, _ = json.Marshal(objects[i])
+			}
+		} else {
+			e, err = rq.item(raw)
+		}
 		if err != nil {
 			var fe *fault.Error
 			if !errors.As(err, &fe) {
 				httpio.Error(w, h.logger, err)
 				return
 			}
-			refused = append(refused, Refused{SourceID: src.ID, ReceivedAt: rq.received.UnixMilli(), Field: fmt.Sprintf("batch[%d].%s", i, fe.Field), Reason: fe.Message, Message: raw})
+			refused = append(refused, Refused{SourceID: src.ID, ReceivedAt: rq.received.UnixMilli(), Field: itemField(i, fe.Field), Reason: fe.Message, Message: raw})
 			itemErrs = append(itemErrs, BatchItemError{Index: i, Field: fe.Field, Message: fe.Message})
 			continue
 		}
@@ -184,6 +199,21 @@ func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
 		resp["errors"] = itemErrs
 	}
 	httpio.JSON(w, http.StatusOK, resp)
+}
+
+// object normalises a batch item decoded as an object.
+func (rq *request) object(m map[string]json.RawMessage) (eventlog.Event, error) {
+	if m == nil {
+		return eventlog.Event{}, fault.Field("type", "each batch item must be a message object")
+	}
+	size := 2
+	for k, v := range m {
+		size += len(k) + len(v) + 4
+	}
+	if size > MaxMessageBytes {
+		return eventlog.Event{}, &fault.Error{Code: fault.TooLarge, Message: fmt.Sprintf("a message may be at most 32 KB; this one is about %d bytes", size)}
+	}
+	return rq.normalize("", m)
 }
 
 func (rq *request) item(raw json.RawMessage) (eventlog.Event, error) {
@@ -266,4 +296,11 @@ func decodeObject(body []byte, v *map[string]json.RawMessage) error {
 		return fault.Field("body", "body must be a JSON object")
 	}
 	return nil
+}
+
+func itemField(i int, field string) string {
+	if field == "" {
+		return fmt.Sprintf("batch[%d]", i)
+	}
+	return fmt.Sprintf("batch[%d].%s", i, field)
 }

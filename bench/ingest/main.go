@@ -75,7 +75,10 @@ func main() {
 		case "postgres":
 			admin := *pg
 			if admin == "" {
-				dir := filepath.Join(root, "pg")
+				// Its own folder: the server runs as the postgres user.
+				dir, err := os.MkdirTemp("", "cxloop-bench-pg")
+				check(err)
+				defer os.RemoveAll(dir)
 				out, err := exec.Command("scripts/postgres", "start", dir, "55433").Output()
 				if err != nil {
 					fail("start postgres: %v", err)

@@ -6,6 +6,7 @@
 package api
 
 import (
+	_ "embed"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -28,21 +29,46 @@ type Deps struct {
 	Logger   *slog.Logger
 }
 
-// Register declares every /api/v1 route with the least role that may call it.
-func Register(mux *http.ServeMux, d Deps) {
+// Route is one /api/v1 route: the least role that may call it and its handler.
+type Route struct {
+	Method, Path, Role string
+	Handler            http.HandlerFunc
+}
+
+// Routes lists every /api/v1 route in one place; openapi.json documents
+// exactly these (a test keeps the two in step).
+func Routes(d Deps) []Route {
 	in := ingest.NewAPI(d.DB, d.Sources, d.Logger)
 	pr := profile.NewAPI(d.Profiles, d.Logger)
+	au := auth.NewAPI(d.Auth, d.Logger)
 	ev := &events{db: d.DB, profiles: d.Profiles, logger: d.Logger}
-	g := guard{auth: d.Auth, logger: d.Logger}
+	return []Route{
+		{"GET", "/api/v1/sources", auth.RoleViewer, in.ListSources},
+		{"POST", "/api/v1/sources", auth.RoleAdmin, in.CreateSource},
+		{"GET", "/api/v1/quarantine", auth.RoleViewer, in.ListQuarantine},
+		{"GET", "/api/v1/events", auth.RoleViewer, ev.list},
+		{"GET", "/api/v1/customers", auth.RoleViewer, pr.Search},
+		{"GET", "/api/v1/customers/{id}", auth.RoleViewer, pr.GetCustomer},
+		{"GET", "/api/v1/customers/{id}/timeline", auth.RoleViewer, pr.Timeline},
+		{"GET", "/api/v1/accounts/{id}", auth.RoleViewer, pr.GetAccount},
+		{"POST", "/api/v1/users", auth.RoleAdmin, au.CreateUser},
+		{"POST", "/api/v1/tokens", auth.RoleAdmin, au.CreateToken},
+	}
+}
 
-	mux.Handle("GET /api/v1/sources", g.need(auth.RoleViewer, in.ListSources))
-	mux.Handle("POST /api/v1/sources", g.need(auth.RoleAdmin, in.CreateSource))
-	mux.Handle("GET /api/v1/quarantine", g.need(auth.RoleViewer, in.ListQuarantine))
-	mux.Handle("GET /api/v1/events", g.need(auth.RoleViewer, ev.list))
-	mux.Handle("GET /api/v1/customers", g.need(auth.RoleViewer, pr.Search))
-	mux.Handle("GET /api/v1/customers/{id}", g.need(auth.RoleViewer, pr.GetCustomer))
-	mux.Handle("GET /api/v1/customers/{id}/timeline", g.need(auth.RoleViewer, pr.Timeline))
-	mux.Handle("GET /api/v1/accounts/{id}", g.need(auth.RoleViewer, pr.GetAccount))
+//go:embed openapi.json
+var openapi []byte
+
+// Register declares every /api/v1 route on mux.
+func Register(mux *http.ServeMux, d Deps) {
+	g := guard{auth: d.Auth, logger: d.Logger}
+	for _, rt := range Routes(d) {
+		mux.Handle(rt.Method+" "+rt.Path, g.need(rt.Role, rt.Handler))
+	}
+	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openapi)
+	})
 	mux.Handle("/api/v1/", g.need(auth.RoleViewer, func(w http.ResponseWriter, r *http.Request) {
 		httpio.Error(w, nil, fault.New(fault.NotFound, "no route %s %s", r.Method, r.URL.Path))
 	}))

@@ -1,0 +1,83 @@
+package web_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// Sign-in by email and password, CSRF checks on forms, and sign-out.
+func TestConsoleSessions(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		if err := s.Auth.CreateUser(t.Context(), "ops@example.com", "a long password", "viewer"); err != nil {
+			t.Fatal(err)
+		}
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar}
+		read := func(resp *http.Response, err error) (int, string) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+
+		// Not signed in: the console sends visitors to the sign-in page.
+		code, body := read(c.Get(s.URL + "/customers"))
+		if code != 200 || !strings.Contains(body, `id="password-login"`) {
+			t.Fatalf("anonymous /customers: %d", code)
+		}
+		code, body = read(c.PostForm(s.URL+"/login", url.Values{"email": {"ops@example.com"}, "password": {"wrong password"}}))
+		if code != 401 || !strings.Contains(body, "did not match") {
+			t.Fatalf("wrong password: %d", code)
+		}
+		code, body = read(c.PostForm(s.URL+"/login", url.Values{"email": {"ops@example.com"}, "password": {"a long password"}, "next": {"https://evil.example/"}}))
+		if code != 200 || !strings.Contains(body, `id="customers"`) || !strings.Contains(body, "ops@example.com · viewer") {
+			t.Fatalf("sign-in: %d %s", code, body)
+		}
+		m := csrfField.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatal("no CSRF token in the page")
+		}
+
+		// A form without the session's CSRF token is refused, and so is a
+		// cross-origin form post.
+		code, _ = read(c.PostForm(s.URL+"/logout", url.Values{"csrf": {"forged"}}))
+		if code != 403 {
+			t.Fatalf("logout with a forged token: %d", code)
+		}
+		req, _ := http.NewRequest("POST", s.URL+"/logout", strings.NewReader(url.Values{"csrf": {m[1]}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		code, _ = read(c.Do(req))
+		if code != 403 {
+			t.Fatalf("cross-site logout: %d", code)
+		}
+		if code, body = read(c.Get(s.URL + "/customers")); !strings.Contains(body, `id="customers"`) {
+			t.Fatalf("session ended by a refused form: %d", code)
+		}
+
+		code, body = read(c.PostForm(s.URL+"/logout", url.Values{"csrf": {m[1]}}))
+		if code != 200 || !strings.Contains(body, `id="token-login"`) {
+			t.Fatalf("logout: %d", code)
+		}
+		if _, body = read(c.Get(s.URL + "/customers")); strings.Contains(body, `id="customers"`) {
+			t.Fatal("still signed in after sign-out")
+		}
+		if code, _ = read(c.Get(s.URL + "/customers/cus_nobody")); code != 200 {
+			t.Fatalf("anonymous customer page: %d", code)
+		}
+	})
+}

@@ -3,10 +3,8 @@ package profile
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base32"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -38,20 +36,41 @@ func (c *Consumer) Reset(ctx context.Context, tx *store.Tx) error {
 
 // Apply resolves each event to one customer, merging profiles the event
 // shows to be the same person, and updates traits, counts and accounts.
+// A batch's identities are read in a few queries and its counters written
+// once per customer, so that the statements (on PostgreSQL, round trips)
+// grow with the customers a batch touches rather than with its events.
 func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event) error {
+	b := &batch{ctx: ctx, tx: tx, ids: map[ident]*identState{}}
+	b.reset()
+	msgs := make([]eventlog.Message, len(events))
+	var want []ident
 	for i := range events {
-		if err := c.apply(ctx, tx, &events[i]); err != nil {
+		m, err := events[i].Message()
+		if err != nil {
+			continue // the log only holds validated JSON; nothing to project
+		}
+		msgs[i] = m
+		want = append(want, identities(&events[i], &m)...)
+		if events[i].Type == eventlog.Alias && m.PreviousID != "" {
+			want = append(want, ident{KindUserID, m.PreviousID}, ident{KindAnonymousID, m.PreviousID})
+		}
+	}
+	if err := b.load(want); err != nil {
+		return err
+	}
+	for i := range events {
+		if msgs[i].Type == "" {
+			continue
+		}
+		if err := b.apply(c, &events[i], &msgs[i]); err != nil {
 			return fmt.Errorf("event %d: %w", events[i].Seq, err)
 		}
 	}
-	return nil
+	return b.flush()
 }
 
-func (c *Consumer) apply(ctx context.Context, tx *store.Tx, e *eventlog.Event) error {
-	m, err := e.Message()
-	if err != nil {
-		return nil // the log only holds validated JSON; nothing to project
-	}
+// identities are the identities an event names itself.
+func identities(e *eventlog.Event, m *eventlog.Message) []ident {
 	var ids []ident
 	if e.UserID != "" {
 		ids = append(ids, ident{KindUserID, e.UserID})
@@ -69,12 +88,98 @@ func (c *Consumer) apply(ctx context.Context, tx *store.Tx, e *eventlog.Event) e
 	if v := NormalizePhone(traits["phone"]); v != "" {
 		ids = append(ids, ident{KindPhone, v})
 	}
-	if e.Type == eventlog.Alias && m.PreviousID != "" {
-		prev, err := c.previous(ctx, tx, m.PreviousID)
+	return ids
+}
+
+type identState struct {
+	customer  string
+	firstSeen int64
+	dirty     bool // firstSeen moved earlier and is not written yet
+}
+
+type counter struct{ events, first, last int64 }
+
+func (c *counter) add(at int64) {
+	if c.events == 0 {
+		c.first, c.last = at, at
+	}
+	c.events++
+	c.first, c.last = min(c.first, at), max(c.last, at)
+}
+
+type channelKey struct{ customer, channel string }
+
+// batch is the consumer's view of its tables while it applies one batch:
+// every identity the batch names, and the changes not yet written.
+type batch struct {
+	ctx      context.Context
+	tx       *store.Tx
+	ids      map[ident]*identState
+	counts   map[string]*counter
+	channels map[channelKey]*counter
+	traits   map[string]traitSet
+	changed  map[string]bool // customers whose traits changed
+}
+
+func (b *batch) reset() {
+	b.counts = map[string]*counter{}
+	b.channels = map[channelKey]*counter{}
+	b.traits = map[string]traitSet{}
+	b.changed = map[string]bool{}
+}
+
+// load reads the stored identities among want.
+func (b *batch) load(want []ident) error {
+	seen := map[string]bool{}
+	var values []any
+	for _, id := range want {
+		if !seen[id.value] {
+			seen[id.value] = true
+			values = append(values, id.value)
+		}
+	}
+	const per = 200
+	for len(values) > 0 {
+		chunk := values[:min(per, len(values))]
+		values = values[len(chunk):]
+		ph := make([]string, len(chunk))
+		for i := range chunk {
+			ph[i] = fmt.Sprintf("$%d", i+1)
+		}
+		rows, err := b.tx.QueryContext(b.ctx, `SELECT kind, value, customer_id, first_seen FROM identities WHERE value IN (`+strings.Join(ph, ",")+`)`, chunk...)
 		if err != nil {
 			return err
 		}
+		for rows.Next() {
+			var id ident
+			st := &identState{}
+			if err := rows.Scan(&id.kind, &id.value, &st.customer, &st.firstSeen); err != nil {
+				rows.Close()
+				return err
+			}
+			b.ids[id] = st
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *batch) apply(c *Consumer, e *eventlog.Event, m *eventlog.Message) error {
+	ctx, tx := b.ctx, b.tx
+	ids := identities(e, m)
+	if e.Type == eventlog.Alias && m.PreviousID != "" {
+		// previousId names a known userId or anonymousId, else a new userId.
+		prev := ident{KindUserID, m.PreviousID}
+		if b.ids[prev] == nil && b.ids[ident{KindAnonymousID, m.PreviousID}] != nil {
+			prev = ident{KindAnonymousID, m.PreviousID}
+		}
 		ids = append(ids, prev)
+	}
+	if len(ids) == 0 {
+		return nil
 	}
 
 	// Which customers do these identities already belong to?
@@ -82,24 +187,17 @@ func (c *Consumer) apply(ctx context.Context, tx *store.Tx, e *eventlog.Event) e
 	var found []string
 	var missing []ident
 	for _, id := range ids {
-		var cus string
-		var firstSeen int64
-		err := tx.QueryRowContext(ctx, `SELECT customer_id, first_seen FROM identities WHERE kind = $1 AND value = $2`, id.kind, id.value).Scan(&cus, &firstSeen)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
+		st := b.ids[id]
+		if st == nil {
 			missing = append(missing, id)
-		case err != nil:
-			return err
-		default:
-			if e.Timestamp < firstSeen { // events may arrive out of time order
-				if _, err := tx.ExecContext(ctx, `UPDATE identities SET first_seen = $1 WHERE kind = $2 AND value = $3`, e.Timestamp, id.kind, id.value); err != nil {
-					return err
-				}
-			}
-			if _, ok := owners[cus]; !ok {
-				owners[cus] = id
-				found = append(found, cus)
-			}
+			continue
+		}
+		if e.Timestamp < st.firstSeen { // events may arrive out of time order
+			st.firstSeen, st.dirty = e.Timestamp, true
+		}
+		if _, ok := owners[st.customer]; !ok {
+			owners[st.customer] = id
+			found = append(found, st.customer)
 		}
 	}
 
@@ -115,7 +213,11 @@ func (c *Consumer) apply(ctx context.Context, tx *store.Tx, e *eventlog.Event) e
 		cus = found[0]
 	default:
 		// The event shows these profiles are one person: keep the oldest.
-		sort.Slice(found, func(i, j int) bool { return found[i] < found[j] })
+		// Pending changes are written first, since the merge reads them.
+		if err := b.flush(); err != nil {
+			return err
+		}
+		sort.Strings(found)
 		keep, err := c.oldest(ctx, tx, found)
 		if err != nil {
 			return err
@@ -128,49 +230,107 @@ func (c *Consumer) apply(ctx context.Context, tx *store.Tx, e *eventlog.Event) e
 			if err := c.merge(ctx, tx, other, keep, reason, e); err != nil {
 				return err
 			}
+			for _, st := range b.ids {
+				if st.customer == other {
+					st.customer = keep
+				}
+			}
 		}
 		cus = keep
 	}
 	for _, id := range missing {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO identities (kind, value, customer_id, first_seen, seq) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (kind, value) DO NOTHING`, id.kind, id.value, cus, e.Timestamp, e.Seq); err != nil {
+		if b.ids[id] != nil {
+			continue // named twice by this event
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO identities (kind, value, customer_id, first_seen, seq) VALUES ($1, $2, $3, $4, $5)`,
+			id.kind, id.value, cus, e.Timestamp, e.Seq); err != nil {
 			return err
 		}
+		b.ids[id] = &identState{customer: cus, firstSeen: e.Timestamp}
 	}
 
-	if _, err := tx.ExecContext(ctx, `UPDATE customers SET event_count = event_count + 1,
-		first_seen = CASE WHEN first_seen > $1 THEN $1 ELSE first_seen END,
-		last_seen = CASE WHEN last_seen < $1 THEN $1 ELSE last_seen END WHERE id = $2`, e.Timestamp, cus); err != nil {
-		return err
+	if b.counts[cus] == nil {
+		b.counts[cus] = &counter{}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO customer_channels (customer_id, channel, events, last_seen) VALUES ($1, $2, 1, $3)
-		ON CONFLICT (customer_id, channel) DO UPDATE SET events = customer_channels.events + 1,
-		last_seen = CASE WHEN customer_channels.last_seen < excluded.last_seen THEN excluded.last_seen ELSE customer_channels.last_seen END`,
-		cus, e.Channel, e.Timestamp); err != nil {
-		return err
+	b.counts[cus].add(e.Timestamp)
+	ck := channelKey{cus, e.Channel}
+	if b.channels[ck] == nil {
+		b.channels[ck] = &counter{}
 	}
+	b.channels[ck].add(e.Timestamp)
 	if e.Type == eventlog.Identify && len(m.Traits) > 0 {
-		if err := c.setTraits(ctx, tx, cus, traitsAt(m.Traits, e.Timestamp)); err != nil {
-			return err
+		t, ok := b.traits[cus]
+		if !ok {
+			var err error
+			if t, err = loadTraits(ctx, tx, "customers", cus); err != nil {
+				return err
+			}
+			b.traits[cus] = t
+		}
+		if t.merge(traitsAt(m.Traits, e.Timestamp)) {
+			b.changed[cus] = true
 		}
 	}
 	if e.Type == eventlog.Group && m.GroupID != "" {
-		if err := c.group(ctx, tx, cus, &m, e.Timestamp); err != nil {
+		if err := c.group(ctx, tx, cus, m, e.Timestamp); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// previous finds the identity an alias's previousId names: a known userId or
-// anonymousId, else a userId seen for the first time.
-func (c *Consumer) previous(ctx context.Context, tx *store.Tx, id string) (ident, error) {
-	var kind string
-	err := tx.QueryRowContext(ctx, `SELECT kind FROM identities WHERE value = $1 AND kind IN ('user_id', 'anonymous_id') ORDER BY kind DESC LIMIT 1`, id).Scan(&kind)
-	if errors.Is(err, sql.ErrNoRows) {
-		return ident{KindUserID, id}, nil
+// flush writes the batch's pending changes once per customer, channel and
+// identity, in a fixed order so that a replay writes the same.
+func (b *batch) flush() error {
+	ctx, tx := b.ctx, b.tx
+	for _, cus := range sortedKeys(b.counts) {
+		c := b.counts[cus]
+		if _, err := tx.ExecContext(ctx, `UPDATE customers SET event_count = event_count + $1,
+			first_seen = CASE WHEN first_seen > $2 THEN $2 ELSE first_seen END,
+			last_seen = CASE WHEN last_seen < $3 THEN $3 ELSE last_seen END WHERE id = $4`, c.events, c.first, c.last, cus); err != nil {
+			return err
+		}
 	}
-	return ident{kind, id}, err
+	keys := make([]channelKey, 0, len(b.channels))
+	for k := range b.channels {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i].customer < keys[j].customer || keys[i].customer == keys[j].customer && keys[i].channel < keys[j].channel
+	})
+	for _, k := range keys {
+		c := b.channels[k]
+		if _, err := tx.ExecContext(ctx, `INSERT INTO customer_channels (customer_id, channel, events, last_seen) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (customer_id, channel) DO UPDATE SET events = customer_channels.events + excluded.events,
+			last_seen = CASE WHEN customer_channels.last_seen < excluded.last_seen THEN excluded.last_seen ELSE customer_channels.last_seen END`,
+			k.customer, k.channel, c.events, c.last); err != nil {
+			return err
+		}
+	}
+	for _, cus := range sortedKeys(b.changed) {
+		if err := saveTraits(ctx, tx, cus, b.traits[cus]); err != nil {
+			return err
+		}
+	}
+	for id, st := range b.ids {
+		if st.dirty {
+			if _, err := tx.ExecContext(ctx, `UPDATE identities SET first_seen = $1 WHERE kind = $2 AND value = $3`, st.firstSeen, id.kind, id.value); err != nil {
+				return err
+			}
+			st.dirty = false
+		}
+	}
+	b.reset()
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // customerID derives a stable id from the identity that created the
@@ -283,9 +443,13 @@ func (c *Consumer) setTraits(ctx context.Context, tx *store.Tx, cus string, in t
 	if !t.merge(in) {
 		return nil
 	}
+	return saveTraits(ctx, tx, cus, t)
+}
+
+func saveTraits(ctx context.Context, tx *store.Tx, cus string, t traitSet) error {
 	values, _ := json.Marshal(t.values)
 	times, _ := json.Marshal(t.times)
-	_, err = tx.ExecContext(ctx, `UPDATE customers SET traits = $1, trait_times = $2, search = $3 WHERE id = $4`,
+	_, err := tx.ExecContext(ctx, `UPDATE customers SET traits = $1, trait_times = $2, search = $3 WHERE id = $4`,
 		string(values), string(times), searchText(t.values), cus)
 	return err
 }

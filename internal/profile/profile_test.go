@@ -273,13 +273,12 @@ func TestReplayRebuildsTheSameProfiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n, err := s.Runner.Replay(context.Background(), c)
-		if err != nil {
+		// The server's own consumer loop runs too and may apply part of the
+		// replay; the checkpoint's row lock keeps each event applied once.
+		if _, err := s.Runner.Replay(context.Background(), c); err != nil {
 			t.Fatal(err)
 		}
-		if n != 90 {
-			t.Fatalf("replayed %d events, want 90", n)
-		}
+		s.Sync()
 		if after := snapshot(t, s); after != before {
 			t.Fatalf("replay changed the profiles\nbefore:\n%s\nafter:\n%s", before, after)
 		}

@@ -57,26 +57,10 @@ func cors(next http.Handler) http.Handler {
 
 func (h *Handler) single(typ string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		src, keyed, err := h.headerKey(r)
+		src, body, m, err := h.open(r)
 		if err != nil {
 			httpio.Error(w, h.logger, err)
 			return
-		}
-		body, err := readBody(r)
-		if err != nil {
-			httpio.Error(w, h.logger, err)
-			return
-		}
-		var m map[string]json.RawMessage
-		if err := decodeObject(body, &m); err != nil {
-			httpio.Error(w, h.logger, err)
-			return
-		}
-		if !keyed {
-			if src, err = h.bodyKey(r, m["writeKey"]); err != nil {
-				httpio.Error(w, h.logger, err)
-				return
-			}
 		}
 		if len(body) > MaxMessageBytes {
 			httpio.Error(w, h.logger, fault.New(fault.TooLarge, "a message may be at most 32 KB; this one is %d bytes", len(body)))
@@ -119,26 +103,10 @@ type BatchItemError struct {
 }
 
 func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
-	src, keyed, err := h.headerKey(r)
+	src, _, top, err := h.open(r)
 	if err != nil {
 		httpio.Error(w, h.logger, err)
 		return
-	}
-	body, err := readBody(r)
-	if err != nil {
-		httpio.Error(w, h.logger, err)
-		return
-	}
-	var top map[string]json.RawMessage
-	if err := decodeObject(body, &top); err != nil {
-		httpio.Error(w, h.logger, err)
-		return
-	}
-	if !keyed {
-		if src, err = h.bodyKey(r, top["writeKey"]); err != nil {
-			httpio.Error(w, h.logger, err)
-			return
-		}
 	}
 	raw, ok := top["batch"]
 	// Decode the items in one pass; only a batch holding something other
@@ -230,6 +198,27 @@ func (rq *request) item(raw json.RawMessage) (eventlog.Event, error) {
 func (h *Handler) request(r *http.Request, src Source) *request {
 	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
 	return &request{source: src, received: h.now(), ip: ip}
+}
+
+// open authenticates a request and decodes its body as a JSON object. A
+// write key in the Authorization header is checked before the body is read.
+func (h *Handler) open(r *http.Request) (Source, []byte, map[string]json.RawMessage, error) {
+	src, keyed, err := h.headerKey(r)
+	if err != nil {
+		return src, nil, nil, err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return src, nil, nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := decodeObject(body, &m); err != nil {
+		return src, nil, nil, err
+	}
+	if !keyed {
+		src, err = h.bodyKey(r, m["writeKey"])
+	}
+	return src, body, m, err
 }
 
 // headerKey authenticates by basic auth (write key as user name). keyed is

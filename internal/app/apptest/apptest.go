@@ -5,6 +5,7 @@ package apptest
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -88,16 +89,8 @@ func (s *Server) Send(path string, msg any) (int, []byte) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/"+path, bytes.NewReader(b))
-	req.SetBasicAuth(WriteKey, "")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, out
+	auth := base64.StdEncoding.EncodeToString([]byte(WriteKey + ":"))
+	return s.Do(http.MethodPost, "/v1/"+path, b, "Authorization: Basic "+auth, "Content-Type: application/json")
 }
 
 // MustSend is Send that fails the test unless cxloop answers 200.

@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
+	"sort"
 	"strings"
 	"time"
 
@@ -122,11 +123,7 @@ func (rq *request) normalize(typ string, m map[string]json.RawMessage) (eventlog
 	if err := keepUnknown(m); err != nil {
 		return e, err
 	}
-	body, err := json.Marshal(m)
-	if err != nil {
-		return e, fault.Field("body", "message is not valid JSON")
-	}
-	e.Body = body
+	e.Body = encodeObject(m)
 	e.SourceID = rq.source.ID
 	return e, nil
 }
@@ -225,11 +222,7 @@ func (rq *request) channel(m map[string]json.RawMessage, e *eventlog.Event) erro
 	if _, ok := ctx["ip"]; !ok && rq.ip != "" {
 		ctx["ip"] = quote(rq.ip)
 	}
-	raw, err := json.Marshal(ctx)
-	if err != nil {
-		return fault.Field("context", "context is not valid JSON")
-	}
-	m["context"] = raw
+	m["context"] = encodeObject(ctx)
 	e.Channel, e.Contact = ch, contact
 	return nil
 }
@@ -257,12 +250,36 @@ func keepUnknown(m map[string]json.RawMessage) error {
 			props[k] = m[k]
 		}
 	}
-	raw, err := json.Marshal(props)
-	if err != nil {
-		return fault.Field("properties", "properties are not valid JSON")
-	}
-	m["properties"] = raw
+	m["properties"] = encodeObject(props)
 	return nil
+}
+
+// encodeObject writes m as a JSON object with sorted keys. Its values are
+// raw JSON that json.Unmarshal has already checked (or that quote made), so
+// unlike json.Marshal it does not scan them again.
+func encodeObject(m map[string]json.RawMessage) json.RawMessage {
+	keys := make([]string, 0, len(m))
+	n := 2
+	for k, v := range m {
+		keys = append(keys, k)
+		n += len(k) + len(v) + 4
+	}
+	sort.Strings(keys)
+	b := make([]byte, 0, n)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, quote(k)...)
+		b = append(b, ':')
+		if v := m[k]; len(v) == 0 {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, v...)
+		}
+	}
+	return append(b, '}')
 }
 
 func quote(s string) json.RawMessage {

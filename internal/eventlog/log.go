@@ -102,19 +102,30 @@ func (l *Log) writer(ctx context.Context) {
 		for _, r := range group {
 			all = append(all, r.events...)
 		}
-		err := l.db.Tx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
-			return l.AppendTx(ctx, tx, all)
-		})
-		if err != nil {
-			l.log.Error("append failed", "events", n, "err", err)
+		err := l.commit(ctx, all)
+		if err != nil && len(group) > 1 {
+			// One request's events may be what the database refused: commit
+			// each request on its own so that only that one fails.
+			for _, r := range group {
+				r.done <- l.commit(ctx, r.events)
+			}
+		} else {
+			for _, r := range group {
+				r.done <- err
+			}
 		}
-		for _, r := range group {
-			r.done <- err
-		}
-		if err == nil {
-			l.notify()
-		}
+		l.notify()
 	}
+}
+
+func (l *Log) commit(ctx context.Context, events []Event) error {
+	err := l.db.Tx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		return l.AppendTx(ctx, tx, events)
+	})
+	if err != nil {
+		l.log.Error("append failed", "events", len(events), "err", err)
+	}
+	return err
 }
 
 func (l *Log) drainFailed(err error) {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
@@ -265,6 +266,9 @@ func readBody(r *http.Request) ([]byte, error) {
 	}
 	if len(b) > MaxRequestBytes {
 		return nil, fault.New(fault.TooLarge, "a request may be at most 500 KB")
+	}
+	if !utf8.Valid(b) {
+		return nil, fault.Field("body", "body is not valid UTF-8")
 	}
 	return b, nil
 }

@@ -74,6 +74,9 @@ func TestIngestRequests(t *testing.T) {
 		{"gzip accepted", "track", gz([]byte(`{"userId":"u2","event":"Zipped"}`)), []string{basic(apptest.WriteKey), "Content-Encoding: gzip"}, 200, "", ""},
 		{"gzip bomb refused", "batch", bomb, []string{basic(apptest.WriteKey), "Content-Encoding: gzip"}, 413, "too_large", ""},
 		{"broken gzip", "track", []byte("not gzip at all"), []string{basic(apptest.WriteKey), "Content-Encoding: gzip"}, 400, "invalid", "Content-Encoding"},
+		{"invalid UTF-8", "track", []byte("{\"userId\":\"u\xff\",\"event\":\"E\"}"), []string{basic(apptest.WriteKey)}, 400, "invalid", "body"},
+		{"NUL in userId", "track", []byte(`{"userId":"u\u0000x","event":"E"}`), []string{basic(apptest.WriteKey)}, 400, "invalid", "userId"},
+		{"NUL in event name", "track", []byte(`{"userId":"u","event":"E\u0000"}`), []string{basic(apptest.WriteKey)}, 400, "invalid", "event"},
 		{"batch without batch", "batch", []byte(`{"sentAt":"2024-01-01T00:00:00Z"}`), []string{basic(apptest.WriteKey)}, 400, "invalid", "batch"},
 	}
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {

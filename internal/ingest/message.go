@@ -282,9 +282,27 @@ func encodeObject(m map[string]json.RawMessage) json.RawMessage {
 	return append(b, '}')
 }
 
+// quote writes s as a JSON string.
 func quote(s string) json.RawMessage {
-	b, _ := json.Marshal(s)
-	return b
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s)
+			return b
+		}
+	}
+	b := make([]byte, 0, len(s)+2)
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// plainString returns the text of a raw JSON string without escapes, which
+// is most of them, without running the decoder.
+func plainString(raw json.RawMessage) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' || bytes.IndexByte(raw[1:len(raw)-1], '\\') >= 0 {
+		return "", false
+	}
+	return string(raw[1 : len(raw)-1]), true
 }
 
 func isNull(raw json.RawMessage) bool {
@@ -297,9 +315,12 @@ func str(m map[string]json.RawMessage, key string) (string, bool, error) {
 	if !ok || isNull(raw) {
 		return "", false, nil
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	s, ok := plainString(raw)
+	if !ok && json.Unmarshal(raw, &s) != nil {
 		return "", false, fault.Field(key, "%s must be a string", key)
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return "", false, fault.Field(key, "%s must not contain NUL characters", key)
 	}
 	return s, true, nil
 }
@@ -310,8 +331,8 @@ func id(m map[string]json.RawMessage, key string) (string, error) {
 	if !ok || isNull(raw) {
 		return "", nil
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	s, ok := plainString(raw)
+	if !ok && json.Unmarshal(raw, &s) != nil {
 		var n json.Number
 		if err := json.Unmarshal(raw, &n); err != nil {
 			return "", fault.Field(key, "%s must be a string or a number", key)
@@ -320,6 +341,9 @@ func id(m map[string]json.RawMessage, key string) (string, error) {
 		m[key] = quote(s)
 	}
 	s = strings.TrimSpace(s)
+	if strings.IndexByte(s, 0) >= 0 {
+		return "", fault.Field(key, "%s must not contain NUL characters", key)
+	}
 	if len(s) > maxIDLength {
 		return "", fault.Field(key, "%s is longer than %d characters", key, maxIDLength)
 	}

@@ -34,10 +34,19 @@ type Message struct {
 	PreviousID  string         `json:"previousId"`
 	GroupID     string         `json:"groupId"`
 	Traits      map[string]any `json:"traits"`
-	Properties  map[string]any `json:"properties"`
-	Context     struct {
+	// Properties stay raw until asked for (Props): most consumers of most
+	// events never read them, and decoding them is the larger part of a message.
+	Properties json.RawMessage `json:"properties"`
+	Context    struct {
 		Traits map[string]any `json:"traits"`
 	} `json:"context"`
+}
+
+// Props decodes the message's properties (nil when there are none).
+func (m *Message) Props() map[string]any {
+	var p map[string]any
+	_ = json.Unmarshal(m.Properties, &p)
+	return p
 }
 
 // Message decodes the stored body.

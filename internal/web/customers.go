@@ -125,7 +125,7 @@ func describe(e eventlog.Event) touchpoint {
 	case eventlog.Alias:
 		tp.Title = "Alias of " + m.PreviousID
 	}
-	props := m.Properties
+	props := m.Props()
 	if e.Type == eventlog.Identify {
 		props = m.Traits
 	}

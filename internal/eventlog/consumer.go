@@ -93,7 +93,7 @@ func (r *Runner) run(ctx context.Context, c Consumer) {
 // Step applies the next batch of events to c and returns how many it applied.
 func (r *Runner) Step(ctx context.Context, c Consumer) (int, error) {
 	var n int
-	err := r.db.Tx(ctx, func(tx *store.Tx) error {
+	err := r.db.TxRecomputable(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO consumer_checkpoints (name, seq, updated_at) VALUES ($1, 0, $2)
 			ON CONFLICT (name) DO NOTHING`, c.Name(), store.Now()); err != nil {
 			return err
@@ -133,7 +133,7 @@ func (r *Runner) CatchUp(ctx context.Context, c Consumer) (int, error) {
 // Replay empties c's state, rewinds its checkpoint and rebuilds it from the
 // whole log. It returns how many events it applied.
 func (r *Runner) Replay(ctx context.Context, c Consumer) (int, error) {
-	err := r.db.Tx(ctx, func(tx *store.Tx) error {
+	err := r.db.TxRecomputable(ctx, func(tx *store.Tx) error {
 		if err := c.Reset(ctx, tx); err != nil {
 			return fmt.Errorf("reset %s: %w", c.Name(), err)
 		}

@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
@@ -166,13 +167,53 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *s
 	return tx.Tx.QueryRowContext(ctx, query, args...)
 }
 
+// TxRecomputable runs fn in a write transaction whose commit need not wait
+// for the disk: state that can be rebuilt from the event log, such as a
+// consumer's projection committed with its checkpoint. A crash of the
+// machine may lose the last such commits, never corrupt them, and the
+// consumer then reads those events again. Appends never use it.
+func (db *DB) TxRecomputable(ctx context.Context, fn func(tx *Tx) error) error {
+	if db.Engine == Postgres {
+		return db.Tx(ctx, func(tx *Tx) error {
+			if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+				return err
+			}
+			return fn(tx)
+		})
+	}
+	// SQLite's setting is per connection: hold the writer connection so that
+	// no other transaction commits while it is relaxed, and restore it after.
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+		return err
+	}
+	defer func() {
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`); rerr != nil {
+			// A connection that could not be made durable again must not be reused.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	sqltx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	return finish(&Tx{Tx: sqltx, db: db}, fn)
+}
+
 // Tx runs fn in a write transaction and commits it when fn returns nil.
 func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 	sqltx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{Tx: sqltx, db: db}
+	return finish(&Tx{Tx: sqltx, db: db}, fn)
+}
+
+func finish(tx *Tx, fn func(tx *Tx) error) error {
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err

@@ -51,6 +51,27 @@ func TestStore(t *testing.T) {
 				t.Fatal("rolled-back row is visible")
 			}
 		})
+		t.Run("recomputable transactions leave appends durable", func(t *testing.T) {
+			if err := db.TxRecomputable(ctx, func(tx *store.Tx) error {
+				_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('r', 'x')`)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM settings WHERE key = 'r'`).Scan(&n); err != nil || n != 1 {
+				t.Fatalf("recomputable commit not visible: %d %v", n, err)
+			}
+			if db.Engine != store.SQLite {
+				return
+			}
+			var level int
+			if err := db.Tx(ctx, func(tx *store.Tx) error {
+				return tx.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&level)
+			}); err != nil || level != 2 {
+				t.Fatalf("writer's synchronous level after a recomputable transaction: %d (%v), want 2 (FULL)", level, err)
+			}
+		})
 		t.Run("unique violation", func(t *testing.T) {
 			err := db.Tx(ctx, func(tx *store.Tx) error {
 				_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('k', 'again')`)

@@ -99,18 +99,7 @@ func TestConsumersOnTwoNodes(t *testing.T) {
 			dsn := storetest.DSN(t, e)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			open := func() *store.DB {
-				db, err := store.Open(ctx, dsn)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { db.Close() })
-				if _, err := db.Migrate(ctx); err != nil {
-					t.Fatal(err)
-				}
-				return db
-			}
-			db1, db2 := open(), open()
+			db1, db2 := storetest.OpenDSN(t, dsn), storetest.OpenDSN(t, dsn)
 			l1, l2 := eventlog.New(db1, quiet), eventlog.New(db2, quiet)
 			l1.Start(ctx)
 			l2.Start(ctx)

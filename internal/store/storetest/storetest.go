@@ -43,8 +43,15 @@ func EachDSN(t *testing.T, fn func(t *testing.T, dsn string)) {
 // Open returns a fresh migrated database on engine e, closed when t ends.
 func Open(t testing.TB, e store.Engine) *store.DB {
 	t.Helper()
+	return OpenDSN(t, DSN(t, e))
+}
+
+// OpenDSN opens and migrates the database at dsn, closed when t ends;
+// opening one dsn twice gives two nodes of one installation.
+func OpenDSN(t testing.TB, dsn string) *store.DB {
+	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, DSN(t, e))
+	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

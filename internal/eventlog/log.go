@@ -28,6 +28,7 @@ type Log struct {
 	mu      sync.Mutex
 	changed chan struct{}
 	start   sync.Once
+	stopped chan struct{} // closed when the writer has ended
 }
 
 type appendReq struct {
@@ -37,7 +38,7 @@ type appendReq struct {
 
 // New returns a Log over db. Call Start before Append.
 func New(db *store.DB, log *slog.Logger) *Log {
-	return &Log{db: db, log: log, reqs: make(chan *appendReq, 1024), changed: make(chan struct{})}
+	return &Log{db: db, log: log, reqs: make(chan *appendReq, 1024), changed: make(chan struct{}), stopped: make(chan struct{})}
 }
 
 // Start runs the group-commit writer until ctx ends.
@@ -74,7 +75,17 @@ func (l *Log) Append(ctx context.Context, events []Event) error {
 	}
 	// Once queued the request is committed or failed; wait for the answer
 	// even if the caller gives up, so that no write is left half-known.
-	return <-r.done
+	select {
+	case err := <-r.done:
+		return err
+	case <-l.stopped:
+		select {
+		case err := <-r.done:
+			return err
+		default:
+			return errors.New("append: the event log is shutting down")
+		}
+	}
 }
 
 func (l *Log) writer(ctx context.Context) {
@@ -83,6 +94,7 @@ func (l *Log) writer(ctx context.Context) {
 		select {
 		case first = <-l.reqs:
 		case <-ctx.Done():
+			close(l.stopped)
 			l.drainFailed(ctx.Err())
 			return
 		}

@@ -272,6 +272,16 @@ func TestIngestStorage(t *testing.T) {
 					t.Fatal("events not in seq order")
 				}
 			}
+			// Every event names the customer it resolved to.
+			for _, e := range all.Events {
+				if !strings.HasPrefix(e.CustomerID, "cus_") {
+					t.Fatalf("event %d has customer %q", e.Seq, e.CustomerID)
+				}
+			}
+			dup := get("customer=dup").Events
+			if dup[0].CustomerID != dup[1].CustomerID {
+				t.Fatalf("one customer's events resolve to %s and %s", dup[0].CustomerID, dup[1].CustomerID)
+			}
 			first := get("limit=3")
 			if len(first.Events) != 3 || first.Next == nil {
 				t.Fatalf("first page %+v", first)

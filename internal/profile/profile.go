@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/cxloop/cxloop/internal/eventlog"
@@ -259,18 +260,39 @@ func (s *Service) EventFilter(ctx context.Context, ref string) (eventlog.Query, 
 // Owners maps the userIds and anonymousIds of events to their customers.
 func (s *Service) Owners(ctx context.Context, events []eventlog.Event) (map[string]string, error) {
 	out := map[string]string{}
+	seen := map[string]bool{}
+	var values []any
 	for _, e := range events {
-		for _, id := range []ident{{KindUserID, e.UserID}, {KindAnonymousID, e.AnonymousID}} {
-			key := id.kind + ":" + id.value
-			if _, done := out[key]; done || id.value == "" {
-				continue
+		for _, v := range []string{e.UserID, e.AnonymousID} {
+			if v != "" && !seen[v] {
+				seen[v] = true
+				values = append(values, v)
 			}
-			var cus string
-			err := s.db.QueryRowContext(ctx, `SELECT customer_id FROM identities WHERE kind = $1 AND value = $2`, id.kind, id.value).Scan(&cus)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		}
+	}
+	for len(values) > 0 {
+		chunk := values[:min(200, len(values))]
+		values = values[len(chunk):]
+		ph := make([]string, len(chunk))
+		for i := range chunk {
+			ph[i] = fmt.Sprintf("$%d", i+1)
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT kind, value, customer_id FROM identities
+			WHERE kind IN ('user_id', 'anonymous_id') AND value IN (`+strings.Join(ph, ",")+`)`, chunk...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var kind, value, cus string
+			if err := rows.Scan(&kind, &value, &cus); err != nil {
+				rows.Close()
 				return nil, err
 			}
-			out[key] = cus
+			out[kind+":"+value] = cus
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil

@@ -119,7 +119,6 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 }
 
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var s *auth.Session
 	status := fault.Status(fault.Code(err))
 	msg := "Something went wrong."
 	var fe *fault.Error
@@ -128,7 +127,7 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
 	} else {
 		c.Logger.Error("console", "path", r.URL.Path, "err", err)
 	}
-	c.render(w, r, status, "error", view{Title: "Error", Session: s, Error: msg})
+	c.render(w, r, status, "error", view{Title: "Error", Error: msg})
 }
 
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {

@@ -12,6 +12,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/cxloop/cxloop/internal/api"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/eventlog"
@@ -81,7 +85,14 @@ func (a *App) Close() error { return a.DB.Close() }
 // Handler is every HTTP surface on one mux.
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
-	ingest.NewHandler(a.DB, a.Log, a.Sources, a.Logger).Register(mux)
+	in := ingest.NewHandler(a.DB, a.Log, a.Sources, a.Logger)
+	in.Register(mux)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(a.Log.Collectors()...)
+	reg.MustRegister(a.Runner.Collectors()...)
+	reg.MustRegister(in.Collectors()...)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	api.Register(mux, api.Deps{DB: a.DB, Auth: a.Auth, Sources: a.Sources, Profiles: a.Profiles, Logger: a.Logger})
 	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Logger: a.Logger}).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cxloop/cxloop/internal/store"
 )
@@ -29,6 +30,7 @@ type Log struct {
 	changed chan struct{}
 	start   sync.Once
 	stopped chan struct{} // closed when the writer has ended
+	metrics logMetrics
 }
 
 type appendReq struct {
@@ -38,7 +40,7 @@ type appendReq struct {
 
 // New returns a Log over db. Call Start before Append.
 func New(db *store.DB, log *slog.Logger) *Log {
-	return &Log{db: db, log: log, reqs: make(chan *appendReq, 1024), changed: make(chan struct{}), stopped: make(chan struct{})}
+	return &Log{db: db, log: log, reqs: make(chan *appendReq, 1024), changed: make(chan struct{}), stopped: make(chan struct{}), metrics: newLogMetrics()}
 }
 
 // Start runs the group-commit writer until ctx ends.
@@ -131,13 +133,18 @@ func (l *Log) writer(ctx context.Context) {
 }
 
 func (l *Log) commit(ctx context.Context, events []Event) error {
+	start := time.Now()
 	err := l.db.Tx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 		return l.AppendTx(ctx, tx, events)
 	})
 	if err != nil {
 		l.log.Error("append failed", "events", len(events), "err", err)
+		return err
 	}
-	return err
+	l.metrics.commit.Observe(time.Since(start).Seconds())
+	l.metrics.group.Observe(float64(len(events)))
+	l.metrics.appended.Add(float64(len(events)))
+	return nil
 }
 
 func (l *Log) drainFailed(err error) {

@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
@@ -22,17 +24,23 @@ import (
 
 // Handler serves the Segment-compatible /v1 API.
 type Handler struct {
-	db      *store.DB
-	log     *eventlog.Log
-	sources *Sources
-	logger  *slog.Logger
-	now     func() time.Time
+	db       *store.DB
+	log      *eventlog.Log
+	sources  *Sources
+	logger   *slog.Logger
+	now      func() time.Time
+	messages *prometheus.CounterVec
 }
 
 // NewHandler returns the /v1 handler.
 func NewHandler(db *store.DB, l *eventlog.Log, sources *Sources, logger *slog.Logger) *Handler {
-	return &Handler{db: db, log: l, sources: sources, logger: logger, now: time.Now}
+	return &Handler{db: db, log: l, sources: sources, logger: logger, now: time.Now,
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cxloop_ingest_messages_total",
+			Help: "Messages received on /v1 by result: accepted, quarantined, or refused (the whole request)."}, []string{"result"})}
 }
+
+// Collectors are the ingestion surface's metrics.
+func (h *Handler) Collectors() []prometheus.Collector { return []prometheus.Collector{h.messages} }
 
 // Register declares every /v1 route.
 func (h *Handler) Register(mux *http.ServeMux) {
@@ -77,6 +85,7 @@ func (h *Handler) single(typ string) http.Handler {
 			httpio.Error(w, h.logger, err)
 			return
 		}
+		h.messages.WithLabelValues("accepted").Inc()
 		httpio.JSON(w, http.StatusOK, map[string]any{"success": true})
 	})
 }
@@ -93,6 +102,7 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, rq *request, bo
 		httpio.Error(w, h.logger, err)
 		return
 	}
+	h.messages.WithLabelValues("quarantined").Inc()
 	httpio.Error(w, h.logger, cause)
 }
 
@@ -161,6 +171,8 @@ func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
 		httpio.Error(w, h.logger, err)
 		return
 	}
+	h.messages.WithLabelValues("accepted").Add(float64(len(events)))
+	h.messages.WithLabelValues("quarantined").Add(float64(len(refused)))
 	resp := map[string]any{"success": true}
 	if len(refused) > 0 {
 		resp["accepted"] = len(events)

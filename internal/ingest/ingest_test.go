@@ -306,6 +306,36 @@ func TestIngestStorage(t *testing.T) {
 	})
 }
 
+// /metrics counts what ingestion accepted and quarantined and how far each
+// consumer is behind the log.
+func TestMetrics(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		s.MustSend("batch", map[string]any{"batch": []any{
+			map[string]any{"type": "track", "userId": "m", "event": "A"},
+			map[string]any{"type": "track", "userId": "m", "event": "B"},
+			map[string]any{"type": "track", "userId": "m"},
+		}})
+		s.MustSend("identify", map[string]any{"userId": "m"})
+		s.Sync()
+		code, body := s.Do("GET", "/metrics", nil)
+		if code != 200 {
+			t.Fatalf("/metrics: %d", code)
+		}
+		for _, want := range []string{
+			`cxloop_ingest_messages_total{result="accepted"} 3`,
+			`cxloop_ingest_messages_total{result="quarantined"} 1`,
+			`cxloop_consumer_lag_events{consumer="profile"} 0`,
+			`cxloop_eventlog_appended_events_total 3`,
+			`go_goroutines`,
+		} {
+			if !bytes.Contains(body, []byte(want)) {
+				t.Errorf("/metrics lacks %q", want)
+			}
+		}
+	})
+}
+
 func TestManagementAuth(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
 		s := apptest.Start(t, dsn)

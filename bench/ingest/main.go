@@ -52,6 +52,7 @@ func main() {
 	fill := flag.Int("fill", 1_000_000, "events in the log before measuring lookups (0 to skip)")
 	lookups := flag.Int("lookups", 3000, "profile lookups to time")
 	customers := flag.Int("customers", 5000, "distinct demo customers in the traffic")
+	consumers := flag.Bool("consumers", true, "run the consumers in the measured server (false: an ingestion-only node)")
 	flag.Parse()
 
 	root, err := os.MkdirTemp("", "cxloop-bench")
@@ -90,7 +91,7 @@ func main() {
 		default:
 			fail("unknown engine %q", engine)
 		}
-		run(engine, bin, dsn, bodies, *duration, *clients, *fill, *lookups, *customers)
+		run(engine, bin, dsn, bodies, *duration, *clients, *fill, *lookups, *customers, *consumers)
 	}
 }
 
@@ -128,8 +129,8 @@ type server struct {
 
 var consoleLine = regexp.MustCompile(`console:\s+(http://\S+)/`)
 
-func startServer(bin, dsn string) *server {
-	cmd := exec.Command(bin, "serve", "--db", dsn, "--addr", "127.0.0.1:0")
+func startServer(bin, dsn string, consumers bool) *server {
+	cmd := exec.Command(bin, "serve", "--db", dsn, "--addr", "127.0.0.1:0", fmt.Sprintf("--consumers=%t", consumers))
 	cmd.Env = append(os.Environ(), "CXLOOP_BOOTSTRAP_WRITE_KEY="+writeKey, "CXLOOP_BOOTSTRAP_TOKEN="+token)
 	stdout, err := cmd.StdoutPipe()
 	check(err)
@@ -153,10 +154,13 @@ func startServer(bin, dsn string) *server {
 	return nil
 }
 
-func run(engine, bin, dsn string, bodies [][]byte, duration time.Duration, clients, fill, lookups, customers int) {
-	fmt.Printf("== %s\n", engine)
+func run(engine, bin, dsn string, bodies [][]byte, duration time.Duration, clients, fill, lookups, customers int, consumers bool) {
+	fmt.Printf("== %s (consumers: %t)\n", engine, consumers)
+	if fill > 0 && !consumers {
+		fail("-fill needs the consumers; use -fill 0 with -consumers=false")
+	}
 	ref := reference(engine, dsn, bodies)
-	srv := startServer(bin, dsn)
+	srv := startServer(bin, dsn, consumers)
 	defer func() { _ = srv.cmd.Process.Kill(); _ = srv.cmd.Wait() }()
 
 	var next atomic.Int64

@@ -30,14 +30,15 @@ var version = "dev"
 const usage = `cxloop — the closed-loop customer-experience platform
 
 Usage:
-  cxloop serve   [--db PATH|URL] [--addr HOST:PORT] [--demo]
+  cxloop serve   [--db PATH|URL] [--addr HOST:PORT] [--demo] [--consumers=false]
   cxloop demo    [--url URL] --write-key KEY [--customers N] [--seed N]
   cxloop replay  [--db PATH|URL] NAME
   cxloop migrate [--db PATH|URL]
   cxloop token   [--db PATH|URL] [--name NAME] [--role admin|editor|viewer]
   cxloop version
 
-Environment: CXLOOP_DB, CXLOOP_ADDR, CXLOOP_BOOTSTRAP_WRITE_KEY, CXLOOP_BOOTSTRAP_TOKEN.
+Environment: CXLOOP_DB, CXLOOP_ADDR, CXLOOP_CONSUMERS, CXLOOP_BOOTSTRAP_WRITE_KEY,
+CXLOOP_BOOTSTRAP_TOKEN, CXLOOP_DEBUG_ADDR (Go's profiler, on a private listener).
 `
 
 func main() {
@@ -96,6 +97,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	db := dbFlag(fs)
 	addr := fs.String("addr", env("CXLOOP_ADDR", "localhost:8080"), "listen address")
 	withDemo := fs.Bool("demo", false, "load the sample retailer on first start")
+	consumers := fs.Bool("consumers", env("CXLOOP_CONSUMERS", "true") != "false", "run the log's consumers on this node (false: an ingestion-only node, with consumers on another)")
 	customers := fs.Int("demo-customers", 2000, "customers in the sample retailer")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -118,7 +120,10 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	base := "http://" + displayAddr(ln.Addr().String())
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
-	a.Start(runCtx)
+	a.Log.Start(runCtx)
+	if *consumers {
+		a.Runner.Run(runCtx)
+	}
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

@@ -53,9 +53,9 @@ type proc struct {
 var consoleLine = regexp.MustCompile(`console:\s+(http://\S+)/`)
 
 // start runs `cxloop serve` on dsn and waits until it listens.
-func start(t *testing.T, dsn string) *proc {
+func start(t *testing.T, dsn string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(binary, "serve", "--db", dsn, "--addr", "127.0.0.1:0")
+	cmd := exec.Command(binary, append([]string{"serve", "--db", dsn, "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), "CXLOOP_BOOTSTRAP_WRITE_KEY="+testKey, "CXLOOP_BOOTSTRAP_TOKEN="+testToken)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -295,5 +295,37 @@ func TestCommands(t *testing.T) {
 	out, err := exec.Command(binary, "replay", "--db", db, "nothing").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "no consumer") {
 		t.Fatalf("replay of an unknown consumer: %v %s", err, out)
+	}
+}
+
+// An ingestion-only node accepts events and leaves the projections to a
+// node that runs the consumers.
+func TestIngestionOnlyNode(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "split.db")
+	ingestOnly := start(t, db, "--consumers=false")
+	ids := []string{"split-1", "split-2", "split-3"}
+	if code, err := post(http.DefaultClient, ingestOnly.url, batch(ids)); err != nil || code != 200 {
+		t.Fatalf("post: %d %v", code, err)
+	}
+	var page struct{ Events []struct{ MessageID string } }
+	getJSON(t, ingestOnly.url+"/api/v1/events", &page)
+	if len(page.Events) != 3 {
+		t.Fatalf("the ingestion-only node stored %d events", len(page.Events))
+	}
+	time.Sleep(300 * time.Millisecond)
+	var c struct{ EventCount int }
+	if getJSON(t, ingestOnly.url+"/api/v1/customers/user-0", &c) {
+		t.Fatal("an ingestion-only node built a profile")
+	}
+	consumer := start(t, db)
+	deadline := time.Now().Add(20 * time.Second)
+	for !getJSON(t, consumer.url+"/api/v1/customers/user-0", &c) {
+		if time.Now().After(deadline) {
+			t.Fatal("the consuming node did not build the profile")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if c.EventCount != 1 {
+		t.Fatalf("user-0 has %d events", c.EventCount)
 	}
 }

@@ -10,7 +10,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -24,7 +23,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"sort"
 	"strconv"
@@ -33,16 +31,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/demo"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/store"
 )
 
-const (
-	writeKey = "wk_bench"
-	token    = "cxt_bench"
-	perBatch = 100
-)
+// perBatch is how many events one request carries.
+const perBatch = 100
 
 func main() {
 	duration := flag.Duration("duration", 20*time.Second, "how long to drive ingestion")
@@ -122,46 +118,15 @@ func templates(customers int) [][]byte {
 	return out
 }
 
-type server struct {
-	cmd *exec.Cmd
-	url string
-}
-
-var consoleLine = regexp.MustCompile(`console:\s+(http://\S+)/`)
-
-func startServer(bin, dsn string, consumers bool) *server {
-	cmd := exec.Command(bin, "serve", "--db", dsn, "--addr", "127.0.0.1:0", fmt.Sprintf("--consumers=%t", consumers))
-	cmd.Env = append(os.Environ(), "CXLOOP_BOOTSTRAP_WRITE_KEY="+writeKey, "CXLOOP_BOOTSTRAP_TOKEN="+token)
-	stdout, err := cmd.StdoutPipe()
-	check(err)
-	cmd.Stderr = os.Stderr
-	check(cmd.Start())
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := consoleLine.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-			}
-		}
-	}()
-	select {
-	case u := <-found:
-		return &server{cmd: cmd, url: u}
-	case <-time.After(30 * time.Second):
-		fail("cxloop did not start")
-	}
-	return nil
-}
-
 func run(engine, bin, dsn string, bodies [][]byte, duration time.Duration, clients, fill, lookups, customers int, consumers bool) {
 	fmt.Printf("== %s (consumers: %t)\n", engine, consumers)
 	if fill > 0 && !consumers {
 		fail("-fill needs the consumers; use -fill 0 with -consumers=false")
 	}
 	ref := reference(engine, dsn, bodies)
-	srv := startServer(bin, dsn, consumers)
-	defer func() { _ = srv.cmd.Process.Kill(); _ = srv.cmd.Wait() }()
+	srv, err := apptest.Serve(bin, dsn, os.Stderr, fmt.Sprintf("--consumers=%t", consumers))
+	check(err)
+	defer srv.Stop()
 
 	var next atomic.Int64
 	body := func() []byte {
@@ -169,9 +134,9 @@ func run(engine, bin, dsn string, bodies [][]byte, duration time.Duration, clien
 		tpl := bodies[int(n)%len(bodies)]
 		return bytes.ReplaceAll(tpl, []byte(`"demo-`), []byte(`"b`+strconv.FormatInt(n, 36)+`-`))
 	}
-	accepted, lat := drive(srv.url, clients, duration, body)
+	accepted, lat := drive(srv.URL, clients, duration, body)
 	rate := float64(accepted) / duration.Seconds()
-	rss := peakRSS(srv.cmd.Process.Pid)
+	rss := peakRSS(srv.Cmd.Process.Pid)
 	fmt.Printf("ingest:      %9.0f events/s accepted (%d in %s), ack latency p50 %s p99 %s, server peak RSS %s\n",
 		rate, accepted, duration, pct(lat, 50), pct(lat, 99), rss)
 	fmt.Printf("reference:   %9.0f rows/s raw INSERT of the same rows into %s (same indexes, store.BulkInsert, 2,000 rows a transaction, no HTTP, validation or consumer)\n", ref, engine)
@@ -181,7 +146,7 @@ func run(engine, bin, dsn string, bodies [][]byte, duration time.Duration, clien
 		start := time.Now()
 		total := accepted
 		for total < int64(fill) {
-			n, _ := drive(srv.url, clients, 5*time.Second, body)
+			n, _ := drive(srv.URL, clients, 5*time.Second, body)
 			total += n
 		}
 		db, err := store.Open(context.Background(), dsn)
@@ -202,7 +167,7 @@ func run(engine, bin, dsn string, bodies [][]byte, duration time.Duration, clien
 		db.Close()
 		fmt.Printf("fill:        %d events stored, profile consumer caught up %s after the fill started (%d profiles)\n",
 			stored, time.Since(start).Round(time.Second), profiles)
-		lookup(srv.url, lookups, customers, stored)
+		lookup(srv.URL, lookups, customers, stored)
 	}
 	fmt.Println()
 }
@@ -225,7 +190,7 @@ func drive(base string, clients int, d time.Duration, body func() []byte) (int64
 			for time.Now().Before(deadline) {
 				b := body()
 				req, _ := http.NewRequest(http.MethodPost, base+"/v1/batch", bytes.NewReader(b))
-				req.SetBasicAuth(writeKey, "")
+				req.SetBasicAuth(apptest.WriteKey, "")
 				req.Header.Set("Content-Type", "application/json")
 				t0 := time.Now()
 				resp, err := client.Do(req)
@@ -258,7 +223,7 @@ func lookup(base string, n, customers int, stored int64) {
 	for i := 0; i < n; i++ {
 		id := fmt.Sprintf("user-%05d", 1+r.IntN(customers))
 		req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/customers/"+id, nil)
-		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Authorization", "Bearer "+apptest.Token)
 		t0 := time.Now()
 		resp, err := client.Do(req)
 		check(err)

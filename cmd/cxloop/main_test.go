@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,13 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -39,49 +38,39 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-const (
-	testKey   = "wk_kill_test"
-	testToken = "cxt_kill_test"
-)
-
 type proc struct {
-	cmd *exec.Cmd
-	url string
-	out *bytes.Buffer
+	*apptest.Process
+	out *syncBuffer
 }
 
-var consoleLine = regexp.MustCompile(`console:\s+(http://\S+)/`)
+// syncBuffer collects a process's log while the test may read it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
 
 // start runs `cxloop serve` on dsn and waits until it listens.
 func start(t *testing.T, dsn string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"serve", "--db", dsn, "--addr", "127.0.0.1:0"}, args...)...)
-	cmd.Env = append(os.Environ(), "CXLOOP_BOOTSTRAP_WRITE_KEY="+testKey, "CXLOOP_BOOTSTRAP_TOKEN="+testToken)
-	stdout, err := cmd.StdoutPipe()
+	out := &syncBuffer{}
+	p, err := apptest.Serve(binary, dsn, out, args...)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v: %s", err, out)
 	}
-	p := &proc{cmd: cmd, out: &bytes.Buffer{}}
-	cmd.Stderr = p.out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := consoleLine.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-			}
-		}
-	}()
-	select {
-	case p.url = <-found:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("cxloop did not start: %s", p.out)
-	}
-	return p
+	t.Cleanup(p.Stop)
+	return &proc{Process: p, out: out}
 }
 
 func batch(ids []string) []byte {
@@ -97,7 +86,7 @@ func post(client *http.Client, url string, body []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	req.SetBasicAuth(testKey, "")
+	req.SetBasicAuth(apptest.WriteKey, "")
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
@@ -138,7 +127,7 @@ func TestAcknowledgedEventsSurviveKill(t *testing.T) {
 					mu.Lock()
 					sent = append(sent, ids)
 					mu.Unlock()
-					code, err := post(client, p.url, batch(ids))
+					code, err := post(client, p.URL, batch(ids))
 					if err != nil {
 						return // the server is gone
 					}
@@ -153,10 +142,10 @@ func TestAcknowledgedEventsSurviveKill(t *testing.T) {
 			}(w)
 		}
 		time.Sleep(1500 * time.Millisecond)
-		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		if err := p.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		_ = p.cmd.Wait()
+		_ = p.Cmd.Wait()
 		close(stop)
 		wg.Wait()
 		if len(acked) < 1000 {
@@ -174,7 +163,7 @@ func TestAcknowledgedEventsSurviveKill(t *testing.T) {
 		// Restart, and let the clients retry everything they sent.
 		p2 := start(t, dsn)
 		for _, ids := range sent {
-			if code, err := post(client, p2.url, batch(ids)); err != nil || code != 200 {
+			if code, err := post(client, p2.URL, batch(ids)); err != nil || code != 200 {
 				t.Fatalf("retry: %d %v", code, err)
 			}
 		}
@@ -193,7 +182,7 @@ func TestAcknowledgedEventsSurviveKill(t *testing.T) {
 			total := 0
 			for u := 0; u < 50; u++ {
 				var c struct{ EventCount int }
-				if getJSON(t, p2.url+fmt.Sprintf("/api/v1/customers/user-%d", u), &c) {
+				if getJSON(t, p2.URL+fmt.Sprintf("/api/v1/customers/user-%d", u), &c) {
 					total += c.EventCount
 				}
 			}
@@ -236,7 +225,7 @@ func storedCounts(t *testing.T, dsn string) map[string]int {
 func getJSON(t *testing.T, url string, v any) bool {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
-	req.Header.Set("Authorization", "Bearer "+testToken)
+	req.Header.Set("Authorization", "Bearer "+apptest.Token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -282,11 +271,11 @@ func TestCommands(t *testing.T) {
 	for i := range ids {
 		ids[i] = fmt.Sprintf("cli-%d", i)
 	}
-	if code, err := post(http.DefaultClient, p.url, batch(ids)); err != nil || code != 200 {
+	if code, err := post(http.DefaultClient, p.URL, batch(ids)); err != nil || code != 200 {
 		t.Fatalf("post: %d %v", code, err)
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	if err := p.cmd.Wait(); err != nil {
+	_ = p.Cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.Cmd.Wait(); err != nil {
 		t.Fatalf("serve did not stop cleanly on SIGTERM: %v\n%s", err, p.out)
 	}
 	if out := run("replay", "--db", db, "profile"); !strings.Contains(out, "replayed profile: 20 events") {
@@ -304,22 +293,22 @@ func TestIngestionOnlyNode(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "split.db")
 	ingestOnly := start(t, db, "--consumers=false")
 	ids := []string{"split-1", "split-2", "split-3"}
-	if code, err := post(http.DefaultClient, ingestOnly.url, batch(ids)); err != nil || code != 200 {
+	if code, err := post(http.DefaultClient, ingestOnly.URL, batch(ids)); err != nil || code != 200 {
 		t.Fatalf("post: %d %v", code, err)
 	}
 	var page struct{ Events []struct{ MessageID string } }
-	getJSON(t, ingestOnly.url+"/api/v1/events", &page)
+	getJSON(t, ingestOnly.URL+"/api/v1/events", &page)
 	if len(page.Events) != 3 {
 		t.Fatalf("the ingestion-only node stored %d events", len(page.Events))
 	}
 	time.Sleep(300 * time.Millisecond)
 	var c struct{ EventCount int }
-	if getJSON(t, ingestOnly.url+"/api/v1/customers/user-0", &c) {
+	if getJSON(t, ingestOnly.URL+"/api/v1/customers/user-0", &c) {
 		t.Fatal("an ingestion-only node built a profile")
 	}
 	consumer := start(t, db)
 	deadline := time.Now().Add(20 * time.Second)
-	for !getJSON(t, consumer.url+"/api/v1/customers/user-0", &c) {
+	for !getJSON(t, consumer.URL+"/api/v1/customers/user-0", &c) {
 		if time.Now().After(deadline) {
 			t.Fatal("the consuming node did not build the profile")
 		}

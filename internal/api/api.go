@@ -132,7 +132,7 @@ func (e *events) list(w http.ResponseWriter, r *http.Request) {
 		q.Event = t
 	}
 	if c := r.URL.Query().Get("customer"); c != "" {
-		f, err := e.profiles.EventFilter(ctx, c)
+		_, f, err := e.profiles.EventFilter(ctx, c)
 		if err != nil {
 			httpio.Error(w, e.logger, err)
 			return

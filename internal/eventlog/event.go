@@ -1,9 +1,6 @@
 package eventlog
 
-import (
-	"encoding/json"
-	"time"
-)
+import "encoding/json"
 
 // Event is one entry of the log: a Segment-spec message, normalised at ingestion.
 type Event struct {
@@ -20,9 +17,6 @@ type Event struct {
 	ReceivedAt  int64           `json:"-"`
 	Body        json.RawMessage `json:"message"`
 }
-
-// Time is the event's (skew-corrected) timestamp.
-func (e *Event) Time() time.Time { return time.UnixMilli(e.Timestamp).UTC() }
 
 // Message is the part of a stored message body that consumers read.
 type Message struct {

@@ -305,10 +305,3 @@ func Head(ctx context.Context, db Querier) (int64, error) {
 	err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&head)
 	return head, err
 }
-
-// Has reports how many times messageID is stored (0 or 1).
-func Has(ctx context.Context, db Querier, messageID string) (int, error) {
-	var n int
-	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE message_id = $1`, messageID).Scan(&n)
-	return n, err
-}

@@ -55,42 +55,50 @@ func TestSegmentGoClient(t *testing.T) {
 		}
 		s.Sync()
 
-		var c struct {
-			ID         string
-			Identities []struct{ Kind, Value string }
-			Traits     map[string]any
-			EventCount int
-			Channels   []struct{ Channel string }
-			Accounts   []struct{ AccountID, Role string }
-		}
-		if code := s.API("GET", "/api/v1/customers/go.user@example.com", nil, &c); code != 200 {
-			t.Fatalf("lookup by email: %d", code)
-		}
-		ids := map[string]bool{}
-		for _, i := range c.Identities {
-			ids[i.Kind+"="+i.Value] = true
-		}
-		for _, want := range []string{"anonymous_id=go-anon", "user_id=go-user", "user_id=go-legacy", "email=go.user@example.com"} {
-			if !ids[want] {
-				t.Errorf("missing identity %s in %v", want, ids)
-			}
-		}
-		if c.EventCount != len(msgs) || c.Traits["name"] != "Go User" || c.Traits["legacy"] != true {
-			t.Errorf("profile %+v", c)
-		}
-		if len(c.Channels) != 1 || c.Channels[0].Channel != "server" {
-			t.Errorf("channels %+v; analytics-go is a server library", c.Channels)
-		}
-		if len(c.Accounts) != 1 || c.Accounts[0].AccountID != "go-co" {
-			t.Errorf("accounts %+v", c.Accounts)
-		}
-		var acc struct {
-			Traits  map[string]any
-			Members []struct{ Role string }
-		}
-		s.API("GET", "/api/v1/accounts/go-co", nil, &acc)
-		if acc.Traits["name"] != "Go Co" || len(acc.Members) != 1 || acc.Members[0].Role != "buyer" {
-			t.Errorf("account %+v", acc)
-		}
+		checkClientStory(t, s, "go", "Go", "buyer", len(msgs))
 	})
+}
+
+// checkClientStory checks the profile an official client's story built: the
+// customer p-user, first anonymous (p-anon), identified with an email and the
+// role, who bought, joined the account p-co and was aliased from p-legacy.
+func checkClientStory(t *testing.T, s *apptest.Server, p, name, role string, events int) {
+	t.Helper()
+	var c struct {
+		Identities []struct{ Kind, Value string }
+		Traits     map[string]any
+		EventCount int
+		Channels   []struct{ Channel string }
+		Accounts   []struct{ AccountID, Role string }
+	}
+	email := p + ".user@example.com"
+	if code := s.API("GET", "/api/v1/customers/"+email, nil, &c); code != 200 {
+		t.Fatalf("lookup by email: %d", code)
+	}
+	ids := map[string]bool{}
+	for _, i := range c.Identities {
+		ids[i.Kind+"="+i.Value] = true
+	}
+	for _, want := range []string{"anonymous_id=" + p + "-anon", "user_id=" + p + "-user", "user_id=" + p + "-legacy", "email=" + email} {
+		if !ids[want] {
+			t.Errorf("missing identity %s in %v", want, ids)
+		}
+	}
+	if c.EventCount != events || c.Traits["name"] != name+" User" || c.Traits["legacy"] != true {
+		t.Errorf("profile %+v", c)
+	}
+	if len(c.Channels) != 1 || c.Channels[0].Channel != "server" {
+		t.Errorf("channels %+v; the client is a server library", c.Channels)
+	}
+	if len(c.Accounts) != 1 || c.Accounts[0].AccountID != p+"-co" || c.Accounts[0].Role != "" {
+		t.Errorf("accounts %+v", c.Accounts)
+	}
+	var acc struct {
+		Traits  map[string]any
+		Members []struct{ Role string }
+	}
+	s.API("GET", "/api/v1/accounts/"+p+"-co", nil, &acc)
+	if acc.Traits["name"] != name+" Co" || len(acc.Members) != 1 || acc.Members[0].Role != role {
+		t.Errorf("account %+v", acc)
+	}
 }

@@ -33,36 +33,6 @@ func TestSegmentNodeClient(t *testing.T) {
 			t.Fatalf("node client: %v\n%s", err, out)
 		}
 		s.Sync()
-		var c struct {
-			Identities []struct{ Kind, Value string }
-			Traits     map[string]any
-			EventCount int
-			Accounts   []struct{ AccountID, Role string }
-		}
-		if code := s.API("GET", "/api/v1/customers/node.user@example.com", nil, &c); code != 200 {
-			t.Fatalf("lookup: %d", code)
-		}
-		ids := map[string]bool{}
-		for _, i := range c.Identities {
-			ids[i.Kind+"="+i.Value] = true
-		}
-		for _, want := range []string{"anonymous_id=node-anon", "user_id=node-user", "user_id=node-legacy", "email=node.user@example.com"} {
-			if !ids[want] {
-				t.Errorf("missing identity %s in %v", want, ids)
-			}
-		}
-		if c.EventCount != 6 || c.Traits["name"] != "Node User" || c.Traits["legacy"] != true {
-			t.Errorf("profile %+v", c)
-		}
-		if len(c.Accounts) != 1 || c.Accounts[0].AccountID != "node-co" || c.Accounts[0].Role != "" {
-			t.Errorf("accounts %+v", c.Accounts)
-		}
-		var acc struct {
-			Members []struct{ Role string }
-		}
-		s.API("GET", "/api/v1/accounts/node-co", nil, &acc)
-		if len(acc.Members) != 1 || acc.Members[0].Role != "decision_maker" {
-			t.Errorf("account members %+v", acc.Members)
-		}
+		checkClientStory(t, s, "node", "Node", "decision_maker", 6)
 	})
 }

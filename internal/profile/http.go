@@ -34,12 +34,7 @@ func (a *API) Timeline(w http.ResponseWriter, r *http.Request) {
 		httpio.Error(w, a.logger, err)
 		return
 	}
-	id, err := a.svc.Resolve(r.Context(), r.PathValue("id"))
-	if err != nil {
-		httpio.Error(w, a.logger, err)
-		return
-	}
-	events, err := a.svc.Timeline(r.Context(), id, limit+1, offset)
+	id, events, err := a.svc.Timeline(r.Context(), r.PathValue("id"), limit+1, offset)
 	if err != nil {
 		httpio.Error(w, a.logger, err)
 		return

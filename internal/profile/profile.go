@@ -224,37 +224,50 @@ func (s *Service) each(ctx context.Context, q string, arg any, fn func(*sql.Rows
 	return rows.Err()
 }
 
-// Timeline returns the customer's events across every channel in time order.
-func (s *Service) Timeline(ctx context.Context, ref string, limit, offset int) ([]eventlog.Event, error) {
-	q, err := s.EventFilter(ctx, ref)
+// Timeline returns the id of the customer ref names and their events across
+// every channel in time order.
+func (s *Service) Timeline(ctx context.Context, ref string, limit, offset int) (string, []eventlog.Event, error) {
+	id, q, err := s.EventFilter(ctx, ref)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	q.ByTime, q.Limit, q.Offset = true, limit, offset
-	return eventlog.Read(ctx, s.db, q)
+	events, err := eventlog.Read(ctx, s.db, q)
+	return id, events, err
 }
 
-// EventFilter returns the log query that selects the customer's events:
-// those sent under any userId or anonymousId the customer used.
-func (s *Service) EventFilter(ctx context.Context, ref string) (eventlog.Query, error) {
+// EventFilter resolves ref and returns the customer's id with the log query
+// that selects their events: those sent under any userId or anonymousId
+// the customer used.
+func (s *Service) EventFilter(ctx context.Context, ref string) (string, eventlog.Query, error) {
 	id, err := s.Resolve(ctx, ref)
 	if err != nil {
-		return eventlog.Query{}, err
+		return "", eventlog.Query{}, err
 	}
-	q := eventlog.Query{UserIDs: []string{}, AnonymousIDs: []string{}}
-	err = s.each(ctx, `SELECT kind, value FROM identities WHERE customer_id = $1 AND kind IN ('user_id', 'anonymous_id')`, id, func(r *sql.Rows) error {
-		var kind, value string
-		if err := r.Scan(&kind, &value); err != nil {
-			return err
-		}
-		if kind == KindUserID {
-			q.UserIDs = append(q.UserIDs, value)
-		} else {
-			q.AnonymousIDs = append(q.AnonymousIDs, value)
-		}
-		return nil
+	var ids []Identity
+	err = s.each(ctx, `SELECT kind, value, first_seen FROM identities WHERE customer_id = $1 AND kind IN ('user_id', 'anonymous_id')`, id, func(r *sql.Rows) error {
+		var i Identity
+		err := r.Scan(&i.Kind, &i.Value, &i.FirstSeen)
+		ids = append(ids, i)
+		return err
 	})
-	return q, err
+	return id, eventQuery(ids), err
+}
+
+// EventQuery is the log query that selects the events of a profile already read.
+func (c Customer) EventQuery() eventlog.Query { return eventQuery(c.Identities) }
+
+func eventQuery(ids []Identity) eventlog.Query {
+	q := eventlog.Query{UserIDs: []string{}, AnonymousIDs: []string{}}
+	for _, i := range ids {
+		switch i.Kind {
+		case KindUserID:
+			q.UserIDs = append(q.UserIDs, i.Value)
+		case KindAnonymousID:
+			q.AnonymousIDs = append(q.AnonymousIDs, i.Value)
+		}
+	}
+	return q
 }
 
 // Owners maps the userIds and anonymousIds of events to their customers.

@@ -54,11 +54,7 @@ func (c *Console) customer(w http.ResponseWriter, r *http.Request, s auth.Sessio
 		return
 	}
 	offset := offsetOf(r)
-	q, err := c.Profiles.EventFilter(ctx, cus.ID)
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
+	q := cus.EventQuery()
 	q.ByTime, q.Desc, q.Limit, q.Offset = true, true, pageSize+1, offset
 	events, err := eventlog.Read(ctx, c.DB, q)
 	if err != nil {

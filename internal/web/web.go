@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"embed"
 	"errors"
-	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -198,7 +197,6 @@ var funcs = template.FuncMap{
 	"icon": channelIcon,
 	"add":  func(a, b int) int { return a + b },
 	"sub":  func(a, b int) int { return a - b },
-	"str":  func(v any) string { return fmt.Sprint(v) },
 }
 
 // channelIcon is the short badge shown beside a touchpoint of the channel;

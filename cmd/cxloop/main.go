@@ -22,6 +22,7 @@ import (
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/demo"
 	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/survey"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -31,6 +32,7 @@ const usage = `cxloop — the closed-loop customer-experience platform
 
 Usage:
   cxloop serve   [--db PATH|URL] [--addr HOST:PORT] [--demo] [--consumers=false]
+                 [--public-url URL] [--smtp-addr HOST:PORT] [--smtp-from ADDRESS]
   cxloop demo    [--url URL] --write-key KEY [--customers N] [--seed N]
   cxloop replay  [--db PATH|URL] NAME
   cxloop migrate [--db PATH|URL]
@@ -38,7 +40,9 @@ Usage:
   cxloop version
 
 Environment: CXLOOP_DB, CXLOOP_ADDR, CXLOOP_CONSUMERS, CXLOOP_BOOTSTRAP_WRITE_KEY,
-CXLOOP_BOOTSTRAP_TOKEN, CXLOOP_DEBUG_ADDR (Go's profiler, on a private listener).
+CXLOOP_BOOTSTRAP_TOKEN, CXLOOP_PUBLIC_URL, CXLOOP_SMTP_ADDR, CXLOOP_SMTP_FROM,
+CXLOOP_SMTP_USERNAME, CXLOOP_SMTP_PASSWORD, CXLOOP_DEBUG_ADDR (Go's profiler, on a
+private listener).
 `
 
 func main() {
@@ -99,12 +103,19 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	withDemo := fs.Bool("demo", false, "load the sample retailer on first start")
 	consumers := fs.Bool("consumers", env("CXLOOP_CONSUMERS", "true") != "false", "run the log's consumers on this node (false: an ingestion-only node, with consumers on another)")
 	customers := fs.Int("demo-customers", 2000, "customers in the sample retailer")
+	publicURL := fs.String("public-url", env("CXLOOP_PUBLIC_URL", ""), "where customers reach cxloop, for survey links (default: the listen address)")
+	smtpAddr := fs.String("smtp-addr", env("CXLOOP_SMTP_ADDR", ""), "SMTP server (host:port) for survey emails; none: invitations are links only")
+	smtpFrom := fs.String("smtp-from", env("CXLOOP_SMTP_FROM", "cxloop <surveys@localhost>"), "sender of survey emails")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log := logger()
-	a, err := app.New(ctx, app.Config{DB: *db, Addr: *addr, Logger: log,
-		BootstrapWriteKey: os.Getenv("CXLOOP_BOOTSTRAP_WRITE_KEY"), BootstrapToken: os.Getenv("CXLOOP_BOOTSTRAP_TOKEN")})
+	cfg := app.Config{DB: *db, Addr: *addr, Logger: log, PublicURL: *publicURL,
+		BootstrapWriteKey: os.Getenv("CXLOOP_BOOTSTRAP_WRITE_KEY"), BootstrapToken: os.Getenv("CXLOOP_BOOTSTRAP_TOKEN")}
+	if *smtpAddr != "" {
+		cfg.Mail = &survey.Mailer{Addr: *smtpAddr, From: *smtpFrom, Username: os.Getenv("CXLOOP_SMTP_USERNAME"), Password: os.Getenv("CXLOOP_SMTP_PASSWORD")}
+	}
+	a, err := app.New(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -120,9 +131,10 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	base := "http://" + displayAddr(ln.Addr().String())
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
+	a.SetPublicURL(base)
 	a.Log.Start(runCtx)
 	if *consumers {
-		a.Runner.Run(runCtx)
+		a.RunWorkers(runCtx)
 	}
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	served := make(chan error, 1)

@@ -18,6 +18,7 @@ import (
 	"github.com/cxloop/cxloop/internal/ingest"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
+	"github.com/cxloop/cxloop/internal/survey"
 )
 
 // Deps are what the API's handlers need.
@@ -26,6 +27,7 @@ type Deps struct {
 	Auth     *auth.Service
 	Sources  *ingest.Sources
 	Profiles *profile.Service
+	Surveys  *survey.Service
 	Logger   *slog.Logger
 }
 
@@ -42,6 +44,7 @@ func Routes(d Deps) []Route {
 	pr := profile.NewAPI(d.Profiles, d.Logger)
 	au := auth.NewAPI(d.Auth, d.Logger)
 	ev := &events{db: d.DB, profiles: d.Profiles, logger: d.Logger}
+	sv := survey.NewAPI(d.Surveys, d.Logger)
 	return []Route{
 		{"GET", "/api/v1/sources", auth.RoleViewer, in.ListSources},
 		{"POST", "/api/v1/sources", auth.RoleAdmin, in.CreateSource},
@@ -50,7 +53,21 @@ func Routes(d Deps) []Route {
 		{"GET", "/api/v1/customers", auth.RoleViewer, pr.Search},
 		{"GET", "/api/v1/customers/{id}", auth.RoleViewer, pr.GetCustomer},
 		{"GET", "/api/v1/customers/{id}/timeline", auth.RoleViewer, pr.Timeline},
+		{"GET", "/api/v1/customers/{id}/invitations", auth.RoleViewer, sv.CustomerInvitations},
+		{"POST", "/api/v1/customers/{id}/survey-opt-out", auth.RoleEditor, sv.OptOut},
 		{"GET", "/api/v1/accounts/{id}", auth.RoleViewer, pr.GetAccount},
+		{"GET", "/api/v1/surveys", auth.RoleViewer, sv.List},
+		{"POST", "/api/v1/surveys", auth.RoleEditor, sv.Create},
+		{"GET", "/api/v1/surveys/{id}", auth.RoleViewer, sv.Get},
+		{"PATCH", "/api/v1/surveys/{id}", auth.RoleEditor, sv.Update},
+		{"GET", "/api/v1/surveys/{id}/responses", auth.RoleViewer, sv.Responses},
+		{"POST", "/api/v1/surveys/{id}/responses", auth.RoleEditor, sv.Respond},
+		{"GET", "/api/v1/surveys/{id}/invitations", auth.RoleViewer, sv.Invitations},
+		{"POST", "/api/v1/surveys/{id}/invitations", auth.RoleEditor, sv.Invite},
+		{"POST", "/api/v1/surveys/{id}/send", auth.RoleEditor, sv.Send},
+		{"GET", "/api/v1/scores", auth.RoleViewer, sv.Scores},
+		{"GET", "/api/v1/survey-policy", auth.RoleViewer, sv.GetPolicy},
+		{"PUT", "/api/v1/survey-policy", auth.RoleAdmin, sv.SetPolicy},
 		{"POST", "/api/v1/users", auth.RoleAdmin, au.CreateUser},
 		{"POST", "/api/v1/tokens", auth.RoleAdmin, au.CreateToken},
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/cxloop/cxloop/internal/ingest"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
+	"github.com/cxloop/cxloop/internal/survey"
 	"github.com/cxloop/cxloop/internal/web"
 )
 
@@ -31,6 +32,9 @@ type Config struct {
 	Addr              string // listen address
 	BootstrapWriteKey string // the default source's write key on first start, if set
 	BootstrapToken    string // the admin token on first start, if set
+	PublicURL         string // where customers reach this cxloop (survey links); default the listen address
+	Mail              *survey.Mailer
+	Now               func() time.Time // the clock of decisions (tests move it); nil is time.Now
 	Logger            *slog.Logger
 }
 
@@ -43,6 +47,7 @@ type App struct {
 	Sources  *ingest.Sources
 	Auth     *auth.Service
 	Profiles *profile.Service
+	Surveys  *survey.Service
 	Logger   *slog.Logger
 }
 
@@ -64,20 +69,42 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Sources = ingest.NewSources(db)
 	a.Auth = auth.NewService(db)
 	a.Profiles = profile.NewService(db)
+	a.Surveys = survey.NewService(db, a.Log, a.Profiles, survey.Config{
+		PublicURL: cfg.PublicURL, Mail: cfg.Mail, Now: cfg.Now,
+		ProfileSeq: func(ctx context.Context) (int64, error) { return a.Runner.Checkpoint(ctx, "profile") },
+		Sync: func(ctx context.Context) error {
+			head, err := eventlog.Head(ctx, a.DB)
+			if err != nil {
+				return err
+			}
+			return a.Runner.WaitFor(ctx, head, "profile", "survey")
+		},
+	}, cfg.Logger)
 	a.Runner = eventlog.NewRunner(db, a.Log, cfg.Logger, a.consumers()...)
 	return a, nil
 }
 
 // consumers lists every projection of the log, in the order they were added.
 func (a *App) consumers() []eventlog.Consumer {
-	return []eventlog.Consumer{profile.NewConsumer(a.DB)}
+	return []eventlog.Consumer{profile.NewConsumer(a.DB), survey.NewConsumer(a.Surveys)}
 }
 
-// Start runs the log writer and the consumers until ctx ends.
+// Start runs the log writer and the workers until ctx ends.
 func (a *App) Start(ctx context.Context) {
 	a.Log.Start(ctx)
-	a.Runner.Run(ctx)
+	a.RunWorkers(ctx)
 }
+
+// RunWorkers runs the consumers and the survey dispatcher until ctx ends.
+// An ingestion-only node runs neither.
+func (a *App) RunWorkers(ctx context.Context) {
+	a.Runner.Run(ctx)
+	a.Surveys.Run(ctx)
+}
+
+// SetPublicURL sets where customers reach this cxloop, when it was not
+// configured and is known only once the server listens.
+func (a *App) SetPublicURL(url string) { a.Surveys.SetPublicURL(url) }
 
 // Close closes the database.
 func (a *App) Close() error { return a.DB.Close() }
@@ -93,8 +120,9 @@ func (a *App) Handler() http.Handler {
 	reg.MustRegister(a.Runner.Collectors()...)
 	reg.MustRegister(in.Collectors()...)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	api.Register(mux, api.Deps{DB: a.DB, Auth: a.Auth, Sources: a.Sources, Profiles: a.Profiles, Logger: a.Logger})
-	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Logger: a.Logger}).Register(mux)
+	api.Register(mux, api.Deps{DB: a.DB, Auth: a.Auth, Sources: a.Sources, Profiles: a.Profiles, Surveys: a.Surveys, Logger: a.Logger})
+	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Logger: a.Logger}).Register(mux)
+	survey.NewPages(a.Surveys).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

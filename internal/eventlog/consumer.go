@@ -156,10 +156,19 @@ func (r *Runner) Checkpoint(ctx context.Context, name string) (int64, error) {
 
 // Wait blocks until every consumer has read the log up to seq.
 func (r *Runner) Wait(ctx context.Context, seq int64) error {
+	names := make([]string, len(r.consumers))
+	for i, c := range r.consumers {
+		names[i] = c.Name()
+	}
+	return r.WaitFor(ctx, seq, names...)
+}
+
+// WaitFor blocks until the named consumers have read the log up to seq.
+func (r *Runner) WaitFor(ctx context.Context, seq int64, names ...string) error {
 	for {
 		behind := false
-		for _, c := range r.consumers {
-			at, err := r.Checkpoint(ctx, c.Name())
+		for _, name := range names {
+			at, err := r.Checkpoint(ctx, name)
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,9 @@
 package eventlog
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Event is one entry of the log: a Segment-spec message, normalised at ingestion.
 type Event struct {
@@ -67,4 +70,32 @@ func IsType(s string) bool {
 		return true
 	}
 	return false
+}
+
+// SourceCxloop is the source id of events cxloop itself writes.
+const SourceCxloop = "cxloop"
+
+// Own builds a track event that cxloop itself writes (the cxloop event spec
+// in docs/events.md), in the same body shape as an ingested message.
+func Own(name, messageID, userID, anonymousID, channel string, at time.Time, props map[string]any) (Event, error) {
+	if props == nil {
+		props = map[string]any{}
+	}
+	body := map[string]any{
+		"type": Track, "event": name, "messageId": messageID, "properties": props,
+		"timestamp": at.UTC().Format(time.RFC3339Nano), "receivedAt": at.UTC().Format(time.RFC3339Nano),
+		"context": map[string]any{"channel": channel, "contact": "direct", "library": map[string]any{"name": "cxloop"}},
+	}
+	if userID != "" {
+		body["userId"] = userID
+	}
+	if anonymousID != "" {
+		body["anonymousId"] = anonymousID
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return Event{}, err
+	}
+	return Event{MessageID: messageID, Type: Track, Event: name, UserID: userID, AnonymousID: anonymousID,
+		Channel: channel, Contact: "direct", SourceID: SourceCxloop, Timestamp: at.UnixMilli(), ReceivedAt: at.UnixMilli(), Body: raw}, nil
 }

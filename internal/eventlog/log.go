@@ -55,6 +55,10 @@ func (l *Log) Changed() <-chan struct{} {
 	return l.changed
 }
 
+// Notify wakes the consumers after a command's transaction that called
+// AppendTx has committed.
+func (l *Log) Notify() { l.notify() }
+
 func (l *Log) notify() {
 	l.mu.Lock()
 	close(l.changed)

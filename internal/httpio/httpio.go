@@ -41,6 +41,10 @@ func JSON(w http.ResponseWriter, status int, v any) {
 func Decode(r *http.Request, v any) error {
 	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
 	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return fault.Field(te.Field, "%s must be a JSON %s", te.Field, kind(te.Type.Kind().String()))
+		}
 		return fault.Field("body", "body is not valid JSON: %v", err)
 	}
 	return nil
@@ -73,4 +77,19 @@ func Page(r *http.Request, def, max int) (limit, offset int, err error) {
 		return 0, 0, err
 	}
 	return int(l), int(o), nil
+}
+
+// kind names a Go kind the way JSON writers think of it.
+func kind(k string) string {
+	switch k {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "array"
+	case "map", "struct":
+		return "object"
+	}
+	return "number"
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
+	"github.com/cxloop/cxloop/internal/survey"
 )
 
 //go:embed templates static
@@ -28,6 +29,7 @@ type Deps struct {
 	DB       *store.DB
 	Auth     *auth.Service
 	Profiles *profile.Service
+	Surveys  *survey.Service
 	Logger   *slog.Logger
 }
 

@@ -36,13 +36,24 @@ type Server struct {
 // Start runs cxloop on dsn until the test ends.
 func Start(t testing.TB, dsn string) *Server {
 	t.Helper()
+	return StartWith(t, dsn, nil)
+}
+
+// StartWith runs cxloop on dsn with configure applied to its configuration
+// (a mail server, a clock) until the test ends.
+func StartWith(t testing.TB, dsn string, configure func(*app.Config)) *Server {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	level := slog.LevelWarn
 	if os.Getenv("CXLOOP_TEST_LOG") != "" {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	a, err := app.New(ctx, app.Config{DB: dsn, BootstrapWriteKey: WriteKey, BootstrapToken: Token, Logger: log})
+	cfg := app.Config{DB: dsn, BootstrapWriteKey: WriteKey, BootstrapToken: Token, Logger: log}
+	if configure != nil {
+		configure(&cfg)
+	}
+	a, err := app.New(ctx, cfg)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -50,8 +61,9 @@ func Start(t testing.TB, dsn string) *Server {
 	if _, err := a.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}
-	a.Start(ctx)
 	hs := httptest.NewServer(a.Handler())
+	a.SetPublicURL(hs.URL)
+	a.Start(ctx)
 	t.Cleanup(func() {
 		hs.Close()
 		cancel()

@@ -1,0 +1,311 @@
+package survey
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// historic is how old a trigger event may be, past its delay, and still
+// invite: events replayed from an import do not survey last year's orders.
+const historic = 7 * 24 * time.Hour
+
+// Consumer is the survey projection of the log: it schedules persistent
+// survey invitations for matching touchpoint events and projects Survey
+// Responded events into responses, scores and texts.
+type Consumer struct{ svc *Service }
+
+// NewConsumer returns the survey consumer.
+func NewConsumer(svc *Service) *Consumer { return &Consumer{svc: svc} }
+
+// Name is the consumer's checkpoint key.
+func (c *Consumer) Name() string { return "survey" }
+
+// Reset empties the projected answers. Invitations are decisions already
+// acted on and stay; re-applying the log finds them by their stable ids.
+func (c *Consumer) Reset(ctx context.Context, tx *store.Tx) error {
+	for _, t := range []string{"survey_texts", "survey_scores", "survey_responses"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Apply schedules invitations and projects answers for a batch of events.
+func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event) error {
+	triggers, err := listSurveys(ctx, tx, `WHERE rhythm = 'persistent' AND status = 'active'`)
+	if err != nil {
+		return err
+	}
+	byEvent := map[string][]*Survey{}
+	for _, sv := range triggers {
+		byEvent[sv.Trigger.Event] = append(byEvent[sv.Trigger.Event], sv)
+	}
+	var scheduled []newInvitation
+	surveys := map[string]*Survey{}
+	for i := range events {
+		e := &events[i]
+		if e.Type != eventlog.Track {
+			continue
+		}
+		if e.Event == "Survey Responded" {
+			if err := c.project(ctx, tx, e, surveys); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, sv := range byEvent[e.Event] {
+			if inv, ok := c.trigger(sv, e); ok {
+				scheduled = append(scheduled, inv)
+			}
+		}
+	}
+	if len(scheduled) == 0 {
+		return nil
+	}
+	return insertInvitations(ctx, c.svc.db, tx, scheduled, store.Now())
+}
+
+// trigger decides whether e invites a customer to the persistent survey sv.
+func (c *Consumer) trigger(sv *Survey, e *eventlog.Event) (newInvitation, bool) {
+	if sv.ActivatedAt == nil || e.ReceivedAt < int64(*sv.ActivatedAt) {
+		return newInvitation{}, false // only touchpoints after the survey went live
+	}
+	delay := time.Duration(sv.Trigger.Delay).Milliseconds()
+	if e.Timestamp+delay+historic.Milliseconds() < e.ReceivedAt {
+		return newInvitation{}, false
+	}
+	if e.UserID == "" && e.AnonymousID == "" {
+		return newInvitation{}, false
+	}
+	var body struct {
+		Properties map[string]any `json:"properties"`
+		Context    map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(e.Body, &body); err != nil {
+		return newInvitation{}, false
+	}
+	fields := func(path []string) (any, bool) {
+		switch path[0] {
+		case "channel":
+			return e.Channel, true
+		case "contact":
+			return e.Contact, true
+		case "properties":
+			return lookup(body.Properties, path[1:])
+		case "context":
+			return lookup(body.Context, path[1:])
+		}
+		return nil, false
+	}
+	for k, want := range sv.Trigger.Where {
+		path, _ := wherePath(k)
+		v, ok := fields(path)
+		if !matches(v, ok, want) {
+			return newInvitation{}, false
+		}
+	}
+	order := ""
+	if v, ok := body.Properties["order_id"]; ok && v != nil {
+		order = fmt.Sprint(v)
+	}
+	return newInvitation{
+		id: derivedID("inv", sv.ID, e.MessageID), survey: sv.ID, rhythm: Persistent,
+		user: e.UserID, anon: e.AnonymousID, triggerSeq: e.Seq, triggerEvent: e.Event, triggerMessage: e.MessageID,
+		channel: e.Channel, order: order, due: e.Timestamp + delay,
+	}, true
+}
+
+// wherePath splits a trigger filter key: channel, contact, properties.x.y or context.x.
+func wherePath(k string) ([]string, error) {
+	parts := strings.Split(k, ".")
+	switch parts[0] {
+	case "channel", "contact":
+		if len(parts) == 1 {
+			return parts, nil
+		}
+	case "properties", "context":
+		if len(parts) > 1 && !strings.Contains(k, "..") {
+			return parts, nil
+		}
+	}
+	return nil, fmt.Errorf("filter on channel, contact, properties.<name> or context.<name>")
+}
+
+func lookup(m map[string]any, path []string) (any, bool) {
+	var v any = m
+	for _, p := range path {
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = obj[p]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+// matches tests a value against a filter: a value (equal), a list (any of)
+// or an object of operators eq, ne, gt, gte, lt, lte, in, exists.
+func matches(v any, present bool, want any) bool {
+	switch w := want.(type) {
+	case []any:
+		for _, x := range w {
+			if present && equal(v, x) {
+				return true
+			}
+		}
+		return false
+	case map[string]any:
+		for op, x := range w {
+			ok := false
+			switch op {
+			case "exists":
+				b, _ := x.(bool)
+				ok = present == b
+			case "eq":
+				ok = present && equal(v, x)
+			case "ne":
+				ok = !present || !equal(v, x)
+			case "in":
+				ok = matches(v, present, x)
+			case "gt", "gte", "lt", "lte":
+				a, okA := toFloat(v)
+				b, okB := toFloat(x)
+				if present && okA && okB {
+					switch op {
+					case "gt":
+						ok = a > b
+					case "gte":
+						ok = a >= b
+					case "lt":
+						ok = a < b
+					case "lte":
+						ok = a <= b
+					}
+				}
+			}
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}
+	return present && equal(v, want)
+}
+
+func equal(a, b any) bool {
+	if fa, ok := toFloat(a); ok {
+		if fb, ok := toFloat(b); ok {
+			return fa == fb
+		}
+	}
+	return strings.EqualFold(fmt.Sprint(a), fmt.Sprint(b))
+}
+
+func toFloat(v any) (float64, bool) {
+	switch v := v.(type) {
+	case float64:
+		return v, true
+	case int:
+		return float64(v), true
+	case string:
+		f, err := strconv.ParseFloat(v, 64)
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// respondedProps is the part of a Survey Responded event the projection reads.
+type respondedProps struct {
+	SurveyID     string         `json:"survey_id"`
+	ResponseID   string         `json:"response_id"`
+	InvitationID string         `json:"invitation_id"`
+	Answers      map[string]any `json:"answers"`
+	Channel      string         `json:"touchpoint_channel"`
+	Language     string         `json:"language"`
+	Role         string         `json:"role"`
+	AccountID    string         `json:"account_id"`
+	CustomerID   string         `json:"customer_id"`
+}
+
+// project stores one Survey Responded event as a response with its scores
+// and texts. Events that name no known survey, or whose answers do not fit
+// it, are left out of scores (they stay in the log).
+func (c *Consumer) project(ctx context.Context, tx *store.Tx, e *eventlog.Event, surveys map[string]*Survey) error {
+	m, err := e.Message()
+	if err != nil {
+		return nil
+	}
+	var p respondedProps
+	if err := json.Unmarshal(m.Properties, &p); err != nil || p.SurveyID == "" {
+		return nil
+	}
+	sv := surveys[p.SurveyID]
+	if sv == nil {
+		if sv, err = getSurvey(ctx, tx, p.SurveyID); err != nil {
+			return nil
+		}
+		surveys[p.SurveyID] = sv
+	}
+	answers, err := sv.Answers(p.Answers, false)
+	if err != nil {
+		c.svc.logger.Warn("survey answer left out of scores", "messageId", e.MessageID, "err", err)
+		return nil
+	}
+	if p.ResponseID == "" {
+		p.ResponseID = derivedID("rsp", e.MessageID)
+	}
+	if p.Channel == "" {
+		p.Channel = e.Channel
+	}
+	if p.Language == "" {
+		p.Language = sv.DefaultLanguage
+	}
+	return saveResponse(ctx, tx, sv, p, answers, e)
+}
+
+// saveResponse writes a response, its metric rows and its analysed texts.
+func saveResponse(ctx context.Context, tx *store.Tx, sv *Survey, p respondedProps, answers map[string]any, e *eventlog.Event) error {
+	raw, err := json.Marshal(answers)
+	if err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO survey_responses (id, survey_id, invitation_id, customer_id, user_id, anonymous_id, channel, owner,
+		role, account_id, locale, answers, responded_at, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		ON CONFLICT (id) DO NOTHING`, p.ResponseID, sv.ID, p.InvitationID, p.CustomerID, e.UserID, e.AnonymousID, p.Channel, sv.Owner,
+		p.Role, p.AccountID, p.Language, string(raw), e.Timestamp, e.Seq)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	for metric, v := range sv.Metrics(answers) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO survey_scores (response_id, metric, survey_id, value, channel, owner, role, account_id, responded_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, p.ResponseID, metric, sv.ID, v, p.Channel, sv.Owner, p.Role, p.AccountID, e.Timestamp); err != nil {
+			return err
+		}
+	}
+	for _, q := range sv.Questions {
+		t, ok := answers[q.ID].(string)
+		if q.Type != TypeText || !ok {
+			continue
+		}
+		a := Analyze(t, p.Language)
+		kw, _ := json.Marshal(a.Keywords)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO survey_texts (response_id, question, survey_id, body, language, sentiment, keywords, responded_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, p.ResponseID, q.ID, sv.ID, t, a.Language, a.Sentiment, string(kw), e.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,475 @@
+package survey
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/profile"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// decideBatch is how many due invitations one transaction decides.
+const decideBatch = 1000
+
+// dispatchLock keeps one node at a time deciding invitations.
+const dispatchLock = 0x73757276 // "surv"
+
+// Run makes the due decisions and delivers queued mail until ctx ends.
+func (s *Service) Run(ctx context.Context) {
+	go func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			if _, err := s.Dispatch(ctx); err != nil && ctx.Err() == nil {
+				s.logger.Error("survey dispatch failed", "err", err)
+			}
+			if s.cfg.Mail != nil {
+				if _, err := s.DeliverMail(ctx); err != nil && ctx.Err() == nil {
+					s.logger.Error("survey mail failed", "err", err)
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+}
+
+// Dispatch makes every decision that is due now: periodic runs, invitations
+// whose time has come, reminders and expiry. It returns how many
+// invitations it decided.
+func (s *Service) Dispatch(ctx context.Context) (int, error) {
+	s.dispMu.Lock()
+	defer s.dispMu.Unlock()
+	if _, err := s.runPeriodic(ctx); err != nil {
+		return 0, fmt.Errorf("periodic surveys: %w", err)
+	}
+	total := 0
+	for {
+		n, err := s.decide(ctx, nil, false)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if n < decideBatch {
+			break
+		}
+	}
+	if err := s.remind(ctx); err != nil {
+		return total, fmt.Errorf("reminders: %w", err)
+	}
+	now := s.now().UnixMilli()
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE survey_invitations SET status = 'expired', next_reminder_at = NULL
+			WHERE status IN ('sent', 'started') AND expires_at < $1`, now)
+		return err
+	})
+	return total, err
+}
+
+// due is a scheduled invitation being decided.
+type due struct {
+	id, survey, rhythm, wave, customer, user, anon string
+	triggerSeq                                     int64
+	triggerEvent, channel, order                   string
+}
+
+// decide settles up to decideBatch due invitations (or exactly the ids
+// given): each is sent or skipped with a reason, and recorded as an event.
+// With link, a sent invitation is a link the caller delivers, never an email.
+func (s *Service) decide(ctx context.Context, ids []string, link bool) (int, error) {
+	now := s.now()
+	nowMs := now.UnixMilli()
+	profileSeq := int64(1 << 62)
+	if s.cfg.ProfileSeq != nil {
+		var err error
+		if profileSeq, err = s.cfg.ProfileSeq(ctx); err != nil {
+			return 0, err
+		}
+	}
+	policy, err := s.Policy(ctx)
+	if err != nil {
+		return 0, err
+	}
+	decided := 0
+	var decidedIDs []string
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		if err := s.db.Lock(ctx, tx, dispatchLock); err != nil {
+			return err
+		}
+		q := `SELECT id, survey_id, rhythm, wave, customer_id, user_id, anonymous_id, trigger_seq, trigger_event, channel, order_id
+			FROM survey_invitations WHERE status = 'scheduled' AND due_at <= $1 AND trigger_seq <= $2 ORDER BY due_at, id LIMIT ` + itoa(decideBatch)
+		args := []any{nowMs, profileSeq}
+		if ids != nil {
+			ph := make([]string, len(ids))
+			args = []any{}
+			for i, id := range ids {
+				args = append(args, id)
+				ph[i] = "$" + itoa(i+1)
+			}
+			q = `SELECT id, survey_id, rhythm, wave, customer_id, user_id, anonymous_id, trigger_seq, trigger_event, channel, order_id
+				FROM survey_invitations WHERE status = 'scheduled' AND id IN (` + strings.Join(ph, ",") + `)`
+		}
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		var list []*due
+		for rows.Next() {
+			d := &due{}
+			if err := rows.Scan(&d.id, &d.survey, &d.rhythm, &d.wave, &d.customer, &d.user, &d.anon, &d.triggerSeq, &d.triggerEvent, &d.channel, &d.order); err != nil {
+				rows.Close()
+				return err
+			}
+			list = append(list, d)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || len(list) == 0 {
+			return err
+		}
+		decided = len(list)
+
+		// Who each invitation is for: triggered ones know only identities.
+		var unresolved []eventlog.Event
+		for _, d := range list {
+			if d.customer == "" {
+				unresolved = append(unresolved, eventlog.Event{UserID: d.user, AnonymousID: d.anon})
+			}
+		}
+		if len(unresolved) > 0 {
+			owners, err := s.profiles.Owners(ctx, unresolved)
+			if err != nil {
+				return err
+			}
+			for _, d := range list {
+				if d.customer == "" {
+					d.customer = profile.OwnerOf(owners, eventlog.Event{UserID: d.user, AnonymousID: d.anon})
+				}
+			}
+		}
+		var customers []string
+		surveys := map[string]*Survey{}
+		for _, d := range list {
+			if d.customer != "" {
+				customers = append(customers, d.customer)
+			}
+			if surveys[d.survey] == nil {
+				sv, err := getSurvey(ctx, tx, d.survey)
+				if err != nil {
+					return err
+				}
+				surveys[d.survey] = sv
+			}
+		}
+		slices.Sort(customers)
+		customers = slices.Compact(customers)
+		contacts, err := s.profiles.Contacts(ctx, customers)
+		if err != nil {
+			return err
+		}
+		// Contacts follow merges; decide on the profile each id belongs to now.
+		var current []string
+		for _, c := range contacts {
+			current = append(current, c.ID)
+		}
+		slices.Sort(current)
+		current = slices.Compact(current)
+		out, err := optedOut(ctx, tx, current)
+		if err != nil {
+			return err
+		}
+		history, err := contactHistory(ctx, tx, current, nowMs-policy.longest(mapValues(surveys)).Milliseconds())
+		if err != nil {
+			return err
+		}
+		answered := map[string]int{}
+		for id, sv := range surveys {
+			if sv.Quota > 0 {
+				var n int
+				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM survey_responses WHERE survey_id = $1`, id).Scan(&n); err != nil {
+					return err
+				}
+				answered[id] = n
+			}
+		}
+
+		var events []eventlog.Event
+		var updates [][]any
+		for _, d := range list {
+			sv := surveys[d.survey]
+			ct, known := contacts[d.customer]
+			user, anon := d.user, d.anon
+			if known {
+				if ct.UserID != "" || ct.AnonymousID != "" {
+					user, anon = ct.UserID, ct.AnonymousID
+				}
+			}
+			reason, scope := "", ""
+			switch {
+			case sv.Status != Active:
+				reason = ReasonInactive
+			case !known:
+				reason = ReasonUnknown
+			case out[ct.ID]:
+				reason = ReasonOptedOut
+			case sv.Rhythm == Persistent && sv.Trigger != nil && fraction(d.id) >= *sv.Trigger.Sample:
+				reason = ReasonSampledOut
+			case sv.Quota > 0 && answered[sv.ID] >= sv.Quota:
+				reason = ReasonQuotaFull
+			default:
+				if scope = policy.allows(sv, history[ct.ID], nowMs); scope != "" {
+					reason = ReasonRecontactWait
+				}
+			}
+			delivery := ""
+			if reason == "" {
+				switch {
+				case link || sv.Delivery == "link":
+					delivery = "link"
+				case ct.Email != "" && s.cfg.Mail != nil:
+					delivery = "email"
+				case sv.Delivery == "email":
+					reason = ReasonNoEmail
+				default:
+					delivery = "link"
+				}
+			}
+			props := map[string]any{"survey_id": sv.ID, "survey_name": sv.Name, "invitation_id": d.id, "rhythm": sv.Rhythm, "owner": sv.Owner}
+			if d.wave != "" {
+				props["wave"] = d.wave
+			}
+			if d.triggerEvent != "" {
+				props["trigger_event"], props["touchpoint_channel"] = d.triggerEvent, d.channel
+			}
+			if d.order != "" {
+				props["order_id"] = d.order
+			}
+			name, channel := "Survey Invited", "web"
+			if reason != "" {
+				name = "Survey Invitation Skipped"
+				props["reason"] = reason
+				if scope != "" {
+					props["scope"] = scope
+				}
+				updates = append(updates, []any{Skipped, reason, ct.ID, user, anon, "", ct.Locale, "", nil, nil, nil, "", nil, d.id})
+			} else {
+				props["delivery"] = delivery
+				if delivery == "email" {
+					channel = "email"
+				}
+				expires := nowMs + time.Duration(sv.Expires).Milliseconds()
+				var remindAt, mailAt any
+				mail := ""
+				if delivery == "email" {
+					mail, mailAt = "queued", nowMs
+					if sv.Reminders.Max > 0 {
+						remindAt = nowMs + time.Duration(sv.Reminders.After).Milliseconds()
+					}
+				}
+				updates = append(updates, []any{Sent, "", ct.ID, user, anon, ct.Email, ct.Locale, delivery, nowMs, expires, remindAt, mail, mailAt, d.id})
+				history[ct.ID] = append(history[ct.ID], contact{survey: sv.ID, rhythm: sv.Rhythm, at: nowMs})
+			}
+			if user == "" && anon == "" {
+				continue
+			}
+			ev, err := eventlog.Own(name, derivedID("msg", d.id, name), user, anon, channel, now, props)
+			if err != nil {
+				return err
+			}
+			events = append(events, ev)
+		}
+		for _, u := range updates {
+			if _, err := tx.ExecContext(ctx, `UPDATE survey_invitations SET status = $1, reason = $2, customer_id = $3, user_id = $4,
+				anonymous_id = $5, email = $6, locale = $7, delivery = $8, sent_at = $9, expires_at = $10, next_reminder_at = $11,
+				mail_state = $12, mail_next_at = $13 WHERE id = $14`, u...); err != nil {
+				return err
+			}
+			decidedIDs = append(decidedIDs, u[13].(string))
+		}
+		return s.log.AppendTx(ctx, tx, events)
+	})
+	if err != nil {
+		return 0, err
+	}
+	if decided > 0 {
+		s.log.Notify()
+	}
+	return decided, nil
+}
+
+func mapValues[V any](m map[string]V) []V {
+	out := make([]V, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+// contactHistory returns, per customer, the invitations that reached them since.
+func contactHistory(ctx context.Context, tx *store.Tx, customers []string, since int64) (map[string][]contact, error) {
+	out := map[string][]contact{}
+	err := inChunks(customers, func(args []any, ph string) error {
+		args = append(args, since)
+		rows, err := tx.QueryContext(ctx, `SELECT customer_id, survey_id, rhythm, sent_at FROM survey_invitations
+			WHERE customer_id IN (`+ph+`) AND sent_at > $`+itoa(len(args))+` AND status IN ('sent', 'started', 'answered', 'expired')`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c contact
+			var id string
+			if err := rows.Scan(&id, &c.survey, &c.rhythm, &c.at); err != nil {
+				return err
+			}
+			out[id] = append(out[id], c)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// remind queues reminder emails for unanswered invitations whose wait is over.
+func (s *Service) remind(ctx context.Context) error {
+	now := s.now()
+	nowMs := now.UnixMilli()
+	var n int
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		if err := s.db.Lock(ctx, tx, dispatchLock); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, invitationCols+` WHERE i.next_reminder_at IS NOT NULL AND i.next_reminder_at <= $1
+			AND i.status IN ('sent', 'started') ORDER BY i.next_reminder_at LIMIT 500`, nowMs)
+		if err != nil {
+			return err
+		}
+		var list []*Invitation
+		for rows.Next() {
+			i, err := scanInvitation(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			list = append(list, i)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		var events []eventlog.Event
+		for _, i := range list {
+			sv, err := getSurvey(ctx, tx, i.Survey)
+			if err != nil {
+				return err
+			}
+			count := i.Reminders + 1
+			var next any
+			if count < sv.Reminders.Max {
+				next = nowMs + time.Duration(sv.Reminders.After).Milliseconds()
+			}
+			if i.Reminders >= sv.Reminders.Max || sv.Status != Active {
+				count, next = i.Reminders, nil
+			} else {
+				ev, err := eventlog.Own("Survey Reminder Sent", derivedID("msg", i.ID, "reminder", itoa(count)), i.UserID, i.AnonymousID, "email", now,
+					map[string]any{"survey_id": sv.ID, "invitation_id": i.ID, "reminder": count})
+				if err != nil {
+					return err
+				}
+				if i.UserID != "" || i.AnonymousID != "" {
+					events = append(events, ev)
+				}
+				n++
+			}
+			mail := "queued"
+			if count == i.Reminders {
+				mail = i.Mail
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE survey_invitations SET reminders = $1, next_reminder_at = $2, mail_state = $3, mail_next_at = $4
+				WHERE id = $5`, count, next, mail, nowMs, i.ID); err != nil {
+				return err
+			}
+		}
+		return s.log.AppendTx(ctx, tx, events)
+	})
+	if err == nil && n > 0 {
+		s.log.Notify()
+	}
+	return err
+}
+
+// runPeriodic starts the waves of periodic surveys whose run is due.
+func (s *Service) runPeriodic(ctx context.Context) (int, error) {
+	now := s.now()
+	list, err := listSurveys(ctx, s.db, `WHERE rhythm = 'periodic' AND status = 'active' AND next_run IS NOT NULL AND next_run <= $1`, now.UnixMilli())
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, sv := range list {
+		wave := sv.ID + "@" + time.UnixMilli(int64(*sv.NextRun)).UTC().Format(time.RFC3339)
+		q := profile.Query{}
+		if sv.Segment != nil {
+			q = *sv.Segment
+		}
+		members, err := s.profiles.Members(ctx, q, now)
+		if err != nil {
+			return total, err
+		}
+		n, err := s.fanOut(ctx, sv, wave, members, sv.SampleSize)
+		if err != nil {
+			return total, err
+		}
+		total += n
+		next := sv.Schedule.Next(now)
+		err = s.db.Tx(ctx, func(tx *store.Tx) error {
+			var v any
+			if !next.IsZero() {
+				v = next.UnixMilli()
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE surveys SET next_run = $1 WHERE id = $2 AND next_run = $3`, v, sv.ID, int64(*sv.NextRun))
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		s.logger.Info("periodic survey wave", "survey", sv.ID, "wave", wave, "segment", len(members), "invited", n)
+	}
+	return total, nil
+}
+
+// fanOut schedules one wave of a survey to customers, drawing a stable
+// random sample of size sample when it is smaller than the list.
+func (s *Service) fanOut(ctx context.Context, sv *Survey, wave string, customers []string, sample int) (int, error) {
+	if sample > 0 && len(customers) > sample {
+		customers = slices.Clone(customers)
+		slices.SortFunc(customers, func(a, b string) int {
+			fa, fb := fraction(wave, a), fraction(wave, b)
+			switch {
+			case fa < fb:
+				return -1
+			case fa > fb:
+				return 1
+			}
+			return strings.Compare(a, b)
+		})
+		customers = customers[:sample]
+	}
+	now := s.now().UnixMilli()
+	for start := 0; start < len(customers); start += 5000 {
+		chunk := customers[start:min(start+5000, len(customers))]
+		list := make([]newInvitation, len(chunk))
+		for i, c := range chunk {
+			list[i] = newInvitation{id: derivedID("inv", sv.ID, wave, c), survey: sv.ID, rhythm: sv.Rhythm, wave: wave, customer: c, due: now}
+		}
+		if err := s.db.Tx(ctx, func(tx *store.Tx) error { return insertInvitations(ctx, s.db, tx, list, now) }); err != nil {
+			return start, err
+		}
+	}
+	return len(customers), nil
+}

@@ -1,0 +1,238 @@
+package survey
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/httpio"
+)
+
+// API holds the /api/v1 handlers of surveys, invitations and scores.
+type API struct {
+	svc    *Service
+	logger *slog.Logger
+}
+
+// NewAPI returns the survey API handlers.
+func NewAPI(svc *Service, logger *slog.Logger) *API { return &API{svc: svc, logger: logger} }
+
+func (a *API) fail(w http.ResponseWriter, err error) { httpio.Error(w, a.logger, err) }
+
+// List answers GET /api/v1/surveys.
+func (a *API) List(w http.ResponseWriter, r *http.Request) {
+	list, err := a.svc.List(r.Context())
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"surveys": list})
+}
+
+// Create answers POST /api/v1/surveys.
+func (a *API) Create(w http.ResponseWriter, r *http.Request) {
+	var sv Survey
+	if err := httpio.Decode(r, &sv); err != nil {
+		a.fail(w, err)
+		return
+	}
+	out, err := a.svc.Create(r.Context(), &sv)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusCreated, out)
+}
+
+// Get answers GET /api/v1/surveys/{id}: the definition and its invitation funnel.
+func (a *API) Get(w http.ResponseWriter, r *http.Request) {
+	sv, err := a.svc.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	f, err := a.svc.Funnel(r.Context(), sv.ID)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, struct {
+		*Survey
+		Funnel Funnel `json:"funnel"`
+	}{sv, f})
+}
+
+// Update answers PATCH /api/v1/surveys/{id} with any survey fields.
+func (a *API) Update(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil || !json.Valid(body) {
+		a.fail(w, fault.Field("body", "body must be a JSON object of survey fields"))
+		return
+	}
+	sv, err := a.svc.Update(r.Context(), r.PathValue("id"), body)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, sv)
+}
+
+// Respond answers POST /api/v1/surveys/{id}/responses: an imported answer.
+func (a *API) Respond(w http.ResponseWriter, r *http.Request) {
+	var in ResponseInput
+	if err := httpio.Decode(r, &in); err != nil {
+		a.fail(w, err)
+		return
+	}
+	out, err := a.svc.Respond(r.Context(), r.PathValue("id"), in)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusCreated, out)
+}
+
+// Responses answers GET /api/v1/surveys/{id}/responses?limit=&offset=.
+func (a *API) Responses(w http.ResponseWriter, r *http.Request) {
+	limit, offset, err := httpio.Page(r, 100, 1000)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	list, err := a.svc.Responses(r.Context(), r.PathValue("id"), limit, offset)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"responses": list})
+}
+
+// Invite answers POST /api/v1/surveys/{id}/invitations: a link for the
+// caller's own channel, or the reason none may be sent now.
+func (a *API) Invite(w http.ResponseWriter, r *http.Request) {
+	var in InviteInput
+	if err := httpio.Decode(r, &in); err != nil {
+		a.fail(w, err)
+		return
+	}
+	inv, err := a.svc.Invite(r.Context(), r.PathValue("id"), in)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusCreated, inv)
+}
+
+// Invitations answers GET /api/v1/surveys/{id}/invitations?status=&limit=&offset=.
+func (a *API) Invitations(w http.ResponseWriter, r *http.Request) {
+	limit, offset, err := httpio.Page(r, 100, 1000)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	if _, err := a.svc.Get(r.Context(), r.PathValue("id")); err != nil {
+		a.fail(w, err)
+		return
+	}
+	list, err := a.svc.SurveyInvitations(r.Context(), r.PathValue("id"), r.URL.Query().Get("status"), limit, offset)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"invitations": list})
+}
+
+// Send answers POST /api/v1/surveys/{id}/send: one wave of a pulse survey.
+func (a *API) Send(w http.ResponseWriter, r *http.Request) {
+	var in SendInput
+	if err := httpio.Decode(r, &in); err != nil {
+		a.fail(w, err)
+		return
+	}
+	res, err := a.svc.Send(r.Context(), r.PathValue("id"), in)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusAccepted, res)
+}
+
+// CustomerInvitations answers GET /api/v1/customers/{id}/invitations.
+func (a *API) CustomerInvitations(w http.ResponseWriter, r *http.Request) {
+	id, list, err := a.svc.CustomerInvitations(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"customerId": id, "invitations": list})
+}
+
+// OptOut answers POST /api/v1/customers/{id}/survey-opt-out.
+func (a *API) OptOut(w http.ResponseWriter, r *http.Request) {
+	if err := a.svc.OptOut(r.Context(), r.PathValue("id"), "api"); err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"optedOut": true})
+}
+
+// Scores answers GET /api/v1/scores?metric=&survey=&from=&to=&by=&account=&compare_from=&compare_to=.
+func (a *API) Scores(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	q := ScoreQuery{Metric: v.Get("metric"), Survey: v.Get("survey"), By: v.Get("by"), Account: v.Get("account")}
+	for _, p := range []struct {
+		name string
+		to   *time.Time
+	}{{"from", &q.From}, {"to", &q.To}, {"compare_from", &q.CompareFrom}, {"compare_to", &q.CompareTo}} {
+		t, err := parseTime(v.Get(p.name))
+		if err != nil {
+			a.fail(w, fault.Field(p.name, "%s is a date (2026-01-31) or an RFC 3339 time", p.name))
+			return
+		}
+		*p.to = t
+	}
+	out, err := a.svc.Scores(r.Context(), q)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, out)
+}
+
+// parseTime reads a date or an RFC 3339 time; "" is the zero time.
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Parse("2006-01-02", s)
+}
+
+// GetPolicy answers GET /api/v1/survey-policy.
+func (a *API) GetPolicy(w http.ResponseWriter, r *http.Request) {
+	p, err := a.svc.Policy(r.Context())
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, p)
+}
+
+// SetPolicy answers PUT /api/v1/survey-policy.
+func (a *API) SetPolicy(w http.ResponseWriter, r *http.Request) {
+	var p ContactPolicy
+	if err := httpio.Decode(r, &p); err != nil {
+		a.fail(w, err)
+		return
+	}
+	if err := a.svc.SetPolicy(r.Context(), p); err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, p)
+}

@@ -1,0 +1,371 @@
+package survey
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"net/http"
+	"strconv"
+
+	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/profile"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+//go:embed templates/page.html
+var pageFS embed.FS
+
+var pageTmpl = template.Must(template.ParseFS(pageFS, "templates/page.html"))
+
+// Pages serves the public survey pages at /s/{token}: plain HTML forms
+// that work without JavaScript, in the customer's language.
+type Pages struct{ svc *Service }
+
+// NewPages returns the public survey page handlers.
+func NewPages(svc *Service) *Pages { return &Pages{svc: svc} }
+
+// Register declares the survey page routes on mux.
+func (p *Pages) Register(mux *http.ServeMux) {
+	guard := http.NewCrossOriginProtection()
+	mux.HandleFunc("GET /s/{token}", p.show)
+	mux.Handle("POST /s/{token}", guard.Handler(http.HandlerFunc(p.answer)))
+	mux.Handle("POST /s/{token}/opt-out", guard.Handler(http.HandlerFunc(p.optOut)))
+}
+
+type pageView struct {
+	Lang, Dir, Title, Intro, Action, Message string
+	W                                        Words
+	Questions                                []questionView
+	Errors                                   bool
+}
+
+type questionView struct {
+	ID, Text, Error, Low, High, Value string
+	Optional, IsText                  bool
+	Scale                             []option
+	Items                             []itemView
+	Choices                           []option
+}
+
+type itemView struct {
+	Name, Text string
+	Scale      []option
+}
+
+type option struct {
+	Name, Value, Text, Kind string
+	Checked                 bool
+}
+
+// open checks a token and returns its invitation and survey, or the page
+// status and message to show instead.
+func (p *Pages) open(ctx context.Context, token string) (*Invitation, *Survey, int, string, error) {
+	id, err := p.svc.invitationOf(ctx, token)
+	if errors.Is(err, errForged) {
+		return nil, nil, http.StatusNotFound, "invalid", nil
+	}
+	if err != nil {
+		return nil, nil, 0, "", err
+	}
+	inv, err := getInvitation(ctx, p.svc.db, id)
+	if fault.Code(err) == fault.NotFound {
+		return nil, nil, http.StatusNotFound, "invalid", nil
+	}
+	if err != nil {
+		return nil, nil, 0, "", err
+	}
+	sv, err := p.svc.Get(ctx, inv.Survey)
+	if err != nil {
+		return nil, nil, 0, "", err
+	}
+	switch {
+	case inv.Status == Answered:
+		return inv, sv, http.StatusOK, "answered", nil
+	case inv.Status == Scheduled || inv.Status == Skipped:
+		return inv, sv, http.StatusNotFound, "invalid", nil
+	case inv.Status == Expired || (inv.ExpiresAt != nil && int64(*inv.ExpiresAt) < p.svc.now().UnixMilli()):
+		return inv, sv, http.StatusGone, "expired", nil
+	case sv.Status == Closed:
+		return inv, sv, http.StatusGone, "closed", nil
+	}
+	return inv, sv, 0, "", nil
+}
+
+// language is the page language: a choice from the form or query among the
+// survey's languages, else the customer's locale.
+func language(r *http.Request, sv *Survey, inv *Invitation) string {
+	if sv == nil {
+		return "en"
+	}
+	if l := r.FormValue("lang"); l != "" {
+		for _, x := range sv.Languages {
+			if x == l {
+				return l
+			}
+		}
+	}
+	if inv != nil {
+		return sv.Language(inv.locale)
+	}
+	return sv.DefaultLanguage
+}
+
+func (p *Pages) render(w http.ResponseWriter, status int, v pageView) {
+	v.Dir = "ltr"
+	if rtl(v.Lang) {
+		v.Dir = "rtl"
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	w.WriteHeader(status)
+	if err := pageTmpl.Execute(w, v); err != nil {
+		p.svc.logger.Error("survey page", "err", err)
+	}
+}
+
+// message renders a notice page (invalid, expired, answered …).
+func (p *Pages) message(w http.ResponseWriter, status int, lang, kind string) {
+	wd := words(lang)
+	text := map[string]string{"invalid": wd.Invalid, "expired": wd.Expired, "answered": wd.Answered, "closed": wd.Closed,
+		"thanks": wd.Thanks, "optedout": wd.OptedOut}[kind]
+	p.render(w, status, pageView{Lang: lang, Title: text, Message: text, W: wd})
+}
+
+func (p *Pages) show(w http.ResponseWriter, r *http.Request) {
+	inv, sv, status, kind, err := p.open(r.Context(), r.PathValue("token"))
+	if err != nil {
+		p.svc.logger.Error("survey page", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	lang := language(r, sv, inv)
+	if kind != "" {
+		p.message(w, status, lang, kind)
+		return
+	}
+	p.render(w, http.StatusOK, p.view(sv, lang, r.PathValue("token"), decodeAnswers(inv.partial), nil))
+}
+
+// view builds the form with the answers given so far and per-question errors.
+func (p *Pages) view(sv *Survey, lang, token string, given map[string]any, errs map[string]string) pageView {
+	wd := words(lang)
+	v := pageView{Lang: lang, W: wd, Title: sv.Name, Intro: sv.Intro.In(lang, sv.DefaultLanguage), Action: "/s/" + token, Errors: len(errs) > 0}
+	for _, q := range sv.Questions {
+		qv := questionView{ID: q.ID, Text: q.Text.In(lang, sv.DefaultLanguage), Error: errs[q.ID], Optional: q.Optional || q.Type == TypeText}
+		scale := func(name string, lo, hi int, current any) []option {
+			var out []option
+			cur, _ := integer(number(current))
+			has := current != nil
+			for n := lo; n <= hi; n++ {
+				out = append(out, option{Name: name, Value: strconv.Itoa(n), Checked: has && cur == n})
+			}
+			return out
+		}
+		switch q.Type {
+		case TypeNPS, TypeCSAT, TypeCES, TypeScale:
+			lo, hi := q.scaleOf()
+			qv.Scale = scale(q.ID, lo, hi, given[q.ID])
+			qv.Low, qv.High = q.MinLabel.In(lang, sv.DefaultLanguage), q.MaxLabel.In(lang, sv.DefaultLanguage)
+			if qv.Low == "" {
+				qv.Low, qv.High = wd.Low, wd.High
+				if q.Type == TypeNPS {
+					qv.Low, qv.High = wd.NotLikely, wd.VeryLikely
+				}
+			}
+		case TypeACSI:
+			cur, _ := given[q.ID].(map[string]any)
+			for _, it := range q.Items {
+				name := q.ID + "." + it.ID
+				qv.Items = append(qv.Items, itemView{Name: name, Text: it.Text.In(lang, sv.DefaultLanguage), Scale: scale(name, 1, 10, cur[it.ID])})
+			}
+		case TypeSingle, TypeMulti:
+			kind := "radio"
+			chosen := map[string]bool{}
+			switch c := given[q.ID].(type) {
+			case string:
+				chosen[c] = true
+			case []any:
+				for _, x := range c {
+					if s, ok := x.(string); ok {
+						chosen[s] = true
+					}
+				}
+			}
+			if q.Type == TypeMulti {
+				kind = "checkbox"
+			}
+			for _, c := range q.Choices {
+				qv.Choices = append(qv.Choices, option{Name: q.ID, Value: c.ID, Text: c.Text.In(lang, sv.DefaultLanguage), Kind: kind, Checked: chosen[c.ID]})
+			}
+		case TypeText:
+			qv.IsText = true
+			qv.Value, _ = given[q.ID].(string)
+		}
+		v.Questions = append(v.Questions, qv)
+	}
+	return v
+}
+
+// formAnswers reads the submitted form into raw answers.
+func formAnswers(r *http.Request, sv *Survey) map[string]any {
+	raw := map[string]any{}
+	for _, q := range sv.Questions {
+		switch q.Type {
+		case TypeACSI:
+			items := map[string]any{}
+			for _, it := range q.Items {
+				if v := r.PostForm.Get(q.ID + "." + it.ID); v != "" {
+					items[it.ID] = v
+				}
+			}
+			if len(items) > 0 {
+				raw[q.ID] = items
+			}
+		case TypeMulti:
+			if vs := r.PostForm[q.ID]; len(vs) > 0 {
+				list := make([]any, len(vs))
+				for i, v := range vs {
+					list[i] = v
+				}
+				raw[q.ID] = list
+			}
+		default:
+			if v := r.PostForm.Get(q.ID); v != "" {
+				raw[q.ID] = v
+			}
+		}
+	}
+	return raw
+}
+
+func (p *Pages) answer(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	token := r.PathValue("token")
+	inv, sv, status, kind, err := p.open(ctx, token)
+	if err != nil {
+		p.svc.logger.Error("survey page", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "the form is too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	lang := language(r, sv, inv)
+	if kind != "" {
+		p.message(w, status, lang, kind)
+		return
+	}
+	wd := words(lang)
+	raw := formAnswers(r, sv)
+	errs := map[string]string{}
+	answers := map[string]any{}
+	for id, v := range raw {
+		q, _ := sv.Question(id)
+		a, err := q.answer(v)
+		if err != nil {
+			errs[id] = err.Error()
+			continue
+		}
+		if a != nil {
+			answers[id] = a
+		}
+	}
+	for _, q := range sv.Questions {
+		if _, ok := answers[q.ID]; !ok && errs[q.ID] == "" && !q.Optional && q.Type != TypeText {
+			errs[q.ID] = wd.Required
+		}
+	}
+	if len(errs) > 0 {
+		// Keep what was answered so the customer can finish later.
+		if len(answers) > 0 {
+			if err := p.svc.savePartial(ctx, inv.ID, answers); err != nil {
+				p.svc.logger.Error("survey partial answers", "err", err)
+			}
+		}
+		given, _ := json.Marshal(answers)
+		p.render(w, http.StatusUnprocessableEntity, p.view(sv, lang, token, decodeAnswers(string(given)), errs))
+		return
+	}
+	if err := p.svc.answerInvitation(ctx, inv, sv, answers, lang); err != nil {
+		if errors.Is(err, errAnswered) {
+			p.message(w, http.StatusOK, lang, "answered")
+			return
+		}
+		p.svc.logger.Error("survey answer", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	msg := sv.Thanks.In(lang, sv.DefaultLanguage)
+	if msg == "" {
+		p.message(w, http.StatusOK, lang, "thanks")
+		return
+	}
+	p.render(w, http.StatusOK, pageView{Lang: lang, Title: msg, Message: msg, W: wd})
+}
+
+func (p *Pages) optOut(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	inv, sv, status, kind, err := p.open(ctx, r.PathValue("token"))
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	lang := language(r, sv, inv)
+	if kind == "invalid" {
+		p.message(w, status, lang, kind)
+		return
+	}
+	ref := inv.Customer
+	if ref == "" {
+		ref = inv.UserID
+	}
+	if err := p.svc.OptOut(ctx, ref, "survey_page"); err != nil {
+		p.svc.logger.Error("survey opt-out", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	p.message(w, http.StatusOK, lang, "optedout")
+}
+
+// savePartial keeps answers given so far on an unfinished invitation.
+func (s *Service) savePartial(ctx context.Context, id string, answers map[string]any) error {
+	b, err := json.Marshal(answers)
+	if err != nil {
+		return err
+	}
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE survey_invitations SET partial = $1, status = 'started' WHERE id = $2 AND status IN ('sent', 'started')`, string(b), id)
+		return err
+	})
+}
+
+// answerInvitation records the finished answers of an invitation, once.
+func (s *Service) answerInvitation(ctx context.Context, inv *Invitation, sv *Survey, answers map[string]any, lang string) error {
+	who := profile.Contact{ID: inv.Customer, UserID: inv.UserID, AnonymousID: inv.AnonymousID}
+	if inv.Customer != "" {
+		contacts, err := s.profiles.Contacts(ctx, []string{inv.Customer})
+		if err != nil {
+			return err
+		}
+		if ct, ok := contacts[inv.Customer]; ok {
+			who.Role, who.AccountID, who.ID = ct.Role, ct.AccountID, ct.ID
+		}
+	}
+	channel := inv.Channel
+	if channel == "" {
+		channel = "web"
+		if inv.Delivery == "email" {
+			channel = "email"
+		}
+	}
+	p := respondedProps{SurveyID: sv.ID, ResponseID: derivedID("rsp", inv.ID), InvitationID: inv.ID, Answers: answers, Channel: channel,
+		Language: lang, Role: who.Role, AccountID: who.AccountID, CustomerID: who.ID}
+	_, err := s.record(ctx, sv, p, who, s.now(), inv.OrderID, inv.TriggerEvent)
+	return err
+}

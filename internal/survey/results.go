@@ -1,0 +1,124 @@
+package survey
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// Verbatim is an open-text answer with what the analyser read in it.
+type Verbatim struct {
+	Response    string       `json:"response"`
+	Question    string       `json:"question"`
+	Body        string       `json:"body"`
+	Language    string       `json:"language"`
+	Sentiment   string       `json:"sentiment"`
+	Keywords    []string     `json:"keywords"`
+	RespondedAt store.Millis `json:"respondedAt"`
+}
+
+// StoredResponse is a response as listed.
+type StoredResponse struct {
+	ID          string         `json:"id"`
+	Invitation  string         `json:"invitation,omitempty"`
+	Customer    string         `json:"customer,omitempty"`
+	UserID      string         `json:"userId,omitempty"`
+	AnonymousID string         `json:"anonymousId,omitempty"`
+	Channel     string         `json:"channel"`
+	Role        string         `json:"role,omitempty"`
+	AccountID   string         `json:"accountId,omitempty"`
+	Language    string         `json:"language"`
+	Answers     map[string]any `json:"answers"`
+	Texts       []Verbatim     `json:"texts"`
+	RespondedAt store.Millis   `json:"respondedAt"`
+}
+
+// Responses lists a survey's responses, newest first, with their analysed texts.
+func (s *Service) Responses(ctx context.Context, survey string, limit, offset int) ([]StoredResponse, error) {
+	if _, err := s.Get(ctx, survey); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, invitation_id, customer_id, user_id, anonymous_id, channel, role, account_id, locale, answers, responded_at
+		FROM survey_responses WHERE survey_id = $1 ORDER BY responded_at DESC, id LIMIT $2 OFFSET $3`, survey, limit, offset)
+	if err != nil {
+		return nil, err
+	}
+	out := []StoredResponse{}
+	index := map[string]int{}
+	for rows.Next() {
+		var r StoredResponse
+		var answers string
+		if err := rows.Scan(&r.ID, &r.Invitation, &r.Customer, &r.UserID, &r.AnonymousID, &r.Channel, &r.Role, &r.AccountID, &r.Language, &answers, &r.RespondedAt); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		r.Answers = decodeAnswers(answers)
+		r.Texts = []Verbatim{}
+		index[r.ID] = len(out)
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(out))
+	for _, r := range out {
+		ids = append(ids, r.ID)
+	}
+	err = inChunks(ids, func(args []any, ph string) error {
+		list, err := s.verbatims(ctx, `WHERE response_id IN (`+ph+`) ORDER BY question`, args...)
+		for _, v := range list {
+			out[index[v.Response]].Texts = append(out[index[v.Response]].Texts, v)
+		}
+		return err
+	})
+	return out, err
+}
+
+// Verbatims lists a survey's open-text answers, newest first; sentiment
+// filters by label when not empty.
+func (s *Service) Verbatims(ctx context.Context, survey, sentiment string, limit int) ([]Verbatim, error) {
+	if sentiment != "" {
+		return s.verbatims(ctx, `WHERE survey_id = $1 AND sentiment = $2 ORDER BY responded_at DESC LIMIT $3`, survey, sentiment, limit)
+	}
+	return s.verbatims(ctx, `WHERE survey_id = $1 ORDER BY responded_at DESC LIMIT $2`, survey, limit)
+}
+
+func (s *Service) verbatims(ctx context.Context, where string, args ...any) ([]Verbatim, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT response_id, question, body, language, sentiment, keywords, responded_at FROM survey_texts `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Verbatim{}
+	for rows.Next() {
+		var v Verbatim
+		var kw string
+		if err := rows.Scan(&v.Response, &v.Question, &v.Body, &v.Language, &v.Sentiment, &kw, &v.RespondedAt); err != nil {
+			return nil, err
+		}
+		_ = json.Unmarshal([]byte(kw), &v.Keywords)
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// Sentiments counts a survey's open-text answers by sentiment.
+func (s *Service) Sentiments(ctx context.Context, survey string) (map[string]int, error) {
+	out := map[string]int{}
+	rows, err := s.db.QueryContext(ctx, `SELECT sentiment, COUNT(*) FROM survey_texts WHERE survey_id = $1 GROUP BY sentiment`, survey)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, err
+		}
+		out[k] = n
+	}
+	return out, rows.Err()
+}

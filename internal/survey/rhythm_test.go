@@ -1,0 +1,243 @@
+package survey_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+// Invitations by email through a real SMTP server, with a reminder.
+func TestEmailInvitationAndReminder(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		c := &clock{t: time.Now()}
+		mb := startMailbox(t)
+		s := server(t, dsn, c, mb)
+		createSurvey(t, s, `{"name": "Delivery", "rhythm": "persistent", "owner": "logistics",
+			"trigger": {"event": "Order Completed"}, "reminders": {"max": 1, "after": "3d"},
+			"email": {"subject": {"en": "How was your delivery?", "de": "Wie war Ihre Lieferung?"}},
+			"questions": [{"id": "q", "type": "csat", "text": {"en": "How satisfied are you?", "de": "Wie zufrieden sind Sie?"}}]}`)
+		s.MustSend("identify", map[string]any{"type": "identify", "userId": "m-1", "traits": map[string]any{"email": "Mia@Example.com", "locale": "de-AT"}})
+		s.MustSend("track", order("m-1", "o-1", "web", c.Now()))
+		dispatch(t, s)
+		if _, err := s.Surveys.DeliverMail(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		m := mb.Wait(t, 1)
+		if len(m.To) != 1 || m.To[0] != "mia@example.com" || !strings.Contains(m.Data, "Subject: Wie war Ihre Lieferung?") {
+			t.Fatalf("mail to %v:\n%s", m.To, m.Data)
+		}
+		link := m.Link()
+		if !strings.HasPrefix(link, s.URL+"/s/inv_") {
+			t.Fatalf("link %q in\n%s", link, m.Text())
+		}
+		if code, page := get(t, link); code != 200 || !strings.Contains(page, "Wie zufrieden sind Sie?") {
+			t.Fatalf("page: %d\n%s", code, page)
+		}
+		invs := invitations(t, s, "mia@example.com")
+		if len(invs) != 1 || invs[0].URL != link {
+			t.Fatalf("invitations = %+v", invs)
+		}
+
+		// No reminder before three days, one after, none after answering.
+		c.Add(2 * 24 * time.Hour)
+		dispatch(t, s)
+		s.Surveys.DeliverMail(context.Background())
+		c.Add(25 * time.Hour)
+		dispatch(t, s)
+		s.Surveys.DeliverMail(context.Background())
+		r := mb.Wait(t, 2)
+		if !strings.Contains(r.Data, "Erinnerung") || r.Link() != link {
+			t.Fatalf("reminder:\n%s", r.Text())
+		}
+		if code, _ := postForm(t, link, url.Values{"q": {"4"}}); code != 200 {
+			t.Fatalf("answer: %d", code)
+		}
+		c.Add(10 * 24 * time.Hour)
+		dispatch(t, s)
+		s.Surveys.DeliverMail(context.Background())
+		time.Sleep(100 * time.Millisecond)
+		if n := mb.Count(); n != 2 {
+			t.Fatalf("%d mails, want 2", n)
+		}
+	})
+}
+
+// A quarterly relationship survey: one wave per occurrence to a sampled
+// segment, not blocked by a post-order survey the week before.
+func TestPeriodicSurvey(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		c := &clock{t: time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)}
+		s := server(t, dsn, c, nil)
+		var batch []map[string]any
+		for i := range 8 {
+			plan := "gold"
+			if i >= 5 {
+				plan = "silver"
+			}
+			batch = append(batch, map[string]any{"type": "identify", "userId": fmt.Sprintf("g-%d", i), "traits": map[string]any{"plan": plan}})
+		}
+		s.MustSend("batch", map[string]any{"batch": batch})
+		post := createSurvey(t, s, postOrder)
+		s.MustSend("track", order("g-0", "o-1", "web", c.Now()))
+		dispatch(t, s)
+		id := createSurvey(t, s, `{"name": "Quarterly relationship", "rhythm": "periodic", "owner": "marketing",
+			"schedule": {"rrule": "FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=1;BYHOUR=9", "start": "2026-01-01T09:00:00Z"},
+			"segment": {"traits": {"plan": "gold"}}, "sampleSize": 3,
+			"questions": [{"id": "q", "type": "acsi", "text": {"en": "About us"}}]}`)
+		var sv struct {
+			NextRun time.Time `json:"nextRun"`
+		}
+		s.API("GET", "/api/v1/surveys/"+id, nil, &sv)
+		if want := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC); !sv.NextRun.Equal(want) {
+			t.Fatalf("next run %v, want %v", sv.NextRun, want)
+		}
+		dispatch(t, s)
+		if n := countInvited(t, s, id); n != 0 {
+			t.Fatalf("%d invited before the first run", n)
+		}
+		c.Add(90 * time.Minute)
+		dispatch(t, s)
+		dispatch(t, s)
+		if n := countInvited(t, s, id); n != 3 {
+			t.Fatalf("%d invited in the first wave, want 3", n)
+		}
+		waves := map[string]int{}
+		var list struct {
+			Invitations []struct {
+				Wave     string `json:"wave"`
+				Status   string `json:"status"`
+				Customer string `json:"customer"`
+			} `json:"invitations"`
+		}
+		s.API("GET", "/api/v1/surveys/"+id+"/invitations", nil, &list)
+		for _, i := range list.Invitations {
+			waves[i.Wave]++
+			if i.Status != "sent" {
+				t.Fatalf("wave invitation %+v (a post-order survey must not block it)", i)
+			}
+		}
+		if len(waves) != 1 {
+			t.Fatalf("waves = %v", waves)
+		}
+		s.API("GET", "/api/v1/surveys/"+id, nil, &sv)
+		if want := time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC); !sv.NextRun.Equal(want) {
+			t.Fatalf("next run %v, want %v", sv.NextRun, want)
+		}
+		c.Add(91 * 24 * time.Hour)
+		dispatch(t, s)
+		if n := countInvited(t, s, id); n != 6 {
+			t.Fatalf("%d invited after two waves, want 6", n)
+		}
+		_ = post
+	})
+}
+
+func countInvited(t *testing.T, s *apptest.Server, id string) int {
+	t.Helper()
+	var f struct {
+		Funnel struct {
+			Sent    int `json:"sent"`
+			Started int `json:"started"`
+			Done    int `json:"answered"`
+			Expired int `json:"expired"`
+		} `json:"funnel"`
+	}
+	s.API("GET", "/api/v1/surveys/"+id, nil, &f)
+	return f.Funnel.Sent + f.Funnel.Started + f.Funnel.Done + f.Funnel.Expired
+}
+
+// B2B: several stakeholders of one account, scored per role with a roll-up.
+func TestAccountScoresByRole(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	id := createSurvey(t, s, postOrder)
+	people := []struct {
+		user, role string
+		nps        int
+	}{{"buyer-1", "purchasing", 9}, {"buyer-2", "purchasing", 10}, {"ops-1", "operations", 3}, {"ceo", "executive", 8}}
+	for _, p := range people {
+		s.MustSend("group", map[string]any{"type": "group", "userId": p.user, "groupId": "acme", "traits": map[string]any{"role": p.role}})
+	}
+	s.MustSend("identify", map[string]any{"type": "identify", "userId": "outsider", "traits": map[string]any{"role": "purchasing"}})
+	s.Sync()
+	for _, p := range append(people, struct {
+		user, role string
+		nps        int
+	}{"outsider", "purchasing", 0}) {
+		if code := s.API("POST", "/api/v1/surveys/"+id+"/responses", map[string]any{"customer": p.user, "answers": map[string]any{"q1": p.nps}}, nil); code != 201 {
+			t.Fatalf("response: %d", code)
+		}
+	}
+	var got scores
+	s.API("GET", "/api/v1/scores?metric=nps&account=acme&by=role", nil, &got)
+	byRole := map[string]float64{}
+	for _, g := range got.Groups {
+		byRole[g.Key] = g.Value
+	}
+	if byRole["purchasing"] != 100 || byRole["operations"] != -100 || byRole["executive"] != 0 || len(byRole) != 3 {
+		t.Fatalf("by role = %+v", got.Groups)
+	}
+	if got.Overall == nil || got.Overall.N != 4 || got.Overall.Value != 25 {
+		t.Fatalf("account roll-up = %+v", got.Overall)
+	}
+}
+
+// Replaying the survey consumer rebuilds the same scores, and re-applying
+// trigger events does not invite anyone twice.
+func TestReplay(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		id := createSurvey(t, s, postOrder)
+		for i := range 5 {
+			s.MustSend("track", order(fmt.Sprintf("r-%d", i), fmt.Sprintf("o-%d", i), "web", time.Now()))
+			s.API("POST", "/api/v1/surveys/"+id+"/responses", map[string]any{"customer": fmt.Sprintf("r-%d", i), "answers": map[string]any{"q1": i * 2}}, nil)
+		}
+		dispatch(t, s)
+		var before, after scores
+		s.API("GET", "/api/v1/scores?metric=nps&survey="+id+"&by=channel", nil, &before)
+		var invBefore, invAfter int
+		s.DB.QueryRow(`SELECT COUNT(*) FROM survey_invitations`).Scan(&invBefore)
+		c, err := s.Runner.Lookup("survey")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Runner.Replay(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+		s.API("GET", "/api/v1/scores?metric=nps&survey="+id+"&by=channel", nil, &after)
+		s.DB.QueryRow(`SELECT COUNT(*) FROM survey_invitations`).Scan(&invAfter)
+		if fmt.Sprintf("%+v %+v", before.Groups, *before.Overall) != fmt.Sprintf("%+v %+v", after.Groups, *after.Overall) || len(after.Groups) == 0 || after.Overall.N != 5 {
+			t.Fatalf("before %+v\nafter %+v", before, after)
+		}
+		if invBefore != 5 || invAfter != 5 {
+			t.Fatalf("invitations %d → %d", invBefore, invAfter)
+		}
+	})
+}
+
+// A link for the caller's own channel, under the same contact policy.
+func TestInviteLink(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	id := createSurvey(t, s, `{"name": "Receipt", "rhythm": "persistent", "owner": "stores", "trigger": {"event": "Never Sent"},
+		"questions": [{"id": "q", "type": "csat", "text": {"en": "?"}}]}`)
+	s.MustSend("identify", map[string]any{"type": "identify", "userId": "till-1", "traits": map[string]any{"email": "till@example.com"}})
+	s.Sync()
+	var inv invitation
+	if code := s.API("POST", "/api/v1/surveys/"+id+"/invitations", map[string]any{"customer": "till@example.com", "channel": "store", "orderId": "r-1"}, &inv); code != http.StatusCreated ||
+		inv.Status != "sent" || !strings.Contains(inv.URL, "/s/inv_") || inv.OrderID != "r-1" {
+		t.Fatalf("invite: %d %+v", code, inv)
+	}
+	if code := s.API("POST", "/api/v1/surveys/"+id+"/invitations", map[string]any{"customer": "till-1"}, &inv); code != http.StatusCreated ||
+		inv.Status != "skipped" || inv.Reason != "recontact_wait" || inv.URL != "" {
+		t.Fatalf("second invite: %d %+v", code, inv)
+	}
+	if code := s.API("POST", "/api/v1/surveys/"+id+"/invitations", map[string]any{"customer": "nobody-known"}, nil); code != http.StatusNotFound {
+		t.Fatalf("unknown customer: %d", code)
+	}
+}

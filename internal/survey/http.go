@@ -162,7 +162,7 @@ func (a *API) Send(w http.ResponseWriter, r *http.Request) {
 
 // CustomerInvitations answers GET /api/v1/customers/{id}/invitations.
 func (a *API) CustomerInvitations(w http.ResponseWriter, r *http.Request) {
-	id, list, err := a.svc.CustomerInvitations(r.Context(), r.PathValue("id"))
+	id, list, err := a.svc.CustomerInvitations(r.Context(), r.PathValue("id"), true)
 	if err != nil {
 		a.fail(w, err)
 		return

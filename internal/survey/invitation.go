@@ -131,9 +131,11 @@ func (s *Service) withLink(ctx context.Context, i *Invitation) error {
 
 // CustomerInvitations lists every invitation of the customer ref names,
 // newest first: sent, answered and skipped (with the reason), so that the
-// contact history is visible on the profile.
-func (s *Service) CustomerInvitations(ctx context.Context, ref string) (string, []*Invitation, error) {
-	if s.cfg.Sync != nil {
+// contact history is visible on the profile. With fresh, it first waits
+// briefly for the log's latest events to be read and makes the decisions
+// now due, so a caller sees the invitation its own event triggered.
+func (s *Service) CustomerInvitations(ctx context.Context, ref string, fresh bool) (string, []*Invitation, error) {
+	if fresh && s.cfg.Sync != nil {
 		wait, cancel := context.WithTimeout(ctx, 3*time.Second)
 		_ = s.cfg.Sync(wait)
 		cancel()

@@ -3,6 +3,7 @@ package survey
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 
 	"github.com/cxloop/cxloop/internal/store"
 )
@@ -119,6 +120,53 @@ func (s *Service) Sentiments(ctx context.Context, survey string) (map[string]int
 			return nil, err
 		}
 		out[k] = n
+	}
+	return out, rows.Err()
+}
+
+// Metric is the survey's headline metric: its first nps, csat, ces or acsi
+// question's type ("" when it has none).
+func (s *Survey) Metric() string {
+	for _, q := range s.Questions {
+		switch q.Type {
+		case TypeNPS, TypeCSAT, TypeCES, TypeACSI:
+			return q.Type
+		}
+	}
+	return ""
+}
+
+// Counts tallies the latest answers (at most 10,000) of each choice and
+// rating question: question id → answer → count.
+func (s *Service) Counts(ctx context.Context, survey string) (map[string]map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT answers FROM survey_responses WHERE survey_id = $1 ORDER BY responded_at DESC LIMIT 10000`, survey)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]map[string]int{}
+	for rows.Next() {
+		var raw string
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		for q, a := range decodeAnswers(raw) {
+			if out[q] == nil {
+				out[q] = map[string]int{}
+			}
+			switch a := a.(type) {
+			case float64:
+				out[q][strconv.FormatFloat(a, 'f', -1, 64)]++
+			case string:
+				out[q][a]++
+			case []any:
+				for _, x := range a {
+					if c, ok := x.(string); ok {
+						out[q][c]++
+					}
+				}
+			}
+		}
 	}
 	return out, rows.Err()
 }

@@ -16,7 +16,7 @@ import (
 // Invitations by email through a real SMTP server, with a reminder.
 func TestEmailInvitationAndReminder(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		c := &clock{t: time.Now()}
+		c := apptest.NewClock(time.Now())
 		mb := startMailbox(t)
 		s := server(t, dsn, c, mb)
 		createSurvey(t, s, `{"name": "Delivery", "rhythm": "persistent", "owner": "logistics",
@@ -73,7 +73,7 @@ func TestEmailInvitationAndReminder(t *testing.T) {
 // segment, not blocked by a post-order survey the week before.
 func TestPeriodicSurvey(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		c := &clock{t: time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)}
+		c := apptest.NewClock(time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC))
 		s := server(t, dsn, c, nil)
 		var batch []map[string]any
 		for i := range 8 {

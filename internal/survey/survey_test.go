@@ -272,7 +272,7 @@ func TestHistoricAndEarlierEventsDoNotTrigger(t *testing.T) {
 
 // Trigger filters and delays: two days after a store order over 40.
 func TestPersistentTriggerFilterAndDelay(t *testing.T) {
-	c := &clock{t: time.Now()}
+	c := apptest.NewClock(time.Now())
 	s := server(t, storetest.DSN(t, "sqlite"), c, nil)
 	createSurvey(t, s, `{"name": "Store visit", "rhythm": "persistent", "owner": "stores",
 		"questions": [{"id": "q1", "type": "csat", "text": {"en": "How was your visit?"}}],
@@ -302,7 +302,7 @@ func TestPersistentTriggerFilterAndDelay(t *testing.T) {
 // another rhythm is not blocked unless the global limit says so.
 func TestContactPolicy(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		c := &clock{t: time.Now()}
+		c := apptest.NewClock(time.Now())
 		s := server(t, dsn, c, nil)
 		post := createSurvey(t, s, postOrder)
 		pulse := createSurvey(t, s, `{"name": "Pulse", "rhythm": "pulse", "owner": "product", "questions": [{"id": "q", "type": "csat", "text": {"en": "?"}}]}`)
@@ -433,7 +433,7 @@ func TestSamplingAndQuota(t *testing.T) {
 // Persian), partial answers kept, answered once, forged and expired links refused.
 func TestSurveyLink(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		c := &clock{t: time.Now()}
+		c := apptest.NewClock(time.Now())
 		s := server(t, dsn, c, nil)
 		id := createSurvey(t, s, `{"name": "Post-order", "rhythm": "persistent", "owner": "service",
 			"trigger": {"event": "Order Completed"},

@@ -69,8 +69,13 @@ func (c *Console) customer(w http.ResponseWriter, r *http.Request, s auth.Sessio
 	for i, e := range events {
 		timeline[i] = describe(e)
 	}
+	_, invitations, err := c.Surveys.CustomerInvitations(ctx, cus.ID, false)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	c.render(w, r, http.StatusOK, "customer", view{Title: displayOr(cus.Name(), cus.ID), Session: &s, Nav: "customers", Data: map[string]any{
-		"Customer": cus, "Name": cus.Name(), "Traits": sortedTraits(cus.Traits), "Timeline": timeline,
+		"Customer": cus, "Invitations": invitations, "Name": cus.Name(), "Traits": sortedTraits(cus.Traits), "Timeline": timeline,
 		"Offset": offset, "More": more, "PageSize": pageSize,
 	}})
 }

@@ -70,6 +70,11 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /logout", page(c.logout))
 	mux.Handle("GET /customers", page(c.customers))
 	mux.Handle("GET /customers/{id}", page(c.customer))
+	mux.Handle("GET /surveys", page(c.surveys))
+	mux.Handle("GET /surveys/new", page(c.newSurvey))
+	mux.Handle("POST /surveys", page(c.createSurvey))
+	mux.Handle("GET /surveys/{id}", page(c.results))
+	mux.Handle("POST /surveys/{id}/status", page(c.setSurveyStatus))
 }
 
 // signedIn admits requests with a live session and checks the CSRF token
@@ -196,9 +201,19 @@ var funcs = template.FuncMap{
 		}
 		return time.UnixMilli(ms).UTC().Format("2006-01-02 15:04")
 	},
-	"icon": channelIcon,
-	"add":  func(a, b int) int { return a + b },
-	"sub":  func(a, b int) int { return a - b },
+	"icon":  channelIcon,
+	"add":   func(a, b int) int { return a + b },
+	"list":  func(v ...string) []string { return v },
+	"join":  strings.Join,
+	"upper": strings.ToUpper,
+	"total": func(m map[string]int) int {
+		n := 0
+		for _, v := range m {
+			n += v
+		}
+		return n
+	},
+	"sub": func(a, b int) int { return a - b },
 }
 
 // channelIcon is the short badge shown beside a touchpoint of the channel;

@@ -1,0 +1,458 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"math"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/auth"
+	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/profile"
+	"github.com/cxloop/cxloop/internal/survey"
+)
+
+// questionRows is how many question rows the builder offers.
+const questionRows = 6
+
+type surveyRow struct {
+	*survey.Survey
+	Funnel survey.Funnel
+}
+
+func (c *Console) surveys(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	list, err := c.Surveys.List(r.Context())
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	rows := make([]surveyRow, len(list))
+	for i, sv := range list {
+		f, err := c.Surveys.Funnel(r.Context(), sv.ID)
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		rows[i] = surveyRow{sv, f}
+	}
+	c.render(w, r, http.StatusOK, "surveys", view{Title: "Surveys", Session: &s, Nav: "surveys", Data: map[string]any{"Surveys": rows}})
+}
+
+// builderForm is what the survey builder shows (again, after an error).
+type builderForm struct {
+	Values    map[string]string
+	Questions []builderQuestion
+	Types     []string
+}
+
+type builderQuestion struct {
+	N                                        int
+	Type, Text, Min, Max, MinLabel, MaxLabel string
+	Choices                                  string
+	Optional                                 bool
+}
+
+var questionTypes = []string{survey.TypeNPS, survey.TypeCSAT, survey.TypeCES, survey.TypeACSI, survey.TypeScale, survey.TypeSingle, survey.TypeMulti, survey.TypeText}
+
+func (c *Console) newSurvey(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	f := builderForm{Values: map[string]string{"rhythm": survey.Persistent, "status": survey.Active, "languages": "en", "delay": "0s", "sample": "1",
+		"expires": "30d", "rrule": "FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=1;BYHOUR=9"}, Types: questionTypes}
+	for i := range questionRows {
+		f.Questions = append(f.Questions, builderQuestion{N: i + 1})
+	}
+	f.Questions[0].Type = survey.TypeNPS
+	c.render(w, r, http.StatusOK, "survey_new", view{Title: "New survey", Session: &s, Nav: "surveys", Data: f})
+}
+
+// createSurvey turns the builder's form into a survey definition.
+func (c *Console) createSurvey(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	if !s.Principal.Can(auth.RoleEditor) {
+		c.fail(w, r, fault.New(fault.Forbidden, "creating surveys needs the editor role"))
+		return
+	}
+	f := builderForm{Values: map[string]string{}, Types: questionTypes}
+	for _, k := range []string{"name", "owner", "rhythm", "status", "languages", "event", "where_channel", "delay", "sample",
+		"rrule", "start", "segment", "sample_size", "reminders", "reminder_after", "expires", "intro", "thanks"} {
+		f.Values[k] = strings.TrimSpace(r.PostFormValue(k))
+	}
+	for i := range questionRows {
+		p := fmt.Sprintf("q%d_", i+1)
+		f.Questions = append(f.Questions, builderQuestion{N: i + 1, Type: r.PostFormValue(p + "type"), Text: r.PostFormValue(p + "text"),
+			Min: r.PostFormValue(p + "min"), Max: r.PostFormValue(p + "max"), MinLabel: r.PostFormValue(p + "min_label"),
+			MaxLabel: r.PostFormValue(p + "max_label"), Choices: r.PostFormValue(p + "choices"), Optional: r.PostFormValue(p+"optional") != ""})
+	}
+	sv, err := f.survey()
+	if err == nil {
+		sv, err = c.Surveys.Create(r.Context(), sv)
+	}
+	if err != nil {
+		msg := err.Error()
+		var fe *fault.Error
+		if errors.As(err, &fe) {
+			msg = fe.Message
+			if fe.Field != "" {
+				msg = fe.Field + ": " + fe.Message
+			}
+		} else {
+			c.fail(w, r, err)
+			return
+		}
+		c.render(w, r, http.StatusBadRequest, "survey_new", view{Title: "New survey", Session: &s, Nav: "surveys", Error: msg, Data: f})
+		return
+	}
+	http.Redirect(w, r, "/surveys/"+sv.ID, http.StatusSeeOther)
+}
+
+// survey builds the definition the form describes.
+func (f builderForm) survey() (*survey.Survey, error) {
+	v := f.Values
+	sv := &survey.Survey{Name: v["name"], Owner: v["owner"], Rhythm: v["rhythm"], Status: v["status"]}
+	for _, l := range strings.Split(v["languages"], ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			sv.Languages = append(sv.Languages, l)
+		}
+	}
+	lang := "en"
+	if len(sv.Languages) > 0 {
+		lang = sv.Languages[0]
+	}
+	texts := func(field, s string) (survey.Text, error) { return parseTexts(field, s, lang) }
+	var err error
+	if sv.Intro, err = texts("intro", v["intro"]); err != nil {
+		return nil, err
+	}
+	if sv.Thanks, err = texts("thanks", v["thanks"]); err != nil {
+		return nil, err
+	}
+	for _, q := range f.Questions {
+		if q.Type == "" {
+			continue
+		}
+		n := len(sv.Questions)
+		qq := survey.Question{ID: fmt.Sprintf("q%d", n+1), Type: q.Type, Optional: q.Optional}
+		field := fmt.Sprintf("question %d", q.N)
+		if qq.Text, err = texts(field, q.Text); err != nil {
+			return nil, err
+		}
+		if q.Type == survey.TypeScale {
+			lo, err1 := strconv.Atoi(strings.TrimSpace(q.Min))
+			hi, err2 := strconv.Atoi(strings.TrimSpace(q.Max))
+			if err1 != nil || err2 != nil {
+				return nil, fault.Field(field, "a scale needs whole numbers for its ends")
+			}
+			qq.Min, qq.Max = &lo, &hi
+			if qq.MinLabel, err = texts(field, q.MinLabel); err != nil {
+				return nil, err
+			}
+			if qq.MaxLabel, err = texts(field, q.MaxLabel); err != nil {
+				return nil, err
+			}
+		}
+		if q.Type == survey.TypeSingle || q.Type == survey.TypeMulti {
+			for i, line := range strings.Split(q.Choices, "\n") {
+				if line = strings.TrimSpace(line); line != "" {
+					qq.Choices = append(qq.Choices, survey.Choice{ID: fmt.Sprintf("c%d", i+1), Text: survey.Text{lang: line}})
+				}
+			}
+		}
+		sv.Questions = append(sv.Questions, qq)
+	}
+	switch sv.Rhythm {
+	case survey.Persistent:
+		sv.Trigger = &survey.Trigger{Event: v["event"]}
+		if ch := v["where_channel"]; ch != "" {
+			sv.Trigger.Where = map[string]any{"channel": ch}
+		}
+		d, err := survey.ParseDuration(v["delay"])
+		if err != nil {
+			return nil, fault.Field("delay", "%s", err.Error())
+		}
+		sv.Trigger.Delay = survey.Duration(d)
+		if v["sample"] != "" {
+			p, err := strconv.ParseFloat(v["sample"], 64)
+			if err != nil {
+				return nil, fault.Field("sample", "the sample rate is a number from 0 to 1")
+			}
+			sv.Trigger.Sample = &p
+		}
+	case survey.Periodic:
+		sv.Schedule = &survey.Schedule{RRule: v["rrule"]}
+		if v["start"] != "" {
+			t, err := parseDate(v["start"])
+			if err != nil {
+				return nil, fault.Field("start", "the first run is a date (2026-01-31) or date and time")
+			}
+			sv.Schedule.Start = t
+		}
+	}
+	if sv.Rhythm != survey.Persistent {
+		if seg := strings.TrimSpace(v["segment"]); seg != "" {
+			sv.Segment = &profile.Query{}
+			traits := map[string]any{}
+			for _, line := range strings.Split(seg, "\n") {
+				k, val, ok := strings.Cut(line, "=")
+				if !ok {
+					return nil, fault.Field("segment", "segment lines are trait=value")
+				}
+				traits[strings.TrimSpace(k)] = strings.TrimSpace(val)
+			}
+			sv.Segment.Traits = traits
+		}
+		if n := v["sample_size"]; n != "" {
+			size, err := strconv.Atoi(n)
+			if err != nil {
+				return nil, fault.Field("sample_size", "the sample size is a whole number")
+			}
+			sv.SampleSize = size
+		}
+	}
+	if n := v["reminders"]; n != "" && n != "0" {
+		m, err := strconv.Atoi(n)
+		if err != nil {
+			return nil, fault.Field("reminders", "reminders is a whole number")
+		}
+		d, err := survey.ParseDuration(v["reminder_after"])
+		if err != nil {
+			return nil, fault.Field("reminder_after", "%s", err.Error())
+		}
+		sv.Reminders = survey.Reminders{Max: m, After: survey.Duration(d)}
+	}
+	if v["expires"] != "" {
+		d, err := survey.ParseDuration(v["expires"])
+		if err != nil {
+			return nil, fault.Field("expires", "%s", err.Error())
+		}
+		sv.Expires = survey.Duration(d)
+	}
+	return sv, nil
+}
+
+// parseTexts reads "lang: text" lines; a line without a language tag is in
+// the default language.
+func parseTexts(field, s, lang string) (survey.Text, error) {
+	out := survey.Text{}
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok && len(k) <= 8 && isTag(strings.TrimSpace(k)) {
+			out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+			continue
+		}
+		if _, dup := out[lang]; dup {
+			return nil, fault.Field(field, "write one line per language, as \"fa: …\"")
+		}
+		out[lang] = line
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+func isTag(s string) bool {
+	if len(s) < 2 {
+		return false
+	}
+	for i, r := range s {
+		if !(r >= 'a' && r <= 'z') && !(i >= 2 && (r == '-' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')) {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Console) setSurveyStatus(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	if !s.Principal.Can(auth.RoleEditor) {
+		c.fail(w, r, fault.New(fault.Forbidden, "changing surveys needs the editor role"))
+		return
+	}
+	body, _ := json.Marshal(map[string]string{"status": r.PostFormValue("status")})
+	if _, err := c.Surveys.Update(r.Context(), r.PathValue("id"), body); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/surveys/"+r.PathValue("id"), http.StatusSeeOther)
+}
+
+// results is the survey's results page: the score with its trend and
+// confidence band, breakdowns, the answer distributions and the verbatims.
+func (c *Console) results(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	ctx := r.Context()
+	sv, err := c.Surveys.Get(ctx, r.PathValue("id"))
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	funnel, err := c.Surveys.Funnel(ctx, sv.ID)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	data := map[string]any{"Survey": sv, "Funnel": funnel, "Metric": sv.Metric()}
+	if m := sv.Metric(); m != "" {
+		overall, err := c.Surveys.Scores(ctx, survey.ScoreQuery{Metric: m, Survey: sv.ID})
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		if len(overall.Groups) > 0 {
+			data["Score"] = overall.Groups[0]
+		}
+		trend, err := c.Surveys.Scores(ctx, survey.ScoreQuery{Metric: m, Survey: sv.ID, By: "week"})
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		data["Trend"] = trendChart(m, trend.Groups)
+		var breakdowns []map[string]any
+		for _, by := range []string{"channel", "role", "month"} {
+			b, err := c.Surveys.Scores(ctx, survey.ScoreQuery{Metric: m, Survey: sv.ID, By: by})
+			if err != nil {
+				c.fail(w, r, err)
+				return
+			}
+			if len(b.Groups) > 1 || (len(b.Groups) == 1 && b.Groups[0].Key != "unknown") {
+				breakdowns = append(breakdowns, map[string]any{"By": by, "Groups": b.Groups})
+			}
+		}
+		data["Breakdowns"] = breakdowns
+	}
+	counts, err := c.Surveys.Counts(ctx, sv.ID)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	data["Distributions"] = distributions(sv, counts)
+	verbatims, err := c.Surveys.Verbatims(ctx, sv.ID, r.URL.Query().Get("sentiment"), 50)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	sentiments, err := c.Surveys.Sentiments(ctx, sv.ID)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	data["Verbatims"], data["Sentiments"], data["Sentiment"] = verbatims, sentiments, r.URL.Query().Get("sentiment")
+	fatigue := 0
+	for reason, n := range funnel.Skipped {
+		if reason == survey.ReasonRecontactWait {
+			fatigue += n
+		}
+	}
+	data["Fatigue"] = fatigue
+	def, _ := json.MarshalIndent(sv, "", "  ")
+	data["Definition"] = string(def)
+	c.render(w, r, http.StatusOK, "survey", view{Title: sv.Name, Session: &s, Nav: "surveys", Data: data})
+}
+
+type bar struct {
+	Label string
+	N     int
+	Pct   float64
+}
+
+type distribution struct {
+	Question string
+	Bars     []bar
+}
+
+// distributions lists each rating or choice question's answers as bars.
+func distributions(sv *survey.Survey, counts map[string]map[string]int) []distribution {
+	var out []distribution
+	for _, q := range sv.Questions {
+		c := counts[q.ID]
+		if len(c) == 0 || q.Type == survey.TypeText || q.Type == survey.TypeACSI {
+			continue
+		}
+		total := 0
+		for _, n := range c {
+			total += n
+		}
+		d := distribution{Question: q.Text.In(sv.DefaultLanguage, sv.DefaultLanguage)}
+		keys := make([]string, 0, len(c))
+		for k := range c {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			a, errA := strconv.ParseFloat(keys[i], 64)
+			b, errB := strconv.ParseFloat(keys[j], 64)
+			if errA == nil && errB == nil {
+				return a < b
+			}
+			return keys[i] < keys[j]
+		})
+		for _, k := range keys {
+			label := k
+			for _, ch := range q.Choices {
+				if ch.ID == k {
+					label = ch.Text.In(sv.DefaultLanguage, sv.DefaultLanguage)
+				}
+			}
+			d.Bars = append(d.Bars, bar{Label: label, N: c[k], Pct: math.Round(1000*float64(c[k])/float64(total)) / 10})
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// trendChart draws the weekly score as a line inside its 95% confidence
+// band, as inline SVG (no script needed).
+func trendChart(metric string, groups []survey.ScoreGroup) template.HTML {
+	if len(groups) == 0 {
+		return ""
+	}
+	lo, hi := map[string][2]float64{survey.TypeNPS: {-100, 100}, survey.TypeCSAT: {0, 100}, survey.TypeCES: {1, 7}, survey.TypeACSI: {0, 100}}[metric][0],
+		map[string][2]float64{survey.TypeNPS: {-100, 100}, survey.TypeCSAT: {0, 100}, survey.TypeCES: {1, 7}, survey.TypeACSI: {0, 100}}[metric][1]
+	const width, height, pad = 640.0, 220.0, 30.0
+	x := func(i int) float64 {
+		if len(groups) == 1 {
+			return width / 2
+		}
+		return pad + float64(i)*(width-2*pad)/float64(len(groups)-1)
+	}
+	y := func(v float64) float64 { return height - pad - (v-lo)/(hi-lo)*(height-2*pad) }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="trend" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s by week with 95%% confidence band">`, width, height, strings.ToUpper(metric))
+	fmt.Fprintf(&b, `<line class="axis" x1="%.0f" y1="%.1f" x2="%.0f" y2="%.1f"/>`, pad, y(lo), width-pad, y(lo))
+	if lo < 0 {
+		fmt.Fprintf(&b, `<line class="zero" x1="%.0f" y1="%.1f" x2="%.0f" y2="%.1f"/>`, pad, y(0), width-pad, y(0))
+	}
+	var upper, lower, line []string
+	for i, g := range groups {
+		l, h := g.Value, g.Value
+		if g.CI95 != nil {
+			l, h = g.CI95[0], g.CI95[1]
+		}
+		upper = append(upper, fmt.Sprintf("%.1f,%.1f", x(i), y(h)))
+		lower = append([]string{fmt.Sprintf("%.1f,%.1f", x(i), y(l))}, lower...)
+		line = append(line, fmt.Sprintf("%.1f,%.1f", x(i), y(g.Value)))
+	}
+	fmt.Fprintf(&b, `<polygon class="band" points="%s"/>`, strings.Join(append(upper, lower...), " "))
+	fmt.Fprintf(&b, `<polyline class="line" points="%s"/>`, strings.Join(line, " "))
+	for i, g := range groups {
+		fmt.Fprintf(&b, `<circle class="pt" cx="%.1f" cy="%.1f" r="3"><title>%s: %.1f (n=%d)</title></circle>`, x(i), y(g.Value), template.HTMLEscapeString(g.Key), g.Value, g.N)
+	}
+	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f">%s</text><text x="%.0f" y="%.0f" text-anchor="end">%s</text>`,
+		pad, height-8, template.HTMLEscapeString(groups[0].Key), width-pad, height-8, template.HTMLEscapeString(groups[len(groups)-1].Key))
+	fmt.Fprintf(&b, `<text x="4" y="%.0f">%g</text><text x="4" y="%.0f">%g</text></svg>`, y(hi)+4, hi, y(lo)+4, lo)
+	return template.HTML(b.String())
+}
+
+// parseDate reads a date, a date and time from a datetime-local field, or RFC 3339 (UTC unless a zone is given).
+func parseDate(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("not a date: %q", s)
+}

@@ -33,7 +33,7 @@ const usage = `cxloop — the closed-loop customer-experience platform
 Usage:
   cxloop serve   [--db PATH|URL] [--addr HOST:PORT] [--demo] [--consumers=false]
                  [--public-url URL] [--smtp-addr HOST:PORT] [--smtp-from ADDRESS]
-  cxloop demo    [--url URL] --write-key KEY [--customers N] [--seed N]
+  cxloop demo    [--url URL] --write-key KEY [--token TOKEN] [--customers N] [--seed N]
   cxloop replay  [--db PATH|URL] NAME
   cxloop migrate [--db PATH|URL]
   cxloop token   [--db PATH|URL] [--name NAME] [--role admin|editor|viewer]
@@ -185,9 +185,19 @@ func loadDemo(ctx context.Context, a *app.App, base string, customers int, out i
 		log.Error("demo source", "err", err)
 		return
 	}
-	fmt.Fprintf(out, "loading the demo retailer (%d customers) through %s/v1/batch …\n", customers, base)
+	token, err := a.Auth.CreateToken(ctx, "demo loader", auth.RoleEditor, "")
+	if err != nil {
+		log.Error("demo token", "err", err)
+		return
+	}
+	surveys, err := demo.CreateSurveys(ctx, base, token)
+	if err != nil {
+		log.Error("demo surveys", "err", err)
+		return
+	}
+	fmt.Fprintf(out, "loading the demo retailer (%d customers, three surveys) through %s/v1/batch …\n", customers, base)
 	start := time.Now()
-	n, err := demo.Send(ctx, base, key, demo.Options{Customers: customers, Seed: 42, End: time.Now()})
+	n, err := demo.Send(ctx, base, key, demo.Options{Customers: customers, Seed: 42, End: time.Now(), Surveys: surveys})
 	if err != nil {
 		log.Error("demo", "err", err)
 		return
@@ -237,14 +247,23 @@ func sendDemo(ctx context.Context, args []string, out io.Writer) error {
 	key := fs.String("write-key", env("CXLOOP_WRITE_KEY", ""), "a source's write key")
 	customers := fs.Int("customers", 2000, "how many customers")
 	seed := fs.Uint64("seed", 42, "random seed; the same seed sends the same data")
+	token := fs.String("token", env("CXLOOP_TOKEN", ""), "an editor or admin API token: adds the demo surveys and their answers")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *key == "" {
 		return errors.New("demo needs --write-key (printed by `cxloop serve` at first start)")
 	}
+	opts := demo.Options{Customers: *customers, Seed: *seed, End: time.Now()}
+	if *token != "" {
+		var err error
+		if opts.Surveys, err = demo.CreateSurveys(ctx, *url, *token); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "created the demo surveys: post-order %s, quarterly %s, pulse %s\n", opts.Surveys.PostOrder, opts.Surveys.Relationship, opts.Surveys.Pulse)
+	}
 	start := time.Now()
-	n, err := demo.Send(ctx, *url, *key, demo.Options{Customers: *customers, Seed: *seed, End: time.Now()})
+	n, err := demo.Send(ctx, *url, *key, opts)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,9 @@ type Options struct {
 	Customers int       // how many people (at least 1)
 	Seed      uint64    // the same seed gives the same data
 	End       time.Time // the last day of the two years generated
+	// Surveys, when set, add the customers' answers to the demo surveys
+	// (created first with CreateSurveys).
+	Surveys Surveys
 }
 
 // Message is one Segment-spec message.
@@ -79,7 +82,12 @@ func Generate(opts Options, emit func(Message) error) error {
 	for n := 0; n < opts.Customers; n++ {
 		r := rand.New(rand.NewPCG(opts.Seed, uint64(n)+1))
 		c := newCustomer(n, r, start, end, accounts)
+		c.locale = locales[rand.New(rand.NewPCG(opts.Seed^0x10ca1e, uint64(n)+1)).IntN(len(locales))]
 		msgs := c.story()
+		if opts.Surveys.PostOrder != "" {
+			c.answers(opts.Surveys, opts.Seed, c.locale)
+			msgs = c.msgs
+		}
 		sort.SliceStable(msgs, func(i, j int) bool { return msgs[i]["timestamp"].(string) < msgs[j]["timestamp"].(string) })
 		for _, m := range msgs {
 			if err := emit(m); err != nil {
@@ -105,6 +113,8 @@ type customer struct {
 	msgs             []Message
 	seq              int
 	anonWeb, anonApp string
+	locale           string
+	signup           time.Time
 }
 
 func newCustomer(n int, r *rand.Rand, start, end time.Time, accounts int) *customer {
@@ -186,8 +196,9 @@ func (c *customer) story() []Message {
 		t := c.between(firstVisit, signup)
 		c.browse(t, c.anonWeb, "", "web")
 	}
+	c.signup = signup
 	traits := map[string]any{"email": c.email, "firstName": c.first, "lastName": c.last, "name": c.first + " " + c.last,
-		"address": map[string]any{"city": c.city}, "createdAt": c.at(signup)}
+		"address": map[string]any{"city": c.city}, "createdAt": c.at(signup), "locale": c.locale}
 	if c.phone != "" {
 		traits["phone"] = c.phone
 	}

@@ -1,0 +1,228 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Surveys are the demo's three surveys, one per rhythm, by id.
+type Surveys struct {
+	PostOrder    string // persistent: after each order
+	Relationship string // periodic: quarterly
+	Pulse        string // pulse: once, to a sample
+}
+
+// surveyDefinitions are the demo surveys as the management API takes them.
+var surveyDefinitions = []string{
+	`{"name": "Post-order feedback", "rhythm": "persistent", "owner": "service",
+	  "trigger": {"event": "Order Completed", "delay": "2d", "sample": 0.5}, "reminders": {"max": 1, "after": "3d"},
+	  "questions": [
+	    {"id": "nps", "type": "nps", "text": {"en": "How likely are you to recommend Northwind to a friend?", "de": "Wie wahrscheinlich ist es, dass Sie Northwind weiterempfehlen?", "fr": "Quelle est la probabilité que vous recommandiez Northwind ?", "es": "¿Qué probabilidad hay de que recomiende Northwind?", "fa": "چقدر احتمال دارد نورث‌ویند را به دوستان پیشنهاد کنید؟"}},
+	    {"id": "why", "type": "text", "text": {"en": "What is the main reason for your score?", "de": "Was ist der Hauptgrund für Ihre Bewertung?", "fr": "Quelle est la raison principale de votre note ?", "es": "¿Cuál es el motivo principal de su puntuación?", "fa": "دلیل اصلی امتیاز شما چیست؟"}}]}`,
+	`{"name": "Quarterly relationship", "rhythm": "periodic", "owner": "marketing",
+	  "schedule": {"rrule": "FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=1;BYHOUR=9", "start": "2025-01-01T09:00:00Z"},
+	  "segment": {"seenWithinDays": 365}, "sampleSize": 400,
+	  "questions": [
+	    {"id": "acsi", "type": "acsi", "text": {"en": "About Northwind overall", "de": "Über Northwind insgesamt", "fr": "Northwind dans l'ensemble", "es": "Northwind en general", "fa": "درباره نورث‌ویند به طور کلی"}},
+	    {"id": "nps", "type": "nps", "text": {"en": "How likely are you to recommend Northwind?", "de": "Wie wahrscheinlich empfehlen Sie Northwind weiter?", "fr": "Recommanderiez-vous Northwind ?", "es": "¿Recomendaría Northwind?", "fa": "چقدر احتمال دارد نورث‌ویند را پیشنهاد کنید؟"}}]}`,
+	`{"name": "Returns experience pulse", "rhythm": "pulse", "owner": "logistics",
+	  "questions": [
+	    {"id": "effort", "type": "ces", "text": {"en": "How easy was it to return or exchange an item?", "de": "Wie einfach war die Rückgabe?", "fr": "Le retour a-t-il été facile ?", "es": "¿Qué tan fácil fue la devolución?", "fa": "بازگرداندن کالا چقدر آسان بود؟"}},
+	    {"id": "matters", "type": "single", "text": {"en": "What matters most to you?"}, "choices": [
+	      {"id": "speed", "text": {"en": "Fast delivery"}}, {"id": "price", "text": {"en": "Low prices"}},
+	      {"id": "advice", "text": {"en": "Expert advice"}}, {"id": "returns", "text": {"en": "Easy returns"}}]}]}`,
+}
+
+// CreateSurveys creates the demo surveys through the management API with
+// an admin or editor token.
+func CreateSurveys(ctx context.Context, baseURL, token string) (Surveys, error) {
+	var ids []string
+	for _, def := range surveyDefinitions {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(baseURL, "/")+"/api/v1/surveys", strings.NewReader(def))
+		if err != nil {
+			return Surveys{}, err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return Surveys{}, err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			return Surveys{}, fmt.Errorf("demo: creating a survey: %s: %s", resp.Status, bytes.TrimSpace(body))
+		}
+		var out struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(body, &out); err != nil {
+			return Surveys{}, err
+		}
+		ids = append(ids, out.ID)
+	}
+	return Surveys{PostOrder: ids[0], Relationship: ids[1], Pulse: ids[2]}, nil
+}
+
+// experience is what a customer lived through, which their answers reflect.
+type experience struct {
+	orders, refunds, late, unresolved int
+}
+
+// verbatims are open-text answers by language and mood.
+var verbatims = map[string]map[string][]string{
+	"en": {
+		"good": {"Fast delivery and friendly staff.", "Great advice in the store, really helpful.", "Excellent quality, the tent is perfect.", "Easy to order and quick shipping."},
+		"meh":  {"The parcel came on Tuesday.", "Fine, nothing special.", "Prices could be lower."},
+		"bad":  {"The order arrived late and nobody told me.", "The return was slow and the refund took weeks.", "Called twice, the problem is still not solved. Very disappointed.", "The boots were damaged on arrival."},
+	},
+	"de": {"good": {"Schnelle Lieferung, sehr freundlich."}, "meh": {"In Ordnung."}, "bad": {"Die Lieferung kam zu spät."}},
+	"fr": {"good": {"Livraison rapide, personnel aimable."}, "meh": {"Correct."}, "bad": {"La commande est arrivée en retard."}},
+	"es": {"good": {"Entrega rápida y personal amable."}, "meh": {"Normal."}, "bad": {"El pedido llegó tarde."}},
+	"fa": {"good": {"ارسال سریع و کارکنان مهربان."}, "meh": {"معمولی بود."}, "bad": {"سفارش دیر رسید."}},
+}
+
+var locales = []string{"en", "en", "en", "en", "en", "en", "de", "fr", "es", "fa"}
+
+// answers adds the customer's survey answers: after some orders, in the
+// quarterly relationship survey, and in the pulse. Late deliveries, returns
+// and unresolved calls lower the scores. A separate random stream keeps the
+// behaviour the same with or without surveys.
+func (c *customer) answers(s Surveys, seed uint64, locale string) {
+	r := rand.New(rand.NewPCG(seed^0x5eed5eed, uint64(c.n)+1))
+	var msgs []Message
+	ex := experience{}
+	ids := func(m Message) Message {
+		m["userId"] = c.userID
+		return m
+	}
+	for _, m := range c.msgs {
+		if m["event"] == "Call Completed" {
+			if p, _ := m["properties"].(map[string]any); p != nil && p["resolved"] == false {
+				ex.unresolved++
+			}
+		}
+	}
+	// Which orders were refunded, and which arrived late.
+	refunded := map[string]string{}
+	for _, m := range c.msgs {
+		if m["event"] == "Order Refunded" {
+			p := m["properties"].(map[string]any)
+			refunded[p["order_id"].(string)] = p["reason"].(string)
+		}
+	}
+	mood := func(score int) string {
+		switch {
+		case score >= 9:
+			return "good"
+		case score >= 7:
+			return "meh"
+		}
+		return "bad"
+	}
+	text := func(score int) string {
+		v := verbatims[locale][mood(score)]
+		return v[r.IntN(len(v))]
+	}
+	clampInt := func(v, lo, hi int) int { return max(lo, min(hi, v)) }
+	var lastOrder time.Time
+	for _, m := range c.msgs {
+		if m["event"] != "Order Completed" {
+			continue
+		}
+		p := m["properties"].(map[string]any)
+		order := p["order_id"].(string)
+		at, _ := time.Parse("2006-01-02T15:04:05.000Z", m["timestamp"].(string))
+		lastOrder = at
+		ex.orders++
+		reason, wasRefunded := refunded[order]
+		if wasRefunded {
+			ex.refunds++
+		}
+		if reason == "arrived late" {
+			ex.late++
+		}
+		if r.Float64() > 0.3 {
+			continue
+		}
+		base := 9.0
+		if wasRefunded {
+			base = 5
+		}
+		if reason == "arrived late" || reason == "damaged" {
+			base = 3
+		}
+		if ex.unresolved > 0 {
+			base -= 2
+		}
+		score := clampInt(int(math.Round(base+r.NormFloat64()*1.4)), 0, 10)
+		ch, _ := m["context"].(map[string]any)
+		answer := Message{"event": "Survey Responded", "properties": map[string]any{
+			"survey_id": s.PostOrder, "response_id": fmt.Sprintf("demo-po-%s", order), "answers": map[string]any{"nps": score, "why": text(score)},
+			"touchpoint_channel": ch["channel"], "order_id": order, "trigger_event": "Order Completed", "language": locale,
+		}}
+		msgs = append(msgs, withTime(ids(answer), at.Add(time.Duration(2*24+r.IntN(72))*time.Hour)))
+	}
+	if ex.orders > 0 {
+		// Each quarter since they became a customer, a quarter of them answer.
+		first := c.start
+		for q := time.Date(first.Year(), 1, 1, 9, 0, 0, 0, time.UTC); q.Before(c.end); q = q.AddDate(0, 3, 0) {
+			if q.Before(c.signup) || r.Float64() > 0.25 {
+				continue
+			}
+			sat := 8.5 - 1.5*float64(min(ex.refunds, 2)) - 2*float64(min(ex.late, 1)) - 2*float64(min(ex.unresolved, 1))
+			item := func(shift float64) int { return clampInt(int(math.Round(sat+shift+r.NormFloat64())), 1, 10) }
+			nps := clampInt(int(math.Round(sat+0.5+r.NormFloat64()*1.3)), 0, 10)
+			answer := Message{"event": "Survey Responded", "properties": map[string]any{
+				"survey_id": s.Relationship, "response_id": fmt.Sprintf("demo-rel-%05d-%s", c.n+1, q.Format("2006-01")), "language": locale,
+				"answers": map[string]any{"acsi": map[string]any{"satisfaction": item(0), "expectations": item(-0.5), "ideal": item(-1)}, "nps": nps},
+			}}
+			if c.role != "" {
+				answer["properties"].(map[string]any)["role"] = c.role
+				answer["properties"].(map[string]any)["account_id"] = c.account
+			}
+			msgs = append(msgs, withTime(ids(answer), q.Add(time.Duration(r.IntN(10*24))*time.Hour)))
+		}
+	}
+	if ex.refunds > 0 || r.Float64() < 0.1 {
+		at := c.end.AddDate(0, -2, 0).Add(time.Duration(r.IntN(5*24)) * time.Hour)
+		if at.After(c.signup) && at.After(lastOrder.Add(-365*24*time.Hour)) {
+			effort := 6
+			if ex.refunds > 0 {
+				effort = 4
+			}
+			if ex.late > 0 || ex.unresolved > 0 {
+				effort = 2
+			}
+			choice := []string{"speed", "price", "advice", "returns"}[r.IntN(4)]
+			answer := Message{"event": "Survey Responded", "properties": map[string]any{
+				"survey_id": s.Pulse, "response_id": fmt.Sprintf("demo-pulse-%05d", c.n+1), "language": locale,
+				"answers": map[string]any{"effort": clampInt(effort+r.IntN(3)-1, 1, 7), "matters": choice},
+			}}
+			msgs = append(msgs, withTime(ids(answer), at))
+		}
+	}
+	for _, m := range msgs {
+		if t, _ := time.Parse("2006-01-02T15:04:05.000Z", m["timestamp"].(string)); t.After(c.end) {
+			continue
+		}
+		c.seq++
+		m["type"] = "track"
+		m["messageId"] = fmt.Sprintf("demo-%05d-s%04d", c.n+1, c.seq)
+		m["context"] = map[string]any{"channel": "web"}
+		c.msgs = append(c.msgs, m)
+	}
+}
+
+func withTime(m Message, t time.Time) Message {
+	m["timestamp"] = t.UTC().Format("2006-01-02T15:04:05.000Z")
+	return m
+}

@@ -35,6 +35,7 @@ Usage:
                  [--public-url URL] [--smtp-addr HOST:PORT] [--smtp-from ADDRESS]
   cxloop demo    [--url URL] --write-key KEY [--token TOKEN] [--customers N] [--seed N]
   cxloop replay  [--db PATH|URL] NAME
+  cxloop import  responses [--db PATH|URL] --survey ID FILE.csv
   cxloop migrate [--db PATH|URL]
   cxloop token   [--db PATH|URL] [--name NAME] [--role admin|editor|viewer]
   cxloop version
@@ -67,6 +68,8 @@ func run(args []string, out io.Writer) error {
 		return sendDemo(ctx, rest, out)
 	case "replay":
 		return replay(ctx, rest, out)
+	case "import":
+		return importFile(ctx, rest, out)
 	case "migrate":
 		return migrate(ctx, rest, out)
 	case "token":
@@ -303,6 +306,45 @@ func replay(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "replayed %s: %d events in %s\n", c.Name(), n, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// importFile loads a file into the database: survey responses from CSV.
+func importFile(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 || args[0] != "responses" {
+		return errors.New("import what? cxloop import responses --survey ID FILE.csv")
+	}
+	fs := flag.NewFlagSet("import responses", flag.ContinueOnError)
+	surveyID := fs.String("survey", "", "the survey the answers belong to")
+	a, err := open(ctx, fs, args[1:])
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if *surveyID == "" || fs.NArg() != 1 {
+		return errors.New("cxloop import responses --survey ID FILE.csv")
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	start := time.Now()
+	res, err := a.Surveys.ImportCSV(ctx, *surveyID, f)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "imported %d of %d responses in %s\n", res.Imported, res.Rows, time.Since(start).Round(time.Millisecond))
+	for _, e := range res.Errors {
+		field := ""
+		if e.Field != "" {
+			field = " (" + e.Field + ")"
+		}
+		fmt.Fprintf(out, "  line %d%s: %s\n", e.Line, field, e.Message)
+	}
+	if res.Refused > 0 {
+		return fmt.Errorf("%d rows refused; the others were imported", res.Refused)
+	}
 	return nil
 }
 

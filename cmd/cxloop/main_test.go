@@ -318,3 +318,57 @@ func TestIngestionOnlyNode(t *testing.T) {
 		t.Fatalf("user-0 has %d events", c.EventCount)
 	}
 }
+
+// cxloop import responses loads a CSV file: valid rows are stored, a bad
+// row is refused by line and field, and importing again counts nothing twice.
+func TestImportResponses(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "import.db")
+	p := start(t, db)
+	req, _ := http.NewRequest("POST", p.URL+"/api/v1/surveys", strings.NewReader(`{"name": "Imported", "rhythm": "pulse", "owner": "research",
+		"questions": [{"id": "q1", "type": "nps", "text": {"en": "?"}}, {"id": "sat", "type": "acsi", "text": {"en": "?"}}, {"id": "why", "type": "text", "text": {"en": "?"}}]}`))
+	req.Header.Set("Authorization", "Bearer "+apptest.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sv struct{ ID string }
+	_ = json.NewDecoder(resp.Body).Decode(&sv)
+	resp.Body.Close()
+	p.Stop()
+
+	file := filepath.Join(dir, "answers.csv")
+	csv := "customer,at,channel,q1,sat.satisfaction,sat.expectations,sat.ideal,why\n" +
+		"ana@example.com,2026-03-01,store,10,9,8,9,Great advice\n" +
+		"u-2,2026-03-02,web,6,5,5,4,\"Slow, and the box was damaged\"\n" +
+		"u-3,2026-03-03,web,12,5,5,5,\n" +
+		"u-4,2026-03-04,call_centre,8,,,,\n"
+	if err := os.WriteFile(file, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		out, err := exec.Command(binary, "import", "responses", "--db", db, "--survey", sv.ID, file).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "imported 3 of 4 responses") || !strings.Contains(string(out), "line 4 (answers.q1)") {
+			t.Fatalf("import: %v\n%s", err, out)
+		}
+	}
+	p = start(t, db)
+	req, _ = http.NewRequest("GET", p.URL+"/api/v1/scores?metric=nps&survey="+sv.ID, nil)
+	req.Header.Set("Authorization", "Bearer "+apptest.Token)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct {
+		Groups []struct {
+			Value float64
+			N     int
+		}
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&got)
+	// 10 (promoter), 6 (detractor), 8 (passive): NPS 0 over three answers.
+	if len(got.Groups) != 1 || got.Groups[0].N != 3 || got.Groups[0].Value != 0 {
+		t.Fatalf("scores after importing twice: %+v", got)
+	}
+}

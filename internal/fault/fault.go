@@ -73,3 +73,21 @@ func Status(code string) int {
 	}
 	return http.StatusInternalServerError
 }
+
+// FieldOf returns the field err names ("" when none).
+func FieldOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
+}
+
+// MessageOf returns err's message without its code.
+func MessageOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/cxloop/cxloop/internal/fault"
@@ -80,8 +81,18 @@ func (a *API) Update(w http.ResponseWriter, r *http.Request) {
 	httpio.JSON(w, http.StatusOK, sv)
 }
 
-// Respond answers POST /api/v1/surveys/{id}/responses: an imported answer.
+// Respond answers POST /api/v1/surveys/{id}/responses: an imported answer
+// (JSON), or a CSV file of them (Content-Type: text/csv).
 func (a *API) Respond(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
+		res, err := a.svc.ImportCSV(r.Context(), r.PathValue("id"), http.MaxBytesReader(w, r.Body, 64<<20))
+		if err != nil {
+			a.fail(w, err)
+			return
+		}
+		httpio.JSON(w, http.StatusOK, res)
+		return
+	}
 	var in ResponseInput
 	if err := httpio.Decode(r, &in); err != nil {
 		a.fail(w, err)

@@ -585,3 +585,26 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestImportCSVThroughAPI(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	id := createSurvey(t, s, postOrder)
+	auth := "Authorization: Bearer " + apptest.Token
+	code, body := s.Do("POST", "/api/v1/surveys/"+id+"/responses", []byte("customer,q1,colour\nu-1,9,red\n"), auth, "Content-Type: text/csv")
+	if code != 400 || !strings.Contains(string(body), `"field":"colour"`) {
+		t.Fatalf("unknown column: %d %s", code, body)
+	}
+	code, body = s.Do("POST", "/api/v1/surveys/"+id+"/responses", []byte("customer,q1\nu-1,9\n,10\nu-3,x\n"), auth, "Content-Type: text/csv; charset=utf-8")
+	var res struct {
+		Rows, Imported, Refused int
+		Errors                  []struct {
+			Line  int
+			Field string
+		}
+	}
+	_ = json.Unmarshal(body, &res)
+	if code != 200 || res.Rows != 3 || res.Imported != 1 || res.Refused != 2 || res.Errors[0].Line != 3 || res.Errors[0].Field != "customer" ||
+		res.Errors[1].Field != "answers.q1" {
+		t.Fatalf("import: %d %s", code, body)
+	}
+}

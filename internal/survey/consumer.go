@@ -290,8 +290,9 @@ func saveResponse(ctx context.Context, tx *store.Tx, sv *Survey, p respondedProp
 		return nil
 	}
 	for metric, v := range sv.Metrics(answers) {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO survey_scores (response_id, metric, survey_id, value, channel, owner, role, account_id, responded_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, p.ResponseID, metric, sv.ID, v, p.Channel, sv.Owner, p.Role, p.AccountID, e.Timestamp); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO survey_scores (response_id, metric, survey_id, value, channel, owner, role, account_id,
+			customer_id, user_id, anonymous_id, responded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			p.ResponseID, metric, sv.ID, v, p.Channel, sv.Owner, p.Role, p.AccountID, p.CustomerID, e.UserID, e.AnonymousID, e.Timestamp); err != nil {
 			return err
 		}
 	}

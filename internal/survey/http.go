@@ -190,10 +190,10 @@ func (a *API) OptOut(w http.ResponseWriter, r *http.Request) {
 	httpio.JSON(w, http.StatusOK, map[string]any{"optedOut": true})
 }
 
-// Scores answers GET /api/v1/scores?metric=&survey=&from=&to=&by=&account=&compare_from=&compare_to=.
+// Scores answers GET /api/v1/scores?metric=&survey=&from=&to=&by=&trait=&account=&compare_from=&compare_to=.
 func (a *API) Scores(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
-	q := ScoreQuery{Metric: v.Get("metric"), Survey: v.Get("survey"), By: v.Get("by"), Account: v.Get("account")}
+	q := ScoreQuery{Metric: v.Get("metric"), Survey: v.Get("survey"), By: v.Get("by"), Account: v.Get("account"), Trait: v.Get("trait")}
 	for _, p := range []struct {
 		name string
 		to   *time.Time

@@ -241,3 +241,42 @@ func TestInviteLink(t *testing.T) {
 		t.Fatalf("unknown customer: %d", code)
 	}
 }
+
+// Scores by segment: the customers' segment trait (or another trait).
+func TestScoresBySegment(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	id := createSurvey(t, s, postOrder)
+	for i, c := range []struct {
+		segment, plan string
+		nps           int
+	}{{"vip", "gold", 10}, {"vip", "gold", 9}, {"new", "basic", 4}, {"new", "gold", 8}} {
+		user := fmt.Sprintf("seg-%d", i)
+		s.MustSend("identify", map[string]any{"type": "identify", "userId": user, "traits": map[string]any{"segment": c.segment, "plan": c.plan}})
+		s.Sync()
+		s.API("POST", "/api/v1/surveys/"+id+"/responses", map[string]any{"customer": user, "answers": map[string]any{"q1": c.nps}}, nil)
+	}
+	// An answer sent as an event by a client, before its customer had a segment.
+	s.MustSend("track", map[string]any{"type": "track", "event": "Survey Responded", "userId": "seg-late",
+		"properties": map[string]any{"survey_id": id, "answers": map[string]any{"q1": 0}}})
+	s.MustSend("identify", map[string]any{"type": "identify", "userId": "seg-late", "traits": map[string]any{"segment": "new"}})
+	s.Sync()
+	for _, c := range []struct {
+		query string
+		want  map[string]float64
+	}{
+		{"by=segment", map[string]float64{"vip": 100, "new": -66.7}},
+		{"by=segment&trait=plan", map[string]float64{"gold": 66.7, "basic": -100, "unknown": -100}},
+	} {
+		var got scores
+		if code := s.API("GET", "/api/v1/scores?metric=nps&survey="+id+"&"+c.query, nil, &got); code != 200 {
+			t.Fatalf("%s: %d", c.query, code)
+		}
+		have := map[string]float64{}
+		for _, g := range got.Groups {
+			have[g.Key] = g.Value
+		}
+		if fmt.Sprint(have) != fmt.Sprint(c.want) {
+			t.Fatalf("%s: %v, want %v", c.query, have, c.want)
+		}
+	}
+}

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/profile"
 )
 
 // Metrics cxloop scores.
@@ -20,7 +22,8 @@ type ScoreQuery struct {
 	Metric  string
 	Survey  string
 	Account string // a business account: its stakeholders' answers only
-	By      string // channel, week, month, team, role, account, survey, or "" for one group
+	By      string // channel, week, month, segment, team, role, account, survey, or "" for one group
+	Trait   string // with By segment: the customer trait that names the segment (default "segment")
 	From    time.Time
 	To      time.Time
 	// CompareFrom and CompareTo, when set, give the period each group is
@@ -71,9 +74,12 @@ func (q *ScoreQuery) Validate() error {
 		return fault.Field("metric", "metric must be nps, csat, ces or acsi")
 	}
 	switch q.By {
-	case "", "channel", "week", "month", "team", "role", "account", "survey":
+	case "", "channel", "week", "month", "segment", "team", "role", "account", "survey":
 	default:
-		return fault.Field("by", "by must be channel, week, month, team, role, account or survey")
+		return fault.Field("by", "by must be channel, week, month, segment, team, role, account or survey")
+	}
+	if q.Trait != "" && q.By != "segment" {
+		return fault.Field("trait", "trait names the segment trait of by=segment")
 	}
 	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
 		return fault.Field("to", "to must be after from")
@@ -87,6 +93,7 @@ func (q *ScoreQuery) Validate() error {
 type scoreRow struct {
 	value                                 float64
 	channel, owner, role, account, survey string
+	customer, user, anon, segment         string
 	at                                    int64
 }
 
@@ -163,7 +170,8 @@ func (s *Service) scoreRows(ctx context.Context, q ScoreQuery, from, to time.Tim
 	if !to.IsZero() {
 		add("responded_at < ?", to.UnixMilli())
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT value, channel, owner, role, account_id, survey_id, responded_at FROM survey_scores WHERE `+where, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT value, channel, owner, role, account_id, survey_id, customer_id, user_id, anonymous_id, responded_at
+		FROM survey_scores WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -171,12 +179,57 @@ func (s *Service) scoreRows(ctx context.Context, q ScoreQuery, from, to time.Tim
 	var out []scoreRow
 	for rows.Next() {
 		var r scoreRow
-		if err := rows.Scan(&r.value, &r.channel, &r.owner, &r.role, &r.account, &r.survey, &r.at); err != nil {
+		if err := rows.Scan(&r.value, &r.channel, &r.owner, &r.role, &r.account, &r.survey, &r.customer, &r.user, &r.anon, &r.at); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if q.By == "segment" {
+		err = s.segments(ctx, out, q.Trait)
+	}
+	return out, err
+}
+
+// segments labels each row with the segment trait of its customer as the
+// profile has it now.
+func (s *Service) segments(ctx context.Context, rows []scoreRow, trait string) error {
+	if trait == "" {
+		trait = "segment"
+	}
+	var unknown []eventlog.Event
+	for _, r := range rows {
+		if r.customer == "" {
+			unknown = append(unknown, eventlog.Event{UserID: r.user, AnonymousID: r.anon})
+		}
+	}
+	owners, err := s.profiles.Owners(ctx, unknown)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	var ids []string
+	for i := range rows {
+		if rows[i].customer == "" {
+			rows[i].customer = profile.OwnerOf(owners, eventlog.Event{UserID: rows[i].user, AnonymousID: rows[i].anon})
+		}
+		if c := rows[i].customer; c != "" && !seen[c] {
+			seen[c] = true
+			ids = append(ids, c)
+		}
+	}
+	contacts, err := s.profiles.Contacts(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		if v, ok := contacts[rows[i].customer].Traits[trait]; ok && v != nil {
+			rows[i].segment = fmt.Sprint(v)
+		}
+	}
+	return nil
 }
 
 // group splits rows by the query's grouping and scores each group.
@@ -193,6 +246,8 @@ func group(q ScoreQuery, rows []scoreRow) []ScoreGroup {
 			k = r.role
 		case "account":
 			k = r.account
+		case "segment":
+			k = r.segment
 		case "survey":
 			k = r.survey
 		case "week":

@@ -92,6 +92,9 @@ CREATE TABLE survey_scores (
     owner        TEXT NOT NULL,
     role         TEXT NOT NULL,
     account_id   TEXT NOT NULL,
+    customer_id  TEXT NOT NULL,
+    user_id      TEXT NOT NULL,
+    anonymous_id TEXT NOT NULL,
     responded_at BIGINT NOT NULL,
     PRIMARY KEY (response_id, metric)
 );

@@ -12,25 +12,22 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/cxloop/cxloop/bench/benchkit"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/demo"
 	"github.com/cxloop/cxloop/internal/eventlog"
@@ -52,15 +49,14 @@ func main() {
 	flag.Parse()
 
 	root, err := os.MkdirTemp("", "cxloop-bench")
-	check(err)
+	benchkit.Check(err)
 	defer os.RemoveAll(root)
 	bin := filepath.Join(root, "cxloop")
 	out, err := exec.Command("go", "build", "-o", bin, "./cmd/cxloop").CombinedOutput()
 	if err != nil {
-		fail("build cxloop (run from the repository root): %v\n%s", err, out)
+		benchkit.Fail("build cxloop (run from the repository root): %v\n%s", err, out)
 	}
-	fmt.Printf("cxloop ingestion benchmark — %s, %d cores (%s), %s, Go %s\n",
-		time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), cpuModel(), memTotal(), strings.TrimPrefix(runtime.Version(), "go"))
+	fmt.Printf("cxloop ingestion benchmark — %s\n", benchkit.Machine())
 	fmt.Printf("traffic: the demo retailer's events (%d customers), %d events a request, %d clients, %s\n\n", *customers, perBatch, *clients, *duration)
 	bodies := templates(*customers)
 
@@ -70,22 +66,11 @@ func main() {
 		case "sqlite":
 			dsn = filepath.Join(root, "bench.db")
 		case "postgres":
-			admin := *pg
-			if admin == "" {
-				// Its own folder: the server runs as the postgres user.
-				dir, err := os.MkdirTemp("", "cxloop-bench-pg")
-				check(err)
-				defer os.RemoveAll(dir)
-				out, err := exec.Command("scripts/postgres", "start", dir, "55433").Output()
-				if err != nil {
-					fail("start postgres: %v", err)
-				}
-				defer exec.Command("scripts/postgres", "stop", dir).Run()
-				admin = strings.TrimSpace(string(out))
-			}
-			dsn = freshDatabase(admin)
+			admin, stop := benchkit.Postgres(*pg, "55433")
+			defer stop()
+			dsn = benchkit.FreshDatabase(admin)
 		default:
-			fail("unknown engine %q", engine)
+			benchkit.Fail("unknown engine %q", engine)
 		}
 		run(engine, bin, dsn, bodies, *duration, *clients, *fill, *lookups, *customers, *consumers)
 	}
@@ -98,7 +83,7 @@ func templates(customers int) [][]byte {
 	var cur []demo.Message
 	flush := func() {
 		b, err := json.Marshal(map[string]any{"batch": cur})
-		check(err)
+		benchkit.Check(err)
 		out = append(out, b)
 		cur = nil
 	}
@@ -109,7 +94,7 @@ func templates(customers int) [][]byte {
 		}
 		return nil
 	})
-	check(err)
+	benchkit.Check(err)
 	if len(cur) > 0 {
 		flush()
 	}
@@ -121,11 +106,11 @@ func templates(customers int) [][]byte {
 func run(engine, bin, dsn string, bodies [][]byte, duration time.Duration, clients, fill, lookups, customers int, consumers bool) {
 	fmt.Printf("== %s (consumers: %t)\n", engine, consumers)
 	if fill > 0 && !consumers {
-		fail("-fill needs the consumers; use -fill 0 with -consumers=false")
+		benchkit.Fail("-fill needs the consumers; use -fill 0 with -consumers=false")
 	}
 	ref := reference(engine, dsn, bodies)
 	srv, err := apptest.Serve(bin, dsn, os.Stderr, fmt.Sprintf("--consumers=%t", consumers))
-	check(err)
+	benchkit.Check(err)
 	defer srv.Stop()
 
 	var next atomic.Int64
@@ -138,7 +123,7 @@ func run(engine, bin, dsn string, bodies [][]byte, duration time.Duration, clien
 	rate := float64(accepted) / duration.Seconds()
 	rss := peakRSS(srv.Cmd.Process.Pid)
 	fmt.Printf("ingest:      %9.0f events/s accepted (%d in %s), ack latency p50 %s p99 %s, server peak RSS %s\n",
-		rate, accepted, duration, pct(lat, 50), pct(lat, 99), rss)
+		rate, accepted, duration, benchkit.Pct(lat, 50), benchkit.Pct(lat, 99), rss)
 	fmt.Printf("reference:   %9.0f rows/s raw INSERT of the same rows into %s (same indexes, store.BulkInsert, 2,000 rows a transaction, no HTTP, validation or consumer)\n", ref, engine)
 	fmt.Printf("ratio:       cxloop ingestion is %.0f%% of the raw insert rate\n", 100*rate/ref)
 
@@ -150,20 +135,20 @@ func run(engine, bin, dsn string, bodies [][]byte, duration time.Duration, clien
 			total += n
 		}
 		db, err := store.Open(context.Background(), dsn)
-		check(err)
+		benchkit.Check(err)
 		head, err := eventlog.Head(context.Background(), db)
-		check(err)
+		benchkit.Check(err)
 		for {
 			var at int64
-			check(db.QueryRow(`SELECT COALESCE(MAX(seq), 0) FROM consumer_checkpoints WHERE name = 'profile'`).Scan(&at))
+			benchkit.Check(db.QueryRow(`SELECT COALESCE(MAX(seq), 0) FROM consumer_checkpoints WHERE name = 'profile'`).Scan(&at))
 			if at >= head {
 				break
 			}
 			time.Sleep(500 * time.Millisecond)
 		}
 		var stored, profiles int64
-		check(db.QueryRow(`SELECT COUNT(*) FROM events`).Scan(&stored))
-		check(db.QueryRow(`SELECT COUNT(*) FROM customers WHERE merged_into IS NULL`).Scan(&profiles))
+		benchkit.Check(db.QueryRow(`SELECT COUNT(*) FROM events`).Scan(&stored))
+		benchkit.Check(db.QueryRow(`SELECT COUNT(*) FROM customers WHERE merged_into IS NULL`).Scan(&profiles))
 		db.Close()
 		fmt.Printf("fill:        %d events stored, profile consumer caught up %s after the fill started (%d profiles)\n",
 			stored, time.Since(start).Round(time.Second), profiles)
@@ -195,13 +180,13 @@ func drive(base string, clients int, d time.Duration, body func() []byte) (int64
 				t0 := time.Now()
 				resp, err := client.Do(req)
 				if err != nil {
-					fail("post: %v", err)
+					benchkit.Fail("post: %v", err)
 				}
 				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				mine = append(mine, time.Since(t0))
 				if resp.StatusCode != 200 {
-					fail("post: %s", resp.Status)
+					benchkit.Fail("post: %s", resp.Status)
 				}
 				accepted.Add(int64(bytes.Count(b, []byte(`"messageId"`))))
 			}
@@ -226,7 +211,7 @@ func lookup(base string, n, customers int, stored int64) {
 		req.Header.Set("Authorization", "Bearer "+apptest.Token)
 		t0 := time.Now()
 		resp, err := client.Do(req)
-		check(err)
+		benchkit.Check(err)
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		lat = append(lat, time.Since(t0))
@@ -235,7 +220,7 @@ func lookup(base string, n, customers int, stored int64) {
 		}
 	}
 	fmt.Printf("lookup:      GET /api/v1/customers/{userId} with %d events stored: p50 %s p99 %s (%d lookups, %d found)\n",
-		stored, pct(lat, 50), pct(lat, 99), n, found)
+		stored, benchkit.Pct(lat, 50), benchkit.Pct(lat, 99), n, found)
 }
 
 // reference measures raw multi-row inserts of the same rows into a scratch
@@ -250,9 +235,9 @@ func reference(engine, dsn string, bodies [][]byte) float64 {
 		defer os.Remove(refDSN + "-shm")
 	}
 	db, err := store.Open(ctx, refDSN)
-	check(err)
+	benchkit.Check(err)
 	defer db.Close()
-	check(db.Tx(ctx, func(tx *store.Tx) error {
+	benchkit.Check(db.Tx(ctx, func(tx *store.Tx) error {
 		_, err := tx.Exec(`CREATE TABLE reference_events (seq BIGINT PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, event TEXT NOT NULL,
 			user_id TEXT, anonymous_id TEXT, channel TEXT NOT NULL, contact TEXT NOT NULL, source_id TEXT NOT NULL, ts BIGINT NOT NULL, received_at BIGINT NOT NULL, body TEXT NOT NULL)`)
 		if err != nil {
@@ -272,7 +257,7 @@ func reference(engine, dsn string, bodies [][]byte) float64 {
 	var rows []row
 	for _, b := range bodies[:min(len(bodies), 1000)] {
 		var batch struct{ Batch []map[string]any }
-		check(json.Unmarshal(b, &batch))
+		benchkit.Check(json.Unmarshal(b, &batch))
 		for _, m := range batch.Batch {
 			raw, _ := json.Marshal(m)
 			s := func(k string) string { v, _ := m[k].(string); return v }
@@ -288,7 +273,7 @@ func reference(engine, dsn string, bodies [][]byte) float64 {
 			seq++
 			batch = append(batch, []any{seq, fmt.Sprintf("ref-%d", seq), x.typ, x.event, nullable(x.user), nullable(x.anon), "web", "direct", "src", int64(seq), int64(seq), x.body})
 		}
-		check(db.Tx(ctx, func(tx *store.Tx) error {
+		benchkit.Check(db.Tx(ctx, func(tx *store.Tx) error {
 			return db.BulkInsert(ctx, tx, `INSERT INTO reference_events (seq, message_id, type, event, user_id, anonymous_id, channel, contact, source_id, ts, received_at, body) VALUES`, "", 12, batch)
 		}))
 	}
@@ -302,28 +287,7 @@ func nullable(s string) any {
 	return s
 }
 
-func freshDatabase(admin string) string {
-	db, err := sql.Open("pgx", admin)
-	check(err)
-	defer db.Close()
-	name := fmt.Sprintf("cxbench_%d", time.Now().UnixNano())
-	_, err = db.Exec(`CREATE DATABASE ` + name)
-	check(err)
-	u, err := url.Parse(admin)
-	check(err)
-	u.Path = "/" + name
-	return u.String()
-}
 
-func pct(d []time.Duration, p int) string {
-	if len(d) == 0 {
-		return "n/a"
-	}
-	s := append([]time.Duration(nil), d...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	i := min(len(s)-1, len(s)*p/100)
-	return s[i].Round(10 * time.Microsecond).String()
-}
 
 func peakRSS(pid int) string {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -339,34 +303,6 @@ func peakRSS(pid int) string {
 	return "n/a"
 }
 
-func cpuModel() string {
-	b, _ := os.ReadFile("/proc/cpuinfo")
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "model name") {
-			return strings.TrimSpace(strings.SplitN(line, ":", 2)[1])
-		}
-	}
-	return "unknown CPU"
-}
 
-func memTotal() string {
-	b, _ := os.ReadFile("/proc/meminfo")
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "MemTotal:") {
-			kb, _ := strconv.Atoi(strings.Fields(line)[1])
-			return fmt.Sprintf("%d GiB RAM", (kb+512*1024)/(1024*1024))
-		}
-	}
-	return "unknown RAM"
-}
 
-func check(err error) {
-	if err != nil {
-		fail("%v", err)
-	}
-}
 
-func fail(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
-	os.Exit(1)
-}

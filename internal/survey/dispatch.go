@@ -13,7 +13,7 @@ import (
 )
 
 // decideBatch is how many due invitations one transaction decides.
-const decideBatch = 1000
+const decideBatch = 2000
 
 // dispatchLock keeps one node at a time deciding invitations.
 const dispatchLock = 0x73757276 // "surv"
@@ -98,7 +98,6 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool) (int, err
 		return 0, err
 	}
 	decided := 0
-	var decidedIDs []string
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		if err := s.db.Lock(ctx, tx, dispatchLock); err != nil {
 			return err
@@ -284,13 +283,8 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool) (int, err
 			}
 			events = append(events, ev)
 		}
-		for _, u := range updates {
-			if _, err := tx.ExecContext(ctx, `UPDATE survey_invitations SET status = $1, reason = $2, customer_id = $3, user_id = $4,
-				anonymous_id = $5, email = $6, locale = $7, delivery = $8, sent_at = $9, expires_at = $10, next_reminder_at = $11,
-				mail_state = $12, mail_next_at = $13 WHERE id = $14`, u...); err != nil {
-				return err
-			}
-			decidedIDs = append(decidedIDs, u[13].(string))
+		if err := s.db.BulkUpdate(ctx, tx, "survey_invitations", decisionColumns, store.Column{Name: "id", Type: "text"}, updates); err != nil {
+			return err
 		}
 		return s.log.AppendTx(ctx, tx, events)
 	})
@@ -302,6 +296,13 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool) (int, err
 	}
 	return decided, nil
 }
+
+// decisionColumns are what deciding an invitation sets, in the order of
+// the rows decide builds (the id follows them).
+var decisionColumns = []store.Column{{Name: "status", Type: "text"}, {Name: "reason", Type: "text"}, {Name: "customer_id", Type: "text"},
+	{Name: "user_id", Type: "text"}, {Name: "anonymous_id", Type: "text"}, {Name: "email", Type: "text"}, {Name: "locale", Type: "text"},
+	{Name: "delivery", Type: "text"}, {Name: "sent_at", Type: "bigint"}, {Name: "expires_at", Type: "bigint"}, {Name: "next_reminder_at", Type: "bigint"},
+	{Name: "mail_state", Type: "text"}, {Name: "mail_next_at", Type: "bigint"}}
 
 func mapValues[V any](m map[string]V) []V {
 	out := make([]V, 0, len(m))

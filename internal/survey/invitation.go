@@ -58,12 +58,12 @@ type Invitation struct {
 	Mail         string        `json:"mail,omitempty"`
 
 	email, locale, partial, triggerMessage string
-	triggerSeq                             int64
+	triggerSeq, surveyVersion              int64
 }
 
 const invitationCols = `SELECT i.id, i.survey_id, s.name, i.rhythm, i.wave, i.customer_id, i.user_id, i.anonymous_id, i.email, i.locale,
 	i.trigger_seq, i.trigger_event, i.trigger_message, i.channel, i.order_id, i.delivery, i.status, i.reason, i.due_at, i.sent_at,
-	i.expires_at, i.answered_at, i.partial, i.reminders, i.mail_state
+	i.expires_at, i.answered_at, i.partial, i.reminders, i.mail_state, s.updated_at
 	FROM survey_invitations i JOIN surveys s ON s.id = i.survey_id`
 
 func scanInvitation(r interface{ Scan(...any) error }) (*Invitation, error) {
@@ -71,7 +71,7 @@ func scanInvitation(r interface{ Scan(...any) error }) (*Invitation, error) {
 	var sent, expires, answered sql.NullInt64
 	err := r.Scan(&i.ID, &i.Survey, &i.SurveyName, &i.Rhythm, &i.Wave, &i.Customer, &i.UserID, &i.AnonymousID, &i.email, &i.locale,
 		&i.triggerSeq, &i.TriggerEvent, &i.triggerMessage, &i.Channel, &i.OrderID, &i.Delivery, &i.Status, &i.Reason, &i.DueAt, &sent,
-		&expires, &answered, &i.partial, &i.Reminders, &i.Mail)
+		&expires, &answered, &i.partial, &i.Reminders, &i.Mail, &i.surveyVersion)
 	if err != nil {
 		return nil, err
 	}

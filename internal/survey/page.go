@@ -76,7 +76,7 @@ func (p *Pages) open(ctx context.Context, token string) (*Invitation, *Survey, i
 	if err != nil {
 		return nil, nil, 0, "", err
 	}
-	sv, err := p.svc.Get(ctx, inv.Survey)
+	sv, err := p.svc.version(ctx, inv.Survey, inv.surveyVersion)
 	if err != nil {
 		return nil, nil, 0, "", err
 	}

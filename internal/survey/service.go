@@ -48,6 +48,9 @@ type Service struct {
 	key     []byte
 	keyErr  error
 	dispMu  sync.Mutex
+
+	cacheMu sync.Mutex
+	cache   map[string]*Survey // parsed definitions for the survey pages, by id
 }
 
 // NewService returns the survey service.
@@ -109,6 +112,28 @@ func (s *Service) schedule(sv *Survey, now time.Time, scheduleChanged bool) {
 // Get returns a survey.
 func (s *Service) Get(ctx context.Context, id string) (*Survey, error) {
 	return getSurvey(ctx, s.db, id)
+}
+
+// version returns the survey as last updated at version (unix ms), parsing
+// its definition only when it changed: the survey pages read it on every view.
+func (s *Service) version(ctx context.Context, id string, version int64) (*Survey, error) {
+	s.cacheMu.Lock()
+	sv := s.cache[id]
+	s.cacheMu.Unlock()
+	if sv != nil && int64(sv.UpdatedAt) == version {
+		return sv, nil
+	}
+	sv, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.cacheMu.Lock()
+	if s.cache == nil || len(s.cache) > 1000 {
+		s.cache = map[string]*Survey{}
+	}
+	s.cache[id] = sv
+	s.cacheMu.Unlock()
+	return sv, nil
 }
 
 // List returns every survey, newest first.

@@ -81,3 +81,56 @@ func TestConsoleSessions(t *testing.T) {
 		}
 	})
 }
+
+// A pulse survey sent from its page to a pasted list; a viewer may look but not send.
+func TestConsoleSendsPulse(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s.MustSend("identify", map[string]any{"type": "identify", "userId": "p-1", "traits": map[string]any{"email": "p1@example.com"}})
+	s.Sync()
+	var sv struct{ ID string }
+	s.API("POST", "/api/v1/surveys", map[string]any{"name": "Pulse", "rhythm": "pulse", "owner": "product",
+		"questions": []map[string]any{{"id": "q", "type": "csat", "text": map[string]string{"en": "?"}}}}, &sv)
+	if err := s.Auth.CreateUser(t.Context(), "viewer@example.com", "a long password", "viewer"); err != nil {
+		t.Fatal(err)
+	}
+	signIn := func(form url.Values) (*http.Client, string) {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar}
+		resp, err := c.PostForm(s.URL+"/login", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		resp, err = c.Get(s.URL + "/surveys/" + sv.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return c, csrfField.FindStringSubmatch(string(b))[1]
+	}
+	c, csrf := signIn(url.Values{"token": {apptest.Token}})
+	resp, err := c.PostForm(s.URL+"/surveys/"+sv.ID+"/send", url.Values{"csrf": {csrf}, "customers": {"p1@example.com\nnobody@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "Scheduled 1 invitations; 1 identities matched no customer") {
+		t.Fatalf("send: %d %s", resp.StatusCode, b)
+	}
+	var invs struct{ Invitations []struct{ Status string } }
+	s.API("GET", "/api/v1/customers/p-1/invitations", nil, &invs)
+	if len(invs.Invitations) != 1 || invs.Invitations[0].Status != "sent" {
+		t.Fatalf("invitations: %+v", invs)
+	}
+	v, csrf := signIn(url.Values{"email": {"viewer@example.com"}, "password": {"a long password"}})
+	resp, err = v.PostForm(s.URL+"/surveys/"+sv.ID+"/send", url.Values{"csrf": {csrf}, "customers": {"p-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Fatalf("a viewer sent a survey: %d", resp.StatusCode)
+	}
+}

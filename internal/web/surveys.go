@@ -282,6 +282,46 @@ func (c *Console) setSurveyStatus(w http.ResponseWriter, r *http.Request, s auth
 	http.Redirect(w, r, "/surveys/"+r.PathValue("id"), http.StatusSeeOther)
 }
 
+// sendSurvey sends one wave of a pulse (or periodic) survey to the list of
+// identities pasted in, or to a segment of trait=value lines, optionally sampled.
+func (c *Console) sendSurvey(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	if !s.Principal.Can(auth.RoleEditor) {
+		c.fail(w, r, fault.New(fault.Forbidden, "sending surveys needs the editor role"))
+		return
+	}
+	in := survey.SendInput{}
+	for _, line := range strings.FieldsFunc(r.PostFormValue("customers"), func(r rune) bool { return r == '\n' || r == ',' || r == ';' }) {
+		if line = strings.TrimSpace(line); line != "" {
+			in.Customers = append(in.Customers, line)
+		}
+	}
+	if seg := strings.TrimSpace(r.PostFormValue("segment")); seg != "" && len(in.Customers) == 0 {
+		in.Segment = &profile.Query{Traits: map[string]any{}}
+		for _, line := range strings.Split(seg, "\n") {
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				c.fail(w, r, fault.Field("segment", "segment lines are trait=value"))
+				return
+			}
+			in.Segment.Traits[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	if n := strings.TrimSpace(r.PostFormValue("sample")); n != "" {
+		size, err := strconv.Atoi(n)
+		if err != nil {
+			c.fail(w, r, fault.Field("sample", "the sample size is a whole number"))
+			return
+		}
+		in.Sample = size
+	}
+	res, err := c.Surveys.Send(r.Context(), r.PathValue("id"), in)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/surveys/%s?sent=%d&unknown=%d", r.PathValue("id"), res.Invitations, len(res.Unknown)), http.StatusSeeOther)
+}
+
 // results is the survey's results page: the score with its trend and
 // confidence band, breakdowns, the answer distributions and the verbatims.
 func (c *Console) results(w http.ResponseWriter, r *http.Request, s auth.Session) {
@@ -296,7 +336,7 @@ func (c *Console) results(w http.ResponseWriter, r *http.Request, s auth.Session
 		c.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"Survey": sv, "Funnel": funnel, "Metric": sv.Metric()}
+	data := map[string]any{"Survey": sv, "Funnel": funnel, "Metric": sv.Metric(), "Sent": r.URL.Query().Get("sent"), "Unknown": r.URL.Query().Get("unknown")}
 	if m := sv.Metric(); m != "" {
 		overall, err := c.Surveys.Scores(ctx, survey.ScoreQuery{Metric: m, Survey: sv.ID})
 		if err != nil {

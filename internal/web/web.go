@@ -75,6 +75,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /surveys", page(c.createSurvey))
 	mux.Handle("GET /surveys/{id}", page(c.results))
 	mux.Handle("POST /surveys/{id}/status", page(c.setSurveyStatus))
+	mux.Handle("POST /surveys/{id}/send", page(c.sendSurvey))
 }
 
 // signedIn admits requests with a live session and checks the CSRF token

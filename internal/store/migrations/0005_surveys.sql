@@ -47,12 +47,12 @@ CREATE TABLE survey_invitations (
     mail_error       TEXT NOT NULL DEFAULT '',
     created_at       BIGINT NOT NULL
 );
-CREATE INDEX survey_invitations_due ON survey_invitations (due_at) WHERE status = 'scheduled';
+CREATE INDEX survey_invitations_due ON survey_invitations (due_at, id) WHERE status = 'scheduled';
 CREATE INDEX survey_invitations_mail ON survey_invitations (mail_next_at) WHERE mail_state = 'queued';
 CREATE INDEX survey_invitations_remind ON survey_invitations (next_reminder_at) WHERE next_reminder_at IS NOT NULL;
 CREATE INDEX survey_invitations_customer ON survey_invitations (customer_id, sent_at);
 CREATE INDEX survey_invitations_user ON survey_invitations (user_id);
-CREATE INDEX survey_invitations_survey ON survey_invitations (survey_id, status);
+CREATE INDEX survey_invitations_survey ON survey_invitations (survey_id, due_at);
 
 -- Customers who asked never to be surveyed again.
 CREATE TABLE survey_optouts (

@@ -287,8 +287,6 @@ func nullable(s string) any {
 	return s
 }
 
-
-
 func peakRSS(pid int) string {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -302,7 +300,3 @@ func peakRSS(pid int) string {
 	}
 	return "n/a"
 }
-
-
-
-

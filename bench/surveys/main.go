@@ -5,10 +5,11 @@
 //     the contact policy and recorded as an event — from the run's start until
 //     no invitation is left undecided. Reference: bulk inserts of the same
 //     number of invitation rows into the same engine in the same run.
+//
 //   - survey page: GET /s/{token} from many concurrent clients over loopback,
 //     with latency percentiles. Reference: GET /healthz under the same load.
 //
-//	go run ./bench/surveys [-customers 100000] [-concurrency 200] [-duration 10s] [-engines sqlite,postgres] [-pg URL]
+//     go run ./bench/surveys [-customers 100000] [-concurrency 200] [-duration 10s] [-engines sqlite,postgres] [-pg URL]
 package main
 
 import (
@@ -108,7 +109,7 @@ func run(engine, dsn string, customers, concurrency int, duration time.Duration)
 	// A periodic survey whose first run is due a second from now.
 	first := time.Now().Add(time.Second).Truncate(time.Second).Add(time.Second)
 	sv, err := a.Surveys.Create(ctx, &survey.Survey{Name: "Quarterly relationship", Rhythm: survey.Periodic, Owner: "marketing",
-		Schedule: &survey.Schedule{RRule: "FREQ=MONTHLY;INTERVAL=3", Start: first},
+		Schedule:  &survey.Schedule{RRule: "FREQ=MONTHLY;INTERVAL=3", Start: first},
 		Questions: []survey.Question{{ID: "q", Type: survey.TypeNPS, Text: survey.Text{"en": "How likely are you to recommend us?", "de": "Wie wahrscheinlich …?", "fa": "چقدر احتمال دارد …؟"}}}})
 	benchkit.Check(err)
 	time.Sleep(time.Until(first))

@@ -72,8 +72,23 @@ func IsType(s string) bool {
 	return false
 }
 
-// SourceCxloop is the source id of events cxloop itself writes.
-const SourceCxloop = "cxloop"
+// Sources of the events cxloop itself writes.
+const (
+	// SourceCxloop: what a customer did through cxloop (answered a survey, opted out).
+	SourceCxloop = "cxloop"
+	// SourceActions: what the business did to a customer (invited, reminded,
+	// skipped). These stay on the customer's timeline but are not touchpoints:
+	// they do not move a profile's last-seen time, event count or channels.
+	SourceActions = "cxloop-actions"
+)
+
+// Action builds an event of something cxloop did to a customer, in the
+// shape Own gives, from the source SourceActions.
+func Action(name, messageID, userID, anonymousID, channel string, at time.Time, props map[string]any) (Event, error) {
+	e, err := Own(name, messageID, userID, anonymousID, channel, at, props)
+	e.SourceID = SourceActions
+	return e, err
+}
 
 // Own builds a track event that cxloop itself writes (the cxloop event spec
 // in docs/events.md), in the same body shape as an ingested message.

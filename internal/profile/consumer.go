@@ -45,6 +45,9 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 	msgs := make([]eventlog.Message, len(events))
 	var want []ident
 	for i := range events {
+		if events[i].SourceID == eventlog.SourceActions {
+			continue // what the business did to a customer is not the customer's touchpoint
+		}
 		m, err := events[i].Message()
 		if err != nil {
 			continue // the log only holds validated JSON; nothing to project

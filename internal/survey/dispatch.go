@@ -277,7 +277,7 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool) (int, err
 			if user == "" && anon == "" {
 				continue
 			}
-			ev, err := eventlog.Own(name, derivedID("msg", d.id, name), user, anon, channel, now, props)
+			ev, err := eventlog.Action(name, derivedID("msg", d.id, name), user, anon, channel, now, props)
 			if err != nil {
 				return err
 			}
@@ -377,7 +377,7 @@ func (s *Service) remind(ctx context.Context) error {
 			if i.Reminders >= sv.Reminders.Max || sv.Status != Active {
 				count, next = i.Reminders, nil
 			} else {
-				ev, err := eventlog.Own("Survey Reminder Sent", derivedID("msg", i.ID, "reminder", itoa(count)), i.UserID, i.AnonymousID, "email", now,
+				ev, err := eventlog.Action("Survey Reminder Sent", derivedID("msg", i.ID, "reminder", itoa(count)), i.UserID, i.AnonymousID, "email", now,
 					map[string]any{"survey_id": sv.ID, "invitation_id": i.ID, "reminder": count})
 				if err != nil {
 					return err

@@ -280,3 +280,31 @@ func TestScoresBySegment(t *testing.T) {
 		}
 	}
 }
+
+// Inviting a customer is something the business does: it stays on the
+// timeline but does not move the profile's last-seen time or counts.
+func TestInvitationsAreNotTouchpoints(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	createSurvey(t, s, postOrder)
+	s.MustSend("track", order("t-1", "o-1", "web", time.Now().Add(-time.Hour)))
+	s.Sync()
+	var before, after struct {
+		EventCount int
+		LastSeen   time.Time
+		Channels   []struct{ Channel string }
+	}
+	s.API("GET", "/api/v1/customers/t-1", nil, &before)
+	if invs := invitations(t, s, "t-1"); len(invs) != 1 || invs[0].Status != "sent" {
+		t.Fatalf("invitations: %+v", invs)
+	}
+	s.Sync()
+	s.API("GET", "/api/v1/customers/t-1", nil, &after)
+	if before.EventCount != 1 || after.EventCount != 1 || !after.LastSeen.Equal(before.LastSeen) || len(after.Channels) != 1 {
+		t.Fatalf("before %+v, after %+v", before, after)
+	}
+	var tl struct{ Events []struct{ Event string } }
+	s.API("GET", "/api/v1/customers/t-1/timeline", nil, &tl)
+	if len(tl.Events) != 2 {
+		t.Fatalf("timeline: %+v", tl.Events)
+	}
+}

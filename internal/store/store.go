@@ -337,6 +337,21 @@ func (db *DB) BulkInsert(ctx context.Context, tx *Tx, head, tail string, cols in
 	return nil
 }
 
+// Analyze refreshes PostgreSQL's planner statistics of tables after a bulk
+// change, so that the next queries see their new size (autovacuum would,
+// but only a minute or more later). SQLite plans without them: a no-op.
+func (db *DB) Analyze(ctx context.Context, tables ...string) error {
+	if db.Engine != Postgres {
+		return nil
+	}
+	for _, t := range tables {
+		if _, err := db.w.ExecContext(ctx, "ANALYZE "+t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Column names a column of a bulk update and its SQL type (text, bigint, double precision).
 type Column struct{ Name, Type string }
 

@@ -51,8 +51,9 @@ func (s *Service) Dispatch(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("periodic surveys: %w", err)
 	}
 	total := 0
+	var after dueCursor
 	for {
-		n, err := s.decide(ctx, nil, false)
+		n, err := s.decide(ctx, nil, false, &after)
 		total += n
 		if err != nil {
 			return total, err
@@ -73,17 +74,28 @@ func (s *Service) Dispatch(ctx context.Context) (int, error) {
 	return total, err
 }
 
+// dueCursor is the (due_at, id) of the last invitation a run decided.
+type dueCursor struct {
+	due int64
+	id  string
+	set bool
+}
+
 // due is a scheduled invitation being decided.
 type due struct {
 	id, survey, rhythm, wave, customer, user, anon string
-	triggerSeq                                     int64
+	triggerSeq, due                                int64
 	triggerEvent, channel, order                   string
 }
 
 // decide settles up to decideBatch due invitations (or exactly the ids
 // given): each is sent or skipped with a reason, and recorded as an event.
 // With link, a sent invitation is a link the caller delivers, never an email.
-func (s *Service) decide(ctx context.Context, ids []string, link bool) (int, error) {
+// after, when given, is where the previous batch of the same run ended: the
+// next batch starts there rather than at the first due row (on PostgreSQL,
+// the index entries of rows just decided stay until vacuumed, and walking
+// them again each batch would grow with the run).
+func (s *Service) decide(ctx context.Context, ids []string, link bool, after *dueCursor) (int, error) {
 	now := s.now()
 	nowMs := now.UnixMilli()
 	profileSeq := int64(1 << 62)
@@ -102,9 +114,14 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool) (int, err
 		if err := s.db.Lock(ctx, tx, dispatchLock); err != nil {
 			return err
 		}
-		q := `SELECT id, survey_id, rhythm, wave, customer_id, user_id, anonymous_id, trigger_seq, trigger_event, channel, order_id
-			FROM survey_invitations WHERE status = 'scheduled' AND due_at <= $1 AND trigger_seq <= $2 ORDER BY due_at, id LIMIT ` + itoa(decideBatch)
-		args := []any{nowMs, profileSeq}
+		q := `SELECT id, survey_id, rhythm, wave, customer_id, user_id, anonymous_id, trigger_seq, trigger_event, channel, order_id, due_at
+			FROM survey_invitations WHERE status = 'scheduled' AND due_at <= $1 AND trigger_seq <= $2
+			AND (due_at > $3 OR (due_at = $3 AND id > $4)) ORDER BY due_at, id LIMIT ` + itoa(decideBatch)
+		cur := dueCursor{due: -1 << 62}
+		if after != nil && after.set {
+			cur = *after
+		}
+		args := []any{nowMs, profileSeq, cur.due, cur.id}
 		if ids != nil {
 			ph := make([]string, len(ids))
 			args = []any{}
@@ -112,7 +129,7 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool) (int, err
 				args = append(args, id)
 				ph[i] = "$" + itoa(i+1)
 			}
-			q = `SELECT id, survey_id, rhythm, wave, customer_id, user_id, anonymous_id, trigger_seq, trigger_event, channel, order_id
+			q = `SELECT id, survey_id, rhythm, wave, customer_id, user_id, anonymous_id, trigger_seq, trigger_event, channel, order_id, due_at
 				FROM survey_invitations WHERE status = 'scheduled' AND id IN (` + strings.Join(ph, ",") + `)`
 		}
 		rows, err := tx.QueryContext(ctx, q, args...)
@@ -122,7 +139,7 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool) (int, err
 		var list []*due
 		for rows.Next() {
 			d := &due{}
-			if err := rows.Scan(&d.id, &d.survey, &d.rhythm, &d.wave, &d.customer, &d.user, &d.anon, &d.triggerSeq, &d.triggerEvent, &d.channel, &d.order); err != nil {
+			if err := rows.Scan(&d.id, &d.survey, &d.rhythm, &d.wave, &d.customer, &d.user, &d.anon, &d.triggerSeq, &d.triggerEvent, &d.channel, &d.order, &d.due); err != nil {
 				rows.Close()
 				return err
 			}
@@ -133,6 +150,10 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool) (int, err
 			return err
 		}
 		decided = len(list)
+		if after != nil {
+			last := list[len(list)-1]
+			*after = dueCursor{due: last.due, id: last.id, set: true}
+		}
 
 		// Who each invitation is for: triggered ones know only identities.
 		var unresolved []eventlog.Event
@@ -470,6 +491,12 @@ func (s *Service) fanOut(ctx context.Context, sv *Survey, wave string, customers
 		}
 		if err := s.db.Tx(ctx, func(tx *store.Tx) error { return insertInvitations(ctx, s.db, tx, list, now) }); err != nil {
 			return start, err
+		}
+	}
+	if len(customers) >= 10000 {
+		// A wave this large changes the table's size at once; let the planner know.
+		if err := s.db.Analyze(ctx, "survey_invitations"); err != nil {
+			return len(customers), err
 		}
 	}
 	return len(customers), nil

@@ -194,7 +194,7 @@ func (s *Service) Invite(ctx context.Context, surveyID string, in InviteInput) (
 		return nil, err
 	}
 	s.dispMu.Lock()
-	_, err = s.decide(ctx, []string{inv.id}, true)
+	_, err = s.decide(ctx, []string{inv.id}, true, nil)
 	s.dispMu.Unlock()
 	if err != nil {
 		return nil, err

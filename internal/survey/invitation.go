@@ -88,11 +88,27 @@ func millis(n sql.NullInt64) *store.Millis {
 }
 
 func getInvitation(ctx context.Context, q eventlog.Querier, id string) (*Invitation, error) {
-	i, err := scanInvitation(q.QueryRowContext(ctx, invitationCols+` WHERE i.id = $1`, id))
+	return scanOne(q.QueryRowContext(ctx, invitationCols+` WHERE i.id = $1`, id), id)
+}
+
+func scanOne(row *sql.Row, id string) (*Invitation, error) {
+	i, err := scanInvitation(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fault.New(fault.NotFound, "no invitation %q", id)
 	}
 	return i, err
+}
+
+// byID reads an invitation through a statement prepared once: the survey
+// pages read one on every view.
+func (s *Service) byID(ctx context.Context, id string) (*Invitation, error) {
+	s.stmtOnce.Do(func() {
+		s.stmt, s.stmtErr = s.db.PrepareContext(context.WithoutCancel(ctx), invitationCols+` WHERE i.id = $1`)
+	})
+	if s.stmtErr != nil {
+		return getInvitation(ctx, s.db, id)
+	}
+	return scanOne(s.stmt.QueryRowContext(ctx, id), id)
 }
 
 // newInvitation is an invitation about to be stored as scheduled.

@@ -1,13 +1,16 @@
 package survey
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/profile"
@@ -21,10 +24,14 @@ var pageTmpl = template.Must(template.ParseFS(pageFS, "templates/page.html"))
 
 // Pages serves the public survey pages at /s/{token}: plain HTML forms
 // that work without JavaScript, in the customer's language.
-type Pages struct{ svc *Service }
+type Pages struct {
+	svc   *Service
+	mu    sync.Mutex
+	blank map[string][]byte // first-view pages by survey, version and language
+}
 
 // NewPages returns the public survey page handlers.
-func NewPages(svc *Service) *Pages { return &Pages{svc: svc} }
+func NewPages(svc *Service) *Pages { return &Pages{svc: svc, blank: map[string][]byte{}} }
 
 // Register declares the survey page routes on mux.
 func (p *Pages) Register(mux *http.ServeMux) {
@@ -69,7 +76,7 @@ func (p *Pages) open(ctx context.Context, token string) (*Invitation, *Survey, i
 	if err != nil {
 		return nil, nil, 0, "", err
 	}
-	inv, err := getInvitation(ctx, p.svc.db, id)
+	inv, err := p.svc.byID(ctx, id)
 	if fault.Code(err) == fault.NotFound {
 		return nil, nil, http.StatusNotFound, "invalid", nil
 	}
@@ -113,18 +120,27 @@ func language(r *http.Request, sv *Survey, inv *Invitation) string {
 }
 
 func (p *Pages) render(w http.ResponseWriter, status int, v pageView) {
+	p.headers(w)
+	w.WriteHeader(status)
+	if err := pageTmpl.Execute(w, p.dress(v)); err != nil {
+		p.svc.logger.Error("survey page", "err", err)
+	}
+}
+
+// dress sets the page's writing direction.
+func (p *Pages) dress(v pageView) pageView {
 	v.Dir = "ltr"
 	if rtl(v.Lang) {
 		v.Dir = "rtl"
 	}
+	return v
+}
+
+func (p *Pages) headers(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
-	w.WriteHeader(status)
-	if err := pageTmpl.Execute(w, v); err != nil {
-		p.svc.logger.Error("survey page", "err", err)
-	}
 }
 
 // message renders a notice page (invalid, expired, answered …).
@@ -147,8 +163,40 @@ func (p *Pages) show(w http.ResponseWriter, r *http.Request) {
 		p.message(w, status, lang, kind)
 		return
 	}
-	p.render(w, http.StatusOK, p.view(sv, lang, r.PathValue("token"), decodeAnswers(inv.partial), nil))
+	token := r.PathValue("token")
+	if inv.partial != "{}" && inv.partial != "" {
+		p.render(w, http.StatusOK, p.view(sv, lang, token, decodeAnswers(inv.partial), nil))
+		return
+	}
+	// A first view is the same page for every invitation of the survey but
+	// for the token in its forms: render it once per survey version and language.
+	key := fmt.Sprintf("%s\x00%d\x00%s", sv.ID, int64(sv.UpdatedAt), lang)
+	p.mu.Lock()
+	page, ok := p.blank[key]
+	p.mu.Unlock()
+	if !ok {
+		var buf bytes.Buffer
+		if err := pageTmpl.Execute(&buf, p.dress(p.view(sv, lang, tokenSlot, nil, nil))); err != nil {
+			p.svc.logger.Error("survey page", "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		page = buf.Bytes()
+		p.mu.Lock()
+		if p.blank == nil || len(p.blank) > 1000 {
+			p.blank = map[string][]byte{}
+		}
+		p.blank[key] = page
+		p.mu.Unlock()
+	}
+	p.headers(w)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(bytes.ReplaceAll(page, []byte(tokenSlot), []byte(token)))
 }
+
+// tokenSlot stands for the token in a cached page; tokens are made of
+// letters, digits, '_', '-' and '.', which HTML writes as they are.
+const tokenSlot = "__cxloop_token__"
 
 // view builds the form with the answers given so far and per-question errors.
 func (p *Pages) view(sv *Survey, lang, token string, given map[string]any, errs map[string]string) pageView {

@@ -51,6 +51,10 @@ type Service struct {
 
 	cacheMu sync.Mutex
 	cache   map[string]*Survey // parsed definitions for the survey pages, by id
+
+	stmtOnce sync.Once
+	stmt     *sql.Stmt // the survey pages' invitation lookup
+	stmtErr  error
 }
 
 // NewService returns the survey service.

@@ -305,6 +305,26 @@ func (m Millis) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + time.UnixMilli(int64(m)).UTC().Format("2006-01-02T15:04:05.000Z07:00") + `"`), nil
 }
 
+// UnmarshalJSON reads what MarshalJSON writes (an RFC 3339 time or null),
+// or a number of unix milliseconds.
+func (m *Millis) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if s == "null" {
+		*m = 0
+		return nil
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		*m = Millis(n)
+		return nil
+	}
+	var t time.Time
+	if err := t.UnmarshalJSON(b); err != nil {
+		return fmt.Errorf("a time is an RFC 3339 string or unix milliseconds")
+	}
+	*m = Millis(t.UnixMilli())
+	return nil
+}
+
 // BulkInsert inserts rows (each of len cols) as "head (…values…) tail" in
 // the form each engine takes fastest: on SQLite one prepared single-row
 // statement run per row (SQLite resolves numbered parameters in time that

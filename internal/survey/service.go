@@ -167,7 +167,7 @@ func (s *Service) Update(ctx context.Context, id string, patch json.RawMessage) 
 		}
 		for k, v := range changes {
 			switch k {
-			case "id", "createdAt", "updatedAt", "activatedAt", "nextRun":
+			case "id", "createdAt", "updatedAt", "activatedAt", "nextRun", "funnel":
 				continue
 			}
 			merged[k] = v

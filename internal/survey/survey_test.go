@@ -608,3 +608,43 @@ func TestImportCSVThroughAPI(t *testing.T) {
 		t.Fatalf("import: %d %s", code, body)
 	}
 }
+
+// Changing a survey: texts and status change freely; question types are
+// fixed once answers exist; a paused survey invites no one.
+func TestUpdateSurvey(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	id := createSurvey(t, s, postOrder)
+	var sv struct {
+		Status    string
+		Questions []struct{ Text map[string]string }
+		Trigger   struct{ Delay string }
+	}
+	if code := s.API("PATCH", "/api/v1/surveys/"+id, map[string]any{"status": "paused", "trigger": map[string]any{"event": "Order Completed", "delay": "48h"}}, &sv); code != 200 ||
+		sv.Status != "paused" || sv.Trigger.Delay != "2d" {
+		t.Fatalf("patch: %d %+v", code, sv)
+	}
+	s.MustSend("track", order("paused-1", "o-1", "web", time.Now()))
+	if invs := invitations(t, s, "paused-1"); len(invs) != 0 {
+		t.Fatalf("a paused survey invited: %+v", invs)
+	}
+	s.API("POST", "/api/v1/surveys/"+id+"/responses", map[string]any{"customer": "paused-1", "answers": map[string]any{"q1": 7}}, nil)
+	newText := []map[string]any{{"id": "q1", "type": "nps", "text": map[string]string{"en": "Would you recommend us to a friend?"}}}
+	if code := s.API("PATCH", "/api/v1/surveys/"+id, map[string]any{"questions": newText}, &sv); code != 200 || sv.Questions[0].Text["en"] != "Would you recommend us to a friend?" {
+		t.Fatalf("new text: %d %+v", code, sv)
+	}
+	var e struct{ Error struct{ Field string } }
+	newType := []map[string]any{{"id": "q1", "type": "csat", "text": map[string]string{"en": "How satisfied are you?"}}}
+	if code := s.API("PATCH", "/api/v1/surveys/"+id, map[string]any{"questions": newType}, &e); code != 400 || e.Error.Field != "questions" {
+		t.Fatalf("type change with answers: %d %+v", code, e)
+	}
+	if code := s.API("PATCH", "/api/v1/surveys/"+id, map[string]any{"status": "finished"}, &e); code != 400 || e.Error.Field != "status" {
+		t.Fatalf("bad status: %d %+v", code, e)
+	}
+	var p struct {
+		Global  *struct{ Max, Days int }
+		Rhythms map[string]struct{ Max, Days int }
+	}
+	if code := s.API("GET", "/api/v1/survey-policy", nil, &p); code != 200 || p.Global != nil || p.Rhythms["persistent"].Days != 14 || p.Rhythms["periodic"].Max != 1 {
+		t.Fatalf("default policy: %d %+v", code, p)
+	}
+}

@@ -12,10 +12,12 @@ import (
 	"strings"
 
 	"github.com/cxloop/cxloop/internal/auth"
+	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/ingest"
+	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
@@ -28,6 +30,8 @@ type Deps struct {
 	Sources  *ingest.Sources
 	Profiles *profile.Service
 	Surveys  *survey.Service
+	Cases    *cases.API
+	Outbox   *outbox.API
 	Logger   *slog.Logger
 }
 
@@ -67,6 +71,21 @@ func Routes(d Deps) []Route {
 		{"POST", "/api/v1/surveys/{id}/send", auth.RoleEditor, sv.Send},
 		{"GET", "/api/v1/scores", auth.RoleViewer, sv.Scores},
 		{"GET", "/api/v1/survey-policy", auth.RoleViewer, sv.GetPolicy},
+		{"GET", "/api/v1/teams", auth.RoleViewer, d.Cases.Teams},
+		{"POST", "/api/v1/teams", auth.RoleAdmin, d.Cases.CreateTeam},
+		{"GET", "/api/v1/rules", auth.RoleViewer, d.Cases.Rules},
+		{"POST", "/api/v1/rules", auth.RoleAdmin, d.Cases.CreateRule},
+		{"GET", "/api/v1/cases", auth.RoleViewer, d.Cases.Cases},
+		{"GET", "/api/v1/cases/{id}", auth.RoleViewer, d.Cases.Case},
+		{"POST", "/api/v1/cases/{id}/resolve", auth.RoleEditor, d.Cases.Resolve},
+		{"POST", "/api/v1/cases/{id}/notes", auth.RoleEditor, d.Cases.Note},
+		{"POST", "/api/v1/cases/{id}/assign", auth.RoleEditor, d.Cases.Assign},
+		{"POST", "/api/v1/mentions", auth.RoleEditor, d.Cases.Mention},
+		{"GET", "/api/v1/returns/rates", auth.RoleViewer, d.Cases.ReturnRates},
+		{"GET", "/api/v1/webhooks", auth.RoleAdmin, d.Outbox.List},
+		{"POST", "/api/v1/webhooks", auth.RoleAdmin, d.Outbox.Create},
+		{"GET", "/api/v1/webhooks/{id}/deliveries", auth.RoleAdmin, d.Outbox.Deliveries},
+		{"POST", "/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver", auth.RoleAdmin, d.Outbox.Redeliver},
 		{"PUT", "/api/v1/survey-policy", auth.RoleAdmin, sv.SetPolicy},
 		{"POST", "/api/v1/users", auth.RoleAdmin, au.CreateUser},
 		{"POST", "/api/v1/tokens", auth.RoleAdmin, au.CreateToken},

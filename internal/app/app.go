@@ -18,8 +18,10 @@ import (
 
 	"github.com/cxloop/cxloop/internal/api"
 	"github.com/cxloop/cxloop/internal/auth"
+	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/ingest"
+	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
@@ -48,6 +50,8 @@ type App struct {
 	Auth     *auth.Service
 	Profiles *profile.Service
 	Surveys  *survey.Service
+	Cases    *cases.Service
+	Outbox   *outbox.Service
 	Logger   *slog.Logger
 }
 
@@ -80,13 +84,15 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			return a.Runner.WaitFor(ctx, head, "profile", "survey")
 		},
 	}, cfg.Logger)
+	a.Cases = cases.NewService(db, a.Log, a.Profiles, cfg.Now, cfg.Logger)
+	a.Outbox = outbox.NewService(db, cfg.Now, cfg.Logger)
 	a.Runner = eventlog.NewRunner(db, a.Log, cfg.Logger, a.consumers()...)
 	return a, nil
 }
 
 // consumers lists every projection of the log, in the order they were added.
 func (a *App) consumers() []eventlog.Consumer {
-	return []eventlog.Consumer{profile.NewConsumer(a.DB), survey.NewConsumer(a.Surveys)}
+	return []eventlog.Consumer{profile.NewConsumer(a.DB), survey.NewConsumer(a.Surveys), cases.NewConsumer(a.Cases), outbox.Consumer{}}
 }
 
 // Start runs the log writer and the workers until ctx ends.
@@ -100,6 +106,19 @@ func (a *App) Start(ctx context.Context) {
 func (a *App) RunWorkers(ctx context.Context) {
 	a.Runner.Run(ctx)
 	a.Surveys.Run(ctx)
+	a.Cases.Run(ctx)
+	a.Outbox.Run(ctx)
+}
+
+// caughtUp waits up to 3 s for the consumers to read what the log holds
+// now, so that a read right after a write sees its effect.
+func (a *App) caughtUp(r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	head, err := eventlog.Head(ctx, a.DB)
+	if err == nil {
+		_ = a.Runner.WaitFor(ctx, head, "profile", "cases")
+	}
 }
 
 // SetPublicURL sets where customers reach this cxloop, when it was not
@@ -120,7 +139,8 @@ func (a *App) Handler() http.Handler {
 	reg.MustRegister(a.Runner.Collectors()...)
 	reg.MustRegister(in.Collectors()...)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	api.Register(mux, api.Deps{DB: a.DB, Auth: a.Auth, Sources: a.Sources, Profiles: a.Profiles, Surveys: a.Surveys, Logger: a.Logger})
+	api.Register(mux, api.Deps{DB: a.DB, Auth: a.Auth, Sources: a.Sources, Profiles: a.Profiles, Surveys: a.Surveys,
+		Cases: cases.NewAPI(a.Cases, a.caughtUp, a.Logger), Outbox: outbox.NewAPI(a.Outbox, a.Logger), Logger: a.Logger})
 	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Logger: a.Logger}).Register(mux)
 	survey.NewPages(a.Surveys).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })

@@ -90,6 +90,19 @@ func Action(name, messageID, userID, anonymousID, channel string, at time.Time, 
 	return e, err
 }
 
+// indirectChannels are touchpoints the business does not run itself: what
+// customers say about it elsewhere.
+var indirectChannels = map[string]bool{"social": true, "review_site": true, "press": true, "partner": true}
+
+// DefaultContact says whether a channel's touchpoints are direct (the
+// business and the customer meet) or indirect (said elsewhere).
+func DefaultContact(channel string) string {
+	if indirectChannels[channel] {
+		return "indirect"
+	}
+	return "direct"
+}
+
 // Own builds a track event that cxloop itself writes (the cxloop event spec
 // in docs/events.md), in the same body shape as an ingested message.
 func Own(name, messageID, userID, anonymousID, channel string, at time.Time, props map[string]any) (Event, error) {
@@ -99,7 +112,7 @@ func Own(name, messageID, userID, anonymousID, channel string, at time.Time, pro
 	body := map[string]any{
 		"type": Track, "event": name, "messageId": messageID, "properties": props,
 		"timestamp": at.UTC().Format(time.RFC3339Nano), "receivedAt": at.UTC().Format(time.RFC3339Nano),
-		"context": map[string]any{"channel": channel, "contact": "direct", "library": map[string]any{"name": "cxloop"}},
+		"context": map[string]any{"channel": channel, "contact": DefaultContact(channel), "library": map[string]any{"name": "cxloop"}},
 	}
 	if userID != "" {
 		body["userId"] = userID
@@ -112,5 +125,5 @@ func Own(name, messageID, userID, anonymousID, channel string, at time.Time, pro
 		return Event{}, err
 	}
 	return Event{MessageID: messageID, Type: Track, Event: name, UserID: userID, AnonymousID: anonymousID,
-		Channel: channel, Contact: "direct", SourceID: SourceCxloop, Timestamp: at.UnixMilli(), ReceivedAt: at.UnixMilli(), Body: raw}, nil
+		Channel: channel, Contact: DefaultContact(channel), SourceID: SourceCxloop, Timestamp: at.UnixMilli(), ReceivedAt: at.UnixMilli(), Body: raw}, nil
 }

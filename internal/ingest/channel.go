@@ -1,6 +1,10 @@
 package ingest
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+)
 
 // Channels cxloop knows by name. Any other lower-case slug is kept as given.
 var channelAliases = map[string]string{
@@ -19,10 +23,6 @@ var channelAliases = map[string]string{
 	"field_sales": "field_sales",
 	"other":       "other",
 }
-
-// indirectChannels are touchpoints the business does not run itself: what
-// customers say about it elsewhere.
-var indirectChannels = map[string]bool{"social": true, "review_site": true, "press": true, "partner": true}
 
 // NormalizeChannel maps a channel name to cxloop's form, or "" when s is not
 // a usable name.
@@ -60,9 +60,4 @@ func libraryChannel(lib string) string {
 
 // DefaultContact says whether a channel's touchpoints are direct (the
 // business and the customer meet) or indirect (said elsewhere).
-func DefaultContact(channel string) string {
-	if indirectChannels[channel] {
-		return "indirect"
-	}
-	return "direct"
-}
+func DefaultContact(channel string) string { return eventlog.DefaultContact(channel) }

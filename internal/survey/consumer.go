@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/match"
 	"github.com/cxloop/cxloop/internal/store"
 )
 
@@ -99,16 +99,16 @@ func (c *Consumer) trigger(sv *Survey, e *eventlog.Event) (newInvitation, bool) 
 		case "contact":
 			return e.Contact, true
 		case "properties":
-			return lookup(body.Properties, path[1:])
+			return match.Lookup(body.Properties, path[1:])
 		case "context":
-			return lookup(body.Context, path[1:])
+			return match.Lookup(body.Context, path[1:])
 		}
 		return nil, false
 	}
 	for k, want := range sv.Trigger.Where {
 		path, _ := wherePath(k)
 		v, ok := fields(path)
-		if !matches(v, ok, want) {
+		if !match.Matches(v, ok, want) {
 			return newInvitation{}, false
 		}
 	}
@@ -137,91 +137,6 @@ func wherePath(k string) ([]string, error) {
 		}
 	}
 	return nil, fmt.Errorf("filter on channel, contact, properties.<name> or context.<name>")
-}
-
-func lookup(m map[string]any, path []string) (any, bool) {
-	var v any = m
-	for _, p := range path {
-		obj, ok := v.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		if v, ok = obj[p]; !ok {
-			return nil, false
-		}
-	}
-	return v, true
-}
-
-// matches tests a value against a filter: a value (equal), a list (any of)
-// or an object of operators eq, ne, gt, gte, lt, lte, in, exists.
-func matches(v any, present bool, want any) bool {
-	switch w := want.(type) {
-	case []any:
-		for _, x := range w {
-			if present && equal(v, x) {
-				return true
-			}
-		}
-		return false
-	case map[string]any:
-		for op, x := range w {
-			ok := false
-			switch op {
-			case "exists":
-				b, _ := x.(bool)
-				ok = present == b
-			case "eq":
-				ok = present && equal(v, x)
-			case "ne":
-				ok = !present || !equal(v, x)
-			case "in":
-				ok = matches(v, present, x)
-			case "gt", "gte", "lt", "lte":
-				a, okA := toFloat(v)
-				b, okB := toFloat(x)
-				if present && okA && okB {
-					switch op {
-					case "gt":
-						ok = a > b
-					case "gte":
-						ok = a >= b
-					case "lt":
-						ok = a < b
-					case "lte":
-						ok = a <= b
-					}
-				}
-			}
-			if !ok {
-				return false
-			}
-		}
-		return true
-	}
-	return present && equal(v, want)
-}
-
-func equal(a, b any) bool {
-	if fa, ok := toFloat(a); ok {
-		if fb, ok := toFloat(b); ok {
-			return fa == fb
-		}
-	}
-	return strings.EqualFold(fmt.Sprint(a), fmt.Sprint(b))
-}
-
-func toFloat(v any) (float64, bool) {
-	switch v := v.(type) {
-	case float64:
-		return v, true
-	case int:
-		return float64(v), true
-	case string:
-		f, err := strconv.ParseFloat(v, 64)
-		return f, err == nil
-	}
-	return 0, false
 }
 
 // respondedProps is the part of a Survey Responded event the projection reads.

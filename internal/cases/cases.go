@@ -1,0 +1,348 @@
+// Package cases makes every signal an owned action: teams, rules that turn
+// events and scores into cases (or webhook calls), cases with SLAs, owners
+// and a timeline, informal complaints from social media and review sites,
+// and the projection of orders and returns behind return rates.
+//
+// Every change to a case is an event in the log. The package reads profiles
+// through the profile package, analyses text with the survey package and
+// queues webhook calls through the outbox package; it must never import the
+// api, web or app packages.
+package cases
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/profile"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// Case kinds.
+const (
+	KindComplaint = "complaint"
+	KindDetractor = "detractor"
+	KindReturn    = "return"
+	KindQuestion  = "question"
+)
+
+// Case statuses, in their usual order.
+const (
+	Open     = "open"
+	Pending  = "pending"
+	Resolved = "resolved"
+	Closed   = "closed"
+)
+
+// DefaultSLA is a case's resolution time when its rule names none.
+const DefaultSLA = 72 * time.Hour
+
+// Case is one owned piece of work about a customer.
+type Case struct {
+	ID               string        `json:"id"`
+	Customer         string        `json:"customer"`
+	UserID           string        `json:"userId,omitempty"`
+	AnonymousID      string        `json:"anonymousId,omitempty"`
+	Kind             string        `json:"kind"`
+	Formal           bool          `json:"formal"`
+	Channel          string        `json:"channel"`
+	Team             string        `json:"team"`
+	TeamName         string        `json:"teamName,omitempty"`
+	Assignee         string        `json:"assignee"`
+	Priority         string        `json:"priority"`
+	Status           string        `json:"status"`
+	Subject          string        `json:"subject"`
+	Body             string        `json:"body,omitempty"`
+	OrderID          string        `json:"orderId,omitempty"`
+	Rule             string        `json:"rule,omitempty"`
+	DueAt            store.Millis  `json:"due_at"`
+	FirstResponseDue store.Millis  `json:"firstResponseDue"`
+	FirstResponseAt  *store.Millis `json:"firstResponseAt,omitempty"`
+	ResolvedAt       *store.Millis `json:"resolvedAt,omitempty"`
+	EscalatedAt      *store.Millis `json:"escalatedAt,omitempty"`
+	Breached         bool          `json:"breached"`
+	CreatedAt        store.Millis  `json:"createdAt"`
+	UpdatedAt        store.Millis  `json:"updatedAt"`
+	Notes            []Note        `json:"notes,omitempty"`
+}
+
+// Note is a remark on a case.
+type Note struct {
+	ID     string       `json:"id"`
+	Author string       `json:"author"`
+	Body   string       `json:"body"`
+	At     store.Millis `json:"at"`
+}
+
+// Service owns teams, rules and cases.
+type Service struct {
+	db       *store.DB
+	log      *eventlog.Log
+	profiles *profile.Service
+	now      func() time.Time
+	logger   *slog.Logger
+}
+
+// NewService returns the cases service; now is the clock (nil: time.Now).
+func NewService(db *store.DB, log *eventlog.Log, profiles *profile.Service, now func() time.Time, logger *slog.Logger) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{db: db, log: log, profiles: profiles, now: now, logger: logger}
+}
+
+const caseCols = `SELECT c.id, c.customer_id, c.user_id, c.anonymous_id, c.kind, c.formal, c.channel, c.team_id, COALESCE(t.name, ''), c.assignee,
+	c.priority, c.status, c.subject, c.body, c.order_id, c.rule_id, c.due_at, c.first_response_due, c.first_response_at, c.resolved_at,
+	c.escalated_at, c.created_at, c.updated_at FROM cases c LEFT JOIN teams t ON t.id = c.team_id`
+
+func scanCase(r interface{ Scan(...any) error }, now int64) (*Case, error) {
+	var c Case
+	var formal int
+	var first, resolved, escalated sql.NullInt64
+	err := r.Scan(&c.ID, &c.Customer, &c.UserID, &c.AnonymousID, &c.Kind, &formal, &c.Channel, &c.Team, &c.TeamName, &c.Assignee,
+		&c.Priority, &c.Status, &c.Subject, &c.Body, &c.OrderID, &c.Rule, &c.DueAt, &c.FirstResponseDue, &first, &resolved,
+		&escalated, &c.CreatedAt, &c.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	c.Formal = formal == 1
+	c.FirstResponseAt, c.ResolvedAt, c.EscalatedAt = ms(first), ms(resolved), ms(escalated)
+	open := c.Status == Open || c.Status == Pending
+	c.Breached = (open && int64(c.DueAt) < now) || (c.ResolvedAt != nil && *c.ResolvedAt > c.DueAt)
+	return &c, nil
+}
+
+func ms(n sql.NullInt64) *store.Millis {
+	if !n.Valid {
+		return nil
+	}
+	m := store.Millis(n.Int64)
+	return &m
+}
+
+// Get returns a case with its notes.
+func (s *Service) Get(ctx context.Context, id string) (*Case, error) {
+	c, err := scanCase(s.db.QueryRowContext(ctx, caseCols+` WHERE c.id = $1`, id), s.now().UnixMilli())
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fault.New(fault.NotFound, "no case %q", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.fill(ctx, []*Case{c}); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, author, body, at FROM case_notes WHERE case_id = $1 ORDER BY at, id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	c.Notes = []Note{}
+	for rows.Next() {
+		var n Note
+		if err := rows.Scan(&n.ID, &n.Author, &n.Body, &n.At); err != nil {
+			return nil, err
+		}
+		c.Notes = append(c.Notes, n)
+	}
+	return c, rows.Err()
+}
+
+// Filter selects cases.
+type Filter struct {
+	Team     string // a team id or name
+	Status   string
+	Kind     string
+	Customer string // any identity
+	Limit    int
+	Offset   int
+}
+
+// List returns the cases the filter selects, the soonest due first.
+func (s *Service) List(ctx context.Context, f Filter) ([]*Case, error) {
+	where, args := []string{"1 = 1"}, []any{}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
+	}
+	if f.Team != "" {
+		add("(c.team_id = ? OR t.name = ?)", f.Team)
+		args = append(args, f.Team)
+		where[len(where)-1] = fmt.Sprintf("(c.team_id = $%d OR t.name = $%d)", len(args)-1, len(args))
+	}
+	if f.Status != "" {
+		switch f.Status {
+		case Open, Pending, Resolved, Closed:
+		default:
+			return nil, fault.Field("status", "status is open, pending, resolved or closed")
+		}
+		add("c.status = ?", f.Status)
+	}
+	if f.Kind != "" {
+		add("c.kind = ?", f.Kind)
+	}
+	if f.Customer != "" {
+		_, q, err := s.profiles.EventFilter(ctx, f.Customer)
+		if err != nil {
+			return nil, err
+		}
+		var ors []string
+		for _, u := range q.UserIDs {
+			args = append(args, u)
+			ors = append(ors, fmt.Sprintf("c.user_id = $%d", len(args)))
+		}
+		for _, a := range q.AnonymousIDs {
+			args = append(args, a)
+			ors = append(ors, fmt.Sprintf("(c.user_id = '' AND c.anonymous_id = $%d)", len(args)))
+		}
+		if len(ors) == 0 || len(ors) > 200 {
+			return []*Case{}, nil
+		}
+		where = append(where, "("+strings.Join(ors, " OR ")+")")
+	}
+	if f.Limit == 0 {
+		f.Limit = 100
+	}
+	args = append(args, f.Limit, f.Offset)
+	rows, err := s.db.QueryContext(ctx, caseCols+` WHERE `+strings.Join(where, " AND ")+
+		fmt.Sprintf(` ORDER BY c.due_at, c.id LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	now := s.now().UnixMilli()
+	out := []*Case{}
+	for rows.Next() {
+		c, err := scanCase(rows, now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, s.fill(ctx, out)
+}
+
+// fill names each case's customer as the profiles know them now (a case
+// may open before the profile consumer has read its event, and profiles merge).
+func (s *Service) fill(ctx context.Context, list []*Case) error {
+	events := make([]eventlog.Event, len(list))
+	for i, c := range list {
+		events[i] = eventlog.Event{UserID: c.UserID, AnonymousID: c.AnonymousID}
+	}
+	owners, err := s.profiles.Owners(ctx, events)
+	if err != nil {
+		return err
+	}
+	for i, c := range list {
+		if cus := profile.OwnerOf(owners, events[i]); cus != "" {
+			c.Customer = cus
+		}
+	}
+	return nil
+}
+
+// Resolve marks a case resolved with an optional note, as who.
+func (s *Service) Resolve(ctx context.Context, id, note, who string) (*Case, error) {
+	return s.change(ctx, id, who, "Case Resolved", func(c *Case, now int64) ([]any, string, error) {
+		if c.Status == Resolved || c.Status == Closed {
+			return nil, "", fault.New(fault.Conflict, "the case is already %s", c.Status)
+		}
+		return []any{Resolved, c.Assignee, now}, note, nil
+	})
+}
+
+// AddNote records a note; the first note from the team is the case's first response.
+func (s *Service) AddNote(ctx context.Context, id, note, who string) (*Case, error) {
+	if strings.TrimSpace(note) == "" {
+		return nil, fault.Field("note", "the note is empty")
+	}
+	return s.change(ctx, id, who, "Case Note Added", func(c *Case, now int64) ([]any, string, error) {
+		status := c.Status
+		if status == Resolved || status == Closed {
+			return nil, "", fault.New(fault.Conflict, "the case is %s", c.Status)
+		}
+		return []any{status, c.Assignee, nil}, note, nil
+	})
+}
+
+// Assign gives a case to a person of its team.
+func (s *Service) Assign(ctx context.Context, id, assignee, who string) (*Case, error) {
+	return s.change(ctx, id, who, "Case Assigned", func(c *Case, now int64) ([]any, string, error) {
+		if c.Status == Resolved || c.Status == Closed {
+			return nil, "", fault.New(fault.Conflict, "the case is %s", c.Status)
+		}
+		return []any{c.Status, strings.TrimSpace(assignee), nil}, "", nil
+	})
+}
+
+// change applies one command to a case: the row, a note and the event, in one transaction.
+func (s *Service) change(ctx context.Context, id, who, event string, apply func(c *Case, now int64) ([]any, string, error)) (*Case, error) {
+	now := s.now()
+	nowMs := now.UnixMilli()
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		var locked string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM cases WHERE id = $1`+s.db.ForUpdate(), id).Scan(&locked)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fault.New(fault.NotFound, "no case %q", id)
+		}
+		if err != nil {
+			return err
+		}
+		c, err := scanCase(tx.QueryRowContext(ctx, caseCols+` WHERE c.id = $1`, id), nowMs)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fault.New(fault.NotFound, "no case %q", id)
+		}
+		if err != nil {
+			return err
+		}
+		set, note, err := apply(c, nowMs)
+		if err != nil {
+			return err
+		}
+		status, assignee, resolvedAt := set[0], set[1], set[2]
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = $1, assignee = $2, resolved_at = COALESCE($3, resolved_at), updated_at = $4,
+			first_response_at = CASE WHEN first_response_at IS NULL AND $5 <> '' THEN $4 ELSE first_response_at END WHERE id = $6`,
+			status, assignee, resolvedAt, nowMs, note, id); err != nil {
+			return err
+		}
+		if note != "" {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO case_notes (id, case_id, author, body, at) VALUES ($1, $2, $3, $4, $5)`,
+				store.NewID("note"), id, who, note, nowMs); err != nil {
+				return err
+			}
+		}
+		props := map[string]any{"case_id": c.ID, "kind": c.Kind, "team": c.TeamName, "status": status, "by": who}
+		if note != "" {
+			props["note"] = note
+		}
+		if a, _ := assignee.(string); a != "" {
+			props["assignee"] = a
+		}
+		if event == "Case Resolved" {
+			props["sla_breached"] = nowMs > int64(c.DueAt)
+			props["hours_to_resolve"] = float64(nowMs-int64(c.CreatedAt)) / float64(time.Hour/time.Millisecond)
+		}
+		ev, err := eventlog.Action(event, store.NewID("msg"), c.UserID, c.AnonymousID, "server", now, props)
+		if err != nil {
+			return err
+		}
+		if c.UserID == "" && c.AnonymousID == "" {
+			return nil
+		}
+		return s.log.AppendTx(ctx, tx, []eventlog.Event{ev})
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.Notify()
+	return s.Get(ctx, id)
+}

@@ -1,0 +1,378 @@
+package cases_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/app"
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+type caseView struct {
+	ID       string `json:"id"`
+	Customer string `json:"customer"`
+	Kind     string `json:"kind"`
+	Formal   bool   `json:"formal"`
+	Status   string `json:"status"`
+	DueAt    string `json:"due_at"`
+	Team     string `json:"teamName"`
+	Priority string `json:"priority"`
+	OrderID  string `json:"orderId"`
+	Breached bool   `json:"breached"`
+}
+
+func listCases(t *testing.T, s *apptest.Server, query string) []caseView {
+	t.Helper()
+	var out struct{ Cases []caseView }
+	if code := s.API("GET", "/api/v1/cases?"+query, nil, &out); code != 200 {
+		t.Fatalf("cases?%s: %d", query, code)
+	}
+	return out.Cases
+}
+
+// The issue's contract examples for teams, rules, cases and mentions.
+func TestContractExamples(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		var team struct{ ID string }
+		if code := s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, &team); code != 201 || !strings.HasPrefix(team.ID, "team_") {
+			t.Fatalf("team: %d %+v", code, team)
+		}
+		rule := json.RawMessage(`{"name": "detractors", "when": {"event": "Survey Responded", "nps_max": 6},
+			"then": {"open_case": {"team": "service", "kind": "detractor", "sla": "24h"}}}`)
+		if code := s.API("POST", "/api/v1/rules", rule, nil); code != 201 {
+			t.Fatalf("rule: %d", code)
+		}
+		s.MustSend("track", map[string]any{"userId": "u-1", "event": "Complaint Submitted", "properties": map[string]any{"text": "My tent arrived torn.", "order_id": "o1"}})
+		cs := listCases(t, s, "team=service&status=open")
+		if len(cs) != 1 {
+			t.Fatalf("cases = %+v", cs)
+		}
+		c := cs[0]
+		due, err := time.Parse(time.RFC3339, c.DueAt)
+		if !strings.HasPrefix(c.ID, "case_") || !strings.HasPrefix(c.Customer, "cus_") || c.Kind != "complaint" || !c.Formal || c.Status != "open" ||
+			err != nil || due.Before(time.Now()) || c.OrderID != "o1" {
+			t.Fatalf("case = %+v (%v)", c, err)
+		}
+		var resolved caseView
+		if code := s.API("POST", "/api/v1/cases/"+c.ID+"/resolve", map[string]any{"note": "Replacement sent."}, &resolved); code != 200 || resolved.Status != "resolved" {
+			t.Fatalf("resolve: %d %+v", code, resolved)
+		}
+		if code := s.API("POST", "/api/v1/cases/"+c.ID+"/resolve", map[string]any{"note": "again"}, nil); code != 409 {
+			t.Fatalf("resolving twice: %d", code)
+		}
+		if cs := listCases(t, s, "team=service&status=open"); len(cs) != 0 {
+			t.Fatalf("open after resolving: %+v", cs)
+		}
+
+		// A detractor answer opens a detractor case through the rule.
+		var sv struct{ ID string }
+		s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "NPS", "rhythm": "pulse", "owner": "service",
+			"questions": [{"id": "q1", "type": "nps", "text": {"en": "?"}}]}`), &sv)
+		s.API("POST", "/api/v1/surveys/"+sv.ID+"/responses", map[string]any{"customer": "u-2", "answers": map[string]any{"q1": 3}}, nil)
+		s.API("POST", "/api/v1/surveys/"+sv.ID+"/responses", map[string]any{"customer": "u-3", "answers": map[string]any{"q1": 9}}, nil)
+		cs = listCases(t, s, "team=service&status=open&kind=detractor")
+		if len(cs) != 1 || cs[0].Kind != "detractor" || cs[0].Formal {
+			t.Fatalf("detractor cases = %+v", cs)
+		}
+
+		var m struct {
+			ID        string
+			Sentiment string
+			Matched   bool
+		}
+		if code := s.API("POST", "/api/v1/mentions", map[string]any{"platform": "twitter", "handle": "@someone", "text": "Still waiting for my order, terrible service",
+			"url": "https://twitter.example/p/1", "at": time.Now().UTC().Format(time.RFC3339)}, &m); code != 201 || m.Sentiment != "negative" || m.Matched || m.ID == "" {
+			t.Fatalf("mention: %d %+v", code, m)
+		}
+
+		// Every change is an event in the log.
+		s.Sync()
+		for _, name := range []string{"Case Opened", "Case Resolved", "Social Mention"} {
+			list, err := eventlog.Read(context.Background(), s.DB, eventlog.Query{Event: name, Limit: 10})
+			if err != nil || len(list) == 0 {
+				t.Fatalf("no %s event (%v)", name, err)
+			}
+		}
+	})
+}
+
+// Negative mentions open informal cases by rule; a matched handle names the customer.
+func TestInformalComplaints(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s.API("POST", "/api/v1/teams", map[string]any{"name": "social care"}, nil)
+	if code := s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "angry posts", "when": {"event": "Social Mention", "sentiment": "negative"},
+		"then": {"open_case": {"team": "social care", "kind": "complaint", "sla": "4h", "priority": "high"}}}`), nil); code != 201 {
+		t.Fatalf("rule: %d", code)
+	}
+	s.MustSend("identify", map[string]any{"userId": "ana", "anonymousId": "social:@ana_outdoors", "traits": map[string]any{"email": "ana@example.com"}})
+	s.Sync()
+	var m struct {
+		Customer string
+		Matched  bool
+	}
+	s.API("POST", "/api/v1/mentions", map[string]any{"platform": "instagram", "handle": "@ana_outdoors", "text": "The boots were damaged and support was rude."}, &m)
+	s.API("POST", "/api/v1/mentions", map[string]any{"platform": "trustpilot", "handle": "happy-hiker", "text": "Great advice and fast delivery!"}, nil)
+	if !m.Matched || !strings.HasPrefix(m.Customer, "cus_") {
+		t.Fatalf("mention by a known handle: %+v", m)
+	}
+	cs := listCases(t, s, "team=social+care")
+	if len(cs) != 1 || cs[0].Formal || cs[0].Priority != "high" || cs[0].Customer != m.Customer {
+		t.Fatalf("informal cases = %+v", cs)
+	}
+	if cs := listCases(t, s, "customer=ana@example.com"); len(cs) != 1 {
+		t.Fatalf("cases of ana = %+v", cs)
+	}
+}
+
+// Bad input names its field; a viewer may read but not act, and a refused
+// call leaves no trace.
+func TestBadInputAndRoles(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, nil)
+	for _, c := range []struct{ path, body, field string }{
+		{"/api/v1/teams", `{"name": ""}`, "name"},
+		{"/api/v1/rules", `{"name": "x", "when": {}, "then": {"open_case": {"team": "service"}}}`, "when.event"},
+		{"/api/v1/rules", `{"name": "x", "when": {"event": "E"}, "then": {"open_case": {"team": "nobody"}}}`, "then.open_case.team"},
+		{"/api/v1/rules", `{"name": "x", "when": {"event": "E"}, "then": {"open_case": {"team": "service", "sla": "soon"}}}`, "then.open_case.sla"},
+		{"/api/v1/rules", `{"name": "x", "when": {"event": "E"}, "then": {}}`, "then"},
+		{"/api/v1/mentions", `{"platform": "twitter", "handle": "@x"}`, "text"},
+		{"/api/v1/webhooks", `{"url": "ftp://x", "events": ["Case Opened"]}`, "url"},
+		{"/api/v1/webhooks", `{"url": "http://example.com/h", "events": []}`, "events"},
+	} {
+		code, body := s.Do("POST", c.path, []byte(c.body), "Authorization: Bearer "+apptest.Token)
+		var e struct{ Error struct{ Field string } }
+		_ = json.Unmarshal(body, &e)
+		if code != 400 || e.Error.Field != c.field {
+			t.Errorf("%s %s: %d %s, want 400 naming %s", c.path, c.body, code, body, c.field)
+		}
+	}
+	tok, err := s.Auth.CreateToken(context.Background(), "reader", "viewer", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.MustSend("track", map[string]any{"userId": "u-9", "event": "Complaint Submitted", "properties": map[string]any{"text": "Broken zip"}})
+	cs := listCases(t, s, "status=open")
+	if len(cs) != 1 {
+		t.Fatalf("cases = %+v", cs)
+	}
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/api/v1/cases/" + cs[0].ID + "/resolve", `{"note": "no"}`},
+		{"POST", "/api/v1/rules", `{"name": "x", "when": {"event": "E"}, "then": {"open_case": {"team": "service"}}}`},
+		{"POST", "/api/v1/teams", `{"name": "sneaky"}`},
+		{"GET", "/api/v1/webhooks", ``},
+	} {
+		if code, _ := s.Do(c.method, c.path, []byte(c.body), "Authorization: Bearer "+tok); code != 403 {
+			t.Errorf("viewer %s %s: %d", c.method, c.path, code)
+		}
+	}
+	if code, _ := s.Do("GET", "/api/v1/cases", nil, "Authorization: Bearer "+tok); code != 200 {
+		t.Errorf("viewer reading cases: %d", code)
+	}
+	var teams struct{ Teams []struct{ Name string } }
+	s.API("GET", "/api/v1/teams", nil, &teams)
+	var rules struct{ Rules []any }
+	s.API("GET", "/api/v1/rules", nil, &rules)
+	if cs := listCases(t, s, "status=open"); len(cs) != 1 || len(teams.Teams) != 1 || len(rules.Rules) != 0 {
+		t.Fatalf("a refused call left a trace: cases %+v teams %+v rules %d", cs, teams, len(rules.Rules))
+	}
+}
+
+// Return rates by the channel an order was bought in, by reason and by category.
+func TestReturnRates(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		var batch []map[string]any
+		for i := range 20 {
+			channel := []string{"store", "web", "web", "mobile_app"}[i%4]
+			category := []string{"Apparel", "Tents"}[i%2]
+			batch = append(batch, map[string]any{"type": "track", "userId": fmt.Sprintf("r-%d", i), "event": "Order Completed",
+				"properties": map[string]any{"order_id": fmt.Sprintf("o-%d", i), "total": 50, "products": []any{map[string]any{"category": category}}},
+				"context":    map[string]any{"channel": channel}})
+		}
+		// Returns: 1 of 5 store orders, 4 of 10 web orders, none of 5 app orders.
+		for _, i := range []int{0, 1, 2, 5, 6} {
+			reason := "wrong size"
+			if i == 0 {
+				reason = "defective"
+			}
+			batch = append(batch, map[string]any{"type": "track", "userId": fmt.Sprintf("r-%d", i), "event": "Order Refunded",
+				"properties": map[string]any{"order_id": fmt.Sprintf("o-%d", i), "reason": reason}, "context": map[string]any{"channel": "store"}})
+		}
+		s.MustSend("batch", map[string]any{"batch": batch})
+		var got struct {
+			Groups []struct {
+				Key             string
+				Orders, Returns int
+				Rate            float64
+			}
+		}
+		if code := s.API("GET", "/api/v1/returns/rates?by=channel", nil, &got); code != 200 {
+			t.Fatalf("rates: %d", code)
+		}
+		rates := map[string]string{}
+		for _, g := range got.Groups {
+			rates[g.Key] = fmt.Sprintf("%d/%d=%.2f", g.Returns, g.Orders, g.Rate)
+		}
+		if rates["store"] != "1/5=0.20" || rates["web"] != "4/10=0.40" || rates["mobile_app"] != "0/5=0.00" {
+			t.Fatalf("by channel: %v", rates)
+		}
+		s.API("GET", "/api/v1/returns/rates?by=reason", nil, &got)
+		rates = map[string]string{}
+		for _, g := range got.Groups {
+			rates[g.Key] = fmt.Sprint(g.Orders)
+		}
+		if rates["wrong size"] != "4" || rates["defective"] != "1" || rates["kept"] != "15" {
+			t.Fatalf("by reason: %v", rates)
+		}
+		if code, _ := s.Do("GET", "/api/v1/returns/rates?by=planet", nil, "Authorization: Bearer "+apptest.Token); code != 400 {
+			t.Fatalf("bad by: %d", code)
+		}
+	})
+}
+
+// Webhooks: signed, retried with backoff against a receiver that fails and
+// recovers, delivered once the receiver answers 2xx, and redeliverable.
+func TestWebhookDeliveries(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		clock := apptest.NewClock(time.Now())
+		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = clock.Now })
+		var (
+			mu       sync.Mutex
+			got      []string
+			failures = 2
+			secret   string
+		)
+		receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			mu.Lock()
+			defer mu.Unlock()
+			sig := r.Header.Get("X-Cxloop-Signature")
+			var ts string
+			var v1 string
+			for _, part := range strings.Split(sig, ",") {
+				k, v, _ := strings.Cut(part, "=")
+				switch k {
+				case "t":
+					ts = v
+				case "v1":
+					v1 = v
+				}
+			}
+			m := hmac.New(sha256.New, []byte(secret))
+			m.Write([]byte(ts + "."))
+			m.Write(body)
+			if v1 != hex.EncodeToString(m.Sum(nil)) {
+				http.Error(w, "bad signature", http.StatusUnauthorized)
+				got = append(got, "bad signature")
+				return
+			}
+			if failures > 0 {
+				failures--
+				http.Error(w, "down", http.StatusServiceUnavailable)
+				got = append(got, "503")
+				return
+			}
+			got = append(got, r.Header.Get("X-Cxloop-Event")+" "+r.Header.Get("X-Cxloop-Delivery"))
+		}))
+		defer receiver.Close()
+		var hook struct{ ID, Secret string }
+		if code := s.API("POST", "/api/v1/webhooks", map[string]any{"url": receiver.URL, "events": []string{"Case Opened"}}, &hook); code != 201 ||
+			!strings.HasPrefix(hook.ID, "wh_") || hook.Secret == "" {
+			t.Fatalf("webhook: %d %+v", code, hook)
+		}
+		mu.Lock()
+		secret = hook.Secret
+		mu.Unlock()
+		s.MustSend("track", map[string]any{"userId": "w-1", "event": "Complaint Submitted", "properties": map[string]any{"text": "Late again"}})
+		s.MustSend("track", map[string]any{"userId": "w-1", "event": "Product Viewed"})
+		s.Sync()
+		s.Sync()
+		deliver := func() {
+			if _, err := s.Outbox.Deliver(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		deliver() // 503
+		deliver() // not due yet: waits 10 s
+		clock.Add(11 * time.Second)
+		deliver() // 503
+		clock.Add(15 * time.Second)
+		deliver() // not due: the second wait is 20 s
+		clock.Add(10 * time.Second)
+		deliver() // delivered
+		clock.Add(time.Hour)
+		deliver() // nothing left
+		mu.Lock()
+		calls := append([]string(nil), got...)
+		mu.Unlock()
+		if len(calls) != 3 || calls[0] != "503" || calls[1] != "503" || !strings.HasPrefix(calls[2], "Case Opened dlv_") {
+			t.Fatalf("receiver saw %q", calls)
+		}
+		var ds struct {
+			Deliveries []struct {
+				ID, State, Event string
+				Attempts         int
+			}
+		}
+		s.API("GET", "/api/v1/webhooks/"+hook.ID+"/deliveries", nil, &ds)
+		if len(ds.Deliveries) != 1 || ds.Deliveries[0].State != "delivered" || ds.Deliveries[0].Attempts != 3 {
+			t.Fatalf("deliveries = %+v", ds)
+		}
+		if code := s.API("POST", "/api/v1/webhooks/"+hook.ID+"/deliveries/"+ds.Deliveries[0].ID+"/redeliver", nil, nil); code != 202 {
+			t.Fatalf("redeliver: %d", code)
+		}
+		deliver()
+		mu.Lock()
+		defer mu.Unlock()
+		if len(got) != 4 || got[3] != calls[2] {
+			t.Fatalf("redelivery: %q (the same delivery id is the idempotency key)", got)
+		}
+	})
+}
+
+// An open case past its SLA is escalated once: priority urgent and a Case SLA Breached event.
+func TestSLAEscalation(t *testing.T) {
+	clock := apptest.NewClock(time.Now())
+	s := apptest.StartWith(t, storetest.DSN(t, "sqlite"), func(c *app.Config) { c.Now = clock.Now })
+	s.API("POST", "/api/v1/teams", map[string]any{"name": "returns"}, nil)
+	s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "defects", "when": {"event": "Order Refunded", "reason": "defective"},
+		"then": {"open_case": {"team": "returns", "kind": "return", "sla": "24h"}}}`), nil)
+	s.MustSend("track", map[string]any{"userId": "e-1", "event": "Order Refunded", "properties": map[string]any{"order_id": "o-1", "reason": "defective"}})
+	s.MustSend("track", map[string]any{"userId": "e-2", "event": "Order Refunded", "properties": map[string]any{"order_id": "o-2", "reason": "wrong size"}})
+	cs := listCases(t, s, "team=returns")
+	if len(cs) != 1 || cs[0].Kind != "return" || cs[0].Breached {
+		t.Fatalf("cases = %+v", cs)
+	}
+	if n, err := s.Cases.Escalate(context.Background()); err != nil || n != 0 {
+		t.Fatalf("escalated %d early (%v)", n, err)
+	}
+	clock.Add(25 * time.Hour)
+	for range 2 {
+		if _, err := s.Cases.Escalate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs = listCases(t, s, "team=returns")
+	if cs[0].Priority != "urgent" || !cs[0].Breached {
+		t.Fatalf("after the SLA: %+v", cs)
+	}
+	s.Sync()
+	list, _ := eventlog.Read(context.Background(), s.DB, eventlog.Query{Event: "Case SLA Breached", Limit: 10})
+	if len(list) != 1 {
+		t.Fatalf("%d breach events", len(list))
+	}
+}

@@ -1,0 +1,302 @@
+package cases
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/match"
+	"github.com/cxloop/cxloop/internal/outbox"
+	"github.com/cxloop/cxloop/internal/store"
+	"github.com/cxloop/cxloop/internal/survey"
+)
+
+// complaintSLA is the resolution time of a complaint no rule routes.
+const complaintSLA = 48 * time.Hour
+
+// Consumer is the cases projection of the log: it opens a formal complaint
+// case for each Complaint Submitted event, evaluates the rules (opening
+// cases, queueing webhook calls, recording each firing) and projects orders
+// and their returns.
+type Consumer struct{ svc *Service }
+
+// NewConsumer returns the cases consumer.
+func NewConsumer(svc *Service) *Consumer { return &Consumer{svc: svc} }
+
+// Name is the consumer's checkpoint key.
+func (c *Consumer) Name() string { return "cases" }
+
+// Reset empties the order projection. Cases and firings are work already
+// handed out: a replay finds them by their stable ids and does not repeat them.
+func (c *Consumer) Reset(ctx context.Context, tx *store.Tx) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM orders`)
+	return err
+}
+
+// Apply handles a batch of events.
+func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event) error {
+	rules, err := listRules(ctx, tx, true)
+	if err != nil {
+		return err
+	}
+	var opened []eventlog.Event
+	for i := range events {
+		e := &events[i]
+		if e.Type != eventlog.Track {
+			continue
+		}
+		m, err := e.Message()
+		if err != nil {
+			continue
+		}
+		props := m.Props()
+		switch e.Event {
+		case "Order Completed":
+			if err := projectOrder(ctx, tx, e, props); err != nil {
+				return err
+			}
+		case "Order Refunded", "Product Returned":
+			if err := projectReturn(ctx, tx, e, props); err != nil {
+				return err
+			}
+		case "Complaint Submitted":
+			ev, err := c.openCase(ctx, tx, e, props, "", OpenCase{Team: stringProp(props, "team", "service"), Kind: KindComplaint,
+				Formal: boolProp(props, "formal")}, complaintSLA)
+			if err != nil {
+				return err
+			}
+			opened = append(opened, ev...)
+		}
+		// Cases do not open cases: rules never fire on cxloop's own case events.
+		if strings.HasPrefix(e.Event, "Case ") && e.SourceID == eventlog.SourceActions {
+			continue
+		}
+		for _, r := range rules {
+			if r.When.Event != e.Event || !fires(r.When, e, props) {
+				continue
+			}
+			outcome := []string{}
+			if oc := r.Then.OpenCase; oc != nil {
+				ev, err := c.openCase(ctx, tx, e, props, r.ID, *oc, DefaultSLA)
+				if err != nil {
+					return err
+				}
+				opened = append(opened, ev...)
+				outcome = append(outcome, "open_case")
+			}
+			if r.Then.Webhook != "" {
+				if err := outbox.Enqueue(ctx, tx, r.Then.Webhook, e); err != nil {
+					return err
+				}
+				outcome = append(outcome, "webhook")
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO rule_firings (id, rule_id, seq, message_id, outcome, at) VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (id) DO NOTHING`, stableID("fire", r.ID, e.MessageID), r.ID, e.Seq, e.MessageID, strings.Join(outcome, ","), store.Now()); err != nil {
+				return err
+			}
+		}
+	}
+	if len(opened) == 0 {
+		return nil
+	}
+	// The Case Opened events join the log in this transaction, after the
+	// events that caused them; their stable ids keep a replay from adding them twice.
+	return c.svc.log.AppendTx(ctx, tx, opened)
+}
+
+// fires reports whether an event meets a rule's further conditions.
+func fires(w When, e *eventlog.Event, props map[string]any) bool {
+	score := func(key string) (float64, bool) { return match.Number(props[key]) }
+	if w.NPSMax != nil {
+		if v, ok := score("nps"); !ok || v > *w.NPSMax {
+			return false
+		}
+	}
+	if w.NPSMin != nil {
+		if v, ok := score("nps"); !ok || v < *w.NPSMin {
+			return false
+		}
+	}
+	if w.CSATMax != nil {
+		if v, ok := score("csat"); !ok || v > *w.CSATMax {
+			return false
+		}
+	}
+	if w.CESMin != nil {
+		if v, ok := score("ces"); !ok || v < *w.CESMin {
+			return false
+		}
+	}
+	if w.Reason != "" && !match.Equal(props["reason"], w.Reason) {
+		return false
+	}
+	if w.Sentiment != "" && sentimentOf(props) != w.Sentiment {
+		return false
+	}
+	for k, want := range w.Where {
+		var v any
+		var ok bool
+		switch k {
+		case "channel":
+			v, ok = e.Channel, true
+		case "contact":
+			v, ok = e.Contact, true
+		default:
+			v, ok = match.Lookup(props, strings.Split(strings.TrimPrefix(k, "properties."), "."))
+		}
+		if !match.Matches(v, ok, want) {
+			return false
+		}
+	}
+	return true
+}
+
+// sentimentOf is the event's sentiment as given, else read from its text.
+func sentimentOf(props map[string]any) string {
+	if s, ok := props["sentiment"].(string); ok && s != "" {
+		return strings.ToLower(s)
+	}
+	for _, k := range []string{"text", "review_body", "body", "comment"} {
+		if t, ok := props[k].(string); ok && t != "" {
+			lang, _ := props["language"].(string)
+			if lang == "" {
+				lang = "en"
+			}
+			return survey.Analyze(t, lang).Sentiment
+		}
+	}
+	return ""
+}
+
+// openCase opens the case an event calls for (once: its id comes from the
+// event and the rule) and returns its Case Opened event.
+func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event, props map[string]any, rule string, oc OpenCase, sla time.Duration) ([]eventlog.Event, error) {
+	if e.UserID == "" && e.AnonymousID == "" {
+		return nil, nil
+	}
+	team, err := teamID(ctx, tx, oc.Team)
+	if err != nil {
+		return nil, err
+	}
+	if oc.SLA != "" {
+		if d, err := survey.ParseDuration(oc.SLA); err == nil && d > 0 {
+			sla = d
+		}
+	}
+	formal := oc.Kind == KindComplaint && e.Contact != "indirect"
+	if oc.Formal != nil {
+		formal = *oc.Formal
+	}
+	priority := oc.Priority
+	if priority == "" {
+		priority = "normal"
+	}
+	subject := firstText(props, "subject", "text", "review_body", "reason")
+	if subject == "" {
+		subject = e.Event
+	}
+	body := firstText(props, "text", "review_body", "body")
+	now := c.svc.now().UnixMilli()
+	created := max(e.ReceivedAt, e.Timestamp)
+	id := stableID("case", rule, e.MessageID)
+	res, err := tx.ExecContext(ctx, `INSERT INTO cases (id, customer_id, user_id, anonymous_id, kind, formal, channel, team_id, assignee, priority, status,
+		subject, body, order_id, rule_id, origin_message, sla_ms, due_at, first_response_due, created_at, updated_at)
+		VALUES ($1, '', $2, $3, $4, $5, $6, $7, '', $8, 'open', $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (id) DO NOTHING`,
+		id, e.UserID, e.AnonymousID, oc.Kind, boolInt(formal), e.Channel, team, priority, clip(subject, 200), clip(body, 5000),
+		stringProp(props, "order_id", ""), rule, e.MessageID, sla.Milliseconds(), created+sla.Milliseconds(), created+sla.Milliseconds()/4, now, now)
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, nil
+	}
+	ev, err := eventlog.Action("Case Opened", stableID("msg", id, "opened"), e.UserID, e.AnonymousID, e.Channel, time.UnixMilli(created),
+		map[string]any{"case_id": id, "kind": oc.Kind, "formal": formal, "team": oc.Team, "priority": priority, "rule_id": rule,
+			"source_event": e.Event, "source_message_id": e.MessageID, "order_id": stringProp(props, "order_id", ""), "sla_hours": sla.Hours()})
+	if err != nil {
+		return nil, err
+	}
+	return []eventlog.Event{ev}, nil
+}
+
+func stableID(prefix string, parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return prefix + "_" + hex.EncodeToString(h[:10])
+}
+
+func stringProp(props map[string]any, key, def string) string {
+	if v, ok := props[key]; ok && v != nil {
+		if s := strings.TrimSpace(fmt.Sprint(v)); s != "" {
+			return s
+		}
+	}
+	return def
+}
+
+func boolProp(props map[string]any, key string) *bool {
+	if b, ok := props[key].(bool); ok {
+		return &b
+	}
+	return nil
+}
+
+func firstText(props map[string]any, keys ...string) string {
+	for _, k := range keys {
+		if s, ok := props[k].(string); ok && strings.TrimSpace(s) != "" {
+			return strings.TrimSpace(s)
+		}
+	}
+	return ""
+}
+
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// projectOrder records an order for return rates.
+func projectOrder(ctx context.Context, tx *store.Tx, e *eventlog.Event, props map[string]any) error {
+	order := stringProp(props, "order_id", "")
+	if order == "" {
+		return nil
+	}
+	category := ""
+	if list, ok := props["products"].([]any); ok && len(list) > 0 {
+		if p, ok := list[0].(map[string]any); ok {
+			category = stringProp(p, "category", "")
+		}
+	}
+	total, _ := match.Number(props["total"])
+	who := e.UserID
+	if who == "" {
+		who = e.AnonymousID
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO orders (order_id, customer_ref, channel, category, total, ordered_at) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (order_id) DO UPDATE SET channel = $3, category = $4, total = $5, ordered_at = $6`, order, who, e.Channel, category, total, e.Timestamp)
+	return err
+}
+
+// projectReturn marks an order returned, with the reason and the channel of the return.
+func projectReturn(ctx context.Context, tx *store.Tx, e *eventlog.Event, props map[string]any) error {
+	order := stringProp(props, "order_id", "")
+	if order == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE orders SET returned_at = COALESCE(returned_at, $1), return_reason = $2, return_channel = $3 WHERE order_id = $4`,
+		e.Timestamp, stringProp(props, "reason", "unknown"), e.Channel, order)
+	return err
+}

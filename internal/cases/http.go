@@ -1,0 +1,212 @@
+package cases
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/auth"
+	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/httpio"
+)
+
+// API holds the /api/v1 handlers of teams, rules, cases, mentions and returns.
+type API struct {
+	svc    *Service
+	sync   func(r *http.Request)
+	logger *slog.Logger
+}
+
+// NewAPI returns the handlers; sync, when not nil, waits briefly for the
+// log's latest events to be read before a case list is answered.
+func NewAPI(svc *Service, sync func(r *http.Request), logger *slog.Logger) *API {
+	return &API{svc: svc, sync: sync, logger: logger}
+}
+
+func (a *API) fail(w http.ResponseWriter, err error) { httpio.Error(w, a.logger, err) }
+
+// CreateTeam answers POST /api/v1/teams {name}.
+func (a *API) CreateTeam(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Name string `json:"name"`
+	}
+	if err := httpio.Decode(r, &in); err != nil {
+		a.fail(w, err)
+		return
+	}
+	t, err := a.svc.CreateTeam(r.Context(), in.Name)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusCreated, t)
+}
+
+// Teams answers GET /api/v1/teams.
+func (a *API) Teams(w http.ResponseWriter, r *http.Request) {
+	list, err := a.svc.Teams(r.Context())
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"teams": list})
+}
+
+// CreateRule answers POST /api/v1/rules {name, when, then}.
+func (a *API) CreateRule(w http.ResponseWriter, r *http.Request) {
+	var in Rule
+	if err := httpio.Decode(r, &in); err != nil {
+		a.fail(w, err)
+		return
+	}
+	out, err := a.svc.CreateRule(r.Context(), &in)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusCreated, out)
+}
+
+// Rules answers GET /api/v1/rules.
+func (a *API) Rules(w http.ResponseWriter, r *http.Request) {
+	list, err := a.svc.Rules(r.Context())
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"rules": list})
+}
+
+// Cases answers GET /api/v1/cases?team=&status=&kind=&customer=&limit=&offset=.
+func (a *API) Cases(w http.ResponseWriter, r *http.Request) {
+	limit, offset, err := httpio.Page(r, 100, 1000)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	if a.sync != nil {
+		a.sync(r)
+	}
+	q := r.URL.Query()
+	list, err := a.svc.List(r.Context(), Filter{Team: q.Get("team"), Status: q.Get("status"), Kind: q.Get("kind"), Customer: q.Get("customer"), Limit: limit, Offset: offset})
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"cases": list})
+}
+
+// Case answers GET /api/v1/cases/{id}.
+func (a *API) Case(w http.ResponseWriter, r *http.Request) {
+	c, err := a.svc.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, c)
+}
+
+func who(r *http.Request) string {
+	if p, ok := auth.From(r.Context()); ok {
+		return p.Name
+	}
+	return "api"
+}
+
+// Resolve answers POST /api/v1/cases/{id}/resolve {note}.
+func (a *API) Resolve(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Note string `json:"note"`
+	}
+	if r.ContentLength != 0 {
+		if err := httpio.Decode(r, &in); err != nil {
+			a.fail(w, err)
+			return
+		}
+	}
+	c, err := a.svc.Resolve(r.Context(), r.PathValue("id"), in.Note, who(r))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, c)
+}
+
+// Note answers POST /api/v1/cases/{id}/notes {note}.
+func (a *API) Note(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Note string `json:"note"`
+	}
+	if err := httpio.Decode(r, &in); err != nil {
+		a.fail(w, err)
+		return
+	}
+	c, err := a.svc.AddNote(r.Context(), r.PathValue("id"), in.Note, who(r))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, c)
+}
+
+// Assign answers POST /api/v1/cases/{id}/assign {assignee}.
+func (a *API) Assign(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Assignee string `json:"assignee"`
+	}
+	if err := httpio.Decode(r, &in); err != nil {
+		a.fail(w, err)
+		return
+	}
+	c, err := a.svc.Assign(r.Context(), r.PathValue("id"), in.Assignee, who(r))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, c)
+}
+
+// Mention answers POST /api/v1/mentions {platform, handle, text, url, at}.
+func (a *API) Mention(w http.ResponseWriter, r *http.Request) {
+	var in Mention
+	if err := httpio.Decode(r, &in); err != nil {
+		a.fail(w, err)
+		return
+	}
+	m, err := a.svc.Mention(r.Context(), in)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusCreated, m)
+}
+
+// ReturnRates answers GET /api/v1/returns/rates?by=&from=&to=.
+func (a *API) ReturnRates(w http.ResponseWriter, r *http.Request) {
+	if a.sync != nil {
+		a.sync(r)
+	}
+	q := r.URL.Query()
+	var from, to time.Time
+	for _, p := range []struct {
+		name string
+		t    *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse("2006-01-02", v)
+			if err != nil {
+				if t, err = time.Parse(time.RFC3339, v); err != nil {
+					a.fail(w, fault.Field(p.name, "%s is a date (2026-01-31) or an RFC 3339 time", p.name))
+					return
+				}
+			}
+			*p.t = t
+		}
+	}
+	groups, err := a.svc.ReturnRates(r.Context(), q.Get("by"), from, to)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"by": q.Get("by"), "groups": groups})
+}

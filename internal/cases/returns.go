@@ -1,0 +1,242 @@
+package cases
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/store"
+	"github.com/cxloop/cxloop/internal/survey"
+)
+
+// RateGroup is the return rate of one group of orders.
+type RateGroup struct {
+	Key     string  `json:"key"`
+	Orders  int     `json:"orders"`
+	Returns int     `json:"returns"`
+	Rate    float64 `json:"rate"`
+}
+
+// ReturnRates groups orders by channel (where they were bought), category
+// (of the first product), reason (of the return; orders kept are "kept"),
+// return_channel or month, within [from, to) when given.
+func (s *Service) ReturnRates(ctx context.Context, by string, from, to time.Time) ([]RateGroup, error) {
+	col := map[string]string{"channel": "channel", "category": "category", "reason": "return_reason", "return_channel": "return_channel", "month": "ordered_at", "": "''"}[by]
+	if col == "" && by != "" {
+		return nil, fault.Field("by", "by is channel, category, reason, return_channel or month")
+	}
+	where, args := "1 = 1", []any{}
+	if !from.IsZero() {
+		args = append(args, from.UnixMilli())
+		where += fmt.Sprintf(" AND ordered_at >= $%d", len(args))
+	}
+	if !to.IsZero() {
+		args = append(args, to.UnixMilli())
+		where += fmt.Sprintf(" AND ordered_at < $%d", len(args))
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+col+`, returned_at IS NOT NULL FROM orders WHERE `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	groups := map[string]*RateGroup{}
+	for rows.Next() {
+		var key any
+		var returned bool
+		if err := rows.Scan(&key, &returned); err != nil {
+			return nil, err
+		}
+		k := fmt.Sprint(key)
+		switch by {
+		case "month":
+			if n, ok := key.(int64); ok {
+				k = time.UnixMilli(n).UTC().Format("2006-01")
+			}
+		case "":
+			k = "all"
+		case "reason", "return_channel":
+			if !returned {
+				k = "kept"
+			}
+		}
+		if k == "" {
+			k = "unknown"
+		}
+		g := groups[k]
+		if g == nil {
+			g = &RateGroup{Key: k}
+			groups[k] = g
+		}
+		g.Orders++
+		if returned {
+			g.Returns++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]RateGroup, 0, len(groups))
+	for _, g := range groups {
+		g.Rate = math.Round(float64(g.Returns)/float64(g.Orders)*10000) / 10000
+		out = append(out, *g)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if by == "month" {
+			return out[i].Key < out[j].Key
+		}
+		if out[i].Orders != out[j].Orders {
+			return out[i].Orders > out[j].Orders
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out, nil
+}
+
+// Mention is a post about the business on a social network or review site.
+type Mention struct {
+	ID        string     `json:"id"`
+	Platform  string     `json:"platform"`
+	Handle    string     `json:"handle"`
+	Text      string     `json:"text"`
+	URL       string     `json:"url,omitempty"`
+	At        *time.Time `json:"at,omitempty"`
+	Customer  string     `json:"customer,omitempty"`
+	Matched   bool       `json:"matched"`
+	Sentiment string     `json:"sentiment"`
+	Keywords  []string   `json:"keywords"`
+	Seq       int64      `json:"seq"`
+}
+
+// reviewSites are platforms whose mentions come from the review_site channel.
+var reviewSites = map[string]bool{"trustpilot": true, "google": true, "yelp": true, "tripadvisor": true, "amazon": true, "reviews": true}
+
+// Mention records an informal complaint or praise: a Social Mention event
+// under the customer whose handle it is (a known anonymousId
+// "social:<handle>", or a profile whose traits name the handle), else under
+// the handle alone, with its sentiment. Rules on Social Mention (for
+// example sentiment negative) open informal cases from it.
+func (s *Service) Mention(ctx context.Context, m Mention) (*Mention, error) {
+	m.Platform = strings.ToLower(strings.TrimSpace(m.Platform))
+	m.Handle = strings.TrimSpace(m.Handle)
+	m.Text = strings.TrimSpace(m.Text)
+	switch {
+	case m.Platform == "":
+		return nil, fault.Field("platform", "platform is required (twitter, instagram, trustpilot …)")
+	case m.Handle == "":
+		return nil, fault.Field("handle", "handle is required: the author's name on the platform")
+	case m.Text == "":
+		return nil, fault.Field("text", "text is required")
+	case len(m.Text) > 10000:
+		return nil, fault.Field("text", "text is longer than 10,000 characters")
+	}
+	at := s.now()
+	if m.At != nil {
+		at = *m.At
+	}
+	anon := "social:" + m.Handle
+	user := ""
+	if cus, err := s.profiles.Resolve(ctx, anon); err == nil {
+		m.Customer, m.Matched = cus, true
+		contacts, err := s.profiles.Contacts(ctx, []string{cus})
+		if err != nil {
+			return nil, err
+		}
+		user = contacts[cus].UserID
+	} else if fault.Code(err) != fault.NotFound {
+		return nil, err
+	}
+	a := survey.Analyze(m.Text, "en")
+	m.Sentiment, m.Keywords = a.Sentiment, a.Keywords
+	channel := "social"
+	if reviewSites[m.Platform] {
+		channel = "review_site"
+	}
+	m.ID = stableID("mnt", m.Platform, m.Handle, m.Text, at.UTC().Format(time.RFC3339))
+	props := map[string]any{"network": m.Platform, "platform": m.Platform, "handle": m.Handle, "text": m.Text, "sentiment": m.Sentiment,
+		"keywords": m.Keywords, "mention_id": m.ID}
+	if m.URL != "" {
+		props["url"] = m.URL
+	}
+	ev, err := eventlog.Own("Social Mention", m.ID, user, anon, channel, at, props)
+	if err != nil {
+		return nil, err
+	}
+	events := []eventlog.Event{ev}
+	err = s.db.Tx(ctx, func(tx *store.Tx) error { return s.log.AppendTx(ctx, tx, events) })
+	if err != nil {
+		return nil, err
+	}
+	s.log.Notify()
+	m.Seq = events[0].Seq
+	return &m, nil
+}
+
+// Escalate marks open cases whose resolution time has passed, raises their
+// priority and records a Case SLA Breached event for each (rules can act on
+// it, for example notify the team's owner through a webhook).
+func (s *Service) Escalate(ctx context.Context) (int, error) {
+	now := s.now()
+	n := 0
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		rows, err := tx.QueryContext(ctx, caseCols+` WHERE c.status IN ('open', 'pending') AND c.escalated_at IS NULL AND c.due_at < $1 LIMIT 500`, now.UnixMilli())
+		if err != nil {
+			return err
+		}
+		var list []*Case
+		for rows.Next() {
+			c, err := scanCase(rows, now.UnixMilli())
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			list = append(list, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		var events []eventlog.Event
+		for _, c := range list {
+			if _, err := tx.ExecContext(ctx, `UPDATE cases SET escalated_at = $1, priority = 'urgent', updated_at = $1 WHERE id = $2`, now.UnixMilli(), c.ID); err != nil {
+				return err
+			}
+			ev, err := eventlog.Action("Case SLA Breached", stableID("msg", c.ID, "breached"), c.UserID, c.AnonymousID, "server", now,
+				map[string]any{"case_id": c.ID, "kind": c.Kind, "team": c.TeamName, "due_at": time.UnixMilli(int64(c.DueAt)).UTC().Format(time.RFC3339)})
+			if err != nil {
+				return err
+			}
+			if c.UserID != "" || c.AnonymousID != "" {
+				events = append(events, ev)
+			}
+			n++
+		}
+		return s.log.AppendTx(ctx, tx, events)
+	})
+	if err == nil && n > 0 {
+		s.log.Notify()
+	}
+	return n, err
+}
+
+// Run escalates breached cases every 30 seconds until ctx ends.
+func (s *Service) Run(ctx context.Context) {
+	go func() {
+		tick := time.NewTicker(30 * time.Second)
+		defer tick.Stop()
+		for {
+			if _, err := s.Escalate(ctx); err != nil && ctx.Err() == nil {
+				s.logger.Error("case escalation", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+}

@@ -1,0 +1,219 @@
+package cases
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/store"
+	"github.com/cxloop/cxloop/internal/survey"
+)
+
+// Team is a function that owns signals: service, delivery, product …
+type Team struct {
+	ID        string       `json:"id"`
+	Name      string       `json:"name"`
+	CreatedAt store.Millis `json:"createdAt"`
+}
+
+// CreateTeam adds a team; names are unique.
+func (s *Service) CreateTeam(ctx context.Context, name string) (*Team, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 {
+		return nil, fault.Field("name", "a team needs a name of at most 100 characters")
+	}
+	t := &Team{ID: store.NewID("team"), Name: name, CreatedAt: store.Millis(s.now().UnixMilli())}
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)`, t.ID, t.Name, int64(t.CreatedAt))
+		return err
+	})
+	if store.IsUniqueViolation(err) {
+		return nil, fault.New(fault.Conflict, "a team named %q exists", name)
+	}
+	return t, err
+}
+
+// Teams lists the teams by name.
+func (s *Service) Teams(ctx context.Context) ([]Team, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, created_at FROM teams ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Team{}
+	for rows.Next() {
+		var t Team
+		if err := rows.Scan(&t.ID, &t.Name, &t.CreatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// teamID finds a team by id or name ("" when there is none).
+func teamID(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, ref string) (string, error) {
+	var id string
+	err := q.QueryRowContext(ctx, `SELECT id FROM teams WHERE id = $1 OR name = $1`, ref).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
+}
+
+// Rule turns an event or a score condition into an action.
+type Rule struct {
+	ID        string       `json:"id"`
+	Name      string       `json:"name"`
+	When      When         `json:"when"`
+	Then      Then         `json:"then"`
+	Enabled   bool         `json:"enabled"`
+	CreatedAt store.Millis `json:"createdAt"`
+}
+
+// When is a rule's condition: the event, and optionally score limits, a
+// sentiment, a return reason and property filters (as survey triggers take them).
+type When struct {
+	Event     string         `json:"event"`
+	NPSMax    *float64       `json:"nps_max,omitempty"`
+	NPSMin    *float64       `json:"nps_min,omitempty"`
+	CSATMax   *float64       `json:"csat_max,omitempty"`
+	CESMin    *float64       `json:"ces_min,omitempty"`
+	Sentiment string         `json:"sentiment,omitempty"`
+	Reason    string         `json:"reason,omitempty"`
+	Where     map[string]any `json:"where,omitempty"`
+}
+
+// Then is what a rule does: open a case for a team, and/or call a webhook.
+type Then struct {
+	OpenCase *OpenCase `json:"open_case,omitempty"`
+	Webhook  string    `json:"webhook,omitempty"`
+}
+
+// OpenCase describes the case a rule opens.
+type OpenCase struct {
+	Team     string `json:"team"`
+	Kind     string `json:"kind"`
+	SLA      string `json:"sla,omitempty"`
+	Priority string `json:"priority,omitempty"`
+	Formal   *bool  `json:"formal,omitempty"`
+}
+
+// Validate checks a rule, naming the field at fault.
+func (r *Rule) Validate(ctx context.Context, s *Service) error {
+	r.Name = strings.TrimSpace(r.Name)
+	if r.Name == "" {
+		return fault.Field("name", "a rule needs a name")
+	}
+	if strings.TrimSpace(r.When.Event) == "" {
+		return fault.Field("when.event", "a rule names the event it watches, e.g. \"Survey Responded\"")
+	}
+	switch r.When.Sentiment {
+	case "", survey.Positive, survey.Neutral, survey.Negative:
+	default:
+		return fault.Field("when.sentiment", "sentiment is positive, neutral or negative")
+	}
+	for k := range r.When.Where {
+		if !strings.HasPrefix(k, "properties.") && k != "channel" && k != "contact" {
+			return fault.Field("when.where."+k, "filter on channel, contact or properties.<name>")
+		}
+	}
+	if r.Then.OpenCase == nil && r.Then.Webhook == "" {
+		return fault.Field("then", "a rule opens a case (open_case) or calls a webhook (webhook)")
+	}
+	if oc := r.Then.OpenCase; oc != nil {
+		if oc.Team == "" {
+			return fault.Field("then.open_case.team", "name the team that owns the case")
+		}
+		id, err := teamID(ctx, s.db, oc.Team)
+		if err != nil {
+			return err
+		}
+		if id == "" {
+			return fault.Field("then.open_case.team", "no team %q; create it with POST /api/v1/teams", oc.Team)
+		}
+		switch oc.Kind {
+		case KindComplaint, KindDetractor, KindReturn, KindQuestion:
+		case "":
+			oc.Kind = KindQuestion
+		default:
+			return fault.Field("then.open_case.kind", "kind is complaint, detractor, return or question")
+		}
+		if oc.SLA != "" {
+			if d, err := survey.ParseDuration(oc.SLA); err != nil || d <= 0 {
+				return fault.Field("then.open_case.sla", "the SLA is a duration such as 24h or 3d")
+			}
+		}
+		switch oc.Priority {
+		case "", "low", "normal", "high", "urgent":
+		default:
+			return fault.Field("then.open_case.priority", "priority is low, normal, high or urgent")
+		}
+	}
+	if r.Then.Webhook != "" {
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhooks WHERE id = $1`, r.Then.Webhook).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return fault.Field("then.webhook", "no webhook %q", r.Then.Webhook)
+		}
+	}
+	return nil
+}
+
+// CreateRule validates and stores a rule, enabled.
+func (s *Service) CreateRule(ctx context.Context, r *Rule) (*Rule, error) {
+	if err := r.Validate(ctx, s); err != nil {
+		return nil, err
+	}
+	r.ID, r.Enabled, r.CreatedAt = store.NewID("rule"), true, store.Millis(s.now().UnixMilli())
+	when, _ := json.Marshal(r.When)
+	then, _ := json.Marshal(r.Then)
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO rules (id, name, cond, action, enabled, created_at) VALUES ($1, $2, $3, $4, 1, $5)`,
+			r.ID, r.Name, string(when), string(then), int64(r.CreatedAt))
+		return err
+	})
+	return r, err
+}
+
+// Rules lists the rules, oldest first.
+func (s *Service) Rules(ctx context.Context) ([]*Rule, error) { return listRules(ctx, s.db, false) }
+
+func listRules(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, enabledOnly bool) ([]*Rule, error) {
+	query := `SELECT id, name, cond, action, enabled, created_at FROM rules`
+	if enabledOnly {
+		query += ` WHERE enabled = 1`
+	}
+	rows, err := q.QueryContext(ctx, query+` ORDER BY created_at, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*Rule{}
+	for rows.Next() {
+		var r Rule
+		var when, then string
+		var enabled int
+		if err := rows.Scan(&r.ID, &r.Name, &when, &then, &enabled, &r.CreatedAt); err != nil {
+			return nil, err
+		}
+		r.Enabled = enabled == 1
+		if err := json.Unmarshal([]byte(when), &r.When); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(then), &r.Then); err != nil {
+			return nil, err
+		}
+		out = append(out, &r)
+	}
+	return out, rows.Err()
+}

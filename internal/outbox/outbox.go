@@ -1,0 +1,335 @@
+// Package outbox carries actions out of cxloop: webhook deliveries queued in
+// the same transaction as the decision that makes them, sent by a
+// background worker with an HMAC-SHA256 signature, retried with
+// exponential backoff and logged. Delivery is at least once; the
+// X-Cxloop-Delivery header is the receiver's idempotency key.
+//
+// It imports eventlog, store, fault and httpio only.
+package outbox
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// maxAttempts is how many times a delivery is tried before it is failed.
+const maxAttempts = 10
+
+// Webhook is an endpoint that receives the events it names.
+type Webhook struct {
+	ID        string       `json:"id"`
+	URL       string       `json:"url"`
+	Events    []string     `json:"events"`
+	Secret    string       `json:"secret,omitempty"`
+	Active    bool         `json:"active"`
+	CreatedAt store.Millis `json:"createdAt"`
+}
+
+// Delivery is one attempt series to send one event to one webhook.
+type Delivery struct {
+	ID          string        `json:"id"`
+	Webhook     string        `json:"webhook"`
+	MessageID   string        `json:"messageId"`
+	Event       string        `json:"event"`
+	State       string        `json:"state"` // pending, delivered, failed
+	Attempts    int           `json:"attempts"`
+	NextAt      *store.Millis `json:"nextAt,omitempty"`
+	LastStatus  int           `json:"lastStatus"`
+	LastError   string        `json:"lastError,omitempty"`
+	CreatedAt   store.Millis  `json:"createdAt"`
+	DeliveredAt *store.Millis `json:"deliveredAt,omitempty"`
+}
+
+// Service stores webhooks and delivers their queued events.
+type Service struct {
+	db     *store.DB
+	client *http.Client
+	now    func() time.Time
+	logger *slog.Logger
+}
+
+// NewService returns the outbox; now is the clock (nil: time.Now).
+func NewService(db *store.DB, now func() time.Time, logger *slog.Logger) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{db: db, client: &http.Client{Timeout: 10 * time.Second}, now: now, logger: logger}
+}
+
+// CreateWebhook registers an endpoint for event names ("*" for every event)
+// and returns it with its signing secret.
+func (s *Service) CreateWebhook(ctx context.Context, w *Webhook) (*Webhook, error) {
+	u, err := url.Parse(w.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fault.Field("url", "the webhook URL is an http or https URL")
+	}
+	if len(w.Events) == 0 {
+		return nil, fault.Field("events", "name the events to send, e.g. [\"Case Opened\"] (\"*\" for all)")
+	}
+	for i, e := range w.Events {
+		if strings.TrimSpace(e) == "" {
+			return nil, fault.Field(fmt.Sprintf("events[%d]", i), "an event name is empty")
+		}
+	}
+	w.ID, w.Secret, w.Active, w.CreatedAt = store.NewID("wh"), "whsec_"+store.Secret(24), true, store.Millis(s.now().UnixMilli())
+	events, _ := json.Marshal(w.Events)
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO webhooks (id, url, events, secret, active, created_at) VALUES ($1, $2, $3, $4, 1, $5)`,
+			w.ID, w.URL, string(events), w.Secret, int64(w.CreatedAt))
+		return err
+	})
+	return w, err
+}
+
+// Webhooks lists the webhooks (without their secrets).
+func (s *Service) Webhooks(ctx context.Context) ([]Webhook, error) {
+	list, err := webhooks(ctx, s.db)
+	for i := range list {
+		list[i].Secret = ""
+	}
+	return list, err
+}
+
+func webhooks(ctx context.Context, q eventlog.Querier) ([]Webhook, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, url, events, secret, active, created_at FROM webhooks ORDER BY created_at, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Webhook{}
+	for rows.Next() {
+		var w Webhook
+		var events string
+		var active int
+		if err := rows.Scan(&w.ID, &w.URL, &events, &w.Secret, &active, &w.CreatedAt); err != nil {
+			return nil, err
+		}
+		w.Active = active == 1
+		_ = json.Unmarshal([]byte(events), &w.Events)
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// Enqueue queues e for the webhook inside tx (the caller's decision's
+// transaction). The same event is queued for a webhook once.
+func Enqueue(ctx context.Context, tx *store.Tx, webhook string, e *eventlog.Event) error {
+	payload, err := Payload(e)
+	if err != nil {
+		return err
+	}
+	id := "dlv_" + hex.EncodeToString(digest(webhook + "\x00" + e.MessageID)[:10])
+	_, err = tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (id, webhook_id, message_id, event, payload, state, attempts, next_at, last_status, last_error, created_at)
+		VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, 0, '', $6) ON CONFLICT (id) DO NOTHING`, id, webhook, e.MessageID, e.Event, string(payload), store.Now())
+	return err
+}
+
+func digest(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+// Payload is the JSON a webhook receives for an event: the stored message
+// with its log position.
+func Payload(e *eventlog.Event) ([]byte, error) {
+	return json.Marshal(map[string]any{"seq": e.Seq, "messageId": e.MessageID, "type": e.Type, "event": e.Event,
+		"userId": e.UserID, "anonymousId": e.AnonymousID, "channel": e.Channel, "message": e.Body})
+}
+
+// Sign is the X-Cxloop-Signature header value for body sent at t:
+// "t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the secret>".
+func Sign(secret string, t time.Time, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	ts := strconv.FormatInt(t.Unix(), 10)
+	m.Write([]byte(ts + "."))
+	m.Write(body)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Consumer queues every event a webhook subscribes to.
+type Consumer struct{}
+
+// Name is the consumer's checkpoint key.
+func (Consumer) Name() string { return "webhooks" }
+
+// Reset keeps the deliveries: they are actions already queued or taken.
+func (Consumer) Reset(context.Context, *store.Tx) error { return nil }
+
+// Apply queues the batch's events for the webhooks that subscribe to them.
+func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event) error {
+	hooks, err := webhooks(ctx, tx)
+	if err != nil || len(hooks) == 0 {
+		return err
+	}
+	for i := range events {
+		e := &events[i]
+		for _, w := range hooks {
+			if !w.Active || e.ReceivedAt < int64(w.CreatedAt) {
+				continue
+			}
+			if slices.Contains(w.Events, e.Event) || slices.Contains(w.Events, "*") || (e.Event == "" && slices.Contains(w.Events, e.Type)) {
+				if err := Enqueue(ctx, tx, w.ID, e); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Run delivers due webhook calls every second until ctx ends.
+func (s *Service) Run(ctx context.Context) {
+	go func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			if _, err := s.Deliver(ctx); err != nil && ctx.Err() == nil {
+				s.logger.Error("webhook delivery", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+}
+
+// Deliver sends the due deliveries (at most 100) and records each outcome:
+// a 2xx answer delivers; anything else waits 10 s, 20 s, 40 s … (at most an
+// hour) before the next try, and the tenth failure fails the delivery.
+func (s *Service) Deliver(ctx context.Context) (int, error) {
+	now := s.now()
+	rows, err := s.db.QueryContext(ctx, `SELECT d.id, d.payload, d.event, d.attempts, w.url, w.secret FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+		WHERE d.state = 'pending' AND d.next_at <= $1 ORDER BY d.next_at LIMIT 100`, now.UnixMilli())
+	if err != nil {
+		return 0, err
+	}
+	type job struct {
+		id, payload, event, url, secret string
+		attempts                        int
+	}
+	var jobs []job
+	for rows.Next() {
+		var j job
+		if err := rows.Scan(&j.id, &j.payload, &j.event, &j.attempts, &j.url, &j.secret); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		jobs = append(jobs, j)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	delivered := 0
+	for _, j := range jobs {
+		status, err := s.post(ctx, j.url, j.secret, j.id, j.event, []byte(j.payload))
+		attempts := j.attempts + 1
+		state, msg := "delivered", ""
+		var next, at any = nil, s.now().UnixMilli()
+		if err != nil {
+			msg, at = err.Error(), nil
+			state = "pending"
+			wait := min(time.Hour, time.Duration(1<<min(attempts-1, 20))*10*time.Second)
+			next = s.now().Add(wait).UnixMilli()
+			if attempts >= maxAttempts {
+				state, next = "failed", nil
+			}
+		} else {
+			delivered++
+		}
+		if err := s.db.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET state = $1, attempts = $2, next_at = $3, last_status = $4, last_error = $5,
+				delivered_at = $6 WHERE id = $7`, state, attempts, next, status, msg, at, j.id)
+			return err
+		}); err != nil {
+			return delivered, err
+		}
+	}
+	return delivered, nil
+}
+
+func (s *Service) post(ctx context.Context, url, secret, id, event string, body []byte) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "cxloop-webhooks")
+	req.Header.Set("X-Cxloop-Delivery", id)
+	req.Header.Set("X-Cxloop-Event", event)
+	req.Header.Set("X-Cxloop-Signature", Sign(secret, s.now(), body))
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp.StatusCode, fmt.Errorf("the endpoint answered %s", resp.Status)
+	}
+	return resp.StatusCode, nil
+}
+
+// Deliveries lists a webhook's deliveries, newest first.
+func (s *Service) Deliveries(ctx context.Context, webhook string, limit int) ([]Delivery, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, webhook_id, message_id, event, state, attempts, next_at, last_status, last_error, created_at, delivered_at
+		FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY created_at DESC, id LIMIT $2`, webhook, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Delivery{}
+	for rows.Next() {
+		var d Delivery
+		var next, delivered sql.NullInt64
+		if err := rows.Scan(&d.ID, &d.Webhook, &d.MessageID, &d.Event, &d.State, &d.Attempts, &next, &d.LastStatus, &d.LastError, &d.CreatedAt, &delivered); err != nil {
+			return nil, err
+		}
+		if next.Valid {
+			m := store.Millis(next.Int64)
+			d.NextAt = &m
+		}
+		if delivered.Valid {
+			m := store.Millis(delivered.Int64)
+			d.DeliveredAt = &m
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Redeliver queues a delivery again now, whatever its state.
+func (s *Service) Redeliver(ctx context.Context, webhook, id string) error {
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET state = 'pending', next_at = $1 WHERE id = $2 AND webhook_id = $3`, s.now().UnixMilli(), id, webhook)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fault.New(fault.NotFound, "no delivery %q of webhook %q", id, webhook)
+		}
+		return nil
+	})
+}

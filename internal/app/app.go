@@ -84,7 +84,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			return a.Runner.WaitFor(ctx, head, "profile", "survey")
 		},
 	}, cfg.Logger)
-	a.Cases = cases.NewService(db, a.Log, a.Profiles, cfg.Now, cfg.Logger)
+	a.Cases = cases.NewService(db, a.Log, a.Profiles, a.Surveys, cfg.Now, cfg.Logger)
 	a.Outbox = outbox.NewService(db, cfg.Now, cfg.Logger)
 	a.Runner = eventlog.NewRunner(db, a.Log, cfg.Logger, a.consumers()...)
 	return a, nil
@@ -183,6 +183,9 @@ func (a *App) Bootstrap(ctx context.Context) (Bootstrap, error) {
 		if b.Token, err = a.Auth.CreateToken(ctx, "admin", auth.RoleAdmin, a.Config.BootstrapToken); err != nil {
 			return b, fmt.Errorf("admin token: %w", err)
 		}
+	}
+	if err := a.Cases.EnsureHandlingSurvey(ctx); err != nil {
+		return b, fmt.Errorf("complaint handling survey: %w", err)
 	}
 	return b, nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
+	"github.com/cxloop/cxloop/internal/survey"
 )
 
 // Case kinds.
@@ -85,17 +86,21 @@ type Service struct {
 	db       *store.DB
 	log      *eventlog.Log
 	profiles *profile.Service
+	surveys  *survey.Service
 	now      func() time.Time
 	logger   *slog.Logger
 }
 
 // NewService returns the cases service; now is the clock (nil: time.Now).
-func NewService(db *store.DB, log *eventlog.Log, profiles *profile.Service, now func() time.Time, logger *slog.Logger) *Service {
+func NewService(db *store.DB, log *eventlog.Log, profiles *profile.Service, surveys *survey.Service, now func() time.Time, logger *slog.Logger) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, log: log, profiles: profiles, now: now, logger: logger}
+	return &Service{db: db, log: log, profiles: profiles, surveys: surveys, now: now, logger: logger}
 }
+
+// ResolvedMessage is the messageId of a case's Case Resolved event.
+func ResolvedMessage(caseID string) string { return "case-resolved-" + caseID }
 
 const caseCols = `SELECT c.id, c.customer_id, c.user_id, c.anonymous_id, c.kind, c.formal, c.channel, c.team_id, COALESCE(t.name, ''), c.assignee,
 	c.priority, c.status, c.subject, c.body, c.order_id, c.rule_id, c.due_at, c.first_response_due, c.first_response_at, c.resolved_at,
@@ -331,7 +336,13 @@ func (s *Service) change(ctx context.Context, id, who, event string, apply func(
 			props["sla_breached"] = nowMs > int64(c.DueAt)
 			props["hours_to_resolve"] = float64(nowMs-int64(c.CreatedAt)) / float64(time.Hour/time.Millisecond)
 		}
-		ev, err := eventlog.Action(event, store.NewID("msg"), c.UserID, c.AnonymousID, "server", now, props)
+		msgID := store.NewID("msg")
+		if event == "Case Resolved" {
+			// A case is resolved once: the id names the case, so that what the
+			// resolution triggers (the handling survey) leads back to it.
+			msgID = ResolvedMessage(c.ID)
+		}
+		ev, err := eventlog.Action(event, msgID, c.UserID, c.AnonymousID, "server", now, props)
 		if err != nil {
 			return err
 		}

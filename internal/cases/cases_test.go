@@ -376,3 +376,5 @@ func TestSLAEscalation(t *testing.T) {
 		t.Fatalf("%d breach events", len(list))
 	}
 }
+
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

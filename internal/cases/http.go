@@ -210,3 +210,32 @@ func (a *API) ReturnRates(w http.ResponseWriter, r *http.Request) {
 	}
 	httpio.JSON(w, http.StatusOK, map[string]any{"by": q.Get("by"), "groups": groups})
 }
+
+// Recovery answers GET /api/v1/recovery: how complaints were handled and
+// which complainers came back.
+func (a *API) Recovery(w http.ResponseWriter, r *http.Request) {
+	if a.sync != nil {
+		a.sync(r)
+	}
+	rep, err := a.svc.Recovery(r.Context())
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, rep)
+}
+
+// Silent answers GET /api/v1/silent-dissatisfied?limit=.
+func (a *API) Silent(w http.ResponseWriter, r *http.Request) {
+	limit, _, err := httpio.Page(r, 100, 1000)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	list, err := a.svc.SilentDissatisfied(r.Context(), limit)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"customers": list})
+}

@@ -309,3 +309,24 @@ func Head(ctx context.Context, db Querier) (int64, error) {
 	err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&head)
 	return head, err
 }
+
+// Count returns how many events of the identities happened in [from, to)
+// (by timestamp), the events cxloop writes about its own actions left out.
+func Count(ctx context.Context, db Querier, userIDs, anonymousIDs []string, from, to int64) (int, error) {
+	var conds []string
+	args := []any{from, to, SourceActions}
+	for _, u := range userIDs {
+		args = append(args, u)
+		conds = append(conds, fmt.Sprintf("user_id = $%d", len(args)))
+	}
+	for _, a := range anonymousIDs {
+		args = append(args, a)
+		conds = append(conds, fmt.Sprintf("anonymous_id = $%d", len(args)))
+	}
+	if len(conds) == 0 {
+		return 0, nil
+	}
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE ts >= $1 AND ts < $2 AND source_id <> $3 AND (`+strings.Join(conds, " OR ")+`)`, args...).Scan(&n)
+	return n, err
+}

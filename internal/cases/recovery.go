@@ -1,0 +1,291 @@
+package cases
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/profile"
+	"github.com/cxloop/cxloop/internal/store"
+	"github.com/cxloop/cxloop/internal/survey"
+)
+
+// handlingKey is the setting that holds the complaint-handling survey's id.
+const handlingKey = "complaint_handling_survey"
+
+// recoveryWindow is how soon after a complaint's resolution a purchase
+// counts the complainer as recovered.
+const recoveryWindow = 90 * 24 * time.Hour
+
+func intp(n int) *int { return &n }
+
+// EnsureHandlingSurvey creates, once per installation, the one-question
+// 0–10 complaint-handling survey that every resolved complaint triggers. It
+// is exempt from the global and rhythm contact limits: it follows up a
+// conversation the customer started.
+func (s *Service) EnsureHandlingSurvey(ctx context.Context) error {
+	if id, err := s.handlingSurvey(ctx); err != nil || id != "" {
+		return err
+	}
+	sv, err := s.surveys.Create(ctx, &survey.Survey{
+		Name: "Complaint handling", Rhythm: survey.Persistent, Owner: "service",
+		Trigger: &survey.Trigger{Event: "Case Resolved", Where: map[string]any{"properties.kind": KindComplaint}},
+		Policy:  survey.Policy{Exempt: true, Max: 1, Days: 7},
+		Questions: []survey.Question{{ID: "handling", Type: survey.TypeScale, Min: intp(0), Max: intp(10),
+			Text: survey.Text{
+				"en": "How well did we handle your complaint?",
+				"de": "Wie gut haben wir Ihre Beschwerde bearbeitet?",
+				"fr": "Comment avons-nous traité votre réclamation ?",
+				"es": "¿Qué tan bien gestionamos su reclamación?",
+				"fa": "شکایت شما را چقدر خوب رسیدگی کردیم؟",
+			},
+			MinLabel: survey.Text{"en": "Very badly", "de": "Sehr schlecht", "fr": "Très mal", "es": "Muy mal", "fa": "بسیار بد"},
+			MaxLabel: survey.Text{"en": "Very well", "de": "Sehr gut", "fr": "Très bien", "es": "Muy bien", "fa": "بسیار خوب"}}},
+	})
+	if err != nil {
+		return err
+	}
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, handlingKey, sv.ID)
+		return err
+	})
+}
+
+func (s *Service) handlingSurvey(ctx context.Context) (string, error) {
+	var id string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, handlingKey).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
+}
+
+// Complainer is one complaint and what became of the customer.
+type Complainer struct {
+	Case       string        `json:"case"`
+	Customer   string        `json:"customer"`
+	Formal     bool          `json:"formal"`
+	Channel    string        `json:"channel"`
+	OpenedAt   store.Millis  `json:"openedAt"`
+	ResolvedAt *store.Millis `json:"resolvedAt,omitempty"`
+	// Before is the customer's last NPS answer before the complaint.
+	Before *float64 `json:"npsBefore,omitempty"`
+	// Handling is their 0–10 rating of how the complaint was handled.
+	Handling    *float64 `json:"handling,omitempty"`
+	BoughtAgain bool     `json:"boughtAgain"`
+	// Outcome: recovered (bought again within 90 days of the resolution),
+	// lost (did not), waiting (the 90 days are not over), open (unresolved).
+	Outcome string `json:"outcome"`
+}
+
+// Recovery is the complaint-recovery report.
+type Recovery struct {
+	Complaints int `json:"complaints"`
+	Resolved   int `json:"resolved"`
+	Rated      int `json:"rated"`
+	// HandledWell counts handling ratings of 9 or 10: the level at which
+	// complainers come back as satisfied as before.
+	HandledWell int `json:"handledWell"`
+	// HandledWellShare is HandledWell ÷ Rated (0–1).
+	HandledWellShare float64        `json:"handledWellShare"`
+	Outcomes         map[string]int `json:"outcomes"`
+	Complainers      []Complainer   `json:"complainers"`
+}
+
+// Recovery reports on the latest complaints (at most 1,000): how their
+// handling was rated and whether each complainer was recovered or lost.
+func (s *Service) Recovery(ctx context.Context) (*Recovery, error) {
+	list, err := s.List(ctx, Filter{Kind: KindComplaint, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	rep := &Recovery{Outcomes: map[string]int{}, Complainers: []Complainer{}}
+	handling := map[string]float64{}
+	if id, err := s.handlingSurvey(ctx); err != nil {
+		return nil, err
+	} else if id != "" {
+		if handling, err = s.surveys.AnswersByTrigger(ctx, id, "handling"); err != nil {
+			return nil, err
+		}
+	}
+	now := s.now()
+	for _, c := range list {
+		cm := Complainer{Case: c.ID, Customer: c.Customer, Formal: c.Formal, Channel: c.Channel, OpenedAt: c.CreatedAt, ResolvedAt: c.ResolvedAt}
+		rep.Complaints++
+		ref := c.UserID
+		if ref == "" {
+			ref = c.AnonymousID
+		}
+		_, q, err := s.profiles.EventFilter(ctx, ref)
+		if fault.Code(err) == fault.NotFound {
+			q = eventlog.Query{UserIDs: []string{c.UserID}, AnonymousIDs: []string{c.AnonymousID}}
+		} else if err != nil {
+			return nil, err
+		}
+		if v, ok, err := s.surveys.LastScore(ctx, survey.TypeNPS, q.UserIDs, q.AnonymousIDs, int64(c.CreatedAt)); err != nil {
+			return nil, err
+		} else if ok {
+			cm.Before = &v
+		}
+		if v, ok := handling[ResolvedMessage(c.ID)]; ok {
+			cm.Handling = &v
+			rep.Rated++
+			if v >= 9 {
+				rep.HandledWell++
+			}
+		}
+		switch {
+		case c.ResolvedAt == nil:
+			cm.Outcome = "open"
+		default:
+			rep.Resolved++
+			from := int64(*c.ResolvedAt)
+			bought, err := s.boughtBetween(ctx, append(q.UserIDs, q.AnonymousIDs...), from, from+recoveryWindow.Milliseconds())
+			if err != nil {
+				return nil, err
+			}
+			cm.BoughtAgain = bought
+			switch {
+			case bought:
+				cm.Outcome = "recovered"
+			case now.UnixMilli() < from+recoveryWindow.Milliseconds():
+				cm.Outcome = "waiting"
+			default:
+				cm.Outcome = "lost"
+			}
+		}
+		rep.Outcomes[cm.Outcome]++
+		rep.Complainers = append(rep.Complainers, cm)
+	}
+	if rep.Rated > 0 {
+		rep.HandledWellShare = math.Round(float64(rep.HandledWell)/float64(rep.Rated)*1000) / 1000
+	}
+	return rep, nil
+}
+
+// boughtBetween reports whether any of the identities placed an order in [from, to).
+func (s *Service) boughtBetween(ctx context.Context, refs []string, from, to int64) (bool, error) {
+	var clean []any
+	var ph []string
+	for _, r := range refs {
+		if r != "" && len(clean) < 200 {
+			clean = append(clean, r)
+			ph = append(ph, "$"+itoa(len(clean)))
+		}
+	}
+	if len(clean) == 0 {
+		return false, nil
+	}
+	clean = append(clean, from, to)
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders WHERE customer_ref IN (`+strings.Join(ph, ",")+`)
+		AND ordered_at >= $`+itoa(len(clean)-1)+` AND ordered_at < $`+itoa(len(clean)), clean...).Scan(&n)
+	return n > 0, err
+}
+
+func itoa(i int) string {
+	const digits = "0123456789"
+	if i < 10 {
+		return digits[i : i+1]
+	}
+	return itoa(i/10) + digits[i%10:i%10+1]
+}
+
+// Silent is a dissatisfied customer who never complained.
+type Silent struct {
+	Customer string   `json:"customer"`
+	Name     string   `json:"name,omitempty"`
+	Email    string   `json:"email,omitempty"`
+	Lowest   *float64 `json:"lowestNps,omitempty"`
+	Negative int      `json:"negativeTexts"`
+	Signals  int      `json:"signals"`
+	// Recent and Before count the customer's touchpoints in the last 90
+	// days and in the 90 days before.
+	Recent int `json:"recent"`
+	Before int `json:"before"`
+}
+
+// SilentDissatisfied lists customers whose answers in the last year were
+// unhappy (NPS 0–6, CSAT 1–2 or a negative open text), who never
+// complained, and whose activity dropped in the last 90 days against the
+// 90 before: the customers most likely to leave without a word.
+func (s *Service) SilentDissatisfied(ctx context.Context, limit int) ([]Silent, error) {
+	now := s.now().UnixMilli()
+	day := int64(24 * time.Hour / time.Millisecond)
+	signals, err := s.surveys.Unhappy(ctx, now-365*day, 5000)
+	if err != nil {
+		return nil, err
+	}
+	events := make([]eventlog.Event, len(signals))
+	for i, g := range signals {
+		events[i] = eventlog.Event{UserID: g.UserID, AnonymousID: g.AnonymousID}
+	}
+	owners, err := s.profiles.Owners(ctx, events)
+	if err != nil {
+		return nil, err
+	}
+	complained := map[string]bool{}
+	complaints, err := s.List(ctx, Filter{Kind: KindComplaint, Limit: 100000})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range complaints {
+		complained[c.Customer] = true
+	}
+	by := map[string]*Silent{}
+	for i, g := range signals {
+		cus := profile.OwnerOf(owners, events[i])
+		if cus == "" || complained[cus] {
+			continue
+		}
+		sl := by[cus]
+		if sl == nil {
+			sl = &Silent{Customer: cus}
+			by[cus] = sl
+		}
+		sl.Signals++
+		if g.Kind == "text" {
+			sl.Negative++
+		} else if g.Kind == survey.TypeNPS && (sl.Lowest == nil || g.Value < *sl.Lowest) {
+			v := g.Value
+			sl.Lowest = &v
+		}
+	}
+	out := []Silent{}
+	for cus, sl := range by {
+		c, err := s.profiles.Get(ctx, cus)
+		if err != nil {
+			continue
+		}
+		q := c.EventQuery()
+		if sl.Recent, err = eventlog.Count(ctx, s.db, q.UserIDs, q.AnonymousIDs, now-90*day, now+day); err != nil {
+			return nil, err
+		}
+		if sl.Before, err = eventlog.Count(ctx, s.db, q.UserIDs, q.AnonymousIDs, now-180*day, now-90*day); err != nil {
+			return nil, err
+		}
+		if sl.Recent >= sl.Before {
+			continue
+		}
+		sl.Name = c.Name()
+		sl.Email, _ = c.Traits["email"].(string)
+		out = append(out, *sl)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		di, dj := out[i].Before-out[i].Recent, out[j].Before-out[j].Recent
+		if di != dj {
+			return di > dj
+		}
+		return out[i].Customer < out[j].Customer
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}

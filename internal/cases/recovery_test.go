@@ -1,0 +1,165 @@
+package cases_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/app"
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+	"github.com/cxloop/cxloop/internal/survey"
+)
+
+type recovery struct {
+	Complaints, Resolved, Rated, HandledWell int
+	HandledWellShare                         float64
+	Outcomes                                 map[string]int
+	Complainers                              []struct {
+		Case, Customer, Outcome string
+		NPSBefore               *float64 `json:"npsBefore"`
+		Handling                *float64
+		BoughtAgain             bool
+	}
+}
+
+// A resolved complaint sends the handling survey by email; the report counts
+// ratings of 9 or better and follows each complainer for 90 days.
+func TestComplaintRecovery(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		clock := apptest.NewClock(time.Now())
+		mb := apptest.StartMailbox(t)
+		s := apptest.StartWith(t, dsn, func(c *app.Config) {
+			c.Now = clock.Now
+			c.Mail = &survey.Mailer{Addr: mb.Addr, From: "care@northwind.test"}
+		})
+		s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, nil)
+		var nps struct{ ID string }
+		s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "NPS", "rhythm": "pulse", "owner": "marketing",
+			"questions": [{"id": "q", "type": "nps", "text": {"en": "?"}}]}`), &nps)
+		for _, u := range []string{"kept", "gone"} {
+			s.MustSend("identify", map[string]any{"userId": u, "traits": map[string]any{"email": u + "@example.com"}})
+			s.API("POST", "/api/v1/surveys/"+nps.ID+"/responses", map[string]any{"customer": u, "answers": map[string]any{"q": 8},
+				"at": clock.Now().Add(-time.Hour)}, nil)
+			s.MustSend("track", map[string]any{"userId": u, "event": "Complaint Submitted", "properties": map[string]any{"text": "The stove leaks."}})
+		}
+		cs := listCases(t, s, "kind=complaint")
+		if len(cs) != 2 {
+			t.Fatalf("cases = %+v", cs)
+		}
+		for _, c := range cs {
+			if code := s.API("POST", "/api/v1/cases/"+c.ID+"/resolve", map[string]any{"note": "Replaced."}, nil); code != 200 {
+				t.Fatalf("resolve: %d", code)
+			}
+		}
+		s.Sync()
+		if _, err := s.Surveys.Dispatch(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Surveys.DeliverMail(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		links := map[string]string{}
+		for i := 1; i <= 2; i++ {
+			m := mb.Wait(t, i)
+			links[m.To[0]] = m.Link()
+		}
+		if links["kept@example.com"] == "" || links["gone@example.com"] == "" {
+			t.Fatalf("handling survey mails: %v", links)
+		}
+		for who, score := range map[string]string{"kept@example.com": "10", "gone@example.com": "4"} {
+			resp, err := noRedirect.PostForm(links[who], url.Values{"handling": {score}})
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("answer %s: %v %v", who, resp, err)
+			}
+			resp.Body.Close()
+		}
+		var rep recovery
+		s.API("GET", "/api/v1/recovery", nil, &rep)
+		if rep.Complaints != 2 || rep.Resolved != 2 || rep.Rated != 2 || rep.HandledWell != 1 || rep.HandledWellShare != 0.5 || rep.Outcomes["waiting"] != 2 {
+			t.Fatalf("report = %+v", rep)
+		}
+		for _, c := range rep.Complainers {
+			if c.NPSBefore == nil || *c.NPSBefore != 8 || c.Handling == nil {
+				t.Fatalf("complainer = %+v", c)
+			}
+		}
+		// One buys again a month later; ninety days on, the other is lost.
+		clock.Add(30 * 24 * time.Hour)
+		s.MustSend("track", map[string]any{"userId": "kept", "event": "Order Completed", "timestamp": clock.Now().Format(time.RFC3339),
+			"properties": map[string]any{"order_id": "again-1", "total": 30}})
+		clock.Add(61 * 24 * time.Hour)
+		s.API("GET", "/api/v1/recovery", nil, &rep)
+		outcome := map[float64]string{}
+		for _, c := range rep.Complainers {
+			outcome[*c.Handling] = c.Outcome
+		}
+		if outcome[10] != "recovered" || outcome[4] != "lost" || rep.Outcomes["recovered"] != 1 || rep.Outcomes["lost"] != 1 {
+			t.Fatalf("after 90 days: %+v", rep)
+		}
+	})
+}
+
+// The silent dissatisfied: unhappy answers, no complaint, activity dropping.
+func TestSilentDissatisfied(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	var nps struct{ ID string }
+	s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "NPS", "rhythm": "pulse", "owner": "marketing",
+		"questions": [{"id": "q", "type": "nps", "text": {"en": "?"}}, {"id": "t", "type": "text", "text": {"en": "Why?"}}]}`), &nps)
+	old := time.Now().Add(-120 * 24 * time.Hour)
+	for _, c := range []struct {
+		user          string
+		score         int
+		text          string
+		recent, older int
+		complain      bool
+	}{
+		{"quiet", 3, "", 0, 4, false},                                        // unhappy, silent, gone quiet: listed
+		{"grumbly", 9, "The delivery was late and rude staff.", 1, 5, false}, // negative text: listed
+		{"vocal", 2, "", 0, 4, true},                                         // complained: not silent
+		{"busy", 3, "", 6, 2, false},                                         // still active: not listed
+		{"happy", 10, "", 0, 4, false},                                       // not unhappy
+	} {
+		for i := range c.older {
+			s.MustSend("track", map[string]any{"userId": c.user, "event": "Product Viewed", "timestamp": old.Add(time.Duration(i) * time.Hour).Format(time.RFC3339)})
+		}
+		for range c.recent {
+			s.MustSend("track", map[string]any{"userId": c.user, "event": "Product Viewed"})
+		}
+		answers := map[string]any{"q": c.score}
+		if c.text != "" {
+			answers["t"] = c.text
+		}
+		s.API("POST", "/api/v1/surveys/"+nps.ID+"/responses", map[string]any{"customer": c.user, "answers": answers, "at": old.Add(24 * time.Hour)}, nil)
+		if c.complain {
+			s.MustSend("track", map[string]any{"userId": c.user, "event": "Complaint Submitted", "timestamp": old.Format(time.RFC3339), "properties": map[string]any{"text": "Bad"}})
+		}
+	}
+	s.Sync()
+	var got struct {
+		Customers []struct {
+			Customer       string
+			Negative       int `json:"negativeTexts"`
+			Recent, Before int
+		}
+	}
+	s.API("GET", "/api/v1/silent-dissatisfied", nil, &got)
+	var users []string
+	for _, c := range got.Customers {
+		var cus struct {
+			Identities []struct{ Kind, Value string }
+		}
+		s.API("GET", "/api/v1/customers/"+c.Customer, nil, &cus)
+		for _, i := range cus.Identities {
+			if i.Kind == "user_id" {
+				users = append(users, i.Value)
+			}
+		}
+	}
+	if strings.Join(users, ",") != "quiet,grumbly" && strings.Join(users, ",") != "grumbly,quiet" {
+		t.Fatalf("silent dissatisfied = %v (%+v)", users, got)
+	}
+}

@@ -26,7 +26,8 @@ const recoveryWindow = 90 * 24 * time.Hour
 func intp(n int) *int { return &n }
 
 // EnsureHandlingSurvey creates, once per installation, the one-question
-// 0–10 complaint-handling survey that every resolved complaint triggers. It
+// 0–10 complaint-handling survey that every resolved complaint (and
+// detractor follow-up) triggers. It
 // is exempt from the global and rhythm contact limits: it follows up a
 // conversation the customer started.
 func (s *Service) EnsureHandlingSurvey(ctx context.Context) error {
@@ -35,7 +36,7 @@ func (s *Service) EnsureHandlingSurvey(ctx context.Context) error {
 	}
 	sv, err := s.surveys.Create(ctx, &survey.Survey{
 		Name: "Complaint handling", Rhythm: survey.Persistent, Owner: "service",
-		Trigger: &survey.Trigger{Event: "Case Resolved", Where: map[string]any{"properties.kind": KindComplaint}},
+		Trigger: &survey.Trigger{Event: "Case Resolved", Where: map[string]any{"properties.kind": []any{KindComplaint, KindDetractor}}},
 		Policy:  survey.Policy{Exempt: true, Max: 1, Days: 7},
 		Questions: []survey.Question{{ID: "handling", Type: survey.TypeScale, Min: intp(0), Max: intp(10),
 			Text: survey.Text{

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/internal/auth"
+	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
@@ -30,6 +31,7 @@ type Deps struct {
 	Auth     *auth.Service
 	Profiles *profile.Service
 	Surveys  *survey.Service
+	Cases    *cases.Service
 	Logger   *slog.Logger
 }
 
@@ -76,6 +78,10 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /surveys/{id}", page(c.results))
 	mux.Handle("POST /surveys/{id}/status", page(c.setSurveyStatus))
 	mux.Handle("POST /surveys/{id}/send", page(c.sendSurvey))
+	mux.Handle("GET /cases", page(c.caseQueue))
+	mux.Handle("GET /cases/{id}", page(c.casePage))
+	mux.Handle("POST /cases/{id}/{action}", page(c.caseAction))
+	mux.Handle("GET /recovery", page(c.recoveryPage))
 }
 
 // signedIn admits requests with a live session and checks the CSRF token
@@ -207,6 +213,27 @@ var funcs = template.FuncMap{
 	"list":  func(v ...string) []string { return v },
 	"join":  strings.Join,
 	"upper": strings.ToUpper,
+	"pct":   func(f float64) int { return int(f*100 + 0.5) },
+	"sla": func(due any, status string) string {
+		if status != "open" && status != "pending" {
+			return "done"
+		}
+		var ms int64
+		switch t := due.(type) {
+		case store.Millis:
+			ms = int64(t)
+		case int64:
+			ms = t
+		}
+		left := time.Until(time.UnixMilli(ms))
+		switch {
+		case left < 0:
+			return "breached"
+		case left < 4*time.Hour:
+			return "due-soon"
+		}
+		return "ok"
+	},
 	"total": func(m map[string]int) int {
 		n := 0
 		for _, v := range m {

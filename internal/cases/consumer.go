@@ -19,6 +19,9 @@ import (
 // complaintSLA is the resolution time of a complaint no rule routes.
 const complaintSLA = 48 * time.Hour
 
+// historic is how old an event may be when it arrives and still open a case.
+const historic = 7 * 24 * time.Hour
+
 // Consumer is the cases projection of the log: it opens a formal complaint
 // case for each Complaint Submitted event, evaluates the rules (opening
 // cases, queueing webhook calls, recording each firing) and projects orders
@@ -64,6 +67,13 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 			if err := projectReturn(ctx, tx, e, props); err != nil {
 				return err
 			}
+		}
+		// History being loaded (events more than a week old when received)
+		// and events from before a rule existed open no cases.
+		if e.Timestamp < e.ReceivedAt-historic.Milliseconds() {
+			continue
+		}
+		switch e.Event {
 		case "Complaint Submitted":
 			ev, err := c.openCase(ctx, tx, e, props, "", OpenCase{Team: stringProp(props, "team", "service"), Kind: KindComplaint,
 				Formal: boolProp(props, "formal")}, complaintSLA)
@@ -77,7 +87,7 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 			continue
 		}
 		for _, r := range rules {
-			if r.When.Event != e.Event || !fires(r.When, e, props) {
+			if r.When.Event != e.Event || e.ReceivedAt < int64(r.CreatedAt) || !fires(r.When, e, props) {
 				continue
 			}
 			outcome := []string{}

@@ -214,7 +214,7 @@ type Silent struct {
 
 // SilentDissatisfied lists customers whose answers in the last year were
 // unhappy (NPS 0–6, CSAT 1–2 or a negative open text), who never
-// complained, and whose activity dropped in the last 90 days against the
+// complained (no Complaint Submitted event, no complaint case), and whose activity dropped in the last 90 days against the
 // 90 before: the customers most likely to leave without a word.
 func (s *Service) SilentDissatisfied(ctx context.Context, limit int) ([]Silent, error) {
 	now := s.now().UnixMilli()
@@ -265,10 +265,18 @@ func (s *Service) SilentDissatisfied(ctx context.Context, limit int) ([]Silent, 
 			continue
 		}
 		q := c.EventQuery()
-		if sl.Recent, err = eventlog.Count(ctx, s.db, q.UserIDs, q.AnonymousIDs, now-90*day, now+day); err != nil {
+		q.Event = "Complaint Submitted"
+		if n, err := eventlog.Count(ctx, s.db, q, 0, now+day); err != nil || n > 0 {
+			if err != nil {
+				return nil, err
+			}
+			continue // complained, even if before cases were kept
+		}
+		q.Event = ""
+		if sl.Recent, err = eventlog.Count(ctx, s.db, q, now-90*day, now+day); err != nil {
 			return nil, err
 		}
-		if sl.Before, err = eventlog.Count(ctx, s.db, q.UserIDs, q.AnonymousIDs, now-180*day, now-90*day); err != nil {
+		if sl.Before, err = eventlog.Count(ctx, s.db, q, now-180*day, now-90*day); err != nil {
 			return nil, err
 		}
 		if sl.Recent >= sl.Before {

@@ -310,23 +310,29 @@ func Head(ctx context.Context, db Querier) (int64, error) {
 	return head, err
 }
 
-// Count returns how many events of the identities happened in [from, to)
-// (by timestamp), the events cxloop writes about its own actions left out.
-func Count(ctx context.Context, db Querier, userIDs, anonymousIDs []string, from, to int64) (int, error) {
+// Count returns how many events of q's identities (and, when q.Event is
+// set, of that name) happened in [from, to) by timestamp, the events cxloop
+// writes about its own actions left out.
+func Count(ctx context.Context, db Querier, q Query, from, to int64) (int, error) {
 	var conds []string
 	args := []any{from, to, SourceActions}
-	for _, u := range userIDs {
+	for _, u := range q.UserIDs {
 		args = append(args, u)
 		conds = append(conds, fmt.Sprintf("user_id = $%d", len(args)))
 	}
-	for _, a := range anonymousIDs {
+	for _, a := range q.AnonymousIDs {
 		args = append(args, a)
 		conds = append(conds, fmt.Sprintf("anonymous_id = $%d", len(args)))
 	}
 	if len(conds) == 0 {
 		return 0, nil
 	}
+	where := `ts >= $1 AND ts < $2 AND source_id <> $3 AND (` + strings.Join(conds, " OR ") + `)`
+	if q.Event != "" {
+		args = append(args, q.Event)
+		where += fmt.Sprintf(" AND event = $%d", len(args))
+	}
 	var n int
-	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE ts >= $1 AND ts < $2 AND source_id <> $3 AND (`+strings.Join(conds, " OR ")+`)`, args...).Scan(&n)
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE `+where, args...).Scan(&n)
 	return n, err
 }

@@ -188,12 +188,16 @@ func loadDemo(ctx context.Context, a *app.App, base string, customers int, out i
 		log.Error("demo source", "err", err)
 		return
 	}
-	token, err := a.Auth.CreateToken(ctx, "demo loader", auth.RoleEditor, "")
+	// Teams and rules need an admin; the secret is never shown.
+	token, err := a.Auth.CreateToken(ctx, "demo loader", auth.RoleAdmin, "")
 	if err != nil {
 		log.Error("demo token", "err", err)
 		return
 	}
 	surveys, err := demo.CreateSurveys(ctx, base, token)
+	if err == nil {
+		err = demo.CreateLoop(ctx, base, token)
+	}
 	if err != nil {
 		log.Error("demo surveys", "err", err)
 		return
@@ -250,7 +254,7 @@ func sendDemo(ctx context.Context, args []string, out io.Writer) error {
 	key := fs.String("write-key", env("CXLOOP_WRITE_KEY", ""), "a source's write key")
 	customers := fs.Int("customers", 2000, "how many customers")
 	seed := fs.Uint64("seed", 42, "random seed; the same seed sends the same data")
-	token := fs.String("token", env("CXLOOP_TOKEN", ""), "an editor or admin API token: adds the demo surveys and their answers")
+	token := fs.String("token", env("CXLOOP_TOKEN", ""), "an admin API token: adds the demo surveys with their answers, teams and rules")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -261,6 +265,9 @@ func sendDemo(ctx context.Context, args []string, out io.Writer) error {
 	if *token != "" {
 		var err error
 		if opts.Surveys, err = demo.CreateSurveys(ctx, *url, *token); err != nil {
+			return err
+		}
+		if err := demo.CreateLoop(ctx, *url, *token); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "created the demo surveys: post-order %s, quarterly %s, pulse %s\n", opts.Surveys.PostOrder, opts.Surveys.Relationship, opts.Surveys.Pulse)

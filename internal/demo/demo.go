@@ -246,6 +246,7 @@ func (c *customer) story() []Message {
 		id["properties"] = map[string]any{"reason": reason, "duration_seconds": 60 + r.IntN(900), "resolved": r.Float64() < 0.7, "agent": fmt.Sprintf("agent-%02d", r.IntN(25)+1)}
 		c.add("track", t, id, "call_centre")
 	}
+	c.complain(signup)
 	if r.Float64() < 0.15 {
 		t := c.between(signup, c.end)
 		sentiment := []string{"positive", "neutral", "negative"}[r.IntN(3)]
@@ -323,7 +324,13 @@ func (c *customer) order(o int, t time.Time, channel string) {
 		m["userId"] = c.userID
 	}
 	c.add("track", t, m, channel)
-	if r.Float64() < 0.12 {
+	// Returns: 5–10 % in stores, 15–40 % online (apparel and footwear at the
+	// top), the app below the web.
+	rate := map[string]float64{"store": 0.07, "web": 0.2, "mobile_app": 0.15}[channel]
+	if cat := products[0]["category"]; channel != "store" && (cat == "Apparel" || cat == "Footwear") {
+		rate *= 1.75
+	}
+	if r.Float64() < rate {
 		rt := t.Add(time.Duration(2+r.IntN(20)) * 24 * time.Hour)
 		if rt.Before(c.end) {
 			returnChannel := []string{"store", "web", "call_centre"}[r.IntN(3)]
@@ -341,5 +348,47 @@ func (c *customer) order(o int, t time.Time, channel string) {
 				"review_body": []string{"", "Fell apart on the first trip.", "Not great.", "Does the job.", "Very good.", "Excellent, would buy again."}[rating],
 				"site":        []string{"trustpilot", "google", "northwind.example"}[r.IntN(3)]}}, "review_site")
 		}
+	}
+}
+
+// complain adds what a dissatisfied customer says: of those with a damaged,
+// late or wrong order or an unresolved call, about 12.8 % complain formally
+// and about 30 % complain on social media.
+func (c *customer) complain(signup time.Time) {
+	r := c.r
+	var cause Message
+	for _, m := range c.msgs {
+		p, _ := m["properties"].(map[string]any)
+		switch {
+		case m["event"] == "Order Refunded" && p["reason"] != "changed mind" && p["reason"] != "wrong size":
+			cause = m
+		case m["event"] == "Call Completed" && p["resolved"] == false:
+			cause = m
+		}
+	}
+	if cause == nil {
+		return
+	}
+	at, _ := time.Parse("2006-01-02T15:04:05.000Z", cause["timestamp"].(string))
+	p, _ := cause["properties"].(map[string]any)
+	what := "My problem is still not solved."
+	if reason, ok := p["reason"].(string); ok {
+		what = map[string]string{"damaged": "My order arrived damaged.", "not as described": "The product is not as described.",
+			"arrived late": "My order arrived late and nobody told me."}[reason]
+	}
+	if r.Float64() < 0.128 {
+		props := map[string]any{"text": what + " I want this sorted out.", "subject": what}
+		if id, ok := p["order_id"]; ok {
+			props["order_id"] = id
+		}
+		channel := []string{"web", "call_centre", "email"}[r.IntN(3)]
+		c.add("track", at.Add(time.Duration(1+r.IntN(48))*time.Hour), Message{"userId": c.userID, "event": "Complaint Submitted", "properties": props}, channel)
+	}
+	if r.Float64() < 0.3 {
+		m := Message{"anonymousId": "social:" + c.handle, "event": "Social Mention", "properties": map[string]any{
+			"network": networks[r.IntN(len(networks))], "handle": c.handle, "sentiment": "negative",
+			"text": "Really disappointed with Northwind. " + what}}
+		m["context"] = map[string]any{"traits": map[string]any{"email": c.email}}
+		c.add("track", at.Add(time.Duration(2+r.IntN(72))*time.Hour), m, "social")
 	}
 }

@@ -226,3 +226,48 @@ func withTime(m Message, t time.Time) Message {
 	m["timestamp"] = t.UTC().Format("2006-01-02T15:04:05.000Z")
 	return m
 }
+
+// CreateLoop creates the demo's teams and the rules that route signals to
+// them: detractors to service, negative social posts to social care,
+// damaged or defective returns to logistics.
+func CreateLoop(ctx context.Context, baseURL, token string) error {
+	for _, body := range []string{
+		`{"name": "service"}`, `{"name": "social care"}`, `{"name": "logistics"}`,
+	} {
+		if err := postJSON(ctx, baseURL+"/api/v1/teams", token, body); err != nil {
+			return err
+		}
+	}
+	for _, body := range []string{
+		`{"name": "Detractor follow-up", "when": {"event": "Survey Responded", "nps_max": 6},
+		  "then": {"open_case": {"team": "service", "kind": "detractor", "sla": "48h"}}}`,
+		`{"name": "Negative social posts", "when": {"event": "Social Mention", "sentiment": "negative"},
+		  "then": {"open_case": {"team": "social care", "kind": "complaint", "sla": "8h", "priority": "high"}}}`,
+		`{"name": "Damaged returns", "when": {"event": "Order Refunded", "reason": "damaged"},
+		  "then": {"open_case": {"team": "logistics", "kind": "return", "sla": "72h"}}}`,
+	} {
+		if err := postJSON(ctx, baseURL+"/api/v1/rules", token, body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func postJSON(ctx context.Context, url, token, body string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(url, "/"), strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusConflict {
+		return fmt.Errorf("demo: POST %s: %s: %s", url, resp.Status, bytes.TrimSpace(msg))
+	}
+	return nil
+}

@@ -36,6 +36,7 @@ Usage:
   cxloop demo    [--url URL] --write-key KEY [--token TOKEN] [--customers N] [--seed N]
   cxloop replay  [--db PATH|URL] NAME
   cxloop import  responses [--db PATH|URL] --survey ID FILE.csv
+  cxloop import  mentions  [--db PATH|URL] FILE.csv
   cxloop migrate [--db PATH|URL]
   cxloop token   [--db PATH|URL] [--name NAME] [--role admin|editor|viewer]
   cxloop version
@@ -318,8 +319,11 @@ func replay(ctx context.Context, args []string, out io.Writer) error {
 
 // importFile loads a file into the database: survey responses from CSV.
 func importFile(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) > 0 && args[0] == "mentions" {
+		return importMentions(ctx, args[1:], out)
+	}
 	if len(args) == 0 || args[0] != "responses" {
-		return errors.New("import what? cxloop import responses --survey ID FILE.csv")
+		return errors.New("import what? cxloop import responses --survey ID FILE.csv | cxloop import mentions FILE.csv")
 	}
 	fs := flag.NewFlagSet("import responses", flag.ContinueOnError)
 	surveyID := fs.String("survey", "", "the survey the answers belong to")
@@ -341,7 +345,36 @@ func importFile(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "imported %d of %d responses in %s\n", res.Imported, res.Rows, time.Since(start).Round(time.Millisecond))
+	return report(out, "responses", res, start)
+}
+
+// importMentions loads social-media and review-site posts from CSV.
+func importMentions(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("import mentions", flag.ContinueOnError)
+	a, err := open(ctx, fs, args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if fs.NArg() != 1 {
+		return errors.New("cxloop import mentions FILE.csv")
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	start := time.Now()
+	res, err := a.Cases.ImportMentions(ctx, f)
+	if err != nil {
+		return err
+	}
+	return report(out, "mentions", res, start)
+}
+
+// report prints what an import stored and refused; refusals fail the command.
+func report(out io.Writer, what string, res survey.ImportResult, start time.Time) error {
+	fmt.Fprintf(out, "imported %d of %d %s in %s\n", res.Imported, res.Rows, what, time.Since(start).Round(time.Millisecond))
 	for _, e := range res.Errors {
 		field := ""
 		if e.Field != "" {

@@ -82,6 +82,7 @@ func Routes(d Deps) []Route {
 		{"POST", "/api/v1/cases/{id}/assign", auth.RoleEditor, d.Cases.Assign},
 		{"POST", "/api/v1/mentions", auth.RoleEditor, d.Cases.Mention},
 		{"GET", "/api/v1/returns/rates", auth.RoleViewer, d.Cases.ReturnRates},
+		{"GET", "/api/v1/returns/repurchase", auth.RoleViewer, d.Cases.Repurchase},
 		{"GET", "/api/v1/recovery", auth.RoleViewer, d.Cases.Recovery},
 		{"GET", "/api/v1/silent-dissatisfied", auth.RoleViewer, d.Cases.Silent},
 		{"GET", "/api/v1/webhooks", auth.RoleAdmin, d.Outbox.List},

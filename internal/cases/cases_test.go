@@ -392,3 +392,74 @@ func TestHistoryOpensNoCases(t *testing.T) {
 		t.Fatalf("cases = %+v", cs)
 	}
 }
+
+// Mentions from a CSV file: valid rows recorded once, bad rows named by line and field.
+func TestImportMentions(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	file := "platform,handle,text,url,at\n" +
+		"twitter,@a,Love the new tent!,https://x.example/1,2026-11-20T10:00:00Z\n" +
+		"instagram,@b,Broken zip after one trip. Terrible.,,2026-11-21\n" +
+		"twitter,,No handle here,,2026-11-21\n" +
+		"twitter,@c,When?,,yesterday\n"
+	for range 2 {
+		code, body := s.Do("POST", "/api/v1/mentions", []byte(file), "Authorization: Bearer "+apptest.Token, "Content-Type: text/csv")
+		var res struct {
+			Rows, Imported, Refused int
+			Errors                  []struct {
+				Line  int
+				Field string
+			}
+		}
+		_ = json.Unmarshal(body, &res)
+		if code != 200 || res.Rows != 4 || res.Imported != 2 || res.Refused != 2 || res.Errors[0].Line != 4 || res.Errors[0].Field != "handle" || res.Errors[1].Field != "at" {
+			t.Fatalf("import: %d %s", code, body)
+		}
+	}
+	s.Sync()
+	list, _ := eventlog.Read(context.Background(), s.DB, eventlog.Query{Event: "Social Mention", Limit: 10})
+	if len(list) != 2 {
+		t.Fatalf("%d mention events after importing twice", len(list))
+	}
+}
+
+// Does a returner buy again? Across channels, by the profile.
+func TestRepurchaseAfterReturn(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	day := 24 * time.Hour
+	start := time.Now().Add(-200 * day)
+	send := func(user, event, order, category string, at time.Time, extra map[string]any) {
+		props := map[string]any{"order_id": order, "products": []any{map[string]any{"category": category}}}
+		for k, v := range extra {
+			props[k] = v
+		}
+		s.MustSend("track", map[string]any{"userId": user, "event": event, "timestamp": at.Format(time.RFC3339), "properties": props})
+	}
+	// Ana returns a jacket and buys again a month later in the store, by her loyalty card.
+	send("ana", "Order Completed", "a1", "Apparel", start, nil)
+	send("ana", "Order Refunded", "a1", "Apparel", start.Add(5*day), map[string]any{"reason": "wrong size"})
+	s.MustSend("identify", map[string]any{"userId": "ana", "anonymousId": "pos-card-1"})
+	s.MustSend("track", map[string]any{"anonymousId": "pos-card-1", "event": "Order Completed", "timestamp": start.Add(35 * day).Format(time.RFC3339),
+		"properties": map[string]any{"order_id": "a2"}, "context": map[string]any{"channel": "store"}})
+	// Ben returns a jacket and never comes back; Cai returns a tent and buys 120 days later.
+	send("ben", "Order Completed", "b1", "Apparel", start, nil)
+	send("ben", "Order Refunded", "b1", "Apparel", start.Add(3*day), map[string]any{"reason": "damaged"})
+	send("cai", "Order Completed", "c1", "Tents", start, nil)
+	send("cai", "Order Refunded", "c1", "Tents", start.Add(3*day), map[string]any{"reason": "damaged"})
+	send("cai", "Order Completed", "c2", "Tents", start.Add(123*day), nil)
+	var got struct {
+		Groups []struct {
+			Key                  string
+			Returns, BoughtAgain int
+		}
+	}
+	if code := s.API("GET", "/api/v1/returns/repurchase?by=category&days=90", nil, &got); code != 200 {
+		t.Fatalf("repurchase: %d", code)
+	}
+	have := map[string]string{}
+	for _, g := range got.Groups {
+		have[g.Key] = fmt.Sprintf("%d/%d", g.BoughtAgain, g.Returns)
+	}
+	if have["Apparel"] != "1/2" || have["Tents"] != "0/1" {
+		t.Fatalf("by category: %v", have)
+	}
+}

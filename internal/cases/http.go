@@ -3,6 +3,7 @@ package cases
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/cxloop/cxloop/internal/auth"
@@ -166,8 +167,18 @@ func (a *API) Assign(w http.ResponseWriter, r *http.Request) {
 	httpio.JSON(w, http.StatusOK, c)
 }
 
-// Mention answers POST /api/v1/mentions {platform, handle, text, url, at}.
+// Mention answers POST /api/v1/mentions {platform, handle, text, url, at},
+// or a CSV file of them (Content-Type: text/csv).
 func (a *API) Mention(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
+		res, err := a.svc.ImportMentions(r.Context(), http.MaxBytesReader(w, r.Body, 64<<20))
+		if err != nil {
+			a.fail(w, err)
+			return
+		}
+		httpio.JSON(w, http.StatusOK, res)
+		return
+	}
 	var in Mention
 	if err := httpio.Decode(r, &in); err != nil {
 		a.fail(w, err)
@@ -238,4 +249,22 @@ func (a *API) Silent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpio.JSON(w, http.StatusOK, map[string]any{"customers": list})
+}
+
+// Repurchase answers GET /api/v1/returns/repurchase?by=category|channel|reason&days=90.
+func (a *API) Repurchase(w http.ResponseWriter, r *http.Request) {
+	if a.sync != nil {
+		a.sync(r)
+	}
+	days, err := httpio.Int(r, "days", 90)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	groups, err := a.svc.Repurchase(r.Context(), r.URL.Query().Get("by"), int(days))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"by": r.URL.Query().Get("by"), "days": days, "groups": groups})
 }

@@ -2,6 +2,7 @@ package cases
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 	"sort"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
 )
@@ -239,4 +241,112 @@ func (s *Service) Run(ctx context.Context) {
 			}
 		}
 	}()
+}
+
+// Repurchase groups the returns of [from, to) by the returned order's
+// category (or channel, or reason) and tells how many returners ordered
+// again within days of the return, under any identity of their profile.
+func (s *Service) Repurchase(ctx context.Context, by string, days int) ([]RepurchaseGroup, error) {
+	switch by {
+	case "", "category", "channel", "reason":
+	default:
+		return nil, fault.Field("by", "by is category, channel or reason")
+	}
+	if days <= 0 || days > 3650 {
+		return nil, fault.Field("days", "days is between 1 and 3650")
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT order_id, customer_ref, channel, category, ordered_at, returned_at, return_reason FROM orders`)
+	if err != nil {
+		return nil, err
+	}
+	type order struct {
+		id, ref, channel, category, reason string
+		at                                 int64
+		returned                           *int64
+	}
+	var all []order
+	var refs []eventlog.Event
+	seen := map[string]bool{}
+	for rows.Next() {
+		var o order
+		var ret sql.NullInt64
+		if err := rows.Scan(&o.id, &o.ref, &o.channel, &o.category, &o.at, &ret, &o.reason); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if ret.Valid {
+			v := ret.Int64
+			o.returned = &v
+		}
+		all = append(all, o)
+		if !seen[o.ref] {
+			seen[o.ref] = true
+			refs = append(refs, eventlog.Event{UserID: o.ref}, eventlog.Event{AnonymousID: o.ref})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	owners, err := s.profiles.Owners(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	customer := func(ref string) string {
+		if c := profile.OwnerOf(owners, eventlog.Event{UserID: ref}); c != "" {
+			return c
+		}
+		if c := profile.OwnerOf(owners, eventlog.Event{AnonymousID: ref}); c != "" {
+			return c
+		}
+		return "ref:" + ref
+	}
+	orders := map[string][]int64{}
+	for _, o := range all {
+		c := customer(o.ref)
+		orders[c] = append(orders[c], o.at)
+	}
+	window := int64(days) * 24 * int64(time.Hour/time.Millisecond)
+	groups := map[string]*RepurchaseGroup{}
+	for _, o := range all {
+		if o.returned == nil {
+			continue
+		}
+		key := map[string]string{"": "all", "category": o.category, "channel": o.channel, "reason": o.reason}[by]
+		if key == "" {
+			key = "unknown"
+		}
+		g := groups[key]
+		if g == nil {
+			g = &RepurchaseGroup{Key: key}
+			groups[key] = g
+		}
+		g.Returns++
+		for _, at := range orders[customer(o.ref)] {
+			if at > *o.returned && at <= *o.returned+window {
+				g.BoughtAgain++
+				break
+			}
+		}
+	}
+	out := make([]RepurchaseGroup, 0, len(groups))
+	for _, g := range groups {
+		g.Rate = math.Round(float64(g.BoughtAgain)/float64(g.Returns)*10000) / 10000
+		out = append(out, *g)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Returns != out[j].Returns {
+			return out[i].Returns > out[j].Returns
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out, nil
+}
+
+// RepurchaseGroup says how many returns of a group were followed by a new order.
+type RepurchaseGroup struct {
+	Key         string  `json:"key"`
+	Returns     int     `json:"returns"`
+	BoughtAgain int     `json:"boughtAgain"`
+	Rate        float64 `json:"rate"`
 }

@@ -38,7 +38,7 @@ Usage:
   cxloop import  responses [--db PATH|URL] --survey ID FILE.csv
   cxloop import  mentions  [--db PATH|URL] FILE.csv
   cxloop migrate [--db PATH|URL]
-  cxloop token   [--db PATH|URL] [--name NAME] [--role admin|editor|viewer]
+  cxloop token   [--db PATH|URL] [--name NAME] [--role admin|owner|agent|analyst] [--teams A,B]
   cxloop version
 
 Environment: CXLOOP_DB, CXLOOP_ADDR, CXLOOP_CONSUMERS, CXLOOP_BOOTSTRAP_WRITE_KEY,
@@ -401,13 +401,18 @@ func migrate(ctx context.Context, args []string, out io.Writer) error {
 func token(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	name := fs.String("name", "cli", "a name for the token")
-	role := fs.String("role", auth.RoleAdmin, "admin, editor or viewer")
+	role := fs.String("role", auth.RoleAdmin, "admin, owner, agent or analyst")
+	teams := fs.String("teams", "", "comma-separated teams whose cases an owner or agent works (default: all)")
 	a, err := open(ctx, fs, args)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	secret, err := a.Auth.CreateToken(ctx, *name, *role, "")
+	var scope []string
+	if *teams != "" {
+		scope = strings.Split(*teams, ",")
+	}
+	_, secret, err := a.Auth.CreateScopedToken(ctx, *name, *role, scope, "")
 	if err != nil {
 		return err
 	}

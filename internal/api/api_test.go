@@ -60,7 +60,7 @@ func TestOperators(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
 		s := apptest.Start(t, dsn)
 		var tok struct{ Token, Role string }
-		if code := s.API("POST", "/api/v1/tokens", map[string]string{"name": "reporting", "role": "viewer"}, &tok); code != 201 || tok.Role != "viewer" {
+		if code := s.API("POST", "/api/v1/tokens", map[string]string{"name": "reporting", "role": "viewer"}, &tok); code != 201 || tok.Role != "analyst" {
 			t.Fatalf("create token: %d %+v", code, tok)
 		}
 		code, body := s.Do("POST", "/api/v1/users", []byte(`{"email":"x@y.z","password":"long enough pw","role":"viewer"}`), "Authorization: Bearer "+tok.Token)

@@ -22,57 +22,194 @@ import (
 	"github.com/cxloop/cxloop/internal/store"
 )
 
-// Roles, from most to least powerful.
+// Roles, from most to least powerful. Each may do what the ones below it may.
 const (
-	RoleAdmin  = "admin"  // everything, including sources, tokens and users
-	RoleEditor = "editor" // reads and changes customer-facing data
-	RoleViewer = "viewer" // reads only
+	RoleAdmin   = "admin"   // everything, including sources, teams, rules, webhooks, tokens and users
+	RoleOwner   = "owner"   // leads a team: changes customer-facing data (surveys, answers, mentions) and works cases
+	RoleAgent   = "agent"   // works a team's cases: notes, assignment, resolution
+	RoleAnalyst = "analyst" // reads everything, changes nothing
 )
 
-var rank = map[string]int{RoleAdmin: 3, RoleEditor: 2, RoleViewer: 1}
+var rank = map[string]int{RoleAdmin: 4, RoleOwner: 3, RoleAgent: 2, RoleAnalyst: 1}
 
-// ValidRole reports whether r is a known role.
-func ValidRole(r string) bool { return rank[r] > 0 }
+// aliases are the role names of earlier versions.
+var aliases = map[string]string{"editor": RoleOwner, "viewer": RoleAnalyst}
+
+// NormalizeRole maps an earlier role name to today's.
+func NormalizeRole(r string) string {
+	if a, ok := aliases[r]; ok {
+		return a
+	}
+	return r
+}
+
+// ValidRole reports whether r is a known role (or an earlier name of one).
+func ValidRole(r string) bool { return rank[NormalizeRole(r)] > 0 }
+
+const roleHelp = "role must be admin, owner, agent or analyst"
 
 // Principal is an authenticated operator.
 type Principal struct {
 	Name string `json:"name"`
 	Role string `json:"role"`
+	// Teams, when not empty, limit an owner's or agent's cases to these teams.
+	Teams []string `json:"teams,omitempty"`
 }
 
 // Can reports whether p's role is at least role.
-func (p Principal) Can(role string) bool { return rank[p.Role] >= rank[role] && rank[role] > 0 }
+func (p Principal) Can(role string) bool {
+	return rank[NormalizeRole(p.Role)] >= rank[NormalizeRole(role)] && rank[NormalizeRole(role)] > 0
+}
+
+// Scoped reports whether p's case work is limited to p.Teams.
+func (p Principal) Scoped() bool {
+	r := NormalizeRole(p.Role)
+	return len(p.Teams) > 0 && (r == RoleOwner || r == RoleAgent)
+}
+
+// InTeam reports whether p may work a case of the team (by id or name).
+func (p Principal) InTeam(ids ...string) bool {
+	if !p.Scoped() {
+		return true
+	}
+	for _, t := range p.Teams {
+		for _, id := range ids {
+			if id != "" && strings.EqualFold(t, id) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func joinTeams(teams []string) (string, error) {
+	var out []string
+	for _, t := range teams {
+		t = strings.TrimSpace(t)
+		if t == "" {
+			continue
+		}
+		if strings.Contains(t, ",") {
+			return "", fault.Field("teams", "a team name has no commas")
+		}
+		out = append(out, t)
+	}
+	return strings.Join(out, ","), nil
+}
+
+func splitTeams(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
 
 // Service stores tokens, users and sessions.
 type Service struct {
 	db     *store.DB
 	mu     sync.RWMutex
-	tokens map[string]Principal // token hash -> principal
+	tokens map[string]cachedToken // token hash -> principal
 }
+
+// cachedToken is a token read recently; it is read again after tokenTTL so
+// that a revocation on any node takes effect everywhere within that time.
+type cachedToken struct {
+	p  Principal
+	at time.Time
+}
+
+const tokenTTL = 30 * time.Second
 
 // NewService returns the auth service over db.
 func NewService(db *store.DB) *Service {
-	return &Service{db: db, tokens: map[string]Principal{}}
+	return &Service{db: db, tokens: map[string]cachedToken{}}
 }
 
 // CreateToken stores an API token with the role and returns its secret,
 // shown only now. A non-empty secret is used as given.
 func (s *Service) CreateToken(ctx context.Context, name, role, secret string) (string, error) {
+	_, secret, err := s.CreateScopedToken(ctx, name, role, nil, secret)
+	return secret, err
+}
+
+// TokenInfo describes a token without its secret.
+type TokenInfo struct {
+	ID        string        `json:"id"`
+	Name      string        `json:"name"`
+	Role      string        `json:"role"`
+	Teams     []string      `json:"teams,omitempty"`
+	CreatedAt store.Millis  `json:"createdAt"`
+	RevokedAt *store.Millis `json:"revokedAt,omitempty"`
+}
+
+// CreateScopedToken stores a token whose case work is limited to teams
+// (none: every team) and returns its id and secret.
+func (s *Service) CreateScopedToken(ctx context.Context, name, role string, teams []string, secret string) (string, string, error) {
 	if !ValidRole(role) {
-		return "", fault.Field("role", "role must be admin, editor or viewer")
+		return "", "", fault.Field("role", roleHelp)
+	}
+	joined, err := joinTeams(teams)
+	if err != nil {
+		return "", "", err
 	}
 	if secret == "" {
 		secret = "cxt_" + store.Secret(24)
 	}
-	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (id, name, token_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)`,
-			store.NewID("tok"), name, store.Hash(secret), role, store.Now())
+	id := store.NewID("tok")
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (id, name, token_hash, role, created_at, teams) VALUES ($1, $2, $3, $4, $5, $6)`,
+			id, name, store.Hash(secret), NormalizeRole(role), store.Now(), joined)
 		return err
 	})
 	if store.IsUniqueViolation(err) {
-		return "", fault.New(fault.Conflict, "that token already exists")
+		return "", "", fault.New(fault.Conflict, "that token already exists")
 	}
-	return secret, err
+	return id, secret, err
+}
+
+// Tokens lists the tokens, without their secrets.
+func (s *Service) Tokens(ctx context.Context) ([]TokenInfo, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, role, teams, created_at, revoked_at FROM api_tokens ORDER BY created_at, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []TokenInfo{}
+	for rows.Next() {
+		var t TokenInfo
+		var teams string
+		var revoked sql.NullInt64
+		if err := rows.Scan(&t.ID, &t.Name, &t.Role, &teams, &t.CreatedAt, &revoked); err != nil {
+			return nil, err
+		}
+		t.Teams = splitTeams(teams)
+		if revoked.Valid {
+			m := store.Millis(revoked.Int64)
+			t.RevokedAt = &m
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RevokeToken stops a token from working (on every node within 30 s).
+func (s *Service) RevokeToken(ctx context.Context, id string) error {
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, store.Now(), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fault.New(fault.NotFound, "no live token %q", id)
+		}
+		return nil
+	})
+	if err == nil {
+		s.mu.Lock()
+		s.tokens = map[string]cachedToken{}
+		s.mu.Unlock()
+	}
+	return err
 }
 
 // CountTokens returns how many API tokens exist.
@@ -86,26 +223,34 @@ func (s *Service) CountTokens(ctx context.Context) (int, error) {
 func (s *Service) Token(ctx context.Context, secret string) (Principal, error) {
 	h := store.Hash(secret)
 	s.mu.RLock()
-	p, ok := s.tokens[h]
+	c, ok := s.tokens[h]
 	s.mu.RUnlock()
-	if ok {
-		return p, nil
+	if ok && time.Since(c.at) < tokenTTL {
+		return c.p, nil
 	}
-	err := s.db.QueryRowContext(ctx, `SELECT name, role FROM api_tokens WHERE token_hash = $1`, h).Scan(&p.Name, &p.Role)
+	var p Principal
+	var teams string
+	var revoked sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT name, role, teams, revoked_at FROM api_tokens WHERE token_hash = $1`, h).Scan(&p.Name, &p.Role, &teams, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Principal{}, fault.New(fault.Unauthorized, "unknown token")
 	}
 	if err != nil {
 		return Principal{}, err
 	}
+	if revoked.Valid {
+		return Principal{}, fault.New(fault.Unauthorized, "this token was revoked")
+	}
+	p.Role, p.Teams = NormalizeRole(p.Role), splitTeams(teams)
 	s.mu.Lock()
-	s.tokens[h] = p
+	s.tokens[h] = cachedToken{p: p, at: time.Now()}
 	s.mu.Unlock()
 	return p, nil
 }
 
-// CreateUser adds a console user who signs in with email and password.
-func (s *Service) CreateUser(ctx context.Context, email, password, role string) error {
+// CreateUser adds a console user who signs in with email and password;
+// teams, when given, limit an owner's or agent's cases to those teams.
+func (s *Service) CreateUser(ctx context.Context, email, password, role string, teams ...string) error {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if !strings.Contains(email, "@") {
 		return fault.Field("email", "a user needs an email address")
@@ -114,15 +259,19 @@ func (s *Service) CreateUser(ctx context.Context, email, password, role string) 
 		return fault.Field("password", "a password needs at least 10 characters")
 	}
 	if !ValidRole(role) {
-		return fault.Field("role", "role must be admin, editor or viewer")
+		return fault.Field("role", roleHelp)
+	}
+	joined, err := joinTeams(teams)
+	if err != nil {
+		return err
 	}
 	hash, err := hashPassword(password)
 	if err != nil {
 		return err
 	}
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)`,
-			store.NewID("usr"), email, hash, role, store.Now())
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, password_hash, role, created_at, teams) VALUES ($1, $2, $3, $4, $5, $6)`,
+			store.NewID("usr"), email, hash, NormalizeRole(role), store.Now(), joined)
 		return err
 	})
 	if store.IsUniqueViolation(err) {
@@ -134,9 +283,10 @@ func (s *Service) CreateUser(ctx context.Context, email, password, role string) 
 // Login checks a user's password.
 func (s *Service) Login(ctx context.Context, email, password string) (Principal, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	var hash string
+	var hash, teams string
 	p := Principal{Name: email}
-	err := s.db.QueryRowContext(ctx, `SELECT password_hash, role FROM users WHERE email = $1`, email).Scan(&hash, &p.Role)
+	err := s.db.QueryRowContext(ctx, `SELECT password_hash, role, teams FROM users WHERE email = $1`, email).Scan(&hash, &p.Role, &teams)
+	p.Role, p.Teams = NormalizeRole(p.Role), splitTeams(teams)
 	if errors.Is(err, sql.ErrNoRows) {
 		_, _ = hashPassword(password) // same work either way
 		return Principal{}, fault.New(fault.Unauthorized, "wrong email or password")
@@ -193,8 +343,9 @@ func (s *Service) StartSession(ctx context.Context, p Principal) (string, error)
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < $1`, store.Now()); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, principal, role, csrf, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-			store.Hash(id), p.Name, p.Role, store.Secret(24), time.Now().Add(SessionTTL).UnixMilli())
+		teams, _ := joinTeams(p.Teams)
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, principal, role, csrf, expires_at, teams) VALUES ($1, $2, $3, $4, $5, $6)`,
+			store.Hash(id), p.Name, p.Role, store.Secret(24), time.Now().Add(SessionTTL).UnixMilli(), teams)
 		return err
 	})
 	return id, err
@@ -204,8 +355,10 @@ func (s *Service) StartSession(ctx context.Context, p Principal) (string, error)
 func (s *Service) Session(ctx context.Context, id string) (Session, error) {
 	var ss Session
 	var expires int64
-	err := s.db.QueryRowContext(ctx, `SELECT principal, role, csrf, expires_at FROM sessions WHERE id_hash = $1`, store.Hash(id)).
-		Scan(&ss.Name, &ss.Role, &ss.CSRF, &expires)
+	var teams string
+	err := s.db.QueryRowContext(ctx, `SELECT principal, role, csrf, expires_at, teams FROM sessions WHERE id_hash = $1`, store.Hash(id)).
+		Scan(&ss.Name, &ss.Role, &ss.CSRF, &expires, &teams)
+	ss.Role, ss.Teams = NormalizeRole(ss.Role), splitTeams(teams)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && expires < store.Now()) {
 		return Session{}, fault.New(fault.Unauthorized, "not signed in")
 	}

@@ -19,35 +19,57 @@ func NewAPI(svc *Service, logger *slog.Logger) *API { return &API{svc: svc, logg
 // CreateUser answers POST /api/v1/users {email, password, role}.
 func (a *API) CreateUser(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Email    string `json:"email"`
-		Password string `json:"password"`
-		Role     string `json:"role"`
+		Email    string   `json:"email"`
+		Password string   `json:"password"`
+		Role     string   `json:"role"`
+		Teams    []string `json:"teams"`
 	}
 	if err := httpio.Decode(r, &in); err != nil {
 		httpio.Error(w, a.logger, err)
 		return
 	}
-	if err := a.svc.CreateUser(r.Context(), in.Email, in.Password, in.Role); err != nil {
+	if err := a.svc.CreateUser(r.Context(), in.Email, in.Password, in.Role, in.Teams...); err != nil {
 		httpio.Error(w, a.logger, err)
 		return
 	}
-	httpio.JSON(w, http.StatusCreated, map[string]string{"email": in.Email, "role": in.Role})
+	httpio.JSON(w, http.StatusCreated, map[string]any{"email": in.Email, "role": NormalizeRole(in.Role), "teams": in.Teams})
 }
 
-// CreateToken answers POST /api/v1/tokens {name, role} with the new token, shown once.
+// CreateToken answers POST /api/v1/tokens {name, role, teams?} with the new
+// token, shown once; teams limit an owner's or agent's cases.
 func (a *API) CreateToken(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Name string `json:"name"`
-		Role string `json:"role"`
+		Name  string   `json:"name"`
+		Role  string   `json:"role"`
+		Teams []string `json:"teams"`
 	}
 	if err := httpio.Decode(r, &in); err != nil {
 		httpio.Error(w, a.logger, err)
 		return
 	}
-	secret, err := a.svc.CreateToken(r.Context(), in.Name, in.Role, "")
+	id, secret, err := a.svc.CreateScopedToken(r.Context(), in.Name, in.Role, in.Teams, "")
 	if err != nil {
 		httpio.Error(w, a.logger, err)
 		return
 	}
-	httpio.JSON(w, http.StatusCreated, map[string]string{"name": in.Name, "role": in.Role, "token": secret})
+	httpio.JSON(w, http.StatusCreated, map[string]any{"id": id, "name": in.Name, "role": NormalizeRole(in.Role), "teams": in.Teams, "token": secret})
+}
+
+// Tokens answers GET /api/v1/tokens: every token, without secrets.
+func (a *API) Tokens(w http.ResponseWriter, r *http.Request) {
+	list, err := a.svc.Tokens(r.Context())
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"tokens": list})
+}
+
+// RevokeToken answers DELETE /api/v1/tokens/{id}.
+func (a *API) RevokeToken(w http.ResponseWriter, r *http.Request) {
+	if err := a.svc.RevokeToken(r.Context(), r.PathValue("id")); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"revoked": true})
 }

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/profile"
@@ -164,7 +165,8 @@ type Filter struct {
 	Team     string // a team id or name
 	Status   string
 	Kind     string
-	Customer string // any identity
+	Customer string   // any identity
+	Teams    []string // when not empty, only these teams' cases (ids or names)
 	Limit    int
 	Offset   int
 }
@@ -180,6 +182,14 @@ func (s *Service) List(ctx context.Context, f Filter) ([]*Case, error) {
 		add("(c.team_id = ? OR t.name = ?)", f.Team)
 		args = append(args, f.Team)
 		where[len(where)-1] = fmt.Sprintf("(c.team_id = $%d OR t.name = $%d)", len(args)-1, len(args))
+	}
+	if len(f.Teams) > 0 {
+		var ors []string
+		for _, t := range f.Teams {
+			args = append(args, t)
+			ors = append(ors, fmt.Sprintf("c.team_id = $%d OR t.name = $%d", len(args), len(args)))
+		}
+		where = append(where, "("+strings.Join(ors, " OR ")+")")
 	}
 	if f.Status != "" {
 		switch f.Status {
@@ -356,4 +366,25 @@ func (s *Service) change(ctx context.Context, id, who, event string, apply func(
 	}
 	s.log.Notify()
 	return s.Get(ctx, id)
+}
+
+// Allowed returns the case if p may work it: an owner or agent limited to
+// teams sees only those teams' cases.
+func (s *Service) Allowed(ctx context.Context, p auth.Principal, id string) (*Case, error) {
+	c, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !p.InTeam(c.Team, c.TeamName) {
+		return nil, fault.New(fault.Forbidden, "case %s belongs to team %q, which is not yours", c.ID, c.TeamName)
+	}
+	return c, nil
+}
+
+// Scope limits a filter to what p may see.
+func Scope(f Filter, p auth.Principal) Filter {
+	if p.Scoped() {
+		f.Teams = p.Teams
+	}
+	return f
 }

@@ -463,3 +463,88 @@ func TestRepurchaseAfterReturn(t *testing.T) {
 		t.Fatalf("by category: %v", have)
 	}
 }
+
+// Roles: an agent works only their team's cases; an analyst reads but
+// changes nothing; an owner changes customer-facing data; a revoked token
+// stops working. Every refusal is a 403 that changes nothing.
+func TestRolesAndTeams(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, nil)
+		s.API("POST", "/api/v1/teams", map[string]any{"name": "logistics"}, nil)
+		s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "damage", "when": {"event": "Order Refunded", "reason": "damaged"},
+			"then": {"open_case": {"team": "logistics", "kind": "return"}}}`), nil)
+		token := func(role string, teams ...string) (string, string) {
+			var out struct{ ID, Token, Role string }
+			if code := s.API("POST", "/api/v1/tokens", map[string]any{"name": role, "role": role, "teams": teams}, &out); code != 201 || out.Role != role {
+				t.Fatalf("token %s: %d %+v", role, code, out)
+			}
+			return out.ID, out.Token
+		}
+		agentID, agent := token("agent", "service")
+		_, analyst := token("analyst")
+		_, owner := token("owner")
+		s.MustSend("track", map[string]any{"userId": "c-1", "event": "Complaint Submitted", "properties": map[string]any{"text": "Rude staff"}})
+		s.MustSend("track", map[string]any{"userId": "c-2", "event": "Order Refunded", "properties": map[string]any{"order_id": "o", "reason": "damaged"}})
+		all := listCases(t, s, "")
+		if len(all) != 2 {
+			t.Fatalf("cases = %+v", all)
+		}
+		var mine, theirs caseView
+		for _, c := range all {
+			if c.Team == "service" {
+				mine = c
+			} else {
+				theirs = c
+			}
+		}
+		call := func(tok, method, path, body string) (int, string) {
+			code, b := s.Do(method, path, []byte(body), "Authorization: Bearer "+tok, "Content-Type: application/json")
+			return code, string(b)
+		}
+		if code, body := call(agent, "GET", "/api/v1/cases", ""); code != 200 || !strings.Contains(body, mine.ID) || strings.Contains(body, theirs.ID) {
+			t.Fatalf("agent's queue: %d %s", code, body)
+		}
+		for _, c := range []struct{ tok, method, path, body string }{
+			{agent, "GET", "/api/v1/cases/" + theirs.ID, ""},
+			{agent, "POST", "/api/v1/cases/" + theirs.ID + "/resolve", `{"note": "not mine"}`},
+			{agent, "POST", "/api/v1/cases/" + theirs.ID + "/notes", `{"note": "not mine"}`},
+			{agent, "POST", "/api/v1/surveys", `{"name": "x", "rhythm": "pulse", "owner": "x", "questions": [{"id": "q", "type": "nps", "text": {"en": "?"}}]}`},
+			{agent, "POST", "/api/v1/teams", `{"name": "rogue"}`},
+			{analyst, "POST", "/api/v1/cases/" + mine.ID + "/resolve", `{}`},
+			{analyst, "POST", "/api/v1/mentions", `{"platform": "x", "handle": "y", "text": "z"}`},
+			{owner, "POST", "/api/v1/rules", `{"name": "x", "when": {"event": "E"}, "then": {"open_case": {"team": "service"}}}`},
+			{owner, "GET", "/api/v1/tokens", ""},
+		} {
+			if code, body := call(c.tok, c.method, c.path, c.body); code != 403 {
+				t.Errorf("%s %s: %d %s", c.method, c.path, code, body)
+			}
+		}
+		if code, _ := call(analyst, "GET", "/api/v1/cases/"+theirs.ID, ""); code != 200 {
+			t.Errorf("analyst reading a case: %d", code)
+		}
+		if code, body := call(agent, "POST", "/api/v1/cases/"+mine.ID+"/resolve", `{"note": "apologised"}`); code != 200 {
+			t.Fatalf("agent resolving their case: %d %s", code, body)
+		}
+		if code, _ := call(owner, "POST", "/api/v1/surveys", `{"name": "x", "rhythm": "pulse", "owner": "x", "questions": [{"id": "q", "type": "nps", "text": {"en": "?"}}]}`); code != 201 {
+			t.Errorf("owner creating a survey: %d", code)
+		}
+		// The refusals left no trace.
+		var c caseView
+		s.API("GET", "/api/v1/cases/"+theirs.ID, nil, &c)
+		var teams struct{ Teams []any }
+		s.API("GET", "/api/v1/teams", nil, &teams)
+		s.Sync()
+		resolved, _ := eventlog.Read(context.Background(), s.DB, eventlog.Query{Event: "Case Resolved", Limit: 10})
+		notes, _ := eventlog.Read(context.Background(), s.DB, eventlog.Query{Event: "Case Note Added", Limit: 10})
+		if c.Status != "open" || len(teams.Teams) != 2 || len(resolved) != 1 || len(notes) != 0 {
+			t.Fatalf("after refusals: case %+v, %d teams, %d resolutions, %d notes", c, len(teams.Teams), len(resolved), len(notes))
+		}
+		if code := s.API("DELETE", "/api/v1/tokens/"+agentID, nil, nil); code != 200 {
+			t.Fatalf("revoke: %d", code)
+		}
+		if code, _ := call(agent, "GET", "/api/v1/cases", ""); code != 401 {
+			t.Fatalf("revoked token: %d", code)
+		}
+	})
+}

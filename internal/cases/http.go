@@ -89,7 +89,8 @@ func (a *API) Cases(w http.ResponseWriter, r *http.Request) {
 		a.sync(r)
 	}
 	q := r.URL.Query()
-	list, err := a.svc.List(r.Context(), Filter{Team: q.Get("team"), Status: q.Get("status"), Kind: q.Get("kind"), Customer: q.Get("customer"), Limit: limit, Offset: offset})
+	p, _ := auth.From(r.Context())
+	list, err := a.svc.List(r.Context(), Scope(Filter{Team: q.Get("team"), Status: q.Get("status"), Kind: q.Get("kind"), Customer: q.Get("customer"), Limit: limit, Offset: offset}, p))
 	if err != nil {
 		a.fail(w, err)
 		return
@@ -99,12 +100,23 @@ func (a *API) Cases(w http.ResponseWriter, r *http.Request) {
 
 // Case answers GET /api/v1/cases/{id}.
 func (a *API) Case(w http.ResponseWriter, r *http.Request) {
-	c, err := a.svc.Get(r.Context(), r.PathValue("id"))
+	p, _ := auth.From(r.Context())
+	c, err := a.svc.Allowed(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
 	httpio.JSON(w, http.StatusOK, c)
+}
+
+// allowed refuses, with 403, work on a case of a team the caller is not in.
+func (a *API) allowed(w http.ResponseWriter, r *http.Request) bool {
+	p, _ := auth.From(r.Context())
+	if _, err := a.svc.Allowed(r.Context(), p, r.PathValue("id")); err != nil {
+		a.fail(w, err)
+		return false
+	}
+	return true
 }
 
 func who(r *http.Request) string {
@@ -125,6 +137,9 @@ func (a *API) Resolve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if !a.allowed(w, r) {
+		return
+	}
 	c, err := a.svc.Resolve(r.Context(), r.PathValue("id"), in.Note, who(r))
 	if err != nil {
 		a.fail(w, err)
@@ -142,6 +157,9 @@ func (a *API) Note(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
+	if !a.allowed(w, r) {
+		return
+	}
 	c, err := a.svc.AddNote(r.Context(), r.PathValue("id"), in.Note, who(r))
 	if err != nil {
 		a.fail(w, err)
@@ -157,6 +175,9 @@ func (a *API) Assign(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := httpio.Decode(r, &in); err != nil {
 		a.fail(w, err)
+		return
+	}
+	if !a.allowed(w, r) {
 		return
 	}
 	c, err := a.svc.Assign(r.Context(), r.PathValue("id"), in.Assignee, who(r))

@@ -21,7 +21,7 @@ func (c *Console) caseQueue(w http.ResponseWriter, r *http.Request, s auth.Sessi
 	if status == "all" {
 		status = ""
 	}
-	list, err := c.Cases.List(ctx, casesFilter(team, status))
+	list, err := c.Cases.List(ctx, cases.Scope(casesFilter(team, status), s.Principal))
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -39,7 +39,7 @@ func (c *Console) caseQueue(w http.ResponseWriter, r *http.Request, s auth.Sessi
 // casePage shows a case with its customer's context, notes and actions.
 func (c *Console) casePage(w http.ResponseWriter, r *http.Request, s auth.Session) {
 	ctx := r.Context()
-	cs, err := c.Cases.Get(ctx, r.PathValue("id"))
+	cs, err := c.Cases.Allowed(ctx, s.Principal, r.PathValue("id"))
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -66,12 +66,16 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request, s auth.Sessio
 
 // caseAction runs a case command from the case page: resolve, note, assign.
 func (c *Console) caseAction(w http.ResponseWriter, r *http.Request, s auth.Session) {
-	if !s.Principal.Can(auth.RoleEditor) {
-		c.fail(w, r, fault.New(fault.Forbidden, "working cases needs the editor role"))
+	if !s.Principal.Can(auth.RoleAgent) {
+		c.fail(w, r, fault.New(fault.Forbidden, "working cases needs the agent role"))
 		return
 	}
 	ctx, id, who := r.Context(), r.PathValue("id"), s.Principal.Name
 	note := strings.TrimSpace(r.PostFormValue("note"))
+	if _, err := c.Cases.Allowed(ctx, s.Principal, id); err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	var err error
 	switch r.PathValue("action") {
 	case "resolve":

@@ -72,8 +72,8 @@ func (c *Console) newSurvey(w http.ResponseWriter, r *http.Request, s auth.Sessi
 
 // createSurvey turns the builder's form into a survey definition.
 func (c *Console) createSurvey(w http.ResponseWriter, r *http.Request, s auth.Session) {
-	if !s.Principal.Can(auth.RoleEditor) {
-		c.fail(w, r, fault.New(fault.Forbidden, "creating surveys needs the editor role"))
+	if !s.Principal.Can(auth.RoleOwner) {
+		c.fail(w, r, fault.New(fault.Forbidden, "creating surveys needs the owner role"))
 		return
 	}
 	f := builderForm{Values: map[string]string{}, Types: questionTypes}
@@ -270,8 +270,8 @@ func isTag(s string) bool {
 }
 
 func (c *Console) setSurveyStatus(w http.ResponseWriter, r *http.Request, s auth.Session) {
-	if !s.Principal.Can(auth.RoleEditor) {
-		c.fail(w, r, fault.New(fault.Forbidden, "changing surveys needs the editor role"))
+	if !s.Principal.Can(auth.RoleOwner) {
+		c.fail(w, r, fault.New(fault.Forbidden, "changing surveys needs the owner role"))
 		return
 	}
 	body, _ := json.Marshal(map[string]string{"status": r.PostFormValue("status")})
@@ -285,8 +285,8 @@ func (c *Console) setSurveyStatus(w http.ResponseWriter, r *http.Request, s auth
 // sendSurvey sends one wave of a pulse (or periodic) survey to the list of
 // identities pasted in, or to a segment of trait=value lines, optionally sampled.
 func (c *Console) sendSurvey(w http.ResponseWriter, r *http.Request, s auth.Session) {
-	if !s.Principal.Can(auth.RoleEditor) {
-		c.fail(w, r, fault.New(fault.Forbidden, "sending surveys needs the editor role"))
+	if !s.Principal.Can(auth.RoleOwner) {
+		c.fail(w, r, fault.New(fault.Forbidden, "sending surveys needs the owner role"))
 		return
 	}
 	in := survey.SendInput{}

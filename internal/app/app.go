@@ -35,7 +35,7 @@ type Config struct {
 	BootstrapWriteKey string // the default source's write key on first start, if set
 	BootstrapToken    string // the admin token on first start, if set
 	PublicURL         string // where customers reach this cxloop (survey links); default the listen address
-	Mail              *survey.Mailer
+	Mail              *outbox.Mailer
 	Now               func() time.Time // the clock of decisions (tests move it); nil is time.Now
 	Logger            *slog.Logger
 }
@@ -85,7 +85,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		},
 	}, cfg.Logger)
 	a.Cases = cases.NewService(db, a.Log, a.Profiles, a.Surveys, cfg.Now, cfg.Logger)
-	a.Outbox = outbox.NewService(db, cfg.Now, cfg.Logger)
+	a.Outbox = outbox.NewService(db, cfg.Mail, cfg.Now, cfg.Logger)
 	a.Runner = eventlog.NewRunner(db, a.Log, cfg.Logger, a.consumers()...)
 	return a, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
 
@@ -548,3 +549,42 @@ func TestRolesAndTeams(t *testing.T) {
 		}
 	})
 }
+
+// A rule that notifies a team emails the team's address through a real SMTP server, once.
+func TestNotifyTeam(t *testing.T) {
+	mb := apptest.StartMailbox(t)
+	s := apptest.StartWith(t, storetest.DSN(t, "sqlite"), func(c *app.Config) {
+		c.Mail = &outboxMailer{Addr: mb.Addr, From: "cxloop@northwind.test"}
+	})
+	if code := s.API("POST", "/api/v1/teams", map[string]any{"name": "quality"}, nil); code != 201 {
+		t.Fatalf("team: %d", code)
+	}
+	var e struct{ Error struct{ Field string } }
+	if code := s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "defects", "when": {"event": "Order Refunded", "reason": "defective"},
+		"then": {"notify": {"team": "quality"}}}`), &e); code != 400 || e.Error.Field != "then.notify.team" {
+		t.Fatalf("notify a team without an address: %d %+v", code, e)
+	}
+	s.API("POST", "/api/v1/teams", map[string]any{"name": "product quality", "email": "quality@northwind.test"}, nil)
+	if code := s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "defects", "when": {"event": "Order Refunded", "reason": "defective"},
+		"then": {"notify": {"team": "product quality"}}}`), nil); code != 201 {
+		t.Fatalf("rule: %d", code)
+	}
+	s.MustSend("track", map[string]any{"userId": "n-1", "event": "Order Refunded", "properties": map[string]any{"order_id": "o-7", "reason": "defective"}})
+	s.MustSend("track", map[string]any{"userId": "n-2", "event": "Order Refunded", "properties": map[string]any{"order_id": "o-8", "reason": "wrong size"}})
+	s.Sync()
+	for range 2 {
+		if _, err := s.Outbox.DeliverMail(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := mb.Wait(t, 1)
+	if m.To[0] != "quality@northwind.test" || !strings.Contains(m.Data, "Subject: [cxloop] defects: Order Refunded") || !strings.Contains(m.Text(), "order_id: o-7") {
+		t.Fatalf("notification:\n%s", m.Data)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := mb.Count(); n != 1 {
+		t.Fatalf("%d notifications, want 1", n)
+	}
+}
+
+type outboxMailer = outbox.Mailer

@@ -105,6 +105,12 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 				}
 				outcome = append(outcome, "webhook")
 			}
+			if n := r.Then.Notify; n != nil {
+				if err := notify(ctx, tx, r, n.Team, e, props); err != nil {
+					return err
+				}
+				outcome = append(outcome, "notify")
+			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO rule_firings (id, rule_id, seq, message_id, outcome, at) VALUES ($1, $2, $3, $4, $5, $6)
 				ON CONFLICT (id) DO NOTHING`, stableID("fire", r.ID, e.MessageID), r.ID, e.Seq, e.MessageID, strings.Join(outcome, ","), store.Now()); err != nil {
 				return err
@@ -232,6 +238,28 @@ func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event
 		return nil, err
 	}
 	return []eventlog.Event{ev}, nil
+}
+
+// notify queues the email that tells a team a rule fired.
+func notify(ctx context.Context, tx *store.Tx, r *Rule, team string, e *eventlog.Event, props map[string]any) error {
+	var email string
+	if err := tx.QueryRowContext(ctx, `SELECT email FROM teams WHERE id = $1 OR name = $1`, team).Scan(&email); err != nil || email == "" {
+		return nil // the team or its address went away; the firing is still recorded
+	}
+	who := e.UserID
+	if who == "" {
+		who = e.AnonymousID
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Rule %q fired on %s from %s (channel %s) at %s.\n", r.Name, e.Event, who, e.Channel,
+		time.UnixMilli(e.Timestamp).UTC().Format("2006-01-02 15:04 MST"))
+	for _, k := range []string{"text", "reason", "order_id", "nps", "csat", "sentiment"} {
+		if v, ok := props[k]; ok {
+			fmt.Fprintf(&b, "%s: %v\n", k, v)
+		}
+	}
+	fmt.Fprintf(&b, "\nmessageId %s, log position %d.\n", e.MessageID, e.Seq)
+	return outbox.EnqueueMail(ctx, tx, stableID("mail", r.ID, e.MessageID), email, fmt.Sprintf("[cxloop] %s: %s", r.Name, e.Event), b.String())
 }
 
 func stableID(prefix string, parts ...string) string {

@@ -26,16 +26,17 @@ func NewAPI(svc *Service, sync func(r *http.Request), logger *slog.Logger) *API 
 
 func (a *API) fail(w http.ResponseWriter, err error) { httpio.Error(w, a.logger, err) }
 
-// CreateTeam answers POST /api/v1/teams {name}.
+// CreateTeam answers POST /api/v1/teams {name, email?}.
 func (a *API) CreateTeam(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Name string `json:"name"`
+		Name  string `json:"name"`
+		Email string `json:"email"`
 	}
 	if err := httpio.Decode(r, &in); err != nil {
 		a.fail(w, err)
 		return
 	}
-	t, err := a.svc.CreateTeam(r.Context(), in.Name)
+	t, err := a.svc.CreateTeam(r.Context(), in.Name, in.Email)
 	if err != nil {
 		a.fail(w, err)
 		return

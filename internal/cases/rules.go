@@ -16,18 +16,26 @@ import (
 type Team struct {
 	ID        string       `json:"id"`
 	Name      string       `json:"name"`
+	Email     string       `json:"email,omitempty"` // where rules notify the team
 	CreatedAt store.Millis `json:"createdAt"`
 }
 
-// CreateTeam adds a team; names are unique.
-func (s *Service) CreateTeam(ctx context.Context, name string) (*Team, error) {
+// CreateTeam adds a team; names are unique. email, when given, is where
+// rules that notify the team write.
+func (s *Service) CreateTeam(ctx context.Context, name string, email ...string) (*Team, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
-		return nil, fault.Field("name", "a team needs a name of at most 100 characters")
+	if name == "" || len(name) > 100 || strings.Contains(name, ",") {
+		return nil, fault.Field("name", "a team needs a name of at most 100 characters, without commas")
 	}
 	t := &Team{ID: store.NewID("team"), Name: name, CreatedAt: store.Millis(s.now().UnixMilli())}
+	if len(email) > 0 {
+		t.Email = strings.TrimSpace(email[0])
+		if t.Email != "" && (!strings.Contains(t.Email, "@") || strings.ContainsAny(t.Email, " \r\n<>,")) {
+			return nil, fault.Field("email", "the team's email is one address, such as service@example.com")
+		}
+	}
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)`, t.ID, t.Name, int64(t.CreatedAt))
+		_, err := tx.ExecContext(ctx, `INSERT INTO teams (id, name, created_at, email) VALUES ($1, $2, $3, $4)`, t.ID, t.Name, int64(t.CreatedAt), t.Email)
 		return err
 	})
 	if store.IsUniqueViolation(err) {
@@ -38,7 +46,7 @@ func (s *Service) CreateTeam(ctx context.Context, name string) (*Team, error) {
 
 // Teams lists the teams by name.
 func (s *Service) Teams(ctx context.Context) ([]Team, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, created_at FROM teams ORDER BY name`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, created_at, email FROM teams ORDER BY name`)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +54,7 @@ func (s *Service) Teams(ctx context.Context) ([]Team, error) {
 	out := []Team{}
 	for rows.Next() {
 		var t Team
-		if err := rows.Scan(&t.ID, &t.Name, &t.CreatedAt); err != nil {
+		if err := rows.Scan(&t.ID, &t.Name, &t.CreatedAt, &t.Email); err != nil {
 			return nil, err
 		}
 		out = append(out, t)
@@ -89,10 +97,17 @@ type When struct {
 	Where     map[string]any `json:"where,omitempty"`
 }
 
-// Then is what a rule does: open a case for a team, and/or call a webhook.
+// Then is what a rule does: open a case for a team, notify a team by
+// email, and/or call a webhook.
 type Then struct {
 	OpenCase *OpenCase `json:"open_case,omitempty"`
+	Notify   *Notify   `json:"notify,omitempty"`
 	Webhook  string    `json:"webhook,omitempty"`
+}
+
+// Notify emails a team (at the team's address).
+type Notify struct {
+	Team string `json:"team"`
 }
 
 // OpenCase describes the case a rule opens.
@@ -123,8 +138,21 @@ func (r *Rule) Validate(ctx context.Context, s *Service) error {
 			return fault.Field("when.where."+k, "filter on channel, contact or properties.<name>")
 		}
 	}
-	if r.Then.OpenCase == nil && r.Then.Webhook == "" {
-		return fault.Field("then", "a rule opens a case (open_case) or calls a webhook (webhook)")
+	if r.Then.OpenCase == nil && r.Then.Webhook == "" && r.Then.Notify == nil {
+		return fault.Field("then", "a rule opens a case (open_case), notifies a team (notify) or calls a webhook (webhook)")
+	}
+	if n := r.Then.Notify; n != nil {
+		var email string
+		err := s.db.QueryRowContext(ctx, `SELECT email FROM teams WHERE id = $1 OR name = $1`, n.Team).Scan(&email)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fault.Field("then.notify.team", "no team %q", n.Team)
+		}
+		if err != nil {
+			return err
+		}
+		if email == "" {
+			return fault.Field("then.notify.team", "team %q has no email address to notify", n.Team)
+		}
 	}
 	if oc := r.Then.OpenCase; oc != nil {
 		if oc.Team == "" {

@@ -1,10 +1,13 @@
-// Package outbox carries actions out of cxloop: webhook deliveries queued in
+// Package outbox carries actions out of cxloop: notification mail and
+// webhook deliveries queued in
 // the same transaction as the decision that makes them, sent by a
 // background worker with an HMAC-SHA256 signature, retried with
 // exponential backoff and logged. Delivery is at least once; the
 // X-Cxloop-Delivery header is the receiver's idempotency key.
 //
 // It imports eventlog, store, fault and httpio only.
+//
+// Webhook deliveries:
 package outbox
 
 import (
@@ -58,20 +61,22 @@ type Delivery struct {
 	DeliveredAt *store.Millis `json:"deliveredAt,omitempty"`
 }
 
-// Service stores webhooks and delivers their queued events.
+// Service stores webhooks and delivers their queued events and mail.
 type Service struct {
 	db     *store.DB
 	client *http.Client
+	mail   *Mailer
 	now    func() time.Time
 	logger *slog.Logger
 }
 
-// NewService returns the outbox; now is the clock (nil: time.Now).
-func NewService(db *store.DB, now func() time.Time, logger *slog.Logger) *Service {
+// NewService returns the outbox; mail may be nil (no notification mail is
+// sent); now is the clock (nil: time.Now).
+func NewService(db *store.DB, mail *Mailer, now func() time.Time, logger *slog.Logger) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, client: &http.Client{Timeout: 10 * time.Second}, now: now, logger: logger}
+	return &Service{db: db, client: &http.Client{Timeout: 10 * time.Second}, mail: mail, now: now, logger: logger}
 }
 
 // CreateWebhook registers an endpoint for event names ("*" for every event)
@@ -204,6 +209,9 @@ func (s *Service) Run(ctx context.Context) {
 			if _, err := s.Deliver(ctx); err != nil && ctx.Err() == nil {
 				s.logger.Error("webhook delivery", "err", err)
 			}
+			if _, err := s.DeliverMail(ctx); err != nil && ctx.Err() == nil {
+				s.logger.Error("notification mail", "err", err)
+			}
 			select {
 			case <-ctx.Done():
 				return
@@ -242,6 +250,12 @@ func (s *Service) Deliver(ctx context.Context) (int, error) {
 	}
 	delivered := 0
 	for _, j := range jobs {
+		if ok, err := s.db.Claim(ctx, "webhook_deliveries", "next_at", j.id, now.UnixMilli(), 5*time.Minute); err != nil || !ok {
+			if err != nil {
+				return delivered, err
+			}
+			continue // another worker has it
+		}
 		status, err := s.post(ctx, j.url, j.secret, j.id, j.event, []byte(j.payload))
 		attempts := j.attempts + 1
 		state, msg := "delivered", ""

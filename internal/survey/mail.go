@@ -5,65 +5,14 @@ import (
 	"context"
 	"fmt"
 	"html/template"
-	"mime"
-	"mime/quotedprintable"
-	"net"
-	"net/smtp"
-	"strings"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/store"
 )
 
-// Mailer sends email through an SMTP server.
-type Mailer struct {
-	Addr     string // host:port
-	From     string // the sender address
-	Username string // with Password: PLAIN authentication (over TLS or to localhost)
-	Password string
-}
-
-// Send delivers one message with a plain-text and an HTML part. id becomes
-// the Message-ID, so that a retried delivery is recognisable as the same mail.
-func (m *Mailer) Send(ctx context.Context, to, subject, text, html, id string) error {
-	host, _, err := net.SplitHostPort(m.Addr)
-	if err != nil {
-		return fmt.Errorf("smtp address %q: %w", m.Addr, err)
-	}
-	var auth smtp.Auth
-	if m.Username != "" {
-		auth = smtp.PlainAuth("", m.Username, m.Password, host)
-	}
-	const boundary = "cxloop-alternative-boundary"
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s@cxloop>\r\nDate: %s\r\nMIME-Version: 1.0\r\n",
-		m.From, to, mime.QEncoding.Encode("utf-8", subject), id, time.Now().UTC().Format(time.RFC1123Z))
-	fmt.Fprintf(&b, "Content-Type: multipart/alternative; boundary=%q\r\n\r\n", boundary)
-	for _, part := range []struct{ kind, body string }{{"text/plain", text}, {"text/html", html}} {
-		fmt.Fprintf(&b, "--%s\r\nContent-Type: %s; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n", boundary, part.kind)
-		w := quotedprintable.NewWriter(&b)
-		_, _ = w.Write([]byte(part.body))
-		_ = w.Close()
-		b.WriteString("\r\n")
-	}
-	fmt.Fprintf(&b, "--%s--\r\n", boundary)
-	done := make(chan error, 1)
-	go func() { done <- smtp.SendMail(m.Addr, auth, addressOf(m.From), []string{to}, b.Bytes()) }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// addressOf returns the bare address of "Name <a@b>".
-func addressOf(from string) string {
-	if i := strings.LastIndex(from, "<"); i >= 0 {
-		return strings.TrimSuffix(from[i+1:], ">")
-	}
-	return from
-}
+// Mailer sends email through an SMTP server (the outbox's).
+type Mailer = outbox.Mailer
 
 var mailHTML = template.Must(template.New("mail").Parse(`<!doctype html>
 <html lang="{{.Lang}}" dir="{{.Dir}}"><body style="font-family:sans-serif;font-size:16px;line-height:1.5;color:#1f2328">
@@ -106,6 +55,12 @@ func (s *Service) DeliverMail(ctx context.Context) (int, error) {
 	}
 	sent := 0
 	for _, i := range list {
+		if ok, err := s.db.Claim(ctx, "survey_invitations", "mail_next_at", i.ID, now, 5*time.Minute); err != nil || !ok {
+			if err != nil {
+				return sent, err
+			}
+			continue // another worker is sending it
+		}
 		err := s.mail(ctx, i)
 		state, next, msg := "sent", any(nil), ""
 		if err != nil {

@@ -1,0 +1,138 @@
+package outbox
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"mime"
+	"mime/quotedprintable"
+	"net"
+	"net/smtp"
+	"strings"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// Mailer sends email through an SMTP server.
+type Mailer struct {
+	Addr     string // host:port
+	From     string // the sender address
+	Username string // with Password: PLAIN authentication (over TLS or to localhost)
+	Password string
+}
+
+// Send delivers one message with a plain-text and an HTML part. id becomes
+// the Message-ID, so that a retried delivery is recognisable as the same mail.
+func (m *Mailer) Send(ctx context.Context, to, subject, text, html, id string) error {
+	host, _, err := net.SplitHostPort(m.Addr)
+	if err != nil {
+		return fmt.Errorf("smtp address %q: %w", m.Addr, err)
+	}
+	var auth smtp.Auth
+	if m.Username != "" {
+		auth = smtp.PlainAuth("", m.Username, m.Password, host)
+	}
+	const boundary = "cxloop-alternative-boundary"
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s@cxloop>\r\nDate: %s\r\nMIME-Version: 1.0\r\n",
+		m.From, to, mime.QEncoding.Encode("utf-8", subject), id, time.Now().UTC().Format(time.RFC1123Z))
+	fmt.Fprintf(&b, "Content-Type: multipart/alternative; boundary=%q\r\n\r\n", boundary)
+	for _, part := range []struct{ kind, body string }{{"text/plain", text}, {"text/html", html}} {
+		fmt.Fprintf(&b, "--%s\r\nContent-Type: %s; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n", boundary, part.kind)
+		w := quotedprintable.NewWriter(&b)
+		_, _ = w.Write([]byte(part.body))
+		_ = w.Close()
+		b.WriteString("\r\n")
+	}
+	fmt.Fprintf(&b, "--%s--\r\n", boundary)
+	done := make(chan error, 1)
+	go func() { done <- smtp.SendMail(m.Addr, auth, addressOf(m.From), []string{to}, b.Bytes()) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// addressOf returns the bare address of "Name <a@b>".
+func addressOf(from string) string {
+	if i := strings.LastIndex(from, "<"); i >= 0 {
+		return strings.TrimSuffix(from[i+1:], ">")
+	}
+	return from
+}
+
+// EnqueueMail queues a plain notification email inside tx; key makes the
+// same notification queue once.
+func EnqueueMail(ctx context.Context, tx *store.Tx, key, to, subject, body string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO mail_outbox (id, recipient, subject, body, state, attempts, next_at, last_error, created_at)
+		VALUES ($1, $2, $3, $4, 'pending', 0, $5, '', $5) ON CONFLICT (id) DO NOTHING`, key, to, subject, body, store.Now())
+	return err
+}
+
+// DeliverMail sends due notification emails (at most 50), retrying a
+// failure after 30 s, 1 min, 2 min … up to six attempts.
+func (s *Service) DeliverMail(ctx context.Context) (int, error) {
+	if s.mail == nil {
+		return 0, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, recipient, subject, body, attempts FROM mail_outbox WHERE state = 'pending' AND next_at <= $1
+		ORDER BY next_at LIMIT 50`, s.now().UnixMilli())
+	if err != nil {
+		return 0, err
+	}
+	type job struct {
+		id, to, subject, body string
+		attempts              int
+	}
+	var jobs []job
+	for rows.Next() {
+		var j job
+		if err := rows.Scan(&j.id, &j.to, &j.subject, &j.body, &j.attempts); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		jobs = append(jobs, j)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	sent := 0
+	now := s.now().UnixMilli()
+	for _, j := range jobs {
+		if ok, err := s.db.Claim(ctx, "mail_outbox", "next_at", j.id, now, 5*time.Minute); err != nil || !ok {
+			if err != nil {
+				return sent, err
+			}
+			continue
+		}
+		html := "<p>" + strings.ReplaceAll(template(j.body), "\n", "<br>") + "</p>"
+		err := s.mail.Send(ctx, j.to, j.subject, j.body, html, j.id)
+		state, next, msg, at := "delivered", any(nil), "", any(s.now().UnixMilli())
+		if err != nil {
+			state, msg, at = "pending", err.Error(), nil
+			next = s.now().Add(time.Duration(1<<min(j.attempts, 10)) * 30 * time.Second).UnixMilli()
+			if j.attempts+1 >= 6 {
+				state, next = "failed", nil
+			}
+		} else {
+			sent++
+		}
+		if err := s.db.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE mail_outbox SET state = $1, attempts = attempts + 1, next_at = $2, last_error = $3, delivered_at = $4 WHERE id = $5`,
+				state, next, msg, at, j.id)
+			return err
+		}); err != nil {
+			return sent, err
+		}
+	}
+	return sent, nil
+}
+
+// template escapes text for HTML.
+func template(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
+}

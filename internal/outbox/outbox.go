@@ -1,13 +1,11 @@
 // Package outbox carries actions out of cxloop: notification mail and
-// webhook deliveries queued in
-// the same transaction as the decision that makes them, sent by a
-// background worker with an HMAC-SHA256 signature, retried with
-// exponential backoff and logged. Delivery is at least once; the
+// webhook deliveries, queued in the same transaction as the decision that
+// makes them and sent by a background worker that claims each one first.
+// Webhook calls carry an HMAC-SHA256 signature, are retried with
+// exponential backoff and logged; delivery is at least once, and the
 // X-Cxloop-Delivery header is the receiver's idempotency key.
 //
 // It imports eventlog, store, fault and httpio only.
-//
-// Webhook deliveries:
 package outbox
 
 import (

@@ -80,6 +80,7 @@ func Routes(d Deps) []Route {
 		{"POST", "/api/v1/cases/{id}/resolve", auth.RoleAgent, d.Cases.Resolve},
 		{"POST", "/api/v1/cases/{id}/notes", auth.RoleAgent, d.Cases.Note},
 		{"POST", "/api/v1/cases/{id}/assign", auth.RoleAgent, d.Cases.Assign},
+		{"POST", "/api/v1/cases/{id}/status", auth.RoleAgent, d.Cases.SetStatus},
 		{"POST", "/api/v1/mentions", auth.RoleOwner, d.Cases.Mention},
 		{"GET", "/api/v1/returns/rates", auth.RoleAnalyst, d.Cases.ReturnRates},
 		{"GET", "/api/v1/returns/repurchase", auth.RoleAnalyst, d.Cases.Repurchase},

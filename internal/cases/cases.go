@@ -275,6 +275,23 @@ func (s *Service) Resolve(ctx context.Context, id, note, who string) (*Case, err
 	})
 }
 
+// SetStatus moves a case between open and pending (waiting on the
+// customer), reopens a resolved case, or closes a resolved one.
+func (s *Service) SetStatus(ctx context.Context, id, status, note, who string) (*Case, error) {
+	return s.change(ctx, id, who, "Case Status Changed", func(c *Case, now int64) ([]any, string, error) {
+		ok := map[string][]string{Open: {Pending}, Pending: {Open}, Resolved: {Open, Closed}}[c.Status]
+		for _, to := range ok {
+			if to == status {
+				return []any{status, c.Assignee, nil}, note, nil
+			}
+		}
+		if status != Open && status != Pending && status != Closed {
+			return nil, "", fault.Field("status", "status is open, pending or closed (resolve a case with /resolve)")
+		}
+		return nil, "", fault.New(fault.Conflict, "a %s case cannot become %s", c.Status, status)
+	})
+}
+
 // AddNote records a note; the first note from the team is the case's first response.
 func (s *Service) AddNote(ctx context.Context, id, note, who string) (*Case, error) {
 	if strings.TrimSpace(note) == "" {

@@ -588,3 +588,26 @@ func TestNotifyTeam(t *testing.T) {
 }
 
 type outboxMailer = outbox.Mailer
+
+// Open ↔ pending, resolved → closed, and refusals for moves that make no sense.
+func TestCaseStatus(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, nil)
+	s.MustSend("track", map[string]any{"userId": "st-1", "event": "Complaint Submitted", "properties": map[string]any{"text": "Where is my refund?"}})
+	id := listCases(t, s, "")[0].ID
+	step := func(path string, body map[string]any, want int, status string) {
+		t.Helper()
+		var c caseView
+		code := s.API("POST", "/api/v1/cases/"+id+path, body, &c)
+		if code != want || (status != "" && c.Status != status) {
+			t.Fatalf("%s %v: %d %+v", path, body, code, c)
+		}
+	}
+	step("/status", map[string]any{"status": "pending", "note": "Asked for the order number"}, 200, "pending")
+	step("/status", map[string]any{"status": "closed"}, 409, "")
+	step("/status", map[string]any{"status": "open"}, 200, "open")
+	step("/resolve", map[string]any{"note": "Refunded"}, 200, "resolved")
+	step("/status", map[string]any{"status": "archived"}, 400, "")
+	step("/status", map[string]any{"status": "closed"}, 200, "closed")
+	step("/status", map[string]any{"status": "open"}, 409, "")
+}

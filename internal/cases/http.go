@@ -290,3 +290,24 @@ func (a *API) Repurchase(w http.ResponseWriter, r *http.Request) {
 	}
 	httpio.JSON(w, http.StatusOK, map[string]any{"by": r.URL.Query().Get("by"), "days": days, "groups": groups})
 }
+
+// SetStatus answers POST /api/v1/cases/{id}/status {status, note?}.
+func (a *API) SetStatus(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Status string `json:"status"`
+		Note   string `json:"note"`
+	}
+	if err := httpio.Decode(r, &in); err != nil {
+		a.fail(w, err)
+		return
+	}
+	if !a.allowed(w, r) {
+		return
+	}
+	c, err := a.svc.SetStatus(r.Context(), r.PathValue("id"), in.Status, in.Note, who(r))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, c)
+}

@@ -134,3 +134,70 @@ func TestConsoleSendsPulse(t *testing.T) {
 		t.Fatalf("a viewer sent a survey: %d", resp.StatusCode)
 	}
 }
+
+// Settings: an admin adds a team, a rule and a webhook (its secret shown
+// once); an analyst sees the lists but cannot add.
+func TestConsoleSettings(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	if err := s.Auth.CreateUser(t.Context(), "analyst@example.com", "a long password", "analyst"); err != nil {
+		t.Fatal(err)
+	}
+	client := func(form url.Values) (*http.Client, string) {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar}
+		resp, err := c.PostForm(s.URL+"/login", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		resp, err = c.Get(s.URL + "/settings")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return c, csrfField.FindStringSubmatch(string(b))[1]
+	}
+	post := func(c *http.Client, path string, form url.Values) (int, string) {
+		resp, err := c.PostForm(s.URL+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	admin, csrf := client(url.Values{"token": {apptest.Token}})
+	if code, body := post(admin, "/settings/teams", url.Values{"csrf": {csrf}, "name": {"service"}, "email": {"service@northwind.test"}}); code != 200 || !strings.Contains(body, "service@northwind.test") {
+		t.Fatalf("team: %d", code)
+	}
+	if code, body := post(admin, "/settings/rules", url.Values{"csrf": {csrf}, "name": {"detractors"}, "event": {"Survey Responded"}, "nps_max": {"6"},
+		"team": {"service"}, "kind": {"detractor"}, "sla": {"24h"}}); code != 200 || !strings.Contains(body, "NPS ≤ 6") {
+		t.Fatalf("rule: %d %s", code, body)
+	}
+	if code, body := post(admin, "/settings/rules", url.Values{"csrf": {csrf}, "name": {"bad"}, "event": {"X"}, "team": {"nobody"}}); code != 400 || !strings.Contains(body, "then.open_case.team") {
+		t.Fatalf("bad rule: %d", code)
+	}
+	code, body := post(admin, "/settings/webhooks", url.Values{"csrf": {csrf}, "url": {"https://hooks.example/cx"}, "events": {"Case Opened, Case SLA Breached"}})
+	if code != 200 || !strings.Contains(body, "whsec_") {
+		t.Fatalf("webhook: %d", code)
+	}
+	if _, body := post(admin, "/settings/teams", url.Values{"csrf": {csrf}, "name": {"logistics"}}); strings.Contains(body, "whsec_") {
+		t.Fatal("the webhook secret was shown again")
+	}
+	analyst, csrf := client(url.Values{"email": {"analyst@example.com"}, "password": {"a long password"}})
+	resp, _ := analyst.Get(s.URL + "/settings")
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), "detractors") || strings.Contains(string(b), "hooks.example") {
+		t.Fatalf("analyst's settings page shows rules but not webhooks")
+	}
+	if code, _ := post(analyst, "/settings/teams", url.Values{"csrf": {csrf}, "name": {"rogue"}}); code != 403 {
+		t.Fatalf("analyst adding a team: %d", code)
+	}
+	var teams struct{ Teams []any }
+	s.API("GET", "/api/v1/teams", nil, &teams)
+	if len(teams.Teams) != 2 {
+		t.Fatalf("%d teams", len(teams.Teams))
+	}
+}

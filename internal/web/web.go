@@ -15,6 +15,7 @@ import (
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
@@ -32,6 +33,7 @@ type Deps struct {
 	Profiles *profile.Service
 	Surveys  *survey.Service
 	Cases    *cases.Service
+	Outbox   *outbox.Service
 	Logger   *slog.Logger
 }
 
@@ -82,6 +84,8 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /cases/{id}", page(c.casePage))
 	mux.Handle("POST /cases/{id}/{action}", page(c.caseAction))
 	mux.Handle("GET /recovery", page(c.recoveryPage))
+	mux.Handle("GET /settings", page(c.settings))
+	mux.Handle("POST /settings/{what}", page(c.settingsAction))
 }
 
 // signedIn admits requests with a live session and checks the CSRF token

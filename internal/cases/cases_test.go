@@ -611,3 +611,64 @@ func TestCaseStatus(t *testing.T) {
 	step("/status", map[string]any{"status": "closed"}, 200, "closed")
 	step("/status", map[string]any{"status": "open"}, 409, "")
 }
+
+// Every rule kind: a property filter opens a case; an SLA breach notifies
+// the team's owner address and calls a webhook, but opens no case.
+func TestRuleKinds(t *testing.T) {
+	clock := apptest.NewClock(time.Now())
+	mb := apptest.StartMailbox(t)
+	s := apptest.StartWith(t, storetest.DSN(t, "sqlite"), func(c *app.Config) {
+		c.Now = clock.Now
+		c.Mail = &outboxMailer{Addr: mb.Addr, From: "cxloop@northwind.test"}
+	})
+	var calls sync.Map
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Store(r.Header.Get("X-Cxloop-Event"), true)
+	}))
+	defer receiver.Close()
+	var hook struct{ ID string }
+	s.API("POST", "/api/v1/webhooks", map[string]any{"url": receiver.URL, "events": []string{"Nothing"}}, &hook)
+	s.API("POST", "/api/v1/teams", map[string]any{"name": "vip desk", "email": "vip-lead@northwind.test"}, nil)
+	for _, rule := range []string{
+		`{"name": "big orders refunded", "when": {"event": "Order Refunded", "where": {"properties.total": {"gt": 500}, "channel": ["web", "store"]}},
+		  "then": {"open_case": {"team": "vip desk", "kind": "return", "sla": "2h", "priority": "high"}}}`,
+		`{"name": "breaches", "when": {"event": "Case SLA Breached"}, "then": {"notify": {"team": "vip desk"}, "webhook": "` + hook.ID + `",
+		  "open_case": {"team": "vip desk", "kind": "question"}}}`,
+	} {
+		if code := s.API("POST", "/api/v1/rules", json.RawMessage(rule), nil); code != 201 {
+			t.Fatalf("rule: %d", code)
+		}
+	}
+	s.MustSend("track", map[string]any{"userId": "big", "event": "Order Refunded", "properties": map[string]any{"order_id": "o-1", "total": 900}, "context": map[string]any{"channel": "web"}})
+	s.MustSend("track", map[string]any{"userId": "small", "event": "Order Refunded", "properties": map[string]any{"order_id": "o-2", "total": 90}, "context": map[string]any{"channel": "web"}})
+	s.MustSend("track", map[string]any{"userId": "app", "event": "Order Refunded", "properties": map[string]any{"order_id": "o-3", "total": 900}, "context": map[string]any{"channel": "mobile_app"}})
+	cs := listCases(t, s, "team=vip+desk")
+	if len(cs) != 1 || cs[0].Priority != "high" || cs[0].Kind != "return" {
+		t.Fatalf("cases = %+v", cs)
+	}
+	clock.Add(3 * time.Hour)
+	if n, err := s.Cases.Escalate(context.Background()); err != nil || n != 1 {
+		t.Fatalf("escalate: %d %v", n, err)
+	}
+	s.Sync()
+	s.Outbox.DeliverMail(context.Background())
+	s.Outbox.Deliver(context.Background())
+	m := mb.Wait(t, 1)
+	if m.To[0] != "vip-lead@northwind.test" || !strings.Contains(m.Data, "breaches: Case SLA Breached") {
+		t.Fatalf("breach notification:\n%s", m.Data)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, ok := calls.Load("Case SLA Breached"); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the webhook was not called for the breach")
+		}
+		s.Outbox.Deliver(context.Background())
+		time.Sleep(50 * time.Millisecond)
+	}
+	if cs := listCases(t, s, "team=vip+desk"); len(cs) != 1 {
+		t.Fatalf("a case event opened a case: %+v", cs)
+	}
+}

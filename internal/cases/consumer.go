@@ -82,16 +82,15 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 			}
 			opened = append(opened, ev...)
 		}
-		// Cases do not open cases: rules never fire on cxloop's own case events.
-		if strings.HasPrefix(e.Event, "Case ") && e.SourceID == eventlog.SourceActions {
-			continue
-		}
+		// Cases do not open cases: on cxloop's own case events (an SLA
+		// breach, say) rules notify and call webhooks only.
+		caseEvent := strings.HasPrefix(e.Event, "Case ") && e.SourceID == eventlog.SourceActions
 		for _, r := range rules {
 			if r.When.Event != e.Event || e.ReceivedAt < int64(r.CreatedAt) || !fires(r.When, e, props) {
 				continue
 			}
 			outcome := []string{}
-			if oc := r.Then.OpenCase; oc != nil {
+			if oc := r.Then.OpenCase; oc != nil && !caseEvent {
 				ev, err := c.openCase(ctx, tx, e, props, r.ID, *oc, DefaultSLA)
 				if err != nil {
 					return err

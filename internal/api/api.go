@@ -75,6 +75,7 @@ func Routes(d Deps) []Route {
 		{"POST", "/api/v1/teams", auth.RoleAdmin, d.Cases.CreateTeam},
 		{"GET", "/api/v1/rules", auth.RoleAnalyst, d.Cases.Rules},
 		{"POST", "/api/v1/rules", auth.RoleAdmin, d.Cases.CreateRule},
+		{"GET", "/api/v1/rules/{id}/firings", auth.RoleAnalyst, d.Cases.Firings},
 		{"GET", "/api/v1/cases", auth.RoleAnalyst, d.Cases.Cases},
 		{"GET", "/api/v1/cases/{id}", auth.RoleAnalyst, d.Cases.Case},
 		{"POST", "/api/v1/cases/{id}/resolve", auth.RoleAgent, d.Cases.Resolve},

@@ -385,3 +385,41 @@ func From(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(ctxKey{}).(Principal)
 	return p, ok
 }
+
+// Member is a person or token whose case work a team includes.
+type Member struct {
+	Kind string `json:"kind"` // user or token
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+// Members lists, by team name, the users and live tokens limited to each team.
+func (s *Service) Members(ctx context.Context) (map[string][]Member, error) {
+	out := map[string][]Member{}
+	for _, q := range []struct{ kind, query string }{
+		{"user", `SELECT email, role, teams FROM users WHERE teams <> '' ORDER BY email`},
+		{"token", `SELECT name, role, teams FROM api_tokens WHERE teams <> '' AND revoked_at IS NULL ORDER BY name`},
+	} {
+		rows, err := s.db.QueryContext(ctx, q.query)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var m Member
+			var teams string
+			if err := rows.Scan(&m.Name, &m.Role, &teams); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			m.Kind, m.Role = q.kind, NormalizeRole(m.Role)
+			for _, t := range splitTeams(teams) {
+				out[strings.ToLower(t)] = append(out[strings.ToLower(t)], m)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

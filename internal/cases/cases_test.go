@@ -239,6 +239,30 @@ func TestReturnRates(t *testing.T) {
 		if rates["wrong size"] != "4" || rates["defective"] != "1" || rates["kept"] != "15" {
 			t.Fatalf("by reason: %v", rates)
 		}
+		// A rule opens a case for defective returns; the rates link returns to their cases.
+		s.API("POST", "/api/v1/teams", map[string]any{"name": "quality"}, nil)
+		var rule struct{ ID string }
+		s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "defects", "when": {"event": "Order Refunded", "reason": "defective"},
+			"then": {"open_case": {"team": "quality", "kind": "return"}}}`), &rule)
+		s.MustSend("track", map[string]any{"userId": "r-12", "event": "Order Refunded", "properties": map[string]any{"order_id": "o-12", "reason": "defective"}})
+		var withCases struct {
+			Groups []struct {
+				Key            string
+				Returns, Cases int
+			}
+		}
+		s.API("GET", "/api/v1/returns/rates?by=reason", nil, &withCases)
+		for _, g := range withCases.Groups {
+			if g.Key == "defective" && (g.Returns != 2 || g.Cases != 1) {
+				t.Fatalf("defective returns with cases: %+v", g)
+			}
+		}
+		var firings struct {
+			Firings []struct{ MessageID, Outcome string }
+		}
+		if code := s.API("GET", "/api/v1/rules/"+rule.ID+"/firings", nil, &firings); code != 200 || len(firings.Firings) != 1 || firings.Firings[0].Outcome != "open_case" {
+			t.Fatalf("firings: %d %+v", code, firings)
+		}
 		if code, _ := s.Do("GET", "/api/v1/returns/rates?by=planet", nil, "Authorization: Bearer "+apptest.Token); code != 400 {
 			t.Fatalf("bad by: %d", code)
 		}
@@ -483,6 +507,18 @@ func TestRolesAndTeams(t *testing.T) {
 			return out.ID, out.Token
 		}
 		agentID, agent := token("agent", "service")
+		var teams struct {
+			Teams []struct {
+				Name    string
+				Members []struct{ Kind, Name, Role string }
+			}
+		}
+		s.API("GET", "/api/v1/teams", nil, &teams)
+		for _, tm := range teams.Teams {
+			if tm.Name == "service" && (len(tm.Members) != 1 || tm.Members[0].Role != "agent" || tm.Members[0].Kind != "token") {
+				t.Fatalf("service members: %+v", tm.Members)
+			}
+		}
 		_, analyst := token("analyst")
 		_, owner := token("owner")
 		s.MustSend("track", map[string]any{"userId": "c-1", "event": "Complaint Submitted", "properties": map[string]any{"text": "Rude staff"}})
@@ -533,13 +569,13 @@ func TestRolesAndTeams(t *testing.T) {
 		// The refusals left no trace.
 		var c caseView
 		s.API("GET", "/api/v1/cases/"+theirs.ID, nil, &c)
-		var teams struct{ Teams []any }
-		s.API("GET", "/api/v1/teams", nil, &teams)
+		var after struct{ Teams []any }
+		s.API("GET", "/api/v1/teams", nil, &after)
 		s.Sync()
 		resolved, _ := eventlog.Read(context.Background(), s.DB, eventlog.Query{Event: "Case Resolved", Limit: 10})
 		notes, _ := eventlog.Read(context.Background(), s.DB, eventlog.Query{Event: "Case Note Added", Limit: 10})
-		if c.Status != "open" || len(teams.Teams) != 2 || len(resolved) != 1 || len(notes) != 0 {
-			t.Fatalf("after refusals: case %+v, %d teams, %d resolutions, %d notes", c, len(teams.Teams), len(resolved), len(notes))
+		if c.Status != "open" || len(after.Teams) != 2 || len(resolved) != 1 || len(notes) != 0 {
+			t.Fatalf("after refusals: case %+v, %d teams, %d resolutions, %d notes", c, len(after.Teams), len(resolved), len(notes))
 		}
 		if code := s.API("DELETE", "/api/v1/tokens/"+agentID, nil, nil); code != 200 {
 			t.Fatalf("revoke: %d", code)
@@ -670,5 +706,31 @@ func TestRuleKinds(t *testing.T) {
 	}
 	if cs := listCases(t, s, "team=vip+desk"); len(cs) != 1 {
 		t.Fatalf("a case event opened a case: %+v", cs)
+	}
+}
+
+// Cases of VIP and high-value customers get a higher priority.
+func TestValuedCustomersFirst(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, nil)
+	s.MustSend("identify", map[string]any{"userId": "gold", "traits": map[string]any{"tier": "Gold"}})
+	for i := range 3 {
+		s.MustSend("track", map[string]any{"userId": "big-spender", "event": "Order Completed", "properties": map[string]any{"order_id": fmt.Sprintf("bs-%d", i), "total": 400}})
+	}
+	s.MustSend("track", map[string]any{"userId": "regular", "event": "Order Completed", "properties": map[string]any{"order_id": "r-1", "total": 40}})
+	s.Sync()
+	for _, u := range []string{"gold", "big-spender", "regular"} {
+		s.MustSend("track", map[string]any{"userId": u, "event": "Complaint Submitted", "properties": map[string]any{"text": "Problem"}})
+	}
+	got := map[string]string{}
+	for _, c := range listCases(t, s, "") {
+		var cus struct {
+			Identities []struct{ Kind, Value string }
+		}
+		s.API("GET", "/api/v1/customers/"+c.Customer, nil, &cus)
+		got[cus.Identities[0].Value] = c.Priority
+	}
+	if got["gold"] != "high" || got["big-spender"] != "high" || got["regular"] != "normal" {
+		t.Fatalf("priorities = %v", got)
 	}
 }

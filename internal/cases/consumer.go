@@ -12,6 +12,7 @@ import (
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/match"
 	"github.com/cxloop/cxloop/internal/outbox"
+	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
 )
@@ -211,6 +212,13 @@ func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event
 	if priority == "" {
 		priority = "normal"
 	}
+	vip, err := c.valued(ctx, tx, e)
+	if err != nil {
+		return nil, err
+	}
+	if vip {
+		priority = map[string]string{"low": "normal", "normal": "high", "high": "urgent", "urgent": "urgent"}[priority]
+	}
 	subject := firstText(props, "subject", "text", "review_body", "reason")
 	if subject == "" {
 		subject = e.Event
@@ -259,6 +267,38 @@ func notify(ctx context.Context, tx *store.Tx, r *Rule, team string, e *eventlog
 	}
 	fmt.Fprintf(&b, "\nmessageId %s, log position %d.\n", e.MessageID, e.Seq)
 	return outbox.EnqueueMail(ctx, tx, stableID("mail", r.ID, e.MessageID), email, fmt.Sprintf("[cxloop] %s: %s", r.Name, e.Event), b.String())
+}
+
+// highValue is the spend (in the orders' currency) from which a customer's
+// cases get a higher priority.
+const highValue = 1000
+
+// valued reports whether the event's customer is a VIP (traits vip: true,
+// or a tier of vip, gold or platinum) or has spent highValue or more.
+func (c *Consumer) valued(ctx context.Context, tx *store.Tx, e *eventlog.Event) (bool, error) {
+	owners, err := c.svc.profiles.Owners(ctx, []eventlog.Event{*e})
+	if err != nil {
+		return false, err
+	}
+	cus := profile.OwnerOf(owners, *e)
+	refs := []any{e.UserID, e.AnonymousID}
+	if cus != "" {
+		contacts, err := c.svc.profiles.Contacts(ctx, []string{cus})
+		if err != nil {
+			return false, err
+		}
+		t := contacts[cus].Traits
+		if v, _ := t["vip"].(bool); v {
+			return true, nil
+		}
+		if tier, _ := t["tier"].(string); tier != "" && strings.Contains(" vip gold platinum ", " "+strings.ToLower(tier)+" ") {
+			return true, nil
+		}
+		refs = append(refs, contacts[cus].UserID, contacts[cus].AnonymousID)
+	}
+	var spent float64
+	err = tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(total), 0) FROM orders WHERE customer_ref IN ($1, $2, $3, $4)`, append(refs, "", "")[:4]...).Scan(&spent)
+	return spent >= highValue, err
 }
 
 func stableID(prefix string, parts ...string) string {

@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -13,15 +14,17 @@ import (
 
 // API holds the /api/v1 handlers of teams, rules, cases, mentions and returns.
 type API struct {
-	svc    *Service
-	sync   func(r *http.Request)
-	logger *slog.Logger
+	svc     *Service
+	sync    func(r *http.Request)
+	members func(ctx context.Context) (map[string][]auth.Member, error)
+	logger  *slog.Logger
 }
 
 // NewAPI returns the handlers; sync, when not nil, waits briefly for the
-// log's latest events to be read before a case list is answered.
-func NewAPI(svc *Service, sync func(r *http.Request), logger *slog.Logger) *API {
-	return &API{svc: svc, sync: sync, logger: logger}
+// log's latest events to be read before a case list is answered; members
+// lists who works each team's cases.
+func NewAPI(svc *Service, sync func(r *http.Request), members func(ctx context.Context) (map[string][]auth.Member, error), logger *slog.Logger) *API {
+	return &API{svc: svc, sync: sync, members: members, logger: logger}
 }
 
 func (a *API) fail(w http.ResponseWriter, err error) { httpio.Error(w, a.logger, err) }
@@ -44,14 +47,48 @@ func (a *API) CreateTeam(w http.ResponseWriter, r *http.Request) {
 	httpio.JSON(w, http.StatusCreated, t)
 }
 
-// Teams answers GET /api/v1/teams.
+// Teams answers GET /api/v1/teams: each team with its members (the users
+// and tokens limited to it).
 func (a *API) Teams(w http.ResponseWriter, r *http.Request) {
 	list, err := a.svc.Teams(r.Context())
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
-	httpio.JSON(w, http.StatusOK, map[string]any{"teams": list})
+	members := map[string][]auth.Member{}
+	if a.members != nil {
+		if members, err = a.members(r.Context()); err != nil {
+			a.fail(w, err)
+			return
+		}
+	}
+	type withMembers struct {
+		Team
+		Members []auth.Member `json:"members"`
+	}
+	out := make([]withMembers, len(list))
+	for i, t := range list {
+		out[i] = withMembers{Team: t, Members: members[strings.ToLower(t.Name)]}
+		if out[i].Members == nil {
+			out[i].Members = []auth.Member{}
+		}
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"teams": out})
+}
+
+// Firings answers GET /api/v1/rules/{id}/firings?limit=: when the rule fired and what it did.
+func (a *API) Firings(w http.ResponseWriter, r *http.Request) {
+	limit, _, err := httpio.Page(r, 100, 1000)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	list, err := a.svc.Firings(r.Context(), r.PathValue("id"), limit)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"firings": list})
 }
 
 // CreateRule answers POST /api/v1/rules {name, when, then}.

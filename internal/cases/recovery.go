@@ -67,7 +67,8 @@ func (s *Service) handlingSurvey(ctx context.Context) (string, error) {
 	return id, err
 }
 
-// Complainer is one complaint and what became of the customer.
+// Complainer is one complaint and what became of the customer: their
+// satisfaction before the complaint and after its resolution.
 type Complainer struct {
 	Case       string        `json:"case"`
 	Customer   string        `json:"customer"`
@@ -77,6 +78,8 @@ type Complainer struct {
 	ResolvedAt *store.Millis `json:"resolvedAt,omitempty"`
 	// Before is the customer's last NPS answer before the complaint.
 	Before *float64 `json:"npsBefore,omitempty"`
+	// After is their first NPS answer after the resolution.
+	After *float64 `json:"npsAfter,omitempty"`
 	// Handling is their 0–10 rating of how the complaint was handled.
 	Handling    *float64 `json:"handling,omitempty"`
 	BoughtAgain bool     `json:"boughtAgain"`
@@ -147,6 +150,11 @@ func (s *Service) Recovery(ctx context.Context) (*Recovery, error) {
 		default:
 			rep.Resolved++
 			from := int64(*c.ResolvedAt)
+			if v, ok, err := s.surveys.NextScore(ctx, survey.TypeNPS, q.UserIDs, q.AnonymousIDs, from); err != nil {
+				return nil, err
+			} else if ok {
+				cm.After = &v
+			}
 			bought, err := s.boughtBetween(ctx, append(q.UserIDs, q.AnonymousIDs...), from, from+recoveryWindow.Milliseconds())
 			if err != nil {
 				return nil, err

@@ -21,6 +21,7 @@ type recovery struct {
 	Complainers                              []struct {
 		Case, Customer, Outcome string
 		NPSBefore               *float64 `json:"npsBefore"`
+		NPSAfter                *float64 `json:"npsAfter"`
 		Handling                *float64
 		BoughtAgain             bool
 	}
@@ -87,8 +88,9 @@ func TestComplaintRecovery(t *testing.T) {
 				t.Fatalf("complainer = %+v", c)
 			}
 		}
-		// One buys again a month later; ninety days on, the other is lost.
+		// One buys again a month later and rates us 9; ninety days on, the other is lost.
 		clock.Add(30 * 24 * time.Hour)
+		s.API("POST", "/api/v1/surveys/"+nps.ID+"/responses", map[string]any{"customer": "kept", "answers": map[string]any{"q": 9}, "at": clock.Now()}, nil)
 		s.MustSend("track", map[string]any{"userId": "kept", "event": "Order Completed", "timestamp": clock.Now().Format(time.RFC3339),
 			"properties": map[string]any{"order_id": "again-1", "total": 30}})
 		clock.Add(61 * 24 * time.Hour)
@@ -96,6 +98,9 @@ func TestComplaintRecovery(t *testing.T) {
 		outcome := map[float64]string{}
 		for _, c := range rep.Complainers {
 			outcome[*c.Handling] = c.Outcome
+			if (*c.Handling == 10) != (c.NPSAfter != nil && *c.NPSAfter == 9) {
+				t.Fatalf("NPS after resolution: %+v", c)
+			}
 		}
 		if outcome[10] != "recovered" || outcome[4] != "lost" || rep.Outcomes["recovered"] != 1 || rep.Outcomes["lost"] != 1 {
 			t.Fatalf("after 90 days: %+v", rep)

@@ -22,6 +22,8 @@ type RateGroup struct {
 	Orders  int     `json:"orders"`
 	Returns int     `json:"returns"`
 	Rate    float64 `json:"rate"`
+	// Cases counts the returned orders that have a case (a complaint, a return problem …).
+	Cases int `json:"cases"`
 }
 
 // ReturnRates groups orders by channel (where they were bought), category
@@ -41,7 +43,21 @@ func (s *Service) ReturnRates(ctx context.Context, by string, from, to time.Time
 		args = append(args, to.UnixMilli())
 		where += fmt.Sprintf(" AND ordered_at < $%d", len(args))
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+col+`, returned_at IS NOT NULL FROM orders WHERE `+where, args...)
+	withCase := map[string]bool{}
+	crows, err := s.db.QueryContext(ctx, `SELECT DISTINCT order_id FROM cases WHERE order_id <> ''`)
+	if err != nil {
+		return nil, err
+	}
+	for crows.Next() {
+		var id string
+		if err := crows.Scan(&id); err != nil {
+			crows.Close()
+			return nil, err
+		}
+		withCase[id] = true
+	}
+	crows.Close()
+	rows, err := s.db.QueryContext(ctx, `SELECT `+col+`, returned_at IS NOT NULL, order_id FROM orders WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +66,8 @@ func (s *Service) ReturnRates(ctx context.Context, by string, from, to time.Time
 	for rows.Next() {
 		var key any
 		var returned bool
-		if err := rows.Scan(&key, &returned); err != nil {
+		var order string
+		if err := rows.Scan(&key, &returned, &order); err != nil {
 			return nil, err
 		}
 		k := fmt.Sprint(key)
@@ -77,6 +94,9 @@ func (s *Service) ReturnRates(ctx context.Context, by string, from, to time.Time
 		g.Orders++
 		if returned {
 			g.Returns++
+			if withCase[order] {
+				g.Cases++
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {

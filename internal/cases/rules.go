@@ -245,3 +245,36 @@ func listRules(ctx context.Context, q interface {
 	}
 	return out, rows.Err()
 }
+
+// Firing is one time a rule fired.
+type Firing struct {
+	Seq       int64        `json:"seq"`
+	MessageID string       `json:"messageId"`
+	Outcome   string       `json:"outcome"`
+	At        store.Millis `json:"at"`
+}
+
+// Firings lists a rule's firings, newest first.
+func (s *Service) Firings(ctx context.Context, rule string, limit int) ([]Firing, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM rules WHERE id = $1`, rule).Scan(&n); err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, fault.New(fault.NotFound, "no rule %q", rule)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, message_id, outcome, at FROM rule_firings WHERE rule_id = $1 ORDER BY seq DESC LIMIT $2`, rule, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Firing{}
+	for rows.Next() {
+		var f Firing
+		if err := rows.Scan(&f.Seq, &f.MessageID, &f.Outcome, &f.At); err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}

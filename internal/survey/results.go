@@ -244,16 +244,30 @@ func (s *Service) Unhappy(ctx context.Context, since int64, limit int) ([]Signal
 // LastScore is a customer's latest answer to a metric (nps, csat, ces,
 // acsi) before the time given, under any of their identities.
 func (s *Service) LastScore(ctx context.Context, metric string, userIDs, anonymousIDs []string, before int64) (float64, bool, error) {
+	return s.scoreNear(ctx, metric, userIDs, anonymousIDs, before, true)
+}
+
+// NextScore is a customer's first answer to a metric after the time given.
+func (s *Service) NextScore(ctx context.Context, metric string, userIDs, anonymousIDs []string, after int64) (float64, bool, error) {
+	return s.scoreNear(ctx, metric, userIDs, anonymousIDs, after, false)
+}
+
+func (s *Service) scoreNear(ctx context.Context, metric string, userIDs, anonymousIDs []string, at int64, before bool) (float64, bool, error) {
+	cmp, order := ">", "ASC"
+	if before {
+		cmp, order = "<", "DESC"
+	}
 	var best float64
-	var at int64 = -1
+	var bestAt int64
+	found := false
 	for _, list := range []struct {
 		col string
 		ids []string
 	}{{"user_id", userIDs}, {"anonymous_id", anonymousIDs}} {
 		err := inChunks(list.ids, func(args []any, ph string) error {
-			args = append(args, metric, before)
+			args = append(args, metric, at)
 			rows, err := s.db.QueryContext(ctx, `SELECT value, responded_at FROM survey_scores WHERE `+list.col+` IN (`+ph+`)
-				AND metric = $`+itoa(len(args)-1)+` AND responded_at < $`+itoa(len(args))+` ORDER BY responded_at DESC LIMIT 1`, args...)
+				AND metric = $`+itoa(len(args)-1)+` AND responded_at `+cmp+` $`+itoa(len(args))+` ORDER BY responded_at `+order+` LIMIT 1`, args...)
 			if err != nil {
 				return err
 			}
@@ -264,8 +278,8 @@ func (s *Service) LastScore(ctx context.Context, metric string, userIDs, anonymo
 				if err := rows.Scan(&v, &t); err != nil {
 					return err
 				}
-				if t > at {
-					best, at = v, t
+				if !found || (before && t > bestAt) || (!before && t < bestAt) {
+					best, bestAt, found = v, t, true
 				}
 			}
 			return rows.Err()
@@ -274,5 +288,5 @@ func (s *Service) LastScore(ctx context.Context, metric string, userIDs, anonymo
 			return 0, false, err
 		}
 	}
-	return best, at >= 0, nil
+	return best, found, nil
 }

@@ -3,6 +3,7 @@ package cases
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
@@ -199,8 +201,8 @@ func (s *Service) Mention(ctx context.Context, m Mention) (*Mention, error) {
 }
 
 // Escalate marks open cases whose resolution time has passed, raises their
-// priority and records a Case SLA Breached event for each (rules can act on
-// it, for example notify the team's owner through a webhook).
+// priority to urgent, emails the team's address (its lead) and records a
+// Case SLA Breached event for each, on which rules can act further.
 func (s *Service) Escalate(ctx context.Context) (int, error) {
 	now := s.now()
 	n := 0
@@ -226,6 +228,18 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 		for _, c := range list {
 			if _, err := tx.ExecContext(ctx, `UPDATE cases SET escalated_at = $1, priority = 'urgent', updated_at = $1 WHERE id = $2`, now.UnixMilli(), c.ID); err != nil {
 				return err
+			}
+			// The team's lead hears of it at the team's address.
+			var email string
+			if err := tx.QueryRowContext(ctx, `SELECT email FROM teams WHERE id = $1`, c.Team).Scan(&email); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if email != "" {
+				body := fmt.Sprintf("Case %s (%s, %s) for customer %s was due %s and is not resolved.\n\n%s\n",
+					c.ID, c.Kind, c.Channel, c.Customer, time.UnixMilli(int64(c.DueAt)).UTC().Format("2006-01-02 15:04 MST"), c.Subject)
+				if err := outbox.EnqueueMail(ctx, tx, stableID("mail", c.ID, "breached"), email, "[cxloop] SLA breached: "+c.Subject, body); err != nil {
+					return err
+				}
 			}
 			ev, err := eventlog.Action("Case SLA Breached", stableID("msg", c.ID, "breached"), c.UserID, c.AnonymousID, "server", now,
 				map[string]any{"case_id": c.ID, "kind": c.Kind, "team": c.TeamName, "due_at": time.UnixMilli(int64(c.DueAt)).UTC().Format(time.RFC3339)})

@@ -2,6 +2,7 @@ package survey
 
 import (
 	"bytes"
+	"io"
 	"context"
 	"embed"
 	"encoding/json"
@@ -17,8 +18,11 @@ import (
 	"github.com/cxloop/cxloop/internal/store"
 )
 
-//go:embed templates/page.html
+//go:embed templates/page.html templates/page.css
 var pageFS embed.FS
+
+// pageCSS is the survey pages' stylesheet, served once and cached by browsers.
+var pageCSS, _ = pageFS.ReadFile("templates/page.css")
 
 var pageTmpl = template.Must(template.ParseFS(pageFS, "templates/page.html"))
 
@@ -27,15 +31,20 @@ var pageTmpl = template.Must(template.ParseFS(pageFS, "templates/page.html"))
 type Pages struct {
 	svc   *Service
 	mu    sync.Mutex
-	blank map[string][]byte // first-view pages by survey, version and language
+	blank map[string][][]byte // first-view pages by survey, version and language, split where the token goes
 }
 
 // NewPages returns the public survey page handlers.
-func NewPages(svc *Service) *Pages { return &Pages{svc: svc, blank: map[string][]byte{}} }
+func NewPages(svc *Service) *Pages { return &Pages{svc: svc, blank: map[string][][]byte{}} }
 
 // Register declares the survey page routes on mux.
 func (p *Pages) Register(mux *http.ServeMux) {
 	guard := http.NewCrossOriginProtection()
+	mux.HandleFunc("GET /s/page.css", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		_, _ = w.Write(pageCSS)
+	})
 	mux.HandleFunc("GET /s/{token}", p.show)
 	mux.Handle("POST /s/{token}", guard.Handler(http.HandlerFunc(p.answer)))
 	mux.Handle("POST /s/{token}/opt-out", guard.Handler(http.HandlerFunc(p.optOut)))
@@ -140,7 +149,7 @@ func (p *Pages) headers(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'")
 }
 
 // message renders a notice page (invalid, expired, answered …).
@@ -172,7 +181,7 @@ func (p *Pages) show(w http.ResponseWriter, r *http.Request) {
 	// for the token in its forms: render it once per survey version and language.
 	key := fmt.Sprintf("%s\x00%d\x00%s", sv.ID, int64(sv.UpdatedAt), lang)
 	p.mu.Lock()
-	page, ok := p.blank[key]
+	parts, ok := p.blank[key]
 	p.mu.Unlock()
 	if !ok {
 		var buf bytes.Buffer
@@ -181,17 +190,22 @@ func (p *Pages) show(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "internal error", http.StatusInternalServerError)
 			return
 		}
-		page = buf.Bytes()
+		parts = bytes.Split(buf.Bytes(), []byte(tokenSlot))
 		p.mu.Lock()
 		if p.blank == nil || len(p.blank) > 1000 {
-			p.blank = map[string][]byte{}
+			p.blank = map[string][][]byte{}
 		}
-		p.blank[key] = page
+		p.blank[key] = parts
 		p.mu.Unlock()
 	}
 	p.headers(w)
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(bytes.ReplaceAll(page, []byte(tokenSlot), []byte(token)))
+	for i, part := range parts {
+		if i > 0 {
+			_, _ = io.WriteString(w, token)
+		}
+		_, _ = w.Write(part)
+	}
 }
 
 // tokenSlot stands for the token in a cached page; tokens are made of

@@ -452,6 +452,9 @@ func TestSurveyLink(t *testing.T) {
 		if code != 200 || !strings.Contains(page, `lang="fa" dir="rtl"`) || !strings.Contains(page, "چقدر احتمال دارد") || strings.Contains(page, "<script") {
 			t.Fatalf("page %d:\n%s", code, page)
 		}
+		if code, css := get(t, s.URL+"/s/page.css"); code != 200 || !strings.Contains(css, ".scale") || !strings.Contains(page, `href="/s/page.css`) {
+			t.Fatalf("stylesheet: %d", code)
+		}
 		// Another language the survey has, on request.
 		if _, page := get(t, link+"?lang=en"); !strings.Contains(page, `lang="en" dir="ltr"`) || !strings.Contains(page, "recommend") {
 			t.Fatalf("english page:\n%s", page)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/auth"
+	"github.com/cxloop/cxloop/internal/csvimport"
 	"github.com/cxloop/cxloop/internal/demo"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/survey"
@@ -373,7 +374,7 @@ func importMentions(ctx context.Context, args []string, out io.Writer) error {
 }
 
 // report prints what an import stored and refused; refusals fail the command.
-func report(out io.Writer, what string, res survey.ImportResult, start time.Time) error {
+func report(out io.Writer, what string, res csvimport.Result, start time.Time) error {
 	fmt.Fprintf(out, "imported %d of %d %s in %s\n", res.Imported, res.Rows, what, time.Since(start).Round(time.Millisecond))
 	for _, e := range res.Errors {
 		field := ""

@@ -164,12 +164,18 @@ func who(r *http.Request) string {
 	return "api"
 }
 
-// Resolve answers POST /api/v1/cases/{id}/resolve {note}.
-func (a *API) Resolve(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Note string `json:"note"`
-	}
-	if r.ContentLength != 0 {
+// caseCommand is the body of a case command.
+type caseCommand struct {
+	Note     string `json:"note"`
+	Assignee string `json:"assignee"`
+	Status   string `json:"status"`
+}
+
+// command decodes a case command (an empty body is allowed when optional),
+// checks the caller may work the case, runs it and answers the case.
+func (a *API) command(w http.ResponseWriter, r *http.Request, optional bool, run func(id string, in caseCommand, who string) (*Case, error)) {
+	var in caseCommand
+	if !optional || r.ContentLength != 0 {
 		if err := httpio.Decode(r, &in); err != nil {
 			a.fail(w, err)
 			return
@@ -178,52 +184,40 @@ func (a *API) Resolve(w http.ResponseWriter, r *http.Request) {
 	if !a.allowed(w, r) {
 		return
 	}
-	c, err := a.svc.Resolve(r.Context(), r.PathValue("id"), in.Note, who(r))
+	c, err := run(r.PathValue("id"), in, who(r))
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
 	httpio.JSON(w, http.StatusOK, c)
+}
+
+// Resolve answers POST /api/v1/cases/{id}/resolve {note?}.
+func (a *API) Resolve(w http.ResponseWriter, r *http.Request) {
+	a.command(w, r, true, func(id string, in caseCommand, who string) (*Case, error) {
+		return a.svc.Resolve(r.Context(), id, in.Note, who)
+	})
 }
 
 // Note answers POST /api/v1/cases/{id}/notes {note}.
 func (a *API) Note(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Note string `json:"note"`
-	}
-	if err := httpio.Decode(r, &in); err != nil {
-		a.fail(w, err)
-		return
-	}
-	if !a.allowed(w, r) {
-		return
-	}
-	c, err := a.svc.AddNote(r.Context(), r.PathValue("id"), in.Note, who(r))
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpio.JSON(w, http.StatusOK, c)
+	a.command(w, r, false, func(id string, in caseCommand, who string) (*Case, error) {
+		return a.svc.AddNote(r.Context(), id, in.Note, who)
+	})
 }
 
 // Assign answers POST /api/v1/cases/{id}/assign {assignee}.
 func (a *API) Assign(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Assignee string `json:"assignee"`
-	}
-	if err := httpio.Decode(r, &in); err != nil {
-		a.fail(w, err)
-		return
-	}
-	if !a.allowed(w, r) {
-		return
-	}
-	c, err := a.svc.Assign(r.Context(), r.PathValue("id"), in.Assignee, who(r))
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpio.JSON(w, http.StatusOK, c)
+	a.command(w, r, false, func(id string, in caseCommand, who string) (*Case, error) {
+		return a.svc.Assign(r.Context(), id, in.Assignee, who)
+	})
+}
+
+// SetStatus answers POST /api/v1/cases/{id}/status {status, note?}.
+func (a *API) SetStatus(w http.ResponseWriter, r *http.Request) {
+	a.command(w, r, false, func(id string, in caseCommand, who string) (*Case, error) {
+		return a.svc.SetStatus(r.Context(), id, in.Status, in.Note, who)
+	})
 }
 
 // Mention answers POST /api/v1/mentions {platform, handle, text, url, at},
@@ -326,25 +320,4 @@ func (a *API) Repurchase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpio.JSON(w, http.StatusOK, map[string]any{"by": r.URL.Query().Get("by"), "days": days, "groups": groups})
-}
-
-// SetStatus answers POST /api/v1/cases/{id}/status {status, note?}.
-func (a *API) SetStatus(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Status string `json:"status"`
-		Note   string `json:"note"`
-	}
-	if err := httpio.Decode(r, &in); err != nil {
-		a.fail(w, err)
-		return
-	}
-	if !a.allowed(w, r) {
-		return
-	}
-	c, err := a.svc.SetStatus(r.Context(), r.PathValue("id"), in.Status, in.Note, who(r))
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpio.JSON(w, http.StatusOK, c)
 }

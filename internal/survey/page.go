@@ -2,13 +2,13 @@ package survey
 
 import (
 	"bytes"
-	"io"
 	"context"
 	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"

@@ -42,16 +42,41 @@ func (c *Consumer) Reset(ctx context.Context, tx *store.Tx) error {
 	return err
 }
 
+// builtIn are the events the cases consumer always reads.
+var builtIn = []string{"Order Completed", "Order Refunded", "Product Returned", "Complaint Submitted"}
+
+// Events names what the consumer reads: orders, returns, complaints and
+// the events enabled rules watch.
+func (c *Consumer) Events(ctx context.Context, tx *store.Tx) ([]string, bool, error) {
+	rules, err := listRules(ctx, tx, true)
+	if err != nil {
+		return nil, false, err
+	}
+	names := append([]string(nil), builtIn...)
+	for _, r := range rules {
+		names = append(names, r.When.Event)
+	}
+	return names, false, nil
+}
+
 // Apply handles a batch of events.
 func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event) error {
 	rules, err := listRules(ctx, tx, true)
 	if err != nil {
 		return err
 	}
+	// Only these events matter here; the others are not even decoded.
+	watched := map[string]bool{}
+	for _, n := range builtIn {
+		watched[n] = true
+	}
+	for _, r := range rules {
+		watched[r.When.Event] = true
+	}
 	var opened []eventlog.Event
 	for i := range events {
 		e := &events[i]
-		if e.Type != eventlog.Track {
+		if e.Type != eventlog.Track || !watched[e.Event] {
 			continue
 		}
 		m, err := e.Message()

@@ -20,6 +20,20 @@ type Consumer interface {
 	Reset(ctx context.Context, tx *store.Tx) error
 }
 
+// Selective is a consumer that projects only track events of some names.
+// The runner then reads only those events, skipping the rest of the log
+// without decoding it, and moves the checkpoint past what it skipped.
+type Selective interface {
+	Consumer
+	// Events names the track events the consumer reads now (inside the
+	// step's transaction); all reports that it wants every event after all.
+	Events(ctx context.Context, tx *store.Tx) (names []string, all bool, err error)
+}
+
+// skipWindow bounds how far one step of a selective consumer looks ahead
+// in the log.
+const skipWindow = 20000
+
 // batchSize is how many events one consumer transaction applies: large
 // enough to amortise the commit, small enough that appends waiting for the
 // writer are not held up for long.
@@ -103,16 +117,46 @@ func (r *Runner) Step(ctx context.Context, c Consumer) (int, error) {
 		if err := tx.QueryRowContext(ctx, `SELECT seq FROM consumer_checkpoints WHERE name = $1`+r.db.ForUpdate(), c.Name()).Scan(&at); err != nil {
 			return err
 		}
-		events, err := Read(ctx, tx, Query{After: at, Limit: batchSize})
-		if err != nil || len(events) == 0 {
+		q := Query{After: at, Limit: batchSize}
+		var through int64
+		if sc, ok := c.(Selective); ok {
+			names, all, err := sc.Events(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if !all {
+				head, err := Head(ctx, tx)
+				if err != nil || head <= at {
+					return err
+				}
+				through = min(head, at+skipWindow)
+				q.Through, q.Events = through, names
+				if names == nil {
+					q.Events = []string{}
+				}
+			}
+		}
+		events, err := Read(ctx, tx, q)
+		if err != nil {
 			return err
 		}
-		if err := c.Apply(ctx, tx, events); err != nil {
-			return fmt.Errorf("%s: %w", c.Name(), err)
+		to := through
+		if len(events) == batchSize || (through == 0 && len(events) > 0) {
+			to = events[len(events)-1].Seq
 		}
-		n = len(events)
+		if to <= at {
+			return nil
+		}
+		if len(events) > 0 {
+			if err := c.Apply(ctx, tx, events); err != nil {
+				return fmt.Errorf("%s: %w", c.Name(), err)
+			}
+		}
+		// A step that skipped events without applying any still counts, so
+		// that catching up ends.
+		n = max(len(events), 1)
 		_, err = tx.ExecContext(ctx, `UPDATE consumer_checkpoints SET seq = $1, updated_at = $2 WHERE name = $3`,
-			events[len(events)-1].Seq, store.Now(), c.Name())
+			to, store.Now(), c.Name())
 		return err
 	})
 	return n, err

@@ -143,3 +143,62 @@ func TestConsumersOnTwoNodes(t *testing.T) {
 		})
 	}
 }
+
+// picky reads only the track events it names.
+type picky struct {
+	names []string
+	got   []int64
+}
+
+func (p *picky) Name() string { return "picky" }
+func (p *picky) Apply(_ context.Context, _ *store.Tx, events []eventlog.Event) error {
+	for _, e := range events {
+		p.got = append(p.got, e.Seq)
+	}
+	return nil
+}
+func (p *picky) Reset(context.Context, *store.Tx) error { p.got = nil; return nil }
+func (p *picky) Events(context.Context, *store.Tx) ([]string, bool, error) {
+	return p.names, false, nil
+}
+
+// A selective consumer gets exactly its events, in order, across batches
+// and skipped stretches, and its checkpoint reaches the head.
+func TestSelectiveConsumer(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		l := eventlog.New(db, quiet)
+		var batch []eventlog.Event
+		var want []int64
+		for i := range 1200 {
+			e := event(fmt.Sprintf("s-%d", i))
+			if i%3 == 0 || (i >= 100 && i < 500) {
+				e.Event = "Wanted"
+				want = append(want, int64(i+1))
+			}
+			batch = append(batch, e)
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error { return l.AppendTx(ctx, tx, batch) }); err != nil {
+			t.Fatal(err)
+		}
+		p := &picky{names: []string{"Wanted"}}
+		r := eventlog.NewRunner(db, l, quiet, p)
+		if _, err := r.CatchUp(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(p.got) != fmt.Sprint(want) {
+			t.Fatalf("got %d events, want %d", len(p.got), len(want))
+		}
+		if at, _ := r.Checkpoint(ctx, "picky"); at != 1200 {
+			t.Fatalf("checkpoint %d", at)
+		}
+		// Wanting nothing still moves the checkpoint along.
+		p.names, p.got = nil, nil
+		if _, err := r.Replay(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if at, _ := r.Checkpoint(ctx, "picky"); at != 1200 || len(p.got) != 0 {
+			t.Fatalf("wanting nothing: checkpoint %d, %d events", at, len(p.got))
+		}
+	})
+}

@@ -220,6 +220,8 @@ type Query struct {
 	Limit        int      // at most this many (default 100)
 	Type         string   // message type, or empty
 	Event        string   // track event name, or empty
+	Events       []string // with Through: only track events of these names
+	Through      int64    // when > 0, only events with seq <= Through
 	UserIDs      []string // with AnonymousIDs: only events of these identities
 	AnonymousIDs []string
 	ByTime       bool // order by timestamp instead of seq (timelines)
@@ -245,6 +247,15 @@ func Read(ctx context.Context, db Querier, q Query) ([]Event, error) {
 	}
 	if q.Event != "" {
 		where = append(where, "event = "+arg(q.Event))
+	}
+	if q.Through > 0 {
+		where = append(where, "seq <= "+arg(q.Through))
+	}
+	if q.Events != nil {
+		if len(q.Events) == 0 {
+			return nil, nil
+		}
+		where = append(where, "type = 'track' AND event IN ("+list(arg, q.Events)+")")
 	}
 	if q.UserIDs != nil || q.AnonymousIDs != nil {
 		var ors []string

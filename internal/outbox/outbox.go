@@ -176,6 +176,28 @@ func (Consumer) Name() string { return "webhooks" }
 // Reset keeps the deliveries: they are actions already queued or taken.
 func (Consumer) Reset(context.Context, *store.Tx) error { return nil }
 
+// Events names what the consumer reads: the events webhooks subscribe to
+// (every event when one takes "*" or a message type).
+func (Consumer) Events(ctx context.Context, tx *store.Tx) ([]string, bool, error) {
+	hooks, err := webhooks(ctx, tx)
+	if err != nil {
+		return nil, false, err
+	}
+	var names []string
+	for _, w := range hooks {
+		if !w.Active {
+			continue
+		}
+		for _, e := range w.Events {
+			if e == "*" || eventlog.IsType(e) {
+				return nil, true, nil
+			}
+			names = append(names, e)
+		}
+	}
+	return names, false, nil
+}
+
 // Apply queues the batch's events for the webhooks that subscribe to them.
 func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event) error {
 	hooks, err := webhooks(ctx, tx)

@@ -38,6 +38,22 @@ func (c *Consumer) Reset(ctx context.Context, tx *store.Tx) error {
 	return nil
 }
 
+// Events names what the consumer reads: the trigger events of active
+// persistent surveys and the answers.
+func (c *Consumer) Events(ctx context.Context, tx *store.Tx) ([]string, bool, error) {
+	list, err := listSurveys(ctx, tx, `WHERE rhythm = 'persistent' AND status = 'active'`)
+	if err != nil {
+		return nil, false, err
+	}
+	names := []string{"Survey Responded"}
+	for _, sv := range list {
+		if sv.Trigger != nil {
+			names = append(names, sv.Trigger.Event)
+		}
+	}
+	return names, false, nil
+}
+
 // Apply schedules invitations and projects answers for a batch of events.
 func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event) error {
 	triggers, err := listSurveys(ctx, tx, `WHERE rhythm = 'persistent' AND status = 'active'`)

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -36,11 +37,16 @@ func TestConsoleCaseLoop(t *testing.T) {
 	s.Sync()
 	s.API("POST", "/api/v1/surveys/"+nps.ID+"/responses", map[string]any{"customer": "det-1", "answers": map[string]any{"q": 2}}, nil)
 
+	// An agent of the service team works the queue.
+	if err := s.Auth.CreateUser(context.Background(), "agent@northwind.test", "a long password", "agent", "service"); err != nil {
+		t.Fatal(err)
+	}
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(s.URL+"/cases?team=service"),
-		chromedp.WaitVisible(chromedp.CSS(`#token-login`)),
-		chromedp.SendKeys(chromedp.CSS(`#token-login input[name=token]`), apptest.Token),
-		chromedp.Submit(chromedp.CSS(`#token-login input[name=token]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#password-login`)),
+		chromedp.SendKeys(chromedp.CSS(`#password-login input[name=email]`), "agent@northwind.test"),
+		chromedp.SendKeys(chromedp.CSS(`#password-login input[name=password]`), "a long password"),
+		chromedp.Submit(chromedp.CSS(`#password-login input[name=password]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#cases`)),
 	)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/ingest"
+	"github.com/cxloop/cxloop/internal/loyalty"
 	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
@@ -32,6 +33,7 @@ type Deps struct {
 	Surveys  *survey.Service
 	Cases    *cases.API
 	Outbox   *outbox.API
+	Loyalty  *loyalty.API
 	Logger   *slog.Logger
 }
 
@@ -87,6 +89,11 @@ func Routes(d Deps) []Route {
 		{"GET", "/api/v1/returns/repurchase", auth.RoleAnalyst, d.Cases.Repurchase},
 		{"GET", "/api/v1/recovery", auth.RoleAnalyst, d.Cases.Recovery},
 		{"GET", "/api/v1/silent-dissatisfied", auth.RoleAnalyst, d.Cases.Silent},
+		{"GET", "/api/v1/loyalty/rules", auth.RoleAnalyst, d.Loyalty.Rules},
+		{"POST", "/api/v1/loyalty/rules", auth.RoleAdmin, d.Loyalty.CreateRule},
+		{"GET", "/api/v1/customers/{id}/loyalty", auth.RoleAnalyst, d.Loyalty.Summary},
+		{"GET", "/api/v1/customers/{id}/loyalty/ledger", auth.RoleAnalyst, d.Loyalty.Ledger},
+		{"POST", "/api/v1/customers/{id}/loyalty/redeem", auth.RoleAgent, d.Loyalty.Redeem},
 		{"GET", "/api/v1/webhooks", auth.RoleAdmin, d.Outbox.List},
 		{"POST", "/api/v1/webhooks", auth.RoleAdmin, d.Outbox.Create},
 		{"GET", "/api/v1/webhooks/{id}/deliveries", auth.RoleAdmin, d.Outbox.Deliveries},

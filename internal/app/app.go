@@ -21,6 +21,7 @@ import (
 	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/ingest"
+	"github.com/cxloop/cxloop/internal/loyalty"
 	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
@@ -52,6 +53,7 @@ type App struct {
 	Surveys  *survey.Service
 	Cases    *cases.Service
 	Outbox   *outbox.Service
+	Loyalty  *loyalty.Service
 	Logger   *slog.Logger
 }
 
@@ -86,13 +88,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}, cfg.Logger)
 	a.Cases = cases.NewService(db, a.Log, a.Profiles, a.Surveys, cfg.Now, cfg.Logger)
 	a.Outbox = outbox.NewService(db, cfg.Mail, cfg.Now, cfg.Logger)
+	a.Loyalty = loyalty.NewService(db, a.Log, a.Profiles, cfg.Now, cfg.Logger)
 	a.Runner = eventlog.NewRunner(db, a.Log, cfg.Logger, a.consumers()...)
 	return a, nil
 }
 
 // consumers lists every projection of the log, in the order they were added.
 func (a *App) consumers() []eventlog.Consumer {
-	return []eventlog.Consumer{profile.NewConsumer(a.DB), survey.NewConsumer(a.Surveys), cases.NewConsumer(a.Cases), outbox.Consumer{}}
+	return []eventlog.Consumer{profile.NewConsumer(a.DB), survey.NewConsumer(a.Surveys), cases.NewConsumer(a.Cases), outbox.Consumer{}, loyalty.Consumer{}}
 }
 
 // Start runs the log writer and the workers until ctx ends.
@@ -117,7 +120,7 @@ func (a *App) caughtUp(r *http.Request) {
 	defer cancel()
 	head, err := eventlog.Head(ctx, a.DB)
 	if err == nil {
-		_ = a.Runner.WaitFor(ctx, head, "profile", "cases")
+		_ = a.Runner.WaitFor(ctx, head, "profile", "cases", "loyalty")
 	}
 }
 
@@ -140,7 +143,7 @@ func (a *App) Handler() http.Handler {
 	reg.MustRegister(in.Collectors()...)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	api.Register(mux, api.Deps{DB: a.DB, Auth: a.Auth, Sources: a.Sources, Profiles: a.Profiles, Surveys: a.Surveys,
-		Cases: cases.NewAPI(a.Cases, a.caughtUp, a.Auth.Members, a.Logger), Outbox: outbox.NewAPI(a.Outbox, a.Logger), Logger: a.Logger})
+		Cases: cases.NewAPI(a.Cases, a.caughtUp, a.Auth.Members, a.Logger), Outbox: outbox.NewAPI(a.Outbox, a.Logger), Loyalty: loyalty.NewAPI(a.Loyalty, a.caughtUp, a.Logger), Logger: a.Logger})
 	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Logger: a.Logger}).Register(mux)
 	survey.NewPages(a.Surveys).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })

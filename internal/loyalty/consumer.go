@@ -1,0 +1,119 @@
+package loyalty
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// Consumer earns points by the rules and reverses them on refunds.
+type Consumer struct{}
+
+// Name is the consumer's checkpoint key.
+func (Consumer) Name() string { return "loyalty" }
+
+// Reset removes what the log earned and reversed; redemptions and
+// adjustments are commands and stay. A replay earns the same entries again,
+// under the same ids.
+func (Consumer) Reset(ctx context.Context, tx *store.Tx) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM loyalty_entries WHERE kind IN ('earn', 'reverse')`)
+	return err
+}
+
+// Events names what the consumer reads: the rules' events and refunds.
+func (Consumer) Events(ctx context.Context, tx *store.Tx) ([]string, bool, error) {
+	list, err := rules(ctx, tx)
+	if err != nil {
+		return nil, false, err
+	}
+	names := []string{"Order Refunded"}
+	for _, r := range list {
+		names = append(names, r.On)
+	}
+	return names, false, nil
+}
+
+// Apply earns and reverses points for a batch of events.
+func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event) error {
+	list, err := rules(ctx, tx)
+	if err != nil {
+		return err
+	}
+	for i := range events {
+		e := &events[i]
+		if e.Type != eventlog.Track || (e.UserID == "" && e.AnonymousID == "") {
+			continue
+		}
+		m, err := e.Message()
+		if err != nil {
+			continue
+		}
+		props := m.Props()
+		order, _ := props["order_id"].(string)
+		if e.Event == "Order Refunded" && order != "" {
+			if err := reverse(ctx, tx, e, order); err != nil {
+				return err
+			}
+		}
+		for _, r := range list {
+			if r.On != e.Event || e.ReceivedAt < int64(r.CreatedAt) {
+				continue
+			}
+			pts := r.earned(props)
+			if pts <= 0 {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO loyalty_entries (id, user_id, anonymous_id, kind, points, event, message_id, order_id, rule_id,
+				idempotency_key, note, at) VALUES ($1, $2, $3, 'earn', $4, $5, $6, $7, $8, $9, '', $10) ON CONFLICT (idempotency_key) DO NOTHING`,
+				entryID("earn", r.ID, e.MessageID), e.UserID, e.AnonymousID, pts, e.Event, e.MessageID, order, r.ID,
+				"earn:"+r.ID+":"+e.MessageID, e.Timestamp); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// reverse adds, once, a reversal of everything an order earned.
+func reverse(ctx context.Context, tx *store.Tx, e *eventlog.Event, order string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, user_id, anonymous_id, points FROM loyalty_entries WHERE order_id = $1 AND kind = 'earn'`, order)
+	if err != nil {
+		return err
+	}
+	type earned struct {
+		id, user, anon string
+		points         int64
+	}
+	var list []earned
+	for rows.Next() {
+		var x earned
+		if err := rows.Scan(&x.id, &x.user, &x.anon, &x.points); err != nil {
+			rows.Close()
+			return err
+		}
+		list = append(list, x)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, x := range list {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO loyalty_entries (id, user_id, anonymous_id, kind, points, event, message_id, order_id, rule_id,
+			idempotency_key, note, at) VALUES ($1, $2, $3, 'reverse', $4, $5, $6, $7, '', $8, $9, $10) ON CONFLICT (idempotency_key) DO NOTHING`,
+			entryID("reverse", x.id), x.user, x.anon, -x.points, e.Event, e.MessageID, order, "reverse:"+x.id,
+			fmt.Sprintf("refund of order %s", order), e.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func entryID(parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return "lent_" + hex.EncodeToString(h[:10])
+}

@@ -1,0 +1,100 @@
+package loyalty
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/cxloop/cxloop/internal/httpio"
+)
+
+// API holds the /api/v1 loyalty handlers.
+type API struct {
+	svc    *Service
+	sync   func(r *http.Request)
+	logger *slog.Logger
+}
+
+// NewAPI returns the handlers; sync, when not nil, waits briefly for the
+// log's latest events to be read before a balance is answered.
+func NewAPI(svc *Service, sync func(r *http.Request), logger *slog.Logger) *API {
+	return &API{svc: svc, sync: sync, logger: logger}
+}
+
+// CreateRule answers POST /api/v1/loyalty/rules {on, points_per_unit, points, property}.
+func (a *API) CreateRule(w http.ResponseWriter, r *http.Request) {
+	var in Rule
+	if err := httpio.Decode(r, &in); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	out, err := a.svc.CreateRule(r.Context(), &in)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusCreated, out)
+}
+
+// Rules answers GET /api/v1/loyalty/rules.
+func (a *API) Rules(w http.ResponseWriter, r *http.Request) {
+	list, err := a.svc.Rules(r.Context())
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"rules": list})
+}
+
+// Summary answers GET /api/v1/customers/{id}/loyalty.
+func (a *API) Summary(w http.ResponseWriter, r *http.Request) {
+	if a.sync != nil {
+		a.sync(r)
+	}
+	out, err := a.svc.Summary(r.Context(), r.PathValue("id"))
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, out)
+}
+
+// Ledger answers GET /api/v1/customers/{id}/loyalty/ledger?limit=.
+func (a *API) Ledger(w http.ResponseWriter, r *http.Request) {
+	limit, _, err := httpio.Page(r, 100, 1000)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	if a.sync != nil {
+		a.sync(r)
+	}
+	list, err := a.svc.Ledger(r.Context(), r.PathValue("id"), limit)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"entries": list})
+}
+
+// Redeem answers POST /api/v1/customers/{id}/loyalty/redeem {points, idempotency_key, note?}:
+// 200 with the entry and the balance left, 409 when the balance is too low.
+func (a *API) Redeem(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Points int64  `json:"points"`
+		Key    string `json:"idempotency_key"`
+		Note   string `json:"note"`
+	}
+	if err := httpio.Decode(r, &in); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	if a.sync != nil {
+		a.sync(r)
+	}
+	e, left, err := a.svc.Redeem(r.Context(), r.PathValue("id"), in.Points, in.Key, in.Note)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"entry": e, "balance": left})
+}

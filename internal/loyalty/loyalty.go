@@ -1,0 +1,341 @@
+// Package loyalty runs a relationship program: a points ledger whose
+// balance is the sum of append-only entries, earning rules on events as
+// data, refunds that reverse what their order earned, redemptions that never
+// take a balance below zero, tiers, and referral codes.
+//
+// It reads profiles through the profile package; it must never import the
+// api, web or app packages.
+package loyalty
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base32"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/match"
+	"github.com/cxloop/cxloop/internal/profile"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// Entry kinds.
+const (
+	Earn    = "earn"
+	Redeem  = "redeem"
+	Expire  = "expire"
+	Adjust  = "adjust"
+	Reverse = "reverse"
+)
+
+// Tier is a level of the program, reached by points earned in the last 12 months.
+type Tier struct {
+	Name string `json:"name"`
+	From int64  `json:"from"`
+}
+
+// Tiers are the program's levels, lowest first.
+var Tiers = []Tier{{"bronze", 0}, {"silver", 50}, {"gold", 100}, {"platinum", 500}}
+
+// Rule earns points on an event: PointsPerUnit per unit of a numeric
+// property (by default total, else revenue) plus Points flat.
+type Rule struct {
+	ID            string       `json:"id"`
+	On            string       `json:"on"`
+	PointsPerUnit float64      `json:"points_per_unit"`
+	Points        int64        `json:"points"`
+	Property      string       `json:"property,omitempty"`
+	CreatedAt     store.Millis `json:"createdAt"`
+}
+
+// Entry is one line of the ledger.
+type Entry struct {
+	ID        string       `json:"id"`
+	Kind      string       `json:"kind"`
+	Points    int64        `json:"points"`
+	Event     string       `json:"event,omitempty"`
+	MessageID string       `json:"messageId,omitempty"`
+	OrderID   string       `json:"orderId,omitempty"`
+	Note      string       `json:"note,omitempty"`
+	At        store.Millis `json:"at"`
+}
+
+// Service is the loyalty program.
+type Service struct {
+	db       *store.DB
+	log      *eventlog.Log
+	profiles *profile.Service
+	now      func() time.Time
+	logger   *slog.Logger
+}
+
+// NewService returns the loyalty service; now is the clock (nil: time.Now).
+func NewService(db *store.DB, log *eventlog.Log, profiles *profile.Service, now func() time.Time, logger *slog.Logger) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{db: db, log: log, profiles: profiles, now: now, logger: logger}
+}
+
+// CreateRule validates and stores an earning rule.
+func (s *Service) CreateRule(ctx context.Context, r *Rule) (*Rule, error) {
+	r.On = strings.TrimSpace(r.On)
+	if r.On == "" {
+		return nil, fault.Field("on", "name the event that earns points, e.g. \"Order Completed\"")
+	}
+	if r.PointsPerUnit < 0 || math.IsNaN(r.PointsPerUnit) || r.PointsPerUnit > 1000 {
+		return nil, fault.Field("points_per_unit", "points_per_unit is between 0 and 1000")
+	}
+	if r.Points < 0 || r.Points > 1_000_000 {
+		return nil, fault.Field("points", "points is between 0 and 1,000,000")
+	}
+	if r.PointsPerUnit == 0 && r.Points == 0 {
+		return nil, fault.Field("points_per_unit", "a rule earns points_per_unit, points, or both")
+	}
+	r.ID, r.CreatedAt = store.NewID("lrule"), store.Millis(s.now().UnixMilli())
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO loyalty_rules (id, event, points_per_unit, points, property, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			r.ID, r.On, r.PointsPerUnit, r.Points, r.Property, int64(r.CreatedAt))
+		return err
+	})
+	return r, err
+}
+
+// Rules lists the earning rules.
+func (s *Service) Rules(ctx context.Context) ([]Rule, error) { return rules(ctx, s.db) }
+
+func rules(ctx context.Context, q eventlog.Querier) ([]Rule, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, event, points_per_unit, points, property, created_at FROM loyalty_rules ORDER BY created_at, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Rule{}
+	for rows.Next() {
+		var r Rule
+		if err := rows.Scan(&r.ID, &r.On, &r.PointsPerUnit, &r.Points, &r.Property, &r.CreatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// earned is the points a rule gives for an event's properties.
+func (r Rule) earned(props map[string]any) int64 {
+	pts := r.Points
+	if r.PointsPerUnit > 0 {
+		prop := r.Property
+		if prop == "" {
+			prop = "total"
+			if _, ok := props["total"]; !ok {
+				prop = "revenue"
+			}
+		}
+		if v, ok := match.Number(props[prop]); ok && v > 0 {
+			pts += int64(math.Floor(v * r.PointsPerUnit))
+		}
+	}
+	return pts
+}
+
+// member is a customer as the ledger knows them: their identities.
+type member struct {
+	id           string
+	userIDs      []string
+	anonymousIDs []string
+}
+
+func (s *Service) member(ctx context.Context, ref string) (member, error) {
+	id, q, err := s.profiles.EventFilter(ctx, ref)
+	if err != nil {
+		return member{}, err
+	}
+	return member{id: id, userIDs: q.UserIDs, anonymousIDs: q.AnonymousIDs}, nil
+}
+
+// where selects a member's entries.
+func (m member) where(first int) (string, []any) {
+	var ors []string
+	var args []any
+	for _, u := range m.userIDs {
+		args = append(args, u)
+		ors = append(ors, fmt.Sprintf("user_id = $%d", first+len(args)-1))
+	}
+	for _, a := range m.anonymousIDs {
+		args = append(args, a)
+		ors = append(ors, fmt.Sprintf("(user_id = '' AND anonymous_id = $%d)", first+len(args)-1))
+	}
+	if len(ors) == 0 {
+		return "1 = 0", nil
+	}
+	return "(" + strings.Join(ors, " OR ") + ")", args
+}
+
+// balance sums a member's entries through q.
+func balance(ctx context.Context, q eventlog.Querier, m member) (int64, error) {
+	where, args := m.where(1)
+	var b int64
+	err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(points), 0) FROM loyalty_entries WHERE `+where, args...).Scan(&b)
+	return b, err
+}
+
+// Summary is a member's standing.
+type Summary struct {
+	Customer      string `json:"customer"`
+	Balance       int64  `json:"balance"`
+	Tier          string `json:"tier"`
+	NextTier      string `json:"nextTier,omitempty"`
+	PointsToNext  int64  `json:"pointsToNext,omitempty"`
+	Earned12m     int64  `json:"earned12m"`
+	ReferralCode  string `json:"referral_code"`
+	LifetimeEarns int64  `json:"lifetimeEarned"`
+}
+
+// Summary returns a member's balance, tier and referral code.
+func (s *Service) Summary(ctx context.Context, ref string) (*Summary, error) {
+	m, err := s.member(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	out := &Summary{Customer: m.id, ReferralCode: ReferralCode(m.id)}
+	if out.Balance, err = balance(ctx, s.db, m); err != nil {
+		return nil, err
+	}
+	where, args := m.where(3)
+	since := s.now().AddDate(-1, 0, 0).UnixMilli()
+	err = s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN at >= $1 THEN points ELSE 0 END), 0), COALESCE(SUM(points), 0)
+		FROM loyalty_entries WHERE kind IN ($2, 'reverse') AND `+where, append([]any{since, Earn}, args...)...).Scan(&out.Earned12m, &out.LifetimeEarns)
+	if err != nil {
+		return nil, err
+	}
+	out.Tier = Tiers[0].Name
+	for i, t := range Tiers {
+		if out.Earned12m >= t.From {
+			out.Tier, out.NextTier, out.PointsToNext = t.Name, "", 0
+			if i+1 < len(Tiers) {
+				out.NextTier, out.PointsToNext = Tiers[i+1].Name, Tiers[i+1].From-out.Earned12m
+			}
+		}
+	}
+	return out, nil
+}
+
+// ReferralCode is a member's stable referral code.
+func ReferralCode(customer string) string {
+	h := sha256.Sum256([]byte("referral\x00" + customer))
+	return "R" + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(h[:6])
+}
+
+// Ledger lists a member's entries, newest first.
+func (s *Service) Ledger(ctx context.Context, ref string, limit int) ([]Entry, error) {
+	m, err := s.member(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	where, args := m.where(1)
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, points, event, message_id, order_id, note, at FROM loyalty_entries WHERE `+where+
+		fmt.Sprintf(` ORDER BY at DESC, id DESC LIMIT $%d`, len(args)), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Entry{}
+	for rows.Next() {
+		var e Entry
+		if err := rows.Scan(&e.ID, &e.Kind, &e.Points, &e.Event, &e.MessageID, &e.OrderID, &e.Note, &e.At); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// lockKey is the advisory lock that serialises one member's redemptions.
+func lockKey(customer string) int64 {
+	h := sha256.Sum256([]byte("loyalty\x00" + customer))
+	return int64(binary.BigEndian.Uint64(h[:8]) >> 1)
+}
+
+// Redeem takes points from a member's balance, once per idempotency key:
+// a repeated key answers the first redemption again. It refuses (conflict)
+// when the balance is too low, also under concurrent redemptions.
+func (s *Service) Redeem(ctx context.Context, ref string, points int64, key, note string) (*Entry, int64, error) {
+	if points <= 0 || points > 100_000_000 {
+		return nil, 0, fault.Field("points", "points is a whole number above 0")
+	}
+	key = strings.TrimSpace(key)
+	if key == "" || len(key) > 200 {
+		return nil, 0, fault.Field("idempotency_key", "an idempotency_key of at most 200 characters makes a retried redemption count once")
+	}
+	m, err := s.member(ctx, ref)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(m.userIDs) == 0 && len(m.anonymousIDs) == 0 {
+		return nil, 0, fault.New(fault.Conflict, "the member has no points")
+	}
+	now := s.now()
+	e := &Entry{ID: store.NewID("lent"), Kind: Redeem, Points: -points, Note: note, At: store.Millis(now.UnixMilli())}
+	var left int64
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		if err := s.db.Lock(ctx, tx, lockKey(m.id)); err != nil {
+			return err
+		}
+		var prior Entry
+		err := tx.QueryRowContext(ctx, `SELECT id, kind, points, note, at FROM loyalty_entries WHERE idempotency_key = $1`, "redeem:"+m.id+":"+key).
+			Scan(&prior.ID, &prior.Kind, &prior.Points, &prior.Note, &prior.At)
+		if err == nil {
+			*e = prior
+			left, err = balance(ctx, tx, m)
+			return err
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		b, err := balance(ctx, tx, m)
+		if err != nil {
+			return err
+		}
+		if b < points {
+			return fault.New(fault.Conflict, "the balance is %d points; %d cannot be redeemed", b, points)
+		}
+		user, anon := first(m.userIDs), ""
+		if user == "" {
+			anon = first(m.anonymousIDs)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO loyalty_entries (id, user_id, anonymous_id, kind, points, event, message_id, order_id, rule_id,
+			idempotency_key, note, at) VALUES ($1, $2, $3, $4, $5, '', '', '', '', $6, $7, $8)`,
+			e.ID, user, anon, Redeem, -points, "redeem:"+m.id+":"+key, note, int64(e.At)); err != nil {
+			return err
+		}
+		left = b - points
+		ev, err := eventlog.Own("Points Redeemed", "redeem-"+e.ID, user, anon, "web", now,
+			map[string]any{"points": points, "balance": left, "entry_id": e.ID, "note": note})
+		if err != nil {
+			return err
+		}
+		return s.log.AppendTx(ctx, tx, []eventlog.Event{ev})
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	s.log.Notify()
+	return e, left, nil
+}
+
+func first(list []string) string {
+	if len(list) > 0 {
+		return list[0]
+	}
+	return ""
+}

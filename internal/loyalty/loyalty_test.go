@@ -1,0 +1,126 @@
+package loyalty_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+type summary struct {
+	Balance      int64  `json:"balance"`
+	Tier         string `json:"tier"`
+	ReferralCode string `json:"referral_code"`
+}
+
+func order(user, id string, total float64) map[string]any {
+	return map[string]any{"userId": user, "event": "Order Completed", "properties": map[string]any{"order_id": id, "total": total}}
+}
+
+// The issue's contract examples, a refund's reversal and replay.
+func TestContractExamples(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		if code := s.API("POST", "/api/v1/loyalty/rules", map[string]any{"on": "Order Completed", "points_per_unit": 1}, nil); code != 201 {
+			t.Fatalf("rule: %d", code)
+		}
+		s.MustSend("track", order("u-1", "o-1", 120.75))
+		var sum summary
+		if code := s.API("GET", "/api/v1/customers/u-1/loyalty", nil, &sum); code != 200 || sum.Balance != 120 || sum.Tier != "gold" || !strings.HasPrefix(sum.ReferralCode, "R") {
+			t.Fatalf("loyalty: %d %+v", code, sum)
+		}
+		var red struct{ Balance int64 }
+		if code := s.API("POST", "/api/v1/customers/u-1/loyalty/redeem", map[string]any{"points": 50, "idempotency_key": "k1"}, &red); code != 200 || red.Balance != 70 {
+			t.Fatalf("redeem: %d %+v", code, red)
+		}
+		if code := s.API("POST", "/api/v1/customers/u-1/loyalty/redeem", map[string]any{"points": 50, "idempotency_key": "k1"}, &red); code != 200 || red.Balance != 70 {
+			t.Fatalf("the same key again: %d %+v", code, red)
+		}
+		if code := s.API("POST", "/api/v1/customers/u-1/loyalty/redeem", map[string]any{"points": 71, "idempotency_key": "k2"}, nil); code != 409 {
+			t.Fatalf("more than the balance: %d", code)
+		}
+		var ledger struct {
+			Entries []struct {
+				Kind   string
+				Points int64
+				Event  string
+			}
+		}
+		s.API("GET", "/api/v1/customers/u-1/loyalty/ledger", nil, &ledger)
+		if len(ledger.Entries) != 2 || ledger.Entries[1].Kind != "earn" || ledger.Entries[1].Points != 120 || ledger.Entries[1].Event != "Order Completed" ||
+			ledger.Entries[0].Kind != "redeem" || ledger.Entries[0].Points != -50 {
+			t.Fatalf("ledger: %+v", ledger)
+		}
+		// A refund reverses what the order earned (the balance may go below zero only by reversal).
+		s.MustSend("track", order("u-1", "o-2", 30))
+		s.MustSend("track", map[string]any{"userId": "u-1", "event": "Order Refunded", "properties": map[string]any{"order_id": "o-2"}})
+		s.MustSend("track", map[string]any{"userId": "u-1", "event": "Order Refunded", "properties": map[string]any{"order_id": "o-2"}})
+		s.API("GET", "/api/v1/customers/u-1/loyalty", nil, &sum)
+		if sum.Balance != 70 {
+			t.Fatalf("after a refund: %+v", sum)
+		}
+		c, err := s.Runner.Lookup("loyalty")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Runner.Replay(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+		s.API("GET", "/api/v1/customers/u-1/loyalty", nil, &sum)
+		if sum.Balance != 70 {
+			t.Fatalf("after replay: %+v", sum)
+		}
+		for _, c := range []struct{ path, body string }{
+			{"/api/v1/loyalty/rules", `{"points_per_unit": 1}`},
+			{"/api/v1/loyalty/rules", `{"on": "X"}`},
+			{"/api/v1/customers/u-1/loyalty/redeem", `{"points": 0, "idempotency_key": "z"}`},
+			{"/api/v1/customers/u-1/loyalty/redeem", `{"points": 5}`},
+		} {
+			if code, body := s.Do("POST", c.path, []byte(c.body), "Authorization: Bearer "+apptest.Token); code != 400 {
+				t.Errorf("%s %s: %d %s", c.path, c.body, code, body)
+			}
+		}
+	})
+}
+
+// Many concurrent redemptions never take a balance below zero.
+func TestConcurrentRedemptions(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		s.API("POST", "/api/v1/loyalty/rules", map[string]any{"on": "Order Completed", "points_per_unit": 1}, nil)
+		s.MustSend("track", order("busy", "o-1", 100))
+		var sum summary
+		s.API("GET", "/api/v1/customers/busy/loyalty", nil, &sum)
+		if sum.Balance != 100 {
+			t.Fatalf("balance %d", sum.Balance)
+		}
+		var ok, refused atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 40 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				code, _ := s.Do("POST", "/api/v1/customers/busy/loyalty/redeem", []byte(fmt.Sprintf(`{"points": 7, "idempotency_key": "c-%d"}`, i)),
+					"Authorization: Bearer "+apptest.Token, "Content-Type: application/json")
+				switch code {
+				case 200:
+					ok.Add(1)
+				case 409:
+					refused.Add(1)
+				default:
+					t.Errorf("redeem: %d", code)
+				}
+			}()
+		}
+		wg.Wait()
+		s.API("GET", "/api/v1/customers/busy/loyalty", nil, &sum)
+		if ok.Load() != 14 || refused.Load() != 26 || sum.Balance != 2 {
+			t.Fatalf("%d redeemed, %d refused, balance %d (want 14, 26, 2)", ok.Load(), refused.Load(), sum.Balance)
+		}
+	})
+}

@@ -1,0 +1,29 @@
+-- Loyalty: earning rules and the points ledger. The balance is the sum of a
+-- customer's entries; entries are never changed, only added (a refund adds
+-- a reversal).
+CREATE TABLE loyalty_rules (
+    id              TEXT PRIMARY KEY,
+    event           TEXT NOT NULL,
+    points_per_unit DOUBLE PRECISION NOT NULL,
+    points          BIGINT NOT NULL,
+    property        TEXT NOT NULL,
+    created_at      BIGINT NOT NULL
+);
+
+CREATE TABLE loyalty_entries (
+    id              TEXT PRIMARY KEY,
+    user_id         TEXT NOT NULL,
+    anonymous_id    TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    points          BIGINT NOT NULL,
+    event           TEXT NOT NULL,
+    message_id      TEXT NOT NULL,
+    order_id        TEXT NOT NULL,
+    rule_id         TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    note            TEXT NOT NULL,
+    at              BIGINT NOT NULL
+);
+CREATE INDEX loyalty_entries_user ON loyalty_entries (user_id, at);
+CREATE INDEX loyalty_entries_anonymous ON loyalty_entries (anonymous_id, at);
+CREATE INDEX loyalty_entries_order ON loyalty_entries (order_id) WHERE order_id <> '';

@@ -91,6 +91,7 @@ func Routes(d Deps) []Route {
 		{"GET", "/api/v1/silent-dissatisfied", auth.RoleAnalyst, d.Cases.Silent},
 		{"GET", "/api/v1/loyalty/rules", auth.RoleAnalyst, d.Loyalty.Rules},
 		{"POST", "/api/v1/loyalty/rules", auth.RoleAdmin, d.Loyalty.CreateRule},
+		{"GET", "/api/v1/loyalty/senders-spenders", auth.RoleAnalyst, d.Loyalty.SendersSpenders},
 		{"GET", "/api/v1/customers/{id}/loyalty", auth.RoleAnalyst, d.Loyalty.Summary},
 		{"GET", "/api/v1/customers/{id}/loyalty/ledger", auth.RoleAnalyst, d.Loyalty.Ledger},
 		{"POST", "/api/v1/customers/{id}/loyalty/redeem", auth.RoleAgent, d.Loyalty.Redeem},

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/match"
 	"github.com/cxloop/cxloop/internal/store"
 )
 
@@ -21,8 +22,12 @@ func (Consumer) Name() string { return "loyalty" }
 // adjustments are commands and stay. A replay earns the same entries again,
 // under the same ids.
 func (Consumer) Reset(ctx context.Context, tx *store.Tx) error {
-	_, err := tx.ExecContext(ctx, `DELETE FROM loyalty_entries WHERE kind IN ('earn', 'reverse')`)
-	return err
+	for _, q := range []string{`DELETE FROM loyalty_entries WHERE kind IN ('earn', 'reverse')`, `DELETE FROM loyalty_orders`, `DELETE FROM loyalty_referrals`} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Events names what the consumer reads: the rules' events and refunds.
@@ -31,7 +36,7 @@ func (Consumer) Events(ctx context.Context, tx *store.Tx) ([]string, bool, error
 	if err != nil {
 		return nil, false, err
 	}
-	names := []string{"Order Refunded"}
+	names := []string{"Order Completed", "Order Refunded", "Referral Signed Up", "Signed Up"}
 	for _, r := range list {
 		names = append(names, r.On)
 	}
@@ -57,6 +62,19 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 		order, _ := props["order_id"].(string)
 		if e.Event == "Order Refunded" && order != "" {
 			if err := reverse(ctx, tx, e, order); err != nil {
+				return err
+			}
+		}
+		if e.Event == "Order Completed" && order != "" {
+			total, _ := match.Number(props["total"])
+			if _, err := tx.ExecContext(ctx, `INSERT INTO loyalty_orders (order_id, user_id, anonymous_id, total, at) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (order_id) DO NOTHING`, order, e.UserID, e.AnonymousID, total, e.Timestamp); err != nil {
+				return err
+			}
+		}
+		if code, _ := props["referral_code"].(string); code != "" && (e.Event == "Referral Signed Up" || e.Event == "Signed Up") {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO loyalty_referrals (message_id, code, user_id, anonymous_id, at) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (message_id) DO NOTHING`, e.MessageID, strings.ToUpper(strings.TrimSpace(code)), e.UserID, e.AnonymousID, e.Timestamp); err != nil {
 				return err
 			}
 		}

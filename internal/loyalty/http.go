@@ -98,3 +98,16 @@ func (a *API) Redeem(w http.ResponseWriter, r *http.Request) {
 	}
 	httpio.JSON(w, http.StatusOK, map[string]any{"entry": e, "balance": left})
 }
+
+// SendersSpenders answers GET /api/v1/loyalty/senders-spenders.
+func (a *API) SendersSpenders(w http.ResponseWriter, r *http.Request) {
+	if a.sync != nil {
+		a.sync(r)
+	}
+	out, err := a.svc.SendersSpenders(r.Context())
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, out)
+}

@@ -124,3 +124,48 @@ func TestConcurrentRedemptions(t *testing.T) {
 		}
 	})
 }
+
+// Senders and spenders: a customer who spends little but brings big
+// spenders is a high sender, and listed.
+func TestSendersSpenders(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s.MustSend("identify", map[string]any{"userId": "sam-sender", "traits": map[string]any{"name": "Sam"}})
+	s.MustSend("track", order("sam-sender", "s-1", 10))
+	var sam summary
+	s.API("GET", "/api/v1/customers/sam-sender/loyalty", nil, &sam)
+	// Sam's two friends sign up with Sam's code and spend a lot; Bea spends a lot herself.
+	for i, f := range []string{"friend-1", "friend-2"} {
+		s.MustSend("track", map[string]any{"userId": f, "event": "Signed Up", "properties": map[string]any{"referral_code": strings.ToLower(sam.ReferralCode)}})
+		s.MustSend("track", order(f, fmt.Sprintf("f-%d", i), 400))
+	}
+	s.MustSend("track", order("bea-buyer", "b-1", 900))
+	for i := range 5 {
+		s.MustSend("track", order(fmt.Sprintf("small-%d", i), fmt.Sprintf("x-%d", i), 20))
+	}
+	var got struct {
+		Matrix []struct {
+			Spend, Referral string
+			Customers       int
+			Revenue         float64
+		}
+		TopSendersLowSpend []struct {
+			Customer        string
+			Spend           float64
+			ReferredRevenue float64 `json:"referredRevenue"`
+			Referred        int
+		} `json:"top_senders_low_spend"`
+	}
+	if code := s.API("GET", "/api/v1/loyalty/senders-spenders", nil, &got); code != 200 || len(got.Matrix) != 4 {
+		t.Fatalf("matrix: %d %+v", code, got)
+	}
+	cells := map[string]int{}
+	for _, c := range got.Matrix {
+		cells[c.Spend+"/"+c.Referral] = c.Customers
+	}
+	if cells["low/high"] != 1 || cells["high/low"] != 3 || cells["low/low"] != 5 {
+		t.Fatalf("cells = %v", cells)
+	}
+	if len(got.TopSendersLowSpend) != 1 || got.TopSendersLowSpend[0].Spend != 10 || got.TopSendersLowSpend[0].ReferredRevenue != 800 || got.TopSendersLowSpend[0].Referred != 2 {
+		t.Fatalf("top senders = %+v", got.TopSendersLowSpend)
+	}
+}

@@ -393,3 +393,23 @@ func (s *Service) Account(ctx context.Context, id string) (Account, error) {
 	})
 	return a, err
 }
+
+// EachCustomer calls fn with the id of every customer (not merged away)
+// until fn returns false.
+func (s *Service) EachCustomer(ctx context.Context, fn func(id string) bool) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM customers WHERE merged_into IS NULL`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		if !fn(id) {
+			return nil
+		}
+	}
+	return rows.Err()
+}

@@ -27,3 +27,21 @@ CREATE TABLE loyalty_entries (
 CREATE INDEX loyalty_entries_user ON loyalty_entries (user_id, at);
 CREATE INDEX loyalty_entries_anonymous ON loyalty_entries (anonymous_id, at);
 CREATE INDEX loyalty_entries_order ON loyalty_entries (order_id) WHERE order_id <> '';
+
+-- Orders and referrals as the loyalty program reads them: what each
+-- customer spent and whom they brought.
+CREATE TABLE loyalty_orders (
+    order_id     TEXT PRIMARY KEY,
+    user_id      TEXT NOT NULL,
+    anonymous_id TEXT NOT NULL,
+    total        DOUBLE PRECISION NOT NULL,
+    at           BIGINT NOT NULL
+);
+
+CREATE TABLE loyalty_referrals (
+    message_id   TEXT PRIMARY KEY,
+    code         TEXT NOT NULL,
+    user_id      TEXT NOT NULL,
+    anonymous_id TEXT NOT NULL,
+    at           BIGINT NOT NULL
+);

@@ -1,0 +1,195 @@
+package loyalty
+
+import (
+	"context"
+	"math"
+	"sort"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/profile"
+)
+
+// Cell is one quarter of the senders-vs-spenders matrix.
+type Cell struct {
+	Spend     string  `json:"spend"`    // high or low
+	Referral  string  `json:"referral"` // high or low
+	Customers int     `json:"customers"`
+	Revenue   float64 `json:"revenue"` // own spend plus referred revenue
+}
+
+// Advocate is a customer's own spend against the revenue of those they referred.
+type Advocate struct {
+	Customer        string  `json:"customer"`
+	Spend           float64 `json:"spend"`
+	ReferredRevenue float64 `json:"referredRevenue"`
+	Referred        int     `json:"referred"`
+}
+
+// SendersSpenders is the matrix and the senders the program should not overlook.
+type SendersSpenders struct {
+	Matrix []Cell `json:"matrix"`
+	// Thresholds: a customer is a high spender (or sender) from the 75th
+	// percentile of those who spent (or referred revenue) at all.
+	SpendThreshold     float64    `json:"spendThreshold"`
+	ReferralThreshold  float64    `json:"referralThreshold"`
+	TopSendersLowSpend []Advocate `json:"top_senders_low_spend"`
+}
+
+// SendersSpenders compares what each customer spent with the revenue of
+// the customers who signed up with their referral code.
+func (s *Service) SendersSpenders(ctx context.Context) (*SendersSpenders, error) {
+	type order struct {
+		user, anon string
+		total      float64
+	}
+	var orders []order
+	rows, err := s.db.QueryContext(ctx, `SELECT user_id, anonymous_id, total FROM loyalty_orders`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var o order
+		if err := rows.Scan(&o.user, &o.anon, &o.total); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		orders = append(orders, o)
+	}
+	rows.Close()
+	type referral struct{ code, user, anon string }
+	var refs []referral
+	rows, err = s.db.QueryContext(ctx, `SELECT code, user_id, anonymous_id FROM loyalty_referrals`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var r referral
+		if err := rows.Scan(&r.code, &r.user, &r.anon); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		refs = append(refs, r)
+	}
+	rows.Close()
+	var ids []eventlog.Event
+	for _, o := range orders {
+		ids = append(ids, eventlog.Event{UserID: o.user, AnonymousID: o.anon})
+	}
+	for _, r := range refs {
+		ids = append(ids, eventlog.Event{UserID: r.user, AnonymousID: r.anon})
+	}
+	owners, err := s.profiles.Owners(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	spend := map[string]float64{}
+	for i, o := range orders {
+		if c := profile.OwnerOf(owners, ids[i]); c != "" {
+			spend[c] += o.total
+		}
+	}
+	// Referral codes are derived from customer ids: map each code back.
+	byCode := map[string]string{}
+	for c := range spend {
+		byCode[ReferralCode(c)] = c
+	}
+	referred := map[string]map[string]bool{} // sender → referred customers
+	for i, r := range refs {
+		friend := profile.OwnerOf(owners, ids[len(orders)+i])
+		sender, ok := byCode[r.code]
+		if !ok {
+			if sender, err = s.codeOwner(ctx, r.code); err != nil {
+				return nil, err
+			}
+		}
+		if friend == "" || sender == "" || friend == sender {
+			continue
+		}
+		if referred[sender] == nil {
+			referred[sender] = map[string]bool{}
+		}
+		referred[sender][friend] = true
+	}
+	advocates := map[string]*Advocate{}
+	get := func(c string) *Advocate {
+		if advocates[c] == nil {
+			advocates[c] = &Advocate{Customer: c}
+		}
+		return advocates[c]
+	}
+	for c, v := range spend {
+		get(c).Spend = v
+	}
+	for sender, friends := range referred {
+		a := get(sender)
+		for f := range friends {
+			a.ReferredRevenue += spend[f]
+			a.Referred++
+		}
+	}
+	var spends, sends []float64
+	for _, a := range advocates {
+		if a.Spend > 0 {
+			spends = append(spends, a.Spend)
+		}
+		if a.ReferredRevenue > 0 {
+			sends = append(sends, a.ReferredRevenue)
+		}
+	}
+	out := &SendersSpenders{SpendThreshold: percentile(spends, 75), ReferralThreshold: percentile(sends, 75), TopSendersLowSpend: []Advocate{}}
+	cells := map[[2]string]*Cell{}
+	for _, sp := range []string{"high", "low"} {
+		for _, rf := range []string{"high", "low"} {
+			cells[[2]string{sp, rf}] = &Cell{Spend: sp, Referral: rf}
+		}
+	}
+	level := func(v, threshold float64) string {
+		if v > 0 && v >= threshold {
+			return "high"
+		}
+		return "low"
+	}
+	for _, a := range advocates {
+		sp, rf := level(a.Spend, out.SpendThreshold), level(a.ReferredRevenue, out.ReferralThreshold)
+		c := cells[[2]string{sp, rf}]
+		c.Customers++
+		c.Revenue = math.Round((c.Revenue+a.Spend+a.ReferredRevenue)*100) / 100
+		if sp == "low" && rf == "high" {
+			out.TopSendersLowSpend = append(out.TopSendersLowSpend, *a)
+		}
+	}
+	for _, sp := range []string{"high", "low"} {
+		for _, rf := range []string{"high", "low"} {
+			out.Matrix = append(out.Matrix, *cells[[2]string{sp, rf}])
+		}
+	}
+	sort.Slice(out.TopSendersLowSpend, func(i, j int) bool {
+		return out.TopSendersLowSpend[i].ReferredRevenue > out.TopSendersLowSpend[j].ReferredRevenue
+	})
+	if len(out.TopSendersLowSpend) > 20 {
+		out.TopSendersLowSpend = out.TopSendersLowSpend[:20]
+	}
+	return out, nil
+}
+
+// codeOwner finds the customer whose referral code is code among those who
+// never ordered (a slow path: it hashes every customer id).
+func (s *Service) codeOwner(ctx context.Context, code string) (string, error) {
+	owner := ""
+	err := s.profiles.EachCustomer(ctx, func(id string) bool {
+		if ReferralCode(id) == code {
+			owner = id
+			return false
+		}
+		return true
+	})
+	return owner, err
+}
+
+func percentile(v []float64, p int) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	sort.Float64s(v)
+	return v[min(len(v)-1, len(v)*p/100)]
+}

@@ -22,8 +22,38 @@ func (Consumer) Name() string { return "loyalty" }
 // adjustments are commands and stay. A replay earns the same entries again,
 // under the same ids.
 func (Consumer) Reset(ctx context.Context, tx *store.Tx) error {
-	for _, q := range []string{`DELETE FROM loyalty_entries WHERE kind IN ('earn', 'reverse')`, `DELETE FROM loyalty_orders`, `DELETE FROM loyalty_referrals`} {
+	for _, q := range []string{`DELETE FROM loyalty_entries WHERE kind IN ('earn', 'reverse')`, `DELETE FROM loyalty_orders`, `DELETE FROM loyalty_referrals`,
+		`DELETE FROM loyalty_balances`, `DELETE FROM loyalty_earned`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	// The commands' entries stay; their running sums are added up again.
+	rows, err := tx.QueryContext(ctx, `SELECT user_id, anonymous_id, kind, points, at FROM loyalty_entries`)
+	if err != nil {
+		return err
+	}
+	type kept struct {
+		key, kind  string
+		points, at int64
+	}
+	var list []kept
+	for rows.Next() {
+		var user, anon string
+		var k kept
+		if err := rows.Scan(&user, &anon, &k.kind, &k.points, &k.at); err != nil {
+			rows.Close()
+			return err
+		}
+		k.key = identity(user, anon)
+		list = append(list, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, k := range list {
+		if err := sums(ctx, tx, k.key, k.kind, k.points, k.at); err != nil {
 			return err
 		}
 	}
@@ -86,10 +116,8 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 			if pts <= 0 {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO loyalty_entries (id, user_id, anonymous_id, kind, points, event, message_id, order_id, rule_id,
-				idempotency_key, note, at) VALUES ($1, $2, $3, 'earn', $4, $5, $6, $7, $8, $9, '', $10) ON CONFLICT (idempotency_key) DO NOTHING`,
-				entryID("earn", r.ID, e.MessageID), e.UserID, e.AnonymousID, pts, e.Event, e.MessageID, order, r.ID,
-				"earn:"+r.ID+":"+e.MessageID, e.Timestamp); err != nil {
+			if _, err := add(ctx, tx, entryID("earn", r.ID, e.MessageID), e.UserID, e.AnonymousID, Earn, pts, e.Event, e.MessageID, order, r.ID,
+				"earn:"+r.ID+":"+e.MessageID, "", e.Timestamp); err != nil {
 				return err
 			}
 		}
@@ -121,10 +149,8 @@ func reverse(ctx context.Context, tx *store.Tx, e *eventlog.Event, order string)
 		return err
 	}
 	for _, x := range list {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO loyalty_entries (id, user_id, anonymous_id, kind, points, event, message_id, order_id, rule_id,
-			idempotency_key, note, at) VALUES ($1, $2, $3, 'reverse', $4, $5, $6, $7, '', $8, $9, $10) ON CONFLICT (idempotency_key) DO NOTHING`,
-			entryID("reverse", x.id), x.user, x.anon, -x.points, e.Event, e.MessageID, order, "reverse:"+x.id,
-			fmt.Sprintf("refund of order %s", order), e.Timestamp); err != nil {
+		if _, err := add(ctx, tx, entryID("reverse", x.id), x.user, x.anon, Reverse, -x.points, e.Event, e.MessageID, order, "",
+			"reverse:"+x.id, fmt.Sprintf("refund of order %s", order), e.Timestamp); err != nil {
 			return err
 		}
 	}

@@ -180,12 +180,67 @@ func (m member) where(first int) (string, []any) {
 	return "(" + strings.Join(ors, " OR ") + ")", args
 }
 
-// balance sums a member's entries through q.
+// keys are the running-sum keys of a member's identities.
+func (m member) keys() ([]any, string) {
+	var args []any
+	var ph []string
+	for _, u := range m.userIDs {
+		args = append(args, "u:"+u)
+		ph = append(ph, fmt.Sprintf("$%d", len(args)))
+	}
+	for _, a := range m.anonymousIDs {
+		args = append(args, "a:"+a)
+		ph = append(ph, fmt.Sprintf("$%d", len(args)))
+	}
+	return args, strings.Join(ph, ",")
+}
+
+// identity is the running-sum key of an entry.
+func identity(user, anon string) string {
+	if user != "" {
+		return "u:" + user
+	}
+	return "a:" + anon
+}
+
+// balance adds up a member's running sums through q.
 func balance(ctx context.Context, q eventlog.Querier, m member) (int64, error) {
-	where, args := m.where(1)
+	args, ph := m.keys()
+	if len(args) == 0 {
+		return 0, nil
+	}
 	var b int64
-	err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(points), 0) FROM loyalty_entries WHERE `+where, args...).Scan(&b)
+	err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(points), 0) FROM loyalty_balances WHERE identity IN (`+ph+`)`, args...).Scan(&b)
 	return b, err
+}
+
+// add writes a ledger entry, once per idempotency key, and moves the
+// running sums with it. It reports whether the entry was new.
+func add(ctx context.Context, tx *store.Tx, id, user, anon, kind string, points int64, event, message, order, rule, key, note string, at int64) (bool, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO loyalty_entries (id, user_id, anonymous_id, kind, points, event, message_id, order_id, rule_id,
+		idempotency_key, note, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (idempotency_key) DO NOTHING`,
+		id, user, anon, kind, points, event, message, order, rule, key, note, at)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	return true, sums(ctx, tx, identity(user, anon), kind, points, at)
+}
+
+// sums moves a running balance, and the monthly earned points for earns and reversals.
+func sums(ctx context.Context, tx *store.Tx, key, kind string, points, at int64) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO loyalty_balances (identity, points) VALUES ($1, $2)
+		ON CONFLICT (identity) DO UPDATE SET points = loyalty_balances.points + $2`, key, points); err != nil {
+		return err
+	}
+	if kind != Earn && kind != Reverse {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO loyalty_earned (identity, month, points) VALUES ($1, $2, $3)
+		ON CONFLICT (identity, month) DO UPDATE SET points = loyalty_earned.points + $3`, key, time.UnixMilli(at).UTC().Format("2006-01"), points)
+	return err
 }
 
 // Summary is a member's standing.
@@ -195,7 +250,7 @@ type Summary struct {
 	Tier          string `json:"tier"`
 	NextTier      string `json:"nextTier,omitempty"`
 	PointsToNext  int64  `json:"pointsToNext,omitempty"`
-	Earned12m     int64  `json:"earned12m"`
+	Earned12m     int64  `json:"earned12m"` // in this calendar month and the 11 before
 	ReferralCode  string `json:"referral_code"`
 	LifetimeEarns int64  `json:"lifetimeEarned"`
 }
@@ -210,12 +265,14 @@ func (s *Service) Summary(ctx context.Context, ref string) (*Summary, error) {
 	if out.Balance, err = balance(ctx, s.db, m); err != nil {
 		return nil, err
 	}
-	where, args := m.where(3)
-	since := s.now().AddDate(-1, 0, 0).UnixMilli()
-	err = s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN at >= $1 THEN points ELSE 0 END), 0), COALESCE(SUM(points), 0)
-		FROM loyalty_entries WHERE kind IN ($2, 'reverse') AND `+where, append([]any{since, Earn}, args...)...).Scan(&out.Earned12m, &out.LifetimeEarns)
-	if err != nil {
-		return nil, err
+	if args, ph := m.keys(); len(args) > 0 {
+		since := s.now().UTC().AddDate(0, -11, 0).Format("2006-01")
+		args = append(args, since)
+		err = s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN month >= $`+fmt.Sprint(len(args))+` THEN points ELSE 0 END), 0), COALESCE(SUM(points), 0)
+			FROM loyalty_earned WHERE identity IN (`+ph+`)`, args...).Scan(&out.Earned12m, &out.LifetimeEarns)
+		if err != nil {
+			return nil, err
+		}
 	}
 	out.Tier = Tiers[0].Name
 	for i, t := range Tiers {
@@ -313,9 +370,7 @@ func (s *Service) Redeem(ctx context.Context, ref string, points int64, key, not
 		if user == "" {
 			anon = first(m.anonymousIDs)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO loyalty_entries (id, user_id, anonymous_id, kind, points, event, message_id, order_id, rule_id,
-			idempotency_key, note, at) VALUES ($1, $2, $3, $4, $5, '', '', '', '', $6, $7, $8)`,
-			e.ID, user, anon, Redeem, -points, "redeem:"+m.id+":"+key, note, int64(e.At)); err != nil {
+		if _, err := add(ctx, tx, e.ID, user, anon, Redeem, -points, "", "", "", "", "redeem:"+m.id+":"+key, note, int64(e.At)); err != nil {
 			return err
 		}
 		left = b - points

@@ -122,6 +122,17 @@ func TestConcurrentRedemptions(t *testing.T) {
 		if ok.Load() != 14 || refused.Load() != 26 || sum.Balance != 2 {
 			t.Fatalf("%d redeemed, %d refused, balance %d (want 14, 26, 2)", ok.Load(), refused.Load(), sum.Balance)
 		}
+		// The running sum agrees with the entries it sums.
+		var entries, running int64
+		if err := s.DB.QueryRow(`SELECT COALESCE(SUM(points), 0) FROM loyalty_entries WHERE user_id = 'busy'`).Scan(&entries); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DB.QueryRow(`SELECT points FROM loyalty_balances WHERE identity = 'u:busy'`).Scan(&running); err != nil {
+			t.Fatal(err)
+		}
+		if entries != 2 || running != 2 {
+			t.Fatalf("entries sum to %d, the running sum is %d", entries, running)
+		}
 	})
 }
 

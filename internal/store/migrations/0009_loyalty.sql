@@ -45,3 +45,18 @@ CREATE TABLE loyalty_referrals (
     anonymous_id TEXT NOT NULL,
     at           BIGINT NOT NULL
 );
+
+-- Running sums of the ledger by identity ("u:<userId>" or "a:<anonymousId>"),
+-- kept in the transaction of each entry: a balance is a few rows to add up.
+CREATE TABLE loyalty_balances (
+    identity TEXT PRIMARY KEY,
+    points   BIGINT NOT NULL
+);
+
+-- Points earned (net of reversals) by identity and calendar month, for tiers.
+CREATE TABLE loyalty_earned (
+    identity TEXT NOT NULL,
+    month    TEXT NOT NULL,
+    points   BIGINT NOT NULL,
+    PRIMARY KEY (identity, month)
+);

@@ -111,6 +111,7 @@ func (a *App) RunWorkers(ctx context.Context) {
 	a.Surveys.Run(ctx)
 	a.Cases.Run(ctx)
 	a.Outbox.Run(ctx)
+	a.Loyalty.Run(ctx)
 }
 
 // caughtUp waits up to 3 s for the consumers to read what the log holds

@@ -7,7 +7,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -179,4 +181,40 @@ func TestSendersSpenders(t *testing.T) {
 	if len(got.TopSendersLowSpend) != 1 || got.TopSendersLowSpend[0].Spend != 10 || got.TopSendersLowSpend[0].ReferredRevenue != 800 || got.TopSendersLowSpend[0].Referred != 2 {
 		t.Fatalf("top senders = %+v", got.TopSendersLowSpend)
 	}
+}
+
+// Points expire a year after they were earned, the oldest first, once.
+func TestExpiry(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		clock := apptest.NewClock(time.Now())
+		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = clock.Now })
+		s.API("POST", "/api/v1/loyalty/rules", map[string]any{"on": "Order Completed", "points_per_unit": 1}, nil)
+		ev := order("old-timer", "o-1", 100)
+		ev["timestamp"] = clock.Now().Format(time.RFC3339)
+		s.MustSend("track", ev)
+		var sum summary
+		s.API("GET", "/api/v1/customers/old-timer/loyalty", nil, &sum)
+		s.API("POST", "/api/v1/customers/old-timer/loyalty/redeem", map[string]any{"points": 30, "idempotency_key": "r1"}, nil)
+		clock.Add(200 * 24 * time.Hour)
+		later := order("old-timer", "o-2", 40)
+		later["timestamp"] = clock.Now().Format(time.RFC3339)
+		s.MustSend("track", later)
+		s.API("GET", "/api/v1/customers/old-timer/loyalty", nil, &sum)
+		if sum.Balance != 110 {
+			t.Fatalf("balance %d", sum.Balance)
+		}
+		if n, err := s.Loyalty.Expire(context.Background()); err != nil || n != 0 {
+			t.Fatalf("expired %d early (%v)", n, err)
+		}
+		clock.Add(170 * 24 * time.Hour) // the first 100 are now over a year old; 30 of them were used
+		for range 2 {
+			if _, err := s.Loyalty.Expire(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.API("GET", "/api/v1/customers/old-timer/loyalty", nil, &sum)
+		if sum.Balance != 40 {
+			t.Fatalf("after expiry: balance %d, want 40", sum.Balance)
+		}
+	})
 }

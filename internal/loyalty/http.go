@@ -111,3 +111,40 @@ func (a *API) SendersSpenders(w http.ResponseWriter, r *http.Request) {
 	}
 	httpio.JSON(w, http.StatusOK, out)
 }
+
+// GetProgram answers GET /api/v1/loyalty/tiers.
+func (a *API) GetProgram(w http.ResponseWriter, r *http.Request) {
+	p, err := a.svc.Program(r.Context())
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, p)
+}
+
+// SetProgram answers PUT /api/v1/loyalty/tiers {tiers: [{name, from, perks}]}.
+func (a *API) SetProgram(w http.ResponseWriter, r *http.Request) {
+	var p Program
+	if err := httpio.Decode(r, &p); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	if err := a.svc.SetProgram(r.Context(), p); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, p)
+}
+
+// Perks answers GET /api/v1/customers/{id}/perks.
+func (a *API) Perks(w http.ResponseWriter, r *http.Request) {
+	if a.sync != nil {
+		a.sync(r)
+	}
+	tier, perks, err := a.svc.Perks(r.Context(), r.PathValue("id"))
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"tier": tier, "perks": perks})
+}

@@ -36,15 +36,6 @@ const (
 	Reverse = "reverse"
 )
 
-// Tier is a level of the program, reached by points earned in the last 12 months.
-type Tier struct {
-	Name string `json:"name"`
-	From int64  `json:"from"`
-}
-
-// Tiers are the program's levels, lowest first.
-var Tiers = []Tier{{"bronze", 0}, {"silver", 50}, {"gold", 100}, {"platinum", 500}}
-
 // Rule earns points on an event: PointsPerUnit per unit of a numeric
 // property (by default total, else revenue) plus Points flat.
 type Rule struct {
@@ -274,14 +265,14 @@ func (s *Service) Summary(ctx context.Context, ref string) (*Summary, error) {
 			return nil, err
 		}
 	}
-	out.Tier = Tiers[0].Name
-	for i, t := range Tiers {
-		if out.Earned12m >= t.From {
-			out.Tier, out.NextTier, out.PointsToNext = t.Name, "", 0
-			if i+1 < len(Tiers) {
-				out.NextTier, out.PointsToNext = Tiers[i+1].Name, Tiers[i+1].From-out.Earned12m
-			}
-		}
+	p, err := s.Program(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, next := p.tierOf(out.Earned12m)
+	out.Tier = t.Name
+	if next != nil {
+		out.NextTier, out.PointsToNext = next.Name, next.From-out.Earned12m
 	}
 	return out, nil
 }

@@ -218,3 +218,44 @@ func TestExpiry(t *testing.T) {
 		}
 	})
 }
+
+// Tiers and perks are data: a program with two tiers moves a member up and
+// lists the perks of their tier.
+func TestTiersAndPerks(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	var perks struct {
+		Tier  string
+		Perks []struct{ Kind, Name, Code string }
+	}
+	s.API("POST", "/api/v1/loyalty/rules", map[string]any{"on": "Order Completed", "points_per_unit": 1}, nil)
+	s.MustSend("track", order("p-1", "o-1", 120))
+	if code := s.API("GET", "/api/v1/customers/p-1/perks", nil, &perks); code != 200 || perks.Tier != "gold" || len(perks.Perks) != 3 {
+		t.Fatalf("default program: %d %+v", code, perks)
+	}
+	program := map[string]any{"tiers": []map[string]any{
+		{"name": "member", "from": 0},
+		{"name": "insider", "from": 200, "perks": []map[string]any{{"kind": "vip_deal", "name": "Insider night", "code": "IN-24"}}},
+	}}
+	if code := s.API("PUT", "/api/v1/loyalty/tiers", program, nil); code != 200 {
+		t.Fatalf("program: %d", code)
+	}
+	var sum struct {
+		Tier         string
+		NextTier     string
+		PointsToNext int64
+	}
+	s.API("GET", "/api/v1/customers/p-1/loyalty", nil, &sum)
+	if sum.Tier != "member" || sum.NextTier != "insider" || sum.PointsToNext != 80 {
+		t.Fatalf("member: %+v", sum)
+	}
+	s.MustSend("track", order("p-1", "o-2", 90))
+	s.API("GET", "/api/v1/customers/p-1/perks", nil, &perks)
+	if perks.Tier != "insider" || len(perks.Perks) != 1 || perks.Perks[0].Code != "IN-24" {
+		t.Fatalf("insider perks: %+v", perks)
+	}
+	var e struct{ Error struct{ Field string } }
+	bad := map[string]any{"tiers": []map[string]any{{"name": "a", "from": 10}}}
+	if code := s.API("PUT", "/api/v1/loyalty/tiers", bad, &e); code != 400 || e.Error.Field != "tiers[0].from" {
+		t.Fatalf("bad program: %d %+v", code, e)
+	}
+}

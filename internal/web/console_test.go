@@ -201,3 +201,25 @@ func TestConsoleSettings(t *testing.T) {
 		t.Fatalf("%d teams", len(teams.Teams))
 	}
 }
+
+// The customer page shows the member's balance, tier, perks and ledger.
+func TestCustomerPageLoyalty(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s.API("POST", "/api/v1/loyalty/rules", map[string]any{"on": "Order Completed", "points_per_unit": 1}, nil)
+	s.MustSend("track", map[string]any{"userId": "lm-1", "event": "Order Completed", "properties": map[string]any{"order_id": "lo-1", "total": 130}})
+	s.Sync()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(s.URL+"/login", url.Values{"token": {apptest.Token}, "next": {"/customers/lm-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(b)
+	for _, want := range []string{`id="balance">130<`, `id="tier">gold<`, "Priority service", "lo-1"} {
+		if !strings.Contains(page, want) {
+			t.Fatalf("customer page lacks %q", want)
+		}
+	}
+}

@@ -74,8 +74,23 @@ func (c *Console) customer(w http.ResponseWriter, r *http.Request, s auth.Sessio
 		c.fail(w, r, err)
 		return
 	}
+	member, err := c.Loyalty.Summary(ctx, cus.ID)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	ledger, err := c.Loyalty.Ledger(ctx, cus.ID, 10)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	_, perks, err := c.Loyalty.Perks(ctx, cus.ID)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	c.render(w, r, http.StatusOK, "customer", view{Title: displayOr(cus.Name(), cus.ID), Session: &s, Nav: "customers", Data: map[string]any{
-		"Customer": cus, "Invitations": invitations, "Name": cus.Name(), "Traits": sortedTraits(cus.Traits), "Timeline": timeline,
+		"Customer": cus, "Invitations": invitations, "Member": member, "Ledger": ledger, "Perks": perks, "Name": cus.Name(), "Traits": sortedTraits(cus.Traits), "Timeline": timeline,
 		"Offset": offset, "More": more, "PageSize": pageSize,
 	}})
 }

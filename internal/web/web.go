@@ -15,6 +15,7 @@ import (
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/loyalty"
 	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
@@ -34,6 +35,7 @@ type Deps struct {
 	Surveys  *survey.Service
 	Cases    *cases.Service
 	Outbox   *outbox.Service
+	Loyalty  *loyalty.Service
 	Logger   *slog.Logger
 }
 

@@ -89,6 +89,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Cases = cases.NewService(db, a.Log, a.Profiles, a.Surveys, cfg.Now, cfg.Logger)
 	a.Outbox = outbox.NewService(db, cfg.Mail, cfg.Now, cfg.Logger)
 	a.Loyalty = loyalty.NewService(db, a.Log, a.Profiles, cfg.Now, cfg.Logger)
+	a.Cases.SetPriorityService(a.Loyalty.PriorityService)
 	a.Runner = eventlog.NewRunner(db, a.Log, cfg.Logger, a.consumers()...)
 	return a, nil
 }

@@ -88,8 +88,16 @@ type Service struct {
 	log      *eventlog.Log
 	profiles *profile.Service
 	surveys  *survey.Service
+	priority func(ctx context.Context, ref string) (bool, error)
 	now      func() time.Time
 	logger   *slog.Logger
+}
+
+// SetPriorityService tells the cases which customers are owed priority
+// service (a perk of their loyalty tier): their cases open a priority
+// higher and with half the resolution time.
+func (s *Service) SetPriorityService(fn func(ctx context.Context, ref string) (bool, error)) {
+	s.priority = fn
 }
 
 // NewService returns the cases service; now is the clock (nil: time.Now).

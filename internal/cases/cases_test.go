@@ -741,3 +741,29 @@ func TestValuedCustomersFirst(t *testing.T) {
 		t.Fatalf("priorities = %v", got)
 	}
 }
+
+// A loyalty tier with priority service raises a case's priority and halves its time.
+func TestPriorityServicePerk(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, nil)
+	s.API("POST", "/api/v1/loyalty/rules", map[string]any{"on": "Order Completed", "points_per_unit": 1}, nil)
+	s.MustSend("track", map[string]any{"userId": "gold-member", "event": "Order Completed", "properties": map[string]any{"order_id": "g-1", "total": 150}})
+	s.MustSend("track", map[string]any{"userId": "newcomer", "event": "Order Completed", "properties": map[string]any{"order_id": "n-1", "total": 20}})
+	s.Sync()
+	start := time.Now()
+	for _, u := range []string{"gold-member", "newcomer"} {
+		s.MustSend("track", map[string]any{"userId": u, "event": "Complaint Submitted", "properties": map[string]any{"text": "Late"}})
+	}
+	hours := map[string]float64{}
+	prio := map[string]string{}
+	for _, c := range listCases(t, s, "") {
+		due, _ := time.Parse(time.RFC3339, c.DueAt)
+		var cus struct{ Identities []struct{ Value string } }
+		s.API("GET", "/api/v1/customers/"+c.Customer, nil, &cus)
+		hours[cus.Identities[0].Value] = due.Sub(start).Hours()
+		prio[cus.Identities[0].Value] = c.Priority
+	}
+	if prio["gold-member"] != "high" || prio["newcomer"] != "normal" || hours["gold-member"] > 25 || hours["newcomer"] < 47 {
+		t.Fatalf("priorities %v, hours to resolve %v", prio, hours)
+	}
+}

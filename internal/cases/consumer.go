@@ -244,6 +244,19 @@ func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event
 	if vip {
 		priority = map[string]string{"low": "normal", "normal": "high", "high": "urgent", "urgent": "urgent"}[priority]
 	}
+	if c.svc.priority != nil {
+		ref := e.UserID
+		if ref == "" {
+			ref = e.AnonymousID
+		}
+		if ok, err := c.svc.priority(ctx, ref); err == nil && ok {
+			// A perk of the customer's loyalty tier: higher priority, half the time.
+			if !vip {
+				priority = map[string]string{"low": "normal", "normal": "high", "high": "urgent", "urgent": "urgent"}[priority]
+			}
+			sla /= 2
+		}
+	}
 	subject := firstText(props, "subject", "text", "review_body", "reason")
 	if subject == "" {
 		subject = e.Event

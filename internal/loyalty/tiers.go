@@ -137,3 +137,20 @@ func (s *Service) Perks(ctx context.Context, ref string) (string, []Perk, error)
 	t, _ := p.tierOf(sum.Earned12m)
 	return t.Name, t.Perks, nil
 }
+
+// PriorityService reports whether the member's tier includes priority service.
+func (s *Service) PriorityService(ctx context.Context, ref string) (bool, error) {
+	_, perks, err := s.Perks(ctx, ref)
+	if fault.Code(err) == fault.NotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, p := range perks {
+		if p.Kind == "priority_service" {
+			return true, nil
+		}
+	}
+	return false, nil
+}

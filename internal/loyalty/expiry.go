@@ -65,7 +65,7 @@ func (s *Service) Expire(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// Run expires points once an hour until ctx ends.
+// Run expires points and reviews tiers once an hour until ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	go func() {
 		tick := time.NewTicker(time.Hour)
@@ -73,6 +73,9 @@ func (s *Service) Run(ctx context.Context) {
 		for {
 			if _, err := s.Expire(ctx); err != nil && ctx.Err() == nil {
 				s.logger.Error("points expiry", "err", err)
+			}
+			if _, err := s.ReviewTiers(ctx); err != nil && ctx.Err() == nil {
+				s.logger.Error("tier review", "err", err)
 			}
 			select {
 			case <-ctx.Done():

@@ -274,6 +274,24 @@ func (s *Service) Summary(ctx context.Context, ref string) (*Summary, error) {
 	if next != nil {
 		out.NextTier, out.PointsToNext = next.Name, next.From-out.Earned12m
 	}
+	// A member keeps a higher reviewed tier through the grace period.
+	stored, err := s.storedTier(ctx, m.id)
+	if err != nil {
+		return nil, err
+	}
+	for i, pt := range p.Tiers {
+		if pt.Name == stored {
+			for j, ct := range p.Tiers {
+				if ct.Name == t.Name && i > j {
+					out.Tier = stored
+					out.NextTier, out.PointsToNext = "", 0
+					if i+1 < len(p.Tiers) {
+						out.NextTier, out.PointsToNext = p.Tiers[i+1].Name, p.Tiers[i+1].From-out.Earned12m
+					}
+				}
+			}
+		}
+	}
 	return out, nil
 }
 

@@ -259,3 +259,58 @@ func TestTiersAndPerks(t *testing.T) {
 		t.Fatalf("bad program: %d %+v", code, e)
 	}
 }
+
+// Tiers move up at once and down only after the grace period, each change an event.
+func TestTierReviewAndGrace(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		clock := apptest.NewClock(time.Now())
+		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = clock.Now })
+		s.API("POST", "/api/v1/loyalty/rules", map[string]any{"on": "Order Completed", "points_per_unit": 1}, nil)
+		s.MustSend("track", order("climber", "o-1", 150))
+		var sum summary
+		s.API("GET", "/api/v1/customers/climber/loyalty", nil, &sum)
+		review := func() int {
+			n, err := s.Loyalty.ReviewTiers(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := review(); n != 1 {
+			t.Fatalf("upgrade: %d changes", n)
+		}
+		if n := review(); n != 0 {
+			t.Fatalf("a second review changed %d", n)
+		}
+		// The order is refunded: the points go, the tier stays through the grace period.
+		s.MustSend("track", map[string]any{"userId": "climber", "event": "Order Refunded", "properties": map[string]any{"order_id": "o-1"}})
+		s.API("GET", "/api/v1/customers/climber/loyalty", nil, &sum)
+		if sum.Balance != 0 {
+			t.Fatalf("balance after refund %d", sum.Balance)
+		}
+		review()
+		s.API("GET", "/api/v1/customers/climber/loyalty", nil, &sum)
+		if sum.Tier != "gold" {
+			t.Fatalf("during grace: %+v", sum)
+		}
+		clock.Add(31 * 24 * time.Hour)
+		if n := review(); n != 1 {
+			t.Fatalf("downgrade: %d changes", n)
+		}
+		s.API("GET", "/api/v1/customers/climber/loyalty", nil, &sum)
+		if sum.Tier != "bronze" {
+			t.Fatalf("after grace: %+v", sum)
+		}
+		s.Sync()
+		var events struct {
+			Events []struct {
+				Event   string
+				Message struct{ Properties map[string]any }
+			}
+		}
+		s.API("GET", "/api/v1/events?type=Tier+Changed&customer=climber", nil, &events)
+		if len(events.Events) != 2 || events.Events[0].Message.Properties["change"] != "upgrade" || events.Events[1].Message.Properties["to"] != "bronze" {
+			t.Fatalf("events: %+v", events.Events)
+		}
+	})
+}

@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 )
 
@@ -134,6 +137,11 @@ func (s *Service) Perks(ctx context.Context, ref string) (string, []Perk, error)
 	if err != nil {
 		return "", nil, err
 	}
+	for _, t := range p.Tiers {
+		if t.Name == sum.Tier {
+			return t.Name, t.Perks, nil
+		}
+	}
 	t, _ := p.tierOf(sum.Earned12m)
 	return t.Name, t.Perks, nil
 }
@@ -153,4 +161,138 @@ func (s *Service) PriorityService(ctx context.Context, ref string) (bool, error)
 		}
 	}
 	return false, nil
+}
+
+// Grace is how long a member stays in a tier after falling below it.
+const Grace = 30 * 24 * time.Hour
+
+// ReviewTiers moves members between tiers: up at once, down only after
+// Grace below their tier's threshold. Each change is a Tier Changed event.
+// It returns how many members changed tier.
+func (s *Service) ReviewTiers(ctx context.Context) (int, error) {
+	p, err := s.Program(ctx)
+	if err != nil {
+		return 0, err
+	}
+	rank := map[string]int{}
+	for i, t := range p.Tiers {
+		rank[t.Name] = i
+	}
+	now := s.now()
+	since := now.UTC().AddDate(0, -11, 0).Format("2006-01")
+	// Points earned in 12 months by identity, then by member.
+	rows, err := s.db.QueryContext(ctx, `SELECT identity, COALESCE(SUM(points), 0) FROM loyalty_earned WHERE month >= $1 GROUP BY identity`, since)
+	if err != nil {
+		return 0, err
+	}
+	earned := map[string]int64{}
+	var refs []eventlog.Event
+	for rows.Next() {
+		var key string
+		var pts int64
+		if err := rows.Scan(&key, &pts); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		earned[key] = pts
+		kind, v, _ := strings.Cut(key, ":")
+		if kind == "u" {
+			refs = append(refs, eventlog.Event{UserID: v})
+		} else {
+			refs = append(refs, eventlog.Event{AnonymousID: v})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	owners, err := s.profiles.Owners(ctx, refs)
+	if err != nil {
+		return 0, err
+	}
+	byMember := map[string]int64{}
+	who := map[string]eventlog.Event{}
+	for _, r := range refs {
+		c := profile.OwnerOf(owners, r)
+		if c == "" {
+			continue
+		}
+		byMember[c] += earned[identity(r.UserID, r.AnonymousID)]
+		if _, ok := who[c]; !ok || r.UserID != "" {
+			who[c] = r
+		}
+	}
+	changed := 0
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		var events []eventlog.Event
+		for c, pts := range byMember {
+			want, _ := p.tierOf(pts)
+			var cur string
+			var below sql.NullInt64
+			err := tx.QueryRowContext(ctx, `SELECT tier, below_since FROM loyalty_tiers WHERE customer_id = $1`, c).Scan(&cur, &below)
+			if errors.Is(err, sql.ErrNoRows) {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO loyalty_tiers (customer_id, tier, since) VALUES ($1, $2, $3)`, c, want.Name, now.UnixMilli()); err != nil {
+					return err
+				}
+				if rank[want.Name] == 0 {
+					continue
+				}
+				cur = p.Tiers[0].Name
+			} else if err != nil {
+				return err
+			} else {
+				_, known := rank[cur]
+				switch {
+				case want.Name == cur:
+					if below.Valid {
+						if _, err := tx.ExecContext(ctx, `UPDATE loyalty_tiers SET below_since = NULL WHERE customer_id = $1`, c); err != nil {
+							return err
+						}
+					}
+					continue
+				case known && rank[want.Name] < rank[cur]:
+					if !below.Valid {
+						_, err := tx.ExecContext(ctx, `UPDATE loyalty_tiers SET below_since = $1 WHERE customer_id = $2`, now.UnixMilli(), c)
+						if err != nil {
+							return err
+						}
+						continue
+					}
+					if now.Sub(time.UnixMilli(below.Int64)) < Grace {
+						continue
+					}
+				}
+				if _, err := tx.ExecContext(ctx, `UPDATE loyalty_tiers SET tier = $1, since = $2, below_since = NULL WHERE customer_id = $3`, want.Name, now.UnixMilli(), c); err != nil {
+					return err
+				}
+			}
+			direction := "upgrade"
+			if rank[want.Name] < rank[cur] {
+				direction = "downgrade"
+			}
+			r := who[c]
+			ev, err := eventlog.Own("Tier Changed", entryID("tier", c, want.Name, now.Format(time.RFC3339)), r.UserID, r.AnonymousID, "web", now,
+				map[string]any{"from": cur, "to": want.Name, "change": direction, "points_12m": pts})
+			if err != nil {
+				return err
+			}
+			events = append(events, ev)
+			changed++
+		}
+		return s.log.AppendTx(ctx, tx, events)
+	})
+	if err == nil && changed > 0 {
+		s.log.Notify()
+	}
+	return changed, err
+}
+
+// storedTier is the member's reviewed tier ("" when never reviewed).
+func (s *Service) storedTier(ctx context.Context, customer string) (string, error) {
+	var t string
+	err := s.db.QueryRowContext(ctx, `SELECT tier FROM loyalty_tiers WHERE customer_id = $1`, customer).Scan(&t)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return t, err
 }

@@ -60,3 +60,12 @@ CREATE TABLE loyalty_earned (
     points   BIGINT NOT NULL,
     PRIMARY KEY (identity, month)
 );
+
+-- Each member's tier as last reviewed: upgrades take effect at once, a
+-- downgrade only after the grace period below the tier's threshold.
+CREATE TABLE loyalty_tiers (
+    customer_id TEXT PRIMARY KEY,
+    tier        TEXT NOT NULL,
+    since       BIGINT NOT NULL,
+    below_since BIGINT
+);

@@ -206,7 +206,17 @@ func (c *customer) story() []Message {
 		traits["role"] = c.role
 	}
 	c.add("identify", signup, Message{"userId": c.userID, "anonymousId": c.anonWeb, "traits": traits}, "web")
-	c.add("track", signup.Add(time.Second), Message{"userId": c.userID, "event": "Signed Up", "properties": map[string]any{"method": "email"}}, "web")
+	signed := map[string]any{"method": "email"}
+	// About one customer in eight was brought by an earlier one; a few
+	// customers (every 40th) bring most of them.
+	if rr := rand.New(rand.NewPCG(uint64(c.n)+7, 0x5e11)); c.n > 40 && rr.Float64() < 0.125 {
+		sender := (rr.IntN(c.n/40) * 40) + 1
+		if rr.Float64() < 0.3 {
+			sender = rr.IntN(c.n) + 1
+		}
+		signed["referred_by"] = fmt.Sprintf("user-%05d", sender)
+	}
+	c.add("track", signup.Add(time.Second), Message{"userId": c.userID, "event": "Signed Up", "properties": signed}, "web")
 
 	if c.appUser {
 		t := c.between(signup, c.end)

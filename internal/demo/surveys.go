@@ -227,14 +227,22 @@ func withTime(m Message, t time.Time) Message {
 	return m
 }
 
-// CreateLoop creates the demo's teams and the rules that route signals to
-// them: detractors to service, negative social posts to social care,
-// damaged or defective returns to logistics.
+// CreateLoop creates the demo's loyalty rules (a point per euro, 20 for a
+// review), teams and the rules that route signals to them: detractors to
+// service, negative social posts to social care, damaged returns to logistics.
 func CreateLoop(ctx context.Context, baseURL, token string) error {
 	for _, body := range []string{
 		`{"name": "service"}`, `{"name": "social care"}`, `{"name": "logistics"}`,
 	} {
 		if err := postJSON(ctx, baseURL+"/api/v1/teams", token, body); err != nil {
+			return err
+		}
+	}
+	for _, body := range []string{
+		`{"on": "Order Completed", "points_per_unit": 1}`,
+		`{"on": "Product Reviewed", "points": 20}`,
+	} {
+		if err := postJSON(ctx, baseURL+"/api/v1/loyalty/rules", token, body); err != nil {
 			return err
 		}
 	}

@@ -102,9 +102,14 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 				return err
 			}
 		}
-		if code, _ := props["referral_code"].(string); code != "" && (e.Event == "Referral Signed Up" || e.Event == "Signed Up") {
+		code, _ := props["referral_code"].(string)
+		code = strings.ToUpper(strings.TrimSpace(code))
+		if by, _ := props["referred_by"].(string); code == "" && strings.TrimSpace(by) != "" {
+			code = "by:" + strings.TrimSpace(by) // any identity of the sender
+		}
+		if code != "" && (e.Event == "Referral Signed Up" || e.Event == "Signed Up") {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO loyalty_referrals (message_id, code, user_id, anonymous_id, at) VALUES ($1, $2, $3, $4, $5)
-				ON CONFLICT (message_id) DO NOTHING`, e.MessageID, strings.ToUpper(strings.TrimSpace(code)), e.UserID, e.AnonymousID, e.Timestamp); err != nil {
+				ON CONFLICT (message_id) DO NOTHING`, e.MessageID, code, e.UserID, e.AnonymousID, e.Timestamp); err != nil {
 				return err
 			}
 		}

@@ -147,8 +147,10 @@ func TestSendersSpenders(t *testing.T) {
 	var sam summary
 	s.API("GET", "/api/v1/customers/sam-sender/loyalty", nil, &sam)
 	// Sam's two friends sign up with Sam's code and spend a lot; Bea spends a lot herself.
+	// One friend uses Sam's code; the other names Sam as who referred them.
+	s.MustSend("track", map[string]any{"userId": "friend-1", "event": "Signed Up", "properties": map[string]any{"referral_code": strings.ToLower(sam.ReferralCode)}})
+	s.MustSend("track", map[string]any{"userId": "friend-2", "event": "Signed Up", "properties": map[string]any{"referred_by": "sam-sender"}})
 	for i, f := range []string{"friend-1", "friend-2"} {
-		s.MustSend("track", map[string]any{"userId": f, "event": "Signed Up", "properties": map[string]any{"referral_code": strings.ToLower(sam.ReferralCode)}})
 		s.MustSend("track", order(f, fmt.Sprintf("f-%d", i), 400))
 	}
 	s.MustSend("track", order("bea-buyer", "b-1", 900))

@@ -4,8 +4,10 @@ import (
 	"context"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/profile"
 )
 
@@ -97,10 +99,18 @@ func (s *Service) SendersSpenders(ctx context.Context) (*SendersSpenders, error)
 	for i, r := range refs {
 		friend := profile.OwnerOf(owners, ids[len(orders)+i])
 		sender, ok := byCode[r.code]
-		if !ok {
-			if sender, err = s.codeOwner(ctx, r.code); err != nil {
-				return nil, err
+		switch {
+		case ok:
+		case strings.HasPrefix(r.code, "by:"):
+			sender, err = s.profiles.Resolve(ctx, strings.TrimPrefix(r.code, "by:"))
+			if fault.Code(err) == fault.NotFound {
+				sender, err = "", nil
 			}
+		default:
+			sender, err = s.codeOwner(ctx, r.code)
+		}
+		if err != nil {
+			return nil, err
 		}
 		if friend == "" || sender == "" || friend == sender {
 			continue
@@ -129,6 +139,7 @@ func (s *Service) SendersSpenders(ctx context.Context) (*SendersSpenders, error)
 	}
 	var spends, sends []float64
 	for _, a := range advocates {
+		a.Spend, a.ReferredRevenue = math.Round(a.Spend*100)/100, math.Round(a.ReferredRevenue*100)/100
 		if a.Spend > 0 {
 			spends = append(spends, a.Spend)
 		}

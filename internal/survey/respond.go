@@ -3,7 +3,6 @@ package survey
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 	"time"
 
@@ -288,9 +287,3 @@ func decodeAnswers(raw string) map[string]any {
 	}
 	return m
 }
-
-// errors callers may test.
-var (
-	// ErrExpired is returned for a survey link past its expiry.
-	ErrExpired = errors.New("this survey link has expired")
-)

@@ -92,6 +92,7 @@ func Routes(d Deps) []Route {
 		{"GET", "/api/v1/loyalty/rules", auth.RoleAnalyst, d.Loyalty.Rules},
 		{"POST", "/api/v1/loyalty/rules", auth.RoleAdmin, d.Loyalty.CreateRule},
 		{"GET", "/api/v1/loyalty/senders-spenders", auth.RoleAnalyst, d.Loyalty.SendersSpenders},
+		{"GET", "/api/v1/loyalty/dashboard", auth.RoleAnalyst, d.Loyalty.Dashboard},
 		{"GET", "/api/v1/loyalty/tiers", auth.RoleAnalyst, d.Loyalty.GetProgram},
 		{"PUT", "/api/v1/loyalty/tiers", auth.RoleAdmin, d.Loyalty.SetProgram},
 		{"GET", "/api/v1/customers/{id}/perks", auth.RoleAnalyst, d.Loyalty.Perks},

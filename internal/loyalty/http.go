@@ -148,3 +148,16 @@ func (a *API) Perks(w http.ResponseWriter, r *http.Request) {
 	}
 	httpio.JSON(w, http.StatusOK, map[string]any{"tier": tier, "perks": perks})
 }
+
+// Dashboard answers GET /api/v1/loyalty/dashboard.
+func (a *API) Dashboard(w http.ResponseWriter, r *http.Request) {
+	if a.sync != nil {
+		a.sync(r)
+	}
+	d, err := a.svc.Dashboard(r.Context())
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, d)
+}

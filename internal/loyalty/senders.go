@@ -35,6 +35,8 @@ type SendersSpenders struct {
 	SpendThreshold     float64    `json:"spendThreshold"`
 	ReferralThreshold  float64    `json:"referralThreshold"`
 	TopSendersLowSpend []Advocate `json:"top_senders_low_spend"`
+	// ReferredRevenue is what all referred customers spent.
+	ReferredRevenue float64 `json:"referredRevenue"`
 }
 
 // SendersSpenders compares what each customer spent with the revenue of
@@ -138,6 +140,7 @@ func (s *Service) SendersSpenders(ctx context.Context) (*SendersSpenders, error)
 		}
 	}
 	var spends, sends []float64
+	var referredTotal float64
 	for _, a := range advocates {
 		a.Spend, a.ReferredRevenue = math.Round(a.Spend*100)/100, math.Round(a.ReferredRevenue*100)/100
 		if a.Spend > 0 {
@@ -146,8 +149,10 @@ func (s *Service) SendersSpenders(ctx context.Context) (*SendersSpenders, error)
 		if a.ReferredRevenue > 0 {
 			sends = append(sends, a.ReferredRevenue)
 		}
+		referredTotal += a.ReferredRevenue
 	}
-	out := &SendersSpenders{SpendThreshold: percentile(spends, 75), ReferralThreshold: percentile(sends, 75), TopSendersLowSpend: []Advocate{}}
+	out := &SendersSpenders{SpendThreshold: percentile(spends, 75), ReferralThreshold: percentile(sends, 75), TopSendersLowSpend: []Advocate{},
+		ReferredRevenue: math.Round(referredTotal*100) / 100}
 	cells := map[[2]string]*Cell{}
 	for _, sp := range []string{"high", "low"} {
 		for _, rf := range []string{"high", "low"} {
@@ -203,4 +208,56 @@ func percentile(v []float64, p int) float64 {
 	}
 	sort.Float64s(v)
 	return v[min(len(v)-1, len(v)*p/100)]
+}
+
+// Dashboard is the program at a glance.
+type Dashboard struct {
+	Members         int              `json:"members"`
+	ByTier          map[string]int   `json:"byTier"`
+	Liability       int64            `json:"liability"` // points members hold
+	Earned          int64            `json:"earned"`    // net of reversals
+	Redeemed        int64            `json:"redeemed"`
+	Expired         int64            `json:"expired"`
+	RedemptionRate  float64          `json:"redemptionRate"` // redeemed ÷ earned
+	ReferralRevenue float64          `json:"referralRevenue"`
+	Advocacy        *SendersSpenders `json:"advocacy"`
+}
+
+// Dashboard sums up the program: members by tier, the points liability,
+// the redemption rate and the revenue referrals brought.
+func (s *Service) Dashboard(ctx context.Context) (*Dashboard, error) {
+	d := &Dashboard{ByTier: map[string]int{}}
+	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(points), 0) FROM loyalty_balances`).Scan(&d.Liability)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN kind IN ('earn', 'reverse') THEN points ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN kind = 'redeem' THEN -points ELSE 0 END), 0), COALESCE(SUM(CASE WHEN kind = 'expire' THEN -points ELSE 0 END), 0)
+		FROM loyalty_entries`).Scan(&d.Earned, &d.Redeemed, &d.Expired)
+	if err != nil {
+		return nil, err
+	}
+	if d.Earned > 0 {
+		d.RedemptionRate = math.Round(float64(d.Redeemed)/float64(d.Earned)*1000) / 1000
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT tier, COUNT(*) FROM loyalty_tiers GROUP BY tier`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var t string
+		var n int
+		if err := rows.Scan(&t, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		d.ByTier[t] = n
+		d.Members += n
+	}
+	rows.Close()
+	if d.Advocacy, err = s.SendersSpenders(ctx); err != nil {
+		return nil, err
+	}
+	d.ReferralRevenue = d.Advocacy.ReferredRevenue
+	return d, rows.Err()
 }

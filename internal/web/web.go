@@ -86,6 +86,8 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /cases/{id}", page(c.casePage))
 	mux.Handle("POST /cases/{id}/{action}", page(c.caseAction))
 	mux.Handle("GET /recovery", page(c.recoveryPage))
+	mux.Handle("GET /loyalty", page(c.loyaltyPage))
+	mux.Handle("POST /customers/{id}/redeem", page(c.redeem))
 	mux.Handle("GET /settings", page(c.settings))
 	mux.Handle("POST /settings/{what}", page(c.settingsAction))
 }
@@ -220,6 +222,7 @@ var funcs = template.FuncMap{
 	"join":  strings.Join,
 	"upper": strings.ToUpper,
 	"pct":   func(f float64) int { return int(f*100 + 0.5) },
+	"key":   formKey,
 	"sla": func(due any, status string) string {
 		if status != "open" && status != "pending" {
 			return "done"

@@ -1,0 +1,77 @@
+package web_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+// A member earns points, moves up a tier, and redeems points at the till
+// through the console; the program dashboard shows what members still hold.
+func TestConsoleLoyaltyMember(t *testing.T) {
+	ctx := browser(t)
+	s := apptest.Start(t, storetest.DSN(t, storetest.Engines()[len(storetest.Engines())-1]))
+	s.API("POST", "/api/v1/loyalty/rules", map[string]any{"on": "Order Completed", "points_per_unit": 1}, nil)
+	s.MustSend("identify", map[string]any{"userId": "loy-1", "traits": map[string]any{"name": "Lou Loyal"}})
+	s.MustSend("track", map[string]any{"userId": "loy-1", "event": "Order Completed", "properties": map[string]any{"order_id": "l-1", "total": 150}})
+	s.Sync()
+	if n, err := s.Loyalty.ReviewTiers(context.Background()); err != nil || n != 1 {
+		t.Fatalf("tier review: %d %v", n, err)
+	}
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(s.URL+"/customers/loy-1"),
+		chromedp.WaitVisible(chromedp.CSS(`#token-login`)),
+		chromedp.SendKeys(chromedp.CSS(`#token-login input[name=token]`), apptest.Token),
+		chromedp.Submit(chromedp.CSS(`#token-login input[name=token]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#loyalty`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, tier := run(t, ctx, chromedp.Text(chromedp.CSS(`#balance`))), run(t, ctx, chromedp.Text(chromedp.CSS(`#tier`))); b != "150" || tier != "gold" {
+		t.Fatalf("before redeeming: %q points, tier %q", b, tier)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(`#redeem input[name=points]`), "100"),
+		chromedp.SendKeys(chromedp.CSS(`#redeem input[name=note]`), "Tent voucher"),
+		chromedp.Submit(chromedp.CSS(`#redeem input[name=points]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#balance`))); err != nil {
+			t.Fatal(err)
+		}
+		if b := run(t, ctx, chromedp.Text(chromedp.CSS(`#balance`))); b == "50" {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("after redeeming: %q points", b)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if ledger := run(t, ctx, chromedp.Text(chromedp.CSS(`#loyalty table`))); !strings.Contains(ledger, "Tent voucher") || !strings.Contains(ledger, "-100") {
+		t.Fatalf("ledger: %q", ledger)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.URL+"/loyalty"), chromedp.WaitVisible(chromedp.CSS(`#liability`))); err != nil {
+		t.Fatal(err)
+	}
+	if l := run(t, ctx, chromedp.Text(chromedp.CSS(`#liability .big`))); l != "50" {
+		t.Fatalf("liability %q", l)
+	}
+	var d struct {
+		ByTier         map[string]int
+		RedemptionRate float64
+	}
+	s.API("GET", "/api/v1/loyalty/dashboard", nil, &d)
+	if d.ByTier["gold"] != 1 || d.RedemptionRate < 0.66 || d.RedemptionRate > 0.67 {
+		t.Fatalf("dashboard: %+v", d)
+	}
+}

@@ -96,7 +96,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 // consumers lists every projection of the log, in the order they were added.
 func (a *App) consumers() []eventlog.Consumer {
-	return []eventlog.Consumer{profile.NewConsumer(a.DB), survey.NewConsumer(a.Surveys), cases.NewConsumer(a.Cases), outbox.Consumer{}, loyalty.Consumer{}}
+	return []eventlog.Consumer{profile.NewConsumer(a.DB), survey.NewConsumer(a.Surveys), cases.NewConsumer(a.Cases), outbox.Consumer{}, loyalty.Consumer{Log: a.Log}}
 }
 
 // Start runs the log writer and the workers until ctx ends.

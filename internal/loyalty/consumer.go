@@ -12,8 +12,10 @@ import (
 	"github.com/cxloop/cxloop/internal/store"
 )
 
-// Consumer earns points by the rules and reverses them on refunds.
-type Consumer struct{}
+// Consumer earns points by the rules and reverses them on refunds; it also
+// keeps community membership and converts introductions. Log, when set,
+// receives the Introduction Converted events it makes.
+type Consumer struct{ Log *eventlog.Log }
 
 // Name is the consumer's checkpoint key.
 func (Consumer) Name() string { return "loyalty" }
@@ -23,7 +25,7 @@ func (Consumer) Name() string { return "loyalty" }
 // under the same ids.
 func (Consumer) Reset(ctx context.Context, tx *store.Tx) error {
 	for _, q := range []string{`DELETE FROM loyalty_entries WHERE kind IN ('earn', 'reverse')`, `DELETE FROM loyalty_orders`, `DELETE FROM loyalty_referrals`,
-		`DELETE FROM loyalty_balances`, `DELETE FROM loyalty_earned`} {
+		`DELETE FROM loyalty_balances`, `DELETE FROM loyalty_earned`, `DELETE FROM community_members`, `UPDATE introductions SET converted_at = NULL`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return err
 		}
@@ -66,7 +68,7 @@ func (Consumer) Events(ctx context.Context, tx *store.Tx) ([]string, bool, error
 	if err != nil {
 		return nil, false, err
 	}
-	names := []string{"Order Completed", "Order Refunded", "Referral Signed Up", "Signed Up"}
+	names := []string{"Order Completed", "Order Refunded", "Referral Signed Up", "Signed Up", "Community Joined", "Community Left"}
 	for _, r := range list {
 		names = append(names, r.On)
 	}
@@ -74,11 +76,12 @@ func (Consumer) Events(ctx context.Context, tx *store.Tx) ([]string, bool, error
 }
 
 // Apply earns and reverses points for a batch of events.
-func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event) error {
+func (c Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event) error {
 	list, err := rules(ctx, tx)
 	if err != nil {
 		return err
 	}
+	var converted []eventlog.Event
 	for i := range events {
 		e := &events[i]
 		if e.Type != eventlog.Track || (e.UserID == "" && e.AnonymousID == "") {
@@ -94,6 +97,18 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 			if err := reverse(ctx, tx, e, order); err != nil {
 				return err
 			}
+		}
+		if e.Event == "Community Joined" || e.Event == "Community Left" {
+			if err := community(ctx, tx, e, props); err != nil {
+				return err
+			}
+		}
+		if e.Event == "Order Completed" {
+			evs, err := convert(ctx, tx, e)
+			if err != nil {
+				return err
+			}
+			converted = append(converted, evs...)
 		}
 		if e.Event == "Order Completed" && order != "" {
 			total, _ := match.Number(props["total"])
@@ -126,6 +141,9 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 				return err
 			}
 		}
+	}
+	if len(converted) > 0 && c.Log != nil {
+		return c.Log.AppendTx(ctx, tx, converted)
 	}
 	return nil
 }

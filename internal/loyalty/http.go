@@ -161,3 +161,48 @@ func (a *API) Dashboard(w http.ResponseWriter, r *http.Request) {
 	}
 	httpio.JSON(w, http.StatusOK, d)
 }
+
+// Communities answers GET /api/v1/communities.
+func (a *API) Communities(w http.ResponseWriter, r *http.Request) {
+	if a.sync != nil {
+		a.sync(r)
+	}
+	list, err := a.svc.Communities(r.Context())
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"communities": list})
+}
+
+// Introduce answers POST /api/v1/introductions {from, to, note?}.
+func (a *API) Introduce(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		From string `json:"from"`
+		To   string `json:"to"`
+		Note string `json:"note"`
+	}
+	if err := httpio.Decode(r, &in); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	out, err := a.svc.Introduce(r.Context(), in.From, in.To, in.Note)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusCreated, out)
+}
+
+// Introductions answers GET /api/v1/introductions.
+func (a *API) Introductions(w http.ResponseWriter, r *http.Request) {
+	if a.sync != nil {
+		a.sync(r)
+	}
+	list, err := a.svc.Introductions(r.Context())
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"introductions": list})
+}

@@ -316,3 +316,50 @@ func TestTierReviewAndGrace(t *testing.T) {
 		}
 	})
 }
+
+// Communities from join and leave events; an introduction converts when
+// the introduced customer orders.
+func TestCommunitiesAndBridges(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		for _, u := range []string{"c-1", "c-2", "c-3"} {
+			s.MustSend("track", map[string]any{"userId": u, "event": "Community Joined", "properties": map[string]any{"community": "Alpine club"}})
+		}
+		s.MustSend("track", map[string]any{"userId": "c-3", "event": "Community Left", "properties": map[string]any{"community": "Alpine club"}})
+		s.MustSend("track", map[string]any{"userId": "c-1", "event": "Community Joined", "properties": map[string]any{"community": "Trail runners"}})
+		var got struct {
+			Communities []struct {
+				Name            string
+				Members, Active int
+			}
+		}
+		s.API("GET", "/api/v1/communities", nil, &got)
+		if len(got.Communities) != 2 || got.Communities[0].Name != "Alpine club" || got.Communities[0].Members != 2 || got.Communities[0].Active != 2 {
+			t.Fatalf("communities: %+v", got)
+		}
+		var in struct{ ID string }
+		if code := s.API("POST", "/api/v1/introductions", map[string]any{"from": "c-1", "to": "prospect-9", "note": "needs tents for a school trip"}, &in); code != 201 || in.ID == "" {
+			t.Fatalf("introduce: %d %+v", code, in)
+		}
+		if code := s.API("POST", "/api/v1/introductions", map[string]any{"from": "c-1", "to": "c-1"}, nil); code != 400 {
+			t.Fatalf("self-introduction: %d", code)
+		}
+		s.MustSend("track", map[string]any{"userId": "prospect-9", "event": "Order Completed", "properties": map[string]any{"order_id": "p9-1", "total": 800}})
+		var list struct {
+			Introductions []struct {
+				ID          string
+				ConvertedAt *time.Time
+			}
+		}
+		s.API("GET", "/api/v1/introductions", nil, &list)
+		if len(list.Introductions) != 1 || list.Introductions[0].ConvertedAt == nil {
+			t.Fatalf("introductions: %+v", list)
+		}
+		s.Sync()
+		var ev struct{ Events []any }
+		s.API("GET", "/api/v1/events?type=Introduction+Converted", nil, &ev)
+		if len(ev.Events) != 1 {
+			t.Fatalf("%d conversion events", len(ev.Events))
+		}
+	})
+}

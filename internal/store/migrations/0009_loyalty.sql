@@ -69,3 +69,21 @@ CREATE TABLE loyalty_tiers (
     since       BIGINT NOT NULL,
     below_since BIGINT
 );
+
+-- Affinity groups and who belongs, from Community Joined / Community Left events.
+CREATE TABLE community_members (
+    community    TEXT NOT NULL,
+    identity     TEXT NOT NULL,
+    joined_at    BIGINT NOT NULL,
+    PRIMARY KEY (community, identity)
+);
+
+-- Introductions between customers (bridges) and whether they led anywhere.
+CREATE TABLE introductions (
+    id           TEXT PRIMARY KEY,
+    from_ref     TEXT NOT NULL,
+    to_ref       TEXT NOT NULL,
+    note         TEXT NOT NULL,
+    made_at      BIGINT NOT NULL,
+    converted_at BIGINT
+);

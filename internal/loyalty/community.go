@@ -1,0 +1,191 @@
+package loyalty
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// community projects Community Joined and Community Left events.
+func community(ctx context.Context, tx *store.Tx, e *eventlog.Event, props map[string]any) error {
+	name, _ := props["community"].(string)
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return nil
+	}
+	key := identity(e.UserID, e.AnonymousID)
+	if e.Event == "Community Left" {
+		_, err := tx.ExecContext(ctx, `DELETE FROM community_members WHERE community = $1 AND identity = $2`, name, key)
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO community_members (community, identity, joined_at) VALUES ($1, $2, $3) ON CONFLICT (community, identity) DO NOTHING`,
+		name, key, e.Timestamp)
+	return err
+}
+
+// Community is an affinity group and how engaged it is.
+type Community struct {
+	Name    string `json:"name"`
+	Members int    `json:"members"`
+	// Active counts the members with a touchpoint in the last 30 days.
+	Active int `json:"active"`
+}
+
+// Communities lists the affinity groups by size.
+func (s *Service) Communities(ctx context.Context) ([]Community, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT community, identity FROM community_members ORDER BY community`)
+	if err != nil {
+		return nil, err
+	}
+	members := map[string][]string{}
+	var order []string
+	for rows.Next() {
+		var c, id string
+		if err := rows.Scan(&c, &id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if members[c] == nil {
+			order = append(order, c)
+		}
+		members[c] = append(members[c], id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	out := []Community{}
+	for _, c := range order {
+		g := Community{Name: c, Members: len(members[c])}
+		for _, id := range members[c] {
+			q := eventlog.Query{UserIDs: []string{}, AnonymousIDs: []string{}}
+			kind, v, _ := strings.Cut(id, ":")
+			if kind == "u" {
+				q.UserIDs = []string{v}
+			} else {
+				q.AnonymousIDs = []string{v}
+			}
+			n, err := eventlog.Count(ctx, s.db, q, now.Add(-30*24*time.Hour).UnixMilli(), now.Add(time.Hour).UnixMilli())
+			if err != nil {
+				return nil, err
+			}
+			if n > 0 {
+				g.Active++
+			}
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+// Introduction is a bridge: one customer introduced to another.
+type Introduction struct {
+	ID          string        `json:"id"`
+	From        string        `json:"from"`
+	To          string        `json:"to"`
+	Note        string        `json:"note,omitempty"`
+	MadeAt      store.Millis  `json:"madeAt"`
+	ConvertedAt *store.Millis `json:"convertedAt,omitempty"`
+}
+
+// Introduce records that the business introduced customer from to
+// customer to (any identities), as an Introduction Made event. It converts
+// when to places an order within 90 days.
+func (s *Service) Introduce(ctx context.Context, from, to, note string) (*Introduction, error) {
+	if strings.TrimSpace(from) == "" || strings.TrimSpace(to) == "" || from == to {
+		return nil, fault.Field("to", "an introduction names two different customers: from and to")
+	}
+	fm, err := s.member(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	in := &Introduction{ID: store.NewID("intro"), From: strings.TrimSpace(from), To: strings.TrimSpace(to), Note: note, MadeAt: store.Millis(now.UnixMilli())}
+	ev, err := eventlog.Own("Introduction Made", "introduction-"+in.ID, first(fm.userIDs), firstIf(fm.userIDs, fm.anonymousIDs), "partner", now,
+		map[string]any{"introduction_id": in.ID, "to": in.To, "note": note})
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO introductions (id, from_ref, to_ref, note, made_at) VALUES ($1, $2, $3, $4, $5)`,
+			in.ID, in.From, in.To, note, int64(in.MadeAt)); err != nil {
+			return err
+		}
+		return s.log.AppendTx(ctx, tx, []eventlog.Event{ev})
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.Notify()
+	return in, nil
+}
+
+func firstIf(users, anons []string) string {
+	if len(users) > 0 {
+		return ""
+	}
+	return first(anons)
+}
+
+// convert marks the open introductions to the ordering identity as
+// converted and returns their Introduction Converted events.
+func convert(ctx context.Context, tx *store.Tx, e *eventlog.Event) ([]eventlog.Event, error) {
+	var out []eventlog.Event
+	for _, ref := range []string{e.UserID, e.AnonymousID} {
+		if ref == "" {
+			continue
+		}
+		rows, err := tx.QueryContext(ctx, `UPDATE introductions SET converted_at = $1 WHERE to_ref = $2 AND converted_at IS NULL AND made_at <= $1 AND made_at >= $3
+			RETURNING id, from_ref`, e.Timestamp, ref, e.Timestamp-int64(90*24*time.Hour/time.Millisecond))
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id, from string
+			if err := rows.Scan(&id, &from); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			ev, err := eventlog.Own("Introduction Converted", "introduction-converted-"+id, e.UserID, e.AnonymousID, e.Channel, time.UnixMilli(e.Timestamp),
+				map[string]any{"introduction_id": id, "from": from, "order_message_id": e.MessageID})
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, ev)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Introductions lists the bridges made, newest first.
+func (s *Service) Introductions(ctx context.Context) ([]Introduction, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, from_ref, to_ref, note, made_at, converted_at FROM introductions ORDER BY made_at DESC, id LIMIT 500`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Introduction{}
+	for rows.Next() {
+		var in Introduction
+		var conv *int64
+		if err := rows.Scan(&in.ID, &in.From, &in.To, &in.Note, &in.MadeAt, &conv); err != nil {
+			return nil, err
+		}
+		if conv != nil {
+			m := store.Millis(*conv)
+			in.ConvertedAt = &m
+		}
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}

@@ -21,8 +21,9 @@ func TestConsoleLoyaltyMember(t *testing.T) {
 	s.MustSend("identify", map[string]any{"userId": "loy-1", "traits": map[string]any{"name": "Lou Loyal"}})
 	s.MustSend("track", map[string]any{"userId": "loy-1", "event": "Order Completed", "properties": map[string]any{"order_id": "l-1", "total": 150}})
 	s.Sync()
-	if n, err := s.Loyalty.ReviewTiers(context.Background()); err != nil || n != 1 {
-		t.Fatalf("tier review: %d %v", n, err)
+	// The hourly review may already have run; either way the member is gold now.
+	if _, err := s.Loyalty.ReviewTiers(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(s.URL+"/customers/loy-1"),

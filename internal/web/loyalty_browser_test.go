@@ -46,9 +46,12 @@ func TestConsoleLoyaltyMember(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Read the page afresh until the redemption shows (the form's redirect
+	// may still be loading when the first read comes).
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#balance`))); err != nil {
+		time.Sleep(200 * time.Millisecond)
+		if err := chromedp.Do(ctx, chromedp.Navigate(s.URL+"/customers/loy-1"), chromedp.WaitVisible(chromedp.CSS(`#balance`))); err != nil {
 			t.Fatal(err)
 		}
 		if b := run(t, ctx, chromedp.Text(chromedp.CSS(`#balance`))); b == "50" {
@@ -56,7 +59,6 @@ func TestConsoleLoyaltyMember(t *testing.T) {
 		} else if time.Now().After(deadline) {
 			t.Fatalf("after redeeming: %q points", b)
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 	if ledger := run(t, ctx, chromedp.Text(chromedp.CSS(`#loyalty table`))); !strings.Contains(ledger, "Tent voucher") || !strings.Contains(ledger, "-100") {
 		t.Fatalf("ledger: %q", ledger)

@@ -5,10 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/cxloop/cxloop/internal/auth"
-	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
 )
 
@@ -251,21 +249,15 @@ func (a *API) ReturnRates(w http.ResponseWriter, r *http.Request) {
 		a.sync(r)
 	}
 	q := r.URL.Query()
-	var from, to time.Time
-	for _, p := range []struct {
-		name string
-		t    *time.Time
-	}{{"from", &from}, {"to", &to}} {
-		if v := q.Get(p.name); v != "" {
-			t, err := time.Parse("2006-01-02", v)
-			if err != nil {
-				if t, err = time.Parse(time.RFC3339, v); err != nil {
-					a.fail(w, fault.Field(p.name, "%s is a date (2026-01-31) or an RFC 3339 time", p.name))
-					return
-				}
-			}
-			*p.t = t
-		}
+	from, err := httpio.Time(r, "from")
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	to, err := httpio.Time(r, "to")
+	if err != nil {
+		a.fail(w, err)
+		return
 	}
 	groups, err := a.svc.ReturnRates(r.Context(), q.Get("by"), from, to)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -185,7 +186,7 @@ func (s *Service) boughtBetween(ctx context.Context, refs []string, from, to int
 	for _, r := range refs {
 		if r != "" && len(clean) < 200 {
 			clean = append(clean, r)
-			ph = append(ph, "$"+itoa(len(clean)))
+			ph = append(ph, "$"+strconv.Itoa(len(clean)))
 		}
 	}
 	if len(clean) == 0 {
@@ -194,16 +195,8 @@ func (s *Service) boughtBetween(ctx context.Context, refs []string, from, to int
 	clean = append(clean, from, to)
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders WHERE customer_ref IN (`+strings.Join(ph, ",")+`)
-		AND ordered_at >= $`+itoa(len(clean)-1)+` AND ordered_at < $`+itoa(len(clean)), clean...).Scan(&n)
+		AND ordered_at >= $`+strconv.Itoa(len(clean)-1)+` AND ordered_at < $`+strconv.Itoa(len(clean)), clean...).Scan(&n)
 	return n > 0, err
-}
-
-func itoa(i int) string {
-	const digits = "0123456789"
-	if i < 10 {
-		return digits[i : i+1]
-	}
-	return itoa(i/10) + digits[i%10:i%10+1]
 }
 
 // Silent is a dissatisfied customer who never complained.

@@ -3,7 +3,7 @@
 // rows are stored even when others are refused, and each refusal names its
 // line and field.
 //
-// It imports fault only.
+// It imports fault and httpio only.
 package csvimport
 
 import (
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/httpio"
 )
 
 // Result says what an import stored and which rows it refused.
@@ -108,10 +109,7 @@ func Time(r Row, name string) (time.Time, bool, error) {
 	if v == "" {
 		return time.Time{}, false, nil
 	}
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, true, nil
-	}
-	t, err := time.Parse("2006-01-02", v)
+	t, err := httpio.ParseTime(v)
 	if err != nil {
 		return time.Time{}, false, fault.Field(name, "%s is a date (2026-01-31) or an RFC 3339 time", name)
 	}

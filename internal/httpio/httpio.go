@@ -7,10 +7,13 @@ package httpio
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/cxloop/cxloop/internal/fault"
 )
@@ -61,6 +64,31 @@ func Int(r *http.Request, name string, def int64) (int64, error) {
 		return 0, fault.Field(name, "%s must be a non-negative integer", name)
 	}
 	return n, nil
+}
+
+// ParseTime reads a time as the API and imports take it: RFC 3339, a
+// date and time without a zone (UTC, as an HTML datetime-local field sends
+// it) or a date (midnight UTC).
+func ParseTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("not a time: %q", s)
+}
+
+// Time reads an optional time query parameter (the zero time when absent).
+func Time(r *http.Request, name string) (time.Time, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := ParseTime(v)
+	if err != nil {
+		return time.Time{}, fault.Field(name, "%s is a date (2026-01-31) or an RFC 3339 time", name)
+	}
+	return t, nil
 }
 
 // Page reads limit (default def, at most max) and offset.

@@ -109,7 +109,7 @@ func (s *Service) DeliverMail(ctx context.Context) (int, error) {
 			}
 			continue
 		}
-		html := "<p>" + strings.ReplaceAll(template(j.body), "\n", "<br>") + "</p>"
+		html := "<p>" + strings.ReplaceAll(escapeHTML(j.body), "\n", "<br>") + "</p>"
 		err := s.mail.Send(ctx, j.to, j.subject, j.body, html, j.id)
 		state, next, msg, at := "delivered", any(nil), "", any(s.now().UnixMilli())
 		if err != nil {
@@ -132,7 +132,7 @@ func (s *Service) DeliverMail(ctx context.Context) (int, error) {
 	return sent, nil
 }
 
-// template escapes text for HTML.
-func template(s string) string {
+// escapeHTML escapes text for HTML.
+func escapeHTML(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
 }

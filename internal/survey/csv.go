@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/cxloop/cxloop/internal/csvimport"
@@ -30,7 +31,7 @@ func (s *Service) ImportCSV(ctx context.Context, surveyID string, r io.Reader) (
 	var header []string
 	return csvimport.Read(r, func(cols []string) error {
 		header = cols
-		if !contains(cols, "customer") {
+		if !slices.Contains(cols, "customer") {
 			return fault.Field("customer", "the header has no customer column")
 		}
 		for _, h := range cols {
@@ -80,13 +81,4 @@ func (s *Service) ImportCSV(ctx context.Context, surveyID string, r io.Reader) (
 		_, err := s.Respond(ctx, sv.ID, in)
 		return err
 	})
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

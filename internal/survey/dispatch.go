@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -116,7 +117,7 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool, after *du
 		}
 		q := `SELECT id, survey_id, rhythm, wave, customer_id, user_id, anonymous_id, trigger_seq, trigger_event, channel, order_id, due_at
 			FROM survey_invitations WHERE status = 'scheduled' AND due_at <= $1 AND trigger_seq <= $2
-			AND (due_at > $3 OR (due_at = $3 AND id > $4)) ORDER BY due_at, id LIMIT ` + itoa(decideBatch)
+			AND (due_at > $3 OR (due_at = $3 AND id > $4)) ORDER BY due_at, id LIMIT ` + strconv.Itoa(decideBatch)
 		cur := dueCursor{due: -1 << 62}
 		if after != nil && after.set {
 			cur = *after
@@ -127,7 +128,7 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool, after *du
 			args = []any{}
 			for i, id := range ids {
 				args = append(args, id)
-				ph[i] = "$" + itoa(i+1)
+				ph[i] = "$" + strconv.Itoa(i+1)
 			}
 			q = `SELECT id, survey_id, rhythm, wave, customer_id, user_id, anonymous_id, trigger_seq, trigger_event, channel, order_id, due_at
 				FROM survey_invitations WHERE status = 'scheduled' AND id IN (` + strings.Join(ph, ",") + `)`
@@ -339,7 +340,7 @@ func contactHistory(ctx context.Context, tx *store.Tx, customers []string, since
 	err := inChunks(customers, func(args []any, ph string) error {
 		args = append(args, since)
 		rows, err := tx.QueryContext(ctx, `SELECT customer_id, survey_id, rhythm, sent_at FROM survey_invitations
-			WHERE customer_id IN (`+ph+`) AND sent_at > $`+itoa(len(args))+` AND status IN ('sent', 'started', 'answered', 'expired')`, args...)
+			WHERE customer_id IN (`+ph+`) AND sent_at > $`+strconv.Itoa(len(args))+` AND status IN ('sent', 'started', 'answered', 'expired')`, args...)
 		if err != nil {
 			return err
 		}
@@ -398,7 +399,7 @@ func (s *Service) remind(ctx context.Context) error {
 			if i.Reminders >= sv.Reminders.Max || sv.Status != Active {
 				count, next = i.Reminders, nil
 			} else {
-				ev, err := eventlog.Action("Survey Reminder Sent", derivedID("msg", i.ID, "reminder", itoa(count)), i.UserID, i.AnonymousID, "email", now,
+				ev, err := eventlog.Action("Survey Reminder Sent", derivedID("msg", i.ID, "reminder", strconv.Itoa(count)), i.UserID, i.AnonymousID, "email", now,
 					map[string]any{"survey_id": sv.ID, "invitation_id": i.ID, "reminder": count})
 				if err != nil {
 					return err

@@ -198,9 +198,9 @@ func (a *API) Scores(w http.ResponseWriter, r *http.Request) {
 		name string
 		to   *time.Time
 	}{{"from", &q.From}, {"to", &q.To}, {"compare_from", &q.CompareFrom}, {"compare_to", &q.CompareTo}} {
-		t, err := parseTime(v.Get(p.name))
+		t, err := httpio.Time(r, p.name)
 		if err != nil {
-			a.fail(w, fault.Field(p.name, "%s is a date (2026-01-31) or an RFC 3339 time", p.name))
+			a.fail(w, err)
 			return
 		}
 		*p.to = t
@@ -211,17 +211,6 @@ func (a *API) Scores(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpio.JSON(w, http.StatusOK, out)
-}
-
-// parseTime reads a date or an RFC 3339 time; "" is the zero time.
-func parseTime(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	return time.Parse("2006-01-02", s)
 }
 
 // GetPolicy answers GET /api/v1/survey-policy.

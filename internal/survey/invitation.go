@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/cxloop/cxloop/internal/eventlog"
@@ -59,11 +60,12 @@ type Invitation struct {
 
 	email, locale, partial, triggerMessage string
 	triggerSeq, surveyVersion              int64
+	mailAttempts                           int
 }
 
 const invitationCols = `SELECT i.id, i.survey_id, s.name, i.rhythm, i.wave, i.customer_id, i.user_id, i.anonymous_id, i.email, i.locale,
 	i.trigger_seq, i.trigger_event, i.trigger_message, i.channel, i.order_id, i.delivery, i.status, i.reason, i.due_at, i.sent_at,
-	i.expires_at, i.answered_at, i.partial, i.reminders, i.mail_state, s.updated_at
+	i.expires_at, i.answered_at, i.partial, i.reminders, i.mail_state, i.mail_attempts, s.updated_at
 	FROM survey_invitations i JOIN surveys s ON s.id = i.survey_id`
 
 func scanInvitation(r interface{ Scan(...any) error }) (*Invitation, error) {
@@ -71,7 +73,7 @@ func scanInvitation(r interface{ Scan(...any) error }) (*Invitation, error) {
 	var sent, expires, answered sql.NullInt64
 	err := r.Scan(&i.ID, &i.Survey, &i.SurveyName, &i.Rhythm, &i.Wave, &i.Customer, &i.UserID, &i.AnonymousID, &i.email, &i.locale,
 		&i.triggerSeq, &i.TriggerEvent, &i.triggerMessage, &i.Channel, &i.OrderID, &i.Delivery, &i.Status, &i.Reason, &i.DueAt, &sent,
-		&expires, &answered, &i.partial, &i.Reminders, &i.Mail, &i.surveyVersion)
+		&expires, &answered, &i.partial, &i.Reminders, &i.Mail, &i.mailAttempts, &i.surveyVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -167,11 +169,11 @@ func (s *Service) CustomerInvitations(ctx context.Context, ref string, fresh boo
 	args := []any{id}
 	for _, u := range q.UserIDs {
 		args = append(args, u)
-		where += ` OR i.user_id = $` + itoa(len(args))
+		where += ` OR i.user_id = $` + strconv.Itoa(len(args))
 	}
 	for _, a := range q.AnonymousIDs {
 		args = append(args, a)
-		where += ` OR (i.user_id = '' AND i.anonymous_id = $` + itoa(len(args)) + `)`
+		where += ` OR (i.user_id = '' AND i.anonymous_id = $` + strconv.Itoa(len(args)) + `)`
 	}
 	if len(args) > 400 {
 		args, where = args[:1], `i.customer_id = $1`
@@ -208,7 +210,7 @@ func (s *Service) SurveyInvitations(ctx context.Context, survey, status string, 
 		args = append(args, status)
 	}
 	args = append(args, limit, offset)
-	rows, err := s.db.QueryContext(ctx, invitationCols+where+` ORDER BY i.due_at DESC, i.id LIMIT $`+itoa(len(args)-1)+` OFFSET $`+itoa(len(args)), args...)
+	rows, err := s.db.QueryContext(ctx, invitationCols+where+` ORDER BY i.due_at DESC, i.id LIMIT $`+strconv.Itoa(len(args)-1)+` OFFSET $`+strconv.Itoa(len(args)), args...)
 	if err != nil {
 		return nil, err
 	}

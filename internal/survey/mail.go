@@ -33,7 +33,6 @@ func (s *Service) DeliverMail(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var list []*Invitation
-	attempts := map[string]int{}
 	for rows.Next() {
 		i, err := scanInvitation(rows)
 		if err != nil {
@@ -46,13 +45,6 @@ func (s *Service) DeliverMail(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	for _, i := range list {
-		var n int
-		if err := s.db.QueryRowContext(ctx, `SELECT mail_attempts FROM survey_invitations WHERE id = $1`, i.ID).Scan(&n); err != nil {
-			return 0, err
-		}
-		attempts[i.ID] = n
-	}
 	sent := 0
 	for _, i := range list {
 		if ok, err := s.db.Claim(ctx, "survey_invitations", "mail_next_at", i.ID, now, 5*time.Minute); err != nil || !ok {
@@ -64,7 +56,7 @@ func (s *Service) DeliverMail(ctx context.Context) (int, error) {
 		err := s.mail(ctx, i)
 		state, next, msg := "sent", any(nil), ""
 		if err != nil {
-			n := attempts[i.ID] + 1
+			n := i.mailAttempts + 1
 			msg = err.Error()
 			state = "queued"
 			next = s.now().Add(time.Duration(1<<min(n, 10)) * 30 * time.Second).UnixMilli()
@@ -95,7 +87,7 @@ func boolInt(b bool) int {
 
 // mail composes and sends one invitation's email in the customer's language.
 func (s *Service) mail(ctx context.Context, i *Invitation) error {
-	sv, err := s.Get(ctx, i.Survey)
+	sv, err := s.version(ctx, i.Survey, i.surveyVersion)
 	if err != nil {
 		return err
 	}

@@ -267,7 +267,7 @@ func (s *Service) scoreNear(ctx context.Context, metric string, userIDs, anonymo
 		err := inChunks(list.ids, func(args []any, ph string) error {
 			args = append(args, metric, at)
 			rows, err := s.db.QueryContext(ctx, `SELECT value, responded_at FROM survey_scores WHERE `+list.col+` IN (`+ph+`)
-				AND metric = $`+itoa(len(args)-1)+` AND responded_at `+cmp+` $`+itoa(len(args))+` ORDER BY responded_at `+order+` LIMIT 1`, args...)
+				AND metric = $`+strconv.Itoa(len(args)-1)+` AND responded_at `+cmp+` $`+strconv.Itoa(len(args))+` ORDER BY responded_at `+order+` LIMIT 1`, args...)
 			if err != nil {
 				return err
 			}

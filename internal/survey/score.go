@@ -152,6 +152,29 @@ func (s *Service) Scores(ctx context.Context, q ScoreQuery) (*Scores, error) {
 	return out, nil
 }
 
+// Breakdowns scores a survey's metric once for each grouping (by "" is the
+// single group "all"), reading its answers once.
+func (s *Service) Breakdowns(ctx context.Context, metric, survey string, bys ...string) (map[string][]ScoreGroup, error) {
+	q := ScoreQuery{Metric: metric, Survey: survey}
+	for _, by := range bys {
+		if by == "segment" {
+			q.By = by // the rows then carry their segment
+		}
+		if err := (&ScoreQuery{Metric: metric, By: by}).Validate(); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := s.scoreRows(ctx, q, time.Time{}, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]ScoreGroup, len(bys))
+	for _, by := range bys {
+		out[by] = group(ScoreQuery{Metric: metric, By: by}, rows)
+	}
+	return out, nil
+}
+
 func (s *Service) scoreRows(ctx context.Context, q ScoreQuery, from, to time.Time) ([]scoreRow, error) {
 	where, args := `metric = $1`, []any{q.Metric}
 	add := func(cond string, v any) {

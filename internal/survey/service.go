@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -365,7 +366,7 @@ func inChunks(ids []string, fn func(args []any, ph string) error) error {
 		ph := make([]string, n)
 		for i := range n {
 			args[i] = ids[i]
-			ph[i] = "$" + itoa(i+1)
+			ph[i] = "$" + strconv.Itoa(i+1)
 		}
 		ids = ids[n:]
 		if err := fn(args, strings.Join(ph, ",")); err != nil {
@@ -373,11 +374,4 @@ func inChunks(ids []string, fn func(args []any, ph string) error) error {
 		}
 	}
 	return nil
-}
-
-func itoa(i int) string {
-	if i < 10 {
-		return string(rune('0' + i))
-	}
-	return itoa(i/10) + string(rune('0'+i%10))
 }

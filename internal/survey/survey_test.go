@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -304,7 +305,7 @@ func TestContactPolicy(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
 		c := apptest.NewClock(time.Now())
 		s := server(t, dsn, c, nil)
-		post := createSurvey(t, s, postOrder)
+		createSurvey(t, s, postOrder)
 		pulse := createSurvey(t, s, `{"name": "Pulse", "rhythm": "pulse", "owner": "product", "questions": [{"id": "q", "type": "csat", "text": {"en": "?"}}]}`)
 		exempt := createSurvey(t, s, `{"name": "Recall notice", "rhythm": "pulse", "owner": "quality", "policy": {"exempt": true},
 			"questions": [{"id": "q", "type": "text", "text": {"en": "?"}}]}`)
@@ -376,7 +377,6 @@ func TestContactPolicy(t *testing.T) {
 				t.Fatalf("opted out: %+v", i)
 			}
 		}
-		_ = post
 	})
 }
 
@@ -574,19 +574,10 @@ func TestVerbatims(t *testing.T) {
 		if got.Body != c.text || got.Sentiment != c.want {
 			t.Fatalf("%q: %+v, want %s", c.text, got, c.want)
 		}
-		if i == 0 && (len(got.Keywords) == 0 || !contains(got.Keywords, "delivery") || contains(got.Keywords, "late")) {
+		if i == 0 && (len(got.Keywords) == 0 || !slices.Contains(got.Keywords, "delivery") || slices.Contains(got.Keywords, "late")) {
 			t.Fatalf("keywords = %v", got.Keywords)
 		}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func TestImportCSVThroughAPI(t *testing.T) {

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,5 +115,4 @@ func TestConsoleSurveyLoop(t *testing.T) {
 	if rows := run(t, ctx, chromedp.Text(chromedp.CSS(`#invitations`))); !strings.Contains(rows, "answered") || !strings.Contains(rows, "Store visit") {
 		t.Errorf("customer page invitations: %q", rows)
 	}
-	_ = context.Background
 }

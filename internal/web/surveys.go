@@ -10,10 +10,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/survey"
 )
@@ -184,7 +184,7 @@ func (f builderForm) survey() (*survey.Survey, error) {
 	case survey.Periodic:
 		sv.Schedule = &survey.Schedule{RRule: v["rrule"]}
 		if v["start"] != "" {
-			t, err := parseDate(v["start"])
+			t, err := httpio.ParseTime(v["start"])
 			if err != nil {
 				return nil, fault.Field("start", "the first run is a date (2026-01-31) or date and time")
 			}
@@ -338,29 +338,19 @@ func (c *Console) results(w http.ResponseWriter, r *http.Request, s auth.Session
 	}
 	data := map[string]any{"Survey": sv, "Funnel": funnel, "Metric": sv.Metric(), "Sent": r.URL.Query().Get("sent"), "Unknown": r.URL.Query().Get("unknown")}
 	if m := sv.Metric(); m != "" {
-		overall, err := c.Surveys.Scores(ctx, survey.ScoreQuery{Metric: m, Survey: sv.ID})
+		scores, err := c.Surveys.Breakdowns(ctx, m, sv.ID, "", "week", "channel", "role", "month")
 		if err != nil {
 			c.fail(w, r, err)
 			return
 		}
-		if len(overall.Groups) > 0 {
-			data["Score"] = overall.Groups[0]
+		if all := scores[""]; len(all) > 0 {
+			data["Score"] = all[0]
 		}
-		trend, err := c.Surveys.Scores(ctx, survey.ScoreQuery{Metric: m, Survey: sv.ID, By: "week"})
-		if err != nil {
-			c.fail(w, r, err)
-			return
-		}
-		data["Trend"] = trendChart(m, trend.Groups)
+		data["Trend"] = trendChart(m, scores["week"])
 		var breakdowns []map[string]any
 		for _, by := range []string{"channel", "role", "month"} {
-			b, err := c.Surveys.Scores(ctx, survey.ScoreQuery{Metric: m, Survey: sv.ID, By: by})
-			if err != nil {
-				c.fail(w, r, err)
-				return
-			}
-			if len(b.Groups) > 1 || (len(b.Groups) == 1 && b.Groups[0].Key != "unknown") {
-				breakdowns = append(breakdowns, map[string]any{"By": by, "Groups": b.Groups})
+			if g := scores[by]; len(g) > 1 || (len(g) == 1 && g[0].Key != "unknown") {
+				breakdowns = append(breakdowns, map[string]any{"By": by, "Groups": g})
 			}
 		}
 		data["Breakdowns"] = breakdowns
@@ -485,14 +475,4 @@ func trendChart(metric string, groups []survey.ScoreGroup) template.HTML {
 		pad, height-8, template.HTMLEscapeString(groups[0].Key), width-pad, height-8, template.HTMLEscapeString(groups[len(groups)-1].Key))
 	fmt.Fprintf(&b, `<text x="4" y="%.0f">%g</text><text x="4" y="%.0f">%g</text></svg>`, y(hi)+4, hi, y(lo)+4, lo)
 	return template.HTML(b.String())
-}
-
-// parseDate reads a date, a date and time from a datetime-local field, or RFC 3339 (UTC unless a zone is given).
-func parseDate(s string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("not a date: %q", s)
 }

@@ -2,6 +2,7 @@ package loyalty
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"time"
 
@@ -10,7 +11,12 @@ import (
 	"github.com/cxloop/cxloop/internal/store"
 )
 
-// community projects Community Joined and Community Left events.
+// CommunityActivity names the events of what members do in an affinity
+// group (its "community" property), by kind of activity.
+var CommunityActivity = map[string]string{"Community Post Created": "post", "Community Answer Posted": "answer", "Community Event Attended": "event"}
+
+// community projects Community Joined and Community Left events, and the
+// members' activity.
 func community(ctx context.Context, tx *store.Tx, e *eventlog.Event, props map[string]any) error {
 	name, _ := props["community"].(string)
 	name = strings.TrimSpace(name)
@@ -18,6 +24,11 @@ func community(ctx context.Context, tx *store.Tx, e *eventlog.Event, props map[s
 		return nil
 	}
 	key := identity(e.UserID, e.AnonymousID)
+	if kind, ok := CommunityActivity[e.Event]; ok {
+		_, err := tx.ExecContext(ctx, `INSERT INTO community_activity (message_id, community, identity, kind, at) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (message_id) DO NOTHING`, e.MessageID, name, key, kind, e.Timestamp)
+		return err
+	}
 	if e.Event == "Community Left" {
 		_, err := tx.ExecContext(ctx, `DELETE FROM community_members WHERE community = $1 AND identity = $2`, name, key)
 		return err
@@ -33,6 +44,12 @@ type Community struct {
 	Members int    `json:"members"`
 	// Active counts the members with a touchpoint in the last 30 days.
 	Active int `json:"active"`
+	// In the last 30 days: posts, answers and events attended in the
+	// group, and the customers its members referred.
+	Posts     int `json:"posts30d"`
+	Answers   int `json:"answers30d"`
+	Events    int `json:"events30d"`
+	Referrals int `json:"referrals30d"`
 }
 
 // Communities lists the affinity groups by size.
@@ -77,6 +94,30 @@ func (s *Service) Communities(ctx context.Context) ([]Community, error) {
 			if n > 0 {
 				g.Active++
 			}
+		}
+		since := now.Add(-30 * 24 * time.Hour).UnixMilli()
+		err := s.each(ctx, `SELECT kind, COUNT(*) FROM community_activity WHERE community = $1 AND at >= $2 GROUP BY kind`, []any{c, since}, func(r *sql.Rows) error {
+			var kind string
+			var n int
+			err := r.Scan(&kind, &n)
+			switch kind {
+			case "post":
+				g.Posts = n
+			case "answer":
+				g.Answers = n
+			case "event":
+				g.Events = n
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		err = s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM loyalty_referrals WHERE at >= $1 AND sender_id IN (SELECT i.customer_id FROM community_members m
+			JOIN identities i ON i.kind = CASE WHEN m.identity LIKE 'u:%' THEN 'user_id' ELSE 'anonymous_id' END AND i.value = SUBSTR(m.identity, 3)
+			WHERE m.community = $2)`, since, c).Scan(&g.Referrals)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, g)
 	}

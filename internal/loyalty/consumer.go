@@ -25,7 +25,8 @@ func (Consumer) Name() string { return "loyalty" }
 // under the same ids.
 func (Consumer) Reset(ctx context.Context, tx *store.Tx) error {
 	for _, q := range []string{`DELETE FROM loyalty_entries WHERE kind IN ('earn', 'reverse')`, `DELETE FROM loyalty_orders`, `DELETE FROM loyalty_referrals`,
-		`DELETE FROM loyalty_balances`, `DELETE FROM loyalty_earned`, `DELETE FROM community_members`, `UPDATE introductions SET converted_at = NULL`} {
+		`DELETE FROM loyalty_balances`, `DELETE FROM loyalty_earned`, `DELETE FROM community_members`, `UPDATE introductions SET converted_at = NULL`,
+		`DELETE FROM guide_views`, `DELETE FROM community_activity`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return err
 		}
@@ -68,7 +69,10 @@ func (Consumer) Events(ctx context.Context, tx *store.Tx) ([]string, bool, error
 	if err != nil {
 		return nil, false, err
 	}
-	names := []string{"Order Completed", "Order Refunded", "Referral Signed Up", "Signed Up", "Community Joined", "Community Left"}
+	names := []string{"Order Completed", "Order Refunded", "Referral Signed Up", "Signed Up", "Community Joined", "Community Left", "Guide Viewed"}
+	for name := range CommunityActivity {
+		names = append(names, name)
+	}
 	for _, r := range list {
 		names = append(names, r.On)
 	}
@@ -81,7 +85,7 @@ func (c Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Eve
 	if err != nil {
 		return err
 	}
-	var converted []eventlog.Event
+	var own []eventlog.Event // what the batch makes happen
 	for i := range events {
 		e := &events[i]
 		if e.Type != eventlog.Track || (e.UserID == "" && e.AnonymousID == "") {
@@ -93,39 +97,43 @@ func (c Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Eve
 		}
 		props := m.Props()
 		order, _ := props["order_id"].(string)
-		if e.Event == "Order Refunded" && order != "" {
+		switch {
+		case e.Event == "Order Refunded" && order != "":
 			if err := reverse(ctx, tx, e, order); err != nil {
 				return err
 			}
-		}
-		if e.Event == "Community Joined" || e.Event == "Community Left" {
+		case e.Event == "Community Joined" || e.Event == "Community Left" || CommunityActivity[e.Event] != "":
 			if err := community(ctx, tx, e, props); err != nil {
 				return err
 			}
-		}
-		if e.Event == "Order Completed" {
+		case e.Event == "Guide Viewed":
+			if err := guideViewed(ctx, tx, e, props); err != nil {
+				return err
+			}
+		case e.Event == "Order Completed":
 			evs, err := convert(ctx, tx, e)
 			if err != nil {
 				return err
 			}
-			converted = append(converted, evs...)
-		}
-		if e.Event == "Order Completed" && order != "" {
-			total, _ := match.Number(props["total"])
-			if _, err := tx.ExecContext(ctx, `INSERT INTO loyalty_orders (order_id, user_id, anonymous_id, total, at) VALUES ($1, $2, $3, $4, $5)
-				ON CONFLICT (order_id) DO NOTHING`, order, e.UserID, e.AnonymousID, total, e.Timestamp); err != nil {
+			refs, err := convertReferrals(ctx, tx, e, props)
+			if err != nil {
 				return err
 			}
-		}
-		code, _ := props["referral_code"].(string)
-		code = strings.ToUpper(strings.TrimSpace(code))
-		if by, _ := props["referred_by"].(string); code == "" && strings.TrimSpace(by) != "" {
-			code = "by:" + strings.TrimSpace(by) // any identity of the sender
-		}
-		if code != "" && (e.Event == "Referral Signed Up" || e.Event == "Signed Up") {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO loyalty_referrals (message_id, code, user_id, anonymous_id, at) VALUES ($1, $2, $3, $4, $5)
-				ON CONFLICT (message_id) DO NOTHING`, e.MessageID, code, e.UserID, e.AnonymousID, e.Timestamp); err != nil {
-				return err
+			own = append(append(own, evs...), refs...)
+			if order != "" {
+				total, _ := match.Number(props["total"])
+				if _, err := tx.ExecContext(ctx, `INSERT INTO loyalty_orders (order_id, user_id, anonymous_id, total, at) VALUES ($1, $2, $3, $4, $5)
+					ON CONFLICT (order_id) DO NOTHING`, order, e.UserID, e.AnonymousID, total, e.Timestamp); err != nil {
+					return err
+				}
+			}
+		case e.Event == "Signed Up" || (e.Event == "Referral Signed Up" && e.SourceID != eventlog.SourceCxloop):
+			if code := referralCode(props); code != "" {
+				evs, err := signUp(ctx, tx, e, code)
+				if err != nil {
+					return err
+				}
+				own = append(own, evs...)
 			}
 		}
 		for _, r := range list {
@@ -133,23 +141,32 @@ func (c Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Eve
 				continue
 			}
 			pts := r.earned(props)
-			if pts <= 0 {
+			user, anon := e.UserID, e.AnonymousID
+			if r.Beneficiary == Sender {
+				user, _ = props["sender_user_id"].(string)
+				anon, _ = props["sender_anonymous_id"].(string)
+			}
+			if pts <= 0 || (user == "" && anon == "") {
 				continue
 			}
-			if _, err := add(ctx, tx, entryID("earn", r.ID, e.MessageID), e.UserID, e.AnonymousID, Earn, pts, e.Event, e.MessageID, order, r.ID,
+			if _, err := add(ctx, tx, entryID("earn", r.ID, e.MessageID), user, anon, Earn, pts, e.Event, e.MessageID, order, r.ID,
 				"earn:"+r.ID+":"+e.MessageID, "", e.Timestamp); err != nil {
 				return err
 			}
 		}
 	}
-	if len(converted) > 0 && c.Log != nil {
-		return c.Log.AppendTx(ctx, tx, converted)
+	if len(own) > 0 && c.Log != nil {
+		return c.Log.AppendTx(ctx, tx, own)
 	}
 	return nil
 }
 
-// reverse adds, once, a reversal of everything an order earned.
+// reverse adds, once, a reversal of everything an order earned, and takes
+// the order out of the customer's spend.
 func reverse(ctx context.Context, tx *store.Tx, e *eventlog.Event, order string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE loyalty_orders SET refunded_at = $1 WHERE order_id = $2 AND refunded_at IS NULL`, e.Timestamp, order); err != nil {
+		return err
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT id, user_id, anonymous_id, points FROM loyalty_entries WHERE order_id = $1 AND kind = 'earn'`, order)
 	if err != nil {
 		return err

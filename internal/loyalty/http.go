@@ -206,3 +206,69 @@ func (a *API) Introductions(w http.ResponseWriter, r *http.Request) {
 	}
 	httpio.JSON(w, http.StatusOK, map[string]any{"introductions": list})
 }
+
+// read answers a GET with what fn returns, after the log's latest events are read.
+func (a *API) read(w http.ResponseWriter, r *http.Request, fn func() (any, error)) {
+	if a.sync != nil {
+		a.sync(r)
+	}
+	out, err := fn()
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, out)
+}
+
+// DeleteRule answers DELETE /api/v1/loyalty/rules/{id}: 204.
+func (a *API) DeleteRule(w http.ResponseWriter, r *http.Request) {
+	if err := a.svc.DeleteRule(r.Context(), r.PathValue("id")); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// Engagement answers GET /api/v1/customers/{id}/engagement.
+func (a *API) Engagement(w http.ResponseWriter, r *http.Request) {
+	a.read(w, r, func() (any, error) { return a.svc.EngagementOf(r.Context(), r.PathValue("id")) })
+}
+
+// Guides answers GET /api/v1/guides.
+func (a *API) Guides(w http.ResponseWriter, r *http.Request) {
+	a.read(w, r, func() (any, error) {
+		list, err := a.svc.Guides(r.Context())
+		return map[string]any{"guides": list}, err
+	})
+}
+
+// CreateGuide answers POST /api/v1/guides {title, url, topic?, minutes_saved?}.
+func (a *API) CreateGuide(w http.ResponseWriter, r *http.Request) {
+	var in Guide
+	if err := httpio.Decode(r, &in); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	out, err := a.svc.CreateGuide(r.Context(), &in)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusCreated, out)
+}
+
+// OpenGuide answers GET /g/{id}?u=userId (or a=anonymousId): it records a
+// Guide Viewed event for that customer and redirects to the guide.
+func (a *API) OpenGuide(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	user, anon := q.Get("u"), q.Get("a")
+	if len(user) > 200 || len(anon) > 200 {
+		user, anon = "", ""
+	}
+	u, err := a.svc.Opened(r.Context(), r.PathValue("id"), user, anon)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	http.Redirect(w, r, u, http.StatusFound)
+}

@@ -39,13 +39,22 @@ const (
 // Rule earns points on an event: PointsPerUnit per unit of a numeric
 // property (by default total, else revenue) plus Points flat.
 type Rule struct {
-	ID            string       `json:"id"`
-	On            string       `json:"on"`
-	PointsPerUnit float64      `json:"points_per_unit"`
-	Points        int64        `json:"points"`
-	Property      string       `json:"property,omitempty"`
-	CreatedAt     store.Millis `json:"createdAt"`
+	ID            string  `json:"id"`
+	On            string  `json:"on"`
+	PointsPerUnit float64 `json:"points_per_unit"`
+	Points        int64   `json:"points"`
+	Property      string  `json:"property,omitempty"`
+	// Beneficiary is who earns: the event's customer (the default) or, for
+	// Referral Signed Up and Referral Converted, the sender who referred them.
+	Beneficiary string       `json:"beneficiary"`
+	CreatedAt   store.Millis `json:"createdAt"`
 }
+
+// Beneficiaries of a rule.
+const (
+	Customer = "customer"
+	Sender   = "sender"
+)
 
 // Entry is one line of the ledger.
 type Entry struct {
@@ -91,20 +100,42 @@ func (s *Service) CreateRule(ctx context.Context, r *Rule) (*Rule, error) {
 	if r.PointsPerUnit == 0 && r.Points == 0 {
 		return nil, fault.Field("points_per_unit", "a rule earns points_per_unit, points, or both")
 	}
+	switch r.Beneficiary {
+	case "":
+		r.Beneficiary = Customer
+	case Customer, Sender:
+	default:
+		return nil, fault.Field("beneficiary", "a rule rewards the event's customer or, for referral events, the sender")
+	}
+	r.Property = strings.TrimSpace(r.Property)
 	r.ID, r.CreatedAt = store.NewID("lrule"), store.Millis(s.now().UnixMilli())
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO loyalty_rules (id, event, points_per_unit, points, property, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-			r.ID, r.On, r.PointsPerUnit, r.Points, r.Property, int64(r.CreatedAt))
+		_, err := tx.ExecContext(ctx, `INSERT INTO loyalty_rules (id, event, points_per_unit, points, property, beneficiary, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			r.ID, r.On, r.PointsPerUnit, r.Points, r.Property, r.Beneficiary, int64(r.CreatedAt))
 		return err
 	})
 	return r, err
+}
+
+// DeleteRule stops a rule from earning; what it earned stays in the ledger.
+func (s *Service) DeleteRule(ctx context.Context, id string) error {
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM loyalty_rules WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fault.New(fault.NotFound, "no earning rule %q", id)
+		}
+		return nil
+	})
 }
 
 // Rules lists the earning rules.
 func (s *Service) Rules(ctx context.Context) ([]Rule, error) { return rules(ctx, s.db) }
 
 func rules(ctx context.Context, q eventlog.Querier) ([]Rule, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, event, points_per_unit, points, property, created_at FROM loyalty_rules ORDER BY created_at, id`)
+	rows, err := q.QueryContext(ctx, `SELECT id, event, points_per_unit, points, property, beneficiary, created_at FROM loyalty_rules ORDER BY created_at, id`)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +143,7 @@ func rules(ctx context.Context, q eventlog.Querier) ([]Rule, error) {
 	out := []Rule{}
 	for rows.Next() {
 		var r Rule
-		if err := rows.Scan(&r.ID, &r.On, &r.PointsPerUnit, &r.Points, &r.Property, &r.CreatedAt); err != nil {
+		if err := rows.Scan(&r.ID, &r.On, &r.PointsPerUnit, &r.Points, &r.Property, &r.Beneficiary, &r.CreatedAt); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
@@ -236,14 +267,25 @@ func sums(ctx context.Context, tx *store.Tx, key, kind string, points, at int64)
 
 // Summary is a member's standing.
 type Summary struct {
-	Customer      string `json:"customer"`
-	Balance       int64  `json:"balance"`
-	Tier          string `json:"tier"`
-	NextTier      string `json:"nextTier,omitempty"`
-	PointsToNext  int64  `json:"pointsToNext,omitempty"`
-	Earned12m     int64  `json:"earned12m"` // in this calendar month and the 11 before
+	Customer     string `json:"customer"`
+	Balance      int64  `json:"balance"`
+	Tier         string `json:"tier"`
+	NextTier     string `json:"nextTier,omitempty"`
+	PointsToNext int64  `json:"pointsToNext,omitempty"` // when tiers count points
+	Earned12m    int64  `json:"earned12m"`              // in this calendar month and the 11 before
+	// Measure is what the tiers count (points, spend or engagement), Value
+	// the member's count and ToNext what the next tier needs more.
+	Measure       string `json:"measure"`
+	Value         int64  `json:"value"`
+	ToNext        int64  `json:"toNext,omitempty"`
 	ReferralCode  string `json:"referral_code"`
 	LifetimeEarns int64  `json:"lifetimeEarned"`
+	// The relationship beyond points: engagement (0–100), affinity groups,
+	// customers referred and how many of them ordered.
+	Engagement         float64  `json:"engagement"`
+	Communities        []string `json:"communities"`
+	Referred           int      `json:"referred"`
+	ReferralsConverted int      `json:"referralsConverted"`
 }
 
 // Summary returns a member's balance, tier and referral code.
@@ -269,10 +311,14 @@ func (s *Service) Summary(ctx context.Context, ref string) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, next := p.tierOf(out.Earned12m)
+	out.Measure = p.Measure
+	if out.Value, err = s.measure(ctx, p, m, out.Earned12m); err != nil {
+		return nil, err
+	}
+	t, next := p.tierOf(out.Value)
 	out.Tier = t.Name
 	if next != nil {
-		out.NextTier, out.PointsToNext = next.Name, next.From-out.Earned12m
+		out.NextTier, out.ToNext = next.Name, next.From-out.Value
 	}
 	// A member keeps a higher reviewed tier through the grace period.
 	stored, err := s.storedTier(ctx, m.id)
@@ -284,15 +330,40 @@ func (s *Service) Summary(ctx context.Context, ref string) (*Summary, error) {
 			for j, ct := range p.Tiers {
 				if ct.Name == t.Name && i > j {
 					out.Tier = stored
-					out.NextTier, out.PointsToNext = "", 0
+					out.NextTier, out.ToNext = "", 0
 					if i+1 < len(p.Tiers) {
-						out.NextTier, out.PointsToNext = p.Tiers[i+1].Name, p.Tiers[i+1].From-out.Earned12m
+						out.NextTier, out.ToNext = p.Tiers[i+1].Name, p.Tiers[i+1].From-out.Value
 					}
 				}
 			}
 		}
 	}
-	return out, nil
+	if p.Measure == ByPoints {
+		out.PointsToNext = out.ToNext
+	}
+	return out, s.relationship(ctx, m, out)
+}
+
+// relationship fills in a member's engagement, groups and referrals.
+func (s *Service) relationship(ctx context.Context, m member, out *Summary) error {
+	e, err := s.EngagementOf(ctx, m.id)
+	if err != nil {
+		return err
+	}
+	out.Engagement, out.Communities = e.Score, []string{}
+	if args, ph := m.keys(); len(args) > 0 {
+		err := s.each(ctx, `SELECT DISTINCT community FROM community_members WHERE identity IN (`+ph+`) ORDER BY community`, args, func(r *sql.Rows) error {
+			var c string
+			err := r.Scan(&c)
+			out.Communities = append(out.Communities, c)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return s.db.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(converted_at) FROM loyalty_referrals WHERE sender_id = $1`, m.id).
+		Scan(&out.Referred, &out.ReferralsConverted)
 }
 
 // ReferralCode is a member's stable referral code.

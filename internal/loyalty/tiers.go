@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -25,12 +26,23 @@ type Perk struct {
 	Description string `json:"description,omitempty"`
 }
 
-// Program is the tiers and their perks.
+// Program is the tiers and their perks, and what qualifies for a tier.
 type Program struct {
-	Tiers []ProgramTier `json:"tiers"`
+	// Measure is what the tiers' thresholds count: points earned in this
+	// calendar month and the 11 before (the default), spend in the last
+	// 365 days (orders less refunds), or the engagement score (0–100).
+	Measure string        `json:"measure"`
+	Tiers   []ProgramTier `json:"tiers"`
 }
 
-// ProgramTier is a tier from a number of points earned in 12 months, with its perks.
+// Tier measures.
+const (
+	ByPoints     = "points"
+	BySpend      = "spend"
+	ByEngagement = "engagement"
+)
+
+// ProgramTier is a tier from a threshold of the program's measure, with its perks.
 type ProgramTier struct {
 	Name  string `json:"name"`
 	From  int64  `json:"from"`
@@ -41,7 +53,7 @@ const programKey = "loyalty_program"
 
 // DefaultProgram is the program of a new installation.
 func DefaultProgram() Program {
-	return Program{Tiers: []ProgramTier{
+	return Program{Measure: ByPoints, Tiers: []ProgramTier{
 		{Name: "bronze", From: 0, Perks: []Perk{}},
 		{Name: "silver", From: 50, Perks: []Perk{{Kind: "free_service", Name: "Free repairs"}}},
 		{Name: "gold", From: 100, Perks: []Perk{{Kind: "early_access", Name: "New collections", Hours: 48}, {Kind: "free_service", Name: "Free repairs"},
@@ -53,6 +65,13 @@ func DefaultProgram() Program {
 
 // Validate checks the program: tiers named, rising thresholds from 0, known perk kinds.
 func (p *Program) Validate() error {
+	switch p.Measure {
+	case "":
+		p.Measure = ByPoints
+	case ByPoints, BySpend, ByEngagement:
+	default:
+		return fault.Field("measure", "tiers are reached by points, spend or engagement")
+	}
 	if len(p.Tiers) == 0 {
 		return fault.Field("tiers", "a program has at least one tier")
 	}
@@ -96,6 +115,9 @@ func (s *Service) Program(ctx context.Context) (Program, error) {
 	}
 	var p Program
 	err = json.Unmarshal([]byte(v), &p)
+	if p.Measure == "" {
+		p.Measure = ByPoints
+	}
 	return p, err
 }
 
@@ -111,7 +133,7 @@ func (s *Service) SetProgram(ctx context.Context, p Program) error {
 	})
 }
 
-// tierOf is the tier reached with points earned in 12 months, and the next.
+// tierOf is the tier reached with a value of the measure, and the next.
 func (p Program) tierOf(earned int64) (ProgramTier, *ProgramTier) {
 	cur := p.Tiers[0]
 	var next *ProgramTier
@@ -142,7 +164,7 @@ func (s *Service) Perks(ctx context.Context, ref string) (string, []Perk, error)
 			return t.Name, t.Perks, nil
 		}
 	}
-	t, _ := p.tierOf(sum.Earned12m)
+	t, _ := p.tierOf(sum.Value)
 	return t.Name, t.Perks, nil
 }
 
@@ -179,48 +201,9 @@ func (s *Service) ReviewTiers(ctx context.Context) (int, error) {
 		rank[t.Name] = i
 	}
 	now := s.now()
-	since := now.UTC().AddDate(0, -11, 0).Format("2006-01")
-	// Points earned in 12 months by identity, then by member.
-	rows, err := s.db.QueryContext(ctx, `SELECT identity, COALESCE(SUM(points), 0) FROM loyalty_earned WHERE month >= $1 GROUP BY identity`, since)
+	byMember, err := s.measures(ctx, p)
 	if err != nil {
 		return 0, err
-	}
-	earned := map[string]int64{}
-	var refs []eventlog.Event
-	for rows.Next() {
-		var key string
-		var pts int64
-		if err := rows.Scan(&key, &pts); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		earned[key] = pts
-		kind, v, _ := strings.Cut(key, ":")
-		if kind == "u" {
-			refs = append(refs, eventlog.Event{UserID: v})
-		} else {
-			refs = append(refs, eventlog.Event{AnonymousID: v})
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	owners, err := s.profiles.Owners(ctx, refs)
-	if err != nil {
-		return 0, err
-	}
-	byMember := map[string]int64{}
-	who := map[string]eventlog.Event{}
-	for _, r := range refs {
-		c := profile.OwnerOf(owners, r)
-		if c == "" {
-			continue
-		}
-		byMember[c] += earned[identity(r.UserID, r.AnonymousID)]
-		if _, ok := who[c]; !ok || r.UserID != "" {
-			who[c] = r
-		}
 	}
 	changed := 0
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
@@ -270,9 +253,12 @@ func (s *Service) ReviewTiers(ctx context.Context) (int, error) {
 			if rank[want.Name] < rank[cur] {
 				direction = "downgrade"
 			}
-			r := who[c]
+			r, err := someIdentity(ctx, tx, c)
+			if err != nil {
+				return err
+			}
 			ev, err := eventlog.Own("Tier Changed", entryID("tier", c, want.Name, now.Format(time.RFC3339)), r.UserID, r.AnonymousID, "web", now,
-				map[string]any{"from": cur, "to": want.Name, "change": direction, "points_12m": pts})
+				map[string]any{"from": cur, "to": want.Name, "change": direction, "measure": p.Measure, "value": pts})
 			if err != nil {
 				return err
 			}
@@ -295,4 +281,92 @@ func (s *Service) storedTier(ctx context.Context, customer string) (string, erro
 		return "", nil
 	}
 	return t, err
+}
+
+// measures is every member's value of the program's measure.
+func (s *Service) measures(ctx context.Context, p Program) (map[string]int64, error) {
+	now := s.now()
+	byMember := map[string]int64{}
+	var q string
+	var args []any
+	switch p.Measure {
+	case ByEngagement:
+		err := s.each(ctx, `SELECT e.customer_id, e.score FROM engagement_scores e JOIN customers c ON c.id = e.customer_id WHERE c.merged_into IS NULL`, nil,
+			func(r *sql.Rows) error {
+				var c string
+				var v float64
+				err := r.Scan(&c, &v)
+				byMember[c] = int64(v)
+				return err
+			})
+		return byMember, err
+	case BySpend:
+		q, args = `SELECT user_id, anonymous_id, SUM(total) FROM loyalty_orders WHERE at >= $1 AND refunded_at IS NULL GROUP BY user_id, anonymous_id`,
+			[]any{now.Add(-365 * 24 * time.Hour).UnixMilli()}
+	default:
+		q, args = `SELECT CASE WHEN identity LIKE 'u:%' THEN SUBSTR(identity, 3) ELSE '' END, CASE WHEN identity LIKE 'a:%' THEN SUBSTR(identity, 3) ELSE '' END,
+			SUM(points) FROM loyalty_earned WHERE month >= $1 GROUP BY identity`, []any{now.UTC().AddDate(0, -11, 0).Format("2006-01")}
+	}
+	// By identity, then by member.
+	var refs []eventlog.Event
+	var values []float64
+	err := s.each(ctx, q, args, func(r *sql.Rows) error {
+		var e eventlog.Event
+		var v float64
+		if err := r.Scan(&e.UserID, &e.AnonymousID, &v); err != nil {
+			return err
+		}
+		refs, values = append(refs, e), append(values, v)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	owners, err := s.profiles.Owners(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	sums := map[string]float64{}
+	for i, r := range refs {
+		if c := profile.OwnerOf(owners, r); c != "" {
+			sums[c] += values[i]
+		}
+	}
+	for c, v := range sums {
+		byMember[c] = int64(math.Floor(v))
+	}
+	return byMember, nil
+}
+
+// measure is one member's value of the program's measure.
+func (s *Service) measure(ctx context.Context, p Program, m member, earned12m int64) (int64, error) {
+	switch p.Measure {
+	case ByEngagement:
+		e, err := s.EngagementOf(ctx, m.id)
+		if err != nil {
+			return 0, err
+		}
+		return int64(e.Score), nil
+	case BySpend:
+		where, args := m.where(2)
+		var v float64
+		err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(total), 0) FROM loyalty_orders WHERE at >= $1 AND refunded_at IS NULL AND `+where,
+			append([]any{s.now().Add(-365 * 24 * time.Hour).UnixMilli()}, args...)...).Scan(&v)
+		return int64(math.Floor(v)), err
+	}
+	return earned12m, nil
+}
+
+// someIdentity is an identity of a customer to write an event under.
+func someIdentity(ctx context.Context, tx *store.Tx, customer string) (eventlog.Event, error) {
+	var kind, value string
+	err := tx.QueryRowContext(ctx, `SELECT kind, value FROM identities WHERE customer_id = $1 AND kind IN ('user_id', 'anonymous_id')
+		ORDER BY kind DESC, first_seen LIMIT 1`, customer).Scan(&kind, &value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return eventlog.Event{}, nil
+	}
+	if kind == "user_id" {
+		return eventlog.Event{UserID: value}, err
+	}
+	return eventlog.Event{AnonymousID: value}, err
 }

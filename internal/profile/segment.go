@@ -25,6 +25,14 @@ type Query struct {
 	Did *Did `json:"did,omitempty"`
 	// Account: the customer belongs to this business account.
 	Account string `json:"account,omitempty"`
+	// Engagement: the customer's engagement score (0–100) is in the range.
+	Engagement *Range `json:"engagement,omitempty"`
+}
+
+// Range is a closed interval of a score; a bound left out is open.
+type Range struct {
+	Min *float64 `json:"min,omitempty"`
+	Max *float64 `json:"max,omitempty"`
 }
 
 // Did is a behaviour condition of a segment.
@@ -38,6 +46,11 @@ type Did struct {
 func (q *Query) Validate() error {
 	if q.SeenWithinDays < 0 {
 		return fault.Field("segment.seenWithinDays", "seenWithinDays cannot be negative")
+	}
+	if e := q.Engagement; e != nil {
+		if (e.Min != nil && (*e.Min < 0 || *e.Min > 100)) || (e.Max != nil && (*e.Max < 0 || *e.Max > 100)) || (e.Min != nil && e.Max != nil && *e.Min > *e.Max) {
+			return fault.Field("segment.engagement", "an engagement range lies within 0–100, min not above max")
+		}
 	}
 	if q.Did != nil {
 		if strings.TrimSpace(q.Did.Event) == "" {
@@ -100,6 +113,26 @@ func (s *Service) Members(ctx context.Context, q Query, now time.Time) ([]string
 	if q.Account != "" {
 		ids := map[string]bool{}
 		err := s.each(ctx, `SELECT customer_id FROM account_members WHERE account_id = $1`, q.Account, func(r *sql.Rows) error {
+			var id string
+			err := r.Scan(&id)
+			ids[id] = true
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		restrict(ids)
+	}
+	if e := q.Engagement; e != nil {
+		lo, hi := 0.0, 100.0
+		if e.Min != nil {
+			lo = *e.Min
+		}
+		if e.Max != nil {
+			hi = *e.Max
+		}
+		ids := map[string]bool{}
+		err := s.eachArgs(ctx, `SELECT customer_id FROM engagement_scores WHERE score >= $1 AND score <= $2`, []any{lo, hi}, func(r *sql.Rows) error {
 			var id string
 			err := r.Scan(&id)
 			ids[id] = true

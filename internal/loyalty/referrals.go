@@ -1,0 +1,178 @@
+package loyalty
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/match"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// referralCode reads the sender a sign-up names: a member's referral code,
+// or "by:" and any identity of the sender (referred_by).
+func referralCode(props map[string]any) string {
+	code, _ := props["referral_code"].(string)
+	code = strings.ToUpper(strings.TrimSpace(code))
+	if by, _ := props["referred_by"].(string); code == "" && strings.TrimSpace(by) != "" {
+		code = "by:" + strings.TrimSpace(by)
+	}
+	return code
+}
+
+// signUp records a referral sign-up with its sender and, for a plain
+// Signed Up, returns the Referral Signed Up event that rules can reward.
+func signUp(ctx context.Context, tx *store.Tx, e *eventlog.Event, code string) ([]eventlog.Event, error) {
+	sender, err := senderOf(ctx, tx, code)
+	if err != nil {
+		return nil, err
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO loyalty_referrals (message_id, code, user_id, anonymous_id, at, sender_id) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (message_id) DO NOTHING`, e.MessageID, code, e.UserID, e.AnonymousID, e.Timestamp, sender)
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 || e.Event != "Signed Up" {
+		return nil, nil
+	}
+	props, err := senderProps(ctx, tx, sender, code)
+	if err != nil {
+		return nil, err
+	}
+	ev, err := eventlog.Own("Referral Signed Up", "referral-signup-"+e.MessageID, e.UserID, e.AnonymousID, e.Channel, time.UnixMilli(e.Timestamp), props)
+	return []eventlog.Event{ev}, err
+}
+
+// senderProps names a referral's sender in an event's properties: the
+// sender's customer id and an identity to credit.
+func senderProps(ctx context.Context, tx *store.Tx, sender, code string) (map[string]any, error) {
+	props := map[string]any{"referral_code": strings.TrimPrefix(code, "by:")}
+	if sender == "" {
+		return props, nil
+	}
+	props["sender"] = sender
+	who, err := someIdentity(ctx, tx, sender)
+	if who.UserID != "" {
+		props["sender_user_id"] = who.UserID
+	} else if who.AnonymousID != "" {
+		props["sender_anonymous_id"] = who.AnonymousID
+	}
+	return props, err
+}
+
+// convertReferrals marks the open referrals of an ordering customer as
+// converted by this first order and returns their Referral Converted
+// events: the friend's first order, attributed to the sender.
+func convertReferrals(ctx context.Context, tx *store.Tx, e *eventlog.Event, props map[string]any) ([]eventlog.Event, error) {
+	rows, err := tx.QueryContext(ctx, `UPDATE loyalty_referrals SET converted_at = $1 WHERE converted_at IS NULL AND at <= $1
+		AND ((user_id <> '' AND user_id = $2) OR (anonymous_id <> '' AND anonymous_id = $3)) RETURNING message_id, code, sender_id`,
+		e.Timestamp, e.UserID, e.AnonymousID)
+	if err != nil {
+		return nil, err
+	}
+	type open struct{ id, code, sender string }
+	var list []open
+	for rows.Next() {
+		var o open
+		if err := rows.Scan(&o.id, &o.code, &o.sender); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		list = append(list, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []eventlog.Event
+	for _, o := range list {
+		if o.sender == "" { // the sender's profile may have come later
+			if o.sender, err = senderOf(ctx, tx, o.code); err != nil {
+				return nil, err
+			}
+		}
+		p, err := senderProps(ctx, tx, o.sender, o.code)
+		if err != nil {
+			return nil, err
+		}
+		order, _ := props["order_id"].(string)
+		revenue, _ := match.Number(props["total"])
+		if revenue == 0 {
+			revenue, _ = match.Number(props["revenue"])
+		}
+		p["order_id"], p["revenue"], p["order_message_id"] = order, revenue, e.MessageID
+		ev, err := eventlog.Own("Referral Converted", "referral-converted-"+o.id, e.UserID, e.AnonymousID, e.Channel, time.UnixMilli(e.Timestamp), p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, nil
+}
+
+// senderOf finds the customer a referral code belongs to ("" when none).
+// Codes looked up once are remembered; an unknown one hashes the ids of
+// the customers not yet remembered.
+func senderOf(ctx context.Context, tx *store.Tx, code string) (string, error) {
+	var id string
+	if by, ok := strings.CutPrefix(code, "by:"); ok {
+		err := tx.QueryRowContext(ctx, `SELECT customer_id FROM identities WHERE value = $1 AND kind IN ('user_id', 'anonymous_id', 'email')
+			ORDER BY kind DESC LIMIT 1`, by).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", nil
+		}
+		if err != nil {
+			return "", err
+		}
+		return current(ctx, tx, id)
+	}
+	err := tx.QueryRowContext(ctx, `SELECT customer_id FROM loyalty_codes WHERE code = $1`, code).Scan(&id)
+	if err == nil {
+		return current(ctx, tx, id)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM customers WHERE id NOT IN (SELECT customer_id FROM loyalty_codes)`)
+	if err != nil {
+		return "", err
+	}
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return "", err
+		}
+		if ReferralCode(c) == code {
+			id = c
+			break
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || id == "" {
+		return "", err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO loyalty_codes (code, customer_id) VALUES ($1, $2) ON CONFLICT (code) DO NOTHING`, code, id); err != nil {
+		return "", err
+	}
+	return current(ctx, tx, id)
+}
+
+// current follows a customer's merges to the profile that holds it now.
+func current(ctx context.Context, tx *store.Tx, id string) (string, error) {
+	for range 16 {
+		var into sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT merged_into FROM customers WHERE id = $1`, id).Scan(&into)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && !into.Valid) {
+			return id, nil
+		}
+		if err != nil {
+			return "", err
+		}
+		id = into.String
+	}
+	return id, nil
+}

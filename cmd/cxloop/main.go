@@ -215,6 +215,9 @@ func loadDemo(ctx context.Context, a *app.App, base string, customers int, out i
 	if err == nil {
 		err = a.Runner.Wait(ctx, head)
 	}
+	if err == nil {
+		err = demo.Finish(ctx, base, token, demo.Options{Customers: customers, Seed: 42, End: time.Now()})
+	}
 	if err != nil {
 		log.Error("demo", "err", err)
 		return
@@ -280,6 +283,12 @@ func sendDemo(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "sent %d events for %d customers in %s\n", n, *customers, time.Since(start).Round(time.Millisecond))
+	if *token != "" {
+		// Redemptions and introductions read what the events earned: give
+		// cxloop a moment to read them.
+		time.Sleep(5 * time.Second)
+		return demo.Finish(ctx, *url, *token, opts)
+	}
 	return nil
 }
 

@@ -84,6 +84,8 @@ func Generate(opts Options, emit func(Message) error) error {
 		c := newCustomer(n, r, start, end, accounts)
 		c.locale = locales[rand.New(rand.NewPCG(opts.Seed^0x10ca1e, uint64(n)+1)).IntN(len(locales))]
 		msgs := c.story()
+		c.relationship(opts.Seed)
+		msgs = c.msgs
 		if opts.Surveys.PostOrder != "" {
 			c.answers(opts.Surveys, opts.Seed, c.locale)
 			msgs = c.msgs

@@ -227,8 +227,8 @@ func withTime(m Message, t time.Time) Message {
 	return m
 }
 
-// CreateLoop creates the demo's loyalty rules (a point per euro, 20 for a
-// review), teams and the rules that route signals to them: detractors to
+// CreateLoop creates the demo's loyalty rules (loopRules) and how-to
+// guides, teams and the rules that route signals to them: detractors to
 // service, negative social posts to social care, damaged returns to logistics.
 func CreateLoop(ctx context.Context, baseURL, token string) error {
 	for _, body := range []string{
@@ -238,13 +238,13 @@ func CreateLoop(ctx context.Context, baseURL, token string) error {
 			return err
 		}
 	}
-	for _, body := range []string{
-		`{"on": "Order Completed", "points_per_unit": 1}`,
-		`{"on": "Product Reviewed", "points": 20}`,
-	} {
+	for _, body := range loopRules {
 		if err := postJSON(ctx, baseURL+"/api/v1/loyalty/rules", token, body); err != nil {
 			return err
 		}
+	}
+	if err := createGuides(ctx, baseURL, token); err != nil {
+		return err
 	}
 	for _, body := range []string{
 		`{"name": "Detractor follow-up", "when": {"event": "Survey Responded", "nps_max": 6},
@@ -262,7 +262,16 @@ func CreateLoop(ctx context.Context, baseURL, token string) error {
 }
 
 func postJSON(ctx context.Context, url, token, body string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(url, "/"), strings.NewReader(body))
+	return send(ctx, http.MethodPost, url, token, body, nil)
+}
+
+func getJSON(ctx context.Context, url, token string, out any) error {
+	return send(ctx, http.MethodGet, url, token, "", out)
+}
+
+// send calls the management API; a conflict (already there) counts as done.
+func send(ctx context.Context, method, url, token, body string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(url, "/"), strings.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -274,8 +283,11 @@ func postJSON(ctx context.Context, url, token, body string) error {
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusConflict {
-		return fmt.Errorf("demo: POST %s: %s: %s", url, resp.Status, bytes.TrimSpace(msg))
+	if resp.StatusCode >= 300 && resp.StatusCode != http.StatusConflict {
+		return fmt.Errorf("demo: %s %s: %s: %s", method, url, resp.Status, bytes.TrimSpace(msg))
+	}
+	if out != nil && resp.StatusCode < 300 {
+		return json.Unmarshal(msg, out)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package loyalty
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -135,9 +136,10 @@ type Introduction struct {
 }
 
 // Introduce records that the business introduced customer from to
-// customer to (any identities), as an Introduction Made event. It converts
-// when to places an order within 90 days.
-func (s *Service) Introduce(ctx context.Context, from, to, note string) (*Introduction, error) {
+// customer to (any identities), as an Introduction Made event, now or at
+// an earlier time (at, when not zero). It converts when to places an order
+// within 90 days, also one already recorded.
+func (s *Service) Introduce(ctx context.Context, from, to, note string, at time.Time) (*Introduction, error) {
 	if strings.TrimSpace(from) == "" || strings.TrimSpace(to) == "" || from == to {
 		return nil, fault.Field("to", "an introduction names two different customers: from and to")
 	}
@@ -146,6 +148,12 @@ func (s *Service) Introduce(ctx context.Context, from, to, note string) (*Introd
 		return nil, err
 	}
 	now := s.now()
+	if at.After(now) {
+		return nil, fault.Field("at", "an introduction is recorded when it was made, not ahead")
+	}
+	if !at.IsZero() {
+		now = at
+	}
 	in := &Introduction{ID: store.NewID("intro"), From: strings.TrimSpace(from), To: strings.TrimSpace(to), Note: note, MadeAt: store.Millis(now.UnixMilli())}
 	ev, err := eventlog.Own("Introduction Made", "introduction-"+in.ID, first(fm.userIDs), firstIf(fm.userIDs, fm.anonymousIDs), "partner", now,
 		map[string]any{"introduction_id": in.ID, "to": in.To, "note": note})
@@ -157,7 +165,28 @@ func (s *Service) Introduce(ctx context.Context, from, to, note string) (*Introd
 			in.ID, in.From, in.To, note, int64(in.MadeAt)); err != nil {
 			return err
 		}
-		return s.log.AppendTx(ctx, tx, []eventlog.Event{ev})
+		events := []eventlog.Event{ev}
+		// An order already recorded within the window converts it at once.
+		var user, anon string
+		var orderAt int64
+		err := tx.QueryRowContext(ctx, `SELECT user_id, anonymous_id, at FROM loyalty_orders WHERE (user_id = $1 OR (user_id = '' AND anonymous_id = $1))
+			AND at >= $2 AND at <= $3 ORDER BY at LIMIT 1`, in.To, int64(in.MadeAt), int64(in.MadeAt)+int64(90*24*time.Hour/time.Millisecond)).Scan(&user, &anon, &orderAt)
+		if err == nil {
+			conv, err := convert(ctx, tx, &eventlog.Event{UserID: user, AnonymousID: anon, Channel: "web", Timestamp: orderAt})
+			if err != nil {
+				return err
+			}
+			events = append(events, conv...)
+			for _, c := range conv {
+				if strings.HasSuffix(c.MessageID, in.ID) {
+					m := store.Millis(orderAt)
+					in.ConvertedAt = &m
+				}
+			}
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		return s.log.AppendTx(ctx, tx, events)
 	})
 	if err != nil {
 		return nil, err

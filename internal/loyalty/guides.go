@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -32,7 +33,10 @@ type Guide struct {
 	MinutesTotal int `json:"minutesSavedTotal"` // readers × minutes_saved
 }
 
-// CreateGuide stores a guide.
+var guideID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
+
+// CreateGuide stores a guide, under its own id when it names one (so the
+// site's Guide Viewed events can carry a readable guide_id).
 func (s *Service) CreateGuide(ctx context.Context, g *Guide) (*Guide, error) {
 	g.Title, g.URL, g.Topic = strings.TrimSpace(g.Title), strings.TrimSpace(g.URL), strings.TrimSpace(g.Topic)
 	if g.Title == "" || len(g.Title) > 300 {
@@ -44,10 +48,18 @@ func (s *Service) CreateGuide(ctx context.Context, g *Guide) (*Guide, error) {
 	if g.MinutesSaved < 0 || g.MinutesSaved > 10_000 {
 		return nil, fault.Field("minutes_saved", "minutes_saved is between 0 and 10,000")
 	}
-	g.ID, g.CreatedAt = store.NewID("guide"), store.Millis(s.now().UnixMilli())
+	if g.ID == "" {
+		g.ID = store.NewID("guide")
+	} else if !guideID.MatchString(g.ID) {
+		return nil, fault.Field("id", "a guide's own id is 1–64 lowercase letters, digits and dashes")
+	}
+	g.CreatedAt = store.Millis(s.now().UnixMilli())
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO guides (id, title, url, topic, minutes_saved, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-			g.ID, g.Title, g.URL, g.Topic, g.MinutesSaved, int64(g.CreatedAt))
+		res, err := tx.ExecContext(ctx, `INSERT INTO guides (id, title, url, topic, minutes_saved, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (id) DO NOTHING`, g.ID, g.Title, g.URL, g.Topic, g.MinutesSaved, int64(g.CreatedAt))
+		if n, _ := res.RowsAffected(); err == nil && n == 0 {
+			return fault.New(fault.Conflict, "a guide %q exists", g.ID)
+		}
 		return err
 	})
 	g.Link = "/g/" + g.ID

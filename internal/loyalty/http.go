@@ -3,7 +3,9 @@ package loyalty
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
+	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
 )
 
@@ -181,12 +183,21 @@ func (a *API) Introduce(w http.ResponseWriter, r *http.Request) {
 		From string `json:"from"`
 		To   string `json:"to"`
 		Note string `json:"note"`
+		At   string `json:"at"`
 	}
 	if err := httpio.Decode(r, &in); err != nil {
 		httpio.Error(w, a.logger, err)
 		return
 	}
-	out, err := a.svc.Introduce(r.Context(), in.From, in.To, in.Note)
+	var at time.Time
+	if in.At != "" {
+		var err error
+		if at, err = httpio.ParseTime(in.At); err != nil {
+			httpio.Error(w, a.logger, fault.Field("at", "at is a time (RFC 3339)"))
+			return
+		}
+	}
+	out, err := a.svc.Introduce(r.Context(), in.From, in.To, in.Note, at)
 	if err != nil {
 		httpio.Error(w, a.logger, err)
 		return

@@ -353,10 +353,21 @@ func TestCommunitiesAndBridges(t *testing.T) {
 		if len(list.Introductions) != 1 || list.Introductions[0].ConvertedAt == nil {
 			t.Fatalf("introductions: %+v", list)
 		}
+		// An introduction recorded afterwards, dated before an order it led to, converts at once.
+		s.MustSend("track", order("late-buyer", "lb-1", 90))
+		s.Sync()
+		var late struct{ ConvertedAt *time.Time }
+		at := time.Now().Add(-10 * 24 * time.Hour).UTC().Format(time.RFC3339)
+		if code := s.API("POST", "/api/v1/introductions", map[string]any{"from": "c-2", "to": "late-buyer", "at": at}, &late); code != 201 || late.ConvertedAt == nil {
+			t.Fatalf("backdated introduction: %d %+v", code, late)
+		}
+		if code := s.API("POST", "/api/v1/introductions", map[string]any{"from": "c-2", "to": "c-1", "at": time.Now().Add(time.Hour).Format(time.RFC3339)}, nil); code != 400 {
+			t.Fatalf("an introduction ahead of time: %d", code)
+		}
 		s.Sync()
 		var ev struct{ Events []any }
 		s.API("GET", "/api/v1/events?type=Introduction+Converted", nil, &ev)
-		if len(ev.Events) != 1 {
+		if len(ev.Events) != 2 {
 			t.Fatalf("%d conversion events", len(ev.Events))
 		}
 	})

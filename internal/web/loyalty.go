@@ -1,12 +1,16 @@
 package web
 
 import (
+	"fmt"
+	"html/template"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/loyalty"
 	"github.com/cxloop/cxloop/internal/store"
 )
 
@@ -28,9 +32,61 @@ func (c *Console) loyaltyPage(w http.ResponseWriter, r *http.Request, s auth.Ses
 		c.fail(w, r, err)
 		return
 	}
+	communities, err := c.Loyalty.Communities(r.Context())
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	guides, err := c.Loyalty.Guides(r.Context())
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	c.render(w, r, http.StatusOK, "loyalty", view{Title: "Loyalty", Session: &s, Nav: "loyalty", Data: map[string]any{
-		"D": d, "Program": program, "Rules": rules, "Rate": int(d.RedemptionRate*100 + 0.5),
+		"D": d, "Program": program, "Rules": rules, "Rate": int(d.RedemptionRate*100 + 0.5), "Communities": communities, "Guides": guides,
+		"Chart": matrixChart(d.Advocacy.Matrix),
+		"Admin": s.Principal.Can(auth.RoleAdmin),
 	}})
+}
+
+// addRule makes an earning rule from the console's rules editor.
+func (c *Console) addRule(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	if !s.Principal.Can(auth.RoleAdmin) {
+		c.fail(w, r, fault.New(fault.Forbidden, "earning rules need the admin role"))
+		return
+	}
+	rule := loyalty.Rule{On: r.PostFormValue("on"), Property: r.PostFormValue("property"), Beneficiary: r.PostFormValue("beneficiary")}
+	var err error
+	if v := strings.TrimSpace(r.PostFormValue("points_per_unit")); v != "" {
+		if rule.PointsPerUnit, err = strconv.ParseFloat(v, 64); err != nil {
+			c.fail(w, r, fault.Field("points_per_unit", "points per unit is a number"))
+			return
+		}
+	}
+	if v := strings.TrimSpace(r.PostFormValue("points")); v != "" {
+		if rule.Points, err = strconv.ParseInt(v, 10, 64); err != nil {
+			c.fail(w, r, fault.Field("points", "points is a whole number"))
+			return
+		}
+	}
+	if _, err := c.Loyalty.CreateRule(r.Context(), &rule); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/loyalty#earning", http.StatusSeeOther)
+}
+
+// deleteRule stops an earning rule from the console.
+func (c *Console) deleteRule(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	if !s.Principal.Can(auth.RoleAdmin) {
+		c.fail(w, r, fault.New(fault.Forbidden, "earning rules need the admin role"))
+		return
+	}
+	if err := c.Loyalty.DeleteRule(r.Context(), r.PathValue("id")); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/loyalty#earning", http.StatusSeeOther)
 }
 
 // redeem takes points from a member on their behalf (at a till, on a call).
@@ -53,3 +109,33 @@ func (c *Console) redeem(w http.ResponseWriter, r *http.Request, s auth.Session)
 
 // formKey is a fresh idempotency key for a form: a double submit counts once.
 func formKey() string { return "console-" + store.Secret(12) }
+
+// matrixChart draws senders against spenders: a 2×2 grid (own spend
+// across, referred revenue up) with a circle per quarter whose area is its
+// share of customers.
+func matrixChart(cells []loyalty.Cell) template.HTML {
+	most := 1
+	for _, c := range cells {
+		most = max(most, c.Customers)
+	}
+	var b strings.Builder
+	b.WriteString(`<svg viewBox="0 0 400 250" role="img" aria-label="Customers by own spend and referred revenue" class="chart">`)
+	b.WriteString(`<text x="200" y="246" text-anchor="middle" class="axis">own spend: low → high</text>`)
+	b.WriteString(`<text x="10" y="115" transform="rotate(-90 10 115)" text-anchor="middle" class="axis">referred revenue: low → high</text>`)
+	for _, c := range cells {
+		x, y := 30, 10
+		if c.Spend == "high" {
+			x = 210
+		}
+		if c.Referral == "low" {
+			y = 120
+		}
+		r := 45 * math.Sqrt(float64(c.Customers)/float64(most))
+		fmt.Fprintf(&b, `<g data-cell="%s-%s"><rect x="%d" y="%d" width="170" height="105" fill="none" stroke="currentColor" stroke-opacity=".25"/>`,
+			c.Spend, c.Referral, x, y)
+		fmt.Fprintf(&b, `<circle cx="%d" cy="%d" r="%.1f" fill="currentColor" fill-opacity=".35"/>`, x+85, y+52, r)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="11">%s spend · %s referrals: %d</text></g>`, x+5, y+14, c.Spend, c.Referral, c.Customers)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String()) // built only from numbers and fixed words
+}

@@ -69,6 +69,9 @@ func TestConsoleLoyaltyMember(t *testing.T) {
 	if l := run(t, ctx, chromedp.Text(chromedp.CSS(`#liability .big`))); l != "50" {
 		t.Fatalf("liability %q", l)
 	}
+	if cell := run(t, ctx, chromedp.TextContent(chromedp.CSS(`#matrix svg [data-cell="high-low"] text`))); !strings.HasSuffix(cell, ": 1") {
+		t.Fatalf("senders and spenders chart: %q", cell)
+	}
 	var d struct {
 		ByTier         map[string]int
 		RedemptionRate float64
@@ -76,5 +79,45 @@ func TestConsoleLoyaltyMember(t *testing.T) {
 	s.API("GET", "/api/v1/loyalty/dashboard", nil, &d)
 	if d.ByTier["gold"] != 1 || d.RedemptionRate < 0.66 || d.RedemptionRate > 0.67 {
 		t.Fatalf("dashboard: %+v", d)
+	}
+	// The rules editor: a sender reward for converted referrals, then it goes again.
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(`#add-rule input[name=on]`), "Referral Converted"),
+		chromedp.SendKeys(chromedp.CSS(`#add-rule input[name=points]`), "100"),
+		chromedp.SetValue(chromedp.CSS(`#add-rule select[name=beneficiary]`), "sender"),
+		chromedp.Submit(chromedp.CSS(`#add-rule input[name=on]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules struct {
+		Rules []struct{ ID, On, Beneficiary string }
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		s.API("GET", "/api/v1/loyalty/rules", nil, &rules)
+		if len(rules.Rules) == 2 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(rules.Rules) != 2 || rules.Rules[1].On != "Referral Converted" || rules.Rules[1].Beneficiary != "sender" {
+		t.Fatalf("rules after adding: %+v", rules)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.URL+"/loyalty"), chromedp.WaitVisible(chromedp.CSS(`#earning`))); err != nil {
+		t.Fatal(err)
+	}
+	if row := run(t, ctx, chromedp.Text(chromedp.CSS(`tr[data-rule="`+rules.Rules[1].ID+`"]`))); !strings.Contains(row, "100 points") || !strings.Contains(row, "the sender") {
+		t.Fatalf("rule row %q", row)
+	}
+	if err := chromedp.Do(ctx, chromedp.Submit(chromedp.CSS(`tr[data-rule="`+rules.Rules[1].ID+`"] button`))); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		s.API("GET", "/api/v1/loyalty/rules", nil, &rules)
+		if len(rules.Rules) == 1 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(rules.Rules) != 1 || rules.Rules[0].On != "Order Completed" {
+		t.Fatalf("rules after removing: %+v", rules)
 	}
 }

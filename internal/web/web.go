@@ -88,6 +88,8 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /recovery", page(c.recoveryPage))
 	mux.Handle("GET /loyalty", page(c.loyaltyPage))
 	mux.Handle("POST /customers/{id}/redeem", page(c.redeem))
+	mux.Handle("POST /loyalty/rules", page(c.addRule))
+	mux.Handle("POST /loyalty/rules/{id}/delete", page(c.deleteRule))
 	mux.Handle("GET /settings", page(c.settings))
 	mux.Handle("POST /settings/{what}", page(c.settingsAction))
 }

@@ -39,6 +39,7 @@ Usage:
   cxloop import  responses [--db PATH|URL] --survey ID FILE.csv
   cxloop import  mentions  [--db PATH|URL] FILE.csv
   cxloop migrate [--db PATH|URL]
+  cxloop eval    recommend --data FOLDER [--json]
   cxloop token   [--db PATH|URL] [--name NAME] [--role admin|owner|agent|analyst] [--teams A,B]
   cxloop version
 
@@ -74,6 +75,8 @@ func run(args []string, out io.Writer) error {
 		return importFile(ctx, rest, out)
 	case "migrate":
 		return migrate(ctx, rest, out)
+	case "eval":
+		return eval(ctx, rest, out)
 	case "token":
 		return token(ctx, rest, out)
 	case "version":

@@ -372,3 +372,38 @@ func TestImportResponses(t *testing.T) {
 		t.Fatalf("scores after importing twice: %+v", got)
 	}
 }
+
+// eval recommend reads a MovieLens folder and prints a table, or JSON.
+func TestEvalRecommend(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("userId,movieId,rating,timestamp\n")
+	for u := 1; u <= 30; u++ {
+		for m := 1; m <= 8; m++ {
+			if (u+m)%3 != 0 {
+				fmt.Fprintf(&b, "%d,%d,4.0,%d\n", u, m+(u%2)*10, 1000+m)
+			}
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ratings.csv"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(binary, "eval", "recommend", "--data", dir).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "HR@10") || !strings.Contains(string(out), "item-knn") {
+		t.Fatalf("table: %v\n%s", err, out)
+	}
+	out, err = exec.Command(binary, "eval", "recommend", "--data", dir, "--json").Output()
+	var res struct {
+		Models []struct {
+			Name         string
+			HR10, NDCG10 float64
+			Users        int
+		}
+	}
+	if err != nil || json.Unmarshal(out, &res) != nil || len(res.Models) != 3 || res.Models[0].Name != "popularity" || res.Models[2].Users != 30 {
+		t.Fatalf("json: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(binary, "eval", "recommend", "--data", t.TempDir()).CombinedOutput(); err == nil {
+		t.Fatalf("a folder without ratings.csv: %s", out)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/experience"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/ingest"
@@ -34,6 +35,7 @@ type Deps struct {
 	Cases    *cases.API
 	Outbox   *outbox.API
 	Loyalty  *loyalty.API
+	Exp      *experience.API
 	Logger   *slog.Logger
 }
 
@@ -89,6 +91,11 @@ func Routes(d Deps) []Route {
 		{"GET", "/api/v1/returns/repurchase", auth.RoleAnalyst, d.Cases.Repurchase},
 		{"GET", "/api/v1/recovery", auth.RoleAnalyst, d.Cases.Recovery},
 		{"GET", "/api/v1/silent-dissatisfied", auth.RoleAnalyst, d.Cases.Silent},
+		{"GET", "/api/v1/customers/{id}/recommendations", auth.RoleAnalyst, d.Exp.Recommendations},
+		{"GET", "/api/v1/items/{id}/similar", auth.RoleAnalyst, d.Exp.Similar},
+		{"GET", "/api/v1/customers/{id}/buy-again", auth.RoleAnalyst, d.Exp.BuyAgain},
+		{"POST", "/api/v1/customers/{id}/reorder", auth.RoleAgent, d.Exp.Reorder},
+		{"GET", "/api/v1/customers/{id}/proposals", auth.RoleAnalyst, d.Exp.Proposals},
 		{"GET", "/api/v1/loyalty/rules", auth.RoleAnalyst, d.Loyalty.Rules},
 		{"POST", "/api/v1/loyalty/rules", auth.RoleAdmin, d.Loyalty.CreateRule},
 		{"DELETE", "/api/v1/loyalty/rules/{id}", auth.RoleAdmin, d.Loyalty.DeleteRule},

@@ -148,6 +148,9 @@ func TrainALS(d *Data, o ALSOptions) *ALS {
 			byItem[e.Item] = append(byItem[e.Item], uw{int32(u), e.Weight})
 		}
 	}
+	if m.users == 0 || m.items == 0 {
+		return m
+	}
 	for range o.Iterations {
 		solve(m.UserF, m.ItemF, o, func(row int, fn func(j int, w float32)) {
 			for _, e := range d.ByUser[row] {

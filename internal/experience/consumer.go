@@ -1,0 +1,166 @@
+package experience
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/match"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// Weights of the interaction events: how strongly each says "I want this".
+// A return or a poor rating says the opposite.
+var Weights = map[string]float64{
+	"Product Viewed":   1,
+	"Product Clicked":  1,
+	"Product Added":    2,
+	"Order Completed":  4,
+	"Product Reviewed": 0, // by its rating: 4–5 → +3, 1–2 → −2
+	"Order Refunded":   -4,
+	"Product Returned": -4,
+}
+
+// Consumer keeps interactions and order lines, and proposals' outcomes.
+type Consumer struct{}
+
+// Name is the consumer's checkpoint key.
+func (Consumer) Name() string { return "experience" }
+
+// Reset removes what the log built; proposals are commands and stay.
+func (Consumer) Reset(ctx context.Context, tx *store.Tx) error {
+	for _, q := range []string{`DELETE FROM interactions`, `DELETE FROM order_lines`} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Events names what the consumer reads.
+func (Consumer) Events(context.Context, *store.Tx) ([]string, bool, error) {
+	names := []string{"Order Proposal Accepted", "Order Proposal Declined"}
+	for n := range Weights {
+		names = append(names, n)
+	}
+	return names, false, nil
+}
+
+// line is a product of an event: its id, name, quantity and price.
+type line struct {
+	item, name      string
+	quantity, price float64
+}
+
+func lines(props map[string]any) []line {
+	var out []line
+	one := func(p map[string]any) {
+		id, _ := p["product_id"].(string)
+		if id == "" {
+			id, _ = p["sku"].(string)
+		}
+		if id = strings.TrimSpace(id); id == "" || len(id) > 200 {
+			return
+		}
+		name, _ := p["name"].(string)
+		q, ok := match.Number(p["quantity"])
+		if !ok || q <= 0 {
+			q = 1
+		}
+		price, _ := match.Number(p["price"])
+		out = append(out, line{item: id, name: name, quantity: q, price: price})
+	}
+	if list, ok := props["products"].([]any); ok {
+		for _, x := range list {
+			if p, ok := x.(map[string]any); ok {
+				one(p)
+			}
+		}
+	} else {
+		one(props)
+	}
+	return out
+}
+
+// Apply projects a batch of events.
+func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event) error {
+	for i := range events {
+		e := &events[i]
+		if e.Type != eventlog.Track || (e.UserID == "" && e.AnonymousID == "") {
+			continue
+		}
+		m, err := e.Message()
+		if err != nil {
+			continue
+		}
+		props := m.Props()
+		key := identity(e.UserID, e.AnonymousID)
+		if e.Event == "Order Proposal Accepted" || e.Event == "Order Proposal Declined" {
+			id, _ := props["proposal_id"].(string)
+			status := map[bool]string{true: "accepted", false: "declined"}[e.Event == "Order Proposal Accepted"]
+			if _, err := tx.ExecContext(ctx, `UPDATE proposals SET status = $1, decided_at = $2 WHERE id = $3 AND status = 'proposed'`, status, e.Timestamp, id); err != nil {
+				return err
+			}
+			continue
+		}
+		w := Weights[e.Event]
+		if e.Event == "Product Reviewed" {
+			r, ok := match.Number(props["rating"])
+			switch {
+			case ok && r >= 4:
+				w = 3
+			case ok && r <= 2:
+				w = -2
+			default:
+				continue
+			}
+		}
+		ls := lines(props)
+		order, _ := props["order_id"].(string)
+		if len(ls) == 0 && e.Event == "Order Refunded" && order != "" {
+			// A refund that names no products returns the whole order.
+			rows, err := tx.QueryContext(ctx, `SELECT item FROM order_lines WHERE order_id = $1`, order)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var l line
+				if err := rows.Scan(&l.item); err != nil {
+					rows.Close()
+					return err
+				}
+				ls = append(ls, l)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		for _, l := range ls {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO interactions (message_id, item, identity, kind, weight, at) VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (message_id, item) DO NOTHING`, e.MessageID, l.item, key, e.Event, w, e.Timestamp); err != nil {
+				return err
+			}
+			if e.Event == "Order Completed" {
+				id := order
+				if id == "" {
+					id = "msg:" + e.MessageID
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, item, identity, name, quantity, price, at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+					ON CONFLICT (order_id, item) DO UPDATE SET quantity = order_lines.quantity + excluded.quantity`,
+					id, l.item, key, l.name, l.quantity, l.price, e.Timestamp); err != nil {
+					return fmt.Errorf("order line: %w", err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func identity(user, anon string) string {
+	if user != "" {
+		return "u:" + user
+	}
+	return "a:" + anon
+}

@@ -1,0 +1,73 @@
+// Package experience runs the connected experiences that act on a
+// customer's journey: respond to desire (buy it again, reorder), curated
+// offering (recommendations), and, in later parts, coaching nudges and
+// automatic replenishment. Its consumer keeps what customers showed
+// interest in and ordered; a background job trains the recommender from it
+// and serving reads the trained model in memory.
+//
+// It reads profiles through the profile package and models through
+// experience/recommend; it must never import the api, web or app packages.
+package experience
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/experience/recommend"
+	"github.com/cxloop/cxloop/internal/profile"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// Service is the connected experiences.
+type Service struct {
+	db       *store.DB
+	log      *eventlog.Log
+	profiles *profile.Service
+	now      func() time.Time
+	logger   *slog.Logger
+	model    atomic.Pointer[trained]
+	training sync.Mutex
+	trainedN atomic.Int64 // interactions the model in use was trained on
+}
+
+// trained is a recommender ready to serve.
+type trained struct {
+	data    *recommend.Data
+	pop     *recommend.Popularity
+	knn     *recommend.ItemKNN
+	als     *recommend.ALS
+	version string
+	at      time.Time
+	popular []recommend.Scored
+}
+
+// NewService returns the service; now is the clock (nil: time.Now).
+func NewService(db *store.DB, log *eventlog.Log, profiles *profile.Service, now func() time.Time, logger *slog.Logger) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{db: db, log: log, profiles: profiles, now: now, logger: logger}
+}
+
+// Run retrains the recommender at start and every ten minutes when new
+// interactions came in, until ctx ends.
+func (s *Service) Run(ctx context.Context) {
+	go func() {
+		tick := time.NewTicker(10 * time.Minute)
+		defer tick.Stop()
+		for {
+			if _, err := s.TrainIfNew(ctx); err != nil && ctx.Err() == nil {
+				s.logger.Error("recommender training", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+}

@@ -1,0 +1,132 @@
+package experience_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+func order(user, id string, at time.Time, lines ...any) map[string]any {
+	var products []any
+	for i := 0; i+1 < len(lines); i += 2 {
+		products = append(products, map[string]any{"product_id": lines[i], "name": "Item " + lines[i].(string), "quantity": lines[i+1], "price": 5})
+	}
+	return map[string]any{"userId": user, "event": "Order Completed", "timestamp": at.UTC().Format(time.RFC3339),
+		"properties": map[string]any{"order_id": id, "total": 10, "products": products}}
+}
+
+// The issue's contract examples: recommendations and similar items with
+// recommendation ids, buy it again with usual quantities and the next
+// need, and a reorder proposal sent as an event.
+func TestContractExamples(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		now := time.Now()
+		// Campers buy tents and stoves together; runners buy shoes and gels.
+		for i := range 6 {
+			c := fmt.Sprintf("camper-%d", i)
+			s.MustSend("track", order(c, c+"-1", now.Add(-48*time.Hour), "tent", 1, "stove", 1))
+			if i < 4 {
+				s.MustSend("track", order(c, c+"-2", now.Add(-24*time.Hour), "gas", 2))
+			}
+			r := fmt.Sprintf("runner-%d", i)
+			s.MustSend("track", order(r, r+"-1", now.Add(-48*time.Hour), "shoes", 1, "gels", 6))
+		}
+		// A regular: coffee every 10 days, two bags, the last one 8 days ago.
+		for k := range 4 {
+			s.MustSend("track", order("regular", fmt.Sprintf("reg-%d", k), now.Add(-time.Duration(38-10*k)*24*time.Hour), "coffee", 2, "filters", 1))
+		}
+		s.MustSend("track", map[string]any{"userId": "newbie", "event": "Product Viewed", "properties": map[string]any{"product_id": "tent"}})
+		s.Sync()
+		if err := s.Exp.Train(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		var recs struct {
+			Items []struct {
+				Item  string
+				Score float64
+				RecID string `json:"rec_id"`
+			}
+		}
+		if code := s.API("GET", "/api/v1/customers/newbie/recommendations?n=10", nil, &recs); code != 200 || len(recs.Items) == 0 {
+			t.Fatalf("recommendations: %d %+v", code, recs)
+		}
+		if recs.Items[0].Item != "stove" || len(recs.Items[0].RecID) < 8 || recs.Items[0].RecID[:4] != "rec_" {
+			t.Fatalf("a tent viewer gets the stove first: %+v", recs.Items)
+		}
+		for _, it := range recs.Items {
+			if it.Item == "tent" {
+				t.Fatalf("the viewed item is not recommended back: %+v", recs.Items)
+			}
+		}
+		if code := s.API("GET", "/api/v1/customers/nobody-yet/recommendations", nil, nil); code != 404 {
+			t.Fatalf("unknown customer: %d", code)
+		}
+		var sim struct {
+			Items []struct{ Item string }
+		}
+		if code := s.API("GET", "/api/v1/items/shoes/similar?n=10", nil, &sim); code != 200 || len(sim.Items) == 0 || sim.Items[0].Item != "gels" {
+			t.Fatalf("similar to shoes: %d %+v", code, sim)
+		}
+		if code := s.API("GET", "/api/v1/items/shoes/similar?n=0", nil, nil); code != 400 {
+			t.Fatalf("n=0: %d", code)
+		}
+		var again struct {
+			Items []struct {
+				Item          string
+				Orders        int
+				UsualQuantity float64   `json:"usual_quantity"`
+				NextNeedAt    time.Time `json:"next_need_at"`
+			}
+		}
+		if code := s.API("GET", "/api/v1/customers/regular/buy-again", nil, &again); code != 200 || len(again.Items) != 2 {
+			t.Fatalf("buy again: %d %+v", code, again)
+		}
+		coffee := again.Items[0]
+		if coffee.Item != "coffee" || coffee.Orders != 4 || coffee.UsualQuantity != 2 {
+			t.Fatalf("coffee: %+v", again.Items)
+		}
+		if due := now.Add(2 * 24 * time.Hour); coffee.NextNeedAt.Sub(due).Abs() > time.Hour {
+			t.Fatalf("coffee next need %s, want about %s", coffee.NextNeedAt, due)
+		}
+		// A one-off gas buyer's next need comes from everyone's reorders: none here.
+		var prop struct {
+			Proposal string
+			Items    []struct {
+				Item     string
+				Quantity float64
+			}
+		}
+		if code := s.API("POST", "/api/v1/customers/regular/reorder", map[string]any{"from": "last_order"}, &prop); code != 201 || len(prop.Proposal) < 6 ||
+			prop.Proposal[:5] != "prop_" || len(prop.Items) != 2 || prop.Items[0].Item != "coffee" || prop.Items[0].Quantity != 2 {
+			t.Fatalf("reorder: %d %+v", code, prop)
+		}
+		if code := s.API("POST", "/api/v1/customers/newbie/reorder", map[string]any{"from": "last_order"}, nil); code != 409 {
+			t.Fatalf("reorder without orders: %d", code)
+		}
+		if code := s.API("POST", "/api/v1/customers/regular/reorder", map[string]any{"from": "wishlist"}, nil); code != 400 {
+			t.Fatalf("unknown source: %d", code)
+		}
+		s.MustSend("track", map[string]any{"userId": "regular", "event": "Order Proposal Accepted", "properties": map[string]any{"proposal_id": prop.Proposal}})
+		s.Sync()
+		var props struct {
+			Proposals []struct{ Proposal, Status string }
+		}
+		s.API("GET", "/api/v1/customers/regular/proposals", nil, &props)
+		if len(props.Proposals) != 1 || props.Proposals[0].Status != "accepted" {
+			t.Fatalf("proposals: %+v", props)
+		}
+		var ev struct {
+			Events []struct {
+				Message struct{ Properties map[string]any }
+			}
+		}
+		s.API("GET", "/api/v1/events?type=Order+Proposed", nil, &ev)
+		if len(ev.Events) != 1 || ev.Events[0].Message.Properties["proposal_id"] != prop.Proposal {
+			t.Fatalf("Order Proposed events: %+v", ev.Events)
+		}
+	})
+}

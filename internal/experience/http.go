@@ -1,0 +1,97 @@
+package experience
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/httpio"
+)
+
+// API holds the /api/v1 handlers of the connected experiences.
+type API struct {
+	svc    *Service
+	sync   func(r *http.Request)
+	logger *slog.Logger
+}
+
+// NewAPI returns the handlers; sync, when not nil, waits briefly for the
+// log's latest events to be read.
+func NewAPI(svc *Service, sync func(r *http.Request), logger *slog.Logger) *API {
+	return &API{svc: svc, sync: sync, logger: logger}
+}
+
+func (a *API) answer(w http.ResponseWriter, r *http.Request, status int, fn func() (any, error)) {
+	if a.sync != nil {
+		a.sync(r)
+	}
+	out, err := fn()
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, status, out)
+}
+
+// Recommendations answers GET /api/v1/customers/{id}/recommendations?n=10&context=.
+func (a *API) Recommendations(w http.ResponseWriter, r *http.Request) {
+	n, err := count(r)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	a.answer(w, r, http.StatusOK, func() (any, error) {
+		list, err := a.svc.Recommendations(r.Context(), r.PathValue("id"), n, r.URL.Query().Get("context"))
+		return map[string]any{"items": list}, err
+	})
+}
+
+// Similar answers GET /api/v1/items/{id}/similar?n=10.
+func (a *API) Similar(w http.ResponseWriter, r *http.Request) {
+	n, err := count(r)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	a.answer(w, r, http.StatusOK, func() (any, error) {
+		list, err := a.svc.Similar(r.Context(), r.PathValue("id"), n)
+		return map[string]any{"items": list}, err
+	})
+}
+
+// BuyAgain answers GET /api/v1/customers/{id}/buy-again.
+func (a *API) BuyAgain(w http.ResponseWriter, r *http.Request) {
+	a.answer(w, r, http.StatusOK, func() (any, error) {
+		list, err := a.svc.BuyAgain(r.Context(), r.PathValue("id"))
+		return map[string]any{"items": list}, err
+	})
+}
+
+// Reorder answers POST /api/v1/customers/{id}/reorder {"from": "last_order" | "usual"}: 201 with the proposal.
+func (a *API) Reorder(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		From string `json:"from"`
+	}
+	if err := httpio.Decode(r, &in); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	a.answer(w, r, http.StatusCreated, func() (any, error) { return a.svc.Reorder(r.Context(), r.PathValue("id"), in.From) })
+}
+
+// Proposals answers GET /api/v1/customers/{id}/proposals.
+func (a *API) Proposals(w http.ResponseWriter, r *http.Request) {
+	a.answer(w, r, http.StatusOK, func() (any, error) {
+		list, err := a.svc.Proposals(r.Context(), r.PathValue("id"))
+		return map[string]any{"proposals": list}, err
+	})
+}
+
+// count reads n, how many items to answer: 1–100, 10 by default.
+func count(r *http.Request) (int, error) {
+	n, err := httpio.Int(r, "n", 10)
+	if err == nil && (n < 1 || n > 100) {
+		err = fault.Field("n", "n is between 1 and 100")
+	}
+	return int(n), err
+}

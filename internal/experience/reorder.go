@@ -1,0 +1,149 @@
+package experience
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// ProposalItem is a line of an order proposal.
+type ProposalItem struct {
+	Item     string  `json:"item"`
+	Name     string  `json:"name,omitempty"`
+	Quantity float64 `json:"quantity"`
+}
+
+// Proposal is an order cxloop prepared for a customer and sent to the
+// commerce system, which answers with Order Proposal Accepted or Declined.
+type Proposal struct {
+	ID        string         `json:"proposal"`
+	Customer  string         `json:"customer"`
+	Source    string         `json:"from"`
+	Items     []ProposalItem `json:"items"`
+	Status    string         `json:"status"` // proposed, accepted, declined
+	CreatedAt store.Millis   `json:"createdAt"`
+	OrderID   string         `json:"order_id,omitempty"` // the order repeated (from last_order)
+}
+
+// Reorder builds an order proposal for a customer — from their last order
+// ("last_order", the default) or from what they usually buy ("usual": the
+// items ordered at least twice, in their usual quantities) — and sends it
+// to the commerce system as an Order Proposed event (a webhook subscribed
+// to it delivers it, signed).
+func (s *Service) Reorder(ctx context.Context, ref, from string) (*Proposal, error) {
+	from = strings.TrimSpace(from)
+	if from == "" {
+		from = "last_order"
+	}
+	if from != "last_order" && from != "usual" {
+		return nil, fault.Field("from", "a reorder repeats the last_order or the usual items")
+	}
+	c, args, ph, err := s.keys(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if len(args) == 0 {
+		return nil, fault.New(fault.Conflict, "the customer has no order to repeat")
+	}
+	p := &Proposal{ID: store.NewID("prop"), Customer: c, Source: from, Status: "proposed", CreatedAt: store.Millis(s.now().UnixMilli())}
+	var lines []Usual
+	if from == "last_order" {
+		if p.OrderID, lines, err = s.lastOrder(ctx, args, ph); err != nil {
+			return nil, err
+		}
+	} else {
+		usual, err := s.BuyAgain(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range usual {
+			if u.Orders >= 2 {
+				lines = append(lines, u)
+			}
+		}
+		if len(lines) == 0 {
+			return nil, fault.New(fault.Conflict, "the customer has nothing they buy again")
+		}
+	}
+	for _, l := range lines {
+		p.Items = append(p.Items, ProposalItem{Item: l.Item, Name: l.Name, Quantity: l.UsualQuantity})
+	}
+	who, err := s.profiles.Contacts(ctx, []string{c})
+	if err != nil {
+		return nil, err
+	}
+	ct := who[c]
+	ev, err := eventlog.Action("Order Proposed", "proposal-"+p.ID, ct.UserID, ct.AnonymousID, "server", s.now(), map[string]any{
+		"proposal_id": p.ID, "from": from, "order_id": p.OrderID, "products": p.Items, "experience": "respond_to_desire"})
+	if err != nil {
+		return nil, err
+	}
+	items, _ := json.Marshal(p.Items)
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO proposals (id, customer_id, source, items, status, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			p.ID, c, from, string(items), p.Status, int64(p.CreatedAt)); err != nil {
+			return err
+		}
+		return s.log.AppendTx(ctx, tx, []eventlog.Event{ev})
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.Notify()
+	return p, nil
+}
+
+// Proposals lists a customer's order proposals, newest first.
+func (s *Service) Proposals(ctx context.Context, ref string) ([]Proposal, error) {
+	c, err := s.profiles.Resolve(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, source, items, status, created_at FROM proposals WHERE customer_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100`, c)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Proposal{}
+	for rows.Next() {
+		p := Proposal{Customer: c}
+		var items string
+		if err := rows.Scan(&p.ID, &p.Source, &items, &p.Status, &p.CreatedAt); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(items), &p.Items); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func sortUsual(list []Usual) {
+	slices.SortStableFunc(list, func(a, b Usual) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		}
+		return strings.Compare(a.Item, b.Item)
+	})
+}

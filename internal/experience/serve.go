@@ -1,0 +1,360 @@
+package experience
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/experience/recommend"
+	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/profile"
+)
+
+// TrainIfNew trains the recommender when interactions came in since the
+// model in use was trained; it reports whether it trained.
+func (s *Service) TrainIfNew(ctx context.Context) (bool, error) {
+	var n int64
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM interactions`).Scan(&n); err != nil {
+		return false, err
+	}
+	if s.model.Load() != nil && n == s.trainedN.Load() {
+		return false, nil
+	}
+	return true, s.Train(ctx)
+}
+
+// Train fits popularity, item-kNN and ALS on every interaction, by
+// customer (a customer's identities count as one), and puts the new model
+// in service.
+func (s *Service) Train(ctx context.Context) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT identity, item, weight, at FROM interactions`)
+	if err != nil {
+		return err
+	}
+	var list []recommend.Interaction
+	var refs []eventlog.Event
+	for rows.Next() {
+		var key string
+		var x recommend.Interaction
+		if err := rows.Scan(&key, &x.Item, &x.Weight, &x.At); err != nil {
+			rows.Close()
+			return err
+		}
+		x.User = key
+		list = append(list, x)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, x := range list {
+		if !seen[x.User] {
+			seen[x.User] = true
+			kind, v, _ := strings.Cut(x.User, ":")
+			if kind == "u" {
+				refs = append(refs, eventlog.Event{UserID: v})
+			} else {
+				refs = append(refs, eventlog.Event{AnonymousID: v})
+			}
+		}
+	}
+	owners, err := s.profiles.Owners(ctx, refs)
+	if err != nil {
+		return err
+	}
+	byKey := map[string]string{}
+	for _, r := range refs {
+		byKey[identity(r.UserID, r.AnonymousID)] = profile.OwnerOf(owners, r)
+	}
+	for i := range list {
+		if c := byKey[list[i].User]; c != "" {
+			list[i].User = c
+		}
+	}
+	d := recommend.Index(list)
+	t := &trained{data: d, pop: recommend.TrainPopularity(d), knn: recommend.TrainItemKNN(d, 30), at: s.now()}
+	t.als = recommend.TrainALS(d, recommend.ALSOptions{Factors: 16, Seed: 1})
+	scores := make([]float32, len(d.Items))
+	t.pop.Scores(0, scores)
+	t.popular = recommend.Top(scores, 100, nil)
+	h := sha256.Sum256([]byte(fmt.Sprint(len(list), t.at.UnixNano())))
+	t.version = hex.EncodeToString(h[:4])
+	s.model.Store(t)
+	s.trainedN.Store(int64(len(list)))
+	return nil
+}
+
+// Recommendation is an item for a customer, with the id its outcome
+// events carry back (shown, clicked, purchased).
+type Recommendation struct {
+	Item  string  `json:"item"`
+	Score float64 `json:"score"`
+	RecID string  `json:"rec_id"`
+	Model string  `json:"model"`
+}
+
+// serving is the model in use, trained first if there is none yet.
+func (s *Service) serving(ctx context.Context) (*trained, error) {
+	if t := s.model.Load(); t != nil {
+		return t, nil
+	}
+	s.training.Lock()
+	defer s.training.Unlock()
+	if t := s.model.Load(); t != nil {
+		return t, nil
+	}
+	if err := s.Train(ctx); err != nil {
+		return nil, err
+	}
+	return s.model.Load(), nil
+}
+
+// recID names one recommendation: the model version, customer and item.
+func recID(version, customer, item string) string {
+	h := sha256.Sum256([]byte(version + "\x00" + customer + "\x00" + item))
+	return "rec_" + hex.EncodeToString(h[:8])
+}
+
+// Recommendations ranks items for a customer: the factorisation for a
+// customer with a history of at least three items, item neighbours for a
+// shorter one, popularity for a customer nothing is known about. Items the
+// customer already bought or showed strong interest in are left out
+// (buy-again lists those). context, when it names an item ("item:p42" or
+// "p42"), leans toward that item's neighbours.
+func (s *Service) Recommendations(ctx context.Context, ref string, n int, context string) ([]Recommendation, error) {
+	t, err := s.serving(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.profiles.Resolve(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	d := t.data
+	out := []Recommendation{}
+	u, known := d.UserIndex[c]
+	scores := make([]float32, len(d.Items))
+	model := "popularity"
+	switch {
+	case known && len(d.ByUser[u]) >= 3:
+		t.als.Scores(u, scores)
+		model = "als"
+	case known:
+		t.knn.Scores(u, scores)
+		model = "item-knn"
+	default:
+		t.pop.Scores(0, scores)
+		top := scores[t.popular[0].Item]
+		for i := range scores {
+			scores[i] /= max(top, 1)
+		}
+	}
+	if it, ok := d.ItemIndex[strings.TrimPrefix(context, "item:")]; ok && context != "" {
+		for _, nb := range t.knn.Near[it] {
+			scores[nb.Item] += nb.Sim
+		}
+		scores[it] = float32(math.Inf(-1))
+		model += "+context"
+	}
+	skip := func(i int32) bool { return known && d.Seen(u, i) }
+	for _, x := range recommend.Top(scores, n, skip) {
+		item := d.Items[x.Item]
+		out = append(out, Recommendation{Item: item, Score: math.Round(float64(x.Score)*10000) / 10000, RecID: recID(t.version, c, item), Model: model})
+	}
+	return out, nil
+}
+
+// Similar is an item's nearest neighbours by who else wanted them.
+func (s *Service) Similar(ctx context.Context, item string, n int) ([]Recommendation, error) {
+	t, err := s.serving(ctx)
+	if err != nil {
+		return nil, err
+	}
+	i, ok := t.data.ItemIndex[item]
+	if !ok {
+		return nil, fault.New(fault.NotFound, "no interactions with item %q yet", item)
+	}
+	out := []Recommendation{}
+	for _, nb := range t.knn.Near[i] {
+		if len(out) == n {
+			break
+		}
+		it := t.data.Items[nb.Item]
+		out = append(out, Recommendation{Item: it, Score: math.Round(float64(nb.Sim)*10000) / 10000, RecID: recID(t.version, "item:"+item, it), Model: "item-knn"})
+	}
+	return out, nil
+}
+
+// keys are the identity keys of a customer's lines, as query arguments.
+func (s *Service) keys(ctx context.Context, ref string) (string, []any, string, error) {
+	id, q, err := s.profiles.EventFilter(ctx, ref)
+	if err != nil {
+		return "", nil, "", err
+	}
+	var args []any
+	var ph []string
+	for _, u := range q.UserIDs {
+		args = append(args, "u:"+u)
+		ph = append(ph, fmt.Sprintf("$%d", len(args)))
+	}
+	for _, a := range q.AnonymousIDs {
+		args = append(args, "a:"+a)
+		ph = append(ph, fmt.Sprintf("$%d", len(args)))
+	}
+	if len(ph) == 0 {
+		return id, nil, "''", nil
+	}
+	return id, args, strings.Join(ph, ","), nil
+}
+
+// Usual is an item a customer buys again, with the usual quantity and
+// when the need probably returns.
+type Usual struct {
+	Item          string     `json:"item"`
+	Name          string     `json:"name,omitempty"`
+	Orders        int        `json:"orders"`
+	UsualQuantity float64    `json:"usual_quantity"`
+	LastOrderedAt time.Time  `json:"last_ordered_at"`
+	IntervalDays  float64    `json:"interval_days,omitempty"`
+	NextNeedAt    *time.Time `json:"next_need_at,omitempty"`
+	Score         float64    `json:"score"`
+}
+
+// BuyAgain lists what a customer ordered, ranked by how often and how
+// due it is: orders × (1 + how far past the usual interval it is, capped).
+// The usual quantity is the median quantity; the next need is the last
+// order plus the median interval between orders of the item (for an item
+// ordered once, the median interval of every customer who reordered it).
+func (s *Service) BuyAgain(ctx context.Context, ref string) ([]Usual, error) {
+	_, args, ph, err := s.keys(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	out := []Usual{}
+	if len(args) == 0 {
+		return out, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT item, name, quantity, at FROM order_lines WHERE identity IN (`+ph+`) ORDER BY item, at`, args...)
+	if err != nil {
+		return nil, err
+	}
+	type hist struct {
+		name string
+		q    []float64
+		at   []int64
+	}
+	by := map[string]*hist{}
+	var order []string
+	for rows.Next() {
+		var item, name string
+		var q float64
+		var at int64
+		if err := rows.Scan(&item, &name, &q, &at); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		h := by[item]
+		if h == nil {
+			h = &hist{}
+			by[item] = h
+			order = append(order, item)
+		}
+		if name != "" {
+			h.name = name
+		}
+		h.q, h.at = append(h.q, q), append(h.at, at)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	for _, item := range order {
+		h := by[item]
+		u := Usual{Item: item, Name: h.name, Orders: len(h.at), UsualQuantity: median(h.q), LastOrderedAt: time.UnixMilli(h.at[len(h.at)-1]).UTC()}
+		var gaps []float64
+		for i := 1; i < len(h.at); i++ {
+			if g := float64(h.at[i]-h.at[i-1]) / 86400000; g >= 1 {
+				gaps = append(gaps, g)
+			}
+		}
+		if len(gaps) == 0 {
+			prior, err := s.populationInterval(ctx, item)
+			if err != nil {
+				return nil, err
+			}
+			gaps = prior
+		}
+		due := 0.0
+		if len(gaps) > 0 {
+			u.IntervalDays = math.Round(median(gaps)*10) / 10
+			next := u.LastOrderedAt.Add(time.Duration(u.IntervalDays * 24 * float64(time.Hour)))
+			u.NextNeedAt = &next
+			due = math.Min(1, math.Max(0, now.Sub(u.LastOrderedAt).Hours()/24/u.IntervalDays))
+		}
+		u.Score = math.Round(float64(u.Orders)*(1+due)*100) / 100
+		out = append(out, u)
+	}
+	sortUsual(out)
+	return out, nil
+}
+
+// populationInterval is the median gap, in days, between reorders of an
+// item by every customer who reordered it.
+func (s *Service) populationInterval(ctx context.Context, item string) ([]float64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT identity, at FROM order_lines WHERE item = $1 ORDER BY identity, at`, item)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var gaps []float64
+	var prevID string
+	var prevAt int64
+	for rows.Next() {
+		var id string
+		var at int64
+		if err := rows.Scan(&id, &at); err != nil {
+			return nil, err
+		}
+		if id == prevID {
+			if g := float64(at-prevAt) / 86400000; g >= 1 {
+				gaps = append(gaps, g)
+			}
+		}
+		prevID, prevAt = id, at
+	}
+	return gaps, rows.Err()
+}
+
+// lastOrder is the lines of a customer's latest order.
+func (s *Service) lastOrder(ctx context.Context, args []any, ph string) (string, []Usual, error) {
+	var order string
+	err := s.db.QueryRowContext(ctx, `SELECT order_id FROM order_lines WHERE identity IN (`+ph+`) ORDER BY at DESC, order_id DESC LIMIT 1`, args...).Scan(&order)
+	if err == sql.ErrNoRows {
+		return "", nil, fault.New(fault.Conflict, "the customer has no order to repeat")
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT item, name, quantity FROM order_lines WHERE order_id = $1 ORDER BY item`, order)
+	if err != nil {
+		return "", nil, err
+	}
+	defer rows.Close()
+	var out []Usual
+	for rows.Next() {
+		var u Usual
+		if err := rows.Scan(&u.Item, &u.Name, &u.UsualQuantity); err != nil {
+			return "", nil, err
+		}
+		out = append(out, u)
+	}
+	return order, out, rows.Err()
+}

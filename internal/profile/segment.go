@@ -93,35 +93,21 @@ func (s *Service) Members(ctx context.Context, q Query, now time.Time) ([]string
 			}
 		}
 	}
+	// Each condition that a query answers is a set of customer ids.
+	type cond struct {
+		q    string
+		args []any
+	}
+	var conds []cond
 	if len(q.Channels) > 0 {
-		ids := map[string]bool{}
 		args := make([]any, len(q.Channels))
 		for i, c := range q.Channels {
 			args[i] = c
 		}
-		err := s.eachArgs(ctx, `SELECT DISTINCT customer_id FROM customer_channels WHERE channel IN (`+params(1, len(args))+`)`, args, func(r *sql.Rows) error {
-			var id string
-			err := r.Scan(&id)
-			ids[id] = true
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		restrict(ids)
+		conds = append(conds, cond{`SELECT DISTINCT customer_id FROM customer_channels WHERE channel IN (` + params(1, len(args)) + `)`, args})
 	}
 	if q.Account != "" {
-		ids := map[string]bool{}
-		err := s.each(ctx, `SELECT customer_id FROM account_members WHERE account_id = $1`, q.Account, func(r *sql.Rows) error {
-			var id string
-			err := r.Scan(&id)
-			ids[id] = true
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		restrict(ids)
+		conds = append(conds, cond{`SELECT customer_id FROM account_members WHERE account_id = $1`, []any{q.Account}})
 	}
 	if e := q.Engagement; e != nil {
 		lo, hi := 0.0, 100.0
@@ -131,8 +117,11 @@ func (s *Service) Members(ctx context.Context, q Query, now time.Time) ([]string
 		if e.Max != nil {
 			hi = *e.Max
 		}
+		conds = append(conds, cond{`SELECT customer_id FROM engagement_scores WHERE score >= $1 AND score <= $2`, []any{lo, hi}})
+	}
+	for _, c := range conds {
 		ids := map[string]bool{}
-		err := s.eachArgs(ctx, `SELECT customer_id FROM engagement_scores WHERE score >= $1 AND score <= $2`, []any{lo, hi}, func(r *sql.Rows) error {
+		err := s.eachArgs(ctx, c.q, c.args, func(r *sql.Rows) error {
 			var id string
 			err := r.Scan(&id)
 			ids[id] = true

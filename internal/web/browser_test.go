@@ -134,3 +134,19 @@ func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 	}
 	return v
 }
+
+// open navigates to url and waits for sel. A form's redirect that is still
+// loading aborts a navigation started meanwhile; open then tries again.
+func open(t *testing.T, ctx context.Context, url, sel string) {
+	t.Helper()
+	var err error
+	for range 10 {
+		if err = chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(sel))); err == nil || !strings.Contains(err.Error(), "ERR_ABORTED") {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -51,9 +51,7 @@ func TestConsoleLoyaltyMember(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		time.Sleep(200 * time.Millisecond)
-		if err := chromedp.Do(ctx, chromedp.Navigate(s.URL+"/customers/loy-1"), chromedp.WaitVisible(chromedp.CSS(`#balance`))); err != nil {
-			t.Fatal(err)
-		}
+		open(t, ctx, s.URL+"/customers/loy-1", `#balance`)
 		if b := run(t, ctx, chromedp.Text(chromedp.CSS(`#balance`))); b == "50" {
 			break
 		} else if time.Now().After(deadline) {
@@ -63,9 +61,7 @@ func TestConsoleLoyaltyMember(t *testing.T) {
 	if ledger := run(t, ctx, chromedp.Text(chromedp.CSS(`#loyalty table`))); !strings.Contains(ledger, "Tent voucher") || !strings.Contains(ledger, "-100") {
 		t.Fatalf("ledger: %q", ledger)
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(s.URL+"/loyalty"), chromedp.WaitVisible(chromedp.CSS(`#liability`))); err != nil {
-		t.Fatal(err)
-	}
+	open(t, ctx, s.URL+"/loyalty", `#liability`)
 	if l := run(t, ctx, chromedp.Text(chromedp.CSS(`#liability .big`))); l != "50" {
 		t.Fatalf("liability %q", l)
 	}
@@ -102,9 +98,7 @@ func TestConsoleLoyaltyMember(t *testing.T) {
 	if len(rules.Rules) != 2 || rules.Rules[1].On != "Referral Converted" || rules.Rules[1].Beneficiary != "sender" {
 		t.Fatalf("rules after adding: %+v", rules)
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(s.URL+"/loyalty"), chromedp.WaitVisible(chromedp.CSS(`#earning`))); err != nil {
-		t.Fatal(err)
-	}
+	open(t, ctx, s.URL+"/loyalty", `#earning`)
 	if row := run(t, ctx, chromedp.Text(chromedp.CSS(`tr[data-rule="`+rules.Rules[1].ID+`"]`))); !strings.Contains(row, "100 points") || !strings.Contains(row, "the sender") {
 		t.Fatalf("rule row %q", row)
 	}

@@ -13,8 +13,11 @@ import (
 )
 
 func eval(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) > 0 && args[0] == "replenish" {
+		return evalReplenish(ctx, args[1:], out)
+	}
 	if len(args) == 0 || args[0] != "recommend" {
-		return errors.New("eval: name what to evaluate: recommend")
+		return errors.New("eval: name what to evaluate: recommend or replenish")
 	}
 	fs := flag.NewFlagSet("eval recommend", flag.ContinueOnError)
 	data := fs.String("data", "", "a MovieLens folder (ratings.csv: userId,movieId,rating,timestamp)")
@@ -39,6 +42,36 @@ func eval(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "%-12s %8s %8s %8s\n", "model", "HR@10", "NDCG@10", "users")
 	for _, r := range results {
 		fmt.Fprintf(out, "%-12s %8.4f %8.4f %8d\n", r.Name, r.HR10, r.NDCG10, r.Users)
+	}
+	return nil
+}
+
+// evalReplenish backtests the replenishment model on a database's orders.
+func evalReplenish(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("eval replenish", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	a, err := open(ctx, fs, args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	model, naive, n, err := a.Exp.Backtest(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(out).Encode(map[string]any{"predictions": n, "model_mae_days": model, "naive_mae_days": naive})
+	}
+	if n == 0 {
+		fmt.Fprintln(out, "no customer bought a product three times or more: nothing to backtest")
+		return nil
+	}
+	fmt.Fprintf(out, "%d predicted repurchases (each customer and product from the third purchase on)\n\n", n)
+	fmt.Fprintf(out, "%-52s %10s\n", "", "MAE (days)")
+	fmt.Fprintf(out, "%-52s %10.2f\n", "model: days per unit, shrunk to the product's prior", model)
+	fmt.Fprintf(out, "%-52s %10.2f\n", "naive: the customer's last interval again", naive)
+	if naive > 0 {
+		fmt.Fprintf(out, "\nthe model's error is %.0f%% of the naive baseline's\n", 100*model/naive)
 	}
 	return nil
 }

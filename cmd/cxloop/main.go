@@ -40,6 +40,7 @@ Usage:
   cxloop import  mentions  [--db PATH|URL] FILE.csv
   cxloop migrate [--db PATH|URL]
   cxloop eval    recommend --data FOLDER [--json]
+  cxloop eval    replenish [--db PATH|URL] [--json]
   cxloop token   [--db PATH|URL] [--name NAME] [--role admin|owner|agent|analyst] [--teams A,B]
   cxloop version
 

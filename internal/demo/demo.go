@@ -85,6 +85,7 @@ func Generate(opts Options, emit func(Message) error) error {
 		c.locale = locales[rand.New(rand.NewPCG(opts.Seed^0x10ca1e, uint64(n)+1)).IntN(len(locales))]
 		msgs := c.story()
 		c.relationship(opts.Seed)
+		c.consume(opts.Seed)
 		msgs = c.msgs
 		if opts.Surveys.PostOrder != "" {
 			c.answers(opts.Surveys, opts.Seed, c.locale)

@@ -30,7 +30,7 @@ func (Consumer) Name() string { return "experience" }
 
 // Reset removes what the log built; proposals are commands and stay.
 func (Consumer) Reset(ctx context.Context, tx *store.Tx) error {
-	for _, q := range []string{`DELETE FROM interactions`, `DELETE FROM order_lines`} {
+	for _, q := range []string{`DELETE FROM interactions`, `DELETE FROM order_lines`, `DELETE FROM replenish_consents`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return err
 		}
@@ -40,7 +40,7 @@ func (Consumer) Reset(ctx context.Context, tx *store.Tx) error {
 
 // Events names what the consumer reads.
 func (Consumer) Events(context.Context, *store.Tx) ([]string, bool, error) {
-	names := []string{"Order Proposal Accepted", "Order Proposal Declined"}
+	names := []string{"Order Proposal Accepted", "Order Proposal Declined", "Replenishment Consented", "Replenishment Revoked", "Replenishment Cancelled"}
 	for n := range Weights {
 		names = append(names, n)
 	}
@@ -104,6 +104,12 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 			}
 			continue
 		}
+		if done, err := replenishEvent(ctx, tx, e, key, props); done || err != nil {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		w := Weights[e.Event]
 		if e.Event == "Product Reviewed" {
 			r, ok := match.Number(props["rating"])
@@ -163,4 +169,28 @@ func identity(user, anon string) string {
 		return "u:" + user
 	}
 	return "a:" + anon
+}
+
+// replenishEvent projects consent, its revocation and a customer's
+// cancellation; it reports whether the event was one of those.
+func replenishEvent(ctx context.Context, tx *store.Tx, e *eventlog.Event, key string, props map[string]any) (bool, error) {
+	item, _ := props["product_id"].(string)
+	item = strings.TrimSpace(item)
+	var err error
+	switch e.Event {
+	case "Replenishment Consented":
+		_, err = tx.ExecContext(ctx, `INSERT INTO replenish_consents (identity, item, at) VALUES ($1, $2, $3) ON CONFLICT (identity, item) DO NOTHING`, key, item, e.Timestamp)
+	case "Replenishment Revoked":
+		if item == "" {
+			_, err = tx.ExecContext(ctx, `DELETE FROM replenish_consents WHERE identity = $1`, key)
+		} else {
+			_, err = tx.ExecContext(ctx, `DELETE FROM replenish_consents WHERE identity = $1 AND item = $2`, key, item)
+		}
+	case "Replenishment Cancelled":
+		id, _ := props["replenishment_id"].(string)
+		_, err = tx.ExecContext(ctx, `UPDATE replenishments SET status = 'cancelled', decided_at = $1 WHERE id = $2 AND status = 'scheduled'`, e.Timestamp, id)
+	default:
+		return false, nil
+	}
+	return true, err
 }

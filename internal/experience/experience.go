@@ -54,14 +54,21 @@ func NewService(db *store.DB, log *eventlog.Log, profiles *profile.Service, now 
 }
 
 // Run retrains the recommender at start and every ten minutes when new
-// interactions came in, until ctx ends.
+// interactions came in, and runs replenishment each minute, until ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	go func() {
-		tick := time.NewTicker(10 * time.Minute)
+		tick := time.NewTicker(time.Minute)
 		defer tick.Stop()
+		var trained time.Time
 		for {
-			if _, err := s.TrainIfNew(ctx); err != nil && ctx.Err() == nil {
-				s.logger.Error("recommender training", "err", err)
+			if time.Since(trained) >= 10*time.Minute {
+				trained = time.Now()
+				if _, err := s.TrainIfNew(ctx); err != nil && ctx.Err() == nil {
+					s.logger.Error("recommender training", "err", err)
+				}
+			}
+			if _, _, err := s.Replenish(ctx); err != nil && ctx.Err() == nil {
+				s.logger.Error("replenishment", "err", err)
 			}
 			select {
 			case <-ctx.Done():

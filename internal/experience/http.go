@@ -95,3 +95,32 @@ func count(r *http.Request) (int, error) {
 	}
 	return int(n), err
 }
+
+// Replenishments answers GET /api/v1/customers/{id}/replenishments: the
+// predicted next needs and the replenishments scheduled or done.
+func (a *API) Replenishments(w http.ResponseWriter, r *http.Request) {
+	a.answer(w, r, http.StatusOK, func() (any, error) {
+		needs, reps, err := a.svc.Needs(r.Context(), r.PathValue("id"))
+		return map[string]any{"needs": needs, "replenishments": reps}, err
+	})
+}
+
+// CancelReplenishment answers POST /api/v1/replenishments/{id}/cancel.
+func (a *API) CancelReplenishment(w http.ResponseWriter, r *http.Request) {
+	a.answer(w, r, http.StatusOK, func() (any, error) { return a.svc.Cancel(r.Context(), r.PathValue("id")) })
+}
+
+// GetReplenishSettings answers GET /api/v1/replenishment/settings.
+func (a *API) GetReplenishSettings(w http.ResponseWriter, r *http.Request) {
+	a.answer(w, r, http.StatusOK, func() (any, error) { return a.svc.ReplenishSettings(r.Context()) })
+}
+
+// SetReplenishSettings answers PUT /api/v1/replenishment/settings {lead_days, cancel_hours}.
+func (a *API) SetReplenishSettings(w http.ResponseWriter, r *http.Request) {
+	var in ReplenishSettings
+	if err := httpio.Decode(r, &in); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	a.answer(w, r, http.StatusOK, func() (any, error) { return in, a.svc.SetReplenishSettings(r.Context(), in) })
+}

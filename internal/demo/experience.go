@@ -1,0 +1,55 @@
+package demo
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// consumables are products bought again and again, each unit lasting a
+// while: the demo's replenishment cycles.
+var consumables = []struct {
+	ID, Name string
+	Price    float64
+	Days     float64 // how long a unit lasts, on average
+}{
+	{"c01", "Camping gas canister", 6.5, 25},
+	{"c02", "Trail energy gels (12)", 18, 20},
+	{"c03", "Water filter cartridge", 24, 60},
+	{"c04", "Sunscreen SPF50", 14, 45},
+	{"c05", "Trail coffee beans", 12, 14},
+}
+
+// consume adds, for about one customer in three, one or two consumables
+// bought on the customer's own cycle (a unit lasts their own time; two
+// units last twice as long, give or take), with consent to replenishment
+// for some of them, and for one in ten a cart left without an order. It
+// draws from its own random stream so the rest of the story stays as it
+// was.
+func (c *customer) consume(seed uint64) {
+	r := rand.New(rand.NewPCG(seed^0xc0ff, uint64(c.n)+1))
+	if r.Float64() < 0.1 {
+		p := catalogue[r.IntN(len(catalogue))]
+		c.add("track", c.between(c.signup, c.end), Message{"userId": c.userID, "event": "Product Added",
+			"properties": map[string]any{"product_id": p.ID, "name": p.Name, "price": p.Price, "quantity": 1}}, "web")
+	}
+	if r.Float64() >= 0.35 {
+		return
+	}
+	for k := 0; k < 1+r.IntN(2); k++ {
+		item := consumables[r.IntN(len(consumables))]
+		rate := item.Days * math.Exp(r.NormFloat64()*0.3)
+		t := c.signup.Add(time.Duration(r.Float64() * rate * float64(24*time.Hour)))
+		for o := 0; t.Before(c.end); o++ {
+			q := 1 + r.IntN(3)
+			c.add("track", t, Message{"userId": c.userID, "event": "Order Completed", "properties": map[string]any{
+				"order_id": fmt.Sprintf("ord-%05d-%s-%03d", c.n+1, item.ID, o+1), "total": item.Price * float64(q), "currency": "EUR",
+				"products": []any{map[string]any{"product_id": item.ID, "name": item.Name, "price": item.Price, "quantity": q, "category": "Consumables"}}}}, "web")
+			t = t.Add(time.Duration(rate * float64(q) * math.Exp(r.NormFloat64()*0.15) * float64(24*time.Hour)))
+		}
+	}
+	if r.Float64() < 0.4 {
+		c.add("track", c.between(c.signup, c.end), Message{"userId": c.userID, "event": "Replenishment Consented"}, "web")
+	}
+}

@@ -1,0 +1,473 @@
+package experience
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/experience/replenish"
+	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/profile"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// ReplenishSettings say how early cxloop proposes a replenishment and how
+// long the customer has to cancel it before it is placed.
+type ReplenishSettings struct {
+	LeadDays    float64 `json:"lead_days"`    // propose this many days before the predicted need
+	CancelHours float64 `json:"cancel_hours"` // the customer may cancel within this window
+}
+
+const replenishKey = "replenishment"
+
+// DefaultReplenishSettings: three days ahead, two days to cancel.
+func DefaultReplenishSettings() ReplenishSettings { return ReplenishSettings{LeadDays: 3, CancelHours: 48} }
+
+// ReplenishSettings returns the settings in force.
+func (s *Service) ReplenishSettings(ctx context.Context) (ReplenishSettings, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, replenishKey).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return DefaultReplenishSettings(), nil
+	}
+	if err != nil {
+		return ReplenishSettings{}, err
+	}
+	var out ReplenishSettings
+	return out, json.Unmarshal([]byte(v), &out)
+}
+
+// SetReplenishSettings validates and stores the settings.
+func (s *Service) SetReplenishSettings(ctx context.Context, in ReplenishSettings) error {
+	if in.LeadDays < 0 || in.LeadDays > 60 || math.IsNaN(in.LeadDays) {
+		return fault.Field("lead_days", "lead_days is between 0 and 60")
+	}
+	if in.CancelHours < 1 || in.CancelHours > 24*30 || math.IsNaN(in.CancelHours) {
+		return fault.Field("cancel_hours", "cancel_hours is between 1 and 720")
+	}
+	b, _ := json.Marshal(in)
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2`, replenishKey, string(b))
+		return err
+	})
+}
+
+// Need is the predicted next need of a product for a customer.
+type Need struct {
+	Item       string    `json:"item"`
+	Name       string    `json:"name,omitempty"`
+	Purchases  int       `json:"purchases"`
+	DaysAUnit  float64   `json:"days_per_unit"`
+	Quantity   float64   `json:"quantity"` // what a replenishment would order: the median quantity
+	LastAt     time.Time `json:"last_purchased_at"`
+	NextNeedAt time.Time `json:"next_need_at"`
+	Consented  bool      `json:"consented"`
+}
+
+// Replenishment is an order cxloop scheduled for a customer who consented.
+type Replenishment struct {
+	ID        string        `json:"id"`
+	Customer  string        `json:"customer"`
+	Item      string        `json:"item"`
+	Quantity  float64       `json:"quantity"`
+	NeedAt    store.Millis  `json:"needAt"`
+	PlaceAt   store.Millis  `json:"placeAt"` // placed then unless cancelled
+	Status    string        `json:"status"`  // scheduled, placed, cancelled
+	CreatedAt store.Millis  `json:"createdAt"`
+	DecidedAt *store.Millis `json:"decidedAt,omitempty"`
+}
+
+// history is each customer's purchases by product, from the order lines.
+type history struct {
+	byCustomer map[string]map[string][]replenish.Purchase
+	names      map[string]string
+}
+
+// histories reads every order line by customer and product.
+func (s *Service) histories(ctx context.Context) (*history, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT identity, item, name, quantity, at FROM order_lines`)
+	if err != nil {
+		return nil, err
+	}
+	type line struct {
+		key, item string
+		p         replenish.Purchase
+	}
+	var lines []line
+	h := &history{byCustomer: map[string]map[string][]replenish.Purchase{}, names: map[string]string{}}
+	for rows.Next() {
+		var l line
+		var name string
+		var at int64
+		if err := rows.Scan(&l.key, &l.item, &name, &l.p.Quantity, &at); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		l.p.At = time.UnixMilli(at).UTC()
+		if name != "" {
+			h.names[l.item] = name
+		}
+		lines = append(lines, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	owner, err := s.owners(ctx, func(yield func(string) bool) {
+		for _, l := range lines {
+			if !yield(l.key) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range lines {
+		c := owner[l.key]
+		if c == "" {
+			c = l.key
+		}
+		if h.byCustomer[c] == nil {
+			h.byCustomer[c] = map[string][]replenish.Purchase{}
+		}
+		h.byCustomer[c][l.item] = append(h.byCustomer[c][l.item], l.p)
+	}
+	return h, nil
+}
+
+// owners maps identity keys ("u:…", "a:…") to customers.
+func (s *Service) owners(ctx context.Context, keys func(func(string) bool)) (map[string]string, error) {
+	var refs []eventlog.Event
+	seen := map[string]bool{}
+	for k := range keys {
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		kind, v, _ := strings.Cut(k, ":")
+		if kind == "u" {
+			refs = append(refs, eventlog.Event{UserID: v})
+		} else {
+			refs = append(refs, eventlog.Event{AnonymousID: v})
+		}
+	}
+	o, err := s.profiles.Owners(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, r := range refs {
+		out[identity(r.UserID, r.AnonymousID)] = profile.OwnerOf(o, r)
+	}
+	return out, nil
+}
+
+// priors are each product's population rate over every customer's purchases.
+func priors(h *history) map[string]replenish.Prior {
+	rates := map[string][]float64{}
+	for _, items := range h.byCustomer {
+		for item, ps := range items {
+			rates[item] = append(rates[item], replenish.Rates(replenish.Merge(ps))...)
+		}
+	}
+	out := map[string]replenish.Prior{}
+	for item, r := range rates {
+		out[item] = replenish.NewPrior(r)
+	}
+	return out
+}
+
+// needs predicts a customer's products' next needs.
+func needs(items map[string][]replenish.Purchase, pri map[string]replenish.Prior, names map[string]string) []Need {
+	var out []Need
+	for item, ps := range items {
+		m := replenish.Merge(ps)
+		next, rate, ok := replenish.Predict(m, pri[item])
+		if !ok {
+			continue
+		}
+		qs := make([]float64, len(m))
+		for i, p := range m {
+			qs[i] = p.Quantity
+		}
+		out = append(out, Need{Item: item, Name: names[item], Purchases: len(m), DaysAUnit: math.Round(rate*10) / 10, Quantity: median(qs),
+			LastAt: m[len(m)-1].At, NextNeedAt: next.Truncate(time.Minute)})
+	}
+	slices.SortFunc(out, func(a, b Need) int { return a.NextNeedAt.Compare(b.NextNeedAt) })
+	return out
+}
+
+// Needs returns a customer's predicted next needs, soonest first, with
+// whether the customer consented to their replenishment, and the
+// replenishments scheduled or done.
+func (s *Service) Needs(ctx context.Context, ref string) ([]Need, []Replenishment, error) {
+	c, args, ph, err := s.keys(ctx, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(args) == 0 {
+		return []Need{}, []Replenishment{}, nil
+	}
+	all, err := s.histories(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	list := needs(all.byCustomer[c], priors(all), all.names)
+	consent := map[string]bool{}
+	rows, err := s.db.QueryContext(ctx, `SELECT item FROM replenish_consents WHERE identity IN (`+ph+`)`, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	for rows.Next() {
+		var item string
+		if err := rows.Scan(&item); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		consent[item] = true
+	}
+	rows.Close()
+	for i := range list {
+		list[i].Consented = consent[""] || consent[list[i].Item]
+	}
+	if list == nil {
+		list = []Need{}
+	}
+	reps, err := s.replenishments(ctx, `WHERE customer_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100`, c)
+	return list, reps, err
+}
+
+func (s *Service) replenishments(ctx context.Context, where string, args ...any) ([]Replenishment, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, customer_id, item, quantity, need_at, place_at, status, created_at, decided_at FROM replenishments `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Replenishment{}
+	for rows.Next() {
+		var r Replenishment
+		var dec *int64
+		if err := rows.Scan(&r.ID, &r.Customer, &r.Item, &r.Quantity, &r.NeedAt, &r.PlaceAt, &r.Status, &r.CreatedAt, &dec); err != nil {
+			return nil, err
+		}
+		if dec != nil {
+			m := store.Millis(*dec)
+			r.DecidedAt = &m
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Replenish runs automatic execution once: it places the scheduled orders
+// whose cancel window has passed (Order Auto-Placed), and schedules an
+// order for each consented customer and product whose need falls within
+// the lead time (Replenishment Scheduled, which tells the customer when it
+// will be placed and how to cancel). It returns how many it scheduled and
+// placed.
+func (s *Service) Replenish(ctx context.Context) (scheduled, placed int, err error) {
+	set, err := s.ReplenishSettings(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	now := s.now()
+	due, err := s.replenishments(ctx, `WHERE status = 'scheduled' AND place_at <= $1 ORDER BY place_at`, now.UnixMilli())
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, r := range due {
+		ok, err := s.decide(ctx, r, "placed", "Order Auto-Placed", now)
+		if err != nil {
+			return scheduled, placed, err
+		}
+		if ok {
+			placed++
+		}
+	}
+	consents, err := s.consents(ctx)
+	if err != nil || len(consents) == 0 {
+		return scheduled, placed, err
+	}
+	all, err := s.histories(ctx)
+	if err != nil {
+		return scheduled, placed, err
+	}
+	pri := priors(all)
+	lead := time.Duration(set.LeadDays * float64(24*time.Hour))
+	for c, items := range consents {
+		for _, n := range needs(all.byCustomer[c], pri, all.names) {
+			if !items[""] && !items[n.Item] {
+				continue
+			}
+			// Within the lead time, and not a need long past (the customer moved on).
+			if now.Before(n.NextNeedAt.Add(-lead)) || now.After(n.NextNeedAt.Add(7*24*time.Hour)) {
+				continue
+			}
+			ok, err := s.schedule(ctx, c, n, now, set)
+			if err != nil {
+				return scheduled, placed, err
+			}
+			if ok {
+				scheduled++
+			}
+		}
+	}
+	if scheduled+placed > 0 {
+		s.log.Notify()
+	}
+	return scheduled, placed, nil
+}
+
+// consents are the consented products by customer ("" for all).
+func (s *Service) consents(ctx context.Context) (map[string]map[string]bool, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT identity, item FROM replenish_consents`)
+	if err != nil {
+		return nil, err
+	}
+	type row struct{ key, item string }
+	var list []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.key, &r.item); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		list = append(list, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	owner, err := s.owners(ctx, func(yield func(string) bool) {
+		for _, r := range list {
+			if !yield(r.key) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]bool{}
+	for _, r := range list {
+		c := owner[r.key]
+		if c == "" {
+			continue
+		}
+		if out[c] == nil {
+			out[c] = map[string]bool{}
+		}
+		out[c][r.item] = true
+	}
+	return out, nil
+}
+
+// schedule records a replenishment once per customer, product and last purchase.
+func (s *Service) schedule(ctx context.Context, c string, n Need, now time.Time, set ReplenishSettings) (bool, error) {
+	r := Replenishment{ID: store.NewID("repl"), Customer: c, Item: n.Item, Quantity: n.Quantity, NeedAt: store.Millis(n.NextNeedAt.UnixMilli()),
+		PlaceAt: store.Millis(now.Add(time.Duration(set.CancelHours * float64(time.Hour))).UnixMilli()), Status: "scheduled", CreatedAt: store.Millis(now.UnixMilli())}
+	who, err := s.profiles.Contacts(ctx, []string{c})
+	if err != nil {
+		return false, err
+	}
+	ct := who[c]
+	created := false
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO replenishments (id, customer_id, item, quantity, after_at, need_at, place_at, status, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (customer_id, item, after_at) DO NOTHING`,
+			r.ID, c, r.Item, r.Quantity, n.LastAt.UnixMilli(), int64(r.NeedAt), int64(r.PlaceAt), r.Status, int64(r.CreatedAt))
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return nil
+		}
+		created = true
+		ev, err := eventlog.Action("Replenishment Scheduled", "replenishment-"+r.ID, ct.UserID, ct.AnonymousID, "server", now, map[string]any{
+			"replenishment_id": r.ID, "product_id": r.Item, "name": n.Name, "quantity": r.Quantity, "need_at": n.NextNeedAt.UTC().Format(time.RFC3339),
+			"place_at": time.UnixMilli(int64(r.PlaceAt)).UTC().Format(time.RFC3339), "experience": "automatic_execution"})
+		if err != nil {
+			return err
+		}
+		return s.log.AppendTx(ctx, tx, []eventlog.Event{ev})
+	})
+	return created, err
+}
+
+// decide moves a scheduled replenishment to placed or cancelled, once,
+// with its event.
+func (s *Service) decide(ctx context.Context, r Replenishment, status, event string, now time.Time) (bool, error) {
+	who, err := s.profiles.Contacts(ctx, []string{r.Customer})
+	if err != nil {
+		return false, err
+	}
+	ct := who[r.Customer]
+	done := false
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE replenishments SET status = $1, decided_at = $2 WHERE id = $3 AND status = 'scheduled'`, status, now.UnixMilli(), r.ID)
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return nil
+		}
+		done = true
+		ev, err := eventlog.Action(event, strings.ToLower(strings.ReplaceAll(event, " ", "-"))+"-"+r.ID, ct.UserID, ct.AnonymousID, "server", now, map[string]any{
+			"replenishment_id": r.ID, "products": []map[string]any{{"product_id": r.Item, "quantity": r.Quantity}}, "experience": "automatic_execution"})
+		if err != nil {
+			return err
+		}
+		return s.log.AppendTx(ctx, tx, []eventlog.Event{ev})
+	})
+	return done, err
+}
+
+// Cancel stops a scheduled replenishment before it is placed.
+func (s *Service) Cancel(ctx context.Context, id string) (*Replenishment, error) {
+	list, err := s.replenishments(ctx, `WHERE id = $1`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, fault.New(fault.NotFound, "no replenishment %q", id)
+	}
+	r := list[0]
+	if r.Status != "scheduled" {
+		return nil, fault.New(fault.Conflict, "the replenishment is %s already", r.Status)
+	}
+	ok, err := s.decide(ctx, r, "cancelled", "Replenishment Cancelled", s.now())
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fault.New(fault.Conflict, "the replenishment was decided meanwhile")
+	}
+	s.log.Notify()
+	r.Status = "cancelled"
+	return &r, nil
+}
+
+// Backtest evaluates the replenishment model on the order history: mean
+// absolute error in days of each predicted next purchase, against the
+// naive baseline (the customer's last interval again).
+func (s *Service) Backtest(ctx context.Context) (model, naive float64, n int, err error) {
+	h, err := s.histories(ctx)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	series := map[string][][]replenish.Purchase{}
+	for _, items := range h.byCustomer {
+		for item, ps := range items {
+			series[item] = append(series[item], ps)
+		}
+	}
+	model, naive, n = replenish.Backtest(series)
+	return model, naive, n, nil
+}

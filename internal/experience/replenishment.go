@@ -27,7 +27,9 @@ type ReplenishSettings struct {
 const replenishKey = "replenishment"
 
 // DefaultReplenishSettings: three days ahead, two days to cancel.
-func DefaultReplenishSettings() ReplenishSettings { return ReplenishSettings{LeadDays: 3, CancelHours: 48} }
+func DefaultReplenishSettings() ReplenishSettings {
+	return ReplenishSettings{LeadDays: 3, CancelHours: 48}
+}
 
 // ReplenishSettings returns the settings in force.
 func (s *Service) ReplenishSettings(ctx context.Context) (ReplenishSettings, error) {

@@ -30,7 +30,7 @@ func (Consumer) Name() string { return "experience" }
 
 // Reset removes what the log built; proposals are commands and stay.
 func (Consumer) Reset(ctx context.Context, tx *store.Tx) error {
-	for _, q := range []string{`DELETE FROM interactions`, `DELETE FROM order_lines`, `DELETE FROM replenish_consents`} {
+	for _, q := range []string{`DELETE FROM interactions`, `DELETE FROM order_lines`, `DELETE FROM replenish_consents`, `DELETE FROM nudge_consents`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return err
 		}
@@ -40,7 +40,8 @@ func (Consumer) Reset(ctx context.Context, tx *store.Tx) error {
 
 // Events names what the consumer reads.
 func (Consumer) Events(context.Context, *store.Tx) ([]string, bool, error) {
-	names := []string{"Order Proposal Accepted", "Order Proposal Declined", "Replenishment Consented", "Replenishment Revoked", "Replenishment Cancelled"}
+	names := []string{"Order Proposal Accepted", "Order Proposal Declined", "Replenishment Consented", "Replenishment Revoked", "Replenishment Cancelled",
+		"Nudges Consented", "Nudges Revoked"}
 	for n := range Weights {
 		names = append(names, n)
 	}
@@ -171,8 +172,9 @@ func identity(user, anon string) string {
 	return "a:" + anon
 }
 
-// replenishEvent projects consent, its revocation and a customer's
-// cancellation; it reports whether the event was one of those.
+// replenishEvent projects consents to replenishment and nudges, their
+// revocation and a customer's cancellation; it reports whether the event
+// was one of those.
 func replenishEvent(ctx context.Context, tx *store.Tx, e *eventlog.Event, key string, props map[string]any) (bool, error) {
 	item, _ := props["product_id"].(string)
 	item = strings.TrimSpace(item)
@@ -186,6 +188,10 @@ func replenishEvent(ctx context.Context, tx *store.Tx, e *eventlog.Event, key st
 		} else {
 			_, err = tx.ExecContext(ctx, `DELETE FROM replenish_consents WHERE identity = $1 AND item = $2`, key, item)
 		}
+	case "Nudges Consented":
+		_, err = tx.ExecContext(ctx, `INSERT INTO nudge_consents (identity, at) VALUES ($1, $2) ON CONFLICT (identity) DO NOTHING`, key, e.Timestamp)
+	case "Nudges Revoked":
+		_, err = tx.ExecContext(ctx, `DELETE FROM nudge_consents WHERE identity = $1`, key)
 	case "Replenishment Cancelled":
 		id, _ := props["replenishment_id"].(string)
 		_, err = tx.ExecContext(ctx, `UPDATE replenishments SET status = 'cancelled', decided_at = $1 WHERE id = $2 AND status = 'scheduled'`, e.Timestamp, id)

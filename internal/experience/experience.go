@@ -54,7 +54,8 @@ func NewService(db *store.DB, log *eventlog.Log, profiles *profile.Service, now 
 }
 
 // Run retrains the recommender at start and every ten minutes when new
-// interactions came in, and runs replenishment each minute, until ctx ends.
+// interactions came in, and runs replenishment and nudges each minute,
+// until ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	go func() {
 		tick := time.NewTicker(time.Minute)
@@ -69,6 +70,9 @@ func (s *Service) Run(ctx context.Context) {
 			}
 			if _, _, err := s.Replenish(ctx); err != nil && ctx.Err() == nil {
 				s.logger.Error("replenishment", "err", err)
+			}
+			if _, _, err := s.Nudge(ctx); err != nil && ctx.Err() == nil {
+				s.logger.Error("nudges", "err", err)
 			}
 			select {
 			case <-ctx.Done():

@@ -124,3 +124,29 @@ func (a *API) SetReplenishSettings(w http.ResponseWriter, r *http.Request) {
 	}
 	a.answer(w, r, http.StatusOK, func() (any, error) { return in, a.svc.SetReplenishSettings(r.Context(), in) })
 }
+
+// CreateNudge answers POST /api/v1/nudges.
+func (a *API) CreateNudge(w http.ResponseWriter, r *http.Request) {
+	var in Nudge
+	if err := httpio.Decode(r, &in); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	a.answer(w, r, http.StatusCreated, func() (any, error) { return a.svc.CreateNudge(r.Context(), &in) })
+}
+
+// Nudges answers GET /api/v1/nudges.
+func (a *API) Nudges(w http.ResponseWriter, r *http.Request) {
+	a.answer(w, r, http.StatusOK, func() (any, error) {
+		list, err := a.svc.Nudges(r.Context())
+		return map[string]any{"nudges": list}, err
+	})
+}
+
+// Uplift answers GET /api/v1/nudges/uplift: treated against holdout per nudge.
+func (a *API) Uplift(w http.ResponseWriter, r *http.Request) {
+	a.answer(w, r, http.StatusOK, func() (any, error) {
+		list, err := a.svc.Uplifts(r.Context())
+		return map[string]any{"nudges": list}, err
+	})
+}

@@ -64,11 +64,17 @@ func addressOf(from string) string {
 	return from
 }
 
-// EnqueueMail queues a plain notification email inside tx; key makes the
-// same notification queue once.
+// EnqueueMail queues a plain notification email inside tx, due now; key
+// makes the same notification queue once.
 func EnqueueMail(ctx context.Context, tx *store.Tx, key, to, subject, body string) error {
+	return EnqueueMailAt(ctx, tx, key, to, subject, body, store.Now())
+}
+
+// EnqueueMailAt is EnqueueMail with the time it is due (Unix ms), for a
+// caller that keeps its own clock.
+func EnqueueMailAt(ctx context.Context, tx *store.Tx, key, to, subject, body string, at int64) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO mail_outbox (id, recipient, subject, body, state, attempts, next_at, last_error, created_at)
-		VALUES ($1, $2, $3, $4, 'pending', 0, $5, '', $5) ON CONFLICT (id) DO NOTHING`, key, to, subject, body, store.Now())
+		VALUES ($1, $2, $3, $4, 'pending', 0, $5, '', $5) ON CONFLICT (id) DO NOTHING`, key, to, subject, body, at)
 	return err
 }
 

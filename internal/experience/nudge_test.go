@@ -1,0 +1,114 @@
+package experience_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/app"
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/outbox"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+// An abandoned-request nudge reaches only customers who consented, outside
+// their quiet hours, within the frequency cap; a random holdout is left
+// alone; the uplift report compares their conversion with a 95% interval.
+func TestNudges(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		mb := apptest.StartMailbox(t)
+		noon := time.Now().UTC().Add(-48 * time.Hour).Truncate(24 * time.Hour).Add(12 * time.Hour)
+		clock := apptest.NewClock(noon)
+		s := apptest.StartWith(t, dsn, func(c *app.Config) {
+			c.Now = clock.Now
+			c.Mail = &outbox.Mailer{Addr: mb.Addr, From: "Northwind <hello@northwind.test>"}
+		})
+		ctx := context.Background()
+		viewed := noon.Add(-30 * time.Hour).Format(time.RFC3339)
+		for i := range 40 {
+			u := fmt.Sprintf("viewer-%02d", i)
+			traits := map[string]any{"email": u + "@example.com", "firstName": "V" + u[7:]}
+			if i == 1 {
+				traits["timezone"] = "Asia/Tokyo" // 21:00 there: quiet
+			}
+			if i == 2 {
+				traits["nudge_consent"] = true
+			}
+			s.MustSend("identify", map[string]any{"userId": u, "traits": traits})
+			if i > 2 {
+				s.MustSend("track", map[string]any{"userId": u, "event": "Nudges Consented"})
+			}
+			if i == 1 {
+				s.MustSend("track", map[string]any{"userId": u, "event": "Nudges Consented"})
+			}
+			s.MustSend("track", map[string]any{"userId": u, "event": "Product Viewed", "timestamp": viewed, "properties": map[string]any{"product_id": "tent"}})
+			s.MustSend("track", map[string]any{"userId": u, "event": "Product Added", "timestamp": viewed, "properties": map[string]any{"product_id": "stove"}})
+		}
+		// viewer-03 ordered the tent after viewing it: nothing to nudge about.
+		s.MustSend("track", order("viewer-03", "v3-1", noon.Add(-20*time.Hour), "tent", 1))
+		s.Sync()
+		if code := s.API("POST", "/api/v1/nudges", map[string]any{"name": "Tent left behind", "kind": "abandoned", "message": "x", "channel": "sms"}, nil); code != 400 {
+			t.Fatalf("sms nudge: %d", code)
+		}
+		var n1 struct{ ID string }
+		if code := s.API("POST", "/api/v1/nudges", map[string]any{"name": "Still thinking about it?", "kind": "abandoned", "window_hours": 24, "holdout_pct": 50,
+			"subject": "Your {{item}}", "message": "Hi {{name}}, the {{item}} you looked at is waiting."}, &n1); code != 201 {
+			t.Fatalf("nudge: %d", code)
+		}
+		if _, _, err := s.Exp.Nudge(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var up struct {
+			Nudges []struct {
+				Nudge            string
+				Treated, Holdout struct{ N, Converted int }
+				Uplift           float64
+				CILow            float64 `json:"ci_low"`
+				CIHigh           float64 `json:"ci_high"`
+			}
+		}
+		s.API("GET", "/api/v1/nudges/uplift", nil, &up)
+		// 40 viewers less viewer-00 (no consent) and viewer-01 (quiet hours): 38 customers, each
+		// nudged once (the cap of one a week holds back the second subject) or held out.
+		if len(up.Nudges) != 1 || up.Nudges[0].Treated.N+up.Nudges[0].Holdout.N != 38 || up.Nudges[0].Treated.N < 8 || up.Nudges[0].Holdout.N < 8 {
+			t.Fatalf("first run: %+v", up)
+		}
+		// The holdout is stable; a second run nudges no one again.
+		first := up.Nudges[0]
+		if _, _, err := s.Exp.Nudge(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s.API("GET", "/api/v1/nudges/uplift", nil, &up)
+		if up.Nudges[0].Treated.N != first.Treated.N || up.Nudges[0].Holdout.N != first.Holdout.N {
+			t.Fatalf("second run: %+v, first %+v", up.Nudges[0], first)
+		}
+		mail := mb.Wait(t, 1)
+		if len(mail.To) != 1 || !strings.HasPrefix(mail.To[0], "viewer-") || !strings.Contains(mail.Text(), "is waiting") {
+			t.Fatalf("mail: %+v", mail)
+		}
+		// Half the nudged order within the week, none of the held out.
+		var nudged []string
+		var ev struct {
+			Events []struct {
+				UserID string `json:"userId"`
+			}
+		}
+		s.API("GET", "/api/v1/events?type=Nudge+Sent&limit=100", nil, &ev)
+		for _, e := range ev.Events {
+			nudged = append(nudged, e.UserID)
+		}
+		for i, u := range nudged {
+			if i%2 == 0 {
+				s.MustSend("track", order(u, "conv-"+u, noon.Add(24*time.Hour), "tent", 1))
+			}
+		}
+		s.Sync()
+		s.API("GET", "/api/v1/nudges/uplift", nil, &up)
+		u := up.Nudges[0]
+		if u.Treated.Converted == 0 || u.Holdout.Converted != 0 || u.Uplift <= 0 || !(u.CILow < u.Uplift && u.Uplift < u.CIHigh) {
+			t.Fatalf("uplift: %+v", u)
+		}
+	})
+}

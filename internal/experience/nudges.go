@@ -1,0 +1,532 @@
+package experience
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/outbox"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// Nudge is a rule that detects a latent need and raises the customer's
+// awareness of it: a request abandoned (viewed or added, not ordered), a
+// consumable probably running out (for customers who have not handed it to
+// automatic replenishment), or a goal in the customer's traits falling
+// behind. It sends a message by email or webhook, to customers who
+// consented, within frequency caps and outside quiet hours; a random
+// holdout share is left unnudged to measure what the nudge changes.
+type Nudge struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Kind string `json:"kind"` // abandoned, running_out, goal
+	// abandoned: how long after the view or add without an order.
+	WindowHours float64 `json:"window_hours,omitempty"`
+	// running_out: how many days before the predicted need.
+	DaysAhead float64 `json:"days_ahead,omitempty"`
+	// goal: the trait holding the target and the one holding progress;
+	// the customer is behind below ratio × target.
+	GoalTrait     string   `json:"goal_trait,omitempty"`
+	ProgressTrait string   `json:"progress_trait,omitempty"`
+	BehindRatio   float64  `json:"behind_ratio,omitempty"`
+	Channel       string   `json:"channel"` // email or webhook
+	Subject       string   `json:"subject"`
+	Message       string   `json:"message"`     // {{item}} and {{name}} are filled in
+	HoldoutPct    *float64 `json:"holdout_pct"` // share held out, % (default 10; 0 for none)
+	// Caps: at most CapCount nudges per customer and channel in CapDays
+	// (every nudge counts); no sending from QuietFrom to QuietTo o'clock
+	// in the customer's traits.timezone (UTC when unknown).
+	CapCount       int          `json:"cap_count"`
+	CapDays        float64      `json:"cap_days"`
+	QuietFrom      int          `json:"quiet_from"`
+	QuietTo        int          `json:"quiet_to"`
+	ConversionDays float64      `json:"conversion_days"` // an order within this many days converts
+	Active         bool         `json:"active"`
+	CreatedAt      store.Millis `json:"createdAt"`
+}
+
+// validate fills in defaults and names the first wrong field.
+func (n *Nudge) validate() error {
+	n.Name = strings.TrimSpace(n.Name)
+	if n.Name == "" {
+		return fault.Field("name", "a nudge has a name")
+	}
+	switch n.Kind {
+	case "abandoned":
+		if n.WindowHours == 0 {
+			n.WindowHours = 24
+		}
+		if n.WindowHours < 1 || n.WindowHours > 24*30 {
+			return fault.Field("window_hours", "window_hours is between 1 and 720")
+		}
+	case "running_out":
+		if n.DaysAhead == 0 {
+			n.DaysAhead = 3
+		}
+		if n.DaysAhead < 0 || n.DaysAhead > 60 {
+			return fault.Field("days_ahead", "days_ahead is between 0 and 60")
+		}
+	case "goal":
+		if strings.TrimSpace(n.GoalTrait) == "" || strings.TrimSpace(n.ProgressTrait) == "" {
+			return fault.Field("goal_trait", "a goal nudge names the goal_trait and the progress_trait")
+		}
+		if n.BehindRatio == 0 {
+			n.BehindRatio = 0.5
+		}
+		if n.BehindRatio <= 0 || n.BehindRatio > 1 {
+			return fault.Field("behind_ratio", "behind_ratio is above 0 and at most 1")
+		}
+	default:
+		return fault.Field("kind", "a nudge is abandoned, running_out or goal")
+	}
+	if n.Channel == "" {
+		n.Channel = "email"
+	}
+	if n.Channel != "email" && n.Channel != "webhook" {
+		return fault.Field("channel", "a nudge goes by email or webhook")
+	}
+	if strings.TrimSpace(n.Message) == "" {
+		return fault.Field("message", "a nudge has a message")
+	}
+	if n.Subject == "" {
+		n.Subject = n.Name
+	}
+	if n.HoldoutPct == nil {
+		ten := 10.0
+		n.HoldoutPct = &ten
+	}
+	if *n.HoldoutPct < 0 || *n.HoldoutPct >= 100 {
+		return fault.Field("holdout_pct", "holdout_pct is from 0 to below 100")
+	}
+	if n.CapCount == 0 {
+		n.CapCount = 1
+	}
+	if n.CapDays == 0 {
+		n.CapDays = 7
+	}
+	if n.CapCount < 1 || n.CapDays <= 0 {
+		return fault.Field("cap_count", "a frequency cap is at least one nudge in some days")
+	}
+	if n.QuietFrom == 0 && n.QuietTo == 0 {
+		n.QuietFrom, n.QuietTo = 21, 8
+	}
+	if n.QuietFrom < 0 || n.QuietFrom > 23 || n.QuietTo < 0 || n.QuietTo > 23 {
+		return fault.Field("quiet_from", "quiet hours are o'clock, 0–23")
+	}
+	if n.ConversionDays == 0 {
+		n.ConversionDays = 7
+	}
+	if n.ConversionDays < 0 || n.ConversionDays > 90 {
+		return fault.Field("conversion_days", "conversion_days is between 0 and 90")
+	}
+	return nil
+}
+
+// CreateNudge stores an active nudge rule.
+func (s *Service) CreateNudge(ctx context.Context, n *Nudge) (*Nudge, error) {
+	if err := n.validate(); err != nil {
+		return nil, err
+	}
+	n.ID, n.Active, n.CreatedAt = store.NewID("nudge"), true, store.Millis(s.now().UnixMilli())
+	b, _ := json.Marshal(n)
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO nudges (id, name, kind, config, active, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			n.ID, n.Name, n.Kind, string(b), true, int64(n.CreatedAt))
+		return err
+	})
+	return n, err
+}
+
+// Nudges lists the nudge rules.
+func (s *Service) Nudges(ctx context.Context) ([]Nudge, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT config, active FROM nudges ORDER BY created_at, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Nudge{}
+	for rows.Next() {
+		var cfg string
+		var n Nudge
+		if err := rows.Scan(&cfg, &n.Active); err != nil {
+			return nil, err
+		}
+		active := n.Active
+		if err := json.Unmarshal([]byte(cfg), &n); err != nil {
+			return nil, err
+		}
+		n.Active = active
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// candidate is a customer a nudge applies to, about an item (or a goal).
+type candidate struct {
+	customer, key, item string
+}
+
+// Nudge runs every active nudge once and returns how many messages it sent
+// and how many customers it held out.
+func (s *Service) Nudge(ctx context.Context) (sent, held int, err error) {
+	list, err := s.Nudges(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	now := s.now()
+	for _, n := range list {
+		if !n.Active {
+			continue
+		}
+		cands, err := s.candidates(ctx, n, now)
+		if err != nil {
+			return sent, held, err
+		}
+		for _, c := range cands {
+			st, err := s.deliver(ctx, n, c, now)
+			if err != nil {
+				return sent, held, err
+			}
+			switch st {
+			case "sent":
+				sent++
+			case "held_out":
+				held++
+			}
+		}
+	}
+	if sent+held > 0 {
+		s.log.Notify()
+	}
+	return sent, held, nil
+}
+
+// candidates finds the customers a nudge applies to now.
+func (s *Service) candidates(ctx context.Context, n Nudge, now time.Time) ([]candidate, error) {
+	var out []candidate
+	switch n.Kind {
+	case "abandoned":
+		// Viewed or added between a week and the window ago, with no order
+		// of the item since (by any of the customer's identities).
+		until := now.Add(-time.Duration(n.WindowHours * float64(time.Hour)))
+		rows, err := s.db.QueryContext(ctx, `SELECT identity, item, MAX(at) FROM interactions WHERE kind IN ('Product Viewed', 'Product Added')
+			AND at > $1 AND at <= $2 GROUP BY identity, item`, until.Add(-7*24*time.Hour).UnixMilli(), until.UnixMilli())
+		if err != nil {
+			return nil, err
+		}
+		type seen struct {
+			key, item string
+			at        int64
+		}
+		var list []seen
+		for rows.Next() {
+			var x seen
+			if err := rows.Scan(&x.key, &x.item, &x.at); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			list = append(list, x)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		owner, err := s.owners(ctx, func(yield func(string) bool) {
+			for _, x := range list {
+				if !yield(x.key) {
+					return
+				}
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range list {
+			c := owner[x.key]
+			if c == "" {
+				continue
+			}
+			ordered, err := s.orderedSince(ctx, c, x.item, x.at)
+			if err != nil {
+				return nil, err
+			}
+			if !ordered {
+				out = append(out, candidate{customer: c, item: x.item, key: fmt.Sprintf("%s@%d", x.item, x.at/86400000)})
+			}
+		}
+	case "running_out":
+		all, err := s.histories(ctx)
+		if err != nil {
+			return nil, err
+		}
+		consents, err := s.consents(ctx)
+		if err != nil {
+			return nil, err
+		}
+		pri := priors(all)
+		for c, items := range all.byCustomer {
+			for _, need := range needs(items, pri, all.names) {
+				if consents[c][""] || consents[c][need.Item] || need.Purchases < 2 {
+					continue // automatic execution has it, or no habit yet
+				}
+				if need.NextNeedAt.After(now.Add(time.Duration(n.DaysAhead*24)*time.Hour)) || need.NextNeedAt.Before(now.Add(-7*24*time.Hour)) {
+					continue
+				}
+				out = append(out, candidate{customer: c, item: need.Item, key: fmt.Sprintf("%s@%d", need.Item, need.LastAt.UnixMilli())})
+			}
+		}
+	case "goal":
+		err := s.each(ctx, `SELECT id, traits FROM customers WHERE merged_into IS NULL`, nil, func(r *sql.Rows) error {
+			var id, traits string
+			if err := r.Scan(&id, &traits); err != nil {
+				return err
+			}
+			if !strings.Contains(traits, n.GoalTrait) {
+				return nil
+			}
+			var t map[string]any
+			if json.Unmarshal([]byte(traits), &t) != nil {
+				return nil
+			}
+			goal, ok1 := number(t[n.GoalTrait])
+			progress, ok2 := number(t[n.ProgressTrait])
+			if ok1 && ok2 && goal > 0 && progress < n.BehindRatio*goal {
+				// One nudge per goal value per week.
+				out = append(out, candidate{customer: id, key: fmt.Sprintf("goal:%v@%d", goal, now.Unix()/(7*86400))})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func number(v any) (float64, bool) {
+	f, ok := v.(float64)
+	return f, ok && !math.IsNaN(f)
+}
+
+// orderedSince reports whether the customer ordered the item after at.
+func (s *Service) orderedSince(ctx context.Context, customer, item string, at int64) (bool, error) {
+	_, args, ph, err := s.keys(ctx, customer)
+	if err != nil || len(args) == 0 {
+		return false, err
+	}
+	var n int
+	args = append(args, item, at)
+	err = s.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT COUNT(*) FROM order_lines WHERE identity IN (%s) AND item = $%d AND at >= $%d`, ph, len(args)-1, len(args)), args...).Scan(&n)
+	return n > 0, err
+}
+
+// inHoldout places a customer in a nudge's holdout group, at random but
+// the same every time.
+func inHoldout(nudge, customer string, pct float64) bool {
+	h := sha256.Sum256([]byte(nudge + "\x00" + customer))
+	return float64(binary.BigEndian.Uint64(h[:8])%10000) < pct*100
+}
+
+// quiet reports whether it is within quiet hours where the customer lives.
+func quiet(now time.Time, tz string, from, to int) bool {
+	loc, err := time.LoadLocation(tz)
+	if tz == "" || err != nil {
+		loc = time.UTC
+	}
+	h := now.In(loc).Hour()
+	if from == to {
+		return false
+	}
+	if from < to {
+		return h >= from && h < to
+	}
+	return h >= from || h < to
+}
+
+// deliver sends (or holds out) one nudge, once per subject; a customer
+// without consent, capped, or in quiet hours is left for later.
+func (s *Service) deliver(ctx context.Context, n Nudge, c candidate, now time.Time) (string, error) {
+	var exists int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM nudge_sends WHERE nudge_id = $1 AND customer_id = $2 AND subject_key = $3`,
+		n.ID, c.customer, c.key).Scan(&exists); err != nil || exists > 0 {
+		return "", err
+	}
+	who, err := s.profiles.Contacts(ctx, []string{c.customer})
+	if err != nil {
+		return "", err
+	}
+	ct := who[c.customer]
+	consented, err := s.nudgeConsent(ctx, c.customer, ct.Traits)
+	if err != nil || !consented {
+		return "", err
+	}
+	tz, _ := ct.Traits["timezone"].(string)
+	if quiet(now, tz, n.QuietFrom, n.QuietTo) {
+		return "", nil
+	}
+	if n.Channel == "email" && ct.Email == "" {
+		return "", nil
+	}
+	status := "sent"
+	if inHoldout(n.ID, c.customer, *n.HoldoutPct) {
+		status = "held_out"
+	} else {
+		var recent int
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM nudge_sends WHERE customer_id = $1 AND channel = $2 AND status = 'sent' AND at > $3`,
+			c.customer, n.Channel, now.Add(-time.Duration(n.CapDays*24*float64(time.Hour))).UnixMilli()).Scan(&recent); err != nil {
+			return "", err
+		}
+		if recent >= n.CapCount {
+			return "", nil // capped: perhaps later
+		}
+	}
+	id := store.NewID("nsend")
+	name, _ := ct.Traits["firstName"].(string)
+	text := strings.NewReplacer("{{item}}", c.item, "{{name}}", name).Replace(n.Message)
+	event := map[string]string{"sent": "Nudge Sent", "held_out": "Nudge Held Out"}[status]
+	ev, err := eventlog.Action(event, "nudge-"+id, ct.UserID, ct.AnonymousID, n.Channel, now, map[string]any{
+		"nudge_id": n.ID, "nudge": n.Name, "kind": n.Kind, "send_id": id, "product_id": c.item, "channel": n.Channel, "subject": n.Subject,
+		"message": text, "experience": "coach_behaviour"})
+	if err != nil {
+		return "", err
+	}
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO nudge_sends (id, nudge_id, customer_id, subject_key, item, channel, status, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (nudge_id, customer_id, subject_key) DO NOTHING`, id, n.ID, c.customer, c.key, c.item, n.Channel, status, now.UnixMilli())
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			status = ""
+			return nil
+		}
+		if status == "sent" && n.Channel == "email" {
+			if err := outbox.EnqueueMailAt(ctx, tx, "nudge-"+id, ct.Email, strings.ReplaceAll(n.Subject, "{{item}}", c.item), text, now.UnixMilli()); err != nil {
+				return err
+			}
+		}
+		return s.log.AppendTx(ctx, tx, []eventlog.Event{ev})
+	})
+	return status, err
+}
+
+// nudgeConsent: a Nudges Consented event (until Nudges Revoked), or a
+// nudge_consent trait that is true.
+func (s *Service) nudgeConsent(ctx context.Context, customer string, traits map[string]any) (bool, error) {
+	if v, ok := traits["nudge_consent"].(bool); ok {
+		return v, nil
+	}
+	_, args, ph, err := s.keys(ctx, customer)
+	if err != nil || len(args) == 0 {
+		return false, err
+	}
+	var n int
+	err = s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM nudge_consents WHERE identity IN (`+ph+`)`, args...).Scan(&n)
+	return n > 0, err
+}
+
+// Uplift is a nudge's effect: conversion of the nudged against the held-out.
+type Uplift struct {
+	Nudge      string  `json:"nudge"`
+	Name       string  `json:"name"`
+	Treated    Group   `json:"treated"`
+	Holdout    Group   `json:"holdout"`
+	Uplift     float64 `json:"uplift"` // treated rate − holdout rate
+	CILow      float64 `json:"ci_low"` // 95% (Wald) interval of the difference
+	CIHigh     float64 `json:"ci_high"`
+	Conclusive bool    `json:"significant"`
+}
+
+// Group is the size and conversion of one arm.
+type Group struct {
+	N         int     `json:"n"`
+	Converted int     `json:"converted"`
+	Rate      float64 `json:"rate"`
+}
+
+// Uplifts measures each nudge: a customer converts when they order (any
+// product) within the nudge's conversion days after being nudged or held out.
+func (s *Service) Uplifts(ctx context.Context) ([]Uplift, error) {
+	list, err := s.Nudges(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []Uplift{}
+	for _, n := range list {
+		u := Uplift{Nudge: n.ID, Name: n.Name}
+		type send struct {
+			customer, status string
+			at               int64
+		}
+		var sends []send
+		// Each customer counts once, from their first nudge (or hold-out).
+		err := s.each(ctx, `SELECT customer_id, status, MIN(at) FROM nudge_sends WHERE nudge_id = $1 GROUP BY customer_id, status`, []any{n.ID}, func(r *sql.Rows) error {
+			var x send
+			err := r.Scan(&x.customer, &x.status, &x.at)
+			sends = append(sends, x)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range sends {
+			g := &u.Treated
+			if x.status == "held_out" {
+				g = &u.Holdout
+			}
+			g.N++
+			_, args, ph, err := s.keys(ctx, x.customer)
+			if err != nil {
+				return nil, err
+			}
+			if len(args) == 0 {
+				continue
+			}
+			var k int
+			args = append(args, x.at, x.at+int64(n.ConversionDays*86400000))
+			if err := s.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT COUNT(*) FROM order_lines WHERE identity IN (%s) AND at > $%d AND at <= $%d`, ph, len(args)-1, len(args)),
+				args...).Scan(&k); err != nil {
+				return nil, err
+			}
+			if k > 0 {
+				g.Converted++
+			}
+		}
+		for _, g := range []*Group{&u.Treated, &u.Holdout} {
+			if g.N > 0 {
+				g.Rate = float64(g.Converted) / float64(g.N)
+			}
+		}
+		if u.Treated.N > 0 && u.Holdout.N > 0 {
+			p1, p0 := u.Treated.Rate, u.Holdout.Rate
+			u.Uplift = p1 - p0
+			se := math.Sqrt(p1*(1-p1)/float64(u.Treated.N) + p0*(1-p0)/float64(u.Holdout.N))
+			u.CILow, u.CIHigh = u.Uplift-1.96*se, u.Uplift+1.96*se
+			u.Conclusive = u.CILow > 0 || u.CIHigh < 0
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+func (s *Service) each(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

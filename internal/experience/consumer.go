@@ -20,6 +20,9 @@ var Weights = map[string]float64{
 	"Product Reviewed": 0, // by its rating: 4–5 → +3, 1–2 → −2
 	"Order Refunded":   -4,
 	"Product Returned": -4,
+	// The Repeat loop: a click on a recommendation is interest too.
+	"Recommendation Clicked": 1.5,
+	"Recommendation Shown":   0,
 }
 
 // Consumer keeps interactions and order lines, and proposals' outcomes.
@@ -30,7 +33,7 @@ func (Consumer) Name() string { return "experience" }
 
 // Reset removes what the log built; proposals are commands and stay.
 func (Consumer) Reset(ctx context.Context, tx *store.Tx) error {
-	for _, q := range []string{`DELETE FROM interactions`, `DELETE FROM order_lines`, `DELETE FROM replenish_consents`, `DELETE FROM nudge_consents`} {
+	for _, q := range []string{`DELETE FROM interactions`, `DELETE FROM order_lines`, `DELETE FROM replenish_consents`, `DELETE FROM nudge_consents`, `DELETE FROM rec_outcomes`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return err
 		}
@@ -124,6 +127,12 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 			}
 		}
 		ls := lines(props)
+		if err := recOutcome(ctx, tx, e, key, props, ls); err != nil {
+			return err
+		}
+		if w == 0 {
+			continue // shown: an outcome, not yet an interest
+		}
 		order, _ := props["order_id"].(string)
 		if len(ls) == 0 && e.Event == "Order Refunded" && order != "" {
 			// A refund that names no products returns the whole order.

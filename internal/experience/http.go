@@ -150,3 +150,27 @@ func (a *API) Uplift(w http.ResponseWriter, r *http.Request) {
 		return map[string]any{"nudges": list}, err
 	})
 }
+
+// Learning answers GET /api/v1/experiences/learning?months=12.
+func (a *API) Learning(w http.ResponseWriter, r *http.Request) {
+	months, err := httpio.Int(r, "months", 12)
+	if err == nil && (months < 1 || months > 60) {
+		err = fault.Field("months", "months is between 1 and 60")
+	}
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	a.answer(w, r, http.StatusOK, func() (any, error) {
+		list, err := a.svc.Learning(r.Context(), int(months))
+		return map[string]any{"months": list}, err
+	})
+}
+
+// Journey answers GET /api/v1/customers/{id}/experiences.
+func (a *API) Journey(w http.ResponseWriter, r *http.Request) {
+	a.answer(w, r, http.StatusOK, func() (any, error) {
+		list, err := a.svc.Journey(r.Context(), r.PathValue("id"))
+		return map[string]any{"touches": list}, err
+	})
+}

@@ -483,20 +483,11 @@ func (s *Service) Uplifts(ctx context.Context) ([]Uplift, error) {
 				g = &u.Holdout
 			}
 			g.N++
-			_, args, ph, err := s.keys(ctx, x.customer)
+			ordered, err := s.orderedWithin(ctx, x.customer, x.at, x.at+int64(n.ConversionDays*86400000))
 			if err != nil {
 				return nil, err
 			}
-			if len(args) == 0 {
-				continue
-			}
-			var k int
-			args = append(args, x.at, x.at+int64(n.ConversionDays*86400000))
-			if err := s.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT COUNT(*) FROM order_lines WHERE identity IN (%s) AND at > $%d AND at <= $%d`, ph, len(args)-1, len(args)),
-				args...).Scan(&k); err != nil {
-				return nil, err
-			}
-			if k > 0 {
+			if ordered {
 				g.Converted++
 			}
 		}

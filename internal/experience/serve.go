@@ -53,6 +53,19 @@ func (s *Service) Train(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	// Recommendations shown a week ago and never clicked nor bought count
+	// a little against their item.
+	ignored := s.now().Add(-AttributionDays * 24 * time.Hour).UnixMilli()
+	err = s.each(ctx, `SELECT o.identity, o.item, o.at FROM rec_outcomes o WHERE o.outcome = 'shown' AND o.at < $1
+		AND NOT EXISTS (SELECT 1 FROM rec_outcomes x WHERE x.rec_id = o.rec_id AND x.outcome <> 'shown')`, []any{ignored}, func(r *sql.Rows) error {
+		x := recommend.Interaction{Weight: -0.25}
+		err := r.Scan(&x.User, &x.Item, &x.At)
+		list = append(list, x)
+		return err
+	})
+	if err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for _, x := range list {
 		if !seen[x.User] {

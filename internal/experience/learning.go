@@ -1,0 +1,291 @@
+package experience
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// Outcome events of recommendations. A purchase of a recommended item
+// within AttributionDays of it being shown or clicked is the
+// recommendation's purchase.
+const AttributionDays = 7
+
+// recOutcome projects Recommendation Shown / Clicked (rec_id, product_id)
+// and attributes an order's lines to the recommendations that led to them.
+// A click is also an interaction for the next training (weight 1.5); a
+// recommendation shown and never clicked weighs −0.25 once it is a week old
+// (see Train).
+func recOutcome(ctx context.Context, tx *store.Tx, e *eventlog.Event, key string, props map[string]any, ls []line) error {
+	switch e.Event {
+	case "Recommendation Shown", "Recommendation Clicked":
+		rec, _ := props["rec_id"].(string)
+		item, _ := props["product_id"].(string)
+		if rec == "" || item == "" {
+			return nil
+		}
+		outcome := strings.ToLower(strings.TrimPrefix(e.Event, "Recommendation "))
+		_, err := tx.ExecContext(ctx, `INSERT INTO rec_outcomes (message_id, rec_id, identity, item, outcome, at) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (message_id, rec_id, outcome) DO NOTHING`, e.MessageID, rec, key, item, outcome, e.Timestamp)
+		return err
+	case "Order Completed":
+		for _, l := range ls {
+			_, err := tx.ExecContext(ctx, `INSERT INTO rec_outcomes (message_id, rec_id, identity, item, outcome, at)
+				SELECT DISTINCT CAST($1 AS TEXT), rec_id, identity, item, 'purchased', CAST($2 AS BIGINT) FROM rec_outcomes
+				WHERE identity = $3 AND item = $4 AND outcome IN ('shown', 'clicked') AND at <= CAST($2 AS BIGINT) AND at > $5 ON CONFLICT (message_id, rec_id, outcome) DO NOTHING`,
+				e.MessageID, e.Timestamp, key, l.item, e.Timestamp-AttributionDays*86400000)
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Month is one month of the learning report.
+type Month struct {
+	Month       string           `json:"month"` // 2026-11
+	Experiences []ExperienceStat `json:"experiences"`
+}
+
+// ExperienceStat is how one experience did in a month, for new and returning customers.
+type ExperienceStat struct {
+	Experience string  `json:"experience"` // curated_offering, coach_behaviour, respond_to_desire, automatic_execution
+	Stage      string  `json:"stage"`      // the journey stage it smooths
+	Segment    string  `json:"segment"`    // new (first seen that month) or returning
+	Offered    int     `json:"offered"`    // recommendations shown, nudges sent, proposals made, replenishments scheduled
+	Accepted   int     `json:"accepted"`   // clicked, ordered within the window, accepted, placed (not cancelled)
+	Rate       float64 `json:"rate"`       // accepted ÷ offered
+	Purchased  int     `json:"purchased,omitempty"`
+	Accuracy   float64 `json:"accuracy"` // recommendations: purchased ÷ shown; nudges: ordered ÷ sent; proposals: accepted ÷ made; replenishment: placed ÷ decided
+}
+
+var stages = map[string]string{"curated_offering": "Request", "coach_behaviour": "Recognize", "respond_to_desire": "Respond", "automatic_execution": "Recognize → Request → Respond"}
+
+// Learning is the flywheel month by month: for each experience, how often
+// what cxloop offered was taken up, for new and for returning customers.
+func (s *Service) Learning(ctx context.Context, months int) ([]Month, error) {
+	now := s.now().UTC()
+	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -(months - 1), 0)
+	firstSeen := map[string]string{} // customer → month first seen
+	err := s.each(ctx, `SELECT id, first_seen FROM customers WHERE merged_into IS NULL`, nil, func(r *sql.Rows) error {
+		var id string
+		var at int64
+		err := r.Scan(&id, &at)
+		firstSeen[id] = time.UnixMilli(at).UTC().Format("2006-01")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	type k struct{ month, exp, seg string }
+	agg := map[k]*ExperienceStat{}
+	add := func(customer string, at int64, exp string, offered, accepted, purchased int, accurate int) {
+		m := time.UnixMilli(at).UTC().Format("2006-01")
+		seg := "returning"
+		if firstSeen[customer] == m {
+			seg = "new"
+		}
+		x := agg[k{m, exp, seg}]
+		if x == nil {
+			x = &ExperienceStat{Experience: exp, Stage: stages[exp], Segment: seg}
+			agg[k{m, exp, seg}] = x
+		}
+		x.Offered += offered
+		x.Accepted += accepted
+		x.Purchased += purchased
+		x.Accuracy += float64(accurate)
+	}
+	since := start.UnixMilli()
+	// Curated offering: recommendations by rec_id, shown → clicked → purchased.
+	type rec struct {
+		key                      string
+		at                       int64
+		shown, clicked, purchase bool
+	}
+	recs := map[string]*rec{}
+	var keys []string
+	err = s.each(ctx, `SELECT rec_id, identity, outcome, at FROM rec_outcomes WHERE at >= $1 ORDER BY at`, []any{since}, func(r *sql.Rows) error {
+		var id, key, outcome string
+		var at int64
+		if err := r.Scan(&id, &key, &outcome, &at); err != nil {
+			return err
+		}
+		x := recs[id]
+		if x == nil {
+			x = &rec{key: key, at: at}
+			recs[id] = x
+			keys = append(keys, key)
+		}
+		switch outcome {
+		case "shown":
+			x.shown = true
+		case "clicked":
+			x.clicked = true
+		case "purchased":
+			x.purchase = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	owner, err := s.owners(ctx, slices.Values(keys))
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range recs {
+		add(owner[x.key], x.at, "curated_offering", 1, b(x.clicked), b(x.purchase), b(x.purchase))
+	}
+	// Coach behaviour: nudges sent, and whether the customer ordered within the window.
+	nudges, err := s.Nudges(ctx)
+	if err != nil {
+		return nil, err
+	}
+	window := map[string]int64{}
+	for _, n := range nudges {
+		window[n.ID] = int64(n.ConversionDays * 86400000)
+	}
+	type sent struct {
+		nudge, customer string
+		at              int64
+	}
+	var sends []sent
+	err = s.each(ctx, `SELECT nudge_id, customer_id, at FROM nudge_sends WHERE status = 'sent' AND at >= $1`, []any{since}, func(r *sql.Rows) error {
+		var x sent
+		err := r.Scan(&x.nudge, &x.customer, &x.at)
+		sends = append(sends, x)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range sends {
+		ordered, err := s.orderedWithin(ctx, x.customer, x.at, x.at+window[x.nudge])
+		if err != nil {
+			return nil, err
+		}
+		add(x.customer, x.at, "coach_behaviour", 1, b(ordered), b(ordered), b(ordered))
+	}
+	// Respond to desire: proposals made and accepted.
+	err = s.each(ctx, `SELECT customer_id, status, created_at FROM proposals WHERE created_at >= $1`, []any{since}, func(r *sql.Rows) error {
+		var c, status string
+		var at int64
+		if err := r.Scan(&c, &status, &at); err != nil {
+			return err
+		}
+		add(c, at, "respond_to_desire", 1, b(status == "accepted"), b(status == "accepted"), b(status == "accepted"))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Automatic execution: replenishments scheduled; placed ones were accepted.
+	err = s.each(ctx, `SELECT customer_id, status, created_at FROM replenishments WHERE created_at >= $1`, []any{since}, func(r *sql.Rows) error {
+		var c, status string
+		var at int64
+		if err := r.Scan(&c, &status, &at); err != nil {
+			return err
+		}
+		add(c, at, "automatic_execution", 1, b(status == "placed"), b(status == "placed"), b(status == "placed"))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []Month
+	for m := start; !m.After(now); m = m.AddDate(0, 1, 0) {
+		month := Month{Month: m.Format("2006-01"), Experiences: []ExperienceStat{}}
+		for _, exp := range []string{"coach_behaviour", "curated_offering", "respond_to_desire", "automatic_execution"} {
+			for _, seg := range []string{"new", "returning"} {
+				if x := agg[k{month.Month, exp, seg}]; x != nil {
+					x.Rate = round3(float64(x.Accepted) / float64(x.Offered))
+					x.Accuracy = round3(x.Accuracy / float64(x.Offered))
+					month.Experiences = append(month.Experiences, *x)
+				}
+			}
+		}
+		out = append(out, month)
+	}
+	return out, nil
+}
+
+func b(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+func round3(v float64) float64 { return float64(int(v*1000+0.5)) / 1000 }
+
+// orderedWithin reports whether the customer ordered anything in (from, to].
+func (s *Service) orderedWithin(ctx context.Context, customer string, from, to int64) (bool, error) {
+	_, args, ph, err := s.keys(ctx, customer)
+	if err != nil || len(args) == 0 {
+		return false, err
+	}
+	var n int
+	args = append(args, from, to)
+	err = s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM order_lines WHERE identity IN (`+ph+`) AND at > $`+strconv.Itoa(len(args)-1)+` AND at <= $`+strconv.Itoa(len(args)), args...).Scan(&n)
+	return n > 0, err
+}
+
+// Touch is one moment an experience touched a customer's journey.
+type Touch struct {
+	At         time.Time `json:"at"`
+	Experience string    `json:"experience"`
+	Stage      string    `json:"stage"`
+	Event      string    `json:"event"`
+	Item       string    `json:"item,omitempty"`
+	Ref        string    `json:"ref,omitempty"` // rec_id, nudge send, proposal or replenishment id
+}
+
+// touchEvents are the events of the experiences, by experience.
+var touchEvents = map[string]string{
+	"Nudge Sent": "coach_behaviour", "Recommendation Shown": "curated_offering", "Recommendation Clicked": "curated_offering",
+	"Order Proposed": "respond_to_desire", "Order Proposal Accepted": "respond_to_desire", "Order Proposal Declined": "respond_to_desire",
+	"Replenishment Scheduled": "automatic_execution", "Order Auto-Placed": "automatic_execution", "Replenishment Cancelled": "automatic_execution",
+}
+
+// Journey lists the experiences that touched a customer, newest first,
+// with the stage each smooths.
+func (s *Service) Journey(ctx context.Context, ref string) ([]Touch, error) {
+	_, q, err := s.profiles.EventFilter(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	q.ByTime, q.Desc, q.Limit, q.Type = true, true, 1000, eventlog.Track
+	events, err := eventlog.Read(ctx, s.db, q)
+	if err != nil {
+		return nil, err
+	}
+	out := []Touch{}
+	for _, e := range events {
+		exp, ok := touchEvents[e.Event]
+		if !ok {
+			continue
+		}
+		m, err := e.Message()
+		if err != nil {
+			continue
+		}
+		p := m.Props()
+		t := Touch{At: time.UnixMilli(e.Timestamp).UTC(), Experience: exp, Stage: stages[exp], Event: e.Event}
+		t.Item, _ = p["product_id"].(string)
+		for _, k := range []string{"rec_id", "send_id", "proposal_id", "replenishment_id"} {
+			if v, _ := p[k].(string); v != "" {
+				t.Ref = v
+				break
+			}
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}

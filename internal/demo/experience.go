@@ -21,7 +21,9 @@ var consumables = []struct {
 	{"c05", "Trail coffee beans", 12, 14},
 }
 
-// consume adds, for about one customer in three, one or two consumables
+// consume adds recommendations shown to some customers (a fifth clicked, some
+// bought), consent to nudges for half, and, for about one customer in
+// three, one or two consumables
 // bought on the customer's own cycle (a unit lasts their own time; two
 // units last twice as long, give or take), with consent to replenishment
 // for some of them, and for one in ten a cart left without an order. It
@@ -33,6 +35,27 @@ func (c *customer) consume(seed uint64) {
 		p := catalogue[r.IntN(len(catalogue))]
 		c.add("track", c.between(c.signup, c.end), Message{"userId": c.userID, "event": "Product Added",
 			"properties": map[string]any{"product_id": p.ID, "name": p.Name, "price": p.Price, "quantity": 1}}, "web")
+	}
+	if r.Float64() < 0.5 {
+		c.add("track", c.signup.Add(time.Minute), Message{"userId": c.userID, "event": "Nudges Consented"}, "web")
+	}
+	// Recommendations shown on the site, some clicked, some of those bought.
+	if r.Float64() < 0.3 {
+		for k := 0; k < 1+r.IntN(4); k++ {
+			p := catalogue[r.IntN(len(catalogue))]
+			rec := fmt.Sprintf("rec_demo_%05d_%d", c.n+1, k)
+			t := c.between(c.signup, c.end)
+			props := map[string]any{"rec_id": rec, "product_id": p.ID}
+			c.add("track", t, Message{"userId": c.userID, "event": "Recommendation Shown", "properties": props}, "web")
+			if r.Float64() < 0.2 {
+				c.add("track", t.Add(time.Minute), Message{"userId": c.userID, "event": "Recommendation Clicked", "properties": props}, "web")
+				if r.Float64() < 0.4 && t.Add(48*time.Hour).Before(c.end) {
+					c.add("track", t.Add(time.Duration(1+r.IntN(47))*time.Hour), Message{"userId": c.userID, "event": "Order Completed", "properties": map[string]any{
+						"order_id": fmt.Sprintf("ord-%05d-r%d", c.n+1, k), "total": p.Price, "currency": "EUR",
+						"products": []any{map[string]any{"product_id": p.ID, "name": p.Name, "price": p.Price, "quantity": 1, "category": p.Category}}}}, "web")
+				}
+			}
+		}
 	}
 	if r.Float64() >= 0.35 {
 		return

@@ -63,6 +63,15 @@ var loopRules = []string{
 	`{"on": "Referral Converted", "points": 50}`,
 }
 
+// loopNudges are the demo's nudges: carts left behind, and consumables
+// running out for customers who did not hand them to replenishment.
+var loopNudges = []string{
+	`{"name": "Still thinking about it?", "kind": "abandoned", "window_hours": 24, "subject": "Your {{item}} is waiting",
+	  "message": "Hi {{name}}, the {{item}} you looked at is still in stock."}`,
+	`{"name": "Running low?", "kind": "running_out", "days_ahead": 3, "channel": "webhook", "subject": "Time to restock",
+	  "message": "Hi {{name}}, by our count your {{item}} runs out in a few days."}`,
+}
+
 // createGuides adds the demo's how-to guides.
 func createGuides(ctx context.Context, baseURL, token string) error {
 	for _, g := range guides {

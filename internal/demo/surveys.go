@@ -246,6 +246,11 @@ func CreateLoop(ctx context.Context, baseURL, token string) error {
 	if err := createGuides(ctx, baseURL, token); err != nil {
 		return err
 	}
+	for _, body := range loopNudges {
+		if err := postJSON(ctx, baseURL+"/api/v1/nudges", token, body); err != nil {
+			return err
+		}
+	}
 	for _, body := range []string{
 		`{"name": "Detractor follow-up", "when": {"event": "Survey Responded", "nps_max": 6},
 		  "then": {"open_case": {"team": "service", "kind": "detractor", "sla": "48h"}}}`,

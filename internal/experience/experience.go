@@ -53,8 +53,8 @@ func NewService(db *store.DB, log *eventlog.Log, profiles *profile.Service, now 
 	return &Service{db: db, log: log, profiles: profiles, now: now, logger: logger}
 }
 
-// Run retrains the recommender at start and every ten minutes when new
-// interactions came in, and runs replenishment and nudges each minute,
+// Run retrains the recommender at start and, when new interactions came
+// in, every ten minutes (every minute while it knows fewer than 10,000), and runs replenishment and nudges each minute,
 // until ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	go func() {
@@ -62,7 +62,8 @@ func (s *Service) Run(ctx context.Context) {
 		defer tick.Stop()
 		var trained time.Time
 		for {
-			if time.Since(trained) >= 10*time.Minute {
+			// A small model retrains each minute; a large one each ten.
+			if time.Since(trained) >= 10*time.Minute || s.trainedN.Load() < 10_000 {
 				trained = time.Now()
 				if _, err := s.TrainIfNew(ctx); err != nil && ctx.Err() == nil {
 					s.logger.Error("recommender training", "err", err)

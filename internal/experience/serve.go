@@ -162,7 +162,7 @@ func (s *Service) Recommendations(ctx context.Context, ref string, n int, contex
 	case known:
 		t.knn.Scores(u, scores)
 		model = "item-knn"
-	default:
+	case len(t.popular) > 0:
 		t.pop.Scores(0, scores)
 		top := scores[t.popular[0].Item]
 		for i := range scores {
@@ -370,4 +370,26 @@ func (s *Service) lastOrder(ctx context.Context, args []any, ph string) (string,
 		out = append(out, u)
 	}
 	return order, out, rows.Err()
+}
+
+// Ready reports whether a trained model is in service.
+func (s *Service) Ready() bool { return s.model.Load() != nil }
+
+// ModelInfo describes the model in service.
+type ModelInfo struct {
+	Trained      bool      `json:"trained"`
+	At           time.Time `json:"at"`
+	Version      string    `json:"version"`
+	Customers    int       `json:"customers"`
+	Items        int       `json:"items"`
+	Interactions int64     `json:"interactions"`
+}
+
+// ModelInfo returns what the recommender in service was trained on.
+func (s *Service) ModelInfo() ModelInfo {
+	t := s.model.Load()
+	if t == nil {
+		return ModelInfo{}
+	}
+	return ModelInfo{Trained: true, At: t.at, Version: t.version, Customers: len(t.data.Users), Items: len(t.data.Items), Interactions: s.trainedN.Load()}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
+	"github.com/cxloop/cxloop/internal/experience"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/loyalty"
 	"github.com/cxloop/cxloop/internal/outbox"
@@ -36,6 +37,7 @@ type Deps struct {
 	Cases    *cases.Service
 	Outbox   *outbox.Service
 	Loyalty  *loyalty.Service
+	Exp      *experience.Service
 	Logger   *slog.Logger
 }
 
@@ -89,6 +91,9 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /loyalty", page(c.loyaltyPage))
 	mux.Handle("POST /customers/{id}/redeem", page(c.redeem))
 	mux.Handle("POST /loyalty/rules", page(c.addRule))
+	mux.Handle("GET /experiences", page(c.experiencesPage))
+	mux.Handle("POST /customers/{id}/reorder", page(c.reorder))
+	mux.Handle("POST /replenishments/{id}/cancel", page(c.cancelReplenishment))
 	mux.Handle("POST /loyalty/rules/{id}/delete", page(c.deleteRule))
 	mux.Handle("GET /settings", page(c.settings))
 	mux.Handle("POST /settings/{what}", page(c.settingsAction))
@@ -212,19 +217,28 @@ var funcs = template.FuncMap{
 			ms = int64(t)
 		case int64:
 			ms = t
+		case time.Time:
+			if !t.IsZero() {
+				ms = t.UnixMilli()
+			}
+		case *time.Time:
+			if t != nil && !t.IsZero() {
+				ms = t.UnixMilli()
+			}
 		}
 		if ms == 0 {
 			return "—"
 		}
 		return time.UnixMilli(ms).UTC().Format("2006-01-02 15:04")
 	},
-	"icon":  channelIcon,
-	"add":   func(a, b int) int { return a + b },
-	"list":  func(v ...string) []string { return v },
-	"join":  strings.Join,
-	"upper": strings.ToUpper,
-	"pct":   func(f float64) int { return int(f*100 + 0.5) },
-	"key":   formKey,
+	"icon":   channelIcon,
+	"add":    func(a, b int) int { return a + b },
+	"list":   func(v ...string) []string { return v },
+	"join":   strings.Join,
+	"upper":  strings.ToUpper,
+	"pct":    func(f float64) int { return int(f*100 + 0.5) },
+	"points": func(f float64) float64 { return f * 100 }, // a difference of shares, in percentage points
+	"key":    formKey,
 	"sla": func(due any, status string) string {
 		if status != "open" && status != "pending" {
 			return "done"

@@ -1,0 +1,68 @@
+package experience_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/demo"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+// The demo retailer feeds every experience: consumables on regular cycles
+// that the model predicts better than the naive baseline, consent for some
+// customers, recommendations with outcomes over the months, and nudges.
+func TestDemoExperiences(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	ctx := context.Background()
+	if err := demo.CreateLoop(ctx, s.URL, apptest.Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.Send(ctx, s.URL, apptest.WriteKey, demo.Options{Customers: 400, Seed: 9, End: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	s.Sync()
+	model, naive, n, err := s.Exp.Backtest(ctx)
+	if err != nil || n < 100 || model >= naive {
+		t.Fatalf("backtest: model %.1f, naive %.1f days over %d: %v", model, naive, n, err)
+	}
+	if _, _, err := s.Exp.Replenish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Exp.Train(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var recs struct{ Items []any }
+	if code := s.API("GET", "/api/v1/customers/user-00002/recommendations", nil, &recs); code != 200 || len(recs.Items) != 10 {
+		t.Fatalf("recommendations: %d %d", code, len(recs.Items))
+	}
+	var rep struct {
+		Months []struct {
+			Experiences []struct {
+				Experience        string
+				Offered, Accepted int
+			}
+		}
+	}
+	s.API("GET", "/api/v1/experiences/learning?months=12", nil, &rep)
+	offered, clicked, months := 0, 0, 0
+	for _, m := range rep.Months {
+		seen := false
+		for _, x := range m.Experiences {
+			if x.Experience == "curated_offering" {
+				offered, clicked, seen = offered+x.Offered, clicked+x.Accepted, true
+			}
+		}
+		if seen {
+			months++
+		}
+	}
+	if months < 10 || offered < 50 || clicked == 0 || clicked*2 > offered {
+		t.Fatalf("learning: %d months with recommendations, %d shown, %d clicked", months, offered, clicked)
+	}
+	var nudges struct{ Nudges []any }
+	if s.API("GET", "/api/v1/nudges", nil, &nudges); len(nudges.Nudges) != 2 {
+		t.Fatalf("nudges: %+v", nudges)
+	}
+}

@@ -1,0 +1,86 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+// A regular customer who consented to replenishment: the console shows
+// what they buy again and the predicted need, an agent cancels the order
+// cxloop scheduled and proposes the last order again, and the program page
+// shows replenishment accuracy and the learning report.
+func TestConsoleExperiences(t *testing.T) {
+	ctx := browser(t)
+	s := apptest.Start(t, storetest.DSN(t, storetest.Engines()[len(storetest.Engines())-1]))
+	now := time.Now()
+	s.MustSend("identify", map[string]any{"userId": "exp-1", "traits": map[string]any{"name": "Rita Regular"}})
+	for k := range 4 { // coffee every 10 days, the last 10 days ago: due now
+		at := now.Add(-time.Duration(40-10*k) * 24 * time.Hour).UTC().Format(time.RFC3339)
+		s.MustSend("track", map[string]any{"userId": "exp-1", "event": "Order Completed", "timestamp": at, "properties": map[string]any{
+			"order_id": fmt.Sprintf("e-%d", k), "total": 12, "products": []any{map[string]any{"product_id": "coffee", "name": "Trail coffee beans", "quantity": 1, "price": 12}}}})
+	}
+	s.MustSend("track", map[string]any{"userId": "exp-1", "event": "Replenishment Consented"})
+	s.Sync()
+	if _, _, err := s.Exp.Replenish(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(s.URL+"/customers/exp-1"),
+		chromedp.WaitVisible(chromedp.CSS(`#token-login`)),
+		chromedp.SendKeys(chromedp.CSS(`#token-login input[name=token]`), apptest.Token),
+		chromedp.Submit(chromedp.CSS(`#token-login input[name=token]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#experiences`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again := run(t, ctx, chromedp.Text(chromedp.CSS(`#buy-again`))); !strings.Contains(again, "Trail coffee beans") {
+		t.Fatalf("buy again: %q", again)
+	}
+	if needs := run(t, ctx, chromedp.Text(chromedp.CSS(`#needs`))); !strings.Contains(needs, "consented") || !strings.Contains(needs, "10") {
+		t.Fatalf("needs: %q", needs)
+	}
+	if err := chromedp.Do(ctx, chromedp.Submit(chromedp.CSS(`#replenishments tr[data-status=scheduled] button`))); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		open(t, ctx, s.URL+"/customers/exp-1", `#replenishments`)
+		if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#replenishments tr[data-status=cancelled]").length`)); n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the replenishment was not cancelled")
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Submit(chromedp.CSS(`#reorder button`))); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		open(t, ctx, s.URL+"/customers/exp-1", `#experiences`)
+		text := run(t, ctx, chromedp.Evaluate[string](`(document.querySelector("#proposals") || {innerText: ""}).innerText`))
+		if strings.Contains(text, "Trail coffee beans") && strings.Contains(text, "proposed") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no proposal shown: %q", text)
+		}
+	}
+	if touches := run(t, ctx, chromedp.Text(chromedp.CSS(`#touches`))); !strings.Contains(touches, "Order Proposed") || !strings.Contains(touches, "Replenishment Cancelled") {
+		t.Fatalf("journey: %q", touches)
+	}
+	open(t, ctx, s.URL+"/experiences", `#learning`)
+	if acc := run(t, ctx, chromedp.Text(chromedp.CSS(`#replenish`))); !strings.Contains(acc, "over 2 repurchases") {
+		t.Fatalf("replenishment accuracy: %q", acc)
+	}
+	if rep := run(t, ctx, chromedp.Text(chromedp.CSS(`#learning`))); !strings.Contains(rep, "automatic_execution") || !strings.Contains(rep, "respond_to_desire") {
+		t.Fatalf("learning report: %q", rep)
+	}
+}

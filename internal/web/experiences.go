@@ -1,0 +1,96 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/cxloop/cxloop/internal/auth"
+	"github.com/cxloop/cxloop/internal/experience"
+	"github.com/cxloop/cxloop/internal/fault"
+)
+
+// customerExperiences is what the customer page shows of the connected
+// experiences: buy it again, recommendations (once a model is trained),
+// predicted needs and replenishments, proposals, and the journey touches.
+func (c *Console) customerExperiences(r *http.Request, id string) (map[string]any, error) {
+	ctx := r.Context()
+	again, err := c.Exp.BuyAgain(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(again) > 5 {
+		again = again[:5]
+	}
+	var recs []experience.Recommendation
+	if c.Exp.Ready() {
+		if recs, err = c.Exp.Recommendations(ctx, id, 5, ""); err != nil {
+			return nil, err
+		}
+	}
+	needs, reps, err := c.Exp.Needs(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	proposals, err := c.Exp.Proposals(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	touches, err := c.Exp.Journey(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(touches) > 10 {
+		touches = touches[:10]
+	}
+	return map[string]any{"BuyAgain": again, "Recs": recs, "Needs": needs, "Replenishments": reps, "Proposals": proposals, "Touches": touches}, nil
+}
+
+// experiencesPage is the program view: recommendation quality, nudge
+// uplift, replenishment accuracy and the learning report.
+func (c *Console) experiencesPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	ctx := r.Context()
+	uplift, err := c.Exp.Uplifts(ctx)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	learning, err := c.Exp.Learning(ctx, 6)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	model, naive, n, err := c.Exp.Backtest(ctx)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "experiences", view{Title: "Experiences", Session: &s, Nav: "experiences", Data: map[string]any{
+		"Uplift": uplift, "Learning": learning, "Model": c.Exp.ModelInfo(), "Backtest": map[string]any{"Model": model, "Naive": naive, "N": n},
+	}})
+}
+
+// reorder proposes the customer's last order again (at the till, on a call).
+func (c *Console) reorder(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	if !s.Principal.Can(auth.RoleAgent) {
+		c.fail(w, r, fault.New(fault.Forbidden, "proposing orders needs the agent role"))
+		return
+	}
+	if _, err := c.Exp.Reorder(r.Context(), r.PathValue("id"), r.PostFormValue("from")); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/customers/"+r.PathValue("id")+"#experiences", http.StatusSeeOther)
+}
+
+// cancelReplenishment cancels a scheduled replenishment for the customer.
+func (c *Console) cancelReplenishment(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	if !s.Principal.Can(auth.RoleAgent) {
+		c.fail(w, r, fault.New(fault.Forbidden, "cancelling a replenishment needs the agent role"))
+		return
+	}
+	rep, err := c.Exp.Cancel(r.Context(), r.PathValue("id"))
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/customers/"+rep.Customer+"#experiences", http.StatusSeeOther)
+}

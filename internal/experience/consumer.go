@@ -33,7 +33,7 @@ func (Consumer) Name() string { return "experience" }
 
 // Reset removes what the log built; proposals are commands and stay.
 func (Consumer) Reset(ctx context.Context, tx *store.Tx) error {
-	for _, q := range []string{`DELETE FROM interactions`, `DELETE FROM order_lines`, `DELETE FROM replenish_consents`, `DELETE FROM nudge_consents`, `DELETE FROM rec_outcomes`} {
+	for _, q := range []string{`DELETE FROM interactions`, `DELETE FROM order_lines`, `DELETE FROM replenish_consents`, `DELETE FROM nudge_consents`, `DELETE FROM rec_outcomes`, `DELETE FROM order_refs`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return err
 		}
@@ -53,8 +53,8 @@ func (Consumer) Events(context.Context, *store.Tx) ([]string, bool, error) {
 
 // line is a product of an event: its id, name, quantity and price.
 type line struct {
-	item, name      string
-	quantity, price float64
+	item, name, category, variant string
+	quantity, price               float64
 }
 
 func lines(props map[string]any) []line {
@@ -73,7 +73,12 @@ func lines(props map[string]any) []line {
 			q = 1
 		}
 		price, _ := match.Number(p["price"])
-		out = append(out, line{item: id, name: name, quantity: q, price: price})
+		category, _ := p["category"].(string)
+		variant, _ := p["size"].(string)
+		if variant == "" {
+			variant, _ = p["variant"].(string)
+		}
+		out = append(out, line{item: id, name: name, category: category, variant: variant, quantity: q, price: price})
 	}
 	if list, ok := props["products"].([]any); ok {
 		for _, x := range list {
@@ -153,6 +158,11 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 				return err
 			}
 		}
+		if e.Event == "Order Completed" && order != "" {
+			if err := orderRefs(ctx, tx, e, key, order, props); err != nil {
+				return err
+			}
+		}
 		for _, l := range ls {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO interactions (message_id, item, identity, kind, weight, at) VALUES ($1, $2, $3, $4, $5, $6)
 				ON CONFLICT (message_id, item) DO NOTHING`, e.MessageID, l.item, key, e.Event, w, e.Timestamp); err != nil {
@@ -163,9 +173,9 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 				if id == "" {
 					id = "msg:" + e.MessageID
 				}
-				if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, item, identity, name, quantity, price, at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+				if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, item, identity, name, quantity, price, at, category, variant) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 					ON CONFLICT (order_id, item) DO UPDATE SET quantity = order_lines.quantity + excluded.quantity`,
-					id, l.item, key, l.name, l.quantity, l.price, e.Timestamp); err != nil {
+					id, l.item, key, l.name, l.quantity, l.price, e.Timestamp, l.category, l.variant); err != nil {
 					return fmt.Errorf("order line: %w", err)
 				}
 			}
@@ -208,4 +218,24 @@ func replenishEvent(ctx context.Context, tx *store.Tx, e *eventlog.Event, key st
 		return false, nil
 	}
 	return true, err
+}
+
+// orderRefs keeps the address and payment references an order used
+// (references only: cxloop never stores an address or a card).
+func orderRefs(ctx context.Context, tx *store.Tx, e *eventlog.Event, key, order string, props map[string]any) error {
+	ref := func(names ...string) string {
+		for _, n := range names {
+			if v, ok := props[n].(string); ok && strings.TrimSpace(v) != "" && len(v) <= 200 {
+				return strings.TrimSpace(v)
+			}
+		}
+		return ""
+	}
+	address, payment := ref("address_id", "shipping_address_id", "address_ref"), ref("payment_method_id", "payment_ref", "payment_method")
+	if address == "" && payment == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO order_refs (order_id, identity, address_ref, payment_ref, at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (order_id) DO NOTHING`, order, key, address, payment, e.Timestamp)
+	return err
 }

@@ -40,6 +40,12 @@ func TestContractExamples(t *testing.T) {
 			s.MustSend("track", order("regular", fmt.Sprintf("reg-%d", k), now.Add(-time.Duration(38-10*k)*24*time.Hour), "coffee", 2, "filters", 1))
 		}
 		s.MustSend("track", map[string]any{"userId": "newbie", "event": "Product Viewed", "properties": map[string]any{"product_id": "tent"}})
+		// Boots in size 42 twice and 43 once, delivered to the address on file, paid by the saved card.
+		for i, size := range []string{"42", "43", "42"} {
+			s.MustSend("track", map[string]any{"userId": "hiker", "event": "Order Completed", "timestamp": now.Add(-time.Duration(30-i) * 24 * time.Hour).UTC().Format(time.RFC3339),
+				"properties": map[string]any{"order_id": fmt.Sprintf("h-%d", i), "total": 140, "address_id": fmt.Sprintf("addr-%d", i), "payment_method_id": "pm-visa-1",
+					"products": []any{map[string]any{"product_id": "boot-" + size, "category": "Footwear", "size": size, "quantity": 1}}}})
+		}
 		s.Sync()
 		if err := s.Exp.Train(t.Context()); err != nil {
 			t.Fatal(err)
@@ -110,6 +116,35 @@ func TestContractExamples(t *testing.T) {
 		if code := s.API("POST", "/api/v1/customers/regular/reorder", map[string]any{"from": "wishlist"}, nil); code != 400 {
 			t.Fatalf("unknown source: %d", code)
 		}
+		var prefs struct {
+			Sizes      map[string]string
+			AddressRef string `json:"address_ref"`
+			PaymentRef string `json:"payment_ref"`
+		}
+		if code := s.API("GET", "/api/v1/customers/hiker/preferences", nil, &prefs); code != 200 || prefs.Sizes["Footwear"] != "42" || prefs.AddressRef != "addr-2" ||
+			prefs.PaymentRef != "pm-visa-1" {
+			t.Fatalf("preferences: %d %+v", code, prefs)
+		}
+		if code := s.API("PUT", "/api/v1/customers/hiker/lists/trip", map[string]any{"items": []any{map[string]any{"item": "gels", "quantity": 6}, map[string]any{"item": "gas"}}}, nil); code != 200 {
+			t.Fatalf("save list: %d", code)
+		}
+		if code := s.API("PUT", "/api/v1/customers/hiker/lists/empty", map[string]any{"items": []any{}}, nil); code != 400 {
+			t.Fatalf("empty list: %d", code)
+		}
+		var fromList struct {
+			Items []struct {
+				Item     string
+				Quantity float64
+			}
+			AddressRef string `json:"address_ref"`
+		}
+		if code := s.API("POST", "/api/v1/customers/hiker/reorder", map[string]any{"from": "list:trip"}, &fromList); code != 201 || len(fromList.Items) != 2 ||
+			fromList.Items[0].Quantity != 6 || fromList.Items[1].Quantity != 1 || fromList.AddressRef != "addr-2" {
+			t.Fatalf("reorder a list: %d %+v", code, fromList)
+		}
+		if code := s.API("POST", "/api/v1/customers/hiker/reorder", map[string]any{"from": "list:nope"}, nil); code != 404 {
+			t.Fatalf("reorder an unknown list: %d", code)
+		}
 		s.MustSend("track", map[string]any{"userId": "regular", "event": "Order Proposal Accepted", "properties": map[string]any{"proposal_id": prop.Proposal}})
 		s.Sync()
 		var props struct {
@@ -124,7 +159,7 @@ func TestContractExamples(t *testing.T) {
 				Message struct{ Properties map[string]any }
 			}
 		}
-		s.API("GET", "/api/v1/events?type=Order+Proposed", nil, &ev)
+		s.API("GET", "/api/v1/events?type=Order+Proposed&customer=regular", nil, &ev)
 		if len(ev.Events) != 1 || ev.Events[0].Message.Properties["proposal_id"] != prop.Proposal {
 			t.Fatalf("Order Proposed events: %+v", ev.Events)
 		}

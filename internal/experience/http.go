@@ -174,3 +174,30 @@ func (a *API) Journey(w http.ResponseWriter, r *http.Request) {
 		return map[string]any{"touches": list}, err
 	})
 }
+
+// Preferences answers GET /api/v1/customers/{id}/preferences.
+func (a *API) Preferences(w http.ResponseWriter, r *http.Request) {
+	a.answer(w, r, http.StatusOK, func() (any, error) { return a.svc.Preferences(r.Context(), r.PathValue("id")) })
+}
+
+// Lists answers GET /api/v1/customers/{id}/lists.
+func (a *API) Lists(w http.ResponseWriter, r *http.Request) {
+	a.answer(w, r, http.StatusOK, func() (any, error) {
+		list, err := a.svc.Lists(r.Context(), r.PathValue("id"))
+		return map[string]any{"lists": list}, err
+	})
+}
+
+// SaveList answers PUT /api/v1/customers/{id}/lists/{name} {items: [{item, quantity, name?}]}.
+func (a *API) SaveList(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Items []ProposalItem `json:"items"`
+	}
+	if err := httpio.Decode(r, &in); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	a.answer(w, r, http.StatusOK, func() (any, error) {
+		return a.svc.SaveList(r.Context(), r.PathValue("id"), r.PathValue("name"), in.Items)
+	})
+}

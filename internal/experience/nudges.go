@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -520,4 +521,21 @@ func (s *Service) each(ctx context.Context, q string, args []any, fn func(*sql.R
 		}
 	}
 	return rows.Err()
+}
+
+// chunked runs q (ending in "IN ") over the values in groups small enough
+// for either database's parameter limit.
+func (s *Service) chunked(ctx context.Context, q string, values []any, fn func(*sql.Rows) error) error {
+	for len(values) > 0 {
+		n := min(len(values), 500)
+		ph := make([]string, n)
+		for i := range ph {
+			ph[i] = "$" + strconv.Itoa(i+1)
+		}
+		if err := s.each(ctx, q+"("+strings.Join(ph, ",")+")", values[:n], fn); err != nil {
+			return err
+		}
+		values = values[n:]
+	}
+	return nil
 }

@@ -28,11 +28,17 @@ type Proposal struct {
 	Status    string         `json:"status"` // proposed, accepted, declined
 	CreatedAt store.Millis   `json:"createdAt"`
 	OrderID   string         `json:"order_id,omitempty"` // the order repeated (from last_order)
+	// The references the customer last ordered with, for the commerce
+	// system to fill in.
+	AddressRef string `json:"address_ref,omitempty"`
+	PaymentRef string `json:"payment_ref,omitempty"`
 }
 
 // Reorder builds an order proposal for a customer — from their last order
-// ("last_order", the default) or from what they usually buy ("usual": the
-// items ordered at least twice, in their usual quantities) — and sends it
+// ("last_order", the default), from what they usually buy ("usual": the
+// items ordered at least twice, in their usual quantities) or from one of
+// their named lists ("list:NAME") — with the address and payment
+// references they last used, and sends it
 // to the commerce system as an Order Proposed event (a webhook subscribed
 // to it delivers it, signed).
 func (s *Service) Reorder(ctx context.Context, ref, from string) (*Proposal, error) {
@@ -40,23 +46,33 @@ func (s *Service) Reorder(ctx context.Context, ref, from string) (*Proposal, err
 	if from == "" {
 		from = "last_order"
 	}
-	if from != "last_order" && from != "usual" {
-		return nil, fault.Field("from", "a reorder repeats the last_order or the usual items")
+	listName, fromList := strings.CutPrefix(from, "list:")
+	if from != "last_order" && from != "usual" && !fromList {
+		return nil, fault.Field("from", "a reorder repeats the last_order, the usual items or a named list (list:NAME)")
 	}
 	c, args, ph, err := s.keys(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	if len(args) == 0 {
+	if len(args) == 0 && !fromList {
 		return nil, fault.New(fault.Conflict, "the customer has no order to repeat")
 	}
 	p := &Proposal{ID: store.NewID("prop"), Customer: c, Source: from, Status: "proposed", CreatedAt: store.Millis(s.now().UnixMilli())}
 	var lines []Usual
-	if from == "last_order" {
+	switch {
+	case fromList:
+		items, err := s.list(ctx, c, listName)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			lines = append(lines, Usual{Item: it.Item, Name: it.Name, UsualQuantity: it.Quantity})
+		}
+	case from == "last_order":
 		if p.OrderID, lines, err = s.lastOrder(ctx, args, ph); err != nil {
 			return nil, err
 		}
-	} else {
+	default:
 		usual, err := s.BuyAgain(ctx, ref)
 		if err != nil {
 			return nil, err
@@ -73,13 +89,19 @@ func (s *Service) Reorder(ctx context.Context, ref, from string) (*Proposal, err
 	for _, l := range lines {
 		p.Items = append(p.Items, ProposalItem{Item: l.Item, Name: l.Name, Quantity: l.UsualQuantity})
 	}
+	if len(args) > 0 {
+		if p.AddressRef, p.PaymentRef, err = s.refs(ctx, args, ph); err != nil {
+			return nil, err
+		}
+	}
 	who, err := s.profiles.Contacts(ctx, []string{c})
 	if err != nil {
 		return nil, err
 	}
 	ct := who[c]
 	ev, err := eventlog.Action("Order Proposed", "proposal-"+p.ID, ct.UserID, ct.AnonymousID, "server", s.now(), map[string]any{
-		"proposal_id": p.ID, "from": from, "order_id": p.OrderID, "products": p.Items, "experience": "respond_to_desire"})
+		"proposal_id": p.ID, "from": from, "order_id": p.OrderID, "products": p.Items, "address_ref": p.AddressRef, "payment_ref": p.PaymentRef,
+		"experience": "respond_to_desire"})
 	if err != nil {
 		return nil, err
 	}

@@ -195,15 +195,97 @@ func needs(items map[string][]replenish.Purchase, pri map[string]replenish.Prior
 		if !ok {
 			continue
 		}
-		qs := make([]float64, len(m))
-		for i, p := range m {
-			qs[i] = p.Quantity
-		}
-		out = append(out, Need{Item: item, Name: names[item], Purchases: len(m), DaysAUnit: math.Round(rate*10) / 10, Quantity: median(qs),
-			LastAt: m[len(m)-1].At, NextNeedAt: next.Truncate(time.Minute)})
+		out = append(out, need(item, names[item], m, next, rate))
 	}
 	slices.SortFunc(out, func(a, b Need) int { return a.NextNeedAt.Compare(b.NextNeedAt) })
 	return out
+}
+
+func need(item, name string, m []replenish.Purchase, next time.Time, rate float64) Need {
+	qs := make([]float64, len(m))
+	for i, p := range m {
+		qs[i] = p.Quantity
+	}
+	n := Need{Item: item, Name: name, Purchases: len(m), DaysAUnit: math.Round(rate*10) / 10, Quantity: median(qs), LastAt: m[len(m)-1].At}
+	if !next.IsZero() {
+		n.NextNeedAt = next.Truncate(time.Minute)
+	}
+	return n
+}
+
+// customerNeeds reads one customer's order lines and, for the products in
+// them only, every customer's rates (the priors); products with no
+// prediction come with a zero next need.
+func (s *Service) customerNeeds(ctx context.Context, c string, args []any, ph string) ([]Need, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT item, name, quantity, at FROM order_lines WHERE identity IN (`+ph+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	own := map[string][]replenish.Purchase{}
+	names := map[string]string{}
+	for rows.Next() {
+		var item, name string
+		var p replenish.Purchase
+		var at int64
+		if err := rows.Scan(&item, &name, &p.Quantity, &at); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		p.At = time.UnixMilli(at).UTC()
+		own[item] = append(own[item], p)
+		if name != "" {
+			names[item] = name
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// The population's rates of these products, by identity (close enough
+	// to by customer for a prior), without this customer's identities.
+	mine := map[string]bool{}
+	for _, a := range args {
+		mine[a.(string)] = true
+	}
+	series := map[string]map[string][]replenish.Purchase{}
+	var items []any
+	for item := range own {
+		items = append(items, item)
+	}
+	err = s.chunked(ctx, `SELECT identity, item, quantity, at FROM order_lines WHERE item IN `, items, func(r *sql.Rows) error {
+		var key, item string
+		var p replenish.Purchase
+		var at int64
+		if err := r.Scan(&key, &item, &p.Quantity, &at); err != nil || mine[key] {
+			return err
+		}
+		p.At = time.UnixMilli(at).UTC()
+		if series[item] == nil {
+			series[item] = map[string][]replenish.Purchase{}
+		}
+		series[item][key] = append(series[item][key], p)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []Need
+	for item, ps := range own {
+		var rates []float64
+		for _, other := range series[item] {
+			rates = append(rates, replenish.Rates(replenish.Merge(other))...)
+		}
+		m := replenish.Merge(ps)
+		next, rate, _ := replenish.Predict(m, replenish.NewPrior(rates))
+		out = append(out, need(item, names[item], m, next, rate))
+	}
+	slices.SortFunc(out, func(a, b Need) int {
+		if c := a.NextNeedAt.Compare(b.NextNeedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Item, b.Item)
+	})
+	return out, nil
 }
 
 // Needs returns a customer's predicted next needs, soonest first, with
@@ -217,11 +299,16 @@ func (s *Service) Needs(ctx context.Context, ref string) ([]Need, []Replenishmen
 	if len(args) == 0 {
 		return []Need{}, []Replenishment{}, nil
 	}
-	all, err := s.histories(ctx)
+	all, err := s.customerNeeds(ctx, c, args, ph)
 	if err != nil {
 		return nil, nil, err
 	}
-	list := needs(all.byCustomer[c], priors(all), all.names)
+	list := []Need{}
+	for _, n := range all {
+		if !n.NextNeedAt.IsZero() {
+			list = append(list, n)
+		}
+	}
 	consent := map[string]bool{}
 	rows, err := s.db.QueryContext(ctx, `SELECT item FROM replenish_consents WHERE identity IN (`+ph+`)`, args...)
 	if err != nil {
@@ -238,9 +325,6 @@ func (s *Service) Needs(ctx context.Context, ref string) ([]Need, []Replenishmen
 	rows.Close()
 	for i := range list {
 		list[i].Consented = consent[""] || consent[list[i].Item]
-	}
-	if list == nil {
-		list = []Need{}
 	}
 	reps, err := s.replenishments(ctx, `WHERE customer_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100`, c)
 	return list, reps, err

@@ -241,12 +241,12 @@ type Usual struct {
 }
 
 // BuyAgain lists what a customer ordered, ranked by how often and how
-// due it is: orders × (1 + how far past the usual interval it is, capped).
-// The usual quantity is the median quantity; the next need is the last
-// order plus the median interval between orders of the item (for an item
-// ordered once, the median interval of every customer who reordered it).
+// due it is: orders × (1 + the share of the expected interval already
+// passed, at most 1). The usual quantity is the median bought; the next
+// need is the replenishment model's (days a unit lasts, shrunk toward the
+// product's population rate).
 func (s *Service) BuyAgain(ctx context.Context, ref string) ([]Usual, error) {
-	_, args, ph, err := s.keys(ctx, ref)
+	c, args, ph, err := s.keys(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -254,96 +254,27 @@ func (s *Service) BuyAgain(ctx context.Context, ref string) ([]Usual, error) {
 	if len(args) == 0 {
 		return out, nil
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT item, name, quantity, at FROM order_lines WHERE identity IN (`+ph+`) ORDER BY item, at`, args...)
+	list, err := s.customerNeeds(ctx, c, args, ph)
 	if err != nil {
 		return nil, err
 	}
-	type hist struct {
-		name string
-		q    []float64
-		at   []int64
-	}
-	by := map[string]*hist{}
-	var order []string
-	for rows.Next() {
-		var item, name string
-		var q float64
-		var at int64
-		if err := rows.Scan(&item, &name, &q, &at); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		h := by[item]
-		if h == nil {
-			h = &hist{}
-			by[item] = h
-			order = append(order, item)
-		}
-		if name != "" {
-			h.name = name
-		}
-		h.q, h.at = append(h.q, q), append(h.at, at)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
 	now := s.now()
-	for _, item := range order {
-		h := by[item]
-		u := Usual{Item: item, Name: h.name, Orders: len(h.at), UsualQuantity: median(h.q), LastOrderedAt: time.UnixMilli(h.at[len(h.at)-1]).UTC()}
-		var gaps []float64
-		for i := 1; i < len(h.at); i++ {
-			if g := float64(h.at[i]-h.at[i-1]) / 86400000; g >= 1 {
-				gaps = append(gaps, g)
-			}
-		}
-		if len(gaps) == 0 {
-			prior, err := s.populationInterval(ctx, item)
-			if err != nil {
-				return nil, err
-			}
-			gaps = prior
-		}
+	for _, n := range list {
+		u := Usual{Item: n.Item, Name: n.Name, Orders: n.Purchases, UsualQuantity: n.Quantity, LastOrderedAt: n.LastAt}
 		due := 0.0
-		if len(gaps) > 0 {
-			u.IntervalDays = math.Round(median(gaps)*10) / 10
-			next := u.LastOrderedAt.Add(time.Duration(u.IntervalDays * 24 * float64(time.Hour)))
+		if !n.NextNeedAt.IsZero() {
+			next := n.NextNeedAt
 			u.NextNeedAt = &next
-			due = math.Min(1, math.Max(0, now.Sub(u.LastOrderedAt).Hours()/24/u.IntervalDays))
+			u.IntervalDays = math.Round(next.Sub(n.LastAt).Hours()/24*10) / 10
+			if u.IntervalDays > 0 {
+				due = math.Min(1, math.Max(0, now.Sub(n.LastAt).Hours()/24/u.IntervalDays))
+			}
 		}
 		u.Score = math.Round(float64(u.Orders)*(1+due)*100) / 100
 		out = append(out, u)
 	}
 	sortUsual(out)
 	return out, nil
-}
-
-// populationInterval is the median gap, in days, between reorders of an
-// item by every customer who reordered it.
-func (s *Service) populationInterval(ctx context.Context, item string) ([]float64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT identity, at FROM order_lines WHERE item = $1 ORDER BY identity, at`, item)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var gaps []float64
-	var prevID string
-	var prevAt int64
-	for rows.Next() {
-		var id string
-		var at int64
-		if err := rows.Scan(&id, &at); err != nil {
-			return nil, err
-		}
-		if id == prevID {
-			if g := float64(at-prevAt) / 86400000; g >= 1 {
-				gaps = append(gaps, g)
-			}
-		}
-		prevID, prevAt = id, at
-	}
-	return gaps, rows.Err()
 }
 
 // lastOrder is the lines of a customer's latest order.

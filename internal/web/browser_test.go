@@ -150,3 +150,22 @@ func open(t *testing.T, ctx context.Context, url, sel string) {
 		t.Fatal(err)
 	}
 }
+
+// submit submits the form of sel and waits until the browser has followed
+// the answer's redirect to a URL ending in landing and loaded it, so that
+// a navigation after it cannot abort the form's request.
+func submit(t *testing.T, ctx context.Context, sel, landing string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Submit(chromedp.CSS(sel))); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]string](`({href: location.href, ready: document.readyState})`))
+		if err == nil && strings.HasSuffix(v["href"], landing) && v["ready"] == "complete" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("submitting %s did not land on %s: at %v (%v)", sel, landing, v, err)
+		}
+	}
+}

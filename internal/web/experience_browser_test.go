@@ -48,9 +48,7 @@ func TestConsoleExperiences(t *testing.T) {
 	if needs := run(t, ctx, chromedp.Text(chromedp.CSS(`#needs`))); !strings.Contains(needs, "consented") || !strings.Contains(needs, "10") {
 		t.Fatalf("needs: %q", needs)
 	}
-	if err := chromedp.Do(ctx, chromedp.Submit(chromedp.CSS(`#replenishments tr[data-status=scheduled] button`))); err != nil {
-		t.Fatal(err)
-	}
+	submit(t, ctx, `#replenishments tr[data-status=scheduled] button`, "#experiences")
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		open(t, ctx, s.URL+"/customers/exp-1", `#replenishments`)
 		if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#replenishments tr[data-status=cancelled]").length`)); n == 1 {
@@ -60,9 +58,7 @@ func TestConsoleExperiences(t *testing.T) {
 			t.Fatal("the replenishment was not cancelled")
 		}
 	}
-	if err := chromedp.Do(ctx, chromedp.Submit(chromedp.CSS(`#reorder button`))); err != nil {
-		t.Fatal(err)
-	}
+	submit(t, ctx, `#reorder button`, "#experiences")
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		open(t, ctx, s.URL+"/customers/exp-1", `#experiences`)
 		text := run(t, ctx, chromedp.Evaluate[string](`(document.querySelector("#proposals") || {innerText: ""}).innerText`))

@@ -104,7 +104,7 @@ func (c *Console) redeem(w http.ResponseWriter, r *http.Request, s auth.Session)
 		c.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/customers/"+r.PathValue("id"), http.StatusSeeOther)
+	http.Redirect(w, r, "/customers/"+r.PathValue("id")+"#loyalty", http.StatusSeeOther)
 }
 
 // formKey is a fresh idempotency key for a form: a double submit counts once.

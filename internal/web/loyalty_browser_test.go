@@ -41,11 +41,11 @@ func TestConsoleLoyaltyMember(t *testing.T) {
 	err = chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS(`#redeem input[name=points]`), "100"),
 		chromedp.SendKeys(chromedp.CSS(`#redeem input[name=note]`), "Tent voucher"),
-		chromedp.Submit(chromedp.CSS(`#redeem input[name=points]`)),
 	)
 	if err != nil {
 		t.Fatal(err)
 	}
+	submit(t, ctx, `#redeem input[name=points]`, "#loyalty")
 	// Read the page afresh until the redemption shows (the form's redirect
 	// may still be loading when the first read comes).
 	deadline := time.Now().Add(10 * time.Second)
@@ -81,11 +81,11 @@ func TestConsoleLoyaltyMember(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#add-rule input[name=on]`), "Referral Converted"),
 		chromedp.SendKeys(chromedp.CSS(`#add-rule input[name=points]`), "100"),
 		chromedp.SetValue(chromedp.CSS(`#add-rule select[name=beneficiary]`), "sender"),
-		chromedp.Submit(chromedp.CSS(`#add-rule input[name=on]`)),
 	)
 	if err != nil {
 		t.Fatal(err)
 	}
+	submit(t, ctx, `#add-rule input[name=on]`, "/loyalty#earning")
 	var rules struct {
 		Rules []struct{ ID, On, Beneficiary string }
 	}
@@ -102,9 +102,7 @@ func TestConsoleLoyaltyMember(t *testing.T) {
 	if row := run(t, ctx, chromedp.Text(chromedp.CSS(`tr[data-rule="`+rules.Rules[1].ID+`"]`))); !strings.Contains(row, "100 points") || !strings.Contains(row, "the sender") {
 		t.Fatalf("rule row %q", row)
 	}
-	if err := chromedp.Do(ctx, chromedp.Submit(chromedp.CSS(`tr[data-rule="`+rules.Rules[1].ID+`"] button`))); err != nil {
-		t.Fatal(err)
-	}
+	submit(t, ctx, `tr[data-rule="`+rules.Rules[1].ID+`"] button`, "/loyalty#earning")
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		s.API("GET", "/api/v1/loyalty/rules", nil, &rules)
 		if len(rules.Rules) == 1 || time.Now().After(deadline) {

@@ -54,16 +54,16 @@ func NewService(db *store.DB, log *eventlog.Log, profiles *profile.Service, now 
 }
 
 // Run retrains the recommender at start and, when new interactions came
-// in, every ten minutes (every minute while it knows fewer than 10,000), and runs replenishment and nudges each minute,
-// until ctx ends.
+// in, every ten minutes (a small one also as it serves), and runs
+// replenishment and nudges each minute, until ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	go func() {
 		tick := time.NewTicker(time.Minute)
 		defer tick.Stop()
 		var trained time.Time
 		for {
-			// A small model retrains each minute; a large one each ten.
-			if time.Since(trained) >= 10*time.Minute || s.trainedN.Load() < 10_000 {
+			// A large model retrains each ten minutes; a small one also as it serves.
+			if time.Since(trained) >= 10*time.Minute {
 				trained = time.Now()
 				if _, err := s.TrainIfNew(ctx); err != nil && ctx.Err() == nil {
 					s.logger.Error("recommender training", "err", err)

@@ -17,8 +17,11 @@ import (
 )
 
 // TrainIfNew trains the recommender when interactions came in since the
-// model in use was trained; it reports whether it trained.
+// model in use was trained; it reports whether it trained. One training
+// runs at a time.
 func (s *Service) TrainIfNew(ctx context.Context) (bool, error) {
+	s.training.Lock()
+	defer s.training.Unlock()
 	var n int64
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM interactions`).Scan(&n); err != nil {
 		return false, err
@@ -113,17 +116,19 @@ type Recommendation struct {
 	Model string  `json:"model"`
 }
 
-// serving is the model in use, trained first if there is none yet.
+// freshUpTo is the size up to which a model is retrained while serving
+// when interactions came in (it takes milliseconds); larger ones retrain
+// in the background.
+const freshUpTo = 10_000
+
+// serving is the model in use, trained first if there is none yet, or
+// retrained if it is small and interactions came in since.
 func (s *Service) serving(ctx context.Context) (*trained, error) {
-	if t := s.model.Load(); t != nil {
+	t := s.model.Load()
+	if t != nil && s.trainedN.Load() >= freshUpTo {
 		return t, nil
 	}
-	s.training.Lock()
-	defer s.training.Unlock()
-	if t := s.model.Load(); t != nil {
-		return t, nil
-	}
-	if err := s.Train(ctx); err != nil {
+	if _, err := s.TrainIfNew(ctx); err != nil {
 		return nil, err
 	}
 	return s.model.Load(), nil

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"time"
 
+	"github.com/cxloop/cxloop/internal/analytics/clv"
 	"github.com/cxloop/cxloop/internal/experience/recommend"
 )
 
@@ -16,8 +18,11 @@ func eval(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) > 0 && args[0] == "replenish" {
 		return evalReplenish(ctx, args[1:], out)
 	}
+	if len(args) > 0 && args[0] == "clv" {
+		return evalCLV(args[1:], out)
+	}
 	if len(args) == 0 || args[0] != "recommend" {
-		return errors.New("eval: name what to evaluate: recommend or replenish")
+		return errors.New("eval: name what to evaluate: recommend, replenish or clv")
 	}
 	fs := flag.NewFlagSet("eval recommend", flag.ContinueOnError)
 	data := fs.String("data", "", "a MovieLens folder (ratings.csv: userId,movieId,rating,timestamp)")
@@ -73,5 +78,62 @@ func evalReplenish(ctx context.Context, args []string, out io.Writer) error {
 	if naive > 0 {
 		fmt.Fprintf(out, "\nthe model's error is %.0f%% of the naive baseline's\n", 100*model/naive)
 	}
+	return nil
+}
+
+// evalCLV fits BG/NBD and Gamma-Gamma on the CDNOW sample's calibration
+// weeks and forecasts the holdout weeks' repeat transactions.
+func evalCLV(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("eval clv", flag.ContinueOnError)
+	data := fs.String("data", "", "the CDNOW folder (CDNOW_sample.txt)")
+	calWeeks := fs.Int("calibration-weeks", 39, "weeks of the calibration period, from the first purchase in the data")
+	holdWeeks := fs.Int("holdout-weeks", 39, "weeks of the holdout period after it")
+	asJSON := fs.Bool("json", false, "print the results as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *data == "" {
+		return errors.New("eval clv needs --data FOLDER")
+	}
+	txs, err := clv.ReadCDNOW(filepath.Join(*data, "CDNOW_sample.txt"))
+	if err != nil {
+		return err
+	}
+	if len(txs) == 0 {
+		return errors.New("eval clv: no transactions")
+	}
+	start := txs[0].At
+	for _, t := range txs {
+		if t.At.Before(start) {
+			start = t.At
+		}
+	}
+	calEnd := start.Add(time.Duration(*calWeeks)*clv.Week - 24*time.Hour) // the last day of the period
+	holdEnd := calEnd.Add(time.Duration(*holdWeeks) * clv.Week)
+	_, cs, holdout := clv.Summarise(txs, calEnd, holdEnd, clv.Week)
+	p, err := clv.FitBGNBD(cs)
+	if err != nil {
+		return err
+	}
+	g, err := clv.FitGammaGamma(cs)
+	if err != nil {
+		return err
+	}
+	predicted, actual := 0.0, 0.0
+	for i, c := range cs {
+		predicted += p.Expected(c, float64(*holdWeeks))
+		actual += holdout[i]
+	}
+	if *asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"customers": len(cs), "bgnbd": p, "gamma_gamma": g,
+			"holdout": map[string]any{"weeks": *holdWeeks, "predicted": predicted, "actual": actual}})
+	}
+	fmt.Fprintf(out, "%d customers; calibration %s – %s (%d weeks), holdout to %s (%d weeks)\n\n", len(cs), start.Format("2006-01-02"),
+		calEnd.Format("2006-01-02"), *calWeeks, holdEnd.Format("2006-01-02"), *holdWeeks)
+	fmt.Fprintf(out, "BG/NBD       r = %.4f   alpha = %.4f   a = %.4f   b = %.4f   log-likelihood = %.2f\n", p.R, p.Alpha, p.A, p.B, p.LL)
+	fmt.Fprintf(out, "Gamma-Gamma  p = %.4f   q = %.4f   v = %.4f   log-likelihood = %.2f\n\n", g.P, g.Q, g.V, g.LL)
+	fmt.Fprintf(out, "holdout repeat transactions: predicted %.1f, actual %.0f (%+.1f%%)\n", predicted, actual, 100*(predicted-actual)/actual)
 	return nil
 }

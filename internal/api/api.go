@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/cxloop/cxloop/internal/analytics"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/eventlog"
@@ -36,6 +37,7 @@ type Deps struct {
 	Outbox   *outbox.API
 	Loyalty  *loyalty.API
 	Exp      *experience.API
+	An       *analytics.API
 	Logger   *slog.Logger
 }
 
@@ -91,6 +93,9 @@ func Routes(d Deps) []Route {
 		{"GET", "/api/v1/returns/repurchase", auth.RoleAnalyst, d.Cases.Repurchase},
 		{"GET", "/api/v1/recovery", auth.RoleAnalyst, d.Cases.Recovery},
 		{"GET", "/api/v1/silent-dissatisfied", auth.RoleAnalyst, d.Cases.Silent},
+		{"GET", "/api/v1/customers/{id}/value", auth.RoleAnalyst, d.An.Value},
+		{"GET", "/api/v1/analytics/at-risk", auth.RoleAnalyst, d.An.AtRisk},
+		{"GET", "/api/v1/analytics/clv-model", auth.RoleAnalyst, d.An.Model},
 		{"GET", "/api/v1/customers/{id}/recommendations", auth.RoleAnalyst, d.Exp.Recommendations},
 		{"GET", "/api/v1/items/{id}/similar", auth.RoleAnalyst, d.Exp.Similar},
 		{"GET", "/api/v1/customers/{id}/buy-again", auth.RoleAnalyst, d.Exp.BuyAgain},

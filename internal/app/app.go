@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/cxloop/cxloop/internal/analytics"
 	"github.com/cxloop/cxloop/internal/api"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
@@ -56,6 +57,7 @@ type App struct {
 	Outbox   *outbox.Service
 	Loyalty  *loyalty.Service
 	Exp      *experience.Service
+	An       *analytics.Service
 	Logger   *slog.Logger
 }
 
@@ -93,13 +95,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Loyalty = loyalty.NewService(db, a.Log, a.Profiles, cfg.Now, cfg.Logger)
 	a.Cases.SetPriorityService(a.Loyalty.PriorityService)
 	a.Exp = experience.NewService(db, a.Log, a.Profiles, cfg.Now, cfg.Logger)
+	a.An = analytics.NewService(db, a.Profiles, cfg.Now, cfg.Logger)
 	a.Runner = eventlog.NewRunner(db, a.Log, cfg.Logger, a.consumers()...)
 	return a, nil
 }
 
 // consumers lists every projection of the log, in the order they were added.
 func (a *App) consumers() []eventlog.Consumer {
-	return []eventlog.Consumer{profile.NewConsumer(a.DB), survey.NewConsumer(a.Surveys), cases.NewConsumer(a.Cases), outbox.Consumer{}, loyalty.Consumer{Log: a.Log}, experience.Consumer{}}
+	return []eventlog.Consumer{profile.NewConsumer(a.DB), survey.NewConsumer(a.Surveys), cases.NewConsumer(a.Cases), outbox.Consumer{}, loyalty.Consumer{Log: a.Log}, experience.Consumer{}, analytics.Consumer{}}
 }
 
 // Start runs the log writer and the workers until ctx ends.
@@ -117,6 +120,7 @@ func (a *App) RunWorkers(ctx context.Context) {
 	a.Outbox.Run(ctx)
 	a.Loyalty.Run(ctx)
 	a.Exp.Run(ctx)
+	a.An.Run(ctx)
 }
 
 // caughtUp waits up to 3 s for the consumers to read what the log holds
@@ -126,7 +130,7 @@ func (a *App) caughtUp(r *http.Request) {
 	defer cancel()
 	head, err := eventlog.Head(ctx, a.DB)
 	if err == nil {
-		_ = a.Runner.WaitFor(ctx, head, "profile", "cases", "loyalty", "experience")
+		_ = a.Runner.WaitFor(ctx, head, "profile", "cases", "loyalty", "experience", "analytics")
 	}
 }
 
@@ -150,7 +154,8 @@ func (a *App) Handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	la := loyalty.NewAPI(a.Loyalty, a.caughtUp, a.Logger)
 	api.Register(mux, api.Deps{DB: a.DB, Auth: a.Auth, Sources: a.Sources, Profiles: a.Profiles, Surveys: a.Surveys,
-		Cases: cases.NewAPI(a.Cases, a.caughtUp, a.Auth.Members, a.Logger), Outbox: outbox.NewAPI(a.Outbox, a.Logger), Loyalty: la, Exp: experience.NewAPI(a.Exp, a.caughtUp, a.Logger), Logger: a.Logger})
+		Cases: cases.NewAPI(a.Cases, a.caughtUp, a.Auth.Members, a.Logger), Outbox: outbox.NewAPI(a.Outbox, a.Logger), Loyalty: la, Exp: experience.NewAPI(a.Exp, a.caughtUp, a.Logger),
+		An: analytics.NewAPI(a.An, a.caughtUp, a.Logger), Logger: a.Logger})
 	mux.HandleFunc("GET /g/{id}", la.OpenGuide) // a guide's tracked link: public, like survey pages
 	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, Logger: a.Logger}).Register(mux)
 	survey.NewPages(a.Surveys).Register(mux)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -27,6 +28,10 @@ type Query struct {
 	Account string `json:"account,omitempty"`
 	// Engagement: the customer's engagement score (0–100) is in the range.
 	Engagement *Range `json:"engagement,omitempty"`
+	// CLV and Risk: the customer's computed lifetime value and risk (0–1)
+	// are in the ranges.
+	CLV  *Range `json:"clv,omitempty"`
+	Risk *Range `json:"risk,omitempty"`
 }
 
 // Range is a closed interval of a score; a bound left out is open.
@@ -46,6 +51,11 @@ type Did struct {
 func (q *Query) Validate() error {
 	if q.SeenWithinDays < 0 {
 		return fault.Field("segment.seenWithinDays", "seenWithinDays cannot be negative")
+	}
+	for _, r := range []*Range{q.CLV, q.Risk} {
+		if r != nil && r.Min != nil && r.Max != nil && *r.Min > *r.Max {
+			return fault.Field("segment.clv", "a range's min is not above its max")
+		}
 	}
 	if e := q.Engagement; e != nil {
 		if (e.Min != nil && (*e.Min < 0 || *e.Min > 100)) || (e.Max != nil && (*e.Max < 0 || *e.Max > 100)) || (e.Min != nil && e.Max != nil && *e.Min > *e.Max) {
@@ -109,15 +119,25 @@ func (s *Service) Members(ctx context.Context, q Query, now time.Time) ([]string
 	if q.Account != "" {
 		conds = append(conds, cond{`SELECT customer_id FROM account_members WHERE account_id = $1`, []any{q.Account}})
 	}
-	if e := q.Engagement; e != nil {
-		lo, hi := 0.0, 100.0
-		if e.Min != nil {
-			lo = *e.Min
+	for _, r := range []struct {
+		rng   *Range
+		query string
+	}{
+		{q.Engagement, `SELECT customer_id FROM engagement_scores WHERE score >= $1 AND score <= $2`},
+		{q.CLV, `SELECT customer_id FROM customer_values WHERE clv >= $1 AND clv <= $2`},
+		{q.Risk, `SELECT customer_id FROM customer_values WHERE risk >= $1 AND risk <= $2`},
+	} {
+		if r.rng == nil {
+			continue
 		}
-		if e.Max != nil {
-			hi = *e.Max
+		lo, hi := -math.MaxFloat64, math.MaxFloat64
+		if r.rng.Min != nil {
+			lo = *r.rng.Min
 		}
-		conds = append(conds, cond{`SELECT customer_id FROM engagement_scores WHERE score >= $1 AND score <= $2`, []any{lo, hi}})
+		if r.rng.Max != nil {
+			hi = *r.rng.Max
+		}
+		conds = append(conds, cond{r.query, []any{lo, hi}})
 	}
 	for _, c := range conds {
 		ids := map[string]bool{}

@@ -1,0 +1,486 @@
+// Package analytics connects experience to outcomes: each customer's
+// lifetime value (BG/NBD and Gamma-Gamma, package clv) and the risk that
+// they are leaving, with the dissatisfied who never complained.
+//
+// It reads profiles through the profile package and keeps its own
+// projection of orders and signals; it must never import the api, web or
+// app packages.
+package analytics
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/analytics/clv"
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/profile"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// Service is the analyses.
+type Service struct {
+	db       *store.DB
+	profiles *profile.Service
+	now      func() time.Time
+	logger   *slog.Logger
+	mu       sync.Mutex // one refresh at a time
+}
+
+// NewService returns the service; now is the clock (nil: time.Now).
+func NewService(db *store.DB, profiles *profile.Service, now func() time.Time, logger *slog.Logger) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{db: db, profiles: profiles, now: now, logger: logger}
+}
+
+// Model is the value model in force: its parameters, when and on how many
+// customers it was fitted.
+type Model struct {
+	BGNBD      clv.BGNBD      `json:"bgnbd"`
+	GammaGamma clv.GammaGamma `json:"gamma_gamma"`
+	Customers  int            `json:"customers"`
+	Orders     int            `json:"orders"`
+	Signals    int            `json:"signals"`
+	FittedAt   time.Time      `json:"fittedAt"`
+	Fitted     bool           `json:"fitted"` // false: too few customers with orders; defaults in use
+}
+
+const modelKey = "clv_model"
+
+// Horizon and discount of the lifetime value: three years, 10 % a year.
+const (
+	HorizonWeeks = 156
+	AnnualRate   = 0.10
+)
+
+// Value is a customer's computed value and risk.
+type Value struct {
+	Customer     string    `json:"customer"`
+	Orders       int       `json:"orders"`
+	PAlive       float64   `json:"p_alive"`
+	Expected52w  float64   `json:"expected_purchases_52w"`
+	Spend        float64   `json:"expected_spend"` // per order
+	CLV          float64   `json:"clv"`
+	Risk         float64   `json:"risk"`
+	Dissatisfied bool      `json:"dissatisfied"`
+	Complained   bool      `json:"complained"`
+	Silent       bool      `json:"silent"` // dissatisfied, never complained, fading away
+	ComputedAt   time.Time `json:"computedAt"`
+}
+
+// defaults are used until enough customers have ordered to fit: the
+// CDNOW estimates, a reasonable shape for retail.
+var defaults = Model{BGNBD: clv.BGNBD{R: 0.243, Alpha: 4.414, A: 0.793, B: 2.426}, GammaGamma: clv.GammaGamma{P: 6.25, Q: 3.74, V: 15.44}}
+
+// Refresh refits the models on every customer's orders and recomputes
+// every customer's value and risk.
+func (s *Service) Refresh(ctx context.Context) (*Model, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	orders, signals, err := s.counts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hist, err := s.histories(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(hist))
+	for c := range hist {
+		ids = append(ids, c)
+	}
+	sort.Strings(ids)
+	cs := make([]clv.Customer, len(ids))
+	for i, c := range ids {
+		cs[i] = summarise(hist[c], now)
+	}
+	m := defaults
+	m.Customers, m.Orders, m.Signals, m.FittedAt = len(ids), orders, signals, now
+	repeat := 0
+	for _, c := range cs {
+		if c.X > 0 {
+			repeat++
+		}
+	}
+	if len(cs) >= 50 && repeat >= 10 {
+		p, err1 := clv.FitBGNBD(cs)
+		g, err2 := clv.FitGammaGamma(cs)
+		if err1 == nil && err2 == nil && g.Q > 1 { // q ≤ 1: the spend model has no mean
+			m.BGNBD, m.GammaGamma, m.Fitted = p, g, true
+		}
+	}
+	sig, err := s.signals(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	rate := math.Pow(1+AnnualRate, 1.0/52) - 1
+	var rows [][]any
+	for i, c := range ids {
+		v := m.value(c, cs[i], len(hist[c]), sig[c], rate, now)
+		rows = append(rows, []any{v.Customer, v.Orders, v.PAlive, v.Expected52w, v.Spend, v.CLV, v.Risk, v.Dissatisfied, v.Complained, v.Silent, now.UnixMilli()})
+	}
+	// Customers with signals but no order yet have a risk too.
+	for c, sg := range sig {
+		if _, ok := hist[c]; !ok {
+			v := m.value(c, clv.Customer{}, 0, sg, rate, now)
+			rows = append(rows, []any{v.Customer, 0, v.PAlive, v.Expected52w, v.Spend, v.CLV, v.Risk, v.Dissatisfied, v.Complained, v.Silent, now.UnixMilli()})
+		}
+	}
+	b, _ := json.Marshal(m)
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		if err := s.db.BulkInsert(ctx, tx, `INSERT INTO customer_values (customer_id, orders, p_alive, expected_52w, spend, clv, risk, dissatisfied, complained, silent, computed_at) VALUES`,
+			`ON CONFLICT (customer_id) DO UPDATE SET orders = excluded.orders, p_alive = excluded.p_alive, expected_52w = excluded.expected_52w, spend = excluded.spend,
+			clv = excluded.clv, risk = excluded.risk, dissatisfied = excluded.dissatisfied, complained = excluded.complained, silent = excluded.silent,
+			computed_at = excluded.computed_at`, 11, rows); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2`, modelKey, string(b))
+		return err
+	})
+	return &m, err
+}
+
+func (s *Service) counts(ctx context.Context) (orders, signals int, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM an_orders), (SELECT COUNT(*) FROM an_signals)`).Scan(&orders, &signals)
+	return orders, signals, err
+}
+
+// purchase is one day's orders of a customer.
+type purchase struct {
+	day   int64 // days since the epoch
+	value float64
+}
+
+// histories are each customer's purchase days (refunded orders left out).
+func (s *Service) histories(ctx context.Context) (map[string][]purchase, error) {
+	type row struct {
+		key   string
+		total float64
+		at    int64
+	}
+	var list []row
+	rows, err := s.db.QueryContext(ctx, `SELECT identity, total, at FROM an_orders WHERE refunded_at IS NULL`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.key, &r.total, &r.at); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		list = append(list, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	owner, err := s.owners(ctx, func(yield func(string) bool) {
+		for _, r := range list {
+			if !yield(r.key) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]purchase{}
+	for _, r := range list {
+		c := owner[r.key]
+		if c == "" {
+			continue
+		}
+		out[c] = append(out[c], purchase{day: r.at / 86400000, value: r.total})
+	}
+	for c, ps := range out {
+		sort.Slice(ps, func(i, j int) bool { return ps[i].day < ps[j].day })
+		merged := ps[:0]
+		for _, p := range ps {
+			if n := len(merged); n > 0 && merged[n-1].day == p.day {
+				merged[n-1].value += p.value
+				continue
+			}
+			merged = append(merged, p)
+		}
+		out[c] = merged
+	}
+	return out, nil
+}
+
+// summarise is a customer's history in weeks up to now.
+func summarise(ps []purchase, now time.Time) clv.Customer {
+	today := float64(now.UnixMilli()) / 86400000
+	first := float64(ps[0].day)
+	c := clv.Customer{T: math.Max(0, today-first) / 7}
+	sum := 0.0
+	for _, p := range ps[1:] {
+		c.X++
+		c.Tx = float64(p.day-ps[0].day) / 7
+		sum += p.value
+	}
+	if c.X > 0 {
+		c.M = sum / c.X
+	}
+	return c
+}
+
+// signal is what a customer's signals say.
+type signal struct {
+	lowScore, negative, returned, complained bool
+	openCases                                int
+}
+
+// signals reads each customer's dissatisfaction signals: their latest
+// survey score (low: below 0.6 of its scale — an NPS of 6 or less), a
+// negative mention or a return in 90 days, any complaint, cases opened
+// and not resolved.
+func (s *Service) signals(ctx context.Context, now time.Time) (map[string]*signal, error) {
+	type row struct {
+		key, kind, ref string
+		value          float64
+		at             int64
+	}
+	var list []row
+	rows, err := s.db.QueryContext(ctx, `SELECT identity, kind, value, ref, at FROM an_signals ORDER BY at`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.key, &r.kind, &r.value, &r.ref, &r.at); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		list = append(list, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	owner, err := s.owners(ctx, func(yield func(string) bool) {
+		for _, r := range list {
+			if !yield(r.key) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	recent := now.Add(-90 * 24 * time.Hour).UnixMilli()
+	out := map[string]*signal{}
+	open := map[string]map[string]bool{}
+	for _, r := range list {
+		c := owner[r.key]
+		if c == "" {
+			continue
+		}
+		sg := out[c]
+		if sg == nil {
+			sg = &signal{}
+			out[c] = sg
+			open[c] = map[string]bool{}
+		}
+		switch r.kind {
+		case "score":
+			sg.lowScore = r.value < 0.6 // the latest score counts (rows are in time order)
+		case "negative":
+			sg.negative = sg.negative || r.at >= recent
+		case "return":
+			sg.returned = sg.returned || r.at >= recent
+		case "complaint":
+			sg.complained = true
+		case "case_open":
+			open[c][r.ref] = true
+		case "case_resolved":
+			delete(open[c], r.ref)
+		}
+	}
+	for c, sg := range out {
+		sg.openCases = len(open[c])
+	}
+	return out, nil
+}
+
+// value computes one customer's value and risk:
+//
+//	risk = 0.5 × (1 − p_alive) + 0.2 × low latest score + 0.1 × negative mention (90 days)
+//	     + 0.1 × return (90 days) + 0.1 × unresolved case
+//
+// A customer is dissatisfied with a low latest score, a negative mention
+// or a return; silent when dissatisfied, never complained, and fading
+// (p_alive below ½).
+func (m Model) value(customer string, c clv.Customer, orders int, sg *signal, rate float64, now time.Time) Value {
+	v := Value{Customer: customer, Orders: orders, ComputedAt: now, PAlive: 1}
+	if orders > 0 {
+		v.PAlive = m.BGNBD.PAlive(c)
+		v.Expected52w = m.BGNBD.Expected(c, 52)
+		v.Spend = m.GammaGamma.Spend(c)
+		v.CLV = clv.Value(m.BGNBD, m.GammaGamma, c, HorizonWeeks, rate)
+	}
+	if sg == nil {
+		sg = &signal{}
+	}
+	risk := 0.5 * (1 - v.PAlive)
+	for _, x := range []struct {
+		on bool
+		w  float64
+	}{{sg.lowScore, 0.2}, {sg.negative, 0.1}, {sg.returned, 0.1}, {sg.openCases > 0, 0.1}} {
+		if x.on {
+			risk += x.w
+		}
+	}
+	v.Risk = round(math.Min(1, risk), 3)
+	v.Dissatisfied = sg.lowScore || sg.negative || sg.returned
+	v.Complained = sg.complained
+	v.Silent = v.Dissatisfied && !v.Complained && orders > 0 && v.PAlive < 0.5
+	v.PAlive, v.Expected52w, v.Spend, v.CLV = round(v.PAlive, 3), round(v.Expected52w, 2), round(v.Spend, 2), round(v.CLV, 2)
+	return v
+}
+
+func round(v float64, d int) float64 {
+	p := math.Pow(10, float64(d))
+	return math.Round(v*p) / p
+}
+
+// owners maps identity keys ("u:…", "a:…") to customers.
+func (s *Service) owners(ctx context.Context, keys func(func(string) bool)) (map[string]string, error) {
+	var refs []eventlog.Event
+	seen := map[string]bool{}
+	for k := range keys {
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		kind, v, _ := strings.Cut(k, ":")
+		if kind == "u" {
+			refs = append(refs, eventlog.Event{UserID: v})
+		} else {
+			refs = append(refs, eventlog.Event{AnonymousID: v})
+		}
+	}
+	o, err := s.profiles.Owners(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, r := range refs {
+		out[identity(r.UserID, r.AnonymousID)] = profile.OwnerOf(o, r)
+	}
+	return out, nil
+}
+
+// fresh refreshes when orders or signals came in since the last refresh
+// and the data is small enough to refit in a moment (the background job
+// keeps large data current).
+func (s *Service) fresh(ctx context.Context) error {
+	m, err := s.Model(ctx)
+	if err != nil {
+		return err
+	}
+	orders, signals, err := s.counts(ctx)
+	if err != nil {
+		return err
+	}
+	if m != nil && (m.Orders+m.Signals > 20_000 || (m.Orders == orders && m.Signals == signals)) {
+		return nil
+	}
+	_, err = s.Refresh(ctx)
+	return err
+}
+
+// Model returns the value model in force (nil before the first refresh).
+func (s *Service) Model(ctx context.Context) (*Model, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, modelKey).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var m Model
+	return &m, json.Unmarshal([]byte(v), &m)
+}
+
+// ValueOf returns a customer's value and risk.
+func (s *Service) ValueOf(ctx context.Context, ref string) (*Value, error) {
+	c, err := s.profiles.Resolve(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.fresh(ctx); err != nil {
+		return nil, err
+	}
+	v := &Value{Customer: c, PAlive: 1}
+	var at int64
+	err = s.db.QueryRowContext(ctx, `SELECT orders, p_alive, expected_52w, spend, clv, risk, dissatisfied, complained, silent, computed_at FROM customer_values
+		WHERE customer_id = $1`, c).Scan(&v.Orders, &v.PAlive, &v.Expected52w, &v.Spend, &v.CLV, &v.Risk, &v.Dissatisfied, &v.Complained, &v.Silent, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, nil // no order and no signal yet
+	}
+	v.ComputedAt = time.UnixMilli(at).UTC()
+	return v, err
+}
+
+// AtRisk lists the customers most at risk (only the silent dissatisfied
+// when silent), highest risk first.
+func (s *Service) AtRisk(ctx context.Context, silent bool, limit int) ([]Value, error) {
+	if limit <= 0 || limit > 1000 {
+		return nil, fault.Field("limit", "limit is between 1 and 1000")
+	}
+	if err := s.fresh(ctx); err != nil {
+		return nil, err
+	}
+	q := `SELECT v.customer_id, v.orders, v.p_alive, v.expected_52w, v.spend, v.clv, v.risk, v.dissatisfied, v.complained, v.silent, v.computed_at
+		FROM customer_values v JOIN customers c ON c.id = v.customer_id AND c.merged_into IS NULL`
+	if silent {
+		q += ` WHERE v.silent`
+	}
+	rows, err := s.db.QueryContext(ctx, q+` ORDER BY v.risk DESC, v.clv DESC, v.customer_id LIMIT $1`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Value{}
+	for rows.Next() {
+		var v Value
+		var at int64
+		if err := rows.Scan(&v.Customer, &v.Orders, &v.PAlive, &v.Expected52w, &v.Spend, &v.CLV, &v.Risk, &v.Dissatisfied, &v.Complained, &v.Silent, &at); err != nil {
+			return nil, err
+		}
+		v.ComputedAt = time.UnixMilli(at).UTC()
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// Run refreshes values at start and every hour until ctx ends.
+func (s *Service) Run(ctx context.Context) {
+	go func() {
+		tick := time.NewTicker(time.Hour)
+		defer tick.Stop()
+		for {
+			if _, err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+				s.logger.Error("customer values", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+}

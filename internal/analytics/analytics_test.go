@@ -1,0 +1,99 @@
+package analytics_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/profile"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+func order(user, id string, at time.Time, total float64) map[string]any {
+	return map[string]any{"userId": user, "event": "Order Completed", "timestamp": at.UTC().Format(time.RFC3339),
+		"properties": map[string]any{"order_id": id, "total": total}}
+}
+
+// Values are fitted on everyone's orders: a regular buyer is alive and
+// valuable; a customer who stopped buying after a poor score and never
+// complained is the silent dissatisfied the business would not hear of.
+func TestValueAndRisk(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		now := time.Now()
+		day := func(d int) time.Time { return now.Add(-time.Duration(d) * 24 * time.Hour) }
+		var batch []any
+		// Half the buyers keep buying every few weeks; the other half stop after a few orders.
+		for i := range 80 {
+			u := fmt.Sprintf("buyer-%02d", i)
+			gap, stop := 15+i%30, 300
+			if i%2 == 1 {
+				stop = 60 + 2*(i%40)
+			}
+			for k, d := 0, 300+i; d > 0 && k*gap < stop; k, d = k+1, d-gap {
+				m := order(u, fmt.Sprintf("%s-%d", u, k), day(d), 20+float64(i%7)*5)
+				m["type"] = "track"
+				batch = append(batch, m)
+			}
+		}
+		s.MustSend("batch", map[string]any{"batch": batch})
+		for _, u := range []string{"fader", "complainer"} {
+			for k, d := range []int{400, 390, 380, 370, 360} {
+				s.MustSend("track", order(u, fmt.Sprintf("%s-%d", u, k), day(d), 50))
+			}
+			s.MustSend("track", map[string]any{"userId": u, "event": "Survey Responded", "timestamp": day(355).Format(time.RFC3339), "properties": map[string]any{"nps": 3}})
+		}
+		s.MustSend("track", map[string]any{"userId": "complainer", "event": "Complaint Submitted", "properties": map[string]any{"text": "The tent leaked."}})
+		for k := range 6 { // a loyal regular: every 3 weeks, the last a week ago
+			s.MustSend("track", order("regular", fmt.Sprintf("r-%d", k), day(7+21*k), 80))
+		}
+		s.Sync()
+		var v struct {
+			PAlive      float64 `json:"p_alive"`
+			Expected52w float64 `json:"expected_purchases_52w"`
+			CLV         float64 `json:"clv"`
+			Risk        float64 `json:"risk"`
+			Silent      bool
+		}
+		if code := s.API("GET", "/api/v1/customers/regular/value", nil, &v); code != 200 || v.PAlive < 0.8 || v.Expected52w < 5 || v.CLV < 500 || v.Risk > 0.1 {
+			t.Fatalf("regular: %d %+v", code, v)
+		}
+		var f struct {
+			PAlive float64 `json:"p_alive"`
+			Risk   float64
+			Silent bool
+		}
+		s.API("GET", "/api/v1/customers/fader/value", nil, &f)
+		if f.PAlive > 0.2 || f.Risk < 0.55 || !f.Silent {
+			t.Fatalf("fader: %+v", f)
+		}
+		var list struct {
+			Customers []struct {
+				Customer string
+				Silent   bool
+			}
+		}
+		s.API("GET", "/api/v1/analytics/at-risk?silent=true", nil, &list)
+		faderID, _ := s.Profiles.Resolve(t.Context(), "fader")
+		if len(list.Customers) != 1 || list.Customers[0].Customer != faderID {
+			t.Fatalf("silent dissatisfied: %+v (fader is %s)", list.Customers, faderID)
+		}
+		var m struct {
+			Fitted bool
+			BGNBD  struct{ R, Alpha, A, B float64 } `json:"bgnbd"`
+		}
+		if code := s.API("GET", "/api/v1/analytics/clv-model", nil, &m); code != 200 || !m.Fitted || m.BGNBD.R <= 0 {
+			t.Fatalf("model: %d %+v", code, m)
+		}
+		lo := 0.5
+		risky, err := s.Profiles.Members(t.Context(), profile.Query{Risk: &profile.Range{Min: &lo}}, time.Now())
+		if err != nil || len(risky) < 2 || !slices.Contains(risky, faderID) {
+			t.Fatalf("risky segment %v: %v", risky, err)
+		}
+		if code := s.API("GET", "/api/v1/analytics/at-risk?limit=0", nil, nil); code != 400 {
+			t.Fatalf("limit 0: %d", code)
+		}
+	})
+}

@@ -1,0 +1,120 @@
+package analytics
+
+import (
+	"context"
+	"strings"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/match"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// Consumer keeps orders and the signals of dissatisfaction: survey scores,
+// negative mentions, returns, complaints and cases.
+type Consumer struct{}
+
+// Name is the consumer's checkpoint key.
+func (Consumer) Name() string { return "analytics" }
+
+// Reset removes what the log built.
+func (Consumer) Reset(ctx context.Context, tx *store.Tx) error {
+	for _, q := range []string{`DELETE FROM an_orders`, `DELETE FROM an_signals`} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Events names what the consumer reads.
+func (Consumer) Events(context.Context, *store.Tx) ([]string, bool, error) {
+	return []string{"Order Completed", "Order Refunded", "Product Returned", "Survey Responded", "Social Mention", "Complaint Submitted",
+		"Case Opened", "Case Resolved"}, false, nil
+}
+
+// Apply projects a batch of events.
+func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event) error {
+	for i := range events {
+		e := &events[i]
+		if e.Type != eventlog.Track || (e.UserID == "" && e.AnonymousID == "") {
+			continue
+		}
+		m, err := e.Message()
+		if err != nil {
+			continue
+		}
+		p := m.Props()
+		key := identity(e.UserID, e.AnonymousID)
+		order, _ := p["order_id"].(string)
+		signal := func(kind string, value float64, ref string) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO an_signals (message_id, identity, kind, value, ref, at) VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (message_id, kind) DO NOTHING`, e.MessageID, key, kind, value, ref, e.Timestamp)
+			return err
+		}
+		switch e.Event {
+		case "Order Completed":
+			total, ok := match.Number(p["total"])
+			if !ok {
+				total, _ = match.Number(p["revenue"])
+			}
+			if order == "" {
+				order = "msg:" + e.MessageID
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO an_orders (order_id, identity, total, at) VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING`,
+				order, key, total, e.Timestamp)
+		case "Order Refunded", "Product Returned":
+			if e.Event == "Order Refunded" && order != "" {
+				if _, err := tx.ExecContext(ctx, `UPDATE an_orders SET refunded_at = $1 WHERE order_id = $2 AND refunded_at IS NULL`, e.Timestamp, order); err != nil {
+					return err
+				}
+			}
+			err = signal("return", 1, order)
+		case "Survey Responded":
+			// The lowest of the scores, as a share of its scale: NPS 0–10, CSAT 1–5, CES 1–7 (high is easy), ACSI 0–100.
+			share, ok := -1.0, false
+			for _, s := range []struct {
+				name   string
+				lo, hi float64
+			}{{"nps", 0, 10}, {"csat", 1, 5}, {"ces", 1, 7}, {"acsi", 0, 100}} {
+				if v, has := match.Number(p[s.name]); has {
+					x := (v - s.lo) / (s.hi - s.lo)
+					if !ok || x < share {
+						share, ok = x, true
+					}
+				}
+			}
+			if ok {
+				err = signal("score", share, "")
+			}
+		case "Social Mention":
+			if s, _ := p["sentiment"].(string); s == "negative" {
+				err = signal("negative", 1, "")
+			}
+		case "Complaint Submitted":
+			err = signal("complaint", 1, "")
+		case "Case Opened", "Case Resolved":
+			id, _ := p["case_id"].(string)
+			kind := "case_open"
+			if e.Event == "Case Resolved" {
+				kind = "case_resolved"
+			}
+			if k, _ := p["kind"].(string); e.Event == "Case Opened" && strings.EqualFold(k, "complaint") {
+				if err := signal("complaint", 1, id); err != nil {
+					return err
+				}
+			}
+			err = signal(kind, 1, id)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func identity(user, anon string) string {
+	if user != "" {
+		return "u:" + user
+	}
+	return "a:" + anon
+}

@@ -7,10 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/cxloop/cxloop/internal/analytics/clv"
+	"github.com/cxloop/cxloop/internal/analytics/pls"
 	"github.com/cxloop/cxloop/internal/experience/recommend"
 )
 
@@ -21,8 +23,11 @@ func eval(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) > 0 && args[0] == "clv" {
 		return evalCLV(args[1:], out)
 	}
+	if len(args) > 0 && args[0] == "pls" {
+		return evalPLS(args[1:], out)
+	}
 	if len(args) == 0 || args[0] != "recommend" {
-		return errors.New("eval: name what to evaluate: recommend, replenish or clv")
+		return errors.New("eval: name what to evaluate: recommend, replenish, clv or pls")
 	}
 	fs := flag.NewFlagSet("eval recommend", flag.ContinueOnError)
 	data := fs.String("data", "", "a MovieLens folder (ratings.csv: userId,movieId,rating,timestamp)")
@@ -135,5 +140,71 @@ func evalCLV(args []string, out io.Writer) error {
 	fmt.Fprintf(out, "BG/NBD       r = %.4f   alpha = %.4f   a = %.4f   b = %.4f   log-likelihood = %.2f\n", p.R, p.Alpha, p.A, p.B, p.LL)
 	fmt.Fprintf(out, "Gamma-Gamma  p = %.4f   q = %.4f   v = %.4f   log-likelihood = %.2f\n\n", g.P, g.Q, g.V, g.LL)
 	fmt.Fprintf(out, "holdout repeat transactions: predicted %.1f, actual %.0f (%+.1f%%)\n", predicted, actual, 100*(predicted-actual)/actual)
+	return nil
+}
+
+// evalPLS fits the standard ECSI model (image, expectations, quality,
+// value → satisfaction → loyalty; every block reflective) on a
+// satisfaction table and prints path coefficients, R² and outer weights.
+func evalPLS(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("eval pls", flag.ContinueOnError)
+	data := fs.String("data", "", "the satisfaction table (CSV with imag1-5, expe1-5, qual1-5, val1-4, sat1-4, loy1-4)")
+	scheme := fs.String("scheme", "centroid", "inner weighting: centroid, factorial or path")
+	scaled := fs.Bool("scaled", false, "standardise the manifest variables (by default they are only centred)")
+	boot := fs.Int("bootstrap", 0, "resamples for 95% intervals of the paths (0: none)")
+	asJSON := fs.Bool("json", false, "print the results as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *data == "" {
+		return errors.New("eval pls needs --data FILE.csv")
+	}
+	f, err := os.Open(*data)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cols, rows, err := pls.ReadCSV(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *data, err)
+	}
+	blocks, paths := pls.ECSI()
+	o := pls.Options{Scheme: *scheme, Scaled: *scaled}
+	res, err := pls.Fit(cols, rows, blocks, paths, o)
+	if err != nil {
+		return err
+	}
+	if *boot > 0 {
+		if err := pls.Bootstrap(cols, rows, blocks, paths, o, res, *boot, 1); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"paths": res.Paths, "r2": res.R2, "weights": res.Weights, "loadings": res.Loadings, "iterations": res.Iter,
+			"scheme": *scheme, "scaled": *scaled, "rows": len(rows)})
+	}
+	fmt.Fprintf(out, "ECSI model on %d rows, %s scheme, %s data, %d iterations\n\npaths\n", len(rows), *scheme,
+		map[bool]string{true: "standardised", false: "centred"}[*scaled], res.Iter)
+	for _, p := range res.Paths {
+		fmt.Fprintf(out, "  %-5s → %-5s %8.4f", p.From, p.To, p.Coef)
+		if *boot > 0 {
+			fmt.Fprintf(out, "   [%.4f, %.4f]", p.CI95[0], p.CI95[1])
+		}
+		fmt.Fprintln(out)
+	}
+	fmt.Fprintln(out, "\nR²")
+	for _, b := range blocks {
+		if v, ok := res.R2[b.Name]; ok {
+			fmt.Fprintf(out, "  %-5s %8.4f\n", b.Name, v)
+		}
+	}
+	fmt.Fprintln(out, "\nouter weights (loadings)")
+	for _, b := range blocks {
+		for _, c := range b.Columns {
+			fmt.Fprintf(out, "  %-6s %8.4f  (%.4f)\n", c, res.Weights[c], res.Loadings[c])
+		}
+	}
 	return nil
 }

@@ -42,6 +42,7 @@ Usage:
   cxloop eval    recommend --data FOLDER [--json]
   cxloop eval    replenish [--db PATH|URL] [--json]
   cxloop eval    clv --data FOLDER [--calibration-weeks 39] [--holdout-weeks 39] [--json]
+  cxloop eval    pls --data FILE.csv [--scheme centroid|factorial|path] [--scaled] [--bootstrap N] [--json]
   cxloop token   [--db PATH|URL] [--name NAME] [--role admin|owner|agent|analyst] [--teams A,B]
   cxloop version
 

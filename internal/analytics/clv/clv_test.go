@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/cxloop/cxloop/internal/shareddata"
 )
 
 // The series of 2F1 against values worked by hand: 2F1(1, 1; 2; z) = −ln(1−z)/z.
@@ -42,7 +44,7 @@ func TestLogLikByHand(t *testing.T) {
 // −9582.4 (Fader, Hardie & Lee 2005) and Gamma-Gamma p 6.25, q 3.74,
 // v 15.44 (Fader & Hardie 2013), each within 1%.
 func TestCDNOW(t *testing.T) {
-	dir := sharedData(t, "cdnow")
+	dir := shareddata.Dir(t, "cdnow")
 	txs, err := ReadCDNOW(filepath.Join(dir, "CDNOW_sample.txt"))
 	if err != nil {
 		t.Fatal(err)
@@ -89,25 +91,4 @@ func TestCDNOW(t *testing.T) {
 	within("q", g.Q, 3.74)
 	within("v", g.V, 15.44)
 	t.Logf("BG/NBD %+v, Gamma-Gamma %+v", p, g)
-}
-
-func sharedData(t *testing.T, name string) string {
-	if dir := os.Getenv("CXLOOP_SHARED_DATA"); dir != "" {
-		return filepath.Join(dir, name)
-	}
-	wd, _ := os.Getwd()
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		p := filepath.Join(dir, "shared", "data", name)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		if filepath.Dir(dir) == dir {
-			break
-		}
-	}
-	if os.Getenv("CXLOOP_REQUIRE_DATA") != "" {
-		t.Fatalf("the shared data set %s is not beside the project", name)
-	}
-	t.Skipf("the shared data set %s is not beside the project", name)
-	return ""
 }

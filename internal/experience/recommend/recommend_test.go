@@ -2,9 +2,10 @@ package recommend
 
 import (
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/cxloop/cxloop/internal/shareddata"
 )
 
 func ix(pairs ...string) []Interaction {
@@ -97,7 +98,7 @@ func TestLeaveLastOut(t *testing.T) {
 // The evaluation on the shared MovieLens data: the best model beats
 // popularity by at least 30% NDCG@10.
 func TestMovieLens(t *testing.T) {
-	dir := sharedData(t, "movielens-small")
+	dir := shareddata.Dir(t, "movielens-small")
 	list, err := ReadMovieLens(filepath.Join(dir, "ratings.csv"))
 	if err != nil {
 		t.Fatal(err)
@@ -117,23 +118,3 @@ func TestMovieLens(t *testing.T) {
 
 // sharedData finds a data set in the shared folder beside the project
 // (../shared/data seen from the project root, or CXLOOP_SHARED_DATA).
-func sharedData(t *testing.T, name string) string {
-	if dir := os.Getenv("CXLOOP_SHARED_DATA"); dir != "" {
-		return filepath.Join(dir, name)
-	}
-	wd, _ := os.Getwd()
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		p := filepath.Join(dir, "shared", "data", name)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		if filepath.Dir(dir) == dir {
-			break
-		}
-	}
-	if os.Getenv("CXLOOP_REQUIRE_DATA") != "" {
-		t.Fatalf("the shared data set %s is not beside the project", name)
-	}
-	t.Skipf("the shared data set %s is not beside the project", name)
-	return ""
-}

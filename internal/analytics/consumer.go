@@ -18,7 +18,7 @@ func (Consumer) Name() string { return "analytics" }
 
 // Reset removes what the log built.
 func (Consumer) Reset(ctx context.Context, tx *store.Tx) error {
-	for _, q := range []string{`DELETE FROM an_orders`, `DELETE FROM an_signals`} {
+	for _, q := range []string{`DELETE FROM an_orders`, `DELETE FROM an_signals`, `DELETE FROM an_answers`, `DELETE FROM an_stages`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return err
 		}
@@ -26,14 +26,33 @@ func (Consumer) Reset(ctx context.Context, tx *store.Tx) error {
 	return nil
 }
 
-// Events names what the consumer reads.
-func (Consumer) Events(context.Context, *store.Tx) ([]string, bool, error) {
-	return []string{"Order Completed", "Order Refunded", "Product Returned", "Survey Responded", "Social Mention", "Complaint Submitted",
-		"Case Opened", "Case Resolved"}, false, nil
+// Events names what the consumer reads: the signals and the events the
+// journey stages are made of.
+func (Consumer) Events(ctx context.Context, tx *store.Tx) ([]string, bool, error) {
+	stages, err := Stages(ctx, tx)
+	if err != nil {
+		return nil, false, err
+	}
+	names := []string{"Order Completed", "Order Refunded", "Product Returned", "Survey Responded", "Social Mention", "Complaint Submitted",
+		"Case Opened", "Case Resolved"}
+	for _, list := range stages {
+		names = append(names, list...)
+	}
+	return names, false, nil
 }
 
 // Apply projects a batch of events.
 func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event) error {
+	stages, err := Stages(ctx, tx)
+	if err != nil {
+		return err
+	}
+	stageOf := map[string]string{}
+	for st, list := range stages {
+		for _, n := range list {
+			stageOf[n] = st
+		}
+	}
 	for i := range events {
 		e := &events[i]
 		if e.Type != eventlog.Track || (e.UserID == "" && e.AnonymousID == "") {
@@ -45,6 +64,13 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 		}
 		p := m.Props()
 		key := identity(e.UserID, e.AnonymousID)
+		if st, ok := stageOf[e.Event]; ok {
+			exp, _ := p["experience"].(string)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO an_stages (message_id, identity, stage, channel, experience, at) VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (message_id) DO NOTHING`, e.MessageID, key, st, e.Channel, exp, e.Timestamp); err != nil {
+				return err
+			}
+		}
 		order, _ := p["order_id"].(string)
 		signal := func(kind string, value float64, ref string) error {
 			_, err := tx.ExecContext(ctx, `INSERT INTO an_signals (message_id, identity, kind, value, ref, at) VALUES ($1, $2, $3, $4, $5, $6)
@@ -86,6 +112,9 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 			if ok {
 				err = signal("score", share, "")
 			}
+			if err == nil {
+				err = answers(ctx, tx, e, key, p)
+			}
 		case "Social Mention":
 			if s, _ := p["sentiment"].(string); s == "negative" {
 				err = signal("negative", 1, "")
@@ -117,4 +146,38 @@ func identity(user, anon string) string {
 		return "u:" + user
 	}
 	return "a:" + anon
+}
+
+// answers keeps a response's numeric answers, item by item: a rating as
+// its question id, an ACSI answer as question.item.
+func answers(ctx context.Context, tx *store.Tx, e *eventlog.Event, key string, p map[string]any) error {
+	list, _ := p["answers"].(map[string]any)
+	survey, _ := p["survey_id"].(string)
+	channel, _ := p["touchpoint_channel"].(string)
+	if channel == "" {
+		channel = e.Channel
+	}
+	put := func(q string, v float64) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO an_answers (message_id, identity, survey_id, question, value, channel, at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (message_id, question) DO NOTHING`, e.MessageID, key, survey, q, v, channel, e.Timestamp)
+		return err
+	}
+	for q, a := range list {
+		if v, ok := match.Number(a); ok {
+			if err := put(q, v); err != nil {
+				return err
+			}
+			continue
+		}
+		if items, ok := a.(map[string]any); ok {
+			for item, x := range items {
+				if v, ok := match.Number(x); ok {
+					if err := put(q+"."+item, v); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -60,3 +60,58 @@ func (a *API) Model(w http.ResponseWriter, r *http.Request) {
 		return a.svc.Model(r.Context())
 	})
 }
+
+// Funnel answers GET /api/v1/journeys/funnel?by=channel|experience.
+func (a *API) Funnel(w http.ResponseWriter, r *http.Request) {
+	a.answer(w, r, func() (any, error) {
+		list, err := a.svc.Funnel(r.Context(), r.URL.Query().Get("by"))
+		return map[string]any{"groups": list}, err
+	})
+}
+
+// GetStages answers GET /api/v1/journeys/stages.
+func (a *API) GetStages(w http.ResponseWriter, r *http.Request) {
+	a.answer(w, r, func() (any, error) { return Stages(r.Context(), a.svc.db) })
+}
+
+// SetStages answers PUT /api/v1/journeys/stages {recognize: [...], request: [...], respond: [...]}.
+func (a *API) SetStages(w http.ResponseWriter, r *http.Request) {
+	var in map[string][]string
+	if err := httpio.Decode(r, &in); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	a.answer(w, r, func() (any, error) { return in, a.svc.SetStages(r.Context(), in) })
+}
+
+// ACSI answers GET /api/v1/analytics/acsi-model?survey=&scheme=.
+func (a *API) ACSI(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	a.answer(w, r, func() (any, error) { return a.svc.ACSI(r.Context(), q.Get("survey"), q.Get("scheme")) })
+}
+
+// Predict answers POST /api/v1/alignment/predictions {team, answers: {question: value}}: 201.
+func (a *API) Predict(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Team    string             `json:"team"`
+		Answers map[string]float64 `json:"answers"`
+	}
+	if err := httpio.Decode(r, &in); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	id, err := a.svc.Predict(r.Context(), in.Team, in.Answers)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusCreated, map[string]any{"id": id, "team": in.Team, "answers": in.Answers})
+}
+
+// Gap answers GET /api/v1/alignment/gap?by=team.
+func (a *API) Gap(w http.ResponseWriter, r *http.Request) {
+	a.answer(w, r, func() (any, error) {
+		list, err := a.svc.Gaps(r.Context(), r.URL.Query().Get("by") == "team")
+		return map[string]any{"items": list}, err
+	})
+}

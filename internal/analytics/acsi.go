@@ -1,0 +1,195 @@
+package analytics
+
+import (
+	"context"
+	"database/sql"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/cxloop/cxloop/internal/analytics/pls"
+	"github.com/cxloop/cxloop/internal/fault"
+)
+
+// The ACSI model's constructs and the question ids that measure them: a
+// survey's questions named with these prefixes (expectations_overall,
+// quality_reliability, value_price …), and the three items of an acsi
+// question for satisfaction.
+var constructs = []struct{ name, prefix string }{
+	{"customer_expectations", "expe"},
+	{"perceived_quality", "qual"},
+	{"perceived_value", "val"},
+	{"satisfaction", "sat"},
+	{"complaints", "comp"},
+	{"loyalty", "loy"},
+}
+
+// acsiPaths is the ACSI structure.
+var acsiPaths = [][2]string{
+	{"customer_expectations", "perceived_quality"}, {"customer_expectations", "perceived_value"}, {"customer_expectations", "satisfaction"},
+	{"perceived_quality", "perceived_value"}, {"perceived_quality", "satisfaction"}, {"perceived_value", "satisfaction"},
+	{"satisfaction", "complaints"}, {"satisfaction", "loyalty"}, {"complaints", "loyalty"},
+}
+
+// Driver is a construct's importance for satisfaction (its total effect)
+// and its performance (its items' mean on 0–100).
+type Driver struct {
+	Driver      string  `json:"driver"`
+	Importance  float64 `json:"importance"`
+	Performance float64 `json:"performance"`
+}
+
+// ACSIModel is the estimated model.
+type ACSIModel struct {
+	Responses int                `json:"responses"`
+	Paths     []pls.Path         `json:"paths"`
+	R2        map[string]float64 `json:"r2"`
+	Weights   map[string]float64 `json:"weights"`
+	Index     float64            `json:"index"` // satisfaction, 0–100, weighted by the estimated weights
+	Drivers   []Driver           `json:"drivers"`
+	Scheme    string             `json:"scheme"`
+}
+
+// ACSI estimates the ACSI model from survey answers (of one survey, or
+// all): standardised items, the given inner weighting scheme (path by
+// default), bootstrap intervals of the paths from 200 resamples.
+func (s *Service) ACSI(ctx context.Context, survey, scheme string) (*ACSIModel, error) {
+	if scheme == "" {
+		scheme = "path"
+	}
+	q := `SELECT message_id, question, value FROM an_answers`
+	var args []any
+	if survey != "" {
+		q, args = q+` WHERE survey_id = $1`, []any{survey}
+	}
+	byResp := map[string]map[string]float64{}
+	colSet := map[string]bool{}
+	err := s.scan(ctx, q, args, func(r *sql.Rows) error {
+		var id, question string
+		var v float64
+		if err := r.Scan(&id, &question, &v); err != nil {
+			return err
+		}
+		if constructOf(question) == "" {
+			return nil
+		}
+		if byResp[id] == nil {
+			byResp[id] = map[string]float64{}
+		}
+		byResp[id][question] = v
+		colSet[question] = true
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	cols := make([]string, 0, len(colSet))
+	for c := range colSet {
+		cols = append(cols, c)
+	}
+	sort.Strings(cols)
+	var blocks []pls.Block
+	present := map[string]bool{}
+	for _, c := range constructs {
+		b := pls.Block{Name: c.name, Mode: "A"}
+		for _, col := range cols {
+			if constructOf(col) == c.name {
+				b.Columns = append(b.Columns, col)
+			}
+		}
+		if len(b.Columns) > 0 {
+			blocks = append(blocks, b)
+			present[c.name] = true
+		}
+	}
+	if !present["satisfaction"] || len(blocks) < 2 {
+		return nil, fault.New(fault.Conflict, "the ACSI model needs satisfaction items (an acsi question) and at least one of expectations, quality or value answered")
+	}
+	var rows [][]float64
+	for _, answers := range byResp {
+		row := make([]float64, len(cols))
+		n := 0
+		for i, c := range cols {
+			v, ok := answers[c]
+			if !ok {
+				v = math.NaN()
+			} else {
+				n++
+			}
+			row[i] = v
+		}
+		if n*2 >= len(cols) { // at least half the items answered
+			rows = append(rows, row)
+		}
+	}
+	if len(rows) < 30 {
+		return nil, fault.New(fault.Conflict, "the ACSI model needs at least 30 responses with its items (has %d)", len(rows))
+	}
+	var paths []pls.Path
+	for _, p := range acsiPaths {
+		if present[p[0]] && present[p[1]] {
+			paths = append(paths, pls.Path{From: p[0], To: p[1]})
+		}
+	}
+	o := pls.Options{Scheme: scheme, Scaled: true}
+	res, err := pls.Fit(cols, rows, blocks, paths, o)
+	if err != nil {
+		return nil, fault.New(fault.Conflict, "the ACSI model could not be estimated: %v", err)
+	}
+	if err := pls.Bootstrap(cols, rows, blocks, paths, o, res, 200, 1); err != nil {
+		return nil, fault.New(fault.Conflict, "the ACSI model's bootstrap failed: %v", err)
+	}
+	m := &ACSIModel{Responses: len(rows), Paths: res.Paths, R2: res.R2, Weights: res.Weights, Scheme: scheme, Drivers: []Driver{}}
+	// Column statistics on the answers' own scale.
+	stats := map[string][3]float64{} // mean, sd, scale lo (0 or 1)
+	for i, c := range cols {
+		var v []float64
+		lo := 1.0
+		for _, r := range rows {
+			if !math.IsNaN(r[i]) {
+				v = append(v, r[i])
+				if r[i] < 1 {
+					lo = 0
+				}
+			}
+		}
+		stats[c] = [3]float64{mean(v), math.Sqrt(variance(v)), lo}
+	}
+	perf := func(block pls.Block, weighted bool) float64 {
+		num, den := 0.0, 0.0
+		for _, c := range block.Columns {
+			st := stats[c]
+			w := 1.0
+			if weighted && st[1] > 0 {
+				w = math.Abs(res.Weights[c]) / st[1] // back to the items' own scale
+			}
+			num += w * (st[0] - st[2]) / (10 - st[2]) * 100
+			den += w
+		}
+		return round(num/den, 1)
+	}
+	for _, b := range blocks {
+		if b.Name == "satisfaction" {
+			m.Index = perf(b, true)
+			continue
+		}
+		if e, ok := res.Effects[b.Name+"→satisfaction"]; ok {
+			m.Drivers = append(m.Drivers, Driver{Driver: b.Name, Importance: round(e, 3), Performance: perf(b, false)})
+		}
+	}
+	return m, nil
+}
+
+// constructOf names the construct a question id measures ("" for none).
+func constructOf(question string) string {
+	q := strings.ToLower(question)
+	if strings.Contains(q, ".") {
+		return "satisfaction" // the items of an acsi question
+	}
+	for _, c := range constructs {
+		if strings.HasPrefix(q, c.prefix) {
+			return c.name
+		}
+	}
+	return ""
+}

@@ -1,0 +1,182 @@
+package analytics
+
+import (
+	"context"
+	"database/sql"
+	"math"
+	"sort"
+	"strings"
+
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// Predict records a manager's answers to the customer questions as they
+// believe customers answer them (question id → value; an ACSI item as
+// question.item), for their team.
+func (s *Service) Predict(ctx context.Context, team string, answers map[string]float64) (string, error) {
+	team = strings.TrimSpace(team)
+	if team == "" {
+		return "", fault.Field("team", "a prediction names the team whose manager made it")
+	}
+	if len(answers) == 0 {
+		return "", fault.Field("answers", "answers maps question ids to the values managers expect")
+	}
+	for q, v := range answers {
+		if strings.TrimSpace(q) == "" || math.IsNaN(v) || math.IsInf(v, 0) {
+			return "", fault.Field("answers", "each answer is a question id and a number")
+		}
+	}
+	id := store.NewID("pred")
+	now := s.now().UnixMilli()
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		for q, v := range answers {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO alignment_predictions (id, team, question, value, at) VALUES ($1, $2, $3, $4, $5)`,
+				id, team, strings.TrimSpace(q), v, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return id, err
+}
+
+// Gap compares, per question (and per team when by team), what managers
+// predicted with what customers answered.
+type Gap struct {
+	Question    string  `json:"question"`
+	Team        string  `json:"team,omitempty"`
+	Managers    float64 `json:"managers"`
+	Customers   float64 `json:"customers"`
+	Gap         float64 `json:"gap"` // managers − customers
+	NManagers   int     `json:"n_managers"`
+	NCustomers  int     `json:"n_customers"`
+	P           float64 `json:"p"` // Welch's t-test, two-sided
+	Significant bool    `json:"significant"`
+	// Reading: managers overestimate (think customers answer higher than
+	// they do) or underestimate.
+	Reading string `json:"reading"`
+}
+
+// Gaps computes the alignment gap for every predicted question, overall
+// or by team.
+func (s *Service) Gaps(ctx context.Context, byTeam bool) ([]Gap, error) {
+	mgr := map[[2]string][]float64{}
+	err := s.scan(ctx, `SELECT team, question, value FROM alignment_predictions`, nil, func(r *sql.Rows) error {
+		var team, q string
+		var v float64
+		if err := r.Scan(&team, &q, &v); err != nil {
+			return err
+		}
+		if !byTeam {
+			team = ""
+		}
+		mgr[[2]string{q, team}] = append(mgr[[2]string{q, team}], v)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	cust := map[string][]float64{}
+	err = s.scan(ctx, `SELECT question, value FROM an_answers WHERE question IN (SELECT DISTINCT question FROM alignment_predictions)`, nil, func(r *sql.Rows) error {
+		var q string
+		var v float64
+		err := r.Scan(&q, &v)
+		cust[q] = append(cust[q], v)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := []Gap{}
+	for k, m := range mgr {
+		c := cust[k[0]]
+		g := Gap{Question: k[0], Team: k[1], NManagers: len(m), NCustomers: len(c), P: 1}
+		g.Managers, g.Customers = round(mean(m), 2), round(mean(c), 2)
+		if len(c) > 0 {
+			g.Gap = round(mean(m)-mean(c), 2)
+			g.P = welch(m, c)
+			g.Significant = g.P < 0.05
+			switch {
+			case !g.Significant:
+				g.Reading = "aligned"
+			case g.Gap > 0:
+				g.Reading = "managers overestimate"
+			default:
+				g.Reading = "managers underestimate"
+			}
+		} else {
+			g.Reading = "no customer answers yet"
+		}
+		g.P = round(g.P, 4)
+		out = append(out, g)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Question != out[j].Question {
+			return out[i].Question < out[j].Question
+		}
+		return out[i].Team < out[j].Team
+	})
+	return out, nil
+}
+
+func mean(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+func variance(v []float64) float64 {
+	if len(v) < 2 {
+		return 0
+	}
+	m, s := mean(v), 0.0
+	for _, x := range v {
+		s += (x - m) * (x - m)
+	}
+	return s / float64(len(v)-1)
+}
+
+// welch is the two-sided p-value of Welch's t-test of a difference in
+// means; with a single manager the managers' variance is taken as 0
+// (their answer is a belief, not a sample).
+func welch(a, b []float64) float64 {
+	if len(b) < 2 {
+		return 1
+	}
+	va, vb := variance(a)/float64(len(a)), variance(b)/float64(len(b))
+	se := math.Sqrt(va + vb)
+	if se == 0 {
+		if mean(a) == mean(b) {
+			return 1
+		}
+		return 0
+	}
+	t := (mean(a) - mean(b)) / se
+	df := float64(len(b) - 1)
+	if va > 0 {
+		df = (va + vb) * (va + vb) / (va*va/float64(len(a)-1) + vb*vb/float64(len(b)-1))
+	}
+	return 2 * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.CDF(-math.Abs(t))
+}
+
+func (s *Service) scan(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

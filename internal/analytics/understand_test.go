@@ -1,0 +1,178 @@
+package analytics_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+func track(user, event string, at time.Time, channel string, props map[string]any) map[string]any {
+	return map[string]any{"type": "track", "userId": user, "event": event, "timestamp": at.UTC().Format(time.RFC3339), "properties": props,
+		"context": map[string]any{"channel": channel}}
+}
+
+// Journeys through the stages by channel: a web journey that ends in an
+// order two hours after the request, one abandoned, an app journey from a
+// promotion, and a repeat within 90 days.
+func TestFunnel(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		t0 := time.Now().Add(-60 * 24 * time.Hour).Truncate(time.Hour)
+		h := func(n float64) time.Time { return t0.Add(time.Duration(n * float64(time.Hour))) }
+		batch := []any{
+			track("w1", "Product Viewed", h(0), "web", map[string]any{"product_id": "p1"}),
+			track("w1", "Product Added", h(0.5), "web", map[string]any{"product_id": "p1"}),
+			track("w1", "Order Completed", h(2), "web", map[string]any{"order_id": "w1-1", "total": 10}),
+			track("w1", "Product Viewed", h(240), "web", map[string]any{"product_id": "p2"}), // ten days later: a repeat journey
+			track("w1", "Order Completed", h(244), "web", map[string]any{"order_id": "w1-2", "total": 10}),
+			track("w2", "Product Viewed", h(1), "web", map[string]any{"product_id": "p1"}), // abandoned
+			track("a1", "Promotion Viewed", h(0), "mobile_app", map[string]any{"promotion_id": "spring"}),
+			track("a1", "Product Viewed", h(1), "mobile_app", map[string]any{"product_id": "p3"}),
+			track("a1", "Order Completed", h(7), "mobile_app", map[string]any{"order_id": "a1-1", "total": 30}),
+		}
+		s.MustSend("batch", map[string]any{"batch": batch})
+		s.Sync()
+		var f struct {
+			Groups []struct {
+				Key                          string
+				Journeys, Recognize, Request int
+				Respond, Repeat              int
+				MedianRequestToRespond       float64 `json:"median_request_to_respond_s"`
+				MedianRecognizeToRequest     float64 `json:"median_recognize_to_request_s"`
+				RequestToRespond, RepeatRate float64 `json:"request_to_respond"`
+			}
+		}
+		if code := s.API("GET", "/api/v1/journeys/funnel?by=channel", nil, &f); code != 200 || len(f.Groups) != 2 {
+			t.Fatalf("funnel: %d %+v", code, f)
+		}
+		web, app := f.Groups[0], f.Groups[1]
+		if web.Key != "web" || web.Journeys != 3 || web.Request != 3 || web.Respond != 2 || web.Repeat != 1 || web.MedianRequestToRespond != 3*3600 {
+			t.Fatalf("web: %+v", web)
+		}
+		if app.Key != "mobile_app" || app.Recognize != 1 || app.Respond != 1 || app.MedianRecognizeToRequest != 3600 || app.MedianRequestToRespond != 6*3600 {
+			t.Fatalf("app: %+v", app)
+		}
+		if code := s.API("GET", "/api/v1/journeys/funnel?by=weather", nil, nil); code != 400 {
+			t.Fatalf("by weather: %d", code)
+		}
+		if code := s.API("PUT", "/api/v1/journeys/stages", map[string]any{"recognise": []string{"X"}}, nil); code != 400 {
+			t.Fatalf("unknown stage: %d", code)
+		}
+	})
+}
+
+// Managers believe customers are happier than they are: the gap is
+// significant per question and team.
+func TestAlignmentGap(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	r := rand.New(rand.NewPCG(3, 4))
+	var batch []any
+	for i := range 40 {
+		sat := 6 + r.IntN(3) // 6–8
+		batch = append(batch, track(fmt.Sprintf("c%d", i), "Survey Responded", time.Now().Add(-time.Hour), "web",
+			map[string]any{"survey_id": "rel", "answers": map[string]any{"q1": sat, "q2": 8 + r.IntN(2)}}))
+	}
+	s.MustSend("batch", map[string]any{"batch": batch})
+	s.Sync()
+	for _, p := range []map[string]any{{"team": "marketing", "answers": map[string]any{"q1": 9, "q2": 8.5}}, {"team": "service", "answers": map[string]any{"q1": 8.8}}} {
+		if code := s.API("POST", "/api/v1/alignment/predictions", p, nil); code != 201 {
+			t.Fatalf("prediction: %d", code)
+		}
+	}
+	if code := s.API("POST", "/api/v1/alignment/predictions", map[string]any{"answers": map[string]any{"q1": 9}}, nil); code != 400 {
+		t.Fatalf("no team: %d", code)
+	}
+	var gap struct {
+		Items []struct {
+			Question, Team      string
+			Managers, Customers float64
+			Gap                 float64
+			Significant         bool
+			Reading             string
+		}
+	}
+	s.API("GET", "/api/v1/alignment/gap", nil, &gap)
+	if len(gap.Items) != 2 || gap.Items[0].Question != "q1" || gap.Items[0].Managers != 8.9 || gap.Items[0].Gap < 1.5 || !gap.Items[0].Significant ||
+		gap.Items[0].Reading != "managers overestimate" {
+		t.Fatalf("gap: %+v", gap)
+	}
+	if q2 := gap.Items[1]; q2.Significant && math.Abs(q2.Gap) < 0.2 {
+		t.Fatalf("q2: %+v", q2)
+	}
+	s.API("GET", "/api/v1/alignment/gap?by=team", nil, &gap)
+	if len(gap.Items) != 3 || gap.Items[0].Team != "marketing" || gap.Items[1].Team != "service" {
+		t.Fatalf("by team: %+v", gap)
+	}
+}
+
+// The ACSI model from survey answers simulated with known effects: value
+// and quality drive satisfaction, satisfaction drives loyalty.
+func TestACSIModel(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	r := rand.New(rand.NewPCG(5, 6))
+	clip := func(v float64) int { return int(math.Max(1, math.Min(10, math.Round(v)))) }
+	var batch []any
+	for i := range 150 {
+		expe := r.NormFloat64()
+		qual := 0.6*expe + 0.8*r.NormFloat64()
+		val := 0.2*expe + 0.5*qual + 0.8*r.NormFloat64()
+		sat := 0.3*qual + 0.5*val + 0.6*r.NormFloat64()
+		loy := 0.7*sat + 0.7*r.NormFloat64()
+		item := func(lv float64) int { return clip(7 + 1.2*lv + 0.6*r.NormFloat64()) }
+		answers := map[string]any{
+			"expe_overall": item(expe), "expe_reliability": item(expe), "qual_overall": item(qual), "qual_reliability": item(qual),
+			"qual_fit": item(qual), "value_price": item(val), "value_quality": item(val), "loyalty_repurchase": item(loy), "loyalty_price": item(loy),
+			"acsi": map[string]any{"overall": item(sat), "expectations": item(sat), "ideal": item(sat)},
+		}
+		batch = append(batch, track(fmt.Sprintf("r%d", i), "Survey Responded", time.Now().Add(-time.Hour), "web", map[string]any{"survey_id": "acsi", "answers": answers}))
+	}
+	s.MustSend("batch", map[string]any{"batch": batch})
+	s.Sync()
+	var m struct {
+		Responses int
+		Paths     []struct {
+			From, To string
+			Coef     float64
+			CI95     []float64 `json:"ci95"`
+		}
+		R2      map[string]float64
+		Index   float64
+		Drivers []struct {
+			Driver                  string
+			Importance, Performance float64
+		}
+	}
+	if code := s.API("GET", "/api/v1/analytics/acsi-model", nil, &m); code != 200 || m.Responses != 150 {
+		t.Fatalf("acsi model: %d %+v", code, m)
+	}
+	coef := map[string]float64{}
+	low := map[string]float64{}
+	for _, p := range m.Paths {
+		coef[p.From+"→"+p.To] = p.Coef
+		low[p.From+"→"+p.To] = p.CI95[0]
+		if len(p.CI95) != 2 || !(p.CI95[0] <= p.Coef && p.Coef <= p.CI95[1]) {
+			t.Fatalf("interval of %s→%s: %v", p.From, p.To, p.CI95)
+		}
+	}
+	// The simulated effects are there (their intervals exclude 0); item noise and clipping weaken them.
+	for _, p := range []string{"perceived_value→satisfaction", "perceived_quality→perceived_value", "customer_expectations→perceived_quality", "satisfaction→loyalty"} {
+		if low[p] <= 0 {
+			t.Errorf("%s = %.3f, interval from %.3f", p, coef[p], low[p])
+		}
+	}
+	if coef["satisfaction→loyalty"] < 0.4 || m.R2["satisfaction"] < 0.2 {
+		t.Fatalf("paths %v, R² %v", coef, m.R2)
+	}
+	// Items around 7 on 1–10: the index is about (7−1)/9 = 67.
+	if m.Index < 55 || m.Index > 80 || len(m.Drivers) != 3 {
+		t.Fatalf("index %.1f, drivers %+v", m.Index, m.Drivers)
+	}
+	if code := s.API("GET", "/api/v1/analytics/acsi-model?survey=nope", nil, nil); code != 409 {
+		t.Fatalf("no answers: %d", code)
+	}
+}

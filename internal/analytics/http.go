@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
 )
 
@@ -113,5 +114,21 @@ func (a *API) Gap(w http.ResponseWriter, r *http.Request) {
 	a.answer(w, r, func() (any, error) {
 		list, err := a.svc.Gaps(r.Context(), r.URL.Query().Get("by") == "team")
 		return map[string]any{"items": list}, err
+	})
+}
+
+// Outcomes answers GET /api/v1/analytics/outcomes?months=12.
+func (a *API) Outcomes(w http.ResponseWriter, r *http.Request) {
+	months, err := httpio.Int(r, "months", 12)
+	if err == nil && (months < 1 || months > 60) {
+		err = fault.Field("months", "months is between 1 and 60")
+	}
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	a.answer(w, r, func() (any, error) {
+		list, err := a.svc.Outcomes(r.Context(), int(months))
+		return map[string]any{"months": list}, err
 	})
 }

@@ -44,7 +44,7 @@ func TestFunnel(t *testing.T) {
 				Respond, Repeat              int
 				MedianRequestToRespond       float64 `json:"median_request_to_respond_s"`
 				MedianRecognizeToRequest     float64 `json:"median_recognize_to_request_s"`
-				RequestToRespond, RepeatRate float64 `json:"request_to_respond"`
+				RequestToRespond             float64 `json:"request_to_respond"`
 			}
 		}
 		if code := s.API("GET", "/api/v1/journeys/funnel?by=channel", nil, &f); code != 200 || len(f.Groups) != 2 {
@@ -56,6 +56,22 @@ func TestFunnel(t *testing.T) {
 		}
 		if app.Key != "mobile_app" || app.Recognize != 1 || app.Respond != 1 || app.MedianRecognizeToRequest != 3600 || app.MedianRequestToRespond != 6*3600 {
 			t.Fatalf("app: %+v", app)
+		}
+		var out struct {
+			Months []struct {
+				NewCustomers int `json:"new_customers"`
+				Revenue      float64
+			}
+		}
+		if code := s.API("GET", "/api/v1/analytics/outcomes?months=4", nil, &out); code != 200 || len(out.Months) != 4 {
+			t.Fatalf("outcomes: %d %+v", code, out)
+		}
+		newCustomers, revenue := 0, 0.0
+		for _, m := range out.Months {
+			newCustomers, revenue = newCustomers+m.NewCustomers, revenue+m.Revenue
+		}
+		if newCustomers != 2 || revenue != 50 {
+			t.Fatalf("outcomes: %d new customers, revenue %v", newCustomers, revenue)
 		}
 		if code := s.API("GET", "/api/v1/journeys/funnel?by=weather", nil, nil); code != 400 {
 			t.Fatalf("by weather: %d", code)

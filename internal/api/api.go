@@ -98,6 +98,7 @@ func Routes(d Deps) []Route {
 		{"GET", "/api/v1/analytics/clv-model", auth.RoleAnalyst, d.An.Model},
 		{"GET", "/api/v1/analytics/acsi-model", auth.RoleAnalyst, d.An.ACSI},
 		{"GET", "/api/v1/journeys/funnel", auth.RoleAnalyst, d.An.Funnel},
+		{"GET", "/api/v1/analytics/outcomes", auth.RoleAnalyst, d.An.Outcomes},
 		{"GET", "/api/v1/journeys/stages", auth.RoleAnalyst, d.An.GetStages},
 		{"PUT", "/api/v1/journeys/stages", auth.RoleAdmin, d.An.SetStages},
 		{"POST", "/api/v1/alignment/predictions", auth.RoleOwner, d.An.Predict},

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/analytics"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/experience"
@@ -38,6 +39,7 @@ type Deps struct {
 	Outbox   *outbox.Service
 	Loyalty  *loyalty.Service
 	Exp      *experience.Service
+	An       *analytics.Service
 	Logger   *slog.Logger
 }
 
@@ -92,6 +94,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /customers/{id}/redeem", page(c.redeem))
 	mux.Handle("POST /loyalty/rules", page(c.addRule))
 	mux.Handle("GET /experiences", page(c.experiencesPage))
+	mux.Handle("GET /insights", page(c.insightsPage))
 	mux.Handle("POST /customers/{id}/reorder", page(c.reorder))
 	mux.Handle("POST /replenishments/{id}/cancel", page(c.cancelReplenishment))
 	mux.Handle("POST /loyalty/rules/{id}/delete", page(c.deleteRule))
@@ -238,6 +241,7 @@ var funcs = template.FuncMap{
 	"upper":  strings.ToUpper,
 	"pct":    func(f float64) int { return int(f*100 + 0.5) },
 	"points": func(f float64) float64 { return f * 100 }, // a difference of shares, in percentage points
+	"hours":  func(seconds float64) float64 { return seconds / 3600 },
 	"key":    formKey,
 	"sla": func(due any, status string) string {
 		if status != "open" && status != "pending" {

@@ -92,6 +92,39 @@ func TestValueAndRisk(t *testing.T) {
 		if err != nil || len(risky) < 2 || !slices.Contains(risky, faderID) {
 			t.Fatalf("risky segment %v: %v", risky, err)
 		}
+		// A saved segment of the risky, counted live and usable as a segment anywhere.
+		var seg struct {
+			ID    string
+			Count int
+		}
+		if code := s.API("POST", "/api/v1/segments", map[string]any{"name": "At risk", "query": map[string]any{"risk": map[string]any{"min": 0.5}}}, &seg); code != 201 ||
+			seg.Count != len(risky) {
+			t.Fatalf("save segment: %d %+v (risky %d)", code, seg, len(risky))
+		}
+		if code := s.API("POST", "/api/v1/segments", map[string]any{"name": "At risk", "query": map[string]any{}}, nil); code != 409 {
+			t.Fatalf("the same name again: %d", code)
+		}
+		var segs struct {
+			Segments []struct {
+				Name  string
+				Count int
+			}
+		}
+		s.API("GET", "/api/v1/segments", nil, &segs)
+		if len(segs.Segments) != 1 || segs.Segments[0].Count != len(risky) {
+			t.Fatalf("segments: %+v", segs)
+		}
+		narrowed, err := s.Profiles.Members(t.Context(), profile.Query{Saved: "At risk", Risk: &profile.Range{Min: &lo}, Did: &profile.Did{Event: "Survey Responded"}}, time.Now())
+		if err != nil || len(narrowed) != 2 {
+			t.Fatalf("risky who answered a survey: %v %v", narrowed, err)
+		}
+		var mem struct {
+			Count     int
+			Customers []string
+		}
+		if code := s.API("GET", "/api/v1/segments/"+seg.ID+"/members", nil, &mem); code != 200 || mem.Count != len(risky) || !slices.Contains(mem.Customers, faderID) {
+			t.Fatalf("members: %d %+v", code, mem)
+		}
 		if code := s.API("GET", "/api/v1/analytics/at-risk?limit=0", nil, nil); code != 400 {
 			t.Fatalf("limit 0: %d", code)
 		}

@@ -132,3 +132,11 @@ func (a *API) Outcomes(w http.ResponseWriter, r *http.Request) {
 		return map[string]any{"months": list}, err
 	})
 }
+
+// Channels answers GET /api/v1/analytics/channels: online against in-person.
+func (a *API) Channels(w http.ResponseWriter, r *http.Request) {
+	a.answer(w, r, func() (any, error) {
+		list, err := a.svc.Channels(r.Context())
+		return map[string]any{"groups": list}, err
+	})
+}

@@ -192,3 +192,50 @@ func TestACSIModel(t *testing.T) {
 		t.Fatalf("no answers: %d", code)
 	}
 }
+
+// Online customers need higher satisfaction to come back and weigh value
+// more, in data simulated that way: the report finds both.
+func TestOnlineVsInPerson(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	r := rand.New(rand.NewPCG(8, 9))
+	answered := time.Now().Add(-100 * 24 * time.Hour)
+	var batch []any
+	for i := range 600 {
+		channel, threshold, valueEffect := "web", 8.0, 0.8
+		if i%2 == 1 {
+			channel, threshold, valueEffect = "store", 6.0, 0.3
+		}
+		val := r.NormFloat64()
+		sat := math.Max(0, math.Min(10, math.Round(7+1.5*(valueEffect*val+math.Sqrt(1-valueEffect*valueEffect)*r.NormFloat64()))))
+		u := fmt.Sprintf("%s-%d", channel, i)
+		batch = append(batch, track(u, "Survey Responded", answered, channel, map[string]any{"nps": sat, "touchpoint_channel": channel,
+			"answers": map[string]any{"nps": sat, "value_price": math.Round(7 + 1.5*val)}}))
+		if r.Float64() < 1/(1+math.Exp(-1.5*(sat-threshold))) {
+			batch = append(batch, track(u, "Order Completed", answered.Add(10*24*time.Hour), channel, map[string]any{"order_id": u, "total": 20}))
+		}
+		if len(batch) >= 200 {
+			s.MustSend("batch", map[string]any{"batch": batch})
+			batch = nil
+		}
+	}
+	s.MustSend("batch", map[string]any{"batch": batch})
+	s.Sync()
+	var got struct {
+		Groups []struct {
+			Group       string
+			Responses   int
+			SatFor50    *float64 `json:"satisfaction_for_50pct"`
+			ValueWeight *float64 `json:"value_weight"`
+		}
+	}
+	if code := s.API("GET", "/api/v1/analytics/channels", nil, &got); code != 200 || len(got.Groups) < 2 {
+		t.Fatalf("channels: %d %+v", code, got)
+	}
+	online, store := got.Groups[1], got.Groups[0] // in_person sorts before online
+	if online.Group != "online" || store.Group != "in_person" || online.Responses != 300 || online.SatFor50 == nil || store.SatFor50 == nil {
+		t.Fatalf("groups: %+v", got.Groups)
+	}
+	if math.Abs(*online.SatFor50-8) > 0.8 || math.Abs(*store.SatFor50-6) > 0.8 || *online.ValueWeight <= *store.ValueWeight+0.2 {
+		t.Fatalf("online needs %.2f (value %.2f), in person %.2f (value %.2f)", *online.SatFor50, *online.ValueWeight, *store.SatFor50, *store.ValueWeight)
+	}
+}

@@ -52,6 +52,12 @@ func TestNudges(t *testing.T) {
 		if code := s.API("POST", "/api/v1/nudges", map[string]any{"name": "Tent left behind", "kind": "abandoned", "message": "x", "channel": "sms"}, nil); code != 400 {
 			t.Fatalf("sms nudge: %d", code)
 		}
+		// A nudge limited to a segment reaches only its customers (here: one; by webhook, a channel of its own for the cap).
+		var vip struct{ ID string }
+		if code := s.API("POST", "/api/v1/nudges", map[string]any{"name": "For viewer 5", "kind": "abandoned", "message": "Hi", "holdout_pct": 0, "channel": "webhook",
+			"segment": map[string]any{"traits": map[string]any{"email": "viewer-05@example.com"}}}, &vip); code != 201 {
+			t.Fatalf("segment nudge: %d", code)
+		}
 		var n1 struct{ ID string }
 		if code := s.API("POST", "/api/v1/nudges", map[string]any{"name": "Still thinking about it?", "kind": "abandoned", "window_hours": 24, "holdout_pct": 50,
 			"subject": "Your {{item}}", "message": "Hi {{name}}, the {{item}} you looked at is waiting."}, &n1); code != 201 {
@@ -70,6 +76,17 @@ func TestNudges(t *testing.T) {
 			}
 		}
 		s.API("GET", "/api/v1/nudges/uplift", nil, &up)
+		// The segment's nudge reached viewer-05 alone.
+		if len(up.Nudges) != 2 {
+			t.Fatalf("uplift: %+v", up)
+		}
+		if up.Nudges[0].Nudge == vip.ID {
+			up.Nudges[0], up.Nudges[1] = up.Nudges[1], up.Nudges[0]
+		}
+		if seg := up.Nudges[1]; seg.Nudge != vip.ID || seg.Treated.N != 1 || seg.Holdout.N != 0 {
+			t.Fatalf("segment nudge sent to: %+v", up.Nudges)
+		}
+		up.Nudges = up.Nudges[:1]
 		// 40 viewers less viewer-00 (no consent) and viewer-01 (quiet hours): 38 customers, each
 		// nudged once (the cap of one a week holds back the second subject) or held out.
 		if len(up.Nudges) != 1 || up.Nudges[0].Treated.N+up.Nudges[0].Holdout.N != 38 || up.Nudges[0].Treated.N < 8 || up.Nudges[0].Holdout.N < 8 {
@@ -81,6 +98,9 @@ func TestNudges(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.API("GET", "/api/v1/nudges/uplift", nil, &up)
+		if up.Nudges[0].Nudge == vip.ID {
+			up.Nudges = up.Nudges[1:]
+		}
 		if up.Nudges[0].Treated.N != first.Treated.N || up.Nudges[0].Holdout.N != first.Holdout.N {
 			t.Fatalf("second run: %+v, first %+v", up.Nudges[0], first)
 		}
@@ -92,12 +112,15 @@ func TestNudges(t *testing.T) {
 		var nudged []string
 		var ev struct {
 			Events []struct {
-				UserID string `json:"userId"`
+				UserID  string `json:"userId"`
+				Message struct{ Properties map[string]any }
 			}
 		}
 		s.API("GET", "/api/v1/events?type=Nudge+Sent&limit=100", nil, &ev)
 		for _, e := range ev.Events {
-			nudged = append(nudged, e.UserID)
+			if e.Message.Properties["nudge_id"] == n1.ID {
+				nudged = append(nudged, e.UserID)
+			}
 		}
 		for i, u := range nudged {
 			if i%2 == 0 {
@@ -107,6 +130,9 @@ func TestNudges(t *testing.T) {
 		s.Sync()
 		s.API("GET", "/api/v1/nudges/uplift", nil, &up)
 		u := up.Nudges[0]
+		if u.Nudge == vip.ID {
+			u = up.Nudges[1]
+		}
 		if u.Treated.Converted == 0 || u.Holdout.Converted != 0 || u.Uplift <= 0 || !(u.CILow < u.Uplift && u.Uplift < u.CIHigh) {
 			t.Fatalf("uplift: %+v", u)
 		}

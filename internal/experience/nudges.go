@@ -15,6 +15,7 @@ import (
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/outbox"
+	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 )
 
@@ -45,13 +46,16 @@ type Nudge struct {
 	// Caps: at most CapCount nudges per customer and channel in CapDays
 	// (every nudge counts); no sending from QuietFrom to QuietTo o'clock
 	// in the customer's traits.timezone (UTC when unknown).
-	CapCount       int          `json:"cap_count"`
-	CapDays        float64      `json:"cap_days"`
-	QuietFrom      int          `json:"quiet_from"`
-	QuietTo        int          `json:"quiet_to"`
-	ConversionDays float64      `json:"conversion_days"` // an order within this many days converts
-	Active         bool         `json:"active"`
-	CreatedAt      store.Millis `json:"createdAt"`
+	CapCount       int     `json:"cap_count"`
+	CapDays        float64 `json:"cap_days"`
+	QuietFrom      int     `json:"quiet_from"`
+	QuietTo        int     `json:"quiet_to"`
+	ConversionDays float64 `json:"conversion_days"` // an order within this many days converts
+	// Segment, when set, limits the nudge to its customers (any segment
+	// query, or a saved one: {"saved": "At risk"}).
+	Segment   *profile.Query `json:"segment,omitempty"`
+	Active    bool           `json:"active"`
+	CreatedAt store.Millis   `json:"createdAt"`
 }
 
 // validate fills in defaults and names the first wrong field.
@@ -128,6 +132,9 @@ func (n *Nudge) validate() error {
 	if n.ConversionDays < 0 || n.ConversionDays > 90 {
 		return fault.Field("conversion_days", "conversion_days is between 0 and 90")
 	}
+	if n.Segment != nil {
+		return n.Segment.Validate()
+	}
 	return nil
 }
 
@@ -191,7 +198,21 @@ func (s *Service) Nudge(ctx context.Context) (sent, held int, err error) {
 		if err != nil {
 			return sent, held, err
 		}
+		var in map[string]bool
+		if n.Segment != nil && len(cands) > 0 {
+			members, err := s.profiles.Members(ctx, *n.Segment, now)
+			if err != nil {
+				return sent, held, err
+			}
+			in = map[string]bool{}
+			for _, m := range members {
+				in[m] = true
+			}
+		}
 		for _, c := range cands {
+			if in != nil && !in[c.customer] {
+				continue
+			}
 			st, err := s.deliver(ctx, n, c, now)
 			if err != nil {
 				return sent, held, err

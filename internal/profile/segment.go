@@ -32,6 +32,8 @@ type Query struct {
 	// are in the ranges.
 	CLV  *Range `json:"clv,omitempty"`
 	Risk *Range `json:"risk,omitempty"`
+	// Saved: the customer is in this saved segment (by id or name).
+	Saved string `json:"saved,omitempty"`
 }
 
 // Range is a closed interval of a score; a bound left out is open.
@@ -149,6 +151,24 @@ func (s *Service) Members(ctx context.Context, q Query, now time.Time) ([]string
 		})
 		if err != nil {
 			return nil, err
+		}
+		restrict(ids)
+	}
+	if q.Saved != "" {
+		saved, err := s.savedQuery(ctx, q.Saved)
+		if err != nil {
+			return nil, err
+		}
+		if saved.Saved != "" && saved.Saved == q.Saved {
+			return nil, fault.Field("segment.saved", "a segment cannot contain itself")
+		}
+		list, err := s.Members(ctx, saved, now)
+		if err != nil {
+			return nil, err
+		}
+		ids := map[string]bool{}
+		for _, id := range list {
+			ids[id] = true
 		}
 		restrict(ids)
 	}

@@ -20,7 +20,9 @@ func TestConsoleInsights(t *testing.T) {
 	ctx := browser(t)
 	s := apptest.Start(t, storetest.DSN(t, storetest.Engines()[len(storetest.Engines())-1]))
 	now := time.Now()
-	at := func(d float64) string { return now.Add(-time.Duration(d * 24 * float64(time.Hour))).UTC().Format(time.RFC3339) }
+	at := func(d float64) string {
+		return now.Add(-time.Duration(d * 24 * float64(time.Hour))).UTC().Format(time.RFC3339)
+	}
 	ev := func(user, event, ts string, props map[string]any) map[string]any {
 		return map[string]any{"type": "track", "userId": user, "event": event, "timestamp": ts, "properties": props, "context": map[string]any{"channel": "web"}}
 	}

@@ -1,0 +1,247 @@
+package analytics
+
+import (
+	"context"
+	"database/sql"
+
+	"math"
+	"sort"
+)
+
+// ChannelGroup is how satisfaction works in one kind of channel.
+type ChannelGroup struct {
+	Group     string   `json:"group"` // online, in_person, or a channel
+	Channels  []string `json:"channels"`
+	Responses int      `json:"responses"`
+	// Repurchase within 90 days of answering.
+	RepurchaseRate float64 `json:"repurchase_rate"`
+	// The logistic regression of repurchase on satisfaction (0–10).
+	Intercept float64 `json:"intercept"`
+	Slope     float64 `json:"slope"`
+	// SatisfactionFor50 is the satisfaction at which half come back
+	// (−intercept ÷ slope); higher means the channel needs more.
+	SatisfactionFor50 *float64 `json:"satisfaction_for_50pct,omitempty"`
+	// ValueWeight is perceived value's standardised weight in
+	// satisfaction (with quality beside it when answered).
+	ValueWeight *float64 `json:"value_weight,omitempty"`
+}
+
+// online and in-person channels.
+var channelClass = map[string]string{"web": "online", "mobile_app": "online", "email": "online", "store": "in_person"}
+
+// Channels compares online and in-person customers (and each channel):
+// how strongly satisfaction predicts repurchase within 90 days, and how
+// much perceived value weighs in satisfaction. Research finds online
+// customers need higher satisfaction to return and weigh value more;
+// this reports it for the business's own data.
+func (s *Service) Channels(ctx context.Context) ([]ChannelGroup, error) {
+	type resp struct {
+		key, channel    string
+		at              int64
+		sat             float64
+		value, quality  float64
+		hasVal, hasQual bool
+	}
+	byMsg := map[string]*resp{}
+	err := s.scan(ctx, `SELECT s.message_id, s.identity, s.value, s.at, a.channel FROM an_signals s JOIN (SELECT DISTINCT message_id, channel FROM an_answers) a
+		ON a.message_id = s.message_id WHERE s.kind = 'score'`, nil, func(r *sql.Rows) error {
+		x := &resp{}
+		var id string
+		if err := r.Scan(&id, &x.key, &x.sat, &x.at, &x.channel); err != nil {
+			return err
+		}
+		x.sat *= 10
+		byMsg[id] = x
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Perceived value and quality items of the same responses, on 0–1 of a 10-point scale.
+	type acc struct{ v, q, nv, nq float64 }
+	items := map[string]*acc{}
+	err = s.scan(ctx, `SELECT message_id, question, value FROM an_answers`, nil, func(r *sql.Rows) error {
+		var id, q string
+		var v float64
+		if err := r.Scan(&id, &q, &v); err != nil {
+			return err
+		}
+		a := items[id]
+		if a == nil {
+			a = &acc{}
+			items[id] = a
+		}
+		switch constructOf(q) {
+		case "perceived_value":
+			a.v, a.nv = a.v+v, a.nv+1
+		case "perceived_quality":
+			a.q, a.nq = a.q+v, a.nq+1
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for id, x := range byMsg {
+		if a := items[id]; a != nil {
+			if a.nv > 0 {
+				x.value, x.hasVal = a.v/a.nv, true
+			}
+			if a.nq > 0 {
+				x.quality, x.hasQual = a.q/a.nq, true
+			}
+		}
+	}
+	hist, err := s.histories(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var list []*resp
+	for _, x := range byMsg {
+		list = append(list, x)
+	}
+	owner, err := s.owners(ctx, func(yield func(string) bool) {
+		for _, x := range list {
+			if !yield(x.key) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	groups := map[string][]*resp{}
+	came := map[*resp]bool{}
+	for _, x := range list {
+		for _, p := range hist[owner[x.key]] {
+			at := p.day * 86400000
+			if at > x.at && at <= x.at+90*86400000 {
+				came[x] = true
+				break
+			}
+		}
+		groups[x.channel] = append(groups[x.channel], x)
+		if cl, ok := channelClass[x.channel]; ok {
+			groups[cl] = append(groups[cl], x)
+		}
+	}
+	out := []ChannelGroup{}
+	for name, rs := range groups {
+		g := ChannelGroup{Group: name, Responses: len(rs), Channels: []string{}}
+		seen := map[string]bool{}
+		var sat, y []float64
+		var vv, qq, ss []float64
+		for _, x := range rs {
+			if !seen[x.channel] {
+				seen[x.channel] = true
+				g.Channels = append(g.Channels, x.channel)
+			}
+			sat = append(sat, x.sat)
+			if came[x] {
+				y = append(y, 1)
+				g.RepurchaseRate++
+			} else {
+				y = append(y, 0)
+			}
+			if x.hasVal {
+				vv, ss = append(vv, x.value), append(ss, x.sat)
+				if x.hasQual {
+					qq = append(qq, x.quality)
+				}
+			}
+		}
+		sort.Strings(g.Channels)
+		g.RepurchaseRate = round(g.RepurchaseRate/float64(len(rs)), 3)
+		if b0, b1, ok := logistic(sat, y); ok {
+			g.Intercept, g.Slope = round(b0, 4), round(b1, 4)
+			if b1 > 0 {
+				v := round(-b0/b1, 2)
+				g.SatisfactionFor50 = &v
+			}
+		}
+		if len(vv) >= 10 {
+			w := valueWeight(ss, vv, qq)
+			g.ValueWeight = &w
+		}
+		out = append(out, g)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		ci, cj := out[i].Group == "online" || out[i].Group == "in_person", out[j].Group == "online" || out[j].Group == "in_person"
+		if ci != cj {
+			return ci
+		}
+		return out[i].Group < out[j].Group
+	})
+	return out, nil
+}
+
+// logistic fits P(y=1) = 1/(1+exp(−(b0 + b1·x))) by Newton–Raphson; ok is
+// false when it cannot (one outcome only, or no spread in x).
+func logistic(x, y []float64) (b0, b1 float64, ok bool) {
+	if len(x) < 5 {
+		return 0, 0, false
+	}
+	ones := 0.0
+	for _, v := range y {
+		ones += v
+	}
+	if ones == 0 || ones == float64(len(y)) {
+		return 0, 0, false
+	}
+	for range 50 {
+		var g0, g1, h00, h01, h11 float64
+		for i := range x {
+			p := 1 / (1 + math.Exp(-(b0 + b1*x[i])))
+			d := y[i] - p
+			w := p * (1 - p)
+			g0 += d
+			g1 += d * x[i]
+			h00 += w
+			h01 += w * x[i]
+			h11 += w * x[i] * x[i]
+		}
+		det := h00*h11 - h01*h01
+		if det <= 1e-12 {
+			return 0, 0, false
+		}
+		d0 := (h11*g0 - h01*g1) / det
+		d1 := (-h01*g0 + h00*g1) / det
+		b0, b1 = b0+d0, b1+d1
+		if math.Abs(d0)+math.Abs(d1) < 1e-10 {
+			return b0, b1, !math.IsNaN(b0+b1) && math.Abs(b1) < 1e6
+		}
+	}
+	return b0, b1, !math.IsNaN(b0+b1) && math.Abs(b1) < 1e6
+}
+
+// valueWeight is value's standardised coefficient for satisfaction, with
+// quality beside it when every response answered quality too.
+func valueWeight(sat, value, quality []float64) float64 {
+	z := func(v []float64) []float64 {
+		m, sd := mean(v), math.Sqrt(variance(v))
+		out := make([]float64, len(v))
+		for i, x := range v {
+			if sd > 0 {
+				out[i] = (x - m) / sd
+			}
+		}
+		return out
+	}
+	zs, zv := z(sat), z(value)
+	r := func(a, b []float64) float64 {
+		s := 0.0
+		for i := range a {
+			s += a[i] * b[i]
+		}
+		return s / float64(len(a)-1)
+	}
+	if len(quality) != len(value) {
+		return round(r(zs, zv), 3)
+	}
+	zq := z(quality)
+	rsv, rsq, rvq := r(zs, zv), r(zs, zq), r(zv, zq)
+	if math.Abs(1-rvq*rvq) < 1e-9 {
+		return round(rsv, 3)
+	}
+	return round((rsv-rsq*rvq)/(1-rvq*rvq), 3)
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
+	"github.com/cxloop/cxloop/internal/profile"
 )
 
 // API holds the /api/v1 analytics handlers.
@@ -62,10 +63,14 @@ func (a *API) Model(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// Funnel answers GET /api/v1/journeys/funnel?by=channel|experience.
+// Funnel answers GET /api/v1/journeys/funnel?by=channel|experience&segment=saved.
 func (a *API) Funnel(w http.ResponseWriter, r *http.Request) {
+	var seg *profile.Query
+	if v := r.URL.Query().Get("segment"); v != "" {
+		seg = &profile.Query{Saved: v}
+	}
 	a.answer(w, r, func() (any, error) {
-		list, err := a.svc.Funnel(r.Context(), r.URL.Query().Get("by"))
+		list, err := a.svc.Funnel(r.Context(), r.URL.Query().Get("by"), seg)
 		return map[string]any{"groups": list}, err
 	})
 }

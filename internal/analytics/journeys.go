@@ -11,6 +11,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 )
 
@@ -113,10 +114,21 @@ type journey struct {
 // Funnel cuts every customer's touches into journeys and measures each
 // stage by group: by "channel" (of the journey's first touch),
 // "experience" (the connected experience that touched it, or none), or
-// "" for all.
-func (s *Service) Funnel(ctx context.Context, by string) ([]FunnelGroup, error) {
+// "" for all; only the customers of a segment when one is given.
+func (s *Service) Funnel(ctx context.Context, by string, segment *profile.Query) ([]FunnelGroup, error) {
 	if by != "" && by != "channel" && by != "experience" {
 		return nil, fault.Field("by", "group by channel or experience")
+	}
+	var only map[string]bool
+	if segment != nil {
+		ids, err := s.profiles.Members(ctx, *segment, s.now())
+		if err != nil {
+			return nil, err
+		}
+		only = map[string]bool{}
+		for _, id := range ids {
+			only[id] = true
+		}
 	}
 	type touch struct {
 		key, stage, channel, exp string
@@ -155,7 +167,7 @@ func (s *Service) Funnel(ctx context.Context, by string) ([]FunnelGroup, error) 
 	const day = 86400000
 	for _, t := range list {
 		c := owner[t.key]
-		if c == "" {
+		if c == "" || (only != nil && !only[c]) {
 			continue
 		}
 		r := stageRank[t.stage]

@@ -73,6 +73,13 @@ func TestFunnel(t *testing.T) {
 		if newCustomers != 2 || revenue != 50 {
 			t.Fatalf("outcomes: %d new customers, revenue %v", newCustomers, revenue)
 		}
+		// Only a segment's customers: the app user.
+		if code := s.API("POST", "/api/v1/segments", map[string]any{"name": "app", "query": map[string]any{"channels": []string{"mobile_app"}}}, nil); code != 201 {
+			t.Fatalf("segment: %d", code)
+		}
+		if code := s.API("GET", "/api/v1/journeys/funnel?segment=app", nil, &f); code != 200 || len(f.Groups) != 1 || f.Groups[0].Journeys != 1 || f.Groups[0].Recognize != 1 {
+			t.Fatalf("funnel of a segment: %d %+v", code, f)
+		}
 		if code := s.API("GET", "/api/v1/journeys/funnel?by=weather", nil, nil); code != 400 {
 			t.Fatalf("by weather: %d", code)
 		}

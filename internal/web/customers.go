@@ -94,9 +94,14 @@ func (c *Console) customer(w http.ResponseWriter, r *http.Request, s auth.Sessio
 		c.fail(w, r, err)
 		return
 	}
+	value, err := c.An.ValueOf(ctx, cus.ID)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	c.render(w, r, http.StatusOK, "customer", view{Title: displayOr(cus.Name(), cus.ID), Session: &s, Nav: "customers", Data: map[string]any{
 		"Customer": cus, "Invitations": invitations, "Member": member, "Ledger": ledger, "Perks": perks, "Name": cus.Name(), "Traits": sortedTraits(cus.Traits), "Timeline": timeline,
-		"Offset": offset, "More": more, "PageSize": pageSize, "Exp": exp, "Agent": s.Principal.Can(auth.RoleAgent),
+		"Offset": offset, "More": more, "PageSize": pageSize, "Exp": exp, "Agent": s.Principal.Can(auth.RoleAgent), "Value": value,
 	}})
 }
 

@@ -42,6 +42,9 @@ func TestConsoleExperiences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if clv := run(t, ctx, chromedp.Text(chromedp.CSS(`#clv`))); clv == "" || clv == "0" {
+		t.Fatalf("lifetime value: %q", clv)
+	}
 	if again := run(t, ctx, chromedp.Text(chromedp.CSS(`#buy-again`))); !strings.Contains(again, "Trail coffee beans") {
 		t.Fatalf("buy again: %q", again)
 	}

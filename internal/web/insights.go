@@ -22,7 +22,7 @@ func (c *Console) insightsPage(w http.ResponseWriter, r *http.Request, s auth.Se
 		c.fail(w, r, err)
 		return
 	}
-	funnel, err := c.An.Funnel(ctx, "channel")
+	funnel, err := c.An.Funnel(ctx, "channel", nil)
 	if err != nil {
 		c.fail(w, r, err)
 		return

@@ -53,7 +53,7 @@ type Gap struct {
 	Gap         float64 `json:"gap"` // managers − customers
 	NManagers   int     `json:"n_managers"`
 	NCustomers  int     `json:"n_customers"`
-	P           float64 `json:"p"` // Welch's t-test, two-sided
+	P           float64 `json:"p"` // two-sided, customers' answers against the managers' belief
 	Significant bool    `json:"significant"`
 	// Reading: managers overestimate (think customers answer higher than
 	// they do) or underestimate.
@@ -97,7 +97,7 @@ func (s *Service) Gaps(ctx context.Context, byTeam bool) ([]Gap, error) {
 		g.Managers, g.Customers = round(mean(m), 2), round(mean(c), 2)
 		if len(c) > 0 {
 			g.Gap = round(mean(m)-mean(c), 2)
-			g.P = welch(m, c)
+			g.P = pValue(m, c)
 			g.Significant = g.P < 0.05
 			switch {
 			case !g.Significant:
@@ -144,27 +144,22 @@ func variance(v []float64) float64 {
 	return s / float64(len(v)-1)
 }
 
-// welch is the two-sided p-value of Welch's t-test of a difference in
-// means; with a single manager the managers' variance is taken as 0
-// (their answer is a belief, not a sample).
-func welch(a, b []float64) float64 {
-	if len(b) < 2 {
+// pValue is the two-sided p-value of a one-sample t-test of the
+// customers' answers against what managers believe (their mean): the
+// managers' belief is the hypothesis to test, not a sample.
+func pValue(managers, customers []float64) float64 {
+	if len(customers) < 2 {
 		return 1
 	}
-	va, vb := variance(a)/float64(len(a)), variance(b)/float64(len(b))
-	se := math.Sqrt(va + vb)
+	se := math.Sqrt(variance(customers) / float64(len(customers)))
+	d := mean(customers) - mean(managers)
 	if se == 0 {
-		if mean(a) == mean(b) {
+		if d == 0 {
 			return 1
 		}
 		return 0
 	}
-	t := (mean(a) - mean(b)) / se
-	df := float64(len(b) - 1)
-	if va > 0 {
-		df = (va + vb) * (va + vb) / (va*va/float64(len(a)-1) + vb*vb/float64(len(b)-1))
-	}
-	return 2 * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.CDF(-math.Abs(t))
+	return 2 * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(len(customers) - 1)}.CDF(-math.Abs(d/se))
 }
 
 func (s *Service) scan(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {

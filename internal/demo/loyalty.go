@@ -84,6 +84,7 @@ func createGuides(ctx context.Context, baseURL, token string) error {
 }
 
 // Finish adds what the demo's members did after their events were read:
+// managers' predictions of the survey answers (the alignment gap),
 // redemptions at the till for some members with points, and introductions
 // between business customers (bridges), recorded when they were made, that
 // convert where the introduced customer ordered within 90 days.
@@ -100,6 +101,15 @@ func Finish(ctx context.Context, baseURL, token string, opts Options) error {
 		}
 		b, _ := json.Marshal(map[string]any{"points": 100 * (m.Balance/300 + 1) / 2, "idempotency_key": "demo-redeem-" + user, "note": "voucher at the till"})
 		if err := send(ctx, http.MethodPost, baseURL+"/api/v1/customers/"+user+"/loyalty/redeem", token, string(b), nil); err != nil && !strings.Contains(err.Error(), "409") {
+			return err
+		}
+	}
+	// Managers say how they believe customers answer the relationship survey.
+	for _, body := range []string{
+		`{"team": "marketing", "answers": {"acsi.satisfaction": 8.9, "nps": 9, "value_price": 8.6, "qual_overall": 9}}`,
+		`{"team": "service", "answers": {"acsi.satisfaction": 8.2, "nps": 8, "value_price": 7.5, "qual_overall": 8.5}}`,
+	} {
+		if err := postJSON(ctx, baseURL+"/api/v1/alignment/predictions", token, body); err != nil {
 			return err
 		}
 	}

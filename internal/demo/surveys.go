@@ -32,7 +32,11 @@ var surveyDefinitions = []string{
 	  "segment": {"seenWithinDays": 365}, "sampleSize": 400,
 	  "questions": [
 	    {"id": "acsi", "type": "acsi", "text": {"en": "About Northwind overall", "de": "Über Northwind insgesamt", "fr": "Northwind dans l'ensemble", "es": "Northwind en general", "fa": "درباره نورث‌ویند به طور کلی"}},
-	    {"id": "nps", "type": "nps", "text": {"en": "How likely are you to recommend Northwind?", "de": "Wie wahrscheinlich empfehlen Sie Northwind weiter?", "fr": "Recommanderiez-vous Northwind ?", "es": "¿Recomendaría Northwind?", "fa": "چقدر احتمال دارد نورث‌ویند را پیشنهاد کنید؟"}}]}`,
+	    {"id": "nps", "type": "nps", "text": {"en": "How likely are you to recommend Northwind?", "de": "Wie wahrscheinlich empfehlen Sie Northwind weiter?", "fr": "Recommanderiez-vous Northwind ?", "es": "¿Recomendaría Northwind?", "fa": "چقدر احتمال دارد نورث‌ویند را پیشنهاد کنید؟"}},
+	    {"id": "expe_overall", "type": "scale", "min": 1, "max": 10, "optional": true, "text": {"en": "Before you first bought from Northwind, how good did you expect it to be?"}},
+	    {"id": "qual_overall", "type": "scale", "min": 1, "max": 10, "optional": true, "text": {"en": "How good are Northwind's products and service?"}},
+	    {"id": "value_price", "type": "scale", "min": 1, "max": 10, "optional": true, "text": {"en": "How good is what you get for the price you pay?"}},
+	    {"id": "loyalty_repurchase", "type": "scale", "min": 1, "max": 10, "optional": true, "text": {"en": "How likely are you to buy from Northwind again?"}}]}`,
 	`{"name": "Returns experience pulse", "rhythm": "pulse", "owner": "logistics",
 	  "questions": [
 	    {"id": "effort", "type": "ces", "text": {"en": "How easy was it to return or exchange an item?", "de": "Wie einfach war die Rückgabe?", "fr": "Le retour a-t-il été facile ?", "es": "¿Qué tan fácil fue la devolución?", "fa": "بازگرداندن کالا چقدر آسان بود؟"}},
@@ -181,9 +185,15 @@ func (c *customer) answers(s Surveys, seed uint64, locale string) {
 			sat := 8.5 - 1.5*float64(min(ex.refunds, 2)) - 2*float64(min(ex.late, 1)) - 2*float64(min(ex.unresolved, 1))
 			item := func(shift float64) int { return clampInt(int(math.Round(sat+shift+r.NormFloat64())), 1, 10) }
 			nps := clampInt(int(math.Round(sat+0.5+r.NormFloat64()*1.3)), 0, 10)
+			// The ACSI model's other items, from a stream of their own so the rest stays as it was:
+			// quality and value follow the experience, expectations barely.
+			rr := rand.New(rand.NewPCG(uint64(c.n)+1, uint64(q.Unix())))
+			scale := func(v float64) int { return clampInt(int(math.Round(v+rr.NormFloat64()*0.9)), 1, 10) }
+			answers := map[string]any{"acsi": map[string]any{"satisfaction": item(0), "expectations": item(-0.5), "ideal": item(-1)}, "nps": nps,
+				"expe_overall": scale(7.5 + 0.2*(sat-7)), "qual_overall": scale(sat + 0.3), "value_price": scale(sat - 0.4), "loyalty_repurchase": scale(sat)}
 			answer := Message{"event": "Survey Responded", "properties": map[string]any{
 				"survey_id": s.Relationship, "response_id": fmt.Sprintf("demo-rel-%05d-%s", c.n+1, q.Format("2006-01")), "language": locale,
-				"answers": map[string]any{"acsi": map[string]any{"satisfaction": item(0), "expectations": item(-0.5), "ideal": item(-1)}, "nps": nps},
+				"answers": answers,
 			}}
 			if c.role != "" {
 				answer["properties"].(map[string]any)["role"] = c.role

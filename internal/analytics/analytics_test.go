@@ -44,6 +44,10 @@ func TestValueAndRisk(t *testing.T) {
 				s.MustSend("track", order(u, fmt.Sprintf("%s-%d", u, k), day(d), 50))
 			}
 			s.MustSend("track", map[string]any{"userId": u, "event": "Survey Responded", "timestamp": day(355).Format(time.RFC3339), "properties": map[string]any{"nps": 3}})
+			if u == "fader" { // and says so in words, recently
+				s.MustSend("track", map[string]any{"userId": u, "event": "Survey Responded", "timestamp": day(20).Format(time.RFC3339),
+					"properties": map[string]any{"answers": map[string]any{"why": "Terrible service, the tent broke and nobody helped."}}})
+			}
 		}
 		s.MustSend("track", map[string]any{"userId": "complainer", "event": "Complaint Submitted", "properties": map[string]any{"text": "The tent leaked."}})
 		for k := range 6 { // a loyal regular: every 3 weeks, the last a week ago
@@ -66,7 +70,8 @@ func TestValueAndRisk(t *testing.T) {
 			Silent bool
 		}
 		s.API("GET", "/api/v1/customers/fader/value", nil, &f)
-		if f.PAlive > 0.2 || f.Risk < 0.55 || !f.Silent {
+		// 0.5 × (1 − p_alive) + 0.2 (low score) + 0.1 (a negative answer in 90 days).
+		if f.PAlive > 0.2 || f.Risk < 0.65 || !f.Silent {
 			t.Fatalf("fader: %+v", f)
 		}
 		var list struct {

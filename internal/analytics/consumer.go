@@ -7,6 +7,7 @@ import (
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/match"
 	"github.com/cxloop/cxloop/internal/store"
+	"github.com/cxloop/cxloop/internal/survey"
 )
 
 // Consumer keeps orders and the signals of dissatisfaction: survey scores,
@@ -114,6 +115,19 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 			}
 			if err == nil {
 				err = answers(ctx, tx, e, key, p)
+			}
+			// A negative open answer is a sign of dissatisfaction too.
+			lang, _ := p["language"].(string)
+			if lang == "" {
+				lang = "en"
+			}
+			if list, _ := p["answers"].(map[string]any); err == nil {
+				for _, a := range list {
+					if text, ok := a.(string); ok && len(text) > 3 && survey.Analyze(text, lang).Sentiment == survey.Negative {
+						err = signal("negative", 1, "")
+						break
+					}
+				}
 			}
 		case "Social Mention":
 			if s, _ := p["sentiment"].(string); s == "negative" {

@@ -33,6 +33,8 @@ type Service struct {
 	now      func() time.Time
 	logger   *slog.Logger
 	mu       sync.Mutex // one refresh at a time
+	// referrals, when set, gives referral revenue by month (YYYY-MM).
+	referrals func(ctx context.Context, since time.Time) (map[string]float64, error)
 }
 
 // NewService returns the service; now is the clock (nil: time.Now).

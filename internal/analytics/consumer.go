@@ -98,12 +98,13 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 			err = signal("return", 1, order)
 		case "Survey Responded":
 			// The lowest of the scores, as a share of its scale: NPS 0–10, CSAT 1–5, CES 1–7 (high is easy), ACSI 0–100.
+			scores := scoresOf(p)
 			share, ok := -1.0, false
 			for _, s := range []struct {
 				name   string
 				lo, hi float64
 			}{{"nps", 0, 10}, {"csat", 1, 5}, {"ces", 1, 7}, {"acsi", 0, 100}} {
-				if v, has := match.Number(p[s.name]); has {
+				if v, has := scores[s.name]; has {
 					x := (v - s.lo) / (s.hi - s.lo)
 					if !ok || x < share {
 						share, ok = x, true
@@ -112,6 +113,9 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 			}
 			if ok {
 				err = signal("score", share, "")
+			}
+			if v, has := scores["nps"]; has && err == nil {
+				err = signal("nps", v, "")
 			}
 			if err == nil {
 				err = answers(ctx, tx, e, key, p)
@@ -194,4 +198,34 @@ func answers(ctx context.Context, tx *store.Tx, e *eventlog.Event, key string, p
 		}
 	}
 	return nil
+}
+
+// scoresOf reads a response's scores: the nps, csat, ces and acsi
+// properties cxloop writes, or else the answers to questions of those ids
+// (an acsi answer's items, 1–10, make the index 0–100 with equal weights).
+func scoresOf(p map[string]any) map[string]float64 {
+	out := map[string]float64{}
+	answers, _ := p["answers"].(map[string]any)
+	for _, name := range []string{"nps", "csat", "ces", "acsi"} {
+		if v, ok := match.Number(p[name]); ok {
+			out[name] = v
+			continue
+		}
+		if v, ok := match.Number(answers[name]); ok {
+			out[name] = v
+			continue
+		}
+		if items, ok := answers[name].(map[string]any); ok && name == "acsi" && len(items) > 0 {
+			sum, n := 0.0, 0.0
+			for _, x := range items {
+				if v, ok := match.Number(x); ok {
+					sum, n = sum+(v-1)/9*100, n+1
+				}
+			}
+			if n > 0 {
+				out[name] = sum / n
+			}
+		}
+	}
+	return out
 }

@@ -47,6 +47,32 @@ func TestDemoInsights(t *testing.T) {
 	if code := s.API("GET", "/api/v1/analytics/acsi-model?survey="+surveys.Relationship, nil, &a); code != 200 || a.Responses < 30 || len(a.Drivers) != 3 || a.Index <= 0 {
 		t.Fatalf("acsi model: %d %+v", code, a)
 	}
+	var out struct {
+		Months []struct {
+			NPS             *float64
+			ReferralRevenue float64 `json:"referral_revenue"`
+			CLVNew          float64 `json:"clv_new_customers"`
+		}
+	}
+	s.API("GET", "/api/v1/analytics/outcomes?months=12", nil, &out)
+	nps, referred, clv := 0, 0.0, 0.0
+	for _, m := range out.Months {
+		if m.NPS != nil {
+			nps++
+		}
+		referred, clv = referred+m.ReferralRevenue, clv+m.CLVNew
+	}
+	if nps < 6 || referred <= 0 || clv <= 0 {
+		t.Fatalf("outcomes: %d months with NPS, referral revenue %.0f, new customers' CLV %.0f", nps, referred, clv)
+	}
+	// Segments by loyalty tier (as the hourly review set them).
+	if _, err := s.Loyalty.ReviewTiers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var seg struct{ Count int }
+	if code := s.API("POST", "/api/v1/segments", map[string]any{"name": "gold and up", "query": map[string]any{"tiers": []string{"gold", "platinum"}}}, &seg); code != 201 || seg.Count == 0 {
+		t.Fatalf("tier segment: %d %+v", code, seg)
+	}
 	var g struct {
 		Items []struct {
 			Question    string

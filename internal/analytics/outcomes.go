@@ -8,9 +8,12 @@ import (
 
 // OutcomeMonth is one month of the outcomes dashboard.
 type OutcomeMonth struct {
-	Month        string  `json:"month"`
-	Satisfaction float64 `json:"satisfaction"` // mean latest-score share of the month's responses, 0–100
-	Responses    int     `json:"responses"`
+	Month        string   `json:"month"`
+	Satisfaction float64  `json:"satisfaction"` // mean score of the month's responses as a share of their scale, 0–100
+	Responses    int      `json:"responses"`
+	NPS          *float64 `json:"nps,omitempty"` // % promoters − % detractors of the month's NPS answers
+	npsN, npsP   int
+	npsD         int
 	NewCustomers int     `json:"new_customers"` // first order in the month
 	Buyers       int     `json:"buyers"`        // customers who ordered in the month
 	RepeatRate   float64 `json:"repeat_rate"`   // buyers who had ordered before
@@ -18,10 +21,22 @@ type OutcomeMonth struct {
 	Revenue      float64 `json:"revenue"`       // orders, refunds taken out
 	Complaints   int     `json:"complaints"`
 	Returns      int     `json:"returns"`
+	// CLVNew is the mean lifetime value of the customers acquired in the month.
+	CLVNew float64 `json:"clv_new_customers"`
+	// ReferralRevenue is what referred customers spent in the month (from
+	// the loyalty program, when present).
+	ReferralRevenue float64 `json:"referral_revenue"`
 }
 
-// Outcomes is the bottom line month by month: satisfaction, acquisition,
-// repeat buying and retention, revenue, complaints and returns.
+// SetReferralRevenue lets the outcomes include referral revenue by month
+// (the loyalty program provides it).
+func (s *Service) SetReferralRevenue(fn func(ctx context.Context, since time.Time) (map[string]float64, error)) {
+	s.referrals = fn
+}
+
+// Outcomes is the bottom line month by month: satisfaction and NPS,
+// acquisition and the new customers' lifetime value, repeat buying and
+// retention, revenue and referral revenue, complaints and returns.
 func (s *Service) Outcomes(ctx context.Context, months int) ([]OutcomeMonth, error) {
 	now := s.now().UTC()
 	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -(months - 1), 0)
@@ -43,6 +58,17 @@ func (s *Service) Outcomes(ctx context.Context, months int) ([]OutcomeMonth, err
 	for i := range buyers {
 		buyers[i] = map[string]bool{}
 	}
+	clv := map[string]float64{}
+	err = s.scan(ctx, `SELECT customer_id, clv FROM customer_values`, nil, func(r *sql.Rows) error {
+		var c string
+		var v float64
+		err := r.Scan(&c, &v)
+		clv[c] = v
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
 	for c, ps := range hist {
 		for k, p := range ps {
 			i, ok := monthOf(p.day * 86400000)
@@ -52,6 +78,7 @@ func (s *Service) Outcomes(ctx context.Context, months int) ([]OutcomeMonth, err
 			out[i].Revenue += p.value
 			if k == 0 {
 				out[i].NewCustomers++
+				out[i].CLVNew += clv[c]
 			}
 			if !buyers[i][c] {
 				buyers[i][c] = true
@@ -63,6 +90,9 @@ func (s *Service) Outcomes(ctx context.Context, months int) ([]OutcomeMonth, err
 		}
 	}
 	for i := range out {
+		if out[i].NewCustomers > 0 {
+			out[i].CLVNew = round(out[i].CLVNew/float64(out[i].NewCustomers), 2)
+		}
 		if out[i].Buyers > 0 {
 			out[i].RepeatRate = round(out[i].RepeatRate/float64(out[i].Buyers), 3)
 		}
@@ -92,6 +122,13 @@ func (s *Service) Outcomes(ctx context.Context, months int) ([]OutcomeMonth, err
 		case "score":
 			out[i].Satisfaction += v
 			out[i].Responses++
+		case "nps":
+			out[i].npsN++
+			if v >= 9 {
+				out[i].npsP++
+			} else if v <= 6 {
+				out[i].npsD++
+			}
 		case "complaint":
 			out[i].Complaints++
 		case "return":
@@ -99,10 +136,28 @@ func (s *Service) Outcomes(ctx context.Context, months int) ([]OutcomeMonth, err
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
 	for i := range out {
 		if out[i].Responses > 0 {
 			out[i].Satisfaction = round(out[i].Satisfaction/float64(out[i].Responses)*100, 1)
 		}
+		if n := out[i].npsN; n > 0 {
+			v := round(100*float64(out[i].npsP-out[i].npsD)/float64(n), 1)
+			out[i].NPS = &v
+		}
 	}
-	return out, err
+	if s.referrals != nil {
+		byMonth, err := s.referrals(ctx, start)
+		if err != nil {
+			return nil, err
+		}
+		for m, v := range byMonth {
+			if i, ok := index[m]; ok {
+				out[i].ReferralRevenue = round(v, 2)
+			}
+		}
+	}
+	return out, nil
 }

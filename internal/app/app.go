@@ -96,6 +96,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Cases.SetPriorityService(a.Loyalty.PriorityService)
 	a.Exp = experience.NewService(db, a.Log, a.Profiles, cfg.Now, cfg.Logger)
 	a.An = analytics.NewService(db, a.Profiles, cfg.Now, cfg.Logger)
+	a.An.SetReferralRevenue(a.Loyalty.ReferralRevenueByMonth)
 	a.Runner = eventlog.NewRunner(db, a.Log, cfg.Logger, a.consumers()...)
 	return a, nil
 }

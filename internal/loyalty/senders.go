@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
@@ -260,4 +261,27 @@ func (s *Service) Dashboard(ctx context.Context) (*Dashboard, error) {
 	}
 	d.ReferralRevenue = d.Advocacy.ReferredRevenue
 	return d, rows.Err()
+}
+
+// ReferralRevenueByMonth is what referred customers spent (refunds out),
+// by calendar month (YYYY-MM, UTC), from since.
+func (s *Service) ReferralRevenueByMonth(ctx context.Context, since time.Time) (map[string]float64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT o.order_id, o.total, o.at FROM loyalty_orders o JOIN loyalty_referrals r
+		ON ((r.user_id <> '' AND r.user_id = o.user_id) OR (r.user_id = '' AND r.anonymous_id <> '' AND r.anonymous_id = o.anonymous_id))
+		WHERE o.refunded_at IS NULL AND o.at >= $1 AND o.at >= r.at`, since.UnixMilli())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]float64{}
+	for rows.Next() {
+		var id string
+		var total float64
+		var at int64
+		if err := rows.Scan(&id, &total, &at); err != nil {
+			return nil, err
+		}
+		out[time.UnixMilli(at).UTC().Format("2006-01")] += total
+	}
+	return out, rows.Err()
 }

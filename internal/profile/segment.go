@@ -34,6 +34,8 @@ type Query struct {
 	Risk *Range `json:"risk,omitempty"`
 	// Saved: the customer is in this saved segment (by id or name).
 	Saved string `json:"saved,omitempty"`
+	// Tiers: the customer's loyalty tier is one of these.
+	Tiers []string `json:"tiers,omitempty"`
 }
 
 // Range is a closed interval of a score; a bound left out is open.
@@ -140,6 +142,13 @@ func (s *Service) Members(ctx context.Context, q Query, now time.Time) ([]string
 			hi = *r.rng.Max
 		}
 		conds = append(conds, cond{r.query, []any{lo, hi}})
+	}
+	if len(q.Tiers) > 0 {
+		args := make([]any, len(q.Tiers))
+		for i, t := range q.Tiers {
+			args[i] = t
+		}
+		conds = append(conds, cond{`SELECT customer_id FROM loyalty_tiers WHERE tier IN (` + params(1, len(args)) + `)`, args})
 	}
 	for _, c := range conds {
 		ids := map[string]bool{}

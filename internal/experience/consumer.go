@@ -94,6 +94,11 @@ func lines(props map[string]any) []line {
 
 // Apply projects a batch of events.
 func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event) error {
+	// Purchases are attributed to recommendations only once some were shown.
+	var recs bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM rec_outcomes)`).Scan(&recs); err != nil {
+		return err
+	}
 	for i := range events {
 		e := &events[i]
 		if e.Type != eventlog.Track || (e.UserID == "" && e.AnonymousID == "") {
@@ -132,8 +137,10 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 			}
 		}
 		ls := lines(props)
-		if err := recOutcome(ctx, tx, e, key, props, ls); err != nil {
-			return err
+		if recs || e.Event != "Order Completed" {
+			if err := recOutcome(ctx, tx, e, key, props, ls); err != nil {
+				return err
+			}
 		}
 		if w == 0 {
 			continue // shown: an outcome, not yet an interest

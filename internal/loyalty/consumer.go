@@ -86,6 +86,11 @@ func (c Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Eve
 		return err
 	}
 	var own []eventlog.Event // what the batch makes happen
+	// Orders convert introductions only while some are open.
+	var intros bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM introductions WHERE converted_at IS NULL)`).Scan(&intros); err != nil {
+		return err
+	}
 	for i := range events {
 		e := &events[i]
 		if e.Type != eventlog.Track || (e.UserID == "" && e.AnonymousID == "") {
@@ -111,9 +116,11 @@ func (c Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Eve
 				return err
 			}
 		case e.Event == "Order Completed":
-			evs, err := convert(ctx, tx, e)
-			if err != nil {
-				return err
+			var evs []eventlog.Event
+			if intros {
+				if evs, err = convert(ctx, tx, e); err != nil {
+					return err
+				}
 			}
 			refs, err := convertReferrals(ctx, tx, e, props)
 			if err != nil {

@@ -67,32 +67,39 @@ func senderProps(ctx context.Context, tx *store.Tx, sender, code string) (map[st
 // converted by this first order and returns their Referral Converted
 // events: the friend's first order, attributed to the sender.
 func convertReferrals(ctx context.Context, tx *store.Tx, e *eventlog.Event, props map[string]any) ([]eventlog.Event, error) {
-	rows, err := tx.QueryContext(ctx, `UPDATE loyalty_referrals SET converted_at = $1 WHERE converted_at IS NULL AND at <= $1
-		AND ((user_id <> '' AND user_id = $2) OR (anonymous_id <> '' AND anonymous_id = $3)) RETURNING message_id, code, sender_id`,
-		e.Timestamp, e.UserID, e.AnonymousID)
-	if err != nil {
-		return nil, err
-	}
 	type open struct{ id, code, sender string }
 	var list []open
-	for rows.Next() {
-		var o open
-		if err := rows.Scan(&o.id, &o.code, &o.sender); err != nil {
-			rows.Close()
+	// One statement per identity column, so each uses its index.
+	for _, q := range []struct{ col, v string }{{"user_id", e.UserID}, {"anonymous_id", e.AnonymousID}} {
+		if q.v == "" {
+			continue
+		}
+		rows, err := tx.QueryContext(ctx, `UPDATE loyalty_referrals SET converted_at = $1 WHERE `+q.col+` = $2 AND converted_at IS NULL AND at <= $1
+			RETURNING message_id, code, sender_id`, e.Timestamp, q.v)
+		if err != nil {
 			return nil, err
 		}
-		list = append(list, o)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+		for rows.Next() {
+			var o open
+			if err := rows.Scan(&o.id, &o.code, &o.sender); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			list = append(list, o)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
 	var out []eventlog.Event
 	for _, o := range list {
 		if o.sender == "" { // the sender's profile may have come later
-			if o.sender, err = senderOf(ctx, tx, o.code); err != nil {
+			sender, err := senderOf(ctx, tx, o.code)
+			if err != nil {
 				return nil, err
 			}
+			o.sender = sender
 		}
 		p, err := senderProps(ctx, tx, o.sender, o.code)
 		if err != nil {

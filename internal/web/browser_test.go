@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,7 +81,13 @@ func TestConsoleCustomerJourney(t *testing.T) {
 		chromedp.Submit(chromedp.CSS(`#token-login input[name=token]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#customers`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name=q]`), email),
-		chromedp.Submit(chromedp.CSS(`input[name=q]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The list before the search has links too: wait for the search's page.
+	submit(t, ctx, `input[name=q]`, "q="+url.QueryEscape(email))
+	err = chromedp.Do(ctx,
 		chromedp.WaitVisible(chromedp.CSS(`#customers a[href^="/customers/cus_"]`)),
 		chromedp.Click(chromedp.CSS(`#customers a[href^="/customers/cus_"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#timeline`)),
@@ -120,9 +127,9 @@ func TestConsoleCustomerJourney(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	url := run(t, ctx, chromedp.Location())
-	if !strings.Contains(url, "/login") {
-		t.Errorf("after sign-out /customers went to %s", url)
+	loc := run(t, ctx, chromedp.Location())
+	if !strings.Contains(loc, "/login") {
+		t.Errorf("after sign-out /customers went to %s", loc)
 	}
 }
 

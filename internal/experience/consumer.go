@@ -137,6 +137,9 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 			}
 		}
 		ls := lines(props)
+		if e.Event == "Recommendation Shown" || e.Event == "Recommendation Clicked" {
+			recs = true // from here on in the batch, too
+		}
 		if recs || e.Event != "Order Completed" {
 			if err := recOutcome(ctx, tx, e, key, props, ls); err != nil {
 				return err

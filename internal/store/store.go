@@ -59,7 +59,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
-		db.SetMaxOpenConns(16)
+		// Seven consumers and the background jobs each hold a transaction
+		// at times, and a consumer may ask for a reading connection while it
+		// holds one: leave room beyond them for requests.
+		db.SetMaxOpenConns(32)
 		db.SetMaxIdleConns(16)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 		if err := db.PingContext(ctx); err != nil {

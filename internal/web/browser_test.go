@@ -172,7 +172,19 @@ func submit(t *testing.T, ctx context.Context, sel, landing string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("submitting %s did not land on %s: at %v (%v)", sel, landing, v, err)
+			body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 500) : ""`))
+			t.Fatalf("submitting %s did not land on %s: at %v (%v); the page says %q", sel, landing, v, err, body)
 		}
+	}
+}
+
+// waitFor waits up to 20 s for sel and, failing, reports what the page says.
+func waitFor(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(sel))); err != nil {
+		body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + " — " + (document.body ? document.body.innerText.slice(0, 500) : "")`))
+		t.Fatalf("no %s on the page (%v): %q", sel, err, body)
 	}
 }

@@ -36,12 +36,12 @@ func TestConsoleExperiences(t *testing.T) {
 		chromedp.Navigate(s.URL+"/customers/exp-1"),
 		chromedp.WaitVisible(chromedp.CSS(`#token-login`)),
 		chromedp.SendKeys(chromedp.CSS(`#token-login input[name=token]`), apptest.Token),
-		chromedp.Submit(chromedp.CSS(`#token-login input[name=token]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#experiences`)),
 	)
 	if err != nil {
 		t.Fatal(err)
 	}
+	submit(t, ctx, `#token-login input[name=token]`, "/customers/exp-1")
+	waitFor(t, ctx, `#experiences`)
 	if clv := run(t, ctx, chromedp.Text(chromedp.CSS(`#clv`))); clv == "" || clv == "0" {
 		t.Fatalf("lifetime value: %q", clv)
 	}

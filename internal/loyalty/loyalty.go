@@ -290,6 +290,12 @@ type Summary struct {
 
 // Summary returns a member's balance, tier and referral code.
 func (s *Service) Summary(ctx context.Context, ref string) (*Summary, error) {
+	return s.summary(ctx, ref, true)
+}
+
+// summary is a member's standing; with relationship, also their
+// engagement, groups and referrals.
+func (s *Service) summary(ctx context.Context, ref string, relationship bool) (*Summary, error) {
 	m, err := s.member(ctx, ref)
 	if err != nil {
 		return nil, err
@@ -340,6 +346,9 @@ func (s *Service) Summary(ctx context.Context, ref string) (*Summary, error) {
 	}
 	if p.Measure == ByPoints {
 		out.PointsToNext = out.ToNext
+	}
+	if !relationship {
+		return out, nil
 	}
 	return out, s.relationship(ctx, m, out)
 }

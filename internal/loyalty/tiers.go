@@ -151,7 +151,7 @@ func (p Program) tierOf(earned int64) (ProgramTier, *ProgramTier) {
 
 // Perks returns the member's tier and its perks.
 func (s *Service) Perks(ctx context.Context, ref string) (string, []Perk, error) {
-	sum, err := s.Summary(ctx, ref)
+	sum, err := s.summary(ctx, ref, false) // the tier is enough
 	if err != nil {
 		return "", nil, err
 	}

@@ -15,12 +15,10 @@ import (
 	"log/slog"
 	"math"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/cxloop/cxloop/internal/analytics/clv"
-	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
@@ -359,29 +357,7 @@ func round(v float64, d int) float64 {
 
 // owners maps identity keys ("u:…", "a:…") to customers.
 func (s *Service) owners(ctx context.Context, keys func(func(string) bool)) (map[string]string, error) {
-	var refs []eventlog.Event
-	seen := map[string]bool{}
-	for k := range keys {
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		kind, v, _ := strings.Cut(k, ":")
-		if kind == "u" {
-			refs = append(refs, eventlog.Event{UserID: v})
-		} else {
-			refs = append(refs, eventlog.Event{AnonymousID: v})
-		}
-	}
-	o, err := s.profiles.Owners(ctx, refs)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for _, r := range refs {
-		out[identity(r.UserID, r.AnonymousID)] = profile.OwnerOf(o, r)
-	}
-	return out, nil
+	return s.profiles.KeyOwners(ctx, keys)
 }
 
 // fresh refreshes when orders or signals came in since the last refresh

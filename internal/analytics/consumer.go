@@ -6,6 +6,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/match"
+	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
 )
@@ -64,7 +65,7 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 			continue
 		}
 		p := m.Props()
-		key := identity(e.UserID, e.AnonymousID)
+		key := profile.Key(e.UserID, e.AnonymousID)
 		if st, ok := stageOf[e.Event]; ok {
 			exp, _ := p["experience"].(string)
 			if _, err := tx.ExecContext(ctx, `INSERT INTO an_stages (message_id, identity, stage, channel, experience, at) VALUES ($1, $2, $3, $4, $5, $6)
@@ -157,13 +158,6 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 		}
 	}
 	return nil
-}
-
-func identity(user, anon string) string {
-	if user != "" {
-		return "u:" + user
-	}
-	return "a:" + anon
 }
 
 // answers keeps a response's numeric answers, item by item: a rating as

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/match"
+	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 )
 
@@ -109,7 +110,7 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 			continue
 		}
 		props := m.Props()
-		key := identity(e.UserID, e.AnonymousID)
+		key := profile.Key(e.UserID, e.AnonymousID)
 		if e.Event == "Order Proposal Accepted" || e.Event == "Order Proposal Declined" {
 			id, _ := props["proposal_id"].(string)
 			status := map[bool]string{true: "accepted", false: "declined"}[e.Event == "Order Proposal Accepted"]
@@ -192,13 +193,6 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 		}
 	}
 	return nil
-}
-
-func identity(user, anon string) string {
-	if user != "" {
-		return "u:" + user
-	}
-	return "a:" + anon
 }
 
 // replenishEvent projects consents to replenishment and nudges, their

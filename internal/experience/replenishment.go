@@ -13,7 +13,6 @@ import (
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/experience/replenish"
 	"github.com/cxloop/cxloop/internal/fault"
-	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 )
 
@@ -146,29 +145,7 @@ func (s *Service) histories(ctx context.Context) (*history, error) {
 
 // owners maps identity keys ("u:…", "a:…") to customers.
 func (s *Service) owners(ctx context.Context, keys func(func(string) bool)) (map[string]string, error) {
-	var refs []eventlog.Event
-	seen := map[string]bool{}
-	for k := range keys {
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		kind, v, _ := strings.Cut(k, ":")
-		if kind == "u" {
-			refs = append(refs, eventlog.Event{UserID: v})
-		} else {
-			refs = append(refs, eventlog.Event{AnonymousID: v})
-		}
-	}
-	o, err := s.profiles.Owners(ctx, refs)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for _, r := range refs {
-		out[identity(r.UserID, r.AnonymousID)] = profile.OwnerOf(o, r)
-	}
-	return out, nil
+	return s.profiles.KeyOwners(ctx, keys)
 }
 
 // priors are each product's population rate over every customer's purchases.

@@ -10,10 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/experience/recommend"
 	"github.com/cxloop/cxloop/internal/fault"
-	"github.com/cxloop/cxloop/internal/profile"
 )
 
 // TrainIfNew trains the recommender when interactions came in since the
@@ -41,7 +39,6 @@ func (s *Service) Train(ctx context.Context) error {
 		return err
 	}
 	var list []recommend.Interaction
-	var refs []eventlog.Event
 	for rows.Next() {
 		var key string
 		var x recommend.Interaction
@@ -69,25 +66,15 @@ func (s *Service) Train(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	seen := map[string]bool{}
-	for _, x := range list {
-		if !seen[x.User] {
-			seen[x.User] = true
-			kind, v, _ := strings.Cut(x.User, ":")
-			if kind == "u" {
-				refs = append(refs, eventlog.Event{UserID: v})
-			} else {
-				refs = append(refs, eventlog.Event{AnonymousID: v})
+	byKey, err := s.owners(ctx, func(yield func(string) bool) {
+		for _, x := range list {
+			if !yield(x.User) {
+				return
 			}
 		}
-	}
-	owners, err := s.profiles.Owners(ctx, refs)
+	})
 	if err != nil {
 		return err
-	}
-	byKey := map[string]string{}
-	for _, r := range refs {
-		byKey[identity(r.UserID, r.AnonymousID)] = profile.OwnerOf(owners, r)
 	}
 	for i := range list {
 		if c := byKey[list[i].User]; c != "" {

@@ -413,3 +413,42 @@ func (s *Service) EachCustomer(ctx context.Context, fn func(id string) bool) err
 	}
 	return rows.Err()
 }
+
+// Key is the short key of an identity that projections store: "u:" and a
+// userId, or "a:" and an anonymousId when there is no userId.
+func Key(user, anon string) string {
+	if user != "" {
+		return "u:" + user
+	}
+	return "a:" + anon
+}
+
+// KeyOwners maps identity keys (see Key) to their customers; a key whose
+// identity is unknown is left out.
+func (s *Service) KeyOwners(ctx context.Context, keys func(yield func(string) bool)) (map[string]string, error) {
+	var refs []eventlog.Event
+	seen := map[string]bool{}
+	for k := range keys {
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		kind, v, _ := strings.Cut(k, ":")
+		if kind == "u" {
+			refs = append(refs, eventlog.Event{UserID: v})
+		} else {
+			refs = append(refs, eventlog.Event{AnonymousID: v})
+		}
+	}
+	o, err := s.Owners(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, r := range refs {
+		if c := OwnerOf(o, r); c != "" {
+			out[Key(r.UserID, r.AnonymousID)] = c
+		}
+	}
+	return out, nil
+}

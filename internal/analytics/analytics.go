@@ -137,6 +137,7 @@ func (s *Service) Refresh(ctx context.Context) (*Model, error) {
 			rows = append(rows, []any{v.Customer, 0, v.PAlive, v.Expected52w, v.Spend, v.CLV, v.Risk, v.Dissatisfied, v.Complained, v.Silent, now.UnixMilli()})
 		}
 	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i][0].(string) < rows[j][0].(string) }) // lock rows in one order
 	b, _ := json.Marshal(m)
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		if err := s.db.BulkInsert(ctx, tx, `INSERT INTO customer_values (customer_id, orders, p_alive, expected_52w, spend, clv, risk, dissatisfied, complained, silent, computed_at) VALUES`,

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -71,6 +72,8 @@ const engagementKey = "engagement_seq"
 // returns how many it scored. Recency fades without events, so a full run
 // is due daily.
 func (s *Service) Engage(ctx context.Context, full bool) (int, error) {
+	s.engaging.Lock() // one run at a time on this node
+	defer s.engaging.Unlock()
 	var from int64
 	var v string
 	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, engagementKey).Scan(&v)
@@ -104,6 +107,8 @@ func (s *Service) Engage(ctx context.Context, full bool) (int, error) {
 	}
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		rows := make([][]any, 0, len(scores))
+		// In customer order, so that concurrent runs on other nodes lock rows alike.
+		sort.Slice(scores, func(i, j int) bool { return scores[i].Customer < scores[j].Customer })
 		for _, e := range scores {
 			rows = append(rows, []any{e.Customer, e.Score, e.Recency, e.Frequency, e.Surveys, e.Community, e.Referrals, e.Interactions90d,
 				int64(e.LastInteraction), int64(e.ComputedAt)})

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cxloop/cxloop/internal/eventlog"
@@ -75,6 +76,9 @@ type Service struct {
 	profiles *profile.Service
 	now      func() time.Time
 	logger   *slog.Logger
+	// reviewing and engaging serialise tier reviews and engagement runs
+	// (the background jobs and callers).
+	reviewing, engaging sync.Mutex
 }
 
 // NewService returns the loyalty service; now is the clock (nil: time.Now).

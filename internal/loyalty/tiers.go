@@ -192,6 +192,8 @@ const Grace = 30 * 24 * time.Hour
 // Grace below their tier's threshold. Each change is a Tier Changed event.
 // It returns how many members changed tier.
 func (s *Service) ReviewTiers(ctx context.Context) (int, error) {
+	s.reviewing.Lock() // one review at a time on this node
+	defer s.reviewing.Unlock()
 	p, err := s.Program(ctx)
 	if err != nil {
 		return 0, err
@@ -214,11 +216,13 @@ func (s *Service) ReviewTiers(ctx context.Context) (int, error) {
 			var below sql.NullInt64
 			err := tx.QueryRowContext(ctx, `SELECT tier, below_since FROM loyalty_tiers WHERE customer_id = $1`, c).Scan(&cur, &below)
 			if errors.Is(err, sql.ErrNoRows) {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO loyalty_tiers (customer_id, tier, since) VALUES ($1, $2, $3)`, c, want.Name, now.UnixMilli()); err != nil {
+				res, err := tx.ExecContext(ctx, `INSERT INTO loyalty_tiers (customer_id, tier, since) VALUES ($1, $2, $3) ON CONFLICT (customer_id) DO NOTHING`,
+					c, want.Name, now.UnixMilli())
+				if err != nil {
 					return err
 				}
-				if rank[want.Name] == 0 {
-					continue
+				if n, _ := res.RowsAffected(); n == 0 || rank[want.Name] == 0 {
+					continue // another review placed the member meanwhile, or the first tier needs no event
 				}
 				cur = p.Tiers[0].Name
 			} else if err != nil {

@@ -52,8 +52,9 @@ type ACSIModel struct {
 
 // ACSI estimates the ACSI model from survey answers (of one survey, or
 // all): standardised items, the given inner weighting scheme (path by
-// default), bootstrap intervals of the paths from 200 resamples.
-func (s *Service) ACSI(ctx context.Context, survey, scheme string) (*ACSIModel, error) {
+// default), bootstrap intervals of the paths from that many resamples
+// (none when 0).
+func (s *Service) ACSI(ctx context.Context, survey, scheme string, resamples int) (*ACSIModel, error) {
 	if scheme == "" {
 		scheme = "path"
 	}
@@ -64,7 +65,7 @@ func (s *Service) ACSI(ctx context.Context, survey, scheme string) (*ACSIModel, 
 	}
 	byResp := map[string]map[string]float64{}
 	colSet := map[string]bool{}
-	err := s.scan(ctx, q, args, func(r *sql.Rows) error {
+	err := s.db.Each(ctx, q, args, func(r *sql.Rows) error {
 		var id, question string
 		var v float64
 		if err := r.Scan(&id, &question, &v); err != nil {
@@ -136,8 +137,10 @@ func (s *Service) ACSI(ctx context.Context, survey, scheme string) (*ACSIModel, 
 	if err != nil {
 		return nil, fault.New(fault.Conflict, "the ACSI model could not be estimated: %v", err)
 	}
-	if err := pls.Bootstrap(cols, rows, blocks, paths, o, res, 200, 1); err != nil {
-		return nil, fault.New(fault.Conflict, "the ACSI model's bootstrap failed: %v", err)
+	if resamples > 0 {
+		if err := pls.Bootstrap(cols, rows, blocks, paths, o, res, resamples, 1); err != nil {
+			return nil, fault.New(fault.Conflict, "the ACSI model's bootstrap failed: %v", err)
+		}
 	}
 	m := &ACSIModel{Responses: len(rows), Paths: res.Paths, R2: res.R2, Weights: res.Weights, Scheme: scheme, Drivers: []Driver{}}
 	// Column statistics on the answers' own scale.

@@ -64,7 +64,7 @@ type Gap struct {
 // or by team.
 func (s *Service) Gaps(ctx context.Context, byTeam bool) ([]Gap, error) {
 	mgr := map[[2]string][]float64{}
-	err := s.scan(ctx, `SELECT team, question, value FROM alignment_predictions`, nil, func(r *sql.Rows) error {
+	err := s.db.Each(ctx, `SELECT team, question, value FROM alignment_predictions`, nil, func(r *sql.Rows) error {
 		var team, q string
 		var v float64
 		if err := r.Scan(&team, &q, &v); err != nil {
@@ -80,7 +80,7 @@ func (s *Service) Gaps(ctx context.Context, byTeam bool) ([]Gap, error) {
 		return nil, err
 	}
 	cust := map[string][]float64{}
-	err = s.scan(ctx, `SELECT question, value FROM an_answers WHERE question IN (SELECT DISTINCT question FROM alignment_predictions)`, nil, func(r *sql.Rows) error {
+	err = s.db.Each(ctx, `SELECT question, value FROM an_answers WHERE question IN (SELECT DISTINCT question FROM alignment_predictions)`, nil, func(r *sql.Rows) error {
 		var q string
 		var v float64
 		err := r.Scan(&q, &v)
@@ -160,18 +160,4 @@ func pValue(managers, customers []float64) float64 {
 		return 0
 	}
 	return 2 * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(len(customers) - 1)}.CDF(-math.Abs(d/se))
-}
-
-func (s *Service) scan(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }

@@ -187,13 +187,7 @@ func (s *Service) histories(ctx context.Context) (map[string][]purchase, error) 
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	owner, err := s.owners(ctx, func(yield func(string) bool) {
-		for _, r := range list {
-			if !yield(r.key) {
-				return
-			}
-		}
-	})
+	owner, err := profile.OwnersBy(ctx, s.profiles, list, func(r row) string { return r.key })
 	if err != nil {
 		return nil, err
 	}
@@ -270,13 +264,7 @@ func (s *Service) signals(ctx context.Context, now time.Time) (map[string]*signa
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	owner, err := s.owners(ctx, func(yield func(string) bool) {
-		for _, r := range list {
-			if !yield(r.key) {
-				return
-			}
-		}
-	})
+	owner, err := profile.OwnersBy(ctx, s.profiles, list, func(r row) string { return r.key })
 	if err != nil {
 		return nil, err
 	}
@@ -354,11 +342,6 @@ func (m Model) value(customer string, c clv.Customer, orders int, sg *signal, ra
 func round(v float64, d int) float64 {
 	p := math.Pow(10, float64(d))
 	return math.Round(v*p) / p
-}
-
-// owners maps identity keys ("u:…", "a:…") to customers.
-func (s *Service) owners(ctx context.Context, keys func(func(string) bool)) (map[string]string, error) {
-	return s.profiles.KeyOwners(ctx, keys)
 }
 
 // fresh refreshes when orders or signals came in since the last refresh

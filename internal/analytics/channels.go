@@ -6,6 +6,8 @@ import (
 
 	"math"
 	"sort"
+
+	"github.com/cxloop/cxloop/internal/profile"
 )
 
 // ChannelGroup is how satisfaction works in one kind of channel.
@@ -43,7 +45,7 @@ func (s *Service) Channels(ctx context.Context) ([]ChannelGroup, error) {
 		hasVal, hasQual bool
 	}
 	byMsg := map[string]*resp{}
-	err := s.scan(ctx, `SELECT s.message_id, s.identity, s.value, s.at, a.channel FROM an_signals s JOIN (SELECT DISTINCT message_id, channel FROM an_answers) a
+	err := s.db.Each(ctx, `SELECT s.message_id, s.identity, s.value, s.at, a.channel FROM an_signals s JOIN (SELECT DISTINCT message_id, channel FROM an_answers) a
 		ON a.message_id = s.message_id WHERE s.kind = 'score'`, nil, func(r *sql.Rows) error {
 		x := &resp{}
 		var id string
@@ -60,7 +62,7 @@ func (s *Service) Channels(ctx context.Context) ([]ChannelGroup, error) {
 	// Perceived value and quality items of the same responses, on 0–1 of a 10-point scale.
 	type acc struct{ v, q, nv, nq float64 }
 	items := map[string]*acc{}
-	err = s.scan(ctx, `SELECT message_id, question, value FROM an_answers`, nil, func(r *sql.Rows) error {
+	err = s.db.Each(ctx, `SELECT message_id, question, value FROM an_answers`, nil, func(r *sql.Rows) error {
 		var id, q string
 		var v float64
 		if err := r.Scan(&id, &q, &v); err != nil {
@@ -100,13 +102,7 @@ func (s *Service) Channels(ctx context.Context) ([]ChannelGroup, error) {
 	for _, x := range byMsg {
 		list = append(list, x)
 	}
-	owner, err := s.owners(ctx, func(yield func(string) bool) {
-		for _, x := range list {
-			if !yield(x.key) {
-				return
-			}
-		}
-	})
+	owner, err := profile.OwnersBy(ctx, s.profiles, list, func(x *resp) string { return x.key })
 	if err != nil {
 		return nil, err
 	}

@@ -57,14 +57,10 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 	}
 	for i := range events {
 		e := &events[i]
-		if e.Type != eventlog.Track || (e.UserID == "" && e.AnonymousID == "") {
+		p, ok := e.TrackProps()
+		if !ok {
 			continue
 		}
-		m, err := e.Message()
-		if err != nil {
-			continue
-		}
-		p := m.Props()
 		key := profile.Key(e.UserID, e.AnonymousID)
 		if st, ok := stageOf[e.Event]; ok {
 			exp, _ := p["experience"].(string)

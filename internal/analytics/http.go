@@ -23,15 +23,7 @@ func NewAPI(svc *Service, sync func(r *http.Request), logger *slog.Logger) *API 
 }
 
 func (a *API) answer(w http.ResponseWriter, r *http.Request, fn func() (any, error)) {
-	if a.sync != nil {
-		a.sync(r)
-	}
-	out, err := fn()
-	if err != nil {
-		httpio.Error(w, a.logger, err)
-		return
-	}
-	httpio.JSON(w, http.StatusOK, out)
+	httpio.Answer(w, r, a.logger, a.sync, http.StatusOK, fn)
 }
 
 // Value answers GET /api/v1/customers/{id}/value.
@@ -93,7 +85,7 @@ func (a *API) SetStages(w http.ResponseWriter, r *http.Request) {
 // ACSI answers GET /api/v1/analytics/acsi-model?survey=&scheme=.
 func (a *API) ACSI(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	a.answer(w, r, func() (any, error) { return a.svc.ACSI(r.Context(), q.Get("survey"), q.Get("scheme")) })
+	a.answer(w, r, func() (any, error) { return a.svc.ACSI(r.Context(), q.Get("survey"), q.Get("scheme"), 200) })
 }
 
 // Predict answers POST /api/v1/alignment/predictions {team, answers: {question: value}}: 201.

@@ -151,13 +151,7 @@ func (s *Service) Funnel(ctx context.Context, by string, segment *profile.Query)
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	owner, err := s.owners(ctx, func(yield func(string) bool) {
-		for _, t := range list {
-			if !yield(t.key) {
-				return
-			}
-		}
-	})
+	owner, err := profile.OwnersBy(ctx, s.profiles, list, func(t touch) string { return t.key })
 	if err != nil {
 		return nil, err
 	}

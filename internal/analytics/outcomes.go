@@ -12,15 +12,13 @@ type OutcomeMonth struct {
 	Satisfaction float64  `json:"satisfaction"` // mean score of the month's responses as a share of their scale, 0–100
 	Responses    int      `json:"responses"`
 	NPS          *float64 `json:"nps,omitempty"` // % promoters − % detractors of the month's NPS answers
-	npsN, npsP   int
-	npsD         int
-	NewCustomers int     `json:"new_customers"` // first order in the month
-	Buyers       int     `json:"buyers"`        // customers who ordered in the month
-	RepeatRate   float64 `json:"repeat_rate"`   // buyers who had ordered before
-	Retention    float64 `json:"retention"`     // last month's buyers who bought again within the month
-	Revenue      float64 `json:"revenue"`       // orders, refunds taken out
-	Complaints   int     `json:"complaints"`
-	Returns      int     `json:"returns"`
+	NewCustomers int      `json:"new_customers"` // first order in the month
+	Buyers       int      `json:"buyers"`        // customers who ordered in the month
+	RepeatRate   float64  `json:"repeat_rate"`   // buyers who had ordered before
+	Retention    float64  `json:"retention"`     // last month's buyers who bought again within the month
+	Revenue      float64  `json:"revenue"`       // orders, refunds taken out
+	Complaints   int      `json:"complaints"`
+	Returns      int      `json:"returns"`
 	// CLVNew is the mean lifetime value of the customers acquired in the month.
 	CLVNew float64 `json:"clv_new_customers"`
 	// ReferralRevenue is what referred customers spent in the month (from
@@ -59,7 +57,7 @@ func (s *Service) Outcomes(ctx context.Context, months int) ([]OutcomeMonth, err
 		buyers[i] = map[string]bool{}
 	}
 	clv := map[string]float64{}
-	err = s.scan(ctx, `SELECT customer_id, clv FROM customer_values`, nil, func(r *sql.Rows) error {
+	err = s.db.Each(ctx, `SELECT customer_id, clv FROM customer_values`, nil, func(r *sql.Rows) error {
 		var c string
 		var v float64
 		err := r.Scan(&c, &v)
@@ -107,7 +105,8 @@ func (s *Service) Outcomes(ctx context.Context, months int) ([]OutcomeMonth, err
 			out[i].Retention = round(float64(kept)/float64(len(buyers[i-1])), 3)
 		}
 	}
-	err = s.scan(ctx, `SELECT kind, value, at FROM an_signals WHERE at >= $1`, []any{start.UnixMilli()}, func(r *sql.Rows) error {
+	nps := make([][3]int, months) // answers, promoters, detractors
+	err = s.db.Each(ctx, `SELECT kind, value, at FROM an_signals WHERE at >= $1`, []any{start.UnixMilli()}, func(r *sql.Rows) error {
 		var kind string
 		var v float64
 		var at int64
@@ -123,11 +122,11 @@ func (s *Service) Outcomes(ctx context.Context, months int) ([]OutcomeMonth, err
 			out[i].Satisfaction += v
 			out[i].Responses++
 		case "nps":
-			out[i].npsN++
+			nps[i][0]++
 			if v >= 9 {
-				out[i].npsP++
+				nps[i][1]++
 			} else if v <= 6 {
-				out[i].npsD++
+				nps[i][2]++
 			}
 		case "complaint":
 			out[i].Complaints++
@@ -143,8 +142,8 @@ func (s *Service) Outcomes(ctx context.Context, months int) ([]OutcomeMonth, err
 		if out[i].Responses > 0 {
 			out[i].Satisfaction = round(out[i].Satisfaction/float64(out[i].Responses)*100, 1)
 		}
-		if n := out[i].npsN; n > 0 {
-			v := round(100*float64(out[i].npsP-out[i].npsD)/float64(n), 1)
+		if n := nps[i][0]; n > 0 {
+			v := round(100*float64(nps[i][1]-nps[i][2])/float64(n), 1)
 			out[i].NPS = &v
 		}
 	}

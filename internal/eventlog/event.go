@@ -46,6 +46,20 @@ func (m *Message) Props() map[string]any {
 	return p
 }
 
+// TrackProps returns the properties of a track event that names a
+// customer (a userId or an anonymousId); ok is false for other messages
+// and for bodies that do not decode.
+func (e *Event) TrackProps() (map[string]any, bool) {
+	if e.Type != Track || (e.UserID == "" && e.AnonymousID == "") {
+		return nil, false
+	}
+	m, err := e.Message()
+	if err != nil {
+		return nil, false
+	}
+	return m.Props(), true
+}
+
 // Message decodes the stored body.
 func (e *Event) Message() (Message, error) {
 	var m Message

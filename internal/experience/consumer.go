@@ -102,14 +102,10 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 	}
 	for i := range events {
 		e := &events[i]
-		if e.Type != eventlog.Track || (e.UserID == "" && e.AnonymousID == "") {
+		props, ok := e.TrackProps()
+		if !ok {
 			continue
 		}
-		m, err := e.Message()
-		if err != nil {
-			continue
-		}
-		props := m.Props()
 		key := profile.Key(e.UserID, e.AnonymousID)
 		if e.Event == "Order Proposal Accepted" || e.Event == "Order Proposal Declined" {
 			id, _ := props["proposal_id"].(string)

@@ -22,15 +22,7 @@ func NewAPI(svc *Service, sync func(r *http.Request), logger *slog.Logger) *API 
 }
 
 func (a *API) answer(w http.ResponseWriter, r *http.Request, status int, fn func() (any, error)) {
-	if a.sync != nil {
-		a.sync(r)
-	}
-	out, err := fn()
-	if err != nil {
-		httpio.Error(w, a.logger, err)
-		return
-	}
-	httpio.JSON(w, status, out)
+	httpio.Answer(w, r, a.logger, a.sync, status, fn)
 }
 
 // Recommendations answers GET /api/v1/customers/{id}/recommendations?n=10&context=.

@@ -74,7 +74,7 @@ func (s *Service) Learning(ctx context.Context, months int) ([]Month, error) {
 	now := s.now().UTC()
 	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -(months - 1), 0)
 	firstSeen := map[string]string{} // customer → month first seen
-	err := s.each(ctx, `SELECT id, first_seen FROM customers WHERE merged_into IS NULL`, nil, func(r *sql.Rows) error {
+	err := s.db.Each(ctx, `SELECT id, first_seen FROM customers WHERE merged_into IS NULL`, nil, func(r *sql.Rows) error {
 		var id string
 		var at int64
 		err := r.Scan(&id, &at)
@@ -111,7 +111,7 @@ func (s *Service) Learning(ctx context.Context, months int) ([]Month, error) {
 	}
 	recs := map[string]*rec{}
 	var keys []string
-	err = s.each(ctx, `SELECT rec_id, identity, outcome, at FROM rec_outcomes WHERE at >= $1 ORDER BY at`, []any{since}, func(r *sql.Rows) error {
+	err = s.db.Each(ctx, `SELECT rec_id, identity, outcome, at FROM rec_outcomes WHERE at >= $1 ORDER BY at`, []any{since}, func(r *sql.Rows) error {
 		var id, key, outcome string
 		var at int64
 		if err := r.Scan(&id, &key, &outcome, &at); err != nil {
@@ -136,7 +136,7 @@ func (s *Service) Learning(ctx context.Context, months int) ([]Month, error) {
 	if err != nil {
 		return nil, err
 	}
-	owner, err := s.owners(ctx, slices.Values(keys))
+	owner, err := s.profiles.KeyOwners(ctx, slices.Values(keys))
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +157,7 @@ func (s *Service) Learning(ctx context.Context, months int) ([]Month, error) {
 		at              int64
 	}
 	var sends []sent
-	err = s.each(ctx, `SELECT nudge_id, customer_id, at FROM nudge_sends WHERE status = 'sent' AND at >= $1`, []any{since}, func(r *sql.Rows) error {
+	err = s.db.Each(ctx, `SELECT nudge_id, customer_id, at FROM nudge_sends WHERE status = 'sent' AND at >= $1`, []any{since}, func(r *sql.Rows) error {
 		var x sent
 		err := r.Scan(&x.nudge, &x.customer, &x.at)
 		sends = append(sends, x)
@@ -174,7 +174,7 @@ func (s *Service) Learning(ctx context.Context, months int) ([]Month, error) {
 		add(x.customer, x.at, "coach_behaviour", 1, b(ordered), b(ordered), b(ordered))
 	}
 	// Respond to desire: proposals made and accepted.
-	err = s.each(ctx, `SELECT customer_id, status, created_at FROM proposals WHERE created_at >= $1`, []any{since}, func(r *sql.Rows) error {
+	err = s.db.Each(ctx, `SELECT customer_id, status, created_at FROM proposals WHERE created_at >= $1`, []any{since}, func(r *sql.Rows) error {
 		var c, status string
 		var at int64
 		if err := r.Scan(&c, &status, &at); err != nil {
@@ -187,7 +187,7 @@ func (s *Service) Learning(ctx context.Context, months int) ([]Month, error) {
 		return nil, err
 	}
 	// Automatic execution: replenishments scheduled; placed ones were accepted.
-	err = s.each(ctx, `SELECT customer_id, status, created_at FROM replenishments WHERE created_at >= $1`, []any{since}, func(r *sql.Rows) error {
+	err = s.db.Each(ctx, `SELECT customer_id, status, created_at FROM replenishments WHERE created_at >= $1`, []any{since}, func(r *sql.Rows) error {
 		var c, status string
 		var at int64
 		if err := r.Scan(&c, &status, &at); err != nil {

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -261,13 +260,7 @@ func (s *Service) candidates(ctx context.Context, n Nudge, now time.Time) ([]can
 		if err := rows.Err(); err != nil {
 			return nil, err
 		}
-		owner, err := s.owners(ctx, func(yield func(string) bool) {
-			for _, x := range list {
-				if !yield(x.key) {
-					return
-				}
-			}
-		})
+		owner, err := profile.OwnersBy(ctx, s.profiles, list, func(x seen) string { return x.key })
 		if err != nil {
 			return nil, err
 		}
@@ -306,7 +299,7 @@ func (s *Service) candidates(ctx context.Context, n Nudge, now time.Time) ([]can
 			}
 		}
 	case "goal":
-		err := s.each(ctx, `SELECT id, traits FROM customers WHERE merged_into IS NULL`, nil, func(r *sql.Rows) error {
+		err := s.db.Each(ctx, `SELECT id, traits FROM customers WHERE merged_into IS NULL`, nil, func(r *sql.Rows) error {
 			var id, traits string
 			if err := r.Scan(&id, &traits); err != nil {
 				return err
@@ -490,7 +483,7 @@ func (s *Service) Uplifts(ctx context.Context) ([]Uplift, error) {
 		}
 		var sends []send
 		// Each customer counts once, from their first nudge (or hold-out).
-		err := s.each(ctx, `SELECT customer_id, status, MIN(at) FROM nudge_sends WHERE nudge_id = $1 GROUP BY customer_id, status`, []any{n.ID}, func(r *sql.Rows) error {
+		err := s.db.Each(ctx, `SELECT customer_id, status, MIN(at) FROM nudge_sends WHERE nudge_id = $1 GROUP BY customer_id, status`, []any{n.ID}, func(r *sql.Rows) error {
 			var x send
 			err := r.Scan(&x.customer, &x.status, &x.at)
 			sends = append(sends, x)
@@ -528,35 +521,4 @@ func (s *Service) Uplifts(ctx context.Context) ([]Uplift, error) {
 		out = append(out, u)
 	}
 	return out, nil
-}
-
-func (s *Service) each(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-// chunked runs q (ending in "IN ") over the values in groups small enough
-// for either database's parameter limit.
-func (s *Service) chunked(ctx context.Context, q string, values []any, fn func(*sql.Rows) error) error {
-	for len(values) > 0 {
-		n := min(len(values), 500)
-		ph := make([]string, n)
-		for i := range ph {
-			ph[i] = "$" + strconv.Itoa(i+1)
-		}
-		if err := s.each(ctx, q+"("+strings.Join(ph, ",")+")", values[:n], fn); err != nil {
-			return err
-		}
-		values = values[n:]
-	}
-	return nil
 }

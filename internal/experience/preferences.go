@@ -33,7 +33,7 @@ func (s *Service) Preferences(ctx context.Context, ref string) (*Preferences, er
 		return p, err
 	}
 	best := map[string]float64{}
-	err = s.each(ctx, `SELECT category, variant, SUM(quantity) FROM order_lines WHERE identity IN (`+ph+`) AND category <> '' AND variant <> ''
+	err = s.db.Each(ctx, `SELECT category, variant, SUM(quantity) FROM order_lines WHERE identity IN (`+ph+`) AND category <> '' AND variant <> ''
 		GROUP BY category, variant ORDER BY category, variant`, args, func(r *sql.Rows) error {
 		var cat, v string
 		var q float64
@@ -116,7 +116,7 @@ func (s *Service) Lists(ctx context.Context, ref string) ([]List, error) {
 		return nil, err
 	}
 	out := []List{}
-	err = s.each(ctx, `SELECT name, items, updated_at FROM customer_lists WHERE customer_id = $1 ORDER BY name`, []any{c}, func(r *sql.Rows) error {
+	err = s.db.Each(ctx, `SELECT name, items, updated_at FROM customer_lists WHERE customer_id = $1 ORDER BY name`, []any{c}, func(r *sql.Rows) error {
 		var l List
 		var items string
 		if err := r.Scan(&l.Name, &items, &l.UpdatedAt); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/experience/replenish"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 )
 
@@ -120,13 +121,7 @@ func (s *Service) histories(ctx context.Context) (*history, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	owner, err := s.owners(ctx, func(yield func(string) bool) {
-		for _, l := range lines {
-			if !yield(l.key) {
-				return
-			}
-		}
-	})
+	owner, err := profile.OwnersBy(ctx, s.profiles, lines, func(l line) string { return l.key })
 	if err != nil {
 		return nil, err
 	}
@@ -141,11 +136,6 @@ func (s *Service) histories(ctx context.Context) (*history, error) {
 		h.byCustomer[c][l.item] = append(h.byCustomer[c][l.item], l.p)
 	}
 	return h, nil
-}
-
-// owners maps identity keys ("u:…", "a:…") to customers.
-func (s *Service) owners(ctx context.Context, keys func(func(string) bool)) (map[string]string, error) {
-	return s.profiles.KeyOwners(ctx, keys)
 }
 
 // priors are each product's population rate over every customer's purchases.
@@ -229,7 +219,7 @@ func (s *Service) customerNeeds(ctx context.Context, c string, args []any, ph st
 	for item := range own {
 		items = append(items, item)
 	}
-	err = s.chunked(ctx, `SELECT identity, item, quantity, at FROM order_lines WHERE item IN `, items, func(r *sql.Rows) error {
+	err = s.db.EachIn(ctx, `SELECT identity, item, quantity, at FROM order_lines WHERE item IN `, nil, items, func(r *sql.Rows) error {
 		var key, item string
 		var p replenish.Purchase
 		var at int64
@@ -408,13 +398,7 @@ func (s *Service) consents(ctx context.Context) (map[string]map[string]bool, err
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	owner, err := s.owners(ctx, func(yield func(string) bool) {
-		for _, r := range list {
-			if !yield(r.key) {
-				return
-			}
-		}
-	})
+	owner, err := profile.OwnersBy(ctx, s.profiles, list, func(r row) string { return r.key })
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/experience/recommend"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/profile"
 )
 
 // TrainIfNew trains the recommender when interactions came in since the
@@ -56,7 +57,7 @@ func (s *Service) Train(ctx context.Context) error {
 	// Recommendations shown a week ago and never clicked nor bought count
 	// a little against their item.
 	ignored := s.now().Add(-AttributionDays * 24 * time.Hour).UnixMilli()
-	err = s.each(ctx, `SELECT o.identity, o.item, o.at FROM rec_outcomes o WHERE o.outcome = 'shown' AND o.at < $1
+	err = s.db.Each(ctx, `SELECT o.identity, o.item, o.at FROM rec_outcomes o WHERE o.outcome = 'shown' AND o.at < $1
 		AND NOT EXISTS (SELECT 1 FROM rec_outcomes x WHERE x.rec_id = o.rec_id AND x.outcome <> 'shown')`, []any{ignored}, func(r *sql.Rows) error {
 		x := recommend.Interaction{Weight: -0.25}
 		err := r.Scan(&x.User, &x.Item, &x.At)
@@ -66,13 +67,7 @@ func (s *Service) Train(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	byKey, err := s.owners(ctx, func(yield func(string) bool) {
-		for _, x := range list {
-			if !yield(x.User) {
-				return
-			}
-		}
-	})
+	byKey, err := profile.OwnersBy(ctx, s.profiles, list, func(x recommend.Interaction) string { return x.User })
 	if err != nil {
 		return err
 	}

@@ -121,3 +121,17 @@ func kind(k string) string {
 	}
 	return "number"
 }
+
+// Answer writes what fn returns as JSON with status, or its error; sync,
+// when not nil, first waits briefly for the log's latest events to be read.
+func Answer(w http.ResponseWriter, r *http.Request, log *slog.Logger, sync func(*http.Request), status int, fn func() (any, error)) {
+	if sync != nil {
+		sync(r)
+	}
+	out, err := fn()
+	if err != nil {
+		Error(w, log, err)
+		return
+	}
+	JSON(w, status, out)
+}

@@ -97,7 +97,7 @@ func (s *Service) Communities(ctx context.Context) ([]Community, error) {
 			}
 		}
 		since := now.Add(-30 * 24 * time.Hour).UnixMilli()
-		err := s.each(ctx, `SELECT kind, COUNT(*) FROM community_activity WHERE community = $1 AND at >= $2 GROUP BY kind`, []any{c, since}, func(r *sql.Rows) error {
+		err := s.db.Each(ctx, `SELECT kind, COUNT(*) FROM community_activity WHERE community = $1 AND at >= $2 GROUP BY kind`, []any{c, since}, func(r *sql.Rows) error {
 			var kind string
 			var n int
 			err := r.Scan(&kind, &n)

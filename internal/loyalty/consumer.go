@@ -93,14 +93,10 @@ func (c Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Eve
 	}
 	for i := range events {
 		e := &events[i]
-		if e.Type != eventlog.Track || (e.UserID == "" && e.AnonymousID == "") {
+		props, ok := e.TrackProps()
+		if !ok {
 			continue
 		}
-		m, err := e.Message()
-		if err != nil {
-			continue
-		}
-		props := m.Props()
 		order, _ := props["order_id"].(string)
 		switch {
 		case e.Event == "Order Refunded" && order != "":

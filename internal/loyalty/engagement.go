@@ -254,11 +254,11 @@ func (s *Service) engagement(ctx context.Context, only map[string]bool) ([]Engag
 	const customers, idents = `SELECT id, merged_into, last_seen FROM customers`, `SELECT kind, value, customer_id FROM identities WHERE kind IN ('user_id', 'anonymous_id')`
 	var err error
 	if only == nil {
-		if err = s.each(ctx, customers, nil, customer); err == nil {
-			err = s.each(ctx, idents, nil, identities)
+		if err = s.db.Each(ctx, customers, nil, customer); err == nil {
+			err = s.db.Each(ctx, idents, nil, identities)
 		}
-	} else if err = s.chunked(ctx, customers+` WHERE id IN `, nil, ids, customer); err == nil {
-		err = s.chunked(ctx, idents+` AND customer_id IN `, nil, ids, identities)
+	} else if err = s.db.EachIn(ctx, customers+` WHERE id IN `, nil, ids, customer); err == nil {
+		err = s.db.EachIn(ctx, idents+` AND customer_id IN `, nil, ids, identities)
 	}
 	if err != nil {
 		return nil, err
@@ -297,17 +297,17 @@ func (s *Service) engagement(ctx context.Context, only map[string]bool) ([]Engag
 	}
 	const cols = `SELECT COALESCE(user_id, ''), COALESCE(anonymous_id, ''), type, event, source_id, ts FROM events`
 	if only == nil {
-		err = s.each(ctx, cols+` WHERE ts >= $1`, []any{since365}, count)
+		err = s.db.Each(ctx, cols+` WHERE ts >= $1`, []any{since365}, count)
 	} else {
-		err = s.chunked(ctx, cols+` WHERE ts >= $1 AND user_id IN `, []any{since365}, users, count)
+		err = s.db.EachIn(ctx, cols+` WHERE ts >= $1 AND user_id IN `, []any{since365}, users, count)
 		if err == nil {
-			err = s.chunked(ctx, cols+` WHERE ts >= $1 AND user_id IS NULL AND anonymous_id IN `, []any{since365}, anons, count)
+			err = s.db.EachIn(ctx, cols+` WHERE ts >= $1 AND user_id IS NULL AND anonymous_id IN `, []any{since365}, anons, count)
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	err = s.each(ctx, `SELECT DISTINCT identity FROM community_members`, nil, func(r *sql.Rows) error {
+	err = s.db.Each(ctx, `SELECT DISTINCT identity FROM community_members`, nil, func(r *sql.Rows) error {
 		var id string
 		if err := r.Scan(&id); err != nil {
 			return err
@@ -321,7 +321,7 @@ func (s *Service) engagement(ctx context.Context, only map[string]bool) ([]Engag
 		return nil, err
 	}
 	// A sender's profile may have joined another since the sign-up.
-	err = s.each(ctx, `SELECT r.sender_id, COALESCE(c.merged_into, ''), COUNT(*) FROM loyalty_referrals r LEFT JOIN customers c ON c.id = r.sender_id
+	err = s.db.Each(ctx, `SELECT r.sender_id, COALESCE(c.merged_into, ''), COUNT(*) FROM loyalty_referrals r LEFT JOIN customers c ON c.id = r.sender_id
 		WHERE r.sender_id <> '' GROUP BY r.sender_id, c.merged_into`, nil, func(r *sql.Rows) error {
 		var id, into string
 		var n int64
@@ -365,36 +365,4 @@ func (s *Service) EngagementOf(ctx context.Context, ref string) (*Engagement, er
 		return e, err
 	}
 	return &list[0], nil
-}
-
-func (s *Service) each(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-// chunked runs q (ending in "IN ") with the lead arguments first and the
-// values in groups small enough for either database's parameter limit.
-func (s *Service) chunked(ctx context.Context, q string, lead []any, values []any, fn func(*sql.Rows) error) error {
-	for len(values) > 0 {
-		n := min(len(values), 500)
-		ph := make([]string, n)
-		for i := range ph {
-			ph[i] = "$" + strconv.Itoa(len(lead)+i+1)
-		}
-		args := append(append([]any{}, lead...), values[:n]...)
-		if err := s.each(ctx, q+"("+strings.Join(ph, ",")+")", args, fn); err != nil {
-			return err
-		}
-		values = values[n:]
-	}
-	return nil
 }

@@ -49,15 +49,7 @@ func (a *API) Rules(w http.ResponseWriter, r *http.Request) {
 
 // Summary answers GET /api/v1/customers/{id}/loyalty.
 func (a *API) Summary(w http.ResponseWriter, r *http.Request) {
-	if a.sync != nil {
-		a.sync(r)
-	}
-	out, err := a.svc.Summary(r.Context(), r.PathValue("id"))
-	if err != nil {
-		httpio.Error(w, a.logger, err)
-		return
-	}
-	httpio.JSON(w, http.StatusOK, out)
+	a.read(w, r, func() (any, error) { return a.svc.Summary(r.Context(), r.PathValue("id")) })
 }
 
 // Ledger answers GET /api/v1/customers/{id}/loyalty/ledger?limit=.
@@ -103,15 +95,7 @@ func (a *API) Redeem(w http.ResponseWriter, r *http.Request) {
 
 // SendersSpenders answers GET /api/v1/loyalty/senders-spenders.
 func (a *API) SendersSpenders(w http.ResponseWriter, r *http.Request) {
-	if a.sync != nil {
-		a.sync(r)
-	}
-	out, err := a.svc.SendersSpenders(r.Context())
-	if err != nil {
-		httpio.Error(w, a.logger, err)
-		return
-	}
-	httpio.JSON(w, http.StatusOK, out)
+	a.read(w, r, func() (any, error) { return a.svc.SendersSpenders(r.Context()) })
 }
 
 // GetProgram answers GET /api/v1/loyalty/tiers.
@@ -153,28 +137,15 @@ func (a *API) Perks(w http.ResponseWriter, r *http.Request) {
 
 // Dashboard answers GET /api/v1/loyalty/dashboard.
 func (a *API) Dashboard(w http.ResponseWriter, r *http.Request) {
-	if a.sync != nil {
-		a.sync(r)
-	}
-	d, err := a.svc.Dashboard(r.Context())
-	if err != nil {
-		httpio.Error(w, a.logger, err)
-		return
-	}
-	httpio.JSON(w, http.StatusOK, d)
+	a.read(w, r, func() (any, error) { return a.svc.Dashboard(r.Context()) })
 }
 
 // Communities answers GET /api/v1/communities.
 func (a *API) Communities(w http.ResponseWriter, r *http.Request) {
-	if a.sync != nil {
-		a.sync(r)
-	}
-	list, err := a.svc.Communities(r.Context())
-	if err != nil {
-		httpio.Error(w, a.logger, err)
-		return
-	}
-	httpio.JSON(w, http.StatusOK, map[string]any{"communities": list})
+	a.read(w, r, func() (any, error) {
+		list, err := a.svc.Communities(r.Context())
+		return map[string]any{"communities": list}, err
+	})
 }
 
 // Introduce answers POST /api/v1/introductions {from, to, note?}.
@@ -207,28 +178,15 @@ func (a *API) Introduce(w http.ResponseWriter, r *http.Request) {
 
 // Introductions answers GET /api/v1/introductions.
 func (a *API) Introductions(w http.ResponseWriter, r *http.Request) {
-	if a.sync != nil {
-		a.sync(r)
-	}
-	list, err := a.svc.Introductions(r.Context())
-	if err != nil {
-		httpio.Error(w, a.logger, err)
-		return
-	}
-	httpio.JSON(w, http.StatusOK, map[string]any{"introductions": list})
+	a.read(w, r, func() (any, error) {
+		list, err := a.svc.Introductions(r.Context())
+		return map[string]any{"introductions": list}, err
+	})
 }
 
 // read answers a GET with what fn returns, after the log's latest events are read.
 func (a *API) read(w http.ResponseWriter, r *http.Request, fn func() (any, error)) {
-	if a.sync != nil {
-		a.sync(r)
-	}
-	out, err := fn()
-	if err != nil {
-		httpio.Error(w, a.logger, err)
-		return
-	}
-	httpio.JSON(w, http.StatusOK, out)
+	httpio.Answer(w, r, a.logger, a.sync, http.StatusOK, fn)
 }
 
 // DeleteRule answers DELETE /api/v1/loyalty/rules/{id}: 204.

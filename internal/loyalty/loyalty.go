@@ -365,7 +365,7 @@ func (s *Service) relationship(ctx context.Context, m member, out *Summary) erro
 	}
 	out.Engagement, out.Communities = e.Score, []string{}
 	if args, ph := m.keys(); len(args) > 0 {
-		err := s.each(ctx, `SELECT DISTINCT community FROM community_members WHERE identity IN (`+ph+`) ORDER BY community`, args, func(r *sql.Rows) error {
+		err := s.db.Each(ctx, `SELECT DISTINCT community FROM community_members WHERE identity IN (`+ph+`) ORDER BY community`, args, func(r *sql.Rows) error {
 			var c string
 			err := r.Scan(&c)
 			out.Communities = append(out.Communities, c)

@@ -295,7 +295,7 @@ func (s *Service) measures(ctx context.Context, p Program) (map[string]int64, er
 	var args []any
 	switch p.Measure {
 	case ByEngagement:
-		err := s.each(ctx, `SELECT e.customer_id, e.score FROM engagement_scores e JOIN customers c ON c.id = e.customer_id WHERE c.merged_into IS NULL`, nil,
+		err := s.db.Each(ctx, `SELECT e.customer_id, e.score FROM engagement_scores e JOIN customers c ON c.id = e.customer_id WHERE c.merged_into IS NULL`, nil,
 			func(r *sql.Rows) error {
 				var c string
 				var v float64
@@ -314,7 +314,7 @@ func (s *Service) measures(ctx context.Context, p Program) (map[string]int64, er
 	// By identity, then by member.
 	var refs []eventlog.Event
 	var values []float64
-	err := s.each(ctx, q, args, func(r *sql.Rows) error {
+	err := s.db.Each(ctx, q, args, func(r *sql.Rows) error {
 		var e eventlog.Event
 		var v float64
 		if err := r.Scan(&e.UserID, &e.AnonymousID, &v); err != nil {

@@ -211,17 +211,7 @@ func (s *Service) Get(ctx context.Context, ref string) (Customer, error) {
 }
 
 func (s *Service) each(ctx context.Context, q string, arg any, fn func(*sql.Rows) error) error {
-	rows, err := s.db.QueryContext(ctx, q, arg)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return s.db.Each(ctx, q, []any{arg}, fn)
 }
 
 // Timeline returns the id of the customer ref names and their events across
@@ -451,4 +441,16 @@ func (s *Service) KeyOwners(ctx context.Context, keys func(yield func(string) bo
 		}
 	}
 	return out, nil
+}
+
+// OwnersBy maps the identity keys of list's items (key gives each item's
+// key, see Key) to their customers.
+func OwnersBy[T any](ctx context.Context, s *Service, list []T, key func(T) string) (map[string]string, error) {
+	return s.KeyOwners(ctx, func(yield func(string) bool) {
+		for _, x := range list {
+			if !yield(key(x)) {
+				return
+			}
+		}
+	})
 }

@@ -398,17 +398,7 @@ func (s *Service) chunks(ctx context.Context, ids []string, query string, fn fun
 }
 
 func (s *Service) eachArgs(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return s.db.Each(ctx, q, args, fn)
 }
 
 func params(first, n int) string {

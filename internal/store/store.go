@@ -472,3 +472,37 @@ func placeholders(first, n, cols int) string {
 	}
 	return b.String()
 }
+
+// Each runs a query and calls fn for each row.
+func (db *DB) Each(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// EachIn runs q, which ends in "IN ", with the lead arguments first and
+// the values in groups small enough for either engine's parameter limit,
+// calling fn for each row.
+func (db *DB) EachIn(ctx context.Context, q string, lead, values []any, fn func(*sql.Rows) error) error {
+	for len(values) > 0 {
+		n := min(len(values), 500)
+		ph := make([]string, n)
+		for i := range ph {
+			ph[i] = "$" + strconv.Itoa(len(lead)+i+1)
+		}
+		args := append(append([]any{}, lead...), values[:n]...)
+		if err := db.Each(ctx, q+"("+strings.Join(ph, ",")+")", args, fn); err != nil {
+			return err
+		}
+		values = values[n:]
+	}
+	return nil
+}

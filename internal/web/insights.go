@@ -43,7 +43,7 @@ func (c *Console) insightsPage(w http.ResponseWriter, r *http.Request, s auth.Se
 		return
 	}
 	var drivers template.HTML
-	acsi, err := c.An.ACSI(ctx, "", "")
+	acsi, err := c.An.ACSI(ctx, "", "", 0) // the page shows no intervals: no resamples
 	switch {
 	case err == nil:
 		drivers = driverChart(acsi.Drivers)

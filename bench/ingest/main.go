@@ -126,6 +126,9 @@ func run(engine, bin, dsn string, bodies [][]byte, duration time.Duration, clien
 		rate, accepted, duration, benchkit.Pct(lat, 50), benchkit.Pct(lat, 99), rss)
 	fmt.Printf("reference:   %9.0f rows/s raw INSERT of the same rows into %s (same indexes, store.BulkInsert, 2,000 rows a transaction, no HTTP, validation or consumer)\n", ref, engine)
 	fmt.Printf("ratio:       cxloop ingestion is %.0f%% of the raw insert rate\n", 100*rate/ref)
+	if consumers {
+		catchUp(dsn, accepted, duration)
+	}
 
 	if fill > 0 {
 		start := time.Now()
@@ -155,6 +158,31 @@ func run(engine, bin, dsn string, bodies [][]byte, duration time.Duration, clien
 		lookup(srv.URL, lookups, customers, stored)
 	}
 	fmt.Println()
+}
+
+// catchUp reports how far the slowest consumer was behind the log when
+// the clients stopped and how long it took to read the rest: the rate at
+// which the whole node, consumers included, can keep up.
+func catchUp(dsn string, accepted int64, duration time.Duration) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn)
+	benchkit.Check(err)
+	defer db.Close()
+	head, err := eventlog.Head(ctx, db)
+	benchkit.Check(err)
+	behind := func() int64 {
+		var at int64
+		benchkit.Check(db.QueryRow(`SELECT COALESCE(MIN(seq), 0) FROM consumer_checkpoints`).Scan(&at))
+		return head - at
+	}
+	start := time.Now()
+	lag := behind()
+	for behind() > 0 {
+		time.Sleep(100 * time.Millisecond)
+	}
+	took := time.Since(start)
+	fmt.Printf("consumers:   %d events behind the log when the clients stopped, all read %s later: %.0f events/s through ingestion and every consumer\n",
+		lag, took.Round(100*time.Millisecond), float64(accepted)/(duration+took).Seconds())
 }
 
 // drive posts bodies from clients for d and returns accepted events and

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/cxloop/cxloop/internal/fault"
@@ -66,33 +69,64 @@ func (r *Runner) Lookup(name string) (Consumer, error) {
 	return nil, fault.New(fault.NotFound, "no consumer named %q", name)
 }
 
+// groupBatch is how many events one shared step reads for all consumers.
+const groupBatch = 250
+
+// retryAlone is how long a consumer that failed waits before trying again.
+const retryAlone = 2 * time.Second
+
 // Run keeps every consumer caught up until ctx ends. It wakes at each local
-// append and polls for appends made by other nodes.
+// append and polls for appends made by other nodes. The consumers step
+// together (StepGroup): a batch of the log is read and decoded once, and
+// applied to all of them in one transaction. A consumer whose Apply fails
+// leaves the group and steps alone, retried after a pause, until a step of
+// its own succeeds; the others go on without it.
 func (r *Runner) Run(ctx context.Context) {
-	for _, c := range r.consumers {
-		go r.run(ctx, c)
-	}
+	go r.loop(ctx)
 }
 
-func (r *Runner) run(ctx context.Context, c Consumer) {
+func (r *Runner) loop(ctx context.Context) {
 	poll := time.NewTicker(time.Second)
 	defer poll.Stop()
+	alone := map[string]time.Time{} // consumers stepping alone: their next try
 	for {
 		changed := r.log.Changed()
-		n, err := r.Step(ctx, c)
+		var group []Consumer
+		for _, c := range r.consumers {
+			if _, ok := alone[c.Name()]; !ok {
+				group = append(group, c)
+			}
+		}
+		n, failed, err := r.StepGroup(ctx, group)
 		if ctx.Err() != nil {
 			return
 		}
 		if err != nil {
-			r.logger.Error("consumer failed", "consumer", c.Name(), "err", err)
-			select {
-			case <-ctx.Done():
+			r.logger.Error("consumer failed", "consumer", nameOf(failed), "err", err)
+			if failed != nil {
+				alone[failed.Name()] = time.Now()
+			} else if !sleep(ctx, retryAlone) {
 				return
-			case <-time.After(2 * time.Second):
 			}
-			continue
 		}
-		if n > 0 {
+		for _, c := range r.consumers {
+			next, ok := alone[c.Name()]
+			if !ok || time.Now().Before(next) {
+				continue
+			}
+			m, err := r.Step(ctx, c)
+			if ctx.Err() != nil {
+				return
+			}
+			if err != nil {
+				r.logger.Error("consumer failed", "consumer", c.Name(), "err", err)
+				alone[c.Name()] = time.Now().Add(retryAlone)
+				continue
+			}
+			delete(alone, c.Name())
+			n += m
+		}
+		if n > 0 || err != nil {
 			continue
 		}
 		select {
@@ -102,6 +136,150 @@ func (r *Runner) run(ctx context.Context, c Consumer) {
 		case <-poll.C:
 		}
 	}
+}
+
+func nameOf(c Consumer) string {
+	if c == nil {
+		return ""
+	}
+	return c.Name()
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
+}
+
+// StepGroup applies the next batch of the log to the consumers together:
+// the batch after the furthest-behind checkpoint is read and decoded once,
+// outside the write transaction, then each consumer applies the part after
+// its own checkpoint (only the events it reads, for a selective one) and
+// advances its checkpoint, all in one transaction. It returns how many
+// events it read, and the consumer whose Apply failed, if one did (then
+// nothing of the step is committed).
+func (r *Runner) StepGroup(ctx context.Context, cs []Consumer) (int, Consumer, error) {
+	if len(cs) == 0 {
+		return 0, nil, nil
+	}
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = c.Name()
+	}
+	at, err := r.checkpoints(ctx, r.db, names, false)
+	if err != nil {
+		return 0, nil, err
+	}
+	from := int64(-1)
+	for _, name := range names {
+		if seq, ok := at[name]; !ok || from < 0 || seq < from {
+			from = seq
+		}
+	}
+	events, err := Read(ctx, r.db, Query{After: from, Limit: groupBatch})
+	if err != nil || len(events) == 0 {
+		return 0, nil, err
+	}
+	Prepare(events)
+	to := events[len(events)-1].Seq
+	var failed Consumer
+	moved := false
+	err = r.db.TxRecomputable(ctx, func(tx *store.Tx) error {
+		failed, moved = nil, false
+		for _, name := range names {
+			if _, ok := at[name]; !ok {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO consumer_checkpoints (name, seq, updated_at) VALUES ($1, 0, $2)
+					ON CONFLICT (name) DO NOTHING`, name, store.Now()); err != nil {
+					return err
+				}
+			}
+		}
+		// Locking every checkpoint row first, in one order, makes this
+		// node the consumers' owner for the step without waiting for a
+		// row while holding another lock a consumer's Apply took.
+		cur, err := r.checkpoints(ctx, tx, names, true)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			seq := cur[c.Name()]
+			if seq >= to || seq < from {
+				continue // ahead of this batch, or rewound since it was read
+			}
+			part := events[sort.Search(len(events), func(i int) bool { return events[i].Seq > seq }):]
+			if sc, ok := c.(Selective); ok {
+				want, all, err := sc.Events(ctx, tx)
+				if err != nil {
+					failed = c
+					return fmt.Errorf("%s: %w", c.Name(), err)
+				}
+				if !all {
+					part = only(part, want)
+				}
+			}
+			if len(part) > 0 {
+				if err := c.Apply(ctx, tx, part); err != nil {
+					failed = c
+					return fmt.Errorf("%s: %w", c.Name(), err)
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE consumer_checkpoints SET seq = $1, updated_at = $2 WHERE name = $3`,
+				to, store.Now(), c.Name()); err != nil {
+				return err
+			}
+			moved = true
+		}
+		return nil
+	})
+	if err != nil || !moved {
+		return 0, failed, err
+	}
+	return len(events), nil, nil
+}
+
+// only returns the track events of the names given.
+func only(events []Event, names []string) []Event {
+	var out []Event
+	for _, e := range events {
+		if e.Type == Track && slices.Contains(names, e.Event) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// checkpoints returns the stored checkpoints of the named consumers (a
+// consumer without one is missing from the map), locking their rows when
+// lock is set.
+func (r *Runner) checkpoints(ctx context.Context, q Querier, names []string, lock bool) (map[string]int64, error) {
+	args := make([]any, len(names))
+	ps := make([]string, len(names))
+	for i, n := range names {
+		args[i] = n
+		ps[i] = fmt.Sprintf("$%d", i+1)
+	}
+	s := `SELECT name, seq FROM consumer_checkpoints WHERE name IN (` + strings.Join(ps, ",") + `) ORDER BY name`
+	if lock {
+		s += r.db.ForUpdate()
+	}
+	rows, err := q.QueryContext(ctx, s, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[string]int64, len(names))
+	for rows.Next() {
+		var name string
+		var seq int64
+		if err := rows.Scan(&name, &seq); err != nil {
+			return nil, err
+		}
+		out[name] = seq
+	}
+	return out, rows.Err()
 }
 
 // Step applies the next batch of events to c and returns how many it applied.

@@ -19,6 +19,15 @@ type Event struct {
 	Timestamp   int64           `json:"-"`
 	ReceivedAt  int64           `json:"-"`
 	Body        json.RawMessage `json:"message"`
+
+	// dec holds the body decoded once for every consumer of a step (see
+	// Prepare); copies of the event share it.
+	dec *decoded
+}
+
+type decoded struct {
+	msg Message
+	err error
 }
 
 // Message is the part of a stored message body that consumers read.
@@ -37,10 +46,17 @@ type Message struct {
 	Context    struct {
 		Traits map[string]any `json:"traits"`
 	} `json:"context"`
+
+	props    map[string]any // decoded properties, when prepared
+	hasProps bool
 }
 
-// Props decodes the message's properties (nil when there are none).
+// Props decodes the message's properties (nil when there are none). The
+// map of a prepared event is shared by its readers, which must not change it.
 func (m *Message) Props() map[string]any {
+	if m.hasProps {
+		return m.props
+	}
 	var p map[string]any
 	_ = json.Unmarshal(m.Properties, &p)
 	return p
@@ -60,11 +76,34 @@ func (e *Event) TrackProps() (map[string]any, bool) {
 	return m.Props(), true
 }
 
-// Message decodes the stored body.
+// Message decodes the stored body (once, for a prepared event: its maps
+// are then shared by its readers, which must not change them).
 func (e *Event) Message() (Message, error) {
+	if e.dec != nil {
+		return e.dec.msg, e.dec.err
+	}
 	var m Message
 	err := json.Unmarshal(e.Body, &m)
 	return m, err
+}
+
+// Prepare decodes each event's body, and a track event's properties, once
+// for every later Message and Props call, so that consumers sharing a batch
+// do not each decode it again.
+func Prepare(events []Event) {
+	for i := range events {
+		e := &events[i]
+		if e.dec != nil {
+			continue
+		}
+		d := &decoded{}
+		d.err = json.Unmarshal(e.Body, &d.msg)
+		if d.err == nil && e.Type == Track {
+			d.msg.props = d.msg.Props()
+			d.msg.hasProps = true
+		}
+		e.dec = d
+	}
 }
 
 // Message types of the Segment spec.

@@ -6,10 +6,14 @@
 //     no invitation is left undecided. Reference: bulk inserts of the same
 //     number of invitation rows into the same engine in the same run.
 //
-//   - survey page: GET /s/{token} from many concurrent clients over loopback,
-//     with latency percentiles. Reference: GET /healthz under the same load.
+//   - survey page: GET /s/{token} over up to 10,000 distinct invitations from
+//     many concurrent clients over loopback, with latency percentiles.
+//     Reference: GET /healthz under the same load. The clients are minimal
+//     HTTP/1.1 keep-alive loops (benchkit.Conn, as wrk's are) running beside
+//     the server in this process; -client nethttp uses Go's client instead,
+//     -separate runs them in a process of their own.
 //
-//     go run ./bench/surveys [-customers 100000] [-concurrency 200] [-duration 10s] [-engines sqlite,postgres] [-pg URL]
+//     go run ./bench/surveys [-customers 100000] [-concurrency 200] [-duration 10s] [-engines sqlite,postgres] [-pg URL] [-client lean|nethttp] [-separate]
 package main
 
 import (
@@ -21,7 +25,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
 	"strings"
@@ -43,8 +49,19 @@ func main() {
 	engines := flag.String("engines", "sqlite,postgres", "engines to measure")
 	pg := flag.String("pg", os.Getenv("CXLOOP_BENCH_POSTGRES"), "admin URL of a PostgreSQL server (default: start a throwaway one)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the fan-out to this file")
+	flag.StringVar(&pageProfile, "pageprofile", "", "write a CPU profile of the survey page at saturation to this file")
+	flag.StringVar(&clientKind, "client", "lean", "page clients: lean (a minimal HTTP/1.1 keep-alive loop, as wrk does) or nethttp (Go's net/http client)")
+	loadgen := flag.String("loadgen", "", "(internal) run only the page clients, over the URLs in this file, and print the result")
+	rate := flag.Int("rate", 0, "(internal, with -loadgen) requests a second offered; 0 for back to back")
+	flag.BoolVar(&separate, "separate", false, "run the page clients in a process of their own instead of beside the server in this one")
 	flag.Parse()
 	cpuProfile = *profile
+	if *loadgen != "" {
+		b, err := os.ReadFile(*loadgen)
+		benchkit.Check(err)
+		fmt.Println(load(strings.Fields(string(b)), *concurrency, *duration, *rate))
+		return
+	}
 	fmt.Printf("cxloop survey benchmark — %s\n\n", benchkit.Machine())
 	root, err := os.MkdirTemp("", "cxloop-bench-surveys")
 	benchkit.Check(err)
@@ -65,7 +82,10 @@ func main() {
 	}
 }
 
-var cpuProfile string
+var (
+	cpuProfile, pageProfile, clientKind string
+	separate                            bool
+)
 
 func run(engine, dsn string, customers, concurrency int, duration time.Duration) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -141,7 +161,7 @@ func run(engine, dsn string, customers, concurrency int, duration time.Duration)
 	fmt.Printf("%s: reference — bulk insert of %d invitation rows: %s (%.0f rows/s)\n", engine, customers, ref.Round(time.Millisecond), float64(customers)/ref.Seconds())
 
 	// The survey page under load: distinct invitations, as real traffic has.
-	list, err := a.Surveys.SurveyInvitations(ctx, sv.ID, survey.Sent, 1000, 0)
+	list, err := a.Surveys.SurveyInvitations(ctx, sv.ID, survey.Sent, 10000, 0)
 	benchkit.Check(err)
 	var urls []string
 	for _, i := range list {
@@ -152,8 +172,14 @@ func run(engine, dsn string, customers, concurrency int, duration time.Duration)
 		if rate > 0 {
 			what = fmt.Sprintf("%d req/s offered", rate)
 		}
-		page := load(urls, concurrency, duration, rate)
-		health := load([]string{base + "/healthz"}, concurrency, duration, rate)
+		if rate == 0 && pageProfile != "" {
+			f, err := os.Create(pageProfile)
+			benchkit.Check(err)
+			benchkit.Check(pprof.StartCPUProfile(f))
+		}
+		page := clients(urls, concurrency, duration, rate)
+		pprof.StopCPUProfile()
+		health := clients([]string{base + "/healthz"}, concurrency, duration, rate)
 		fmt.Printf("%s: survey page GET /s/{token}, %d concurrent clients %s, %s: %s\n", engine, concurrency, what, duration, page)
 		fmt.Printf("%s: reference — GET /healthz, same load: %s\n", engine, health)
 	}
@@ -181,6 +207,28 @@ func reference(ctx context.Context, db *store.DB, n int) time.Duration {
 	return time.Since(start)
 }
 
+// clients runs load beside the server, or with -separate in a process of
+// its own (then two Go runtimes, each scheduling for both cores, preempt
+// each other).
+func clients(urls []string, concurrency int, d time.Duration, rate int) string {
+	if !separate {
+		return load(urls, concurrency, d, rate)
+	}
+	f, err := os.CreateTemp("", "cxloop-bench-urls")
+	benchkit.Check(err)
+	defer os.Remove(f.Name())
+	_, err = f.WriteString(strings.Join(urls, "\n"))
+	benchkit.Check(err)
+	benchkit.Check(f.Close())
+	self, err := os.Executable()
+	benchkit.Check(err)
+	cmd := exec.Command(self, "-loadgen", f.Name(), "-concurrency", fmt.Sprint(concurrency), "-duration", d.String(),
+		"-rate", fmt.Sprint(rate), "-client", clientKind)
+	out, err := cmd.Output()
+	benchkit.Check(err)
+	return strings.TrimSpace(string(out))
+}
+
 // load sends GETs round-robin over urls from concurrency clients for d and
 // reports throughput and latency percentiles. With rate > 0 the clients
 // together offer that many requests a second (each waits its turn);
@@ -189,6 +237,14 @@ func load(urls []string, concurrency int, d time.Duration, rate int) string {
 	tr := &http.Transport{MaxIdleConns: concurrency, MaxIdleConnsPerHost: concurrency, MaxConnsPerHost: concurrency}
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	defer tr.CloseIdleConnections()
+	base, err := url.Parse(urls[0])
+	benchkit.Check(err)
+	paths := make([]string, len(urls))
+	for i, u := range urls {
+		x, err := url.Parse(u)
+		benchkit.Check(err)
+		paths[i] = x.RequestURI()
+	}
 	var (
 		mu     sync.Mutex
 		lat    []time.Duration
@@ -201,6 +257,25 @@ func load(urls []string, concurrency int, d time.Duration, rate int) string {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			conn, err := benchkit.NewConn(base.Scheme + "://" + base.Host)
+			benchkit.Check(err)
+			defer conn.Close()
+			get := func(i int) int {
+				if clientKind == "lean" {
+					status, err := conn.Do("GET", paths[i], nil, nil)
+					if err != nil {
+						return 0
+					}
+					return status
+				}
+				resp, err := client.Get(urls[i])
+				if err != nil {
+					return 0
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				return resp.StatusCode
+			}
 			var mine []time.Duration
 			var every time.Duration
 			if rate > 0 {
@@ -212,16 +287,9 @@ func load(urls []string, concurrency int, d time.Duration, rate int) string {
 					time.Sleep(time.Until(due))
 					due = due.Add(every)
 				}
-				u := urls[int(next.Add(1))%len(urls)]
+				i := int(next.Add(1)) % len(urls)
 				t := time.Now()
-				resp, err := client.Get(u)
-				if err != nil {
-					errs.Add(1)
-					continue
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
+				if get(i) != http.StatusOK {
 					errs.Add(1)
 					continue
 				}

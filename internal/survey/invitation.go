@@ -101,16 +101,44 @@ func scanOne(row *sql.Row, id string) (*Invitation, error) {
 	return i, err
 }
 
-// byID reads an invitation through a statement prepared once: the survey
-// pages read one on every view.
+// byID reads an invitation.
 func (s *Service) byID(ctx context.Context, id string) (*Invitation, error) {
+	return getInvitation(ctx, s.db, id)
+}
+
+// viewCols is what a survey page's first view needs of its invitation.
+const viewCols = `SELECT i.survey_id, s.updated_at, i.status, i.expires_at, i.partial, i.locale
+	FROM survey_invitations i JOIN surveys s ON s.id = i.survey_id WHERE i.id = $1`
+
+// forView reads the part of an invitation a survey page shows, through a
+// statement prepared once: the pages read one on every view.
+func (s *Service) forView(ctx context.Context, id string) (*Invitation, error) {
 	s.stmtOnce.Do(func() {
-		s.stmt, s.stmtErr = s.db.PrepareContext(context.WithoutCancel(ctx), invitationCols+` WHERE i.id = $1`)
+		s.stmt, s.stmtErr = s.db.PrepareContext(context.WithoutCancel(ctx), viewCols)
 	})
-	if s.stmtErr != nil {
-		return getInvitation(ctx, s.db, id)
+	// Views wait for a connection in the order they came (database/sql
+	// hands a freed connection to a random waiter, which under load gives
+	// a few views very long waits).
+	select {
+	case s.viewGate <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	return scanOne(s.stmt.QueryRowContext(ctx, id), id)
+	var row *sql.Row
+	if s.stmtErr != nil {
+		row = s.db.QueryRowContext(ctx, viewCols, id)
+	} else {
+		row = s.stmt.QueryRowContext(ctx, id)
+	}
+	i := Invitation{ID: id}
+	var expires sql.NullInt64
+	err := row.Scan(&i.Survey, &i.surveyVersion, &i.Status, &expires, &i.partial, &i.locale)
+	<-s.viewGate
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fault.New(fault.NotFound, "no invitation %q", id)
+	}
+	i.ExpiresAt = millis(expires)
+	return &i, err
 }
 
 // newInvitation is an invitation about to be stored as scheduled.

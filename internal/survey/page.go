@@ -76,8 +76,9 @@ type option struct {
 }
 
 // open checks a token and returns its invitation and survey, or the page
-// status and message to show instead.
-func (p *Pages) open(ctx context.Context, token string) (*Invitation, *Survey, int, string, error) {
+// status and message to show instead. With view set, only the part of the
+// invitation a page shows is read.
+func (p *Pages) open(ctx context.Context, token string, view bool) (*Invitation, *Survey, int, string, error) {
 	id, err := p.svc.invitationOf(ctx, token)
 	if errors.Is(err, errForged) {
 		return nil, nil, http.StatusNotFound, "invalid", nil
@@ -85,7 +86,11 @@ func (p *Pages) open(ctx context.Context, token string) (*Invitation, *Survey, i
 	if err != nil {
 		return nil, nil, 0, "", err
 	}
-	inv, err := p.svc.byID(ctx, id)
+	read := p.svc.byID
+	if view {
+		read = p.svc.forView
+	}
+	inv, err := read(ctx, id)
 	if fault.Code(err) == fault.NotFound {
 		return nil, nil, http.StatusNotFound, "invalid", nil
 	}
@@ -161,7 +166,7 @@ func (p *Pages) message(w http.ResponseWriter, status int, lang, kind string) {
 }
 
 func (p *Pages) show(w http.ResponseWriter, r *http.Request) {
-	inv, sv, status, kind, err := p.open(r.Context(), r.PathValue("token"))
+	inv, sv, status, kind, err := p.open(r.Context(), r.PathValue("token"), true)
 	if err != nil {
 		p.svc.logger.Error("survey page", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -307,7 +312,7 @@ func formAnswers(r *http.Request, sv *Survey) map[string]any {
 func (p *Pages) answer(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	token := r.PathValue("token")
-	inv, sv, status, kind, err := p.open(ctx, token)
+	inv, sv, status, kind, err := p.open(ctx, token, false)
 	if err != nil {
 		p.svc.logger.Error("survey page", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -373,7 +378,7 @@ func (p *Pages) answer(w http.ResponseWriter, r *http.Request) {
 
 func (p *Pages) optOut(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	inv, sv, status, kind, err := p.open(ctx, r.PathValue("token"))
+	inv, sv, status, kind, err := p.open(ctx, r.PathValue("token"), false)
 	if err != nil {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return

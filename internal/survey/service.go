@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,6 +56,7 @@ type Service struct {
 	stmtOnce sync.Once
 	stmt     *sql.Stmt // the survey pages' invitation lookup
 	stmtErr  error
+	viewGate chan struct{} // views reading their invitation at once (see forView)
 }
 
 // NewService returns the survey service.
@@ -63,7 +65,7 @@ func NewService(db *store.DB, log *eventlog.Log, profiles *profile.Service, cfg 
 		cfg.Now = time.Now
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	return &Service{db: db, log: log, profiles: profiles, cfg: cfg, logger: logger}
+	return &Service{db: db, log: log, profiles: profiles, cfg: cfg, logger: logger, viewGate: make(chan struct{}, viewers(db))}
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now() }
@@ -374,4 +376,15 @@ func inChunks(ids []string, fn func(args []any, ph string) error) error {
 		}
 	}
 	return nil
+}
+
+// viewers is how many survey page views read their invitation at once:
+// on SQLite as many as there are cores (the reads are CPU work and the
+// rest wait their turn in order), on PostgreSQL more (they wait on the
+// network).
+func viewers(db *store.DB) int {
+	if db.Engine == store.Postgres {
+		return 16
+	}
+	return 2 * runtime.GOMAXPROCS(0)
 }

@@ -484,6 +484,10 @@ func TestSurveyLink(t *testing.T) {
 		if code != 200 || !strings.Contains(page, "قبلاً پاسخ") {
 			t.Fatalf("reuse: %d\n%s", code, page)
 		}
+		// The page viewed again says so at once (it was shown a moment ago).
+		if code, page := get(t, link); code != 200 || !strings.Contains(page, "قبلاً پاسخ") || strings.Contains(page, "<form") && strings.Contains(page, `name="q1"`) {
+			t.Fatalf("page after the answer: %d\n%s", code, page)
+		}
 		var got scores
 		s.API("GET", "/api/v1/scores?metric=nps&survey="+id, nil, &got)
 		if len(got.Groups) != 1 || got.Groups[0].N != 1 || got.Groups[0].Value != 100 {
@@ -540,6 +544,19 @@ func TestSurveyLink(t *testing.T) {
 		dispatch(t, s)
 		if st := invitations(t, s, "late")[0].Status; st != "expired" {
 			t.Fatalf("status = %s", st)
+		}
+
+		// Closed: a page shown a moment ago says so once the survey closes.
+		s.MustSend("track", order("open-1", "o-11", "web", c.Now()))
+		open := invitations(t, s, "open-1")[0]
+		if code, _ := get(t, open.URL); code != 200 {
+			t.Fatalf("open invitation: %d", code)
+		}
+		if code := s.API("PATCH", "/api/v1/surveys/"+id, map[string]any{"status": "closed"}, nil); code != 200 {
+			t.Fatalf("close: %d", code)
+		}
+		if code, page := get(t, open.URL); code != http.StatusGone || !strings.Contains(page, "closed") {
+			t.Fatalf("closed: %d\n%s", code, page)
 		}
 	})
 }

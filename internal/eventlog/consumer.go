@@ -70,7 +70,7 @@ func (r *Runner) Lookup(name string) (Consumer, error) {
 }
 
 // groupBatch is how many events one shared step reads for all consumers.
-const groupBatch = 250
+const groupBatch = 1000
 
 // retryAlone is how long a consumer that failed waits before trying again.
 const retryAlone = 2 * time.Second

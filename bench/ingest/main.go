@@ -177,12 +177,24 @@ func catchUp(dsn string, accepted int64, duration time.Duration) {
 	}
 	start := time.Now()
 	lag := behind()
+	rows, err := db.Query(`SELECT name, seq FROM consumer_checkpoints ORDER BY seq, name`)
+	benchkit.Check(err)
+	var each []string
+	for rows.Next() {
+		var name string
+		var seq int64
+		benchkit.Check(rows.Scan(&name, &seq))
+		each = append(each, fmt.Sprintf("%s %d", name, head-seq))
+	}
+	benchkit.Check(rows.Err())
+	rows.Close()
 	for behind() > 0 {
 		time.Sleep(100 * time.Millisecond)
 	}
 	took := time.Since(start)
 	fmt.Printf("consumers:   %d events behind the log when the clients stopped, all read %s later: %.0f events/s through ingestion and every consumer\n",
 		lag, took.Round(100*time.Millisecond), float64(accepted)/(duration+took).Seconds())
+	fmt.Printf("             behind, by consumer: %s\n", strings.Join(each, ", "))
 }
 
 // drive posts bodies from clients for d and returns accepted events and

@@ -76,23 +76,31 @@ const groupBatch = 1000
 const retryAlone = 2 * time.Second
 
 // Run keeps every consumer caught up until ctx ends. It wakes at each local
-// append and polls for appends made by other nodes. The consumers step
-// together (StepGroup): a batch of the log is read and decoded once, and
-// applied to all of them in one transaction. A consumer whose Apply fails
-// leaves the group and steps alone, retried after a pause, until a step of
-// its own succeeds; the others go on without it.
+// append and polls for appends made by other nodes. On SQLite, whose one
+// writer takes the consumers' transactions in turn, the consumers step
+// together (StepGroup): a batch of the log is read and decoded once and
+// applied to all of them in one transaction. On PostgreSQL each consumer
+// steps on its own connection, in parallel with the others. A consumer
+// whose Apply fails in a group leaves it and steps alone, retried after a
+// pause, until a step of its own succeeds; the others go on without it.
 func (r *Runner) Run(ctx context.Context) {
-	go r.loop(ctx)
+	if r.db.Engine == store.SQLite {
+		go r.loop(ctx, r.consumers)
+		return
+	}
+	for _, c := range r.consumers {
+		go r.loop(ctx, []Consumer{c})
+	}
 }
 
-func (r *Runner) loop(ctx context.Context) {
+func (r *Runner) loop(ctx context.Context, consumers []Consumer) {
 	poll := time.NewTicker(time.Second)
 	defer poll.Stop()
 	alone := map[string]time.Time{} // consumers stepping alone: their next try
 	for {
 		changed := r.log.Changed()
 		var group []Consumer
-		for _, c := range r.consumers {
+		for _, c := range consumers {
 			if _, ok := alone[c.Name()]; !ok {
 				group = append(group, c)
 			}
@@ -103,13 +111,13 @@ func (r *Runner) loop(ctx context.Context) {
 		}
 		if err != nil {
 			r.logger.Error("consumer failed", "consumer", nameOf(failed), "err", err)
-			if failed != nil {
+			if failed != nil && len(consumers) > 1 {
 				alone[failed.Name()] = time.Now()
 			} else if !sleep(ctx, retryAlone) {
 				return
 			}
 		}
-		for _, c := range r.consumers {
+		for _, c := range consumers {
 			next, ok := alone[c.Name()]
 			if !ok || time.Now().Before(next) {
 				continue

@@ -202,3 +202,135 @@ func TestSelectiveConsumer(t *testing.T) {
 		}
 	})
 }
+
+// recorder is a consumer that records each event it applies as a row of
+// its own (a second application of an event would break the row's key) and
+// checks the decoded properties; with failAt set it refuses every batch
+// holding that event.
+type recorder struct {
+	name   string
+	wanted []string // a selective consumer's names, when set
+	mu     sync.Mutex
+	failAt int64
+	bad    []string
+}
+
+func (c *recorder) Name() string { return c.name }
+func (c *recorder) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range events {
+		if e.Seq == c.failAt {
+			return fmt.Errorf("event %d refused", e.Seq)
+		}
+	}
+	for _, e := range events {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, 'x')`, fmt.Sprintf("%s-%d", c.name, e.Seq)); err != nil {
+			return err
+		}
+		m, err := e.Message()
+		if n, ok := m.Props()["n"].(float64); err != nil || !ok || int64(n) != e.Seq {
+			c.bad = append(c.bad, fmt.Sprintf("%d: %v %v", e.Seq, m.Props(), err))
+		}
+	}
+	return nil
+}
+func (c *recorder) Reset(context.Context, *store.Tx) error { return nil }
+
+type selectiveRecorder struct{ *recorder }
+
+func (c selectiveRecorder) Events(context.Context, *store.Tx) ([]string, bool, error) {
+	return c.wanted, false, nil
+}
+
+// check compares the events the consumer applied with those it should have.
+func (c *recorder) check(t *testing.T, db *store.DB, want func(seq int64) bool, through int64) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.bad) > 0 {
+		t.Fatalf("%s decoded wrongly: %v", c.name, c.bad[:min(3, len(c.bad))])
+	}
+	got := map[int64]bool{}
+	rows, err := db.Query(`SELECT key FROM settings WHERE key LIKE $1`, c.name+"-%")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var seq int64
+		if err := rows.Scan(&key); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Sscanf(key[len(c.name)+1:], "%d", &seq)
+		got[seq] = true
+	}
+	for seq := int64(1); seq <= through; seq++ {
+		if got[seq] != want(seq) {
+			t.Fatalf("%s: event %d applied %t", c.name, seq, got[seq])
+		}
+	}
+	if len(got) > int(through) {
+		t.Fatalf("%s applied %d events", c.name, len(got))
+	}
+}
+
+// Consumers stepping together each apply every event after their own
+// checkpoint exactly once, with the body decoded once for all; one that
+// fails leaves the group and the others go on; it catches up once it works.
+func TestConsumersStepTogether(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		l := eventlog.New(db, quiet)
+		var batch []eventlog.Event
+		for i := 1; i <= 2500; i++ {
+			e := event(fmt.Sprintf("g-%d", i))
+			if i%4 == 0 {
+				e.Event = "Wanted"
+			}
+			e.Body = fmt.Appendf(nil, `{"type":"track","event":%q,"properties":{"n":%d}}`, e.Event, i)
+			batch = append(batch, e)
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error { return l.AppendTx(ctx, tx, batch) }); err != nil {
+			t.Fatal(err)
+		}
+		all := &recorder{name: "all"}
+		picky := &recorder{name: "picky", wanted: []string{"Wanted"}}
+		failing := &recorder{name: "failing", failAt: 1700}
+		r := eventlog.NewRunner(db, l, quiet, all, selectiveRecorder{picky}, failing)
+		// One consumer starts ahead of the others.
+		if n, err := r.Step(ctx, all); err != nil || n == 0 {
+			t.Fatalf("step: %d %v", n, err)
+		}
+		at, _ := r.Checkpoint(ctx, "all")
+		n, failed, err := r.StepGroup(ctx, r.Consumers())
+		if err != nil || failed != nil || n == 0 {
+			t.Fatalf("group step: %d %v %v", n, failed, err)
+		}
+		if a, _ := r.Checkpoint(ctx, "all"); a <= at {
+			t.Fatalf("the consumer ahead did not move: %d", a)
+		}
+
+		l.Start(ctx)
+		r.Run(ctx)
+		wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+		defer wcancel()
+		if err := r.WaitFor(wctx, 2500, "all", "picky"); err != nil {
+			t.Fatal(err)
+		}
+		if at, _ := r.Checkpoint(ctx, "failing"); at >= 1700 {
+			t.Fatalf("the failing consumer's checkpoint passed its bad event: %d", at)
+		}
+		all.check(t, db, func(int64) bool { return true }, 2500)
+		picky.check(t, db, func(seq int64) bool { return seq%4 == 0 }, 2500)
+		failing.mu.Lock()
+		failing.failAt = 0
+		failing.mu.Unlock()
+		if err := r.WaitFor(wctx, 2500, "failing"); err != nil {
+			t.Fatal(err)
+		}
+		failing.check(t, db, func(int64) bool { return true }, 2500)
+	})
+}

@@ -5,13 +5,17 @@
 // then fills the log to a million events, waits for the profile consumer and
 // measures customer-profile lookups. As a reference it measures raw
 // multi-row inserts of the same rows into the same engine in the same run.
+// The clients are minimal HTTP/1.1 keep-alive loops (benchkit.Conn), so that
+// they take little of the cores the server shares with them; -client nethttp
+// uses Go's HTTP client instead.
 //
-//	go run ./bench/ingest [-duration 20s] [-clients 8] [-engines sqlite,postgres] [-pg URL]
+//	go run ./bench/ingest [-duration 20s] [-clients 8] [-engines sqlite,postgres] [-pg URL] [-consumers=false] [-client lean|nethttp]
 package main
 
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -37,6 +41,8 @@ import (
 // perBatch is how many events one request carries.
 const perBatch = 100
 
+var clientKind string
+
 func main() {
 	duration := flag.Duration("duration", 20*time.Second, "how long to drive ingestion")
 	clients := flag.Int("clients", 8, "concurrent HTTP clients")
@@ -46,6 +52,7 @@ func main() {
 	lookups := flag.Int("lookups", 3000, "profile lookups to time")
 	customers := flag.Int("customers", 5000, "distinct demo customers in the traffic")
 	consumers := flag.Bool("consumers", true, "run the consumers in the measured server (false: an ingestion-only node)")
+	flag.StringVar(&clientKind, "client", "lean", "clients: lean (a minimal HTTP/1.1 keep-alive loop, as wrk's) or nethttp (Go's net/http client)")
 	flag.Parse()
 
 	root, err := os.MkdirTemp("", "cxloop-bench")
@@ -207,26 +214,41 @@ func drive(base string, clients int, d time.Duration, body func() []byte) (int64
 	var wg sync.WaitGroup
 	tr := &http.Transport{MaxIdleConnsPerHost: clients}
 	client := &http.Client{Transport: tr, Timeout: 60 * time.Second}
+	auth := []byte("Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(apptest.WriteKey+":")) + "\r\nContent-Type: application/json\r\n")
 	for c := 0; c < clients; c++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var mine []time.Duration
-			for time.Now().Before(deadline) {
-				b := body()
+			conn, err := benchkit.NewConn(base)
+			benchkit.Check(err)
+			defer conn.Close()
+			post := func(b []byte) int {
+				if clientKind == "lean" {
+					status, err := conn.Do("POST", "/v1/batch", auth, b)
+					if err != nil {
+						benchkit.Fail("post: %v", err)
+					}
+					return status
+				}
 				req, _ := http.NewRequest(http.MethodPost, base+"/v1/batch", bytes.NewReader(b))
 				req.SetBasicAuth(apptest.WriteKey, "")
 				req.Header.Set("Content-Type", "application/json")
-				t0 := time.Now()
 				resp, err := client.Do(req)
 				if err != nil {
 					benchkit.Fail("post: %v", err)
 				}
 				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
+				return resp.StatusCode
+			}
+			var mine []time.Duration
+			for time.Now().Before(deadline) {
+				b := body()
+				t0 := time.Now()
+				status := post(b)
 				mine = append(mine, time.Since(t0))
-				if resp.StatusCode != 200 {
-					benchkit.Fail("post: %s", resp.Status)
+				if status != 200 {
+					benchkit.Fail("post: status %d", status)
 				}
 				accepted.Add(int64(bytes.Count(b, []byte(`"messageId"`))))
 			}

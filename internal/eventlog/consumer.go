@@ -105,7 +105,7 @@ func (r *Runner) loop(ctx context.Context, consumers []Consumer) {
 				group = append(group, c)
 			}
 		}
-		n, failed, err := r.StepGroup(ctx, group)
+		n, failed, err := r.stepAll(ctx, group)
 		if ctx.Err() != nil {
 			return
 		}
@@ -144,6 +144,41 @@ func (r *Runner) loop(ctx context.Context, consumers []Consumer) {
 		case <-poll.C:
 		}
 	}
+}
+
+// stepAll steps the consumers together, those far behind the others (a
+// consumer being replayed, or new) in a group of their own, so that the
+// ones keeping up with the log do not wait for them to catch up.
+func (r *Runner) stepAll(ctx context.Context, cs []Consumer) (int, Consumer, error) {
+	if len(cs) < 2 {
+		return r.StepGroup(ctx, cs)
+	}
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = c.Name()
+	}
+	at, err := r.checkpoints(ctx, r.db, names, false)
+	if err != nil {
+		return 0, nil, err
+	}
+	var lead int64
+	for _, seq := range at {
+		lead = max(lead, seq)
+	}
+	var current, behind []Consumer
+	for _, c := range cs {
+		if at[c.Name()] >= lead-groupBatch {
+			current = append(current, c)
+		} else {
+			behind = append(behind, c)
+		}
+	}
+	n, failed, err := r.StepGroup(ctx, current)
+	if err != nil || len(behind) == 0 {
+		return n, failed, err
+	}
+	m, failed, err := r.StepGroup(ctx, behind)
+	return n + m, failed, err
 }
 
 func nameOf(c Consumer) string {

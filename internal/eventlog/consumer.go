@@ -151,7 +151,7 @@ func (r *Runner) loop(ctx context.Context, consumers []Consumer) {
 // ones keeping up with the log do not wait for them to catch up.
 func (r *Runner) stepAll(ctx context.Context, cs []Consumer) (int, Consumer, error) {
 	if len(cs) < 2 {
-		return r.StepGroup(ctx, cs)
+		return r.stepGroup(ctx, cs, nil)
 	}
 	names := make([]string, len(cs))
 	for i, c := range cs {
@@ -173,11 +173,11 @@ func (r *Runner) stepAll(ctx context.Context, cs []Consumer) (int, Consumer, err
 			behind = append(behind, c)
 		}
 	}
-	n, failed, err := r.StepGroup(ctx, current)
+	n, failed, err := r.stepGroup(ctx, current, at)
 	if err != nil || len(behind) == 0 {
 		return n, failed, err
 	}
-	m, failed, err := r.StepGroup(ctx, behind)
+	m, failed, err := r.stepGroup(ctx, behind, at)
 	return n + m, failed, err
 }
 
@@ -205,6 +205,12 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // events it read, and the consumer whose Apply failed, if one did (then
 // nothing of the step is committed).
 func (r *Runner) StepGroup(ctx context.Context, cs []Consumer) (int, Consumer, error) {
+	return r.stepGroup(ctx, cs, nil)
+}
+
+// stepGroup is StepGroup with the consumers' checkpoints as last read (nil
+// to read them now); a missing one is a consumer without a checkpoint yet.
+func (r *Runner) stepGroup(ctx context.Context, cs []Consumer, at map[string]int64) (int, Consumer, error) {
 	if len(cs) == 0 {
 		return 0, nil, nil
 	}
@@ -212,9 +218,11 @@ func (r *Runner) StepGroup(ctx context.Context, cs []Consumer) (int, Consumer, e
 	for i, c := range cs {
 		names[i] = c.Name()
 	}
-	at, err := r.checkpoints(ctx, r.db, names, false)
-	if err != nil {
-		return 0, nil, err
+	if at == nil {
+		var err error
+		if at, err = r.checkpoints(ctx, r.db, names, false); err != nil {
+			return 0, nil, err
+		}
 	}
 	from := int64(-1)
 	for _, name := range names {

@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -44,6 +45,8 @@ type DB struct {
 	*sql.DB
 	w      *sql.DB
 	Engine Engine
+
+	stopCheckpoints func() // ends the SQLite checkpointer
 }
 
 // IsPostgres reports whether dsn names a PostgreSQL database.
@@ -82,7 +85,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	// The writer's page cache holds a large transaction's pages (64 MB):
 	// with SQLite's 2 MB default a transaction of a few thousand rows spills
 	// pages to the WAL before it commits.
-	w, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=cache_size(-65536)")
+	//
+	// The writer leaves copying the WAL back into the database file to the
+	// checkpointer (below) and does it itself only when the WAL has grown
+	// past 80 MB, which a checkpointer that cannot keep up lets happen.
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint(20000)")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -101,11 +108,55 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &DB{DB: r, w: w, Engine: SQLite}, nil
+	ck, err := sql.Open("sqlite", base)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	ck.SetMaxOpenConns(1)
+	db := &DB{DB: r, w: w, Engine: SQLite}
+	db.stopCheckpoints = sync.OnceFunc(checkpointer(ck))
+	return db, nil
+}
+
+// checkpointInterval is how often the checkpointer copies the WAL's
+// committed pages into the database file.
+const checkpointInterval = 500 * time.Millisecond
+
+// checkpointer copies committed pages from the WAL into the database file
+// on a connection of its own, beside the writer: a passive checkpoint
+// neither waits for nor blocks the writer or the readers, so the writer's
+// commits no longer include the copy and its file sync. It returns the
+// function that stops it and closes its connection.
+func checkpointer(ck *sql.DB) func() {
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(checkpointInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				// An error (the database busy, closing) is tried again at the next tick.
+				_, _ = ck.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			}
+		}
+	}()
+	return func() {
+		close(stop)
+		<-done
+		ck.Close()
+	}
 }
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	if db.stopCheckpoints != nil {
+		db.stopCheckpoints()
+	}
 	err := db.DB.Close()
 	if db.w != db.DB {
 		if werr := db.w.Close(); err == nil {

@@ -3,7 +3,11 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/store/storetest"
@@ -82,4 +86,47 @@ func TestStore(t *testing.T) {
 			}
 		})
 	})
+}
+
+// On SQLite committed pages reach the database file from the WAL within
+// about a second, by the checkpointer, though the writer itself copies
+// them back only when the WAL has grown large.
+func TestCheckpointer(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ck.db")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE filler (n INTEGER PRIMARY KEY, s TEXT)`); err != nil {
+			return err
+		}
+		for i := range 2000 {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO filler (n, s) VALUES ($1, $2)`, i, strings.Repeat("x", 500)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Size() > 512<<10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file holds %d bytes 5 s after a commit of 1 MB: the WAL was not checkpointed", st.Size())
+		}
+	}
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM filler`).Scan(&n); err != nil || n != 2000 {
+		t.Fatalf("rows: %d %v", n, err)
+	}
 }

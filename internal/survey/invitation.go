@@ -124,16 +124,18 @@ func (s *Service) forView(ctx context.Context, id string) (*Invitation, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	var row *sql.Row
-	if s.stmtErr != nil {
-		row = s.db.QueryRowContext(ctx, viewCols, id)
-	} else {
-		row = s.stmt.QueryRowContext(ctx, id)
-	}
 	i := Invitation{ID: id}
 	var expires sql.NullInt64
-	err := row.Scan(&i.Survey, &i.surveyVersion, &i.Status, &expires, &i.partial, &i.locale)
-	<-s.viewGate
+	err := func() error {
+		defer func() { <-s.viewGate }()
+		var row *sql.Row
+		if s.stmtErr != nil {
+			row = s.db.QueryRowContext(ctx, viewCols, id)
+		} else {
+			row = s.stmt.QueryRowContext(ctx, id)
+		}
+		return row.Scan(&i.Survey, &i.surveyVersion, &i.Status, &expires, &i.partial, &i.locale)
+	}()
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fault.New(fault.NotFound, "no invitation %q", id)
 	}

@@ -379,8 +379,8 @@ func inChunks(ids []string, fn func(args []any, ph string) error) error {
 }
 
 // viewers is how many survey page views read their invitation at once:
-// on SQLite as many as there are cores (the reads are CPU work and the
-// rest wait their turn in order), on PostgreSQL more (they wait on the
+// on SQLite twice the cores (the reads are CPU work; the rest wait their
+// turn in order), on PostgreSQL more (there they mostly wait on the
 // network).
 func viewers(db *store.DB) int {
 	if db.Engine == store.Postgres {

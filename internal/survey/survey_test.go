@@ -9,12 +9,15 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/store/storetest"
+	"github.com/cxloop/cxloop/internal/survey"
 )
 
 const postOrder = `{"name": "Post-order", "rhythm": "persistent", "owner": "service",
@@ -658,4 +661,45 @@ func TestUpdateSurvey(t *testing.T) {
 	if code := s.API("GET", "/api/v1/survey-policy", nil, &p); code != 200 || p.Global != nil || p.Rhythms["persistent"].Days != 14 || p.Rhythms["periodic"].Max != 1 {
 		t.Fatalf("default policy: %d %+v", code, p)
 	}
+}
+
+// Many survey page views at once share reads of their invitations; each
+// gets its own, and an unknown id is not found.
+func TestConcurrentViews(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := server(t, dsn, nil, nil)
+		id := createSurvey(t, s, postOrder)
+		for i := range 60 {
+			s.MustSend("track", order(fmt.Sprintf("cv-%d", i), fmt.Sprintf("o-%d", i), "web", time.Now()))
+		}
+		dispatch(t, s)
+		list, err := s.Surveys.SurveyInvitations(context.Background(), id, survey.Sent, 100, 0)
+		if err != nil || len(list) != 60 {
+			t.Fatalf("invitations: %d %v", len(list), err)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan string, 600)
+		for k := range 600 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if k%10 == 9 {
+					if _, err := s.Surveys.ForView(context.Background(), fmt.Sprintf("inv_missing_%d", k)); fault.Code(err) != fault.NotFound {
+						errs <- fmt.Sprintf("missing %d: %v", k, err)
+					}
+					return
+				}
+				want := list[k%len(list)]
+				got, err := s.Surveys.ForView(context.Background(), want.ID)
+				if err != nil || got.ID != want.ID || got.Survey != id || got.Status != survey.Sent {
+					errs <- fmt.Sprintf("%s: %+v %v", want.ID, got, err)
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			t.Fatal(e)
+		}
+	})
 }

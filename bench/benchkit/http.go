@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 )
 
 // Conn is a load generator's HTTP/1.1 client on one kept-alive TCP
@@ -192,3 +194,51 @@ func (c *Conn) readLine() ([]byte, error) {
 	}
 	return bytes.TrimRight(line, "\r\n"), nil
 }
+
+// Client sends a load generator's requests on one connection at a time.
+type Client interface {
+	// Do sends a request (header lines given whole, each ending in CRLF)
+	// and returns the status code of the answer, its body discarded.
+	Do(method, path string, header, body []byte) (int, error)
+	Close()
+}
+
+// NewClient returns a client of the server at base: "lean" a Conn,
+// "nethttp" Go's net/http client, for comparison.
+func NewClient(kind, base string) (Client, error) {
+	switch kind {
+	case "lean":
+		return NewConn(base)
+	case "nethttp":
+		tr := &http.Transport{MaxIdleConnsPerHost: 1}
+		return &netClient{base: base, tr: tr, c: &http.Client{Transport: tr, Timeout: 60 * time.Second}}, nil
+	}
+	return nil, fmt.Errorf("benchkit: unknown client %q (lean or nethttp)", kind)
+}
+
+type netClient struct {
+	base string
+	tr   *http.Transport
+	c    *http.Client
+}
+
+func (n *netClient) Do(method, path string, header, body []byte) (int, error) {
+	req, err := http.NewRequest(method, n.base+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range bytes.Split(header, []byte("\r\n")) {
+		if k, v, ok := bytes.Cut(line, []byte(":")); ok {
+			req.Header.Add(string(k), string(bytes.TrimSpace(v)))
+		}
+	}
+	resp, err := n.c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+func (n *netClient) Close() { n.tr.CloseIdleConnections() }

@@ -9,6 +9,12 @@ import (
 )
 
 func TestConn(t *testing.T) {
+	for _, kind := range []string{"lean", "nethttp"} {
+		t.Run(kind, func(t *testing.T) { testClient(t, kind) })
+	}
+}
+
+func testClient(t *testing.T, kind string) {
 	var bodies []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -28,7 +34,7 @@ func TestConn(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c, err := NewConn(srv.URL)
+	c, err := NewClient(kind, srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}

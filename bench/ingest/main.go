@@ -212,34 +212,20 @@ func drive(base string, clients int, d time.Duration, body func() []byte) (int64
 	var lat []time.Duration
 	deadline := time.Now().Add(d)
 	var wg sync.WaitGroup
-	tr := &http.Transport{MaxIdleConnsPerHost: clients}
-	client := &http.Client{Transport: tr, Timeout: 60 * time.Second}
-	auth := []byte("Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(apptest.WriteKey+":")) + "\r\nContent-Type: application/json\r\n")
+	header := []byte("Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(apptest.WriteKey+":")) + "\r\nContent-Type: application/json\r\n")
 	for c := 0; c < clients; c++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			conn, err := benchkit.NewConn(base)
+			conn, err := benchkit.NewClient(clientKind, base)
 			benchkit.Check(err)
 			defer conn.Close()
 			post := func(b []byte) int {
-				if clientKind == "lean" {
-					status, err := conn.Do("POST", "/v1/batch", auth, b)
-					if err != nil {
-						benchkit.Fail("post: %v", err)
-					}
-					return status
-				}
-				req, _ := http.NewRequest(http.MethodPost, base+"/v1/batch", bytes.NewReader(b))
-				req.SetBasicAuth(apptest.WriteKey, "")
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := client.Do(req)
+				status, err := conn.Do("POST", "/v1/batch", header, b)
 				if err != nil {
 					benchkit.Fail("post: %v", err)
 				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				return resp.StatusCode
+				return status
 			}
 			var mine []time.Duration
 			for time.Now().Before(deadline) {

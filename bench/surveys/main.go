@@ -234,9 +234,6 @@ func clients(urls []string, concurrency int, d time.Duration, rate int) string {
 // together offer that many requests a second (each waits its turn);
 // otherwise each sends its next request as soon as the last is answered.
 func load(urls []string, concurrency int, d time.Duration, rate int) string {
-	tr := &http.Transport{MaxIdleConns: concurrency, MaxIdleConnsPerHost: concurrency, MaxConnsPerHost: concurrency}
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	defer tr.CloseIdleConnections()
 	base, err := url.Parse(urls[0])
 	benchkit.Check(err)
 	paths := make([]string, len(urls))
@@ -257,24 +254,15 @@ func load(urls []string, concurrency int, d time.Duration, rate int) string {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			conn, err := benchkit.NewConn(base.Scheme + "://" + base.Host)
+			conn, err := benchkit.NewClient(clientKind, base.Scheme+"://"+base.Host)
 			benchkit.Check(err)
 			defer conn.Close()
 			get := func(i int) int {
-				if clientKind == "lean" {
-					status, err := conn.Do("GET", paths[i], nil, nil)
-					if err != nil {
-						return 0
-					}
-					return status
-				}
-				resp, err := client.Get(urls[i])
+				status, err := conn.Do("GET", paths[i], nil, nil)
 				if err != nil {
 					return 0
 				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				return resp.StatusCode
+				return status
 			}
 			var mine []time.Duration
 			var every time.Duration

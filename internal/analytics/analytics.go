@@ -171,20 +171,13 @@ func (s *Service) histories(ctx context.Context) (map[string][]purchase, error) 
 		at    int64
 	}
 	var list []row
-	rows, err := s.db.QueryContext(ctx, `SELECT identity, total, at FROM an_orders WHERE refunded_at IS NULL`)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
+	err := s.db.Each(ctx, `SELECT identity, total, at FROM an_orders WHERE refunded_at IS NULL`, nil, func(rows *sql.Rows) error {
 		var r row
-		if err := rows.Scan(&r.key, &r.total, &r.at); err != nil {
-			rows.Close()
-			return nil, err
-		}
+		err := rows.Scan(&r.key, &r.total, &r.at)
 		list = append(list, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	owner, err := profile.OwnersBy(ctx, s.profiles, list, func(r row) string { return r.key })
@@ -248,20 +241,13 @@ func (s *Service) signals(ctx context.Context, now time.Time) (map[string]*signa
 		at             int64
 	}
 	var list []row
-	rows, err := s.db.QueryContext(ctx, `SELECT identity, kind, value, ref, at FROM an_signals ORDER BY at`)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
+	err := s.db.Each(ctx, `SELECT identity, kind, value, ref, at FROM an_signals ORDER BY at`, nil, func(rows *sql.Rows) error {
 		var r row
-		if err := rows.Scan(&r.key, &r.kind, &r.value, &r.ref, &r.at); err != nil {
-			rows.Close()
-			return nil, err
-		}
+		err := rows.Scan(&r.key, &r.kind, &r.value, &r.ref, &r.at)
 		list = append(list, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	owner, err := profile.OwnersBy(ctx, s.profiles, list, func(r row) string { return r.key })

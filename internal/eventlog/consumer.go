@@ -37,10 +37,11 @@ type Selective interface {
 // in the log.
 const skipWindow = 20000
 
-// batchSize is how many events one consumer transaction applies: large
-// enough to amortise the commit, small enough that appends waiting for the
-// writer are not held up for long.
-const batchSize = 250
+// batchSize is how many events one consumer transaction applies, for one
+// consumer or a group: large enough to amortise the commit, small enough
+// that appends waiting for the writer are not held up for long (with 250
+// the consumers fell far behind under full load; see docs/performance.md).
+const batchSize = 1000
 
 // Runner drives consumers: each reads the log after its checkpoint and
 // commits its state together with the new checkpoint.
@@ -68,9 +69,6 @@ func (r *Runner) Lookup(name string) (Consumer, error) {
 	}
 	return nil, fault.New(fault.NotFound, "no consumer named %q", name)
 }
-
-// groupBatch is how many events one shared step reads for all consumers.
-const groupBatch = 1000
 
 // retryAlone is how long a consumer that failed waits before trying again.
 const retryAlone = 2 * time.Second
@@ -151,7 +149,7 @@ func (r *Runner) loop(ctx context.Context, consumers []Consumer) {
 // ones keeping up with the log do not wait for them to catch up.
 func (r *Runner) stepAll(ctx context.Context, cs []Consumer) (int, Consumer, error) {
 	if len(cs) < 2 {
-		return r.stepGroup(ctx, cs, nil)
+		return r.stepSome(ctx, cs, nil)
 	}
 	names := make([]string, len(cs))
 	for i, c := range cs {
@@ -167,18 +165,31 @@ func (r *Runner) stepAll(ctx context.Context, cs []Consumer) (int, Consumer, err
 	}
 	var current, behind []Consumer
 	for _, c := range cs {
-		if at[c.Name()] >= lead-groupBatch {
+		if at[c.Name()] >= lead-batchSize {
 			current = append(current, c)
 		} else {
 			behind = append(behind, c)
 		}
 	}
-	n, failed, err := r.stepGroup(ctx, current, at)
+	n, failed, err := r.stepSome(ctx, current, at)
 	if err != nil || len(behind) == 0 {
 		return n, failed, err
 	}
-	m, failed, err := r.stepGroup(ctx, behind, at)
+	m, failed, err := r.stepSome(ctx, behind, at)
 	return n + m, failed, err
+}
+
+// stepSome steps the consumers as a group, or a consumer on its own with a
+// plain Step, which reads only the events a selective consumer names.
+func (r *Runner) stepSome(ctx context.Context, cs []Consumer, at map[string]int64) (int, Consumer, error) {
+	if len(cs) != 1 {
+		return r.stepGroup(ctx, cs, at)
+	}
+	n, err := r.Step(ctx, cs[0])
+	if err != nil {
+		return n, cs[0], err
+	}
+	return n, nil, nil
 }
 
 func nameOf(c Consumer) string {
@@ -230,11 +241,19 @@ func (r *Runner) stepGroup(ctx context.Context, cs []Consumer, at map[string]int
 			from = seq
 		}
 	}
-	events, err := Read(ctx, r.db, Query{After: from, Limit: groupBatch})
+	events, err := Read(ctx, r.db, Query{After: from, Limit: batchSize})
 	if err != nil || len(events) == 0 {
 		return 0, nil, err
 	}
-	Prepare(events)
+	// Decode every body up front, outside the write transaction, when a
+	// consumer of the group reads every event anyway; selective ones
+	// decode only the few they read.
+	for _, c := range cs {
+		if _, ok := c.(Selective); !ok {
+			Prepare(events)
+			break
+		}
+	}
 	to := events[len(events)-1].Seq
 	var failed Consumer
 	moved := false

@@ -293,17 +293,21 @@ func TestConsumersStepTogether(t *testing.T) {
 			e.Body = fmt.Appendf(nil, `{"type":"track","event":%q,"properties":{"n":%d}}`, e.Event, i)
 			batch = append(batch, e)
 		}
-		if err := db.Tx(ctx, func(tx *store.Tx) error { return l.AppendTx(ctx, tx, batch) }); err != nil {
-			t.Fatal(err)
+		appendTx := func(events []eventlog.Event) {
+			if err := db.Tx(ctx, func(tx *store.Tx) error { return l.AppendTx(ctx, tx, events) }); err != nil {
+				t.Fatal(err)
+			}
 		}
 		all := &recorder{name: "all"}
 		picky := &recorder{name: "picky", wanted: []string{"Wanted"}}
 		failing := &recorder{name: "failing", failAt: 1700}
 		r := eventlog.NewRunner(db, l, quiet, all, selectiveRecorder{picky}, failing)
-		// One consumer starts ahead of the others.
+		// One consumer starts ahead of the others, within one batch.
+		appendTx(batch[:400])
 		if n, err := r.Step(ctx, all); err != nil || n == 0 {
 			t.Fatalf("step: %d %v", n, err)
 		}
+		appendTx(batch[400:])
 		at, _ := r.Checkpoint(ctx, "all")
 		n, failed, err := r.StepGroup(ctx, r.Consumers())
 		if err != nil || failed != nil || n == 0 {

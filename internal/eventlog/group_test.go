@@ -58,8 +58,8 @@ func TestConsumerFarBehindStepsApart(t *testing.T) {
 		if at, _ := r.Checkpoint(ctx, "current"); at != 5010 || len(current.got) != 5010 {
 			t.Fatalf("the consumer keeping up is at %d (%d events), want 5010", at, len(current.got))
 		}
-		if at, _ := r.Checkpoint(ctx, "late"); at != groupBatch || len(late.got) != groupBatch {
-			t.Fatalf("the late consumer is at %d (%d events), want %d", at, len(late.got), groupBatch)
+		if at, _ := r.Checkpoint(ctx, "late"); at != batchSize || len(late.got) != batchSize {
+			t.Fatalf("the late consumer is at %d (%d events), want %d", at, len(late.got), batchSize)
 		}
 	})
 }

@@ -93,32 +93,27 @@ type history struct {
 
 // histories reads every order line by customer and product.
 func (s *Service) histories(ctx context.Context) (*history, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT identity, item, name, quantity, at FROM order_lines`)
-	if err != nil {
-		return nil, err
-	}
 	type line struct {
 		key, item string
 		p         replenish.Purchase
 	}
 	var lines []line
 	h := &history{byCustomer: map[string]map[string][]replenish.Purchase{}, names: map[string]string{}}
-	for rows.Next() {
+	err := s.db.Each(ctx, `SELECT identity, item, name, quantity, at FROM order_lines`, nil, func(rows *sql.Rows) error {
 		var l line
 		var name string
 		var at int64
 		if err := rows.Scan(&l.key, &l.item, &name, &l.p.Quantity, &at); err != nil {
-			rows.Close()
-			return nil, err
+			return err
 		}
 		l.p.At = time.UnixMilli(at).UTC()
 		if name != "" {
 			h.names[l.item] = name
 		}
 		lines = append(lines, l)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	owner, err := profile.OwnersBy(ctx, s.profiles, lines, func(l line) string { return l.key })
@@ -184,28 +179,23 @@ func need(item, name string, m []replenish.Purchase, next time.Time, rate float6
 // them only, every customer's rates (the priors); products with no
 // prediction come with a zero next need.
 func (s *Service) customerNeeds(ctx context.Context, c string, args []any, ph string) ([]Need, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT item, name, quantity, at FROM order_lines WHERE identity IN (`+ph+`)`, args...)
-	if err != nil {
-		return nil, err
-	}
 	own := map[string][]replenish.Purchase{}
 	names := map[string]string{}
-	for rows.Next() {
+	err := s.db.Each(ctx, `SELECT item, name, quantity, at FROM order_lines WHERE identity IN (`+ph+`)`, args, func(rows *sql.Rows) error {
 		var item, name string
 		var p replenish.Purchase
 		var at int64
 		if err := rows.Scan(&item, &name, &p.Quantity, &at); err != nil {
-			rows.Close()
-			return nil, err
+			return err
 		}
 		p.At = time.UnixMilli(at).UTC()
 		own[item] = append(own[item], p)
 		if name != "" {
 			names[item] = name
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	// The population's rates of these products, by identity (close enough
@@ -277,19 +267,15 @@ func (s *Service) Needs(ctx context.Context, ref string) ([]Need, []Replenishmen
 		}
 	}
 	consent := map[string]bool{}
-	rows, err := s.db.QueryContext(ctx, `SELECT item FROM replenish_consents WHERE identity IN (`+ph+`)`, args...)
+	err = s.db.Each(ctx, `SELECT item FROM replenish_consents WHERE identity IN (`+ph+`)`, args, func(rows *sql.Rows) error {
+		var item string
+		err := rows.Scan(&item)
+		consent[item] = err == nil
+		return err
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	for rows.Next() {
-		var item string
-		if err := rows.Scan(&item); err != nil {
-			rows.Close()
-			return nil, nil, err
-		}
-		consent[item] = true
-	}
-	rows.Close()
 	for i := range list {
 		list[i].Consented = consent[""] || consent[list[i].Item]
 	}
@@ -380,22 +366,15 @@ func (s *Service) Replenish(ctx context.Context) (scheduled, placed int, err err
 
 // consents are the consented products by customer ("" for all).
 func (s *Service) consents(ctx context.Context) (map[string]map[string]bool, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT identity, item FROM replenish_consents`)
-	if err != nil {
-		return nil, err
-	}
 	type row struct{ key, item string }
 	var list []row
-	for rows.Next() {
+	err := s.db.Each(ctx, `SELECT identity, item FROM replenish_consents`, nil, func(rows *sql.Rows) error {
 		var r row
-		if err := rows.Scan(&r.key, &r.item); err != nil {
-			rows.Close()
-			return nil, err
-		}
+		err := rows.Scan(&r.key, &r.item)
 		list = append(list, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	owner, err := profile.OwnersBy(ctx, s.profiles, list, func(r row) string { return r.key })

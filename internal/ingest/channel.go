@@ -24,11 +24,14 @@ var channelAliases = map[string]string{
 	"other":       "other",
 }
 
+// separators become underscores in channel names.
+var separators = strings.NewReplacer("-", "_", " ", "_")
+
 // NormalizeChannel maps a channel name to cxloop's form, or "" when s is not
 // a usable name.
 func NormalizeChannel(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
-	s = strings.NewReplacer("-", "_", " ", "_").Replace(s)
+	s = separators.Replace(s)
 	if c, ok := channelAliases[s]; ok {
 		return c
 	}

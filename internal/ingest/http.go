@@ -124,16 +124,21 @@ func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
 	// than objects needs the slower item-by-item pass.
 	var objects []map[string]json.RawMessage
 	var items []json.RawMessage
-	if ok && json.Unmarshal(raw, &objects) == nil && objects != nil {
+	if ok {
+		objects, _ = splitObjects(raw)
+	}
+	if objects != nil {
 		items = make([]json.RawMessage, len(objects))
 	} else if !ok || json.Unmarshal(raw, &items) != nil || items == nil {
 		httpio.Error(w, h.logger, fault.Field("batch", "batch is required: an array of messages"))
 		return
 	}
 	var shared map[string]json.RawMessage
-	if raw, ok := top["context"]; ok && !isNull(raw) && json.Unmarshal(raw, &shared) != nil {
-		httpio.Error(w, h.logger, fault.Field("context", "context must be an object"))
-		return
+	if raw, ok := top["context"]; ok && !isNull(raw) {
+		if shared, ok = splitObject(raw); !ok || shared == nil {
+			httpio.Error(w, h.logger, fault.Field("context", "context must be an object"))
+			return
+		}
 	}
 	rq := h.request(r, src)
 	rq.sentAt, rq.context = top["sentAt"], shared
@@ -294,6 +299,10 @@ func tooLargeOr(err error, other error) error {
 }
 
 func decodeObject(body []byte, v *map[string]json.RawMessage) error {
+	if m, ok := splitObject(body); ok && m != nil {
+		*v = m
+		return nil
+	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return fault.Field("body", "body is not valid JSON: %v", err)
 	}

@@ -174,7 +174,7 @@ func (rq *request) times(m map[string]json.RawMessage, e *eventlog.Event) error 
 func (rq *request) channel(m map[string]json.RawMessage, e *eventlog.Event) error {
 	ctx := map[string]json.RawMessage{}
 	if raw, ok := m["context"]; ok && !isNull(raw) {
-		if err := json.Unmarshal(raw, &ctx); err != nil {
+		if ctx, ok = splitObject(raw); !ok || ctx == nil {
 			return fault.Field("context", "context must be an object")
 		}
 	}
@@ -241,7 +241,7 @@ func keepUnknown(m map[string]json.RawMessage) error {
 	}
 	props := map[string]json.RawMessage{}
 	if raw, ok := m["properties"]; ok && !isNull(raw) {
-		if err := json.Unmarshal(raw, &props); err != nil {
+		if props, ok = splitObject(raw); !ok || props == nil {
 			return fault.Field("properties", "properties must be an object")
 		}
 	}

@@ -388,7 +388,9 @@ func (db *DB) BulkInsert(ctx context.Context, tx *Tx, head, tail string, cols in
 		return nil
 	}
 	if db.Engine == SQLite {
-		q := head + " " + placeholders(1, 1, cols) + " " + tail
+		// Anonymous parameters: SQLite binds them by position without
+		// looking each one's name up, which numbered ones cost at every row.
+		q := head + " (" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ") " + tail
 		for _, r := range rows {
 			if _, err := tx.ExecContext(ctx, q, r...); err != nil {
 				return err

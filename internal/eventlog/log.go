@@ -95,11 +95,13 @@ func (l *Log) Append(ctx context.Context, events []Event) error {
 }
 
 func (l *Log) writer(ctx context.Context) {
+	var syncing sync.WaitGroup // groups committed and waiting for their sync
 	for {
 		var first *appendReq
 		select {
 		case first = <-l.reqs:
 		case <-ctx.Done():
+			syncing.Wait()
 			close(l.stopped)
 			l.drainFailed(ctx.Err())
 			return
@@ -120,35 +122,52 @@ func (l *Log) writer(ctx context.Context) {
 		for _, r := range group {
 			all = append(all, r.events...)
 		}
-		err := l.commit(ctx, all)
-		if err != nil && len(group) > 1 {
+		wait, err := l.commit(ctx, all)
+		switch {
+		case err != nil && len(group) > 1:
 			// One request's events may be what the database refused: commit
 			// each request on its own so that only that one fails.
 			for _, r := range group {
-				r.done <- l.commit(ctx, r.events)
-			}
-		} else {
-			for _, r := range group {
+				wait, err := l.commit(ctx, r.events)
+				if err == nil {
+					err = wait()
+				}
 				r.done <- err
 			}
+			l.notify()
+		case err != nil:
+			first.done <- err
+		default:
+			// The group is acknowledged once its commit is on disk; the next
+			// group's transaction runs meanwhile.
+			syncing.Add(1)
+			go func() {
+				defer syncing.Done()
+				err := wait()
+				for _, r := range group {
+					r.done <- err
+				}
+				l.notify()
+			}()
 		}
-		l.notify()
 	}
 }
 
-func (l *Log) commit(ctx context.Context, events []Event) error {
+// commit appends events in a transaction of their own and returns the
+// function that waits until the commit is on disk.
+func (l *Log) commit(ctx context.Context, events []Event) (wait func() error, err error) {
 	start := time.Now()
-	err := l.db.Tx(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+	wait, err = l.db.TxThenSync(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 		return l.AppendTx(ctx, tx, events)
 	})
 	if err != nil {
 		l.log.Error("append failed", "events", len(events), "err", err)
-		return err
+		return nil, err
 	}
 	l.metrics.commit.Observe(time.Since(start).Seconds())
 	l.metrics.group.Observe(float64(len(events)))
 	l.metrics.appended.Add(float64(len(events)))
-	return nil
+	return wait, nil
 }
 
 func (l *Log) drainFailed(err error) {

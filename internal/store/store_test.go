@@ -3,9 +3,11 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,7 +57,8 @@ func TestStore(t *testing.T) {
 				t.Fatal("rolled-back row is visible")
 			}
 		})
-		t.Run("recomputable transactions leave appends durable", func(t *testing.T) {
+		t.Run("commits are synced, recomputable ones are not waited for", func(t *testing.T) {
+			before := db.WALSyncs()
 			if err := db.TxRecomputable(ctx, func(tx *store.Tx) error {
 				_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('r', 'x')`)
 				return err
@@ -69,11 +72,45 @@ func TestStore(t *testing.T) {
 			if db.Engine != store.SQLite {
 				return
 			}
-			var level int
+			if got := db.WALSyncs(); got != before {
+				t.Fatalf("a recomputable commit synced the WAL (%d -> %d syncs)", before, got)
+			}
 			if err := db.Tx(ctx, func(tx *store.Tx) error {
-				return tx.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&level)
-			}); err != nil || level != 2 {
-				t.Fatalf("writer's synchronous level after a recomputable transaction: %d (%v), want 2 (FULL)", level, err)
+				_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('s', 'x')`)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if got := db.WALSyncs(); got != before+1 {
+				t.Fatalf("a commit synced the WAL %d times, want once", got-before)
+			}
+			// Commits waiting for the disk at once share syncs.
+			before = db.WALSyncs()
+			const writers = 16
+			var wg sync.WaitGroup
+			errs := make(chan error, writers)
+			for i := range writers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs <- db.Tx(ctx, func(tx *store.Tx) error {
+						_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, 'x')`, fmt.Sprintf("w%d", i))
+						return err
+					})
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM settings WHERE key LIKE 'w%'`).Scan(&n); err != nil || n != writers {
+				t.Fatalf("%d of %d concurrent commits visible (%v)", n, writers, err)
+			}
+			if got := db.WALSyncs() - before; got < 1 || got > writers {
+				t.Fatalf("%d concurrent commits took %d syncs", writers, got)
 			}
 		})
 		t.Run("unique violation", func(t *testing.T) {

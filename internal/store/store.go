@@ -45,7 +45,7 @@ type DB struct {
 	w      *sql.DB
 	Engine Engine
 
-	stopCheckpoints func()    // ends the SQLite checkpointer
+	stopCheckpoints func()   // ends the SQLite checkpointer
 	wal             *walSync // syncs SQLite commits to disk
 }
 

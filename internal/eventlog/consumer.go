@@ -103,6 +103,9 @@ func (r *Runner) loop(ctx context.Context, consumers []Consumer) {
 				group = append(group, c)
 			}
 		}
+		if r.db.Engine == store.SQLite {
+			r.log.yield(ctx)
+		}
 		n, failed, err := r.stepAll(ctx, group)
 		if ctx.Err() != nil {
 			return

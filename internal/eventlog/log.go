@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cxloop/cxloop/internal/store"
@@ -25,6 +26,9 @@ type Log struct {
 	db   *store.DB
 	log  *slog.Logger
 	reqs chan *appendReq
+
+	queued  atomic.Int64 // append requests queued or being committed
+	lastAt  atomic.Int64 // when the last group commit ended (unix ns)
 
 	mu      sync.Mutex
 	changed chan struct{}
@@ -74,9 +78,11 @@ func (l *Log) Append(ctx context.Context, events []Event) error {
 		return nil
 	}
 	r := &appendReq{events: events, done: make(chan error, 1)}
+	l.queued.Add(1)
 	select {
 	case l.reqs <- r:
 	case <-ctx.Done():
+		l.queued.Add(-1)
 		return ctx.Err()
 	}
 	// Once queued the request is committed or failed; wait for the answer
@@ -123,12 +129,17 @@ func (l *Log) writer(ctx context.Context) {
 			all = append(all, r.events...)
 		}
 		wait, err := l.commit(ctx, all)
+		if err == nil {
+			l.queued.Add(-int64(len(group)))
+			l.lastAt.Store(time.Now().UnixNano())
+		}
 		switch {
 		case err != nil && len(group) > 1:
 			// One request's events may be what the database refused: commit
 			// each request on its own so that only that one fails.
 			for _, r := range group {
 				wait, err := l.commit(ctx, r.events)
+				l.queued.Add(-1)
 				if err == nil {
 					err = wait()
 				}
@@ -136,6 +147,7 @@ func (l *Log) writer(ctx context.Context) {
 			}
 			l.notify()
 		case err != nil:
+			l.queued.Add(-1)
 			first.done <- err
 		default:
 			// The group is acknowledged once its commit is on disk; the next
@@ -170,10 +182,38 @@ func (l *Log) commit(ctx context.Context, events []Event) (wait func() error, er
 	return wait, nil
 }
 
+// yieldLimit is the longest the consumers give way to appends before they
+// take the writer for one batch anyway.
+const yieldLimit = time.Second
+
+// busyGap is how long after a group commit the log still counts as busy:
+// clients under load send their next request within it.
+const busyGap = 50 * time.Millisecond
+
+// yield waits, up to yieldLimit, until no append is queued for the writer
+// or being committed and none was in the last busyGap. On SQLite, where appends and consumer batches take
+// turns on one writer, the consumers call it before each batch: a burst of
+// events is acknowledged at the rate the log alone can store them and the
+// consumers catch up after it, instead of every client waiting behind the
+// consumers' work. Under sustained full load the consumers still step at
+// least once every yieldLimit.
+func (l *Log) yield(ctx context.Context) {
+	deadline := time.Now().Add(yieldLimit)
+	busy := func() bool {
+		return l.queued.Load() > 0 || time.Since(time.Unix(0, l.lastAt.Load())) < busyGap
+	}
+	for busy() && time.Now().Before(deadline) {
+		if !sleep(ctx, 2*time.Millisecond) {
+			return
+		}
+	}
+}
+
 func (l *Log) drainFailed(err error) {
 	for {
 		select {
 		case r := <-l.reqs:
+			l.queued.Add(-1)
 			r.done <- err
 		default:
 			return

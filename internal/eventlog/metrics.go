@@ -20,7 +20,7 @@ func newLogMetrics() logMetrics {
 		group: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "cxloop_eventlog_group_commit_events",
 			Help: "Events carried by one group commit.", Buckets: prometheus.ExponentialBuckets(1, 4, 9)}),
 		commit: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "cxloop_eventlog_commit_seconds",
-			Help: "Time to write and durably commit one group.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
+			Help: "Time to write and commit one group, before its sync to disk (which commits made meanwhile share).", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	_ "net/http/pprof" // served only on CXLOOP_DEBUG_ADDR
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -51,6 +52,9 @@ CXLOOP_BOOTSTRAP_TOKEN, CXLOOP_PUBLIC_URL, CXLOOP_SMTP_ADDR, CXLOOP_SMTP_FROM,
 CXLOOP_SMTP_USERNAME, CXLOOP_SMTP_PASSWORD, CXLOOP_DEBUG_ADDR (Go's profiler, on a
 private listener).
 `
+
+// serveGCPercent is the garbage collector's target for `cxloop serve`.
+const serveGCPercent = 400
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout); err != nil {
@@ -119,6 +123,14 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	smtpFrom := fs.String("smtp-from", env("CXLOOP_SMTP_FROM", "cxloop <surveys@localhost>"), "sender of survey emails")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if os.Getenv("GOGC") == "" {
+		// A server's live heap is small and its garbage comes from
+		// requests: collecting when the heap has grown by 4x its live size
+		// instead of Go's default 2x takes a large share of the CPU back
+		// under load (docs/performance.md) for some tens of megabytes. GOGC
+		// in the environment decides instead.
+		debug.SetGCPercent(serveGCPercent)
 	}
 	log := logger()
 	cfg := app.Config{DB: *db, Addr: *addr, Logger: log, PublicURL: *publicURL,

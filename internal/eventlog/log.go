@@ -27,8 +27,8 @@ type Log struct {
 	log  *slog.Logger
 	reqs chan *appendReq
 
-	queued  atomic.Int64 // append requests queued or being committed
-	lastAt  atomic.Int64 // when the last group commit ended (unix ns)
+	queued atomic.Int64 // append requests queued or being committed
+	lastAt atomic.Int64 // when the last group commit ended (unix ns)
 
 	mu      sync.Mutex
 	changed chan struct{}

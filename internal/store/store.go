@@ -188,6 +188,19 @@ type Tx struct {
 // maxCachedStmts bounds the per-transaction cache; queries past it are parsed each time.
 const maxCachedStmts = 256
 
+// On SQLite a statement in a transaction runs without its context's
+// cancellation: for every statement run under a cancellable context the
+// driver starts a goroutine to watch it, which cost the event log's appends
+// and the consumers' batches a goroutine per row. SQLite's statements in a
+// write transaction are short, and the transaction's own context still ends
+// it between statements (database/sql rolls it back).
+func sqliteCtx(ctx context.Context, tx *Tx) context.Context {
+	if tx.db.Engine != SQLite {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
+}
+
 func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
 	if tx.db.Engine != SQLite {
 		return nil // pgx keeps its own statement cache per connection
@@ -211,6 +224,7 @@ func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
 
 // ExecContext executes a statement in the transaction.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = sqliteCtx(ctx, tx)
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -219,6 +233,7 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 
 // QueryContext runs a query in the transaction.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = sqliteCtx(ctx, tx)
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -227,6 +242,7 @@ func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql
 
 // QueryRowContext runs a query expected to return at most one row.
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = sqliteCtx(ctx, tx)
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

@@ -22,6 +22,13 @@ type scanner struct {
 	b     []byte
 	i     int
 	depth int
+	kv    []member // an object's members while members reads them
+}
+
+type member struct {
+	key     []byte
+	escaped bool
+	value   []byte
 }
 
 func (s *scanner) space() {
@@ -263,23 +270,27 @@ func splitObject(b []byte) (m map[string]json.RawMessage, ok bool) {
 	return m, ok && s.i == len(s.b)
 }
 
-// members reads the object at s.i into a map.
+// members reads the object at s.i into a map made to its size (Go's maps
+// of up to eight entries take one small allocation).
 func (s *scanner) members() (map[string]json.RawMessage, bool) {
-	m := make(map[string]json.RawMessage, 16)
-	bad := false
+	s.kv = s.kv[:0]
 	err := s.object(func(key []byte, escaped bool, value []byte) {
-		k := string(key)
-		if escaped {
-			var u string
-			if json.Unmarshal(append(append([]byte{'"'}, key...), '"'), &u) != nil {
-				bad = true
-				return
-			}
-			k = u
-		}
-		m[k] = value
+		s.kv = append(s.kv, member{key: key, escaped: escaped, value: value})
 	})
-	return m, err == nil && !bad
+	if err != nil {
+		return nil, false
+	}
+	m := make(map[string]json.RawMessage, len(s.kv))
+	for _, kv := range s.kv {
+		k := string(kv.key)
+		if kv.escaped {
+			if json.Unmarshal(append(append([]byte{'"'}, kv.key...), '"'), &k) != nil {
+				return nil, false
+			}
+		}
+		m[k] = kv.value
+	}
+	return m, true
 }
 
 // splitObjects splits JSON text holding an array of objects into one map per
@@ -294,13 +305,14 @@ func splitObjects(b []byte) (objects []map[string]json.RawMessage, ok bool) {
 	}
 	objects = []map[string]json.RawMessage{}
 	bad := false
+	var e scanner // one for every element, so that its member list is reused
 	err := s.array(func(value []byte) {
 		if bad {
 			return
 		}
 		switch value[0] {
 		case '{':
-			e := scanner{b: value}
+			e.b, e.i, e.depth = value, 0, 0
 			m, ok := e.members()
 			if !ok {
 				bad = true

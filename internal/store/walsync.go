@@ -71,8 +71,17 @@ func (s *walSync) sync() error {
 }
 
 // fsync syncs the WAL file's data, opening it the first time (it exists
-// from the first commit in WAL mode on).
+// from the first commit in WAL mode on) and again should SQLite have made a
+// new one (it deletes the WAL when its last connection closes).
 func (s *walSync) fsync() error {
+	if s.f != nil {
+		open, err1 := s.f.Stat()
+		now, err2 := os.Stat(s.path)
+		if err1 != nil || err2 != nil || !os.SameFile(open, now) {
+			s.f.Close()
+			s.f = nil
+		}
+	}
 	if s.f == nil {
 		f, err := os.Open(s.path)
 		if err != nil {

@@ -76,3 +76,34 @@ func TestWALSyncFailureSticks(t *testing.T) {
 		t.Fatal("a sync after a failed one succeeded")
 	}
 }
+
+// A WAL made anew after the one synced so far was deleted is the one synced.
+func TestWALSyncFollowsANewWAL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.db")
+	if err := os.WriteFile(path+"-wal", []byte("frames"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := newWALSync(path)
+	defer s.close()
+	if err := s.sync(); err != nil {
+		t.Fatal(err)
+	}
+	first := s.f
+	if err := os.Remove(path + "-wal"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+"-wal", []byte("new frames"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.sync(); err != nil {
+		t.Fatal(err)
+	}
+	open, err := s.f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now, err := os.Stat(path + "-wal")
+	if err != nil || s.f == first || !os.SameFile(open, now) {
+		t.Fatalf("still syncing the deleted WAL (%v)", err)
+	}
+}

@@ -28,7 +28,7 @@ type Log struct {
 	reqs chan *appendReq
 
 	queued atomic.Int64 // append requests queued or being committed
-	lastAt atomic.Int64 // when the last group commit ended (unix ns)
+	load   appendLoad   // how much of the writer's time appends take
 
 	mu      sync.Mutex
 	changed chan struct{}
@@ -128,10 +128,11 @@ func (l *Log) writer(ctx context.Context) {
 		for _, r := range group {
 			all = append(all, r.events...)
 		}
+		began := time.Now()
 		wait, err := l.commit(ctx, all)
 		if err == nil {
 			l.queued.Add(-int64(len(group)))
-			l.lastAt.Store(time.Now().UnixNano())
+			l.load.add(began, time.Now())
 		}
 		switch {
 		case err != nil && len(group) > 1:
@@ -186,27 +187,66 @@ func (l *Log) commit(ctx context.Context, events []Event) (wait func() error, er
 // take the writer for one batch anyway.
 const yieldLimit = time.Second
 
-// busyGap is how long after a group commit the log still counts as busy:
-// clients under load send their next request within it.
-const busyGap = 50 * time.Millisecond
-
-// yield waits, up to yieldLimit, until no append is queued for the writer
-// or being committed and none was in the last busyGap. On SQLite, where appends and consumer batches take
-// turns on one writer, the consumers call it before each batch: a burst of
-// events is acknowledged at the rate the log alone can store them and the
-// consumers catch up after it, instead of every client waiting behind the
-// consumers' work. Under sustained full load the consumers still step at
-// least once every yieldLimit.
+// yield waits, up to yieldLimit, while appends are queued for the writer or
+// being committed, or have lately taken much of the writer's time. On
+// SQLite, where appends and consumer batches take turns on one writer, the
+// consumers call it before each batch: a burst of events is acknowledged at
+// the rate the log alone can store them and the consumers catch up after
+// it, instead of every client waiting behind the consumers' work. Under
+// lighter load the consumers wait only for a commit in progress and stay
+// current; under sustained full load they still step at least once every
+// yieldLimit.
 func (l *Log) yield(ctx context.Context) {
 	deadline := time.Now().Add(yieldLimit)
-	busy := func() bool {
-		return l.queued.Load() > 0 || time.Since(time.Unix(0, l.lastAt.Load())) < busyGap
-	}
-	for busy() && time.Now().Before(deadline) {
+	for time.Now().Before(deadline) && (l.queued.Load() > 0 || l.load.heavy(time.Now())) {
 		if !sleep(ctx, 2*time.Millisecond) {
 			return
 		}
 	}
+}
+
+// loadWindow is the period over which appendLoad measures the writer's
+// time taken by appends, and heavyShare the smoothed share of it past
+// which the consumers give way.
+const (
+	loadWindow = 100 * time.Millisecond
+	heavyShare = 0.4
+)
+
+// appendLoad estimates the share of the writer's time that group commits
+// take: their transactions' time in each loadWindow, smoothed over the
+// last few windows so that the window a consumer batch held the writer
+// does not read as the end of a burst.
+type appendLoad struct {
+	mu    sync.Mutex
+	start time.Time     // the current window's start
+	busy  time.Duration // commit time in the current window
+	share float64       // smoothed share of the windows before
+	last  time.Time     // when the last commit ended
+}
+
+// add records a group commit's transaction from began to ended.
+func (a *appendLoad) add(began, ended time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.start.IsZero() || ended.Sub(a.start) > 10*loadWindow {
+		a.start, a.busy, a.share = began, 0, 0 // the first commit, or after a quiet spell
+	}
+	for ended.Sub(a.start) >= loadWindow {
+		a.share = 0.7*a.share + 0.3*min(1, float64(a.busy)/float64(loadWindow))
+		a.busy = 0
+		a.start = a.start.Add(loadWindow)
+	}
+	a.busy += ended.Sub(began)
+	a.last = ended
+}
+
+// heavy reports whether appends have lately taken much of the writer's
+// time and are still coming.
+func (a *appendLoad) heavy(now time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return !a.last.IsZero() && now.Sub(a.last) < 2*loadWindow && a.share >= heavyShare
 }
 
 func (l *Log) drainFailed(err error) {

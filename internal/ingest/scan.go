@@ -191,21 +191,29 @@ func (s *scanner) object(member func(key []byte, escaped bool, value []byte)) er
 		if member != nil {
 			member(key, escaped, s.b[v:s.i])
 		}
-		s.space()
-		if s.i >= len(s.b) {
-			return errSyntax
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			s.depth--
-			return nil
-		default:
-			return errSyntax
+		if end, err := s.after('}'); end || err != nil {
+			return err
 		}
 	}
+}
+
+// after moves past what follows a member or an element: a comma (end is
+// false, another follows) or the closing bracket (end is true).
+func (s *scanner) after(closing byte) (end bool, err error) {
+	s.space()
+	if s.i >= len(s.b) {
+		return false, errSyntax
+	}
+	switch s.b[s.i] {
+	case ',':
+		s.i++
+		return false, nil
+	case closing:
+		s.i++
+		s.depth--
+		return true, nil
+	}
+	return false, errSyntax
 }
 
 // array checks the array at s.i and moves past it, handing each element's
@@ -230,19 +238,8 @@ func (s *scanner) array(element func(value []byte)) error {
 		if element != nil {
 			element(s.b[v:s.i])
 		}
-		s.space()
-		if s.i >= len(s.b) {
-			return errSyntax
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			s.depth--
-			return nil
-		default:
-			return errSyntax
+		if end, err := s.after(']'); end || err != nil {
+			return err
 		}
 	}
 }

@@ -128,11 +128,9 @@ func (l *Log) writer(ctx context.Context) {
 		for _, r := range group {
 			all = append(all, r.events...)
 		}
-		began := time.Now()
 		wait, err := l.commit(ctx, all)
 		if err == nil {
 			l.queued.Add(-int64(len(group)))
-			l.load.add(began, time.Now())
 		}
 		switch {
 		case err != nil && len(group) > 1:
@@ -177,7 +175,9 @@ func (l *Log) commit(ctx context.Context, events []Event) (wait func() error, er
 		l.log.Error("append failed", "events", len(events), "err", err)
 		return nil, err
 	}
-	l.metrics.commit.Observe(time.Since(start).Seconds())
+	end := time.Now()
+	l.load.add(start, end)
+	l.metrics.commit.Observe(end.Sub(start).Seconds())
 	l.metrics.group.Observe(float64(len(events)))
 	l.metrics.appended.Add(float64(len(events)))
 	return wait, nil

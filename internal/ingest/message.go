@@ -172,11 +172,13 @@ func (rq *request) times(m map[string]json.RawMessage, e *eventlog.Event) error 
 // channel decides the touchpoint's channel: context.channel, else the
 // source's configured channel, else the top-level channel, else the library.
 func (rq *request) channel(m map[string]json.RawMessage, e *eventlog.Event) error {
-	ctx := map[string]json.RawMessage{}
+	var ctx map[string]json.RawMessage
 	if raw, ok := m["context"]; ok && !isNull(raw) {
 		if ctx, ok = splitObject(raw); !ok || ctx == nil {
 			return fault.Field("context", "context must be an object")
 		}
+	} else {
+		ctx = map[string]json.RawMessage{}
 	}
 	for k, v := range rq.context {
 		if _, ok := ctx[k]; !ok {
@@ -239,11 +241,13 @@ func keepUnknown(m map[string]json.RawMessage) error {
 	if len(extra) == 0 {
 		return nil
 	}
-	props := map[string]json.RawMessage{}
+	var props map[string]json.RawMessage
 	if raw, ok := m["properties"]; ok && !isNull(raw) {
 		if props, ok = splitObject(raw); !ok || props == nil {
 			return fault.Field("properties", "properties must be an object")
 		}
+	} else {
+		props = map[string]json.RawMessage{}
 	}
 	for _, k := range extra {
 		if _, ok := props[k]; !ok {

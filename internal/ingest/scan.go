@@ -157,15 +157,8 @@ func (s *scanner) digits() int {
 // member (when not nil): its key as written between the quotes, whether the
 // key holds escapes, and its value's text.
 func (s *scanner) object(member func(key []byte, escaped bool, value []byte)) error {
-	if s.depth++; s.depth > maxDepth {
-		return errSyntax
-	}
-	s.i++ // '{'
-	s.space()
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
-		s.depth--
-		return nil
+	if empty, err := s.enter('}'); empty || err != nil {
+		return err
 	}
 	for {
 		s.space()
@@ -197,6 +190,22 @@ func (s *scanner) object(member func(key []byte, escaped bool, value []byte)) er
 	}
 }
 
+// enter moves past an opening bracket, one level deeper, and reports
+// whether its closing bracket follows at once.
+func (s *scanner) enter(closing byte) (empty bool, err error) {
+	if s.depth++; s.depth > maxDepth {
+		return false, errSyntax
+	}
+	s.i++
+	s.space()
+	if s.i < len(s.b) && s.b[s.i] == closing {
+		s.i++
+		s.depth--
+		return true, nil
+	}
+	return false, nil
+}
+
 // after moves past what follows a member or an element: a comma (end is
 // false, another follows) or the closing bracket (end is true).
 func (s *scanner) after(closing byte) (end bool, err error) {
@@ -219,15 +228,8 @@ func (s *scanner) after(closing byte) (end bool, err error) {
 // array checks the array at s.i and moves past it, handing each element's
 // text to element (when not nil).
 func (s *scanner) array(element func(value []byte)) error {
-	if s.depth++; s.depth > maxDepth {
-		return errSyntax
-	}
-	s.i++ // '['
-	s.space()
-	if s.i < len(s.b) && s.b[s.i] == ']' {
-		s.i++
-		s.depth--
-		return nil
+	if empty, err := s.enter(']'); empty || err != nil {
+		return err
 	}
 	for {
 		s.space()

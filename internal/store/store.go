@@ -292,15 +292,6 @@ func (db *DB) TxThenSync(ctx context.Context, fn func(tx *Tx) error) (wait func(
 	return db.wal.sync, nil
 }
 
-// WALSyncs returns how many times the SQLite WAL has been synced after
-// commits (0 on PostgreSQL).
-func (db *DB) WALSyncs() uint64 {
-	if db.wal == nil {
-		return 0
-	}
-	return db.wal.count()
-}
-
 func (db *DB) tx(ctx context.Context, fn func(tx *Tx) error) error {
 	sqltx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {

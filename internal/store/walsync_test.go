@@ -11,9 +11,7 @@ import (
 // Commits that ask for a sync while one is running share the next one.
 func TestWALSyncShared(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.db")
-	if err := os.WriteFile(path+"-wal", []byte("frames"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeWAL(t, path)
 	s := newWALSync(path)
 	defer s.close()
 	if err := s.sync(); err != nil || s.count() != 1 {
@@ -69,9 +67,7 @@ func TestWALSyncFailureSticks(t *testing.T) {
 	if err := s.sync(); err == nil {
 		t.Fatal("syncing a WAL that does not exist succeeded")
 	}
-	if err := os.WriteFile(path+"-wal", []byte("frames"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeWAL(t, path)
 	if err := s.sync(); err == nil {
 		t.Fatal("a sync after a failed one succeeded")
 	}
@@ -80,9 +76,7 @@ func TestWALSyncFailureSticks(t *testing.T) {
 // A WAL made anew after the one synced so far was deleted is the one synced.
 func TestWALSyncFollowsANewWAL(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.db")
-	if err := os.WriteFile(path+"-wal", []byte("frames"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeWAL(t, path)
 	s := newWALSync(path)
 	defer s.close()
 	if err := s.sync(); err != nil {
@@ -92,9 +86,7 @@ func TestWALSyncFollowsANewWAL(t *testing.T) {
 	if err := os.Remove(path + "-wal"); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path+"-wal", []byte("new frames"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeWAL(t, path)
 	if err := s.sync(); err != nil {
 		t.Fatal(err)
 	}
@@ -105,5 +97,13 @@ func TestWALSyncFollowsANewWAL(t *testing.T) {
 	now, err := os.Stat(path + "-wal")
 	if err != nil || s.f == first || !os.SameFile(open, now) {
 		t.Fatalf("still syncing the deleted WAL (%v)", err)
+	}
+}
+
+// writeWAL writes a WAL file beside the database at path.
+func writeWAL(t *testing.T, path string) {
+	t.Helper()
+	if err := os.WriteFile(path+"-wal", []byte("frames"), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

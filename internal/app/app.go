@@ -145,7 +145,7 @@ func (a *App) Close() error { return a.DB.Close() }
 // Handler is every HTTP surface on one mux.
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
-	in := ingest.NewHandler(a.DB, a.Log, a.Sources, a.Logger)
+	in := ingest.NewHandler(a.DB, a.Log, a.Sources, a.Config.Now, a.Logger)
 	in.Register(mux)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

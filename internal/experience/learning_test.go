@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -14,8 +15,11 @@ import (
 // learning report and the customer's journey show each experience.
 func TestRepeatLoop(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		s := apptest.Start(t, dsn)
-		now := time.Now()
+		// A fixed clock in the middle of a month: the campers' first orders
+		// three days earlier fall in the same month, whatever today is.
+		now := time.Date(2026, 6, 17, 10, 0, 0, 0, time.UTC)
+		clock := apptest.NewClock(now)
+		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = clock.Now })
 		for i := range 5 {
 			c := fmt.Sprintf("camper-%d", i)
 			s.MustSend("track", order(c, c+"-1", now.Add(-72*time.Hour), "tent", 1, "stove", 1, "mat", 1))
@@ -39,7 +43,10 @@ func TestRepeatLoop(t *testing.T) {
 		for _, r := range recs.Items {
 			s.MustSend("track", map[string]any{"userId": "newbie", "event": "Recommendation Shown", "properties": map[string]any{"rec_id": r.RecID, "product_id": r.Item}})
 		}
+		clock.Add(time.Minute)
 		s.MustSend("track", map[string]any{"userId": "newbie", "event": "Recommendation Clicked", "properties": map[string]any{"rec_id": first.RecID, "product_id": first.Item}})
+		clock.Add(time.Minute)
+		now = clock.Now()
 		bought := order("newbie", "nb-1", now, first.Item, 1)
 		delete(bought, "timestamp") // after the click
 		s.MustSend("track", bought)

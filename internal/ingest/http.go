@@ -32,9 +32,13 @@ type Handler struct {
 	messages *prometheus.CounterVec
 }
 
-// NewHandler returns the /v1 handler.
-func NewHandler(db *store.DB, l *eventlog.Log, sources *Sources, logger *slog.Logger) *Handler {
-	return &Handler{db: db, log: l, sources: sources, logger: logger, now: time.Now,
+// NewHandler returns the /v1 handler. now is the clock that stamps an
+// event's arrival (receivedAt); nil is time.Now.
+func NewHandler(db *store.DB, l *eventlog.Log, sources *Sources, now func() time.Time, logger *slog.Logger) *Handler {
+	if now == nil {
+		now = time.Now
+	}
+	return &Handler{db: db, log: l, sources: sources, logger: logger, now: now,
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cxloop_ingest_messages_total",
 			Help: "Messages received on /v1 by result: accepted, quarantined, or refused (the whole request)."}, []string{"result"})}
 }

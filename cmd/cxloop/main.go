@@ -355,13 +355,14 @@ func importFile(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fs := flag.NewFlagSet("import responses", flag.ContinueOnError)
 	surveyID := fs.String("survey", "", "the survey the answers belong to")
+	backfill := fs.Bool("backfill", false, "history being loaded: counted in reports, no rule fires")
 	a, err := open(ctx, fs, args[1:])
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	if *surveyID == "" || fs.NArg() != 1 {
-		return errors.New("cxloop import responses --survey ID FILE.csv")
+		return errors.New("cxloop import responses --survey ID [--backfill] FILE.csv")
 	}
 	f, err := os.Open(fs.Arg(0))
 	if err != nil {
@@ -369,7 +370,7 @@ func importFile(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer f.Close()
 	start := time.Now()
-	res, err := a.Surveys.ImportCSV(ctx, *surveyID, f)
+	res, err := a.Surveys.ImportCSV(ctx, *surveyID, f, *backfill)
 	if err != nil {
 		return err
 	}
@@ -379,13 +380,14 @@ func importFile(ctx context.Context, args []string, out io.Writer) error {
 // importMentions loads social-media and review-site posts from CSV.
 func importMentions(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("import mentions", flag.ContinueOnError)
+	backfill := fs.Bool("backfill", false, "history being loaded: counted in reports, no rule fires")
 	a, err := open(ctx, fs, args)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	if fs.NArg() != 1 {
-		return errors.New("cxloop import mentions FILE.csv")
+		return errors.New("cxloop import mentions [--backfill] FILE.csv")
 	}
 	f, err := os.Open(fs.Arg(0))
 	if err != nil {
@@ -393,7 +395,7 @@ func importMentions(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer f.Close()
 	start := time.Now()
-	res, err := a.Cases.ImportMentions(ctx, f)
+	res, err := a.Cases.ImportMentions(ctx, f, *backfill)
 	if err != nil {
 		return err
 	}
@@ -403,6 +405,14 @@ func importMentions(ctx context.Context, args []string, out io.Writer) error {
 // report prints what an import stored and refused; refusals fail the command.
 func report(out io.Writer, what string, res csvimport.Result, start time.Time) error {
 	fmt.Fprintf(out, "imported %d of %d %s in %s\n", res.Imported, res.Rows, what, time.Since(start).Round(time.Millisecond))
+	switch {
+	case res.Backfill:
+		fmt.Fprintln(out, "  as history (backfill): counted in reports, no rule fires")
+	case res.FiredRules != nil:
+		fmt.Fprintf(out, "  rules fired on %d rows\n", *res.FiredRules)
+	default:
+		fmt.Fprintln(out, "  rules read these rows when cxloop serve runs on this database")
+	}
 	for _, e := range res.Errors {
 		field := ""
 		if e.Field != "" {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,6 +60,8 @@ type App struct {
 	Exp      *experience.Service
 	An       *analytics.Service
 	Logger   *slog.Logger
+
+	working atomic.Bool // the consumers and workers run in this process
 }
 
 // New opens and migrates the database and builds every service.
@@ -89,11 +92,13 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			}
 			return a.Runner.WaitFor(ctx, head, "profile", "survey")
 		},
+		Fired: func(ctx context.Context, ids []string) (int, bool, error) { return a.Cases.Fired(ctx, ids) },
 	}, cfg.Logger)
 	a.Cases = cases.NewService(db, a.Log, a.Profiles, a.Surveys, cfg.Now, cfg.Logger)
 	a.Outbox = outbox.NewService(db, cfg.Mail, cfg.Now, cfg.Logger)
 	a.Loyalty = loyalty.NewService(db, a.Log, a.Profiles, cfg.Now, cfg.Logger)
 	a.Cases.SetPriorityService(a.Loyalty.PriorityService)
+	a.Cases.SetRulesRead(a.rulesRead)
 	a.Exp = experience.NewService(db, a.Log, a.Profiles, cfg.Now, cfg.Logger)
 	a.An = analytics.NewService(db, a.Profiles, cfg.Now, cfg.Logger)
 	a.An.SetReferralRevenue(a.Loyalty.ReferralRevenueByMonth)
@@ -115,6 +120,7 @@ func (a *App) Start(ctx context.Context) {
 // RunWorkers runs the consumers and the survey dispatcher until ctx ends.
 // An ingestion-only node runs neither.
 func (a *App) RunWorkers(ctx context.Context) {
+	a.working.Store(true)
 	a.Runner.Run(ctx)
 	a.Surveys.Run(ctx)
 	a.Cases.Run(ctx)
@@ -122,6 +128,22 @@ func (a *App) RunWorkers(ctx context.Context) {
 	a.Loyalty.Run(ctx)
 	a.Exp.Run(ctx)
 	a.An.Run(ctx)
+}
+
+// rulesRead waits, up to two minutes, until the cases consumer (the rules)
+// has read what the log holds now. It fails at once where no consumers run
+// in this process (an ingestion-only node, a command-line import).
+func (a *App) rulesRead(ctx context.Context) error {
+	if !a.working.Load() {
+		return errors.New("no consumers run in this process")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	head, err := eventlog.Head(ctx, a.DB)
+	if err != nil {
+		return err
+	}
+	return a.Runner.WaitFor(ctx, head, "cases")
 }
 
 // caughtUp waits up to 3 s for the consumers to read what the log holds

@@ -84,13 +84,44 @@ type Note struct {
 
 // Service owns teams, rules and cases.
 type Service struct {
-	db       *store.DB
-	log      *eventlog.Log
-	profiles *profile.Service
-	surveys  *survey.Service
-	priority func(ctx context.Context, ref string) (bool, error)
-	now      func() time.Time
-	logger   *slog.Logger
+	db        *store.DB
+	log       *eventlog.Log
+	profiles  *profile.Service
+	surveys   *survey.Service
+	priority  func(ctx context.Context, ref string) (bool, error)
+	rulesRead func(ctx context.Context) error
+	now       func() time.Time
+	logger    *slog.Logger
+}
+
+// SetRulesRead gives the wait until the rules have read what the log holds
+// now (the cases consumer caught up); nil, or an error from it, means no
+// rules run in this process.
+func (s *Service) SetRulesRead(fn func(ctx context.Context) error) { s.rulesRead = fn }
+
+// Fired counts the events, by messageId, on which at least one rule fired,
+// once the rules have read what the log holds now. ok is false when no
+// rules run in this process to read them.
+func (s *Service) Fired(ctx context.Context, messageIDs []string) (n int, ok bool, err error) {
+	if s.rulesRead == nil || s.rulesRead(ctx) != nil {
+		return 0, false, nil
+	}
+	for len(messageIDs) > 0 {
+		chunk := messageIDs[:min(len(messageIDs), 500)]
+		messageIDs = messageIDs[len(chunk):]
+		args := make([]any, len(chunk))
+		marks := make([]string, len(chunk))
+		for i, id := range chunk {
+			args[i], marks[i] = id, fmt.Sprintf("$%d", i+1)
+		}
+		var c int
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(DISTINCT message_id) FROM rule_firings WHERE message_id IN (`+strings.Join(marks, ", ")+`)`,
+			args...).Scan(&c); err != nil {
+			return 0, false, err
+		}
+		n += c
+	}
+	return n, true, nil
 }
 
 // SetPriorityService tells the cases which customers are owed priority

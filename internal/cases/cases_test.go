@@ -404,20 +404,6 @@ func TestSLAEscalation(t *testing.T) {
 
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-// Loading history opens no cases: a complaint a month old when it arrives
-// stays an event on the timeline.
-func TestHistoryOpensNoCases(t *testing.T) {
-	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
-	s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, nil)
-	s.MustSend("track", map[string]any{"userId": "h-1", "event": "Complaint Submitted", "timestamp": time.Now().Add(-30 * 24 * time.Hour).Format(time.RFC3339),
-		"properties": map[string]any{"text": "Old news"}})
-	s.MustSend("track", map[string]any{"userId": "h-2", "event": "Complaint Submitted", "timestamp": time.Now().Add(-2 * 24 * time.Hour).Format(time.RFC3339),
-		"properties": map[string]any{"text": "Last week"}})
-	if cs := listCases(t, s, "status=open"); len(cs) != 1 || cs[0].Customer == "" {
-		t.Fatalf("cases = %+v", cs)
-	}
-}
-
 // Mentions from a CSV file: valid rows recorded once, bad rows named by line and field.
 func TestImportMentions(t *testing.T) {
 	s := apptest.Start(t, storetest.DSN(t, "sqlite"))

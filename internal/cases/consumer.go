@@ -20,9 +20,6 @@ import (
 // complaintSLA is the resolution time of a complaint no rule routes.
 const complaintSLA = 48 * time.Hour
 
-// historic is how old an event may be when it arrives and still open a case.
-const historic = 7 * 24 * time.Hour
-
 // Consumer is the cases projection of the log: it opens a formal complaint
 // case for each Complaint Submitted event, evaluates the rules (opening
 // cases, queueing webhook calls, recording each firing) and projects orders
@@ -74,6 +71,7 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 		watched[r.When.Event] = true
 	}
 	var opened []eventlog.Event
+	scorer := survey.NewScorer(tx)
 	for i := range events {
 		e := &events[i]
 		if e.Type != eventlog.Track || !watched[e.Event] {
@@ -94,10 +92,16 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 				return err
 			}
 		}
-		// History being loaded (events more than a week old when received)
-		// and events from before a rule existed open no cases.
-		if e.Timestamp < e.ReceivedAt-historic.Milliseconds() {
+		// History being loaded (marked as a backfill) opens no cases; an
+		// event that arrives now does, however old its own time (a detractor
+		// imported with yesterday's date). Rules read what arrived after them.
+		if m.Backfill() {
 			continue
+		}
+		if e.Event == "Survey Responded" {
+			// A client's answer carries answers, not scores: score them as
+			// cxloop scores the answers it records.
+			props = scorer.Scores(ctx, props)
 		}
 		switch e.Event {
 		case "Complaint Submitted":

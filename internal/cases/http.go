@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cxloop/cxloop/internal/auth"
+	"github.com/cxloop/cxloop/internal/csvimport"
 	"github.com/cxloop/cxloop/internal/httpio"
 )
 
@@ -222,7 +223,12 @@ func (a *API) SetStatus(w http.ResponseWriter, r *http.Request) {
 // or a CSV file of them (Content-Type: text/csv).
 func (a *API) Mention(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
-		res, err := a.svc.ImportMentions(r.Context(), http.MaxBytesReader(w, r.Body, 64<<20))
+		backfill, err := csvimport.Backfill(r.URL.Query().Get("backfill"))
+		if err != nil {
+			a.fail(w, err)
+			return
+		}
+		res, err := a.svc.ImportMentions(r.Context(), http.MaxBytesReader(w, r.Body, 64<<20), backfill)
 		if err != nil {
 			a.fail(w, err)
 			return

@@ -13,8 +13,9 @@ import (
 // optionally url. Valid rows are recorded even when others are refused; each
 // refusal names its line and field. A row recorded before (same platform,
 // handle, text and time) is not recorded twice.
-func (s *Service) ImportMentions(ctx context.Context, r io.Reader) (csvimport.Result, error) {
-	return csvimport.Read(r, func(cols []string) error {
+func (s *Service) ImportMentions(ctx context.Context, r io.Reader, backfill bool) (csvimport.Result, error) {
+	var messages []string
+	res, err := csvimport.Read(r, func(cols []string) error {
 		have := map[string]bool{}
 		for _, c := range cols {
 			have[c] = true
@@ -35,7 +36,20 @@ func (s *Service) ImportMentions(ctx context.Context, r io.Reader) (csvimport.Re
 			return fault.Field("at", "an imported post needs its time")
 		}
 		m.At = &t
-		_, err = s.Mention(ctx, m)
+		m.Backfill = backfill
+		out, err := s.Mention(ctx, m)
+		if err == nil {
+			messages = append(messages, out.ID)
+		}
 		return err
 	})
+	res.Backfill = backfill
+	if err != nil || backfill || len(messages) == 0 {
+		return res, err
+	}
+	n, ok, err := s.Fired(ctx, messages)
+	if ok {
+		res.FiredRules = &n
+	}
+	return res, err
 }

@@ -123,17 +123,19 @@ func (s *Service) ReturnRates(ctx context.Context, by string, from, to time.Time
 
 // Mention is a post about the business on a social network or review site.
 type Mention struct {
-	ID        string     `json:"id"`
-	Platform  string     `json:"platform"`
-	Handle    string     `json:"handle"`
-	Text      string     `json:"text"`
-	URL       string     `json:"url,omitempty"`
-	At        *time.Time `json:"at,omitempty"`
-	Customer  string     `json:"customer,omitempty"`
-	Matched   bool       `json:"matched"`
-	Sentiment string     `json:"sentiment"`
-	Keywords  []string   `json:"keywords"`
-	Seq       int64      `json:"seq"`
+	ID       string     `json:"id"`
+	Platform string     `json:"platform"`
+	Handle   string     `json:"handle"`
+	Text     string     `json:"text"`
+	URL      string     `json:"url,omitempty"`
+	At       *time.Time `json:"at,omitempty"`
+	Customer string     `json:"customer,omitempty"`
+	Matched  bool       `json:"matched"`
+	// Backfill marks a post loaded as history: reports count it, rules do not act on it.
+	Backfill  bool     `json:"backfill,omitempty"`
+	Sentiment string   `json:"sentiment"`
+	Keywords  []string `json:"keywords"`
+	Seq       int64    `json:"seq"`
 }
 
 // reviewSites are platforms whose mentions come from the review_site channel.
@@ -186,7 +188,7 @@ func (s *Service) Mention(ctx context.Context, m Mention) (*Mention, error) {
 	if m.URL != "" {
 		props["url"] = m.URL
 	}
-	ev, err := eventlog.Own("Social Mention", m.ID, user, anon, channel, at, props)
+	ev, err := eventlog.OwnArrived("Social Mention", m.ID, user, anon, channel, at, eventlog.Arrival{At: s.now(), Backfill: m.Backfill}, props)
 	if err != nil {
 		return nil, err
 	}

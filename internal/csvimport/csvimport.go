@@ -24,6 +24,25 @@ type Result struct {
 	Imported int        `json:"imported"`
 	Refused  int        `json:"refused"`
 	Errors   []RowError `json:"errors"` // the first 100 refusals
+	// Backfill is true when the rows were imported as history: they count
+	// in reports but fire no rule and send no survey.
+	Backfill bool `json:"backfill"`
+	// FiredRules counts the imported rows on which at least one rule fired
+	// (opened a case, notified a team or called a webhook); absent when no
+	// rule can have read them yet (a backfill, or a command-line import
+	// while no cxloop serve runs: rules read the rows when it does).
+	FiredRules *int `json:"firedRules,omitempty"`
+}
+
+// Backfill reads an import's backfill flag (?backfill=true): absent is false.
+func Backfill(v string) (bool, error) {
+	switch v {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	}
+	return false, fault.Field("backfill", "backfill must be true (history being loaded: counted in reports, no rule fires) or false")
 }
 
 // RowError is one refused row: its line in the file, the field and why.

@@ -24,7 +24,15 @@ type Options struct {
 	// Surveys, when set, add the customers' answers to the demo surveys
 	// (created first with CreateSurveys).
 	Surveys Surveys
+	// Live is how much of the end of the two years arrives as live traffic
+	// (default 14 days): rules and surveys act on it. Everything older is
+	// sent as history (context.backfill), as a business moving to cxloop
+	// would load it: counted in reports, acted on by nothing.
+	Live time.Duration
 }
+
+// liveDefault is the default Options.Live.
+const liveDefault = 14 * 24 * time.Hour
 
 // Message is one Segment-spec message.
 type Message map[string]any
@@ -78,6 +86,10 @@ func Generate(opts Options, emit func(Message) error) error {
 	}
 	end := opts.End.UTC()
 	start := end.AddDate(-2, 0, 0)
+	if opts.Live <= 0 {
+		opts.Live = liveDefault
+	}
+	live := (&customer{}).at(end.Add(-opts.Live))
 	accounts := max(1, opts.Customers/40)
 	for n := 0; n < opts.Customers; n++ {
 		r := rand.New(rand.NewPCG(opts.Seed, uint64(n)+1))
@@ -93,6 +105,14 @@ func Generate(opts Options, emit func(Message) error) error {
 		}
 		sort.SliceStable(msgs, func(i, j int) bool { return msgs[i]["timestamp"].(string) < msgs[j]["timestamp"].(string) })
 		for _, m := range msgs {
+			if m["timestamp"].(string) < live {
+				ctx, _ := m["context"].(map[string]any)
+				if ctx == nil {
+					ctx = map[string]any{}
+					m["context"] = ctx
+				}
+				ctx["backfill"] = true
+			}
 			if err := emit(m); err != nil {
 				return err
 			}

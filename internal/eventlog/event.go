@@ -45,10 +45,21 @@ type Message struct {
 	Properties json.RawMessage `json:"properties"`
 	Context    struct {
 		Traits map[string]any `json:"traits"`
+		// Backfill marks history being loaded (context.backfill: true, or an
+		// import flagged as a backfill): reports read it, rules and surveys
+		// do not act on it. Kept as sent; Backfill() reads it.
+		Backfill any `json:"backfill"`
 	} `json:"context"`
 
 	props    map[string]any // decoded properties, when prepared
 	hasProps bool
+}
+
+// Backfill reports whether the message is history being loaded rather
+// than something that just happened (context.backfill true).
+func (m *Message) Backfill() bool {
+	b, ok := m.Context.Backfill.(bool)
+	return ok && b
 }
 
 // Props decodes the message's properties (nil when there are none). The
@@ -138,7 +149,13 @@ const (
 // Action builds an event of something cxloop did to a customer, in the
 // shape Own gives, from the source SourceActions.
 func Action(name, messageID, userID, anonymousID, channel string, at time.Time, props map[string]any) (Event, error) {
-	e, err := Own(name, messageID, userID, anonymousID, channel, at, props)
+	return ActionArrived(name, messageID, userID, anonymousID, channel, at, Arrival{At: at}, props)
+}
+
+// ActionArrived is Action for an action that follows from an event: it
+// happened at at (the cause's time) and arrived with the cause.
+func ActionArrived(name, messageID, userID, anonymousID, channel string, at time.Time, arr Arrival, props map[string]any) (Event, error) {
+	e, err := OwnArrived(name, messageID, userID, anonymousID, channel, at, arr, props)
 	e.SourceID = SourceActions
 	return e, err
 }
@@ -157,15 +174,37 @@ func DefaultContact(channel string) string {
 }
 
 // Own builds a track event that cxloop itself writes (the cxloop event spec
-// in docs/events.md), in the same body shape as an ingested message.
+// in docs/events.md), in the same body shape as an ingested message. It
+// happened and arrived at at; OwnArrived sets the two apart.
 func Own(name, messageID, userID, anonymousID, channel string, at time.Time, props map[string]any) (Event, error) {
+	return OwnArrived(name, messageID, userID, anonymousID, channel, at, Arrival{At: at}, props)
+}
+
+// Arrival is when an event cxloop writes reached it, and whether it is
+// history being loaded (an import flagged as a backfill). Rules and
+// surveys act on what arrives after them, unless it is a backfill; reports
+// read the event's own time.
+type Arrival struct {
+	At       time.Time
+	Backfill bool
+}
+
+// OwnArrived is Own for an event that happened at at and arrived as arr
+// says (an imported answer from yesterday arrives now).
+func OwnArrived(name, messageID, userID, anonymousID, channel string, at time.Time, arr Arrival, props map[string]any) (Event, error) {
+	if arr.At.IsZero() {
+		arr.At = at
+	}
 	if props == nil {
 		props = map[string]any{}
 	}
 	body := map[string]any{
 		"type": Track, "event": name, "messageId": messageID, "properties": props,
-		"timestamp": at.UTC().Format(time.RFC3339Nano), "receivedAt": at.UTC().Format(time.RFC3339Nano),
+		"timestamp": at.UTC().Format(time.RFC3339Nano), "receivedAt": arr.At.UTC().Format(time.RFC3339Nano),
 		"context": map[string]any{"channel": channel, "contact": DefaultContact(channel), "library": map[string]any{"name": "cxloop"}},
+	}
+	if arr.Backfill {
+		body["context"].(map[string]any)["backfill"] = true
 	}
 	if userID != "" {
 		body["userId"] = userID
@@ -178,5 +217,5 @@ func Own(name, messageID, userID, anonymousID, channel string, at time.Time, pro
 		return Event{}, err
 	}
 	return Event{MessageID: messageID, Type: Track, Event: name, UserID: userID, AnonymousID: anonymousID,
-		Channel: channel, Contact: DefaultContact(channel), SourceID: SourceCxloop, Timestamp: at.UnixMilli(), ReceivedAt: at.UnixMilli(), Body: raw}, nil
+		Channel: channel, Contact: DefaultContact(channel), SourceID: SourceCxloop, Timestamp: at.UnixMilli(), ReceivedAt: arr.At.UnixMilli(), Body: raw}, nil
 }

@@ -219,6 +219,11 @@ func (rq *request) channel(m map[string]json.RawMessage, e *eventlog.Event) erro
 	if contact == "" {
 		contact = DefaultContact(ch)
 	}
+	if raw, ok := ctx["backfill"]; ok && !isNull(raw) {
+		if s := string(raw); s != "true" && s != "false" {
+			return fault.Field("context.backfill", "context.backfill must be true (history being loaded: reports read it, rules and surveys do not act on it) or false")
+		}
+	}
 	ctx["channel"] = quote(ch)
 	ctx["contact"] = quote(contact)
 	if _, ok := ctx["ip"]; !ok && rq.ip != "" {

@@ -9,12 +9,9 @@ import (
 
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/match"
+	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 )
-
-// historic is how old a trigger event may be, past its delay, and still
-// invite: events replayed from an import do not survey last year's orders.
-const historic = 7 * 24 * time.Hour
 
 // Consumer is the survey projection of the log: it schedules persistent
 // survey invitations for matching touchpoint events and projects Survey
@@ -95,9 +92,6 @@ func (c *Consumer) trigger(sv *Survey, e *eventlog.Event) (newInvitation, bool) 
 		return newInvitation{}, false // only touchpoints after the survey went live
 	}
 	delay := time.Duration(sv.Trigger.Delay).Milliseconds()
-	if e.Timestamp+delay+historic.Milliseconds() < e.ReceivedAt {
-		return newInvitation{}, false
-	}
 	if e.UserID == "" && e.AnonymousID == "" {
 		return newInvitation{}, false
 	}
@@ -107,6 +101,9 @@ func (c *Consumer) trigger(sv *Survey, e *eventlog.Event) (newInvitation, bool) 
 	}
 	if err := json.Unmarshal(e.Body, &body); err != nil {
 		return newInvitation{}, false
+	}
+	if b, _ := body.Context["backfill"].(bool); b {
+		return newInvitation{}, false // history being loaded surveys nobody
 	}
 	fields := func(path []string) (any, bool) {
 		switch path[0] {
@@ -200,6 +197,29 @@ func (c *Consumer) project(ctx context.Context, tx *store.Tx, e *eventlog.Event,
 	}
 	if p.Language == "" {
 		p.Language = sv.DefaultLanguage
+	}
+	if p.InvitationID == "" && e.SourceID != eventlog.SourceCxloop {
+		// A client's answer (sent through /v1) answers the customer's open
+		// invitation, as the survey page would: response rates count it.
+		who := answerer{customer: p.CustomerID, user: e.UserID, anon: e.AnonymousID}
+		if who.customer == "" {
+			owners, err := c.svc.profiles.Owners(ctx, []eventlog.Event{*e})
+			if err != nil {
+				return err
+			}
+			who.customer = profile.OwnerOf(owners, *e)
+		}
+		order, _ := m.Props()["order_id"].(string)
+		id, err := openInvitation(ctx, tx, sv.ID, who, order, e.Timestamp)
+		if err != nil {
+			return err
+		}
+		if id != "" {
+			if _, err := markAnswered(ctx, tx, id, e.Timestamp); err != nil {
+				return err
+			}
+			p.InvitationID = id
+		}
 	}
 	return saveResponse(ctx, tx, sv, p, answers, e)
 }

@@ -21,15 +21,19 @@ type ImportResult = csvimport.Result
 // answer's time, a date or RFC 3339), channel, language, order_id; every
 // other column is a question id (an ACSI item is question.item, multi
 // choices are separated by |). Valid rows are stored even when others are
-// refused; each refusal names its line and field.
-func (s *Service) ImportCSV(ctx context.Context, surveyID string, r io.Reader) (ImportResult, error) {
+// refused; each refusal names its line and field. A backfill is history
+// being loaded: its answers count in reports but fire no rule; otherwise
+// rules act on them as on answers given now, and the result says on how
+// many rows a rule fired.
+func (s *Service) ImportCSV(ctx context.Context, surveyID string, r io.Reader, backfill bool) (ImportResult, error) {
 	sv, err := s.Get(ctx, surveyID)
 	if err != nil {
 		return ImportResult{Errors: []csvimport.RowError{}}, err
 	}
+	var messages []string
 	meta := map[string]bool{"customer": true, "id": true, "at": true, "channel": true, "language": true, "order_id": true}
 	var header []string
-	return csvimport.Read(r, func(cols []string) error {
+	res, err := csvimport.Read(r, func(cols []string) error {
 		header = cols
 		if !slices.Contains(cols, "customer") {
 			return fault.Field("customer", "the header has no customer column")
@@ -42,7 +46,8 @@ func (s *Service) ImportCSV(ctx context.Context, surveyID string, r io.Reader) (
 		}
 		return nil
 	}, func(row csvimport.Row) error {
-		in := ResponseInput{Customer: row.Get("customer"), Channel: row.Get("channel"), Language: row.Get("language"), OrderID: row.Get("order_id"), Answers: map[string]any{}}
+		in := ResponseInput{Customer: row.Get("customer"), Channel: row.Get("channel"), Language: row.Get("language"), OrderID: row.Get("order_id"),
+			Answers: map[string]any{}, Backfill: backfill}
 		if t, ok, err := csvimport.Time(row, "at"); err != nil {
 			return err
 		} else if ok {
@@ -78,7 +83,19 @@ func (s *Service) ImportCSV(ctx context.Context, surveyID string, r io.Reader) (
 			h := sha256.Sum256([]byte(strings.Join(row.Record, "\x1f")))
 			in.ID = "row-" + hex.EncodeToString(h[:12])
 		}
-		_, err := s.Respond(ctx, sv.ID, in)
+		rsp, err := s.Respond(ctx, sv.ID, in)
+		if err == nil {
+			messages = append(messages, derivedID("msg", rsp.ID))
+		}
 		return err
 	})
+	res.Backfill = backfill
+	if err != nil || backfill || s.cfg.Fired == nil || len(messages) == 0 {
+		return res, err
+	}
+	n, ok, err := s.cfg.Fired(ctx, messages)
+	if ok {
+		res.FiredRules = &n
+	}
+	return res, err
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/csvimport"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
 )
@@ -85,7 +86,12 @@ func (a *API) Update(w http.ResponseWriter, r *http.Request) {
 // (JSON), or a CSV file of them (Content-Type: text/csv).
 func (a *API) Respond(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
-		res, err := a.svc.ImportCSV(r.Context(), r.PathValue("id"), http.MaxBytesReader(w, r.Body, 64<<20))
+		backfill, err := csvimport.Backfill(r.URL.Query().Get("backfill"))
+		if err != nil {
+			a.fail(w, err)
+			return
+		}
+		res, err := a.svc.ImportCSV(r.Context(), r.PathValue("id"), http.MaxBytesReader(w, r.Body, 64<<20), backfill)
 		if err != nil {
 			a.fail(w, err)
 			return

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
@@ -433,6 +434,7 @@ func (s *Service) answerInvitation(ctx context.Context, inv *Invitation, sv *Sur
 	}
 	p := respondedProps{SurveyID: sv.ID, ResponseID: derivedID("rsp", inv.ID), InvitationID: inv.ID, Answers: answers, Channel: channel,
 		Language: lang, Role: who.Role, AccountID: who.AccountID, CustomerID: who.ID}
-	_, err := s.record(ctx, sv, p, who, s.now(), inv.OrderID, inv.TriggerEvent)
+	now := s.now()
+	_, err := s.record(ctx, sv, p, who, now, eventlog.Arrival{At: now}, inv.OrderID, inv.TriggerEvent, false)
 	return err
 }

@@ -22,6 +22,9 @@ type ResponseInput struct {
 	Language string         `json:"language,omitempty"` // the language answered in
 	OrderID  string         `json:"orderId,omitempty"`
 	At       *time.Time     `json:"at,omitempty"` // when it was answered (default now)
+	// Backfill marks history being loaded: the answer counts in reports
+	// but opens no case and fires no rule.
+	Backfill bool `json:"backfill,omitempty"`
 }
 
 // Response is a recorded answer.
@@ -94,12 +97,20 @@ func (s *Service) Respond(ctx context.Context, surveyID string, in ResponseInput
 	}
 	p := respondedProps{SurveyID: sv.ID, ResponseID: id, Answers: answers, Channel: in.Channel, Language: lang,
 		Role: who.Role, AccountID: who.AccountID, CustomerID: who.ID}
-	return s.record(ctx, sv, p, who, at, in.OrderID, "")
+	arr := eventlog.Arrival{At: s.now(), Backfill: in.Backfill}
+	if p.InvitationID, err = openInvitation(ctx, s.db, sv.ID, answerer{customer: who.ID, user: who.UserID, anon: who.AnonymousID},
+		in.OrderID, at.UnixMilli()); err != nil {
+		return nil, err
+	}
+	return s.record(ctx, sv, p, who, at, arr, in.OrderID, "", p.InvitationID != "")
 }
 
 // record appends the Survey Responded event and stores the response (and,
-// for an invitation, marks it answered) in one transaction.
-func (s *Service) record(ctx context.Context, sv *Survey, p respondedProps, who profile.Contact, at time.Time, order, trigger string) (*Response, error) {
+// for an invitation, marks it answered) in one transaction. The answer was
+// given at at and reached cxloop as arr says. linked is an invitation found
+// for an answer given elsewhere (imported, or through the API) rather than
+// on the invitation's survey page.
+func (s *Service) record(ctx context.Context, sv *Survey, p respondedProps, who profile.Contact, at time.Time, arr eventlog.Arrival, order, trigger string, linked bool) (*Response, error) {
 	metrics := sv.Metrics(p.Answers)
 	props := map[string]any{
 		"survey_id": sv.ID, "survey_name": sv.Name, "response_id": p.ResponseID, "rhythm": sv.Rhythm, "owner": sv.Owner,
@@ -116,8 +127,10 @@ func (s *Service) record(ctx context.Context, sv *Survey, p respondedProps, who 
 			props[k] = v
 		}
 	}
+	// An answer on the survey page is on the web; one recorded through the
+	// API or an import is on its own channel.
 	channel := "web"
-	if p.InvitationID == "" {
+	if p.InvitationID == "" || linked {
 		channel = "other"
 		if p.Channel != "" {
 			channel = p.Channel
@@ -126,19 +139,18 @@ func (s *Service) record(ctx context.Context, sv *Survey, p respondedProps, who 
 	if p.Channel == "" {
 		p.Channel = channel
 	}
-	ev, err := eventlog.Own("Survey Responded", derivedID("msg", p.ResponseID), who.UserID, who.AnonymousID, channel, at, props)
+	ev, err := eventlog.OwnArrived("Survey Responded", derivedID("msg", p.ResponseID), who.UserID, who.AnonymousID, channel, at, arr, props)
 	if err != nil {
 		return nil, err
 	}
 	var seq int64
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		if p.InvitationID != "" {
-			res, err := tx.ExecContext(ctx, `UPDATE survey_invitations SET status = 'answered', answered_at = $1, next_reminder_at = NULL
-				WHERE id = $2 AND status IN ('sent', 'started')`, at.UnixMilli(), p.InvitationID)
+			ok, err := markAnswered(ctx, tx, p.InvitationID, at.UnixMilli())
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
+			if !ok && !linked {
 				return errAnswered
 			}
 		}

@@ -35,6 +35,10 @@ type Config struct {
 	ProfileSeq func(ctx context.Context) (int64, error)
 	// Sync waits until the survey consumer has read what the log holds now.
 	Sync func(ctx context.Context) error
+	// Fired counts the events, by messageId, on which a rule fired, once the
+	// rules have read them (an import's answer says how many rows did); ok
+	// is false when no rules run in this process.
+	Fired func(ctx context.Context, messageIDs []string) (n int, ok bool, err error)
 }
 
 // Service is the survey capability: definitions, invitations, answers, scores.

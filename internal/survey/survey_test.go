@@ -260,17 +260,29 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-func TestHistoricAndEarlierEventsDoNotTrigger(t *testing.T) {
-	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
-	s.MustSend("track", order("before", "o-0", "web", time.Now()))
+// Touchpoints from before the survey went live, and history loaded as a
+// backfill, invite nobody; an old touchpoint that arrives now (not marked
+// as history) does.
+func TestHistoryAndEarlierEventsDoNotTrigger(t *testing.T) {
+	c := apptest.NewClock(time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC))
+	s := server(t, storetest.DSN(t, "sqlite"), c, nil)
+	s.MustSend("track", order("before", "o-0", "web", c.Now()))
 	s.Sync()
+	c.Add(time.Minute)
 	createSurvey(t, s, postOrder)
-	s.MustSend("track", order("old", "o-1", "web", time.Now().Add(-30*24*time.Hour)))
+	c.Add(time.Minute)
+	history := order("history", "o-1", "web", c.Now().Add(-30*24*time.Hour))
+	history["context"].(map[string]any)["backfill"] = true
+	s.MustSend("track", history)
+	s.MustSend("track", order("late", "o-2", "web", c.Now().Add(-30*24*time.Hour)))
 	s.MustSend("track", map[string]any{"type": "track", "event": "Product Viewed", "userId": "other"})
-	for _, who := range []string{"before", "old", "other"} {
+	for _, who := range []string{"before", "history", "other"} {
 		if invs := invitations(t, s, who); len(invs) != 0 {
 			t.Fatalf("%s was invited: %+v", who, invs)
 		}
+	}
+	if invs := invitations(t, s, "late"); len(invs) != 1 {
+		t.Fatalf("an old order arriving now was not surveyed: %+v", invs)
 	}
 }
 

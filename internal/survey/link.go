@@ -1,0 +1,104 @@
+package survey
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// Scorer reads the scores of Survey Responded events whatever path they
+// came by: cxloop's own answers carry them, a client's answers sent through
+// /v1 carry only answers, which Scorer scores under the survey's questions
+// exactly as an answer recorded by cxloop is scored. It remembers the
+// surveys it read; use one per batch.
+type Scorer struct {
+	q       eventlog.Querier
+	surveys map[string]*Survey
+}
+
+// NewScorer returns a Scorer reading surveys through q.
+func NewScorer(q eventlog.Querier) *Scorer { return &Scorer{q: q, surveys: map[string]*Survey{}} }
+
+// Scores returns the event's properties with its scores (nps, csat, ces,
+// acsi, rounded to one decimal as cxloop writes them) filled in from its
+// answers when it does not carry them. props is left unchanged: a copy is
+// returned when scores are added. Events that name no known survey, or
+// whose answers do not fit it, come back as they are.
+func (sc *Scorer) Scores(ctx context.Context, props map[string]any) map[string]any {
+	for _, m := range metricNames {
+		if _, ok := props[m]; ok {
+			return props
+		}
+	}
+	id, _ := props["survey_id"].(string)
+	raw, _ := props["answers"].(map[string]any)
+	if id == "" || len(raw) == 0 {
+		return props
+	}
+	sv, ok := sc.surveys[id]
+	if !ok {
+		sv, _ = getSurvey(ctx, sc.q, id)
+		sc.surveys[id] = sv
+	}
+	if sv == nil {
+		return props
+	}
+	answers, err := sv.Answers(raw, false)
+	if err != nil {
+		return props
+	}
+	metrics := sv.Metrics(answers)
+	if len(metrics) == 0 {
+		return props
+	}
+	out := make(map[string]any, len(props)+len(metrics))
+	for k, v := range props {
+		out[k] = v
+	}
+	for k, v := range metrics {
+		out[k] = round1(v)
+	}
+	return out
+}
+
+// answerer names who answered, to find the invitation an answer belongs to.
+type answerer struct {
+	customer, user, anon string
+}
+
+// openInvitation finds the invitation of survey sv that an answer given
+// without one belongs to (an answer sent through /v1, imported, or
+// recorded through the API): the customer's invitation to that survey that
+// is scheduled, sent or started — the one about the answer's order when it
+// names one, else the latest. An invitation already answered at exactly
+// the answer's time is the same answer read again (a replay). "" when none.
+func openInvitation(ctx context.Context, q eventlog.Querier, survey string, who answerer, order string, at int64) (string, error) {
+	if who.customer == "" && who.user == "" && who.anon == "" {
+		return "", nil
+	}
+	var id string
+	err := q.QueryRowContext(ctx, `SELECT id FROM survey_invitations
+		WHERE survey_id = $1 AND ((customer_id = $2 AND $2 <> '') OR (user_id = $3 AND $3 <> '') OR (anonymous_id = $4 AND $4 <> ''))
+		  AND (status IN ('scheduled', 'sent', 'started') OR (status = 'answered' AND answered_at = $6))
+		ORDER BY CASE WHEN order_id = $5 AND $5 <> '' THEN 0 ELSE 1 END, COALESCE(sent_at, due_at) DESC, id
+		LIMIT 1`, survey, who.customer, who.user, who.anon, order, at).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
+}
+
+// markAnswered records that an invitation was answered at at. It reports
+// false when the invitation was answered (or closed) in the meantime.
+func markAnswered(ctx context.Context, tx *store.Tx, id string, at int64) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE survey_invitations SET status = 'answered', answered_at = $1, next_reminder_at = NULL
+		WHERE id = $2 AND status IN ('scheduled', 'sent', 'started')`, at, id)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}

@@ -3,6 +3,7 @@ package cases_test
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,7 +20,8 @@ import (
 // import. Each detractor that arrives now opens a case, however old its
 // own time; history marked as a backfill opens none but counts in the
 // score; answers given outside the page answer the customer's invitation,
-// so response rates count them. Expected figures are computed here from
+// so response rates count them (history does not answer an invitation
+// sent today). Expected figures are computed here from
 // the answers the test sends.
 func TestEveryAnswerPathClosesTheLoop(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
@@ -153,7 +155,9 @@ func TestEveryAnswerPathClosesTheLoop(t *testing.T) {
 			}
 			if a.ordered {
 				invited++
-				answeredInvited++ // every invited customer here answers
+				if !a.backfill { // history answers no invitation
+					answeredInvited++
+				}
 			}
 		}
 		got := map[string]bool{}
@@ -186,12 +190,23 @@ func TestEveryAnswerPathClosesTheLoop(t *testing.T) {
 		var detail struct {
 			Funnel struct {
 				Answered     int
-				ResponseRate float64
+				ResponseRate *float64
 			}
 		}
 		s.API("GET", "/api/v1/surveys/"+sv.ID, nil, &detail)
-		if detail.Funnel.Answered != answeredInvited || detail.Funnel.ResponseRate != 100*float64(answeredInvited)/float64(invited) {
+		if f := detail.Funnel; f.Answered != answeredInvited || f.ResponseRate == nil || *f.ResponseRate != math.Round(1000*float64(answeredInvited)/float64(invited))/10 {
 			t.Fatalf("funnel %+v, want %d answered of %d invited", detail.Funnel, answeredInvited, invited)
+		}
+		// A survey answered without invitations has no response rate (not 0 %).
+		var pulse struct{ ID string }
+		s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "Pulse", "rhythm": "pulse", "owner": "service",
+			"questions": [{"id": "q1", "type": "csat", "text": {"en": "Happy?"}}]}`), &pulse)
+		s.MustSend("track", map[string]any{"userId": "v1-2", "event": "Survey Responded", "properties": map[string]any{"survey_id": pulse.ID, "answers": map[string]any{"q1": 4}}})
+		s.Sync()
+		detail.Funnel.ResponseRate = nil
+		s.API("GET", "/api/v1/surveys/"+pulse.ID, nil, &detail)
+		if detail.Funnel.ResponseRate != nil {
+			t.Fatalf("a survey nobody was invited to: response rate %v", *detail.Funnel.ResponseRate)
 		}
 	})
 }

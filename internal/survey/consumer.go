@@ -61,17 +61,12 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 	for _, sv := range triggers {
 		byEvent[sv.Trigger.Event] = append(byEvent[sv.Trigger.Event], sv)
 	}
+	// Invitations first, then answers: an answer in the same batch as the
+	// order that invites it answers that invitation.
 	var scheduled []newInvitation
-	surveys := map[string]*Survey{}
 	for i := range events {
 		e := &events[i]
-		if e.Type != eventlog.Track {
-			continue
-		}
-		if e.Event == "Survey Responded" {
-			if err := c.project(ctx, tx, e, surveys); err != nil {
-				return err
-			}
+		if e.Type != eventlog.Track || e.Event == "Survey Responded" {
 			continue
 		}
 		for _, sv := range byEvent[e.Event] {
@@ -80,10 +75,21 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 			}
 		}
 	}
-	if len(scheduled) == 0 {
-		return nil
+	if len(scheduled) > 0 {
+		if err := insertInvitations(ctx, c.svc.db, tx, scheduled, store.Now()); err != nil {
+			return err
+		}
 	}
-	return insertInvitations(ctx, c.svc.db, tx, scheduled, store.Now())
+	surveys := map[string]*Survey{}
+	for i := range events {
+		e := &events[i]
+		if e.Type == eventlog.Track && e.Event == "Survey Responded" {
+			if err := c.project(ctx, tx, e, surveys); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // trigger decides whether e invites a customer to the persistent survey sv.
@@ -210,7 +216,7 @@ func (c *Consumer) project(ctx context.Context, tx *store.Tx, e *eventlog.Event,
 			who.customer = profile.OwnerOf(owners, *e)
 		}
 		order, _ := m.Props()["order_id"].(string)
-		id, err := openInvitation(ctx, tx, sv.ID, who, order, e.Timestamp)
+		id, err := openInvitation(ctx, tx, sv.ID, who, order, e.Timestamp, m.Backfill())
 		if err != nil {
 			return err
 		}

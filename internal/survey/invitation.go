@@ -272,8 +272,10 @@ type Funnel struct {
 	Answered  int            `json:"answered"`
 	Expired   int            `json:"expired"`
 	Skipped   map[string]int `json:"skipped"`
-	// ResponseRate is answered ÷ contacted (sent, started, answered, expired).
-	ResponseRate float64 `json:"responseRate"`
+	// ResponseRate is answered ÷ contacted (sent, started, answered,
+	// expired), in percent; null when nobody was contacted (a survey whose
+	// answers all came without invitations has no response rate).
+	ResponseRate *float64 `json:"responseRate"`
 }
 
 // Funnel returns the survey's invitation counts.
@@ -306,7 +308,8 @@ func (s *Service) Funnel(ctx context.Context, survey string) (Funnel, error) {
 		}
 	}
 	if contacted := f.Sent + f.Started + f.Answered + f.Expired; contacted > 0 {
-		f.ResponseRate = round1(100 * float64(f.Answered) / float64(contacted))
+		rate := round1(100 * float64(f.Answered) / float64(contacted))
+		f.ResponseRate = &rate
 	}
 	return f, rows.Err()
 }

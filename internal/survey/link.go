@@ -72,18 +72,21 @@ type answerer struct {
 // openInvitation finds the invitation of survey sv that an answer given
 // without one belongs to (an answer sent through /v1, imported, or
 // recorded through the API): the customer's invitation to that survey that
-// is scheduled, sent or started — the one about the answer's order when it
-// names one, else the latest. An invitation already answered at exactly
-// the answer's time is the same answer read again (a replay). "" when none.
-func openInvitation(ctx context.Context, q eventlog.Querier, survey string, who answerer, order string, at int64) (string, error) {
-	if who.customer == "" && who.user == "" && who.anon == "" {
+// is scheduled, sent or started — about the answer's order when it names
+// one (an answer about another order answers none), else the latest. An
+// invitation already answered at exactly the answer's time is the same
+// answer read again (a replay). History (a backfill) answers no
+// invitation. "" when none.
+func openInvitation(ctx context.Context, q eventlog.Querier, survey string, who answerer, order string, at int64, backfill bool) (string, error) {
+	if backfill || who.customer == "" && who.user == "" && who.anon == "" {
 		return "", nil
 	}
 	var id string
 	err := q.QueryRowContext(ctx, `SELECT id FROM survey_invitations
 		WHERE survey_id = $1 AND ((customer_id = $2 AND $2 <> '') OR (user_id = $3 AND $3 <> '') OR (anonymous_id = $4 AND $4 <> ''))
 		  AND (status IN ('scheduled', 'sent', 'started') OR (status = 'answered' AND answered_at = $6))
-		ORDER BY CASE WHEN order_id = $5 AND $5 <> '' THEN 0 ELSE 1 END, COALESCE(sent_at, due_at) DESC, id
+		  AND ($5 = '' OR order_id = $5)
+		ORDER BY COALESCE(sent_at, due_at) DESC, id
 		LIMIT 1`, survey, who.customer, who.user, who.anon, order, at).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil

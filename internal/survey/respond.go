@@ -99,7 +99,7 @@ func (s *Service) Respond(ctx context.Context, surveyID string, in ResponseInput
 		Role: who.Role, AccountID: who.AccountID, CustomerID: who.ID}
 	arr := eventlog.Arrival{At: s.now(), Backfill: in.Backfill}
 	if p.InvitationID, err = openInvitation(ctx, s.db, sv.ID, answerer{customer: who.ID, user: who.UserID, anon: who.AnonymousID},
-		in.OrderID, at.UnixMilli()); err != nil {
+		in.OrderID, at.UnixMilli(), in.Backfill); err != nil {
 		return nil, err
 	}
 	return s.record(ctx, sv, p, who, at, arr, in.OrderID, "", p.InvitationID != "")

@@ -236,6 +236,9 @@ func loadDemo(ctx context.Context, a *app.App, base string, customers int, out i
 	if err == nil {
 		err = demo.Finish(ctx, base, token, demo.Options{Customers: customers, Seed: 42, End: time.Now()})
 	}
+	if err == nil {
+		err = demo.WorkCases(ctx, base, key, token, demo.Options{Customers: customers, Seed: 42, End: time.Now()})
+	}
 	if err != nil {
 		log.Error("demo", "err", err)
 		return
@@ -305,7 +308,10 @@ func sendDemo(ctx context.Context, args []string, out io.Writer) error {
 		// Redemptions and introductions read what the events earned: give
 		// cxloop a moment to read them.
 		time.Sleep(5 * time.Second)
-		return demo.Finish(ctx, *url, *token, opts)
+		if err := demo.Finish(ctx, *url, *token, opts); err != nil {
+			return err
+		}
+		return demo.WorkCases(ctx, *url, *key, *token, opts)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -234,12 +235,19 @@ var funcs = template.FuncMap{
 		}
 		return time.UnixMilli(ms).UTC().Format("2006-01-02 15:04")
 	},
-	"icon":   channelIcon,
-	"add":    func(a, b int) int { return a + b },
-	"list":   func(v ...string) []string { return v },
-	"join":   strings.Join,
-	"upper":  strings.ToUpper,
-	"pct":    func(f float64) int { return int(f*100 + 0.5) },
+	"icon":  channelIcon,
+	"add":   func(a, b int) int { return a + b },
+	"list":  func(v ...string) []string { return v },
+	"join":  strings.Join,
+	"upper": strings.ToUpper,
+	"pct":   func(f float64) int { return int(f*100 + 0.5) },
+	// num formats a figure that may be absent (no base to compute it on) as "—".
+	"num": func(format string, v *float64) string {
+		if v == nil {
+			return "—"
+		}
+		return fmt.Sprintf(format, *v)
+	},
 	"points": func(f float64) float64 { return f * 100 }, // a difference of shares, in percentage points
 	"hours":  func(seconds float64) float64 { return seconds / 3600 },
 	"key":    formKey,

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -16,19 +17,43 @@ func track(user, event string, at time.Time, channel string, props map[string]an
 		"context": map[string]any{"channel": channel}}
 }
 
+// fixed is the time every test's clock stands at.
+var fixed = time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
+
+// startAt runs cxloop on dsn with its clock standing at now.
+func startAt(t *testing.T, dsn string, now time.Time) *apptest.Server {
+	t.Helper()
+	return apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = apptest.NewClock(now).Now })
+}
+
+// funnelGroup is a group of GET /api/v1/journeys/funnel.
+type funnelGroup struct {
+	Key                                 string
+	Journeys, Recognize, Request        int
+	Respond, Repeat                     int
+	RepeatBase                          int      `json:"repeat_base"`
+	RepeatRate                          *float64 `json:"repeat_rate"`
+	MedianRequestToRespond              *float64 `json:"median_request_to_respond_s"`
+	MedianRecognizeToRequest            *float64 `json:"median_recognize_to_request_s"`
+	RequestToRespond                    *float64 `json:"request_to_respond"`
+	P90RecognizeToRequest, P90ToRespond *float64
+}
+
+func is(v *float64, want float64) bool { return v != nil && *v == want }
+
 // Journeys through the stages by channel: a web journey that ends in an
 // order two hours after the request, one abandoned, an app journey from a
 // promotion, and a repeat within 90 days.
 func TestFunnel(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		s := apptest.Start(t, dsn)
-		t0 := time.Now().Add(-60 * 24 * time.Hour).Truncate(time.Hour)
+		s := startAt(t, dsn, fixed)
+		t0 := fixed.Add(-200 * 24 * time.Hour)
 		h := func(n float64) time.Time { return t0.Add(time.Duration(n * float64(time.Hour))) }
 		batch := []any{
 			track("w1", "Product Viewed", h(0), "web", map[string]any{"product_id": "p1"}),
 			track("w1", "Product Added", h(0.5), "web", map[string]any{"product_id": "p1"}),
 			track("w1", "Order Completed", h(2), "web", map[string]any{"order_id": "w1-1", "total": 10}),
-			track("w1", "Product Viewed", h(240), "web", map[string]any{"product_id": "p2"}), // ten days later: a repeat journey
+			track("w1", "Product Viewed", h(240), "web", map[string]any{"product_id": "p2"}), // ten days later: bought again
 			track("w1", "Order Completed", h(244), "web", map[string]any{"order_id": "w1-2", "total": 10}),
 			track("w2", "Product Viewed", h(1), "web", map[string]any{"product_id": "p1"}), // abandoned
 			track("a1", "Promotion Viewed", h(0), "mobile_app", map[string]any{"promotion_id": "spring"}),
@@ -37,24 +62,18 @@ func TestFunnel(t *testing.T) {
 		}
 		s.MustSend("batch", map[string]any{"batch": batch})
 		s.Sync()
-		var f struct {
-			Groups []struct {
-				Key                          string
-				Journeys, Recognize, Request int
-				Respond, Repeat              int
-				MedianRequestToRespond       float64 `json:"median_request_to_respond_s"`
-				MedianRecognizeToRequest     float64 `json:"median_recognize_to_request_s"`
-				RequestToRespond             float64 `json:"request_to_respond"`
-			}
-		}
+		var f struct{ Groups []funnelGroup }
 		if code := s.API("GET", "/api/v1/journeys/funnel?by=channel", nil, &f); code != 200 || len(f.Groups) != 2 {
 			t.Fatalf("funnel: %d %+v", code, f)
 		}
 		web, app := f.Groups[0], f.Groups[1]
-		if web.Key != "web" || web.Journeys != 3 || web.Request != 3 || web.Respond != 2 || web.Repeat != 1 || web.MedianRequestToRespond != 3*3600 {
+		// w1's first order was followed by another within 90 days, its second by none.
+		if web.Key != "web" || web.Journeys != 3 || web.Request != 3 || web.Respond != 2 || web.RepeatBase != 2 || web.Repeat != 1 ||
+			!is(web.RepeatRate, 0.5) || !is(web.MedianRequestToRespond, 3*3600) || !is(web.RequestToRespond, 0.667) {
 			t.Fatalf("web: %+v", web)
 		}
-		if app.Key != "mobile_app" || app.Recognize != 1 || app.Respond != 1 || app.MedianRecognizeToRequest != 3600 || app.MedianRequestToRespond != 6*3600 {
+		if app.Key != "mobile_app" || app.Recognize != 1 || app.Respond != 1 || app.RepeatBase != 1 || !is(app.RepeatRate, 0) ||
+			!is(app.MedianRecognizeToRequest, 3600) || !is(app.MedianRequestToRespond, 6*3600) {
 			t.Fatalf("app: %+v", app)
 		}
 		var out struct {
@@ -63,7 +82,7 @@ func TestFunnel(t *testing.T) {
 				Revenue      float64
 			}
 		}
-		if code := s.API("GET", "/api/v1/analytics/outcomes?months=4", nil, &out); code != 200 || len(out.Months) != 4 {
+		if code := s.API("GET", "/api/v1/analytics/outcomes?months=8", nil, &out); code != 200 || len(out.Months) != 8 {
 			t.Fatalf("outcomes: %d %+v", code, out)
 		}
 		newCustomers, revenue := 0, 0.0
@@ -87,6 +106,95 @@ func TestFunnel(t *testing.T) {
 			t.Fatalf("unknown stage: %d", code)
 		}
 	})
+}
+
+// The repeat rate is the share of responses, old enough to judge, that
+// the customer followed with another within 90 days: never above 100 %,
+// even when the repeats happen in another channel than the first
+// purchase, and absent where no response is old enough.
+func TestFunnelRepeatRate(t *testing.T) {
+	s := startAt(t, storetest.DSN(t, "sqlite"), fixed)
+	type order struct {
+		channel string
+		daysAgo float64
+	}
+	// Each customer's orders, oldest first; each is preceded by a product
+	// view in its channel except in the store. Browsing alone (views
+	// without an order) starts journeys that never respond.
+	orders := map[string][]order{
+		"c1": {{"web", 200}, {"web", 150}, {"web", 30}},
+		"c2": {{"web", 300}, {"mobile_app", 280}, {"mobile_app", 250}, {"mobile_app", 100}},
+		"c3": {{"store", 400}, {"store", 380}, {"store", 360}, {"store", 10}},
+		"c4": {{"mobile_app", 60}, {"mobile_app", 20}},
+	}
+	browsing := map[string][]order{"c2": {{"mobile_app", 299}, {"mobile_app", 298}, {"mobile_app", 297}}, "c4": {{"mobile_app", 5}}}
+	ago := func(d float64) time.Time { return fixed.Add(-time.Duration(d * 24 * float64(time.Hour))) }
+	var batch []any
+	for c, list := range orders {
+		for i, o := range list {
+			if o.channel != "store" {
+				batch = append(batch, track(c, "Product Viewed", ago(o.daysAgo).Add(-time.Hour), o.channel, map[string]any{"product_id": "p1"}))
+			}
+			batch = append(batch, track(c, "Order Completed", ago(o.daysAgo), o.channel, map[string]any{"order_id": fmt.Sprintf("%s-%d", c, i), "total": 10}))
+		}
+		for _, b := range browsing[c] {
+			batch = append(batch, track(c, "Product Viewed", ago(b.daysAgo), b.channel, map[string]any{"product_id": "p2"}))
+		}
+	}
+	s.MustSend("batch", map[string]any{"batch": batch})
+	s.Sync()
+
+	// The expected figures, from the orders alone.
+	type counts struct{ base, repeat, respond int }
+	want := map[string]*counts{}
+	for _, list := range orders {
+		for i, o := range list {
+			w := want[o.channel]
+			if w == nil {
+				w = &counts{}
+				want[o.channel] = w
+			}
+			w.respond++
+			if o.daysAgo < 90 {
+				continue // too young to judge
+			}
+			w.base++
+			if i+1 < len(list) && o.daysAgo-list[i+1].daysAgo <= 90 {
+				w.repeat++
+			}
+		}
+	}
+	var f struct{ Groups []funnelGroup }
+	if code := s.API("GET", "/api/v1/journeys/funnel?by=channel", nil, &f); code != 200 || len(f.Groups) != len(want) {
+		t.Fatalf("funnel: %d %+v", code, f)
+	}
+	for _, g := range f.Groups {
+		w := want[g.Key]
+		if w == nil || g.Respond != w.respond || g.RepeatBase != w.base || g.Repeat != w.repeat {
+			t.Errorf("%s: respond %d, repeat %d of %d; want %+v", g.Key, g.Respond, g.Repeat, g.RepeatBase, w)
+			continue
+		}
+		if w.base == 0 {
+			if g.RepeatRate != nil {
+				t.Errorf("%s: a repeat rate of %v with no response old enough", g.Key, *g.RepeatRate)
+			}
+		} else if want := math.Round(1000*float64(w.repeat)/float64(w.base)) / 1000; !is(g.RepeatRate, want) {
+			t.Errorf("%s: repeat rate %v, want %v", g.Key, g.RepeatRate, want)
+		}
+	}
+	for _, by := range []string{"", "channel", "experience"} {
+		s.API("GET", "/api/v1/journeys/funnel?by="+by, nil, &f)
+		for _, g := range f.Groups {
+			for name, r := range map[string]*float64{"repeat": g.RepeatRate, "request to respond": g.RequestToRespond} {
+				if r != nil && (*r < 0 || *r > 1) {
+					t.Errorf("by %q, %s: %s rate %v", by, g.Key, name, *r)
+				}
+			}
+			if g.Repeat > g.RepeatBase || g.RepeatBase > g.Respond || g.Respond > g.Journeys {
+				t.Errorf("by %q, %s: %+v", by, g.Key, g)
+			}
+		}
+	}
 }
 
 // Managers believe customers are happier than they are: the gap is

@@ -241,15 +241,28 @@ var funcs = template.FuncMap{
 	"join":  strings.Join,
 	"upper": strings.ToUpper,
 	"pct":   func(f float64) int { return int(f*100 + 0.5) },
-	// num formats a figure that may be absent (no base to compute it on) as "—".
+	// num, rate and duration print a figure that may be absent (no base
+	// to compute it on) as "—": a number, a share as a percentage, seconds
+	// as hours.
 	"num": func(format string, v *float64) string {
 		if v == nil {
 			return "—"
 		}
 		return fmt.Sprintf(format, *v)
 	},
+	"rate": func(v *float64) string {
+		if v == nil {
+			return "—"
+		}
+		return fmt.Sprintf("%d%%", int(*v*100+0.5))
+	},
+	"duration": func(seconds *float64) string {
+		if seconds == nil {
+			return "—"
+		}
+		return fmt.Sprintf("%.1f h", *seconds/3600)
+	},
 	"points": func(f float64) float64 { return f * 100 }, // a difference of shares, in percentage points
-	"hours":  func(seconds float64) float64 { return seconds / 3600 },
 	"key":    formKey,
 	"sla": func(due any, status string) string {
 		if status != "open" && status != "pending" {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -311,9 +312,9 @@ func TestACSIModel(t *testing.T) {
 // Online customers need higher satisfaction to come back and weigh value
 // more, in data simulated that way: the report finds both.
 func TestOnlineVsInPerson(t *testing.T) {
-	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s := startAt(t, storetest.DSN(t, "sqlite"), fixed)
 	r := rand.New(rand.NewPCG(8, 9))
-	answered := time.Now().Add(-100 * 24 * time.Hour)
+	answered := fixed.Add(-100 * 24 * time.Hour)
 	var batch []any
 	for i := range 600 {
 		channel, threshold, valueEffect := "web", 8.0, 0.8
@@ -339,6 +340,7 @@ func TestOnlineVsInPerson(t *testing.T) {
 		Groups []struct {
 			Group       string
 			Responses   int
+			Meaningful  bool
 			SatFor50    *float64 `json:"satisfaction_for_50pct"`
 			ValueWeight *float64 `json:"value_weight"`
 		}
@@ -347,10 +349,110 @@ func TestOnlineVsInPerson(t *testing.T) {
 		t.Fatalf("channels: %d %+v", code, got)
 	}
 	online, store := got.Groups[1], got.Groups[0] // in_person sorts before online
-	if online.Group != "online" || store.Group != "in_person" || online.Responses != 300 || online.SatFor50 == nil || store.SatFor50 == nil {
+	if online.Group != "online" || store.Group != "in_person" || online.Responses != 300 || online.SatFor50 == nil || store.SatFor50 == nil ||
+		!online.Meaningful || !store.Meaningful {
 		t.Fatalf("groups: %+v", got.Groups)
 	}
 	if math.Abs(*online.SatFor50-8) > 0.8 || math.Abs(*store.SatFor50-6) > 0.8 || *online.ValueWeight <= *store.ValueWeight+0.2 {
 		t.Fatalf("online needs %.2f (value %.2f), in person %.2f (value %.2f)", *online.SatFor50, *online.ValueWeight, *store.SatFor50, *store.ValueWeight)
+	}
+}
+
+// A fit that cannot be read says so instead of giving a number: when
+// repurchase falls as satisfaction rises, when more than half come back
+// at any satisfaction (the 50 % point lies below the scale), when too
+// few answered, and when the answers are too young to know.
+func TestChannelFitMeaning(t *testing.T) {
+	s := startAt(t, storetest.DSN(t, "sqlite"), fixed)
+	answered := fixed.Add(-120 * 24 * time.Hour)
+	// Per channel, per satisfaction 0–10, how many answered and how many
+	// of them came back within 90 days.
+	type cell struct{ n, came int }
+	plan := map[string][11]cell{}
+	var web, store, call [11]cell
+	for x := range 11 {
+		web[x] = cell{20, int(math.Round(20 * (0.8 + 0.015*float64(x))))}  // most come back whatever they say
+		store[x] = cell{20, int(math.Round(20 * (0.7 - 0.04*float64(x))))} // the happier come back less
+		if x%4 == 0 {
+			call[x] = cell{4, 2}
+		}
+	}
+	plan["web"], plan["store"], plan["call_centre"] = web, store, call
+	var batch []any
+	send := func(user, channel string, sat int, at time.Time, came bool) {
+		batch = append(batch, track(user, "Survey Responded", at, channel, map[string]any{"nps": sat, "touchpoint_channel": channel,
+			"answers": map[string]any{"nps": sat}}))
+		if came {
+			batch = append(batch, track(user, "Order Completed", at.Add(20*24*time.Hour), channel, map[string]any{"order_id": user, "total": 20}))
+		}
+		if len(batch) >= 300 {
+			s.MustSend("batch", map[string]any{"batch": batch})
+			batch = nil
+		}
+	}
+	for channel, cells := range plan {
+		for x, c := range cells {
+			for i := range c.n {
+				send(fmt.Sprintf("%s-%d-%d", channel, x, i), channel, x, answered, i < c.came)
+			}
+		}
+	}
+	// Answers from last month: whether they come back is not known yet.
+	for i := range 50 {
+		send(fmt.Sprintf("young-%d", i), "email", i%11, fixed.Add(-30*24*time.Hour), false)
+	}
+	s.MustSend("batch", map[string]any{"batch": batch})
+	s.Sync()
+
+	var got struct {
+		Groups []struct {
+			Group      string
+			Responses  int
+			Rate       float64 `json:"repurchase_rate"`
+			Meaningful bool
+			Reason     string
+			SatFor50   *float64 `json:"satisfaction_for_50pct"`
+		}
+	}
+	if code := s.API("GET", "/api/v1/analytics/channels", nil, &got); code != 200 {
+		t.Fatalf("channels: %d", code)
+	}
+	seen := map[string]bool{}
+	for _, g := range got.Groups {
+		seen[g.Group] = true
+		cells, ok := plan[g.Group]
+		if !ok {
+			continue // online, in_person: the same answers grouped
+		}
+		n, came, lowCame, highCame, low, high := 0, 0, 0, 0, 0, 0
+		for x, c := range cells {
+			n, came = n+c.n, came+c.came
+			if x <= 3 {
+				low, lowCame = low+c.n, lowCame+c.came
+			} else if x >= 7 {
+				high, highCame = high+c.n, highCame+c.came
+			}
+		}
+		if g.Responses != n || g.Rate != math.Round(1000*float64(came)/float64(n))/1000 {
+			t.Errorf("%s: %d responses, rate %v; want %d, %d came back", g.Group, g.Responses, g.Rate, n, came)
+		}
+		var want string
+		switch {
+		case n < 30 || came < 10 || n-came < 10:
+			want = "too few cases"
+		case float64(highCame)/float64(high) < float64(lowCame)/float64(low):
+			want = "does not rise"
+		case float64(lowCame)/float64(low) > 0.5:
+			want = "more than half come back at any satisfaction"
+		}
+		if want == "" {
+			t.Fatalf("%s: the test's data should not be readable", g.Group)
+		}
+		if g.Meaningful || g.SatFor50 != nil || !strings.Contains(g.Reason, want) {
+			t.Errorf("%s: meaningful %v, 50 %% at %v, reason %q; want %q", g.Group, g.Meaningful, g.SatFor50, g.Reason, want)
+		}
+	}
+	if seen["email"] || len(seen) != 5 {
+		t.Errorf("groups %v: the young answers are left out", seen)
 	}
 }

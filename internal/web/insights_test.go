@@ -108,3 +108,48 @@ func TestInsightsNPS(t *testing.T) {
 		t.Errorf("NPS of a month without answers: %q", got)
 	}
 }
+
+// Where the fit of repurchase on satisfaction cannot be read, the
+// insights page gives the reason instead of a satisfaction for 50 %.
+func TestInsightsChannelFit(t *testing.T) {
+	fixed := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
+	s := apptest.StartWith(t, storetest.DSN(t, "sqlite"), func(c *app.Config) { c.Now = apptest.NewClock(fixed).Now })
+	answered := fixed.Add(-120 * 24 * time.Hour)
+	var batch []any
+	lowCame, low, all := 0, 0, 0
+	for i := range 66 {
+		sat := i % 11
+		came := sat >= 6 || (i/11)%3 != 0 // all the satisfied come back, and two in three of the others
+		if came {
+			all++
+		}
+		user := fmt.Sprintf("cf-%d", i)
+		batch = append(batch, map[string]any{"type": "track", "userId": user, "event": "Survey Responded", "timestamp": answered.Format(time.RFC3339),
+			"properties": map[string]any{"nps": sat, "answers": map[string]any{"nps": sat}}, "context": map[string]any{"channel": "web"}})
+		if came {
+			batch = append(batch, map[string]any{"type": "track", "userId": user, "event": "Order Completed", "timestamp": answered.Add(240 * time.Hour).Format(time.RFC3339),
+				"properties": map[string]any{"order_id": user, "total": 10}, "context": map[string]any{"channel": "web"}})
+		}
+		if sat <= 2 {
+			low++
+			if came {
+				lowCame++
+			}
+		}
+	}
+	if lowCame*2 <= low {
+		t.Fatal("the test's data should have most of the least satisfied come back")
+	}
+	s.MustSend("batch", map[string]any{"batch": batch})
+	s.Sync()
+	body := page(t, s, "/insights")
+	checkFigures(t, "/insights", body)
+	i := strings.Index(body, `<tr data-group="web">`)
+	if i < 0 {
+		t.Fatal("no web row in the online against in-person table")
+	}
+	cells := regexp.MustCompile(`<td[^>]*>(.*?)</td>`).FindAllStringSubmatch(body[i:i+strings.Index(body[i:], "</tr>")], -1)
+	if len(cells) != 4 || !strings.Contains(cells[3][1], "more than half come back at any satisfaction") || cells[2][1] != fmt.Sprintf("%.0f%%", 100*float64(all)/66) {
+		t.Fatalf("web row: %q", cells)
+	}
+}

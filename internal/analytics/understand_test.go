@@ -201,12 +201,12 @@ func TestFunnelRepeatRate(t *testing.T) {
 // Managers believe customers are happier than they are: the gap is
 // significant per question and team.
 func TestAlignmentGap(t *testing.T) {
-	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s := startAt(t, storetest.DSN(t, "sqlite"), fixed)
 	r := rand.New(rand.NewPCG(3, 4))
 	var batch []any
 	for i := range 40 {
 		sat := 6 + r.IntN(3) // 6–8
-		batch = append(batch, track(fmt.Sprintf("c%d", i), "Survey Responded", time.Now().Add(-time.Hour), "web",
+		batch = append(batch, track(fmt.Sprintf("c%d", i), "Survey Responded", fixed.Add(-time.Hour), "web",
 			map[string]any{"survey_id": "rel", "answers": map[string]any{"q1": sat, "q2": 8 + r.IntN(2)}}))
 	}
 	s.MustSend("batch", map[string]any{"batch": batch})
@@ -245,7 +245,7 @@ func TestAlignmentGap(t *testing.T) {
 // The ACSI model from survey answers simulated with known effects: value
 // and quality drive satisfaction, satisfaction drives loyalty.
 func TestACSIModel(t *testing.T) {
-	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s := startAt(t, storetest.DSN(t, "sqlite"), fixed)
 	r := rand.New(rand.NewPCG(5, 6))
 	clip := func(v float64) int { return int(math.Max(1, math.Min(10, math.Round(v)))) }
 	var batch []any
@@ -261,7 +261,7 @@ func TestACSIModel(t *testing.T) {
 			"qual_fit": item(qual), "value_price": item(val), "value_quality": item(val), "loyalty_repurchase": item(loy), "loyalty_price": item(loy),
 			"acsi": map[string]any{"overall": item(sat), "expectations": item(sat), "ideal": item(sat)},
 		}
-		batch = append(batch, track(fmt.Sprintf("r%d", i), "Survey Responded", time.Now().Add(-time.Hour), "web", map[string]any{"survey_id": "acsi", "answers": answers}))
+		batch = append(batch, track(fmt.Sprintf("r%d", i), "Survey Responded", fixed.Add(-time.Hour), "web", map[string]any{"survey_id": "acsi", "answers": answers}))
 	}
 	s.MustSend("batch", map[string]any{"batch": batch})
 	s.Sync()

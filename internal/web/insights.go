@@ -27,7 +27,7 @@ func (c *Console) insightsPage(w http.ResponseWriter, r *http.Request, s auth.Se
 		c.fail(w, r, err)
 		return
 	}
-	silent, err := c.An.AtRisk(ctx, true, 20)
+	silent, err := c.An.SilentDissatisfied(ctx, 20)
 	if err != nil {
 		c.fail(w, r, err)
 		return

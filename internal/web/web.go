@@ -250,6 +250,21 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf(format, *v)
 	},
+	"word": func(w *analytics.Word) string {
+		if w == nil {
+			return "—"
+		}
+		var what string
+		switch {
+		case w.Kind == "nps" && w.Value != nil:
+			what = fmt.Sprintf("NPS %.0f", *w.Value)
+		case w.Kind == "score" && w.Value != nil:
+			what = fmt.Sprintf("a score at %.0f%% of its scale", *w.Value*100)
+		default:
+			what = "a negative answer or mention"
+		}
+		return what + " · " + w.At.Format("2006-01-02")
+	},
 	"rate": func(v *float64) string {
 		if v == nil {
 			return "—"

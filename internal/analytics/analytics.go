@@ -16,9 +16,11 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cxloop/cxloop/internal/analytics/clv"
+	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
@@ -31,6 +33,11 @@ type Service struct {
 	now      func() time.Time
 	logger   *slog.Logger
 	mu       sync.Mutex // one refresh at a time
+	// run is the context of Run, for refreshes in the background;
+	// refreshing is set while one runs.
+	runMu      sync.Mutex
+	run        context.Context
+	refreshing atomic.Bool
 	// referrals, when set, gives referral revenue by month (YYYY-MM).
 	referrals func(ctx context.Context, since time.Time) (map[string]float64, error)
 }
@@ -72,9 +79,9 @@ type Value struct {
 	Spend        float64   `json:"expected_spend"` // per order
 	CLV          float64   `json:"clv"`
 	Risk         float64   `json:"risk"`
-	Dissatisfied bool      `json:"dissatisfied"`
+	Dissatisfied bool      `json:"dissatisfied"` // their latest word in the last year was unhappy
 	Complained   bool      `json:"complained"`
-	Silent       bool      `json:"silent"` // dissatisfied, never complained, fading away
+	Silent       bool      `json:"silent"` // dissatisfied, never complained, fading (see Silent)
 	ComputedAt   time.Time `json:"computedAt"`
 }
 
@@ -126,15 +133,32 @@ func (s *Service) Refresh(ctx context.Context) (*Model, error) {
 	}
 	rate := math.Pow(1+AnnualRate, 1.0/52) - 1
 	var rows [][]any
-	for i, c := range ids {
-		v := m.value(c, cs[i], len(hist[c]), sig[c], rate, now)
+	add := func(v Value) error {
+		if v.Dissatisfied && !v.Complained {
+			if v.Orders > 0 && v.PAlive < 0.5 {
+				v.Silent = true
+			} else {
+				before, recent, err := s.activity(ctx, v.Customer, now)
+				if err != nil {
+					return err
+				}
+				v.Silent = recent < before
+			}
+		}
 		rows = append(rows, []any{v.Customer, v.Orders, v.PAlive, v.Expected52w, v.Spend, v.CLV, v.Risk, v.Dissatisfied, v.Complained, v.Silent, now.UnixMilli()})
+		return nil
+	}
+	for i, c := range ids {
+		if err := add(m.value(c, cs[i], len(hist[c]), sig[c], rate, now)); err != nil {
+			return nil, err
+		}
 	}
 	// Customers with signals but no order yet have a risk too.
 	for c, sg := range sig {
 		if _, ok := hist[c]; !ok {
-			v := m.value(c, clv.Customer{}, 0, sg, rate, now)
-			rows = append(rows, []any{v.Customer, 0, v.PAlive, v.Expected52w, v.Spend, v.CLV, v.Risk, v.Dissatisfied, v.Complained, v.Silent, now.UnixMilli()})
+			if err := add(m.value(c, clv.Customer{}, 0, sg, rate, now)); err != nil {
+				return nil, err
+			}
 		}
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i][0].(string) < rows[j][0].(string) }) // lock rows in one order
@@ -228,25 +252,50 @@ func summarise(ps []purchase, now time.Time) clv.Customer {
 type signal struct {
 	lowScore, negative, returned, complained bool
 	openCases                                int
+	// latest is the customer's latest word in the last year: a survey
+	// response or a negative mention.
+	latest *Word
 }
 
-// signals reads each customer's dissatisfaction signals: their latest
-// survey score (low: below 0.6 of its scale — an NPS of 6 or less), a
-// negative mention or a return in 90 days, any complaint, cases opened
-// and not resolved.
+// Word is something a customer said: a survey response (with its NPS, or
+// its lowest score as a share of its scale, or its negative open answer)
+// or a negative social mention.
+type Word struct {
+	Kind    string    `json:"kind"`            // nps, score (a share of its scale), or negative (an open answer or a mention)
+	Value   *float64  `json:"value,omitempty"` // the NPS, or the score's share of its scale
+	At      time.Time `json:"at"`
+	Unhappy bool      `json:"unhappy"`
+}
+
+// Unhappy answers: an NPS of 0–6 (a detractor), or any score in the
+// bottom quarter of its scale (CSAT 1–2 of 5, CES 1–2 of 7, ACSI 0–25).
+const (
+	UnhappyNPS   = 6
+	UnhappyShare = 0.25
+)
+
+// DissatisfiedDays is how far back a customer's latest word counts.
+const DissatisfiedDays = 365
+
+// signals reads each customer's signals as of now: their latest word in
+// the last DissatisfiedDays (unhappy: see UnhappyNPS; a negative open
+// answer or mention is unhappy too), whether their latest survey answer
+// was unhappy, a negative mention or a return in 90 days, any complaint,
+// cases opened and not resolved.
 func (s *Service) signals(ctx context.Context, now time.Time) (map[string]*signal, error) {
 	type row struct {
-		key, kind, ref string
-		value          float64
-		at             int64
+		key, kind, ref, msg string
+		value               float64
+		at                  int64
 	}
 	var list []row
-	err := s.db.Each(ctx, `SELECT identity, kind, value, ref, at FROM an_signals ORDER BY at`, nil, func(rows *sql.Rows) error {
-		var r row
-		err := rows.Scan(&r.key, &r.kind, &r.value, &r.ref, &r.at)
-		list = append(list, r)
-		return err
-	})
+	err := s.db.Each(ctx, `SELECT identity, kind, value, ref, message_id, at FROM an_signals WHERE at <= $1 ORDER BY at, message_id`, []any{now.UnixMilli()},
+		func(rows *sql.Rows) error {
+			var r row
+			err := rows.Scan(&r.key, &r.kind, &r.value, &r.ref, &r.msg, &r.at)
+			list = append(list, r)
+			return err
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -255,8 +304,38 @@ func (s *Service) signals(ctx context.Context, now time.Time) (map[string]*signa
 		return nil, err
 	}
 	recent := now.Add(-90 * 24 * time.Hour).UnixMilli()
+	lastYear := now.Add(-DissatisfiedDays * 24 * time.Hour).UnixMilli()
+	// A response's signals (its score, its NPS, a negative open answer)
+	// share its message id: read them as one word.
+	type response struct {
+		share, nps       float64
+		hasShare, hasNPS bool
+		negative         bool
+	}
+	responses := map[string]*response{}
+	for _, r := range list {
+		if r.kind != "score" && r.kind != "nps" {
+			continue
+		}
+		x := responses[r.msg]
+		if x == nil {
+			x = &response{}
+			responses[r.msg] = x
+		}
+		if r.kind == "score" {
+			x.share, x.hasShare = r.value, r.value >= 0 && r.value <= 1
+		} else {
+			x.nps, x.hasNPS = r.value, r.value >= 0 && r.value <= 10
+		}
+	}
+	for _, r := range list {
+		if x := responses[r.msg]; x != nil && r.kind == "negative" {
+			x.negative = true
+		}
+	}
 	out := map[string]*signal{}
 	open := map[string]map[string]bool{}
+	done := map[string]bool{} // responses read
 	for _, r := range list {
 		c := owner[r.key]
 		if c == "" {
@@ -268,11 +347,37 @@ func (s *Service) signals(ctx context.Context, now time.Time) (map[string]*signa
 			out[c] = sg
 			open[c] = map[string]bool{}
 		}
+		var word *Word
 		switch r.kind {
-		case "score":
-			sg.lowScore = r.value < 0.6 // the latest score counts (rows are in time order)
-		case "negative":
-			sg.negative = sg.negative || r.at >= recent
+		case "score", "nps", "negative":
+			if x := responses[r.msg]; x != nil {
+				if done[r.msg] {
+					continue
+				}
+				done[r.msg] = true
+				word = &Word{At: time.UnixMilli(r.at).UTC()}
+				switch {
+				case x.hasNPS && x.nps <= UnhappyNPS:
+					word.Kind, word.Value, word.Unhappy = "nps", &x.nps, true
+				case x.hasShare && x.share <= UnhappyShare:
+					word.Kind, word.Value, word.Unhappy = "score", &x.share, true
+				case x.negative:
+					word.Kind, word.Unhappy = "negative", true
+				case x.hasNPS:
+					word.Kind, word.Value = "nps", &x.nps
+				case x.hasShare:
+					word.Kind, word.Value = "score", &x.share
+				default:
+					continue // no score on its scale
+				}
+				if x.hasNPS || x.hasShare {
+					sg.lowScore = word.Kind != "negative" && word.Unhappy // the latest answer counts (rows are in time order)
+				}
+				sg.negative = sg.negative || (x.negative && r.at >= recent)
+			} else if r.kind == "negative" { // a negative mention, or an open answer without a score
+				word = &Word{Kind: "negative", At: time.UnixMilli(r.at).UTC(), Unhappy: true}
+				sg.negative = sg.negative || r.at >= recent
+			}
 		case "return":
 			sg.returned = sg.returned || r.at >= recent
 		case "complaint":
@@ -282,6 +387,9 @@ func (s *Service) signals(ctx context.Context, now time.Time) (map[string]*signa
 		case "case_resolved":
 			delete(open[c], r.ref)
 		}
+		if word != nil && r.at >= lastYear {
+			sg.latest = word
+		}
 	}
 	for c, sg := range out {
 		sg.openCases = len(open[c])
@@ -289,14 +397,36 @@ func (s *Service) signals(ctx context.Context, now time.Time) (map[string]*signa
 	return out, nil
 }
 
+// FadingDays is the window of the activity test: a customer is fading
+// when their own touches in the last FadingDays fell below those of the
+// FadingDays before.
+const FadingDays = 90
+
+// activity counts the customer's own events (not the business's actions
+// on them) in the FadingDays up to now and in the FadingDays before.
+func (s *Service) activity(ctx context.Context, customer string, now time.Time) (before, recent int, err error) {
+	c, err := s.profiles.Get(ctx, customer)
+	if err != nil {
+		return 0, 0, err
+	}
+	q := c.EventQuery()
+	end := now.UnixMilli() + 1
+	mid := now.Add(-FadingDays * 24 * time.Hour).UnixMilli()
+	if recent, err = eventlog.Count(ctx, s.db, q, mid, end); err != nil {
+		return 0, 0, err
+	}
+	before, err = eventlog.Count(ctx, s.db, q, now.Add(-2*FadingDays*24*time.Hour).UnixMilli(), mid)
+	return before, recent, err
+}
+
 // value computes one customer's value and risk:
 //
-//	risk = 0.5 × (1 − p_alive) + 0.2 × low latest score + 0.1 × negative mention (90 days)
+//	risk = 0.5 × (1 − p_alive) + 0.2 × an unhappy latest answer + 0.1 × negative mention or answer (90 days)
 //	     + 0.1 × return (90 days) + 0.1 × unresolved case
 //
-// A customer is dissatisfied with a low latest score, a negative mention
-// or a return; silent when dissatisfied, never complained, and fading
-// (p_alive below ½).
+// A customer is dissatisfied when their latest word in the last year (a
+// survey answer or a negative mention) was unhappy. Whether they are
+// silent (never complained and fading) is decided by Refresh.
 func (m Model) value(customer string, c clv.Customer, orders int, sg *signal, rate float64, now time.Time) Value {
 	v := Value{Customer: customer, Orders: orders, ComputedAt: now, PAlive: 1}
 	if orders > 0 {
@@ -318,9 +448,8 @@ func (m Model) value(customer string, c clv.Customer, orders int, sg *signal, ra
 		}
 	}
 	v.Risk = round(math.Min(1, risk), 3)
-	v.Dissatisfied = sg.lowScore || sg.negative || sg.returned
+	v.Dissatisfied = sg.latest != nil && sg.latest.Unhappy
 	v.Complained = sg.complained
-	v.Silent = v.Dissatisfied && !v.Complained && orders > 0 && v.PAlive < 0.5
 	v.PAlive, v.Expected52w, v.Spend, v.CLV = round(v.PAlive, 3), round(v.Expected52w, 2), round(v.Spend, 2), round(v.CLV, 2)
 	return v
 }
@@ -342,11 +471,33 @@ func (s *Service) fresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if m != nil && (m.Orders+m.Signals > 20_000 || (m.Orders == orders && m.Signals == signals)) {
+	switch {
+	case m != nil && m.Orders == orders && m.Signals == signals:
+		return nil
+	case m != nil && m.Orders+m.Signals > 20_000:
+		s.refreshSoon() // large data: answer with the values in hand
 		return nil
 	}
 	_, err = s.Refresh(ctx)
 	return err
+}
+
+// refreshSoon refreshes in the background (once at a time) when Run has
+// started, so that values computed on part of the data (a demo or an
+// import still arriving) do not stand until the hourly refresh.
+func (s *Service) refreshSoon() {
+	s.runMu.Lock()
+	ctx := s.run
+	s.runMu.Unlock()
+	if ctx == nil || !s.refreshing.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer s.refreshing.Store(false)
+		if _, err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+			s.logger.Error("customer values", "err", err)
+		}
+	}()
 }
 
 // Model returns the value model in force (nil before the first refresh).
@@ -417,6 +568,9 @@ func (s *Service) AtRisk(ctx context.Context, silent bool, limit int) ([]Value, 
 
 // Run refreshes values at start and every hour until ctx ends.
 func (s *Service) Run(ctx context.Context) {
+	s.runMu.Lock()
+	s.run = ctx
+	s.runMu.Unlock()
 	go func() {
 		tick := time.NewTicker(time.Hour)
 		defer tick.Stop()

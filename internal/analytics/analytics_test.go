@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -21,8 +20,8 @@ func order(user, id string, at time.Time, total float64) map[string]any {
 // complained is the silent dissatisfied the business would not hear of.
 func TestValueAndRisk(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		s := apptest.Start(t, dsn)
-		now := time.Now()
+		s := startAt(t, dsn, fixed)
+		now := fixed
 		day := func(d int) time.Time { return now.Add(-time.Duration(d) * 24 * time.Hour) }
 		var batch []any
 		// Half the buyers keep buying every few weeks; the other half stop after a few orders.
@@ -93,7 +92,7 @@ func TestValueAndRisk(t *testing.T) {
 			t.Fatalf("model: %d %+v", code, m)
 		}
 		lo := 0.5
-		risky, err := s.Profiles.Members(t.Context(), profile.Query{Risk: &profile.Range{Min: &lo}}, time.Now())
+		risky, err := s.Profiles.Members(t.Context(), profile.Query{Risk: &profile.Range{Min: &lo}}, fixed)
 		if err != nil || len(risky) < 2 || !slices.Contains(risky, faderID) {
 			t.Fatalf("risky segment %v: %v", risky, err)
 		}
@@ -119,7 +118,7 @@ func TestValueAndRisk(t *testing.T) {
 		if len(segs.Segments) != 1 || segs.Segments[0].Count != len(risky) {
 			t.Fatalf("segments: %+v", segs)
 		}
-		narrowed, err := s.Profiles.Members(t.Context(), profile.Query{Saved: "At risk", Risk: &profile.Range{Min: &lo}, Did: &profile.Did{Event: "Survey Responded"}}, time.Now())
+		narrowed, err := s.Profiles.Members(t.Context(), profile.Query{Saved: "At risk", Risk: &profile.Range{Min: &lo}, Did: &profile.Did{Event: "Survey Responded"}}, fixed)
 		if err != nil || len(narrowed) != 2 {
 			t.Fatalf("risky who answered a survey: %v %v", narrowed, err)
 		}

@@ -3,9 +3,10 @@ package analytics
 import (
 	"context"
 	"database/sql"
-
+	"fmt"
 	"math"
 	"sort"
+	"time"
 
 	"github.com/cxloop/cxloop/internal/profile"
 )
@@ -17,11 +18,17 @@ type ChannelGroup struct {
 	Responses int      `json:"responses"`
 	// Repurchase within 90 days of answering.
 	RepurchaseRate float64 `json:"repurchase_rate"`
-	// The logistic regression of repurchase on satisfaction (0–10).
-	Intercept float64 `json:"intercept"`
-	Slope     float64 `json:"slope"`
+	// The logistic regression of repurchase on satisfaction (0–10), when
+	// it could be fitted.
+	Intercept *float64 `json:"intercept,omitempty"`
+	Slope     *float64 `json:"slope,omitempty"`
+	// Meaningful says whether the fit can be read (see meaning); Reason
+	// says why not.
+	Meaningful bool   `json:"meaningful"`
+	Reason     string `json:"reason,omitempty"`
 	// SatisfactionFor50 is the satisfaction at which half come back
-	// (−intercept ÷ slope); higher means the channel needs more.
+	// (−intercept ÷ slope), only when the fit is meaningful; higher means
+	// the channel needs more.
 	SatisfactionFor50 *float64 `json:"satisfaction_for_50pct,omitempty"`
 	// ValueWeight is perceived value's standardised weight in
 	// satisfaction (with quality beside it when answered).
@@ -31,12 +38,21 @@ type ChannelGroup struct {
 // online and in-person channels.
 var channelClass = map[string]string{"web": "online", "mobile_app": "online", "email": "online", "store": "in_person"}
 
+// A fit needs MinFitResponses responses, with MinFitOutcome of them who
+// came back and as many who did not.
+const (
+	MinFitResponses = 30
+	MinFitOutcome   = 10
+)
+
 // Channels compares online and in-person customers (and each channel):
 // how strongly satisfaction predicts repurchase within 90 days, and how
 // much perceived value weighs in satisfaction. Research finds online
 // customers need higher satisfaction to return and weigh value more;
-// this reports it for the business's own data.
+// this reports it for the business's own data. Responses younger than
+// 90 days are left out: whether they came back is not known yet.
 func (s *Service) Channels(ctx context.Context) ([]ChannelGroup, error) {
+	judged := s.now().Add(-90 * 24 * time.Hour).UnixMilli()
 	type resp struct {
 		key, channel    string
 		at              int64
@@ -51,6 +67,9 @@ func (s *Service) Channels(ctx context.Context) ([]ChannelGroup, error) {
 		var id string
 		if err := r.Scan(&id, &x.key, &x.sat, &x.at, &x.channel); err != nil {
 			return err
+		}
+		if x.sat < 0 || x.sat > 1 || x.at > judged {
+			return nil // outside its scale, or too young to judge
 		}
 		x.sat *= 10
 		byMsg[id] = x
@@ -147,14 +166,9 @@ func (s *Service) Channels(ctx context.Context) ([]ChannelGroup, error) {
 			}
 		}
 		sort.Strings(g.Channels)
+		came := int(g.RepurchaseRate)
 		g.RepurchaseRate = round(g.RepurchaseRate/float64(len(rs)), 3)
-		if b0, b1, ok := logistic(sat, y); ok {
-			g.Intercept, g.Slope = round(b0, 4), round(b1, 4)
-			if b1 > 0 {
-				v := round(-b0/b1, 2)
-				g.SatisfactionFor50 = &v
-			}
-		}
+		g.fit(sat, y, came)
 		if len(vv) >= 10 {
 			w := valueWeight(ss, vv, qq)
 			g.ValueWeight = &w
@@ -171,18 +185,51 @@ func (s *Service) Channels(ctx context.Context) ([]ChannelGroup, error) {
 	return out, nil
 }
 
-// logistic fits P(y=1) = 1/(1+exp(−(b0 + b1·x))) by Newton–Raphson; ok is
-// false when it cannot (one outcome only, or no spread in x).
-func logistic(x, y []float64) (b0, b1 float64, ok bool) {
+// fit fits repurchase on satisfaction and says whether the fit can be
+// read: enough cases of both outcomes, a slope that is positive and
+// clear of zero (z ≥ 1.96), and a 50 % point on the 0–10 scale.
+func (g *ChannelGroup) fit(sat, y []float64, came int) {
+	if n := len(sat); n < MinFitResponses || came < MinFitOutcome || n-came < MinFitOutcome {
+		g.Reason = fmt.Sprintf("too few cases: %d responses, %d came back and %d did not (a fit needs %d, with %d of each)",
+			n, came, n-came, MinFitResponses, MinFitOutcome)
+		return
+	}
+	b0, b1, se, ok := logistic(sat, y)
+	if !ok {
+		g.Reason = "the fit did not converge"
+		return
+	}
+	i, sl := round(b0, 4), round(b1, 4)
+	g.Intercept, g.Slope = &i, &sl
+	p := func(x float64) int { return int(math.Round(100 / (1 + math.Exp(-(b0 + b1*x))))) }
+	switch at50 := -b0 / b1; {
+	case b1 <= 0:
+		g.Reason = fmt.Sprintf("repurchase does not rise with satisfaction (slope %.3f): the fit is not meaningful", b1)
+	case b1 < 1.96*se:
+		g.Reason = fmt.Sprintf("satisfaction does not clearly predict repurchase (slope %.3f ± %.3f)", b1, 1.96*se)
+	case at50 < 0:
+		g.Reason = fmt.Sprintf("more than half come back at any satisfaction (%d %% predicted at 0)", p(0))
+	case at50 > 10:
+		g.Reason = fmt.Sprintf("fewer than half come back even at 10 (%d %% predicted)", p(10))
+	default:
+		v := round(at50, 2)
+		g.SatisfactionFor50, g.Meaningful = &v, true
+	}
+}
+
+// logistic fits P(y=1) = 1/(1+exp(−(b0 + b1·x))) by Newton–Raphson, with
+// the standard error of b1; ok is false when it cannot (one outcome only,
+// no spread in x, or no convergence).
+func logistic(x, y []float64) (b0, b1, se float64, ok bool) {
 	if len(x) < 5 {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	ones := 0.0
 	for _, v := range y {
 		ones += v
 	}
 	if ones == 0 || ones == float64(len(y)) {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	for range 50 {
 		var g0, g1, h00, h01, h11 float64
@@ -198,16 +245,17 @@ func logistic(x, y []float64) (b0, b1 float64, ok bool) {
 		}
 		det := h00*h11 - h01*h01
 		if det <= 1e-12 {
-			return 0, 0, false
+			return 0, 0, 0, false
 		}
 		d0 := (h11*g0 - h01*g1) / det
 		d1 := (-h01*g0 + h00*g1) / det
-		b0, b1 = b0+d0, b1+d1
+		b0, b1, se = b0+d0, b1+d1, math.Sqrt(h00/det)
 		if math.Abs(d0)+math.Abs(d1) < 1e-10 {
-			return b0, b1, !math.IsNaN(b0+b1) && math.Abs(b1) < 1e6
+			ok := !math.IsNaN(b0+b1+se) && !math.IsInf(b0+b1, 0) && math.Abs(b1) < 1e6
+			return b0, b1, se, ok
 		}
 	}
-	return b0, b1, !math.IsNaN(b0+b1) && math.Abs(b1) < 1e6
+	return 0, 0, 0, false // no convergence in 50 steps (separated data)
 }
 
 // valueWeight is value's standardised coefficient for satisfaction, with

@@ -45,6 +45,20 @@ func (a *API) AtRisk(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// Silent answers GET /api/v1/silent-dissatisfied?limit=100: the customers
+// of at-risk?silent=true, with the evidence.
+func (a *API) Silent(w http.ResponseWriter, r *http.Request) {
+	limit, err := httpio.Int(r, "limit", 100)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	a.answer(w, r, func() (any, error) {
+		list, err := a.svc.SilentDissatisfied(r.Context(), int(limit))
+		return map[string]any{"customers": list}, err
+	})
+}
+
 // Model answers GET /api/v1/analytics/clv-model.
 func (a *API) Model(w http.ResponseWriter, r *http.Request) {
 	a.answer(w, r, func() (any, error) {

@@ -78,28 +78,35 @@ func (s *Service) SetStages(ctx context.Context, m map[string][]string) error {
 }
 
 // Journey windows: a journey left without a response for AbandonDays is
-// over; a new journey within RepeatDays of a response is a repeat.
+// over; a response followed by another within RepeatDays is repeated.
 const (
 	AbandonDays = 30
 	RepeatDays  = 90
 )
 
 // FunnelGroup is the journeys of one group (a channel, an experience).
+// A rate or a time is absent when it has no base: no journey reached the
+// stage it starts from.
 type FunnelGroup struct {
 	Key       string `json:"key"`
 	Journeys  int    `json:"journeys"`
 	Recognize int    `json:"recognize"`
 	Request   int    `json:"request"`
 	Respond   int    `json:"respond"`
-	Repeat    int    `json:"repeat"`
-	// Conversion between stages, and the repeat rate of the responded.
-	RequestToRespond float64 `json:"request_to_respond"`
-	RepeatRate       float64 `json:"repeat_rate"`
+	// RepeatBase is the responded journeys whose response is at least
+	// RepeatDays old (younger ones cannot be judged yet); Repeat, those of
+	// them after which the customer responded again within RepeatDays.
+	RepeatBase int `json:"repeat_base"`
+	Repeat     int `json:"repeat"`
+	// RequestToRespond is the share of the journeys reaching request that
+	// went on to respond; RepeatRate is Repeat ÷ RepeatBase.
+	RequestToRespond *float64 `json:"request_to_respond,omitempty"`
+	RepeatRate       *float64 `json:"repeat_rate,omitempty"`
 	// Time between stages, in seconds.
-	MedianRecognizeToRequest float64 `json:"median_recognize_to_request_s"`
-	P90RecognizeToRequest    float64 `json:"p90_recognize_to_request_s"`
-	MedianRequestToRespond   float64 `json:"median_request_to_respond_s"`
-	P90RequestToRespond      float64 `json:"p90_request_to_respond_s"`
+	MedianRecognizeToRequest *float64 `json:"median_recognize_to_request_s,omitempty"`
+	P90RecognizeToRequest    *float64 `json:"p90_recognize_to_request_s,omitempty"`
+	MedianRequestToRespond   *float64 `json:"median_request_to_respond_s,omitempty"`
+	P90RequestToRespond      *float64 `json:"p90_request_to_respond_s,omitempty"`
 	toRequest, toRespond     []float64
 }
 
@@ -108,7 +115,9 @@ type journey struct {
 	last       int64    // the latest touch
 	channel    string
 	experience string
-	repeat     bool
+	// judged: responded at least RepeatDays ago; repeated: and the
+	// customer responded again within RepeatDays.
+	judged, repeated bool
 }
 
 // Funnel cuts every customer's touches into journeys and measures each
@@ -156,8 +165,7 @@ func (s *Service) Funnel(ctx context.Context, by string, segment *profile.Query)
 		return nil, err
 	}
 	open := map[string]*journey{}
-	lastRespond := map[string]int64{}
-	var done []*journey
+	byCustomer := map[string][]*journey{} // each customer's journeys in time order
 	const day = 86400000
 	for _, t := range list {
 		c := owner[t.key]
@@ -167,15 +175,12 @@ func (s *Service) Funnel(ctx context.Context, by string, segment *profile.Query)
 		r := stageRank[t.stage]
 		j := open[c]
 		if j != nil && (j.first[2] != 0 || t.at-j.last > AbandonDays*day) {
-			done = append(done, j) // responded, or left too long: the next touch starts anew
-			j = nil
+			j = nil // responded, or left too long: the next touch starts anew
 		}
 		if j == nil {
 			j = &journey{channel: t.channel, experience: "none"}
-			if prev, ok := lastRespond[c]; ok && t.at-prev <= RepeatDays*day {
-				j.repeat = true
-			}
 			open[c] = j
+			byCustomer[c] = append(byCustomer[c], j)
 		}
 		if j.first[r] == 0 {
 			j.first[r] = t.at
@@ -184,12 +189,24 @@ func (s *Service) Funnel(ctx context.Context, by string, segment *profile.Query)
 		if t.exp != "" && j.experience == "none" {
 			j.experience = t.exp
 		}
-		if r == 2 {
-			lastRespond[c] = t.at
-		}
 	}
-	for _, j := range open {
-		done = append(done, j)
+	// A response is judged once RepeatDays have passed since it; it is
+	// repeated when the customer's next response came within them.
+	now := s.now().UnixMilli()
+	var done []*journey
+	for _, js := range byCustomer {
+		var prev *journey
+		for _, j := range js {
+			done = append(done, j)
+			if j.first[2] == 0 {
+				continue
+			}
+			if prev != nil && j.first[2]-prev.first[2] <= RepeatDays*day {
+				prev.repeated = prev.judged
+			}
+			j.judged = now-j.first[2] >= RepeatDays*day
+			prev = j
+		}
 	}
 	groups := map[string]*FunnelGroup{}
 	for _, j := range done {
@@ -215,8 +232,11 @@ func (s *Service) Funnel(ctx context.Context, by string, segment *profile.Query)
 		if j.first[2] != 0 {
 			g.Respond++
 		}
-		if j.repeat {
-			g.Repeat++
+		if j.judged {
+			g.RepeatBase++
+			if j.repeated {
+				g.Repeat++
+			}
 		}
 		if j.first[0] != 0 && j.first[1] >= j.first[0] {
 			g.toRequest = append(g.toRequest, float64(j.first[1]-j.first[0])/1000)
@@ -227,12 +247,8 @@ func (s *Service) Funnel(ctx context.Context, by string, segment *profile.Query)
 	}
 	out := []FunnelGroup{}
 	for _, g := range groups {
-		if g.Request > 0 {
-			g.RequestToRespond = round(float64(len(g.toRespond))/float64(g.Request), 3)
-		}
-		if g.Respond > 0 {
-			g.RepeatRate = round(float64(g.Repeat)/float64(g.Respond), 3)
-		}
+		g.RequestToRespond = share(len(g.toRespond), g.Request)
+		g.RepeatRate = share(g.Repeat, g.RepeatBase)
 		g.MedianRecognizeToRequest, g.P90RecognizeToRequest = quantile(g.toRequest, 0.5), quantile(g.toRequest, 0.9)
 		g.MedianRequestToRespond, g.P90RequestToRespond = quantile(g.toRespond, 0.5), quantile(g.toRespond, 0.9)
 		out = append(out, *g)
@@ -246,15 +262,26 @@ func (s *Service) Funnel(ctx context.Context, by string, segment *profile.Query)
 	return out, nil
 }
 
-// quantile is the q-quantile (linear between order statistics) of v, 0 when empty.
-func quantile(v []float64, q float64) float64 {
+// share is n ÷ of rounded to 3 decimals, absent when of is 0.
+func share(n, of int) *float64 {
+	if of <= 0 {
+		return nil
+	}
+	v := round(float64(n)/float64(of), 3)
+	return &v
+}
+
+// quantile is the q-quantile (linear between order statistics) of v in
+// whole seconds, absent when v is empty.
+func quantile(v []float64, q float64) *float64 {
 	if len(v) == 0 {
-		return 0
+		return nil
 	}
 	s := append([]float64(nil), v...)
 	sort.Float64s(s)
 	pos := q * float64(len(s)-1)
 	lo := int(math.Floor(pos))
 	hi := min(lo+1, len(s)-1)
-	return math.Round(s[lo] + (pos-float64(lo))*(s[hi]-s[lo]))
+	x := math.Round(s[lo] + (pos-float64(lo))*(s[hi]-s[lo]))
+	return &x
 }

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -16,19 +18,43 @@ func track(user, event string, at time.Time, channel string, props map[string]an
 		"context": map[string]any{"channel": channel}}
 }
 
+// fixed is the time every test's clock stands at.
+var fixed = time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
+
+// startAt runs cxloop on dsn with its clock standing at now.
+func startAt(t *testing.T, dsn string, now time.Time) *apptest.Server {
+	t.Helper()
+	return apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = apptest.NewClock(now).Now })
+}
+
+// funnelGroup is a group of GET /api/v1/journeys/funnel.
+type funnelGroup struct {
+	Key                                 string
+	Journeys, Recognize, Request        int
+	Respond, Repeat                     int
+	RepeatBase                          int      `json:"repeat_base"`
+	RepeatRate                          *float64 `json:"repeat_rate"`
+	MedianRequestToRespond              *float64 `json:"median_request_to_respond_s"`
+	MedianRecognizeToRequest            *float64 `json:"median_recognize_to_request_s"`
+	RequestToRespond                    *float64 `json:"request_to_respond"`
+	P90RecognizeToRequest, P90ToRespond *float64
+}
+
+func is(v *float64, want float64) bool { return v != nil && *v == want }
+
 // Journeys through the stages by channel: a web journey that ends in an
 // order two hours after the request, one abandoned, an app journey from a
 // promotion, and a repeat within 90 days.
 func TestFunnel(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		s := apptest.Start(t, dsn)
-		t0 := time.Now().Add(-60 * 24 * time.Hour).Truncate(time.Hour)
+		s := startAt(t, dsn, fixed)
+		t0 := fixed.Add(-200 * 24 * time.Hour)
 		h := func(n float64) time.Time { return t0.Add(time.Duration(n * float64(time.Hour))) }
 		batch := []any{
 			track("w1", "Product Viewed", h(0), "web", map[string]any{"product_id": "p1"}),
 			track("w1", "Product Added", h(0.5), "web", map[string]any{"product_id": "p1"}),
 			track("w1", "Order Completed", h(2), "web", map[string]any{"order_id": "w1-1", "total": 10}),
-			track("w1", "Product Viewed", h(240), "web", map[string]any{"product_id": "p2"}), // ten days later: a repeat journey
+			track("w1", "Product Viewed", h(240), "web", map[string]any{"product_id": "p2"}), // ten days later: bought again
 			track("w1", "Order Completed", h(244), "web", map[string]any{"order_id": "w1-2", "total": 10}),
 			track("w2", "Product Viewed", h(1), "web", map[string]any{"product_id": "p1"}), // abandoned
 			track("a1", "Promotion Viewed", h(0), "mobile_app", map[string]any{"promotion_id": "spring"}),
@@ -37,24 +63,18 @@ func TestFunnel(t *testing.T) {
 		}
 		s.MustSend("batch", map[string]any{"batch": batch})
 		s.Sync()
-		var f struct {
-			Groups []struct {
-				Key                          string
-				Journeys, Recognize, Request int
-				Respond, Repeat              int
-				MedianRequestToRespond       float64 `json:"median_request_to_respond_s"`
-				MedianRecognizeToRequest     float64 `json:"median_recognize_to_request_s"`
-				RequestToRespond             float64 `json:"request_to_respond"`
-			}
-		}
+		var f struct{ Groups []funnelGroup }
 		if code := s.API("GET", "/api/v1/journeys/funnel?by=channel", nil, &f); code != 200 || len(f.Groups) != 2 {
 			t.Fatalf("funnel: %d %+v", code, f)
 		}
 		web, app := f.Groups[0], f.Groups[1]
-		if web.Key != "web" || web.Journeys != 3 || web.Request != 3 || web.Respond != 2 || web.Repeat != 1 || web.MedianRequestToRespond != 3*3600 {
+		// w1's first order was followed by another within 90 days, its second by none.
+		if web.Key != "web" || web.Journeys != 3 || web.Request != 3 || web.Respond != 2 || web.RepeatBase != 2 || web.Repeat != 1 ||
+			!is(web.RepeatRate, 0.5) || !is(web.MedianRequestToRespond, 3*3600) || !is(web.RequestToRespond, 0.667) {
 			t.Fatalf("web: %+v", web)
 		}
-		if app.Key != "mobile_app" || app.Recognize != 1 || app.Respond != 1 || app.MedianRecognizeToRequest != 3600 || app.MedianRequestToRespond != 6*3600 {
+		if app.Key != "mobile_app" || app.Recognize != 1 || app.Respond != 1 || app.RepeatBase != 1 || !is(app.RepeatRate, 0) ||
+			!is(app.MedianRecognizeToRequest, 3600) || !is(app.MedianRequestToRespond, 6*3600) {
 			t.Fatalf("app: %+v", app)
 		}
 		var out struct {
@@ -63,7 +83,7 @@ func TestFunnel(t *testing.T) {
 				Revenue      float64
 			}
 		}
-		if code := s.API("GET", "/api/v1/analytics/outcomes?months=4", nil, &out); code != 200 || len(out.Months) != 4 {
+		if code := s.API("GET", "/api/v1/analytics/outcomes?months=8", nil, &out); code != 200 || len(out.Months) != 8 {
 			t.Fatalf("outcomes: %d %+v", code, out)
 		}
 		newCustomers, revenue := 0, 0.0
@@ -89,15 +109,104 @@ func TestFunnel(t *testing.T) {
 	})
 }
 
+// The repeat rate is the share of responses, old enough to judge, that
+// the customer followed with another within 90 days: never above 100 %,
+// even when the repeats happen in another channel than the first
+// purchase, and absent where no response is old enough.
+func TestFunnelRepeatRate(t *testing.T) {
+	s := startAt(t, storetest.DSN(t, "sqlite"), fixed)
+	type order struct {
+		channel string
+		daysAgo float64
+	}
+	// Each customer's orders, oldest first; each is preceded by a product
+	// view in its channel except in the store. Browsing alone (views
+	// without an order) starts journeys that never respond.
+	orders := map[string][]order{
+		"c1": {{"web", 200}, {"web", 150}, {"web", 30}},
+		"c2": {{"web", 300}, {"mobile_app", 280}, {"mobile_app", 250}, {"mobile_app", 100}},
+		"c3": {{"store", 400}, {"store", 380}, {"store", 360}, {"store", 10}},
+		"c4": {{"mobile_app", 60}, {"mobile_app", 20}},
+	}
+	browsing := map[string][]order{"c2": {{"mobile_app", 299}, {"mobile_app", 298}, {"mobile_app", 297}}, "c4": {{"mobile_app", 5}}}
+	ago := func(d float64) time.Time { return fixed.Add(-time.Duration(d * 24 * float64(time.Hour))) }
+	var batch []any
+	for c, list := range orders {
+		for i, o := range list {
+			if o.channel != "store" {
+				batch = append(batch, track(c, "Product Viewed", ago(o.daysAgo).Add(-time.Hour), o.channel, map[string]any{"product_id": "p1"}))
+			}
+			batch = append(batch, track(c, "Order Completed", ago(o.daysAgo), o.channel, map[string]any{"order_id": fmt.Sprintf("%s-%d", c, i), "total": 10}))
+		}
+		for _, b := range browsing[c] {
+			batch = append(batch, track(c, "Product Viewed", ago(b.daysAgo), b.channel, map[string]any{"product_id": "p2"}))
+		}
+	}
+	s.MustSend("batch", map[string]any{"batch": batch})
+	s.Sync()
+
+	// The expected figures, from the orders alone.
+	type counts struct{ base, repeat, respond int }
+	want := map[string]*counts{}
+	for _, list := range orders {
+		for i, o := range list {
+			w := want[o.channel]
+			if w == nil {
+				w = &counts{}
+				want[o.channel] = w
+			}
+			w.respond++
+			if o.daysAgo < 90 {
+				continue // too young to judge
+			}
+			w.base++
+			if i+1 < len(list) && o.daysAgo-list[i+1].daysAgo <= 90 {
+				w.repeat++
+			}
+		}
+	}
+	var f struct{ Groups []funnelGroup }
+	if code := s.API("GET", "/api/v1/journeys/funnel?by=channel", nil, &f); code != 200 || len(f.Groups) != len(want) {
+		t.Fatalf("funnel: %d %+v", code, f)
+	}
+	for _, g := range f.Groups {
+		w := want[g.Key]
+		if w == nil || g.Respond != w.respond || g.RepeatBase != w.base || g.Repeat != w.repeat {
+			t.Errorf("%s: respond %d, repeat %d of %d; want %+v", g.Key, g.Respond, g.Repeat, g.RepeatBase, w)
+			continue
+		}
+		if w.base == 0 {
+			if g.RepeatRate != nil {
+				t.Errorf("%s: a repeat rate of %v with no response old enough", g.Key, *g.RepeatRate)
+			}
+		} else if want := math.Round(1000*float64(w.repeat)/float64(w.base)) / 1000; !is(g.RepeatRate, want) {
+			t.Errorf("%s: repeat rate %v, want %v", g.Key, g.RepeatRate, want)
+		}
+	}
+	for _, by := range []string{"", "channel", "experience"} {
+		s.API("GET", "/api/v1/journeys/funnel?by="+by, nil, &f)
+		for _, g := range f.Groups {
+			for name, r := range map[string]*float64{"repeat": g.RepeatRate, "request to respond": g.RequestToRespond} {
+				if r != nil && (*r < 0 || *r > 1) {
+					t.Errorf("by %q, %s: %s rate %v", by, g.Key, name, *r)
+				}
+			}
+			if g.Repeat > g.RepeatBase || g.RepeatBase > g.Respond || g.Respond > g.Journeys {
+				t.Errorf("by %q, %s: %+v", by, g.Key, g)
+			}
+		}
+	}
+}
+
 // Managers believe customers are happier than they are: the gap is
 // significant per question and team.
 func TestAlignmentGap(t *testing.T) {
-	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s := startAt(t, storetest.DSN(t, "sqlite"), fixed)
 	r := rand.New(rand.NewPCG(3, 4))
 	var batch []any
 	for i := range 40 {
 		sat := 6 + r.IntN(3) // 6–8
-		batch = append(batch, track(fmt.Sprintf("c%d", i), "Survey Responded", time.Now().Add(-time.Hour), "web",
+		batch = append(batch, track(fmt.Sprintf("c%d", i), "Survey Responded", fixed.Add(-time.Hour), "web",
 			map[string]any{"survey_id": "rel", "answers": map[string]any{"q1": sat, "q2": 8 + r.IntN(2)}}))
 	}
 	s.MustSend("batch", map[string]any{"batch": batch})
@@ -136,7 +245,7 @@ func TestAlignmentGap(t *testing.T) {
 // The ACSI model from survey answers simulated with known effects: value
 // and quality drive satisfaction, satisfaction drives loyalty.
 func TestACSIModel(t *testing.T) {
-	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s := startAt(t, storetest.DSN(t, "sqlite"), fixed)
 	r := rand.New(rand.NewPCG(5, 6))
 	clip := func(v float64) int { return int(math.Max(1, math.Min(10, math.Round(v)))) }
 	var batch []any
@@ -152,7 +261,7 @@ func TestACSIModel(t *testing.T) {
 			"qual_fit": item(qual), "value_price": item(val), "value_quality": item(val), "loyalty_repurchase": item(loy), "loyalty_price": item(loy),
 			"acsi": map[string]any{"overall": item(sat), "expectations": item(sat), "ideal": item(sat)},
 		}
-		batch = append(batch, track(fmt.Sprintf("r%d", i), "Survey Responded", time.Now().Add(-time.Hour), "web", map[string]any{"survey_id": "acsi", "answers": answers}))
+		batch = append(batch, track(fmt.Sprintf("r%d", i), "Survey Responded", fixed.Add(-time.Hour), "web", map[string]any{"survey_id": "acsi", "answers": answers}))
 	}
 	s.MustSend("batch", map[string]any{"batch": batch})
 	s.Sync()
@@ -203,9 +312,9 @@ func TestACSIModel(t *testing.T) {
 // Online customers need higher satisfaction to come back and weigh value
 // more, in data simulated that way: the report finds both.
 func TestOnlineVsInPerson(t *testing.T) {
-	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s := startAt(t, storetest.DSN(t, "sqlite"), fixed)
 	r := rand.New(rand.NewPCG(8, 9))
-	answered := time.Now().Add(-100 * 24 * time.Hour)
+	answered := fixed.Add(-100 * 24 * time.Hour)
 	var batch []any
 	for i := range 600 {
 		channel, threshold, valueEffect := "web", 8.0, 0.8
@@ -231,6 +340,7 @@ func TestOnlineVsInPerson(t *testing.T) {
 		Groups []struct {
 			Group       string
 			Responses   int
+			Meaningful  bool
 			SatFor50    *float64 `json:"satisfaction_for_50pct"`
 			ValueWeight *float64 `json:"value_weight"`
 		}
@@ -239,10 +349,110 @@ func TestOnlineVsInPerson(t *testing.T) {
 		t.Fatalf("channels: %d %+v", code, got)
 	}
 	online, store := got.Groups[1], got.Groups[0] // in_person sorts before online
-	if online.Group != "online" || store.Group != "in_person" || online.Responses != 300 || online.SatFor50 == nil || store.SatFor50 == nil {
+	if online.Group != "online" || store.Group != "in_person" || online.Responses != 300 || online.SatFor50 == nil || store.SatFor50 == nil ||
+		!online.Meaningful || !store.Meaningful {
 		t.Fatalf("groups: %+v", got.Groups)
 	}
 	if math.Abs(*online.SatFor50-8) > 0.8 || math.Abs(*store.SatFor50-6) > 0.8 || *online.ValueWeight <= *store.ValueWeight+0.2 {
 		t.Fatalf("online needs %.2f (value %.2f), in person %.2f (value %.2f)", *online.SatFor50, *online.ValueWeight, *store.SatFor50, *store.ValueWeight)
+	}
+}
+
+// A fit that cannot be read says so instead of giving a number: when
+// repurchase falls as satisfaction rises, when more than half come back
+// at any satisfaction (the 50 % point lies below the scale), when too
+// few answered, and when the answers are too young to know.
+func TestChannelFitMeaning(t *testing.T) {
+	s := startAt(t, storetest.DSN(t, "sqlite"), fixed)
+	answered := fixed.Add(-120 * 24 * time.Hour)
+	// Per channel, per satisfaction 0–10, how many answered and how many
+	// of them came back within 90 days.
+	type cell struct{ n, came int }
+	plan := map[string][11]cell{}
+	var web, store, call [11]cell
+	for x := range 11 {
+		web[x] = cell{20, int(math.Round(20 * (0.8 + 0.015*float64(x))))}  // most come back whatever they say
+		store[x] = cell{20, int(math.Round(20 * (0.7 - 0.04*float64(x))))} // the happier come back less
+		if x%4 == 0 {
+			call[x] = cell{4, 2}
+		}
+	}
+	plan["web"], plan["store"], plan["call_centre"] = web, store, call
+	var batch []any
+	send := func(user, channel string, sat int, at time.Time, came bool) {
+		batch = append(batch, track(user, "Survey Responded", at, channel, map[string]any{"nps": sat, "touchpoint_channel": channel,
+			"answers": map[string]any{"nps": sat}}))
+		if came {
+			batch = append(batch, track(user, "Order Completed", at.Add(20*24*time.Hour), channel, map[string]any{"order_id": user, "total": 20}))
+		}
+		if len(batch) >= 300 {
+			s.MustSend("batch", map[string]any{"batch": batch})
+			batch = nil
+		}
+	}
+	for channel, cells := range plan {
+		for x, c := range cells {
+			for i := range c.n {
+				send(fmt.Sprintf("%s-%d-%d", channel, x, i), channel, x, answered, i < c.came)
+			}
+		}
+	}
+	// Answers from last month: whether they come back is not known yet.
+	for i := range 50 {
+		send(fmt.Sprintf("young-%d", i), "email", i%11, fixed.Add(-30*24*time.Hour), false)
+	}
+	s.MustSend("batch", map[string]any{"batch": batch})
+	s.Sync()
+
+	var got struct {
+		Groups []struct {
+			Group      string
+			Responses  int
+			Rate       float64 `json:"repurchase_rate"`
+			Meaningful bool
+			Reason     string
+			SatFor50   *float64 `json:"satisfaction_for_50pct"`
+		}
+	}
+	if code := s.API("GET", "/api/v1/analytics/channels", nil, &got); code != 200 {
+		t.Fatalf("channels: %d", code)
+	}
+	seen := map[string]bool{}
+	for _, g := range got.Groups {
+		seen[g.Group] = true
+		cells, ok := plan[g.Group]
+		if !ok {
+			continue // online, in_person: the same answers grouped
+		}
+		n, came, lowCame, highCame, low, high := 0, 0, 0, 0, 0, 0
+		for x, c := range cells {
+			n, came = n+c.n, came+c.came
+			if x <= 3 {
+				low, lowCame = low+c.n, lowCame+c.came
+			} else if x >= 7 {
+				high, highCame = high+c.n, highCame+c.came
+			}
+		}
+		if g.Responses != n || g.Rate != math.Round(1000*float64(came)/float64(n))/1000 {
+			t.Errorf("%s: %d responses, rate %v; want %d, %d came back", g.Group, g.Responses, g.Rate, n, came)
+		}
+		var want string
+		switch {
+		case n < 30 || came < 10 || n-came < 10:
+			want = "too few cases"
+		case float64(highCame)/float64(high) < float64(lowCame)/float64(low):
+			want = "does not rise"
+		case float64(lowCame)/float64(low) > 0.5:
+			want = "more than half come back at any satisfaction"
+		}
+		if want == "" {
+			t.Fatalf("%s: the test's data should not be readable", g.Group)
+		}
+		if g.Meaningful || g.SatFor50 != nil || !strings.Contains(g.Reason, want) {
+			t.Errorf("%s: meaningful %v, 50 %% at %v, reason %q; want %q", g.Group, g.Meaningful, g.SatFor50, g.Reason, want)
+		}
+	}
+	if seen["email"] || len(seen) != 5 {
+		t.Errorf("groups %v: the young answers are left out", seen)
 	}
 }

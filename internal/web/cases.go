@@ -102,7 +102,7 @@ func (c *Console) recoveryPage(w http.ResponseWriter, r *http.Request, s auth.Se
 		c.fail(w, r, err)
 		return
 	}
-	silent, err := c.Cases.SilentDissatisfied(ctx, 50)
+	silent, err := c.An.SilentDissatisfied(ctx, 50)
 	if err != nil {
 		c.fail(w, r, err)
 		return

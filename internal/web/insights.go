@@ -14,7 +14,7 @@ import (
 
 // insightsPage links experience to the bottom line: outcomes over time,
 // the journey funnel, the ACSI drivers, lifetime value and the silent
-// dissatisfied, and the alignment gap.
+// dissatisfied, online against in-person, and the alignment gap.
 func (c *Console) insightsPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
 	ctx := r.Context()
 	outcomes, err := c.An.Outcomes(ctx, 12)
@@ -27,12 +27,17 @@ func (c *Console) insightsPage(w http.ResponseWriter, r *http.Request, s auth.Se
 		c.fail(w, r, err)
 		return
 	}
-	silent, err := c.An.AtRisk(ctx, true, 20)
+	silent, err := c.An.SilentDissatisfied(ctx, 20)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
 	model, err := c.An.Model(ctx)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	channels, err := c.An.Channels(ctx)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -56,7 +61,8 @@ func (c *Console) insightsPage(w http.ResponseWriter, r *http.Request, s auth.Se
 	}
 	c.render(w, r, http.StatusOK, "insights", view{Title: "Insights", Session: &s, Nav: "insights", Data: map[string]any{
 		"Outcomes": outcomes, "Funnel": funnel, "FunnelChart": funnelChart(funnel), "Silent": silent, "Model": model, "Gaps": gaps,
-		"ACSI": acsi, "Drivers": drivers,
+		"Channels": channels,
+		"ACSI":     acsi, "Drivers": drivers,
 	}})
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -18,8 +19,8 @@ import (
 // satisfaction, and lists the silent dissatisfied and the alignment gap.
 func TestConsoleInsights(t *testing.T) {
 	ctx := browser(t)
-	s := apptest.Start(t, storetest.DSN(t, storetest.Engines()[len(storetest.Engines())-1]))
-	now := time.Now()
+	now := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
+	s := apptest.StartWith(t, storetest.DSN(t, storetest.Engines()[len(storetest.Engines())-1]), func(c *app.Config) { c.Now = apptest.NewClock(now).Now })
 	at := func(d float64) string {
 		return now.Add(-time.Duration(d * 24 * float64(time.Hour))).UTC().Format(time.RFC3339)
 	}
@@ -47,7 +48,7 @@ func TestConsoleInsights(t *testing.T) {
 	for k, d := range []float64{400, 390, 380, 370} {
 		batch = append(batch, ev("ins-fader", "Order Completed", at(d), map[string]any{"order_id": fmt.Sprintf("f-%d", k), "total": 60}))
 	}
-	batch = append(batch, ev("ins-fader", "Survey Responded", at(365), map[string]any{"nps": 2}))
+	batch = append(batch, ev("ins-fader", "Survey Responded", at(300), map[string]any{"nps": 2})) // unhappy, never complained, gone
 	s.MustSend("batch", map[string]any{"batch": batch})
 	s.Sync()
 	if code := s.API("POST", "/api/v1/alignment/predictions", map[string]any{"team": "marketing", "answers": map[string]any{"value_price": 9.5}}, nil); code != 201 {

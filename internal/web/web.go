@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -234,14 +235,49 @@ var funcs = template.FuncMap{
 		}
 		return time.UnixMilli(ms).UTC().Format("2006-01-02 15:04")
 	},
-	"icon":   channelIcon,
-	"add":    func(a, b int) int { return a + b },
-	"list":   func(v ...string) []string { return v },
-	"join":   strings.Join,
-	"upper":  strings.ToUpper,
-	"pct":    func(f float64) int { return int(f*100 + 0.5) },
+	"icon":  channelIcon,
+	"add":   func(a, b int) int { return a + b },
+	"list":  func(v ...string) []string { return v },
+	"join":  strings.Join,
+	"upper": strings.ToUpper,
+	"pct":   func(f float64) int { return int(f*100 + 0.5) },
+	// num, rate and duration print a figure that may be absent (no base
+	// to compute it on) as "—": a number, a share as a percentage, seconds
+	// as hours.
+	"num": func(format string, v *float64) string {
+		if v == nil {
+			return "—"
+		}
+		return fmt.Sprintf(format, *v)
+	},
+	"word": func(w *analytics.Word) string {
+		if w == nil {
+			return "—"
+		}
+		var what string
+		switch {
+		case w.Kind == "nps" && w.Value != nil:
+			what = fmt.Sprintf("NPS %.0f", *w.Value)
+		case w.Kind == "score" && w.Value != nil:
+			what = fmt.Sprintf("a score at %.0f%% of its scale", *w.Value*100)
+		default:
+			what = "a negative answer or mention"
+		}
+		return what + " · " + w.At.Format("2006-01-02")
+	},
+	"rate": func(v *float64) string {
+		if v == nil {
+			return "—"
+		}
+		return fmt.Sprintf("%d%%", int(*v*100+0.5))
+	},
+	"duration": func(seconds *float64) string {
+		if seconds == nil {
+			return "—"
+		}
+		return fmt.Sprintf("%.1f h", *seconds/3600)
+	},
 	"points": func(f float64) float64 { return f * 100 }, // a difference of shares, in percentage points
-	"hours":  func(seconds float64) float64 { return seconds / 3600 },
 	"key":    formKey,
 	"sla": func(due any, status string) string {
 		if status != "open" && status != "pending" {

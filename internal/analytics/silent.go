@@ -1,0 +1,68 @@
+package analytics
+
+import (
+	"context"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/fault"
+)
+
+// Silent is a silent dissatisfied customer, with the evidence: their
+// latest word, and their own touches in the FadingDays before the values
+// were computed and the FadingDays before those.
+//
+// A customer is silent dissatisfied when their latest word in the last
+// DissatisfiedDays was unhappy, they never complained (no Complaint
+// Submitted, no complaint case), and they are fading: their own touches
+// fell (Recent < Before) or, having ordered, the value model puts the
+// chance they are still a customer below ½.
+type Silent struct {
+	Customer   string    `json:"customer"`
+	Name       string    `json:"name,omitempty"`
+	Email      string    `json:"email,omitempty"`
+	Risk       float64   `json:"risk"`
+	PAlive     float64   `json:"p_alive"`
+	Orders     int       `json:"orders"`
+	CLV        float64   `json:"clv"`
+	Latest     *Word     `json:"latest"`
+	Before     int       `json:"before"`
+	Recent     int       `json:"recent"`
+	ComputedAt time.Time `json:"computedAt"`
+}
+
+// SilentDissatisfied lists the silent dissatisfied, most at risk first
+// (the customers of AtRisk with silent), with the evidence for each.
+func (s *Service) SilentDissatisfied(ctx context.Context, limit int) ([]Silent, error) {
+	values, err := s.AtRisk(ctx, true, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Silent, 0, len(values))
+	byTime := map[time.Time]map[string]*signal{} // the signals as of each refresh (one, almost always)
+	for _, v := range values {
+		sig, ok := byTime[v.ComputedAt]
+		if !ok {
+			if sig, err = s.signals(ctx, v.ComputedAt); err != nil {
+				return nil, err
+			}
+			byTime[v.ComputedAt] = sig
+		}
+		c, err := s.profiles.Get(ctx, v.Customer)
+		if err != nil {
+			if fault.Code(err) == fault.NotFound {
+				continue // merged away since
+			}
+			return nil, err
+		}
+		x := Silent{Customer: v.Customer, Name: c.Name(), Risk: v.Risk, PAlive: v.PAlive, Orders: v.Orders, CLV: v.CLV, ComputedAt: v.ComputedAt}
+		x.Email, _ = c.Traits["email"].(string)
+		if sg := sig[v.Customer]; sg != nil {
+			x.Latest = sg.latest
+		}
+		if x.Before, x.Recent, err = s.activity(ctx, v.Customer, v.ComputedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}

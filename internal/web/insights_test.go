@@ -1,0 +1,155 @@
+package web_test
+
+import (
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/app"
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+// page signs in with the admin token and returns the console page at path.
+func page(t *testing.T, s *apptest.Server, path string) string {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(s.URL+"/login", url.Values{"token": {apptest.Token}, "next": {path}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
+	}
+	return string(b)
+}
+
+// debris is what a page must never show: template errors, absent values
+// printed as such, and figures that are not numbers.
+var debris = regexp.MustCompile(`%!|<nil>|&lt;nil&gt;|\bNaN\b|[+-]?\bInf\b`)
+
+// percents finds every "N%" a page prints.
+var percents = regexp.MustCompile(`(-?[0-9]+(?:\.[0-9]+)?)\s*%`)
+
+// checkFigures fails when a page shows template debris or a rate outside 0–100 %.
+func checkFigures(t *testing.T, name, body string) {
+	t.Helper()
+	if m := debris.FindString(body); m != "" {
+		i := strings.Index(body, m)
+		t.Errorf("%s shows %q: …%s…", name, m, body[max(0, i-200):min(len(body), i+100)])
+	}
+	for _, m := range percents.FindAllStringSubmatch(body, -1) {
+		var v float64
+		fmt.Sscan(m[1], &v)
+		if v < 0 || v > 100 {
+			t.Errorf("%s shows a rate of %s%%", name, m[1])
+		}
+	}
+}
+
+// row returns the cells of the table row whose first cell is key.
+func row(t *testing.T, body, key string) []string {
+	t.Helper()
+	i := strings.Index(body, "<tr><td>"+key+"</td>")
+	if i < 0 {
+		t.Fatalf("no row %q", key)
+	}
+	end := strings.Index(body[i:], "</tr>")
+	var out []string
+	for _, m := range regexp.MustCompile(`<td[^>]*>(.*?)</td>`).FindAllStringSubmatch(body[i:i+end], -1) {
+		out = append(out, html.UnescapeString(m[1]))
+	}
+	return out
+}
+
+// The outcomes table prints each month's NPS as a number: the share of
+// promoters less the share of detractors of the month's answers.
+func TestInsightsNPS(t *testing.T) {
+	fixed := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
+	s := apptest.StartWith(t, storetest.DSN(t, "sqlite"), func(c *app.Config) { c.Now = apptest.NewClock(fixed).Now })
+	answers := map[string][]int{"2026-01": {10, 9, 9, 7, 3}, "2026-02": {2, 4, 8, 10}}
+	var batch []any
+	for month, list := range answers {
+		at, _ := time.Parse("2006-01", month)
+		for i, v := range list {
+			batch = append(batch, map[string]any{"type": "track", "userId": fmt.Sprintf("n-%s-%d", month, i), "event": "Survey Responded",
+				"timestamp": at.Add(time.Duration(i+1) * 24 * time.Hour).Format(time.RFC3339), "properties": map[string]any{"nps": v}})
+		}
+	}
+	s.MustSend("batch", map[string]any{"batch": batch})
+	s.Sync()
+	body := page(t, s, "/insights")
+	checkFigures(t, "/insights", body)
+	for month, list := range answers {
+		promoters, detractors := 0, 0
+		for _, v := range list {
+			if v >= 9 {
+				promoters++
+			} else if v <= 6 {
+				detractors++
+			}
+		}
+		want := fmt.Sprintf("%+.0f", 100*float64(promoters-detractors)/float64(len(list)))
+		if got := row(t, body, month)[2]; got != want {
+			t.Errorf("NPS of %s: %q, want %q", month, got, want)
+		}
+	}
+	if got := row(t, body, "2025-12")[2]; got != "—" {
+		t.Errorf("NPS of a month without answers: %q", got)
+	}
+}
+
+// Where the fit of repurchase on satisfaction cannot be read, the
+// insights page gives the reason instead of a satisfaction for 50 %.
+func TestInsightsChannelFit(t *testing.T) {
+	fixed := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
+	s := apptest.StartWith(t, storetest.DSN(t, "sqlite"), func(c *app.Config) { c.Now = apptest.NewClock(fixed).Now })
+	answered := fixed.Add(-120 * 24 * time.Hour)
+	var batch []any
+	lowCame, low, all := 0, 0, 0
+	for i := range 66 {
+		sat := i % 11
+		came := sat >= 6 || (i/11)%3 != 0 // all the satisfied come back, and two in three of the others
+		if came {
+			all++
+		}
+		user := fmt.Sprintf("cf-%d", i)
+		batch = append(batch, map[string]any{"type": "track", "userId": user, "event": "Survey Responded", "timestamp": answered.Format(time.RFC3339),
+			"properties": map[string]any{"nps": sat, "answers": map[string]any{"nps": sat}}, "context": map[string]any{"channel": "web"}})
+		if came {
+			batch = append(batch, map[string]any{"type": "track", "userId": user, "event": "Order Completed", "timestamp": answered.Add(240 * time.Hour).Format(time.RFC3339),
+				"properties": map[string]any{"order_id": user, "total": 10}, "context": map[string]any{"channel": "web"}})
+		}
+		if sat <= 2 {
+			low++
+			if came {
+				lowCame++
+			}
+		}
+	}
+	if lowCame*2 <= low {
+		t.Fatal("the test's data should have most of the least satisfied come back")
+	}
+	s.MustSend("batch", map[string]any{"batch": batch})
+	s.Sync()
+	body := page(t, s, "/insights")
+	checkFigures(t, "/insights", body)
+	i := strings.Index(body, `<tr data-group="web">`)
+	if i < 0 {
+		t.Fatal("no web row in the online against in-person table")
+	}
+	cells := regexp.MustCompile(`<td[^>]*>(.*?)</td>`).FindAllStringSubmatch(body[i:i+strings.Index(body[i:], "</tr>")], -1)
+	if len(cells) != 4 || !strings.Contains(cells[3][1], "more than half come back at any satisfaction") || cells[2][1] != fmt.Sprintf("%.0f%%", 100*float64(all)/66) {
+		t.Fatalf("web row: %q", cells)
+	}
+}

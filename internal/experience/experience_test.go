@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -23,8 +24,14 @@ func order(user, id string, at time.Time, lines ...any) map[string]any {
 // need, and a reorder proposal sent as an event.
 func TestContractExamples(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		s := apptest.Start(t, dsn)
-		now := time.Now()
+		now := fixed
+		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = apptest.NewClock(now).Now })
+		// Coffee and gas are consumables; tents, stoves, shoes and boots are not.
+		for _, id := range []string{"coffee", "gas"} {
+			if code := s.API("POST", "/api/v1/products", map[string]any{"id": id, "replenishable": true}, nil); code != 200 {
+				t.Fatalf("product %s: %d", id, code)
+			}
+		}
 		// Campers buy tents and stoves together; runners buy shoes and gels.
 		for i := range 6 {
 			c := fmt.Sprintf("camper-%d", i)

@@ -287,9 +287,13 @@ func (s *Service) candidates(ctx context.Context, n Nudge, now time.Time) ([]can
 			return nil, err
 		}
 		pri := priors(all)
+		products, err := s.products(ctx, all, nil)
+		if err != nil {
+			return nil, err
+		}
 		for c, items := range all.byCustomer {
-			for _, need := range needs(items, pri, all.names) {
-				if consents[c][""] || consents[c][need.Item] || need.Purchases < 2 {
+			for _, need := range needs(items, pri, all.names, products) {
+				if consented(consents[c], need.Item, need.Category) || need.Purchases < 2 {
 					continue // automatic execution has it, or no habit yet
 				}
 				if need.NextNeedAt.After(now.Add(time.Duration(n.DaysAhead*24)*time.Hour)) || need.NextNeedAt.Before(now.Add(-7*24*time.Hour)) {

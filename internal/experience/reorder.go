@@ -146,18 +146,6 @@ func (s *Service) Proposals(ctx context.Context, ref string) ([]Proposal, error)
 	return out, rows.Err()
 }
 
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 func sortUsual(list []Usual) {
 	slices.SortStableFunc(list, func(a, b Usual) int {
 		switch {

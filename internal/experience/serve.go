@@ -219,6 +219,7 @@ func (s *Service) keys(ctx context.Context, ref string) (string, []any, string, 
 type Usual struct {
 	Item          string     `json:"item"`
 	Name          string     `json:"name,omitempty"`
+	ImageURL      string     `json:"image_url,omitempty"`
 	Orders        int        `json:"orders"`
 	UsualQuantity float64    `json:"usual_quantity"`
 	LastOrderedAt time.Time  `json:"last_ordered_at"`
@@ -229,8 +230,9 @@ type Usual struct {
 
 // BuyAgain lists what a customer ordered, ranked by how often and how
 // due it is: orders × (1 + the share of the expected interval already
-// passed, at most 1). The usual quantity is the median bought; the next
-// need is the replenishment model's (days a unit lasts, shrunk toward the
+// passed, at most 1). The usual quantity is the quantity bought most
+// often, in whole packs; the next need, for replenishable products only,
+// is the replenishment model's (days a unit lasts, shrunk toward the
 // product's population rate).
 func (s *Service) BuyAgain(ctx context.Context, ref string) ([]Usual, error) {
 	c, args, ph, err := s.keys(ctx, ref)
@@ -247,7 +249,7 @@ func (s *Service) BuyAgain(ctx context.Context, ref string) ([]Usual, error) {
 	}
 	now := s.now()
 	for _, n := range list {
-		u := Usual{Item: n.Item, Name: n.Name, Orders: n.Purchases, UsualQuantity: n.Quantity, LastOrderedAt: n.LastAt}
+		u := Usual{Item: n.Item, Name: n.Name, ImageURL: n.ImageURL, Orders: n.Purchases, UsualQuantity: n.Quantity, LastOrderedAt: n.LastAt}
 		due := 0.0
 		if !n.NextNeedAt.IsZero() {
 			next := n.NextNeedAt

@@ -57,6 +57,13 @@ func TestConsoleExperiences(t *testing.T) {
 	if needs := run(t, ctx, chromedp.Text(chromedp.CSS(`#needs`))); !strings.Contains(needs, "consented") || !strings.Contains(needs, "10") {
 		t.Fatalf("needs: %q", needs)
 	}
+	// Products by name and picture, never by id.
+	if reps := run(t, ctx, chromedp.Text(chromedp.CSS(`#replenishments`))); !strings.Contains(reps, "Trail coffee beans") || strings.Contains(reps, "Ridge 2 Tent") {
+		t.Fatalf("replenishments: %q", reps)
+	}
+	if img := run(t, ctx, chromedp.Evaluate[string](`(document.querySelector("#buy-again img") || {src: ""}).src`)); img != "https://shop.example/coffee.jpg" {
+		t.Fatalf("buy again image: %q", img)
+	}
 	submit(t, ctx, `#replenishments tr[data-status=scheduled] button`, "#experiences")
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		open(t, ctx, s.URL+"/customers/exp-1", `#replenishments`)

@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -154,4 +155,50 @@ func TestCatalogOwnsItsTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A CSV file of products: valid rows are saved, an empty cell keeps what
+// the events said, each refused row names its line and field.
+func TestCatalogImport(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = apptest.NewClock(fixed).Now })
+		s.MustSend("track", map[string]any{"userId": "ann", "event": "Product Viewed", "timestamp": fixed.Add(-time.Hour).Format(time.RFC3339),
+			"properties": map[string]any{"product_id": "gel-12", "name": "Energy gels (12)", "category": "Nutrition"}})
+		s.Sync()
+		rows := [][]string{
+			{"product_id", "name", "category", "replenishable", "pack_size", "usage_days", "price"},
+			{"gel-12", "", "", "yes", "12", "2", "18"},
+			{"wf-cart", "Water filter cartridge", "Water", "true", "2", "60", ""},
+			{"tent-2", "Ridge 2 Tent", "Tents", "no", "", "", "229"},
+			{"bad-1", "Bad pack", "", "", "half", "", ""},
+			{"bad-2", "Bad flag", "", "maybe", "", "", ""},
+		}
+		var csv strings.Builder
+		for _, r := range rows {
+			csv.WriteString(strings.Join(r, ",") + "\n")
+		}
+		code, body := s.Do("POST", "/api/v1/products", []byte(csv.String()), "Authorization: Bearer "+apptest.Token, "Content-Type: text/csv")
+		var res struct {
+			Rows, Imported, Refused int
+			Errors                  []struct {
+				Line  int
+				Field string
+			}
+		}
+		if err := json.Unmarshal(body, &res); err != nil || code != 200 || res.Rows != len(rows)-1 || res.Imported != 3 || res.Refused != 2 ||
+			res.Errors[0].Line != 5 || res.Errors[0].Field != "pack_size" || res.Errors[1].Line != 6 || res.Errors[1].Field != "replenishable" {
+			t.Fatalf("import: %d %s", code, body)
+		}
+		var p product
+		if s.API("GET", "/api/v1/products/gel-12", nil, &p); p.Name != "Energy gels (12)" || p.Category != "Nutrition" || !p.Replenishable || p.PackSize != 12 ||
+			*p.UsageDays != 2 || *p.Price != 18 {
+			t.Fatalf("gels: %+v", p)
+		}
+		if s.API("GET", "/api/v1/products/tent-2", nil, &p); p.Replenishable || p.ReplenishableFrom != "product" || p.Name != "Ridge 2 Tent" {
+			t.Fatalf("tent: %+v", p)
+		}
+		if code, _ := s.Do("POST", "/api/v1/products", []byte("name,sku\nx,y\n"), "Authorization: Bearer "+apptest.Token, "Content-Type: text/csv"); code != 400 {
+			t.Fatalf("a file without ids: %d", code)
+		}
+	})
 }

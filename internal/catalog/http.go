@@ -3,6 +3,7 @@ package catalog
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/cxloop/cxloop/internal/httpio"
 )
@@ -39,8 +40,19 @@ func (a *API) Get(w http.ResponseWriter, r *http.Request) {
 }
 
 // Save answers POST /api/v1/products {id, name, …, replenishable,
-// pack_size, usage_days}: 200 with the product as experiences see it.
+// pack_size, usage_days}: 200 with the product as experiences see it; or,
+// with Content-Type text/csv, imports a file of them: 200 with what was
+// saved and refused.
 func (a *API) Save(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
+		res, err := a.svc.Import(r.Context(), http.MaxBytesReader(w, r.Body, 64<<20))
+		if err != nil {
+			httpio.Error(w, a.logger, err)
+			return
+		}
+		httpio.JSON(w, http.StatusOK, res)
+		return
+	}
 	var in Input
 	if err := httpio.Decode(r, &in); err != nil {
 		httpio.Error(w, a.logger, err)

@@ -88,6 +88,14 @@ func TestConsoleExperiences(t *testing.T) {
 	if touches := run(t, ctx, chromedp.Text(chromedp.CSS(`#touches`))); !strings.Contains(touches, "Order Proposed") || !strings.Contains(touches, "Replenishment Cancelled") {
 		t.Fatalf("journey: %q", touches)
 	}
+	// The catalog page: what experiences may do with each product.
+	open(t, ctx, s.URL+"/products", `#products`)
+	if row := run(t, ctx, chromedp.Text(chromedp.CSS(`#products tr[data-product=coffee]`))); !strings.Contains(row, "Trail coffee beans") || !strings.Contains(row, "yes (product)") {
+		t.Fatalf("coffee in the catalog: %q", row)
+	}
+	if row := run(t, ctx, chromedp.Text(chromedp.CSS(`#products tr[data-product=tent-2]`))); !strings.Contains(row, "Ridge 2 Tent") || !strings.Contains(row, "no (default)") {
+		t.Fatalf("tent in the catalog: %q", row)
+	}
 	open(t, ctx, s.URL+"/experiences", `#learning`)
 	if acc := run(t, ctx, chromedp.Text(chromedp.CSS(`#replenish`))); !strings.Contains(acc, "over 2 repurchases") {
 		t.Fatalf("replenishment accuracy: %q", acc)

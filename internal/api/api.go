@@ -14,6 +14,7 @@ import (
 	"github.com/cxloop/cxloop/internal/analytics"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
+	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/experience"
 	"github.com/cxloop/cxloop/internal/fault"
@@ -37,6 +38,7 @@ type Deps struct {
 	Outbox   *outbox.API
 	Loyalty  *loyalty.API
 	Exp      *experience.API
+	Catalog  *catalog.API
 	An       *analytics.API
 	Logger   *slog.Logger
 }
@@ -107,6 +109,11 @@ func Routes(d Deps) []Route {
 		{"PUT", "/api/v1/journeys/stages", auth.RoleAdmin, d.An.SetStages},
 		{"POST", "/api/v1/alignment/predictions", auth.RoleOwner, d.An.Predict},
 		{"GET", "/api/v1/alignment/gap", auth.RoleAnalyst, d.An.Gap},
+		{"GET", "/api/v1/products", auth.RoleAnalyst, d.Catalog.List},
+		{"POST", "/api/v1/products", auth.RoleOwner, d.Catalog.Save},
+		{"GET", "/api/v1/products/{id}", auth.RoleAnalyst, d.Catalog.Get},
+		{"GET", "/api/v1/product-categories", auth.RoleAnalyst, d.Catalog.Categories},
+		{"PUT", "/api/v1/product-categories/{category}", auth.RoleOwner, d.Catalog.SetCategory},
 		{"GET", "/api/v1/customers/{id}/recommendations", auth.RoleAnalyst, d.Exp.Recommendations},
 		{"GET", "/api/v1/items/{id}/similar", auth.RoleAnalyst, d.Exp.Similar},
 		{"GET", "/api/v1/customers/{id}/buy-again", auth.RoleAnalyst, d.Exp.BuyAgain},

@@ -21,6 +21,7 @@ import (
 	"github.com/cxloop/cxloop/internal/api"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
+	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/experience"
 	"github.com/cxloop/cxloop/internal/ingest"
@@ -58,6 +59,7 @@ type App struct {
 	Outbox   *outbox.Service
 	Loyalty  *loyalty.Service
 	Exp      *experience.Service
+	Catalog  *catalog.Service
 	An       *analytics.Service
 	Logger   *slog.Logger
 
@@ -99,7 +101,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Loyalty = loyalty.NewService(db, a.Log, a.Profiles, cfg.Now, cfg.Logger)
 	a.Cases.SetPriorityService(a.Loyalty.PriorityService)
 	a.Cases.SetRulesRead(a.rulesRead)
-	a.Exp = experience.NewService(db, a.Log, a.Profiles, cfg.Now, cfg.Logger)
+	a.Catalog = catalog.NewService(db, cfg.Now)
+	a.Exp = experience.NewService(db, a.Log, a.Profiles, a.Catalog, cfg.Now, cfg.Logger)
 	a.An = analytics.NewService(db, a.Profiles, cfg.Now, cfg.Logger)
 	a.An.SetReferralRevenue(a.Loyalty.ReferralRevenueByMonth)
 	a.Runner = eventlog.NewRunner(db, a.Log, cfg.Logger, a.consumers()...)
@@ -108,7 +111,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 // consumers lists every projection of the log, in the order they were added.
 func (a *App) consumers() []eventlog.Consumer {
-	return []eventlog.Consumer{profile.NewConsumer(a.DB), survey.NewConsumer(a.Surveys), cases.NewConsumer(a.Cases), outbox.Consumer{}, loyalty.Consumer{Log: a.Log}, experience.Consumer{}, analytics.Consumer{}}
+	return []eventlog.Consumer{profile.NewConsumer(a.DB), survey.NewConsumer(a.Surveys), cases.NewConsumer(a.Cases), outbox.Consumer{}, loyalty.Consumer{Log: a.Log}, experience.Consumer{}, analytics.Consumer{}, catalog.Consumer{}}
 }
 
 // Start runs the log writer and the workers until ctx ends.
@@ -153,7 +156,7 @@ func (a *App) caughtUp(r *http.Request) {
 	defer cancel()
 	head, err := eventlog.Head(ctx, a.DB)
 	if err == nil {
-		_ = a.Runner.WaitFor(ctx, head, "profile", "cases", "loyalty", "experience", "analytics")
+		_ = a.Runner.WaitFor(ctx, head, "profile", "cases", "loyalty", "experience", "analytics", "catalog")
 	}
 }
 
@@ -178,9 +181,10 @@ func (a *App) Handler() http.Handler {
 	la := loyalty.NewAPI(a.Loyalty, a.caughtUp, a.Logger)
 	api.Register(mux, api.Deps{DB: a.DB, Auth: a.Auth, Sources: a.Sources, Profiles: a.Profiles, Surveys: a.Surveys,
 		Cases: cases.NewAPI(a.Cases, a.caughtUp, a.Auth.Members, a.Logger), Outbox: outbox.NewAPI(a.Outbox, a.Logger), Loyalty: la, Exp: experience.NewAPI(a.Exp, a.caughtUp, a.Logger),
-		An: analytics.NewAPI(a.An, a.caughtUp, a.Logger), Logger: a.Logger})
+		Catalog: catalog.NewAPI(a.Catalog, a.caughtUp, a.Logger),
+		An:      analytics.NewAPI(a.An, a.caughtUp, a.Logger), Logger: a.Logger})
 	mux.HandleFunc("GET /g/{id}", la.OpenGuide) // a guide's tracked link: public, like survey pages
-	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, An: a.An, Logger: a.Logger}).Register(mux)
+	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, Catalog: a.Catalog, An: a.An, Logger: a.Logger}).Register(mux)
 	survey.NewPages(a.Surveys).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {

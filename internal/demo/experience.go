@@ -1,9 +1,12 @@
 package demo
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"time"
 )
 
@@ -19,6 +22,25 @@ var consumables = []struct {
 	{"c03", "Water filter cartridge", 24, 60},
 	{"c04", "Sunscreen SPF50", 14, 45},
 	{"c05", "Trail coffee beans", 12, 14},
+}
+
+// consumablesCategory is the category the demo's consumables are sold in.
+const consumablesCategory = "Consumables"
+
+// createCatalog tells the catalog what the events cannot: consumables are
+// replenishable, and how long a unit of each usually lasts. Tents, packs,
+// boots and the rest stay not replenishable, the default.
+func createCatalog(ctx context.Context, baseURL, token string) error {
+	if err := send(ctx, http.MethodPut, baseURL+"/api/v1/product-categories/"+consumablesCategory, token, `{"replenishable": true}`, nil); err != nil {
+		return err
+	}
+	for _, c := range consumables {
+		b, _ := json.Marshal(map[string]any{"id": c.ID, "name": c.Name, "category": consumablesCategory, "price": c.Price, "usage_days": c.Days})
+		if err := postJSON(ctx, baseURL+"/api/v1/products", token, string(b)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // consume adds recommendations shown to some customers (a fifth clicked, some
@@ -68,7 +90,7 @@ func (c *customer) consume(seed uint64) {
 			q := 1 + r.IntN(3)
 			c.add("track", t, Message{"userId": c.userID, "event": "Order Completed", "properties": map[string]any{
 				"order_id": fmt.Sprintf("ord-%05d-%s-%03d", c.n+1, item.ID, o+1), "total": item.Price * float64(q), "currency": "EUR",
-				"products": []any{map[string]any{"product_id": item.ID, "name": item.Name, "price": item.Price, "quantity": q, "category": "Consumables"}}}}, "web")
+				"products": []any{map[string]any{"product_id": item.ID, "name": item.Name, "price": item.Price, "quantity": q, "category": consumablesCategory}}}}, "web")
 			t = t.Add(time.Duration(rate * float64(q) * math.Exp(r.NormFloat64()*0.15) * float64(24*time.Hour)))
 		}
 	}

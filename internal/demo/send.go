@@ -72,7 +72,10 @@ func Send(ctx context.Context, baseURL, writeKey string, opts Options) (int, err
 }
 
 func post(ctx context.Context, client *http.Client, url, key string, batch []Message) error {
-	body, err := json.Marshal(map[string]any{"batch": batch, "sentAt": time.Now().UTC().Format(time.RFC3339Nano)})
+	// No sentAt: the generator writes absolute timestamps, so there is no
+	// device clock to correct (and a server on a test clock would shift
+	// the whole history by the difference).
+	body, err := json.Marshal(map[string]any{"batch": batch})
 	if err != nil {
 		return err
 	}

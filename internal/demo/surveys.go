@@ -256,6 +256,9 @@ func CreateLoop(ctx context.Context, baseURL, token string) error {
 	if err := createGuides(ctx, baseURL, token); err != nil {
 		return err
 	}
+	if err := createCatalog(ctx, baseURL, token); err != nil {
+		return err
+	}
 	for _, body := range loopNudges {
 		if err := postJSON(ctx, baseURL+"/api/v1/nudges", token, body); err != nil {
 			return err

@@ -197,6 +197,9 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 func replenishEvent(ctx context.Context, tx *store.Tx, e *eventlog.Event, key string, props map[string]any) (bool, error) {
 	item, _ := props["product_id"].(string)
 	item = strings.TrimSpace(item)
+	if cat, _ := props["category"].(string); item == "" && strings.TrimSpace(cat) != "" {
+		item = categoryConsent + strings.TrimSpace(cat) // a consent to a whole category
+	}
 	var err error
 	switch e.Event {
 	case "Replenishment Consented":

@@ -2,9 +2,10 @@ package experience_test
 
 import (
 	"context"
+	"math"
 	"testing"
-	"time"
 
+	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/demo"
 	"github.com/cxloop/cxloop/internal/store/storetest"
@@ -14,12 +15,12 @@ import (
 // that the model predicts better than the naive baseline, consent for some
 // customers, recommendations with outcomes over the months, and nudges.
 func TestDemoExperiences(t *testing.T) {
-	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s := apptest.StartWith(t, storetest.DSN(t, "sqlite"), func(c *app.Config) { c.Now = apptest.NewClock(fixed).Now })
 	ctx := context.Background()
 	if err := demo.CreateLoop(ctx, s.URL, apptest.Token); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := demo.Send(ctx, s.URL, apptest.WriteKey, demo.Options{Customers: 400, Seed: 9, End: time.Now()}); err != nil {
+	if _, err := demo.Send(ctx, s.URL, apptest.WriteKey, demo.Options{Customers: 400, Seed: 9, End: fixed}); err != nil {
 		t.Fatal(err)
 	}
 	s.Sync()
@@ -29,6 +30,39 @@ func TestDemoExperiences(t *testing.T) {
 	}
 	if _, _, err := s.Exp.Replenish(ctx); err != nil {
 		t.Fatal(err)
+	}
+	// Only consumables are predicted and replenished, in whole units: the
+	// needs of every customer who consented to every product, and what
+	// was scheduled.
+	s.Sync()
+	var ev eventList
+	s.API("GET", "/api/v1/events?type=Replenishment+Consented&limit=1000", nil, &ev)
+	needs := 0
+	for _, e := range ev.Events {
+		var got struct {
+			Needs []struct {
+				Item, Category string
+				Quantity       float64
+			}
+		}
+		s.API("GET", "/api/v1/customers/"+e.UserID+"/replenishments", nil, &got)
+		for _, n := range got.Needs {
+			needs++
+			if n.Category != "Consumables" || n.Quantity < 1 || n.Quantity != math.Trunc(n.Quantity) {
+				t.Errorf("%s needs %s (%s) × %v", e.UserID, n.Item, n.Category, n.Quantity)
+			}
+		}
+	}
+	if len(ev.Events) < 10 || needs < 10 {
+		t.Fatalf("%d customers consented, with %d needs", len(ev.Events), needs)
+	}
+	s.API("GET", "/api/v1/events?type=Replenishment+Scheduled&limit=1000", nil, &ev)
+	for _, e := range ev.Events {
+		var p struct{ Category string }
+		q, _ := e.Message.Properties["quantity"].(float64)
+		if s.API("GET", "/api/v1/products/"+e.Message.Properties["product_id"].(string), nil, &p); p.Category != "Consumables" || q < 1 || q != math.Trunc(q) {
+			t.Errorf("replenishment of %v (%s) × %v", e.Message.Properties["product_id"], p.Category, q)
+		}
 	}
 	if err := s.Exp.Train(ctx); err != nil {
 		t.Fatal(err)

@@ -5,7 +5,7 @@
 // interest in and ordered; a background job trains the recommender from it
 // and serving reads the trained model in memory.
 //
-// It reads profiles through the profile package and models through
+// It reads profiles through the profile package, products through catalog and models through
 // experience/recommend; it must never import the api, web or app packages.
 package experience
 
@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/experience/recommend"
 	"github.com/cxloop/cxloop/internal/profile"
@@ -27,6 +28,7 @@ type Service struct {
 	db       *store.DB
 	log      *eventlog.Log
 	profiles *profile.Service
+	catalog  *catalog.Service
 	now      func() time.Time
 	logger   *slog.Logger
 	model    atomic.Pointer[trained]
@@ -45,12 +47,13 @@ type trained struct {
 	popular []recommend.Scored
 }
 
-// NewService returns the service; now is the clock (nil: time.Now).
-func NewService(db *store.DB, log *eventlog.Log, profiles *profile.Service, now func() time.Time, logger *slog.Logger) *Service {
+// NewService returns the service; the catalog says what may be done with
+// each product; now is the clock (nil: time.Now).
+func NewService(db *store.DB, log *eventlog.Log, profiles *profile.Service, products *catalog.Service, now func() time.Time, logger *slog.Logger) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, log: log, profiles: profiles, now: now, logger: logger}
+	return &Service{db: db, log: log, profiles: profiles, catalog: products, now: now, logger: logger}
 }
 
 // Run retrains the recommender at start and, when new interactions came

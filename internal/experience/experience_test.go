@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -23,8 +24,16 @@ func order(user, id string, at time.Time, lines ...any) map[string]any {
 // need, and a reorder proposal sent as an event.
 func TestContractExamples(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		s := apptest.Start(t, dsn)
-		now := time.Now()
+		now := fixed
+		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = apptest.NewClock(now).Now })
+		// Coffee and gas are consumables; tents, stoves, shoes and boots are not. The shop names the coffee
+		// and shows its picture; its orders call it "Item coffee".
+		coffeeName, coffeeImage := "Trail coffee beans", "https://shop.example/img/coffee.jpg"
+		for _, p := range []map[string]any{{"id": "coffee", "replenishable": true, "name": coffeeName, "image_url": coffeeImage}, {"id": "gas", "replenishable": true}} {
+			if code := s.API("POST", "/api/v1/products", p, nil); code != 200 {
+				t.Fatalf("product %v: %d", p, code)
+			}
+		}
 		// Campers buy tents and stoves together; runners buy shoes and gels.
 		for i := range 6 {
 			c := fmt.Sprintf("camper-%d", i)
@@ -102,12 +111,14 @@ func TestContractExamples(t *testing.T) {
 		var prop struct {
 			Proposal string
 			Items    []struct {
-				Item     string
-				Quantity float64
+				Item, Name string
+				ImageURL   string `json:"image_url"`
+				Quantity   float64
 			}
 		}
 		if code := s.API("POST", "/api/v1/customers/regular/reorder", map[string]any{"from": "last_order"}, &prop); code != 201 || len(prop.Proposal) < 6 ||
-			prop.Proposal[:5] != "prop_" || len(prop.Items) != 2 || prop.Items[0].Item != "coffee" || prop.Items[0].Quantity != 2 {
+			prop.Proposal[:5] != "prop_" || len(prop.Items) != 2 || prop.Items[0].Item != "coffee" || prop.Items[0].Quantity != 2 ||
+			prop.Items[0].Name != coffeeName || prop.Items[0].ImageURL != coffeeImage || prop.Items[1].Name != "Item filters" {
 			t.Fatalf("reorder: %d %+v", code, prop)
 		}
 		if code := s.API("POST", "/api/v1/customers/newbie/reorder", map[string]any{"from": "last_order"}, nil); code != 409 {
@@ -162,6 +173,34 @@ func TestContractExamples(t *testing.T) {
 		s.API("GET", "/api/v1/events?type=Order+Proposed&customer=regular", nil, &ev)
 		if len(ev.Events) != 1 || ev.Events[0].Message.Properties["proposal_id"] != prop.Proposal {
 			t.Fatalf("Order Proposed events: %+v", ev.Events)
+		}
+		// The commerce system's webhook reads names and images, not ids alone.
+		line := ev.Events[0].Message.Properties["products"].([]any)[0].(map[string]any)
+		if line["product_id"] != "coffee" || line["name"] != coffeeName || line["image_url"] != coffeeImage || line["quantity"] != 2.0 {
+			t.Fatalf("Order Proposed products: %+v", line)
+		}
+		// Buy it again and the journey name the products too.
+		var again2 struct {
+			Items []struct{ Item, Name string }
+		}
+		if s.API("GET", "/api/v1/customers/regular/buy-again", nil, &again2); again2.Items[0].Name != coffeeName {
+			t.Fatalf("buy again names: %+v", again2)
+		}
+		var touches struct {
+			Touches []struct{ Event, Item, Name string }
+		}
+		s.API("GET", "/api/v1/customers/regular/experiences", nil, &touches)
+		proposed := 0
+		for _, tc := range touches.Touches {
+			if tc.Event == "Order Proposed" {
+				proposed++
+				if tc.Item != "coffee" || tc.Name != coffeeName {
+					t.Fatalf("journey touch: %+v", tc)
+				}
+			}
+		}
+		if proposed != 1 {
+			t.Fatalf("journey: %+v", touches)
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/store"
 )
@@ -244,6 +245,7 @@ type Touch struct {
 	Stage      string    `json:"stage"`
 	Event      string    `json:"event"`
 	Item       string    `json:"item,omitempty"`
+	Name       string    `json:"name,omitempty"`
 	Ref        string    `json:"ref,omitempty"` // rec_id, nudge send, proposal or replenishment id
 }
 
@@ -279,6 +281,16 @@ func (s *Service) Journey(ctx context.Context, ref string) ([]Touch, error) {
 		p := m.Props()
 		t := Touch{At: time.UnixMilli(e.Timestamp).UTC(), Experience: exp, Stage: stages[exp], Event: e.Event}
 		t.Item, _ = p["product_id"].(string)
+		if t.Item == "" {
+			// Proposals and placed orders name their products in a list.
+			if list, ok := p["products"].([]any); ok && len(list) > 0 {
+				first, _ := list[0].(map[string]any)
+				t.Item, _ = first["product_id"].(string)
+				if t.Item == "" {
+					t.Item, _ = first["item"].(string)
+				}
+			}
+		}
 		for _, k := range []string{"rec_id", "send_id", "proposal_id", "replenishment_id"} {
 			if v, _ := p[k].(string); v != "" {
 				t.Ref = v
@@ -287,5 +299,17 @@ func (s *Service) Journey(ctx context.Context, ref string) ([]Touch, error) {
 		}
 		out = append(out, t)
 	}
-	return out, nil
+	var ids []string
+	for _, t := range out {
+		if t.Item != "" {
+			ids = append(ids, t.Item)
+		}
+	}
+	products, err := s.catalog.Lookup(ctx, ids)
+	for i := range out {
+		if out[i].Item != "" {
+			out[i].Name = catalog.Of(products, out[i].Item).Name
+		}
+	}
+	return out, err
 }

@@ -2,6 +2,7 @@ package experience_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -19,7 +20,7 @@ import (
 func TestNudges(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
 		mb := apptest.StartMailbox(t)
-		noon := time.Now().UTC().Add(-48 * time.Hour).Truncate(24 * time.Hour).Add(12 * time.Hour)
+		noon := fixed // 12:00 UTC
 		clock := apptest.NewClock(noon)
 		s := apptest.StartWith(t, dsn, func(c *app.Config) {
 			c.Now = clock.Now
@@ -27,6 +28,7 @@ func TestNudges(t *testing.T) {
 		})
 		ctx := context.Background()
 		viewed := noon.Add(-30 * time.Hour).Format(time.RFC3339)
+		names := map[string]string{"tent": "Ridge 2 Tent", "stove": "Canister Stove"}
 		for i := range 40 {
 			u := fmt.Sprintf("viewer-%02d", i)
 			traits := map[string]any{"email": u + "@example.com", "firstName": "V" + u[7:]}
@@ -43,8 +45,9 @@ func TestNudges(t *testing.T) {
 			if i == 1 {
 				s.MustSend("track", map[string]any{"userId": u, "event": "Nudges Consented"})
 			}
-			s.MustSend("track", map[string]any{"userId": u, "event": "Product Viewed", "timestamp": viewed, "properties": map[string]any{"product_id": "tent"}})
-			s.MustSend("track", map[string]any{"userId": u, "event": "Product Added", "timestamp": viewed, "properties": map[string]any{"product_id": "stove"}})
+			s.MustSend("track", map[string]any{"userId": u, "event": "Product Viewed", "timestamp": viewed, "properties": map[string]any{"product_id": "tent", "name": names["tent"]}})
+			s.MustSend("track", map[string]any{"userId": u, "event": "Product Added", "timestamp": viewed, "properties": map[string]any{"product_id": "stove", "name": names["stove"],
+				"image_url": "https://shop.example/stove.jpg"}})
 		}
 		// viewer-03 ordered the tent after viewing it: nothing to nudge about.
 		s.MustSend("track", order("viewer-03", "v3-1", noon.Add(-20*time.Hour), "tent", 1))
@@ -108,6 +111,11 @@ func TestNudges(t *testing.T) {
 		if len(mail.To) != 1 || !strings.HasPrefix(mail.To[0], "viewer-") || !strings.Contains(mail.Text(), "is waiting") {
 			t.Fatalf("mail: %+v", mail)
 		}
+		// The customer reads the product's name, in the subject and the text, never its id.
+		if text := mail.Text(); !strings.Contains(text, "the "+names["tent"]+" you looked at") && !strings.Contains(text, "the "+names["stove"]+" you looked at") ||
+			!strings.Contains(mail.Data, "Subject: Your ") || strings.Contains(mail.Data, "Subject: Your tent") || strings.Contains(mail.Data, "Subject: Your stove") {
+			t.Fatalf("mail names no product: %s", mail.Data)
+		}
 		// Half the nudged order within the week, none of the held out.
 		var nudged []string
 		var ev struct {
@@ -118,8 +126,16 @@ func TestNudges(t *testing.T) {
 		}
 		s.API("GET", "/api/v1/events?type=Nudge+Sent&limit=100", nil, &ev)
 		for _, e := range ev.Events {
-			if e.Message.Properties["nudge_id"] == n1.ID {
+			p := e.Message.Properties
+			if p["nudge_id"] == n1.ID {
 				nudged = append(nudged, e.UserID)
+				item, _ := p["product_id"].(string)
+				if want := "Hi V" + e.UserID[7:] + ", the " + names[item] + " you looked at is waiting."; p["message"] != want || p["name"] != names[item] || p["subject"] != "Your "+names[item] {
+					t.Fatalf("Nudge Sent %+v, want %q", p, want)
+				}
+				if item == "stove" && p["image_url"] != "https://shop.example/stove.jpg" {
+					t.Fatalf("Nudge Sent without the image: %+v", p)
+				}
 			}
 		}
 		for i, u := range nudged {
@@ -135,6 +151,100 @@ func TestNudges(t *testing.T) {
 		}
 		if u.Treated.Converted == 0 || u.Holdout.Converted != 0 || u.Uplift <= 0 || !(u.CILow < u.Uplift && u.Uplift < u.CIHigh) {
 			t.Fatalf("uplift: %+v", u)
+		}
+	})
+}
+
+// Quiet hours are any window, crossing midnight or not; the same hour
+// twice means none; a value out of range is refused naming its field.
+func TestNudgeQuietHours(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		now := time.Date(2026, 3, 10, 23, 30, 0, 0, time.UTC)
+		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = apptest.NewClock(now).Now })
+		ctx := context.Background()
+		hours := func(from, to int) *[2]int { return &[2]int{from, to} }
+		cases := []struct {
+			name  string
+			quiet *[2]int // nil: left out
+		}{
+			{"none", hours(0, 0)},
+			{"night across midnight", hours(22, 7)},
+			{"day", hours(8, 22)},
+			{"left out", nil},
+			{"last hour", hours(23, 0)},
+			{"same hour", hours(5, 5)},
+		}
+		// Whether 23:30 (the customers' time: UTC) is quiet, from the window alone.
+		isQuiet := func(q *[2]int) bool {
+			from, to := 21, 8
+			if q != nil {
+				from, to = q[0], q[1]
+			}
+			h := now.Hour()
+			switch {
+			case from == to:
+				return false
+			case from < to:
+				return h >= from && h < to
+			}
+			return h >= from || h < to
+		}
+		ids := map[string]string{}
+		for i, c := range cases {
+			u := fmt.Sprintf("quiet-%d", i)
+			s.MustSend("identify", map[string]any{"userId": u, "traits": map[string]any{"email": u + "@example.com", "nudge_consent": true}})
+			s.MustSend("track", map[string]any{"userId": u, "event": "Product Viewed", "timestamp": now.Add(-30 * time.Hour).Format(time.RFC3339),
+				"properties": map[string]any{"product_id": "tent", "name": "Ridge 2 Tent"}})
+			body := map[string]any{"name": c.name, "kind": "abandoned", "message": "{{item}}", "channel": "webhook", "holdout_pct": 0,
+				"segment": map[string]any{"traits": map[string]any{"email": u + "@example.com"}}}
+			if c.quiet != nil {
+				body["quiet_from"], body["quiet_to"] = c.quiet[0], c.quiet[1]
+			}
+			var n struct {
+				ID        string
+				QuietFrom int `json:"quiet_from"`
+				QuietTo   int `json:"quiet_to"`
+			}
+			if code := s.API("POST", "/api/v1/nudges", body, &n); code != 201 {
+				t.Fatalf("%s: %d", c.name, code)
+			}
+			if c.quiet != nil && (n.QuietFrom != c.quiet[0] || n.QuietTo != c.quiet[1]) {
+				t.Fatalf("%s is stored as %d–%d", c.name, n.QuietFrom, n.QuietTo)
+			}
+			ids[u] = n.ID
+		}
+		s.Sync()
+		if _, _, err := s.Exp.Nudge(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s.Sync()
+		var ev eventList
+		s.API("GET", "/api/v1/events?type=Nudge+Sent&limit=100", nil, &ev)
+		sent := map[string]bool{}
+		for _, e := range ev.Events {
+			sent[e.UserID] = true
+		}
+		for i, c := range cases {
+			if u := fmt.Sprintf("quiet-%d", i); sent[u] == isQuiet(c.quiet) {
+				t.Errorf("%s: sent %v at 23:30", c.name, sent[u])
+			}
+		}
+		for _, c := range []struct {
+			body  string
+			field string
+		}{
+			{`{"quiet_to": 24}`, "quiet_to"},
+			{`{"quiet_from": -1}`, "quiet_from"},
+			{`{"quiet_from": "late"}`, "quiet_from"},
+			{`{"quiet_from": 21.5}`, "quiet_from"},
+		} {
+			var in map[string]any
+			_ = json.Unmarshal([]byte(c.body), &in)
+			in["name"], in["kind"], in["message"] = "Bad", "abandoned", "x"
+			var e struct{ Error struct{ Field string } }
+			if code := s.API("POST", "/api/v1/nudges", in, &e); code != 400 || e.Error.Field != c.field {
+				t.Errorf("%s: %d %+v, want 400 naming %s", c.body, code, e, c.field)
+			}
 		}
 	})
 }

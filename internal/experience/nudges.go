@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/outbox"
@@ -44,11 +45,13 @@ type Nudge struct {
 	HoldoutPct    *float64 `json:"holdout_pct"` // share held out, % (default 10; 0 for none)
 	// Caps: at most CapCount nudges per customer and channel in CapDays
 	// (every nudge counts); no sending from QuietFrom to QuietTo o'clock
-	// in the customer's traits.timezone (UTC when unknown).
+	// in the customer's traits.timezone (UTC when unknown) — a window may
+	// cross midnight (22–7); the same hour twice (0–0) means none. Left
+	// out, 21–8.
 	CapCount       int     `json:"cap_count"`
 	CapDays        float64 `json:"cap_days"`
-	QuietFrom      int     `json:"quiet_from"`
-	QuietTo        int     `json:"quiet_to"`
+	QuietFrom      *int    `json:"quiet_from"`
+	QuietTo        *int    `json:"quiet_to"`
 	ConversionDays float64 `json:"conversion_days"` // an order within this many days converts
 	// Segment, when set, limits the nudge to its customers (any segment
 	// query, or a saved one: {"saved": "At risk"}).
@@ -119,11 +122,20 @@ func (n *Nudge) validate() error {
 	if n.CapCount < 1 || n.CapDays <= 0 {
 		return fault.Field("cap_count", "a frequency cap is at least one nudge in some days")
 	}
-	if n.QuietFrom == 0 && n.QuietTo == 0 {
-		n.QuietFrom, n.QuietTo = 21, 8
+	// Only what was left out takes the default: 0 is midnight, not "unset".
+	if n.QuietFrom == nil {
+		from := 21
+		n.QuietFrom = &from
 	}
-	if n.QuietFrom < 0 || n.QuietFrom > 23 || n.QuietTo < 0 || n.QuietTo > 23 {
-		return fault.Field("quiet_from", "quiet hours are o'clock, 0–23")
+	if n.QuietTo == nil {
+		to := 8
+		n.QuietTo = &to
+	}
+	if *n.QuietFrom < 0 || *n.QuietFrom > 23 {
+		return fault.Field("quiet_from", "quiet_from is an hour from 0 to 23 (quiet_from = quiet_to: no quiet hours)")
+	}
+	if *n.QuietTo < 0 || *n.QuietTo > 23 {
+		return fault.Field("quiet_to", "quiet_to is an hour from 0 to 23 (quiet_from = quiet_to: no quiet hours)")
 	}
 	if n.ConversionDays == 0 {
 		n.ConversionDays = 7
@@ -176,9 +188,10 @@ func (s *Service) Nudges(ctx context.Context) ([]Nudge, error) {
 	return out, rows.Err()
 }
 
-// candidate is a customer a nudge applies to, about an item (or a goal).
+// candidate is a customer a nudge applies to, about an item (or a goal);
+// name is the item's name as its events gave it, when the catalog has none.
 type candidate struct {
-	customer, key, item string
+	customer, key, item, name string
 }
 
 // Nudge runs every active nudge once and returns how many messages it sent
@@ -287,15 +300,19 @@ func (s *Service) candidates(ctx context.Context, n Nudge, now time.Time) ([]can
 			return nil, err
 		}
 		pri := priors(all)
+		products, err := s.products(ctx, all, nil)
+		if err != nil {
+			return nil, err
+		}
 		for c, items := range all.byCustomer {
-			for _, need := range needs(items, pri, all.names) {
-				if consents[c][""] || consents[c][need.Item] || need.Purchases < 2 {
+			for _, need := range needs(items, pri, all.names, products) {
+				if consented(consents[c], need.Item, need.Category) || need.Purchases < 2 {
 					continue // automatic execution has it, or no habit yet
 				}
 				if need.NextNeedAt.After(now.Add(time.Duration(n.DaysAhead*24)*time.Hour)) || need.NextNeedAt.Before(now.Add(-7*24*time.Hour)) {
 					continue
 				}
-				out = append(out, candidate{customer: c, item: need.Item, key: fmt.Sprintf("%s@%d", need.Item, need.LastAt.UnixMilli())})
+				out = append(out, candidate{customer: c, item: need.Item, name: need.Name, key: fmt.Sprintf("%s@%d", need.Item, need.LastAt.UnixMilli())})
 			}
 		}
 	case "goal":
@@ -384,7 +401,11 @@ func (s *Service) deliver(ctx context.Context, n Nudge, c candidate, now time.Ti
 		return "", err
 	}
 	tz, _ := ct.Traits["timezone"].(string)
-	if quiet(now, tz, n.QuietFrom, n.QuietTo) {
+	from, to := 21, 8 // a rule stored without them: the defaults
+	if n.QuietFrom != nil && n.QuietTo != nil {
+		from, to = *n.QuietFrom, *n.QuietTo
+	}
+	if quiet(now, tz, from, to) {
 		return "", nil
 	}
 	if n.Channel == "email" && ct.Email == "" {
@@ -405,11 +426,30 @@ func (s *Service) deliver(ctx context.Context, n Nudge, c candidate, now time.Ti
 	}
 	id := store.NewID("nsend")
 	name, _ := ct.Traits["firstName"].(string)
-	text := strings.NewReplacer("{{item}}", c.item, "{{name}}", name).Replace(n.Message)
+	// The customer reads the product's name, never its id.
+	var product catalog.Product
+	if c.item != "" {
+		found, err := s.catalog.Lookup(ctx, []string{c.item})
+		if err != nil {
+			return "", err
+		}
+		product = catalog.Of(found, c.item)
+		if product.Name == "" {
+			product.Name = c.name
+		}
+	}
+	fill := strings.NewReplacer("{{item}}", product.Label(), "{{name}}", name)
+	text, subject := fill.Replace(n.Message), fill.Replace(n.Subject)
 	event := map[string]string{"sent": "Nudge Sent", "held_out": "Nudge Held Out"}[status]
-	ev, err := eventlog.Action(event, "nudge-"+id, ct.UserID, ct.AnonymousID, n.Channel, now, map[string]any{
-		"nudge_id": n.ID, "nudge": n.Name, "kind": n.Kind, "send_id": id, "product_id": c.item, "channel": n.Channel, "subject": n.Subject,
-		"message": text, "experience": "coach_behaviour"})
+	props := map[string]any{"nudge_id": n.ID, "nudge": n.Name, "kind": n.Kind, "send_id": id, "product_id": c.item, "channel": n.Channel, "subject": subject,
+		"message": text, "experience": "coach_behaviour"}
+	if product.Name != "" {
+		props["name"] = product.Name
+	}
+	if product.ImageURL != "" {
+		props["image_url"] = product.ImageURL
+	}
+	ev, err := eventlog.Action(event, "nudge-"+id, ct.UserID, ct.AnonymousID, n.Channel, now, props)
 	if err != nil {
 		return "", err
 	}
@@ -424,7 +464,7 @@ func (s *Service) deliver(ctx context.Context, n Nudge, c candidate, now time.Ti
 			return nil
 		}
 		if status == "sent" && n.Channel == "email" {
-			if err := outbox.EnqueueMailAt(ctx, tx, "nudge-"+id, ct.Email, strings.ReplaceAll(n.Subject, "{{item}}", c.item), text, now.UnixMilli()); err != nil {
+			if err := outbox.EnqueueMailAt(ctx, tx, "nudge-"+id, ct.Email, subject, text, now.UnixMilli()); err != nil {
 				return err
 			}
 		}

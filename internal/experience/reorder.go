@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/store"
@@ -15,6 +16,7 @@ import (
 type ProposalItem struct {
 	Item     string  `json:"item"`
 	Name     string  `json:"name,omitempty"`
+	ImageURL string  `json:"image_url,omitempty"`
 	Quantity float64 `json:"quantity"`
 }
 
@@ -86,8 +88,30 @@ func (s *Service) Reorder(ctx context.Context, ref, from string) (*Proposal, err
 			return nil, fault.New(fault.Conflict, "the customer has nothing they buy again")
 		}
 	}
+	ids := make([]string, len(lines))
+	for i, l := range lines {
+		ids[i] = l.Item
+	}
+	products, err := s.catalog.Lookup(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var lineEvents []map[string]any
 	for _, l := range lines {
-		p.Items = append(p.Items, ProposalItem{Item: l.Item, Name: l.Name, Quantity: l.UsualQuantity})
+		// The catalog's name and image over what an order line or list said;
+		// whole packs whatever the source.
+		pr := catalog.Of(products, l.Item)
+		it := ProposalItem{Item: l.Item, Name: pr.Name, ImageURL: pr.ImageURL, Quantity: pr.Units(l.UsualQuantity)}
+		if it.Name == "" {
+			it.Name = l.Name
+		}
+		p.Items = append(p.Items, it)
+		line := productLine(pr, it.Quantity)
+		line["item"] = it.Item // the name this event used before product_id
+		if it.Name != "" {
+			line["name"] = it.Name
+		}
+		lineEvents = append(lineEvents, line)
 	}
 	if len(args) > 0 {
 		if p.AddressRef, p.PaymentRef, err = s.refs(ctx, args, ph); err != nil {
@@ -100,7 +124,7 @@ func (s *Service) Reorder(ctx context.Context, ref, from string) (*Proposal, err
 	}
 	ct := who[c]
 	ev, err := eventlog.Action("Order Proposed", "proposal-"+p.ID, ct.UserID, ct.AnonymousID, "server", s.now(), map[string]any{
-		"proposal_id": p.ID, "from": from, "order_id": p.OrderID, "products": p.Items, "address_ref": p.AddressRef, "payment_ref": p.PaymentRef,
+		"proposal_id": p.ID, "from": from, "order_id": p.OrderID, "products": lineEvents, "address_ref": p.AddressRef, "payment_ref": p.PaymentRef,
 		"experience": "respond_to_desire"})
 	if err != nil {
 		return nil, err
@@ -144,18 +168,6 @@ func (s *Service) Proposals(ctx context.Context, ref string) ([]Proposal, error)
 		out = append(out, p)
 	}
 	return out, rows.Err()
-}
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func sortUsual(list []Usual) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/experience/replenish"
 	"github.com/cxloop/cxloop/internal/fault"
@@ -64,9 +65,11 @@ func (s *Service) SetReplenishSettings(ctx context.Context, in ReplenishSettings
 type Need struct {
 	Item       string    `json:"item"`
 	Name       string    `json:"name,omitempty"`
+	ImageURL   string    `json:"image_url,omitempty"`
+	Category   string    `json:"category,omitempty"`
 	Purchases  int       `json:"purchases"`
 	DaysAUnit  float64   `json:"days_per_unit"`
-	Quantity   float64   `json:"quantity"` // what a replenishment would order: the median quantity
+	Quantity   float64   `json:"quantity"` // what a replenishment would order: the usual quantity, in whole packs
 	LastAt     time.Time `json:"last_purchased_at"`
 	NextNeedAt time.Time `json:"next_need_at"`
 	Consented  bool      `json:"consented"`
@@ -77,6 +80,8 @@ type Replenishment struct {
 	ID        string        `json:"id"`
 	Customer  string        `json:"customer"`
 	Item      string        `json:"item"`
+	Name      string        `json:"name,omitempty"`
+	ImageURL  string        `json:"image_url,omitempty"`
 	Quantity  float64       `json:"quantity"`
 	NeedAt    store.Millis  `json:"needAt"`
 	PlaceAt   store.Millis  `json:"placeAt"` // placed then unless cancelled
@@ -148,31 +153,68 @@ func priors(h *history) map[string]replenish.Prior {
 	return out
 }
 
-// needs predicts a customer's products' next needs.
-func needs(items map[string][]replenish.Purchase, pri map[string]replenish.Prior, names map[string]string) []Need {
+// needs predicts a customer's next needs of the replenishable products
+// among theirs; a product the catalog does not call replenishable has no
+// next need (a tent bought twice is not a habit).
+func needs(items map[string][]replenish.Purchase, pri map[string]replenish.Prior, names map[string]string, products map[string]catalog.Product) []Need {
 	var out []Need
 	for item, ps := range items {
+		p := catalog.Of(products, item)
+		if !p.Replenishable {
+			continue
+		}
 		m := replenish.Merge(ps)
-		next, rate, ok := replenish.Predict(m, pri[item])
+		next, rate, ok := replenish.Predict(m, prior(pri[item], p))
 		if !ok {
 			continue
 		}
-		out = append(out, need(item, names[item], m, next, rate))
+		out = append(out, need(p, names[item], m, next, rate))
 	}
-	slices.SortFunc(out, func(a, b Need) int { return a.NextNeedAt.Compare(b.NextNeedAt) })
+	slices.SortFunc(out, func(a, b Need) int {
+		if c := a.NextNeedAt.Compare(b.NextNeedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Item, b.Item)
+	})
 	return out
 }
 
-func need(item, name string, m []replenish.Purchase, next time.Time, rate float64) Need {
-	qs := make([]float64, len(m))
-	for i, p := range m {
-		qs[i] = p.Quantity
+// prior is the population's rate of a product, or, when no one bought it
+// twice yet, the days a unit usually lasts from the catalog.
+func prior(pop replenish.Prior, p catalog.Product) replenish.Prior {
+	if pop.N == 0 && p.UsageDays != nil {
+		return replenish.NewPrior([]float64{*p.UsageDays})
 	}
-	n := Need{Item: item, Name: name, Purchases: len(m), DaysAUnit: math.Round(rate*10) / 10, Quantity: median(qs), LastAt: m[len(m)-1].At}
-	if !next.IsZero() {
+	return pop
+}
+
+func need(p catalog.Product, lineName string, m []replenish.Purchase, next time.Time, rate float64) Need {
+	name := p.Name
+	if name == "" {
+		name = lineName
+	}
+	n := Need{Item: p.ID, Name: name, ImageURL: p.ImageURL, Category: p.Category, Purchases: len(m), DaysAUnit: math.Round(rate*10) / 10,
+		Quantity: usualQuantity(m, p), LastAt: m[len(m)-1].At}
+	if !next.IsZero() && p.Replenishable {
 		n.NextNeedAt = next.Truncate(time.Minute)
 	}
 	return n
+}
+
+// usualQuantity is what a customer buys of a product at a time: the
+// quantity, in whole packs, they bought most often (the latest when
+// tied) — a quantity they actually bought, never a median between two.
+func usualQuantity(m []replenish.Purchase, p catalog.Product) float64 {
+	count := map[float64]int{}
+	best, most := p.Units(1), 0
+	for _, x := range m { // oldest first
+		q := p.Units(x.Quantity)
+		count[q]++
+		if count[q] >= most {
+			best, most = q, count[q]
+		}
+	}
+	return best
 }
 
 // customerNeeds reads one customer's order lines and, for the products in
@@ -226,6 +268,14 @@ func (s *Service) customerNeeds(ctx context.Context, c string, args []any, ph st
 	if err != nil {
 		return nil, err
 	}
+	ids := make([]string, 0, len(own))
+	for item := range own {
+		ids = append(ids, item)
+	}
+	products, err := s.catalog.Lookup(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	var out []Need
 	for item, ps := range own {
 		var rates []float64
@@ -233,8 +283,9 @@ func (s *Service) customerNeeds(ctx context.Context, c string, args []any, ph st
 			rates = append(rates, replenish.Rates(replenish.Merge(other))...)
 		}
 		m := replenish.Merge(ps)
-		next, rate, _ := replenish.Predict(m, replenish.NewPrior(rates))
-		out = append(out, need(item, names[item], m, next, rate))
+		p := catalog.Of(products, item)
+		next, rate, _ := replenish.Predict(m, prior(replenish.NewPrior(rates), p))
+		out = append(out, need(p, names[item], m, next, rate))
 	}
 	slices.SortFunc(out, func(a, b Need) int {
 		if c := a.NextNeedAt.Compare(b.NextNeedAt); c != 0 {
@@ -277,10 +328,39 @@ func (s *Service) Needs(ctx context.Context, ref string) ([]Need, []Replenishmen
 		return nil, nil, err
 	}
 	for i := range list {
-		list[i].Consented = consent[""] || consent[list[i].Item]
+		list[i].Consented = consented(consent, list[i].Item, list[i].Category)
 	}
 	reps, err := s.replenishments(ctx, `WHERE customer_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100`, c)
-	return list, reps, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return list, reps, s.describe(ctx, reps)
+}
+
+// categoryConsent is the consent row's item for a consent to a whole
+// category (product ids never start with it in practice; a product id
+// that did would read as a category).
+const categoryConsent = "category:"
+
+// consented reports whether the customer's consents (product ids, "" for
+// every replenishable product, "category:NAME" for a category) cover the
+// product.
+func consented(items map[string]bool, item, category string) bool {
+	return items[""] || items[item] || (category != "" && items[categoryConsent+category])
+}
+
+// describe fills in the replenishments' product names and images.
+func (s *Service) describe(ctx context.Context, reps []Replenishment) error {
+	ids := make([]string, len(reps))
+	for i, r := range reps {
+		ids[i] = r.Item
+	}
+	products, err := s.catalog.Lookup(ctx, ids)
+	for i := range reps {
+		p := catalog.Of(products, reps[i].Item)
+		reps[i].Name, reps[i].ImageURL = p.Name, p.ImageURL
+	}
+	return err
 }
 
 func (s *Service) replenishments(ctx context.Context, where string, args ...any) ([]Replenishment, error) {
@@ -321,12 +401,25 @@ func (s *Service) Replenish(ctx context.Context) (scheduled, placed int, err err
 	if err != nil {
 		return 0, 0, err
 	}
+	ids := make([]string, len(due))
+	for i, r := range due {
+		ids[i] = r.Item
+	}
+	products, err := s.catalog.Lookup(ctx, ids)
+	if err != nil {
+		return 0, 0, err
+	}
 	for _, r := range due {
-		ok, err := s.decide(ctx, r, "placed", "Order Auto-Placed", now)
+		status, event := "placed", "Order Auto-Placed"
+		if !catalog.Of(products, r.Item).Replenishable {
+			// Scheduled before the catalog said otherwise: not placed.
+			status, event = "cancelled", "Replenishment Cancelled"
+		}
+		ok, err := s.decide(ctx, r, status, event, now)
 		if err != nil {
 			return scheduled, placed, err
 		}
-		if ok {
+		if ok && status == "placed" {
 			placed++
 		}
 	}
@@ -339,10 +432,14 @@ func (s *Service) Replenish(ctx context.Context) (scheduled, placed int, err err
 		return scheduled, placed, err
 	}
 	pri := priors(all)
+	products, err = s.products(ctx, all, consents)
+	if err != nil {
+		return scheduled, placed, err
+	}
 	lead := time.Duration(set.LeadDays * float64(24*time.Hour))
 	for c, items := range consents {
-		for _, n := range needs(all.byCustomer[c], pri, all.names) {
-			if !items[""] && !items[n.Item] {
+		for _, n := range needs(all.byCustomer[c], pri, all.names, products) {
+			if !consented(items, n.Item, n.Category) {
 				continue
 			}
 			// Within the lead time, and not a need long past (the customer moved on).
@@ -362,6 +459,24 @@ func (s *Service) Replenish(ctx context.Context) (scheduled, placed int, err err
 		s.log.Notify()
 	}
 	return scheduled, placed, nil
+}
+
+// products looks up the products of the given customers' histories.
+func (s *Service) products(ctx context.Context, h *history, customers map[string]map[string]bool) (map[string]catalog.Product, error) {
+	seen := map[string]bool{}
+	var ids []string
+	for c, items := range h.byCustomer {
+		if customers != nil && customers[c] == nil {
+			continue
+		}
+		for item := range items {
+			if !seen[item] {
+				seen[item] = true
+				ids = append(ids, item)
+			}
+		}
+	}
+	return s.catalog.Lookup(ctx, ids)
 }
 
 // consents are the consented products by customer ("" for all).
@@ -417,7 +532,7 @@ func (s *Service) schedule(ctx context.Context, c string, n Need, now time.Time,
 		}
 		created = true
 		ev, err := eventlog.Action("Replenishment Scheduled", "replenishment-"+r.ID, ct.UserID, ct.AnonymousID, "server", now, map[string]any{
-			"replenishment_id": r.ID, "product_id": r.Item, "name": n.Name, "quantity": r.Quantity, "need_at": n.NextNeedAt.UTC().Format(time.RFC3339),
+			"replenishment_id": r.ID, "product_id": r.Item, "name": n.Name, "image_url": n.ImageURL, "quantity": r.Quantity, "need_at": n.NextNeedAt.UTC().Format(time.RFC3339),
 			"place_at": time.UnixMilli(int64(r.PlaceAt)).UTC().Format(time.RFC3339), "experience": "automatic_execution"})
 		if err != nil {
 			return err
@@ -434,6 +549,11 @@ func (s *Service) decide(ctx context.Context, r Replenishment, status, event str
 	if err != nil {
 		return false, err
 	}
+	p, err := s.catalog.Lookup(ctx, []string{r.Item})
+	if err != nil {
+		return false, err
+	}
+	product := catalog.Of(p, r.Item)
 	ct := who[r.Customer]
 	done := false
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
@@ -446,13 +566,29 @@ func (s *Service) decide(ctx context.Context, r Replenishment, status, event str
 		}
 		done = true
 		ev, err := eventlog.Action(event, strings.ToLower(strings.ReplaceAll(event, " ", "-"))+"-"+r.ID, ct.UserID, ct.AnonymousID, "server", now, map[string]any{
-			"replenishment_id": r.ID, "products": []map[string]any{{"product_id": r.Item, "quantity": r.Quantity}}, "experience": "automatic_execution"})
+			"replenishment_id": r.ID, "products": []map[string]any{productLine(product, r.Quantity)}, "experience": "automatic_execution"})
 		if err != nil {
 			return err
 		}
 		return s.log.AppendTx(ctx, tx, []eventlog.Event{ev})
 	})
 	return done, err
+}
+
+// productLine is a product as an event's products[] names it for the
+// systems that act on it: id, name, image and the quantity.
+func productLine(p catalog.Product, quantity float64) map[string]any {
+	line := map[string]any{"product_id": p.ID, "quantity": quantity}
+	if p.Name != "" {
+		line["name"] = p.Name
+	}
+	if p.SKU != "" {
+		line["sku"] = p.SKU
+	}
+	if p.ImageURL != "" {
+		line["image_url"] = p.ImageURL
+	}
+	return line
 }
 
 // Cancel stops a scheduled replenishment before it is placed.
@@ -488,10 +624,16 @@ func (s *Service) Backtest(ctx context.Context) (model, naive float64, n int, er
 	if err != nil {
 		return 0, 0, 0, err
 	}
+	products, err := s.products(ctx, h, nil)
+	if err != nil {
+		return 0, 0, 0, err
+	}
 	series := map[string][][]replenish.Purchase{}
 	for _, items := range h.byCustomer {
 		for item, ps := range items {
-			series[item] = append(series[item], ps)
+			if catalog.Of(products, item).Replenishable {
+				series[item] = append(series[item], ps)
+			}
 		}
 	}
 	model, naive, n = replenish.Backtest(series)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/experience/recommend"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/profile"
@@ -90,12 +91,110 @@ func (s *Service) Train(ctx context.Context) error {
 }
 
 // Recommendation is an item for a customer, with the id its outcome
-// events carry back (shown, clicked, purchased).
+// events carry back (shown, clicked, purchased) and why it is there.
 type Recommendation struct {
-	Item  string  `json:"item"`
-	Score float64 `json:"score"`
-	RecID string  `json:"rec_id"`
-	Model string  `json:"model"`
+	Item     string  `json:"item"`
+	Name     string  `json:"name,omitempty"`
+	ImageURL string  `json:"image_url,omitempty"`
+	Score    float64 `json:"score"`
+	RecID    string  `json:"rec_id"`
+	Model    string  `json:"model"`
+	Why      *Why    `json:"why,omitempty"`
+}
+
+// Why is the reason a recommendation gives the customer: because you
+// bought (or looked at) an item it goes with, new in a category you buy
+// from, customers like you chose it, or popular.
+type Why struct {
+	Kind     string `json:"kind"` // bought, viewed, context, new_in_category, similar_customers, popular
+	Item     string `json:"product_id,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Category string `json:"category,omitempty"`
+	Text     string `json:"text"`
+}
+
+// newDays is how recently a product first appeared to be new in its category.
+const newDays = 30
+
+// customerItems is what a customer did with products, for what not to
+// recommend and why: each product's kinds of interaction, and the
+// customer's categories.
+type customerItems struct {
+	kinds    map[string]map[string]bool // item → kind → true (Order Completed, Order Refunded, …; "rated_low")
+	products map[string]catalog.Product
+}
+
+// customerItems reads a customer's interactions (every identity).
+func (s *Service) customerItems(ctx context.Context, ref string) (*customerItems, error) {
+	_, args, ph, err := s.keys(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	out := &customerItems{kinds: map[string]map[string]bool{}}
+	if len(args) == 0 {
+		return out, nil
+	}
+	err = s.db.Each(ctx, `SELECT item, kind, weight FROM interactions WHERE identity IN (`+ph+`)`, args, func(r *sql.Rows) error {
+		var item, kind string
+		var w float64
+		if err := r.Scan(&item, &kind, &w); err != nil {
+			return err
+		}
+		if kind == "Product Reviewed" && w < 0 {
+			kind = "rated_low" // a rating of 1–2
+		}
+		if out.kinds[item] == nil {
+			out.kinds[item] = map[string]bool{}
+		}
+		out.kinds[item][kind] = true
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(out.kinds))
+	for item := range out.kinds {
+		ids = append(ids, item)
+	}
+	out.products, err = s.catalog.Lookup(ctx, ids)
+	return out, err
+}
+
+// refused reports whether an item must not be recommended to the
+// customer: they returned it, rated it 2 or less, or own it and it is not
+// a consumable they would buy again.
+func (h *customerItems) refused(item string) bool {
+	k := h.kinds[item]
+	return k["Order Refunded"] || k["Product Returned"] || k["rated_low"] || (k["Order Completed"] && !catalog.Of(h.products, item).Replenishable)
+}
+
+// liked reports whether the customer showed a positive interest in the
+// item (and how: bought or viewed), for "because you bought X".
+func (h *customerItems) liked(item string) (string, bool) {
+	k := h.kinds[item]
+	if k["Order Refunded"] || k["Product Returned"] || k["rated_low"] {
+		return "", false
+	}
+	if k["Order Completed"] {
+		return "bought", true
+	}
+	if k["Product Viewed"] || k["Product Clicked"] || k["Product Added"] || k["Recommendation Clicked"] {
+		return "viewed", true
+	}
+	return "", false
+}
+
+// categories are the categories of the products the customer likes.
+func (h *customerItems) categories() map[string]bool {
+	out := map[string]bool{}
+	for item := range h.kinds {
+		if _, ok := h.liked(item); ok {
+			if c := catalog.Of(h.products, item).Category; c != "" {
+				out[c] = true
+			}
+		}
+	}
+	return out
 }
 
 // freshUpTo is the size up to which a model is retrained while serving
@@ -137,6 +236,10 @@ func (s *Service) Recommendations(ctx context.Context, ref string, n int, contex
 	if err != nil {
 		return nil, err
 	}
+	mine, err := s.customerItems(ctx, c)
+	if err != nil {
+		return nil, err
+	}
 	d := t.data
 	out := []Recommendation{}
 	u, known := d.UserIndex[c]
@@ -156,19 +259,88 @@ func (s *Service) Recommendations(ctx context.Context, ref string, n int, contex
 			scores[i] /= max(top, 1)
 		}
 	}
+	ctxItem := int32(-1)
 	if it, ok := d.ItemIndex[strings.TrimPrefix(context, "item:")]; ok && context != "" {
 		for _, nb := range t.knn.Near[it] {
 			scores[nb.Item] += nb.Sim
 		}
 		scores[it] = float32(math.Inf(-1))
 		model += "+context"
+		ctxItem = it
 	}
-	skip := func(i int32) bool { return known && d.Seen(u, i) }
-	for _, x := range recommend.Top(scores, n, skip) {
+	skip := func(i int32) bool { return (known && d.Seen(u, i)) || mine.refused(d.Items[i]) }
+	top := recommend.Top(scores, n, skip)
+	ids := make([]string, 0, len(top)+1)
+	for _, x := range top {
+		ids = append(ids, d.Items[x.Item])
+	}
+	if ctxItem >= 0 {
+		ids = append(ids, d.Items[ctxItem])
+	}
+	products, err := s.catalog.Lookup(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	cats := mine.categories()
+	now := s.now()
+	for _, x := range top {
 		item := d.Items[x.Item]
-		out = append(out, Recommendation{Item: item, Score: math.Round(float64(x.Score)*10000) / 10000, RecID: recID(t.version, c, item), Model: model})
+		p := catalog.Of(products, item)
+		r := Recommendation{Item: item, Name: p.Name, ImageURL: p.ImageURL, Score: math.Round(float64(x.Score)*10000) / 10000, RecID: recID(t.version, c, item), Model: model}
+		r.Why = t.why(x.Item, ctxItem, p, mine, cats, products, now, model)
+		out = append(out, r)
 	}
 	return out, nil
+}
+
+// why explains a recommendation: the item it was asked about, a product
+// new in one of the customer's categories, the customer's own product it
+// goes with most (bought before viewed), or the model's crowd.
+func (t *trained) why(i, ctxItem int32, p catalog.Product, mine *customerItems, cats map[string]bool, products map[string]catalog.Product, now time.Time, model string) *Why {
+	label := func(item string) string {
+		if name := catalog.Of(products, item).Name; name != "" {
+			return name
+		}
+		if name := catalog.Of(mine.products, item).Name; name != "" {
+			return name
+		}
+		return item
+	}
+	if ctxItem >= 0 {
+		item := t.data.Items[ctxItem]
+		return &Why{Kind: "context", Item: item, Name: label(item), Text: "Goes with " + label(item)}
+	}
+	if p.Category != "" && cats[p.Category] && p.FirstSeenAt != nil && now.Sub(time.UnixMilli(int64(*p.FirstSeenAt))) <= newDays*24*time.Hour {
+		return &Why{Kind: "new_in_category", Category: p.Category, Text: "New in " + p.Category}
+	}
+	var best *Why
+	var bestSim float32
+	for item := range mine.kinds {
+		how, ok := mine.liked(item)
+		own, known := t.data.ItemIndex[item]
+		if !ok || !known {
+			continue
+		}
+		for _, nb := range t.knn.Near[own] {
+			if nb.Item != i {
+				continue
+			}
+			// A purchase explains better than a view; then the closer, then the id (stable).
+			better := best == nil || (how == "bought" && best.Kind != "bought") ||
+				(how == best.Kind && (nb.Sim > bestSim || (nb.Sim == bestSim && item < best.Item)))
+			if better {
+				verb := map[string]string{"bought": "Because you bought ", "viewed": "Because you looked at "}[how]
+				best, bestSim = &Why{Kind: how, Item: item, Name: label(item), Text: verb + label(item)}, nb.Sim
+			}
+		}
+	}
+	if best != nil {
+		return best
+	}
+	if strings.HasPrefix(model, "popularity") {
+		return &Why{Kind: "popular", Text: "Popular with customers right now"}
+	}
+	return &Why{Kind: "similar_customers", Text: "Customers like you chose it"}
 }
 
 // Similar is an item's nearest neighbours by who else wanted them.
@@ -189,7 +361,16 @@ func (s *Service) Similar(ctx context.Context, item string, n int) ([]Recommenda
 		it := t.data.Items[nb.Item]
 		out = append(out, Recommendation{Item: it, Score: math.Round(float64(nb.Sim)*10000) / 10000, RecID: recID(t.version, "item:"+item, it), Model: "item-knn"})
 	}
-	return out, nil
+	ids := make([]string, len(out))
+	for i, r := range out {
+		ids[i] = r.Item
+	}
+	products, err := s.catalog.Lookup(ctx, ids)
+	for i := range out {
+		p := catalog.Of(products, out[i].Item)
+		out[i].Name, out[i].ImageURL = p.Name, p.ImageURL
+	}
+	return out, err
 }
 
 // keys are the identity keys of a customer's lines, as query arguments.
@@ -219,6 +400,7 @@ func (s *Service) keys(ctx context.Context, ref string) (string, []any, string, 
 type Usual struct {
 	Item          string     `json:"item"`
 	Name          string     `json:"name,omitempty"`
+	ImageURL      string     `json:"image_url,omitempty"`
 	Orders        int        `json:"orders"`
 	UsualQuantity float64    `json:"usual_quantity"`
 	LastOrderedAt time.Time  `json:"last_ordered_at"`
@@ -229,8 +411,9 @@ type Usual struct {
 
 // BuyAgain lists what a customer ordered, ranked by how often and how
 // due it is: orders × (1 + the share of the expected interval already
-// passed, at most 1). The usual quantity is the median bought; the next
-// need is the replenishment model's (days a unit lasts, shrunk toward the
+// passed, at most 1). The usual quantity is the quantity bought most
+// often, in whole packs; the next need, for replenishable products only,
+// is the replenishment model's (days a unit lasts, shrunk toward the
 // product's population rate).
 func (s *Service) BuyAgain(ctx context.Context, ref string) ([]Usual, error) {
 	c, args, ph, err := s.keys(ctx, ref)
@@ -247,7 +430,7 @@ func (s *Service) BuyAgain(ctx context.Context, ref string) ([]Usual, error) {
 	}
 	now := s.now()
 	for _, n := range list {
-		u := Usual{Item: n.Item, Name: n.Name, Orders: n.Purchases, UsualQuantity: n.Quantity, LastOrderedAt: n.LastAt}
+		u := Usual{Item: n.Item, Name: n.Name, ImageURL: n.ImageURL, Orders: n.Purchases, UsualQuantity: n.Quantity, LastOrderedAt: n.LastAt}
 		due := 0.0
 		if !n.NextNeedAt.IsZero() {
 			next := n.NextNeedAt

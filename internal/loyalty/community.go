@@ -155,7 +155,9 @@ func (s *Service) Introduce(ctx context.Context, from, to, note string, at time.
 		now = at
 	}
 	in := &Introduction{ID: store.NewID("intro"), From: strings.TrimSpace(from), To: strings.TrimSpace(to), Note: note, MadeAt: store.Millis(now.UnixMilli())}
-	ev, err := eventlog.Own("Introduction Made", "introduction-"+in.ID, first(fm.userIDs), firstIf(fm.userIDs, fm.anonymousIDs), "partner", now,
+	// The business made the introduction: its act, on the member's timeline
+	// but not their touchpoint.
+	ev, err := eventlog.Action("Introduction Made", "introduction-"+in.ID, first(fm.userIDs), firstIf(fm.userIDs, fm.anonymousIDs), "partner", now,
 		map[string]any{"introduction_id": in.ID, "to": in.To, "note": note})
 	if err != nil {
 		return nil, err

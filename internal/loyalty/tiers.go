@@ -261,7 +261,9 @@ func (s *Service) ReviewTiers(ctx context.Context) (int, error) {
 			if err != nil {
 				return err
 			}
-			ev, err := eventlog.Own("Tier Changed", entryID("tier", c, want.Name, now.Format(time.RFC3339)), r.UserID, r.AnonymousID, "web", now,
+			// The program moved the member: the business's act, not the
+			// customer's touchpoint (no event count, last-seen or channel).
+			ev, err := eventlog.Action("Tier Changed", entryID("tier", c, want.Name, now.Format(time.RFC3339)), r.UserID, r.AnonymousID, "server", now,
 				map[string]any{"from": cur, "to": want.Name, "change": direction, "measure": p.Measure, "value": pts})
 			if err != nil {
 				return err

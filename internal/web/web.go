@@ -16,6 +16,7 @@ import (
 	"github.com/cxloop/cxloop/internal/analytics"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
+	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/experience"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/loyalty"
@@ -40,6 +41,7 @@ type Deps struct {
 	Outbox   *outbox.Service
 	Loyalty  *loyalty.Service
 	Exp      *experience.Service
+	Catalog  *catalog.Service
 	An       *analytics.Service
 	Logger   *slog.Logger
 }
@@ -97,6 +99,8 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /experiences", page(c.experiencesPage))
 	mux.Handle("GET /insights", page(c.insightsPage))
 	mux.Handle("POST /customers/{id}/reorder", page(c.reorder))
+	mux.Handle("GET /products", page(c.productsPage))
+	mux.Handle("POST /product-categories/{category}", page(c.setCategory))
 	mux.Handle("POST /replenishments/{id}/cancel", page(c.cancelReplenishment))
 	mux.Handle("POST /loyalty/rules/{id}/delete", page(c.deleteRule))
 	mux.Handle("GET /settings", page(c.settings))

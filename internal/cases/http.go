@@ -287,21 +287,6 @@ func (a *API) Recovery(w http.ResponseWriter, r *http.Request) {
 	httpio.JSON(w, http.StatusOK, rep)
 }
 
-// Silent answers GET /api/v1/silent-dissatisfied?limit=.
-func (a *API) Silent(w http.ResponseWriter, r *http.Request) {
-	limit, _, err := httpio.Page(r, 100, 1000)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	list, err := a.svc.SilentDissatisfied(r.Context(), limit)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpio.JSON(w, http.StatusOK, map[string]any{"customers": list})
-}
-
 // Repurchase answers GET /api/v1/returns/repurchase?by=category|channel|reason&days=90.
 func (a *API) Repurchase(w http.ResponseWriter, r *http.Request) {
 	if a.sync != nil {

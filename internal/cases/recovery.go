@@ -5,14 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
-	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
 )
@@ -199,103 +197,3 @@ func (s *Service) boughtBetween(ctx context.Context, refs []string, from, to int
 	return n > 0, err
 }
 
-// Silent is a dissatisfied customer who never complained.
-type Silent struct {
-	Customer string   `json:"customer"`
-	Name     string   `json:"name,omitempty"`
-	Email    string   `json:"email,omitempty"`
-	Lowest   *float64 `json:"lowestNps,omitempty"`
-	Negative int      `json:"negativeTexts"`
-	Signals  int      `json:"signals"`
-	// Recent and Before count the customer's touchpoints in the last 90
-	// days and in the 90 days before.
-	Recent int `json:"recent"`
-	Before int `json:"before"`
-}
-
-// SilentDissatisfied lists customers whose answers in the last year were
-// unhappy (NPS 0–6, CSAT 1–2 or a negative open text), who never
-// complained (no Complaint Submitted event, no complaint case), and whose activity dropped in the last 90 days against the
-// 90 before: the customers most likely to leave without a word.
-func (s *Service) SilentDissatisfied(ctx context.Context, limit int) ([]Silent, error) {
-	now := s.now().UnixMilli()
-	day := int64(24 * time.Hour / time.Millisecond)
-	signals, err := s.surveys.Unhappy(ctx, now-365*day, 5000)
-	if err != nil {
-		return nil, err
-	}
-	events := make([]eventlog.Event, len(signals))
-	for i, g := range signals {
-		events[i] = eventlog.Event{UserID: g.UserID, AnonymousID: g.AnonymousID}
-	}
-	owners, err := s.profiles.Owners(ctx, events)
-	if err != nil {
-		return nil, err
-	}
-	complained := map[string]bool{}
-	complaints, err := s.List(ctx, Filter{Kind: KindComplaint, Limit: 100000})
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range complaints {
-		complained[c.Customer] = true
-	}
-	by := map[string]*Silent{}
-	for i, g := range signals {
-		cus := profile.OwnerOf(owners, events[i])
-		if cus == "" || complained[cus] {
-			continue
-		}
-		sl := by[cus]
-		if sl == nil {
-			sl = &Silent{Customer: cus}
-			by[cus] = sl
-		}
-		sl.Signals++
-		if g.Kind == "text" {
-			sl.Negative++
-		} else if g.Kind == survey.TypeNPS && (sl.Lowest == nil || g.Value < *sl.Lowest) {
-			v := g.Value
-			sl.Lowest = &v
-		}
-	}
-	out := []Silent{}
-	for cus, sl := range by {
-		c, err := s.profiles.Get(ctx, cus)
-		if err != nil {
-			continue
-		}
-		q := c.EventQuery()
-		q.Event = "Complaint Submitted"
-		if n, err := eventlog.Count(ctx, s.db, q, 0, now+day); err != nil || n > 0 {
-			if err != nil {
-				return nil, err
-			}
-			continue // complained, even if before cases were kept
-		}
-		q.Event = ""
-		if sl.Recent, err = eventlog.Count(ctx, s.db, q, now-90*day, now+day); err != nil {
-			return nil, err
-		}
-		if sl.Before, err = eventlog.Count(ctx, s.db, q, now-180*day, now-90*day); err != nil {
-			return nil, err
-		}
-		if sl.Recent >= sl.Before {
-			continue
-		}
-		sl.Name = c.Name()
-		sl.Email, _ = c.Traits["email"].(string)
-		out = append(out, *sl)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		di, dj := out[i].Before-out[i].Recent, out[j].Before-out[j].Recent
-		if di != dj {
-			return di > dj
-		}
-		return out[i].Customer < out[j].Customer
-	})
-	if len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
-}

@@ -194,53 +194,6 @@ func (s *Service) AnswersByTrigger(ctx context.Context, survey, question string)
 	return out, rows.Err()
 }
 
-// Signal is an answer that says a customer is unhappy.
-type Signal struct {
-	UserID      string       `json:"userId,omitempty"`
-	AnonymousID string       `json:"anonymousId,omitempty"`
-	Kind        string       `json:"kind"` // nps, csat or text
-	Value       float64      `json:"value,omitempty"`
-	Text        string       `json:"text,omitempty"`
-	At          store.Millis `json:"at"`
-}
-
-// Unhappy lists, newest first, answers since the time given that say a
-// customer is unhappy: NPS 0–6, CSAT 1–2, or an open text read as negative.
-func (s *Service) Unhappy(ctx context.Context, since int64, limit int) ([]Signal, error) {
-	out := []Signal{}
-	rows, err := s.db.QueryContext(ctx, `SELECT user_id, anonymous_id, metric, value, responded_at FROM survey_scores
-		WHERE responded_at >= $1 AND ((metric = 'nps' AND value <= 6) OR (metric = 'csat' AND value <= 2)) ORDER BY responded_at DESC LIMIT $2`, since, limit)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var g Signal
-		if err := rows.Scan(&g.UserID, &g.AnonymousID, &g.Kind, &g.Value, &g.At); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows, err = s.db.QueryContext(ctx, `SELECT r.user_id, r.anonymous_id, t.body, t.responded_at FROM survey_texts t JOIN survey_responses r ON r.id = t.response_id
-		WHERE t.sentiment = 'negative' AND t.responded_at >= $1 ORDER BY t.responded_at DESC LIMIT $2`, since, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		g := Signal{Kind: "text"}
-		if err := rows.Scan(&g.UserID, &g.AnonymousID, &g.Text, &g.At); err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
-}
-
 // LastScore is a customer's latest answer to a metric (nps, csat, ces,
 // acsi) before the time given, under any of their identities.
 func (s *Service) LastScore(ctx context.Context, metric string, userIDs, anonymousIDs []string, before int64) (float64, bool, error) {

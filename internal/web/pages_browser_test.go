@@ -1,0 +1,96 @@
+package web_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cxloop/cxloop/internal/app"
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/demo"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+// emptyAllowed are the empty states that may show on a demo page: the
+// demo has no data for them by design, each with why.
+var emptyAllowed = map[string]string{
+	"No notes yet.":              "a case the demo has not worked",
+	"Not matched to a customer.": "a post by a handle nobody claimed",
+}
+
+// Every console page, on the demo loaded as `serve --demo` loads it, in
+// Chromium: no page shows template debris, NaN or Inf, a percentage
+// outside 0–100, or an empty state where the demo has data.
+func TestEveryPageOnTheDemo(t *testing.T) {
+	ctx := browser(t)
+	now := time.Date(2026, 6, 17, 10, 0, 0, 0, time.UTC)
+	clock := apptest.NewClock(now)
+	s := apptest.StartWith(t, storetest.DSN(t, storetest.Engines()[len(storetest.Engines())-1]), func(c *app.Config) { c.Now = clock.Now })
+	bg := context.Background()
+	surveys, err := demo.CreateSurveys(bg, s.URL, apptest.Token)
+	if err == nil {
+		err = demo.CreateLoop(bg, s.URL, apptest.Token)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := demo.Options{Customers: 500, Seed: 42, End: now, Surveys: surveys}
+	if _, err := demo.Send(bg, s.URL, apptest.WriteKey, opts); err != nil {
+		t.Fatal(err)
+	}
+	s.Sync()
+	if err := demo.Finish(bg, s.URL, apptest.Token, opts); err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.WorkCases(bg, s.URL, apptest.WriteKey, apptest.Token, opts); err != nil {
+		t.Fatal(err)
+	}
+	s.Sync()
+
+	// The pages, with an example of each page that shows one thing.
+	pages := []string{"/", "/customers", "/surveys", "/cases", "/recovery", "/loyalty", "/experiences", "/insights", "/products", "/settings"}
+	var list struct {
+		Surveys []struct{ ID string } `json:"surveys"`
+	}
+	s.API("GET", "/api/v1/surveys", nil, &list)
+	for _, sv := range list.Surveys {
+		pages = append(pages, "/surveys/"+sv.ID)
+	}
+	var cs struct {
+		Cases []struct{ ID string } `json:"cases"`
+	}
+	s.API("GET", "/api/v1/cases?limit=1", nil, &cs)
+	if len(cs.Cases) == 0 {
+		t.Fatal("the demo opened no cases")
+	}
+	pages = append(pages, "/cases/"+cs.Cases[0].ID, "/customers/user-00001", "/customers/user-00042")
+
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(s.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`#token-login`)),
+		chromedp.SendKeys(chromedp.CSS(`#token-login input[name=token]`), apptest.Token),
+		chromedp.Submit(chromedp.CSS(`#token-login input[name=token]`)),
+		chromedp.WaitVisible(chromedp.CSS(`main`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pages {
+		t.Run(strings.ReplaceAll(p, "/", "_"), func(t *testing.T) {
+			open(t, ctx, s.URL+p, "main")
+			text := run(t, ctx, chromedp.Evaluate[string](`document.querySelector("main").innerText`))
+			checkFigures(t, p, strings.ReplaceAll(text, "−", "-"))
+			empties := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("main .empty")].filter(e => e.offsetParent !== null).map(e => e.innerText.trim())`))
+			for _, e := range empties {
+				if _, ok := emptyAllowed[e]; !ok {
+					t.Errorf("%s shows an empty state on the demo: %q", p, e)
+				}
+			}
+			if strings.TrimSpace(text) == "" {
+				t.Errorf("%s is blank", p)
+			}
+		})
+	}
+}

@@ -194,6 +194,13 @@ func (s *Service) AnswersByTrigger(ctx context.Context, survey, question string)
 	return out, rows.Err()
 }
 
+// Answered counts a survey's responses, on every path.
+func (s *Service) Answered(ctx context.Context, survey string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM survey_responses WHERE survey_id = $1`, survey).Scan(&n)
+	return n, err
+}
+
 // LastScore is a customer's latest answer to a metric (nps, csat, ces,
 // acsi) before the time given, under any of their identities.
 func (s *Service) LastScore(ctx context.Context, metric string, userIDs, anonymousIDs []string, before int64) (float64, bool, error) {

@@ -361,6 +361,10 @@ func (c *Console) results(w http.ResponseWriter, r *http.Request, s auth.Session
 		return
 	}
 	data["Distributions"] = distributions(sv, counts)
+	if data["Responses"], err = c.Surveys.Answered(ctx, sv.ID); err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	verbatims, err := c.Surveys.Verbatims(ctx, sv.ID, r.URL.Query().Get("sentiment"), 50)
 	if err != nil {
 		c.fail(w, r, err)
@@ -372,6 +376,11 @@ func (c *Console) results(w http.ResponseWriter, r *http.Request, s auth.Session
 		return
 	}
 	data["Verbatims"], data["Sentiments"], data["Sentiment"] = verbatims, sentiments, r.URL.Query().Get("sentiment")
+	hasText := false
+	for _, q := range sv.Questions {
+		hasText = hasText || q.Type == survey.TypeText
+	}
+	data["HasText"] = hasText
 	fatigue := 0
 	for reason, n := range funnel.Skipped {
 		if reason == survey.ReasonRecontactWait {

@@ -259,13 +259,32 @@ func (c *customer) story() []Message {
 	if r.Float64() < 0.15 {
 		orders += 4 + r.IntN(8) // loyal repeat buyers
 	}
-	for o := 0; o < orders; o++ {
+	type planned struct {
+		t       time.Time
+		channel string
+	}
+	plan := make([]planned, orders)
+	for o := range plan {
 		t := c.between(signup, c.end)
 		channel := []string{"web", "web", "mobile_app", "store"}[r.IntN(4)]
 		if channel == "mobile_app" && !c.appUser {
 			channel = "web"
 		}
-		c.order(o, t, channel)
+		plan[o] = planned{t, channel}
+	}
+	sort.Slice(plan, func(i, j int) bool { return plan[i].t.Before(plan[j].t) })
+	// A bad experience (an order that came damaged, late or not as
+	// described) makes most of a customer's later orders not happen: the
+	// dissatisfied buy less, so satisfaction predicts coming back.
+	soured := false
+	leave := rand.New(rand.NewPCG(uint64(c.n)+1, 0x50e7ed))
+	for o, p := range plan {
+		if soured && leave.Float64() < 0.7 {
+			continue
+		}
+		if c.order(o, p.t, p.channel) {
+			soured = true
+		}
 	}
 	if r.Float64() < 0.3 {
 		t := c.between(signup, c.end)
@@ -327,7 +346,9 @@ func (c *customer) browse(t time.Time, anon, user, channel string) {
 	}
 }
 
-func (c *customer) order(o int, t time.Time, channel string) {
+// order adds an order and what followed it; it reports whether the order
+// went badly (returned damaged, late or not as described).
+func (c *customer) order(o int, t time.Time, channel string) (bad bool) {
 	r := c.r
 	if channel != "store" {
 		anon := c.anonWeb
@@ -367,8 +388,10 @@ func (c *customer) order(o int, t time.Time, channel string) {
 		rt := t.Add(time.Duration(2+r.IntN(20)) * 24 * time.Hour)
 		if rt.Before(c.end) {
 			returnChannel := []string{"store", "web", "call_centre"}[r.IntN(3)]
+			reason := reasons[r.IntN(len(reasons))]
 			c.add("track", rt, Message{"userId": c.userID, "event": "Order Refunded", "properties": map[string]any{
-				"order_id": orderID, "total": total, "currency": "EUR", "reason": reasons[r.IntN(len(reasons))], "products": products[:1]}}, returnChannel)
+				"order_id": orderID, "total": total, "currency": "EUR", "reason": reason, "products": products[:1]}}, returnChannel)
+			bad = reason == "damaged" || reason == "arrived late" || reason == "not as described"
 		}
 	}
 	if r.Float64() < 0.2 {
@@ -382,6 +405,7 @@ func (c *customer) order(o int, t time.Time, channel string) {
 				"site":        []string{"trustpilot", "google", "northwind.example"}[r.IntN(3)]}}, "review_site")
 		}
 	}
+	return bad
 }
 
 // complain adds what a dissatisfied customer says: of those with a damaged,

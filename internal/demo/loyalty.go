@@ -72,6 +72,18 @@ var loopNudges = []string{
 	  "message": "Hi {{name}}, by our count your {{item}} runs out in a few days."}`,
 }
 
+// demoProgram is the demo's tiers, by points earned in twelve months (a
+// point per euro): most members are bronze, about a fifth silver, one in
+// ten gold and a few platinum, as in a real program — the default
+// thresholds (50, 100, 500) would make most of the demo's members platinum.
+const demoProgram = `{"measure": "points", "tiers": [
+  {"name": "bronze", "from": 0},
+  {"name": "silver", "from": 1000, "perks": [{"kind": "free_service", "name": "Free repairs"}]},
+  {"name": "gold", "from": 1750, "perks": [{"kind": "early_access", "name": "New collections", "hours": 48}, {"kind": "free_service", "name": "Free repairs"},
+    {"kind": "priority_service", "name": "Priority service"}]},
+  {"name": "platinum", "from": 2800, "perks": [{"kind": "early_access", "name": "New collections", "hours": 72}, {"kind": "vip_deal", "name": "VIP evening", "code": "VIP-NIGHT"},
+    {"kind": "free_service", "name": "Free repairs"}, {"kind": "priority_service", "name": "Priority service"}]}]}`
+
 // createGuides adds the demo's how-to guides.
 func createGuides(ctx context.Context, baseURL, token string) error {
 	for _, g := range guides {
@@ -87,7 +99,8 @@ func createGuides(ctx context.Context, baseURL, token string) error {
 // managers' predictions of the survey answers (the alignment gap),
 // redemptions at the till for some members with points, and introductions
 // between business customers (bridges), recorded when they were made, that
-// convert where the introduced customer ordered within 90 days.
+// convert where the introduced customer ordered within 90 days. Last it
+// sets the demo's tiers, which places every member at once.
 func Finish(ctx context.Context, baseURL, token string, opts Options) error {
 	end := opts.End
 	if end.IsZero() {
@@ -125,5 +138,5 @@ func Finish(ctx context.Context, baseURL, token string, opts Options) error {
 			return err
 		}
 	}
-	return nil
+	return send(ctx, http.MethodPut, baseURL+"/api/v1/loyalty/tiers", token, demoProgram, nil)
 }

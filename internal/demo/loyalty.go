@@ -67,9 +67,9 @@ var loopRules = []string{
 // running out for customers who did not hand them to replenishment.
 var loopNudges = []string{
 	`{"name": "Still thinking about it?", "kind": "abandoned", "window_hours": 24, "subject": "Your {{item}} is waiting",
-	  "message": "Hi {{name}}, the {{item}} you looked at is still in stock."}`,
+	  "message": "Hi {{name}}, the {{item}} you looked at is still in stock.", "holdout_pct": 20}`,
 	`{"name": "Running low?", "kind": "running_out", "days_ahead": 3, "channel": "webhook", "subject": "Time to restock",
-	  "message": "Hi {{name}}, by our count your {{item}} runs out in a few days."}`,
+	  "message": "Hi {{name}}, by our count your {{item}} runs out in a few days.", "holdout_pct": 20}`,
 }
 
 // demoProgram is the demo's tiers, by points earned in twelve months (a
@@ -99,8 +99,10 @@ func createGuides(ctx context.Context, baseURL, token string) error {
 // managers' predictions of the survey answers (the alignment gap),
 // redemptions at the till for some members with points, and introductions
 // between business customers (bridges), recorded when they were made, that
-// convert where the introduced customer ordered within 90 days. Last it
-// sets the demo's tiers, which places every member at once.
+// convert where the introduced customer ordered within 90 days, the
+// history of the demo's nudges (their sends and hold-outs before the live
+// fortnight). Last it sets the demo's tiers, which places every member at
+// once. opts.End must be the End the data was sent with.
 func Finish(ctx context.Context, baseURL, token string, opts Options) error {
 	end := opts.End
 	if end.IsZero() {
@@ -135,6 +137,11 @@ func Finish(ctx context.Context, baseURL, token string, opts Options) error {
 		b, _ := json.Marshal(map[string]any{"from": fmt.Sprintf("user-%05d", from), "to": fmt.Sprintf("user-%05d", to),
 			"note": "looking for a supplier of group gear", "at": end.AddDate(0, 0, -30-r.IntN(400)).UTC().Format(time.RFC3339)})
 		if err := postJSON(ctx, baseURL+"/api/v1/introductions", token, string(b)); err != nil && !strings.Contains(err.Error(), "404") {
+			return err
+		}
+	}
+	if !opts.End.IsZero() {
+		if err := importNudgeHistory(ctx, baseURL, token, opts); err != nil {
 			return err
 		}
 	}

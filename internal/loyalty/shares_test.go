@@ -41,6 +41,13 @@ func TestTierShares(t *testing.T) {
 			t.Fatalf("no members: %+v", d)
 		}
 		s.API("POST", "/api/v1/loyalty/rules", map[string]any{"on": "Order Completed", "points_per_unit": 1}, nil)
+		// The program is in force before the orders, so that no review
+		// places a member by the default thresholds (a member placed higher
+		// keeps the tier through the grace period).
+		program := map[string]any{"tiers": []map[string]any{{"name": "bronze", "from": 0}, {"name": "silver", "from": 100}, {"name": "gold", "from": 300}, {"name": "platinum", "from": 1000}}}
+		if code := s.API("PUT", "/api/v1/loyalty/tiers", program, nil); code != 200 {
+			t.Fatalf("program: %d", code)
+		}
 		tiers := []struct {
 			name string
 			from float64
@@ -94,12 +101,12 @@ func TestTierShares(t *testing.T) {
 			count[name]++
 		}
 		all := len(members) + 1
-		program := map[string]any{"tiers": []map[string]any{{"name": "bronze", "from": 0}, {"name": "silver", "from": 100}, {"name": "gold", "from": 300}, {"name": "platinum", "from": 1000}}}
 		s.Sync()
+		// Setting the program again places every member at once, without
+		// waiting for the hourly review.
 		if code := s.API("PUT", "/api/v1/loyalty/tiers", program, nil); code != 200 {
 			t.Fatalf("program: %d", code)
 		}
-		// Placed at once, without waiting for the hourly review.
 		s.API("GET", "/api/v1/loyalty/dashboard", nil, &d)
 		body := consolePage(t, s, "/loyalty")
 		if d.Members != all {

@@ -224,7 +224,8 @@ func loadDemo(ctx context.Context, a *app.App, base string, customers int, out i
 	}
 	fmt.Fprintf(out, "loading the demo retailer (%d customers, three surveys) through %s/v1/batch …\n", customers, base)
 	start := time.Now()
-	n, err := demo.Send(ctx, base, key, demo.Options{Customers: customers, Seed: 42, End: time.Now(), Surveys: surveys})
+	opts := demo.Options{Customers: customers, Seed: 42, End: start} // one End: Finish draws the same customers again
+	n, err := demo.Send(ctx, base, key, demo.Options{Customers: customers, Seed: 42, End: start, Surveys: surveys})
 	if err != nil {
 		log.Error("demo", "err", err)
 		return
@@ -234,10 +235,10 @@ func loadDemo(ctx context.Context, a *app.App, base string, customers int, out i
 		err = a.Runner.Wait(ctx, head)
 	}
 	if err == nil {
-		err = demo.Finish(ctx, base, token, demo.Options{Customers: customers, Seed: 42, End: time.Now()})
+		err = demo.Finish(ctx, base, token, opts)
 	}
 	if err == nil {
-		err = demo.WorkCases(ctx, base, key, token, demo.Options{Customers: customers, Seed: 42, End: time.Now()})
+		err = demo.WorkCases(ctx, base, key, token, opts)
 	}
 	if err != nil {
 		log.Error("demo", "err", err)

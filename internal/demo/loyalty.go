@@ -67,10 +67,22 @@ var loopRules = []string{
 // running out for customers who did not hand them to replenishment.
 var loopNudges = []string{
 	`{"name": "Still thinking about it?", "kind": "abandoned", "window_hours": 24, "subject": "Your {{item}} is waiting",
-	  "message": "Hi {{name}}, the {{item}} you looked at is still in stock."}`,
+	  "message": "Hi {{name}}, the {{item}} you looked at is still in stock.", "holdout_pct": 20}`,
 	`{"name": "Running low?", "kind": "running_out", "days_ahead": 3, "channel": "webhook", "subject": "Time to restock",
-	  "message": "Hi {{name}}, by our count your {{item}} runs out in a few days."}`,
+	  "message": "Hi {{name}}, by our count your {{item}} runs out in a few days.", "holdout_pct": 20}`,
 }
+
+// demoProgram is the demo's tiers, by points earned in twelve months (a
+// point per euro): most members are bronze, about a fifth silver, one in
+// ten gold and a few platinum, as in a real program — the default
+// thresholds (50, 100, 500) would make most of the demo's members platinum.
+const demoProgram = `{"measure": "points", "tiers": [
+  {"name": "bronze", "from": 0},
+  {"name": "silver", "from": 1000, "perks": [{"kind": "free_service", "name": "Free repairs"}]},
+  {"name": "gold", "from": 1750, "perks": [{"kind": "early_access", "name": "New collections", "hours": 48}, {"kind": "free_service", "name": "Free repairs"},
+    {"kind": "priority_service", "name": "Priority service"}]},
+  {"name": "platinum", "from": 2800, "perks": [{"kind": "early_access", "name": "New collections", "hours": 72}, {"kind": "vip_deal", "name": "VIP evening", "code": "VIP-NIGHT"},
+    {"kind": "free_service", "name": "Free repairs"}, {"kind": "priority_service", "name": "Priority service"}]}]}`
 
 // createGuides adds the demo's how-to guides.
 func createGuides(ctx context.Context, baseURL, token string) error {
@@ -87,7 +99,10 @@ func createGuides(ctx context.Context, baseURL, token string) error {
 // managers' predictions of the survey answers (the alignment gap),
 // redemptions at the till for some members with points, and introductions
 // between business customers (bridges), recorded when they were made, that
-// convert where the introduced customer ordered within 90 days.
+// convert where the introduced customer ordered within 90 days, the
+// history of the demo's nudges (their sends and hold-outs before the live
+// fortnight). Last it sets the demo's tiers, which places every member at
+// once. opts.End must be the End the data was sent with.
 func Finish(ctx context.Context, baseURL, token string, opts Options) error {
 	end := opts.End
 	if end.IsZero() {
@@ -125,5 +140,10 @@ func Finish(ctx context.Context, baseURL, token string, opts Options) error {
 			return err
 		}
 	}
-	return nil
+	if !opts.End.IsZero() {
+		if err := importNudgeHistory(ctx, baseURL, token, opts); err != nil {
+			return err
+		}
+	}
+	return send(ctx, http.MethodPut, baseURL+"/api/v1/loyalty/tiers", token, demoProgram, nil)
 }

@@ -20,7 +20,12 @@ func TestDemoExperiences(t *testing.T) {
 	if err := demo.CreateLoop(ctx, s.URL, apptest.Token); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := demo.Send(ctx, s.URL, apptest.WriteKey, demo.Options{Customers: 400, Seed: 9, End: fixed}); err != nil {
+	opts := demo.Options{Customers: 400, Seed: 9, End: fixed}
+	if _, err := demo.Send(ctx, s.URL, apptest.WriteKey, opts); err != nil {
+		t.Fatal(err)
+	}
+	s.Sync()
+	if err := demo.Finish(ctx, s.URL, apptest.Token, opts); err != nil {
 		t.Fatal(err)
 	}
 	s.Sync()
@@ -98,5 +103,35 @@ func TestDemoExperiences(t *testing.T) {
 	var nudges struct{ Nudges []any }
 	if s.API("GET", "/api/v1/nudges", nil, &nudges); len(nudges.Nudges) != 2 {
 		t.Fatalf("nudges: %+v", nudges)
+	}
+	// Right after loading, both nudges have a history: customers nudged and
+	// held out whose week to order has passed, some of whom ordered, and an
+	// interval around the difference of the two rates.
+	var up struct {
+		Nudges []struct {
+			Name             string
+			Treated, Holdout struct {
+				N, Converted int
+				Rate         float64
+			}
+			Measured    bool
+			Uplift      float64
+			CILow       float64 `json:"ci_low"`
+			CIHigh      float64 `json:"ci_high"`
+			SmallSample bool    `json:"small_sample"`
+			Note        string
+		}
+	}
+	s.API("GET", "/api/v1/nudges/uplift", nil, &up)
+	for _, u := range up.Nudges {
+		t.Logf("%s: nudged %d (%d ordered), held out %d (%d ordered), uplift %.3f (%.3f to %.3f) %s", u.Name, u.Treated.N, u.Treated.Converted,
+			u.Holdout.N, u.Holdout.Converted, u.Uplift, u.CILow, u.CIHigh, u.Note)
+		if u.Treated.N < 20 || u.Holdout.N < 3 || u.Treated.Converted == 0 || !u.Measured || u.CILow >= u.CIHigh || u.CILow < -1 || u.CIHigh > 1 ||
+			u.CILow > u.Uplift || u.Uplift > u.CIHigh || math.Abs(u.Uplift-(u.Treated.Rate-u.Holdout.Rate)) > 1e-9 || u.SmallSample != (u.Note != "") {
+			t.Errorf("uplift of %s: %+v", u.Name, u)
+		}
+	}
+	if len(up.Nudges) != 2 {
+		t.Fatalf("uplift: %+v", up)
 	}
 }

@@ -135,6 +135,18 @@ func (a *API) Nudges(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// ImportHistory answers POST /api/v1/nudges/{id}/history {sends: [{customer, status, at, product_id}]}.
+func (a *API) ImportHistory(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Sends []PastSend `json:"sends"`
+	}
+	if err := httpio.Decode(r, &in); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	a.answer(w, r, http.StatusOK, func() (any, error) { return a.svc.ImportHistory(r.Context(), r.PathValue("id"), in.Sends) })
+}
+
 // Uplift answers GET /api/v1/nudges/uplift: treated against holdout per nudge.
 func (a *API) Uplift(w http.ResponseWriter, r *http.Request) {
 	a.answer(w, r, http.StatusOK, func() (any, error) {

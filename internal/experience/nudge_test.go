@@ -72,10 +72,14 @@ func TestNudges(t *testing.T) {
 		var up struct {
 			Nudges []struct {
 				Nudge            string
-				Treated, Holdout struct{ N, Converted int }
+				Treated, Holdout struct{ N, Converted, Pending int }
+				Measured         bool
 				Uplift           float64
 				CILow            float64 `json:"ci_low"`
 				CIHigh           float64 `json:"ci_high"`
+				SmallSample      bool    `json:"small_sample"`
+				Note             string
+				Significant      bool
 			}
 		}
 		s.API("GET", "/api/v1/nudges/uplift", nil, &up)
@@ -86,13 +90,15 @@ func TestNudges(t *testing.T) {
 		if up.Nudges[0].Nudge == vip.ID {
 			up.Nudges[0], up.Nudges[1] = up.Nudges[1], up.Nudges[0]
 		}
-		if seg := up.Nudges[1]; seg.Nudge != vip.ID || seg.Treated.N != 1 || seg.Holdout.N != 0 {
+		if seg := up.Nudges[1]; seg.Nudge != vip.ID || seg.Treated.Pending != 1 || seg.Holdout.Pending != 0 || seg.Treated.N != 0 || seg.Measured {
 			t.Fatalf("segment nudge sent to: %+v", up.Nudges)
 		}
 		up.Nudges = up.Nudges[:1]
 		// 40 viewers less viewer-00 (no consent) and viewer-01 (quiet hours): 38 customers, each
-		// nudged once (the cap of one a week holds back the second subject) or held out.
-		if len(up.Nudges) != 1 || up.Nudges[0].Treated.N+up.Nudges[0].Holdout.N != 38 || up.Nudges[0].Treated.N < 8 || up.Nudges[0].Holdout.N < 8 {
+		// nudged once (the cap of one a week holds back the second subject) or held out; all
+		// pending until their week to order has passed.
+		if f := up.Nudges[0]; len(up.Nudges) != 1 || f.Treated.Pending+f.Holdout.Pending != 38 || f.Treated.Pending < 8 || f.Holdout.Pending < 8 ||
+			f.Treated.N+f.Holdout.N != 0 || f.Measured || f.Note == "" {
 			t.Fatalf("first run: %+v", up)
 		}
 		// The holdout is stable; a second run nudges no one again.
@@ -104,7 +110,7 @@ func TestNudges(t *testing.T) {
 		if up.Nudges[0].Nudge == vip.ID {
 			up.Nudges = up.Nudges[1:]
 		}
-		if up.Nudges[0].Treated.N != first.Treated.N || up.Nudges[0].Holdout.N != first.Holdout.N {
+		if up.Nudges[0].Treated.Pending != first.Treated.Pending || up.Nudges[0].Holdout.Pending != first.Holdout.Pending {
 			t.Fatalf("second run: %+v, first %+v", up.Nudges[0], first)
 		}
 		mail := mb.Wait(t, 1)
@@ -144,13 +150,20 @@ func TestNudges(t *testing.T) {
 			}
 		}
 		s.Sync()
+		clock.Add(8 * 24 * time.Hour) // the week to order has passed
 		s.API("GET", "/api/v1/nudges/uplift", nil, &up)
 		u := up.Nudges[0]
 		if u.Nudge == vip.ID {
 			u = up.Nudges[1]
 		}
-		if u.Treated.Converted == 0 || u.Holdout.Converted != 0 || u.Uplift <= 0 || !(u.CILow < u.Uplift && u.Uplift < u.CIHigh) {
+		converted := (len(nudged) + 1) / 2
+		if u.Treated.N != first.Treated.Pending || u.Holdout.N != first.Holdout.Pending || u.Treated.Pending+u.Holdout.Pending != 0 ||
+			u.Treated.Converted != converted || u.Holdout.Converted != 0 || !u.Measured || u.Uplift <= 0 || !(u.CILow < u.Uplift && u.Uplift < u.CIHigh) {
 			t.Fatalf("uplift: %+v", u)
+		}
+		// 38 customers are too few to tell, and the report says so.
+		if !u.SmallSample || u.Significant || !strings.Contains(u.Note, "too few") {
+			t.Fatalf("small sample: %+v", u)
 		}
 	})
 }

@@ -490,44 +490,69 @@ func (s *Service) nudgeConsent(ctx context.Context, customer string, traits map[
 
 // Uplift is a nudge's effect: conversion of the nudged against the held-out.
 type Uplift struct {
-	Nudge      string  `json:"nudge"`
-	Name       string  `json:"name"`
-	Treated    Group   `json:"treated"`
-	Holdout    Group   `json:"holdout"`
-	Uplift     float64 `json:"uplift"` // treated rate − holdout rate
-	CILow      float64 `json:"ci_low"` // 95% (Wald) interval of the difference
-	CIHigh     float64 `json:"ci_high"`
-	Conclusive bool    `json:"significant"`
+	Nudge          string  `json:"nudge"`
+	Name           string  `json:"name"`
+	ConversionDays float64 `json:"conversion_days"`
+	Treated        Group   `json:"treated"`
+	Holdout        Group   `json:"holdout"`
+	// Measured: both arms have customers whose conversion window has
+	// closed; only then are Uplift and its interval figures.
+	Measured bool    `json:"measured"`
+	Uplift   float64 `json:"uplift"`  // treated rate − holdout rate, −1 to 1
+	CILow    float64 `json:"ci_low"`  // 95% interval of the difference (Newcombe's,
+	CIHigh   float64 `json:"ci_high"` // from the two arms' Wilson intervals), within −1 to 1
+	// SmallSample: an arm has fewer than MinArm customers or the arms
+	// together fewer than MinConversions conversions — too few to tell,
+	// whatever the interval says; Note says so in words.
+	SmallSample bool   `json:"small_sample"`
+	Note        string `json:"note,omitempty"`
+	Conclusive  bool   `json:"significant"` // measured, not small, the interval excludes 0
 }
 
 // Group is the size and conversion of one arm.
 type Group struct {
-	N         int     `json:"n"`
+	N         int     `json:"n"` // customers whose conversion window has closed
 	Converted int     `json:"converted"`
-	Rate      float64 `json:"rate"`
+	Rate      float64 `json:"rate"`    // converted ÷ n, 0 to 1
+	Pending   int     `json:"pending"` // customers still within their window, not counted yet
 }
 
-// Uplifts measures each nudge: a customer converts when they order (any
-// product) within the nudge's conversion days after being nudged or held out.
+// The least an uplift is told from: customers in each arm, and
+// conversions in the two arms together.
+const (
+	MinArm         = 30
+	MinConversions = 10
+)
+
+// Uplifts measures each nudge. Each customer counts once, in the arm of
+// their first send or hold-out, and converts when they order (any
+// product) within the nudge's conversion days after it; a customer whose
+// window has not closed yet is pending, counted in neither rate.
 func (s *Service) Uplifts(ctx context.Context) ([]Uplift, error) {
 	list, err := s.Nudges(ctx)
 	if err != nil {
 		return nil, err
 	}
+	now := s.now().UnixMilli()
 	out := []Uplift{}
 	for _, n := range list {
-		u := Uplift{Nudge: n.ID, Name: n.Name}
+		u := Uplift{Nudge: n.ID, Name: n.Name, ConversionDays: n.ConversionDays}
+		window := int64(n.ConversionDays * 86400000)
 		type send struct {
 			customer, status string
 			at               int64
 		}
 		var sends []send
-		// Each customer counts once, from their first nudge (or hold-out).
-		err := s.db.Each(ctx, `SELECT customer_id, status, MIN(at) FROM nudge_sends WHERE nudge_id = $1 GROUP BY customer_id, status`, []any{n.ID}, func(r *sql.Rows) error {
+		err := s.db.Each(ctx, `SELECT customer_id, status, at FROM nudge_sends WHERE nudge_id = $1 AND status IN ('sent', 'held_out')
+			ORDER BY customer_id, at, id`, []any{n.ID}, func(r *sql.Rows) error {
 			var x send
-			err := r.Scan(&x.customer, &x.status, &x.at)
-			sends = append(sends, x)
-			return err
+			if err := r.Scan(&x.customer, &x.status, &x.at); err != nil {
+				return err
+			}
+			if len(sends) == 0 || sends[len(sends)-1].customer != x.customer {
+				sends = append(sends, x) // the customer's first
+			}
+			return nil
 		})
 		if err != nil {
 			return nil, err
@@ -537,8 +562,12 @@ func (s *Service) Uplifts(ctx context.Context) ([]Uplift, error) {
 			if x.status == "held_out" {
 				g = &u.Holdout
 			}
+			if x.at+window > now {
+				g.Pending++
+				continue
+			}
 			g.N++
-			ordered, err := s.orderedWithin(ctx, x.customer, x.at, x.at+int64(n.ConversionDays*86400000))
+			ordered, err := s.orderedWithin(ctx, x.customer, x.at, x.at+window)
 			if err != nil {
 				return nil, err
 			}
@@ -546,19 +575,57 @@ func (s *Service) Uplifts(ctx context.Context) ([]Uplift, error) {
 				g.Converted++
 			}
 		}
-		for _, g := range []*Group{&u.Treated, &u.Holdout} {
-			if g.N > 0 {
-				g.Rate = float64(g.Converted) / float64(g.N)
-			}
-		}
-		if u.Treated.N > 0 && u.Holdout.N > 0 {
-			p1, p0 := u.Treated.Rate, u.Holdout.Rate
-			u.Uplift = p1 - p0
-			se := math.Sqrt(p1*(1-p1)/float64(u.Treated.N) + p0*(1-p0)/float64(u.Holdout.N))
-			u.CILow, u.CIHigh = u.Uplift-1.96*se, u.Uplift+1.96*se
-			u.Conclusive = u.CILow > 0 || u.CIHigh < 0
-		}
+		u.measure()
 		out = append(out, u)
 	}
 	return out, nil
+}
+
+// measure fills in the rates, the difference and its interval, and says
+// whether the arms are too small to tell.
+func (u *Uplift) measure() {
+	for _, g := range []*Group{&u.Treated, &u.Holdout} {
+		if g.N > 0 {
+			g.Rate = float64(g.Converted) / float64(g.N)
+		}
+	}
+	u.Measured = u.Treated.N > 0 && u.Holdout.N > 0
+	u.SmallSample = u.Treated.N < MinArm || u.Holdout.N < MinArm || u.Treated.Converted+u.Holdout.Converted < MinConversions
+	switch {
+	case !u.Measured:
+		u.Note = "no uplift yet: both the nudged and the held-out need customers whose conversion window has closed"
+	case u.SmallSample:
+		u.Note = fmt.Sprintf("too few to tell: %d nudged and %d held out, %d conversions (at least %d in each arm and %d conversions)",
+			u.Treated.N, u.Holdout.N, u.Treated.Converted+u.Holdout.Converted, MinArm, MinConversions)
+	}
+	if !u.Measured {
+		return
+	}
+	u.Uplift, u.CILow, u.CIHigh = newcombe(u.Treated.Converted, u.Treated.N, u.Holdout.Converted, u.Holdout.N)
+	u.Conclusive = !u.SmallSample && (u.CILow > 0 || u.CIHigh < 0)
+}
+
+// z95 is the normal quantile of a two-sided 95% interval.
+const z95 = 1.959964
+
+// wilson is the 95% Wilson score interval of x successes in n trials.
+func wilson(x, n int) (lo, hi float64) {
+	p, nf, z2 := float64(x)/float64(n), float64(n), z95*z95
+	centre := (p + z2/(2*nf)) / (1 + z2/nf)
+	half := z95 / (1 + z2/nf) * math.Sqrt(p*(1-p)/nf+z2/(4*nf*nf))
+	return math.Max(0, centre-half), math.Min(1, centre+half)
+}
+
+// newcombe is the difference of two proportions, x1/n1 − x0/n0, with its
+// 95% interval by Newcombe's hybrid score method (his method 10): it
+// stays within −1 to 1 and keeps its coverage with few conversions, where
+// the Wald interval collapses to a point at 0 % or 100 %.
+func newcombe(x1, n1, x0, n0 int) (d, lo, hi float64) {
+	p1, p0 := float64(x1)/float64(n1), float64(x0)/float64(n0)
+	l1, u1 := wilson(x1, n1)
+	l0, u0 := wilson(x0, n0)
+	d = p1 - p0
+	lo = d - math.Sqrt((p1-l1)*(p1-l1)+(u0-p0)*(u0-p0))
+	hi = d + math.Sqrt((u1-p1)*(u1-p1)+(p0-l0)*(p0-l0))
+	return d, math.Max(-1, lo), math.Min(1, hi)
 }

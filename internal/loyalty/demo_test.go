@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/demo"
 	"github.com/cxloop/cxloop/internal/store/storetest"
@@ -15,12 +16,13 @@ import (
 // points, members gather in communities and read guides, some redeem, and
 // the business introduces customers to each other.
 func TestDemoProgram(t *testing.T) {
-	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	fixed := time.Date(2026, 10, 20, 15, 0, 0, 0, time.UTC)
+	s := apptest.StartWith(t, storetest.DSN(t, "sqlite"), func(c *app.Config) { c.Now = apptest.NewClock(fixed).Now })
 	ctx := context.Background()
 	if err := demo.CreateLoop(ctx, s.URL, apptest.Token); err != nil {
 		t.Fatal(err)
 	}
-	opts := demo.Options{Customers: 400, Seed: 5, End: time.Now()}
+	opts := demo.Options{Customers: 400, Seed: 5, End: fixed}
 	if _, err := demo.Send(ctx, s.URL, apptest.WriteKey, opts); err != nil {
 		t.Fatal(err)
 	}
@@ -33,6 +35,12 @@ func TestDemoProgram(t *testing.T) {
 		t.Fatal(err)
 	}
 	var d struct {
+		Members int
+		Tiers   []struct {
+			Tier    string
+			Members int
+			Share   float64
+		}
 		Redeemed        int64
 		ReferralRevenue float64 `json:"referralRevenue"`
 		Advocacy        struct {
@@ -53,6 +61,19 @@ func TestDemoProgram(t *testing.T) {
 	}
 	if d.Redeemed <= 0 || d.ReferralRevenue <= 0 || lowHigh == 0 || lowHigh*10 > all || len(d.Advocacy.TopSendersLowSpend) == 0 {
 		t.Fatalf("dashboard: redeemed %d, referral revenue %.0f, senders who spend little %d of %d", d.Redeemed, d.ReferralRevenue, lowHigh, all)
+	}
+	// Right after loading, with no hourly review yet, the members are in
+	// tiers shaped like a program: most in the first, the top a few.
+	if len(d.Tiers) != 4 || d.Members < 300 {
+		t.Fatalf("tiers: %d members %+v", d.Members, d.Tiers)
+	}
+	base, middle, top, placed := d.Tiers[0].Share, d.Tiers[1].Share+d.Tiers[2].Share, d.Tiers[3].Share, 0
+	for _, x := range d.Tiers {
+		placed += x.Members
+	}
+	t.Logf("%d members: %+v", d.Members, d.Tiers)
+	if placed != d.Members || base < 55 || base > 78 || middle < 18 || middle > 40 || top <= 0 || top > 8 {
+		t.Fatalf("tier shares: %d members, %+v", d.Members, d.Tiers)
 	}
 	var conv struct{ Events []any }
 	s.API("GET", "/api/v1/events?type=Referral+Converted&limit=1000", nil, &conv)

@@ -115,6 +115,9 @@ func (a *API) SetProgram(w http.ResponseWriter, r *http.Request) {
 		httpio.Error(w, a.logger, err)
 		return
 	}
+	if a.sync != nil {
+		a.sync(r) // the review that follows reads the latest ledger
+	}
 	if err := a.svc.SetProgram(r.Context(), p); err != nil {
 		httpio.Error(w, a.logger, err)
 		return

@@ -2,6 +2,7 @@ package loyalty
 
 import (
 	"context"
+	"database/sql"
 	"math"
 	"sort"
 	"strings"
@@ -213,8 +214,11 @@ func percentile(v []float64, p int) float64 {
 
 // Dashboard is the program at a glance.
 type Dashboard struct {
+	// Members are the customers the tier review placed in a tier of the
+	// program (a merged profile once); ByTier and Tiers count them.
 	Members         int              `json:"members"`
 	ByTier          map[string]int   `json:"byTier"`
+	Tiers           []TierShare      `json:"tiers"`
 	Liability       int64            `json:"liability"` // points members hold
 	Earned          int64            `json:"earned"`    // net of reversals
 	Redeemed        int64            `json:"redeemed"`
@@ -241,26 +245,63 @@ func (s *Service) Dashboard(ctx context.Context) (*Dashboard, error) {
 	if d.Earned > 0 {
 		d.RedemptionRate = math.Round(float64(d.Redeemed)/float64(d.Earned)*1000) / 1000
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT tier, COUNT(*) FROM loyalty_tiers GROUP BY tier`)
-	if err != nil {
+	if d.Tiers, err = s.TierShares(ctx); err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var t string
-		var n int
-		if err := rows.Scan(&t, &n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		d.ByTier[t] = n
-		d.Members += n
+	for _, t := range d.Tiers {
+		d.ByTier[t.Tier] = t.Members
+		d.Members += t.Members
 	}
-	rows.Close()
 	if d.Advocacy, err = s.SendersSpenders(ctx); err != nil {
 		return nil, err
 	}
 	d.ReferralRevenue = d.Advocacy.ReferredRevenue
-	return d, rows.Err()
+	return d, nil
+}
+
+// TierShare is how many members a tier holds and their share of all
+// members, in percent.
+type TierShare struct {
+	Tier    string  `json:"tier"`
+	From    int64   `json:"from"`
+	Members int     `json:"members"`
+	Share   float64 `json:"share"` // 0–100, one decimal
+}
+
+// TierShares counts the members in each tier of the program, in the
+// program's order: a member is a customer (not merged into another) whom
+// the tier review placed in one of the program's tiers, and a tier's share
+// is its members ÷ all members × 100, rounded to one decimal. Without
+// members every share is 0.
+func (s *Service) TierShares(ctx context.Context) ([]TierShare, error) {
+	p, err := s.Program(ctx)
+	if err != nil {
+		return nil, err
+	}
+	count := map[string]int{}
+	err = s.db.Each(ctx, `SELECT t.tier, COUNT(*) FROM loyalty_tiers t JOIN customers c ON c.id = t.customer_id
+		WHERE c.merged_into IS NULL GROUP BY t.tier`, nil, func(r *sql.Rows) error {
+		var t string
+		var n int
+		err := r.Scan(&t, &n)
+		count[t] = n
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TierShare, len(p.Tiers))
+	all := 0
+	for i, t := range p.Tiers {
+		out[i] = TierShare{Tier: t.Name, From: t.From, Members: count[t.Name]}
+		all += count[t.Name]
+	}
+	for i := range out {
+		if all > 0 {
+			out[i].Share = math.Round(float64(out[i].Members)*1000/float64(all)) / 10
+		}
+	}
+	return out, nil
 }
 
 // ReferralRevenueByMonth is what referred customers spent (refunds out),

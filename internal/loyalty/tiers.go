@@ -121,16 +121,23 @@ func (s *Service) Program(ctx context.Context) (Program, error) {
 	return p, err
 }
 
-// SetProgram replaces the tiers and perks.
+// SetProgram replaces the tiers and perks and reviews every member's tier.
 func (s *Service) SetProgram(ctx context.Context, p Program) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
 	b, _ := json.Marshal(p)
-	return s.db.Tx(ctx, func(tx *store.Tx) error {
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2`, programKey, string(b))
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	// Members are placed under the new program now, not at the next hourly
+	// review: a program set after its history was loaded shows at once.
+	_, err = s.ReviewTiers(ctx)
+	return err
 }
 
 // tierOf is the tier reached with a value of the measure, and the next.
@@ -207,8 +214,18 @@ func (s *Service) ReviewTiers(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// Every member is reviewed, also one whose measure is now nothing: a
+	// customer with a ledger, or placed in a tier before, counts 0.
+	if err := s.everyMember(ctx, byMember); err != nil {
+		return 0, err
+	}
 	changed := 0
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		// A profile merged into another is no member of its own any more:
+		// the survivor is reviewed with every identity's measure.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM loyalty_tiers WHERE customer_id IN (SELECT id FROM customers WHERE merged_into IS NOT NULL)`); err != nil {
+			return err
+		}
 		var events []eventlog.Event
 		for c, pts := range byMember {
 			want, _ := p.tierOf(pts)
@@ -277,6 +294,41 @@ func (s *Service) ReviewTiers(ctx context.Context) (int, error) {
 		s.log.Notify()
 	}
 	return changed, err
+}
+
+// everyMember adds to byMember, with the value 0, the customers who have a
+// ledger or a reviewed tier but no value of the measure now.
+func (s *Service) everyMember(ctx context.Context, byMember map[string]int64) error {
+	var keys []string
+	err := s.db.Each(ctx, `SELECT identity FROM loyalty_balances`, nil, func(r *sql.Rows) error {
+		var k string
+		err := r.Scan(&k)
+		keys = append(keys, k)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	owners, err := profile.OwnersBy(ctx, s.profiles, keys, func(k string) string { return k })
+	if err != nil {
+		return err
+	}
+	for _, c := range owners {
+		if _, ok := byMember[c]; !ok {
+			byMember[c] = 0
+		}
+	}
+	return s.db.Each(ctx, `SELECT t.customer_id FROM loyalty_tiers t JOIN customers c ON c.id = t.customer_id WHERE c.merged_into IS NULL`, nil,
+		func(r *sql.Rows) error {
+			var c string
+			if err := r.Scan(&c); err != nil {
+				return err
+			}
+			if _, ok := byMember[c]; !ok {
+				byMember[c] = 0
+			}
+			return nil
+		})
 }
 
 // storedTier is the member's reviewed tier ("" when never reviewed).

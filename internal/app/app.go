@@ -101,6 +101,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Loyalty = loyalty.NewService(db, a.Log, a.Profiles, cfg.Now, cfg.Logger)
 	a.Cases.SetPriorityService(a.Loyalty.PriorityService)
 	a.Cases.SetRulesRead(a.rulesRead)
+	a.Cases.SetAlertsRead(a.alertsRead)
 	a.Catalog = catalog.NewService(db, cfg.Now)
 	a.Exp = experience.NewService(db, a.Log, a.Profiles, a.Catalog, cfg.Now, cfg.Logger)
 	a.An = analytics.NewService(db, a.Profiles, cfg.Now, cfg.Logger)
@@ -147,6 +148,19 @@ func (a *App) rulesRead(ctx context.Context) error {
 		return err
 	}
 	return a.Runner.WaitFor(ctx, head, "cases")
+}
+
+// alertsRead waits, up to 30 s, until the projections alerts read (survey
+// scores, the cases consumer's orders and signals, profiles for segments)
+// hold what the log holds now.
+func (a *App) alertsRead(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	head, err := eventlog.Head(ctx, a.DB)
+	if err != nil {
+		return err
+	}
+	return a.Runner.WaitFor(ctx, head, "survey", "cases", "profile")
 }
 
 // caughtUp waits up to 3 s for the consumers to read what the log holds

@@ -90,8 +90,10 @@ type Service struct {
 	surveys   *survey.Service
 	priority  func(ctx context.Context, ref string) (bool, error)
 	rulesRead func(ctx context.Context) error
-	now       func() time.Time
-	logger    *slog.Logger
+	// alertsRead waits for the projections alerts read to be current.
+	alertsRead func(ctx context.Context) error
+	now        func() time.Time
+	logger     *slog.Logger
 }
 
 // SetRulesRead gives the wait until the rules have read what the log holds

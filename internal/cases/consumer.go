@@ -32,15 +32,18 @@ func NewConsumer(svc *Service) *Consumer { return &Consumer{svc: svc} }
 // Name is the consumer's checkpoint key.
 func (c *Consumer) Name() string { return "cases" }
 
-// Reset empties the order projection. Cases and firings are work already
+// Reset empties the order and signal projections. Cases and firings are work already
 // handed out: a replay finds them by their stable ids and does not repeat them.
 func (c *Consumer) Reset(ctx context.Context, tx *store.Tx) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM signals`); err != nil {
+		return err
+	}
 	_, err := tx.ExecContext(ctx, `DELETE FROM orders`)
 	return err
 }
 
 // builtIn are the events the cases consumer always reads.
-var builtIn = []string{"Order Completed", "Order Refunded", "Product Returned", "Complaint Submitted"}
+var builtIn = []string{"Order Completed", "Order Refunded", "Product Returned", "Complaint Submitted", "Social Mention"}
 
 // Events names what the consumer reads: orders, returns, complaints and
 // the events enabled rules watch.
@@ -89,6 +92,10 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 			}
 		case "Order Refunded", "Product Returned":
 			if err := projectReturn(ctx, tx, e, props); err != nil {
+				return err
+			}
+		case "Complaint Submitted", "Social Mention":
+			if err := projectSignal(ctx, tx, e, props); err != nil {
 				return err
 			}
 		}
@@ -404,8 +411,24 @@ func projectOrder(ctx context.Context, tx *store.Tx, e *eventlog.Event, props ma
 	if who == "" {
 		who = e.AnonymousID
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO orders (order_id, customer_ref, channel, category, total, ordered_at) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (order_id) DO UPDATE SET channel = $3, category = $4, total = $5, ordered_at = $6`, order, who, e.Channel, category, total, e.Timestamp)
+	_, err := tx.ExecContext(ctx, `INSERT INTO orders (order_id, customer_ref, channel, category, total, ordered_at, store) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (order_id) DO UPDATE SET channel = $3, category = $4, total = $5, ordered_at = $6, store = $7`, order, who, e.Channel, category, total,
+		e.Timestamp, stringProp(props, "store", ""))
+	return err
+}
+
+// projectSignal records a complaint or a social mention, history included,
+// for the alerts that watch complaint volume and negative mentions.
+func projectSignal(ctx context.Context, tx *store.Tx, e *eventlog.Event, props map[string]any) error {
+	team, sentiment := "", ""
+	if e.Event == "Complaint Submitted" {
+		team = stringProp(props, "team", "service")
+	} else {
+		sentiment = sentimentOf(props)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO signals (message_id, event, user_id, anonymous_id, channel, team, store, order_id, sentiment, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (message_id) DO NOTHING`, e.MessageID, e.Event, e.UserID, e.AnonymousID,
+		e.Channel, team, stringProp(props, "store", ""), stringProp(props, "order_id", ""), sentiment, e.Timestamp)
 	return err
 }
 

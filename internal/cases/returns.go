@@ -263,6 +263,7 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 
 // Run escalates breached cases every 30 seconds until ctx ends.
 func (s *Service) Run(ctx context.Context) {
+	go s.runAlerts(ctx)
 	go func() {
 		tick := time.NewTicker(30 * time.Second)
 		defer tick.Stop()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -167,10 +168,18 @@ func (c *customer) answers(s Surveys, seed uint64, locale string) {
 		if ex.unresolved > 0 {
 			base -= 2
 		}
-		score := clampInt(int(math.Round(base+r.NormFloat64()*1.4)), 0, 10)
 		ch, _ := m["context"].(map[string]any)
+		slot := checkoutSlotLost(ch["channel"], order, at, c.end)
+		if slot {
+			base -= 4
+		}
+		score := clampInt(int(math.Round(base+r.NormFloat64()*1.4)), 0, 10)
+		why := text(score)
+		if slot && score <= 6 {
+			why = slotVerbatims[int(order[len(order)-1])%len(slotVerbatims)]
+		}
 		answer := Message{"event": "Survey Responded", "properties": map[string]any{
-			"survey_id": s.PostOrder, "response_id": fmt.Sprintf("demo-po-%s", order), "answers": map[string]any{"nps": score, "why": text(score)},
+			"survey_id": s.PostOrder, "response_id": fmt.Sprintf("demo-po-%s", order), "answers": map[string]any{"nps": score, "why": why},
 			"touchpoint_channel": ch["channel"], "order_id": order, "trigger_event": "Order Completed", "language": locale,
 		}}
 		msgs = append(msgs, withTime(ids(answer), at.Add(time.Duration(2*24+r.IntN(72))*time.Hour)))
@@ -232,6 +241,27 @@ func (c *customer) answers(s Surveys, seed uint64, locale string) {
 	}
 }
 
+// The demo's planted incident: eight days before the end, a web checkout
+// release began dropping the delivery slot of about half the web orders
+// (those whose id hashes even), which then arrived late. Their post-order
+// answers, given two to five days later, in the last week, are lower; the "Web NPS" alert created
+// by CreateLoop sees the drop against the week before (a Welch t-test on
+// some 80 answers a week) and opens a case for the service team.
+func checkoutSlotLost(channel any, order string, ordered, end time.Time) bool {
+	if channel != "web" || ordered.Before(end.Add(-8*24*time.Hour)) {
+		return false
+	}
+	h := fnv.New32a()
+	h.Write([]byte(order))
+	return h.Sum32()%2 == 0
+}
+
+var slotVerbatims = []string{
+	"The new checkout lost my delivery slot and the order came days late.",
+	"Picked a delivery slot, the website ignored it. Nobody told me the order was late.",
+	"Checkout on the website is broken since the update, my delivery was late.",
+}
+
 func withTime(m Message, t time.Time) Message {
 	m["timestamp"] = t.UTC().Format("2006-01-02T15:04:05.000Z")
 	return m
@@ -275,6 +305,27 @@ func CreateLoop(ctx context.Context, baseURL, token string) error {
 		if err := postJSON(ctx, baseURL+"/api/v1/rules", token, body); err != nil {
 			return err
 		}
+	}
+	return createAlerts(ctx, baseURL, token)
+}
+
+// createAlerts watches post-order NPS per channel, week on week: the
+// demo's planted checkout incident (checkoutSlotLost) makes it fire once,
+// for web, right after the demo loads.
+func createAlerts(ctx context.Context, baseURL, token string) error {
+	var surveys struct {
+		Surveys []struct{ ID, Name string }
+	}
+	if err := getJSON(ctx, baseURL+"/api/v1/surveys", token, &surveys); err != nil {
+		return err
+	}
+	for _, sv := range surveys.Surveys {
+		if sv.Name != "Post-order feedback" {
+			continue
+		}
+		b, _ := json.Marshal(map[string]any{"name": "Post-order NPS by channel", "metric": "nps", "survey": sv.ID, "by": "channel",
+			"window": "7d", "then": map[string]any{"open_case": map[string]any{"team": "service", "priority": "high", "sla": "24h"}}})
+		return postJSON(ctx, baseURL+"/api/v1/alerts", token, string(b))
 	}
 	return nil
 }

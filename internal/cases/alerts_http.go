@@ -1,0 +1,82 @@
+package cases
+
+import (
+	"net/http"
+
+	"github.com/cxloop/cxloop/internal/httpio"
+)
+
+// CreateAlert answers POST /api/v1/alerts {name, metric, survey?, by?,
+// trait?, window?, direction?, alpha?, min_n?, then}.
+func (a *API) CreateAlert(w http.ResponseWriter, r *http.Request) {
+	var in Alert
+	if err := httpio.Decode(r, &in); err != nil {
+		a.fail(w, err)
+		return
+	}
+	out, err := a.svc.CreateAlert(r.Context(), &in)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusCreated, out)
+}
+
+// Alerts answers GET /api/v1/alerts.
+func (a *API) Alerts(w http.ResponseWriter, r *http.Request) {
+	list, err := a.svc.Alerts(r.Context())
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"alerts": list})
+}
+
+// Alert answers GET /api/v1/alerts/{id}.
+func (a *API) Alert(w http.ResponseWriter, r *http.Request) {
+	out, err := a.svc.GetAlert(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, out)
+}
+
+// DeleteAlert answers DELETE /api/v1/alerts/{id}.
+func (a *API) DeleteAlert(w http.ResponseWriter, r *http.Request) {
+	if err := a.svc.DeleteAlert(r.Context(), r.PathValue("id")); err != nil {
+		a.fail(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// CheckAlert answers GET /api/v1/alerts/{id}/check: each group's evidence
+// now, without acting on it.
+func (a *API) CheckAlert(w http.ResponseWriter, r *http.Request) {
+	if a.sync != nil {
+		a.sync(r)
+	}
+	list, err := a.svc.Check(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"groups": list})
+}
+
+// AlertFirings answers GET /api/v1/alerts/{id}/firings?limit=: when the
+// alert fired, for which group, with its evidence and case.
+func (a *API) AlertFirings(w http.ResponseWriter, r *http.Request) {
+	limit, _, err := httpio.Page(r, 100, 1000)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	list, err := a.svc.AlertFirings(r.Context(), r.PathValue("id"), limit)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"firings": list})
+}

@@ -242,8 +242,9 @@ func (c *customer) answers(s Surveys, seed uint64, locale string) {
 }
 
 // The demo's planted incident: eight days before the end, a web checkout
-// release began dropping the delivery slot of about half the web orders
-// (those whose id hashes even), which then arrived late. Their post-order
+// release began dropping the delivery slot of about three web orders in
+// four (those whose id's hash is not a multiple of four), which then
+// arrived late. Their post-order
 // answers, given two to five days later, in the last week, are lower; the "Web NPS" alert created
 // by CreateLoop sees the drop against the week before (a Welch t-test on
 // some 80 answers a week) and opens a case for the service team.
@@ -253,7 +254,7 @@ func checkoutSlotLost(channel any, order string, ordered, end time.Time) bool {
 	}
 	h := fnv.New32a()
 	h.Write([]byte(order))
-	return h.Sum32()%2 == 0
+	return h.Sum32()%4 != 0
 }
 
 var slotVerbatims = []string{

@@ -66,6 +66,7 @@ func TestAlertDemoPlantsAWebNPSDrop(t *testing.T) {
 			se2 := vb/float64(nb) + va/float64(na)
 			tt := (ma - mb) / math.Sqrt(se2)
 			df := se2 * se2 / (math.Pow(vb/float64(nb), 2)/float64(nb-1) + math.Pow(va/float64(na), 2)/float64(na-1))
+			t.Logf("web NPS %.1f (n %d) -> %.1f (n %d), p %.4f", mb, nb, ma, na, studentTail(tt, df))
 			if p := studentTail(tt, df); ma >= mb || p >= 0.01 {
 				t.Errorf("web NPS %.1f → %.1f, p %.4f: not a drop the alert fires on", mb, ma, p)
 			}

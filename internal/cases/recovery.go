@@ -196,4 +196,3 @@ func (s *Service) boughtBetween(ctx context.Context, refs []string, from, to int
 		AND ordered_at >= $`+strconv.Itoa(len(clean)-1)+` AND ordered_at < $`+strconv.Itoa(len(clean)), clean...).Scan(&n)
 	return n > 0, err
 }
-

@@ -188,7 +188,7 @@ func checkDemoFigures(t *testing.T, s *apptest.Server) {
 	debris := regexp.MustCompile(`%!|<nil>|&lt;nil&gt;|\bNaN\b|\bInf\b`)
 	percents := regexp.MustCompile(`(-?[0-9]+(?:\.[0-9]+)?)\s*%`)
 	for _, path := range []string{"/insights", "/recovery"} {
-		body := consolePage(t, s, path)
+		body := s.Page(path)
 		if m := debris.FindString(body); m != "" {
 			t.Errorf("%s shows %q", path, m)
 		}

@@ -1,35 +1,13 @@
 package analytics_test
 
 import (
-	"io"
-	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"regexp"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
-
-// consolePage signs in with the admin token and returns a console page.
-func consolePage(t *testing.T, s *apptest.Server, path string) string {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	resp, err := c.PostForm(s.URL+"/login", url.Values{"token": {apptest.Token}, "next": {path}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("%s: %d", path, resp.StatusCode)
-	}
-	return string(b)
-}
 
 var listed = regexp.MustCompile(`data-customer="([^"]+)"`)
 
@@ -180,7 +158,7 @@ func TestSilentDissatisfied(t *testing.T) {
 	}
 	for _, path := range []string{"/insights", "/recovery"} {
 		var onPage []string
-		for _, m := range listed.FindAllStringSubmatch(consolePage(t, s, path), -1) {
+		for _, m := range listed.FindAllStringSubmatch(s.Page(path), -1) {
 			onPage = append(onPage, m[1])
 		}
 		if !slices.Equal(onPage, a) {

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -98,8 +97,7 @@ type evidence struct {
 func TestAlertsFireOnSignificantMoves(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
 		now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
-		clock := apptest.NewClock(now)
-		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = clock.Now })
+		s, clock := apptest.StartAt(t, dsn, now)
 		s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, nil)
 		var sv struct{ ID string }
 		if code := s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "Post-order", "rhythm": "pulse", "owner": "service",

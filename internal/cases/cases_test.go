@@ -273,8 +273,7 @@ func TestReturnRates(t *testing.T) {
 // recovers, delivered once the receiver answers 2xx, and redeliverable.
 func TestWebhookDeliveries(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		clock := apptest.NewClock(time.Now())
-		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = clock.Now })
+		s, clock := apptest.StartAt(t, dsn, time.Now())
 		var (
 			mu       sync.Mutex
 			got      []string
@@ -371,8 +370,7 @@ func TestWebhookDeliveries(t *testing.T) {
 
 // An open case past its SLA is escalated once: priority urgent and a Case SLA Breached event.
 func TestSLAEscalation(t *testing.T) {
-	clock := apptest.NewClock(time.Now())
-	s := apptest.StartWith(t, storetest.DSN(t, "sqlite"), func(c *app.Config) { c.Now = clock.Now })
+	s, clock := apptest.StartAt(t, storetest.DSN(t, "sqlite"), time.Now())
 	s.API("POST", "/api/v1/teams", map[string]any{"name": "returns"}, nil)
 	s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "defects", "when": {"event": "Order Refunded", "reason": "defective"},
 		"then": {"open_case": {"team": "returns", "kind": "return", "sla": "24h"}}}`), nil)

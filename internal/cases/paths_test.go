@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -26,8 +25,7 @@ import (
 func TestEveryAnswerPathClosesTheLoop(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
 		now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
-		clock := apptest.NewClock(now)
-		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = clock.Now })
+		s, clock := apptest.StartAt(t, dsn, now)
 		s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, nil)
 		var sv struct{ ID string }
 		if code := s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "Post-order", "rhythm": "persistent", "owner": "service",
@@ -216,8 +214,7 @@ func TestEveryAnswerPathClosesTheLoop(t *testing.T) {
 func TestImportedPostsFireRules(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
 		now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
-		clock := apptest.NewClock(now)
-		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = clock.Now })
+		s, clock := apptest.StartAt(t, dsn, now)
 		s.API("POST", "/api/v1/teams", map[string]any{"name": "social care"}, nil)
 		if code := s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "Negative posts", "when": {"event": "Social Mention", "sentiment": "negative"},
 			"then": {"open_case": {"team": "social care", "kind": "complaint"}}}`), nil); code != 201 {

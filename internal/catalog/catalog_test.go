@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -39,7 +38,7 @@ type product struct {
 // says otherwise.
 func TestCatalog(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = apptest.NewClock(fixed).Now })
+		s, _ := apptest.StartAt(t, dsn, fixed)
 		at := func(days int) string { return fixed.AddDate(0, 0, days).Format(time.RFC3339) }
 		filter := map[string]any{"product_id": "wf-cart", "sku": "WF-100", "name": "Water filter cartridge", "category": "Water", "brand": "Clearflow",
 			"price": 12.5, "image_url": "https://shop.example/img/wf.jpg", "url": "https://shop.example/p/wf-cart"}
@@ -161,7 +160,7 @@ func TestCatalogOwnsItsTables(t *testing.T) {
 // the events said, each refused row names its line and field.
 func TestCatalogImport(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = apptest.NewClock(fixed).Now })
+		s, _ := apptest.StartAt(t, dsn, fixed)
 		s.MustSend("track", map[string]any{"userId": "ann", "event": "Product Viewed", "timestamp": fixed.Add(-time.Hour).Format(time.RFC3339),
 			"properties": map[string]any{"product_id": "gel-12", "name": "Energy gels (12)", "category": "Nutrition"}})
 		s.Sync()

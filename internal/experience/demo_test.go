@@ -5,7 +5,6 @@ import (
 	"math"
 	"testing"
 
-	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/demo"
 	"github.com/cxloop/cxloop/internal/store/storetest"
@@ -15,7 +14,7 @@ import (
 // that the model predicts better than the naive baseline, consent for some
 // customers, recommendations with outcomes over the months, and nudges.
 func TestDemoExperiences(t *testing.T) {
-	s := apptest.StartWith(t, storetest.DSN(t, "sqlite"), func(c *app.Config) { c.Now = apptest.NewClock(fixed).Now })
+	s, _ := apptest.StartAt(t, storetest.DSN(t, "sqlite"), fixed)
 	ctx := context.Background()
 	if err := demo.CreateLoop(ctx, s.URL, apptest.Token); err != nil {
 		t.Fatal(err)

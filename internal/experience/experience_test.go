@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -25,7 +24,7 @@ func order(user, id string, at time.Time, lines ...any) map[string]any {
 func TestContractExamples(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
 		now := fixed
-		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = apptest.NewClock(now).Now })
+		s, _ := apptest.StartAt(t, dsn, now)
 		// Coffee and gas are consumables; tents, stoves, shoes and boots are not. The shop names the coffee
 		// and shows its picture; its orders call it "Item coffee".
 		coffeeName, coffeeImage := "Trail coffee beans", "https://shop.example/img/coffee.jpg"

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -18,8 +17,7 @@ func TestRepeatLoop(t *testing.T) {
 		// A fixed clock in the middle of a month: the campers' first orders
 		// three days earlier fall in the same month, whatever today is.
 		now := time.Date(2026, 6, 17, 10, 0, 0, 0, time.UTC)
-		clock := apptest.NewClock(now)
-		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = clock.Now })
+		s, clock := apptest.StartAt(t, dsn, now)
 		for i := range 5 {
 			c := fmt.Sprintf("camper-%d", i)
 			s.MustSend("track", order(c, c+"-1", now.Add(-72*time.Hour), "tent", 1, "stove", 1, "mat", 1))

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -17,7 +16,7 @@ import (
 // test computes the arms and the interval from what it sends.
 func TestNudgeHistoryUplift(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = apptest.NewClock(fixed).Now })
+		s, _ := apptest.StartAt(t, dsn, fixed)
 		var n struct{ ID string }
 		if code := s.API("POST", "/api/v1/nudges", map[string]any{"name": "Carts", "kind": "abandoned", "message": "Hi", "holdout_pct": 25}, &n); code != 201 {
 			t.Fatalf("nudge: %d", code)

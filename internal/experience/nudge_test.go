@@ -173,7 +173,7 @@ func TestNudges(t *testing.T) {
 func TestNudgeQuietHours(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
 		now := time.Date(2026, 3, 10, 23, 30, 0, 0, time.UTC)
-		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = apptest.NewClock(now).Now })
+		s, _ := apptest.StartAt(t, dsn, now)
 		ctx := context.Background()
 		hours := func(from, to int) *[2]int { return &[2]int{from, to} }
 		cases := []struct {

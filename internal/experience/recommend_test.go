@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -28,7 +27,7 @@ type recs struct {
 // names the product.
 func TestRecommendationsRespectTheCustomer(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = apptest.NewClock(fixed).Now })
+		s, _ := apptest.StartAt(t, dsn, fixed)
 		at := func(days int) string { return fixed.AddDate(0, 0, days).Format(time.RFC3339) }
 		catalog := map[string][2]string{ // id → name, category
 			"tent": {"Ridge 2 Tent", "Tents"}, "stove": {"Canister Stove", "Cooking"}, "lamp": {"Headlamp 400", "Lighting"},

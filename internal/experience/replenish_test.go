@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -50,8 +49,7 @@ type eventList struct {
 func TestReplenishment(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
 		now := fixed
-		clock := apptest.NewClock(now)
-		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = clock.Now })
+		s, clock := apptest.StartAt(t, dsn, now)
 		ctx := context.Background()
 		days := func(d float64) time.Time { return now.Add(time.Duration(d * 24 * float64(time.Hour))) }
 		// Coffee and fuel are consumables by category; tea, filters and cartridges (sold in twos) by product; tents are not.

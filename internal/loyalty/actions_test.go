@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/store/storetest"
@@ -19,7 +18,7 @@ import (
 func TestBusinessActionsAreNotCustomerActivity(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
 		fixed := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
-		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = apptest.NewClock(fixed).Now })
+		s, _ := apptest.StartAt(t, dsn, fixed)
 		if code := s.API("POST", "/api/v1/loyalty/rules", map[string]any{"on": "Order Completed", "points_per_unit": 1}, nil); code != 201 {
 			t.Fatalf("rule: %d", code)
 		}

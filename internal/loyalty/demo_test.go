@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/demo"
 	"github.com/cxloop/cxloop/internal/store/storetest"
@@ -17,7 +16,7 @@ import (
 // the business introduces customers to each other.
 func TestDemoProgram(t *testing.T) {
 	fixed := time.Date(2026, 10, 20, 15, 0, 0, 0, time.UTC)
-	s := apptest.StartWith(t, storetest.DSN(t, "sqlite"), func(c *app.Config) { c.Now = apptest.NewClock(fixed).Now })
+	s, _ := apptest.StartAt(t, storetest.DSN(t, "sqlite"), fixed)
 	ctx := context.Background()
 	if err := demo.CreateLoop(ctx, s.URL, apptest.Token); err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -188,8 +187,7 @@ func TestSendersSpenders(t *testing.T) {
 // Points expire a year after they were earned, the oldest first, once.
 func TestExpiry(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		clock := apptest.NewClock(time.Now())
-		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = clock.Now })
+		s, clock := apptest.StartAt(t, dsn, time.Now())
 		s.API("POST", "/api/v1/loyalty/rules", map[string]any{"on": "Order Completed", "points_per_unit": 1}, nil)
 		ev := order("old-timer", "o-1", 100)
 		ev["timestamp"] = clock.Now().Format(time.RFC3339)
@@ -265,8 +263,7 @@ func TestTiersAndPerks(t *testing.T) {
 // Tiers move up at once and down only after the grace period, each change an event.
 func TestTierReviewAndGrace(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		clock := apptest.NewClock(time.Now())
-		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = clock.Now })
+		s, clock := apptest.StartAt(t, dsn, time.Now())
 		s.API("POST", "/api/v1/loyalty/rules", map[string]any{"on": "Order Completed", "points_per_unit": 1}, nil)
 		s.MustSend("track", order("climber", "o-1", 150))
 		var sum summary

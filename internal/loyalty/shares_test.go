@@ -2,16 +2,11 @@ package loyalty_test
 
 import (
 	"fmt"
-	"io"
 	"math"
-	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"regexp"
 	"testing"
 	"time"
 
-	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -30,7 +25,7 @@ type share struct {
 func TestTierShares(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
 		fixed := time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)
-		s := apptest.StartWith(t, dsn, func(c *app.Config) { c.Now = apptest.NewClock(fixed).Now })
+		s, _ := apptest.StartAt(t, dsn, fixed)
 		// Without members every share is 0, none is NaN.
 		var d struct {
 			Members int
@@ -108,7 +103,7 @@ func TestTierShares(t *testing.T) {
 			t.Fatalf("program: %d", code)
 		}
 		s.API("GET", "/api/v1/loyalty/dashboard", nil, &d)
-		body := consolePage(t, s, "/loyalty")
+		body := s.Page("/loyalty")
 		if d.Members != all {
 			t.Fatalf("%d members, want %d", d.Members, all)
 		}
@@ -129,21 +124,4 @@ func TestTierShares(t *testing.T) {
 			t.Errorf("shares add up to %.1f", sum)
 		}
 	})
-}
-
-// consolePage signs in with the admin token and returns the console page at path.
-func consolePage(t *testing.T, s *apptest.Server, path string) string {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	resp, err := c.PostForm(s.URL+"/login", url.Values{"token": {apptest.Token}, "next": {path}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
-	}
-	return string(b)
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -21,7 +20,7 @@ import (
 func TestConsoleExperiences(t *testing.T) {
 	ctx := browser(t)
 	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
-	s := apptest.StartWith(t, storetest.DSN(t, storetest.Engines()[len(storetest.Engines())-1]), func(c *app.Config) { c.Now = apptest.NewClock(now).Now })
+	s, _ := apptest.StartAt(t, storetest.DSN(t, storetest.Engines()[len(storetest.Engines())-1]), now)
 	// Coffee is a consumable; the tent the customer also bought is not.
 	if code := s.API("POST", "/api/v1/products", map[string]any{"id": "coffee", "replenishable": true, "image_url": "https://shop.example/coffee.jpg"}, nil); code != 200 {
 		t.Fatalf("coffee: %d", code)

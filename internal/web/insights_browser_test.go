@@ -10,7 +10,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -20,7 +19,7 @@ import (
 func TestConsoleInsights(t *testing.T) {
 	ctx := browser(t)
 	now := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
-	s := apptest.StartWith(t, storetest.DSN(t, storetest.Engines()[len(storetest.Engines())-1]), func(c *app.Config) { c.Now = apptest.NewClock(now).Now })
+	s, _ := apptest.StartAt(t, storetest.DSN(t, storetest.Engines()[len(storetest.Engines())-1]), now)
 	at := func(d float64) string {
 		return now.Add(-time.Duration(d * 24 * float64(time.Hour))).UTC().Format(time.RFC3339)
 	}

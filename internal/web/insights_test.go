@@ -3,36 +3,14 @@ package web_test
 import (
 	"fmt"
 	"html"
-	"io"
-	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
-
-// page signs in with the admin token and returns the console page at path.
-func page(t *testing.T, s *apptest.Server, path string) string {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	resp, err := c.PostForm(s.URL+"/login", url.Values{"token": {apptest.Token}, "next": {path}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
-	}
-	return string(b)
-}
 
 // debris is what a page must never show: template errors, absent values
 // printed as such, and figures that are not numbers.
@@ -76,7 +54,7 @@ func row(t *testing.T, body, key string) []string {
 // promoters less the share of detractors of the month's answers.
 func TestInsightsNPS(t *testing.T) {
 	fixed := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
-	s := apptest.StartWith(t, storetest.DSN(t, "sqlite"), func(c *app.Config) { c.Now = apptest.NewClock(fixed).Now })
+	s, _ := apptest.StartAt(t, storetest.DSN(t, "sqlite"), fixed)
 	answers := map[string][]int{"2026-01": {10, 9, 9, 7, 3}, "2026-02": {2, 4, 8, 10}}
 	var batch []any
 	for month, list := range answers {
@@ -88,7 +66,7 @@ func TestInsightsNPS(t *testing.T) {
 	}
 	s.MustSend("batch", map[string]any{"batch": batch})
 	s.Sync()
-	body := page(t, s, "/insights")
+	body := s.Page("/insights")
 	checkFigures(t, "/insights", body)
 	for month, list := range answers {
 		promoters, detractors := 0, 0
@@ -113,7 +91,7 @@ func TestInsightsNPS(t *testing.T) {
 // insights page gives the reason instead of a satisfaction for 50 %.
 func TestInsightsChannelFit(t *testing.T) {
 	fixed := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
-	s := apptest.StartWith(t, storetest.DSN(t, "sqlite"), func(c *app.Config) { c.Now = apptest.NewClock(fixed).Now })
+	s, _ := apptest.StartAt(t, storetest.DSN(t, "sqlite"), fixed)
 	answered := fixed.Add(-120 * 24 * time.Hour)
 	var batch []any
 	lowCame, low, all := 0, 0, 0
@@ -142,7 +120,7 @@ func TestInsightsChannelFit(t *testing.T) {
 	}
 	s.MustSend("batch", map[string]any{"batch": batch})
 	s.Sync()
-	body := page(t, s, "/insights")
+	body := s.Page("/insights")
 	checkFigures(t, "/insights", body)
 	i := strings.Index(body, `<tr data-group="web">`)
 	if i < 0 {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/demo"
 	"github.com/cxloop/cxloop/internal/store/storetest"
@@ -29,8 +28,7 @@ var emptyAllowed = map[string]string{
 func TestEveryPageOnTheDemo(t *testing.T) {
 	ctx := browser(t)
 	now := time.Date(2026, 6, 17, 10, 0, 0, 0, time.UTC)
-	clock := apptest.NewClock(now)
-	s := apptest.StartWith(t, storetest.DSN(t, storetest.Engines()[len(storetest.Engines())-1]), func(c *app.Config) { c.Now = clock.Now })
+	s, _ := apptest.StartAt(t, storetest.DSN(t, storetest.Engines()[len(storetest.Engines())-1]), now)
 	bg := context.Background()
 	surveys, err := demo.CreateSurveys(bg, s.URL, apptest.Token)
 	if err == nil {

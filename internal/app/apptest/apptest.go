@@ -10,7 +10,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -73,6 +75,14 @@ func StartWith(t testing.TB, dsn string, configure func(*app.Config)) *Server {
 	return &Server{App: a, URL: hs.URL, t: t}
 }
 
+// StartAt runs cxloop on dsn on a test clock stopped at now (decisions and
+// the arrival of events read it), and returns the clock to move.
+func StartAt(t testing.TB, dsn string, now time.Time) (*Server, *Clock) {
+	t.Helper()
+	c := NewClock(now)
+	return StartWith(t, dsn, func(cfg *app.Config) { cfg.Now = c.Now }), c
+}
+
 // Do sends a request and returns the status and body. Headers are given as
 // "Name: value" strings.
 func (s *Server) Do(method, path string, body []byte, headers ...string) (int, []byte) {
@@ -128,6 +138,24 @@ func (s *Server) API(method, path string, in, out any) int {
 		}
 	}
 	return code
+}
+
+// Page signs in to the console with the admin token and returns the page
+// at path; anything but 200 fails the test.
+func (s *Server) Page(path string) string {
+	s.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(s.URL+"/login", url.Values{"token": {Token}, "next": {path}})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		s.t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
+	}
+	return string(b)
 }
 
 // Sync waits until every consumer has read the whole log.

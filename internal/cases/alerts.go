@@ -52,8 +52,8 @@ const (
 
 // groupings each metric can be split by.
 var alertBys = map[string][]string{
-	MetricNPS:              {"", "channel", "team", "segment"},
-	MetricCSAT:             {"", "channel", "team", "segment"},
+	MetricNPS:              {"", "channel", "team", "store", "segment"},
+	MetricCSAT:             {"", "channel", "team", "store", "segment"},
 	MetricComplaints:       {"", "channel", "team", "store", "segment"},
 	MetricNegativeMentions: {"", "channel", "segment"},
 	MetricReturnRate:       {"", "channel", "store", "segment"},

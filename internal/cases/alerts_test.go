@@ -118,7 +118,7 @@ func TestAlertsFireOnSignificantMoves(t *testing.T) {
 			alerts[name] = a.ID
 		}
 		for _, bad := range []string{
-			`{"name": "x", "metric": "nps", "by": "store", "then": {"open_case": {"team": "service"}}}`,
+			`{"name": "x", "metric": "negative_mentions", "by": "store", "then": {"open_case": {"team": "service"}}}`,
 			`{"name": "x", "metric": "churn", "then": {"open_case": {"team": "service"}}}`,
 			`{"name": "x", "metric": "nps", "then": {"open_case": {"team": "nobody"}}}`,
 			`{"name": "x", "metric": "nps", "alpha": 0.5, "then": {"open_case": {"team": "service"}}}`,

@@ -182,6 +182,9 @@ func (c *customer) answers(s Surveys, seed uint64, locale string) {
 			"survey_id": s.PostOrder, "response_id": fmt.Sprintf("demo-po-%s", order), "answers": map[string]any{"nps": score, "why": why},
 			"touchpoint_channel": ch["channel"], "order_id": order, "trigger_event": "Order Completed", "language": locale,
 		}}
+		if op, _ := m["properties"].(map[string]any); op["store"] != nil {
+			answer["properties"].(map[string]any)["touchpoint_store"] = op["store"]
+		}
 		msgs = append(msgs, withTime(ids(answer), at.Add(time.Duration(2*24+r.IntN(72))*time.Hour)))
 	}
 	if ex.orders > 0 {

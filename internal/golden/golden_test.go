@@ -32,11 +32,16 @@ type truth struct {
 }
 
 type answer struct {
-	user, channel, path string
-	score               int
-	at                  time.Time
-	backfill            bool
+	user, channel, store, path string
+	score                      int
+	at                         time.Time
+	backfill                   bool
 }
+
+// The business's two stores; the second one's NPS drops in the last week.
+var stores = []string{"Northwind Porto", "Northwind Lisboa"}
+
+const droppingStore = "Northwind Lisboa"
 
 const day = 24 * time.Hour
 
@@ -50,7 +55,7 @@ func generate(seed uint64, now time.Time) (truth, []map[string]any, string, stri
 	channels := []string{"web", "mobile_app", "store"}
 	var msgs []map[string]any
 	var csvAnswers strings.Builder
-	csvAnswers.WriteString("customer,at,channel,nps\n")
+	csvAnswers.WriteString("customer,at,channel,store,nps\n")
 	var posts strings.Builder
 	posts.WriteString("platform,handle,text,at\n")
 	orderN := 0
@@ -68,7 +73,7 @@ func generate(seed uint64, now time.Time) (truth, []map[string]any, string, stri
 		props := map[string]any{"order_id": id, "total": price * float64(qty), "products": []any{map[string]any{
 			"product_id": product, "name": strings.ToUpper(product[:1]) + product[1:], "category": category, "quantity": qty, "price": price}}}
 		if channel == "store" {
-			props["store"] = "Northwind Porto"
+			props["store"] = stores[r.IntN(len(stores))]
 		}
 		msgs = append(msgs, msg(user, "Order Completed", channel, at, props))
 		tr.orders[channel]++
@@ -109,6 +114,25 @@ func generate(seed uint64, now time.Time) (truth, []map[string]any, string, stri
 		if r.Float64() < 0.1 {
 			tr.negativePosts++
 			fmt.Fprintf(&posts, "twitter,@%s,%q,%s\n", user, "Terrible, my order arrived broken and nobody answers. Awful service.", now.Add(-day).Format(time.RFC3339))
+		}
+	}
+	// Store visits, answered over the last two weeks: 40 answers a store a
+	// week, all alike but for the dropping store's last week, which is
+	// mostly detractors.
+	for si, st := range stores {
+		for week := range 2 {
+			for k := range 40 {
+				user := fmt.Sprintf("s-%d%d%02d", si, week, k)
+				msgs = append(msgs, map[string]any{"type": "identify", "userId": user, "timestamp": now.Add(-300 * day).Format(time.RFC3339),
+					"traits": map[string]any{"name": "Visitor " + user}, "context": map[string]any{"backfill": true}})
+				score := 6 + r.IntN(5) // 6..10
+				if st == droppingStore && week == 0 {
+					score = r.IntN(8) // 0..7
+				}
+				at := now.Add(-time.Duration(week)*7*day - time.Hour - time.Duration(r.IntN(6*24*60))*time.Minute)
+				tr.answers = append(tr.answers, answer{user: user, channel: "store", store: st, score: score, at: at,
+					path: []string{"v1", "csv", "api"}[k%3]})
+			}
 		}
 	}
 	return tr, msgs, csvAnswers.String(), posts.String()
@@ -153,9 +177,12 @@ func TestGoldenBusiness(t *testing.T) {
 				m := map[string]any{"userId": a.user, "event": "Survey Responded", "timestamp": a.at.Format(time.RFC3339),
 					"context":    map[string]any{"channel": "web", "backfill": a.backfill},
 					"properties": map[string]any{"survey_id": sv.ID, "answers": map[string]any{"nps": a.score}, "touchpoint_channel": a.channel}}
+				if a.store != "" {
+					m["properties"].(map[string]any)["touchpoint_store"] = a.store
+				}
 				s.MustSend("track", m)
 			case "api":
-				if code := s.API("POST", "/api/v1/surveys/"+sv.ID+"/responses", map[string]any{"customer": a.user, "channel": a.channel,
+				if code := s.API("POST", "/api/v1/surveys/"+sv.ID+"/responses", map[string]any{"customer": a.user, "channel": a.channel, "store": a.store,
 					"answers": map[string]any{"nps": a.score}, "at": a.at.Format(time.RFC3339), "backfill": a.backfill}, nil); code != 201 {
 					t.Fatalf("api answer: %d", code)
 				}
@@ -164,7 +191,7 @@ func TestGoldenBusiness(t *testing.T) {
 				if b.Len() == 0 {
 					b.WriteString(csvAnswers)
 				}
-				fmt.Fprintf(b, "%s,%s,%s,%d\n", a.user, a.at.Format(time.RFC3339), a.channel, a.score)
+				fmt.Fprintf(b, "%s,%s,%s,%s,%d\n", a.user, a.at.Format(time.RFC3339), a.channel, a.store, a.score)
 			}
 		}
 		for backfill, b := range csv {
@@ -180,6 +207,25 @@ func TestGoldenBusiness(t *testing.T) {
 			t.Fatalf("posts: %d %s", code, body)
 		}
 		s.Sync()
+
+		// nps is the NPS of the answers keep picks, and how many it picked.
+		nps := func(keep func(answer) bool) (float64, int) {
+			p, d, n := 0, 0, 0
+			for _, a := range tr.answers {
+				if !keep(a) {
+					continue
+				}
+				n++
+				switch {
+				case a.score >= 9:
+					p++
+				case a.score <= 6:
+					d++
+				}
+			}
+			// reported to one decimal
+			return math.Round(float64(1000*(p-d))/float64(n)) / 10, n
+		}
 
 		t.Run("return rates by channel", func(t *testing.T) {
 			var got struct {
@@ -202,22 +248,6 @@ func TestGoldenBusiness(t *testing.T) {
 		})
 
 		t.Run("NPS overall and by channel, every answer path", func(t *testing.T) {
-			nps := func(keep func(answer) bool) (float64, int) {
-				p, d, n := 0, 0, 0
-				for _, a := range tr.answers {
-					if !keep(a) {
-						continue
-					}
-					n++
-					switch {
-					case a.score >= 9:
-						p++
-					case a.score <= 6:
-						d++
-					}
-				}
-				return float64(100*(p-d)) / float64(n), n
-			}
 			var got struct {
 				Groups []struct {
 					Key   string
@@ -231,7 +261,7 @@ func TestGoldenBusiness(t *testing.T) {
 			}
 			for _, g := range got.Groups {
 				want, n := nps(func(a answer) bool { return a.channel == g.Key })
-				if g.N != n || math.Abs(g.Value-want) > 0.05 {
+				if g.N != n || math.Abs(g.Value-want) > 1e-9 {
 					t.Errorf("%s: NPS %v over %d, want %.1f over %d", g.Key, g.Value, g.N, want, n)
 				}
 			}
@@ -256,6 +286,32 @@ func TestGoldenBusiness(t *testing.T) {
 			}
 		})
 
+		t.Run("NPS by store", func(t *testing.T) {
+			var got struct {
+				Groups []struct {
+					Key   string
+					Value float64
+					N     int
+				}
+			}
+			s.API("GET", "/api/v1/scores?metric=nps&survey="+sv.ID+"&by=store", nil, &got)
+			seen := 0
+			for _, g := range got.Groups {
+				key := g.Key
+				if key == "unknown" {
+					key = ""
+				}
+				want, n := nps(func(a answer) bool { return a.store == key })
+				if g.N != n || math.Abs(g.Value-want) > 1e-9 {
+					t.Errorf("%s: NPS %v over %d, want %.1f over %d", g.Key, g.Value, g.N, want, n)
+				}
+				seen++
+			}
+			if seen != len(stores)+1 {
+				t.Errorf("groups %+v, want the two stores and unknown", got.Groups)
+			}
+		})
+
 		t.Run("replenishment: consumables only, in whole usual quantities", func(t *testing.T) {
 			for _, u := range tr.consumers[:5] {
 				var got struct {
@@ -277,6 +333,73 @@ func TestGoldenBusiness(t *testing.T) {
 				if len(got.Needs) != 0 {
 					t.Errorf("%s bought a tent once and needs %+v", u, got.Needs)
 				}
+			}
+		})
+
+		t.Run("an alert on NPS by store fires for the dropping store only", func(t *testing.T) {
+			var al struct{ ID string }
+			if code := s.API("POST", "/api/v1/alerts", map[string]any{"name": "Store NPS", "metric": "nps", "survey": sv.ID, "by": "store",
+				"window": "7d", "then": map[string]any{"open_case": map[string]any{"team": "service"}}}, &al); code != 201 {
+				t.Fatalf("alert: %d", code)
+			}
+			var check struct {
+				Groups []struct {
+					Group           string
+					Status          string
+					Before, After   *float64
+					NBefore, NAfter int
+					P               *float64
+				}
+			}
+			if code := s.API("GET", "/api/v1/alerts/"+al.ID+"/check", nil, &check); code != 200 {
+				t.Fatalf("check: %d", code)
+			}
+			window := func(st string, w int) func(answer) bool {
+				return func(a answer) bool {
+					age := now.Sub(a.at)
+					return a.store == st && age > time.Duration(w)*7*day && age <= time.Duration(w+1)*7*day
+				}
+			}
+			found := 0
+			for _, g := range check.Groups {
+				if g.Group == "unknown" {
+					continue
+				}
+				found++
+				after, na := nps(window(g.Group, 0))
+				before, nb := nps(window(g.Group, 1))
+				if g.NBefore != nb || g.NAfter != na || g.Before == nil || g.After == nil ||
+					math.Abs(*g.Before-before) > 1e-9 || math.Abs(*g.After-after) > 1e-9 {
+					t.Errorf("%s: before %v (n %d), after %v (n %d); want %.1f (n %d), %.1f (n %d)", g.Group, g.Before, g.NBefore, g.After, g.NAfter, before, nb, after, na)
+				}
+				want := "not_significant"
+				if g.Group == droppingStore {
+					want = "significant"
+				}
+				if g.Status != want {
+					t.Errorf("%s: %s (p %v), want %s", g.Group, g.Status, g.P, want)
+				}
+			}
+			if found != len(stores) {
+				t.Fatalf("groups %+v, want both stores", check.Groups)
+			}
+			fired, err := s.Cases.EvaluateAlerts(t.Context())
+			if err != nil || fired != 1 {
+				t.Fatalf("fired %d (%v), want 1", fired, err)
+			}
+			var cs struct{ Cases []struct{ Kind, Subject string } }
+			s.API("GET", "/api/v1/cases?limit=1000", nil, &cs)
+			alerts := 0
+			for _, c := range cs.Cases {
+				if c.Kind == "alert" {
+					alerts++
+					if !strings.Contains(c.Subject, droppingStore) {
+						t.Errorf("alert case %q does not name the store", c.Subject)
+					}
+				}
+			}
+			if alerts != 1 {
+				t.Errorf("%d alert cases, want 1", alerts)
 			}
 		})
 	})

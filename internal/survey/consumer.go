@@ -2,7 +2,9 @@ package survey
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -135,10 +137,11 @@ func (c *Consumer) trigger(sv *Survey, e *eventlog.Event) (newInvitation, bool) 
 	if v, ok := body.Properties["order_id"]; ok && v != nil {
 		order = fmt.Sprint(v)
 	}
+	shop, _ := body.Properties["store"].(string)
 	return newInvitation{
 		id: derivedID("inv", sv.ID, e.MessageID), survey: sv.ID, rhythm: Persistent,
 		user: e.UserID, anon: e.AnonymousID, triggerSeq: e.Seq, triggerEvent: e.Event, triggerMessage: e.MessageID,
-		channel: e.Channel, order: order, due: e.Timestamp + delay,
+		channel: e.Channel, store: shop, order: order, due: e.Timestamp + delay,
 	}, true
 }
 
@@ -165,6 +168,7 @@ type respondedProps struct {
 	InvitationID string         `json:"invitation_id"`
 	Answers      map[string]any `json:"answers"`
 	Channel      string         `json:"touchpoint_channel"`
+	Store        string         `json:"touchpoint_store"`
 	Language     string         `json:"language"`
 	Role         string         `json:"role"`
 	AccountID    string         `json:"account_id"`
@@ -227,6 +231,16 @@ func (c *Consumer) project(ctx context.Context, tx *store.Tx, e *eventlog.Event,
 			p.InvitationID = id
 		}
 	}
+	if p.Store == "" {
+		// The store the answer is about: the client may name it as a
+		// shop's own property, else the invitation's trigger names it.
+		p.Store, _ = m.Props()["store"].(string)
+	}
+	if p.Store == "" && p.InvitationID != "" {
+		if err := tx.QueryRowContext(ctx, `SELECT store FROM survey_invitations WHERE id = $1`, p.InvitationID).Scan(&p.Store); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+	}
 	return saveResponse(ctx, tx, sv, p, answers, e)
 }
 
@@ -236,9 +250,9 @@ func saveResponse(ctx context.Context, tx *store.Tx, sv *Survey, p respondedProp
 	if err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO survey_responses (id, survey_id, invitation_id, customer_id, user_id, anonymous_id, channel, owner,
-		role, account_id, locale, answers, responded_at, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-		ON CONFLICT (id) DO NOTHING`, p.ResponseID, sv.ID, p.InvitationID, p.CustomerID, e.UserID, e.AnonymousID, p.Channel, sv.Owner,
+	res, err := tx.ExecContext(ctx, `INSERT INTO survey_responses (id, survey_id, invitation_id, customer_id, user_id, anonymous_id, channel, store, owner,
+		role, account_id, locale, answers, responded_at, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		ON CONFLICT (id) DO NOTHING`, p.ResponseID, sv.ID, p.InvitationID, p.CustomerID, e.UserID, e.AnonymousID, p.Channel, p.Store, sv.Owner,
 		p.Role, p.AccountID, p.Language, string(raw), e.Timestamp, e.Seq)
 	if err != nil {
 		return err
@@ -247,9 +261,9 @@ func saveResponse(ctx context.Context, tx *store.Tx, sv *Survey, p respondedProp
 		return nil
 	}
 	for metric, v := range sv.Metrics(answers) {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO survey_scores (response_id, metric, survey_id, value, channel, owner, role, account_id,
-			customer_id, user_id, anonymous_id, responded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-			p.ResponseID, metric, sv.ID, v, p.Channel, sv.Owner, p.Role, p.AccountID, p.CustomerID, e.UserID, e.AnonymousID, e.Timestamp); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO survey_scores (response_id, metric, survey_id, value, channel, store, owner, role, account_id,
+			customer_id, user_id, anonymous_id, responded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			p.ResponseID, metric, sv.ID, v, p.Channel, p.Store, sv.Owner, p.Role, p.AccountID, p.CustomerID, e.UserID, e.AnonymousID, e.Timestamp); err != nil {
 			return err
 		}
 	}

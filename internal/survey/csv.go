@@ -18,7 +18,7 @@ type ImportResult = csvimport.Result
 // ImportCSV records the responses of a CSV file. The header names the
 // columns: customer (required: any identity), and optionally id (makes a
 // repeated import count once; without it a row's content does), at (the
-// answer's time, a date or RFC 3339), channel, language, order_id; every
+// answer's time, a date or RFC 3339), channel, store, language, order_id; every
 // other column is a question id (an ACSI item is question.item, multi
 // choices are separated by |). Valid rows are stored even when others are
 // refused; each refusal names its line and field. A backfill is history
@@ -31,7 +31,7 @@ func (s *Service) ImportCSV(ctx context.Context, surveyID string, r io.Reader, b
 		return ImportResult{Errors: []csvimport.RowError{}}, err
 	}
 	var messages []string
-	meta := map[string]bool{"customer": true, "id": true, "at": true, "channel": true, "language": true, "order_id": true}
+	meta := map[string]bool{"customer": true, "id": true, "at": true, "channel": true, "store": true, "language": true, "order_id": true}
 	var header []string
 	res, err := csvimport.Read(r, func(cols []string) error {
 		header = cols
@@ -46,7 +46,7 @@ func (s *Service) ImportCSV(ctx context.Context, surveyID string, r io.Reader, b
 		}
 		return nil
 	}, func(row csvimport.Row) error {
-		in := ResponseInput{Customer: row.Get("customer"), Channel: row.Get("channel"), Language: row.Get("language"), OrderID: row.Get("order_id"),
+		in := ResponseInput{Customer: row.Get("customer"), Channel: row.Get("channel"), Store: row.Get("store"), Language: row.Get("language"), OrderID: row.Get("order_id"),
 			Answers: map[string]any{}, Backfill: backfill}
 		if t, ok, err := csvimport.Time(row, "at"); err != nil {
 			return err

@@ -86,7 +86,7 @@ type dueCursor struct {
 type due struct {
 	id, survey, rhythm, wave, customer, user, anon string
 	triggerSeq, due                                int64
-	triggerEvent, channel, order                   string
+	triggerEvent, channel, order, shop             string
 }
 
 // decide settles up to decideBatch due invitations (or exactly the ids
@@ -115,7 +115,7 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool, after *du
 		if err := s.db.Lock(ctx, tx, dispatchLock); err != nil {
 			return err
 		}
-		q := `SELECT id, survey_id, rhythm, wave, customer_id, user_id, anonymous_id, trigger_seq, trigger_event, channel, order_id, due_at
+		q := `SELECT id, survey_id, rhythm, wave, customer_id, user_id, anonymous_id, trigger_seq, trigger_event, channel, store, order_id, due_at
 			FROM survey_invitations WHERE status = 'scheduled' AND due_at <= $1 AND trigger_seq <= $2
 			AND (due_at > $3 OR (due_at = $3 AND id > $4)) ORDER BY due_at, id LIMIT ` + strconv.Itoa(decideBatch)
 		cur := dueCursor{due: -1 << 62}
@@ -130,7 +130,7 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool, after *du
 				args = append(args, id)
 				ph[i] = "$" + strconv.Itoa(i+1)
 			}
-			q = `SELECT id, survey_id, rhythm, wave, customer_id, user_id, anonymous_id, trigger_seq, trigger_event, channel, order_id, due_at
+			q = `SELECT id, survey_id, rhythm, wave, customer_id, user_id, anonymous_id, trigger_seq, trigger_event, channel, store, order_id, due_at
 				FROM survey_invitations WHERE status = 'scheduled' AND id IN (` + strings.Join(ph, ",") + `)`
 		}
 		rows, err := tx.QueryContext(ctx, q, args...)
@@ -140,7 +140,7 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool, after *du
 		var list []*due
 		for rows.Next() {
 			d := &due{}
-			if err := rows.Scan(&d.id, &d.survey, &d.rhythm, &d.wave, &d.customer, &d.user, &d.anon, &d.triggerSeq, &d.triggerEvent, &d.channel, &d.order, &d.due); err != nil {
+			if err := rows.Scan(&d.id, &d.survey, &d.rhythm, &d.wave, &d.customer, &d.user, &d.anon, &d.triggerSeq, &d.triggerEvent, &d.channel, &d.shop, &d.order, &d.due); err != nil {
 				rows.Close()
 				return err
 			}
@@ -270,6 +270,9 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool, after *du
 			}
 			if d.order != "" {
 				props["order_id"] = d.order
+			}
+			if d.shop != "" {
+				props["touchpoint_store"] = d.shop
 			}
 			name, channel := "Survey Invited", "web"
 			if reason != "" {

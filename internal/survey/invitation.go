@@ -49,6 +49,7 @@ type Invitation struct {
 	Reason       string        `json:"reason"`
 	Delivery     string        `json:"delivery,omitempty"`
 	Channel      string        `json:"channel,omitempty"`
+	Store        string        `json:"store,omitempty"`
 	OrderID      string        `json:"orderId,omitempty"`
 	TriggerEvent string        `json:"triggerEvent,omitempty"`
 	DueAt        store.Millis  `json:"dueAt"`
@@ -64,7 +65,7 @@ type Invitation struct {
 }
 
 const invitationCols = `SELECT i.id, i.survey_id, s.name, i.rhythm, i.wave, i.customer_id, i.user_id, i.anonymous_id, i.email, i.locale,
-	i.trigger_seq, i.trigger_event, i.trigger_message, i.channel, i.order_id, i.delivery, i.status, i.reason, i.due_at, i.sent_at,
+	i.trigger_seq, i.trigger_event, i.trigger_message, i.channel, i.store, i.order_id, i.delivery, i.status, i.reason, i.due_at, i.sent_at,
 	i.expires_at, i.answered_at, i.partial, i.reminders, i.mail_state, i.mail_attempts, s.updated_at
 	FROM survey_invitations i JOIN surveys s ON s.id = i.survey_id`
 
@@ -72,7 +73,7 @@ func scanInvitation(r interface{ Scan(...any) error }) (*Invitation, error) {
 	var i Invitation
 	var sent, expires, answered sql.NullInt64
 	err := r.Scan(&i.ID, &i.Survey, &i.SurveyName, &i.Rhythm, &i.Wave, &i.Customer, &i.UserID, &i.AnonymousID, &i.email, &i.locale,
-		&i.triggerSeq, &i.TriggerEvent, &i.triggerMessage, &i.Channel, &i.OrderID, &i.Delivery, &i.Status, &i.Reason, &i.DueAt, &sent,
+		&i.triggerSeq, &i.TriggerEvent, &i.triggerMessage, &i.Channel, &i.Store, &i.OrderID, &i.Delivery, &i.Status, &i.Reason, &i.DueAt, &sent,
 		&expires, &answered, &i.partial, &i.Reminders, &i.Mail, &i.mailAttempts, &i.surveyVersion)
 	if err != nil {
 		return nil, err
@@ -148,6 +149,7 @@ type newInvitation struct {
 	id, survey, rhythm, wave, customer, user, anon string
 	triggerSeq                                     int64
 	triggerEvent, triggerMessage, channel, order   string
+	store                                          string
 	due                                            int64
 }
 
@@ -157,11 +159,11 @@ func insertInvitations(ctx context.Context, db *store.DB, tx *store.Tx, list []n
 	rows := make([][]any, len(list))
 	for i, n := range list {
 		rows[i] = []any{n.id, n.survey, n.rhythm, n.wave, n.customer, n.user, n.anon, n.triggerSeq, n.triggerEvent,
-			n.triggerMessage, n.channel, n.order, Scheduled, n.due, now}
+			n.triggerMessage, n.channel, n.store, n.order, Scheduled, n.due, now}
 	}
 	return db.BulkInsert(ctx, tx, `INSERT INTO survey_invitations (id, survey_id, rhythm, wave, customer_id, user_id, anonymous_id,
-		trigger_seq, trigger_event, trigger_message, channel, order_id, status, due_at, created_at) VALUES`,
-		`ON CONFLICT (id) DO NOTHING`, 15, rows)
+		trigger_seq, trigger_event, trigger_message, channel, store, order_id, status, due_at, created_at) VALUES`,
+		`ON CONFLICT (id) DO NOTHING`, 16, rows)
 }
 
 // withLink fills the token and URL of an invitation that was sent.

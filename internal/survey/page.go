@@ -432,7 +432,7 @@ func (s *Service) answerInvitation(ctx context.Context, inv *Invitation, sv *Sur
 			channel = "email"
 		}
 	}
-	p := respondedProps{SurveyID: sv.ID, ResponseID: derivedID("rsp", inv.ID), InvitationID: inv.ID, Answers: answers, Channel: channel,
+	p := respondedProps{SurveyID: sv.ID, ResponseID: derivedID("rsp", inv.ID), InvitationID: inv.ID, Answers: answers, Channel: channel, Store: inv.Store,
 		Language: lang, Role: who.Role, AccountID: who.AccountID, CustomerID: who.ID}
 	now := s.now()
 	_, err := s.record(ctx, sv, p, who, now, eventlog.Arrival{At: now}, inv.OrderID, inv.TriggerEvent, false)

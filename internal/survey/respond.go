@@ -19,6 +19,7 @@ type ResponseInput struct {
 	Customer string         `json:"customer"`           // any identity the customer used
 	Answers  map[string]any `json:"answers"`            // question id → answer
 	Channel  string         `json:"channel,omitempty"`  // the touchpoint the answer is about
+	Store    string         `json:"store,omitempty"`    // the store it is about, if any
 	Language string         `json:"language,omitempty"` // the language answered in
 	OrderID  string         `json:"orderId,omitempty"`
 	At       *time.Time     `json:"at,omitempty"` // when it was answered (default now)
@@ -95,7 +96,7 @@ func (s *Service) Respond(ctx context.Context, surveyID string, in ResponseInput
 	if in.ID != "" {
 		id = derivedID("rsp", sv.ID, in.ID)
 	}
-	p := respondedProps{SurveyID: sv.ID, ResponseID: id, Answers: answers, Channel: in.Channel, Language: lang,
+	p := respondedProps{SurveyID: sv.ID, ResponseID: id, Answers: answers, Channel: in.Channel, Store: in.Store, Language: lang,
 		Role: who.Role, AccountID: who.AccountID, CustomerID: who.ID}
 	arr := eventlog.Arrival{At: s.now(), Backfill: in.Backfill}
 	if p.InvitationID, err = openInvitation(ctx, s.db, sv.ID, answerer{customer: who.ID, user: who.UserID, anon: who.AnonymousID},
@@ -121,7 +122,7 @@ func (s *Service) record(ctx context.Context, sv *Survey, p respondedProps, who 
 		props[k] = round1(v)
 		scores[k] = round1(v)
 	}
-	for k, v := range map[string]string{"invitation_id": p.InvitationID, "touchpoint_channel": p.Channel, "order_id": order,
+	for k, v := range map[string]string{"invitation_id": p.InvitationID, "touchpoint_channel": p.Channel, "touchpoint_store": p.Store, "order_id": order,
 		"trigger_event": trigger, "role": p.Role, "account_id": p.AccountID, "customer_id": p.CustomerID} {
 		if v != "" {
 			props[k] = v
@@ -181,6 +182,7 @@ var errAnswered = fault.New(fault.Conflict, "this survey was already answered")
 type InviteInput struct {
 	Customer string `json:"customer"`
 	Channel  string `json:"channel,omitempty"` // the touchpoint the survey is about
+	Store    string `json:"store,omitempty"`   // the store it is about, if any
 	OrderID  string `json:"orderId,omitempty"`
 }
 
@@ -200,7 +202,7 @@ func (s *Service) Invite(ctx context.Context, surveyID string, in InviteInput) (
 		return nil, err
 	}
 	now := s.now().UnixMilli()
-	inv := newInvitation{id: store.NewID("inv"), survey: sv.ID, rhythm: sv.Rhythm, customer: c, channel: in.Channel, order: in.OrderID, due: now}
+	inv := newInvitation{id: store.NewID("inv"), survey: sv.ID, rhythm: sv.Rhythm, customer: c, channel: in.Channel, store: in.Store, order: in.OrderID, due: now}
 	if err := s.db.Tx(ctx, func(tx *store.Tx) error { return insertInvitations(ctx, s.db, tx, []newInvitation{inv}, now) }); err != nil {
 		return nil, err
 	}

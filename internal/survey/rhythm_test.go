@@ -307,3 +307,66 @@ func TestInvitationsAreNotTouchpoints(t *testing.T) {
 		t.Fatalf("timeline: %+v", tl.Events)
 	}
 }
+
+// Scores by store: an answer is about the store its invitation's trigger
+// names (an Order Completed with a store), whichever path the answer took —
+// the survey page, or a client's Survey Responded answering the
+// invitation — or about the store the answer names itself.
+func TestScoresByStore(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		c := apptest.NewClock(time.Date(2026, 5, 12, 10, 0, 0, 0, time.UTC))
+		s := server(t, dsn, c, nil)
+		id := createSurvey(t, s, `{"name": "Store visit", "rhythm": "persistent", "owner": "stores", "delivery": "link",
+			"trigger": {"event": "Order Completed", "where": {"channel": "store"}},
+			"questions": [{"id": "q1", "type": "nps", "text": {"en": "Recommend us?"}}]}`)
+		buy := func(user, orderID, shop string) {
+			m := order(user, orderID, "store", c.Now())
+			m["properties"].(map[string]any)["store"] = shop
+			s.MustSend("track", m)
+		}
+		buy("st-1", "o-1", "Porto")
+		buy("st-2", "o-2", "Porto")
+		buy("st-3", "o-3", "Lisboa")
+		s.Sync()
+		// st-1 answers on the page, st-2 through its app (/v1), st-3 on the page.
+		for _, a := range []struct {
+			user  string
+			score int
+			page  bool
+		}{{"st-1", 10, true}, {"st-2", 3, false}, {"st-3", 9, true}} {
+			invs := invitations(t, s, a.user)
+			if len(invs) != 1 || invs[0].URL == "" {
+				t.Fatalf("%s: invitations %+v", a.user, invs)
+			}
+			if a.page {
+				if code, page := postForm(t, invs[0].URL, url.Values{"q1": {fmt.Sprint(a.score)}}); code != 200 {
+					t.Fatalf("%s: page answer %d\n%s", a.user, code, page)
+				}
+				continue
+			}
+			s.MustSend("track", map[string]any{"type": "track", "event": "Survey Responded", "userId": a.user,
+				"properties": map[string]any{"survey_id": id, "order_id": "o-2", "answers": map[string]any{"q1": a.score}}})
+		}
+		// An answer recorded through the API names its store.
+		if code := s.API("POST", "/api/v1/surveys/"+id+"/responses", map[string]any{"customer": "st-4", "store": "Lisboa",
+			"answers": map[string]any{"q1": 9}}, nil); code != http.StatusCreated {
+			t.Fatalf("api answer: %d", code)
+		}
+		s.Sync()
+		var got scores
+		if code := s.API("GET", "/api/v1/scores?metric=nps&survey="+id+"&by=store", nil, &got); code != 200 {
+			t.Fatalf("scores: %d", code)
+		}
+		have := map[string]string{}
+		for _, g := range got.Groups {
+			have[g.Key] = fmt.Sprintf("%v/%d", g.Value, g.N)
+		}
+		// Porto: 10 and 3, a promoter and a detractor; Lisboa: 9 and 9.
+		if want := map[string]string{"Porto": "0/2", "Lisboa": "100/2"}; fmt.Sprint(have) != fmt.Sprint(want) {
+			t.Fatalf("by store %v, want %v", have, want)
+		}
+		if code := s.API("GET", "/api/v1/scores?metric=nps&by=shop", nil, nil); code != http.StatusBadRequest {
+			t.Fatalf("by=shop: %d", code)
+		}
+	})
+}

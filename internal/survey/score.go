@@ -22,7 +22,7 @@ type ScoreQuery struct {
 	Metric  string
 	Survey  string
 	Account string // a business account: its stakeholders' answers only
-	By      string // channel, week, month, segment, team, role, account, survey, or "" for one group
+	By      string // channel, store, week, month, segment, team, role, account, survey, or "" for one group
 	Trait   string // with By segment: the customer trait that names the segment (default "segment")
 	From    time.Time
 	To      time.Time
@@ -74,9 +74,9 @@ func (q *ScoreQuery) Validate() error {
 		return fault.Field("metric", "metric must be nps, csat, ces or acsi")
 	}
 	switch q.By {
-	case "", "channel", "week", "month", "segment", "team", "role", "account", "survey":
+	case "", "channel", "store", "week", "month", "segment", "team", "role", "account", "survey":
 	default:
-		return fault.Field("by", "by must be channel, week, month, segment, team, role, account or survey")
+		return fault.Field("by", "by must be channel, store, week, month, segment, team, role, account or survey")
 	}
 	if q.Trait != "" && q.By != "segment" {
 		return fault.Field("trait", "trait names the segment trait of by=segment")
@@ -91,10 +91,10 @@ func (q *ScoreQuery) Validate() error {
 }
 
 type scoreRow struct {
-	value                                 float64
-	channel, owner, role, account, survey string
-	customer, user, anon, segment         string
-	at                                    int64
+	value                                        float64
+	channel, store, owner, role, account, survey string
+	customer, user, anon, segment                string
+	at                                           int64
 }
 
 // Scores computes a metric with its 95% confidence interval per group.
@@ -193,7 +193,7 @@ func (s *Service) scoreRows(ctx context.Context, q ScoreQuery, from, to time.Tim
 	if !to.IsZero() {
 		add("responded_at < ?", to.UnixMilli())
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT value, channel, owner, role, account_id, survey_id, customer_id, user_id, anonymous_id, responded_at
+	rows, err := s.db.QueryContext(ctx, `SELECT value, channel, store, owner, role, account_id, survey_id, customer_id, user_id, anonymous_id, responded_at
 		FROM survey_scores WHERE `+where, args...)
 	if err != nil {
 		return nil, err
@@ -202,7 +202,7 @@ func (s *Service) scoreRows(ctx context.Context, q ScoreQuery, from, to time.Tim
 	var out []scoreRow
 	for rows.Next() {
 		var r scoreRow
-		if err := rows.Scan(&r.value, &r.channel, &r.owner, &r.role, &r.account, &r.survey, &r.customer, &r.user, &r.anon, &r.at); err != nil {
+		if err := rows.Scan(&r.value, &r.channel, &r.store, &r.owner, &r.role, &r.account, &r.survey, &r.customer, &r.user, &r.anon, &r.at); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
@@ -263,6 +263,8 @@ func group(q ScoreQuery, rows []scoreRow) []ScoreGroup {
 		switch q.By {
 		case "channel":
 			k = r.channel
+		case "store":
+			k = r.store
 		case "team":
 			k = r.owner
 		case "role":

@@ -387,7 +387,9 @@ func TestGoldenBusiness(t *testing.T) {
 			if err != nil || fired != 1 {
 				t.Fatalf("fired %d (%v), want 1", fired, err)
 			}
-			var cs struct{ Cases []struct{ Kind, Subject string } }
+			var cs struct {
+				Cases []struct{ Kind, Subject string }
+			}
 			s.API("GET", "/api/v1/cases?limit=1000", nil, &cs)
 			alerts := 0
 			for _, c := range cs.Cases {

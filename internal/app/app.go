@@ -83,7 +83,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Log = eventlog.New(db, cfg.Logger)
 	a.Sources = ingest.NewSources(db)
 	a.Auth = auth.NewService(db)
-	a.Profiles = profile.NewService(db)
+	a.Profiles = profile.NewService(db, cfg.Now)
 	a.Surveys = survey.NewService(db, a.Log, a.Profiles, survey.Config{
 		PublicURL: cfg.PublicURL, Mail: cfg.Mail, Now: cfg.Now,
 		ProfileSeq: func(ctx context.Context) (int64, error) { return a.Runner.Checkpoint(ctx, "profile") },
@@ -112,7 +112,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 // consumers lists every projection of the log, in the order they were added.
 func (a *App) consumers() []eventlog.Consumer {
-	return []eventlog.Consumer{profile.NewConsumer(a.DB), survey.NewConsumer(a.Surveys), cases.NewConsumer(a.Cases), outbox.Consumer{}, loyalty.Consumer{Log: a.Log}, experience.Consumer{}, analytics.Consumer{}, catalog.Consumer{}}
+	return []eventlog.Consumer{profile.NewConsumer(a.DB), survey.NewConsumer(a.Surveys), cases.NewConsumer(a.Cases), outbox.Consumer{Now: a.Config.Now}, loyalty.Consumer{Log: a.Log}, experience.Consumer{}, analytics.Consumer{}, catalog.Consumer{}}
 }
 
 // Start runs the log writer and the workers until ctx ends.

@@ -636,7 +636,7 @@ func (s *Service) fire(ctx context.Context, a *Alert, ev Evidence, now time.Time
 				return err
 			}
 			if email != "" {
-				if err := outbox.EnqueueMail(ctx, tx, stableID("mail", id), email, "[cxloop] "+subject, body); err != nil {
+				if err := outbox.EnqueueMail(ctx, tx, stableID("mail", id), email, "[cxloop] "+subject, body, now); err != nil {
 					return err
 				}
 			}

@@ -61,7 +61,7 @@ func BenchmarkRuleEvaluation(b *testing.B) {
 					db := storetest.Open(b, engine)
 					logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 					log := eventlog.New(db, logger)
-					profiles := profile.NewService(db)
+					profiles := profile.NewService(db, nil)
 					svc := cases.NewService(db, log, profiles, survey.NewService(db, log, profiles, survey.Config{}, logger), nil, logger)
 					if _, err := svc.CreateTeam(ctx, "service"); err != nil {
 						b.Fatal(err)

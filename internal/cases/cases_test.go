@@ -47,7 +47,7 @@ func listCases(t *testing.T, s *apptest.Server, query string) []caseView {
 // The issue's contract examples for teams, rules, cases and mentions.
 func TestContractExamples(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		s := apptest.Start(t, dsn)
+		s, clock := apptest.StartAt(t, dsn, apptest.Epoch)
 		var team struct{ ID string }
 		if code := s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, &team); code != 201 || !strings.HasPrefix(team.ID, "team_") {
 			t.Fatalf("team: %d %+v", code, team)
@@ -65,7 +65,7 @@ func TestContractExamples(t *testing.T) {
 		c := cs[0]
 		due, err := time.Parse(time.RFC3339, c.DueAt)
 		if !strings.HasPrefix(c.ID, "case_") || !strings.HasPrefix(c.Customer, "cus_") || c.Kind != "complaint" || !c.Formal || c.Status != "open" ||
-			err != nil || due.Before(time.Now()) || c.OrderID != "o1" {
+			err != nil || due.Before(clock.Now()) || c.OrderID != "o1" {
 			t.Fatalf("case = %+v (%v)", c, err)
 		}
 		var resolved caseView
@@ -96,7 +96,7 @@ func TestContractExamples(t *testing.T) {
 			Matched   bool
 		}
 		if code := s.API("POST", "/api/v1/mentions", map[string]any{"platform": "twitter", "handle": "@someone", "text": "Still waiting for my order, terrible service",
-			"url": "https://twitter.example/p/1", "at": time.Now().UTC().Format(time.RFC3339)}, &m); code != 201 || m.Sentiment != "negative" || m.Matched || m.ID == "" {
+			"url": "https://twitter.example/p/1", "at": clock.Now().UTC().Format(time.RFC3339)}, &m); code != 201 || m.Sentiment != "negative" || m.Matched || m.ID == "" {
 			t.Fatalf("mention: %d %+v", code, m)
 		}
 
@@ -273,7 +273,7 @@ func TestReturnRates(t *testing.T) {
 // recovers, delivered once the receiver answers 2xx, and redeliverable.
 func TestWebhookDeliveries(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		s, clock := apptest.StartAt(t, dsn, time.Now())
+		s, clock := apptest.StartAt(t, dsn, apptest.Epoch)
 		var (
 			mu       sync.Mutex
 			got      []string
@@ -370,7 +370,7 @@ func TestWebhookDeliveries(t *testing.T) {
 
 // An open case past its SLA is escalated once: priority urgent and a Case SLA Breached event.
 func TestSLAEscalation(t *testing.T) {
-	s, clock := apptest.StartAt(t, storetest.DSN(t, "sqlite"), time.Now())
+	s, clock := apptest.StartAt(t, storetest.DSN(t, "sqlite"), apptest.Epoch)
 	s.API("POST", "/api/v1/teams", map[string]any{"name": "returns"}, nil)
 	s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "defects", "when": {"event": "Order Refunded", "reason": "defective"},
 		"then": {"open_case": {"team": "returns", "kind": "return", "sla": "24h"}}}`), nil)
@@ -635,7 +635,7 @@ func TestCaseStatus(t *testing.T) {
 // Every rule kind: a property filter opens a case; an SLA breach notifies
 // the team's owner address and calls a webhook, but opens no case.
 func TestRuleKinds(t *testing.T) {
-	clock := apptest.NewClock(time.Now())
+	clock := apptest.NewClock(apptest.Epoch)
 	mb := apptest.StartMailbox(t)
 	s := apptest.StartWith(t, storetest.DSN(t, "sqlite"), func(c *app.Config) {
 		c.Now = clock.Now
@@ -731,13 +731,13 @@ func TestValuedCustomersFirst(t *testing.T) {
 
 // A loyalty tier with priority service raises a case's priority and halves its time.
 func TestPriorityServicePerk(t *testing.T) {
-	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s, clock := apptest.StartAt(t, storetest.DSN(t, "sqlite"), apptest.Epoch)
 	s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, nil)
 	s.API("POST", "/api/v1/loyalty/rules", map[string]any{"on": "Order Completed", "points_per_unit": 1}, nil)
 	s.MustSend("track", map[string]any{"userId": "gold-member", "event": "Order Completed", "properties": map[string]any{"order_id": "g-1", "total": 150}})
 	s.MustSend("track", map[string]any{"userId": "newcomer", "event": "Order Completed", "properties": map[string]any{"order_id": "n-1", "total": 20}})
 	s.Sync()
-	start := time.Now()
+	start := clock.Now()
 	for _, u := range []string{"gold-member", "newcomer"} {
 		s.MustSend("track", map[string]any{"userId": u, "event": "Complaint Submitted", "properties": map[string]any{"text": "Late"}})
 	}

@@ -136,19 +136,19 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 				outcome = append(outcome, "open_case")
 			}
 			if r.Then.Webhook != "" {
-				if err := outbox.Enqueue(ctx, tx, r.Then.Webhook, e); err != nil {
+				if err := outbox.Enqueue(ctx, tx, r.Then.Webhook, e, c.svc.now()); err != nil {
 					return err
 				}
 				outcome = append(outcome, "webhook")
 			}
 			if n := r.Then.Notify; n != nil {
-				if err := notify(ctx, tx, r, n.Team, e, props); err != nil {
+				if err := notify(ctx, tx, r, n.Team, e, props, c.svc.now()); err != nil {
 					return err
 				}
 				outcome = append(outcome, "notify")
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO rule_firings (id, rule_id, seq, message_id, outcome, at) VALUES ($1, $2, $3, $4, $5, $6)
-				ON CONFLICT (id) DO NOTHING`, stableID("fire", r.ID, e.MessageID), r.ID, e.Seq, e.MessageID, strings.Join(outcome, ","), store.Now()); err != nil {
+				ON CONFLICT (id) DO NOTHING`, stableID("fire", r.ID, e.MessageID), r.ID, e.Seq, e.MessageID, strings.Join(outcome, ","), c.svc.now().UnixMilli()); err != nil {
 				return err
 			}
 		}
@@ -297,7 +297,7 @@ func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event
 }
 
 // notify queues the email that tells a team a rule fired.
-func notify(ctx context.Context, tx *store.Tx, r *Rule, team string, e *eventlog.Event, props map[string]any) error {
+func notify(ctx context.Context, tx *store.Tx, r *Rule, team string, e *eventlog.Event, props map[string]any, now time.Time) error {
 	var email string
 	if err := tx.QueryRowContext(ctx, `SELECT email FROM teams WHERE id = $1 OR name = $1`, team).Scan(&email); err != nil || email == "" {
 		return nil // the team or its address went away; the firing is still recorded
@@ -315,7 +315,7 @@ func notify(ctx context.Context, tx *store.Tx, r *Rule, team string, e *eventlog
 		}
 	}
 	fmt.Fprintf(&b, "\nmessageId %s, log position %d.\n", e.MessageID, e.Seq)
-	return outbox.EnqueueMail(ctx, tx, stableID("mail", r.ID, e.MessageID), email, fmt.Sprintf("[cxloop] %s: %s", r.Name, e.Event), b.String())
+	return outbox.EnqueueMail(ctx, tx, stableID("mail", r.ID, e.MessageID), email, fmt.Sprintf("[cxloop] %s: %s", r.Name, e.Event), b.String(), now)
 }
 
 // highValue is the spend (in the orders' currency) from which a customer's

@@ -31,7 +31,7 @@ type recovery struct {
 // ratings of 9 or better and follows each complainer for 90 days.
 func TestComplaintRecovery(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		clock := apptest.NewClock(time.Now())
+		clock := apptest.NewClock(apptest.Epoch)
 		mb := apptest.StartMailbox(t)
 		s := apptest.StartWith(t, dsn, func(c *app.Config) {
 			c.Now = clock.Now
@@ -110,11 +110,11 @@ func TestComplaintRecovery(t *testing.T) {
 
 // The silent dissatisfied: unhappy answers, no complaint, activity dropping.
 func TestSilentDissatisfied(t *testing.T) {
-	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s, clock := apptest.StartAt(t, storetest.DSN(t, "sqlite"), apptest.Epoch)
 	var nps struct{ ID string }
 	s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "NPS", "rhythm": "pulse", "owner": "marketing",
 		"questions": [{"id": "q", "type": "nps", "text": {"en": "?"}}, {"id": "t", "type": "text", "text": {"en": "Why?"}}]}`), &nps)
-	old := time.Now().Add(-120 * 24 * time.Hour)
+	old := clock.Now().Add(-120 * 24 * time.Hour)
 	for _, c := range []struct {
 		user          string
 		score         int

@@ -239,7 +239,7 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 			if email != "" {
 				body := fmt.Sprintf("Case %s (%s, %s) for customer %s was due %s and is not resolved.\n\n%s\n",
 					c.ID, c.Kind, c.Channel, c.Customer, time.UnixMilli(int64(c.DueAt)).UTC().Format("2006-01-02 15:04 MST"), c.Subject)
-				if err := outbox.EnqueueMail(ctx, tx, stableID("mail", c.ID, "breached"), email, "[cxloop] SLA breached: "+c.Subject, body); err != nil {
+				if err := outbox.EnqueueMail(ctx, tx, stableID("mail", c.ID, "breached"), email, "[cxloop] SLA breached: "+c.Subject, body, now); err != nil {
 					return err
 				}
 			}

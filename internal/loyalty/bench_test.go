@@ -30,7 +30,7 @@ func BenchmarkLedger(b *testing.B) {
 			db := storetest.Open(b, engine)
 			logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 			log := eventlog.New(db, logger)
-			profiles := profile.NewService(db)
+			profiles := profile.NewService(db, nil)
 			svc := loyalty.NewService(db, log, profiles, nil, logger)
 			if _, err := svc.CreateRule(ctx, &loyalty.Rule{On: "Order Completed", PointsPerUnit: 1}); err != nil {
 				b.Fatal(err)

@@ -26,11 +26,12 @@ func order(user, id string, total float64) map[string]any {
 // The contract examples, a refund's reversal and replay.
 func TestContractExamples(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		s := apptest.Start(t, dsn)
+		s, clock := apptest.StartAt(t, dsn, apptest.Epoch)
 		if code := s.API("POST", "/api/v1/loyalty/rules", map[string]any{"on": "Order Completed", "points_per_unit": 1}, nil); code != 201 {
 			t.Fatalf("rule: %d", code)
 		}
 		s.MustSend("track", order("u-1", "o-1", 120.75))
+		clock.Add(time.Minute) // the ledger lists the newest entry first
 		var sum summary
 		if code := s.API("GET", "/api/v1/customers/u-1/loyalty", nil, &sum); code != 200 || sum.Balance != 120 || sum.Tier != "gold" || !strings.HasPrefix(sum.ReferralCode, "R") {
 			t.Fatalf("loyalty: %d %+v", code, sum)
@@ -187,7 +188,7 @@ func TestSendersSpenders(t *testing.T) {
 // Points expire a year after they were earned, the oldest first, once.
 func TestExpiry(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		s, clock := apptest.StartAt(t, dsn, time.Now())
+		s, clock := apptest.StartAt(t, dsn, apptest.Epoch)
 		s.API("POST", "/api/v1/loyalty/rules", map[string]any{"on": "Order Completed", "points_per_unit": 1}, nil)
 		ev := order("old-timer", "o-1", 100)
 		ev["timestamp"] = clock.Now().Format(time.RFC3339)
@@ -263,7 +264,7 @@ func TestTiersAndPerks(t *testing.T) {
 // Tiers move up at once and down only after the grace period, each change an event.
 func TestTierReviewAndGrace(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		s, clock := apptest.StartAt(t, dsn, time.Now())
+		s, clock := apptest.StartAt(t, dsn, apptest.Epoch)
 		s.API("POST", "/api/v1/loyalty/rules", map[string]any{"on": "Order Completed", "points_per_unit": 1}, nil)
 		s.MustSend("track", order("climber", "o-1", 150))
 		var sum summary
@@ -316,7 +317,7 @@ func TestTierReviewAndGrace(t *testing.T) {
 // the introduced customer orders.
 func TestCommunitiesAndBridges(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		s := apptest.Start(t, dsn)
+		s, clock := apptest.StartAt(t, dsn, apptest.Epoch)
 		for _, u := range []string{"c-1", "c-2", "c-3"} {
 			s.MustSend("track", map[string]any{"userId": u, "event": "Community Joined", "properties": map[string]any{"community": "Alpine club"}})
 		}
@@ -354,11 +355,11 @@ func TestCommunitiesAndBridges(t *testing.T) {
 		s.MustSend("track", order("late-buyer", "lb-1", 90))
 		s.Sync()
 		var late struct{ ConvertedAt *time.Time }
-		at := time.Now().Add(-10 * 24 * time.Hour).UTC().Format(time.RFC3339)
+		at := clock.Now().Add(-10 * 24 * time.Hour).UTC().Format(time.RFC3339)
 		if code := s.API("POST", "/api/v1/introductions", map[string]any{"from": "c-2", "to": "late-buyer", "at": at}, &late); code != 201 || late.ConvertedAt == nil {
 			t.Fatalf("backdated introduction: %d %+v", code, late)
 		}
-		if code := s.API("POST", "/api/v1/introductions", map[string]any{"from": "c-2", "to": "c-1", "at": time.Now().Add(time.Hour).Format(time.RFC3339)}, nil); code != 400 {
+		if code := s.API("POST", "/api/v1/introductions", map[string]any{"from": "c-2", "to": "c-1", "at": clock.Now().Add(time.Hour).Format(time.RFC3339)}, nil); code != 400 {
 			t.Fatalf("an introduction ahead of time: %d", code)
 		}
 		s.Sync()

@@ -91,7 +91,7 @@ func TestReferralConversionAndRewards(t *testing.T) {
 // engagement score instead of points.
 func TestTiersBySpendAndEngagement(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		s := apptest.Start(t, dsn)
+		s, clock := apptest.StartAt(t, dsn, apptest.Epoch)
 		if code := s.API("PUT", "/api/v1/loyalty/tiers", map[string]any{"measure": "visits", "tiers": []any{map[string]any{"name": "all", "from": 0}}}, nil); code != 400 {
 			t.Fatalf("unknown measure: %d", code)
 		}
@@ -121,7 +121,7 @@ func TestTiersBySpendAndEngagement(t *testing.T) {
 		for range 4 {
 			s.MustSend("page", map[string]any{"userId": "fan", "name": "Home"})
 		}
-		s.MustSend("page", map[string]any{"userId": "browser", "name": "Home", "timestamp": time.Now().Add(-60 * 24 * time.Hour).Format(time.RFC3339)})
+		s.MustSend("page", map[string]any{"userId": "browser", "name": "Home", "timestamp": clock.Now().Add(-60 * 24 * time.Hour).Format(time.RFC3339)})
 		s.Sync()
 		if _, err := s.Loyalty.Engage(context.Background(), true); err != nil {
 			t.Fatal(err)
@@ -144,7 +144,7 @@ func TestTiersBySpendAndEngagement(t *testing.T) {
 // selects segments and follows new events.
 func TestEngagementScore(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		s := apptest.Start(t, dsn)
+		s, clock := apptest.StartAt(t, dsn, apptest.Epoch)
 		for range 8 {
 			s.MustSend("page", map[string]any{"userId": "ada", "name": "Guides"})
 		}
@@ -152,7 +152,7 @@ func TestEngagementScore(t *testing.T) {
 		s.MustSend("track", map[string]any{"userId": "ada", "event": "Community Joined", "properties": map[string]any{"community": "Alpine club"}})
 		s.MustSend("track", map[string]any{"userId": "ada", "event": "Community Post Created", "properties": map[string]any{"community": "Alpine club"}})
 		s.MustSend("track", map[string]any{"userId": "ben", "event": "Signed Up", "properties": map[string]any{"referred_by": "ada"}})
-		old := time.Now().Add(-40 * 24 * time.Hour).Format(time.RFC3339)
+		old := clock.Now().Add(-40 * 24 * time.Hour).Format(time.RFC3339)
 		s.MustSend("page", map[string]any{"userId": "cid", "name": "Home", "timestamp": old})
 		s.Sync()
 		if _, err := s.Loyalty.Engage(context.Background(), true); err != nil {
@@ -178,7 +178,7 @@ func TestEngagementScore(t *testing.T) {
 			t.Fatalf("cid: %v, want about %v", cid.Score, want)
 		}
 		lo := 50.0
-		members, err := s.Profiles.Members(context.Background(), profile.Query{Engagement: &profile.Range{Min: &lo}}, time.Now())
+		members, err := s.Profiles.Members(context.Background(), profile.Query{Engagement: &profile.Range{Min: &lo}}, clock.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

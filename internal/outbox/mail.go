@@ -64,10 +64,10 @@ func addressOf(from string) string {
 	return from
 }
 
-// EnqueueMail queues a plain notification email inside tx, due now; key
-// makes the same notification queue once.
-func EnqueueMail(ctx context.Context, tx *store.Tx, key, to, subject, body string) error {
-	return EnqueueMailAt(ctx, tx, key, to, subject, body, store.Now())
+// EnqueueMail queues a plain notification email inside tx, due now (the
+// caller's clock); key makes the same notification queue once.
+func EnqueueMail(ctx context.Context, tx *store.Tx, key, to, subject, body string, now time.Time) error {
+	return EnqueueMailAt(ctx, tx, key, to, subject, body, now.UnixMilli())
 }
 
 // EnqueueMailAt is EnqueueMail with the time it is due (Unix ms), for a

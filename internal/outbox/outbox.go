@@ -133,15 +133,16 @@ func webhooks(ctx context.Context, q eventlog.Querier) ([]Webhook, error) {
 }
 
 // Enqueue queues e for the webhook inside tx (the caller's decision's
-// transaction). The same event is queued for a webhook once.
-func Enqueue(ctx context.Context, tx *store.Tx, webhook string, e *eventlog.Event) error {
+// transaction), due now (the caller's clock). The same event is queued for
+// a webhook once.
+func Enqueue(ctx context.Context, tx *store.Tx, webhook string, e *eventlog.Event, now time.Time) error {
 	payload, err := Payload(e)
 	if err != nil {
 		return err
 	}
 	id := "dlv_" + hex.EncodeToString(digest(webhook + "\x00" + e.MessageID)[:10])
 	_, err = tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (id, webhook_id, message_id, event, payload, state, attempts, next_at, last_status, last_error, created_at)
-		VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, 0, '', $6) ON CONFLICT (id) DO NOTHING`, id, webhook, e.MessageID, e.Event, string(payload), store.Now())
+		VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, 0, '', $6) ON CONFLICT (id) DO NOTHING`, id, webhook, e.MessageID, e.Event, string(payload), now.UnixMilli())
 	return err
 }
 
@@ -168,7 +169,10 @@ func Sign(secret string, t time.Time, body []byte) string {
 }
 
 // Consumer queues every event a webhook subscribes to.
-type Consumer struct{}
+type Consumer struct {
+	// Now is the clock deliveries are queued by (time.Now when nil).
+	Now func() time.Time
+}
 
 // Name is the consumer's checkpoint key.
 func (Consumer) Name() string { return "webhooks" }
@@ -199,7 +203,11 @@ func (Consumer) Events(ctx context.Context, tx *store.Tx) ([]string, bool, error
 }
 
 // Apply queues the batch's events for the webhooks that subscribe to them.
-func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event) error {
+func (c Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event) error {
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
 	hooks, err := webhooks(ctx, tx)
 	if err != nil || len(hooks) == 0 {
 		return err
@@ -211,7 +219,7 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 				continue
 			}
 			if slices.Contains(w.Events, e.Event) || slices.Contains(w.Events, "*") || (e.Event == "" && slices.Contains(w.Events, e.Type)) {
-				if err := Enqueue(ctx, tx, w.ID, e); err != nil {
+				if err := Enqueue(ctx, tx, w.ID, e, now()); err != nil {
 					return err
 				}
 			}

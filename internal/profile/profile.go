@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
@@ -102,10 +103,22 @@ type Member struct {
 }
 
 // Service reads profiles.
-type Service struct{ db *store.DB }
+type Service struct {
+	db  *store.DB
+	now func() time.Time
+}
 
-// NewService returns the profile read service.
-func NewService(db *store.DB) *Service { return &Service{db: db} }
+// NewService returns the profile read service; now is the clock segments
+// are evaluated by (time.Now when nil).
+func NewService(db *store.DB, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{db: db, now: now}
+}
+
+// Now is the service's clock.
+func (s *Service) Now() time.Time { return s.now() }
 
 // Resolve returns the id of the customer that ref names: a cus_ id (also of
 // a profile since merged), a userId, an anonymousId, an email or a phone.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
@@ -38,7 +37,7 @@ func (s *Service) SaveSegment(ctx context.Context, name string, q Query) (*Segme
 			return nil, err
 		}
 	}
-	seg := &Segment{ID: store.NewID("seg"), Name: name, Query: q, CreatedAt: store.Millis(time.Now().UnixMilli())}
+	seg := &Segment{ID: store.NewID("seg"), Name: name, Query: q, CreatedAt: store.Millis(s.now().UnixMilli())}
 	b, _ := json.Marshal(q)
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO segments (id, name, query, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING`,
@@ -54,7 +53,7 @@ func (s *Service) SaveSegment(ctx context.Context, name string, q Query) (*Segme
 	if err != nil {
 		return nil, err
 	}
-	members, err := s.Members(ctx, q, time.Now())
+	members, err := s.Members(ctx, q, s.now())
 	seg.Count = len(members)
 	return seg, err
 }
@@ -77,7 +76,7 @@ func (s *Service) Segments(ctx context.Context) ([]Segment, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
+	now := s.now()
 	for i := range out {
 		members, err := s.Members(ctx, out[i].Query, now)
 		if err != nil {
@@ -140,7 +139,7 @@ func (a *API) SegmentMembers(w http.ResponseWriter, r *http.Request) {
 		httpio.Error(w, a.logger, err)
 		return
 	}
-	ids, err := a.svc.Members(r.Context(), Query{Saved: r.PathValue("id")}, time.Now())
+	ids, err := a.svc.Members(r.Context(), Query{Saved: r.PathValue("id")}, a.svc.now())
 	if err != nil {
 		httpio.Error(w, a.logger, err)
 		return

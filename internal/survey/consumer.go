@@ -78,7 +78,7 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 		}
 	}
 	if len(scheduled) > 0 {
-		if err := insertInvitations(ctx, c.svc.db, tx, scheduled, store.Now()); err != nil {
+		if err := insertInvitations(ctx, c.svc.db, tx, scheduled, c.svc.now().UnixMilli()); err != nil {
 			return err
 		}
 	}

@@ -3,7 +3,6 @@ package survey_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/demo"
@@ -14,13 +13,13 @@ import (
 // The demo's answers depend on each customer's experience: orders that
 // were returned score lower than those that were not, in several languages.
 func TestDemoSurveys(t *testing.T) {
-	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s, _ := apptest.StartAt(t, storetest.DSN(t, "sqlite"), apptest.Epoch)
 	ctx := context.Background()
 	surveys, err := demo.CreateSurveys(ctx, s.URL, apptest.Token)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := demo.Send(ctx, s.URL, apptest.WriteKey, demo.Options{Customers: 400, Seed: 3, End: time.Now(), Surveys: surveys}); err != nil {
+	if _, err := demo.Send(ctx, s.URL, apptest.WriteKey, demo.Options{Customers: 400, Seed: 3, End: apptest.Epoch, Surveys: surveys}); err != nil {
 		t.Fatal(err)
 	}
 	s.Sync()

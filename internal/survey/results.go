@@ -41,7 +41,7 @@ func (s *Service) Responses(ctx context.Context, survey string, limit, offset in
 		return nil, err
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, invitation_id, customer_id, user_id, anonymous_id, channel, role, account_id, locale, answers, responded_at
-		FROM survey_responses WHERE survey_id = $1 ORDER BY responded_at DESC, id LIMIT $2 OFFSET $3`, survey, limit, offset)
+		FROM survey_responses WHERE survey_id = $1 ORDER BY responded_at DESC, seq DESC, id LIMIT $2 OFFSET $3`, survey, limit, offset)
 	if err != nil {
 		return nil, err
 	}

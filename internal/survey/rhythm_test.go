@@ -16,7 +16,7 @@ import (
 // Invitations by email through a real SMTP server, with a reminder.
 func TestEmailInvitationAndReminder(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		c := apptest.NewClock(time.Now())
+		c := apptest.NewClock(apptest.Epoch)
 		mb := startMailbox(t)
 		s := server(t, dsn, c, mb)
 		createSurvey(t, s, `{"name": "Delivery", "rhythm": "persistent", "owner": "logistics",
@@ -191,10 +191,10 @@ func TestAccountScoresByRole(t *testing.T) {
 // trigger events does not invite anyone twice.
 func TestReplay(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		s := apptest.Start(t, dsn)
+		s, clock := apptest.StartAt(t, dsn, apptest.Epoch)
 		id := createSurvey(t, s, postOrder)
 		for i := range 5 {
-			s.MustSend("track", order(fmt.Sprintf("r-%d", i), fmt.Sprintf("o-%d", i), "web", time.Now()))
+			s.MustSend("track", order(fmt.Sprintf("r-%d", i), fmt.Sprintf("o-%d", i), "web", clock.Now()))
 			s.API("POST", "/api/v1/surveys/"+id+"/responses", map[string]any{"customer": fmt.Sprintf("r-%d", i), "answers": map[string]any{"q1": i * 2}}, nil)
 		}
 		dispatch(t, s)
@@ -283,9 +283,9 @@ func TestScoresBySegment(t *testing.T) {
 // Inviting a customer is something the business does: it stays on the
 // timeline but does not move the profile's last-seen time or counts.
 func TestInvitationsAreNotTouchpoints(t *testing.T) {
-	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s, clock := apptest.StartAt(t, storetest.DSN(t, "sqlite"), apptest.Epoch)
 	createSurvey(t, s, postOrder)
-	s.MustSend("track", order("t-1", "o-1", "web", time.Now().Add(-time.Hour)))
+	s.MustSend("track", order("t-1", "o-1", "web", clock.Now().Add(-time.Hour)))
 	s.Sync()
 	var before, after struct {
 		EventCount int

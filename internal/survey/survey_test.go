@@ -32,10 +32,10 @@ func order(user, id, channel string, at time.Time) map[string]any {
 // The issue's contract examples, exactly as an outside check sends them.
 func TestContractExamples(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		s := apptest.Start(t, dsn)
+		s, clock := apptest.StartAt(t, dsn, apptest.Epoch)
 		id := createSurvey(t, s, postOrder)
 
-		s.MustSend("track", order("u-1", "o-1", "store", time.Now()))
+		s.MustSend("track", order("u-1", "o-1", "store", clock.Now()))
 		invs := invitations(t, s, "u-1")
 		if len(invs) != 1 {
 			t.Fatalf("invitations = %+v, want one", invs)
@@ -288,7 +288,7 @@ func TestHistoryAndEarlierEventsDoNotTrigger(t *testing.T) {
 
 // Trigger filters and delays: two days after a store order over 40.
 func TestPersistentTriggerFilterAndDelay(t *testing.T) {
-	c := apptest.NewClock(time.Now())
+	c := apptest.NewClock(apptest.Epoch)
 	s := server(t, storetest.DSN(t, "sqlite"), c, nil)
 	createSurvey(t, s, `{"name": "Store visit", "rhythm": "persistent", "owner": "stores",
 		"questions": [{"id": "q1", "type": "csat", "text": {"en": "How was your visit?"}}],
@@ -318,7 +318,7 @@ func TestPersistentTriggerFilterAndDelay(t *testing.T) {
 // another rhythm is not blocked unless the global limit says so.
 func TestContactPolicy(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		c := apptest.NewClock(time.Now())
+		c := apptest.NewClock(apptest.Epoch)
 		s := server(t, dsn, c, nil)
 		createSurvey(t, s, postOrder)
 		pulse := createSurvey(t, s, `{"name": "Pulse", "rhythm": "pulse", "owner": "product", "questions": [{"id": "q", "type": "csat", "text": {"en": "?"}}]}`)
@@ -448,7 +448,7 @@ func TestSamplingAndQuota(t *testing.T) {
 // Persian), partial answers kept, answered once, forged and expired links refused.
 func TestSurveyLink(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		c := apptest.NewClock(time.Now())
+		c := apptest.NewClock(apptest.Epoch)
 		s := server(t, dsn, c, nil)
 		id := createSurvey(t, s, `{"name": "Post-order", "rhythm": "persistent", "owner": "service",
 			"trigger": {"event": "Order Completed"},
@@ -638,7 +638,7 @@ func TestImportCSVThroughAPI(t *testing.T) {
 // Changing a survey: texts and status change freely; question types are
 // fixed once answers exist; a paused survey invites no one.
 func TestUpdateSurvey(t *testing.T) {
-	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s, clock := apptest.StartAt(t, storetest.DSN(t, "sqlite"), apptest.Epoch)
 	id := createSurvey(t, s, postOrder)
 	var sv struct {
 		Status    string
@@ -649,7 +649,7 @@ func TestUpdateSurvey(t *testing.T) {
 		sv.Status != "paused" || sv.Trigger.Delay != "2d" {
 		t.Fatalf("patch: %d %+v", code, sv)
 	}
-	s.MustSend("track", order("paused-1", "o-1", "web", time.Now()))
+	s.MustSend("track", order("paused-1", "o-1", "web", clock.Now()))
 	if invs := invitations(t, s, "paused-1"); len(invs) != 0 {
 		t.Fatalf("a paused survey invited: %+v", invs)
 	}
@@ -679,10 +679,11 @@ func TestUpdateSurvey(t *testing.T) {
 // gets its own, and an unknown id is not found.
 func TestConcurrentViews(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		s := server(t, dsn, nil, nil)
+		c := apptest.NewClock(apptest.Epoch)
+		s := server(t, dsn, c, nil)
 		id := createSurvey(t, s, postOrder)
 		for i := range 60 {
-			s.MustSend("track", order(fmt.Sprintf("cv-%d", i), fmt.Sprintf("o-%d", i), "web", time.Now()))
+			s.MustSend("track", order(fmt.Sprintf("cv-%d", i), fmt.Sprintf("o-%d", i), "web", c.Now()))
 		}
 		dispatch(t, s)
 		list, err := s.Surveys.SurveyInvitations(context.Background(), id, survey.Sent, 100, 0)

@@ -32,7 +32,7 @@ func (c *Console) caseQueue(w http.ResponseWriter, r *http.Request, s auth.Sessi
 		return
 	}
 	c.render(w, r, http.StatusOK, "cases", view{Title: "Cases", Session: &s, Nav: "cases", Data: map[string]any{
-		"Cases": list, "Teams": teams, "Team": team, "Status": r.URL.Query().Get("status"), "Now": time.Now().UnixMilli(),
+		"Cases": list, "Teams": teams, "Team": team, "Status": r.URL.Query().Get("status"), "Now": c.Profiles.Now().UnixMilli(),
 	}})
 }
 

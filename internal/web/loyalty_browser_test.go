@@ -16,7 +16,7 @@ import (
 // through the console; the program dashboard shows what members still hold.
 func TestConsoleLoyaltyMember(t *testing.T) {
 	ctx := browser(t)
-	s := apptest.Start(t, storetest.DSN(t, storetest.Engines()[len(storetest.Engines())-1]))
+	s, clock := apptest.StartAt(t, storetest.DSN(t, storetest.Engines()[len(storetest.Engines())-1]), apptest.Epoch)
 	s.API("POST", "/api/v1/loyalty/rules", map[string]any{"on": "Order Completed", "points_per_unit": 1}, nil)
 	s.MustSend("identify", map[string]any{"userId": "loy-1", "traits": map[string]any{"name": "Lou Loyal"}})
 	s.MustSend("track", map[string]any{"userId": "loy-1", "event": "Order Completed", "properties": map[string]any{"order_id": "l-1", "total": 150}})
@@ -77,6 +77,8 @@ func TestConsoleLoyaltyMember(t *testing.T) {
 		t.Fatalf("dashboard: %+v", d)
 	}
 	// The rules editor: a sender reward for converted referrals, then it goes again.
+	// Rules list in the order they were made.
+	clock.Add(time.Minute)
 	err = chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS(`#add-rule input[name=on]`), "Referral Converted"),
 		chromedp.SendKeys(chromedp.CSS(`#add-rule input[name=points]`), "100"),

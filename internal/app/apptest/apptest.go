@@ -35,10 +35,12 @@ type Server struct {
 	t   testing.TB
 }
 
-// Start runs cxloop on dsn until the test ends.
+// Start runs cxloop on dsn until the test ends, on a clock stopped at
+// Epoch: no test depends on the day it runs (StartAt picks the time).
 func Start(t testing.TB, dsn string) *Server {
 	t.Helper()
-	return StartWith(t, dsn, nil)
+	s, _ := StartAt(t, dsn, Epoch)
+	return s
 }
 
 // StartWith runs cxloop on dsn with configure applied to its configuration

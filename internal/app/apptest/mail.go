@@ -19,6 +19,11 @@ type Clock struct {
 	t  time.Time
 }
 
+// Epoch is the fixed instant tests start their clocks at when the date
+// does not matter: mid-month, mid-week, mid-morning, so that no test
+// depends on the day it runs.
+var Epoch = time.Date(2026, 5, 13, 10, 0, 0, 0, time.UTC)
+
 // NewClock returns a clock stopped at t.
 func NewClock(t time.Time) *Clock { return &Clock{t: t} }
 

@@ -93,6 +93,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /cases/{id}", page(c.casePage))
 	mux.Handle("POST /cases/{id}/{action}", page(c.caseAction))
 	mux.Handle("GET /recovery", page(c.recoveryPage))
+	mux.Handle("GET /alerts", page(c.alertsPage))
 	mux.Handle("GET /loyalty", page(c.loyaltyPage))
 	mux.Handle("POST /customers/{id}/redeem", page(c.redeem))
 	mux.Handle("POST /loyalty/rules", page(c.addRule))
@@ -280,6 +281,19 @@ var funcs = template.FuncMap{
 			return "—"
 		}
 		return fmt.Sprintf("%.1f h", *seconds/3600)
+	},
+	"pvalue": func(p *float64) string {
+		switch {
+		case p == nil:
+			return "—"
+		case *p < 0.0001:
+			return "< 0.0001"
+		}
+		return fmt.Sprintf("%.4f", *p)
+	},
+	"verdict": func(status string) string {
+		return map[string]string{"too_few": "too few to test", "not_significant": "no significant change",
+			"other_direction": "changed the other way", "significant": "significant"}[status]
 	},
 	"points": func(f float64) float64 { return f * 100 }, // a difference of shares, in percentage points
 	"key":    formKey,

@@ -37,7 +37,7 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := demo.Options{Customers: 500, Seed: 42, End: now, Surveys: surveys}
+	opts := demo.Options{Customers: 2000, Seed: 42, End: now, Surveys: surveys}
 	if _, err := demo.Send(bg, s.URL, apptest.WriteKey, opts); err != nil {
 		t.Fatal(err)
 	}
@@ -49,6 +49,19 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Sync()
+	// The demo's planted web checkout incident fires its alert once, for web.
+	if fired, err := s.Cases.EvaluateAlerts(bg); err != nil || fired != 1 {
+		t.Fatalf("the demo's alerts fired %d times (%v), want once", fired, err)
+	}
+	var alerts struct{ Alerts []struct{ ID string } }
+	s.API("GET", "/api/v1/alerts", nil, &alerts)
+	var firings struct{ Firings []struct{ Group, CaseID string } }
+	if len(alerts.Alerts) == 1 {
+		s.API("GET", "/api/v1/alerts/"+alerts.Alerts[0].ID+"/firings", nil, &firings)
+	}
+	if len(firings.Firings) != 1 || firings.Firings[0].Group != "web" || firings.Firings[0].CaseID == "" {
+		t.Fatalf("the demo's alert firings: %+v", firings)
+	}
 
 	// The pages, with an example of each page that shows one thing.
 	pages := []string{"/", "/customers", "/surveys", "/cases", "/recovery", "/alerts", "/loyalty", "/experiences", "/insights", "/products", "/settings"}
@@ -102,5 +115,9 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 				t.Errorf("%s is blank", p)
 			}
 		})
+	}
+	open(t, ctx, s.URL+"/alerts", "main")
+	if rows := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("tr[data-firing]")].map(r => r.innerText)`)); len(rows) != 1 || !strings.Contains(rows[0], "web") {
+		t.Errorf("/alerts firings on the demo: %q", rows)
 	}
 }

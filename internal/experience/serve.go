@@ -407,6 +407,7 @@ type Usual struct {
 	IntervalDays  float64    `json:"interval_days,omitempty"`
 	NextNeedAt    *time.Time `json:"next_need_at,omitempty"`
 	Score         float64    `json:"score"`
+	durable       bool       // see Need
 }
 
 // BuyAgain lists what a customer ordered, ranked by how often and how
@@ -430,7 +431,7 @@ func (s *Service) BuyAgain(ctx context.Context, ref string) ([]Usual, error) {
 	}
 	now := s.now()
 	for _, n := range list {
-		u := Usual{Item: n.Item, Name: n.Name, ImageURL: n.ImageURL, Orders: n.Purchases, UsualQuantity: n.Quantity, LastOrderedAt: n.LastAt}
+		u := Usual{Item: n.Item, Name: n.Name, ImageURL: n.ImageURL, Orders: n.Purchases, UsualQuantity: n.Quantity, LastOrderedAt: n.LastAt, durable: n.durable}
 		due := 0.0
 		if !n.NextNeedAt.IsZero() {
 			next := n.NextNeedAt

@@ -55,7 +55,9 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 	}
 	var alerts struct{ Alerts []struct{ ID string } }
 	s.API("GET", "/api/v1/alerts", nil, &alerts)
-	var firings struct{ Firings []struct{ Group, CaseID string } }
+	var firings struct {
+		Firings []struct{ Group, CaseID string }
+	}
 	if len(alerts.Alerts) == 1 {
 		s.API("GET", "/api/v1/alerts/"+alerts.Alerts[0].ID+"/firings", nil, &firings)
 	}

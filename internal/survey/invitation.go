@@ -275,7 +275,7 @@ type Funnel struct {
 	Expired   int            `json:"expired"`
 	Skipped   map[string]int `json:"skipped"`
 	// ResponseRate is answered ÷ contacted (sent, started, answered,
-	// expired), in percent; null when nobody was contacted (a survey whose
+	// expired), a fraction from 0 to 1 like every rate the API gives; null when nobody was contacted (a survey whose
 	// answers all came without invitations has no response rate).
 	ResponseRate *float64 `json:"responseRate"`
 }
@@ -310,7 +310,7 @@ func (s *Service) Funnel(ctx context.Context, survey string) (Funnel, error) {
 		}
 	}
 	if contacted := f.Sent + f.Started + f.Answered + f.Expired; contacted > 0 {
-		rate := round1(100 * float64(f.Answered) / float64(contacted))
+		rate := float64(f.Answered) / float64(contacted)
 		f.ResponseRate = &rate
 	}
 	return f, rows.Err()

@@ -43,8 +43,9 @@ func TestConsoleAlerts(t *testing.T) {
 	}
 	s.MustSend("batch", map[string]any{"batch": batch})
 	s.Sync()
-	if fired, err := s.Cases.EvaluateAlerts(t.Context()); err != nil || fired != 1 {
-		t.Fatalf("fired %d (%v), want 1: call-centre complaints", fired, err)
+	// Fires here or in the alerts worker's own round, once.
+	if _, err := s.Cases.EvaluateAlerts(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 	var firings struct {
 		Firings []struct {

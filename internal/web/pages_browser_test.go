@@ -41,7 +41,7 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 	if _, err := demo.Send(bg, s.URL, apptest.WriteKey, opts); err != nil {
 		t.Fatal(err)
 	}
-	s.Sync()
+	s.SyncFor(5 * time.Minute) // the demo at its serve size: 2,000 customers
 	if err := demo.Finish(bg, s.URL, apptest.Token, opts); err != nil {
 		t.Fatal(err)
 	}
@@ -49,9 +49,10 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Sync()
-	// The demo's planted web checkout incident fires its alert once, for web.
-	if fired, err := s.Cases.EvaluateAlerts(bg); err != nil || fired != 1 {
-		t.Fatalf("the demo's alerts fired %d times (%v), want once", fired, err)
+	// The demo's planted web checkout incident fires its alert once, for
+	// web (here or in the alerts worker's own round).
+	if _, err := s.Cases.EvaluateAlerts(bg); err != nil {
+		t.Fatal(err)
 	}
 	var alerts struct{ Alerts []struct{ ID string } }
 	s.API("GET", "/api/v1/alerts", nil, &alerts)

@@ -246,6 +246,19 @@ var funcs = template.FuncMap{
 	"join":  strings.Join,
 	"upper": strings.ToUpper,
 	"pct":   func(f float64) int { return int(f*100 + 0.5) },
+	// pct1 prints a rate (a fraction 0–1, or a pointer to one) as a
+	// percentage with one decimal.
+	"pct1": func(v any) string {
+		switch f := v.(type) {
+		case float64:
+			return fmt.Sprintf("%.1f", f*100)
+		case *float64:
+			if f != nil {
+				return fmt.Sprintf("%.1f", *f*100)
+			}
+		}
+		return "—"
+	},
 	// num, rate and duration print a figure that may be absent (no base
 	// to compute it on) as "—": a number, a share as a percentage, seconds
 	// as hours.

@@ -163,7 +163,13 @@ func (s *Server) Page(path string) string {
 // Sync waits until every consumer has read the whole log.
 func (s *Server) Sync() {
 	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	s.SyncFor(60 * time.Second)
+}
+
+// SyncFor is Sync with a longer wait, for a test that loads a lot.
+func (s *Server) SyncFor(d time.Duration) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	head, err := eventlog.Head(ctx, s.DB)
 	if err != nil {

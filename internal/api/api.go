@@ -161,6 +161,8 @@ func Routes(d Deps) []Route {
 		{"POST", "/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver", auth.RoleAdmin, d.Outbox.Redeliver},
 		{"PUT", "/api/v1/survey-policy", auth.RoleAdmin, sv.SetPolicy},
 		{"POST", "/api/v1/users", auth.RoleAdmin, au.CreateUser},
+		{"GET", "/api/v1/users", auth.RoleAdmin, au.Users},
+		{"PATCH", "/api/v1/users/{id}", auth.RoleAdmin, au.UpdateUser},
 		{"GET", "/api/v1/tokens", auth.RoleAdmin, au.Tokens},
 		{"POST", "/api/v1/tokens", auth.RoleAdmin, au.CreateToken},
 		{"DELETE", "/api/v1/tokens/{id}", auth.RoleAdmin, au.RevokeToken},

@@ -41,8 +41,11 @@ type Config struct {
 	BootstrapToken    string // the admin token on first start, if set
 	PublicURL         string // where customers reach this cxloop (survey links); default the listen address
 	Mail              *outbox.Mailer
-	Now               func() time.Time // the clock of decisions (tests move it); nil is time.Now
-	Logger            *slog.Logger
+	// AllowPrivateTargets lets webhooks call loopback, private and
+	// link-local addresses (refused by default).
+	AllowPrivateTargets bool
+	Now                 func() time.Time // the clock of decisions (tests move it); nil is time.Now
+	Logger              *slog.Logger
 }
 
 // App is a running cxloop: its store, services and consumers.
@@ -98,6 +101,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}, cfg.Logger)
 	a.Cases = cases.NewService(db, a.Log, a.Profiles, a.Surveys, cfg.Now, cfg.Logger)
 	a.Outbox = outbox.NewService(db, cfg.Mail, cfg.Now, cfg.Logger)
+	a.Outbox.AllowPrivateTargets(cfg.AllowPrivateTargets)
 	a.Loyalty = loyalty.NewService(db, a.Log, a.Profiles, cfg.Now, cfg.Logger)
 	a.Cases.SetPriorityService(a.Loyalty.PriorityService)
 	a.Cases.SetRulesRead(a.rulesRead)

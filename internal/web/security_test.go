@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -128,5 +129,21 @@ func TestSignInRedirectStaysOnSite(t *testing.T) {
 		if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || got != want {
 			t.Errorf("next %q: %d to %q, want %q", next, resp.StatusCode, got, want)
 		}
+	}
+}
+
+// Webhooks may not call internal addresses unless the operator allows them:
+// the URL is refused at creation, naming the field, in every form.
+func TestWebhooksRefuseInternalAddresses(t *testing.T) {
+	s := apptest.StartWith(t, storetest.DSN(t, storetest.Engines()[0]), func(cfg *app.Config) { cfg.AllowPrivateTargets = false })
+	for _, u := range []string{"http://127.0.0.1:9/hook", "http://2130706433/", "http://[::1]/", "http://169.254.169.254/latest/meta-data/",
+		"http://localhost:8080/", "http://[::ffff:10.0.0.1]/", "http://0x7f.1/"} {
+		var e struct{ Error struct{ Field, Message string } }
+		if code := s.API("POST", "/api/v1/webhooks", map[string]any{"url": u, "events": []string{"Case Opened"}}, &e); code != 400 || e.Error.Field != "url" {
+			t.Errorf("%s: %d %+v, want 400 naming url", u, code, e)
+		}
+	}
+	if code := s.API("POST", "/api/v1/webhooks", map[string]any{"url": "https://hooks.invalid/cx", "events": []string{"Case Opened"}}, nil); code != 201 {
+		t.Errorf("a name that does not resolve yet: %d, want 201", code)
 	}
 }

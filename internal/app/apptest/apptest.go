@@ -53,7 +53,9 @@ func StartWith(t testing.TB, dsn string, configure func(*app.Config)) *Server {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	cfg := app.Config{DB: dsn, BootstrapWriteKey: WriteKey, BootstrapToken: Token, Logger: log}
+	// Tests run their webhook receivers on 127.0.0.1; the guard's own test
+	// turns this off.
+	cfg := app.Config{DB: dsn, BootstrapWriteKey: WriteKey, BootstrapToken: Token, Logger: log, AllowPrivateTargets: true}
 	if configure != nil {
 		configure(&cfg)
 	}

@@ -138,7 +138,9 @@ func TestWebhooksRefuseInternalAddresses(t *testing.T) {
 	s := apptest.StartWith(t, storetest.DSN(t, storetest.Engines()[0]), func(cfg *app.Config) { cfg.AllowPrivateTargets = false })
 	for _, u := range []string{"http://127.0.0.1:9/hook", "http://2130706433/", "http://[::1]/", "http://169.254.169.254/latest/meta-data/",
 		"http://localhost:8080/", "http://[::ffff:10.0.0.1]/", "http://0x7f.1/"} {
-		var e struct{ Error struct{ Field, Message string } }
+		var e struct {
+			Error struct{ Field, Message string }
+		}
 		if code := s.API("POST", "/api/v1/webhooks", map[string]any{"url": u, "events": []string{"Case Opened"}}, &e); code != 400 || e.Error.Field != "url" {
 			t.Errorf("%s: %d %+v, want 400 naming url", u, code, e)
 		}

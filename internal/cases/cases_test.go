@@ -433,9 +433,9 @@ func TestImportMentions(t *testing.T) {
 
 // Does a returner buy again? Across channels, by the profile.
 func TestRepurchaseAfterReturn(t *testing.T) {
-	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s, clock := apptest.StartAt(t, storetest.DSN(t, "sqlite"), apptest.Epoch)
 	day := 24 * time.Hour
-	start := time.Now().Add(-200 * day)
+	start := clock.Now().Add(-200 * day)
 	send := func(user, event, order, category string, at time.Time, extra map[string]any) {
 		props := map[string]any{"order_id": order, "products": []any{map[string]any{"category": category}}}
 		for k, v := range extra {

@@ -274,7 +274,10 @@ func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event
 	}
 	body := firstText(props, "text", "review_body", "body")
 	now := c.svc.now().UnixMilli()
-	created := max(e.ReceivedAt, e.Timestamp)
+	created := e.ReceivedAt // a case opens when its cause arrives, never at a time ahead of it
+	if created == 0 {
+		created = e.Timestamp
+	}
 	id := stableID("case", rule, e.MessageID)
 	res, err := tx.ExecContext(ctx, `INSERT INTO cases (id, customer_id, user_id, anonymous_id, kind, formal, channel, team_id, assignee, priority, status,
 		subject, body, order_id, rule_id, origin_message, sla_ms, due_at, first_response_due, created_at, updated_at)

@@ -25,7 +25,7 @@ var knownFields = map[string]bool{
 	"type": true, "messageId": true, "userId": true, "anonymousId": true, "previousId": true, "groupId": true,
 	"event": true, "name": true, "category": true, "properties": true, "traits": true, "context": true,
 	"integrations": true, "timestamp": true, "originalTimestamp": true, "sentAt": true, "receivedAt": true,
-	"channel": true, "version": true, "writeKey": true, "_metadata": true, "options": true,
+	"channel": true, "version": true, "writeKey": true, "_metadata": true, "options": true, "timestampCorrected": true,
 }
 
 // request carries what every message of one HTTP request shares.
@@ -128,6 +128,9 @@ func (rq *request) normalize(typ string, m map[string]json.RawMessage) (eventlog
 	return e, nil
 }
 
+// maxAhead is how far ahead of its arrival an event's time may be.
+const maxAhead = 24 * time.Hour
+
 // times applies Segment's clock-skew correction:
 // timestamp = receivedAt − (sentAt − originalTimestamp).
 func (rq *request) times(m map[string]json.RawMessage, e *eventlog.Event) error {
@@ -161,6 +164,13 @@ func (rq *request) times(m map[string]json.RawMessage, e *eventlog.Event) error 
 	}
 	if hasClient {
 		m["originalTimestamp"] = quote(client.UTC().Format(msLayout))
+	}
+	if ts.Sub(rq.received) > maxAhead {
+		// A time more than a day ahead of its arrival is a wrong clock,
+		// not a future event: it happened when it arrived. The time sent
+		// stays in originalTimestamp.
+		ts = rq.received
+		m["timestampCorrected"] = json.RawMessage(`true`)
 	}
 	m["timestamp"] = quote(ts.UTC().Format(msLayout))
 	m["receivedAt"] = quote(rq.received.UTC().Format(msLayout))

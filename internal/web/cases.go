@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -107,7 +108,12 @@ func (c *Console) recoveryPage(w http.ResponseWriter, r *http.Request, s auth.Se
 		c.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"Recovery": rep, "Silent": silent, "Share": int(rep.HandledWellShare*100 + 0.5)}
+	// The share from the counts themselves, not from the API's rounded figure.
+	share := "—" // nothing rated yet
+	if rep.Rated > 0 {
+		share = fmt.Sprintf("%d%%", int(float64(rep.HandledWell)*100/float64(rep.Rated)+0.5))
+	}
+	data := map[string]any{"Recovery": rep, "Silent": silent, "Share": share}
 	for _, by := range []string{"channel", "category", "reason"} {
 		groups, err := c.Cases.ReturnRates(ctx, by, time.Time{}, time.Time{})
 		if err != nil {

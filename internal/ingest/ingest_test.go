@@ -270,6 +270,7 @@ func TestIngestStorage(t *testing.T) {
 				Messages []struct {
 					Field, Reason string
 					Message       json.RawMessage
+					ReceivedAt    string `json:"receivedAt"`
 				}
 			}
 			s.API("GET", "/api/v1/quarantine", nil, &q)
@@ -278,6 +279,9 @@ func TestIngestStorage(t *testing.T) {
 				found[m.Field] = true
 				if m.Reason == "" || len(m.Message) == 0 {
 					t.Errorf("quarantined without reason or body: %+v", m)
+				}
+				if at, err := time.Parse(time.RFC3339, m.ReceivedAt); err != nil || !at.Equal(clock.Now().Truncate(time.Millisecond)) {
+					t.Errorf("receivedAt %q, want the arrival as an RFC 3339 time", m.ReceivedAt)
 				}
 			}
 			for _, f := range []string{"batch[1].event", "batch[2].type", "batch[3].type"} {

@@ -17,6 +17,16 @@ type Refused struct {
 	Message    json.RawMessage `json:"message"`
 }
 
+// MarshalJSON writes receivedAt as an RFC 3339 time, as every other time
+// the API gives.
+func (r Refused) MarshalJSON() ([]byte, error) {
+	type plain Refused
+	return json.Marshal(struct {
+		plain
+		ReceivedAt store.Millis `json:"receivedAt"`
+	}{plain(r), store.Millis(r.ReceivedAt)})
+}
+
 // quarantine keeps refused messages. A retried request quarantines each
 // message once: the id is derived from the source and the bytes.
 func quarantine(ctx context.Context, db *store.DB, refused []Refused) error {

@@ -72,6 +72,10 @@ func New(d Deps) *Console {
 func (c *Console) Register(mux *http.ServeMux) {
 	static, _ := fs.Sub(files, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		http.ServeFileFS(w, r, static, "favicon.svg")
+	})
 	cop := http.NewCrossOriginProtection()
 	page := func(h func(http.ResponseWriter, *http.Request, auth.Session)) http.Handler {
 		return cop.Handler(c.signedIn(h))

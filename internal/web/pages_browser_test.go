@@ -119,6 +119,20 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 			}
 		})
 	}
+	// Customers are named where lists show them, not given by their ids.
+	for page, sel := range map[string]string{"/cases?status=all": "#cases td:nth-child(2) a", "/recovery": "main table.list td:first-child a", "/loyalty": `main a[href^="/customers/"]`} {
+		open(t, ctx, s.URL+page, "main")
+		cells := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('`+sel+`')].map(a => a.innerText)`))
+		if len(cells) == 0 {
+			t.Errorf("%s lists no customers", page)
+		}
+		for _, c := range cells {
+			if strings.HasPrefix(c, "cus_") {
+				t.Errorf("%s shows a customer as %q", page, c)
+				break
+			}
+		}
+	}
 	open(t, ctx, s.URL+"/alerts", "main")
 	if rows := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("tr[data-firing]")].map(r => r.innerText)`)); len(rows) != 1 || !strings.Contains(rows[0], "web") {
 		t.Errorf("/alerts firings on the demo: %q", rows)

@@ -313,6 +313,13 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f h", *seconds/3600)
 	},
+	// nameOr is a customer's name from a Names map, else the id itself.
+	"nameOr": func(names map[string]string, id string) string {
+		if n := names[id]; n != "" {
+			return n
+		}
+		return id
+	},
 	"pvalue": func(p *float64) string {
 		switch {
 		case p == nil:

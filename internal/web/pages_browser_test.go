@@ -26,7 +26,6 @@ var emptyAllowed = map[string]string{
 // Chromium: no page shows template debris, NaN or Inf, a percentage
 // outside 0–100, or an empty state where the demo has data.
 func TestEveryPageOnTheDemo(t *testing.T) {
-	ctx := browser(t)
 	now := time.Date(2026, 6, 17, 10, 0, 0, 0, time.UTC)
 	s, _ := apptest.StartAt(t, storetest.DSN(t, storetest.Engines()[len(storetest.Engines())-1]), now)
 	bg := context.Background()
@@ -93,6 +92,7 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 		}
 	}
 
+	ctx := browser(t) // its time runs from here, once the demo has loaded
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(s.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`#token-login`)),

@@ -35,6 +35,7 @@ const usage = `cxloop — the closed-loop customer-experience platform
 Usage:
   cxloop serve   [--db PATH|URL] [--addr HOST:PORT] [--demo] [--consumers=false]
                  [--public-url URL] [--smtp-addr HOST:PORT] [--smtp-from ADDRESS]
+                 [--survey-reply-to ADDRESS]
   cxloop demo    [--url URL] --write-key KEY [--token TOKEN] [--customers N] [--seed N]
   cxloop replay  [--db PATH|URL] NAME
   cxloop import  responses [--db PATH|URL] --survey ID FILE.csv
@@ -121,8 +122,14 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	publicURL := fs.String("public-url", env("CXLOOP_PUBLIC_URL", ""), "where customers reach cxloop, for survey links (default: the listen address)")
 	smtpAddr := fs.String("smtp-addr", env("CXLOOP_SMTP_ADDR", ""), "SMTP server (host:port) for survey emails; none: invitations are links only")
 	smtpFrom := fs.String("smtp-from", env("CXLOOP_SMTP_FROM", "cxloop <surveys@localhost>"), "sender of survey emails")
+	replyTo := fs.String("survey-reply-to", env("CXLOOP_SURVEY_REPLY_TO", ""), "address replies to survey emails go to (each gets a +token tag; your mail system posts them to /api/v1/surveys/replies); none: no Reply-To")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *replyTo != "" {
+		if err := survey.ValidReplyTo(*replyTo); err != nil {
+			return err
+		}
 	}
 	if os.Getenv("GOGC") == "" {
 		// A server's live heap is small and its garbage comes from
@@ -133,7 +140,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		debug.SetGCPercent(serveGCPercent)
 	}
 	log := logger()
-	cfg := app.Config{DB: *db, Addr: *addr, Logger: log, PublicURL: *publicURL,
+	cfg := app.Config{DB: *db, Addr: *addr, Logger: log, PublicURL: *publicURL, SurveyReplyTo: *replyTo,
 		BootstrapWriteKey: os.Getenv("CXLOOP_BOOTSTRAP_WRITE_KEY"), BootstrapToken: os.Getenv("CXLOOP_BOOTSTRAP_TOKEN")}
 	if *smtpAddr != "" {
 		cfg.Mail = &survey.Mailer{Addr: *smtpAddr, From: *smtpFrom, Username: os.Getenv("CXLOOP_SMTP_USERNAME"), Password: os.Getenv("CXLOOP_SMTP_PASSWORD")}

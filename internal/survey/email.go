@@ -142,8 +142,8 @@ func (s *Service) amendable(ctx context.Context, invitation string) (answers map
 // score link, a reply) or the page it opens, through the same path as every
 // answer. The first is the invitation's response; a later one revises that
 // response — merged over its answers, or replacing them when replace is
-// set — instead of counting again. key, when given, names this answer (a
-// reply's Message-ID): the same answer received again records nothing new.
+// set — instead of counting again. key, when given, names a revision (a
+// reply's Message-ID): the same reply received again records nothing new.
 // changed is false when the answers were already so.
 func (s *Service) answerFromEmail(ctx context.Context, inv *Invitation, sv *Survey, given map[string]any, lang, via, key string, replace bool) (rsp *Response, changed bool, err error) {
 	who := profile.Contact{ID: inv.Customer, UserID: inv.UserID, AnonymousID: inv.AnonymousID}
@@ -173,24 +173,16 @@ func (s *Service) answerFromEmail(ctx context.Context, inv *Invitation, sv *Surv
 			return nil, false, err
 		}
 		if !amend {
-			if inv.Status == Answered && attempt == 0 {
-				// Answered on the page or through the API: final.
-				var st string
-				if err := s.db.QueryRowContext(ctx, `SELECT status FROM survey_invitations WHERE id = $1`, inv.ID).Scan(&st); err != nil {
-					return nil, false, err
-				}
-				if st == Answered {
-					return nil, false, errAnswered
-				}
+			if inv.Status == Answered {
+				return nil, false, errAnswered // answered on its page or through the API: final
 			}
 			answers, err := sv.Answers(given, false)
 			if err != nil {
 				return nil, false, err
 			}
+			// The first answer has the message id every answer to an
+			// invitation has; revisions name it in "revises".
 			p.Answers = answers
-			if key != "" {
-				p.msgID = derivedID("msg", rspID, via, key)
-			}
 			r, err := s.record(ctx, sv, p, who, now, eventlog.Arrival{At: now}, inv.OrderID, inv.TriggerEvent, false)
 			if errors.Is(err, errAnswered) && attempt == 0 {
 				continue // answered a moment ago from the email too: revise that
@@ -219,12 +211,6 @@ func (s *Service) answerFromEmail(ctx context.Context, inv *Invitation, sv *Surv
 		p.msgID = store.NewID("msg")
 		if key != "" {
 			p.msgID = derivedID("msg", rspID, via, key)
-		}
-		if via == "" {
-			var err error
-			if err = s.db.QueryRowContext(ctx, `SELECT answered_via FROM survey_invitations WHERE id = $1`, inv.ID).Scan(&p.via); err != nil {
-				return nil, false, err
-			}
 		}
 		r, err := s.record(ctx, sv, p, who, now, eventlog.Arrival{At: now}, inv.OrderID, inv.TriggerEvent, true)
 		return r, err == nil, err

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
@@ -403,7 +404,15 @@ Content-Type: text/html; charset=utf-8
 		if code != 200 || res.Changed || res.Response.ID != got.Responses[0].ID {
 			t.Fatalf("duplicate: %d %+v", code, res)
 		}
-		// A second reply, "10/10", revises the answer: one response, one case.
+		// A second detractor reply revises the answer: one response, one case.
+		code, res = postReply(t, s, reply("cleo@example.com", to.Address, "", "<r1b@mail.example.com>", "text/plain; charset=utf-8", "2\n"))
+		if code != 200 || *res.Score != 2 || !res.Changed || res.Response.Answers["why"] != want {
+			t.Fatalf("second reply: %d %+v", code, res)
+		}
+		if cs := casesOf(t, s, "cleo"); len(cs.Cases) != 1 {
+			t.Fatalf("cases after a second detractor reply = %+v", cs)
+		}
+		// A third, "10/10", revises it again.
 		code, res = postReply(t, s, reply("cleo@example.com", to.Address, "", "<r2@mail.example.com>", "text/plain; charset=utf-8",
 			"10/10 they called back and replaced it!\n\nSent from my phone\n"))
 		if code != 200 || *res.Score != 10 || res.Comment != "they called back and replaced it!" || !res.Changed {
@@ -467,6 +476,21 @@ Content-Type: text/html; charset=utf-8
 		}
 		if st := invitations(t, s, "eve")[0].Status; st != "sent" {
 			t.Fatalf("status after refused replies = %s", st)
+		}
+
+		// When the first question is optional, words alone record the comment.
+		c.Add(time.Minute) // a new version of the survey
+		if code := s.API("PATCH", "/api/v1/surveys/"+id, json.RawMessage(`{"questions": [
+			{"id": "q1", "type": "nps", "optional": true, "text": {"en": "How likely are you to recommend Northwind?"}},
+			{"id": "why", "type": "text", "text": {"en": "What is the main reason for your score?"}}]}`), nil); code != 200 {
+			t.Fatalf("patch: %d", code)
+		}
+		code, res = postReply(t, s, reply("eve@example.com", eveTo.Address, "", "<r7@x>", "text/plain", "Thanks for asking!\n"))
+		if code != 200 || res.Score != nil || res.Comment != "Thanks for asking!" || res.Response.Answers["why"] != "Thanks for asking!" || res.Response.Answers["q1"] != nil {
+			t.Fatalf("comment only: %d %+v", code, res)
+		}
+		if st := invitations(t, s, "eve")[0].Status; st != "answered" {
+			t.Fatalf("status after a comment = %s", st)
 		}
 	})
 }

@@ -471,6 +471,9 @@ Content-Type: text/html; charset=utf-8
 			!strings.Contains(string(body), `"field":"Content-Type"`) {
 			t.Fatalf("wrong content type: %d %s", code, body)
 		}
+		if code, _ := s.Do("POST", "/api/v1/surveys/replies", make([]byte, 11<<20), "Authorization: Bearer "+apptest.Token, "Content-Type: message/rfc822"); code != http.StatusRequestEntityTooLarge {
+			t.Fatalf("11 MB: %d", code)
+		}
 		if code, _ := s.Do("POST", "/api/v1/surveys/replies", raw, "Content-Type: message/rfc822"); code != http.StatusUnauthorized {
 			t.Fatalf("without a token: %d", code)
 		}

@@ -1,6 +1,7 @@
 package survey
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -124,15 +125,15 @@ func (a *API) Reply(w http.ResponseWriter, r *http.Request) {
 			"send the raw email as Content-Type: message/rfc822")})
 		return
 	}
-	res, err := a.svc.Reply(r.Context(), http.MaxBytesReader(w, r.Body, 10<<20))
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 10<<20))
+	if err != nil {
+		a.fail(w, fault.New(fault.TooLarge, "a reply is at most 10 MB"))
+		return
+	}
+	res, err := a.svc.Reply(r.Context(), bytes.NewReader(raw))
 	var noScore ErrNoScore
 	if errors.As(err, &noScore) {
 		httpio.JSON(w, http.StatusUnprocessableEntity, map[string]any{"error": noScore.Fault})
-		return
-	}
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		a.fail(w, fault.New(fault.TooLarge, "a reply is at most 10 MB"))
 		return
 	}
 	if err != nil {

@@ -148,9 +148,12 @@ func (s *Service) mail(ctx context.Context, i *Invitation) error {
 		return err
 	}
 	text += url + "\r\n\r\n" + w.MailFooter + "\r\n"
-	replyTo, err := s.replyAddress(ctx, i.ID)
-	if err != nil {
-		return err
+	replyTo := ""
+	if _, ok := sv.scoreQuestion(); ok {
+		// A reply can answer the survey: its leading score, then a comment.
+		if replyTo, err = s.replyAddress(ctx, i.ID); err != nil {
+			return err
+		}
 	}
 	id := fmt.Sprintf("%s.%d", i.ID, i.Reminders)
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)

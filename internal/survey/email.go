@@ -176,7 +176,15 @@ func (s *Service) answerFromEmail(ctx context.Context, inv *Invitation, sv *Surv
 			if inv.Status == Answered {
 				return nil, false, errAnswered // answered on its page or through the API: final
 			}
-			answers, err := sv.Answers(given, false)
+			// Answers saved on the page before (an unfinished visit) stay.
+			first := decodeAnswers(inv.partial)
+			if first == nil {
+				first = map[string]any{}
+			}
+			for k, v := range given {
+				first[k] = v
+			}
+			answers, err := sv.Answers(first, false)
 			if err != nil {
 				return nil, false, err
 			}

@@ -285,9 +285,18 @@ func TestEmailScoreLinks(t *testing.T) {
 			t.Fatalf("score 11: %d", code)
 		}
 
-		// A promoter's click opens no case; a forged token finds nothing.
-		if code, _ := postForm(t, strings.TrimSuffix(scoreLinks(t, parseMail(t, mb.Wait(t, 2)).HTML, true)["10"], "?score=10")+"/score", url.Values{"q1": {"10"}}); code != 200 {
+		// A promoter's click opens no case and keeps what was written on
+		// the page before; a forged token finds nothing.
+		benPage := strings.TrimSuffix(scoreLinks(t, parseMail(t, mb.Wait(t, 2)).HTML, true)["10"], "?score=10")
+		if code, _ := postForm(t, benPage, url.Values{"why": {"Great boots"}}); code != http.StatusUnprocessableEntity {
+			t.Fatalf("unfinished page: %d", code)
+		}
+		if code, _ := postForm(t, benPage+"/score", url.Values{"q1": {"10"}}); code != 200 {
 			t.Fatalf("promoter click: %d", code)
+		}
+		got = responsesOf(t, s, id)
+		if len(got.Responses) != 2 || got.Responses[0].UserID != "ben" || got.Responses[0].Answers["q1"] != 10.0 || got.Responses[0].Answers["why"] != "Great boots" {
+			t.Fatalf("ben's response = %+v", got)
 		}
 		if cs := casesOf(t, s, "ben"); len(cs.Cases) != 0 {
 			t.Fatalf("a promoter has cases %+v", cs)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -170,19 +171,29 @@ func npsOf(t *testing.T, s *apptest.Server, id string) (n int, value float64) {
 	return got.Groups[0].N, got.Groups[0].Value
 }
 
-func responseRate(t *testing.T, s *apptest.Server, id string) float64 {
+// answeredOf returns how many of the survey's contacted invitations are
+// answered, and how many were contacted, after checking that the survey's
+// response rate is answered ÷ contacted (as a fraction from 0 to 1, or as
+// a percentage, the unit earlier versions gave).
+func answeredOf(t *testing.T, s *apptest.Server, id string) (answered, contacted int) {
 	t.Helper()
 	var sv struct {
 		Funnel struct {
-			Answered     int      `json:"answered"`
-			ResponseRate *float64 `json:"responseRate"`
+			Sent, Started, Answered, Expired int
+			ResponseRate                     *float64 `json:"responseRate"`
 		} `json:"funnel"`
 	}
 	s.API("GET", "/api/v1/surveys/"+id, nil, &sv)
-	if sv.Funnel.ResponseRate == nil {
-		return -1
+	f := sv.Funnel
+	contacted = f.Sent + f.Started + f.Answered + f.Expired
+	if f.ResponseRate == nil || contacted == 0 {
+		t.Fatalf("no response rate: %+v", f)
 	}
-	return *sv.Funnel.ResponseRate
+	want := float64(f.Answered) / float64(contacted)
+	if r := *f.ResponseRate; math.Abs(r-want) > 0.001 && math.Abs(r-100*want) > 0.1 {
+		t.Fatalf("response rate %v, but %d of %d answered", r, f.Answered, contacted)
+	}
+	return f.Answered, contacted
 }
 
 // One-click score links: the invitation email carries one link per score
@@ -239,8 +250,8 @@ func TestEmailScoreLinks(t *testing.T) {
 		if len(cs.Cases) != 1 || cs.Cases[0].Kind != "detractor" || cs.Cases[0].Rule == "" {
 			t.Fatalf("cases = %+v", cs)
 		}
-		if r := responseRate(t, s, id); r != 50 {
-			t.Fatalf("response rate = %v", r)
+		if a, c := answeredOf(t, s, id); a != 1 || c != 2 {
+			t.Fatalf("answered = %d of %d", a, c)
 		}
 
 		// A second click changes the answer: still one response, one case.
@@ -277,8 +288,8 @@ func TestEmailScoreLinks(t *testing.T) {
 			signals != 1 || last != 9 {
 			t.Fatalf("nps signals: %d, last %v (%v)", signals, last, err)
 		}
-		if r := responseRate(t, s, id); r != 50 {
-			t.Fatalf("response rate after changes = %v", r)
+		if a, c := answeredOf(t, s, id); a != 1 || c != 2 {
+			t.Fatalf("answered after changes = %d of %d", a, c)
 		}
 		// A score out of range from a forged form is refused.
 		if code, _ := postForm(t, page+"/score", url.Values{"q1": {"11"}}); code != http.StatusUnprocessableEntity {
@@ -301,8 +312,8 @@ func TestEmailScoreLinks(t *testing.T) {
 		if cs := casesOf(t, s, "ben"); len(cs.Cases) != 0 {
 			t.Fatalf("a promoter has cases %+v", cs)
 		}
-		if r := responseRate(t, s, id); r != 100 {
-			t.Fatalf("response rate = %v", r)
+		if a, c := answeredOf(t, s, id); a != 2 || c != 2 {
+			t.Fatalf("answered = %d of %d", a, c)
 		}
 		if code, _ := postForm(t, page[:len(page)-3]+"xyz/score", url.Values{"q1": {"1"}}); code != http.StatusNotFound {
 			t.Fatalf("forged token: %d", code)
@@ -361,8 +372,8 @@ func TestEmailReplies(t *testing.T) {
 		if err != nil || !strings.HasPrefix(to.Address, "surveys+inv_") {
 			t.Fatalf("Reply-To %q: %v", replyTo, err)
 		}
-		if r := responseRate(t, s, id); r != 0 {
-			t.Fatalf("response rate before = %v", r)
+		if a, c := answeredOf(t, s, id); a != 0 || c != 2 {
+			t.Fatalf("answered before = %d of %d", a, c)
 		}
 
 		raw := reply(`"Cleo" <cleo@example.com>`, to.String(), m.Header.Get("Message-ID"), "<r1@mail.example.com>",
@@ -401,8 +412,8 @@ Content-Type: text/html; charset=utf-8
 		if len(cs.Cases) != 1 || cs.Cases[0].Kind != "detractor" {
 			t.Fatalf("cases = %+v", cs)
 		}
-		if r := responseRate(t, s, id); r != 50 {
-			t.Fatalf("response rate = %v", r)
+		if a, c := answeredOf(t, s, id); a != 1 || c != 2 {
+			t.Fatalf("answered = %d of %d", a, c)
 		}
 		if st := invitations(t, s, "cleo")[0].Status; st != "answered" {
 			t.Fatalf("status = %s", st)
@@ -446,8 +457,8 @@ Content-Type: text/html; charset=utf-8
 			"text/html; charset=utf-8", html)); code != 200 || *res.Score != 8 || res.Comment != "Fine overall & fast" {
 			t.Fatalf("html reply: %d %+v", code, res)
 		}
-		if r := responseRate(t, s, id); r != 100 {
-			t.Fatalf("response rate = %v", r)
+		if a, c := answeredOf(t, s, id); a != 2 || c != 2 {
+			t.Fatalf("answered = %d of %d", a, c)
 		}
 
 		// Refusals: JSON naming what is wrong; nothing recorded.

@@ -44,6 +44,7 @@ type Config struct {
 	// AllowPrivateTargets lets webhooks call loopback, private and
 	// link-local addresses (refused by default).
 	AllowPrivateTargets bool
+	SurveyReplyTo       string           // where replies to survey emails go (a plus-tag per invitation is added); "" sets no Reply-To
 	Now                 func() time.Time // the clock of decisions (tests move it); nil is time.Now
 	Logger              *slog.Logger
 }
@@ -88,7 +89,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Auth = auth.NewService(db)
 	a.Profiles = profile.NewService(db, cfg.Now)
 	a.Surveys = survey.NewService(db, a.Log, a.Profiles, survey.Config{
-		PublicURL: cfg.PublicURL, Mail: cfg.Mail, Now: cfg.Now,
+		PublicURL: cfg.PublicURL, Mail: cfg.Mail, ReplyTo: cfg.SurveyReplyTo, Now: cfg.Now,
 		ProfileSeq: func(ctx context.Context) (int64, error) { return a.Runner.Checkpoint(ctx, "profile") },
 		Sync: func(ctx context.Context) error {
 			head, err := eventlog.Head(ctx, a.DB)

@@ -117,6 +117,9 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 			if strings.TrimSpace(text) == "" {
 				t.Errorf("%s is blank", p)
 			}
+			if strings.Contains(text, "next run —") {
+				t.Errorf("%s shows a periodic survey's next run as —", p)
+			}
 		})
 	}
 	// Customers are named where lists show them, not given by their ids.

@@ -242,6 +242,10 @@ var funcs = template.FuncMap{
 		switch t := v.(type) {
 		case store.Millis:
 			ms = int64(t)
+		case *store.Millis:
+			if t != nil {
+				ms = int64(*t)
+			}
 		case int64:
 			ms = t
 		case time.Time:

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -63,7 +64,8 @@ type App struct {
 	An       *analytics.Service
 	Logger   *slog.Logger
 
-	working atomic.Bool // the consumers and workers run in this process
+	working   atomic.Bool // the consumers and workers run in this process
+	publicURL atomic.Pointer[string]
 }
 
 // New opens and migrates the database and builds every service.
@@ -176,7 +178,25 @@ func (a *App) caughtUp(r *http.Request) {
 
 // SetPublicURL sets where customers reach this cxloop, when it was not
 // configured and is known only once the server listens.
-func (a *App) SetPublicURL(url string) { a.Surveys.SetPublicURL(url) }
+func (a *App) SetPublicURL(url string) {
+	a.Surveys.SetPublicURL(url)
+	if a.Config.PublicURL == "" {
+		u := strings.TrimRight(url, "/")
+		a.publicURL.Store(&u)
+	}
+}
+
+// PublicURL is where customers' browsers reach this cxloop: the configured
+// public URL, else the one set once the server listens ("" before).
+func (a *App) PublicURL() string {
+	if a.Config.PublicURL != "" {
+		return strings.TrimRight(a.Config.PublicURL, "/")
+	}
+	if u := a.publicURL.Load(); u != nil {
+		return *u
+	}
+	return ""
+}
 
 // Close closes the database.
 func (a *App) Close() error { return a.DB.Close() }
@@ -185,6 +205,7 @@ func (a *App) Close() error { return a.DB.Close() }
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	in := ingest.NewHandler(a.DB, a.Log, a.Sources, a.Config.Now, a.Logger)
+	in.SetWeb(ingest.NewWeb(a.Sources, a.PublicURL, a.Logger))
 	in.Register(mux)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
-	_ "embed"
+	"embed"
 	"encoding/hex"
 	"html/template"
 	"log/slog"
@@ -23,6 +23,13 @@ import (
 //
 //go:embed assets/analytics.min.js
 var analyticsJS []byte
+
+// analyticsBundles are the chunks analytics.js loads on demand from
+// {cdn}/analytics-next/bundles/ (link and form tracking, ajs_ query
+// parameters, middleware), vendored with it.
+//
+//go:embed assets/bundles/*.js
+var analyticsBundles embed.FS
 
 // AnalyticsJSVersion is the vendored analytics-next's version, as written
 // by scripts/vendor-analytics-js.
@@ -69,6 +76,75 @@ func (wb *Web) register(mux *http.ServeMux) {
 	mux.Handle("GET /analytics.js/v1/{writeKey}/analytics.min.js", CORS(http.HandlerFunc(wb.analytics)))
 	// analytics.js fetches {cdnURL}/v1/projects/{writeKey}/settings.
 	mux.Handle("GET /v1/projects/{writeKey}/settings", CORS(http.HandlerFunc(wb.settings)))
+	// analytics.js loads its chunks from {cdnURL}/analytics-next/bundles/.
+	mux.Handle("GET /analytics-next/bundles/{name}", CORS(http.HandlerFunc(wb.bundle)))
+	// RudderStack's SDKs fetch {configUrl}/sourceConfig/?writeKey=...
+	mux.Handle("GET /v1/sourceConfig/", CORS(http.HandlerFunc(wb.sourceConfig)))
+	mux.Handle("GET /v1/sourceConfig", CORS(http.HandlerFunc(wb.sourceConfig)))
+}
+
+// bundle serves one of analytics.js's chunks; their names carry a content
+// hash, so they are cached for a year.
+func (wb *Web) bundle(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	b, err := analyticsBundles.ReadFile("assets/bundles/" + name)
+	if err != nil || strings.Contains(name, "/") {
+		httpio.JSON(w, http.StatusNotFound, map[string]any{"error": map[string]string{
+			"code": "not_found", "field": "path", "message": "no analytics.js chunk is called " + name}})
+		return
+	}
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
+}
+
+// sourceConfig answers the source configuration RudderStack's SDKs ask
+// for (configUrl pointed at cxloop's /v1): the source, enabled, with no
+// device-mode destinations and the SDK's own error and metrics reporting off.
+func (wb *Web) sourceConfig(w http.ResponseWriter, r *http.Request) {
+	key := r.URL.Query().Get("writeKey")
+	if key == "" {
+		if u, _, ok := r.BasicAuth(); ok {
+			key = u
+		}
+	}
+	src, ok := wb.source(w, r, key)
+	if !ok {
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	httpio.JSON(w, http.StatusOK, map[string]any{
+		"isHosted": false,
+		"source": map[string]any{
+			"id": src.ID, "name": src.Name, "workspaceId": "cxloop", "enabled": true, "writeKey": key,
+			"config": map[string]any{
+				"statsCollection": map[string]any{"errors": map[string]bool{"enabled": false}, "metrics": map[string]bool{"enabled": false}},
+			},
+			"destinations": []any{},
+		},
+	})
+}
+
+// source finds the source of a write key asked for in a URL, answering
+// 404 (JSON) when there is none.
+func (wb *Web) source(w http.ResponseWriter, r *http.Request, key string) (Source, bool) {
+	if key == "" {
+		httpio.JSON(w, http.StatusNotFound, map[string]any{"error": map[string]string{
+			"code": "not_found", "field": "writeKey", "message": "a write key is required"}})
+		return Source{}, false
+	}
+	src, err := wb.sources.ByKey(r.Context(), key)
+	if err != nil {
+		if fault.Code(err) == fault.Unauthorized {
+			httpio.JSON(w, http.StatusNotFound, map[string]any{"error": map[string]string{
+				"code": "not_found", "field": "writeKey", "message": "no source has this write key"}})
+			return Source{}, false
+		}
+		httpio.Error(w, wb.logger, err)
+		return Source{}, false
+	}
+	return src, true
 }
 
 // analytics serves the vendored analytics.js, gzipped when the browser
@@ -112,13 +188,7 @@ func acceptsGzip(header string) bool {
 // (no destinations, no middleware, no remote plugins).
 func (wb *Web) settings(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("writeKey")
-	if _, err := wb.sources.ByKey(r.Context(), key); err != nil {
-		if fault.Code(err) == fault.Unauthorized {
-			httpio.JSON(w, http.StatusNotFound, map[string]any{"error": map[string]string{
-				"code": "not_found", "field": "writeKey", "message": "no source has this write key"}})
-			return
-		}
-		httpio.Error(w, wb.logger, err)
+	if _, ok := wb.source(w, r, key); !ok {
 		return
 	}
 	base := wb.base(r)

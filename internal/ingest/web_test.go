@@ -226,6 +226,35 @@ func TestAnalyticsJSAndSettings(t *testing.T) {
 		t.Errorf("CDN layout: %d", cdn.StatusCode)
 	}
 
+	// Its chunks, loaded on demand from {cdn}/analytics-next/bundles/.
+	chunk, body := do(t, "GET", s.URL+"/analytics-next/bundles/queryString.bundle.34b193ada8fe288d1bd1.js", nil)
+	if chunk.StatusCode != 200 || !strings.Contains(chunk.Header.Get("Cache-Control"), "immutable") || !bytes.Contains(body, []byte("queryString")) {
+		t.Errorf("chunk: %d %v", chunk.StatusCode, chunk.Header)
+	}
+	if missing, _ := do(t, "GET", s.URL+"/analytics-next/bundles/nope.js", nil); missing.StatusCode != 404 {
+		t.Errorf("unknown chunk: %d", missing.StatusCode)
+	}
+
+	// RudderStack's source configuration.
+	for _, path := range []string{"/v1/sourceConfig/?p=npm&v=3.34.1&writeKey=" + apptest.WriteKey, "/v1/sourceConfig?writeKey=" + apptest.WriteKey} {
+		rs, out := do(t, "GET", s.URL+path, nil, "Origin: https://shop.example")
+		var cfg struct {
+			Source struct {
+				ID           string `json:"id"`
+				Enabled      bool   `json:"enabled"`
+				Destinations []any  `json:"destinations"`
+				Config       map[string]any
+			}
+		}
+		if err := json.Unmarshal(out, &cfg); err != nil || rs.StatusCode != 200 || cfg.Source.ID == "" || !cfg.Source.Enabled ||
+			cfg.Source.Destinations == nil || cfg.Source.Config == nil || rs.Header.Get("Access-Control-Allow-Origin") != "https://shop.example" {
+			t.Errorf("GET %s: %d %s", path, rs.StatusCode, out)
+		}
+	}
+	if rs, _ := do(t, "GET", s.URL+"/v1/sourceConfig/?writeKey=wk_nope", nil); rs.StatusCode != 404 {
+		t.Errorf("sourceConfig for an unknown key: %d", rs.StatusCode)
+	}
+
 	resp, out := do(t, "GET", s.URL+"/v1/projects/"+apptest.WriteKey+"/settings", nil, "Origin: https://shop.example")
 	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "https://shop.example" {
 		t.Fatalf("settings: %d %v %s", resp.StatusCode, resp.Header, out)

@@ -219,7 +219,7 @@ func (a *App) Handler() http.Handler {
 		Catalog: catalog.NewAPI(a.Catalog, a.caughtUp, a.Logger),
 		An:      analytics.NewAPI(a.An, a.caughtUp, a.Logger), Logger: a.Logger})
 	mux.HandleFunc("GET /g/{id}", la.OpenGuide) // a guide's tracked link: public, like survey pages
-	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, Catalog: a.Catalog, An: a.An, Logger: a.Logger}).Register(mux)
+	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, Catalog: a.Catalog, An: a.An, Sources: a.Sources, PublicURL: a.PublicURL, Logger: a.Logger}).Register(mux)
 	survey.NewPages(a.Surveys).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -40,10 +41,16 @@ func browserLibs(t *testing.T) string {
 // /shop is page, and /lib/ the npm packages.
 func startShop(t *testing.T, libs, page string) *httptest.Server {
 	t.Helper()
+	return startShopLink(t, libs, page, "/shop?utm_source=newsletter&utm_medium=email&utm_campaign=spring")
+}
+
+// startShopLink is startShop with /start linking to link.
+func startShopLink(t *testing.T, libs, page, link string) *httptest.Server {
+	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /start", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, `<!doctype html><title>Shop</title><a id="go" href="/shop?utm_source=newsletter&utm_medium=email&utm_campaign=spring">Spring sale</a>`)
+		fmt.Fprintf(w, `<!doctype html><title>Shop</title><a id="go" href="%s">Spring sale</a>`, html.EscapeString(link))
 	})
 	mux.HandleFunc("GET /shop", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -256,4 +263,75 @@ rudder.ready(() => {
 func js(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// An admin creates a web source on the Sources page and pastes its snippet
+// into a shop on another origin: analytics.js, its settings and its chunks
+// load from cxloop, and the page view, an identify and tracks arrive.
+func TestSourcesSnippet(t *testing.T) {
+	libs := browserLibs(t)
+	ctx := browser(t)
+	s, _ := apptest.StartAt(t, storetest.DSN(t, storetest.Engines()[len(storetest.Engines())-1]), apptest.Epoch)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(s.URL+"/sources"),
+		chromedp.WaitVisible(chromedp.CSS(`#token-login`)),
+		chromedp.SendKeys(chromedp.CSS(`#token-login input[name=token]`), apptest.Token),
+		chromedp.Submit(chromedp.CSS(`#token-login input[name=token]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#new-source`)),
+		chromedp.SendKeys(chromedp.CSS(`#new-source input[name=name]`), "Online shop"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	submit(t, ctx, `#new-source input[name=name]`, "/sources")
+	waitFor(t, ctx, "#snippet")
+	snippet := run(t, ctx, chromedp.Text(chromedp.CSS(`#snippet`)))
+	if dir := os.Getenv("CXLOOP_SCREENSHOTS"); dir != "" {
+		_ = os.WriteFile(filepath.Join(dir, "sources.png"), run(t, ctx, chromedp.FullScreenshot(100)), 0o644)
+	}
+	if !strings.Contains(snippet, s.URL+"/v1/web/analytics.js") && !strings.Contains(snippet, `"/v1/web/analytics.js"`) {
+		t.Fatalf("the snippet does not load analytics.js from cxloop: %s", snippet)
+	}
+	if !strings.Contains(snippet, js(s.URL)) || !strings.Contains(snippet, "analytics.page()") || !strings.Contains(snippet, `"wk_`) {
+		t.Fatalf("snippet %s", snippet)
+	}
+	var sources struct {
+		Sources []struct{ Name, Channel string }
+	}
+	s.API("GET", "/api/v1/sources", nil, &sources)
+	if n := len(sources.Sources); n != 2 || sources.Sources[1].Name != "Online shop" || sources.Sources[1].Channel != "web" {
+		t.Fatalf("sources %+v", sources.Sources)
+	}
+
+	page := `<!doctype html><html><head><title>Shop</title>
+` + snippet + `
+</head><body><h1>Spring sale</h1>
+<script>
+window.flushed = false;
+analytics.identify("snip-user", {email: "snip@example.com", name: "Snippet Shopper", plan: "gold"});
+analytics.track("Signed Up", {method: "newsletter"});
+analytics.ready(() => { window.done = "ok"; setTimeout(() => { window.flushed = true }, 1500) });
+</script></body></html>`
+	// ajs_event makes analytics.js load its queryString chunk, from cxloop.
+	shop := startShopLink(t, libs, page, "/shop?utm_source=newsletter&utm_medium=email&utm_campaign=spring&ajs_event=Newsletter%20Clicked")
+	visit(t, ctx, shop.URL)
+	webStory(t, s, shop.URL, "snip-user", "snip@example.com", "Signed Up", "Newsletter Clicked")
+
+	// A write key kept from before (the default source's) gets its snippet
+	// too; a wrong one an error naming the field.
+	for _, key := range []string{"wk_not_a_key", apptest.WriteKey} {
+		open(t, ctx, s.URL+"/sources", "#key-snippet")
+		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`#key-snippet input[name=writeKey]`), key)); err != nil {
+			t.Fatal(err)
+		}
+		submit(t, ctx, `#key-snippet input[name=writeKey]`, "/sources/snippet")
+		body := run(t, ctx, chromedp.Text(chromedp.CSS(`main`)))
+		if key == apptest.WriteKey {
+			if !strings.Contains(body, js(apptest.WriteKey)) || !strings.Contains(body, "Snippet for Default") {
+				t.Errorf("snippet for the default key: %s", body)
+			}
+		} else if !strings.Contains(body, "writeKey: no source has this write key") || strings.Contains(body, "<script>") {
+			t.Errorf("wrong key: %s", body)
+		}
+	}
 }

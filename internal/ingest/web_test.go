@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -273,5 +274,28 @@ func TestAnalyticsJSAndSettings(t *testing.T) {
 	host := strings.TrimPrefix(s.URL, "http://")
 	if !ok || len(settings.Integrations) != 1 || seg.APIHost != host+"/v1" || seg.Protocol != "http" || seg.APIKey != apptest.WriteKey {
 		t.Errorf("settings %s", out)
+	}
+}
+
+// The snippet loads analytics.js from the given cxloop, carries the write
+// key as a JavaScript string that cannot end the script, and is the one
+// docs/web.md shows.
+func TestSnippet(t *testing.T) {
+	sn := ingest.Snippet("https://cx.example.com/", "wk_abc")
+	for _, want := range []string{`a._writeKey="wk_abc"`, `a._cdn="https://cx.example.com"`, `"https://cx.example.com"+"/v1/web/analytics.js"`, "analytics.load();\nanalytics.page();"} {
+		if !strings.Contains(sn, want) {
+			t.Errorf("snippet lacks %s:\n%s", want, sn)
+		}
+	}
+	evil := ingest.Snippet("https://cx.example.com", `"</script><script>alert(1)//`)
+	if strings.Count(evil, "</script>") != 1 || strings.Contains(evil, `"</script>`) {
+		t.Errorf("a write key ends the script:\n%s", evil)
+	}
+	doc, err := os.ReadFile("../../docs/web.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), ingest.Snippet("https://cx.example.com", "wk_…")) {
+		t.Errorf("docs/web.md does not show the snippet cxloop gives:\n%s", ingest.Snippet("https://cx.example.com", "wk_…"))
 	}
 }

@@ -134,29 +134,6 @@ func (rq *request) normalize(typ string, m map[string]json.RawMessage) (eventlog
 	return e, nil
 }
 
-// contextTraits moves an identify's context.traits up to traits when it has
-// no traits of its own (missing, null or {}), as RudderStack's SDKs send them.
-func contextTraits(m map[string]json.RawMessage) {
-	if raw, ok := m["traits"]; ok && !isNull(raw) {
-		if t, ok := splitObject(raw); !ok || len(t) > 0 {
-			return
-		}
-	}
-	raw, ok := m["context"]
-	if !ok || isNull(raw) {
-		return
-	}
-	ctx, ok := splitObject(raw)
-	if !ok || ctx == nil {
-		return
-	}
-	if t, ok := ctx["traits"]; ok && !isNull(t) {
-		if b := bytes.TrimSpace(t); len(b) > 0 && b[0] == '{' {
-			m["traits"] = t
-		}
-	}
-}
-
 // times applies Segment's clock-skew correction:
 // timestamp = receivedAt − (sentAt − originalTimestamp).
 func (rq *request) times(m map[string]json.RawMessage, e *eventlog.Event) error {
@@ -290,6 +267,29 @@ func keepUnknown(m map[string]json.RawMessage) error {
 	}
 	m["properties"] = encodeObject(props)
 	return nil
+}
+
+// contextTraits moves an identify's context.traits up to traits when it has
+// no traits of its own (missing, null or {}), as RudderStack's SDKs send them.
+func contextTraits(m map[string]json.RawMessage) {
+	if raw, ok := m["traits"]; ok && !isNull(raw) {
+		if t, ok := splitObject(raw); !ok || len(t) > 0 {
+			return
+		}
+	}
+	raw, ok := m["context"]
+	if !ok || isNull(raw) {
+		return
+	}
+	ctx, ok := splitObject(raw)
+	if !ok || ctx == nil {
+		return
+	}
+	if t, ok := ctx["traits"]; ok && !isNull(t) {
+		if b := bytes.TrimSpace(t); len(b) > 0 && b[0] == '{' {
+			m["traits"] = t
+		}
+	}
 }
 
 // encodeObject writes m as a JSON object with sorted keys. Its values are

@@ -51,7 +51,7 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 	s.Sync()
 
 	// The pages, with an example of each page that shows one thing.
-	pages := []string{"/", "/customers", "/surveys", "/cases", "/recovery", "/loyalty", "/experiences", "/insights", "/products", "/sources", "/settings"}
+	pages := []string{"/", "/customers", "/surveys", "/cases", "/recovery", "/loyalty", "/experiences", "/insights", "/products", "/settings"}
 	var list struct {
 		Surveys []struct{ ID string } `json:"surveys"`
 	}

@@ -54,6 +54,9 @@ func (rq *request) normalize(typ string, m map[string]json.RawMessage) (eventlog
 	}
 	m["type"] = quote(typ)
 	e.Type = typ
+	// A browser sends its write key in the body; it authorised the request
+	// and is never stored.
+	delete(m, "writeKey")
 
 	var err error
 	if e.UserID, err = id(m, "userId"); err != nil {
@@ -99,6 +102,9 @@ func (rq *request) normalize(typ string, m map[string]json.RawMessage) (eventlog
 		if _, _, err := str(m, "name"); err != nil {
 			return e, err
 		}
+	}
+	if typ == eventlog.Identify {
+		contextTraits(m)
 	}
 	for _, f := range []string{"properties", "traits", "integrations"} {
 		if err := object(m, f); err != nil {
@@ -271,6 +277,29 @@ func keepUnknown(m map[string]json.RawMessage) error {
 	}
 	m["properties"] = encodeObject(props)
 	return nil
+}
+
+// contextTraits moves an identify's context.traits up to traits when it has
+// no traits of its own (missing, null or {}), as RudderStack's SDKs send them.
+func contextTraits(m map[string]json.RawMessage) {
+	if raw, ok := m["traits"]; ok && !isNull(raw) {
+		if t, ok := splitObject(raw); !ok || len(t) > 0 {
+			return
+		}
+	}
+	raw, ok := m["context"]
+	if !ok || isNull(raw) {
+		return
+	}
+	ctx, ok := splitObject(raw)
+	if !ok || ctx == nil {
+		return
+	}
+	if t, ok := ctx["traits"]; ok && !isNull(t) {
+		if b := bytes.TrimSpace(t); len(b) > 0 && b[0] == '{' {
+			m["traits"] = t
+		}
+	}
 }
 
 // encodeObject writes m as a JSON object with sorted keys. Its values are

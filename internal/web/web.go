@@ -20,6 +20,7 @@ import (
 	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/experience"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/ingest"
 	"github.com/cxloop/cxloop/internal/loyalty"
 	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/profile"
@@ -44,7 +45,11 @@ type Deps struct {
 	Exp      *experience.Service
 	Catalog  *catalog.Service
 	An       *analytics.Service
-	Logger   *slog.Logger
+	Sources  *ingest.Sources
+	// PublicURL is where shoppers' browsers reach cxloop (the Sources
+	// page's snippet); nil or "" means the host a page is asked from.
+	PublicURL func() string
+	Logger    *slog.Logger
 }
 
 // Console serves the console pages.
@@ -109,6 +114,9 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /product-categories/{category}", page(c.setCategory))
 	mux.Handle("POST /replenishments/{id}/cancel", page(c.cancelReplenishment))
 	mux.Handle("POST /loyalty/rules/{id}/delete", page(c.deleteRule))
+	mux.Handle("GET /sources", page(c.sourcesPage))
+	mux.Handle("POST /sources", page(c.sourcesAction))
+	mux.Handle("POST /sources/{what}", page(c.sourcesAction))
 	mux.Handle("GET /settings", page(c.settings))
 	mux.Handle("POST /settings/{what}", page(c.settingsAction))
 }

@@ -169,7 +169,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	if *consumers {
 		a.RunWorkers(runCtx)
 	}
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := newServer(a.Handler(), serverTimeouts)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -259,6 +259,21 @@ func loadDemo(ctx context.Context, a *app.App, base string, customers int, out i
 		return
 	}
 	fmt.Fprintf(out, "demo loaded: %d events in %s; try %s/customers\n", n, time.Since(start).Round(time.Millisecond), base)
+}
+
+// timeouts bound how long a connection may hold the server: its headers,
+// its whole request (body included), writing the answer, and idling
+// between requests.
+type timeouts struct{ header, read, write, idle time.Duration }
+
+// serverTimeouts leave room for a large import over a slow link (a
+// request's body within 2 minutes, its answer within 5) while a client
+// that trickles bytes is cut off.
+var serverTimeouts = timeouts{header: 10 * time.Second, read: 2 * time.Minute, write: 5 * time.Minute, idle: 2 * time.Minute}
+
+func newServer(h http.Handler, t timeouts) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: t.header, ReadTimeout: t.read, WriteTimeout: t.write, IdleTimeout: t.idle,
+		MaxHeaderBytes: 64 << 10}
 }
 
 func displayAddr(a string) string {

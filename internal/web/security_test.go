@@ -1,12 +1,14 @@
 package web_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
@@ -147,5 +149,64 @@ func TestWebhooksRefuseInternalAddresses(t *testing.T) {
 	}
 	if code := s.API("POST", "/api/v1/webhooks", map[string]any{"url": "https://hooks.invalid/cx", "events": []string{"Case Opened"}}, nil); code != 201 {
 		t.Errorf("a name that does not resolve yet: %d, want 201", code)
+	}
+}
+
+// Guessing passwords is slow: an account that failed five times waits
+// between attempts (1 s, 2 s, 4 s … never more than a minute, so nobody
+// can lock its owner out for long) and an address that failed ten times
+// in five minutes waits; each refusal is a 429 with Retry-After, before
+// any password is hashed.
+func TestSignInIsRateLimited(t *testing.T) {
+	s, clock := apptest.StartAt(t, storetest.DSN(t, storetest.Engines()[0]), apptest.Epoch)
+	if err := s.Auth.CreateUser(t.Context(), "ana@example.com", "a long password", "analyst"); err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	try := func(form url.Values) (int, string) {
+		t.Helper()
+		resp, err := c.PostForm(s.URL+"/login", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Retry-After")
+	}
+	wrong := url.Values{"email": {"ana@example.com"}, "password": {"a wrong guess"}}
+	right := url.Values{"email": {"ANA@example.com"}, "password": {"a long password"}}
+	for i := range 5 {
+		if code, _ := try(wrong); code != 401 {
+			t.Fatalf("failure %d: %d, want 401", i+1, code)
+		}
+	}
+	if code, after := try(wrong); code != 429 || after != "1" {
+		t.Fatalf("a sixth guess at once: %d Retry-After %q, want 429 after 1 s", code, after)
+	}
+	if code, _ := try(right); code != 429 {
+		t.Fatalf("the right password while the account waits: %d, want 429", code)
+	}
+	clock.Add(time.Second)
+	if code, _ := try(wrong); code != 401 {
+		t.Fatalf("a guess after the wait: %d, want 401", code)
+	}
+	if code, after := try(wrong); code != 429 || after != "2" {
+		t.Fatalf("the next wait doubles: %d Retry-After %q, want 2", code, after)
+	}
+	clock.Add(time.Minute)
+	if code, _ := try(right); code != 303 {
+		t.Fatalf("the owner a minute later: %d, want 303 (signed in)", code)
+	}
+	// The address has failed 6 times; 4 more wrong tokens, then it waits, whatever it sends.
+	for i := range 4 {
+		if code, _ := try(url.Values{"token": {fmt.Sprintf("cxt_guess_%d", i)}}); code != 401 {
+			t.Fatalf("token guess %d: %d, want 401", i, code)
+		}
+	}
+	if code, after := try(url.Values{"token": {apptest.Token}}); code != 429 || after == "" {
+		t.Fatalf("an address with ten failures: %d Retry-After %q, want 429", code, after)
+	}
+	clock.Add(5 * time.Minute)
+	if code, _ := try(url.Values{"token": {apptest.Token}}); code != 303 {
+		t.Fatalf("five minutes later: %d, want 303", code)
 	}
 }

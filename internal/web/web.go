@@ -9,8 +9,10 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,12 +57,17 @@ type Deps struct {
 // Console serves the console pages.
 type Console struct {
 	Deps
-	pages map[string]*template.Template
+	pages  map[string]*template.Template
+	limits *signInLimiter
 }
 
 // New parses every template once.
 func New(d Deps) *Console {
-	c := &Console{Deps: d, pages: map[string]*template.Template{}}
+	now := time.Now
+	if d.Profiles != nil {
+		now = d.Profiles.Now // the app's clock
+	}
+	c := &Console{Deps: d, pages: map[string]*template.Template{}, limits: newSignInLimiter(now)}
 	views, err := fs.Glob(files, "templates/views/*.html")
 	if err != nil {
 		panic(err)
@@ -186,6 +193,14 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	addr, account := clientAddr(r), accountOf(r)
+	if wait := c.limits.wait(addr, account); wait > 0 {
+		secs := int(math.Ceil(wait.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		c.render(w, r, http.StatusTooManyRequests, "login", view{Title: "Sign in",
+			Error: fmt.Sprintf("Too many failed sign-ins. Try again in %d seconds.", secs), Data: map[string]string{"Next": safeNext(r.PostFormValue("next"))}})
+		return
+	}
 	var p auth.Principal
 	var err error
 	if tok := strings.TrimSpace(r.PostFormValue("token")); tok != "" {
@@ -199,9 +214,11 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 			c.fail(w, r, err)
 			return
 		}
+		c.limits.failed(addr, account)
 		c.render(w, r, http.StatusUnauthorized, "login", view{Title: "Sign in", Error: "That token, or that email and password, did not match.", Data: map[string]string{"Next": next}})
 		return
 	}
+	c.limits.succeeded(account)
 	id, err := c.Auth.StartSession(ctx, p)
 	if err != nil {
 		c.fail(w, r, err)

@@ -145,6 +145,7 @@ func Routes(d Deps) []Route {
 		{"GET", "/api/v1/customers/{id}/engagement", auth.RoleAnalyst, d.Loyalty.Engagement},
 		{"GET", "/api/v1/guides", auth.RoleAnalyst, d.Loyalty.Guides},
 		{"POST", "/api/v1/guides", auth.RoleOwner, d.Loyalty.CreateGuide},
+		{"GET", "/api/v1/guides/{id}/link", auth.RoleOwner, d.Loyalty.GuideLink},
 		{"GET", "/api/v1/loyalty/senders-spenders", auth.RoleAnalyst, d.Loyalty.SendersSpenders},
 		{"GET", "/api/v1/loyalty/dashboard", auth.RoleAnalyst, d.Loyalty.Dashboard},
 		{"GET", "/api/v1/communities", auth.RoleAnalyst, d.Loyalty.Communities},

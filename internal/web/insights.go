@@ -17,7 +17,10 @@ import (
 // dissatisfied, online against in-person, and the alignment gap.
 func (c *Console) insightsPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
 	ctx := r.Context()
-	outcomes, err := c.An.Outcomes(ctx, 12)
+	outcomes, err := c.An.Outcomes(ctx, 12, r.URL.Query().Get("survey"))
+	if fault.Code(err) == fault.Invalid { // a survey that is gone: the default
+		outcomes, err = c.An.Outcomes(ctx, 12, "")
+	}
 	if err != nil {
 		c.fail(w, r, err)
 		return

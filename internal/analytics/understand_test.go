@@ -1,6 +1,7 @@
 package analytics_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -273,16 +274,29 @@ func TestAlignmentGap(t *testing.T) {
 	var gap struct {
 		Items []struct {
 			Question, Team      string
+			Label               string
 			Managers, Customers float64
 			Gap                 float64
 			Significant         bool
 			Reading             string
 		}
 	}
+	// The survey that asks q1 names it; q2 is asked by no survey.
+	const q1 = "How good are our products and service?"
+	if code := s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "Relationship", "rhythm": "pulse", "owner": "marketing",
+		"questions": [{"id": "q1", "type": "scale", "min": 1, "max": 10, "text": {"en": "`+q1+`"}}]}`), nil); code != 201 {
+		t.Fatalf("survey: %d", code)
+	}
 	s.API("GET", "/api/v1/alignment/gap", nil, &gap)
 	if len(gap.Items) != 2 || gap.Items[0].Question != "q1" || gap.Items[0].Managers != 8.9 || gap.Items[0].Gap < 1.5 || !gap.Items[0].Significant ||
 		gap.Items[0].Reading != "managers overestimate" {
 		t.Fatalf("gap: %+v", gap)
+	}
+	if gap.Items[0].Label != q1 || gap.Items[1].Label != "q2" {
+		t.Errorf("labels: %q, %q", gap.Items[0].Label, gap.Items[1].Label)
+	}
+	if page := s.Page("/insights"); !strings.Contains(page, q1) || strings.Contains(page, "<td>q1</td>") {
+		t.Errorf("the alignment gap on /insights names q1 by its id, not its text")
 	}
 	if q2 := gap.Items[1]; q2.Significant && math.Abs(q2.Gap) < 0.2 {
 		t.Fatalf("q2: %+v", q2)

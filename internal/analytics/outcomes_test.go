@@ -1,6 +1,7 @@
 package analytics_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -163,11 +164,23 @@ func TestOutcomesSurveysAndComplaints(t *testing.T) {
 			complaints[at.Format("2006-01")]++
 			batch = append(batch, track(fmt.Sprintf("cp-%02d", k), "Complaint Submitted", at, "web", map[string]any{"text": "The stove arrived broken."}))
 		}
+		// A rule escalates negative posts as complaints: each is a
+		// complaint at the post's time, its case opened today.
+		s.API("POST", "/api/v1/teams", map[string]any{"name": "social care"}, nil)
+		if code := s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "Negative posts", "when": {"event": "Social Mention", "sentiment": "negative"},
+			"then": {"open_case": {"team": "social care", "kind": "complaint"}}}`), nil); code != 201 {
+			t.Fatalf("rule: %d", code)
+		}
+		for k := range 6 {
+			at := jan.Add(time.Duration(r.Int64N(int64(fixed.Sub(jan)))))
+			complaints[at.Format("2006-01")]++
+			batch = append(batch, track(fmt.Sprintf("sm-%d", k), "Social Mention", at, "social", map[string]any{"sentiment": "negative", "text": "Never again."}))
+		}
 		s.MustSend("batch", map[string]any{"batch": batch})
 		s.Sync()
 		var cases struct{ Cases []struct{ Kind string } }
-		if code := s.API("GET", "/api/v1/cases?limit=100", nil, &cases); code != 200 || len(cases.Cases) != 25 {
-			t.Fatalf("complaint cases: %d, %d of 25", code, len(cases.Cases))
+		if code := s.API("GET", "/api/v1/cases?limit=100", nil, &cases); code != 200 || len(cases.Cases) != 31 {
+			t.Fatalf("complaint cases: %d, %d of 31", code, len(cases.Cases))
 		}
 
 		type month struct {

@@ -128,6 +128,17 @@ func (a *API) Gap(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// surveyParam is the survey asked for: nil when the query names none,
+// "" (responses that name no survey) when it is empty.
+func surveyParam(r *http.Request) *string {
+	q := r.URL.Query()
+	if !q.Has("survey") {
+		return nil
+	}
+	v := q.Get("survey")
+	return &v
+}
+
 // Outcomes answers GET /api/v1/analytics/outcomes?months=12&survey=.
 func (a *API) Outcomes(w http.ResponseWriter, r *http.Request) {
 	months, err := httpio.Int(r, "months", 12)
@@ -139,7 +150,7 @@ func (a *API) Outcomes(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.answer(w, r, func() (any, error) {
-		return a.svc.Outcomes(r.Context(), int(months), r.URL.Query().Get("survey"))
+		return a.svc.Outcomes(r.Context(), int(months), surveyParam(r))
 	})
 }
 

@@ -77,7 +77,10 @@ type Outcomes struct {
 // moves with their timing, not with the customers), acquisition and the new
 // customers' lifetime value, repeat buying and retention, revenue and
 // referral revenue, complaints and returns.
-func (s *Service) Outcomes(ctx context.Context, months int, survey string) (*Outcomes, error) {
+//
+// survey names the survey of the satisfaction and NPS ("" for responses
+// that name none); nil is the default, the survey with the most responses.
+func (s *Service) Outcomes(ctx context.Context, months int, survey *string) (*Outcomes, error) {
 	if err := s.fresh(ctx); err != nil { // the new customers' lifetime values
 		return nil, err
 	}
@@ -220,17 +223,22 @@ func (s *Service) Outcomes(ctx context.Context, months int, survey string) (*Out
 		}
 		return a.ID < b.ID
 	})
-	res.Survey = survey
-	if _, asked := bySurvey[survey]; !asked && survey != "" {
+	switch _, answered := bySurvey[*orDefault(survey)]; {
+	case survey == nil:
+		if len(res.Surveys) > 0 {
+			res.Survey = res.Surveys[0].ID
+		}
+	case answered || *survey == "":
+		res.Survey = *survey
+	default:
 		var known bool
-		if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM surveys WHERE id = $1)`, survey).Scan(&known); err != nil {
+		if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM surveys WHERE id = $1)`, *survey).Scan(&known); err != nil {
 			return nil, err
 		}
 		if !known {
-			return nil, fault.Field("survey", "no survey %q", survey)
+			return nil, fault.Field("survey", "no survey %q", *survey)
 		}
-	} else if survey == "" && len(res.Surveys) > 0 {
-		res.Survey = res.Surveys[0].ID
+		res.Survey = *survey
 	}
 	nps := make([][3]int, months) // answers, promoters, detractors
 	sat := make([]float64, months)
@@ -269,6 +277,14 @@ func (s *Service) Outcomes(ctx context.Context, months int, survey string) (*Out
 		}
 	}
 	return res, nil
+}
+
+// orDefault is the survey asked for, "" for none.
+func orDefault(survey *string) *string {
+	if survey == nil {
+		return new(string)
+	}
+	return survey
 }
 
 // nameSurveys gives the surveys their names.

@@ -247,6 +247,7 @@ func TestOutcomesSurveysAndComplaints(t *testing.T) {
 		}
 		check("", "after-order")
 		check("&survey=relationship", "relationship")
+		check("&survey=", "") // responses that name no survey: none here
 		if code := s.API("GET", "/api/v1/analytics/outcomes?survey=nosuch", nil, nil); code != 400 {
 			t.Errorf("an unknown survey: %d, want 400", code)
 		}

@@ -17,9 +17,14 @@ import (
 // dissatisfied, online against in-person, and the alignment gap.
 func (c *Console) insightsPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
 	ctx := r.Context()
-	outcomes, err := c.An.Outcomes(ctx, 12, r.URL.Query().Get("survey"))
+	var survey *string // the default unless the selector names one ("" too)
+	if q := r.URL.Query(); q.Has("survey") {
+		v := q.Get("survey")
+		survey = &v
+	}
+	outcomes, err := c.An.Outcomes(ctx, 12, survey)
 	if fault.Code(err) == fault.Invalid { // a survey that is gone: the default
-		outcomes, err = c.An.Outcomes(ctx, 12, "")
+		outcomes, err = c.An.Outcomes(ctx, 12, nil)
 	}
 	if err != nil {
 		c.fail(w, r, err)

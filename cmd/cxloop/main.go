@@ -250,6 +250,9 @@ func loadDemo(ctx context.Context, a *app.App, base string, customers int, out i
 	if err == nil {
 		err = demo.WorkCases(ctx, base, key, token, opts)
 	}
+	if err == nil { // the burst has settled: the recommender learns from it now
+		_, err = a.Exp.TrainIfNew(ctx)
+	}
 	if err != nil {
 		log.Error("demo", "err", err)
 		return

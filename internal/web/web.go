@@ -288,6 +288,8 @@ var funcs = template.FuncMap{
 		return time.UnixMilli(ms).UTC().Format("2006-01-02 15:04")
 	},
 	"icon":  channelIcon,
+	"count": count,
+	"money": func(v float64) string { return count(int64(math.Round(v))) },
 	"add":   func(a, b int) int { return a + b },
 	"list":  func(v ...string) []string { return v },
 	"join":  strings.Join,
@@ -423,4 +425,34 @@ func channelIcon(channel string) string {
 		return "?"
 	}
 	return strings.ToUpper(channel[:1])
+}
+
+// count writes a count with thousands separators: 2,025 responses, not a
+// year.
+func count(v any) string {
+	var n int64
+	switch x := v.(type) {
+	case int:
+		n = int64(x)
+	case int64:
+		n = x
+	case int32:
+		n = int64(x)
+	default:
+		return fmt.Sprint(v)
+	}
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }

@@ -259,6 +259,9 @@ func (e *events) list(w http.ResponseWriter, r *http.Request) {
 		httpio.Error(w, e.logger, err)
 		return
 	}
+	if p, ok := auth.From(ctx); ok {
+		list = eventlog.ScopeCases(list, func(team string) bool { return p.InTeam(team) })
+	}
 	owners, err := e.profiles.Owners(ctx, list)
 	if err != nil {
 		httpio.Error(w, e.logger, err)

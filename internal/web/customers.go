@@ -65,6 +65,7 @@ func (c *Console) customer(w http.ResponseWriter, r *http.Request, s auth.Sessio
 	if more {
 		events = events[:pageSize]
 	}
+	events = eventlog.ScopeCases(events, func(team string) bool { return s.Principal.InTeam(team) })
 	timeline := make([]touchpoint, len(events))
 	for i, e := range events {
 		timeline[i] = describe(e)

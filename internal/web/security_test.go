@@ -210,3 +210,79 @@ func TestSignInIsRateLimited(t *testing.T) {
 		t.Fatalf("five minutes later: %d, want 303", code)
 	}
 }
+
+// An agent limited to a team reads the customer's history, but not what
+// another team wrote on its cases: not through /api/v1/events, the
+// timeline or the console's customer page.
+func TestTeamScopeHidesOtherTeamsCaseNotes(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		for _, team := range []string{"service", "billing"} {
+			s.API("POST", "/api/v1/teams", map[string]any{"name": team}, nil)
+		}
+		if code := s.API("POST", "/api/v1/rules", map[string]any{"name": "complaints", "when": map[string]any{"event": "Complaint Submitted"},
+			"then": map[string]any{"open_case": map[string]any{"team": "service", "kind": "complaint"}}}, nil); code != 201 {
+			t.Fatalf("rule: %d", code)
+		}
+		s.MustSend("identify", map[string]any{"userId": "cora", "traits": map[string]any{"name": "Cora Case"}})
+		s.MustSend("track", map[string]any{"userId": "cora", "event": "Complaint Submitted", "properties": map[string]any{"text": "Late again"}})
+		s.Sync()
+		var cs struct{ Cases []struct{ ID, TeamName string } }
+		s.API("GET", "/api/v1/cases", nil, &cs)
+		const secret = "Cora disputes the card charge, account 4417"
+		for _, c := range cs.Cases {
+			if c.TeamName != "service" {
+				t.Fatalf("case %+v is not service's", c)
+			}
+			if code := s.API("POST", "/api/v1/cases/"+c.ID+"/notes", map[string]any{"note": secret}, nil); code != 200 {
+				t.Fatalf("note: %d", code)
+			}
+		}
+		if len(cs.Cases) == 0 {
+			t.Fatal("no case opened")
+		}
+		s.Sync()
+		reads := func(token string) string {
+			t.Helper()
+			var all strings.Builder
+			for _, path := range []string{"/api/v1/events?customer=cora", "/api/v1/customers/cora/timeline"} {
+				code, body := s.Do("GET", path, nil, "Authorization: Bearer "+token)
+				if code != 200 {
+					t.Fatalf("%s: %d %s", path, code, body)
+				}
+				all.Write(body)
+			}
+			c, code, _ := signIn(t, s.URL, url.Values{"token": {token}})
+			if code != 200 {
+				t.Fatalf("sign-in: %d", code)
+			}
+			resp, err := c.Get(s.URL + "/customers/cora")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("customer page: %d", resp.StatusCode)
+			}
+			all.Write(b)
+			return all.String()
+		}
+		token := func(teams ...string) string {
+			var tok struct{ Token string }
+			if code := s.API("POST", "/api/v1/tokens", map[string]any{"name": "agent", "role": "agent", "teams": teams}, &tok); code != 201 {
+				t.Fatalf("token: %d", code)
+			}
+			return tok.Token
+		}
+		if got := reads(token("billing")); strings.Contains(got, "4417") || !strings.Contains(got, "Case Note Added") {
+			t.Errorf("a billing agent reads service's note (or not even that there is one)")
+		}
+		if got := reads(token("service")); !strings.Contains(got, "4417") {
+			t.Errorf("a service agent cannot read their own team's note")
+		}
+		if got := reads(apptest.Token); !strings.Contains(got, "4417") {
+			t.Errorf("an admin cannot read the note")
+		}
+	})
+}

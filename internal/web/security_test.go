@@ -227,7 +227,9 @@ func TestTeamScopeHidesOtherTeamsCaseNotes(t *testing.T) {
 		s.MustSend("identify", map[string]any{"userId": "cora", "traits": map[string]any{"name": "Cora Case"}})
 		s.MustSend("track", map[string]any{"userId": "cora", "event": "Complaint Submitted", "properties": map[string]any{"text": "Late again"}})
 		s.Sync()
-		var cs struct{ Cases []struct{ ID, TeamName string } }
+		var cs struct {
+			Cases []struct{ ID, TeamName string }
+		}
 		s.API("GET", "/api/v1/cases", nil, &cs)
 		const secret = "Cora disputes the card charge, account 4417"
 		for _, c := range cs.Cases {

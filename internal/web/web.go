@@ -107,6 +107,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /loyalty/rules/{id}/delete", page(c.deleteRule))
 	mux.Handle("GET /settings", page(c.settings))
 	mux.Handle("POST /settings/{what}", page(c.settingsAction))
+	mux.Handle("POST /settings/rules/{id}/{action}", page(c.ruleAction))
 }
 
 // signedIn admits requests with a live session and checks the CSRF token

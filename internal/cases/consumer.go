@@ -105,15 +105,18 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 		if m.Backfill() {
 			continue
 		}
+		var text caseText
 		if e.Event == "Survey Responded" {
 			// A client's answer carries answers, not scores: score them as
 			// cxloop scores the answers it records.
 			props = scorer.Scores(ctx, props)
+			// Its case reads the survey, the scores and the customer's words.
+			text.subject, text.body = scorer.Describe(ctx, props)
 		}
 		switch e.Event {
 		case "Complaint Submitted":
 			ev, err := c.openCase(ctx, tx, e, props, "", OpenCase{Team: stringProp(props, "team", "service"), Kind: KindComplaint,
-				Formal: boolProp(props, "formal")}, complaintSLA)
+				Formal: boolProp(props, "formal")}, complaintSLA, text)
 			if err != nil {
 				return err
 			}
@@ -128,7 +131,7 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 			}
 			outcome := []string{}
 			if oc := r.Then.OpenCase; oc != nil && !caseEvent {
-				ev, err := c.openCase(ctx, tx, e, props, r.ID, *oc, DefaultSLA)
+				ev, err := c.openCase(ctx, tx, e, props, r.ID, *oc, DefaultSLA, text)
 				if err != nil {
 					return err
 				}
@@ -225,9 +228,13 @@ func sentimentOf(props map[string]any) string {
 	return ""
 }
 
+// caseText is a case's subject and body when the event's own properties
+// do not say them (a survey answer's survey, scores and comments).
+type caseText struct{ subject, body string }
+
 // openCase opens the case an event calls for (once: its id comes from the
 // event and the rule) and returns its Case Opened event.
-func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event, props map[string]any, rule string, oc OpenCase, sla time.Duration) ([]eventlog.Event, error) {
+func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event, props map[string]any, rule string, oc OpenCase, sla time.Duration, text caseText) ([]eventlog.Event, error) {
 	if e.UserID == "" && e.AnonymousID == "" {
 		return nil, nil
 	}
@@ -268,11 +275,20 @@ func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event
 			sla /= 2
 		}
 	}
-	subject := firstText(props, "subject", "text", "review_body", "reason")
+	subject := firstText(props, "subject")
+	if subject == "" {
+		subject = text.subject
+	}
+	if subject == "" {
+		subject = firstText(props, "text", "review_body", "reason")
+	}
 	if subject == "" {
 		subject = e.Event
 	}
-	body := firstText(props, "text", "review_body", "body")
+	body := text.body
+	if body == "" {
+		body = firstText(props, "text", "review_body", "body")
+	}
 	now := c.svc.now().UnixMilli()
 	created := max(e.ReceivedAt, e.Timestamp)
 	id := stableID("case", rule, e.MessageID)

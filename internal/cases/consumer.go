@@ -145,7 +145,7 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 				outcome = append(outcome, "webhook")
 			}
 			if n := r.Then.Notify; n != nil {
-				if err := notify(ctx, tx, r, n.Team, e, props, c.svc.now()); err != nil {
+				if err := notify(ctx, tx, r, n.Team, e, props, text, c.svc.now()); err != nil {
 					return err
 				}
 				outcome = append(outcome, "notify")
@@ -313,7 +313,7 @@ func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event
 }
 
 // notify queues the email that tells a team a rule fired.
-func notify(ctx context.Context, tx *store.Tx, r *Rule, team string, e *eventlog.Event, props map[string]any, now time.Time) error {
+func notify(ctx context.Context, tx *store.Tx, r *Rule, team string, e *eventlog.Event, props map[string]any, text caseText, now time.Time) error {
 	var email string
 	if err := tx.QueryRowContext(ctx, `SELECT email FROM teams WHERE id = $1 OR name = $1`, team).Scan(&email); err != nil || email == "" {
 		return nil // the team or its address went away; the firing is still recorded
@@ -329,6 +329,9 @@ func notify(ctx context.Context, tx *store.Tx, r *Rule, team string, e *eventlog
 		if v, ok := props[k]; ok {
 			fmt.Fprintf(&b, "%s: %v\n", k, v)
 		}
+	}
+	if text.body != "" {
+		fmt.Fprintf(&b, "\n%s\n", text.body) // a survey answer: its survey, scores and comments
 	}
 	fmt.Fprintf(&b, "\nmessageId %s, log position %d.\n", e.MessageID, e.Seq)
 	return outbox.EnqueueMail(ctx, tx, stableID("mail", r.ID, e.MessageID), email, fmt.Sprintf("[cxloop] %s: %s", r.Name, e.Event), b.String(), now)

@@ -1,12 +1,14 @@
 package cases_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -245,5 +247,31 @@ func TestAnswerFileColumns(t *testing.T) {
 	code, body = s.Do("POST", "/api/v1/surveys/"+sv.ID+"/responses", []byte("customer,store,q1\nu1,Berlin,5\n"), "Authorization: Bearer "+apptest.Token, "Content-Type: text/csv")
 	if code != 200 || !strings.Contains(string(body), `"imported":1`) {
 		t.Fatalf("store column: %d %s", code, body)
+	}
+}
+
+// A team notified of a detractor reads the survey, the score and the comment.
+func TestDetractorNotificationCarriesTheAnswer(t *testing.T) {
+	mb := apptest.StartMailbox(t)
+	s := apptest.StartWith(t, storetest.DSN(t, "sqlite"), func(c *app.Config) {
+		c.Mail = &outboxMailer{Addr: mb.Addr, From: "cxloop@northwind.test"}
+	})
+	s.API("POST", "/api/v1/teams", map[string]any{"name": "service", "email": "service@northwind.test"}, nil)
+	var sv struct{ ID string }
+	s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "Post-order", "rhythm": "pulse", "owner": "service",
+		"questions": [{"id": "q1", "type": "nps", "text": {"en": "Recommend us?"}}, {"id": "why", "type": "text", "text": {"en": "Why?"}}]}`), &sv)
+	if code := s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "detractors", "when": {"event": "Survey Responded", "nps_max": 6},
+		"then": {"notify": {"team": "service"}}}`), nil); code != 201 {
+		t.Fatalf("rule: %d", code)
+	}
+	s.MustSend("track", map[string]any{"userId": "n-1", "event": "Survey Responded",
+		"properties": map[string]any{"survey_id": sv.ID, "answers": map[string]any{"q1": 2, "why": "The zip broke on day one."}}})
+	s.Sync()
+	if _, err := s.Outbox.DeliverMail(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m := mb.Wait(t, 1)
+	if txt := m.Text(); !strings.Contains(txt, "Post-order") || !strings.Contains(txt, "NPS 2") || !strings.Contains(txt, "The zip broke on day one.") {
+		t.Fatalf("notification:\n%s", txt)
 	}
 }

@@ -78,7 +78,7 @@ func TestConsoleCaseLoop(t *testing.T) {
 		t.Fatalf("after resolving: %q %q", status, notes)
 	}
 	// What happened: the survey and the score, one a line as written.
-	if what := run(t, ctx, chromedp.Text(chromedp.CSS(`.what-happened`))); !strings.Contains(what, "Survey: Relationship\nScores: NPS 2") {
+	if what := run(t, ctx, chromedp.Text(chromedp.CSS(`.case-body`))); !strings.Contains(what, "Survey: Relationship\nScores: NPS 2") {
 		t.Fatalf("what happened: %q", what)
 	}
 	m := mb.Wait(t, 1)

@@ -36,6 +36,7 @@ Usage:
   cxloop serve   [--db PATH|URL] [--addr HOST:PORT] [--demo] [--consumers=false]
                  [--public-url URL] [--smtp-addr HOST:PORT] [--smtp-from ADDRESS]
                  [--allow-private-targets]
+                 [--survey-reply-to ADDRESS]
   cxloop demo    [--url URL] --write-key KEY [--token TOKEN] [--customers N] [--seed N]
   cxloop replay  [--db PATH|URL] NAME
   cxloop import  responses [--db PATH|URL] --survey ID FILE.csv
@@ -124,8 +125,14 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	smtpFrom := fs.String("smtp-from", env("CXLOOP_SMTP_FROM", "cxloop <surveys@localhost>"), "sender of survey emails")
 	allowPrivate := fs.Bool("allow-private-targets", env("CXLOOP_ALLOW_PRIVATE_TARGETS", "false") == "true",
 		"let webhooks call loopback, private and link-local addresses (on-premises receivers); refused by default")
+	replyTo := fs.String("survey-reply-to", env("CXLOOP_SURVEY_REPLY_TO", ""), "address replies to survey emails go to (each gets a +token tag; your mail system posts them to /api/v1/surveys/replies); none: no Reply-To")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *replyTo != "" {
+		if err := survey.ValidReplyTo(*replyTo); err != nil {
+			return err
+		}
 	}
 	if os.Getenv("GOGC") == "" {
 		// A server's live heap is small and its garbage comes from
@@ -136,7 +143,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		debug.SetGCPercent(serveGCPercent)
 	}
 	log := logger()
-	cfg := app.Config{DB: *db, Addr: *addr, Logger: log, PublicURL: *publicURL, AllowPrivateTargets: *allowPrivate,
+	cfg := app.Config{DB: *db, Addr: *addr, Logger: log, PublicURL: *publicURL, AllowPrivateTargets: *allowPrivate, SurveyReplyTo: *replyTo,
 		BootstrapWriteKey: os.Getenv("CXLOOP_BOOTSTRAP_WRITE_KEY"), BootstrapToken: os.Getenv("CXLOOP_BOOTSTRAP_TOKEN")}
 	if *smtpAddr != "" {
 		cfg.Mail = &survey.Mailer{Addr: *smtpAddr, From: *smtpFrom, Username: os.Getenv("CXLOOP_SMTP_USERNAME"), Password: os.Getenv("CXLOOP_SMTP_PASSWORD")}
@@ -162,7 +169,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	if *consumers {
 		a.RunWorkers(runCtx)
 	}
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := newServer(a.Handler(), serverTimeouts)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -252,6 +259,21 @@ func loadDemo(ctx context.Context, a *app.App, base string, customers int, out i
 		return
 	}
 	fmt.Fprintf(out, "demo loaded: %d events in %s; try %s/customers\n", n, time.Since(start).Round(time.Millisecond), base)
+}
+
+// timeouts bound how long a connection may hold the server: its headers,
+// its whole request (body included), writing the answer, and idling
+// between requests.
+type timeouts struct{ header, read, write, idle time.Duration }
+
+// serverTimeouts leave room for a large import over a slow link (a
+// request's body within 2 minutes, its answer within 5) while a client
+// that trickles bytes is cut off.
+var serverTimeouts = timeouts{header: 10 * time.Second, read: 2 * time.Minute, write: 5 * time.Minute, idle: 2 * time.Minute}
+
+func newServer(h http.Handler, t timeouts) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: t.header, ReadTimeout: t.read, WriteTimeout: t.write, IdleTimeout: t.idle,
+		MaxHeaderBytes: 64 << 10}
 }
 
 func displayAddr(a string) string {

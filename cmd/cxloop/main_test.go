@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -285,6 +286,13 @@ func TestCommands(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "no consumer") {
 		t.Fatalf("replay of an unknown consumer: %v %s", err, out)
 	}
+	// A reply address is checked before the server starts.
+	for _, bad := range []string{"not an address", "surveys+x@example.com"} {
+		out, err = exec.Command(binary, "serve", "--db", db, "--addr", "127.0.0.1:0", "--survey-reply-to", bad).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "reply address") {
+			t.Fatalf("--survey-reply-to %q: %v %s", bad, err, out)
+		}
+	}
 }
 
 // An ingestion-only node accepts events and leaves the projections to a
@@ -406,5 +414,55 @@ func TestEvalRecommend(t *testing.T) {
 	}
 	if out, err := exec.Command(binary, "eval", "recommend", "--data", t.TempDir()).CombinedOutput(); err == nil {
 		t.Fatalf("a folder without ratings.csv: %s", out)
+	}
+}
+
+// A client that sends its body a byte at a time, or sends nothing after
+// its headers, is cut off when its time is up instead of holding the
+// connection for ever.
+func TestSlowClientsAreCutOff(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := io.Copy(io.Discard, r.Body)
+		if err != nil {
+			return
+		}
+		w.WriteHeader(204)
+	})
+	srv := newServer(h, timeouts{header: 300 * time.Millisecond, read: 600 * time.Millisecond, write: time.Second, idle: time.Second})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	for name, send := range map[string]func(c net.Conn){
+		"a trickling body": func(c net.Conn) {
+			fmt.Fprintf(c, "POST /v1/track HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+			for range 40 {
+				if _, err := c.Write([]byte("a")); err != nil {
+					return
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		},
+		"headers never finished": func(c net.Conn) {
+			fmt.Fprintf(c, "POST /v1/track HTTP/1.1\r\nHost: x\r\n")
+		},
+	} {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		go send(c)
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, _ = io.Copy(io.Discard, c) // until the server closes the connection
+		if held := time.Since(start); held > 3*time.Second {
+			t.Errorf("%s held the connection %s", name, held)
+		}
+		c.Close()
+	}
+	if serverTimeouts.read == 0 || serverTimeouts.write == 0 || serverTimeouts.idle == 0 || serverTimeouts.header == 0 {
+		t.Fatalf("the server runs without a timeout: %+v", serverTimeouts)
 	}
 }

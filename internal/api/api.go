@@ -73,6 +73,7 @@ func Routes(d Deps) []Route {
 		{"GET", "/api/v1/segments/{id}/members", auth.RoleAnalyst, pr.SegmentMembers},
 		{"GET", "/api/v1/surveys", auth.RoleAnalyst, sv.List},
 		{"POST", "/api/v1/surveys", auth.RoleOwner, sv.Create},
+		{"POST", "/api/v1/surveys/replies", auth.RoleOwner, sv.Reply},
 		{"GET", "/api/v1/surveys/{id}", auth.RoleAnalyst, sv.Get},
 		{"PATCH", "/api/v1/surveys/{id}", auth.RoleOwner, sv.Update},
 		{"GET", "/api/v1/surveys/{id}/responses", auth.RoleAnalyst, sv.Responses},

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -44,6 +45,7 @@ type Config struct {
 	// AllowPrivateTargets lets webhooks call loopback, private and
 	// link-local addresses (refused by default).
 	AllowPrivateTargets bool
+	SurveyReplyTo       string           // where replies to survey emails go (a plus-tag per invitation is added); "" sets no Reply-To
 	Now                 func() time.Time // the clock of decisions (tests move it); nil is time.Now
 	Logger              *slog.Logger
 }
@@ -66,7 +68,8 @@ type App struct {
 	An       *analytics.Service
 	Logger   *slog.Logger
 
-	working atomic.Bool // the consumers and workers run in this process
+	working   atomic.Bool // the consumers and workers run in this process
+	publicURL atomic.Pointer[string]
 }
 
 // New opens and migrates the database and builds every service.
@@ -88,7 +91,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Auth = auth.NewService(db)
 	a.Profiles = profile.NewService(db, cfg.Now)
 	a.Surveys = survey.NewService(db, a.Log, a.Profiles, survey.Config{
-		PublicURL: cfg.PublicURL, Mail: cfg.Mail, Now: cfg.Now,
+		PublicURL: cfg.PublicURL, Mail: cfg.Mail, ReplyTo: cfg.SurveyReplyTo, Now: cfg.Now,
 		ProfileSeq: func(ctx context.Context) (int64, error) { return a.Runner.Checkpoint(ctx, "profile") },
 		Sync: func(ctx context.Context) error {
 			head, err := eventlog.Head(ctx, a.DB)
@@ -180,7 +183,25 @@ func (a *App) caughtUp(r *http.Request) {
 
 // SetPublicURL sets where customers reach this cxloop, when it was not
 // configured and is known only once the server listens.
-func (a *App) SetPublicURL(url string) { a.Surveys.SetPublicURL(url) }
+func (a *App) SetPublicURL(url string) {
+	a.Surveys.SetPublicURL(url)
+	if a.Config.PublicURL == "" {
+		u := strings.TrimRight(url, "/")
+		a.publicURL.Store(&u)
+	}
+}
+
+// PublicURL is where customers' browsers reach this cxloop: the configured
+// public URL, else the one set once the server listens ("" before).
+func (a *App) PublicURL() string {
+	if a.Config.PublicURL != "" {
+		return strings.TrimRight(a.Config.PublicURL, "/")
+	}
+	if u := a.publicURL.Load(); u != nil {
+		return *u
+	}
+	return ""
+}
 
 // Close closes the database.
 func (a *App) Close() error { return a.DB.Close() }
@@ -189,6 +210,7 @@ func (a *App) Close() error { return a.DB.Close() }
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	in := ingest.NewHandler(a.DB, a.Log, a.Sources, a.Config.Now, a.Logger)
+	in.SetWeb(ingest.NewWeb(a.Sources, a.PublicURL, a.Logger))
 	in.Check("Survey Responded", a.Surveys.CheckResponded)
 	in.Register(mux)
 	reg := prometheus.NewRegistry()
@@ -203,7 +225,7 @@ func (a *App) Handler() http.Handler {
 		Catalog: catalog.NewAPI(a.Catalog, a.caughtUp, a.Logger),
 		An:      analytics.NewAPI(a.An, a.caughtUp, a.Logger), Logger: a.Logger})
 	mux.HandleFunc("GET /g/{id}", la.OpenGuide) // a guide's tracked link: public, like survey pages
-	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, Catalog: a.Catalog, An: a.An, Logger: a.Logger}).Register(mux)
+	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, Catalog: a.Catalog, An: a.An, Sources: a.Sources, PublicURL: a.PublicURL, Logger: a.Logger}).Register(mux)
 	survey.NewPages(a.Surveys).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {

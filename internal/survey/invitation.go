@@ -274,6 +274,10 @@ type Funnel struct {
 	Answered  int            `json:"answered"`
 	Expired   int            `json:"expired"`
 	Skipped   map[string]int `json:"skipped"`
+	// Contacted counts the invitations that reached the customer: sent
+	// (awaiting an answer), started, answered or expired — the response
+	// rate's base. Sent alone is only those still awaiting an answer.
+	Contacted int `json:"contacted"`
 	// ResponseRate is answered ÷ contacted (sent, started, answered,
 	// expired), a fraction from 0 to 1 like every rate the API gives; null when nobody was contacted (a survey whose
 	// answers all came without invitations has no response rate).
@@ -309,8 +313,9 @@ func (s *Service) Funnel(ctx context.Context, survey string) (Funnel, error) {
 			f.Skipped[reason] += n
 		}
 	}
-	if contacted := f.Sent + f.Started + f.Answered + f.Expired; contacted > 0 {
-		rate := float64(f.Answered) / float64(contacted)
+	f.Contacted = f.Sent + f.Started + f.Answered + f.Expired
+	if f.Contacted > 0 {
+		rate := float64(f.Answered) / float64(f.Contacted)
 		f.ResponseRate = &rate
 	}
 	return f, rows.Err()

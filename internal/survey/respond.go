@@ -127,7 +127,7 @@ func (s *Service) record(ctx context.Context, sv *Survey, p respondedProps, who 
 		props[k] = round1(v)
 		scores[k] = round1(v)
 	}
-	for k, v := range map[string]string{"invitation_id": p.InvitationID, "touchpoint_channel": p.Channel, "touchpoint_store": p.Store, "order_id": order,
+	for k, v := range map[string]string{"revises": p.Revises, "invitation_id": p.InvitationID, "touchpoint_channel": p.Channel, "touchpoint_store": p.Store, "order_id": order,
 		"trigger_event": trigger, "role": p.Role, "account_id": p.AccountID, "customer_id": p.CustomerID} {
 		if v != "" {
 			props[k] = v
@@ -145,7 +145,14 @@ func (s *Service) record(ctx context.Context, sv *Survey, p respondedProps, who 
 	if p.Channel == "" {
 		p.Channel = channel
 	}
-	ev, err := eventlog.OwnArrived("Survey Responded", derivedID("msg", p.ResponseID), who.UserID, who.AnonymousID, channel, at, arr, props)
+	if p.channel != "" {
+		channel = p.channel
+	}
+	msgID := derivedID("msg", p.ResponseID)
+	if p.msgID != "" {
+		msgID = p.msgID
+	}
+	ev, err := eventlog.OwnArrived("Survey Responded", msgID, who.UserID, who.AnonymousID, channel, at, arr, props)
 	if err != nil {
 		return nil, err
 	}
@@ -153,16 +160,19 @@ func (s *Service) record(ctx context.Context, sv *Survey, p respondedProps, who 
 	duplicate := false
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		// The same response id recorded before (a repeated import) is not
-		// recorded again.
-		err := tx.QueryRowContext(ctx, `SELECT seq FROM survey_responses WHERE id = $1`, p.ResponseID).Scan(&seq)
-		if err == nil {
-			duplicate = true
-			return nil
+		// recorded again; a revision (an answer changed from the email)
+		// updates it.
+		if p.Revises == "" {
+			err := tx.QueryRowContext(ctx, `SELECT seq FROM survey_responses WHERE id = $1`, p.ResponseID).Scan(&seq)
+			if err == nil {
+				duplicate = true
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
 		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		if p.InvitationID != "" {
+		if p.InvitationID != "" && p.Revises == "" {
 			ok, err := markAnswered(ctx, tx, p.InvitationID, at.UnixMilli())
 			if err != nil {
 				return err
@@ -170,12 +180,20 @@ func (s *Service) record(ctx context.Context, sv *Survey, p respondedProps, who 
 			if !ok && !linked {
 				return errAnswered
 			}
+			if ok && p.via != "" {
+				if _, err := tx.ExecContext(ctx, `UPDATE survey_invitations SET answered_via = $1 WHERE id = $2`, p.via, p.InvitationID); err != nil {
+					return err
+				}
+			}
 		}
 		events := []eventlog.Event{ev}
 		if err := s.log.AppendTx(ctx, tx, events); err != nil {
 			return err
 		}
 		seq = events[0].Seq
+		if p.Revises != "" {
+			return reviseResponse(ctx, tx, sv, p.ResponseID, p.Answers, &events[0])
+		}
 		return saveResponse(ctx, tx, sv, p, p.Answers, &events[0])
 	})
 	if err != nil {

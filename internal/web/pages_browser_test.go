@@ -26,7 +26,6 @@ var emptyAllowed = map[string]string{
 // Chromium: no page shows template debris, NaN or Inf, a percentage
 // outside 0–100, or an empty state where the demo has data.
 func TestEveryPageOnTheDemo(t *testing.T) {
-	ctx := browser(t)
 	now := time.Date(2026, 6, 17, 10, 0, 0, 0, time.UTC)
 	s, _ := apptest.StartAt(t, storetest.DSN(t, storetest.Engines()[len(storetest.Engines())-1]), now)
 	bg := context.Background()
@@ -67,7 +66,7 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 	}
 
 	// The pages, with an example of each page that shows one thing.
-	pages := []string{"/", "/customers", "/surveys", "/cases", "/recovery", "/alerts", "/loyalty", "/experiences", "/insights", "/products", "/settings"}
+	pages := []string{"/", "/customers", "/surveys", "/cases", "/recovery", "/alerts", "/loyalty", "/sources", "/experiences", "/insights", "/products", "/settings"}
 	var list struct {
 		Surveys []struct{ ID string } `json:"surveys"`
 	}
@@ -93,6 +92,7 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 		}
 	}
 
+	ctx := browser(t) // its time runs from here, once the demo has loaded
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(s.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`#token-login`)),
@@ -117,7 +117,24 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 			if strings.TrimSpace(text) == "" {
 				t.Errorf("%s is blank", p)
 			}
+			if strings.Contains(text, "next run —") {
+				t.Errorf("%s shows a periodic survey's next run as —", p)
+			}
 		})
+	}
+	// Customers are named where lists show them, not given by their ids.
+	for page, sel := range map[string]string{"/cases?status=all": "#cases td:nth-child(2) a", "/recovery": "main table.list td:first-child a", "/loyalty": `main a[href^="/customers/"]`} {
+		open(t, ctx, s.URL+page, "main")
+		cells := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('`+sel+`')].map(a => a.innerText)`))
+		if len(cells) == 0 {
+			t.Errorf("%s lists no customers", page)
+		}
+		for _, c := range cells {
+			if strings.HasPrefix(c, "cus_") {
+				t.Errorf("%s shows a customer as %q", page, c)
+				break
+			}
+		}
 	}
 	open(t, ctx, s.URL+"/alerts", "main")
 	if rows := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("tr[data-firing]")].map(r => r.innerText)`)); len(rows) != 1 || !strings.Contains(rows[0], "web") {

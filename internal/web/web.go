@@ -20,6 +20,7 @@ import (
 	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/experience"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/ingest"
 	"github.com/cxloop/cxloop/internal/loyalty"
 	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/profile"
@@ -44,7 +45,11 @@ type Deps struct {
 	Exp      *experience.Service
 	Catalog  *catalog.Service
 	An       *analytics.Service
-	Logger   *slog.Logger
+	Sources  *ingest.Sources
+	// PublicURL is where shoppers' browsers reach cxloop (the Sources
+	// page's snippet); nil or "" means the host a page is asked from.
+	PublicURL func() string
+	Logger    *slog.Logger
 }
 
 // Console serves the console pages.
@@ -72,6 +77,10 @@ func New(d Deps) *Console {
 func (c *Console) Register(mux *http.ServeMux) {
 	static, _ := fs.Sub(files, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		http.ServeFileFS(w, r, static, "favicon.svg")
+	})
 	cop := http.NewCrossOriginProtection()
 	page := func(h func(http.ResponseWriter, *http.Request, auth.Session)) http.Handler {
 		return cop.Handler(c.signedIn(h))
@@ -105,6 +114,9 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /product-categories/{category}", page(c.setCategory))
 	mux.Handle("POST /replenishments/{id}/cancel", page(c.cancelReplenishment))
 	mux.Handle("POST /loyalty/rules/{id}/delete", page(c.deleteRule))
+	mux.Handle("GET /sources", page(c.sourcesPage))
+	mux.Handle("POST /sources", page(c.sourcesAction))
+	mux.Handle("POST /sources/{what}", page(c.sourcesAction))
 	mux.Handle("GET /settings", page(c.settings))
 	mux.Handle("POST /settings/{what}", page(c.settingsAction))
 	mux.Handle("POST /settings/rules/{id}/{action}", page(c.ruleAction))
@@ -239,6 +251,10 @@ var funcs = template.FuncMap{
 		switch t := v.(type) {
 		case store.Millis:
 			ms = int64(t)
+		case *store.Millis:
+			if t != nil {
+				ms = int64(*t)
+			}
 		case int64:
 			ms = t
 		case time.Time:
@@ -309,6 +325,13 @@ var funcs = template.FuncMap{
 			return "—"
 		}
 		return fmt.Sprintf("%.1f h", *seconds/3600)
+	},
+	// nameOr is a customer's name from a Names map, else the id itself.
+	"nameOr": func(names map[string]string, id string) string {
+		if n := names[id]; n != "" {
+			return n
+		}
+		return id
 	},
 	"pvalue": func(p *float64) string {
 		switch {

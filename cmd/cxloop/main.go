@@ -440,6 +440,9 @@ func importMentions(ctx context.Context, args []string, out io.Writer) error {
 // report prints what an import stored and refused; refusals fail the command.
 func report(out io.Writer, what string, res csvimport.Result, start time.Time) error {
 	fmt.Fprintf(out, "imported %d of %d %s in %s\n", res.Imported, res.Rows, what, time.Since(start).Round(time.Millisecond))
+	if res.Duplicates > 0 {
+		fmt.Fprintf(out, "  %d rows were recorded before (duplicates): not stored again\n", res.Duplicates)
+	}
 	switch {
 	case res.Backfill:
 		fmt.Fprintln(out, "  as history (backfill): counted in reports, no rule fires")

@@ -354,10 +354,11 @@ func TestImportResponses(t *testing.T) {
 	if err := os.WriteFile(file, []byte(csv), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for range 2 {
+	for i, want := range []string{"imported 3 of 4 responses", "imported 0 of 4 responses"} {
 		out, err := exec.Command(binary, "import", "responses", "--db", db, "--survey", sv.ID, file).CombinedOutput()
-		if err == nil || !strings.Contains(string(out), "imported 3 of 4 responses") || !strings.Contains(string(out), "line 4 (answers.q1)") {
-			t.Fatalf("import: %v\n%s", err, out)
+		if err == nil || !strings.Contains(string(out), want) || !strings.Contains(string(out), "line 4 (answers.q1)") ||
+			strings.Contains(string(out), "3 rows were recorded before") != (i == 1) {
+			t.Fatalf("import %d: %v\n%s", i+1, err, out)
 		}
 	}
 	p = start(t, db)

@@ -87,6 +87,8 @@ func Routes(d Deps) []Route {
 		{"POST", "/api/v1/teams", auth.RoleAdmin, d.Cases.CreateTeam},
 		{"GET", "/api/v1/rules", auth.RoleAnalyst, d.Cases.Rules},
 		{"POST", "/api/v1/rules", auth.RoleAdmin, d.Cases.CreateRule},
+		{"PATCH", "/api/v1/rules/{id}", auth.RoleAdmin, d.Cases.UpdateRule},
+		{"DELETE", "/api/v1/rules/{id}", auth.RoleAdmin, d.Cases.DeleteRule},
 		{"GET", "/api/v1/rules/{id}/firings", auth.RoleAnalyst, d.Cases.Firings},
 		{"GET", "/api/v1/alerts", auth.RoleAnalyst, d.Cases.Alerts},
 		{"POST", "/api/v1/alerts", auth.RoleAdmin, d.Cases.CreateAlert},

@@ -35,6 +35,7 @@ type Handler struct {
 	metrics  prometheus.Counter
 	lastLog  sync.Map // reason → the unix second a refusal was last logged
 	web      *Web
+	checks   checks
 }
 
 // NewHandler returns the /v1 handler. now is the clock that stamps an
@@ -224,7 +225,7 @@ func (rq *request) item(raw json.RawMessage) (eventlog.Event, error) {
 
 func (h *Handler) request(r *http.Request, src Source) *request {
 	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
-	return &request{source: src, received: h.now(), ip: ip}
+	return &request{source: src, received: h.now(), ip: ip, ctx: r.Context(), checks: &h.checks}
 }
 
 // open authenticates a request and decodes its body as a JSON object. A

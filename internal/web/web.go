@@ -126,6 +126,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /sources/{what}", page(c.sourcesAction))
 	mux.Handle("GET /settings", page(c.settings))
 	mux.Handle("POST /settings/{what}", page(c.settingsAction))
+	mux.Handle("POST /settings/rules/{id}/{action}", page(c.ruleAction))
 }
 
 // signedIn admits requests with a live session and checks the CSRF token

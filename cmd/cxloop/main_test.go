@@ -142,7 +142,17 @@ func TestAcknowledgedEventsSurviveKill(t *testing.T) {
 				}
 			}(w)
 		}
-		time.Sleep(1500 * time.Millisecond)
+		// Kill once enough is acknowledged to prove something (however busy
+		// the machine), and at least 1.5 s in, while writes are in flight.
+		begun := time.Now()
+		for deadline := begun.Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			mu.Lock()
+			enough := len(acked) >= 1000
+			mu.Unlock()
+			if enough && time.Since(begun) >= 1500*time.Millisecond {
+				break
+			}
+		}
 		if err := p.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}

@@ -416,12 +416,13 @@ var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request
 
 // Mentions from a CSV file: valid rows recorded once, bad rows named by line and field.
 func TestImportMentions(t *testing.T) {
-	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s, _ := apptest.StartAt(t, storetest.DSN(t, "sqlite"), time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC))
 	file := "platform,handle,text,url,at\n" +
 		"twitter,@a,Love the new tent!,https://x.example/1,2026-11-20T10:00:00Z\n" +
 		"instagram,@b,Broken zip after one trip. Terrible.,,2026-11-21\n" +
 		"twitter,,No handle here,,2026-11-21\n" +
-		"twitter,@c,When?,,yesterday\n"
+		"twitter,@c,When?,,yesterday\n" +
+		"twitter,@d,Posted next year,,2027-01-01\n"
 	for i := range 2 {
 		code, body := s.Do("POST", "/api/v1/mentions", []byte(file), "Authorization: Bearer "+apptest.Token, "Content-Type: text/csv")
 		var res struct {
@@ -433,7 +434,8 @@ func TestImportMentions(t *testing.T) {
 		}
 		_ = json.Unmarshal(body, &res)
 		// The second import stores nothing new: its valid rows are duplicates.
-		if code != 200 || res.Rows != 4 || res.Imported != 2-2*i || res.Duplicates != 2*i || res.Refused != 2 || res.Errors[0].Line != 4 || res.Errors[0].Field != "handle" || res.Errors[1].Field != "at" {
+		if code != 200 || res.Rows != 5 || res.Imported != 2-2*i || res.Duplicates != 2*i || res.Refused != 3 || res.Errors[0].Line != 4 || res.Errors[0].Field != "handle" || res.Errors[1].Field != "at" ||
+			res.Errors[2].Line != 6 || res.Errors[2].Field != "at" {
 			t.Fatalf("import: %d %s", code, body)
 		}
 	}

@@ -184,6 +184,9 @@ func (s *Service) Mention(ctx context.Context, m Mention) (*Mention, error) {
 	}
 	at := s.now()
 	if m.At != nil {
+		if m.At.Sub(at) > 24*time.Hour {
+			return nil, fault.Field("at", "at is %s, in the future: a post is made by now", m.At.UTC().Format(time.RFC3339))
+		}
 		at = *m.At
 	}
 	anon := "social:" + m.Handle

@@ -46,3 +46,32 @@ func ScopeCases(events []Event, inTeam func(team string) bool) []Event {
 	}
 	return out
 }
+
+// WithContextTraits adds traits to an event's context.traits (what
+// identity resolution reads, such as an email), keeping any already there.
+func (e *Event) WithContextTraits(traits map[string]any) error {
+	var body map[string]any
+	if err := json.Unmarshal(e.Body, &body); err != nil {
+		return err
+	}
+	ctx, _ := body["context"].(map[string]any)
+	if ctx == nil {
+		ctx = map[string]any{}
+	}
+	t, _ := ctx["traits"].(map[string]any)
+	if t == nil {
+		t = map[string]any{}
+	}
+	for k, v := range traits {
+		if _, ok := t[k]; !ok {
+			t[k] = v
+		}
+	}
+	ctx["traits"], body["context"] = t, ctx
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	e.Body, e.dec = b, nil
+	return nil
+}

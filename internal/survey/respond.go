@@ -88,9 +88,16 @@ func (s *Service) Respond(ctx context.Context, surveyID string, in ResponseInput
 		}
 	} else if fault.Code(err) != fault.NotFound {
 		return nil, err
+	} else if email := profile.NormalizeEmail(in.Customer); email != "" {
+		// An email nobody is known by yet is an email, not a userId: the
+		// customer who later signs in with it is the same customer.
+		who = profile.Contact{AnonymousID: "email:" + email, Email: email}
 	}
 	at := s.now()
 	if in.At != nil {
+		if in.At.Sub(at) > 24*time.Hour {
+			return nil, fault.Field("at", "at is %s, in the future: an answer is given by now", in.At.UTC().Format(time.RFC3339))
+		}
 		at = *in.At
 	}
 	lang := in.Language
@@ -155,6 +162,11 @@ func (s *Service) record(ctx context.Context, sv *Survey, p respondedProps, who 
 	ev, err := eventlog.OwnArrived("Survey Responded", msgID, who.UserID, who.AnonymousID, channel, at, arr, props)
 	if err != nil {
 		return nil, err
+	}
+	if who.ID == "" && who.UserID == "" && who.Email != "" {
+		if err := ev.WithContextTraits(map[string]any{"email": who.Email}); err != nil {
+			return nil, err
+		}
 	}
 	var seq int64
 	duplicate := false

@@ -716,3 +716,50 @@ func TestConcurrentViews(t *testing.T) {
 		}
 	})
 }
+
+// An imported answer keyed by an email nobody is known by yet belongs to
+// the customer who later signs in with that email; an answer dated in the
+// future is refused, naming the field.
+func TestImportByEmailAndNoFutureAnswers(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s, clock := apptest.StartAt(t, dsn, apptest.Epoch)
+		id := createSurvey(t, s, postOrder)
+		auth := "Authorization: Bearer " + apptest.Token
+		future := clock.Now().Add(72 * time.Hour).Format("2006-01-02")
+		code, body := s.Do("POST", "/api/v1/surveys/"+id+"/responses", []byte("customer,q1,at\nCSV1@Example.com,3,\nu-9,9,"+future+"\n"), auth, "Content-Type: text/csv")
+		var res struct {
+			Imported, Refused int
+			Errors            []struct {
+				Line  int
+				Field string
+			}
+		}
+		_ = json.Unmarshal(body, &res)
+		if code != 200 || res.Imported != 1 || res.Refused != 1 || res.Errors[0].Line != 3 || res.Errors[0].Field != "at" {
+			t.Fatalf("import: %d %s", code, body)
+		}
+		s.MustSend("identify", map[string]any{"userId": "shop-77", "traits": map[string]any{"email": "csv1@example.com"}})
+		s.Sync()
+		var cus struct {
+			ID         string
+			Identities []struct{ Kind, Value string }
+		}
+		if code := s.API("GET", "/api/v1/customers/shop-77", nil, &cus); code != 200 {
+			t.Fatalf("customer: %d", code)
+		}
+		var byEmail struct{ ID string }
+		s.API("GET", "/api/v1/customers/csv1@example.com", nil, &byEmail)
+		if byEmail.ID != cus.ID {
+			t.Fatalf("the answerer %q and the customer who signed in %q are two profiles", byEmail.ID, cus.ID)
+		}
+		var tl struct{ Events []struct{ Event string } }
+		s.API("GET", "/api/v1/customers/shop-77/timeline", nil, &tl)
+		found := false
+		for _, e := range tl.Events {
+			found = found || e.Event == "Survey Responded"
+		}
+		if !found {
+			t.Fatalf("the imported answer is not on the customer's timeline: %+v", tl.Events)
+		}
+	})
+}

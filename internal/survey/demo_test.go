@@ -24,7 +24,9 @@ func TestDemoSurveys(t *testing.T) {
 	}
 	s.Sync()
 	// Every demo answer fits its survey: nothing was refused at ingestion.
-	var q struct{ Messages []struct{ Field, Reason string } }
+	var q struct {
+		Messages []struct{ Field, Reason string }
+	}
 	if code := s.API("GET", "/api/v1/quarantine?limit=5", nil, &q); code != 200 || len(q.Messages) != 0 {
 		t.Fatalf("quarantined demo messages: %d %+v", code, q.Messages)
 	}

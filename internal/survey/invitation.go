@@ -20,6 +20,7 @@ const (
 	Answered  = "answered"  // finished
 	Skipped   = "skipped"   // not sent; Reason says why
 	Expired   = "expired"   // sent, never finished before the link expired
+	Dismissed = "dismissed" // shown in a web page and closed without an answer
 )
 
 // Reason codes of a skipped invitation.
@@ -273,12 +274,17 @@ type Funnel struct {
 	Started   int            `json:"started"`
 	Answered  int            `json:"answered"`
 	Expired   int            `json:"expired"`
+	Dismissed int            `json:"dismissed"`
 	Skipped   map[string]int `json:"skipped"`
 	// ResponseRate is answered ÷ contacted (sent, started, answered,
-	// expired), in percent; null when nobody was contacted (a survey whose
+	// expired, dismissed), in percent; null when nobody was contacted (a survey whose
 	// answers all came without invitations has no response rate).
 	ResponseRate *float64 `json:"responseRate"`
 }
+
+// Contacted is how many invitations reached a customer: what the response
+// rate divides by.
+func (f Funnel) Contacted() int { return f.Sent + f.Started + f.Answered + f.Expired + f.Dismissed }
 
 // Funnel returns the survey's invitation counts.
 func (s *Service) Funnel(ctx context.Context, survey string) (Funnel, error) {
@@ -305,11 +311,13 @@ func (s *Service) Funnel(ctx context.Context, survey string) (Funnel, error) {
 			f.Answered += n
 		case Expired:
 			f.Expired += n
+		case Dismissed:
+			f.Dismissed += n
 		case Skipped:
 			f.Skipped[reason] += n
 		}
 	}
-	if contacted := f.Sent + f.Started + f.Answered + f.Expired; contacted > 0 {
+	if contacted := f.Contacted(); contacted > 0 {
 		rate := round1(100 * float64(f.Answered) / float64(contacted))
 		f.ResponseRate = &rate
 	}

@@ -39,21 +39,37 @@ func shop(t *testing.T, cxloop string) *httptest.Server {
 		w.Header().Set("Content-Type", "text/css")
 		fmt.Fprint(w, hostile)
 	})
+	mux.HandleFunc("GET /analytics-next.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		http.ServeFile(w, r, analyticsNext)
+	})
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		consent := ""
+		consent, lib := "", ""
 		if r.URL.Query().Get("consent") == "wait" {
 			consent = ` data-consent="wait"`
 		}
+		if r.URL.Query().Get("analytics") != "" {
+			// analytics.js from npm, as a shop bundles it, on window.analytics.
+			lib = fmt.Sprintf(`<script src="/analytics-next.js"></script><script>
+window.analytics = AnalyticsNext.AnalyticsBrowser.load({writeKey: %q,
+  cdnSettings: {integrations: {"Segment.io": {apiKey: %[1]q, apiHost: %[2]q, protocol: "http"}}}});
+analytics.identify(%[3]q);
+</script>`, apptest.WriteKey, strings.TrimPrefix(cxloop, "http://")+"/v1", r.URL.Query().Get("analytics"))
+		}
 		fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Shop</title><link rel="stylesheet" href="/shop.css"></head>
+<title>Shop</title><link rel="stylesheet" href="/shop.css">%s</head>
 <body><h1>Northwind shop</h1><button id="buy" type="button">Buy</button>
-<script async src="%s/v1/web/cxloop.js" data-write-key="%s"%s></script></body></html>`, cxloop, apptest.WriteKey, consent)
+<script async src="%s/v1/web/cxloop.js" data-write-key="%s"%s></script></body></html>`, lib, cxloop, apptest.WriteKey, consent)
 	})
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 	return hs
 }
+
+// analyticsNext is the browser build of @segment/analytics-next, installed
+// pinned by make test (internal/web/testdata/analytics-next).
+const analyticsNext = "testdata/analytics-next/node_modules/@segment/analytics-next/dist/umd/index.js"
 
 // widgetState is what the test reads of the widget inside its shadow root.
 type widgetState struct {
@@ -311,6 +327,33 @@ func TestWebIntercept(t *testing.T) {
 			t.Fatal("no anonymous id stored after consent")
 		}
 		press(t, ctx, kb.Escape)
+
+		// analytics.js on the page: the widget uses its visitor and hears its track.
+		if _, err := os.Stat(analyticsNext); err == nil {
+			visit(t, ctx, hs.URL+"/checkout/cart?analytics=shopper-7", true)
+			if err := chromedp.Do(ctx, chromedp.Focus(chromedp.CSS(`#buy`))); err != nil {
+				t.Fatal(err)
+			}
+			// The track promise waits for delivery, which this cxloop is not asked about here.
+			anon := run(t, ctx, chromedp.Evaluate[string](`analytics.track('Checkout Started'), analytics.user().then(u => u.anonymousId())`, chromedp.EvalAwaitPromise))
+			waitWidget(t, ctx)
+			var invs struct {
+				Invitations []struct{ UserID, AnonymousID, Delivery, Status string }
+			}
+			s.API("GET", "/api/v1/surveys/"+sv.ID+"/invitations", nil, &invs)
+			found := 0
+			for _, inv := range invs.Invitations {
+				if inv.UserID == "shopper-7" && inv.AnonymousID == anon && anon != "" && inv.Delivery == "web" && inv.Status == "sent" {
+					found++
+				}
+			}
+			if found != 1 {
+				t.Fatalf("the invitation shown with analytics.js (anonymousId %q): %+v", anon, invs.Invitations)
+			}
+			press(t, ctx, kb.Escape)
+		} else if os.Getenv("CXLOOP_REQUIRE_NODE") != "" {
+			t.Fatalf("analytics.js is not installed: %v (make test runs npm ci in internal/web/testdata/analytics-next)", err)
+		}
 
 		// Phone width: within the 360 px viewport, the whole 0–10 scale too.
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulatePortrait)); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -56,6 +57,9 @@ window.analytics = AnalyticsNext.AnalyticsBrowser.load({writeKey: %q,
   cdnSettings: {integrations: {"Segment.io": {apiKey: %[1]q, apiHost: %[2]q, protocol: "http"}}}});
 analytics.identify(%[3]q);
 </script>`, apptest.WriteKey, strings.TrimPrefix(cxloop, "http://")+"/v1", r.URL.Query().Get("analytics"))
+		}
+		if q := r.URL.Query().Get("queue"); q != "" {
+			lib += fmt.Sprintf(`<script>window.cxloop = window.cxloop || []; cxloop.push(["track", %q]);</script>`, q)
 		}
 		fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Shop</title><link rel="stylesheet" href="/shop.css">%s</head>
@@ -354,6 +358,31 @@ func TestWebIntercept(t *testing.T) {
 		} else if os.Getenv("CXLOOP_REQUIRE_NODE") != "" {
 			t.Fatalf("analytics.js is not installed: %v (make test runs npm ci in internal/web/testdata/analytics-next)", err)
 		}
+
+		// Exit intent: a survey for leavers waits until the pointer leaves
+		// through the top of the window; a call queued before the script
+		// loaded (window.cxloop as an array) is run.
+		var leave struct{ ID string }
+		if code := s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "Leaving", "rhythm": "pulse", "owner": "web",
+			"web": {"event": "Cart Viewed", "url": "leaving", "exitIntent": true},
+			"questions": [{"id": "q1", "type": "csat", "text": {"en": "How was your visit?"}}]}`), &leave); code != 201 {
+			t.Fatalf("exit survey: %d", code)
+		}
+		visit(t, ctx, hs.URL+"/leaving?queue=Cart+Viewed", true)
+		if err := chromedp.Do(ctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, 600, 300)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1500 * time.Millisecond)
+		if w := widget(t, ctx); w.Shown {
+			t.Fatalf("an exit-intent survey showed before the pointer left: %+v", w)
+		}
+		if err := chromedp.Do(ctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, 600, 100), chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, 600, -20)); err != nil {
+			t.Fatal(err)
+		}
+		if w, _ = waitWidget(t, ctx); w.Label != "How was your visit?" {
+			t.Fatalf("exit-intent survey: %+v", w)
+		}
+		press(t, ctx, kb.Escape)
 
 		// Phone width: within the 360 px viewport, the whole 0–10 scale too.
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulatePortrait)); err != nil {

@@ -13,6 +13,7 @@
   var waiting = me.getAttribute('data-consent') === 'wait';
   var started = false, ready = false, who = null, surveys = [], open = null, own = null, pending = [];
 
+  var queued = Array.isArray(w.cxloop) ? w.cxloop : [];
   var api = w.cxloop = {
     version: 1,
     // consent starts the widget on a page that said data-consent="wait".
@@ -22,7 +23,10 @@
     page: function () { seen('page'); },
     track: function (name) { seen('track', name); },
     // reset forgets the widget's own anonymous id.
-    reset: function () { own = null; try { localStorage.removeItem('cxloop_aid'); } catch (e) { /* private mode */ } }
+    reset: function () { own = null; try { localStorage.removeItem('cxloop_aid'); } catch (e) { /* private mode */ } },
+    // push runs a call queued as ['track', 'Checkout Started'] (the page's
+    // window.cxloop = window.cxloop || [] before the script loaded).
+    push: function (c) { if (c && typeof api[c[0]] === 'function' && c[0] !== 'push') api[c[0]].apply(api, [].slice.call(c, 1)); }
   };
 
   function post(path, body) {
@@ -274,6 +278,7 @@
     (target || root.querySelector('.x')).focus();
   }
 
+  queued.forEach(api.push);
   if (d.readyState === 'loading') d.addEventListener('DOMContentLoaded', start);
   else start();
 })();

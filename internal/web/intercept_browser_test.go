@@ -29,6 +29,7 @@ const hostile = `* { font-size: 40px !important; line-height: 3 !important; colo
   box-sizing: content-box !important; direction: ltr !important; }
 div, p, form, fieldset, legend, label, span, input, button, textarea { display: none !important; }
 #buy { display: inline-block !important; }
+cxloop-survey { --cxloop-accent: rgb(10, 125, 72); }
 body { margin: 0; }`
 
 // shop serves a shop's pages from an origin of its own, loading the widget
@@ -97,6 +98,7 @@ type widgetState struct {
 	ViewHeight float64
 	Thanks     string
 	PageActive string
+	Accent     string
 }
 
 const readWidget = `(() => {
@@ -117,7 +119,8 @@ const readWidget = `(() => {
     lastRight: spans.length ? spans[spans.length-1].getBoundingClientRect().right : 0,
     firstLeft: spans.length ? spans[0].getBoundingClientRect().left : 0,
     viewWidth: document.documentElement.clientWidth, viewHeight: window.innerHeight,
-    thanks: th ? th.textContent : '', pageActive: out.pageActive};
+    thanks: th ? th.textContent : '', pageActive: out.pageActive,
+    accent: r.querySelector('.send') ? getComputedStyle(r.querySelector('.send')).backgroundColor : ''};
 })()`
 
 func widget(t *testing.T, ctx context.Context) widgetState {
@@ -236,6 +239,9 @@ func TestWebIntercept(t *testing.T) {
 		}
 		if w.FontSize != "15px" || w.Color == "rgb(255, 0, 255)" {
 			t.Errorf("the shop's stylesheet reached the widget: font %s colour %s", w.FontSize, w.Color)
+		}
+		if w.Accent != "rgb(10, 125, 72)" {
+			t.Errorf("the shop's --cxloop-accent did not colour the button: %q", w.Accent)
 		}
 		if w.Active != "q1=0" {
 			t.Errorf("focus is on %q, want the first point of the scale", w.Active)

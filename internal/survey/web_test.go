@@ -259,6 +259,32 @@ func TestWebInterceptCalls(t *testing.T) {
 			t.Fatalf("cases %+v", cs)
 		}
 
+		// A visitor whose profile opted out is offered nothing; nobody is
+		// offered a paused survey, nor shown it.
+		s.MustSend("identify", map[string]any{"userId": "u-out", "traits": map[string]any{"email": "out@example.com"}})
+		s.Sync()
+		if code := s.API("POST", "/api/v1/customers/u-out/survey-opt-out", nil, nil); code != 200 {
+			t.Fatalf("opt out: %d", code)
+		}
+		if webCall(t, s, "surveys", map[string]any{"userId": "u-out", "anonymousId": "a-out"}, &list); len(list.Surveys) != 0 {
+			t.Fatalf("offered to an opted-out visitor: %+v", list.Surveys)
+		}
+		var refused survey.Shown
+		if webCall(t, s, "show", map[string]any{"surveyId": id, "userId": "u-out"}, &refused); refused.Shown || refused.Reason != survey.ReasonOptedOut {
+			t.Fatalf("shown to an opted-out visitor: %+v", refused)
+		}
+		if webCall(t, s, "surveys", map[string]any{"anonymousId": "a-3"}, &list); len(list.Surveys) != 1 {
+			t.Fatalf("a new visitor is not offered the survey: %+v", list.Surveys)
+		}
+		s.API("PATCH", "/api/v1/surveys/"+id, map[string]any{"status": "paused"}, nil)
+		if webCall(t, s, "surveys", map[string]any{"anonymousId": "a-3"}, &list); len(list.Surveys) != 0 {
+			t.Fatalf("a paused survey is offered: %+v", list.Surveys)
+		}
+		if webCall(t, s, "show", map[string]any{"surveyId": id, "anonymousId": "a-3"}, &refused); refused.Shown || refused.Reason != survey.ReasonInactive {
+			t.Fatalf("a paused survey was shown: %+v", refused)
+		}
+		s.API("PATCH", "/api/v1/surveys/"+id, map[string]any{"status": "active"}, nil)
+
 		// The rhythm's window (14 days by default) ends: offered again.
 		clock.Add(15 * 24 * time.Hour)
 		if webCall(t, s, "surveys", map[string]any{"anonymousId": "a-2"}, &list); len(list.Surveys) != 1 {

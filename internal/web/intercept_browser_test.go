@@ -178,41 +178,59 @@ func press(t *testing.T, ctx context.Context, keys ...string) {
 	}
 }
 
+// checkout is one test's cxloop with a persistent survey shown on the
+// checkout pages, a second origin serving the shop, and a browser.
+type checkout struct {
+	s   *apptest.Server
+	id  string
+	hs  *httptest.Server
+	ctx context.Context
+}
+
+func newCheckout(t *testing.T, dsn string) *checkout {
+	t.Helper()
+	ctx := browser(t)
+	s, _ := apptest.StartAt(t, dsn, apptest.Epoch)
+	s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, nil)
+	var sv struct{ ID string }
+	if code := s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "Checkout", "rhythm": "persistent", "owner": "web",
+		"languages": ["en", "ar"], "web": {"event": "Checkout Started", "url": "/checkout/*", "delay": "1s"},
+		"questions": [{"id": "q1", "type": "nps", "text": {"en": "How likely are you to recommend our shop?", "ar": "ما مدى احتمال أن توصي بمتجرنا؟"}},
+			{"id": "q2", "type": "text", "text": {"en": "What could we do better?", "ar": "ما الذي يمكننا تحسينه؟"}}]}`), &sv); code != 201 {
+		t.Fatalf("survey: %d", code)
+	}
+	if code := s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "Detractors", "when": {"event": "Survey Responded", "nps_max": 6},
+		"then": {"open_case": {"team": "service", "kind": "detractor", "sla": "48h"}}}`), nil); code != 201 {
+		t.Fatalf("rule: %d", code)
+	}
+	return &checkout{s: s, id: sv.ID, hs: shop(t, s.URL), ctx: ctx}
+}
+
+func (c *checkout) funnel() survey.Funnel {
+	var out struct{ Funnel survey.Funnel }
+	c.s.API("GET", "/api/v1/surveys/"+c.id, nil, &out)
+	return out.Funnel
+}
+
+// track focuses the shop's button and tells the widget about Checkout Started.
+func (c *checkout) track(t *testing.T) {
+	t.Helper()
+	if err := chromedp.Do(c.ctx, chromedp.Focus(chromedp.CSS(`#buy`))); err != nil {
+		t.Fatal(err)
+	}
+	run(t, c.ctx, chromedp.Evaluate[bool](`cxloop.track('Checkout Started'), true`))
+}
+
 // A survey appears inside a shop's page (another origin, a hostile
 // stylesheet) when its trigger fires: the track event, on a page whose URL
 // matches, after the delay. The visitor answers with the keyboard only; the
 // score is recorded and the detractor rule opens a case. A second visitor
 // dismisses it with Escape and is not asked again on the next page view.
-// At phone width it fits the screen; in Arabic it reads right to left.
 func TestWebIntercept(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		ctx := browser(t)
-		s, _ := apptest.StartAt(t, dsn, apptest.Epoch)
-		s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, nil)
-		var sv struct{ ID string }
-		if code := s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "Checkout", "rhythm": "persistent", "owner": "web",
-			"languages": ["en", "ar"], "web": {"event": "Checkout Started", "url": "/checkout/*", "delay": "1s"},
-			"questions": [{"id": "q1", "type": "nps", "text": {"en": "How likely are you to recommend our shop?", "ar": "ما مدى احتمال أن توصي بمتجرنا؟"}},
-				{"id": "q2", "type": "text", "text": {"en": "What could we do better?", "ar": "ما الذي يمكننا تحسينه؟"}}]}`), &sv); code != 201 {
-			t.Fatalf("survey: %d", code)
-		}
-		if code := s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "Detractors", "when": {"event": "Survey Responded", "nps_max": 6},
-			"then": {"open_case": {"team": "service", "kind": "detractor", "sla": "48h"}}}`), nil); code != 201 {
-			t.Fatalf("rule: %d", code)
-		}
-		hs := shop(t, s.URL)
-		funnel := func() survey.Funnel {
-			var out struct{ Funnel survey.Funnel }
-			s.API("GET", "/api/v1/surveys/"+sv.ID, nil, &out)
-			return out.Funnel
-		}
-		track := func() {
-			t.Helper()
-			if err := chromedp.Do(ctx, chromedp.Focus(chromedp.CSS(`#buy`))); err != nil {
-				t.Fatal(err)
-			}
-			run(t, ctx, chromedp.Evaluate[bool](`cxloop.track('Checkout Started'), true`))
-		}
+		c := newCheckout(t, dsn)
+		s, sv, hs, ctx, funnel := c.s, struct{ ID string }{c.id}, c.hs, c.ctx, c.funnel
+		track := func() { t.Helper(); c.track(t) }
 
 		// The URL pattern: the same event on the home page shows nothing.
 		visit(t, ctx, hs.URL+"/", true)
@@ -323,12 +341,25 @@ func TestWebIntercept(t *testing.T) {
 			t.Fatalf("funnel %+v", f)
 		}
 
+	})
+}
+
+// The widget waits for consent when the shop says so, takes the visitor
+// and the events from analytics.js, waits for exit intent, fits a 360 px
+// phone and reads right to left in Arabic.
+func TestWebInterceptPages(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		c := newCheckout(t, dsn)
+		s, sv, hs, ctx, funnel := c.s, struct{ ID string }{c.id}, c.hs, c.ctx, c.funnel
+		track := func() { t.Helper(); c.track(t) }
+		var w widgetState
+
 		// A shop that waits for consent: nothing stored, nothing asked, until
 		// it calls cxloop.consent(); then the event seen before shows the survey.
 		visit(t, ctx, hs.URL+"/checkout/cart?consent=wait", true)
 		track()
 		time.Sleep(1500 * time.Millisecond)
-		if w := widget(t, ctx); w.Shown || run(t, ctx, chromedp.Evaluate[bool](`localStorage.getItem('cxloop_aid') === null`)) != true || funnel().Contacted() != 2 {
+		if w := widget(t, ctx); w.Shown || run(t, ctx, chromedp.Evaluate[bool](`localStorage.getItem('cxloop_aid') === null`)) != true || funnel().Contacted() != 0 {
 			t.Fatalf("before consent: %+v %+v", w, funnel())
 		}
 		run(t, ctx, chromedp.Evaluate[bool](`cxloop.consent(), true`))

@@ -82,17 +82,23 @@
   function start() {
     if (started || waiting || !key) return;
     started = true;
+    var lib = null, a0 = w.analytics;
+    // Listen at once (analytics.js keeps calls made before it loaded, in
+    // order): events tracked while the widget gets ready are kept in pending.
+    if (a0 && typeof a0.on === 'function') {
+      a0.on('page', function () { seen('page'); });
+      a0.on('track', function (name) { seen('track', name); });
+      a0.on('identify', function () {
+        if (ready) identify(lib || w.analytics).then(function (v) { who = v; return load(); });
+      });
+    }
     analytics(function (a) {
+      lib = a;
       identify(a).then(function (v) {
         who = v;
         return load();
       }).then(function () {
         ready = true;
-        if (a && typeof a.on === 'function') {
-          a.on('page', function () { seen('page'); });
-          a.on('track', function (name) { seen('track', name); });
-          a.on('identify', function () { identify(a).then(function (v) { who = v; return load(); }); });
-        }
         seen('page');
         var q = pending; pending = [];
         q.forEach(function (e) { seen(e[0], e[1]); });

@@ -35,6 +35,8 @@ const usage = `cxloop — the closed-loop customer-experience platform
 Usage:
   cxloop serve   [--db PATH|URL] [--addr HOST:PORT] [--demo] [--consumers=false]
                  [--public-url URL] [--smtp-addr HOST:PORT] [--smtp-from ADDRESS]
+                 [--allow-private-targets]
+                 [--survey-reply-to ADDRESS]
   cxloop demo    [--url URL] --write-key KEY [--token TOKEN] [--customers N] [--seed N]
   cxloop replay  [--db PATH|URL] NAME
   cxloop import  responses [--db PATH|URL] --survey ID FILE.csv
@@ -49,8 +51,8 @@ Usage:
 
 Environment: CXLOOP_DB, CXLOOP_ADDR, CXLOOP_CONSUMERS, CXLOOP_BOOTSTRAP_WRITE_KEY,
 CXLOOP_BOOTSTRAP_TOKEN, CXLOOP_PUBLIC_URL, CXLOOP_SMTP_ADDR, CXLOOP_SMTP_FROM,
-CXLOOP_SMTP_USERNAME, CXLOOP_SMTP_PASSWORD, CXLOOP_DEBUG_ADDR (Go's profiler, on a
-private listener).
+CXLOOP_SMTP_USERNAME, CXLOOP_SMTP_PASSWORD, CXLOOP_ALLOW_PRIVATE_TARGETS,
+CXLOOP_DEBUG_ADDR (Go's profiler, on a private listener).
 `
 
 // serveGCPercent is the garbage collector's target for `cxloop serve`.
@@ -121,8 +123,16 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	publicURL := fs.String("public-url", env("CXLOOP_PUBLIC_URL", ""), "where customers reach cxloop, for survey links (default: the listen address)")
 	smtpAddr := fs.String("smtp-addr", env("CXLOOP_SMTP_ADDR", ""), "SMTP server (host:port) for survey emails; none: invitations are links only")
 	smtpFrom := fs.String("smtp-from", env("CXLOOP_SMTP_FROM", "cxloop <surveys@localhost>"), "sender of survey emails")
+	allowPrivate := fs.Bool("allow-private-targets", env("CXLOOP_ALLOW_PRIVATE_TARGETS", "false") == "true",
+		"let webhooks call loopback, private and link-local addresses (on-premises receivers); refused by default")
+	replyTo := fs.String("survey-reply-to", env("CXLOOP_SURVEY_REPLY_TO", ""), "address replies to survey emails go to (each gets a +token tag; your mail system posts them to /api/v1/surveys/replies); none: no Reply-To")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *replyTo != "" {
+		if err := survey.ValidReplyTo(*replyTo); err != nil {
+			return err
+		}
 	}
 	if os.Getenv("GOGC") == "" {
 		// A server's live heap is small and its garbage comes from
@@ -133,7 +143,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		debug.SetGCPercent(serveGCPercent)
 	}
 	log := logger()
-	cfg := app.Config{DB: *db, Addr: *addr, Logger: log, PublicURL: *publicURL,
+	cfg := app.Config{DB: *db, Addr: *addr, Logger: log, PublicURL: *publicURL, AllowPrivateTargets: *allowPrivate, SurveyReplyTo: *replyTo,
 		BootstrapWriteKey: os.Getenv("CXLOOP_BOOTSTRAP_WRITE_KEY"), BootstrapToken: os.Getenv("CXLOOP_BOOTSTRAP_TOKEN")}
 	if *smtpAddr != "" {
 		cfg.Mail = &survey.Mailer{Addr: *smtpAddr, From: *smtpFrom, Username: os.Getenv("CXLOOP_SMTP_USERNAME"), Password: os.Getenv("CXLOOP_SMTP_PASSWORD")}

@@ -285,6 +285,13 @@ func TestCommands(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "no consumer") {
 		t.Fatalf("replay of an unknown consumer: %v %s", err, out)
 	}
+	// A reply address is checked before the server starts.
+	for _, bad := range []string{"not an address", "surveys+x@example.com"} {
+		out, err = exec.Command(binary, "serve", "--db", db, "--addr", "127.0.0.1:0", "--survey-reply-to", bad).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "reply address") {
+			t.Fatalf("--survey-reply-to %q: %v %s", bad, err, out)
+		}
+	}
 }
 
 // An ingestion-only node accepts events and leaves the projections to a

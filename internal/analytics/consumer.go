@@ -70,9 +70,21 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 			}
 		}
 		order, _ := p["order_id"].(string)
+		msgID := e.MessageID
+		if r, ok := p["revises"].(string); ok && r != "" && e.Event == "Survey Responded" && e.SourceID == eventlog.SourceCxloop {
+			// An answer revised from a survey email replaces what the first
+			// answer (and any revision before) left here.
+			msgID = r
+			if _, err := tx.ExecContext(ctx, `DELETE FROM an_signals WHERE message_id = $1`, msgID); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM an_answers WHERE message_id = $1`, msgID); err != nil {
+				return err
+			}
+		}
 		signal := func(kind string, value float64, ref string) error {
 			_, err := tx.ExecContext(ctx, `INSERT INTO an_signals (message_id, identity, kind, value, ref, at) VALUES ($1, $2, $3, $4, $5, $6)
-				ON CONFLICT (message_id, kind) DO NOTHING`, e.MessageID, key, kind, value, ref, e.Timestamp)
+				ON CONFLICT (message_id, kind) DO NOTHING`, msgID, key, kind, value, ref, e.Timestamp)
 			return err
 		}
 		switch e.Event {
@@ -115,7 +127,7 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 				err = signal("nps", v, "")
 			}
 			if err == nil {
-				err = answers(ctx, tx, e, key, p)
+				err = answers(ctx, tx, e, msgID, key, p)
 			}
 			// A negative open answer is a sign of dissatisfaction too.
 			lang, _ := p["language"].(string)
@@ -158,7 +170,7 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 
 // answers keeps a response's numeric answers, item by item: a rating as
 // its question id, an ACSI answer as question.item.
-func answers(ctx context.Context, tx *store.Tx, e *eventlog.Event, key string, p map[string]any) error {
+func answers(ctx context.Context, tx *store.Tx, e *eventlog.Event, msgID, key string, p map[string]any) error {
 	list, _ := p["answers"].(map[string]any)
 	survey, _ := p["survey_id"].(string)
 	channel, _ := p["touchpoint_channel"].(string)
@@ -167,7 +179,7 @@ func answers(ctx context.Context, tx *store.Tx, e *eventlog.Event, key string, p
 	}
 	put := func(q string, v float64) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO an_answers (message_id, identity, survey_id, question, value, channel, at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-			ON CONFLICT (message_id, question) DO NOTHING`, e.MessageID, key, survey, q, v, channel, e.Timestamp)
+			ON CONFLICT (message_id, question) DO NOTHING`, msgID, key, survey, q, v, channel, e.Timestamp)
 		return err
 	}
 	for q, a := range list {

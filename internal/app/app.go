@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -41,8 +42,12 @@ type Config struct {
 	BootstrapToken    string // the admin token on first start, if set
 	PublicURL         string // where customers reach this cxloop (survey links); default the listen address
 	Mail              *outbox.Mailer
-	Now               func() time.Time // the clock of decisions (tests move it); nil is time.Now
-	Logger            *slog.Logger
+	// AllowPrivateTargets lets webhooks call loopback, private and
+	// link-local addresses (refused by default).
+	AllowPrivateTargets bool
+	SurveyReplyTo       string           // where replies to survey emails go (a plus-tag per invitation is added); "" sets no Reply-To
+	Now                 func() time.Time // the clock of decisions (tests move it); nil is time.Now
+	Logger              *slog.Logger
 }
 
 // App is a running cxloop: its store, services and consumers.
@@ -63,7 +68,8 @@ type App struct {
 	An       *analytics.Service
 	Logger   *slog.Logger
 
-	working atomic.Bool // the consumers and workers run in this process
+	working   atomic.Bool // the consumers and workers run in this process
+	publicURL atomic.Pointer[string]
 }
 
 // New opens and migrates the database and builds every service.
@@ -85,7 +91,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Auth = auth.NewService(db)
 	a.Profiles = profile.NewService(db, cfg.Now)
 	a.Surveys = survey.NewService(db, a.Log, a.Profiles, survey.Config{
-		PublicURL: cfg.PublicURL, Mail: cfg.Mail, Now: cfg.Now,
+		PublicURL: cfg.PublicURL, Mail: cfg.Mail, ReplyTo: cfg.SurveyReplyTo, Now: cfg.Now,
 		ProfileSeq: func(ctx context.Context) (int64, error) { return a.Runner.Checkpoint(ctx, "profile") },
 		Sync: func(ctx context.Context) error {
 			head, err := eventlog.Head(ctx, a.DB)
@@ -98,6 +104,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}, cfg.Logger)
 	a.Cases = cases.NewService(db, a.Log, a.Profiles, a.Surveys, cfg.Now, cfg.Logger)
 	a.Outbox = outbox.NewService(db, cfg.Mail, cfg.Now, cfg.Logger)
+	a.Outbox.AllowPrivateTargets(cfg.AllowPrivateTargets)
 	a.Loyalty = loyalty.NewService(db, a.Log, a.Profiles, cfg.Now, cfg.Logger)
 	a.Cases.SetPriorityService(a.Loyalty.PriorityService)
 	a.Cases.SetRulesRead(a.rulesRead)
@@ -176,7 +183,25 @@ func (a *App) caughtUp(r *http.Request) {
 
 // SetPublicURL sets where customers reach this cxloop, when it was not
 // configured and is known only once the server listens.
-func (a *App) SetPublicURL(url string) { a.Surveys.SetPublicURL(url) }
+func (a *App) SetPublicURL(url string) {
+	a.Surveys.SetPublicURL(url)
+	if a.Config.PublicURL == "" {
+		u := strings.TrimRight(url, "/")
+		a.publicURL.Store(&u)
+	}
+}
+
+// PublicURL is where customers' browsers reach this cxloop: the configured
+// public URL, else the one set once the server listens ("" before).
+func (a *App) PublicURL() string {
+	if a.Config.PublicURL != "" {
+		return strings.TrimRight(a.Config.PublicURL, "/")
+	}
+	if u := a.publicURL.Load(); u != nil {
+		return *u
+	}
+	return ""
+}
 
 // Close closes the database.
 func (a *App) Close() error { return a.DB.Close() }
@@ -185,6 +210,7 @@ func (a *App) Close() error { return a.DB.Close() }
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	in := ingest.NewHandler(a.DB, a.Log, a.Sources, a.Config.Now, a.Logger)
+	in.SetWeb(ingest.NewWeb(a.Sources, a.PublicURL, a.Logger))
 	in.Register(mux)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -198,7 +224,7 @@ func (a *App) Handler() http.Handler {
 		Catalog: catalog.NewAPI(a.Catalog, a.caughtUp, a.Logger),
 		An:      analytics.NewAPI(a.An, a.caughtUp, a.Logger), Logger: a.Logger})
 	mux.HandleFunc("GET /g/{id}", la.OpenGuide) // a guide's tracked link: public, like survey pages
-	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, Catalog: a.Catalog, An: a.An, Logger: a.Logger}).Register(mux)
+	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, Catalog: a.Catalog, An: a.An, Sources: a.Sources, PublicURL: a.PublicURL, Logger: a.Logger}).Register(mux)
 	survey.NewPages(a.Surveys).Register(mux)
 	survey.NewWidget(a.Surveys, func(ctx context.Context, key string) error {
 		_, err := a.Sources.ByKey(ctx, key)

@@ -54,6 +54,9 @@ type Principal struct {
 	Role string `json:"role"`
 	// Teams, when not empty, limit an owner's or agent's cases to these teams.
 	Teams []string `json:"teams,omitempty"`
+	// Credential is what authenticated the principal ("token:<id>" or
+	// "user:<id>"): a console session lives only as long as it does.
+	Credential string `json:"-"`
 }
 
 // Can reports whether p's role is at least role.
@@ -229,9 +232,9 @@ func (s *Service) Token(ctx context.Context, secret string) (Principal, error) {
 		return c.p, nil
 	}
 	var p Principal
-	var teams string
+	var id, teams string
 	var revoked sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT name, role, teams, revoked_at FROM api_tokens WHERE token_hash = $1`, h).Scan(&p.Name, &p.Role, &teams, &revoked)
+	err := s.db.QueryRowContext(ctx, `SELECT id, name, role, teams, revoked_at FROM api_tokens WHERE token_hash = $1`, h).Scan(&id, &p.Name, &p.Role, &teams, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Principal{}, fault.New(fault.Unauthorized, "unknown token")
 	}
@@ -241,7 +244,7 @@ func (s *Service) Token(ctx context.Context, secret string) (Principal, error) {
 	if revoked.Valid {
 		return Principal{}, fault.New(fault.Unauthorized, "this token was revoked")
 	}
-	p.Role, p.Teams = NormalizeRole(p.Role), splitTeams(teams)
+	p.Role, p.Teams, p.Credential = NormalizeRole(p.Role), splitTeams(teams), "token:"+id
 	s.mu.Lock()
 	s.tokens[h] = cachedToken{p: p, at: time.Now()}
 	s.mu.Unlock()
@@ -283,10 +286,11 @@ func (s *Service) CreateUser(ctx context.Context, email, password, role string, 
 // Login checks a user's password.
 func (s *Service) Login(ctx context.Context, email, password string) (Principal, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	var hash, teams string
+	var id, hash, teams string
+	var disabled sql.NullInt64
 	p := Principal{Name: email}
-	err := s.db.QueryRowContext(ctx, `SELECT password_hash, role, teams FROM users WHERE email = $1`, email).Scan(&hash, &p.Role, &teams)
-	p.Role, p.Teams = NormalizeRole(p.Role), splitTeams(teams)
+	err := s.db.QueryRowContext(ctx, `SELECT id, password_hash, role, teams, disabled_at FROM users WHERE email = $1`, email).Scan(&id, &hash, &p.Role, &teams, &disabled)
+	p.Role, p.Teams, p.Credential = NormalizeRole(p.Role), splitTeams(teams), "user:"+id
 	if errors.Is(err, sql.ErrNoRows) {
 		_, _ = hashPassword(password) // same work either way
 		return Principal{}, fault.New(fault.Unauthorized, "wrong email or password")
@@ -294,7 +298,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (Principal,
 	if err != nil {
 		return Principal{}, err
 	}
-	if !checkPassword(hash, password) {
+	if !checkPassword(hash, password) || disabled.Valid {
 		return Principal{}, fault.New(fault.Unauthorized, "wrong email or password")
 	}
 	return p, nil
@@ -344,25 +348,123 @@ func (s *Service) StartSession(ctx context.Context, p Principal) (string, error)
 			return err
 		}
 		teams, _ := joinTeams(p.Teams)
-		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, principal, role, csrf, expires_at, teams) VALUES ($1, $2, $3, $4, $5, $6)`,
-			store.Hash(id), p.Name, p.Role, store.Secret(24), time.Now().Add(SessionTTL).UnixMilli(), teams)
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, principal, role, csrf, expires_at, teams, credential) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			store.Hash(id), p.Name, p.Role, store.Secret(24), time.Now().Add(SessionTTL).UnixMilli(), teams, p.Credential)
 		return err
 	})
 	return id, err
 }
 
-// Session returns the live session with the secret id.
+// Session returns the live session with the secret id: one that has not
+// expired and whose credential still works (a revoked token or a disabled
+// user ends every session it opened, at once).
 func (s *Service) Session(ctx context.Context, id string) (Session, error) {
 	var ss Session
 	var expires int64
 	var teams string
-	err := s.db.QueryRowContext(ctx, `SELECT principal, role, csrf, expires_at, teams FROM sessions WHERE id_hash = $1`, store.Hash(id)).
-		Scan(&ss.Name, &ss.Role, &ss.CSRF, &expires, &teams)
+	err := s.db.QueryRowContext(ctx, `SELECT principal, role, csrf, expires_at, teams, credential FROM sessions WHERE id_hash = $1`, store.Hash(id)).
+		Scan(&ss.Name, &ss.Role, &ss.CSRF, &expires, &teams, &ss.Credential)
 	ss.Role, ss.Teams = NormalizeRole(ss.Role), splitTeams(teams)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && expires < store.Now()) {
 		return Session{}, fault.New(fault.Unauthorized, "not signed in")
 	}
-	return ss, err
+	if err != nil {
+		return Session{}, err
+	}
+	live, err := s.credentialLive(ctx, ss.Credential)
+	if err != nil {
+		return Session{}, err
+	}
+	if !live {
+		return Session{}, fault.New(fault.Unauthorized, "not signed in")
+	}
+	return ss, nil
+}
+
+// credentialLive reports whether a session's credential still works.
+func (s *Service) credentialLive(ctx context.Context, cred string) (bool, error) {
+	kind, id, _ := strings.Cut(cred, ":")
+	var q string
+	switch kind {
+	case "token":
+		q = `SELECT COUNT(*) FROM api_tokens WHERE id = $1 AND revoked_at IS NULL`
+	case "user":
+		q = `SELECT COUNT(*) FROM users WHERE id = $1 AND disabled_at IS NULL`
+	default:
+		return false, nil
+	}
+	var n int
+	err := s.db.QueryRowContext(ctx, q, id).Scan(&n)
+	return n == 1, err
+}
+
+// UserInfo describes a console user without their password.
+type UserInfo struct {
+	ID         string        `json:"id"`
+	Email      string        `json:"email"`
+	Role       string        `json:"role"`
+	Teams      []string      `json:"teams,omitempty"`
+	CreatedAt  store.Millis  `json:"createdAt"`
+	DisabledAt *store.Millis `json:"disabledAt,omitempty"`
+}
+
+// Users lists the console users.
+func (s *Service) Users(ctx context.Context) ([]UserInfo, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, email, role, teams, created_at, disabled_at FROM users ORDER BY created_at, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []UserInfo{}
+	for rows.Next() {
+		var u UserInfo
+		var teams string
+		var disabled sql.NullInt64
+		if err := rows.Scan(&u.ID, &u.Email, &u.Role, &teams, &u.CreatedAt, &disabled); err != nil {
+			return nil, err
+		}
+		u.Role, u.Teams = NormalizeRole(u.Role), splitTeams(teams)
+		if disabled.Valid {
+			m := store.Millis(disabled.Int64)
+			u.DisabledAt = &m
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// SetUserDisabled disables a user (they can no longer sign in and their
+// sessions end at once) or enables them again. ref is the user's id or email.
+func (s *Service) SetUserDisabled(ctx context.Context, ref string, disabled bool) (UserInfo, error) {
+	var at any
+	if disabled {
+		at = store.Now()
+	}
+	ref = strings.TrimSpace(ref)
+	var u UserInfo
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = $1 WHERE id = $2 OR email = $3`, at, ref, strings.ToLower(ref))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fault.New(fault.NotFound, "no user %q", ref)
+		}
+		return nil
+	})
+	if err != nil {
+		return u, err
+	}
+	list, err := s.Users(ctx)
+	if err != nil {
+		return u, err
+	}
+	for _, x := range list {
+		if x.ID == ref || x.Email == strings.ToLower(ref) {
+			return x, nil
+		}
+	}
+	return u, fault.New(fault.NotFound, "no user %q", ref)
 }
 
 // EndSession deletes a session.

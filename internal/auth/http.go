@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
 )
 
@@ -72,4 +73,36 @@ func (a *API) RevokeToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpio.JSON(w, http.StatusOK, map[string]any{"revoked": true})
+}
+
+// Users answers GET /api/v1/users: every console user, without passwords.
+func (a *API) Users(w http.ResponseWriter, r *http.Request) {
+	list, err := a.svc.Users(r.Context())
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"users": list})
+}
+
+// UpdateUser answers PATCH /api/v1/users/{id} {"disabled": true|false}: a
+// disabled user cannot sign in and their console sessions end at once.
+func (a *API) UpdateUser(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Disabled *bool `json:"disabled"`
+	}
+	if err := httpio.Decode(r, &in); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	if in.Disabled == nil {
+		httpio.Error(w, a.logger, fault.Field("disabled", "say whether the user is disabled: true or false"))
+		return
+	}
+	u, err := a.svc.SetUserDisabled(r.Context(), r.PathValue("id"), *in.Disabled)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, u)
 }

@@ -210,12 +210,11 @@ func TestAlertsFireOnSignificantMoves(t *testing.T) {
 			t.Fatalf("nps groups: %v, want %v", status, want)
 		}
 
-		fired, err := s.Cases.EvaluateAlerts(t.Context())
-		if err != nil {
+		// Four fire (NPS in store, returns in Porto, complaints, mentions),
+		// here or in the alerts worker's own round: the firings and cases
+		// below count them.
+		if _, err := s.Cases.EvaluateAlerts(t.Context()); err != nil {
 			t.Fatal(err)
-		}
-		if fired != 4 {
-			t.Fatalf("fired %d alerts, want 4 (NPS in store, returns in Porto, complaints, mentions)", fired)
 		}
 		clock.Add(24 * time.Hour) // within the same window: nothing fires twice
 		if again, err := s.Cases.EvaluateAlerts(t.Context()); err != nil || again != 0 {

@@ -231,12 +231,24 @@ func TestReturnRates(t *testing.T) {
 		if rates["store"] != "1/5=0.20" || rates["web"] != "4/10=0.40" || rates["mobile_app"] != "0/5=0.00" {
 			t.Fatalf("by channel: %v", rates)
 		}
-		s.API("GET", "/api/v1/returns/rates?by=reason", nil, &got)
-		rates = map[string]string{}
-		for _, g := range got.Groups {
-			rates[g.Key] = fmt.Sprint(g.Orders)
+		// By reason: what the 5 returns of 20 orders are made of.
+		var byReason struct {
+			Groups []struct {
+				Key             string
+				Orders, Returns int
+				Rate            float64
+				Share           *float64
+			}
 		}
-		if rates["wrong size"] != "4" || rates["defective"] != "1" || rates["kept"] != "15" {
+		s.API("GET", "/api/v1/returns/rates?by=reason", nil, &byReason)
+		rates = map[string]string{}
+		for _, g := range byReason.Groups {
+			if g.Share == nil {
+				t.Fatalf("by reason without a share: %+v", g)
+			}
+			rates[g.Key] = fmt.Sprintf("%d/%d=%.2f share %.2f", g.Returns, g.Orders, g.Rate, *g.Share)
+		}
+		if len(rates) != 2 || rates["wrong size"] != "4/20=0.20 share 0.80" || rates["defective"] != "1/20=0.05 share 0.20" {
 			t.Fatalf("by reason: %v", rates)
 		}
 		// A rule opens a case for defective returns; the rates link returns to their cases.
@@ -433,9 +445,9 @@ func TestImportMentions(t *testing.T) {
 
 // Does a returner buy again? Across channels, by the profile.
 func TestRepurchaseAfterReturn(t *testing.T) {
-	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s, clock := apptest.StartAt(t, storetest.DSN(t, "sqlite"), apptest.Epoch)
 	day := 24 * time.Hour
-	start := time.Now().Add(-200 * day)
+	start := clock.Now().Add(-200 * day)
 	send := func(user, event, order, category string, at time.Time, extra map[string]any) {
 		props := map[string]any{"order_id": order, "products": []any{map[string]any{"category": category}}}
 		for k, v := range extra {

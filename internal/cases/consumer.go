@@ -274,8 +274,17 @@ func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event
 	}
 	body := firstText(props, "text", "review_body", "body")
 	now := c.svc.now().UnixMilli()
-	created := max(e.ReceivedAt, e.Timestamp)
-	id := stableID("case", rule, e.MessageID)
+	created := e.ReceivedAt // a case opens when its cause arrives, never at a time ahead of it
+	if created == 0 {
+		created = e.Timestamp
+	}
+	// An answer revised from a survey email (props "revises": the first
+	// answer's message) is the same answer: at most one case per rule.
+	origin := e.MessageID
+	if r, ok := props["revises"].(string); ok && r != "" && e.SourceID == eventlog.SourceCxloop && e.Event == "Survey Responded" {
+		origin = r
+	}
+	id := stableID("case", rule, origin)
 	res, err := tx.ExecContext(ctx, `INSERT INTO cases (id, customer_id, user_id, anonymous_id, kind, formal, channel, team_id, assignee, priority, status,
 		subject, body, order_id, rule_id, origin_message, sla_ms, due_at, first_response_due, created_at, updated_at)
 		VALUES ($1, '', $2, $3, $4, $5, $6, $7, '', $8, 'open', $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (id) DO NOTHING`,

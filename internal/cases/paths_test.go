@@ -192,7 +192,7 @@ func TestEveryAnswerPathClosesTheLoop(t *testing.T) {
 			}
 		}
 		s.API("GET", "/api/v1/surveys/"+sv.ID, nil, &detail)
-		if f := detail.Funnel; f.Answered != answeredInvited || f.ResponseRate == nil || *f.ResponseRate != math.Round(1000*float64(answeredInvited)/float64(invited))/10 {
+		if f := detail.Funnel; f.Answered != answeredInvited || f.ResponseRate == nil || math.Abs(*f.ResponseRate-float64(answeredInvited)/float64(invited)) > 1e-12 {
 			t.Fatalf("funnel %+v, want %d answered of %d invited", detail.Funnel, answeredInvited, invited)
 		}
 		// A survey answered without invitations has no response rate (not 0 %).

@@ -24,13 +24,19 @@ type RateGroup struct {
 	Orders  int     `json:"orders"`
 	Returns int     `json:"returns"`
 	Rate    float64 `json:"rate"`
+	// Share is, by reason or return channel, the group's returns ÷ all
+	// returns (0–1): what the returns are made of.
+	Share *float64 `json:"share,omitempty"`
 	// Cases counts the returned orders that have a case (a complaint, a return problem …).
 	Cases int `json:"cases"`
 }
 
 // ReturnRates groups orders by channel (where they were bought), category
-// (of the first product), reason (of the return; orders kept are "kept"),
-// return_channel or month, within [from, to) when given.
+// (of the first product) or month, each group's rate its returns ÷ its
+// orders; or returns by reason or return_channel, where every group's
+// orders are all the orders (a reason is not a kind of order), its rate
+// its returns ÷ all orders (the reasons' rates add up to the return rate)
+// and its share its returns ÷ all returns. Within [from, to) when given.
 func (s *Service) ReturnRates(ctx context.Context, by string, from, to time.Time) ([]RateGroup, error) {
 	col := map[string]string{"channel": "channel", "category": "category", "reason": "return_reason", "return_channel": "return_channel", "month": "ordered_at", "": "''"}[by]
 	if col == "" && by != "" {
@@ -65,6 +71,7 @@ func (s *Service) ReturnRates(ctx context.Context, by string, from, to time.Time
 	}
 	defer rows.Close()
 	groups := map[string]*RateGroup{}
+	total := 0 // every order, for the groups of returns
 	for rows.Next() {
 		var key any
 		var returned bool
@@ -81,8 +88,9 @@ func (s *Service) ReturnRates(ctx context.Context, by string, from, to time.Time
 		case "":
 			k = "all"
 		case "reason", "return_channel":
+			total++
 			if !returned {
-				k = "kept"
+				continue
 			}
 		}
 		if k == "" {
@@ -104,8 +112,17 @@ func (s *Service) ReturnRates(ctx context.Context, by string, from, to time.Time
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	returns := 0
+	for _, g := range groups {
+		returns += g.Returns
+	}
 	out := make([]RateGroup, 0, len(groups))
 	for _, g := range groups {
+		if by == "reason" || by == "return_channel" {
+			g.Orders = total
+			share := math.Round(float64(g.Returns)/float64(returns)*10000) / 10000
+			g.Share = &share
+		}
 		g.Rate = math.Round(float64(g.Returns)/float64(g.Orders)*10000) / 10000
 		out = append(out, *g)
 	}
@@ -115,6 +132,9 @@ func (s *Service) ReturnRates(ctx context.Context, by string, from, to time.Time
 		}
 		if out[i].Orders != out[j].Orders {
 			return out[i].Orders > out[j].Orders
+		}
+		if out[i].Returns != out[j].Returns {
+			return out[i].Returns > out[j].Returns
 		}
 		return out[i].Key < out[j].Key
 	})

@@ -187,6 +187,9 @@ func (c *customer) at(t time.Time) string { return t.UTC().Format("2006-01-02T15
 
 func (c *customer) add(typ string, t time.Time, m Message, channel string) {
 	c.seq++
+	if t.After(c.end) {
+		return // not happened yet: the demo's story stops at its end, now
+	}
 	m["type"] = typ
 	m["messageId"] = fmt.Sprintf("demo-%05d-%04d", c.n+1, c.seq)
 	m["timestamp"] = c.at(t)

@@ -98,6 +98,18 @@ func (e *Event) Message() (Message, error) {
 	return m, err
 }
 
+// Arrival is when the event reached cxloop and whether it is history being
+// loaded: what an event cxloop derives from it carries, so that rules treat
+// the consequence as they treat its cause.
+func (e *Event) Arrival() Arrival {
+	at := e.ReceivedAt
+	if at == 0 {
+		at = e.Timestamp
+	}
+	m, _ := e.Message()
+	return Arrival{At: time.UnixMilli(at).UTC(), Backfill: m.Backfill()}
+}
+
 // Prepare decodes each event's body, and a track event's properties, once
 // for every later Message and Props call, so that consumers sharing a batch
 // do not each decode it again.

@@ -106,6 +106,12 @@ func TestContractExamples(t *testing.T) {
 		if due := now.Add(2 * 24 * time.Hour); coffee.NextNeedAt.Sub(due).Abs() > time.Hour {
 			t.Fatalf("coffee next need %s, want about %s", coffee.NextNeedAt, due)
 		}
+		// Rated 1 of 5, the filters are not offered again, not even to buy again.
+		s.MustSend("track", map[string]any{"userId": "regular", "event": "Product Reviewed", "properties": map[string]any{"product_id": "filters", "rating": 1}})
+		s.Sync()
+		if code := s.API("GET", "/api/v1/customers/regular/buy-again", nil, &again); code != 200 || len(again.Items) != 1 || again.Items[0].Item != "coffee" {
+			t.Fatalf("buy again after a poor rating: %d %+v", code, again)
+		}
 		// A one-off gas buyer's next need comes from everyone's reorders: none here.
 		var prop struct {
 			Proposal string

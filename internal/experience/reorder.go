@@ -38,7 +38,8 @@ type Proposal struct {
 
 // Reorder builds an order proposal for a customer — from their last order
 // ("last_order", the default), from what they usually buy ("usual": the
-// items ordered at least twice, in their usual quantities) or from one of
+// items ordered at least twice, in their usual quantities, but never a
+// product the catalog says is durable) or from one of
 // their named lists ("list:NAME") — with the address and payment
 // references they last used, and sends it
 // to the commerce system as an Order Proposed event (a webhook subscribed
@@ -80,7 +81,7 @@ func (s *Service) Reorder(ctx context.Context, ref, from string) (*Proposal, err
 			return nil, err
 		}
 		for _, u := range usual {
-			if u.Orders >= 2 {
+			if u.Orders >= 2 && !u.durable {
 				lines = append(lines, u)
 			}
 		}

@@ -97,6 +97,18 @@ func TestReplenishment(t *testing.T) {
 		if got.Needs[0].DaysAUnit != 10 || got.Needs[0].NextNeedAt.Sub(now).Abs() > time.Minute || got.Needs[1].NextNeedAt.Sub(days(10)).Abs() > time.Minute {
 			t.Fatalf("needs: %+v", got.Needs)
 		}
+		// The café's usual reorder: coffee and tents, each bought three times;
+		// once the shop says tents are durable, coffee alone.
+		var usual struct{ Items []struct{ Item string } }
+		if code := s.API("POST", "/api/v1/customers/cafe/reorder", map[string]any{"from": "usual"}, &usual); code != 201 || len(usual.Items) != 2 {
+			t.Fatalf("usual reorder, tents unknown: %d %+v", code, usual)
+		}
+		if code := s.API("PUT", "/api/v1/product-categories/Tents", map[string]any{"replenishable": false}, nil); code != 200 {
+			t.Fatalf("category Tents: %d", code)
+		}
+		if code := s.API("POST", "/api/v1/customers/cafe/reorder", map[string]any{"from": "usual"}, &usual); code != 201 || len(usual.Items) != 1 || usual.Items[0].Item != "coffee" {
+			t.Fatalf("usual reorder, tents durable: %d %+v", code, usual)
+		}
 		s.MustSend("track", map[string]any{"userId": "cafe", "event": "Replenishment Consented"})
 		s.MustSend("track", map[string]any{"userId": "hiker", "event": "Replenishment Consented"})
 		s.MustSend("track", map[string]any{"userId": "tea", "event": "Replenishment Consented", "properties": map[string]any{"product_id": "tea"}})

@@ -73,6 +73,9 @@ type Need struct {
 	LastAt     time.Time `json:"last_purchased_at"`
 	NextNeedAt time.Time `json:"next_need_at"`
 	Consented  bool      `json:"consented"`
+	// durable is a product the catalog (the product or its category) says
+	// is not bought again as it runs out: never part of a usual reorder.
+	durable bool
 }
 
 // Replenishment is an order cxloop scheduled for a customer who consented.
@@ -194,7 +197,7 @@ func need(p catalog.Product, lineName string, m []replenish.Purchase, next time.
 		name = lineName
 	}
 	n := Need{Item: p.ID, Name: name, ImageURL: p.ImageURL, Category: p.Category, Purchases: len(m), DaysAUnit: math.Round(rate*10) / 10,
-		Quantity: usualQuantity(m, p), LastAt: m[len(m)-1].At}
+		Quantity: usualQuantity(m, p), LastAt: m[len(m)-1].At, durable: !p.Replenishable && p.ReplenishableFrom != "default"}
 	if !next.IsZero() && p.Replenishable {
 		n.NextNeedAt = next.Truncate(time.Minute)
 	}

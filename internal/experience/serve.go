@@ -168,6 +168,13 @@ func (h *customerItems) refused(item string) bool {
 	return k["Order Refunded"] || k["Product Returned"] || k["rated_low"] || (k["Order Completed"] && !catalog.Of(h.products, item).Replenishable)
 }
 
+// disliked reports whether the customer returned the item or rated it 2
+// or less: never offered to them again, not even to buy it again.
+func (h *customerItems) disliked(item string) bool {
+	k := h.kinds[item]
+	return k["Order Refunded"] || k["Product Returned"] || k["rated_low"]
+}
+
 // liked reports whether the customer showed a positive interest in the
 // item (and how: bought or viewed), for "because you bought X".
 func (h *customerItems) liked(item string) (string, bool) {
@@ -407,9 +414,11 @@ type Usual struct {
 	IntervalDays  float64    `json:"interval_days,omitempty"`
 	NextNeedAt    *time.Time `json:"next_need_at,omitempty"`
 	Score         float64    `json:"score"`
+	durable       bool       // see Need
 }
 
-// BuyAgain lists what a customer ordered, ranked by how often and how
+// BuyAgain lists what a customer ordered and did not return or rate 2 or
+// less, ranked by how often and how
 // due it is: orders × (1 + the share of the expected interval already
 // passed, at most 1). The usual quantity is the quantity bought most
 // often, in whole packs; the next need, for replenishable products only,
@@ -428,9 +437,16 @@ func (s *Service) BuyAgain(ctx context.Context, ref string) ([]Usual, error) {
 	if err != nil {
 		return nil, err
 	}
+	items, err := s.customerItems(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
 	for _, n := range list {
-		u := Usual{Item: n.Item, Name: n.Name, ImageURL: n.ImageURL, Orders: n.Purchases, UsualQuantity: n.Quantity, LastOrderedAt: n.LastAt}
+		if items.disliked(n.Item) {
+			continue
+		}
+		u := Usual{Item: n.Item, Name: n.Name, ImageURL: n.ImageURL, Orders: n.Purchases, UsualQuantity: n.Quantity, LastOrderedAt: n.LastAt, durable: n.durable}
 		due := 0.0
 		if !n.NextNeedAt.IsZero() {
 			next := n.NextNeedAt

@@ -383,9 +383,9 @@ func TestGoldenBusiness(t *testing.T) {
 			if found != len(stores) {
 				t.Fatalf("groups %+v, want both stores", check.Groups)
 			}
-			fired, err := s.Cases.EvaluateAlerts(t.Context())
-			if err != nil || fired != 1 {
-				t.Fatalf("fired %d (%v), want 1", fired, err)
+			// It fires here or in the alerts worker's own round; the cases say how often.
+			if _, err := s.Cases.EvaluateAlerts(t.Context()); err != nil {
+				t.Fatal(err)
 			}
 			var cs struct {
 				Cases []struct{ Kind, Subject string }

@@ -52,7 +52,8 @@ func libraryChannel(lib string) string {
 	switch {
 	case l == "":
 		return ""
-	case strings.Contains(l, "analytics.js") || strings.Contains(l, "analytics-next") || strings.Contains(l, "browser") || strings.Contains(l, "web"):
+	case strings.Contains(l, "analytics.js") || strings.Contains(l, "analytics-next") || strings.Contains(l, "browser") || strings.Contains(l, "web") ||
+		strings.Contains(l, "javascript") && !strings.Contains(l, "node"): // RudderStack's browser SDK is "RudderLabs JavaScript SDK"
 		return "web"
 	case strings.Contains(l, "ios") || strings.Contains(l, "android") || strings.Contains(l, "kotlin") || strings.Contains(l, "swift") ||
 		strings.Contains(l, "react-native") || strings.Contains(l, "flutter") || strings.Contains(l, "xamarin"):

@@ -1,7 +1,9 @@
 // Package ingest is the Segment-compatible collection surface (/v1/*): write
 // keys and sources, request limits, message validation and normalisation
 // (ids, clock skew, channel), the quarantine for refused messages, and the
-// append of accepted messages to the event log.
+// append of accepted messages to the event log. It also serves what a web
+// page loads from cxloop (web.go): the vendored analytics.js, its settings
+// and chunks, RudderStack's source configuration, and the snippet.
 //
 // It imports eventlog, store and fault; it must never import a capability
 // package, which learn of events only through the log.

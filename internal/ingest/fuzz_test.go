@@ -20,6 +20,7 @@ func FuzzNormalize(f *testing.F) {
 		`{"type":"group","userId":"u","groupId":7,"context":{"channel":"Call Center","library":{"name":"analytics.js"}}}`,
 		`{"type":"page","anonymousId":"a","name":null,"extra":[1,2,3]}`,
 		`{"type":"screen","userId":"u","originalTimestamp":"2024-01-02"}`,
+		`{"type":"identify","anonymousId":"a","writeKey":"wk_x","traits":{},"context":{"traits":{"email":"x@y.z"},"library":{"name":"RudderLabs JavaScript SDK"}}}`,
 		`{"userId":""}`, `[]`, `null`, `{"type":1}`, `{"type":"track","userId":"u","event":"e","context":"x"}`,
 	} {
 		f.Add([]byte(seed))
@@ -44,6 +45,9 @@ func FuzzNormalize(f *testing.F) {
 		var again map[string]json.RawMessage
 		if err := json.Unmarshal(e.Body, &again); err != nil {
 			t.Fatal(err)
+		}
+		if _, ok := again["writeKey"]; ok {
+			t.Fatalf("the stored message keeps its write key: %s", e.Body)
 		}
 		e2, err := rq.normalize("", again)
 		if err != nil {

@@ -30,6 +30,8 @@ type Handler struct {
 	logger   *slog.Logger
 	now      func() time.Time
 	messages *prometheus.CounterVec
+	metrics  prometheus.Counter
+	web      *Web
 }
 
 // NewHandler returns the /v1 handler. now is the clock that stamps an
@@ -40,32 +42,14 @@ func NewHandler(db *store.DB, l *eventlog.Log, sources *Sources, now func() time
 	}
 	return &Handler{db: db, log: l, sources: sources, logger: logger, now: now,
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cxloop_ingest_messages_total",
-			Help: "Messages received on /v1 by result: accepted, quarantined, or refused (the whole request)."}, []string{"result"})}
+			Help: "Messages received on /v1 by result: accepted, quarantined, or refused (the whole request)."}, []string{"result"}),
+		metrics: prometheus.NewCounter(prometheus.CounterOpts{Name: "cxloop_ingest_library_metrics_total",
+			Help: "Reports of browser libraries' own metrics received on /v1/m (counted, not stored)."})}
 }
 
 // Collectors are the ingestion surface's metrics.
-func (h *Handler) Collectors() []prometheus.Collector { return []prometheus.Collector{h.messages} }
-
-// Register declares every /v1 route.
-func (h *Handler) Register(mux *http.ServeMux) {
-	for _, t := range []string{eventlog.Track, eventlog.Identify, eventlog.Page, eventlog.Screen, eventlog.Group, eventlog.Alias} {
-		mux.Handle("POST /v1/"+t, cors(h.single(t)))
-	}
-	mux.Handle("POST /v1/batch", cors(http.HandlerFunc(h.batch)))
-	mux.Handle("POST /v1/import", cors(http.HandlerFunc(h.batch)))
-	mux.Handle("OPTIONS /v1/", cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusNoContent)
-	})))
-}
-
-// cors lets browser libraries send straight to cxloop, as they do to Segment.
-func cors(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Access-Control-Allow-Origin", "*")
-		w.Header().Set("Access-Control-Allow-Methods", "POST, OPTIONS")
-		w.Header().Set("Access-Control-Allow-Headers", "Content-Type, Content-Encoding, Authorization")
-		next.ServeHTTP(w, r)
-	})
+func (h *Handler) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{h.messages, h.metrics}
 }
 
 func (h *Handler) single(typ string) http.Handler {

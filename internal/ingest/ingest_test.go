@@ -186,6 +186,35 @@ func TestIngestStorage(t *testing.T) {
 			}
 		})
 
+		t.Run("a time more than a day ahead is taken as the arrival", func(t *testing.T) {
+			ahead := clock.Now().Add(72 * time.Hour).UTC().Format("2006-01-02T15:04:05.000Z")
+			near := clock.Now().Add(23 * time.Hour).UTC().Format("2006-01-02T15:04:05.000Z")
+			s.MustSend("track", map[string]any{"userId": "future", "event": "Far", "timestamp": ahead})
+			s.MustSend("track", map[string]any{"userId": "near-future", "event": "Near", "timestamp": near})
+			s.Sync()
+			p := get("customer=future")
+			if len(p.Events) != 1 {
+				t.Fatalf("events %+v", p.Events)
+			}
+			if ts, err := time.Parse(time.RFC3339, p.Events[0].Timestamp); err != nil || !ts.Equal(clock.Now()) {
+				t.Fatalf("a time 3 days ahead became %s, want the arrival %s", p.Events[0].Timestamp, clock.Now())
+			}
+			if m := p.Events[0].Message; m["originalTimestamp"] != ahead || m["timestampCorrected"] != true {
+				t.Fatalf("the correction is not recorded: %+v", m)
+			}
+			var prof struct {
+				LastSeen time.Time `json:"lastSeen"`
+			}
+			s.API("GET", "/api/v1/customers/future", nil, &prof)
+			if !prof.LastSeen.Equal(clock.Now()) {
+				t.Fatalf("last seen %s, want the arrival %s", prof.LastSeen, clock.Now())
+			}
+			p = get("customer=near-future")
+			if len(p.Events) != 1 || p.Events[0].Message["timestamp"] != near || p.Events[0].Message["timestampCorrected"] != nil {
+				t.Fatalf("a time 23 hours ahead is kept: %+v", p.Events)
+			}
+		})
+
 		t.Run("channel from context, source and library", func(t *testing.T) {
 			var src struct {
 				WriteKey string `json:"writeKey"`
@@ -241,6 +270,7 @@ func TestIngestStorage(t *testing.T) {
 				Messages []struct {
 					Field, Reason string
 					Message       json.RawMessage
+					ReceivedAt    string `json:"receivedAt"`
 				}
 			}
 			s.API("GET", "/api/v1/quarantine", nil, &q)
@@ -249,6 +279,9 @@ func TestIngestStorage(t *testing.T) {
 				found[m.Field] = true
 				if m.Reason == "" || len(m.Message) == 0 {
 					t.Errorf("quarantined without reason or body: %+v", m)
+				}
+				if at, err := time.Parse(time.RFC3339, m.ReceivedAt); err != nil || !at.Equal(clock.Now().Truncate(time.Millisecond)) {
+					t.Errorf("receivedAt %q, want the arrival as an RFC 3339 time", m.ReceivedAt)
 				}
 			}
 			for _, f := range []string{"batch[1].event", "batch[2].type", "batch[3].type"} {

@@ -25,7 +25,7 @@ var knownFields = map[string]bool{
 	"type": true, "messageId": true, "userId": true, "anonymousId": true, "previousId": true, "groupId": true,
 	"event": true, "name": true, "category": true, "properties": true, "traits": true, "context": true,
 	"integrations": true, "timestamp": true, "originalTimestamp": true, "sentAt": true, "receivedAt": true,
-	"channel": true, "version": true, "writeKey": true, "_metadata": true, "options": true,
+	"channel": true, "version": true, "writeKey": true, "_metadata": true, "options": true, "timestampCorrected": true,
 }
 
 // request carries what every message of one HTTP request shares.
@@ -54,6 +54,9 @@ func (rq *request) normalize(typ string, m map[string]json.RawMessage) (eventlog
 	}
 	m["type"] = quote(typ)
 	e.Type = typ
+	// A browser sends its write key in the body; it authorised the request
+	// and is never stored.
+	delete(m, "writeKey")
 
 	var err error
 	if e.UserID, err = id(m, "userId"); err != nil {
@@ -100,6 +103,9 @@ func (rq *request) normalize(typ string, m map[string]json.RawMessage) (eventlog
 			return e, err
 		}
 	}
+	if typ == eventlog.Identify {
+		contextTraits(m)
+	}
 	for _, f := range []string{"properties", "traits", "integrations"} {
 		if err := object(m, f); err != nil {
 			return e, err
@@ -127,6 +133,9 @@ func (rq *request) normalize(typ string, m map[string]json.RawMessage) (eventlog
 	e.SourceID = rq.source.ID
 	return e, nil
 }
+
+// maxAhead is how far ahead of its arrival an event's time may be.
+const maxAhead = 24 * time.Hour
 
 // times applies Segment's clock-skew correction:
 // timestamp = receivedAt − (sentAt − originalTimestamp).
@@ -161,6 +170,13 @@ func (rq *request) times(m map[string]json.RawMessage, e *eventlog.Event) error 
 	}
 	if hasClient {
 		m["originalTimestamp"] = quote(client.UTC().Format(msLayout))
+	}
+	if ts.Sub(rq.received) > maxAhead {
+		// A time more than a day ahead of its arrival is a wrong clock,
+		// not a future event: it happened when it arrived. The time sent
+		// stays in originalTimestamp.
+		ts = rq.received
+		m["timestampCorrected"] = json.RawMessage(`true`)
 	}
 	m["timestamp"] = quote(ts.UTC().Format(msLayout))
 	m["receivedAt"] = quote(rq.received.UTC().Format(msLayout))
@@ -261,6 +277,29 @@ func keepUnknown(m map[string]json.RawMessage) error {
 	}
 	m["properties"] = encodeObject(props)
 	return nil
+}
+
+// contextTraits moves an identify's context.traits up to traits when it has
+// no traits of its own (missing, null or {}), as RudderStack's SDKs send them.
+func contextTraits(m map[string]json.RawMessage) {
+	if raw, ok := m["traits"]; ok && !isNull(raw) {
+		if t, ok := splitObject(raw); !ok || len(t) > 0 {
+			return
+		}
+	}
+	raw, ok := m["context"]
+	if !ok || isNull(raw) {
+		return
+	}
+	ctx, ok := splitObject(raw)
+	if !ok || ctx == nil {
+		return
+	}
+	if t, ok := ctx["traits"]; ok && !isNull(t) {
+		if b := bytes.TrimSpace(t); len(b) > 0 && b[0] == '{' {
+			m["traits"] = t
+		}
+	}
 }
 
 // encodeObject writes m as a JSON object with sorted keys. Its values are

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 
@@ -17,6 +18,16 @@ type Refused struct {
 	Message    json.RawMessage `json:"message"`
 }
 
+// MarshalJSON writes receivedAt as an RFC 3339 time, as every other time
+// the API gives.
+func (r Refused) MarshalJSON() ([]byte, error) {
+	type plain Refused
+	return json.Marshal(struct {
+		plain
+		ReceivedAt store.Millis `json:"receivedAt"`
+	}{plain(r), store.Millis(r.ReceivedAt)})
+}
+
 // quarantine keeps refused messages. A retried request quarantines each
 // message once: the id is derived from the source and the bytes.
 func quarantine(ctx context.Context, db *store.DB, refused []Refused) error {
@@ -25,7 +36,7 @@ func quarantine(ctx context.Context, db *store.DB, refused []Refused) error {
 	}
 	return db.Tx(ctx, func(tx *store.Tx) error {
 		for _, r := range refused {
-			body := string(r.Message)
+			body := string(withoutWriteKey(r.Message))
 			if !json.Valid(r.Message) {
 				body = string(quote(string(r.Message)))
 			}
@@ -37,6 +48,23 @@ func quarantine(ctx context.Context, db *store.DB, refused []Refused) error {
 		}
 		return nil
 	})
+}
+
+// withoutWriteKey returns a message without its top-level writeKey: a
+// refused message is kept, its key never.
+func withoutWriteKey(raw json.RawMessage) json.RawMessage {
+	if !bytes.Contains(raw, []byte(`"writeKey"`)) {
+		return raw
+	}
+	m, ok := splitObject(raw)
+	if !ok || m == nil {
+		return raw
+	}
+	if _, ok := m["writeKey"]; !ok {
+		return raw
+	}
+	delete(m, "writeKey")
+	return encodeObject(m)
 }
 
 // Quarantined lists refused messages, newest first.

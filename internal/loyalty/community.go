@@ -223,7 +223,7 @@ func convert(ctx context.Context, tx *store.Tx, e *eventlog.Event) ([]eventlog.E
 				rows.Close()
 				return nil, err
 			}
-			ev, err := eventlog.Own("Introduction Converted", "introduction-converted-"+id, e.UserID, e.AnonymousID, e.Channel, time.UnixMilli(e.Timestamp),
+			ev, err := eventlog.OwnArrived("Introduction Converted", "introduction-converted-"+id, e.UserID, e.AnonymousID, e.Channel, time.UnixMilli(e.Timestamp), e.Arrival(),
 				map[string]any{"introduction_id": id, "from": from, "order_message_id": e.MessageID})
 			if err != nil {
 				rows.Close()

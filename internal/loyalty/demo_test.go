@@ -71,7 +71,7 @@ func TestDemoProgram(t *testing.T) {
 		placed += x.Members
 	}
 	t.Logf("%d members: %+v", d.Members, d.Tiers)
-	if placed != d.Members || base < 55 || base > 78 || middle < 18 || middle > 40 || top <= 0 || top > 8 {
+	if placed != d.Members || base < 0.55 || base > 0.78 || middle < 0.18 || middle > 0.40 || top <= 0 || top > 0.08 {
 		t.Fatalf("tier shares: %d members, %+v", d.Members, d.Tiers)
 	}
 	var conv struct{ Events []any }

@@ -42,7 +42,7 @@ func signUp(ctx context.Context, tx *store.Tx, e *eventlog.Event, code string) (
 	if err != nil {
 		return nil, err
 	}
-	ev, err := eventlog.Own("Referral Signed Up", "referral-signup-"+e.MessageID, e.UserID, e.AnonymousID, e.Channel, time.UnixMilli(e.Timestamp), props)
+	ev, err := eventlog.OwnArrived("Referral Signed Up", "referral-signup-"+e.MessageID, e.UserID, e.AnonymousID, e.Channel, time.UnixMilli(e.Timestamp), e.Arrival(), props)
 	return []eventlog.Event{ev}, err
 }
 
@@ -111,7 +111,7 @@ func convertReferrals(ctx context.Context, tx *store.Tx, e *eventlog.Event, prop
 			revenue, _ = match.Number(props["revenue"])
 		}
 		p["order_id"], p["revenue"], p["order_message_id"] = order, revenue, e.MessageID
-		ev, err := eventlog.Own("Referral Converted", "referral-converted-"+o.id, e.UserID, e.AnonymousID, e.Channel, time.UnixMilli(e.Timestamp), p)
+		ev, err := eventlog.OwnArrived("Referral Converted", "referral-converted-"+o.id, e.UserID, e.AnonymousID, e.Channel, time.UnixMilli(e.Timestamp), e.Arrival(), p)
 		if err != nil {
 			return nil, err
 		}

@@ -47,8 +47,14 @@ func TestReferralConversionAndRewards(t *testing.T) {
 		s.MustSend("track", order("sam", "s-1", 10))
 		var sam member
 		s.API("GET", "/api/v1/customers/sam/loyalty", nil, &sam)
-		s.MustSend("track", map[string]any{"userId": "fran", "event": "Signed Up", "properties": map[string]any{"referral_code": sam.ReferralCode}})
-		s.MustSend("track", order("fran", "f-1", 400))
+		// Fran's app sends her sign-up and first order two days late, with
+		// their own times: the rules made before they arrived still reward
+		// what follows from them.
+		early := apptest.Epoch.Add(-48 * time.Hour).Format(time.RFC3339)
+		s.MustSend("track", map[string]any{"userId": "fran", "event": "Signed Up", "timestamp": early, "properties": map[string]any{"referral_code": sam.ReferralCode}})
+		first := order("fran", "f-1", 400)
+		first["timestamp"] = early
+		s.MustSend("track", first)
 		s.MustSend("track", order("fran", "f-2", 200))
 		check := func(when string) {
 			t.Helper()

@@ -260,18 +260,18 @@ func (s *Service) Dashboard(ctx context.Context) (*Dashboard, error) {
 }
 
 // TierShare is how many members a tier holds and their share of all
-// members, in percent.
+// members, a fraction from 0 to 1.
 type TierShare struct {
 	Tier    string  `json:"tier"`
 	From    int64   `json:"from"`
 	Members int     `json:"members"`
-	Share   float64 `json:"share"` // 0–100, one decimal
+	Share   float64 `json:"share"` // members ÷ all members, 0–1
 }
 
 // TierShares counts the members in each tier of the program, in the
 // program's order: a member is a customer (not merged into another) whom
 // the tier review placed in one of the program's tiers, and a tier's share
-// is its members ÷ all members × 100, rounded to one decimal. Without
+// is its members ÷ all members, a fraction 0–1. Without
 // members every share is 0.
 func (s *Service) TierShares(ctx context.Context) ([]TierShare, error) {
 	p, err := s.Program(ctx)
@@ -298,7 +298,7 @@ func (s *Service) TierShares(ctx context.Context) ([]TierShare, error) {
 	}
 	for i := range out {
 		if all > 0 {
-			out[i].Share = math.Round(float64(out[i].Members)*1000/float64(all)) / 10
+			out[i].Share = float64(out[i].Members) / float64(all)
 		}
 	}
 	return out, nil

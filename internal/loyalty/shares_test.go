@@ -19,7 +19,7 @@ type share struct {
 
 // Tier shares follow docs/loyalty.md: a member is a customer the review
 // placed in a tier (a merged profile once, a lapsed member in the first
-// tier), a share is the tier's members ÷ all members × 100 to one decimal.
+// tier), a share is the tier's members ÷ all members, a fraction 0–1.
 // The test places its members itself, from the points it sends, and
 // compares the API and the console with what it computed.
 func TestTierShares(t *testing.T) {
@@ -109,18 +109,18 @@ func TestTierShares(t *testing.T) {
 		}
 		sum := 0.0
 		for i, tr := range tiers {
-			want := math.Round(float64(count[tr.name])*1000/float64(all)) / 10
+			want := float64(count[tr.name]) / float64(all)
 			got := d.Tiers[i]
 			if got.Tier != tr.name || got.Members != count[tr.name] || got.Share != want {
-				t.Errorf("%s: %+v, want %d members, %.1f %%", tr.name, got, count[tr.name], want)
+				t.Errorf("%s: %+v, want %d members, %.1f %%", tr.name, got, count[tr.name], 100*want)
 			}
 			sum += got.Share
 			shown := regexp.MustCompile(`data-tier="` + tr.name + `" data-share="([0-9.]+)">([0-9]+) · `).FindStringSubmatch(body)
-			if shown == nil || shown[1] != fmt.Sprintf("%.1f", want) || shown[2] != fmt.Sprint(count[tr.name]) {
-				t.Errorf("console shows %s as %v, want %d · %.1f %%", tr.name, shown, count[tr.name], want)
+			if shown == nil || shown[1] != fmt.Sprintf("%.1f", 100*want) || shown[2] != fmt.Sprint(count[tr.name]) {
+				t.Errorf("console shows %s as %v, want %d · %.1f %%", tr.name, shown, count[tr.name], 100*want)
 			}
 		}
-		if math.Abs(sum-100) > 0.25 {
+		if math.Abs(sum-1) > 1e-9 {
 			t.Errorf("shares add up to %.1f", sum)
 		}
 	})

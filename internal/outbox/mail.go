@@ -25,6 +25,19 @@ type Mailer struct {
 // Send delivers one message with a plain-text and an HTML part. id becomes
 // the Message-ID, so that a retried delivery is recognisable as the same mail.
 func (m *Mailer) Send(ctx context.Context, to, subject, text, html, id string) error {
+	return m.SendMessage(ctx, Message{To: to, Subject: subject, Text: text, HTML: html, ID: id})
+}
+
+// Message is one email: a plain-text and an HTML part.
+type Message struct {
+	To, Subject, Text, HTML string
+	ID                      string // the Message-ID is <ID@cxloop>
+	ReplyTo                 string // where replies go; "" sets no Reply-To
+}
+
+// SendMessage delivers msg.
+func (m *Mailer) SendMessage(ctx context.Context, msg Message) error {
+	to, subject, text, html, id := msg.To, msg.Subject, msg.Text, msg.HTML, msg.ID
 	host, _, err := net.SplitHostPort(m.Addr)
 	if err != nil {
 		return fmt.Errorf("smtp address %q: %w", m.Addr, err)
@@ -37,6 +50,9 @@ func (m *Mailer) Send(ctx context.Context, to, subject, text, html, id string) e
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s@cxloop>\r\nDate: %s\r\nMIME-Version: 1.0\r\n",
 		m.From, to, mime.QEncoding.Encode("utf-8", subject), id, time.Now().UTC().Format(time.RFC1123Z))
+	if msg.ReplyTo != "" && !strings.ContainsAny(msg.ReplyTo, "\r\n") {
+		fmt.Fprintf(&b, "Reply-To: %s\r\n", msg.ReplyTo)
+	}
 	fmt.Fprintf(&b, "Content-Type: multipart/alternative; boundary=%q\r\n\r\n", boundary)
 	for _, part := range []struct{ kind, body string }{{"text/plain", text}, {"text/html", html}} {
 		fmt.Fprintf(&b, "--%s\r\nContent-Type: %s; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n", boundary, part.kind)

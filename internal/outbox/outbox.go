@@ -28,6 +28,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/netguard"
 	"github.com/cxloop/cxloop/internal/store"
 )
 
@@ -61,11 +62,12 @@ type Delivery struct {
 
 // Service stores webhooks and delivers their queued events and mail.
 type Service struct {
-	db     *store.DB
-	client *http.Client
-	mail   *Mailer
-	now    func() time.Time
-	logger *slog.Logger
+	db           *store.DB
+	client       *http.Client
+	allowPrivate bool
+	mail         *Mailer
+	now          func() time.Time
+	logger       *slog.Logger
 }
 
 // NewService returns the outbox; mail may be nil (no notification mail is
@@ -74,7 +76,16 @@ func NewService(db *store.DB, mail *Mailer, now func() time.Time, logger *slog.L
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, client: &http.Client{Timeout: 10 * time.Second}, mail: mail, now: now, logger: logger}
+	return &Service{db: db, client: netguard.Client(10*time.Second, false), mail: mail, now: now, logger: logger}
+}
+
+// AllowPrivateTargets lets webhooks reach internal addresses (loopback,
+// private networks, link-local): for on-premises use, where the receiving
+// system is inside. By default they are refused at creation and at every
+// connection, redirects included.
+func (s *Service) AllowPrivateTargets(allow bool) {
+	s.allowPrivate = allow
+	s.client = netguard.Client(10*time.Second, allow)
 }
 
 // CreateWebhook registers an endpoint for event names ("*" for every event)
@@ -83,6 +94,11 @@ func (s *Service) CreateWebhook(ctx context.Context, w *Webhook) (*Webhook, erro
 	u, err := url.Parse(w.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fault.Field("url", "the webhook URL is an http or https URL")
+	}
+	if !s.allowPrivate {
+		if err := netguard.CheckURL(ctx, w.URL); err != nil {
+			return nil, fault.Field("url", "webhooks may not call internal addresses (%v); start cxloop with --allow-private-targets to allow them on premises", err)
+		}
 	}
 	if len(w.Events) == 0 {
 		return nil, fault.Field("events", "name the events to send, e.g. [\"Case Opened\"] (\"*\" for all)")

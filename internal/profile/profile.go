@@ -167,6 +167,47 @@ func (s *Service) Resolve(ctx context.Context, ref string) (string, error) {
 	return best, nil
 }
 
+// Names returns a display name (name, first and last name, else email,
+// else userId or anonymousId) for each ref that names a known customer; refs are cus_ ids or any
+// identity Resolve reads. Refs without a name are left out, for the caller
+// to show the ref itself.
+func (s *Service) Names(ctx context.Context, refs []string) (map[string]string, error) {
+	idOf := map[string]string{}
+	var ids []string
+	for _, ref := range refs {
+		if _, done := idOf[ref]; done || ref == "" {
+			continue
+		}
+		id, err := s.Resolve(ctx, ref)
+		if fault.Code(err) == fault.NotFound || fault.Code(err) == fault.Invalid {
+			idOf[ref] = ""
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		idOf[ref] = id
+		ids = append(ids, id)
+	}
+	contacts, err := s.Contacts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for ref, id := range idOf {
+		if c, ok := contacts[id]; ok {
+			// A name, else an email, else the identities the business knows them by.
+			for _, n := range []string{displayName(c.Traits), c.Email, c.UserID, c.AnonymousID} {
+				if n != "" {
+					out[ref] = n
+					break
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
 // Get returns the merged profile of the customer ref names.
 func (s *Service) Get(ctx context.Context, ref string) (Customer, error) {
 	id, err := s.Resolve(ctx, ref)

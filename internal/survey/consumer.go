@@ -176,6 +176,13 @@ type respondedProps struct {
 	Role         string         `json:"role"`
 	AccountID    string         `json:"account_id"`
 	CustomerID   string         `json:"customer_id"`
+	// Revises is the message id of the answer this one revises: an answer
+	// given from an invitation's email and then changed (a second score
+	// click, a reply, the rest of the questions on the page). The response
+	// keeps its id and is updated, not counted again.
+	Revises string `json:"revises"`
+
+	msgID, channel, via string // how record writes it: the event's id and channel, and how the invitation was answered
 }
 
 // project stores one Survey Responded event as a response with its scores
@@ -210,6 +217,12 @@ func (c *Consumer) project(ctx context.Context, tx *store.Tx, e *eventlog.Event,
 	}
 	if p.Language == "" {
 		p.Language = sv.DefaultLanguage
+	}
+	if p.Revises != "" {
+		if e.SourceID != eventlog.SourceCxloop || p.ResponseID == "" {
+			return nil // only cxloop revises its own responses
+		}
+		return reviseResponse(ctx, tx, sv, p.ResponseID, answers, e)
 	}
 	if p.InvitationID == "" && e.SourceID != eventlog.SourceCxloop {
 		// A client's answer (sent through /v1) answers the customer's open
@@ -263,10 +276,47 @@ func saveResponse(ctx context.Context, tx *store.Tx, sv *Survey, p respondedProp
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil
 	}
+	return saveScores(ctx, tx, sv, p, answers, e.UserID, e.AnonymousID, e.Timestamp)
+}
+
+// reviseResponse replaces a response's answers, scores and texts with those
+// of a later revision e. A revision older than what the response holds (a
+// consumer replaying events the answer path already stored) changes nothing.
+func reviseResponse(ctx context.Context, tx *store.Tx, sv *Survey, id string, answers map[string]any, e *eventlog.Event) error {
+	raw, err := json.Marshal(answers)
+	if err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE survey_responses SET answers = $1, seq = $2 WHERE id = $3 AND seq < $2`, string(raw), e.Seq, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	var p respondedProps
+	var user, anon string
+	var at int64
+	if err := tx.QueryRowContext(ctx, `SELECT invitation_id, customer_id, user_id, anonymous_id, channel, store, role, account_id, locale, responded_at
+		FROM survey_responses WHERE id = $1`, id).Scan(&p.InvitationID, &p.CustomerID, &user, &anon, &p.Channel, &p.Store, &p.Role, &p.AccountID,
+		&p.Language, &at); err != nil {
+		return err
+	}
+	p.ResponseID = id
+	for _, t := range []string{"survey_scores", "survey_texts"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE response_id = $1`, id); err != nil {
+			return err
+		}
+	}
+	return saveScores(ctx, tx, sv, p, answers, user, anon, at)
+}
+
+// saveScores writes a response's metric rows and analysed texts.
+func saveScores(ctx context.Context, tx *store.Tx, sv *Survey, p respondedProps, answers map[string]any, user, anon string, at int64) error {
 	for metric, v := range sv.Metrics(answers) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO survey_scores (response_id, metric, survey_id, value, channel, store, owner, role, account_id,
 			customer_id, user_id, anonymous_id, responded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-			p.ResponseID, metric, sv.ID, v, p.Channel, p.Store, sv.Owner, p.Role, p.AccountID, p.CustomerID, e.UserID, e.AnonymousID, e.Timestamp); err != nil {
+			p.ResponseID, metric, sv.ID, v, p.Channel, p.Store, sv.Owner, p.Role, p.AccountID, p.CustomerID, user, anon, at); err != nil {
 			return err
 		}
 	}
@@ -278,7 +328,7 @@ func saveResponse(ctx context.Context, tx *store.Tx, sv *Survey, p respondedProp
 		a := Analyze(t, p.Language)
 		kw, _ := json.Marshal(a.Keywords)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO survey_texts (response_id, question, survey_id, body, language, sentiment, keywords, responded_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, p.ResponseID, q.ID, sv.ID, t, a.Language, a.Sentiment, string(kw), e.Timestamp); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, p.ResponseID, q.ID, sv.ID, t, a.Language, a.Sentiment, string(kw), at); err != nil {
 			return err
 		}
 	}

@@ -1,9 +1,12 @@
 package survey
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -110,6 +113,34 @@ func (a *API) Respond(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpio.JSON(w, http.StatusCreated, out)
+}
+
+// Reply answers POST /api/v1/surveys/replies: a reply to an invitation
+// email, as a raw message (Content-Type: message/rfc822) that a mail
+// system pipes or an inbound-mail webhook forwards.
+func (a *API) Reply(w http.ResponseWriter, r *http.Request) {
+	media, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if media != "message/rfc822" {
+		httpio.JSON(w, http.StatusUnsupportedMediaType, map[string]any{"error": fault.Field("Content-Type",
+			"send the raw email as Content-Type: message/rfc822")})
+		return
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 10<<20))
+	if err != nil {
+		a.fail(w, fault.New(fault.TooLarge, "a reply is at most 10 MB"))
+		return
+	}
+	res, err := a.svc.Reply(r.Context(), bytes.NewReader(raw))
+	var noScore ErrNoScore
+	if errors.As(err, &noScore) {
+		httpio.JSON(w, http.StatusUnprocessableEntity, map[string]any{"error": noScore.Fault})
+		return
+	}
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, res)
 }
 
 // Responses answers GET /api/v1/surveys/{id}/responses?limit=&offset=.

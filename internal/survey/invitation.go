@@ -277,8 +277,9 @@ type Funnel struct {
 	Dismissed int            `json:"dismissed"`
 	Skipped   map[string]int `json:"skipped"`
 	// ResponseRate is answered ÷ contacted (sent, started, answered,
-	// expired, dismissed), in percent; null when nobody was contacted (a survey whose
-	// answers all came without invitations has no response rate).
+	// expired, dismissed), a fraction from 0 to 1 like every rate the API
+	// gives; null when nobody was contacted (a survey whose answers all
+	// came without invitations has no response rate).
 	ResponseRate *float64 `json:"responseRate"`
 }
 
@@ -318,7 +319,7 @@ func (s *Service) Funnel(ctx context.Context, survey string) (Funnel, error) {
 		}
 	}
 	if contacted := f.Contacted(); contacted > 0 {
-		rate := round1(100 * float64(f.Answered) / float64(contacted))
+		rate := float64(f.Answered) / float64(contacted)
 		f.ResponseRate = &rate
 	}
 	return f, rows.Err()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"strconv"
 	"time"
 
 	"github.com/cxloop/cxloop/internal/outbox"
@@ -17,7 +18,10 @@ type Mailer = outbox.Mailer
 var mailHTML = template.Must(template.New("mail").Parse(`<!doctype html>
 <html lang="{{.Lang}}" dir="{{.Dir}}"><body style="font-family:sans-serif;font-size:16px;line-height:1.5;color:#1f2328">
 <p>{{.Body}}</p>
-<p><a href="{{.URL}}" style="display:inline-block;padding:12px 20px;background:#0b5fff;color:#fff;text-decoration:none;border-radius:6px">{{.Button}}</a></p>
+{{with .Scores}}<p><strong>{{$.Question}}</strong></p>
+<table role="presentation" cellspacing="0" cellpadding="0" style="border-collapse:separate;border-spacing:4px"><tr>{{range .}}<td><a href="{{.URL}}" style="display:inline-block;min-width:28px;padding:8px 4px;border:1px solid #0b5fff;border-radius:4px;color:#0b5fff;text-align:center;text-decoration:none">{{.N}}</a></td>{{end}}</tr></table>
+<p style="font-size:13px;color:#57606a">{{$.Low}} – {{$.High}}</p>
+{{end}}<p><a href="{{.URL}}" style="display:inline-block;padding:12px 20px;background:#0b5fff;color:#fff;text-decoration:none;border-radius:6px">{{.Button}}</a></p>
 <p style="font-size:13px;color:#57606a">{{.Footer}}</p>
 </body></html>`))
 
@@ -116,13 +120,49 @@ func (s *Service) mail(ctx context.Context, i *Invitation) error {
 	if rtl(lang) {
 		dir = "rtl"
 	}
+	data := map[string]any{"Lang": lang, "Dir": dir, "Body": body, "URL": url, "Button": w.Start, "Footer": w.MailFooter}
+	text := body + "\r\n\r\n"
+	if q, ok := sv.scoreQuestion(); ok {
+		// One link per score: it opens the survey page with the score
+		// chosen, where one click records it (see scoreLinks).
+		lo, hi := q.scaleOf()
+		low, high := q.MinLabel.In(lang, sv.DefaultLanguage), q.MaxLabel.In(lang, sv.DefaultLanguage)
+		if low == "" {
+			low, high = w.Low, w.High
+			if q.Type == TypeNPS {
+				low, high = w.NotLikely, w.VeryLikely
+			}
+		}
+		var scores []scoreLink
+		text += q.Text.In(lang, sv.DefaultLanguage) + " (" + strconv.Itoa(lo) + " = " + low + ", " + strconv.Itoa(hi) + " = " + high + ")\r\n"
+		for n := lo; n <= hi; n++ {
+			l := scoreLink{N: n, URL: url + "?score=" + strconv.Itoa(n)}
+			scores = append(scores, l)
+			text += fmt.Sprintf("%2d: %s\r\n", n, l.URL)
+		}
+		text += "\r\n"
+		data["Scores"], data["Question"], data["Low"], data["High"] = scores, q.Text.In(lang, sv.DefaultLanguage), low, high
+	}
 	var html bytes.Buffer
-	if err := mailHTML.Execute(&html, map[string]string{"Lang": lang, "Dir": dir, "Body": body, "URL": url, "Button": w.Start, "Footer": w.MailFooter}); err != nil {
+	if err := mailHTML.Execute(&html, data); err != nil {
 		return err
 	}
-	text := body + "\r\n\r\n" + url + "\r\n\r\n" + w.MailFooter + "\r\n"
+	text += url + "\r\n\r\n" + w.MailFooter + "\r\n"
+	replyTo := ""
+	if _, ok := sv.scoreQuestion(); ok {
+		// A reply can answer the survey: its leading score, then a comment.
+		if replyTo, err = s.replyAddress(ctx, i.ID); err != nil {
+			return err
+		}
+	}
 	id := fmt.Sprintf("%s.%d", i.ID, i.Reminders)
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	return s.cfg.Mail.Send(ctx, i.email, subject, text, html.String(), id)
+	return s.cfg.Mail.SendMessage(ctx, outbox.Message{To: i.email, Subject: subject, Text: text, HTML: html.String(), ID: id, ReplyTo: replyTo})
+}
+
+// scoreLink is one score of an invitation email's first question.
+type scoreLink struct {
+	N   int
+	URL string
 }

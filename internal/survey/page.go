@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 
@@ -49,10 +50,12 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /s/{token}", p.show)
 	mux.Handle("POST /s/{token}", guard.Handler(http.HandlerFunc(p.answer)))
 	mux.Handle("POST /s/{token}/opt-out", guard.Handler(http.HandlerFunc(p.optOut)))
+	mux.Handle("POST /s/{token}/score", guard.Handler(http.HandlerFunc(p.score)))
 }
 
 type pageView struct {
 	Lang, Dir, Title, Intro, Action, Message string
+	OptOut, Notice                           string
 	W                                        Words
 	Questions                                []questionView
 	Errors                                   bool
@@ -174,11 +177,33 @@ func (p *Pages) show(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := language(r, sv, inv)
+	token := r.PathValue("token")
+	if kind == "answered" && p.stillOpen(inv, sv) {
+		// Answered from the email: the page shows the answers to change
+		// or complete.
+		answers, _, ok, err := p.svc.amendable(r.Context(), inv.ID)
+		if err != nil {
+			p.svc.logger.Error("survey page", "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		if ok {
+			if p.confirm(w, r, sv, lang, token) {
+				return
+			}
+			v := p.view(sv, lang, token, answers, nil)
+			v.Notice = v.W.Thanks
+			p.render(w, http.StatusOK, v)
+			return
+		}
+	}
 	if kind != "" {
 		p.message(w, status, lang, kind)
 		return
 	}
-	token := r.PathValue("token")
+	if p.confirm(w, r, sv, lang, token) {
+		return
+	}
 	if inv.partial != "{}" && inv.partial != "" {
 		p.render(w, http.StatusOK, p.view(sv, lang, token, decodeAnswers(inv.partial), nil))
 		return
@@ -214,6 +239,88 @@ func (p *Pages) show(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// confirm answers a one-click score link of an invitation email
+// (/s/{token}?score=N): the first question with that score chosen, and a
+// button that records it. A GET records nothing, so that mail scanners
+// following the links answer no survey. It reports whether it answered.
+func (p *Pages) confirm(w http.ResponseWriter, r *http.Request, sv *Survey, lang, token string) bool {
+	raw := r.URL.Query().Get("score")
+	q, ok := sv.scoreQuestion()
+	if raw == "" || !ok {
+		return false
+	}
+	a, err := q.answer(raw)
+	if err != nil {
+		return false // a link altered by hand: the whole survey instead
+	}
+	v := p.view(sv, lang, token, map[string]any{q.ID: a}, nil)
+	v.Questions = v.Questions[:1]
+	v.Action = "/s/" + token + "/score"
+	p.render(w, http.StatusOK, v)
+	return true
+}
+
+// stillOpen reports whether an answered invitation's link still works.
+func (p *Pages) stillOpen(inv *Invitation, sv *Survey) bool {
+	return sv.Status != Closed && (inv.ExpiresAt == nil || int64(*inv.ExpiresAt) >= p.svc.now().UnixMilli())
+}
+
+// score answers POST /s/{token}/score: the one click that records the score
+// a link of the invitation email chose, as the answer to the first
+// question. The page then asks the other questions with the score filled
+// in. Clicking again changes the score; it does not add an answer.
+func (p *Pages) score(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	token := r.PathValue("token")
+	inv, sv, status, kind, err := p.open(ctx, token, false)
+	if err != nil {
+		p.svc.logger.Error("survey page", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "the form is too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	lang := language(r, sv, inv)
+	if kind == "answered" && p.stillOpen(inv, sv) {
+		if _, _, ok, err := p.svc.amendable(ctx, inv.ID); err == nil && ok {
+			kind = ""
+		}
+	}
+	if kind != "" {
+		p.message(w, status, lang, kind)
+		return
+	}
+	q, ok := sv.scoreQuestion()
+	if !ok {
+		p.message(w, http.StatusNotFound, lang, "invalid")
+		return
+	}
+	a, err := q.answer(r.PostForm.Get(q.ID))
+	if err != nil || a == nil {
+		msg := words(lang).Required
+		if err != nil {
+			msg = err.Error()
+		}
+		v := p.view(sv, lang, token, nil, map[string]string{q.ID: msg})
+		v.Questions, v.Action = v.Questions[:1], "/s/"+token+"/score"
+		p.render(w, http.StatusUnprocessableEntity, v)
+		return
+	}
+	if _, _, err := p.svc.answerFromEmail(ctx, inv, sv, map[string]any{q.ID: a}, lang, viaScoreLink, "", false); err != nil {
+		if errors.Is(err, errAnswered) {
+			p.message(w, http.StatusOK, lang, "answered")
+			return
+		}
+		p.svc.logger.Error("survey score", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	http.Redirect(w, r, "/s/"+token+"?lang="+url.QueryEscape(lang), http.StatusSeeOther)
+}
+
 // tokenSlot stands for the token in a cached page; tokens are made of
 // letters, digits, '_', '-' and '.', which HTML writes as they are.
 const tokenSlot = "__cxloop_token__"
@@ -221,7 +328,8 @@ const tokenSlot = "__cxloop_token__"
 // view builds the form with the answers given so far and per-question errors.
 func (p *Pages) view(sv *Survey, lang, token string, given map[string]any, errs map[string]string) pageView {
 	wd := words(lang)
-	v := pageView{Lang: lang, W: wd, Title: sv.Name, Intro: sv.Intro.In(lang, sv.DefaultLanguage), Action: "/s/" + token, Errors: len(errs) > 0}
+	v := pageView{Lang: lang, W: wd, Title: sv.Name, Intro: sv.Intro.In(lang, sv.DefaultLanguage), Action: "/s/" + token,
+		OptOut: "/s/" + token + "/opt-out", Errors: len(errs) > 0}
 	for _, q := range sv.Questions {
 		qv := questionView{ID: q.ID, Text: q.Text.In(lang, sv.DefaultLanguage), Error: errs[q.ID], Optional: q.Optional || q.Type == TypeText}
 		scale := func(name string, lo, hi int, current any) []option {
@@ -325,6 +433,13 @@ func (p *Pages) answer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := language(r, sv, inv)
+	amend := false
+	if kind == "answered" && p.stillOpen(inv, sv) {
+		// Answered from the email: the page completes or changes that answer.
+		if _, _, ok, err := p.svc.amendable(ctx, inv.ID); err == nil && ok {
+			kind, amend = "", true
+		}
+	}
 	if kind != "" {
 		p.message(w, status, lang, kind)
 		return
@@ -333,7 +448,7 @@ func (p *Pages) answer(w http.ResponseWriter, r *http.Request) {
 	answers, errs := sv.check(formAnswers(r, sv), wd.Required)
 	if len(errs) > 0 {
 		// Keep what was answered so the customer can finish later.
-		if len(answers) > 0 {
+		if len(answers) > 0 && !amend {
 			if err := p.svc.savePartial(ctx, inv.ID, answers); err != nil {
 				p.svc.logger.Error("survey partial answers", "err", err)
 			}
@@ -342,7 +457,12 @@ func (p *Pages) answer(w http.ResponseWriter, r *http.Request) {
 		p.render(w, http.StatusUnprocessableEntity, p.view(sv, lang, token, decodeAnswers(string(given)), errs))
 		return
 	}
-	if err := p.svc.answerInvitation(ctx, inv, sv, answers, lang); err != nil {
+	if amend {
+		_, _, err = p.svc.answerFromEmail(ctx, inv, sv, answers, lang, "", "", true)
+	} else {
+		err = p.svc.answerInvitation(ctx, inv, sv, answers, lang)
+	}
+	if err != nil {
 		if errors.Is(err, errAnswered) {
 			p.message(w, http.StatusOK, lang, "answered")
 			return

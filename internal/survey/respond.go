@@ -122,7 +122,7 @@ func (s *Service) record(ctx context.Context, sv *Survey, p respondedProps, who 
 		props[k] = round1(v)
 		scores[k] = round1(v)
 	}
-	for k, v := range map[string]string{"invitation_id": p.InvitationID, "touchpoint_channel": p.Channel, "touchpoint_store": p.Store, "order_id": order,
+	for k, v := range map[string]string{"revises": p.Revises, "invitation_id": p.InvitationID, "touchpoint_channel": p.Channel, "touchpoint_store": p.Store, "order_id": order,
 		"trigger_event": trigger, "role": p.Role, "account_id": p.AccountID, "customer_id": p.CustomerID} {
 		if v != "" {
 			props[k] = v
@@ -140,19 +140,31 @@ func (s *Service) record(ctx context.Context, sv *Survey, p respondedProps, who 
 	if p.Channel == "" {
 		p.Channel = channel
 	}
-	ev, err := eventlog.OwnArrived("Survey Responded", derivedID("msg", p.ResponseID), who.UserID, who.AnonymousID, channel, at, arr, props)
+	if p.channel != "" {
+		channel = p.channel
+	}
+	msgID := derivedID("msg", p.ResponseID)
+	if p.msgID != "" {
+		msgID = p.msgID
+	}
+	ev, err := eventlog.OwnArrived("Survey Responded", msgID, who.UserID, who.AnonymousID, channel, at, arr, props)
 	if err != nil {
 		return nil, err
 	}
 	var seq int64
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		if p.InvitationID != "" {
+		if p.InvitationID != "" && p.Revises == "" {
 			ok, err := markAnswered(ctx, tx, p.InvitationID, at.UnixMilli())
 			if err != nil {
 				return err
 			}
 			if !ok && !linked {
 				return errAnswered
+			}
+			if ok && p.via != "" {
+				if _, err := tx.ExecContext(ctx, `UPDATE survey_invitations SET answered_via = $1 WHERE id = $2`, p.via, p.InvitationID); err != nil {
+					return err
+				}
 			}
 		}
 		events := []eventlog.Event{ev}
@@ -163,6 +175,9 @@ func (s *Service) record(ctx context.Context, sv *Survey, p respondedProps, who 
 		if seq == 0 {
 			// The same response id was recorded before (a repeated import).
 			return tx.QueryRowContext(ctx, `SELECT seq FROM survey_responses WHERE id = $1`, p.ResponseID).Scan(&seq)
+		}
+		if p.Revises != "" {
+			return reviseResponse(ctx, tx, sv, p.ResponseID, p.Answers, &events[0])
 		}
 		return saveResponse(ctx, tx, sv, p, p.Answers, &events[0])
 	})

@@ -33,6 +33,11 @@ func TestEmailInvitationAndReminder(t *testing.T) {
 		if len(m.To) != 1 || m.To[0] != "mia@example.com" || !strings.Contains(m.Data, "Subject: Wie war Ihre Lieferung?") {
 			t.Fatalf("mail to %v:\n%s", m.To, m.Data)
 		}
+		// No reply address configured: no Reply-To. A CSAT survey: score links 1 to 5.
+		if text := m.Text(); strings.Contains(m.Data, "Reply-To:") || !strings.Contains(text, "?score=1") || !strings.Contains(text, "?score=5") ||
+			strings.Contains(text, "?score=0") || strings.Contains(text, "?score=6") {
+			t.Fatalf("mail:\n%s", text)
+		}
 		link := m.Link()
 		if !strings.HasPrefix(link, s.URL+"/s/inv_") {
 			t.Fatalf("link %q in\n%s", link, m.Text())

@@ -28,6 +28,12 @@ type Config struct {
 	PublicURL string
 	// Mail sends invitation emails; nil sends none (invitations become links).
 	Mail *Mailer
+	// ReplyTo is the address replies to invitation emails go to
+	// (surveys@example.com): each email's Reply-To carries the
+	// invitation's token as a plus-tag (surveys+<token>@example.com), and
+	// the mail system hands replies to POST /api/v1/surveys/replies. ""
+	// sets no Reply-To.
+	ReplyTo string
 	// Now is the clock (tests move it); nil is time.Now.
 	Now func() time.Time
 	// ProfileSeq is how far the profile consumer has read the log; the

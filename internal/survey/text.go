@@ -27,25 +27,36 @@ var lexicons = map[string]map[string]float64{"en": english}
 
 // Analyze labels a text's sentiment with a word lexicon (negations such as
 // "not good" flip a word; intensifiers such as "very" strengthen it) and
-// picks its keywords. Languages without a lexicon get sentiment "unknown"
-// and no keywords: they are never guessed.
+// picks its keywords. The text's language is the one given, unless the
+// analyser has no lexicon for it and the text itself reads as English (a
+// Spanish-speaking customer writing in English): then English. Other
+// languages get sentiment "unknown" and no keywords: never guessed.
 func Analyze(text, language string) Analysis {
 	base, _, _ := strings.Cut(strings.ToLower(language), "-")
+	words := tokens(text)
 	lex, ok := lexicons[base]
+	if !ok && readsEnglish(words) {
+		base, lex, ok = "en", english, true
+	}
 	if !ok {
 		return Analysis{Language: language, Sentiment: Unknown, Keywords: []string{}}
 	}
-	words := tokens(text)
 	var score float64
 	for i, w := range words {
 		v, ok := lex[w]
 		if !ok {
 			continue
 		}
-		for j := max(0, i-3); j < i; j++ {
-			switch words[j] {
-			case "not", "no", "never", "isn't", "wasn't", "don't", "didn't", "doesn't", "hardly", "nothing", "without", "nor", "cannot", "can't", "won't", "aren't", "weren't":
+		// A negation reaches back at most three words, never past the end
+		// of a clause or another word of feeling ("not solved. Very
+		// disappointed" stays disappointed).
+		for j := i - 1; j >= max(0, i-3); j-- {
+			if words[j] == boundary || lex[words[j]] != 0 {
+				break
+			}
+			if negations[words[j]] {
 				v = -v
+				break
 			}
 		}
 		if i > 0 {
@@ -68,11 +79,71 @@ func Analyze(text, language string) Analysis {
 	return a
 }
 
+// boundary is the token that ends a clause (. , ; : ! ?) in tokens' output.
+const boundary = "."
+
+// negations flip the word of feeling that follows them.
+var negations = map[string]bool{"not": true, "no": true, "never": true, "isn't": true, "wasn't": true, "don't": true, "didn't": true,
+	"doesn't": true, "hardly": true, "nothing": true, "without": true, "nor": true, "cannot": true, "can't": true, "won't": true,
+	"aren't": true, "weren't": true, "haven't": true, "hasn't": true}
+
+// tokens are the text's lower-case words, with a boundary token where a
+// clause ends.
 func tokens(text string) []string {
-	return strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
-	})
+	var out []string
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			out = append(out, b.String())
+			b.Reset()
+		}
+	}
+	for _, r := range strings.ToLower(text) {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' || r == '’':
+			if r == '’' {
+				r = '\''
+			}
+			b.WriteRune(r)
+		case strings.ContainsRune(".,;:!?…", r):
+			flush()
+			if len(out) > 0 && out[len(out)-1] != boundary {
+				out = append(out, boundary)
+			}
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out
 }
+
+// readsEnglish reports whether a text is English by its common words: at
+// least two English function words and at least a quarter of its words.
+func readsEnglish(words []string) bool {
+	n, common := 0, 0
+	for _, w := range words {
+		if w == boundary {
+			continue
+		}
+		n++
+		if englishCommon[w] {
+			common++
+		}
+	}
+	return common >= 2 && common*4 >= n
+}
+
+// englishCommon are function words frequent in English and rare as words
+// of other languages the customers of a shop write in.
+var englishCommon = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`the and was were is are it this that my i you we they have has had not with for of to on at
+		in be been will would could should very but from my me our your their its there what when which who again just still`) {
+		m[w] = true
+	}
+	return m
+}()
 
 // keywords are the most frequent content words (not stopwords, not the
 // sentiment words themselves), at most five, ties in order of appearance.
@@ -124,14 +195,16 @@ var english = func() map[string]float64 {
 	for _, w := range strings.Fields(`good great excellent amazing awesome fantastic perfect love loved lovely helpful friendly fast quick
 		easy smooth happy pleased satisfied recommend recommended wonderful best nice brilliant outstanding superb efficient polite
 		professional reliable convenient comfortable quality beautiful impressed impressive thanks thank courteous responsive prompt
-		clean fresh fair glad delighted enjoy enjoyed seamless effortless kind knowledgeable accurate ontime worth valuable favourite favorite`) {
+		clean fresh fair glad delighted enjoy enjoyed seamless effortless kind knowledgeable accurate ontime worth valuable favourite favorite
+		solved resolved fixed sorted`) {
 		m[w] = 1
 	}
 	for _, w := range strings.Fields(`bad poor terrible awful horrible worst hate hated slow late delay delayed broken damaged rude
 		unhelpful difficult hard confusing disappointed disappointing disappointment problem problems issue issues wrong missing lost
 		refund complaint complain complained angry annoyed annoying frustrated frustrating useless expensive overpriced dirty
 		cold waiting waited unacceptable ignored defective faulty cancelled canceled error errors fail failed failure mess sucks
-		unfriendly careless incorrect unreliable nightmare scam leaking torn stained crashed crash`) {
+		unfriendly careless incorrect unreliable nightmare scam leaking torn stained crashed crash snapped cracked ripped
+		nobody unanswered unresolved apart`) {
 		m[w] = -1
 	}
 	return m

@@ -235,7 +235,7 @@ func TestWebInterceptCalls(t *testing.T) {
 			Funnel survey.Funnel `json:"funnel"`
 		}
 		s.API("GET", "/api/v1/surveys/"+id, nil, &full)
-		if f := full.Funnel; f.Answered != 1 || f.Dismissed != 1 || f.ResponseRate == nil || *f.ResponseRate != 50 {
+		if f := full.Funnel; f.Answered != 1 || f.Dismissed != 1 || f.ResponseRate == nil || *f.ResponseRate != 0.5 {
 			t.Fatalf("funnel %+v", f)
 		}
 		var sc struct {

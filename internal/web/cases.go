@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -31,8 +32,17 @@ func (c *Console) caseQueue(w http.ResponseWriter, r *http.Request, s auth.Sessi
 		c.fail(w, r, err)
 		return
 	}
+	refs := make([]string, 0, len(list))
+	for _, cs := range list {
+		refs = append(refs, cs.Customer)
+	}
+	names, err := c.Profiles.Names(ctx, refs)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	c.render(w, r, http.StatusOK, "cases", view{Title: "Cases", Session: &s, Nav: "cases", Data: map[string]any{
-		"Cases": list, "Teams": teams, "Team": team, "Status": r.URL.Query().Get("status"), "Now": c.Profiles.Now().UnixMilli(),
+		"Cases": list, "Teams": teams, "Team": team, "Status": r.URL.Query().Get("status"), "Now": c.Profiles.Now().UnixMilli(), "Names": names,
 	}})
 }
 
@@ -107,7 +117,21 @@ func (c *Console) recoveryPage(w http.ResponseWriter, r *http.Request, s auth.Se
 		c.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"Recovery": rep, "Silent": silent, "Share": int(rep.HandledWellShare*100 + 0.5)}
+	// The share from the counts themselves, not from the API's rounded figure.
+	share := "—" // nothing rated yet
+	if rep.Rated > 0 {
+		share = fmt.Sprintf("%d%%", int(float64(rep.HandledWell)*100/float64(rep.Rated)+0.5))
+	}
+	refs := make([]string, 0, len(rep.Complainers))
+	for _, cm := range rep.Complainers {
+		refs = append(refs, cm.Customer)
+	}
+	names, err := c.Profiles.Names(ctx, refs)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	data := map[string]any{"Recovery": rep, "Silent": silent, "Share": share, "Names": names}
 	for _, by := range []string{"channel", "category", "reason"} {
 		groups, err := c.Cases.ReturnRates(ctx, by, time.Time{}, time.Time{})
 		if err != nil {

@@ -34,6 +34,12 @@ func TestConsoleSessions(t *testing.T) {
 			return resp.StatusCode, string(b)
 		}
 
+		// The icon a browser asks every page for is there, without signing in.
+		if resp, err := c.Get(s.URL + "/favicon.ico"); err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/svg+xml" {
+			t.Fatalf("favicon: %v %v", resp, err)
+		} else {
+			resp.Body.Close()
+		}
 		// Not signed in: the console sends visitors to the sign-in page.
 		code, body := read(c.Get(s.URL + "/customers"))
 		if code != 200 || !strings.Contains(body, `id="password-login"`) {

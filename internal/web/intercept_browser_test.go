@@ -73,8 +73,8 @@ analytics.identify(%[3]q);
 }
 
 // analyticsNext is the browser build of @segment/analytics-next, installed
-// pinned by make test (internal/web/testdata/analytics-next).
-const analyticsNext = "testdata/analytics-next/node_modules/@segment/analytics-next/dist/umd/index.js"
+// pinned by make test (clients/browser).
+const analyticsNext = "../../clients/browser/node_modules/@segment/analytics-next/dist/umd/index.js"
 
 // widgetState is what the test reads of the widget inside its shadow root.
 type widgetState struct {
@@ -149,9 +149,9 @@ func waitWidget(t *testing.T, ctx context.Context) (widgetState, time.Duration) 
 	}
 }
 
-// visit opens a shop page, as a new visitor when fresh (the widget's
+// visitShop opens a shop page, as a new visitor when fresh (the widget's
 // anonymous id forgotten), and waits for the widget to load.
-func visit(t *testing.T, ctx context.Context, url string, fresh bool) {
+func visitShop(t *testing.T, ctx context.Context, url string, fresh bool) {
 	t.Helper()
 	open(t, ctx, url, `#buy`)
 	if fresh {
@@ -233,14 +233,14 @@ func TestWebIntercept(t *testing.T) {
 		track := func() { t.Helper(); c.track(t) }
 
 		// The URL pattern: the same event on the home page shows nothing.
-		visit(t, ctx, hs.URL+"/", true)
+		visitShop(t, ctx, hs.URL+"/", true)
 		track()
 		time.Sleep(2 * time.Second)
 		if w := widget(t, ctx); w.Shown || funnel().Contacted() != 0 {
 			t.Fatalf("shown off the checkout pages: %+v %+v", w, funnel())
 		}
 		// A page view alone on a checkout page shows nothing either.
-		visit(t, ctx, hs.URL+"/checkout/cart", false)
+		visitShop(t, ctx, hs.URL+"/checkout/cart", false)
 		time.Sleep(1500 * time.Millisecond)
 		if w := widget(t, ctx); w.Shown {
 			t.Fatalf("shown without the track event: %+v", w)
@@ -317,7 +317,7 @@ func TestWebIntercept(t *testing.T) {
 		}
 
 		// A new visitor dismisses it with Escape; focus goes back to the page.
-		visit(t, ctx, hs.URL+"/checkout/cart", true)
+		visitShop(t, ctx, hs.URL+"/checkout/cart", true)
 		track()
 		waitWidget(t, ctx)
 		press(t, ctx, kb.Escape)
@@ -331,13 +331,13 @@ func TestWebIntercept(t *testing.T) {
 			}
 		}
 		// The next page view: the contact policy keeps it away.
-		visit(t, ctx, hs.URL+"/checkout/pay", false)
+		visitShop(t, ctx, hs.URL+"/checkout/pay", false)
 		track()
 		time.Sleep(2500 * time.Millisecond)
 		if w := widget(t, ctx); w.Shown {
 			t.Fatalf("shown again on the next page view: %+v", w)
 		}
-		if f := funnel(); f.Contacted() != 2 || f.Answered != 1 || f.ResponseRate == nil || *f.ResponseRate != 50 {
+		if f := funnel(); f.Contacted() != 2 || f.Answered != 1 || f.ResponseRate == nil || *f.ResponseRate != 0.5 {
 			t.Fatalf("funnel %+v", f)
 		}
 
@@ -356,7 +356,7 @@ func TestWebInterceptPages(t *testing.T) {
 
 		// A shop that waits for consent: nothing stored, nothing asked, until
 		// it calls cxloop.consent(); then the event seen before shows the survey.
-		visit(t, ctx, hs.URL+"/checkout/cart?consent=wait", true)
+		visitShop(t, ctx, hs.URL+"/checkout/cart?consent=wait", true)
 		track()
 		time.Sleep(1500 * time.Millisecond)
 		if w := widget(t, ctx); w.Shown || run(t, ctx, chromedp.Evaluate[bool](`localStorage.getItem('cxloop_aid') === null`)) != true || funnel().Contacted() != 0 {
@@ -371,7 +371,7 @@ func TestWebInterceptPages(t *testing.T) {
 
 		// analytics.js on the page: the widget uses its visitor and hears its track.
 		if _, err := os.Stat(analyticsNext); err == nil {
-			visit(t, ctx, hs.URL+"/checkout/cart?analytics=shopper-7", true)
+			visitShop(t, ctx, hs.URL+"/checkout/cart?analytics=shopper-7", true)
 			if err := chromedp.Do(ctx, chromedp.Focus(chromedp.CSS(`#buy`))); err != nil {
 				t.Fatal(err)
 			}
@@ -393,7 +393,7 @@ func TestWebInterceptPages(t *testing.T) {
 			}
 			press(t, ctx, kb.Escape)
 		} else if os.Getenv("CXLOOP_REQUIRE_NODE") != "" {
-			t.Fatalf("analytics.js is not installed: %v (make test runs npm ci in internal/web/testdata/analytics-next)", err)
+			t.Fatalf("analytics.js is not installed: %v (make test runs npm ci in clients/browser)", err)
 		}
 
 		// Exit intent: a survey for leavers waits until the pointer leaves
@@ -405,7 +405,7 @@ func TestWebInterceptPages(t *testing.T) {
 			"questions": [{"id": "q1", "type": "csat", "text": {"en": "How was your visit?"}}]}`), &leave); code != 201 {
 			t.Fatalf("exit survey: %d", code)
 		}
-		visit(t, ctx, hs.URL+"/leaving?queue=Cart+Viewed", true)
+		visitShop(t, ctx, hs.URL+"/leaving?queue=Cart+Viewed", true)
 		if err := chromedp.Do(ctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, 600, 300)); err != nil {
 			t.Fatal(err)
 		}
@@ -425,7 +425,7 @@ func TestWebInterceptPages(t *testing.T) {
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulatePortrait)); err != nil {
 			t.Fatal(err)
 		}
-		visit(t, ctx, hs.URL+"/checkout/cart", true)
+		visitShop(t, ctx, hs.URL+"/checkout/cart", true)
 		track()
 		w, _ = waitWidget(t, ctx)
 		if w.ViewWidth != 360 || w.Left < 0 || w.Right > 360 || w.Top < 0 || w.Bottom > w.ViewHeight || w.Right-w.Left < 300 || w.LastRight > 360 || w.FirstLeft < 0 {
@@ -443,7 +443,7 @@ func TestWebInterceptPages(t *testing.T) {
 		})); err != nil {
 			t.Fatal(err)
 		}
-		visit(t, ctx, hs.URL+"/checkout/cart", true)
+		visitShop(t, ctx, hs.URL+"/checkout/cart", true)
 		if lang := run(t, ctx, chromedp.Evaluate[string](`navigator.language`)); !strings.HasPrefix(lang, "ar") {
 			t.Fatalf("navigator.language %q", lang)
 		}

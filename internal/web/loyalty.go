@@ -42,8 +42,17 @@ func (c *Console) loyaltyPage(w http.ResponseWriter, r *http.Request, s auth.Ses
 		c.fail(w, r, err)
 		return
 	}
+	refs := make([]string, 0, len(d.Advocacy.TopSendersLowSpend))
+	for _, a := range d.Advocacy.TopSendersLowSpend {
+		refs = append(refs, a.Customer)
+	}
+	names, err := c.Profiles.Names(r.Context(), refs)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	c.render(w, r, http.StatusOK, "loyalty", view{Title: "Loyalty", Session: &s, Nav: "loyalty", Data: map[string]any{
-		"D": d, "Program": program, "Rules": rules, "Rate": int(d.RedemptionRate*100 + 0.5), "Communities": communities, "Guides": guides,
+		"D": d, "Program": program, "Rules": rules, "Rate": int(d.RedemptionRate*100 + 0.5), "Communities": communities, "Guides": guides, "Names": names,
 		"Chart": matrixChart(d.Advocacy.Matrix),
 		"Admin": s.Principal.Can(auth.RoleAdmin),
 	}})

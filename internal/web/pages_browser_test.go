@@ -26,7 +26,6 @@ var emptyAllowed = map[string]string{
 // Chromium: no page shows template debris, NaN or Inf, a percentage
 // outside 0–100, or an empty state where the demo has data.
 func TestEveryPageOnTheDemo(t *testing.T) {
-	ctx := browser(t)
 	now := time.Date(2026, 6, 17, 10, 0, 0, 0, time.UTC)
 	s, _ := apptest.StartAt(t, storetest.DSN(t, storetest.Engines()[len(storetest.Engines())-1]), now)
 	bg := context.Background()
@@ -37,11 +36,11 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := demo.Options{Customers: 500, Seed: 42, End: now, Surveys: surveys}
+	opts := demo.Options{Customers: 2000, Seed: 42, End: now, Surveys: surveys}
 	if _, err := demo.Send(bg, s.URL, apptest.WriteKey, opts); err != nil {
 		t.Fatal(err)
 	}
-	s.Sync()
+	s.SyncFor(5 * time.Minute) // the demo at its serve size: 2,000 customers
 	if err := demo.Finish(bg, s.URL, apptest.Token, opts); err != nil {
 		t.Fatal(err)
 	}
@@ -49,9 +48,25 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Sync()
+	// The demo's planted web checkout incident fires its alert once, for
+	// web (here or in the alerts worker's own round).
+	if _, err := s.Cases.EvaluateAlerts(bg); err != nil {
+		t.Fatal(err)
+	}
+	var alerts struct{ Alerts []struct{ ID string } }
+	s.API("GET", "/api/v1/alerts", nil, &alerts)
+	var firings struct {
+		Firings []struct{ Group, CaseID string }
+	}
+	if len(alerts.Alerts) == 1 {
+		s.API("GET", "/api/v1/alerts/"+alerts.Alerts[0].ID+"/firings", nil, &firings)
+	}
+	if len(firings.Firings) != 1 || firings.Firings[0].Group != "web" || firings.Firings[0].CaseID == "" {
+		t.Fatalf("the demo's alert firings: %+v", firings)
+	}
 
 	// The pages, with an example of each page that shows one thing.
-	pages := []string{"/", "/customers", "/surveys", "/cases", "/recovery", "/loyalty", "/experiences", "/insights", "/products", "/settings"}
+	pages := []string{"/", "/customers", "/surveys", "/cases", "/recovery", "/alerts", "/loyalty", "/experiences", "/insights", "/products", "/settings"}
 	var list struct {
 		Surveys []struct{ ID string } `json:"surveys"`
 	}
@@ -77,6 +92,7 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 		}
 	}
 
+	ctx := browser(t) // its time runs from here, once the demo has loaded
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(s.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`#token-login`)),
@@ -101,6 +117,27 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 			if strings.TrimSpace(text) == "" {
 				t.Errorf("%s is blank", p)
 			}
+			if strings.Contains(text, "next run —") {
+				t.Errorf("%s shows a periodic survey's next run as —", p)
+			}
 		})
+	}
+	// Customers are named where lists show them, not given by their ids.
+	for page, sel := range map[string]string{"/cases?status=all": "#cases td:nth-child(2) a", "/recovery": "main table.list td:first-child a", "/loyalty": `main a[href^="/customers/"]`} {
+		open(t, ctx, s.URL+page, "main")
+		cells := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('`+sel+`')].map(a => a.innerText)`))
+		if len(cells) == 0 {
+			t.Errorf("%s lists no customers", page)
+		}
+		for _, c := range cells {
+			if strings.HasPrefix(c, "cus_") {
+				t.Errorf("%s shows a customer as %q", page, c)
+				break
+			}
+		}
+	}
+	open(t, ctx, s.URL+"/alerts", "main")
+	if rows := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("tr[data-firing]")].map(r => r.innerText)`)); len(rows) != 1 || !strings.Contains(rows[0], "web") {
+		t.Errorf("/alerts firings on the demo: %q", rows)
 	}
 }

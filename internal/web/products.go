@@ -23,7 +23,7 @@ func (c *Console) productsPage(w http.ResponseWriter, r *http.Request, s auth.Se
 		c.fail(w, r, err)
 		return
 	}
-	c.render(w, r, http.StatusOK, "products", view{Title: "Products", Session: &s, Nav: "experiences", Data: map[string]any{
+	c.render(w, r, http.StatusOK, "products", view{Title: "Products", Session: &s, Nav: "products", Data: map[string]any{
 		"Products": list, "Categories": cats, "Category": category, "Owner": s.Principal.Can(auth.RoleOwner),
 	}})
 }

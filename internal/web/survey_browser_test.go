@@ -104,7 +104,7 @@ func TestConsoleSurveyLoop(t *testing.T) {
 	if !strings.Contains(verbatims, "Friendly staff, great advice") || !strings.Contains(verbatims, "positive") {
 		t.Errorf("verbatims: %q", verbatims)
 	}
-	if strings.TrimSpace(funnel) != "100%" {
+	if strings.TrimSpace(funnel) != "100.0%" {
 		t.Errorf("response rate %q", funnel)
 	}
 

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/experience"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/ingest"
 	"github.com/cxloop/cxloop/internal/loyalty"
 	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/profile"
@@ -43,7 +45,11 @@ type Deps struct {
 	Exp      *experience.Service
 	Catalog  *catalog.Service
 	An       *analytics.Service
-	Logger   *slog.Logger
+	Sources  *ingest.Sources
+	// PublicURL is where shoppers' browsers reach cxloop (the Sources
+	// page's snippet); nil or "" means the host a page is asked from.
+	PublicURL func() string
+	Logger    *slog.Logger
 }
 
 // Console serves the console pages.
@@ -71,6 +77,10 @@ func New(d Deps) *Console {
 func (c *Console) Register(mux *http.ServeMux) {
 	static, _ := fs.Sub(files, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		http.ServeFileFS(w, r, static, "favicon.svg")
+	})
 	cop := http.NewCrossOriginProtection()
 	page := func(h func(http.ResponseWriter, *http.Request, auth.Session)) http.Handler {
 		return cop.Handler(c.signedIn(h))
@@ -94,6 +104,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /cases/{id}", page(c.casePage))
 	mux.Handle("POST /cases/{id}/{action}", page(c.caseAction))
 	mux.Handle("GET /recovery", page(c.recoveryPage))
+	mux.Handle("GET /alerts", page(c.alertsPage))
 	mux.Handle("GET /loyalty", page(c.loyaltyPage))
 	mux.Handle("POST /customers/{id}/redeem", page(c.redeem))
 	mux.Handle("POST /loyalty/rules", page(c.addRule))
@@ -104,6 +115,9 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /product-categories/{category}", page(c.setCategory))
 	mux.Handle("POST /replenishments/{id}/cancel", page(c.cancelReplenishment))
 	mux.Handle("POST /loyalty/rules/{id}/delete", page(c.deleteRule))
+	mux.Handle("GET /sources", page(c.sourcesPage))
+	mux.Handle("POST /sources", page(c.sourcesAction))
+	mux.Handle("POST /sources/{what}", page(c.sourcesAction))
 	mux.Handle("GET /settings", page(c.settings))
 	mux.Handle("POST /settings/{what}", page(c.settingsAction))
 }
@@ -199,10 +213,23 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// safeNext keeps a post-login redirect on this site.
+// safeNext keeps a post-login redirect on this site: a path of its own,
+// never a scheme or a host, and no character a browser drops or reads as
+// a slash (tab, newline, backslash), which would turn "/\t/evil.example"
+// into another site.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/customers"
+	const home = "/customers"
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		return home
+	}
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f || r == '\\' || r == ' ' {
+			return home
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return home
 	}
 	return next
 }
@@ -224,6 +251,10 @@ var funcs = template.FuncMap{
 		switch t := v.(type) {
 		case store.Millis:
 			ms = int64(t)
+		case *store.Millis:
+			if t != nil {
+				ms = int64(*t)
+			}
 		case int64:
 			ms = t
 		case time.Time:
@@ -246,6 +277,19 @@ var funcs = template.FuncMap{
 	"join":  strings.Join,
 	"upper": strings.ToUpper,
 	"pct":   func(f float64) int { return int(f*100 + 0.5) },
+	// pct1 prints a rate (a fraction 0–1, or a pointer to one) as a
+	// percentage with one decimal.
+	"pct1": func(v any) string {
+		switch f := v.(type) {
+		case float64:
+			return fmt.Sprintf("%.1f", f*100)
+		case *float64:
+			if f != nil {
+				return fmt.Sprintf("%.1f", *f*100)
+			}
+		}
+		return "—"
+	},
 	// num, rate and duration print a figure that may be absent (no base
 	// to compute it on) as "—": a number, a share as a percentage, seconds
 	// as hours.
@@ -281,6 +325,26 @@ var funcs = template.FuncMap{
 			return "—"
 		}
 		return fmt.Sprintf("%.1f h", *seconds/3600)
+	},
+	// nameOr is a customer's name from a Names map, else the id itself.
+	"nameOr": func(names map[string]string, id string) string {
+		if n := names[id]; n != "" {
+			return n
+		}
+		return id
+	},
+	"pvalue": func(p *float64) string {
+		switch {
+		case p == nil:
+			return "—"
+		case *p < 0.0001:
+			return "< 0.0001"
+		}
+		return fmt.Sprintf("%.4f", *p)
+	},
+	"verdict": func(status string) string {
+		return map[string]string{"too_few": "too few to test", "not_significant": "no significant change",
+			"other_direction": "changed the other way", "significant": "significant"}[status]
 	},
 	"points": func(f float64) float64 { return f * 100 }, // a difference of shares, in percentage points
 	"key":    formKey,

@@ -53,7 +53,9 @@ func StartWith(t testing.TB, dsn string, configure func(*app.Config)) *Server {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	cfg := app.Config{DB: dsn, BootstrapWriteKey: WriteKey, BootstrapToken: Token, Logger: log}
+	// Tests run their webhook receivers on 127.0.0.1; the guard's own test
+	// turns this off.
+	cfg := app.Config{DB: dsn, BootstrapWriteKey: WriteKey, BootstrapToken: Token, Logger: log, AllowPrivateTargets: true}
 	if configure != nil {
 		configure(&cfg)
 	}
@@ -163,7 +165,13 @@ func (s *Server) Page(path string) string {
 // Sync waits until every consumer has read the whole log.
 func (s *Server) Sync() {
 	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	s.SyncFor(60 * time.Second)
+}
+
+// SyncFor is Sync with a longer wait, for a test that loads a lot.
+func (s *Server) SyncFor(d time.Duration) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	head, err := eventlog.Head(ctx, s.DB)
 	if err != nil {

@@ -1,0 +1,63 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/cxloop/cxloop/internal/auth"
+	"github.com/cxloop/cxloop/internal/cases"
+	"github.com/cxloop/cxloop/internal/fault"
+)
+
+// alertView is one alert on the console's Alerts page: its definition,
+// each group's test as it stands now, and its latest firings.
+type alertView struct {
+	*cases.Alert
+	Unit    string
+	Survey  string // the watched survey's name
+	Now     []cases.Evidence
+	Firings []cases.AlertFiring
+}
+
+// alertUnits name each metric's figure as the page prints it.
+var alertUnits = map[string]string{
+	cases.MetricNPS:              "NPS",
+	cases.MetricCSAT:             "CSAT (top two boxes, %)",
+	cases.MetricComplaints:       "complaints",
+	cases.MetricNegativeMentions: "negative mentions (%)",
+	cases.MetricReturnRate:       "return rate (%)",
+}
+
+// alertsPage lists the alerts on aggregates: what each watches, how each
+// group tests now, and when it fired, with the evidence.
+func (c *Console) alertsPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	if !s.Principal.Can(auth.RoleAnalyst) {
+		c.fail(w, r, fault.New(fault.Forbidden, "alerts need the analyst role"))
+		return
+	}
+	ctx := r.Context()
+	list, err := c.Cases.Alerts(ctx)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	views := make([]alertView, 0, len(list))
+	for _, a := range list {
+		v := alertView{Alert: a, Unit: alertUnits[a.Metric]}
+		if a.Survey != "" {
+			v.Survey = a.Survey
+			if sv, err := c.Surveys.Get(ctx, a.Survey); err == nil {
+				v.Survey = sv.Name
+			}
+		}
+		if v.Now, err = c.Cases.Check(ctx, a.ID); err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		if v.Firings, err = c.Cases.AlertFirings(ctx, a.ID, 10); err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		views = append(views, v)
+	}
+	c.render(w, r, http.StatusOK, "alerts", view{Title: "Alerts", Session: &s, Nav: "alerts", Data: map[string]any{"Alerts": views}})
+}

@@ -1,0 +1,151 @@
+package web_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/cxloop/cxloop/internal/app"
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+// signIn posts the console's sign-in form and answers the client (with its
+// session cookie), the status and the page it landed on.
+func signIn(t *testing.T, base string, form url.Values) (*http.Client, int, string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(base+"/login", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return c, resp.StatusCode, string(b)
+}
+
+// signedIn reports whether the client's session still opens a console page.
+func signedIn(t *testing.T, c *http.Client, base string) bool {
+	t.Helper()
+	resp, err := c.Get(base + "/customers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode == 200 && strings.Contains(string(b), `id="customers"`)
+}
+
+// A console session ends with the credential it was opened with: revoking
+// the token or disabling the user ends it at once, not 12 hours later.
+func TestSessionsEndWithTheirCredential(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		var tok struct{ ID, Token string }
+		if code := s.API("POST", "/api/v1/tokens", map[string]any{"name": "laptop", "role": "analyst"}, &tok); code != 201 {
+			t.Fatalf("token: %d", code)
+		}
+		byToken, code, _ := signIn(t, s.URL, url.Values{"token": {tok.Token}})
+		if code != 200 || !signedIn(t, byToken, s.URL) {
+			t.Fatalf("sign-in with the token: %d", code)
+		}
+		if code := s.API("DELETE", "/api/v1/tokens/"+tok.ID, nil, nil); code != 200 {
+			t.Fatalf("revoke: %d", code)
+		}
+		if signedIn(t, byToken, s.URL) {
+			t.Error("the session of a revoked token still opens the console")
+		}
+
+		if code := s.API("POST", "/api/v1/users", map[string]any{"email": "ana@example.com", "password": "a long password", "role": "analyst"}, nil); code != 201 {
+			t.Fatalf("user: %d", code)
+		}
+		form := url.Values{"email": {"ana@example.com"}, "password": {"a long password"}}
+		byUser, code, _ := signIn(t, s.URL, form)
+		if code != 200 || !signedIn(t, byUser, s.URL) {
+			t.Fatalf("sign-in as the user: %d", code)
+		}
+		var users struct {
+			Users []struct {
+				ID, Email  string
+				DisabledAt *int64
+			}
+		}
+		s.API("GET", "/api/v1/users", nil, &users)
+		if len(users.Users) != 1 || users.Users[0].Email != "ana@example.com" || users.Users[0].DisabledAt != nil {
+			t.Fatalf("users: %+v", users)
+		}
+		if code := s.API("PATCH", "/api/v1/users/"+users.Users[0].ID, map[string]any{}, nil); code != 400 {
+			t.Errorf("a PATCH saying nothing: %d, want 400", code)
+		}
+		if code := s.API("PATCH", "/api/v1/users/nobody@example.com", map[string]any{"disabled": true}, nil); code != 404 {
+			t.Errorf("an unknown user: %d, want 404", code)
+		}
+		if code := s.API("PATCH", "/api/v1/users/"+users.Users[0].ID, map[string]any{"disabled": true}, nil); code != 200 {
+			t.Fatalf("disable: %d", code)
+		}
+		if signedIn(t, byUser, s.URL) {
+			t.Error("a disabled user's session still opens the console")
+		}
+		if _, code, _ := signIn(t, s.URL, form); code != 401 {
+			t.Errorf("a disabled user signs in: %d", code)
+		}
+		if code := s.API("PATCH", "/api/v1/users/ana@example.com", map[string]any{"disabled": false}, nil); code != 200 {
+			t.Fatalf("enable: %d", code)
+		}
+		if again, code, _ := signIn(t, s.URL, form); code != 200 || !signedIn(t, again, s.URL) {
+			t.Errorf("enabled again, sign-in: %d", code)
+		}
+	})
+}
+
+// After sign-in the console goes back only to a page of its own: no
+// scheme, no host, and nothing a browser reads as one (a tab or newline it
+// drops, a backslash it takes for a slash).
+func TestSignInRedirectStaysOnSite(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, storetest.Engines()[0]))
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for next, want := range map[string]string{
+		"/surveys?status=active": "/surveys?status=active",
+		"/\t/evil.example":       "/customers",
+		"/\n/evil.example":       "/customers",
+		"/\r\n/evil.example":     "/customers",
+		"//evil.example":         "/customers",
+		"/\\evil.example":        "/customers",
+		"/\\/evil.example":       "/customers",
+		"https://evil.example/":  "/customers",
+		"/ /evil.example":        "/customers",
+		"javascript:alert(1)":    "/customers",
+		"":                       "/customers",
+	} {
+		resp, err := c.PostForm(s.URL+"/login", url.Values{"token": {apptest.Token}, "next": {next}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || got != want {
+			t.Errorf("next %q: %d to %q, want %q", next, resp.StatusCode, got, want)
+		}
+	}
+}
+
+// Webhooks may not call internal addresses unless the operator allows them:
+// the URL is refused at creation, naming the field, in every form.
+func TestWebhooksRefuseInternalAddresses(t *testing.T) {
+	s := apptest.StartWith(t, storetest.DSN(t, storetest.Engines()[0]), func(cfg *app.Config) { cfg.AllowPrivateTargets = false })
+	for _, u := range []string{"http://127.0.0.1:9/hook", "http://2130706433/", "http://[::1]/", "http://169.254.169.254/latest/meta-data/",
+		"http://localhost:8080/", "http://[::ffff:10.0.0.1]/", "http://0x7f.1/"} {
+		var e struct {
+			Error struct{ Field, Message string }
+		}
+		if code := s.API("POST", "/api/v1/webhooks", map[string]any{"url": u, "events": []string{"Case Opened"}}, &e); code != 400 || e.Error.Field != "url" {
+			t.Errorf("%s: %d %+v, want 400 naming url", u, code, e)
+		}
+	}
+	if code := s.API("POST", "/api/v1/webhooks", map[string]any{"url": "https://hooks.invalid/cx", "events": []string{"Case Opened"}}, nil); code != 201 {
+		t.Errorf("a name that does not resolve yet: %d, want 201", code)
+	}
+}

@@ -229,7 +229,7 @@ func (a *App) Handler() http.Handler {
 	survey.NewWidget(a.Surveys, func(ctx context.Context, key string) error {
 		_, err := a.Sources.ByKey(ctx, key)
 		return err
-	}, a.Logger).Register(mux)
+	}, ingest.CORS, a.Logger).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

@@ -37,48 +37,24 @@ func WidgetGzipSize() int { return len(widgetGz) }
 type Widget struct {
 	svc    *Service
 	auth   func(ctx context.Context, writeKey string) error
+	cors   func(http.Handler) http.Handler
 	logger *slog.Logger
 }
 
-// NewWidget returns the /v1/web handlers; auth checks a write key.
-func NewWidget(svc *Service, auth func(ctx context.Context, writeKey string) error, logger *slog.Logger) *Widget {
-	return &Widget{svc: svc, auth: auth, logger: logger}
+// NewWidget returns the /v1/web handlers; auth checks a write key and cors
+// wraps every route (the /v1 CORS policy: headers on every answer, errors
+// included; the /v1 preflight and unknown paths are answered there too).
+func NewWidget(svc *Service, auth func(ctx context.Context, writeKey string) error, cors func(http.Handler) http.Handler, logger *slog.Logger) *Widget {
+	return &Widget{svc: svc, auth: auth, cors: cors, logger: logger}
 }
 
 // Register declares the /v1/web routes on mux.
 func (wg *Widget) Register(mux *http.ServeMux) {
-	mux.Handle("GET /v1/web/cxloop.js", webCORS(http.HandlerFunc(wg.script)))
-	mux.Handle("POST /v1/web/surveys", webCORS(http.HandlerFunc(wg.surveys)))
-	mux.Handle("POST /v1/web/show", webCORS(http.HandlerFunc(wg.show)))
-	mux.Handle("POST /v1/web/answer", webCORS(http.HandlerFunc(wg.answer)))
-	mux.Handle("POST /v1/web/dismiss", webCORS(http.HandlerFunc(wg.dismiss)))
-	mux.Handle("OPTIONS /v1/web/", webCORS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusNoContent)
-	})))
-	// Anything else under /v1/web answers in JSON with CORS headers too.
-	unknown := webCORS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		httpio.Error(w, nil, fault.New(fault.NotFound, "no %s %s: the widget's paths are GET /v1/web/cxloop.js and POST /v1/web/{surveys,show,answer,dismiss}", r.Method, r.URL.Path))
-	}))
-	mux.Handle("GET /v1/web/", unknown)
-	mux.Handle("POST /v1/web/", unknown)
-}
-
-// webCORS lets pages on any origin call the widget's paths; every answer,
-// errors included, carries the headers so the browser shows it to the widget.
-func webCORS(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-		allow := "Content-Type, Authorization"
-		if asked := r.Header.Get("Access-Control-Request-Headers"); asked != "" && len(asked) < 1000 {
-			allow = asked
-		}
-		h.Set("Access-Control-Allow-Headers", allow)
-		h.Set("Access-Control-Max-Age", "86400")
-		h.Add("Vary", "Access-Control-Request-Headers")
-		next.ServeHTTP(w, r)
-	})
+	mux.Handle("GET /v1/web/cxloop.js", wg.cors(http.HandlerFunc(wg.script)))
+	mux.Handle("POST /v1/web/surveys", wg.cors(http.HandlerFunc(wg.surveys)))
+	mux.Handle("POST /v1/web/show", wg.cors(http.HandlerFunc(wg.show)))
+	mux.Handle("POST /v1/web/answer", wg.cors(http.HandlerFunc(wg.answer)))
+	mux.Handle("POST /v1/web/dismiss", wg.cors(http.HandlerFunc(wg.dismiss)))
 }
 
 func (wg *Widget) script(w http.ResponseWriter, r *http.Request) {

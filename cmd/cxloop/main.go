@@ -169,7 +169,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	if *consumers {
 		a.RunWorkers(runCtx)
 	}
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := newServer(a.Handler(), serverTimeouts)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -250,6 +250,9 @@ func loadDemo(ctx context.Context, a *app.App, base string, customers int, out i
 	if err == nil {
 		err = demo.WorkCases(ctx, base, key, token, opts)
 	}
+	if err == nil { // the burst has settled: the recommender learns from it now
+		_, err = a.Exp.TrainIfNew(ctx)
+	}
 	if err != nil {
 		log.Error("demo", "err", err)
 		return
@@ -259,6 +262,21 @@ func loadDemo(ctx context.Context, a *app.App, base string, customers int, out i
 		return
 	}
 	fmt.Fprintf(out, "demo loaded: %d events in %s; try %s/customers\n", n, time.Since(start).Round(time.Millisecond), base)
+}
+
+// timeouts bound how long a connection may hold the server: its headers,
+// its whole request (body included), writing the answer, and idling
+// between requests.
+type timeouts struct{ header, read, write, idle time.Duration }
+
+// serverTimeouts leave room for a large import over a slow link (a
+// request's body within 2 minutes, its answer within 5) while a client
+// that trickles bytes is cut off.
+var serverTimeouts = timeouts{header: 10 * time.Second, read: 2 * time.Minute, write: 5 * time.Minute, idle: 2 * time.Minute}
+
+func newServer(h http.Handler, t timeouts) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: t.header, ReadTimeout: t.read, WriteTimeout: t.write, IdleTimeout: t.idle,
+		MaxHeaderBytes: 64 << 10}
 }
 
 func displayAddr(a string) string {
@@ -422,6 +440,9 @@ func importMentions(ctx context.Context, args []string, out io.Writer) error {
 // report prints what an import stored and refused; refusals fail the command.
 func report(out io.Writer, what string, res csvimport.Result, start time.Time) error {
 	fmt.Fprintf(out, "imported %d of %d %s in %s\n", res.Imported, res.Rows, what, time.Since(start).Round(time.Millisecond))
+	if res.Duplicates > 0 {
+		fmt.Fprintf(out, "  %d rows were recorded before (duplicates): not stored again\n", res.Duplicates)
+	}
 	switch {
 	case res.Backfill:
 		fmt.Fprintln(out, "  as history (backfill): counted in reports, no rule fires")

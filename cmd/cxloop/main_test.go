@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -141,7 +142,17 @@ func TestAcknowledgedEventsSurviveKill(t *testing.T) {
 				}
 			}(w)
 		}
-		time.Sleep(1500 * time.Millisecond)
+		// Kill once enough is acknowledged to prove something (however busy
+		// the machine), and at least 1.5 s in, while writes are in flight.
+		begun := time.Now()
+		for deadline := begun.Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			mu.Lock()
+			enough := len(acked) >= 1000
+			mu.Unlock()
+			if enough && time.Since(begun) >= 1500*time.Millisecond {
+				break
+			}
+		}
 		if err := p.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -353,10 +364,11 @@ func TestImportResponses(t *testing.T) {
 	if err := os.WriteFile(file, []byte(csv), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for range 2 {
+	for i, want := range []string{"imported 3 of 4 responses", "imported 0 of 4 responses"} {
 		out, err := exec.Command(binary, "import", "responses", "--db", db, "--survey", sv.ID, file).CombinedOutput()
-		if err == nil || !strings.Contains(string(out), "imported 3 of 4 responses") || !strings.Contains(string(out), "line 4 (answers.q1)") {
-			t.Fatalf("import: %v\n%s", err, out)
+		if err == nil || !strings.Contains(string(out), want) || !strings.Contains(string(out), "line 4 (answers.q1)") ||
+			strings.Contains(string(out), "3 rows were recorded before") != (i == 1) {
+			t.Fatalf("import %d: %v\n%s", i+1, err, out)
 		}
 	}
 	p = start(t, db)
@@ -412,5 +424,55 @@ func TestEvalRecommend(t *testing.T) {
 	}
 	if out, err := exec.Command(binary, "eval", "recommend", "--data", t.TempDir()).CombinedOutput(); err == nil {
 		t.Fatalf("a folder without ratings.csv: %s", out)
+	}
+}
+
+// A client that sends its body a byte at a time, or sends nothing after
+// its headers, is cut off when its time is up instead of holding the
+// connection for ever.
+func TestSlowClientsAreCutOff(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := io.Copy(io.Discard, r.Body)
+		if err != nil {
+			return
+		}
+		w.WriteHeader(204)
+	})
+	srv := newServer(h, timeouts{header: 300 * time.Millisecond, read: 600 * time.Millisecond, write: time.Second, idle: time.Second})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	for name, send := range map[string]func(c net.Conn){
+		"a trickling body": func(c net.Conn) {
+			fmt.Fprintf(c, "POST /v1/track HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+			for range 40 {
+				if _, err := c.Write([]byte("a")); err != nil {
+					return
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		},
+		"headers never finished": func(c net.Conn) {
+			fmt.Fprintf(c, "POST /v1/track HTTP/1.1\r\nHost: x\r\n")
+		},
+	} {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		go send(c)
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, _ = io.Copy(io.Discard, c) // until the server closes the connection
+		if held := time.Since(start); held > 3*time.Second {
+			t.Errorf("%s held the connection %s", name, held)
+		}
+		c.Close()
+	}
+	if serverTimeouts.read == 0 || serverTimeouts.write == 0 || serverTimeouts.idle == 0 || serverTimeouts.header == 0 {
+		t.Fatalf("the server runs without a timeout: %+v", serverTimeouts)
 	}
 }

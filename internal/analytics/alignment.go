@@ -3,6 +3,7 @@ package analytics
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"math"
 	"sort"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/store"
+	"github.com/cxloop/cxloop/internal/survey"
 )
 
 // Predict records a manager's answers to the customer questions as they
@@ -46,7 +48,10 @@ func (s *Service) Predict(ctx context.Context, team string, answers map[string]f
 // Gap compares, per question (and per team when by team), what managers
 // predicted with what customers answered.
 type Gap struct {
-	Question    string  `json:"question"`
+	Question string `json:"question"`
+	// Label is the question's text in the survey that asks it (an ACSI
+	// item's own text), else its id in words.
+	Label       string  `json:"label"`
 	Team        string  `json:"team,omitempty"`
 	Managers    float64 `json:"managers"`
 	Customers   float64 `json:"customers"`
@@ -113,6 +118,13 @@ func (s *Service) Gaps(ctx context.Context, byTeam bool) ([]Gap, error) {
 		g.P = round(g.P, 4)
 		out = append(out, g)
 	}
+	labels, err := s.questionLabels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Label = labels.of(out[i].Question)
+	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Question != out[j].Question {
 			return out[i].Question < out[j].Question
@@ -160,4 +172,55 @@ func pValue(managers, customers []float64) float64 {
 		return 0
 	}
 	return 2 * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(len(customers) - 1)}.CDF(-math.Abs(d/se))
+}
+
+// labels are the questions' texts by id ("acsi.overall" for an ACSI item).
+type labels map[string]string
+
+// of is the question's text, else its id in words.
+func (l labels) of(id string) string {
+	if t := l[id]; t != "" {
+		return t
+	}
+	if q, item, ok := strings.Cut(id, "."); ok && l[q] != "" {
+		return l[q] + " (" + strings.ReplaceAll(item, "_", " ") + ")"
+	}
+	return strings.ReplaceAll(id, "_", " ")
+}
+
+// questionLabels reads the questions' texts from the survey definitions,
+// in each survey's default language (English when it names none); the
+// first survey to ask a question names it.
+func (s *Service) questionLabels(ctx context.Context) (labels, error) {
+	out := labels{}
+	err := s.db.Each(ctx, `SELECT definition FROM surveys ORDER BY created_at, id`, nil, func(r *sql.Rows) error {
+		var raw string
+		if err := r.Scan(&raw); err != nil {
+			return err
+		}
+		var def struct {
+			DefaultLanguage string            `json:"defaultLanguage"`
+			Questions       []survey.Question `json:"questions"`
+		}
+		if json.Unmarshal([]byte(raw), &def) != nil {
+			return nil // not readable: its questions go by their ids
+		}
+		lang := def.DefaultLanguage
+		if lang == "" {
+			lang = "en"
+		}
+		put := func(id string, t survey.Text) {
+			if v := strings.TrimSpace(t.In(lang, "en")); v != "" && out[id] == "" {
+				out[id] = v
+			}
+		}
+		for _, q := range def.Questions {
+			put(q.ID, q.Text)
+			for _, it := range q.Items {
+				put(q.ID+"."+it.ID, it.Text)
+			}
+		}
+		return nil
+	})
+	return out, err
 }

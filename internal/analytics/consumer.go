@@ -2,6 +2,8 @@ package analytics
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"strings"
 
 	"github.com/cxloop/cxloop/internal/eventlog"
@@ -120,11 +122,14 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 					}
 				}
 			}
+			// The survey rides along (as the signal's ref): the outcomes
+			// report each survey's scores apart.
+			surveyID, _ := p["survey_id"].(string)
 			if ok {
-				err = signal("score", share, "")
+				err = signal("score", share, surveyID)
 			}
 			if v, has := scores["nps"]; has && err == nil {
-				err = signal("nps", v, "")
+				err = signal("nps", v, surveyID)
 			}
 			if err == nil {
 				err = answers(ctx, tx, e, msgID, key, p)
@@ -155,7 +160,7 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 				kind = "case_resolved"
 			}
 			if k, _ := p["kind"].(string); e.Event == "Case Opened" && strings.EqualFold(k, "complaint") {
-				if err := signal("complaint", 1, id); err != nil {
+				if err := caseComplaint(ctx, tx, e, key, id, p); err != nil {
 					return err
 				}
 			}
@@ -166,6 +171,30 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 		}
 	}
 	return nil
+}
+
+// caseComplaint records the complaint a complaint case stands for, once
+// and at the complaint's own time: a case opened for an event (a Complaint
+// Submitted, a mention a rule escalates) is that event's complaint, keyed
+// by its message id and dated by its timestamp, so the Complaint Submitted
+// and its case count once, in the month the customer complained — not in
+// the month the case was opened. A case without a source event is itself
+// the complaint.
+func caseComplaint(ctx context.Context, tx *store.Tx, e *eventlog.Event, key, caseID string, p map[string]any) error {
+	msg, at := e.MessageID, e.Timestamp
+	if src, _ := p["source_message_id"].(string); src != "" {
+		msg = src
+		var ts int64
+		switch err := tx.QueryRowContext(ctx, `SELECT ts FROM events WHERE message_id = $1`, src).Scan(&ts); {
+		case err == nil:
+			at = ts
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO an_signals (message_id, identity, kind, value, ref, at) VALUES ($1, $2, 'complaint', 1, $3, $4)
+		ON CONFLICT (message_id, kind) DO NOTHING`, msg, key, caseID, at)
+	return err
 }
 
 // answers keeps a response's numeric answers, item by item: a rating as

@@ -128,7 +128,18 @@ func (a *API) Gap(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// Outcomes answers GET /api/v1/analytics/outcomes?months=12.
+// surveyParam is the survey asked for: nil when the query names none,
+// "" (responses that name no survey) when it is empty.
+func surveyParam(r *http.Request) *string {
+	q := r.URL.Query()
+	if !q.Has("survey") {
+		return nil
+	}
+	v := q.Get("survey")
+	return &v
+}
+
+// Outcomes answers GET /api/v1/analytics/outcomes?months=12&survey=.
 func (a *API) Outcomes(w http.ResponseWriter, r *http.Request) {
 	months, err := httpio.Int(r, "months", 12)
 	if err == nil && (months < 1 || months > 60) {
@@ -139,8 +150,7 @@ func (a *API) Outcomes(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.answer(w, r, func() (any, error) {
-		list, err := a.svc.Outcomes(r.Context(), int(months))
-		return map[string]any{"months": list}, err
+		return a.svc.Outcomes(r.Context(), int(months), surveyParam(r))
 	})
 }
 

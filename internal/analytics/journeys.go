@@ -142,18 +142,25 @@ func (s *Service) Funnel(ctx context.Context, by string, segment *profile.Query)
 	type touch struct {
 		key, stage, channel, exp string
 		at                       int64
+		action                   bool // cxloop's own action, not the customer's touch
 	}
 	var list []touch
-	rows, err := s.db.QueryContext(ctx, `SELECT identity, stage, channel, experience, at FROM an_stages ORDER BY at`)
+	// The log says whose an event is: cxloop's actions (source
+	// cxloop-actions: a nudge sent, an order proposed) are not the
+	// customer's touches.
+	rows, err := s.db.QueryContext(ctx, `SELECT s.identity, s.stage, s.channel, s.experience, s.at, CASE WHEN e.source_id = $1 THEN 1 ELSE 0 END
+		FROM an_stages s LEFT JOIN events e ON e.message_id = s.message_id ORDER BY s.at`, eventlog.SourceActions)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
 		var t touch
-		if err := rows.Scan(&t.key, &t.stage, &t.channel, &t.exp, &t.at); err != nil {
+		var action int
+		if err := rows.Scan(&t.key, &t.stage, &t.channel, &t.exp, &t.at, &action); err != nil {
 			rows.Close()
 			return nil, err
 		}
+		t.action = action == 1
 		list = append(list, t)
 	}
 	rows.Close()
@@ -166,6 +173,13 @@ func (s *Service) Funnel(ctx context.Context, by string, segment *profile.Query)
 	}
 	open := map[string]*journey{}
 	byCustomer := map[string][]*journey{} // each customer's journeys in time order
+	// An action of a connected experience touches the customer's open
+	// journey, or the one they start within AbandonDays of it.
+	type nudge struct {
+		exp string
+		at  int64
+	}
+	touched := map[string]nudge{}
 	const day = 86400000
 	for _, t := range list {
 		c := owner[t.key]
@@ -177,8 +191,22 @@ func (s *Service) Funnel(ctx context.Context, by string, segment *profile.Query)
 		if j != nil && (j.first[2] != 0 || t.at-j.last > AbandonDays*day) {
 			j = nil // responded, or left too long: the next touch starts anew
 		}
+		if t.action {
+			switch {
+			case t.exp == "":
+			case j != nil && j.experience == "none":
+				j.experience = t.exp
+			case j == nil:
+				touched[c] = nudge{t.exp, t.at}
+			}
+			continue
+		}
 		if j == nil {
 			j = &journey{channel: t.channel, experience: "none"}
+			if n, ok := touched[c]; ok && t.at-n.at <= AbandonDays*day {
+				j.experience = n.exp
+			}
+			delete(touched, c)
 			open[c] = j
 			byCustomer[c] = append(byCustomer[c], j)
 		}

@@ -3,7 +3,10 @@ package analytics
 import (
 	"context"
 	"database/sql"
+	"sort"
 	"time"
+
+	"github.com/cxloop/cxloop/internal/fault"
 )
 
 // OutcomeMonth is one month of the outcomes dashboard. A rate or mean is
@@ -12,10 +15,19 @@ import (
 type OutcomeMonth struct {
 	Month string `json:"month"`
 	// Partial marks the month under way: its figures run to now.
-	Partial      bool     `json:"partial,omitempty"`
-	Satisfaction *float64 `json:"satisfaction,omitempty"` // mean score of the month's responses as a share of their scale, 0–100
-	Responses    int      `json:"responses"`
-	NPS          *float64 `json:"nps,omitempty"`         // % promoters − % detractors of the month's NPS answers
+	Partial bool `json:"partial,omitempty"`
+	// Satisfaction is the mean score of the month's responses to the
+	// outcomes' survey as a share of their scale, 0–100, on Responses
+	// responses; SatisfactionSmall marks fewer than SmallSample.
+	Satisfaction      *float64 `json:"satisfaction,omitempty"`
+	Responses         int      `json:"responses"`
+	SatisfactionSmall bool     `json:"satisfaction_small_sample,omitempty"`
+	// NPS is % promoters − % detractors of the month's NPS answers to the
+	// outcomes' survey, on NPSAnswers answers; NPSSmall marks fewer than
+	// SmallSample.
+	NPS          *float64 `json:"nps,omitempty"`
+	NPSAnswers   int      `json:"nps_answers"`
+	NPSSmall     bool     `json:"nps_small_sample,omitempty"`
 	NewCustomers int      `json:"new_customers"`         // first order in the month
 	Buyers       int      `json:"buyers"`                // customers who ordered in the month
 	RepeatRate   *float64 `json:"repeat_rate,omitempty"` // buyers who had ordered before the month
@@ -38,10 +50,37 @@ func (s *Service) SetReferralRevenue(fn func(ctx context.Context, since time.Tim
 	s.referrals = fn
 }
 
-// Outcomes is the bottom line month by month: satisfaction and NPS,
-// acquisition and the new customers' lifetime value, repeat buying and
-// retention, revenue and referral revenue, complaints and returns.
-func (s *Service) Outcomes(ctx context.Context, months int) ([]OutcomeMonth, error) {
+// SmallSample is the number of answers below which a month's
+// satisfaction or NPS is marked a small sample.
+const SmallSample = 30
+
+// OutcomeSurvey is a survey whose answers the outcomes can report, with
+// its scored responses in the window.
+type OutcomeSurvey struct {
+	ID        string `json:"id"` // "" for responses that name no survey
+	Name      string `json:"name"`
+	Responses int    `json:"responses"`
+}
+
+// Outcomes is the outcomes table: the months and the survey whose
+// satisfaction and NPS they show.
+type Outcomes struct {
+	// Survey is the survey the satisfaction and NPS come from: the one
+	// asked for, else the one with the most scored responses in the window.
+	Survey  string          `json:"survey"`
+	Surveys []OutcomeSurvey `json:"surveys"`
+	Months  []OutcomeMonth  `json:"months"`
+}
+
+// Outcomes is the bottom line month by month: satisfaction and NPS (of one
+// survey: surveys differ in scale, audience and rhythm, and a mix of them
+// moves with their timing, not with the customers), acquisition and the new
+// customers' lifetime value, repeat buying and retention, revenue and
+// referral revenue, complaints and returns.
+//
+// survey names the survey of the satisfaction and NPS ("" for responses
+// that name none); nil is the default, the survey with the most responses.
+func (s *Service) Outcomes(ctx context.Context, months int, survey *string) (*Outcomes, error) {
 	if err := s.fresh(ctx); err != nil { // the new customers' lifetime values
 		return nil, err
 	}
@@ -123,13 +162,20 @@ func (s *Service) Outcomes(ctx context.Context, months int) ([]OutcomeMonth, err
 		}
 		out[i].Retention = share(kept, len(buyers[i]))
 	}
-	nps := make([][3]int, months) // answers, promoters, detractors
-	sat := make([]float64, months)
-	err = s.db.Each(ctx, `SELECT kind, value, at FROM an_signals WHERE at >= $1`, []any{start.UnixMilli()}, func(r *sql.Rows) error {
-		var kind string
+	type answer struct {
+		kind  string
+		value float64
+		month int
+	}
+	bySurvey := map[string][]answer{}
+	// A score's survey is its ref (as the consumer now writes it), else
+	// that of the response's recorded answers.
+	err = s.db.Each(ctx, `SELECT s.kind, s.value, s.at, s.ref, COALESCE((SELECT MIN(a.survey_id) FROM an_answers a WHERE a.message_id = s.message_id), '')
+		FROM an_signals s WHERE s.at >= $1 AND s.kind IN ('score', 'nps', 'complaint', 'return')`, []any{start.UnixMilli()}, func(r *sql.Rows) error {
+		var kind, ref, answered string
 		var v float64
 		var at int64
-		if err := r.Scan(&kind, &v, &at); err != nil {
+		if err := r.Scan(&kind, &v, &at, &ref, &answered); err != nil {
 			return err
 		}
 		i, ok := monthOf(at)
@@ -137,22 +183,15 @@ func (s *Service) Outcomes(ctx context.Context, months int) ([]OutcomeMonth, err
 			return nil
 		}
 		switch kind {
-		case "score":
-			if v < 0 || v > 1 {
+		case "score", "nps":
+			if kind == "score" && (v < 0 || v > 1) || kind == "nps" && (v < 0 || v > 10) {
 				return nil // outside its scale: not a score
 			}
-			sat[i] += v
-			out[i].Responses++
-		case "nps":
-			if v < 0 || v > 10 {
-				return nil
+			id := ref
+			if id == "" {
+				id = answered
 			}
-			nps[i][0]++
-			if v >= 9 {
-				nps[i][1]++
-			} else if v <= 6 {
-				nps[i][2]++
-			}
+			bySurvey[id] = append(bySurvey[id], answer{kind, v, i})
 		case "complaint":
 			out[i].Complaints++
 		case "return":
@@ -163,14 +202,67 @@ func (s *Service) Outcomes(ctx context.Context, months int) ([]OutcomeMonth, err
 	if err != nil {
 		return nil, err
 	}
+	res := &Outcomes{Months: out, Surveys: []OutcomeSurvey{}}
+	for id, list := range bySurvey {
+		n := 0
+		for _, a := range list {
+			if a.kind == "score" {
+				n++
+			}
+		}
+		res.Surveys = append(res.Surveys, OutcomeSurvey{ID: id, Responses: n})
+	}
+	if err := s.nameSurveys(ctx, res.Surveys); err != nil {
+		return nil, err
+	}
+	// Most responses first; the default is the first.
+	sort.Slice(res.Surveys, func(i, j int) bool {
+		a, b := res.Surveys[i], res.Surveys[j]
+		if a.Responses != b.Responses {
+			return a.Responses > b.Responses
+		}
+		return a.ID < b.ID
+	})
+	switch _, answered := bySurvey[*orDefault(survey)]; {
+	case survey == nil:
+		if len(res.Surveys) > 0 {
+			res.Survey = res.Surveys[0].ID
+		}
+	case answered || *survey == "":
+		res.Survey = *survey
+	default:
+		var known bool
+		if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM surveys WHERE id = $1)`, *survey).Scan(&known); err != nil {
+			return nil, err
+		}
+		if !known {
+			return nil, fault.Field("survey", "no survey %q", *survey)
+		}
+		res.Survey = *survey
+	}
+	nps := make([][3]int, months) // answers, promoters, detractors
+	sat := make([]float64, months)
+	for _, a := range bySurvey[res.Survey] {
+		if a.kind == "score" {
+			sat[a.month] += a.value
+			out[a.month].Responses++
+			continue
+		}
+		nps[a.month][0]++
+		if a.value >= 9 {
+			nps[a.month][1]++
+		} else if a.value <= 6 {
+			nps[a.month][2]++
+		}
+	}
 	for i := range out {
-		if out[i].Responses > 0 {
-			v := round(sat[i]/float64(out[i].Responses)*100, 1)
-			out[i].Satisfaction = &v
+		if n := out[i].Responses; n > 0 {
+			v := round(sat[i]/float64(n)*100, 1)
+			out[i].Satisfaction, out[i].SatisfactionSmall = &v, n < SmallSample
 		}
 		if n := nps[i][0]; n > 0 {
 			v := round(100*float64(nps[i][1]-nps[i][2])/float64(n), 1)
-			out[i].NPS = &v
+			out[i].NPS, out[i].NPSAnswers, out[i].NPSSmall = &v, n, n < SmallSample
 		}
 	}
 	if s.referrals != nil {
@@ -184,5 +276,38 @@ func (s *Service) Outcomes(ctx context.Context, months int) ([]OutcomeMonth, err
 			}
 		}
 	}
-	return out, nil
+	return res, nil
+}
+
+// orDefault is the survey asked for, "" for none.
+func orDefault(survey *string) *string {
+	if survey == nil {
+		return new(string)
+	}
+	return survey
+}
+
+// nameSurveys gives the surveys their names.
+func (s *Service) nameSurveys(ctx context.Context, list []OutcomeSurvey) error {
+	names := map[string]string{}
+	err := s.db.Each(ctx, `SELECT id, name FROM surveys`, nil, func(r *sql.Rows) error {
+		var id, name string
+		err := r.Scan(&id, &name)
+		names[id] = name
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for i := range list {
+		switch name, ok := names[list[i].ID]; {
+		case ok:
+			list[i].Name = name
+		case list[i].ID == "":
+			list[i].Name = "responses naming no survey"
+		default:
+			list[i].Name = list[i].ID
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package analytics_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -124,6 +125,131 @@ func TestOutcomesRetention(t *testing.T) {
 			if m.Month < "2025-10" && (m.RepeatRate != nil || m.CLVNew != nil) {
 				t.Errorf("%s: repeat rate %v, new customers' value %v without buyers", m.Month, m.RepeatRate, m.CLVNew)
 			}
+		}
+	})
+}
+
+// The satisfaction and NPS of a month are of one survey — by default the
+// one with the most responses, or the one asked for — with their number
+// of answers and a small-sample mark below 30; complaints count once each,
+// in the month the customer complained, although the complaint case cxloop
+// opens for a past complaint is opened today.
+func TestOutcomesSurveysAndComplaints(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := startAt(t, dsn, fixed) // 2026-03-14: the window of 3 months is January to March
+		r := rand.New(rand.NewPCG(7, 11))
+		type answer struct {
+			survey string
+			nps    float64
+			at     time.Time
+		}
+		var answers []answer
+		var batch []any
+		jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		// After-order answers all along; the relationship survey asks
+		// in February only, and its answers run lower.
+		for k := range 160 {
+			a := answer{survey: "after-order", nps: float64(5 + r.IntN(6)), at: jan.Add(time.Duration(r.Int64N(int64(fixed.Sub(jan)))))}
+			if k%4 == 0 {
+				a = answer{survey: "relationship", nps: float64(r.IntN(11)), at: time.Date(2026, 2, 1+r.IntN(5), 10, 0, 0, 0, time.UTC)}
+			}
+			answers = append(answers, a)
+			batch = append(batch, track(fmt.Sprintf("sv-%03d", k), "Survey Responded", a.at, "email",
+				map[string]any{"survey_id": a.survey, "answers": map[string]any{"nps": a.nps}}))
+		}
+		// Complaints from January on, sent today: cxloop opens a case for each now.
+		complaints := map[string]int{}
+		for k := range 25 {
+			at := jan.Add(time.Duration(r.Int64N(int64(fixed.Sub(jan)))))
+			complaints[at.Format("2006-01")]++
+			batch = append(batch, track(fmt.Sprintf("cp-%02d", k), "Complaint Submitted", at, "web", map[string]any{"text": "The stove arrived broken."}))
+		}
+		// A rule escalates negative posts as complaints: each is a
+		// complaint at the post's time, its case opened today.
+		s.API("POST", "/api/v1/teams", map[string]any{"name": "social care"}, nil)
+		if code := s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "Negative posts", "when": {"event": "Social Mention", "sentiment": "negative"},
+			"then": {"open_case": {"team": "social care", "kind": "complaint"}}}`), nil); code != 201 {
+			t.Fatalf("rule: %d", code)
+		}
+		for k := range 6 {
+			at := jan.Add(time.Duration(r.Int64N(int64(fixed.Sub(jan)))))
+			complaints[at.Format("2006-01")]++
+			batch = append(batch, track(fmt.Sprintf("sm-%d", k), "Social Mention", at, "social", map[string]any{"sentiment": "negative", "text": "Never again."}))
+		}
+		s.MustSend("batch", map[string]any{"batch": batch})
+		s.Sync()
+		var cases struct{ Cases []struct{ Kind string } }
+		if code := s.API("GET", "/api/v1/cases?limit=100", nil, &cases); code != 200 || len(cases.Cases) != 31 {
+			t.Fatalf("complaint cases: %d, %d of 31", code, len(cases.Cases))
+		}
+
+		type month struct {
+			Month             string
+			Satisfaction      *float64
+			Responses         int
+			SatisfactionSmall bool `json:"satisfaction_small_sample"`
+			NPS               *float64
+			NPSAnswers        int  `json:"nps_answers"`
+			NPSSmall          bool `json:"nps_small_sample"`
+			Complaints        int
+		}
+		type outcomes struct {
+			Survey  string
+			Surveys []struct {
+				ID        string
+				Responses int
+			}
+			Months []month
+		}
+		check := func(query, survey string) {
+			t.Helper()
+			var out outcomes
+			if code := s.API("GET", "/api/v1/analytics/outcomes?months=3"+query, nil, &out); code != 200 || len(out.Months) != 3 {
+				t.Fatalf("outcomes%s: %d %+v", query, code, out)
+			}
+			if out.Survey != survey || len(out.Surveys) != 2 || out.Surveys[0].ID != "after-order" || out.Surveys[0].Responses != 120 {
+				t.Errorf("outcomes%s: survey %q of %+v, want %q", query, out.Survey, out.Surveys, survey)
+			}
+			for _, m := range out.Months {
+				n, promoters, detractors, sum := 0, 0, 0, 0.0
+				for _, a := range answers {
+					if a.survey != survey || a.at.Format("2006-01") != m.Month {
+						continue
+					}
+					n++
+					sum += a.nps / 10
+					if a.nps >= 9 {
+						promoters++
+					} else if a.nps <= 6 {
+						detractors++
+					}
+				}
+				if n == 0 {
+					if m.NPS != nil || m.Satisfaction != nil || m.Responses != 0 || m.NPSAnswers != 0 {
+						t.Errorf("%s %s: figures without answers: %+v", survey, m.Month, m)
+					}
+				} else {
+					// Unrounded: the figures are rounded to a tenth.
+					nps := 100 * float64(promoters-detractors) / float64(n)
+					sat := 100 * sum / float64(n)
+					near := func(v *float64, want float64) bool { return v != nil && math.Abs(*v-want) <= 0.05+1e-9 }
+					if !near(m.NPS, nps) || m.NPSAnswers != n || m.NPSSmall != (n < 30) {
+						t.Errorf("%s %s: NPS %v on %d (small %v), want %v on %d", survey, m.Month, show(m.NPS), m.NPSAnswers, m.NPSSmall, nps, n)
+					}
+					if !near(m.Satisfaction, sat) || m.Responses != n || m.SatisfactionSmall != (n < 30) {
+						t.Errorf("%s %s: satisfaction %v on %d, want %v on %d", survey, m.Month, show(m.Satisfaction), m.Responses, sat, n)
+					}
+				}
+				if m.Complaints != complaints[m.Month] {
+					t.Errorf("%s: %d complaints, want %d", m.Month, m.Complaints, complaints[m.Month])
+				}
+			}
+		}
+		check("", "after-order")
+		check("&survey=relationship", "relationship")
+		check("&survey=", "") // responses that name no survey: none here
+		if code := s.API("GET", "/api/v1/analytics/outcomes?survey=nosuch", nil, nil); code != 400 {
+			t.Errorf("an unknown survey: %d, want 400", code)
 		}
 	})
 }

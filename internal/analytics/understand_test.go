@@ -1,6 +1,7 @@
 package analytics_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
 
@@ -105,6 +107,56 @@ func TestFunnel(t *testing.T) {
 		}
 		if code := s.API("PUT", "/api/v1/journeys/stages", map[string]any{"recognise": []string{"X"}}, nil); code != 400 {
 			t.Fatalf("unknown stage: %d", code)
+		}
+	})
+}
+
+// Journeys are the customer's own touches: cxloop's actions (a nudge sent
+// through a webhook, an order proposed on the server) start no journey,
+// count in no stage and give no channel; an experience's action marks the
+// journey it touched.
+func TestFunnelCountsCustomerTouchesOnly(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := startAt(t, dsn, fixed)
+		day := func(d float64) time.Time { return fixed.Add(-time.Duration(d * 24 * float64(time.Hour))) }
+		var actions []eventlog.Event
+		var batch []any
+		want := map[string]int{} // journeys by channel, from the customers' touches
+		for i := range 20 {
+			u := fmt.Sprintf("jt-%02d", i)
+			ev, err := eventlog.Action("Nudge Sent", "nudge-"+u, u, "", "webhook", day(40), map[string]any{"experience": "coach_behaviour"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			actions = append(actions, ev)
+			if i%3 == 0 {
+				ev, err := eventlog.Action("Order Proposed", "proposal-"+u, u, "", "server", day(20), map[string]any{"experience": "respond_to_desire"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				actions = append(actions, ev)
+			}
+			if i%2 == 0 {
+				batch = append(batch, track(u, "Product Viewed", day(39), "web", map[string]any{"product_id": "p1"}),
+					track(u, "Order Completed", day(38.9), "web", map[string]any{"order_id": u, "total": 10}))
+				want["web"]++
+			}
+		}
+		s.MustSend("batch", map[string]any{"batch": batch})
+		if err := s.Log.Append(t.Context(), actions); err != nil {
+			t.Fatal(err)
+		}
+		s.Sync()
+		var f struct{ Groups []funnelGroup }
+		if code := s.API("GET", "/api/v1/journeys/funnel?by=channel", nil, &f); code != 200 || len(f.Groups) != len(want) {
+			t.Fatalf("funnel by channel: %d %+v, want only %v", code, f.Groups, want)
+		}
+		if g := f.Groups[0]; g.Key != "web" || g.Journeys != want["web"] || g.Recognize != 0 || g.Request != want["web"] || g.Respond != want["web"] {
+			t.Errorf("web: %+v, want %d journeys without recognize", g, want["web"])
+		}
+		if code := s.API("GET", "/api/v1/journeys/funnel?by=experience", nil, &f); code != 200 || len(f.Groups) != 1 ||
+			f.Groups[0].Key != "coach_behaviour" || f.Groups[0].Journeys != want["web"] {
+			t.Errorf("funnel by experience: %d %+v", code, f.Groups)
 		}
 	})
 }
@@ -222,16 +274,29 @@ func TestAlignmentGap(t *testing.T) {
 	var gap struct {
 		Items []struct {
 			Question, Team      string
+			Label               string
 			Managers, Customers float64
 			Gap                 float64
 			Significant         bool
 			Reading             string
 		}
 	}
+	// The survey that asks q1 names it; q2 is asked by no survey.
+	const q1 = "How good are our products and service?"
+	if code := s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "Relationship", "rhythm": "pulse", "owner": "marketing",
+		"questions": [{"id": "q1", "type": "scale", "min": 1, "max": 10, "text": {"en": "`+q1+`"}}]}`), nil); code != 201 {
+		t.Fatalf("survey: %d", code)
+	}
 	s.API("GET", "/api/v1/alignment/gap", nil, &gap)
 	if len(gap.Items) != 2 || gap.Items[0].Question != "q1" || gap.Items[0].Managers != 8.9 || gap.Items[0].Gap < 1.5 || !gap.Items[0].Significant ||
 		gap.Items[0].Reading != "managers overestimate" {
 		t.Fatalf("gap: %+v", gap)
+	}
+	if gap.Items[0].Label != q1 || gap.Items[1].Label != "q2" {
+		t.Errorf("labels: %q, %q", gap.Items[0].Label, gap.Items[1].Label)
+	}
+	if page := s.Page("/insights"); !strings.Contains(page, q1) || strings.Contains(page, "<td>q1</td>") {
+		t.Errorf("the alignment gap on /insights names q1 by its id, not its text")
 	}
 	if q2 := gap.Items[1]; q2.Significant && math.Abs(q2.Gap) < 0.2 {
 		t.Fatalf("q2: %+v", q2)

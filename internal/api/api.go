@@ -87,6 +87,8 @@ func Routes(d Deps) []Route {
 		{"POST", "/api/v1/teams", auth.RoleAdmin, d.Cases.CreateTeam},
 		{"GET", "/api/v1/rules", auth.RoleAnalyst, d.Cases.Rules},
 		{"POST", "/api/v1/rules", auth.RoleAdmin, d.Cases.CreateRule},
+		{"PATCH", "/api/v1/rules/{id}", auth.RoleAdmin, d.Cases.UpdateRule},
+		{"DELETE", "/api/v1/rules/{id}", auth.RoleAdmin, d.Cases.DeleteRule},
 		{"GET", "/api/v1/rules/{id}/firings", auth.RoleAnalyst, d.Cases.Firings},
 		{"GET", "/api/v1/alerts", auth.RoleAnalyst, d.Cases.Alerts},
 		{"POST", "/api/v1/alerts", auth.RoleAdmin, d.Cases.CreateAlert},
@@ -145,6 +147,7 @@ func Routes(d Deps) []Route {
 		{"GET", "/api/v1/customers/{id}/engagement", auth.RoleAnalyst, d.Loyalty.Engagement},
 		{"GET", "/api/v1/guides", auth.RoleAnalyst, d.Loyalty.Guides},
 		{"POST", "/api/v1/guides", auth.RoleOwner, d.Loyalty.CreateGuide},
+		{"GET", "/api/v1/guides/{id}/link", auth.RoleOwner, d.Loyalty.GuideLink},
 		{"GET", "/api/v1/loyalty/senders-spenders", auth.RoleAnalyst, d.Loyalty.SendersSpenders},
 		{"GET", "/api/v1/loyalty/dashboard", auth.RoleAnalyst, d.Loyalty.Dashboard},
 		{"GET", "/api/v1/communities", auth.RoleAnalyst, d.Loyalty.Communities},
@@ -257,6 +260,9 @@ func (e *events) list(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		httpio.Error(w, e.logger, err)
 		return
+	}
+	if p, ok := auth.From(ctx); ok {
+		list = eventlog.ScopeCases(list, func(team string) bool { return p.InTeam(team) })
 	}
 	owners, err := e.profiles.Owners(ctx, list)
 	if err != nil {

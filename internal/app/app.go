@@ -211,6 +211,7 @@ func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	in := ingest.NewHandler(a.DB, a.Log, a.Sources, a.Config.Now, a.Logger)
 	in.SetWeb(ingest.NewWeb(a.Sources, a.PublicURL, a.Logger))
+	in.Check("Survey Responded", a.Surveys.CheckResponded)
 	in.Register(mux)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -105,15 +105,18 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 		if m.Backfill() {
 			continue
 		}
+		var text caseText
 		if e.Event == "Survey Responded" {
 			// A client's answer carries answers, not scores: score them as
 			// cxloop scores the answers it records.
 			props = scorer.Scores(ctx, props)
+			// Its case reads the survey, the scores and the customer's words.
+			text.subject, text.body = scorer.Describe(ctx, props)
 		}
 		switch e.Event {
 		case "Complaint Submitted":
 			ev, err := c.openCase(ctx, tx, e, props, "", OpenCase{Team: stringProp(props, "team", "service"), Kind: KindComplaint,
-				Formal: boolProp(props, "formal")}, complaintSLA)
+				Formal: boolProp(props, "formal")}, complaintSLA, text)
 			if err != nil {
 				return err
 			}
@@ -128,7 +131,7 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 			}
 			outcome := []string{}
 			if oc := r.Then.OpenCase; oc != nil && !caseEvent {
-				ev, err := c.openCase(ctx, tx, e, props, r.ID, *oc, DefaultSLA)
+				ev, err := c.openCase(ctx, tx, e, props, r.ID, *oc, DefaultSLA, text)
 				if err != nil {
 					return err
 				}
@@ -142,7 +145,7 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 				outcome = append(outcome, "webhook")
 			}
 			if n := r.Then.Notify; n != nil {
-				if err := notify(ctx, tx, r, n.Team, e, props, c.svc.now()); err != nil {
+				if err := notify(ctx, tx, r, n.Team, e, props, text, c.svc.now()); err != nil {
 					return err
 				}
 				outcome = append(outcome, "notify")
@@ -225,9 +228,13 @@ func sentimentOf(props map[string]any) string {
 	return ""
 }
 
+// caseText is a case's subject and body when the event's own properties
+// do not say them (a survey answer's survey, scores and comments).
+type caseText struct{ subject, body string }
+
 // openCase opens the case an event calls for (once: its id comes from the
 // event and the rule) and returns its Case Opened event.
-func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event, props map[string]any, rule string, oc OpenCase, sla time.Duration) ([]eventlog.Event, error) {
+func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event, props map[string]any, rule string, oc OpenCase, sla time.Duration, text caseText) ([]eventlog.Event, error) {
 	if e.UserID == "" && e.AnonymousID == "" {
 		return nil, nil
 	}
@@ -268,11 +275,20 @@ func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event
 			sla /= 2
 		}
 	}
-	subject := firstText(props, "subject", "text", "review_body", "reason")
+	subject := firstText(props, "subject")
+	if subject == "" {
+		subject = text.subject
+	}
+	if subject == "" {
+		subject = firstText(props, "text", "review_body", "reason")
+	}
 	if subject == "" {
 		subject = e.Event
 	}
-	body := firstText(props, "text", "review_body", "body")
+	body := text.body
+	if body == "" {
+		body = firstText(props, "text", "review_body", "body")
+	}
 	now := c.svc.now().UnixMilli()
 	created := e.ReceivedAt // a case opens when its cause arrives, never at a time ahead of it
 	if created == 0 {
@@ -306,7 +322,7 @@ func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event
 }
 
 // notify queues the email that tells a team a rule fired.
-func notify(ctx context.Context, tx *store.Tx, r *Rule, team string, e *eventlog.Event, props map[string]any, now time.Time) error {
+func notify(ctx context.Context, tx *store.Tx, r *Rule, team string, e *eventlog.Event, props map[string]any, text caseText, now time.Time) error {
 	var email string
 	if err := tx.QueryRowContext(ctx, `SELECT email FROM teams WHERE id = $1 OR name = $1`, team).Scan(&email); err != nil || email == "" {
 		return nil // the team or its address went away; the firing is still recorded
@@ -322,6 +338,9 @@ func notify(ctx context.Context, tx *store.Tx, r *Rule, team string, e *eventlog
 		if v, ok := props[k]; ok {
 			fmt.Fprintf(&b, "%s: %v\n", k, v)
 		}
+	}
+	if text.body != "" {
+		fmt.Fprintf(&b, "\n%s\n", text.body) // a survey answer: its survey, scores and comments
 	}
 	fmt.Fprintf(&b, "\nmessageId %s, log position %d.\n", e.MessageID, e.Seq)
 	return outbox.EnqueueMail(ctx, tx, stableID("mail", r.ID, e.MessageID), email, fmt.Sprintf("[cxloop] %s: %s", r.Name, e.Event), b.String(), now)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/csvimport"
+	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
 )
 
@@ -103,6 +104,36 @@ func (a *API) CreateRule(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpio.JSON(w, http.StatusCreated, out)
+}
+
+// UpdateRule answers PATCH /api/v1/rules/{id} {enabled}: pause or resume a rule.
+func (a *API) UpdateRule(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Enabled *bool `json:"enabled"`
+	}
+	if err := httpio.Decode(r, &in); err != nil {
+		a.fail(w, err)
+		return
+	}
+	if in.Enabled == nil {
+		a.fail(w, fault.Field("enabled", "send {\"enabled\": false} to pause the rule or true to resume it"))
+		return
+	}
+	out, err := a.svc.SetRuleEnabled(r.Context(), r.PathValue("id"), *in.Enabled)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, out)
+}
+
+// DeleteRule answers DELETE /api/v1/rules/{id}.
+func (a *API) DeleteRule(w http.ResponseWriter, r *http.Request) {
+	if err := a.svc.DeleteRule(r.Context(), r.PathValue("id")); err != nil {
+		a.fail(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // Rules answers GET /api/v1/rules.

@@ -12,7 +12,7 @@ import (
 // columns platform, handle, text, at (a date or RFC 3339 time) and
 // optionally url. Valid rows are recorded even when others are refused; each
 // refusal names its line and field. A row recorded before (same platform,
-// handle, text and time) is not recorded twice.
+// handle, text and time) is not recorded twice: it counts as a duplicate.
 func (s *Service) ImportMentions(ctx context.Context, r io.Reader, backfill bool) (csvimport.Result, error) {
 	var messages []string
 	res, err := csvimport.Read(r, func(cols []string) error {
@@ -38,14 +38,23 @@ func (s *Service) ImportMentions(ctx context.Context, r io.Reader, backfill bool
 		m.At = &t
 		m.Backfill = backfill
 		out, err := s.Mention(ctx, m)
-		if err == nil {
-			messages = append(messages, out.ID)
+		if err != nil {
+			return err
 		}
-		return err
+		if out.Duplicate {
+			return csvimport.ErrDuplicate // recorded before: not stored again
+		}
+		messages = append(messages, out.ID)
+		return nil
 	})
 	res.Backfill = backfill
-	if err != nil || backfill || len(messages) == 0 {
+	if err != nil || backfill {
 		return res, err
+	}
+	if len(messages) == 0 {
+		none := 0
+		res.FiredRules = &none
+		return res, nil
 	}
 	n, ok, err := s.Fired(ctx, messages)
 	if ok {

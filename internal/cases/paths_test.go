@@ -188,11 +188,12 @@ func TestEveryAnswerPathClosesTheLoop(t *testing.T) {
 		var detail struct {
 			Funnel struct {
 				Answered     int
+				Contacted    int
 				ResponseRate *float64
 			}
 		}
 		s.API("GET", "/api/v1/surveys/"+sv.ID, nil, &detail)
-		if f := detail.Funnel; f.Answered != answeredInvited || f.ResponseRate == nil || math.Abs(*f.ResponseRate-float64(answeredInvited)/float64(invited)) > 1e-12 {
+		if f := detail.Funnel; f.Answered != answeredInvited || f.Contacted != invited || f.ResponseRate == nil || math.Abs(*f.ResponseRate-float64(answeredInvited)/float64(invited)) > 1e-12 {
 			t.Fatalf("funnel %+v, want %d answered of %d invited", detail.Funnel, answeredInvited, invited)
 		}
 		// A survey answered without invitations has no response rate (not 0 %).

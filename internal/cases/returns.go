@@ -156,6 +156,8 @@ type Mention struct {
 	Sentiment string   `json:"sentiment"`
 	Keywords  []string `json:"keywords"`
 	Seq       int64    `json:"seq"`
+	// Duplicate is true when the same post was recorded before: nothing new was stored.
+	Duplicate bool `json:"duplicate,omitempty"`
 }
 
 // reviewSites are platforms whose mentions come from the review_site channel.
@@ -213,12 +215,26 @@ func (s *Service) Mention(ctx context.Context, m Mention) (*Mention, error) {
 		return nil, err
 	}
 	events := []eventlog.Event{ev}
-	err = s.db.Tx(ctx, func(tx *store.Tx) error { return s.log.AppendTx(ctx, tx, events) })
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		// The same post recorded before (a repeated import) is not recorded again.
+		err := tx.QueryRowContext(ctx, `SELECT seq FROM events WHERE message_id = $1`, m.ID).Scan(&m.Seq)
+		if err == nil {
+			m.Duplicate = true
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if err := s.log.AppendTx(ctx, tx, events); err != nil {
+			return err
+		}
+		m.Seq = events[0].Seq
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
 	s.log.Notify()
-	m.Seq = events[0].Seq
 	return &m, nil
 }
 

@@ -217,9 +217,9 @@ func (s *Service) Rules(ctx context.Context) ([]*Rule, error) { return listRules
 func listRules(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }, enabledOnly bool) ([]*Rule, error) {
-	query := `SELECT id, name, cond, action, enabled, created_at FROM rules`
+	query := `SELECT id, name, cond, action, enabled, created_at FROM rules WHERE deleted_at = 0`
 	if enabledOnly {
-		query += ` WHERE enabled = 1`
+		query += ` AND enabled = 1`
 	}
 	rows, err := q.QueryContext(ctx, query+` ORDER BY created_at, id`)
 	if err != nil {
@@ -246,6 +246,47 @@ func listRules(ctx context.Context, q interface {
 	return out, rows.Err()
 }
 
+// SetRuleEnabled pauses (false) or resumes (true) a rule and returns it. A
+// paused rule fires on nothing that arrives while it is paused.
+func (s *Service) SetRuleEnabled(ctx context.Context, id string, enabled bool) (*Rule, error) {
+	var out *Rule
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE rules SET enabled = $1 WHERE id = $2 AND deleted_at = 0`, boolInt(enabled), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fault.New(fault.NotFound, "no rule %q", id)
+		}
+		list, err := listRules(ctx, tx, false)
+		if err != nil {
+			return err
+		}
+		for _, r := range list {
+			if r.ID == id {
+				out = r
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DeleteRule removes a rule: it fires no more and is no longer listed;
+// its firings and the cases it opened stay.
+func (s *Service) DeleteRule(ctx context.Context, id string) error {
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE rules SET enabled = 0, deleted_at = $1 WHERE id = $2 AND deleted_at = 0`, s.now().UnixMilli(), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fault.New(fault.NotFound, "no rule %q", id)
+		}
+		return nil
+	})
+}
+
 // Firing is one time a rule fired.
 type Firing struct {
 	Seq       int64        `json:"seq"`
@@ -254,7 +295,7 @@ type Firing struct {
 	At        store.Millis `json:"at"`
 }
 
-// Firings lists a rule's firings, newest first.
+// Firings lists a rule's firings, newest first (a removed rule's too).
 func (s *Service) Firings(ctx context.Context, rule string, limit int) ([]Firing, error) {
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM rules WHERE id = $1`, rule).Scan(&n); err != nil {

@@ -20,10 +20,13 @@ import (
 
 // Result says what an import stored and which rows it refused.
 type Result struct {
-	Rows     int        `json:"rows"`
-	Imported int        `json:"imported"`
-	Refused  int        `json:"refused"`
-	Errors   []RowError `json:"errors"` // the first 100 refusals
+	Rows     int `json:"rows"`
+	Imported int `json:"imported"`
+	Refused  int `json:"refused"`
+	// Duplicates counts the rows recorded by an earlier import (same id, or
+	// same content): read, valid, and not stored again.
+	Duplicates int        `json:"duplicates"`
+	Errors     []RowError `json:"errors"` // the first 100 refusals
 	// Backfill is true when the rows were imported as history: they count
 	// in reports but fire no rule and send no survey.
 	Backfill bool `json:"backfill"`
@@ -112,6 +115,10 @@ func Read(r io.Reader, header func(columns []string) error, row func(Row) error)
 			return res, err
 		}
 		if err := row(Row{Line: line, Record: rec, col: col}); err != nil {
+			if errors.Is(err, ErrDuplicate) {
+				res.Duplicates++
+				continue
+			}
 			if fault.Code(err) == fault.Internal {
 				return res, fmt.Errorf("line %d: %w", line, err)
 			}
@@ -121,6 +128,10 @@ func Read(r io.Reader, header func(columns []string) error, row func(Row) error)
 		res.Imported++
 	}
 }
+
+// ErrDuplicate is what a row function returns for a row an earlier import
+// recorded: the row is counted as a duplicate, not as imported.
+var ErrDuplicate = errors.New("recorded before")
 
 // Time reads a date (2026-01-31) or an RFC 3339 time from the named column.
 func Time(r Row, name string) (time.Time, bool, error) {

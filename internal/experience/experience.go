@@ -56,22 +56,26 @@ func NewService(db *store.DB, log *eventlog.Log, profiles *profile.Service, prod
 	return &Service{db: db, log: log, profiles: profiles, catalog: products, now: now, logger: logger}
 }
 
-// Run retrains the recommender at start and, when new interactions came
-// in, every ten minutes (a small one also as it serves), and runs
-// replenishment and nudges each minute, until ctx ends.
+// Run trains the recommender in the background and runs replenishment
+// and nudges each minute, until ctx ends. Each minute it looks at the
+// interactions (see TrainSettled): it trains once new ones have stopped
+// coming in (a burst, such as an import, has settled), at once when the
+// model in use was trained on nothing, and at least every ten minutes
+// while they keep coming. A small model also retrains as it serves.
 func (s *Service) Run(ctx context.Context) {
 	go func() {
 		tick := time.NewTicker(time.Minute)
 		defer tick.Stop()
-		var trained time.Time
+		seen, trained := int64(-1), time.Now()
 		for {
-			// A large model retrains each ten minutes; a small one also as it serves.
-			if time.Since(trained) >= 10*time.Minute {
-				trained = time.Now()
-				if _, err := s.TrainIfNew(ctx); err != nil && ctx.Err() == nil {
-					s.logger.Error("recommender training", "err", err)
-				}
+			n, did, err := s.TrainSettled(ctx, seen, time.Since(trained))
+			if err != nil && ctx.Err() == nil {
+				s.logger.Error("recommender training", "err", err)
 			}
+			if did {
+				trained = time.Now()
+			}
+			seen = n
 			if _, _, err := s.Replenish(ctx); err != nil && ctx.Err() == nil {
 				s.logger.Error("replenishment", "err", err)
 			}

@@ -2,10 +2,12 @@ package experience_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/experience"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
 
@@ -207,5 +209,67 @@ func TestContractExamples(t *testing.T) {
 		if proposed != 1 {
 			t.Fatalf("journey: %+v", touches)
 		}
+	})
+}
+
+// The background training waits for a burst of interactions to settle:
+// with none there is no model to speak of, the first ones train at once,
+// more arriving hold training back until a round finds no new ones (or
+// SettleAfter has passed), and the console says what the model in use was
+// trained on — or that it is not trained yet.
+func TestTrainingAfterTheBurstSettles(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s, _ := apptest.StartAt(t, dsn, fixed)
+		ctx := t.Context()
+		if n, did, err := s.Exp.TrainSettled(ctx, -1, 0); err != nil || did || n != 0 || s.Exp.ModelInfo().Trained {
+			t.Fatalf("no interactions: %d, trained %v (%v), %+v", n, did, err, s.Exp.ModelInfo())
+		}
+		if page := s.Page("/experiences"); !strings.Contains(page, "Not trained yet") || strings.Contains(page, "on 0 interactions") {
+			t.Fatalf("the experiences page without interactions: %q", page)
+		}
+		customers := 0
+		burst := func(k int) int64 {
+			for i := range 8 {
+				c := fmt.Sprintf("burst%d-%d", k, i)
+				s.MustSend("track", order(c, c+"-1", fixed.Add(-time.Duration(k*24+i)*time.Hour), "tent", 1, fmt.Sprintf("item-%d", i%3), 1))
+				customers++
+			}
+			s.Sync()
+			var n int64
+			if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM interactions`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		trainedOn := func(n int64) {
+			t.Helper()
+			if m := s.Exp.ModelInfo(); !m.Trained || m.Interactions != n || m.Customers != customers {
+				t.Fatalf("model %+v, want trained on %d interactions of %d customers", m, n, customers)
+			}
+		}
+		n1 := burst(1)
+		if n, _, err := s.Exp.TrainSettled(ctx, 0, time.Minute); err != nil || n != n1 {
+			t.Fatalf("first interactions: %d of %d (%v)", n, n1, err)
+		}
+		trainedOn(n1) // the first ones train at once
+		n2 := burst(2)
+		if _, did, err := s.Exp.TrainSettled(ctx, n1, time.Minute); err != nil || did {
+			t.Fatalf("trained while interactions kept coming (%v)", err)
+		}
+		customers -= 8
+		trainedOn(n1)
+		customers += 8
+		if _, did, err := s.Exp.TrainSettled(ctx, n2, 2*time.Minute); err != nil || !did {
+			t.Fatalf("did not train once the burst settled (%v)", err)
+		}
+		trainedOn(n2)
+		if page := s.Page("/experiences"); !strings.Contains(page, fmt.Sprintf("on %d interactions of %d customers", n2, customers)) {
+			t.Fatalf("the experiences page: %q", page)
+		}
+		n3 := burst(3)
+		if _, did, err := s.Exp.TrainSettled(ctx, n2, experience.SettleAfter); err != nil || !did {
+			t.Fatalf("interactions coming for %v held training back (%v)", experience.SettleAfter, err)
+		}
+		trainedOn(n3)
 	})
 }

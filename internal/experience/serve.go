@@ -22,20 +22,63 @@ import (
 func (s *Service) TrainIfNew(ctx context.Context) (bool, error) {
 	s.training.Lock()
 	defer s.training.Unlock()
-	var n int64
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM interactions`).Scan(&n); err != nil {
+	n, err := s.interactions(ctx)
+	if err != nil {
 		return false, err
 	}
 	if s.model.Load() != nil && n == s.trainedN.Load() {
 		return false, nil
 	}
-	return true, s.Train(ctx)
+	return true, s.train(ctx, n)
+}
+
+// interactions counts the interactions recorded.
+func (s *Service) interactions(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM interactions`).Scan(&n)
+	return n, err
+}
+
+// SettleAfter is how long interactions that keep coming in may hold back
+// the background training.
+const SettleAfter = 10 * time.Minute
+
+// TrainSettled is a round of background training. seen is the number of
+// interactions at the previous round (-1: none), since the time since the
+// background last trained. It trains when interactions came in since the
+// model in use was trained and either none came in since the previous
+// round (the burst has settled), the model in use was trained on nothing,
+// or they have kept coming for SettleAfter. With no interactions there is
+// nothing to learn: it does not train. It returns the interactions now.
+func (s *Service) TrainSettled(ctx context.Context, seen int64, since time.Duration) (int64, bool, error) {
+	n, err := s.interactions(ctx)
+	if err != nil || n == 0 {
+		return n, false, err
+	}
+	empty := s.model.Load() == nil || s.trainedN.Load() == 0
+	if !empty && n != seen && since < SettleAfter {
+		return n, false, nil // still coming in
+	}
+	did, err := s.TrainIfNew(ctx)
+	return n, did, err
 }
 
 // Train fits popularity, item-kNN and ALS on every interaction, by
 // customer (a customer's identities count as one), and puts the new model
 // in service.
 func (s *Service) Train(ctx context.Context) error {
+	s.training.Lock()
+	defer s.training.Unlock()
+	n, err := s.interactions(ctx)
+	if err != nil {
+		return err
+	}
+	return s.train(ctx, n)
+}
+
+// train is Train for n interactions recorded (the count TrainIfNew
+// compares with), under the training lock.
+func (s *Service) train(ctx context.Context, n int64) error {
 	rows, err := s.db.QueryContext(ctx, `SELECT identity, item, weight, at FROM interactions`)
 	if err != nil {
 		return err
@@ -86,7 +129,7 @@ func (s *Service) Train(ctx context.Context) error {
 	h := sha256.Sum256([]byte(fmt.Sprint(len(list), t.at.UnixNano())))
 	t.version = hex.EncodeToString(h[:4])
 	s.model.Store(t)
-	s.trainedN.Store(int64(len(list)))
+	s.trainedN.Store(n)
 	return nil
 }
 
@@ -489,10 +532,12 @@ func (s *Service) lastOrder(ctx context.Context, args []any, ph string) (string,
 	return order, out, rows.Err()
 }
 
-// Ready reports whether a trained model is in service.
-func (s *Service) Ready() bool { return s.model.Load() != nil }
+// Ready reports whether a trained model is in service (one trained on
+// no interactions is not).
+func (s *Service) Ready() bool { return s.model.Load() != nil && s.trainedN.Load() > 0 }
 
-// ModelInfo describes the model in service.
+// ModelInfo describes the model in service. A model trained on no
+// interactions is not trained: it knows nothing to recommend from.
 type ModelInfo struct {
 	Trained      bool      `json:"trained"`
 	At           time.Time `json:"at"`
@@ -505,7 +550,7 @@ type ModelInfo struct {
 // ModelInfo returns what the recommender in service was trained on.
 func (s *Service) ModelInfo() ModelInfo {
 	t := s.model.Load()
-	if t == nil {
+	if t == nil || s.trainedN.Load() == 0 || len(t.data.Users) == 0 {
 		return ModelInfo{}
 	}
 	return ModelInfo{Trained: true, At: t.at, Version: t.version, Customers: len(t.data.Users), Items: len(t.data.Items), Interactions: s.trainedN.Load()}

@@ -40,17 +40,14 @@ func JSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// Decode reads a JSON request body of at most 1 MB into v.
+// Decode reads a JSON request body of at most 1 MB into v, strictly (see
+// DecodeJSON): an unknown key or a wrong value is an error naming its field.
 func Decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
-	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return fault.Field(te.Field, "%s must be a JSON %s", te.Field, kind(te.Type.Kind().String()))
-		}
-		return fault.Field("body", "body is not valid JSON: %v", err)
+	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return fault.Field("body", "the body could not be read: %v", err)
 	}
-	return nil
+	return DecodeJSON(b, v)
 }
 
 // Int reads an optional non-negative integer query parameter.

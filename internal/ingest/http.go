@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -30,8 +31,11 @@ type Handler struct {
 	logger   *slog.Logger
 	now      func() time.Time
 	messages *prometheus.CounterVec
+	refused  *prometheus.CounterVec
 	metrics  prometheus.Counter
+	lastLog  sync.Map // reason → the unix second a refusal was last logged
 	web      *Web
+	checks   checks
 }
 
 // NewHandler returns the /v1 handler. now is the clock that stamps an
@@ -43,24 +47,42 @@ func NewHandler(db *store.DB, l *eventlog.Log, sources *Sources, now func() time
 	return &Handler{db: db, log: l, sources: sources, logger: logger, now: now,
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cxloop_ingest_messages_total",
 			Help: "Messages received on /v1 by result: accepted, quarantined, or refused (the whole request)."}, []string{"result"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cxloop_ingest_requests_refused_total",
+			Help: "Requests on /v1 refused as a whole, by reason: unauthorized (401), invalid (400), too_large (413)."}, []string{"reason"}),
 		metrics: prometheus.NewCounter(prometheus.CounterOpts{Name: "cxloop_ingest_library_metrics_total",
 			Help: "Reports of browser libraries' own metrics received on /v1/m (counted, not stored)."})}
 }
 
 // Collectors are the ingestion surface's metrics.
 func (h *Handler) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{h.messages, h.metrics}
+	return []prometheus.Collector{h.messages, h.refused, h.metrics}
+}
+
+// reject answers a request refused as a whole (a bad key, a body that is
+// not JSON, one too large): it is counted by reason, and logged at most
+// once a second per reason, so that a flood of them leaves a trace without
+// flooding the log.
+func (h *Handler) reject(w http.ResponseWriter, r *http.Request, err error) {
+	reason := fault.Code(err)
+	h.refused.WithLabelValues(reason).Inc()
+	h.messages.WithLabelValues("refused").Inc()
+	now := time.Now().Unix()
+	if last, ok := h.lastLog.Load(reason); !ok || last.(int64) < now {
+		h.lastLog.Store(reason, now)
+		h.logger.Info("ingest refused a request", "reason", reason, "path", r.URL.Path, "remote", r.RemoteAddr, "err", err.Error())
+	}
+	httpio.Error(w, h.logger, err)
 }
 
 func (h *Handler) single(typ string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		src, body, m, err := h.open(r)
 		if err != nil {
-			httpio.Error(w, h.logger, err)
+			h.reject(w, r, err)
 			return
 		}
 		if len(body) > MaxMessageBytes {
-			httpio.Error(w, h.logger, fault.New(fault.TooLarge, "a message may be at most 32 KB; this one is %d bytes", len(body)))
+			h.reject(w, r, fault.New(fault.TooLarge, "a message may be at most 32 KB; this one is %d bytes", len(body)))
 			return
 		}
 		rq := h.request(r, src)
@@ -104,7 +126,7 @@ type BatchItemError struct {
 func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
 	src, _, top, err := h.open(r)
 	if err != nil {
-		httpio.Error(w, h.logger, err)
+		h.reject(w, r, err)
 		return
 	}
 	raw, ok := top["batch"]
@@ -118,13 +140,13 @@ func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
 	if objects != nil {
 		items = make([]json.RawMessage, len(objects))
 	} else if !ok || json.Unmarshal(raw, &items) != nil || items == nil {
-		httpio.Error(w, h.logger, fault.Field("batch", "batch is required: an array of messages"))
+		h.reject(w, r, fault.Field("batch", "batch is required: an array of messages"))
 		return
 	}
 	var shared map[string]json.RawMessage
 	if raw, ok := top["context"]; ok && !isNull(raw) {
 		if shared, ok = splitObject(raw); !ok || shared == nil {
-			httpio.Error(w, h.logger, fault.Field("context", "context must be an object"))
+			h.reject(w, r, fault.Field("context", "context must be an object"))
 			return
 		}
 	}
@@ -203,7 +225,7 @@ func (rq *request) item(raw json.RawMessage) (eventlog.Event, error) {
 
 func (h *Handler) request(r *http.Request, src Source) *request {
 	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
-	return &request{source: src, received: h.now(), ip: ip}
+	return &request{source: src, received: h.now(), ip: ip, ctx: r.Context(), checks: &h.checks}
 }
 
 // open authenticates a request and decodes its body as a JSON object. A

@@ -350,6 +350,15 @@ func TestMetrics(t *testing.T) {
 			map[string]any{"type": "track", "userId": "m"},
 		}})
 		s.MustSend("identify", map[string]any{"userId": "m"})
+		// Refused as a whole: a wrong key twice, a body that is not JSON once.
+		for range 2 {
+			if code, _ := s.Do("POST", "/v1/track", []byte(`{"userId": "m", "event": "A"}`), "Authorization: Basic "+base64.StdEncoding.EncodeToString([]byte("wrong-key:"))); code != 401 {
+				t.Fatalf("a wrong key: %d", code)
+			}
+		}
+		if code, _ := s.Do("POST", "/v1/track", []byte(`{not json`), "Authorization: Basic "+base64.StdEncoding.EncodeToString([]byte(apptest.WriteKey+":"))); code != 400 {
+			t.Fatalf("not JSON: %d", code)
+		}
 		s.Sync()
 		code, body := s.Do("GET", "/metrics", nil)
 		if code != 200 {
@@ -358,6 +367,9 @@ func TestMetrics(t *testing.T) {
 		for _, want := range []string{
 			`cxloop_ingest_messages_total{result="accepted"} 3`,
 			`cxloop_ingest_messages_total{result="quarantined"} 1`,
+			`cxloop_ingest_messages_total{result="refused"} 3`,
+			`cxloop_ingest_requests_refused_total{reason="unauthorized"} 2`,
+			`cxloop_ingest_requests_refused_total{reason="invalid"} 1`,
 			`cxloop_consumer_lag_events{consumer="profile"} 0`,
 			`cxloop_eventlog_appended_events_total 3`,
 			`go_goroutines`,

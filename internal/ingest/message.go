@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"sort"
 	"strings"
@@ -35,6 +36,8 @@ type request struct {
 	sentAt   json.RawMessage // batch-level sentAt
 	context  map[string]json.RawMessage
 	ip       string
+	ctx      context.Context
+	checks   *checks // what other packages check of their events (check.go)
 }
 
 // normalize validates one message of type typ and returns it as a log event.
@@ -127,6 +130,9 @@ func (rq *request) normalize(typ string, m map[string]json.RawMessage) (eventlog
 		return e, err
 	}
 	if err := keepUnknown(m); err != nil {
+		return e, err
+	}
+	if err := rq.check(&e, m); err != nil {
 		return e, err
 	}
 	e.Body = encodeObject(m)

@@ -43,7 +43,9 @@ func community(ctx context.Context, tx *store.Tx, e *eventlog.Event, props map[s
 type Community struct {
 	Name    string `json:"name"`
 	Members int    `json:"members"`
-	// Active counts the members with a touchpoint in the last 30 days.
+	// Active counts the members active in the group in the last 30 days:
+	// who joined it, or posted, answered or attended an event in it.
+	// Touchpoints elsewhere (an order, a page view) do not count.
 	Active int `json:"active"`
 	// In the last 30 days: posts, answers and events attended in the
 	// group, and the customers its members referred.
@@ -52,6 +54,10 @@ type Community struct {
 	Events    int `json:"events30d"`
 	Referrals int `json:"referrals30d"`
 }
+
+// ActiveDays is the window of a community's activity: members active,
+// posts, answers and events.
+const ActiveDays = 30
 
 // Communities lists the affinity groups by size.
 func (s *Service) Communities(ctx context.Context) ([]Community, error) {
@@ -80,24 +86,14 @@ func (s *Service) Communities(ctx context.Context) ([]Community, error) {
 	out := []Community{}
 	for _, c := range order {
 		g := Community{Name: c, Members: len(members[c])}
-		for _, id := range members[c] {
-			q := eventlog.Query{UserIDs: []string{}, AnonymousIDs: []string{}}
-			kind, v, _ := strings.Cut(id, ":")
-			if kind == "u" {
-				q.UserIDs = []string{v}
-			} else {
-				q.AnonymousIDs = []string{v}
-			}
-			n, err := eventlog.Count(ctx, s.db, q, now.Add(-30*24*time.Hour).UnixMilli(), now.Add(time.Hour).UnixMilli())
-			if err != nil {
-				return nil, err
-			}
-			if n > 0 {
-				g.Active++
-			}
+		since := now.Add(-ActiveDays * 24 * time.Hour).UnixMilli()
+		err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM community_members m WHERE m.community = $1 AND ((m.joined_at >= $2 AND m.joined_at <= $3)
+			OR EXISTS (SELECT 1 FROM community_activity a WHERE a.community = m.community AND a.identity = m.identity AND a.at >= $2 AND a.at <= $3))`,
+			c, since, now.UnixMilli()).Scan(&g.Active)
+		if err != nil {
+			return nil, err
 		}
-		since := now.Add(-30 * 24 * time.Hour).UnixMilli()
-		err := s.db.Each(ctx, `SELECT kind, COUNT(*) FROM community_activity WHERE community = $1 AND at >= $2 GROUP BY kind`, []any{c, since}, func(r *sql.Rows) error {
+		err = s.db.Each(ctx, `SELECT kind, COUNT(*) FROM community_activity WHERE community = $1 AND at >= $2 AND at <= $3 GROUP BY kind`, []any{c, since, now.UnixMilli()}, func(r *sql.Rows) error {
 			var kind string
 			var n int
 			err := r.Scan(&kind, &n)

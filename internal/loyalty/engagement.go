@@ -3,6 +3,7 @@ package loyalty
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"math"
 	"sort"
@@ -274,17 +275,21 @@ func (s *Service) engagement(ctx context.Context, only map[string]bool) ([]Engag
 		return id
 	}
 	since90, since365 := now.Add(-90*24*time.Hour).UnixMilli(), now.Add(-365*24*time.Hour).UnixMilli()
+	answers, err := countedAnswers(ctx, s.db, since365)
+	if err != nil {
+		return nil, err
+	}
 	count := func(r *sql.Rows) error {
-		var user, anon, typ, name, source string
-		var ts int64
-		if err := r.Scan(&user, &anon, &typ, &name, &source, &ts); err != nil {
+		var user, anon, typ, name, source, body string
+		var ts, seq int64
+		if err := r.Scan(&user, &anon, &typ, &name, &source, &ts, &seq, &body); err != nil {
 			return err
 		}
 		a := acts[who[identity(user, anon)]]
 		if a == nil || source == eventlog.SourceActions || (typ != eventlog.Track && typ != "page" && typ != "screen") {
 			return nil
 		}
-		if name == "Survey Responded" {
+		if name == "Survey Responded" && answers.counts(seq, body) {
 			a.surveys++
 		}
 		if ts >= since90 {
@@ -295,7 +300,8 @@ func (s *Service) engagement(ctx context.Context, only map[string]bool) ([]Engag
 		}
 		return nil
 	}
-	const cols = `SELECT COALESCE(user_id, ''), COALESCE(anonymous_id, ''), type, event, source_id, ts FROM events`
+	const cols = `SELECT COALESCE(user_id, ''), COALESCE(anonymous_id, ''), type, event, source_id, ts, seq,
+		CASE WHEN event = 'Survey Responded' THEN body ELSE '' END FROM events`
 	if only == nil {
 		err = s.db.Each(ctx, cols+` WHERE ts >= $1`, []any{since365}, count)
 	} else {
@@ -365,4 +371,63 @@ func (s *Service) EngagementOf(ctx context.Context, ref string) (*Engagement, er
 		return e, err
 	}
 	return &list[0], nil
+}
+
+// answerCheck tells the survey answers the engagement score counts: those
+// recorded as responses to a cxloop survey, and those that name no cxloop
+// survey (an answer given in another tool). An answer naming a cxloop
+// survey (srv_…) that was not recorded — it did not fit the survey, or the
+// survey does not exist — was never scored and counts for nothing.
+type answerCheck struct {
+	recorded map[int64]bool  // log positions of recorded responses
+	surveys  map[string]bool // cxloop's survey ids
+}
+
+func countedAnswers(ctx context.Context, db *store.DB, since int64) (answerCheck, error) {
+	c := answerCheck{recorded: map[int64]bool{}, surveys: map[string]bool{}}
+	err := db.Each(ctx, `SELECT seq FROM survey_responses WHERE responded_at >= $1`, []any{since}, func(r *sql.Rows) error {
+		var seq int64
+		if err := r.Scan(&seq); err != nil {
+			return err
+		}
+		c.recorded[seq] = true
+		return nil
+	})
+	if err != nil {
+		return c, err
+	}
+	err = db.Each(ctx, `SELECT id FROM surveys`, nil, func(r *sql.Rows) error {
+		var id string
+		if err := r.Scan(&id); err != nil {
+			return err
+		}
+		c.surveys[id] = true
+		return nil
+	})
+	return c, err
+}
+
+// counts reports whether the Survey Responded event at seq with body counts.
+func (c answerCheck) counts(seq int64, body string) bool {
+	if c.recorded[seq] {
+		return true
+	}
+	var m struct {
+		Properties struct {
+			SurveyID any `json:"survey_id"`
+		} `json:"properties"`
+	}
+	if json.Unmarshal([]byte(body), &m) != nil {
+		return false
+	}
+	id, isString := m.Properties.SurveyID.(string)
+	switch {
+	case m.Properties.SurveyID == nil:
+		return true // no survey named: another tool's answer
+	case !isString:
+		return false
+	case c.surveys[id] || strings.HasPrefix(id, "srv_"):
+		return false // a cxloop survey's answer that was not recorded
+	}
+	return true
 }

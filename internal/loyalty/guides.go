@@ -2,7 +2,10 @@ package loyalty
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"net/url"
 	"regexp"
@@ -99,12 +102,73 @@ func (s *Service) guide(ctx context.Context, id string) (string, error) {
 	return u, err
 }
 
-// Opened records that a customer (any user id, or nobody) opened a guide
-// through its tracked link and returns where the guide is.
-func (s *Service) Opened(ctx context.Context, id, user, anon string) (string, error) {
+// guideKey is the installation's secret for signing guide links.
+func (s *Service) guideKey(ctx context.Context) ([]byte, error) {
+	s.linkMu.Lock()
+	defer s.linkMu.Unlock()
+	if s.linkKey != nil {
+		return s.linkKey, nil
+	}
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('guide_link_key', $1) ON CONFLICT (key) DO NOTHING`, store.Secret(32))
+		return err
+	})
+	var v string
+	if err == nil {
+		err = s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'guide_link_key'`).Scan(&v)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.linkKey = []byte(v)
+	return s.linkKey, nil
+}
+
+// linkSig signs a guide link for one customer.
+func linkSig(key []byte, id, user, anon string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(id + "\x00u:" + user + "\x00a:" + anon))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:12])
+}
+
+// GuideLink is a guide's tracked link for one customer (a userId or an
+// anonymousId), signed so that only links the business made record views.
+func (s *Service) GuideLink(ctx context.Context, id, user, anon string) (string, error) {
+	if _, err := s.guide(ctx, id); err != nil {
+		return "", err
+	}
+	user, anon = strings.TrimSpace(user), strings.TrimSpace(anon)
+	if (user == "") == (anon == "") || len(user) > 200 || len(anon) > 200 {
+		return "", fault.Field("user_id", "name the customer by user_id or anonymous_id (one of them, at most 200 characters)")
+	}
+	key, err := s.guideKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	q := url.Values{"s": {linkSig(key, id, user, anon)}}
+	if user != "" {
+		q.Set("u", user)
+	} else {
+		q.Set("a", anon)
+	}
+	return "/g/" + id + "?" + q.Encode(), nil
+}
+
+// Opened records that a customer opened a guide through their signed link
+// and returns where the guide is. A link without a valid signature (made
+// up, or changed to name someone else) still leads to the guide but
+// records nothing: nobody can write events or make customers through it.
+func (s *Service) Opened(ctx context.Context, id, user, anon, sig string) (string, error) {
 	u, err := s.guide(ctx, id)
-	if err != nil || (user == "" && anon == "") {
+	if err != nil || (user == "" && anon == "") || sig == "" {
 		return u, err
+	}
+	key, err := s.guideKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	if !hmac.Equal([]byte(sig), []byte(linkSig(key, id, user, anon))) {
+		return u, nil
 	}
 	now := s.now()
 	ev, err := eventlog.Own("Guide Viewed", store.NewID("gview"), user, anon, "web", now, map[string]any{"guide_id": id, "via": "link"})

@@ -229,15 +229,28 @@ func (a *API) CreateGuide(w http.ResponseWriter, r *http.Request) {
 	httpio.JSON(w, http.StatusCreated, out)
 }
 
-// OpenGuide answers GET /g/{id}?u=userId (or a=anonymousId): it records a
-// Guide Viewed event for that customer and redirects to the guide.
+// GuideLink answers GET /api/v1/guides/{id}/link?user_id= (or
+// anonymous_id=): the guide's signed tracked link for that customer.
+func (a *API) GuideLink(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	link, err := a.svc.GuideLink(r.Context(), r.PathValue("id"), q.Get("user_id"), q.Get("anonymous_id"))
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"link": link})
+}
+
+// OpenGuide answers GET /g/{id}?u=userId (or a=anonymousId)&s=signature:
+// it records a Guide Viewed event for that customer when the link is one
+// cxloop signed, and redirects to the guide.
 func (a *API) OpenGuide(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	user, anon := q.Get("u"), q.Get("a")
 	if len(user) > 200 || len(anon) > 200 {
 		user, anon = "", ""
 	}
-	u, err := a.svc.Opened(r.Context(), r.PathValue("id"), user, anon)
+	u, err := a.svc.Opened(r.Context(), r.PathValue("id"), user, anon, q.Get("s"))
 	if err != nil {
 		httpio.Error(w, a.logger, err)
 		return

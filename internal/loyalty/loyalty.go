@@ -79,6 +79,9 @@ type Service struct {
 	// reviewing and engaging serialise tier reviews and engagement runs
 	// (the background jobs and callers).
 	reviewing, engaging sync.Mutex
+	// linkKey signs guide links (made on first use, kept in settings).
+	linkMu  sync.Mutex
+	linkKey []byte
 }
 
 // NewService returns the loyalty service; now is the clock (nil: time.Now).

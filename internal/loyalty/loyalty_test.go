@@ -3,6 +3,7 @@ package loyalty_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -367,6 +368,72 @@ func TestCommunitiesAndBridges(t *testing.T) {
 		s.API("GET", "/api/v1/events?type=Introduction+Converted", nil, &ev)
 		if len(ev.Events) != 2 {
 			t.Fatalf("%d conversion events", len(ev.Events))
+		}
+	})
+}
+
+// A community's active members are those who, in the last 30 days, joined
+// it or posted, answered or attended an event in it — not members who
+// only ordered or browsed, nor non-members who posted; posts, answers
+// and events count those 30 days.
+func TestCommunityActiveMembers(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s, _ := apptest.StartAt(t, dsn, apptest.Epoch)
+		r := rand.New(rand.NewPCG(30, 7))
+		ago := func(days float64) string {
+			return apptest.Epoch.Add(-time.Duration(days * 24 * float64(time.Hour))).UTC().Format(time.RFC3339)
+		}
+		var batch []any
+		send := func(user, event string, days float64) {
+			batch = append(batch, map[string]any{"type": "track", "userId": user, "event": event, "timestamp": ago(days),
+				"properties": map[string]any{"community": "Alpine club", "order_id": fmt.Sprintf("o-%d", len(batch)), "total": 20}})
+		}
+		active := map[string]bool{}
+		counts := map[string]int{}
+		kinds := []string{"Community Post Created", "Community Answer Posted", "Community Event Attended"}
+		for i := range 60 {
+			u := fmt.Sprintf("am-%02d", i)
+			member := i < 50
+			if member {
+				joined := 1 + r.Float64()*120
+				send(u, "Community Joined", joined)
+				if joined <= 30 {
+					active[u] = true
+				}
+			}
+			for range r.IntN(4) {
+				days, kind := 0.5+r.Float64()*59, kinds[r.IntN(3)]
+				send(u, kind, days)
+				if days <= 30 {
+					counts[kind]++
+					if member {
+						active[u] = true
+					}
+				}
+			}
+			send(u, "Order Completed", 2) // a touchpoint outside the group
+		}
+		s.MustSend("batch", map[string]any{"batch": batch})
+		s.Sync()
+		var got struct {
+			Communities []struct {
+				Name            string
+				Members, Active int
+				P               int `json:"posts30d"`
+				A               int `json:"answers30d"`
+				E               int `json:"events30d"`
+			}
+		}
+		s.API("GET", "/api/v1/communities", nil, &got)
+		if len(got.Communities) != 1 {
+			t.Fatalf("communities: %+v", got)
+		}
+		c := got.Communities[0]
+		if c.Members != 50 || c.Active != len(active) || c.P != counts[kinds[0]] || c.A != counts[kinds[1]] || c.E != counts[kinds[2]] {
+			t.Fatalf("Alpine club: %+v, want 50 members, %d active, %d posts, %d answers, %d events", c, len(active), counts[kinds[0]], counts[kinds[1]], counts[kinds[2]])
+		}
+		if len(active) == 0 || len(active) == 50 {
+			t.Fatalf("the data should have both active and inactive members: %d", len(active))
 		}
 	})
 }

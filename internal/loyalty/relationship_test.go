@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -234,13 +235,36 @@ func TestGuides(t *testing.T) {
 		t.Fatalf("guide: %d %+v", code, g)
 	}
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Get(s.URL + g.Link + "?u=reader-1")
-	if err != nil {
-		t.Fatal(err)
+	open := func(link string) {
+		t.Helper()
+		resp, err := noFollow.Get(s.URL + link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "https://example.com/wax" {
+			t.Fatalf("%s: %d %s", link, resp.StatusCode, resp.Header.Get("Location"))
+		}
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "https://example.com/wax" {
-		t.Fatalf("link: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	// Reader 1's signed link records a view; a made-up link, or reader 1's
+	// changed to name someone else, leads to the guide and records nothing.
+	var signed struct{ Link string }
+	if code := s.API("GET", "/api/v1/guides/"+g.ID+"/link?user_id=reader-1", nil, &signed); code != 200 || !strings.HasPrefix(signed.Link, g.Link+"?") {
+		t.Fatalf("signed link: %d %+v", code, signed)
+	}
+	if code := s.API("GET", "/api/v1/guides/"+g.ID+"/link", nil, nil); code != 400 {
+		t.Fatalf("a link for nobody: %d, want 400", code)
+	}
+	open(signed.Link)
+	open(g.Link + "?u=forger")
+	open(strings.Replace(signed.Link, "u=reader-1", "u=victim", 1))
+	var forged struct{ Events []any }
+	s.API("GET", "/api/v1/events?customer=forger", nil, &forged)
+	if len(forged.Events) != 0 {
+		t.Fatalf("an unsigned link wrote events: %+v", forged)
+	}
+	if code := s.API("GET", "/api/v1/customers/victim", nil, nil); code != 404 {
+		t.Fatalf("a changed link made a customer: %d", code)
 	}
 	if code, _ := s.Do("GET", "/g/guide_nope", nil); code != 404 {
 		t.Fatalf("unknown guide: %d", code)

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/httpio"
 )
@@ -38,6 +39,9 @@ func (a *API) Timeline(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		httpio.Error(w, a.logger, err)
 		return
+	}
+	if p, ok := auth.From(r.Context()); ok {
+		events = eventlog.ScopeCases(events, func(team string) bool { return p.InTeam(team) })
 	}
 	resp := map[string]any{"customerId": id}
 	page(resp, events, limit, offset)

@@ -12,6 +12,18 @@ import (
 	"github.com/cxloop/cxloop/internal/fault"
 )
 
+// csvColumns are the columns of an answers file that are not questions.
+var csvColumns = []string{"customer", "id", "at", "channel", "store", "language", "order_id"}
+
+// questionIDs lists a survey's question ids.
+func questionIDs(sv *Survey) []string {
+	ids := make([]string, len(sv.Questions))
+	for i, q := range sv.Questions {
+		ids[i] = q.ID
+	}
+	return ids
+}
+
 // ImportResult says what an import stored and which rows it refused.
 type ImportResult = csvimport.Result
 
@@ -20,7 +32,8 @@ type ImportResult = csvimport.Result
 // repeated import count once; without it a row's content does), at (the
 // answer's time, a date or RFC 3339), channel, store, language, order_id; every
 // other column is a question id (an ACSI item is question.item, multi
-// choices are separated by |). Valid rows are stored even when others are
+// choices are separated by |). A row recorded before counts as a duplicate,
+// not as imported, and fires nothing again. Valid rows are stored even when others are
 // refused; each refusal names its line and field. A backfill is history
 // being loaded: its answers count in reports but fire no rule; otherwise
 // rules act on them as on answers given now, and the result says on how
@@ -31,7 +44,10 @@ func (s *Service) ImportCSV(ctx context.Context, surveyID string, r io.Reader, b
 		return ImportResult{Errors: []csvimport.RowError{}}, err
 	}
 	var messages []string
-	meta := map[string]bool{"customer": true, "id": true, "at": true, "channel": true, "store": true, "language": true, "order_id": true}
+	meta := map[string]bool{}
+	for _, c := range csvColumns {
+		meta[c] = true
+	}
 	var header []string
 	res, err := csvimport.Read(r, func(cols []string) error {
 		header = cols
@@ -41,7 +57,7 @@ func (s *Service) ImportCSV(ctx context.Context, surveyID string, r io.Reader, b
 		for _, h := range cols {
 			qid, _, _ := strings.Cut(h, ".")
 			if _, ok := sv.Question(qid); !ok && !meta[h] {
-				return fault.Field(h, "column %q is neither a question of the survey nor customer, id, at, channel, language or order_id", h)
+				return fault.Field(h, "column %q is neither a question of the survey (%s) nor one of %s", h, strings.Join(questionIDs(sv), ", "), strings.Join(csvColumns, ", "))
 			}
 		}
 		return nil
@@ -84,14 +100,23 @@ func (s *Service) ImportCSV(ctx context.Context, surveyID string, r io.Reader, b
 			in.ID = "row-" + hex.EncodeToString(h[:12])
 		}
 		rsp, err := s.Respond(ctx, sv.ID, in)
-		if err == nil {
-			messages = append(messages, derivedID("msg", rsp.ID))
+		if err != nil {
+			return err
 		}
-		return err
+		if rsp.Duplicate {
+			return csvimport.ErrDuplicate
+		}
+		messages = append(messages, derivedID("msg", rsp.ID))
+		return nil
 	})
 	res.Backfill = backfill
-	if err != nil || backfill || s.cfg.Fired == nil || len(messages) == 0 {
+	if err != nil || backfill || s.cfg.Fired == nil {
 		return res, err
+	}
+	if len(messages) == 0 {
+		none := 0
+		res.FiredRules = &none // nothing new was stored: nothing fired
+		return res, nil
 	}
 	n, ok, err := s.cfg.Fired(ctx, messages)
 	if ok {

@@ -23,6 +23,11 @@ func TestDemoSurveys(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Sync()
+	// Every demo answer fits its survey: nothing was refused at ingestion.
+	var q struct{ Messages []struct{ Field, Reason string } }
+	if code := s.API("GET", "/api/v1/quarantine?limit=5", nil, &q); code != 200 || len(q.Messages) != 0 {
+		t.Fatalf("quarantined demo messages: %d %+v", code, q.Messages)
+	}
 	refunded := map[string]bool{}
 	read := func(event string, fn func(map[string]any)) {
 		var after int64

@@ -276,16 +276,16 @@ type Funnel struct {
 	Expired   int            `json:"expired"`
 	Dismissed int            `json:"dismissed"`
 	Skipped   map[string]int `json:"skipped"`
+	// Contacted counts the invitations that reached the customer: sent
+	// (awaiting an answer), started, answered, expired or dismissed — the
+	// response rate's base. Sent alone is only those still awaiting an answer.
+	Contacted int `json:"contacted"`
 	// ResponseRate is answered ÷ contacted (sent, started, answered,
 	// expired, dismissed), a fraction from 0 to 1 like every rate the API
 	// gives; null when nobody was contacted (a survey whose answers all
 	// came without invitations has no response rate).
 	ResponseRate *float64 `json:"responseRate"`
 }
-
-// Contacted is how many invitations reached a customer: what the response
-// rate divides by.
-func (f Funnel) Contacted() int { return f.Sent + f.Started + f.Answered + f.Expired + f.Dismissed }
 
 // Funnel returns the survey's invitation counts.
 func (s *Service) Funnel(ctx context.Context, survey string) (Funnel, error) {
@@ -318,8 +318,9 @@ func (s *Service) Funnel(ctx context.Context, survey string) (Funnel, error) {
 			f.Skipped[reason] += n
 		}
 	}
-	if contacted := f.Contacted(); contacted > 0 {
-		rate := float64(f.Answered) / float64(contacted)
+	f.Contacted = f.Sent + f.Started + f.Answered + f.Expired + f.Dismissed
+	if f.Contacted > 0 {
+		rate := float64(f.Answered) / float64(f.Contacted)
 		f.ResponseRate = &rate
 	}
 	return f, rows.Err()

@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/store"
@@ -104,4 +107,84 @@ func markAnswered(ctx context.Context, tx *store.Tx, id string, at int64) (bool,
 	}
 	n, _ := res.RowsAffected()
 	return n > 0, nil
+}
+
+// Describe writes what a follow-up needs to read of a Survey Responded
+// event, whatever path it came through: a subject naming the survey and
+// its scores ("Post-order: NPS 4") and a body with the scores and each
+// open-text answer verbatim under its question. props are the event's
+// properties, as Scores returns them.
+func (sc *Scorer) Describe(ctx context.Context, props map[string]any) (subject, body string) {
+	id, _ := props["survey_id"].(string)
+	var sv *Survey
+	if id != "" {
+		var ok bool
+		if sv, ok = sc.surveys[id]; !ok {
+			sv, _ = getSurvey(ctx, sc.q, id)
+			sc.surveys[id] = sv
+		}
+	}
+	name, _ := props["survey_name"].(string)
+	if name == "" && sv != nil {
+		name = sv.Name
+	}
+	if name == "" {
+		name = "Survey"
+	}
+	var scores []string
+	for _, m := range []struct{ key, label string }{{"nps", "NPS"}, {"csat", "CSAT"}, {"ces", "CES"}, {"acsi", "ACSI"}} {
+		if v, ok := props[m.key]; ok && v != nil {
+			scores = append(scores, fmt.Sprintf("%s %v", m.label, v))
+		}
+	}
+	subject = name
+	if len(scores) > 0 {
+		subject += ": " + strings.Join(scores, ", ")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Survey: %s\n", name)
+	if len(scores) > 0 {
+		fmt.Fprintf(&b, "Scores: %s\n", strings.Join(scores, ", "))
+	}
+	answers, _ := props["answers"].(map[string]any)
+	wrote := map[string]bool{}
+	if sv != nil {
+		for _, q := range sv.Questions {
+			if t, ok := answers[q.ID].(string); ok && q.Type == TypeText && strings.TrimSpace(t) != "" {
+				fmt.Fprintf(&b, "\n%s\n%s\n", q.Text.In(sv.DefaultLanguage, sv.DefaultLanguage), t)
+				wrote[q.ID] = true
+			}
+		}
+	}
+	// Text answers to questions the survey does not (or no longer) has
+	// are the customer's words all the same.
+	ids := make([]string, 0, len(answers))
+	for id := range answers {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		t, ok := answers[id].(string)
+		if !ok || wrote[id] || strings.TrimSpace(t) == "" {
+			continue
+		}
+		if q, known := sv.question(id); known && q.Type != TypeText {
+			continue // a choice or a rating sent as text
+		}
+		fmt.Fprintf(&b, "\n%s\n%s\n", id, t)
+	}
+	for _, k := range []string{"text", "comment"} {
+		if t, ok := props[k].(string); ok && strings.TrimSpace(t) != "" {
+			fmt.Fprintf(&b, "\n%s\n", t)
+		}
+	}
+	return subject, strings.TrimRight(b.String(), "\n")
+}
+
+// question finds a question of a survey that may be nil.
+func (s *Survey) question(id string) (Question, bool) {
+	if s == nil {
+		return Question{}, false
+	}
+	return s.Question(id)
 }

@@ -2,7 +2,9 @@ package survey
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -42,6 +44,9 @@ type Response struct {
 	Language    string         `json:"language"`
 	RespondedAt store.Millis   `json:"respondedAt"`
 	Seq         int64          `json:"seq"`
+	// Duplicate is true when this response id was recorded before (a
+	// repeated import or call): nothing new was stored.
+	Duplicate bool `json:"duplicate,omitempty"`
 }
 
 // Respond records an answer for a survey: the response and its Survey
@@ -152,7 +157,21 @@ func (s *Service) record(ctx context.Context, sv *Survey, p respondedProps, who 
 		return nil, err
 	}
 	var seq int64
+	duplicate := false
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		// The same response id recorded before (a repeated import) is not
+		// recorded again; a revision (an answer changed from the email)
+		// updates it.
+		if p.Revises == "" {
+			err := tx.QueryRowContext(ctx, `SELECT seq FROM survey_responses WHERE id = $1`, p.ResponseID).Scan(&seq)
+			if err == nil {
+				duplicate = true
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
 		if p.InvitationID != "" && p.Revises == "" {
 			ok, err := markAnswered(ctx, tx, p.InvitationID, at.UnixMilli())
 			if err != nil {
@@ -172,10 +191,6 @@ func (s *Service) record(ctx context.Context, sv *Survey, p respondedProps, who 
 			return err
 		}
 		seq = events[0].Seq
-		if seq == 0 {
-			// The same response id was recorded before (a repeated import).
-			return tx.QueryRowContext(ctx, `SELECT seq FROM survey_responses WHERE id = $1`, p.ResponseID).Scan(&seq)
-		}
 		if p.Revises != "" {
 			return reviseResponse(ctx, tx, sv, p.ResponseID, p.Answers, &events[0])
 		}
@@ -187,7 +202,7 @@ func (s *Service) record(ctx context.Context, sv *Survey, p respondedProps, who 
 	s.log.Notify()
 	return &Response{ID: p.ResponseID, Survey: sv.ID, Invitation: p.InvitationID, Customer: p.CustomerID, UserID: who.UserID,
 		AnonymousID: who.AnonymousID, Answers: p.Answers, Scores: scores, Channel: p.Channel, Language: p.Language,
-		RespondedAt: store.Millis(at.UnixMilli()), Seq: seq}, nil
+		RespondedAt: store.Millis(at.UnixMilli()), Seq: seq, Duplicate: duplicate}, nil
 }
 
 var errAnswered = fault.New(fault.Conflict, "this survey was already answered")

@@ -1,7 +1,6 @@
 package survey
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 )
@@ -186,9 +186,8 @@ func (s *Service) Update(ctx context.Context, id string, patch json.RawMessage) 
 		}
 		b, _ := json.Marshal(merged)
 		var sv Survey
-		dec := json.NewDecoder(bytes.NewReader(b))
-		if err := dec.Decode(&sv); err != nil {
-			return fault.Field("body", "%s", err.Error())
+		if err := httpio.DecodeJSON(b, &sv); err != nil {
+			return err
 		}
 		sv.ID, sv.CreatedAt, sv.ActivatedAt, sv.NextRun = old.ID, old.CreatedAt, old.ActivatedAt, old.NextRun
 		if _, ok := changes["languages"]; !ok {

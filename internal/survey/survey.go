@@ -191,11 +191,12 @@ func ParseDuration(s string) (time.Duration, error) {
 	if s == "" {
 		return 0, nil
 	}
+	orig := s
 	var days time.Duration
 	if i := strings.Index(s, "d"); i > 0 {
 		n, err := strconv.Atoi(s[:i])
 		if err != nil {
-			return 0, fmt.Errorf("invalid duration %q", s)
+			return 0, fmt.Errorf("invalid duration %q: use forms like 48h, 30m, 14d or 2d12h", orig)
 		}
 		days = time.Duration(n) * 24 * time.Hour
 		s = s[i+1:]
@@ -205,7 +206,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return 0, fmt.Errorf("invalid duration %q: use forms like 48h, 30m or 14d", s)
+		return 0, fmt.Errorf("invalid duration %q: use forms like 48h, 30m, 14d or 2d12h", orig)
 	}
 	return days + v, nil
 }

@@ -38,7 +38,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelT := context.WithTimeout(ctx, 180*time.Second)
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
 	return ctx
 }
@@ -186,5 +186,66 @@ func waitFor(t *testing.T, ctx context.Context, sel string) {
 	if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(sel))); err != nil {
 		body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + " — " + (document.body ? document.body.innerText.slice(0, 500) : "")`))
 		t.Fatalf("no %s on the page (%v): %q", sel, err, body)
+	}
+}
+
+// fitsJS lists what does not fit the page at the current width: the page
+// scrolling sideways, an element reaching out of its card (or, outside
+// cards, out of the viewport) — a table may scroll inside its own
+// scrolling box, which must fit — a chart's text running out of its chart
+// or over another text of it, and, when strict, a scrolling box that has
+// to scroll.
+const fitsJS = `((strict) => {
+	const out = [], vw = document.documentElement.clientWidth;
+	const name = el => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\s+/).join(".") : "") +
+		" «" + (el.textContent || "").trim().slice(0, 40) + "»";
+	if (document.documentElement.scrollWidth > vw + 1) out.push("the page is " + document.documentElement.scrollWidth + " px wide in a " + vw + " px window");
+	const scrolls = el => { for (let p = el.parentElement; p && p.tagName !== "MAIN"; p = p.parentElement) { const o = getComputedStyle(p).overflowX; if (o === "auto" || o === "scroll") return true; } return false; };
+	const reported = new Set(); // the outermost element that sticks out stands for its contents
+	for (const el of document.querySelectorAll("main *")) {
+		const r = el.getBoundingClientRect();
+		if (r.width === 0 || r.height === 0 || el.closest("svg") || scrolls(el)) continue;
+		if ([...reported].some(x => x.contains(el))) continue;
+		const card = el.parentElement.closest(".card");
+		const b = card ? card.getBoundingClientRect() : {left: 0, right: vw};
+		if (r.right > b.right + 1 || r.left < b.left - 1) reported.add(el), out.push(name(el) + " spans " + Math.round(r.left) + "–" + Math.round(r.right) + " px, outside its " + (card ? "card " + name(card).split(" ")[0] : "window") + " (" + Math.round(b.left) + "–" + Math.round(b.right) + ")");
+	}
+	for (const svg of document.querySelectorAll("main svg")) {
+		const s = svg.getBoundingClientRect();
+		const texts = [...svg.querySelectorAll("text")].map(t => [t, t.getBoundingClientRect()]).filter(([, r]) => r.width > 0);
+		texts.forEach(([t, r], i) => {
+			if (r.left < s.left - 1 || r.right > s.right + 1 || r.top < s.top - 1 || r.bottom > s.bottom + 1) out.push("chart text «" + t.textContent + "» runs out of its chart");
+			for (const [u, q] of texts.slice(i + 1)) {
+				if (r.left < q.right - 1 && q.left < r.right - 1 && r.top < q.bottom - 1 && q.top < r.bottom - 1) out.push("chart texts «" + t.textContent + "» and «" + u.textContent + "» overlap");
+			}
+		});
+	}
+	if (strict) for (const el of document.querySelectorAll("main *")) {
+		const o = getComputedStyle(el).overflowX;
+		if ((o === "auto" || o === "scroll") && el.scrollWidth > el.clientWidth + 1) out.push(name(el) + " has to scroll: " + el.scrollWidth + " px in " + el.clientWidth);
+	}
+	return out;
+})`
+
+// checkFits opens url at 1400 px, where everything must fit without
+// scrolling, and at 390 px (a phone), where a table may scroll within its
+// card but nothing may stick out of it, and reports what does not fit.
+func checkFits(t *testing.T, ctx context.Context, url, sel string) {
+	t.Helper()
+	for _, w := range []int64{1400, 390} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, 900)); err != nil {
+			t.Fatal(err)
+		}
+		open(t, ctx, url, sel)
+		strict := "false"
+		if w >= 1400 {
+			strict = "true"
+		}
+		for _, p := range run(t, ctx, chromedp.Evaluate[[]string](fitsJS+"("+strict+")")) {
+			t.Errorf("%s at %d px: %s", url, w, p)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -77,6 +77,10 @@ func TestConsoleCaseLoop(t *testing.T) {
 	if status != "resolved" || !strings.Contains(notes, "refunded the delivery fee") {
 		t.Fatalf("after resolving: %q %q", status, notes)
 	}
+	// What happened: the survey and the score, one a line as written.
+	if what := run(t, ctx, chromedp.Text(chromedp.CSS(`.case-body`))); !strings.Contains(what, "Survey: Relationship\nScores: NPS 2") {
+		t.Fatalf("what happened: %q", what)
+	}
 	m := mb.Wait(t, 1)
 	if m.To[0] != "dana@example.com" || m.Link() == "" {
 		t.Fatalf("handling survey mail to %v:\n%s", m.To, m.Text())

@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -227,5 +229,50 @@ func TestCustomerPageLoyalty(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Fatalf("customer page lacks %q", want)
 		}
+	}
+}
+
+// A customer's recommendations say why in words; the model and its score
+// are not in the text (only in an analyst's tooltip).
+func TestCustomerPageRecommendationsSayWhy(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	for i := range 6 {
+		c := fmt.Sprintf("camper-%d", i)
+		s.MustSend("track", map[string]any{"userId": c, "event": "Order Completed", "properties": map[string]any{"order_id": c, "total": 90,
+			"products": []any{map[string]any{"product_id": "tent", "quantity": 1}, map[string]any{"product_id": "stove", "quantity": 1}, map[string]any{"product_id": fmt.Sprintf("pegs-%d", i%2), "quantity": 1}}}})
+	}
+	s.MustSend("track", map[string]any{"userId": "newbie", "event": "Order Completed", "properties": map[string]any{"order_id": "n-1", "total": 60,
+		"products": []any{map[string]any{"product_id": "tent", "quantity": 1}}}})
+	s.Sync()
+	if err := s.Exp.Train(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var recs struct {
+		Items []struct {
+			Model string
+			Why   struct{ Text string }
+		}
+	}
+	if code := s.API("GET", "/api/v1/customers/newbie/recommendations?n=5", nil, &recs); code != 200 || len(recs.Items) == 0 {
+		t.Fatalf("recommendations: %d %+v", code, recs)
+	}
+	id, err := s.Profiles.Resolve(t.Context(), "newbie")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := s.Page("/customers/" + id)
+	i := strings.Index(page, `<ol id="recs">`)
+	if i < 0 {
+		t.Fatal("no recommendations on the customer page")
+	}
+	list := page[i : i+strings.Index(page[i:], "</ol>")]
+	text := html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(list, " "))
+	for _, r := range recs.Items {
+		if r.Why.Text == "" || !strings.Contains(text, r.Why.Text) {
+			t.Errorf("the reason %q is not on the page: %q", r.Why.Text, text)
+		}
+	}
+	if m := regexp.MustCompile(`\b(als|item-knn|popularity)\b|\d\.\d\d`).FindString(text); m != "" {
+		t.Errorf("the recommendations show model internals %q: %q", m, text)
 	}
 }

@@ -42,6 +42,7 @@ type touchpoint struct {
 	eventlog.Event
 	Title   string
 	Details []kv
+	Answers []kv // a survey answer's answers, each in full
 }
 
 type kv struct{ K, V string }
@@ -65,6 +66,7 @@ func (c *Console) customer(w http.ResponseWriter, r *http.Request, s auth.Sessio
 	if more {
 		events = events[:pageSize]
 	}
+	events = eventlog.ScopeCases(events, func(team string) bool { return s.Principal.InTeam(team) })
 	timeline := make([]touchpoint, len(events))
 	for i, e := range events {
 		timeline[i] = describe(e)
@@ -160,6 +162,28 @@ func describe(e eventlog.Event) touchpoint {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	if e.Type == eventlog.Track && e.Event == "Survey Responded" {
+		// An answer reads as the survey, its scores and every answer in
+		// full, however long the customer's comment.
+		for _, k := range []string{"survey_name", "nps", "csat", "ces", "acsi"} {
+			if v, ok := props[k]; ok {
+				tp.Details = append(tp.Details, kv{k, format(v)})
+			}
+		}
+		if answers, ok := props["answers"].(map[string]any); ok {
+			ids := make([]string, 0, len(answers))
+			for id := range answers {
+				ids = append(ids, id)
+			}
+			sort.Strings(ids)
+			for _, id := range ids {
+				tp.Answers = append(tp.Answers, kv{id, format(answers[id])})
+			}
+		} else if v, ok := props["answers"]; ok {
+			tp.Answers = append(tp.Answers, kv{"answers", format(v)})
+		}
+		return tp
+	}
 	for _, k := range keys {
 		if len(tp.Details) == 6 {
 			break

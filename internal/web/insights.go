@@ -17,7 +17,15 @@ import (
 // dissatisfied, online against in-person, and the alignment gap.
 func (c *Console) insightsPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
 	ctx := r.Context()
-	outcomes, err := c.An.Outcomes(ctx, 12)
+	var survey *string // the default unless the selector names one ("" too)
+	if q := r.URL.Query(); q.Has("survey") {
+		v := q.Get("survey")
+		survey = &v
+	}
+	outcomes, err := c.An.Outcomes(ctx, 12, survey)
+	if fault.Code(err) == fault.Invalid { // a survey that is gone: the default
+		outcomes, err = c.An.Outcomes(ctx, 12, nil)
+	}
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -102,7 +110,9 @@ func funnelChart(groups []analytics.FunnelGroup) template.HTML {
 }
 
 // driverChart plots each driver's importance (across) against its
-// performance (up): the ones to work on sit right and low.
+// performance (up): the ones to work on sit right and low. Points carry a
+// number; the names and figures are in a list under the chart, so that
+// labels of close points cannot overlap or run off the chart.
 func driverChart(drivers []analytics.Driver) template.HTML {
 	if len(drivers) == 0 {
 		return ""
@@ -119,12 +129,23 @@ func driverChart(drivers []analytics.Driver) template.HTML {
 	b.WriteString(`<line x1="40" y1="220" x2="410" y2="220" stroke="currentColor" stroke-opacity=".4"/><line x1="40" y1="10" x2="40" y2="220" stroke="currentColor" stroke-opacity=".4"/>`)
 	b.WriteString(`<text x="225" y="250" text-anchor="middle" font-size="11">importance (total effect on satisfaction)</text>`)
 	b.WriteString(`<text x="12" y="115" transform="rotate(-90 12 115)" text-anchor="middle" font-size="11">performance (0–100)</text>`)
-	for _, d := range drivers {
-		x := 40 + 360*math.Max(0, d.Importance)/most
-		y := 220 - 2.1*math.Max(0, math.Min(100, d.Performance))
-		fmt.Fprintf(&b, `<g data-driver="%s"><circle cx="%.1f" cy="%.1f" r="6" fill="currentColor" fill-opacity=".5"/><text x="%.1f" y="%.1f" font-size="11">%s %.2f · %.0f</text></g>`,
-			template.HTMLEscapeString(d.Driver), x, y, math.Min(x+8, 300), y-8, strings.ReplaceAll(template.HTMLEscapeString(d.Driver), "_", " "), d.Importance, d.Performance)
+	for i, d := range drivers {
+		// Inside the plot, clear of the axes and the edges.
+		x := 52 + 346*math.Max(0, d.Importance)/most
+		y := 208 - 1.9*math.Max(0, math.Min(100, d.Performance))
+		fmt.Fprintf(&b, `<g data-driver="%s"><title>%s: importance %.2f, performance %.0f</title><circle cx="%.1f" cy="%.1f" r="9" fill="currentColor" fill-opacity=".5"/>`+
+			`<text x="%.1f" y="%.1f" font-size="11" text-anchor="middle" fill="#fff" font-weight="bold">%d</text></g>`,
+			template.HTMLEscapeString(d.Driver), driverName(d.Driver), d.Importance, d.Performance, x, y, x, y+4, i+1)
 	}
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
+	b.WriteString(`</svg><ol class="legend" id="driver-legend">`)
+	for _, d := range drivers {
+		fmt.Fprintf(&b, `<li data-driver="%s"><b>%s</b> — importance %.2f, performance %.0f</li>`, template.HTMLEscapeString(d.Driver), driverName(d.Driver), d.Importance, d.Performance)
+	}
+	b.WriteString(`</ol>`)
+	return template.HTML(b.String()) // numbers and escaped names only
+}
+
+// driverName is a driver in words: perceived_quality → perceived quality.
+func driverName(id string) string {
+	return strings.ReplaceAll(template.HTMLEscapeString(id), "_", " ")
 }

@@ -80,4 +80,5 @@ func TestConsoleInsights(t *testing.T) {
 	if gap := run(t, ctx, chromedp.Text(chromedp.CSS(`#alignment`))); !strings.Contains(gap, "managers overestimate") {
 		t.Fatalf("alignment: %q", gap)
 	}
+	checkFits(t, ctx, s.URL+"/insights", "#funnel svg")
 }

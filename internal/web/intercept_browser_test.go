@@ -236,7 +236,7 @@ func TestWebIntercept(t *testing.T) {
 		visitShop(t, ctx, hs.URL+"/", true)
 		track()
 		time.Sleep(2 * time.Second)
-		if w := widget(t, ctx); w.Shown || funnel().Contacted() != 0 {
+		if w := widget(t, ctx); w.Shown || funnel().Contacted != 0 {
 			t.Fatalf("shown off the checkout pages: %+v %+v", w, funnel())
 		}
 		// A page view alone on a checkout page shows nothing either.
@@ -337,7 +337,7 @@ func TestWebIntercept(t *testing.T) {
 		if w := widget(t, ctx); w.Shown {
 			t.Fatalf("shown again on the next page view: %+v", w)
 		}
-		if f := funnel(); f.Contacted() != 2 || f.Answered != 1 || f.ResponseRate == nil || *f.ResponseRate != 0.5 {
+		if f := funnel(); f.Contacted != 2 || f.Answered != 1 || f.ResponseRate == nil || *f.ResponseRate != 0.5 {
 			t.Fatalf("funnel %+v", f)
 		}
 
@@ -359,7 +359,7 @@ func TestWebInterceptPages(t *testing.T) {
 		visitShop(t, ctx, hs.URL+"/checkout/cart?consent=wait", true)
 		track()
 		time.Sleep(1500 * time.Millisecond)
-		if w := widget(t, ctx); w.Shown || run(t, ctx, chromedp.Evaluate[bool](`localStorage.getItem('cxloop_aid') === null`)) != true || funnel().Contacted() != 0 {
+		if w := widget(t, ctx); w.Shown || run(t, ctx, chromedp.Evaluate[bool](`localStorage.getItem('cxloop_aid') === null`)) != true || funnel().Contacted != 0 {
 			t.Fatalf("before consent: %+v %+v", w, funnel())
 		}
 		run(t, ctx, chromedp.Evaluate[bool](`cxloop.consent(), true`))

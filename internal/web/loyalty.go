@@ -129,8 +129,8 @@ func matrixChart(cells []loyalty.Cell) template.HTML {
 	}
 	var b strings.Builder
 	b.WriteString(`<svg viewBox="0 0 400 250" role="img" aria-label="Customers by own spend and referred revenue" class="chart">`)
-	b.WriteString(`<text x="200" y="246" text-anchor="middle" class="axis">own spend: low → high</text>`)
-	b.WriteString(`<text x="10" y="115" transform="rotate(-90 10 115)" text-anchor="middle" class="axis">referred revenue: low → high</text>`)
+	b.WriteString(`<text x="200" y="246" text-anchor="middle" font-size="11" class="axis">own spend: low → high</text>`)
+	b.WriteString(`<text x="14" y="115" transform="rotate(-90 14 115)" text-anchor="middle" font-size="11" class="axis">referred revenue: low → high</text>`)
 	for _, c := range cells {
 		x, y := 30, 10
 		if c.Spend == "high" {

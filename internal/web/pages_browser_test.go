@@ -48,6 +48,10 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Sync()
+	// As serve --demo does once the demo has loaded: the burst has settled, the recommender learns.
+	if _, err := s.Exp.TrainIfNew(bg); err != nil {
+		t.Fatal(err)
+	}
 	// The demo's planted web checkout incident fires its alert once, for
 	// web (here or in the alerts worker's own round).
 	if _, err := s.Cases.EvaluateAlerts(bg); err != nil {
@@ -66,7 +70,7 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 	}
 
 	// The pages, with an example of each page that shows one thing.
-	pages := []string{"/", "/customers", "/surveys", "/cases", "/recovery", "/alerts", "/loyalty", "/experiences", "/insights", "/products", "/settings"}
+	pages := []string{"/", "/customers", "/surveys", "/cases", "/recovery", "/alerts", "/loyalty", "/sources", "/experiences", "/insights", "/products", "/settings"}
 	var list struct {
 		Surveys []struct{ ID string } `json:"surveys"`
 	}
@@ -135,6 +139,10 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 				break
 			}
 		}
+	}
+	// The pages of the figures fit a wide window and a phone.
+	for _, p := range []string{"/insights", "/loyalty", "/experiences"} {
+		checkFits(t, ctx, s.URL+p, "main")
 	}
 	open(t, ctx, s.URL+"/alerts", "main")
 	if rows := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("tr[data-firing]")].map(r => r.innerText)`)); len(rows) != 1 || !strings.Contains(rows[0], "web") {

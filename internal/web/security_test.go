@@ -1,12 +1,14 @@
 package web_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cxloop/cxloop/internal/app"
 	"github.com/cxloop/cxloop/internal/app/apptest"
@@ -148,4 +150,141 @@ func TestWebhooksRefuseInternalAddresses(t *testing.T) {
 	if code := s.API("POST", "/api/v1/webhooks", map[string]any{"url": "https://hooks.invalid/cx", "events": []string{"Case Opened"}}, nil); code != 201 {
 		t.Errorf("a name that does not resolve yet: %d, want 201", code)
 	}
+}
+
+// Guessing passwords is slow: an account that failed five times waits
+// between attempts (1 s, 2 s, 4 s … never more than a minute, so nobody
+// can lock its owner out for long) and an address that failed ten times
+// in five minutes waits; each refusal is a 429 with Retry-After, before
+// any password is hashed.
+func TestSignInIsRateLimited(t *testing.T) {
+	s, clock := apptest.StartAt(t, storetest.DSN(t, storetest.Engines()[0]), apptest.Epoch)
+	if err := s.Auth.CreateUser(t.Context(), "ana@example.com", "a long password", "analyst"); err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	try := func(form url.Values) (int, string) {
+		t.Helper()
+		resp, err := c.PostForm(s.URL+"/login", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Retry-After")
+	}
+	wrong := url.Values{"email": {"ana@example.com"}, "password": {"a wrong guess"}}
+	right := url.Values{"email": {"ANA@example.com"}, "password": {"a long password"}}
+	for i := range 5 {
+		if code, _ := try(wrong); code != 401 {
+			t.Fatalf("failure %d: %d, want 401", i+1, code)
+		}
+	}
+	if code, after := try(wrong); code != 429 || after != "1" {
+		t.Fatalf("a sixth guess at once: %d Retry-After %q, want 429 after 1 s", code, after)
+	}
+	if code, _ := try(right); code != 429 {
+		t.Fatalf("the right password while the account waits: %d, want 429", code)
+	}
+	clock.Add(time.Second)
+	if code, _ := try(wrong); code != 401 {
+		t.Fatalf("a guess after the wait: %d, want 401", code)
+	}
+	if code, after := try(wrong); code != 429 || after != "2" {
+		t.Fatalf("the next wait doubles: %d Retry-After %q, want 2", code, after)
+	}
+	clock.Add(time.Minute)
+	if code, _ := try(right); code != 303 {
+		t.Fatalf("the owner a minute later: %d, want 303 (signed in)", code)
+	}
+	// The address has failed 6 times; 4 more wrong tokens, then it waits, whatever it sends.
+	for i := range 4 {
+		if code, _ := try(url.Values{"token": {fmt.Sprintf("cxt_guess_%d", i)}}); code != 401 {
+			t.Fatalf("token guess %d: %d, want 401", i, code)
+		}
+	}
+	if code, after := try(url.Values{"token": {apptest.Token}}); code != 429 || after == "" {
+		t.Fatalf("an address with ten failures: %d Retry-After %q, want 429", code, after)
+	}
+	clock.Add(5 * time.Minute)
+	if code, _ := try(url.Values{"token": {apptest.Token}}); code != 303 {
+		t.Fatalf("five minutes later: %d, want 303", code)
+	}
+}
+
+// An agent limited to a team reads the customer's history, but not what
+// another team wrote on its cases: not through /api/v1/events, the
+// timeline or the console's customer page.
+func TestTeamScopeHidesOtherTeamsCaseNotes(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		for _, team := range []string{"service", "billing"} {
+			s.API("POST", "/api/v1/teams", map[string]any{"name": team}, nil)
+		}
+		if code := s.API("POST", "/api/v1/rules", map[string]any{"name": "complaints", "when": map[string]any{"event": "Complaint Submitted"},
+			"then": map[string]any{"open_case": map[string]any{"team": "service", "kind": "complaint"}}}, nil); code != 201 {
+			t.Fatalf("rule: %d", code)
+		}
+		s.MustSend("identify", map[string]any{"userId": "cora", "traits": map[string]any{"name": "Cora Case"}})
+		s.MustSend("track", map[string]any{"userId": "cora", "event": "Complaint Submitted", "properties": map[string]any{"text": "Late again"}})
+		s.Sync()
+		var cs struct {
+			Cases []struct{ ID, TeamName string }
+		}
+		s.API("GET", "/api/v1/cases", nil, &cs)
+		const secret = "Cora disputes the card charge, account 4417"
+		for _, c := range cs.Cases {
+			if c.TeamName != "service" {
+				t.Fatalf("case %+v is not service's", c)
+			}
+			if code := s.API("POST", "/api/v1/cases/"+c.ID+"/notes", map[string]any{"note": secret}, nil); code != 200 {
+				t.Fatalf("note: %d", code)
+			}
+		}
+		if len(cs.Cases) == 0 {
+			t.Fatal("no case opened")
+		}
+		s.Sync()
+		reads := func(token string) string {
+			t.Helper()
+			var all strings.Builder
+			for _, path := range []string{"/api/v1/events?customer=cora", "/api/v1/customers/cora/timeline"} {
+				code, body := s.Do("GET", path, nil, "Authorization: Bearer "+token)
+				if code != 200 {
+					t.Fatalf("%s: %d %s", path, code, body)
+				}
+				all.Write(body)
+			}
+			c, code, _ := signIn(t, s.URL, url.Values{"token": {token}})
+			if code != 200 {
+				t.Fatalf("sign-in: %d", code)
+			}
+			resp, err := c.Get(s.URL + "/customers/cora")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("customer page: %d", resp.StatusCode)
+			}
+			all.Write(b)
+			return all.String()
+		}
+		token := func(teams ...string) string {
+			var tok struct{ Token string }
+			if code := s.API("POST", "/api/v1/tokens", map[string]any{"name": "agent", "role": "agent", "teams": teams}, &tok); code != 201 {
+				t.Fatalf("token: %d", code)
+			}
+			return tok.Token
+		}
+		if got := reads(token("billing")); strings.Contains(got, "4417") || !strings.Contains(got, "Case Note Added") {
+			t.Errorf("a billing agent reads service's note (or not even that there is one)")
+		}
+		if got := reads(token("service")); !strings.Contains(got, "4417") {
+			t.Errorf("a service agent cannot read their own team's note")
+		}
+		if got := reads(apptest.Token); !strings.Contains(got, "4417") {
+			t.Errorf("an admin cannot read the note")
+		}
+	})
 }

@@ -106,3 +106,27 @@ func (c *Console) settingsAction(w http.ResponseWriter, r *http.Request, s auth.
 	}
 	http.Redirect(w, r, "/settings", http.StatusSeeOther)
 }
+
+// ruleAction pauses, resumes or removes a case rule from the settings page.
+func (c *Console) ruleAction(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	if !s.Principal.Can(auth.RoleAdmin) {
+		c.fail(w, r, fault.New(fault.Forbidden, "rules need the admin role"))
+		return
+	}
+	var err error
+	switch id := r.PathValue("id"); r.PathValue("action") {
+	case "pause":
+		_, err = c.Cases.SetRuleEnabled(r.Context(), id, false)
+	case "resume":
+		_, err = c.Cases.SetRuleEnabled(r.Context(), id, true)
+	case "delete":
+		err = c.Cases.DeleteRule(r.Context(), id)
+	default:
+		err = fault.New(fault.NotFound, "a rule is paused, resumed or deleted")
+	}
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/settings#rules", http.StatusSeeOther)
+}

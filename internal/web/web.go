@@ -9,8 +9,10 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,12 +57,17 @@ type Deps struct {
 // Console serves the console pages.
 type Console struct {
 	Deps
-	pages map[string]*template.Template
+	pages  map[string]*template.Template
+	limits *signInLimiter
 }
 
 // New parses every template once.
 func New(d Deps) *Console {
-	c := &Console{Deps: d, pages: map[string]*template.Template{}}
+	now := time.Now
+	if d.Profiles != nil {
+		now = d.Profiles.Now // the app's clock
+	}
+	c := &Console{Deps: d, pages: map[string]*template.Template{}, limits: newSignInLimiter(now)}
 	views, err := fs.Glob(files, "templates/views/*.html")
 	if err != nil {
 		panic(err)
@@ -120,6 +127,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /sources/{what}", page(c.sourcesAction))
 	mux.Handle("GET /settings", page(c.settings))
 	mux.Handle("POST /settings/{what}", page(c.settingsAction))
+	mux.Handle("POST /settings/rules/{id}/{action}", page(c.ruleAction))
 }
 
 // signedIn admits requests with a live session and checks the CSRF token
@@ -187,6 +195,14 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	addr, account := clientAddr(r), accountOf(r)
+	if wait := c.limits.wait(addr, account); wait > 0 {
+		secs := int(math.Ceil(wait.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		c.render(w, r, http.StatusTooManyRequests, "login", view{Title: "Sign in",
+			Error: fmt.Sprintf("Too many failed sign-ins. Try again in %d seconds.", secs), Data: map[string]string{"Next": safeNext(r.PostFormValue("next"))}})
+		return
+	}
 	var p auth.Principal
 	var err error
 	if tok := strings.TrimSpace(r.PostFormValue("token")); tok != "" {
@@ -200,9 +216,11 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 			c.fail(w, r, err)
 			return
 		}
+		c.limits.failed(addr, account)
 		c.render(w, r, http.StatusUnauthorized, "login", view{Title: "Sign in", Error: "That token, or that email and password, did not match.", Data: map[string]string{"Next": next}})
 		return
 	}
+	c.limits.succeeded(account)
 	id, err := c.Auth.StartSession(ctx, p)
 	if err != nil {
 		c.fail(w, r, err)
@@ -272,6 +290,8 @@ var funcs = template.FuncMap{
 		return time.UnixMilli(ms).UTC().Format("2006-01-02 15:04")
 	},
 	"icon":  channelIcon,
+	"count": count,
+	"money": func(v float64) string { return count(int64(math.Round(v))) },
 	"add":   func(a, b int) int { return a + b },
 	"list":  func(v ...string) []string { return v },
 	"join":  strings.Join,
@@ -407,4 +427,34 @@ func channelIcon(channel string) string {
 		return "?"
 	}
 	return strings.ToUpper(channel[:1])
+}
+
+// count writes a count with thousands separators: 2,025 responses, not a
+// year.
+func count(v any) string {
+	var n int64
+	switch x := v.(type) {
+	case int:
+		n = int64(x)
+	case int64:
+		n = x
+	case int32:
+		n = int64(x)
+	default:
+		return fmt.Sprint(v)
+	}
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }

@@ -1,0 +1,106 @@
+package web_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+// An admin pauses, resumes and removes a case rule from the settings
+// page, with the page's CSRF token; others cannot.
+func TestConsoleRuleControls(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		if err := s.Auth.CreateUser(t.Context(), "analyst@example.com", "a long password", "analyst"); err != nil {
+			t.Fatal(err)
+		}
+		s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, nil)
+		var rule struct{ ID string }
+		if code := s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "detractors", "when": {"event": "Survey Responded", "nps_max": 6},
+			"then": {"open_case": {"team": "service", "kind": "detractor"}}}`), &rule); code != 201 {
+			t.Fatalf("rule: %d", code)
+		}
+		signIn := func(form url.Values) (*http.Client, string, string) {
+			jar, _ := cookiejar.New(nil)
+			c := &http.Client{Jar: jar}
+			resp, err := c.PostForm(s.URL+"/login", form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			resp, err = c.Get(s.URL + "/settings")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return c, csrfField.FindStringSubmatch(string(b))[1], string(b)
+		}
+		post := func(c *http.Client, path string, form url.Values) (int, string) {
+			resp, err := c.PostForm(s.URL+path, form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		enabled := func() (bool, bool) {
+			var out struct {
+				Rules []struct {
+					ID      string
+					Enabled bool
+				}
+			}
+			s.API("GET", "/api/v1/rules", nil, &out)
+			for _, r := range out.Rules {
+				if r.ID == rule.ID {
+					return r.Enabled, true
+				}
+			}
+			return false, false
+		}
+		admin, csrf, page := signIn(url.Values{"token": {apptest.Token}})
+		pause := "/settings/rules/" + rule.ID + "/pause"
+		if !strings.Contains(page, `action="`+pause+`"`) || !strings.Contains(page, `action="/settings/rules/`+rule.ID+`/delete"`) {
+			t.Fatalf("the settings page has no pause and remove controls:\n%s", page)
+		}
+		if code, _ := post(admin, pause, url.Values{}); code != 403 {
+			t.Fatalf("pause without the CSRF token: %d", code)
+		}
+		if on, _ := enabled(); !on {
+			t.Fatal("a refused form paused the rule")
+		}
+		analyst, acsrf, apage := signIn(url.Values{"email": {"analyst@example.com"}, "password": {"a long password"}})
+		if strings.Contains(apage, pause) {
+			t.Fatal("an analyst sees the pause control")
+		}
+		if code, _ := post(analyst, pause, url.Values{"csrf": {acsrf}}); code != 403 {
+			t.Fatalf("analyst pausing: %d", code)
+		}
+		code, body := post(admin, pause, url.Values{"csrf": {csrf}})
+		if on, ok := enabled(); code != 200 || on || !ok || !strings.Contains(body, "paused") || !strings.Contains(body, "/settings/rules/"+rule.ID+"/resume") {
+			t.Fatalf("pause: %d enabled %v", code, on)
+		}
+		if code, _ := post(admin, "/settings/rules/"+rule.ID+"/resume", url.Values{"csrf": {csrf}}); code != 200 {
+			t.Fatalf("resume: %d", code)
+		}
+		if on, _ := enabled(); !on {
+			t.Fatal("resume left the rule paused")
+		}
+		code, body = post(admin, "/settings/rules/"+rule.ID+"/delete", url.Values{"csrf": {csrf}})
+		if _, ok := enabled(); code != 200 || ok || strings.Contains(body, "detractors") {
+			t.Fatalf("remove: %d, still listed %v", code, ok)
+		}
+		if code, _ := post(admin, "/settings/rules/"+rule.ID+"/delete", url.Values{"csrf": {csrf}}); code != 404 {
+			t.Fatalf("removing twice: %d", code)
+		}
+	})
+}

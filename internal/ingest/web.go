@@ -236,16 +236,14 @@ func (wb *Web) base(r *http.Request) string {
 // Snippet is the HTML a shop pastes into its pages' <head>: it defines
 // window.analytics as a queue at once, loads analytics.js from cxloop at base
 // (its public URL) with the source's write key, settings and events going
-// to cxloop too, and records the page view. A shop that must ask for
+// to cxloop too, and records the page view; then it loads the survey widget
+// (/v1/web/cxloop.js), which shows the web surveys inside the page. A shop that must ask for
 // consent first removes the analytics.load() line and calls it once the
 // visitor agrees: until then nothing is loaded, stored or sent.
 func Snippet(base, writeKey string) string {
 	base = strings.TrimRight(base, "/")
 	var buf bytes.Buffer
 	_ = snippet.Execute(&buf, map[string]string{"Base": base, "WriteKey": writeKey})
-	// The web survey widget is loaded from here too, once it is served:
-	// <script async src="{{.Base}}/v1/web/cxloop.js" data-write-key="{{.WriteKey}}"></script>
-	// is appended to the snippet when the GET /v1/web/cxloop.js route exists.
 	return buf.String()
 }
 
@@ -260,4 +258,5 @@ var f=document.getElementsByTagName("script")[0];f?f.parentNode.insertBefore(s,f
 analytics.load();
 analytics.page();
 }();
-</script>`))
+</script>
+<script async src="{{.Base}}/v1/web/cxloop.js" data-write-key="{{.WriteKey}}"></script>`))

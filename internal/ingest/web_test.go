@@ -282,13 +282,14 @@ func TestAnalyticsJSAndSettings(t *testing.T) {
 // docs/web.md shows.
 func TestSnippet(t *testing.T) {
 	sn := ingest.Snippet("https://cx.example.com/", "wk_abc")
-	for _, want := range []string{`a._writeKey="wk_abc"`, `a._cdn="https://cx.example.com"`, `"https://cx.example.com"+"/v1/web/analytics.js"`, "analytics.load();\nanalytics.page();"} {
+	for _, want := range []string{`a._writeKey="wk_abc"`, `a._cdn="https://cx.example.com"`, `"https://cx.example.com"+"/v1/web/analytics.js"`, "analytics.load();\nanalytics.page();",
+		`<script async src="https://cx.example.com/v1/web/cxloop.js" data-write-key="wk_abc"></script>`} {
 		if !strings.Contains(sn, want) {
 			t.Errorf("snippet lacks %s:\n%s", want, sn)
 		}
 	}
 	evil := ingest.Snippet("https://cx.example.com", `"</script><script>alert(1)//`)
-	if strings.Count(evil, "</script>") != 1 || strings.Contains(evil, `"</script>`) {
+	if strings.Count(evil, "</script>") != 2 || strings.Contains(evil, `"</script>`) || strings.Contains(evil, `"<`) {
 		t.Errorf("a write key ends the script:\n%s", evil)
 	}
 	doc, err := os.ReadFile("../../docs/web.md")

@@ -61,6 +61,9 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 	}
 	byEvent := map[string][]*Survey{}
 	for _, sv := range triggers {
+		if sv.Trigger == nil {
+			continue // shown in web pages only
+		}
 		byEvent[sv.Trigger.Event] = append(byEvent[sv.Trigger.Event], sv)
 	}
 	// Invitations first, then answers: an answer in the same batch as the

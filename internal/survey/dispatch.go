@@ -337,13 +337,17 @@ func mapValues[V any](m map[string]V) []V {
 	return out
 }
 
+// contactedStatuses are the invitations that reached a customer: what the
+// contact policy counts.
+const contactedStatuses = `('sent', 'started', 'answered', 'expired', 'dismissed')`
+
 // contactHistory returns, per customer, the invitations that reached them since.
 func contactHistory(ctx context.Context, tx *store.Tx, customers []string, since int64) (map[string][]contact, error) {
 	out := map[string][]contact{}
 	err := inChunks(customers, func(args []any, ph string) error {
 		args = append(args, since)
 		rows, err := tx.QueryContext(ctx, `SELECT customer_id, survey_id, rhythm, sent_at FROM survey_invitations
-			WHERE customer_id IN (`+ph+`) AND sent_at > $`+strconv.Itoa(len(args))+` AND status IN ('sent', 'started', 'answered', 'expired')`, args...)
+			WHERE customer_id IN (`+ph+`) AND sent_at > $`+strconv.Itoa(len(args))+` AND status IN `+contactedStatuses, args...)
 		if err != nil {
 			return err
 		}

@@ -20,6 +20,7 @@ const (
 	Answered  = "answered"  // finished
 	Skipped   = "skipped"   // not sent; Reason says why
 	Expired   = "expired"   // sent, never finished before the link expired
+	Dismissed = "dismissed" // shown in a web page and closed without an answer
 )
 
 // Reason codes of a skipped invitation.
@@ -273,14 +274,16 @@ type Funnel struct {
 	Started   int            `json:"started"`
 	Answered  int            `json:"answered"`
 	Expired   int            `json:"expired"`
+	Dismissed int            `json:"dismissed"`
 	Skipped   map[string]int `json:"skipped"`
 	// Contacted counts the invitations that reached the customer: sent
-	// (awaiting an answer), started, answered or expired — the response
-	// rate's base. Sent alone is only those still awaiting an answer.
+	// (awaiting an answer), started, answered, expired or dismissed — the
+	// response rate's base. Sent alone is only those still awaiting an answer.
 	Contacted int `json:"contacted"`
 	// ResponseRate is answered ÷ contacted (sent, started, answered,
-	// expired), a fraction from 0 to 1 like every rate the API gives; null when nobody was contacted (a survey whose
-	// answers all came without invitations has no response rate).
+	// expired, dismissed), a fraction from 0 to 1 like every rate the API
+	// gives; null when nobody was contacted (a survey whose answers all
+	// came without invitations has no response rate).
 	ResponseRate *float64 `json:"responseRate"`
 }
 
@@ -309,11 +312,13 @@ func (s *Service) Funnel(ctx context.Context, survey string) (Funnel, error) {
 			f.Answered += n
 		case Expired:
 			f.Expired += n
+		case Dismissed:
+			f.Dismissed += n
 		case Skipped:
 			f.Skipped[reason] += n
 		}
 	}
-	f.Contacted = f.Sent + f.Started + f.Answered + f.Expired
+	f.Contacted = f.Sent + f.Started + f.Answered + f.Expired + f.Dismissed
 	if f.Contacted > 0 {
 		rate := float64(f.Answered) / float64(f.Contacted)
 		f.ResponseRate = &rate

@@ -445,25 +445,7 @@ func (p *Pages) answer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	wd := words(lang)
-	raw := formAnswers(r, sv)
-	errs := map[string]string{}
-	answers := map[string]any{}
-	for id, v := range raw {
-		q, _ := sv.Question(id)
-		a, err := q.answer(v)
-		if err != nil {
-			errs[id] = err.Error()
-			continue
-		}
-		if a != nil {
-			answers[id] = a
-		}
-	}
-	for _, q := range sv.Questions {
-		if _, ok := answers[q.ID]; !ok && errs[q.ID] == "" && !q.Optional && q.Type != TypeText {
-			errs[q.ID] = wd.Required
-		}
-	}
+	answers, errs := sv.check(formAnswers(r, sv), wd.Required)
 	if len(errs) > 0 {
 		// Keep what was answered so the customer can finish later.
 		if len(answers) > 0 && !amend {
@@ -519,6 +501,38 @@ func (p *Pages) optOut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.message(w, http.StatusOK, lang, "optedout")
+}
+
+// check reads a finished set of answers: the stored form of each valid
+// answer, and an error by question id for every invalid one and every
+// required question left unanswered (required is that message).
+func (sv *Survey) check(raw map[string]any, required string) (map[string]any, map[string]string) {
+	errs := map[string]string{}
+	answers := map[string]any{}
+	for id, v := range raw {
+		q, ok := sv.Question(id)
+		if !ok {
+			errs[id] = fmt.Sprintf("the survey has no question %q", id)
+			continue
+		}
+		if v == nil {
+			continue
+		}
+		a, err := q.answer(v)
+		if err != nil {
+			errs[id] = err.Error()
+			continue
+		}
+		if a != nil {
+			answers[id] = a
+		}
+	}
+	for _, q := range sv.Questions {
+		if _, ok := answers[q.ID]; !ok && errs[q.ID] == "" && !q.Optional && q.Type != TypeText {
+			errs[q.ID] = required
+		}
+	}
+	return answers, errs
 }
 
 // savePartial keeps answers given so far on an unfinished invitation.

@@ -11,14 +11,14 @@ import (
 	"github.com/cxloop/cxloop/internal/store"
 )
 
-const surveyCols = `SELECT id, name, rhythm, owner, status, definition, activated_at, next_run, created_at, updated_at FROM surveys`
+const surveyCols = `SELECT id, name, rhythm, owner, status, definition, web_trigger, activated_at, next_run, created_at, updated_at FROM surveys`
 
 func scanSurvey(r interface{ Scan(...any) error }) (*Survey, error) {
 	var s Survey
-	var def string
+	var def, web string
 	var activated, next sql.NullInt64
 	var created, updated int64
-	if err := r.Scan(&s.ID, &s.Name, &s.Rhythm, &s.Owner, &s.Status, &def, &activated, &next, &created, &updated); err != nil {
+	if err := r.Scan(&s.ID, &s.Name, &s.Rhythm, &s.Owner, &s.Status, &def, &web, &activated, &next, &created, &updated); err != nil {
 		return nil, err
 	}
 	id, name, rhythm, owner, status := s.ID, s.Name, s.Rhythm, s.Owner, s.Status
@@ -26,6 +26,13 @@ func scanSurvey(r interface{ Scan(...any) error }) (*Survey, error) {
 		return nil, err
 	}
 	s.ID, s.Name, s.Rhythm, s.Owner, s.Status = id, name, rhythm, owner, status
+	s.Web = nil
+	if web != "" {
+		s.Web = &WebTrigger{}
+		if err := json.Unmarshal([]byte(web), s.Web); err != nil {
+			return nil, err
+		}
+	}
 	s.CreatedAt, s.UpdatedAt = store.Millis(created), store.Millis(updated)
 	s.ActivatedAt, s.NextRun = nil, nil
 	if activated.Valid {
@@ -70,9 +77,18 @@ func listSurveys(ctx context.Context, q eventlog.Querier, where string, args ...
 // definition is the stored JSON of a survey, without the columns kept beside it.
 func definition(s *Survey) (string, error) {
 	c := *s
-	c.ID, c.CreatedAt, c.UpdatedAt, c.ActivatedAt, c.NextRun = "", 0, 0, nil, nil
+	c.ID, c.CreatedAt, c.UpdatedAt, c.ActivatedAt, c.NextRun, c.Web = "", 0, 0, nil, nil, nil
 	b, err := json.Marshal(c)
 	return string(b), err
+}
+
+// webTrigger is the stored JSON of a survey's web trigger, empty for none.
+func webTrigger(s *Survey) string {
+	if s.Web == nil {
+		return ""
+	}
+	b, _ := json.Marshal(s.Web)
+	return string(b)
 }
 
 func nullMillis(m *store.Millis) any {
@@ -87,8 +103,8 @@ func insertSurvey(ctx context.Context, tx *store.Tx, s *Survey) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO surveys (id, name, rhythm, owner, status, definition, activated_at, next_run, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, s.ID, s.Name, s.Rhythm, s.Owner, s.Status, def,
+	_, err = tx.ExecContext(ctx, `INSERT INTO surveys (id, name, rhythm, owner, status, definition, web_trigger, activated_at, next_run, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, s.ID, s.Name, s.Rhythm, s.Owner, s.Status, def, webTrigger(s),
 		nullMillis(s.ActivatedAt), nullMillis(s.NextRun), int64(s.CreatedAt), int64(s.UpdatedAt))
 	return err
 }
@@ -99,7 +115,7 @@ func updateSurvey(ctx context.Context, tx *store.Tx, s *Survey) error {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE surveys SET name = $1, rhythm = $2, owner = $3, status = $4, definition = $5,
-		activated_at = $6, next_run = $7, updated_at = $8 WHERE id = $9`, s.Name, s.Rhythm, s.Owner, s.Status, def,
-		nullMillis(s.ActivatedAt), nullMillis(s.NextRun), int64(s.UpdatedAt), s.ID)
+		activated_at = $6, next_run = $7, updated_at = $8, web_trigger = $9 WHERE id = $10`, s.Name, s.Rhythm, s.Owner, s.Status, def,
+		nullMillis(s.ActivatedAt), nullMillis(s.NextRun), int64(s.UpdatedAt), webTrigger(s), s.ID)
 	return err
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/teambition/rrule-go"
 
@@ -61,6 +63,7 @@ type Survey struct {
 	Thanks          Text           `json:"thanks,omitempty"`
 	Questions       []Question     `json:"questions"`
 	Trigger         *Trigger       `json:"trigger,omitempty"`
+	Web             *WebTrigger    `json:"web,omitempty"`
 	Schedule        *Schedule      `json:"schedule,omitempty"`
 	Segment         *profile.Query `json:"segment,omitempty"`
 	SampleSize      int            `json:"sampleSize,omitempty"`
@@ -108,6 +111,26 @@ type Trigger struct {
 	Where  map[string]any `json:"where,omitempty"`
 	Delay  Duration       `json:"delay"`
 	Sample *float64       `json:"sample,omitempty"`
+}
+
+// WebTrigger shows a persistent or pulse survey inside the pages of a
+// website that loads the cxloop widget (/v1/web/cxloop.js): when the
+// browser sees Event on a page whose address matches URL, after Delay,
+// and, with ExitIntent, once the pointer leaves through the top of the
+// window.
+type WebTrigger struct {
+	// Event is "page" (every page view) or the name of a track event
+	// seen in the browser, e.g. "Checkout Started".
+	Event string `json:"event"`
+	// URL limits the pages: with a * it is a glob that must match the
+	// whole address or its path (/checkout/*); without, a part of the
+	// address (checkout). Empty is every page.
+	URL string `json:"url,omitempty"`
+	// Delay is how long after the event the survey waits ("10s", or 10).
+	Delay Duration `json:"delay"`
+	// ExitIntent waits, after the delay, for the pointer to leave the
+	// window through its top (desktop browsers; never fires on touch screens).
+	ExitIntent bool `json:"exitIntent,omitempty"`
 }
 
 // Schedule is a periodic survey's recurrence: an RFC 5545 RRULE from Start.
@@ -187,6 +210,9 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	return days + v, nil
 }
+
+// String writes the duration as FormatDuration does.
+func (d Duration) String() string { return FormatDuration(time.Duration(d)) }
 
 // FormatDuration writes whole days as "14d" and anything else as Go does.
 func FormatDuration(d time.Duration) string {
@@ -284,6 +310,13 @@ func (s *Survey) Normalize() {
 			s.DefaultLanguage = "en"
 		}
 	}
+	if s.Web != nil {
+		s.Web.Event = strings.TrimSpace(s.Web.Event)
+		s.Web.URL = strings.TrimSpace(s.Web.URL)
+		if s.Web.Event == "" {
+			s.Web.Event = "page"
+		}
+	}
 	if s.Trigger != nil && s.Trigger.Sample == nil {
 		one := 1.0
 		s.Trigger.Sample = &one
@@ -378,8 +411,11 @@ func (s *Survey) Validate() error {
 	}
 	switch s.Rhythm {
 	case Persistent:
+		if s.Trigger == nil && s.Web != nil {
+			break // shown in web pages only
+		}
 		if s.Trigger == nil || strings.TrimSpace(s.Trigger.Event) == "" {
-			return fault.Field("trigger.event", "a persistent survey needs a trigger event, e.g. \"Order Completed\"")
+			return fault.Field("trigger.event", "a persistent survey needs a trigger event, e.g. \"Order Completed\", or a web trigger")
 		}
 		if s.Trigger.Delay < 0 {
 			return fault.Field("trigger.delay", "the delay cannot be negative")
@@ -399,6 +435,9 @@ func (s *Survey) Validate() error {
 		if _, err := s.Schedule.rule(); err != nil {
 			return fault.Field("schedule.rrule", "%s", err.Error())
 		}
+	}
+	if err := s.Web.validate(s.Rhythm); err != nil {
+		return err
 	}
 	if s.SampleSize < 0 {
 		return fault.Field("sampleSize", "sampleSize cannot be negative")
@@ -422,6 +461,26 @@ func (s *Survey) Validate() error {
 	}
 	if s.Quota < 0 {
 		return fault.Field("quota", "quota cannot be negative")
+	}
+	return nil
+}
+
+// validate checks a web trigger; a nil trigger is valid (no web intercept).
+func (w *WebTrigger) validate(rhythm string) error {
+	if w == nil {
+		return nil
+	}
+	if rhythm != Persistent && rhythm != Pulse {
+		return fault.Field("web", "a web trigger is for persistent or pulse surveys; a periodic survey goes to a segment on its schedule")
+	}
+	if utf8.RuneCountInString(w.Event) > 200 || strings.IndexFunc(w.Event, unicode.IsControl) >= 0 {
+		return fault.Field("web.event", "the event is \"page\" or a track event name of at most 200 characters")
+	}
+	if len(w.URL) > 1000 || strings.IndexFunc(w.URL, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return fault.Field("web.url", "the URL pattern is at most 1000 characters without spaces, e.g. /checkout/* or checkout")
+	}
+	if w.Delay < 0 || w.Delay > Duration(time.Hour) {
+		return fault.Field("web.delay", "the delay is between 0 and 1h (a number of seconds or a duration such as \"10s\")")
 	}
 	return nil
 }

@@ -9,7 +9,7 @@ type Words struct {
 	Submit, Saved, Thanks, Required, Optional    string
 	Answered, Expired, Invalid, Closed           string
 	OptOut, OptedOut, NotLikely, VeryLikely      string
-	Low, High, Errors                            string
+	Low, High, Errors, Close                     string
 }
 
 var wordsByLang = map[string]Words{
@@ -20,7 +20,7 @@ var wordsByLang = map[string]Words{
 		Required: "Please answer this question.", Optional: "optional",
 		Answered: "This survey was already answered. Thank you!", Expired: "This survey link has expired.", Invalid: "This survey link is not valid.",
 		Closed: "This survey is closed.", OptOut: "Do not send me surveys again", OptedOut: "You will not receive surveys from us again.",
-		NotLikely: "Not at all likely", VeryLikely: "Extremely likely", Low: "Low", High: "High", Errors: "Some answers need attention.",
+		NotLikely: "Not at all likely", VeryLikely: "Extremely likely", Low: "Low", High: "High", Errors: "Some answers need attention.", Close: "Close",
 	},
 	"de": {
 		Subject: "Ihre Meinung ist uns wichtig", Invite: "Danke, dass Sie sich für uns entschieden haben. Nehmen Sie sich eine Minute, um uns zu sagen, wie wir waren?",
@@ -29,7 +29,7 @@ var wordsByLang = map[string]Words{
 		Required: "Bitte beantworten Sie diese Frage.", Optional: "optional",
 		Answered: "Diese Umfrage wurde bereits beantwortet. Danke!", Expired: "Dieser Umfragelink ist abgelaufen.", Invalid: "Dieser Umfragelink ist ungültig.",
 		Closed: "Diese Umfrage ist geschlossen.", OptOut: "Keine Umfragen mehr senden", OptedOut: "Sie erhalten von uns keine Umfragen mehr.",
-		NotLikely: "Überhaupt nicht wahrscheinlich", VeryLikely: "Äußerst wahrscheinlich", Low: "Niedrig", High: "Hoch", Errors: "Einige Antworten fehlen noch.",
+		NotLikely: "Überhaupt nicht wahrscheinlich", VeryLikely: "Äußerst wahrscheinlich", Low: "Niedrig", High: "Hoch", Errors: "Einige Antworten fehlen noch.", Close: "Schließen",
 	},
 	"fr": {
 		Subject: "Votre avis compte", Invite: "Merci de nous avoir choisis. Pourriez-vous prendre une minute pour nous dire comment nous avons fait ?",
@@ -38,7 +38,7 @@ var wordsByLang = map[string]Words{
 		Required: "Merci de répondre à cette question.", Optional: "facultatif",
 		Answered: "Cette enquête a déjà reçu une réponse. Merci !", Expired: "Ce lien a expiré.", Invalid: "Ce lien n'est pas valide.",
 		Closed: "Cette enquête est close.", OptOut: "Ne plus m'envoyer d'enquêtes", OptedOut: "Vous ne recevrez plus d'enquêtes de notre part.",
-		NotLikely: "Pas du tout probable", VeryLikely: "Très probable", Low: "Faible", High: "Élevé", Errors: "Certaines réponses manquent.",
+		NotLikely: "Pas du tout probable", VeryLikely: "Très probable", Low: "Faible", High: "Élevé", Errors: "Certaines réponses manquent.", Close: "Fermer",
 	},
 	"es": {
 		Subject: "Nos importa su opinión", Invite: "Gracias por elegirnos. ¿Nos dedica un minuto para contarnos cómo lo hicimos?",
@@ -47,7 +47,7 @@ var wordsByLang = map[string]Words{
 		Required: "Responda a esta pregunta.", Optional: "opcional",
 		Answered: "Esta encuesta ya fue respondida. ¡Gracias!", Expired: "Este enlace ha caducado.", Invalid: "Este enlace no es válido.",
 		Closed: "Esta encuesta está cerrada.", OptOut: "No enviarme más encuestas", OptedOut: "No volverá a recibir encuestas nuestras.",
-		NotLikely: "Nada probable", VeryLikely: "Muy probable", Low: "Bajo", High: "Alto", Errors: "Faltan algunas respuestas.",
+		NotLikely: "Nada probable", VeryLikely: "Muy probable", Low: "Bajo", High: "Alto", Errors: "Faltan algunas respuestas.", Close: "Cerrar",
 	},
 	"fa": {
 		Subject: "نظر شما برای ما ارزشمند است", Invite: "از اینکه ما را انتخاب کردید سپاسگزاریم. یک دقیقه وقت می‌گذارید تا بگویید چطور بودیم؟",
@@ -56,7 +56,7 @@ var wordsByLang = map[string]Words{
 		Required: "لطفاً به این پرسش پاسخ دهید.", Optional: "اختیاری",
 		Answered: "به این نظرسنجی قبلاً پاسخ داده شده است. سپاس!", Expired: "این پیوند نظرسنجی منقضی شده است.", Invalid: "این پیوند نظرسنجی معتبر نیست.",
 		Closed: "این نظرسنجی بسته شده است.", OptOut: "دیگر برای من نظرسنجی نفرستید", OptedOut: "دیگر از ما نظرسنجی دریافت نخواهید کرد.",
-		NotLikely: "اصلاً محتمل نیست", VeryLikely: "بسیار محتمل", Low: "کم", High: "زیاد", Errors: "برخی پاسخ‌ها کامل نیستند.",
+		NotLikely: "اصلاً محتمل نیست", VeryLikely: "بسیار محتمل", Low: "کم", High: "زیاد", Errors: "برخی پاسخ‌ها کامل نیستند.", Close: "بستن",
 	},
 	"ar": {
 		Subject: "رأيك يهمنا", Invite: "شكرًا لاختيارك لنا. هل تمنحنا دقيقة لتخبرنا كيف كانت تجربتك؟",
@@ -65,7 +65,7 @@ var wordsByLang = map[string]Words{
 		Required: "يرجى الإجابة عن هذا السؤال.", Optional: "اختياري",
 		Answered: "تمت الإجابة عن هذا الاستبيان مسبقًا. شكرًا!", Expired: "انتهت صلاحية رابط الاستبيان.", Invalid: "رابط الاستبيان غير صالح.",
 		Closed: "هذا الاستبيان مغلق.", OptOut: "لا ترسلوا لي استبيانات بعد الآن", OptedOut: "لن تصلك استبيانات منا بعد الآن.",
-		NotLikely: "غير محتمل إطلاقًا", VeryLikely: "محتمل جدًا", Low: "منخفض", High: "مرتفع", Errors: "بعض الإجابات تحتاج إلى استكمال.",
+		NotLikely: "غير محتمل إطلاقًا", VeryLikely: "محتمل جدًا", Low: "منخفض", High: "مرتفع", Errors: "بعض الإجابات تحتاج إلى استكمال.", Close: "إغلاق",
 	},
 }
 

@@ -78,7 +78,8 @@ func (c *Console) createSurvey(w http.ResponseWriter, r *http.Request, s auth.Se
 	}
 	f := builderForm{Values: map[string]string{}, Types: questionTypes}
 	for _, k := range []string{"name", "owner", "rhythm", "status", "languages", "event", "where_channel", "delay", "sample",
-		"rrule", "start", "segment", "sample_size", "reminders", "reminder_after", "expires", "intro", "thanks"} {
+		"rrule", "start", "segment", "sample_size", "reminders", "reminder_after", "expires", "intro", "thanks",
+		"web_on", "web_event", "web_url", "web_delay", "web_exit"} {
 		f.Values[k] = strings.TrimSpace(r.PostFormValue(k))
 	}
 	for i := range questionRows {
@@ -163,8 +164,16 @@ func (f builderForm) survey() (*survey.Survey, error) {
 		}
 		sv.Questions = append(sv.Questions, qq)
 	}
+	if v["web_on"] != "" {
+		if sv.Web, err = webTrigger(v); err != nil {
+			return nil, err
+		}
+	}
 	switch sv.Rhythm {
 	case survey.Persistent:
+		if sv.Web != nil && v["event"] == "" {
+			break // shown in web pages only
+		}
 		sv.Trigger = &survey.Trigger{Event: v["event"]}
 		if ch := v["where_channel"]; ch != "" {
 			sv.Trigger.Where = map[string]any{"channel": ch}
@@ -231,6 +240,51 @@ func (f builderForm) survey() (*survey.Survey, error) {
 		sv.Expires = survey.Duration(d)
 	}
 	return sv, nil
+}
+
+// webTrigger reads the web trigger fields of a form (web_event, web_url,
+// web_delay, web_exit).
+func webTrigger(v map[string]string) (*survey.WebTrigger, error) {
+	d, err := survey.ParseDuration(v["web_delay"])
+	if err != nil {
+		return nil, fault.Field("web.delay", "%s", err.Error())
+	}
+	return &survey.WebTrigger{Event: v["web_event"], URL: v["web_url"], Delay: survey.Duration(d), ExitIntent: v["web_exit"] != ""}, nil
+}
+
+// setWebTrigger sets or removes a survey's web trigger from the survey page.
+func (c *Console) setWebTrigger(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	if !s.Principal.Can(auth.RoleOwner) {
+		c.fail(w, r, fault.New(fault.Forbidden, "changing surveys needs the owner role"))
+		return
+	}
+	var web *survey.WebTrigger
+	if r.PostFormValue("remove") == "" {
+		v := map[string]string{}
+		for _, k := range []string{"web_event", "web_url", "web_delay", "web_exit"} {
+			v[k] = strings.TrimSpace(r.PostFormValue(k))
+		}
+		var err error
+		if web, err = webTrigger(v); err != nil {
+			c.failField(w, r, err)
+			return
+		}
+	}
+	body, _ := json.Marshal(map[string]any{"web": web})
+	if _, err := c.Surveys.Update(r.Context(), r.PathValue("id"), body); err != nil {
+		c.failField(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/surveys/"+r.PathValue("id"), http.StatusSeeOther)
+}
+
+// failField is fail for a form: a refused field is named in the message.
+func (c *Console) failField(w http.ResponseWriter, r *http.Request, err error) {
+	var fe *fault.Error
+	if errors.As(err, &fe) && fe.Field != "" {
+		err = &fault.Error{Code: fe.Code, Message: fe.Field + ": " + fe.Message}
+	}
+	c.fail(w, r, err)
 }
 
 // parseTexts reads "lang: text" lines; a line without a language tag is in

@@ -106,6 +106,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /surveys/{id}", page(c.results))
 	mux.Handle("POST /surveys/{id}/status", page(c.setSurveyStatus))
 	mux.Handle("POST /surveys/{id}/send", page(c.sendSurvey))
+	mux.Handle("POST /surveys/{id}/web", page(c.setWebTrigger))
 	mux.Handle("GET /cases", page(c.caseQueue))
 	mux.Handle("GET /cases/{id}", page(c.casePage))
 	mux.Handle("POST /cases/{id}/{action}", page(c.caseAction))

@@ -316,6 +316,16 @@ analytics.ready(() => { window.done = "ok"; setTimeout(() => { window.flushed = 
 	shop := startShopLink(t, libs, page, "/shop?utm_source=newsletter&utm_medium=email&utm_campaign=spring&ajs_event=Newsletter%20Clicked")
 	visit(t, ctx, shop.URL)
 	webStory(t, s, shop.URL, "snip-user", "snip@example.com", "Signed Up", "Newsletter Clicked")
+	// The snippet's last line loads the survey widget too.
+	open(t, ctx, shop.URL+"/shop", "h1")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!(window.cxloop && window.cxloop.version)`)); err == nil && ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the snippet did not load the survey widget")
+		}
+	}
 
 	// A write key kept from before (the default source's) gets its snippet
 	// too; a wrong one an error naming the field.

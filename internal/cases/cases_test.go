@@ -152,6 +152,8 @@ func TestBadInputAndRoles(t *testing.T) {
 		{"/api/v1/rules", `{"name": "x", "when": {"event": "E"}, "then": {}}`, "then"},
 		{"/api/v1/mentions", `{"platform": "twitter", "handle": "@x"}`, "text"},
 		{"/api/v1/webhooks", `{"url": "ftp://x", "events": ["Case Opened"]}`, "url"},
+		{"/api/v1/rules", `{"name": "x", "when": {"event": "Survey Responded", "nps_max": 16}, "then": {"open_case": {"team": "service"}}}`, "when.nps_max"},
+		{"/api/v1/rules", `{"name": "x", "when": {"event": "Survey Responded", "ces_min": 0}, "then": {"open_case": {"team": "service"}}}`, "when.ces_min"},
 		{"/api/v1/webhooks", `{"url": "http://example.com/h", "events": []}`, "events"},
 	} {
 		code, body := s.Do("POST", c.path, []byte(c.body), "Authorization: Bearer "+apptest.Token)
@@ -189,6 +191,10 @@ func TestBadInputAndRoles(t *testing.T) {
 	s.API("GET", "/api/v1/rules", nil, &rules)
 	if cs := listCases(t, s, "status=open"); len(cs) != 1 || len(teams.Teams) != 1 || len(rules.Rules) != 0 {
 		t.Fatalf("a refused call left a trace: cases %+v teams %+v rules %d", cs, teams, len(rules.Rules))
+	}
+	// "all", as the console's filter offers it, is every status.
+	if all := listCases(t, s, "status=all"); len(all) != len(listCases(t, s, "")) {
+		t.Fatalf("status=all: %d cases, want every one", len(all))
 	}
 }
 

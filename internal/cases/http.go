@@ -146,7 +146,8 @@ func (a *API) Rules(w http.ResponseWriter, r *http.Request) {
 	httpio.JSON(w, http.StatusOK, map[string]any{"rules": list})
 }
 
-// Cases answers GET /api/v1/cases?team=&status=&kind=&customer=&limit=&offset=.
+// Cases answers GET /api/v1/cases?team=&status=&kind=&customer=&limit=&offset=
+// (status "all", like none, is every status).
 func (a *API) Cases(w http.ResponseWriter, r *http.Request) {
 	limit, offset, err := httpio.Page(r, 100, 1000)
 	if err != nil {
@@ -158,7 +159,11 @@ func (a *API) Cases(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	p, _ := auth.From(r.Context())
-	list, err := a.svc.List(r.Context(), Scope(Filter{Team: q.Get("team"), Status: q.Get("status"), Kind: q.Get("kind"), Customer: q.Get("customer"), Limit: limit, Offset: offset}, p))
+	status := q.Get("status")
+	if status == "all" { // as the console's filter says it: every status
+		status = ""
+	}
+	list, err := a.svc.List(r.Context(), Scope(Filter{Team: q.Get("team"), Status: status, Kind: q.Get("kind"), Customer: q.Get("customer"), Limit: limit, Offset: offset}, p))
 	if err != nil {
 		a.fail(w, err)
 		return

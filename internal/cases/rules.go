@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 
 	"github.com/cxloop/cxloop/internal/fault"
@@ -127,6 +128,17 @@ func (r *Rule) Validate(ctx context.Context, s *Service) error {
 	}
 	if strings.TrimSpace(r.When.Event) == "" {
 		return fault.Field("when.event", "a rule names the event it watches, e.g. \"Survey Responded\"")
+	}
+	for _, lim := range []struct {
+		field    string
+		v        *float64
+		min, max float64
+		scale    string
+	}{{"when.nps_max", r.When.NPSMax, 0, 10, "0–10"}, {"when.nps_min", r.When.NPSMin, 0, 10, "0–10"},
+		{"when.csat_max", r.When.CSATMax, 1, 5, "1–5"}, {"when.ces_min", r.When.CESMin, 1, 7, "1–7"}} {
+		if lim.v != nil && (*lim.v < lim.min || *lim.v > lim.max || math.IsNaN(*lim.v)) {
+			return fault.Field(lim.field, "%s is on the question's scale, %s (a limit outside it fires on every answer or none)", lim.field, lim.scale)
+		}
 	}
 	switch r.When.Sentiment {
 	case "", survey.Positive, survey.Neutral, survey.Negative:

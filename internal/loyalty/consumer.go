@@ -152,8 +152,14 @@ func (c Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Eve
 			if pts <= 0 || (user == "" && anon == "") {
 				continue
 			}
-			if _, err := add(ctx, tx, entryID("earn", r.ID, e.MessageID), user, anon, Earn, pts, e.Event, e.MessageID, order, r.ID,
-				"earn:"+r.ID+":"+e.MessageID, "", e.Timestamp); err != nil {
+			// An order earns once, however often it is sent (a confirmation
+			// page reloaded sends it again under a new messageId).
+			once := e.MessageID
+			if order != "" && e.Event == "Order Completed" {
+				once = "order:" + order
+			}
+			if _, err := add(ctx, tx, entryID("earn", r.ID, once), user, anon, Earn, pts, e.Event, e.MessageID, order, r.ID,
+				"earn:"+r.ID+":"+once, "", e.Timestamp); err != nil {
 				return err
 			}
 		}

@@ -32,6 +32,8 @@ func TestContractExamples(t *testing.T) {
 			t.Fatalf("rule: %d", code)
 		}
 		s.MustSend("track", order("u-1", "o-1", 120.75))
+		// The confirmation page reloaded: the same order again, under a new messageId, earns nothing more.
+		s.MustSend("track", order("u-1", "o-1", 120.75))
 		clock.Add(time.Minute) // the ledger lists the newest entry first
 		var sum summary
 		if code := s.API("GET", "/api/v1/customers/u-1/loyalty", nil, &sum); code != 200 || sum.Balance != 120 || sum.Tier != "gold" || !strings.HasPrefix(sum.ReferralCode, "R") {

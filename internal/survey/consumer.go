@@ -141,8 +141,14 @@ func (c *Consumer) trigger(sv *Survey, e *eventlog.Event) (newInvitation, bool) 
 		order = fmt.Sprint(v)
 	}
 	shop, _ := body.Properties["store"].(string)
+	// One invitation per order, however often its event is sent (a
+	// confirmation page reloaded sends the order again).
+	once := e.MessageID
+	if order != "" {
+		once = "order:" + order
+	}
 	return newInvitation{
-		id: derivedID("inv", sv.ID, e.MessageID), survey: sv.ID, rhythm: Persistent,
+		id: derivedID("inv", sv.ID, once), survey: sv.ID, rhythm: Persistent,
 		user: e.UserID, anon: e.AnonymousID, triggerSeq: e.Seq, triggerEvent: e.Event, triggerMessage: e.MessageID,
 		channel: e.Channel, store: shop, order: order, due: e.Timestamp + delay,
 	}, true

@@ -298,6 +298,7 @@ func TestPersistentTriggerFilterAndDelay(t *testing.T) {
 	small["properties"] = map[string]any{"order_id": "o-2", "total": 10}
 	s.MustSend("track", small)
 	s.MustSend("track", order("store-buyer", "o-3", "store", c.Now()))
+	s.MustSend("track", order("store-buyer", "o-3", "store", c.Now())) // the same order sent again: one invitation
 	dispatch(t, s)
 	if invs := invitations(t, s, "store-buyer"); len(invs) != 1 || invs[0].Status != "scheduled" || invs[0].URL != "" {
 		t.Fatalf("before the delay: %+v", invs)

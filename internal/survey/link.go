@@ -26,16 +26,12 @@ type Scorer struct {
 func NewScorer(q eventlog.Querier) *Scorer { return &Scorer{q: q, surveys: map[string]*Survey{}} }
 
 // Scores returns the event's properties with its scores (nps, csat, ces,
-// acsi, rounded to one decimal as cxloop writes them) filled in from its
-// answers when it does not carry them. props is left unchanged: a copy is
-// returned when scores are added. Events that name no known survey, or
-// whose answers do not fit it, come back as they are.
+// acsi, rounded to one decimal as cxloop writes them) computed from its
+// answers: where the event also carries a score that disagrees, the
+// answers win, as they do for the stored response. props is left
+// unchanged: a copy is returned when scores are set. Events that name no
+// known survey, or whose answers do not fit it, come back as they are.
 func (sc *Scorer) Scores(ctx context.Context, props map[string]any) map[string]any {
-	for _, m := range metricNames {
-		if _, ok := props[m]; ok {
-			return props
-		}
-	}
 	id, _ := props["survey_id"].(string)
 	raw, _ := props["answers"].(map[string]any)
 	if id == "" || len(raw) == 0 {

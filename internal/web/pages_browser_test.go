@@ -140,8 +140,8 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 			}
 		}
 	}
-	// The pages of the figures fit a wide window and a phone.
-	for _, p := range []string{"/insights", "/loyalty", "/experiences"} {
+	// Every page fits a wide window and a phone.
+	for _, p := range pages {
 		checkFits(t, ctx, s.URL+p, "main")
 	}
 	open(t, ctx, s.URL+"/alerts", "main")

@@ -23,7 +23,8 @@ const questionRows = 6
 
 type surveyRow struct {
 	*survey.Survey
-	Funnel survey.Funnel
+	Funnel    survey.Funnel
+	Responses int // every answer, invited or not
 }
 
 func (c *Console) surveys(w http.ResponseWriter, r *http.Request, s auth.Session) {
@@ -39,7 +40,12 @@ func (c *Console) surveys(w http.ResponseWriter, r *http.Request, s auth.Session
 			c.fail(w, r, err)
 			return
 		}
-		rows[i] = surveyRow{sv, f}
+		n, err := c.Surveys.Answered(r.Context(), sv.ID)
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		rows[i] = surveyRow{sv, f, n}
 	}
 	c.render(w, r, http.StatusOK, "surveys", view{Title: "Surveys", Session: &s, Nav: "surveys", Data: map[string]any{"Surveys": rows}})
 }

@@ -170,19 +170,28 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 				return err
 			}
 		}
+		// An order's lines: one per item, its quantities added up (an item
+		// on two lines); an order sent again states them again, it does not
+		// add to them.
+		qty := map[string]float64{}
+		for _, l := range ls {
+			qty[l.item] += l.quantity
+		}
+		done := map[string]bool{}
 		for _, l := range ls {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO interactions (message_id, item, identity, kind, weight, at) VALUES ($1, $2, $3, $4, $5, $6)
 				ON CONFLICT (message_id, item) DO NOTHING`, e.MessageID, l.item, key, e.Event, w, e.Timestamp); err != nil {
 				return err
 			}
-			if e.Event == "Order Completed" {
+			if e.Event == "Order Completed" && !done[l.item] {
+				done[l.item] = true
 				id := order
 				if id == "" {
 					id = "msg:" + e.MessageID
 				}
 				if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, item, identity, name, quantity, price, at, category, variant) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-					ON CONFLICT (order_id, item) DO UPDATE SET quantity = order_lines.quantity + excluded.quantity`,
-					id, l.item, key, l.name, l.quantity, l.price, e.Timestamp, l.category, l.variant); err != nil {
+					ON CONFLICT (order_id, item) DO UPDATE SET quantity = excluded.quantity`,
+					id, l.item, key, l.name, qty[l.item], l.price, e.Timestamp, l.category, l.variant); err != nil {
 					return fmt.Errorf("order line: %w", err)
 				}
 			}

@@ -49,6 +49,8 @@ func TestContractExamples(t *testing.T) {
 		for k := range 4 {
 			s.MustSend("track", order("regular", fmt.Sprintf("reg-%d", k), now.Add(-time.Duration(38-10*k)*24*time.Hour), "coffee", 2, "filters", 1))
 		}
+		// The last order's confirmation page reloaded: the order sent again adds nothing.
+		s.MustSend("track", order("regular", "reg-3", now.Add(-8*24*time.Hour), "coffee", 2, "filters", 1))
 		s.MustSend("track", map[string]any{"userId": "newbie", "event": "Product Viewed", "properties": map[string]any{"product_id": "tent"}})
 		// Boots in size 42 twice and 43 once, delivered to the address on file, paid by the saved card.
 		for i, size := range []string{"42", "43", "42"} {

@@ -93,12 +93,23 @@ func (a *API) Firings(w http.ResponseWriter, r *http.Request) {
 
 // CreateRule answers POST /api/v1/rules {name, when, then}.
 func (a *API) CreateRule(w http.ResponseWriter, r *http.Request) {
-	var in Rule
+	// A rule is made from its name, condition and action, enabled unless
+	// "enabled": false says to start it paused; its id and time are cxloop's.
+	var in struct {
+		Name    string `json:"name"`
+		When    When   `json:"when"`
+		Then    Then   `json:"then"`
+		Enabled *bool  `json:"enabled"`
+	}
 	if err := httpio.Decode(r, &in); err != nil {
 		a.fail(w, err)
 		return
 	}
-	out, err := a.svc.CreateRule(r.Context(), &in)
+	create := a.svc.CreateRule
+	if in.Enabled != nil && !*in.Enabled {
+		create = a.svc.CreatePausedRule
+	}
+	out, err := create(r.Context(), &Rule{Name: in.Name, When: in.When, Then: in.Then})
 	if err != nil {
 		a.fail(w, err)
 		return

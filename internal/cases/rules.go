@@ -209,15 +209,24 @@ func (r *Rule) Validate(ctx context.Context, s *Service) error {
 
 // CreateRule validates and stores a rule, enabled.
 func (s *Service) CreateRule(ctx context.Context, r *Rule) (*Rule, error) {
+	return s.createRule(ctx, r, true)
+}
+
+// CreatePausedRule stores a rule that fires only once it is resumed.
+func (s *Service) CreatePausedRule(ctx context.Context, r *Rule) (*Rule, error) {
+	return s.createRule(ctx, r, false)
+}
+
+func (s *Service) createRule(ctx context.Context, r *Rule, enabled bool) (*Rule, error) {
 	if err := r.Validate(ctx, s); err != nil {
 		return nil, err
 	}
-	r.ID, r.Enabled, r.CreatedAt = store.NewID("rule"), true, store.Millis(s.now().UnixMilli())
+	r.ID, r.Enabled, r.CreatedAt = store.NewID("rule"), enabled, store.Millis(s.now().UnixMilli())
 	when, _ := json.Marshal(r.When)
 	then, _ := json.Marshal(r.Then)
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO rules (id, name, cond, action, enabled, created_at) VALUES ($1, $2, $3, $4, 1, $5)`,
-			r.ID, r.Name, string(when), string(then), int64(r.CreatedAt))
+		_, err := tx.ExecContext(ctx, `INSERT INTO rules (id, name, cond, action, enabled, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			r.ID, r.Name, string(when), string(then), boolInt(enabled), int64(r.CreatedAt))
 		return err
 	})
 	return r, err

@@ -33,3 +33,37 @@ func TestRulesReadTheAnswersScore(t *testing.T) {
 		}
 	}
 }
+
+// A rule may start paused ("enabled": false); its id and time are
+// cxloop's to give, so a body naming them is refused, naming the field.
+func TestRuleCreatedPaused(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
+	s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, nil)
+	body := func(extra string) json.RawMessage {
+		return json.RawMessage(`{"name": "complaints", "when": {"event": "Complaint Submitted"}, "then": {"open_case": {"team": "service"}}` + extra + `}`)
+	}
+	var paused struct {
+		ID      string
+		Enabled bool
+	}
+	if code := s.API("POST", "/api/v1/rules", body(`, "enabled": false`), &paused); code != 201 || paused.Enabled {
+		t.Fatalf("a rule made paused: %d %+v", code, paused)
+	}
+	s.MustSend("track", map[string]any{"userId": "c-1", "event": "Complaint Submitted", "properties": map[string]any{"text": "x", "team": "nobody-here"}})
+	s.Sync()
+	var firings struct{ Firings []any }
+	s.API("GET", "/api/v1/rules/"+paused.ID+"/firings", nil, &firings)
+	if len(firings.Firings) != 0 {
+		t.Fatalf("a paused rule fired: %+v", firings)
+	}
+	for _, extra := range []string{`, "id": "rule_mine"`, `, "createdAt": "2026-01-01T00:00:00Z"`} {
+		var e struct{ Error struct{ Field string } }
+		if code := s.API("POST", "/api/v1/rules", body(extra), &e); code != 400 || e.Error.Field == "" {
+			t.Errorf("%s: %d %+v, want 400 naming the field", extra, code, e)
+		}
+	}
+	var on struct{ Enabled bool }
+	if code := s.API("POST", "/api/v1/rules", body(""), &on); code != 201 || !on.Enabled {
+		t.Fatalf("a rule made without enabled: %d %+v", code, on)
+	}
+}

@@ -49,13 +49,16 @@ var blockedPrefixes = func() []netip.Prefix {
 	return out
 }()
 
+// nat64 is the well-known prefix that carries an IPv4 address inside IPv6.
+var nat64 = netip.MustParsePrefix("64:ff9b::/96")
+
 // Blocked reports whether an address is internal: one an outbound call may
 // not reach unless private targets are allowed. IPv4 inside IPv6 (mapped,
 // or translated through the well-known NAT64 prefix) is judged as IPv4.
 func Blocked(a netip.Addr) bool {
 	a = a.Unmap()
 	if a.Is6() {
-		if p := netip.MustParsePrefix("64:ff9b::/96"); p.Contains(a) {
+		if nat64.Contains(a) {
 			b := a.As16()
 			a = netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})
 		}

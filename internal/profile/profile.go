@@ -178,6 +178,12 @@ func (s *Service) Names(ctx context.Context, refs []string) (map[string]string, 
 		if _, done := idOf[ref]; done || ref == "" {
 			continue
 		}
+		if strings.HasPrefix(ref, "cus_") {
+			// Contacts reads cus_ ids (following merges) in one query.
+			idOf[ref] = ref
+			ids = append(ids, ref)
+			continue
+		}
 		id, err := s.Resolve(ctx, ref)
 		if fault.Code(err) == fault.NotFound || fault.Code(err) == fault.Invalid {
 			idOf[ref] = ""

@@ -265,6 +265,36 @@ func (p *Pages) stillOpen(inv *Invitation, sv *Survey) bool {
 	return sv.Status != Closed && (inv.ExpiresAt == nil || int64(*inv.ExpiresAt) >= p.svc.now().UnixMilli())
 }
 
+// openPost opens the invitation a form was posted to and reads the form.
+// An invitation answered from its email stays open to complete or change
+// that answer (amend). It answers the visitor itself (an error, a closed or
+// expired invitation …) and reports false when the post goes no further.
+func (p *Pages) openPost(w http.ResponseWriter, r *http.Request, token string) (inv *Invitation, sv *Survey, lang string, amend, ok bool) {
+	ctx := r.Context()
+	inv, sv, status, kind, err := p.open(ctx, token, false)
+	if err != nil {
+		p.svc.logger.Error("survey page", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return nil, nil, "", false, false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "the form is too large", http.StatusRequestEntityTooLarge)
+		return nil, nil, "", false, false
+	}
+	lang = language(r, sv, inv)
+	if kind == "answered" && p.stillOpen(inv, sv) {
+		if _, _, ok, err := p.svc.amendable(ctx, inv.ID); err == nil && ok {
+			kind, amend = "", true
+		}
+	}
+	if kind != "" {
+		p.message(w, status, lang, kind)
+		return nil, nil, "", false, false
+	}
+	return inv, sv, lang, amend, true
+}
+
 // score answers POST /s/{token}/score: the one click that records the score
 // a link of the invitation email chose, as the answer to the first
 // question. The page then asks the other questions with the score filled
@@ -272,25 +302,8 @@ func (p *Pages) stillOpen(inv *Invitation, sv *Survey) bool {
 func (p *Pages) score(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	token := r.PathValue("token")
-	inv, sv, status, kind, err := p.open(ctx, token, false)
-	if err != nil {
-		p.svc.logger.Error("survey page", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "the form is too large", http.StatusRequestEntityTooLarge)
-		return
-	}
-	lang := language(r, sv, inv)
-	if kind == "answered" && p.stillOpen(inv, sv) {
-		if _, _, ok, err := p.svc.amendable(ctx, inv.ID); err == nil && ok {
-			kind = ""
-		}
-	}
-	if kind != "" {
-		p.message(w, status, lang, kind)
+	inv, sv, lang, _, ok := p.openPost(w, r, token)
+	if !ok {
 		return
 	}
 	q, ok := sv.scoreQuestion()
@@ -421,27 +434,8 @@ func formAnswers(r *http.Request, sv *Survey) map[string]any {
 func (p *Pages) answer(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	token := r.PathValue("token")
-	inv, sv, status, kind, err := p.open(ctx, token, false)
-	if err != nil {
-		p.svc.logger.Error("survey page", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "the form is too large", http.StatusRequestEntityTooLarge)
-		return
-	}
-	lang := language(r, sv, inv)
-	amend := false
-	if kind == "answered" && p.stillOpen(inv, sv) {
-		// Answered from the email: the page completes or changes that answer.
-		if _, _, ok, err := p.svc.amendable(ctx, inv.ID); err == nil && ok {
-			kind, amend = "", true
-		}
-	}
-	if kind != "" {
-		p.message(w, status, lang, kind)
+	inv, sv, lang, amend, ok := p.openPost(w, r, token)
+	if !ok {
 		return
 	}
 	wd := words(lang)
@@ -457,6 +451,7 @@ func (p *Pages) answer(w http.ResponseWriter, r *http.Request) {
 		p.render(w, http.StatusUnprocessableEntity, p.view(sv, lang, token, decodeAnswers(string(given)), errs))
 		return
 	}
+	var err error
 	if amend {
 		_, _, err = p.svc.answerFromEmail(ctx, inv, sv, answers, lang, "", "", true)
 	} else {

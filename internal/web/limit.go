@@ -44,6 +44,16 @@ func recent(list []time.Time, now time.Time) []time.Time {
 	return list[i:]
 }
 
+// keep stores a key's recent failures, forgetting the key when none are
+// left, so that addresses which failed once long ago take no memory.
+func keep(m map[string][]time.Time, key string, list []time.Time) {
+	if len(list) == 0 {
+		delete(m, key)
+		return
+	}
+	m[key] = list
+}
+
 // wait is how long the address or account must wait before trying again
 // (0: it may try now).
 func (l *signInLimiter) wait(addr, account string) time.Duration {
@@ -52,13 +62,13 @@ func (l *signInLimiter) wait(addr, account string) time.Duration {
 	now := l.now()
 	var wait time.Duration
 	a := recent(l.addr[addr], now)
-	l.addr[addr] = a
+	keep(l.addr, addr, a)
 	if len(a) >= addrFailures {
 		wait = limitWindow - now.Sub(a[len(a)-addrFailures])
 	}
 	if account != "" {
 		f := recent(l.account[account], now)
-		l.account[account] = f
+		keep(l.account, account, f)
 		if n := len(f); n >= accountFree {
 			pause := time.Duration(math.Min(float64(accountMaxWait), float64(time.Second)*math.Pow(2, float64(n-accountFree))))
 			if left := pause - now.Sub(f[n-1]); left > wait {
@@ -74,6 +84,14 @@ func (l *signInLimiter) failed(addr, account string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
+	if len(l.addr)+len(l.account) > 10_000 {
+		// Many addresses failed once and never came back: forget the stale.
+		for _, m := range []map[string][]time.Time{l.addr, l.account} {
+			for k, v := range m {
+				keep(m, k, recent(v, now))
+			}
+		}
+	}
 	l.addr[addr] = append(recent(l.addr[addr], now), now)
 	if account != "" {
 		l.account[account] = append(recent(l.account[account], now), now)

@@ -275,7 +275,7 @@ func (a *App) Handler() http.Handler {
 		Catalog: catalog.NewAPI(a.Catalog, a.caughtUp, a.Logger),
 		An:      analytics.NewAPI(a.An, a.caughtUp, a.Logger), Privacy: privacy.NewAPI(a.Privacy, a.Logger), Logger: a.Logger})
 	mux.HandleFunc("GET /g/{id}", la.OpenGuide) // a guide's tracked link: public, like survey pages
-	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, Catalog: a.Catalog, An: a.An, Sources: a.Sources, PublicURL: a.PublicURL, Logger: a.Logger}).Register(mux)
+	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, Catalog: a.Catalog, An: a.An, Sources: a.Sources, Privacy: a.Privacy, PublicURL: a.PublicURL, Logger: a.Logger}).Register(mux)
 	survey.NewPages(a.Surveys).Register(mux)
 	survey.NewWidget(a.Surveys, func(ctx context.Context, key string) error {
 		_, err := a.Sources.ByKey(ctx, key)

@@ -624,3 +624,18 @@ func (db *DB) Scrub(ctx context.Context) error {
 		}
 	}
 }
+
+// Vacuum rewrites the whole database so that nothing deleted before
+// secure_delete was on (databases created by earlier versions) stays in its
+// free space: SQLite's VACUUM, then a truncated WAL; PostgreSQL's VACUUM
+// FULL, which rewrites every table and locks each while it does.
+func (db *DB) Vacuum(ctx context.Context) error {
+	if db.Engine == Postgres {
+		_, err := db.w.ExecContext(ctx, `VACUUM FULL`)
+		return err
+	}
+	if _, err := db.w.ExecContext(ctx, `VACUUM`); err != nil {
+		return err
+	}
+	return db.Scrub(ctx)
+}

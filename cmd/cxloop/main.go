@@ -169,6 +169,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	defer stopRun()
 	a.SetPublicURL(base)
 	a.Log.Start(runCtx)
+	a.Privacy.Run(runCtx)
 	if *consumers {
 		a.RunWorkers(runCtx)
 	}

@@ -174,6 +174,7 @@ func (a *App) consumersRead(ctx context.Context) error {
 // Start runs the log writer and the workers until ctx ends.
 func (a *App) Start(ctx context.Context) {
 	a.Log.Start(ctx)
+	a.Privacy.Run(ctx)
 	a.RunWorkers(ctx)
 }
 

@@ -337,3 +337,25 @@ func (s *Service) Active() bool {
 	set := s.suppress.Load()
 	return set != nil && len(*set) > 0
 }
+
+// reloadEvery is how often a node rereads the suppression list, so that a
+// change made on another node reaches it.
+const reloadEvery = 30 * time.Second
+
+// Run rereads the suppression list every 30 s until ctx ends.
+func (s *Service) Run(ctx context.Context) {
+	go func() {
+		t := time.NewTicker(reloadEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := s.Load(ctx); err != nil && ctx.Err() == nil {
+					s.cfg.Logger.Warn("reading the suppression list", "err", err)
+				}
+			}
+		}
+	}()
+}

@@ -54,9 +54,31 @@ func (a *API) ListSources(w http.ResponseWriter, r *http.Request) {
 
 // ListQuarantine answers GET /api/v1/quarantine?limit=&offset=.
 func (a *API) ListQuarantine(w http.ResponseWriter, r *http.Request) {
-	limit, offset, err := httpio.Page(r, 100, 1000)
+	csv, err := httpio.WantsCSV(r)
 	if err != nil {
 		httpio.Error(w, a.logger, err)
+		return
+	}
+	limit, offset, err := httpio.ListPage(r, 100, 1000, csv)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	if csv {
+		// Page by page, each read as the one before is written.
+		out := httpio.NewCSV(w, a.logger, "quarantine", Refused{}, httpio.CSVOptions{})
+		for left := limit; left > 0; {
+			page, err := Quarantined(r.Context(), a.db, min(left, 500), offset)
+			for i := 0; err == nil && i < len(page); i++ {
+				err = out.Write(page[i])
+			}
+			if err != nil || len(page) < min(left, 500) {
+				out.Finish(err)
+				return
+			}
+			left, offset = left-len(page), offset+len(page)
+		}
+		out.Finish(nil)
 		return
 	}
 	list, err := Quarantined(r.Context(), a.db, limit, offset)

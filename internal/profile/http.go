@@ -65,9 +65,31 @@ func page(resp map[string]any, events []eventlog.Event, limit, offset int) {
 
 // Search answers GET /api/v1/customers?q=&limit=&offset=.
 func (a *API) Search(w http.ResponseWriter, r *http.Request) {
-	limit, offset, err := httpio.Page(r, 50, 500)
+	csv, err := httpio.WantsCSV(r)
 	if err != nil {
 		httpio.Error(w, a.logger, err)
+		return
+	}
+	limit, offset, err := httpio.ListPage(r, 50, 500, csv)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	if csv {
+		// Page by page, each read as the one before is written.
+		out := httpio.NewCSV(w, a.logger, "customers", Summary{}, httpio.CSVOptions{})
+		for left := limit; left > 0; {
+			page, err := a.svc.Search(r.Context(), r.URL.Query().Get("q"), min(left, 500), offset)
+			for i := 0; err == nil && i < len(page); i++ {
+				err = out.Write(page[i])
+			}
+			if err != nil || len(page) < min(left, 500) {
+				out.Finish(err)
+				return
+			}
+			left, offset = left-len(page), offset+len(page)
+		}
+		out.Finish(nil)
 		return
 	}
 	found, err := a.svc.Search(r.Context(), r.URL.Query().Get("q"), limit+1, offset)

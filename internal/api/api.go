@@ -9,6 +9,7 @@ import (
 	_ "embed"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/cxloop/cxloop/internal/analytics"
@@ -195,6 +196,50 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.Handle("/api/v1/", g.need(auth.RoleAnalyst, func(w http.ResponseWriter, r *http.Request) {
 		httpio.Error(w, nil, fault.New(fault.NotFound, "no route %s %s", r.Method, r.URL.Path))
 	}))
+}
+
+// csvRoutes are the GET routes that answer CSV (?format=csv or Accept:
+// text/csv) as well as JSON.
+var csvRoutes = []string{
+	"/api/v1/cases", "/api/v1/surveys/{id}/responses", "/api/v1/segments/{id}/members", "/api/v1/scores",
+	"/api/v1/returns/rates", "/api/v1/returns/repurchase", "/api/v1/recovery", "/api/v1/customers",
+	"/api/v1/quarantine", "/api/v1/rules/{id}/firings", "/api/v1/analytics/at-risk", "/api/v1/silent-dissatisfied",
+}
+
+// CSVRoutes lists the GET routes that answer CSV.
+func CSVRoutes() []string { return slices.Clone(csvRoutes) }
+
+// Exports serves the console's downloads: GET /export/… runs the CSV form
+// of the /api/v1/… route of the same name (the same handler, so the same
+// query and figures) for the principal the console put in the request's
+// context, under the route's least role and the principal's team scope.
+func Exports(d Deps) http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range Routes(d) {
+		if rt.Method != http.MethodGet || !slices.Contains(csvRoutes, rt.Path) {
+			continue
+		}
+		role, h := rt.Role, rt.Handler
+		mux.HandleFunc("GET /export/"+strings.TrimPrefix(rt.Path, "/api/v1/"), func(w http.ResponseWriter, r *http.Request) {
+			p, ok := auth.From(r.Context())
+			if !ok {
+				httpio.Error(w, d.Logger, fault.New(fault.Unauthorized, "sign in to download"))
+				return
+			}
+			if !p.Can(role) {
+				httpio.Error(w, d.Logger, fault.New(fault.Forbidden, "this needs the %s role; you have %s", role, p.Role))
+				return
+			}
+			q := r.URL.Query()
+			q.Set("format", "csv")
+			r.URL.RawQuery = q.Encode()
+			h(w, r)
+		})
+	}
+	mux.HandleFunc("/export/", func(w http.ResponseWriter, r *http.Request) {
+		httpio.Error(w, d.Logger, fault.New(fault.NotFound, "no export %s", r.URL.Path))
+	})
+	return mux
 }
 
 type guard struct {

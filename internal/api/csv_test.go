@@ -6,11 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"math"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -333,6 +337,38 @@ func TestCSVExports(t *testing.T) {
 			if r[0] != members.Customers[i] {
 				t.Errorf("member %d %q, JSON %q", i, r[0], members.Customers[i])
 			}
+		}
+
+		// The console's links run the same exports as the signed-in operator.
+		jar, _ := cookiejar.New(nil)
+		browser := &http.Client{Jar: jar}
+		if resp, err := browser.PostForm(s.URL+"/login", url.Values{"token": {tok.Token}, "next": {"/cases"}}); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("sign-in: %v", err)
+		} else {
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			m := regexp.MustCompile(`id="download-cases" href="([^"]+)"`).FindSubmatch(page)
+			if m == nil {
+				t.Fatalf("no Download CSV link on /cases")
+			}
+			link := html.UnescapeString(string(m[1]))
+			resp, err := browser.Get(s.URL + link)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			_, body := s.Do("GET", "/api/v1"+strings.TrimPrefix(link, "/export")+"&format=csv", nil, "Authorization: Bearer "+tok.Token)
+			if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") || string(got) != string(body) ||
+				strings.Count(string(got), "\n") != 4 || strings.Contains(string(got), ",service,") {
+				t.Errorf("console download %s: %d\n%s\nAPI:\n%s", link, resp.StatusCode, got, body)
+			}
+		}
+		noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		if resp, err := noFollow.Get(s.URL + "/export/cases"); err != nil || resp.StatusCode == 200 || resp.Header.Get("Content-Disposition") != "" {
+			t.Errorf("an export without a session: %v %v", resp.StatusCode, err)
+		} else {
+			resp.Body.Close()
 		}
 
 		// An error before the first row is still JSON; a bad format is named.

@@ -53,7 +53,10 @@ type Deps struct {
 	// PublicURL is where shoppers' browsers reach cxloop (the Sources
 	// page's snippet); nil or "" means the host a page is asked from.
 	PublicURL func() string
-	Logger    *slog.Logger
+	// Exports serves /export/…: the CSV form of the /api/v1 lists and
+	// reports, for the principal in the request's context.
+	Exports http.Handler
+	Logger  *slog.Logger
 }
 
 // Console serves the console pages.
@@ -82,6 +85,16 @@ func New(d Deps) *Console {
 	return c
 }
 
+// export answers a "Download CSV" link: the API's export of the same name,
+// run as the signed-in operator (their role and team scope).
+func (c *Console) export(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	if c.Exports == nil {
+		http.NotFound(w, r)
+		return
+	}
+	c.Exports.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), s.Principal)))
+}
+
 // Register declares every console route.
 func (c *Console) Register(mux *http.ServeMux) {
 	static, _ := fs.Sub(files, "static")
@@ -100,6 +113,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /login", cop.Handler(http.HandlerFunc(c.loginPage)))
 	mux.Handle("POST /login", cop.Handler(http.HandlerFunc(c.login)))
 	mux.Handle("POST /logout", page(c.logout))
+	mux.Handle("GET /export/", page(c.export))
 	mux.Handle("GET /customers", page(c.customers))
 	mux.Handle("GET /customers/{id}", page(c.customer))
 	mux.Handle("GET /customers/{id}/export", page(c.customerExport))

@@ -28,6 +28,13 @@ func Error(w http.ResponseWriter, log *slog.Logger, err error) {
 		}
 		e = &fault.Error{Code: fault.Internal, Message: "internal error"}
 	}
+	switch e.Code {
+	case fault.Unauthorized, fault.TooMany, fault.TooLarge:
+		// Refused before (or instead of) reading the body: close the
+		// connection rather than read what is left of it first, so that
+		// a slow or endless body cannot hold the answer back.
+		w.Header().Set("Connection", "close")
+	}
 	JSON(w, fault.Status(e.Code), map[string]any{"error": e})
 }
 

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/cxloop/cxloop/internal/csvimport"
 	"github.com/cxloop/cxloop/internal/demo"
 	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/survey"
 )
 
@@ -108,6 +110,14 @@ func env(name, def string) string {
 	return def
 }
 
+// envInt is env for a whole number; a value that is not one is def.
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
+}
+
 func dbFlag(fs *flag.FlagSet) *string {
 	return fs.String("db", env("CXLOOP_DB", "cxloop.db"), "SQLite file path or postgres:// URL")
 }
@@ -129,8 +139,13 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	allowPrivate := fs.Bool("allow-private-targets", env("CXLOOP_ALLOW_PRIVATE_TARGETS", "false") == "true",
 		"let webhooks call loopback, private and link-local addresses (on-premises receivers); refused by default")
 	replyTo := fs.String("survey-reply-to", env("CXLOOP_SURVEY_REPLY_TO", ""), "address replies to survey emails go to (each gets a +token tag; your mail system posts them to /api/v1/surveys/replies); none: no Reply-To")
+	unauthPerAddr := fs.Int("max-unauthenticated-per-address", envInt("CXLOOP_MAX_UNAUTHENTICATED_PER_ADDRESS", httpio.DefaultUnauthenticatedPerAddress),
+		"requests one client address may have in flight before their credential checks out (429 past it); -1: no cap. Behind a proxy every client shares its address")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *unauthPerAddr == 0 {
+		return fmt.Errorf("--max-unauthenticated-per-address must be at least 1, or -1 for no cap")
 	}
 	if *replyTo != "" {
 		if err := survey.ValidReplyTo(*replyTo); err != nil {
@@ -147,7 +162,8 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	}
 	log := logger()
 	cfg := app.Config{DB: *db, Addr: *addr, Logger: log, PublicURL: *publicURL, AllowPrivateTargets: *allowPrivate, SurveyReplyTo: *replyTo,
-		BootstrapWriteKey: os.Getenv("CXLOOP_BOOTSTRAP_WRITE_KEY"), BootstrapToken: os.Getenv("CXLOOP_BOOTSTRAP_TOKEN")}
+		MaxUnauthenticatedPerAddress: *unauthPerAddr,
+		BootstrapWriteKey:            os.Getenv("CXLOOP_BOOTSTRAP_WRITE_KEY"), BootstrapToken: os.Getenv("CXLOOP_BOOTSTRAP_TOKEN")}
 	if *smtpAddr != "" {
 		cfg.Mail = &survey.Mailer{Addr: *smtpAddr, From: *smtpFrom, Username: os.Getenv("CXLOOP_SMTP_USERNAME"), Password: os.Getenv("CXLOOP_SMTP_PASSWORD")}
 	}

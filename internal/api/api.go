@@ -261,6 +261,7 @@ func (g guard) need(role string, h http.HandlerFunc) http.Handler {
 			httpio.Error(w, g.logger, err)
 			return
 		}
+		httpio.Authenticated(r.Context())
 		if !p.Can(role) {
 			httpio.Error(w, g.logger, fault.New(fault.Forbidden, "this needs the %s role; the token has %s", role, p.Role))
 			return

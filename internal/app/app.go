@@ -25,6 +25,7 @@ import (
 	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/experience"
+	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/ingest"
 	"github.com/cxloop/cxloop/internal/loyalty"
 	"github.com/cxloop/cxloop/internal/outbox"
@@ -41,8 +42,12 @@ type Config struct {
 	Addr              string // listen address
 	BootstrapWriteKey string // the default source's write key on first start, if set
 	BootstrapToken    string // the admin token on first start, if set
-	PublicURL         string // where customers reach this cxloop (survey links); default the listen address
-	Mail              *outbox.Mailer
+	// MaxUnauthenticatedPerAddress caps the requests one client address
+	// may have in flight before their credential checks out (429 past
+	// it): 0 is httpio.DefaultUnauthenticatedPerAddress, below 0 no cap.
+	MaxUnauthenticatedPerAddress int
+	PublicURL                    string // where customers reach this cxloop (survey links); default the listen address
+	Mail                         *outbox.Mailer
 	// AllowPrivateTargets lets webhooks call loopback, private and
 	// link-local addresses (refused by default).
 	AllowPrivateTargets bool
@@ -269,6 +274,10 @@ func (a *App) Handler() http.Handler {
 	reg.MustRegister(a.Log.Collectors()...)
 	reg.MustRegister(a.Runner.Collectors()...)
 	reg.MustRegister(in.Collectors()...)
+	peers := httpio.NewPeerLimit(a.Config.MaxUnauthenticatedPerAddress)
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cxloop_http_requests_refused_total",
+		Help:        "Requests refused before their handler, by reason: unauthenticated_per_address (429, too many unauthenticated requests in flight from one address).",
+		ConstLabels: prometheus.Labels{"reason": "unauthenticated_per_address"}}, func() float64 { return float64(peers.Refused()) }))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	la := loyalty.NewAPI(a.Loyalty, a.caughtUp, a.Logger)
 	deps := api.Deps{DB: a.DB, Auth: a.Auth, Sources: a.Sources, Profiles: a.Profiles, Surveys: a.Surveys,
@@ -282,6 +291,9 @@ func (a *App) Handler() http.Handler {
 	survey.NewPages(a.Surveys).Register(mux)
 	survey.NewWidget(a.Surveys, func(ctx context.Context, key string) error {
 		_, err := a.Sources.ByKey(ctx, key)
+		if err == nil {
+			httpio.Authenticated(ctx)
+		}
 		return err
 	}, ingest.CORS, a.Logger).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
@@ -294,7 +306,7 @@ func (a *App) Handler() http.Handler {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	return mux
+	return peers.Wrap(mux)
 }
 
 // Bootstrap is what a first start created: the default source's write key

@@ -261,6 +261,9 @@ func (h *Handler) open(r *http.Request) (Source, []byte, map[string]json.RawMess
 	if err != nil {
 		return src, nil, nil, err
 	}
+	if keyed {
+		httpio.Authenticated(r.Context())
+	}
 	body, err := readBody(r)
 	if err != nil {
 		return src, nil, nil, err
@@ -270,7 +273,9 @@ func (h *Handler) open(r *http.Request) (Source, []byte, map[string]json.RawMess
 		return src, nil, nil, err
 	}
 	if !keyed {
-		src, err = h.bodyKey(r, m["writeKey"])
+		if src, err = h.bodyKey(r, m["writeKey"]); err == nil {
+			httpio.Authenticated(r.Context())
+		}
 	}
 	return src, body, m, err
 }
@@ -280,6 +285,11 @@ func (h *Handler) open(r *http.Request) (Source, []byte, map[string]json.RawMess
 func (h *Handler) headerKey(r *http.Request) (Source, bool, error) {
 	key, _, ok := r.BasicAuth()
 	if !ok || key == "" {
+		if r.Header.Get("Authorization") != "" {
+			// A credential is checked before the body is read, so one
+			// that is not a write key is refused without reading it.
+			return Source{}, false, fault.New(fault.Unauthorized, "send the write key as the basic-auth user name with an empty password, or only as writeKey in the body")
+		}
 		return Source{}, false, nil
 	}
 	src, err := h.sources.ByKey(r.Context(), key)

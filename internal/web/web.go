@@ -22,6 +22,7 @@ import (
 	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/experience"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/ingest"
 	"github.com/cxloop/cxloop/internal/loyalty"
 	"github.com/cxloop/cxloop/internal/outbox"
@@ -164,9 +165,13 @@ func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, auth.Sessi
 				c.fail(w, r, err)
 				return
 			}
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				w.Header().Set("Connection", "close") // rather than read the form first
+			}
 			http.Redirect(w, r, "/login?next="+template.URLQueryEscaper(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
+		httpio.Authenticated(r.Context())
 		if r.Method == http.MethodPost && subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(s.CSRF)) != 1 {
 			http.Error(w, "the form's CSRF token is missing or stale; reload the page", http.StatusForbidden)
 			return

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cxloop/cxloop/internal/fault"
 )
@@ -211,7 +212,13 @@ func (c *CSV) Write(row any) error {
 	return nil
 }
 
+// exportStall is how long an export may wait on its client: each flush
+// moves the connection's write deadline this far ahead, so a long export
+// goes on past the server's answer deadline while the client keeps reading.
+const exportStall = 2 * time.Minute
+
 func (c *CSV) flush() error {
+	_ = c.rc.SetWriteDeadline(time.Now().Add(exportStall))
 	c.cw.Flush()
 	if err := c.cw.Error(); err != nil {
 		return err

@@ -201,6 +201,17 @@ func TestCSVExports(t *testing.T) {
 		for i := range 3 {
 			s.MustSend("track", map[string]any{"userId": fmt.Sprintf("c%d", i), "event": "Refund Requested", "properties": map[string]any{"text": hyperlink}})
 		}
+		// Orders: 3 on the web, 1 returned; 2 in store, both returned.
+		var orders []any
+		for i, ch := range []string{"web", "web", "web", "store", "store"} {
+			orders = append(orders, map[string]any{"type": "track", "userId": fmt.Sprintf("o%d", i), "event": "Order Completed",
+				"properties": map[string]any{"order_id": fmt.Sprintf("ord-%d", i), "total": 40}, "context": map[string]any{"channel": ch}})
+		}
+		for _, i := range []int{0, 3, 4} {
+			orders = append(orders, map[string]any{"type": "track", "userId": fmt.Sprintf("o%d", i), "event": "Order Refunded",
+				"properties": map[string]any{"order_id": fmt.Sprintf("ord-%d", i), "reason": "=cmd|' /C calc'!A0"}})
+		}
+		s.MustSend("batch", map[string]any{"batch": orders})
 		// One refused message for the quarantine.
 		s.Send("batch", map[string]any{"batch": []any{map[string]any{"type": "track", "userId": "q"}, map[string]any{"type": "track", "userId": "q", "event": "ok"}}})
 		var seg struct{ ID string }
@@ -311,6 +322,7 @@ func TestCSVExports(t *testing.T) {
 			{"/api/v1/quarantine", "messages"},
 			{"/api/v1/rules/" + complaints.ID + "/firings", "firings"},
 			{"/api/v1/returns/rates?by=channel", "groups"},
+			{"/api/v1/returns/rates?by=reason", "groups"},
 			{"/api/v1/returns/repurchase?by=channel", "groups"},
 			{"/api/v1/recovery", "complainers"},
 			{"/api/v1/analytics/at-risk", "customers"},
@@ -318,6 +330,18 @@ func TestCSVExports(t *testing.T) {
 		} {
 			h, rows := getCSV(t, s, c.path, admin, false)
 			sameRows(t, c.path, getJSON(t, s, c.path, admin, c.key), h, rows)
+		}
+		h, rows = getCSV(t, s, "/api/v1/returns/rates?by=channel", admin, false)
+		rates := map[string]string{}
+		for _, r := range rows {
+			rates[r[col(t, h, "key")]] = r[col(t, h, "returns")] + "/" + r[col(t, h, "orders")] + "=" + r[col(t, h, "rate")]
+		}
+		if len(rows) != 2 || !strings.HasPrefix(rates["web"], "1/3=0.33") || rates["store"] != "2/2=1" {
+			t.Errorf("return rates by channel as CSV: %v, want web 1/3 and store 2/2 as fractions", rates)
+		}
+		h, rows = getCSV(t, s, "/api/v1/returns/rates?by=reason", admin, false)
+		if len(rows) != 1 || rows[0][col(t, h, "key")] != `'=cmd|' /C calc'!A0` {
+			t.Errorf("return reasons as CSV: %v", rows)
 		}
 		h, rows = getCSV(t, s, "/api/v1/rules/"+complaints.ID+"/firings", admin, false)
 		if len(rows) != 3 {

@@ -221,6 +221,16 @@ func TestCSVExports(t *testing.T) {
 		s.Sync()
 
 		admin := apptest.Token
+		// One erased customer for the suppression list.
+		s.MustSend("identify", map[string]any{"userId": "zed", "traits": map[string]any{"email": "zed@example.com"}})
+		s.Sync()
+		if code := s.API("DELETE", "/api/v1/customers/zed?suppress=true", nil, nil); code != 200 && code != 202 && code != 204 {
+			t.Fatalf("erase: %d", code)
+		}
+		s.Sync()
+		if h, rows := getCSV(t, s, "/api/v1/suppressions", admin, false); len(rows) != 1 || rows[0][col(t, h, "identities")] == "" {
+			t.Errorf("suppressions as CSV: %v %v", h, rows)
+		}
 		// Cases: rows equal the JSON's, and the figures are what the rules say.
 		h, rows := getCSV(t, s, "/api/v1/cases?status=all", admin, false)
 		items := getJSON(t, s, "/api/v1/cases?status=all&limit=1000", admin, "cases")
@@ -327,6 +337,7 @@ func TestCSVExports(t *testing.T) {
 			{"/api/v1/recovery", "complainers"},
 			{"/api/v1/analytics/at-risk", "customers"},
 			{"/api/v1/silent-dissatisfied", "customers"},
+			{"/api/v1/suppressions", "suppressions"},
 		} {
 			h, rows := getCSV(t, s, c.path, admin, false)
 			sameRows(t, c.path, getJSON(t, s, c.path, admin, c.key), h, rows)

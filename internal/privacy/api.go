@@ -67,7 +67,16 @@ func (a *API) Export(w http.ResponseWriter, r *http.Request) {
 
 // Suppressions handles GET /api/v1/suppressions.
 func (a *API) Suppressions(w http.ResponseWriter, r *http.Request) {
+	csv, err := httpio.WantsCSV(r)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
 	list, err := a.s.Suppressions(r.Context())
+	if csv {
+		httpio.CSVList(w, a.logger, "suppressions", list, err, httpio.CSVOptions{})
+		return
+	}
 	if err != nil {
 		httpio.Error(w, a.logger, err)
 		return

@@ -275,6 +275,7 @@ func (a *App) Handler() http.Handler {
 	reg.MustRegister(a.Runner.Collectors()...)
 	reg.MustRegister(in.Collectors()...)
 	peers := httpio.NewPeerLimit(a.Config.MaxUnauthenticatedPerAddress)
+	peers.RefuseWith("/v1/", ingest.CORS)
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cxloop_http_requests_refused_total",
 		Help:        "Requests refused before their handler, by reason: unauthenticated_per_address (429, too many unauthenticated requests in flight from one address).",
 		ConstLabels: prometheus.Labels{"reason": "unauthenticated_per_address"}}, func() float64 { return float64(peers.Refused()) }))

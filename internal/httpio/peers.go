@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -29,6 +30,31 @@ type PeerLimit struct {
 	mu      sync.Mutex
 	n       map[string]int
 	refused atomic.Uint64
+	around  map[string]func(http.Handler) http.Handler
+}
+
+// RefuseWith wraps the refusal of requests under prefix ("/v1/") with wrap
+// (the CORS headers browsers need to read it). Call it before Wrap.
+func (l *PeerLimit) RefuseWith(prefix string, wrap func(http.Handler) http.Handler) {
+	if l.around == nil {
+		l.around = map[string]func(http.Handler) http.Handler{}
+	}
+	l.around[prefix] = wrap
+}
+
+// refuse answers a request over the cap.
+func (l *PeerLimit) refuse(w http.ResponseWriter, r *http.Request) {
+	l.refused.Add(1)
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "1")
+		Error(w, nil, fault.New(fault.TooMany, "too many unauthenticated requests from this address at once (at most %d); retry in a second", l.max))
+	})
+	for prefix, wrap := range l.around {
+		if strings.HasPrefix(r.URL.Path, prefix) {
+			h = wrap(h)
+		}
+	}
+	h.ServeHTTP(w, r)
 }
 
 // NewPeerLimit returns a limit of max requests per address; max < 0 turns
@@ -84,9 +110,7 @@ func (l *PeerLimit) Wrap(h http.Handler) http.Handler {
 		l.mu.Unlock()
 		if over {
 			if r.Header.Get("Authorization") == "" && r.Header.Get("Cookie") == "" {
-				l.refused.Add(1)
-				w.Header().Set("Retry-After", "1")
-				Error(w, nil, fault.New(fault.TooMany, "too many unauthenticated requests from this address at once (at most %d); retry in a second", l.max))
+				l.refuse(w, r)
 				return
 			}
 			// Let the credential be checked, but not wait on the body first.

@@ -18,7 +18,8 @@ import (
 // A write key in the Authorization header is checked before the body is
 // read: a wrong one gets its 401 at once, however slowly the body comes
 // (here it never finishes), with a declared length or chunked. A key in the
-// body (analytics.js's beacon mode) still works.
+// body (analytics.js's beacon mode) still works. The same holds for the
+// API's token and the console's session.
 func TestBadKeyRefusedBeforeTheBody(t *testing.T) {
 	s := apptest.Start(t, storetest.DSN(t, "sqlite"))
 	u, _ := url.Parse(s.URL)
@@ -45,6 +46,34 @@ func TestBadKeyRefusedBeforeTheBody(t *testing.T) {
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusUnauthorized {
 				t.Fatalf("status %d, want 401", resp.StatusCode)
+			}
+		})
+	}
+	// So are a wrong API token, a stale console session, and an
+	// Authorization header on /v1 that is not a write key.
+	for _, c := range []struct {
+		path, header string
+		want         int
+	}{
+		{"/api/v1/rules", "Authorization: Bearer cxt_wrong", 401},
+		{"/surveys", "Cookie: cxloop_session=stale", 303},
+		{"/v1/track", "Authorization: Bearer wk_in_the_wrong_place", 401},
+	} {
+		t.Run(c.path, func(t *testing.T) {
+			conn, err := net.Dial("tcp", u.Host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\n%s\r\nContent-Type: application/json\r\nContent-Length: 2000\r\n\r\n{\"name\": \"", c.path, u.Host, c.header)
+			time.AfterFunc(5*time.Second, func() { conn.Close() })
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("no answer while the body is unfinished: %v", err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != c.want {
+				t.Fatalf("status %d, want %d", resp.StatusCode, c.want)
 			}
 		})
 	}

@@ -212,6 +212,13 @@ func TestCSVExports(t *testing.T) {
 				"properties": map[string]any{"order_id": fmt.Sprintf("ord-%d", i), "reason": "=cmd|' /C calc'!A0"}})
 		}
 		s.MustSend("batch", map[string]any{"batch": orders})
+		if code := s.API("POST", "/api/v1/products", map[string]any{"id": "sku-1", "name": hyperlink, "category": "Tents"}, nil); code != 200 && code != 201 {
+			t.Fatalf("product: %d", code)
+		}
+		var alert struct{ ID string }
+		if code := s.API("POST", "/api/v1/alerts", map[string]any{"name": "nps drop", "metric": "nps", "survey": sv.ID, "then": map[string]any{"open_case": map[string]any{"team": "service"}}}, &alert); code != 201 {
+			t.Fatalf("alert: %d", code)
+		}
 		// One refused message for the quarantine.
 		s.Send("batch", map[string]any{"batch": []any{map[string]any{"type": "track", "userId": "q"}, map[string]any{"type": "track", "userId": "q", "event": "ok"}}})
 		var seg struct{ ID string }
@@ -338,6 +345,9 @@ func TestCSVExports(t *testing.T) {
 			{"/api/v1/analytics/at-risk", "customers"},
 			{"/api/v1/silent-dissatisfied", "customers"},
 			{"/api/v1/suppressions", "suppressions"},
+			{"/api/v1/surveys/" + sv.ID + "/invitations", "invitations"},
+			{"/api/v1/alerts/" + alert.ID + "/firings", "firings"},
+			{"/api/v1/products", "products"},
 		} {
 			h, rows := getCSV(t, s, c.path, admin, false)
 			sameRows(t, c.path, getJSON(t, s, c.path, admin, c.key), h, rows)
@@ -357,6 +367,10 @@ func TestCSVExports(t *testing.T) {
 		h, rows = getCSV(t, s, "/api/v1/rules/"+complaints.ID+"/firings", admin, false)
 		if len(rows) != 3 {
 			t.Errorf("refunds rule fired %d times in the export, want 3", len(rows))
+		}
+		h, rows = getCSV(t, s, "/api/v1/products", admin, false)
+		if len(rows) != 1 || rows[0][col(t, h, "name")] != "'"+hyperlink {
+			t.Errorf("products as CSV: %v", rows)
 		}
 		h, rows = getCSV(t, s, "/api/v1/quarantine", admin, false)
 		if len(rows) != 1 || rows[0][col(t, h, "field")] != "batch[0].event" {

@@ -277,6 +277,30 @@ func CSVList[T any](w http.ResponseWriter, log *slog.Logger, filename string, li
 	c.Finish(err)
 }
 
+// csvPage is how many rows CSVPages reads at a time.
+const csvPage = 500
+
+// CSVPages writes an export of a paged list: page is asked for csvPage rows
+// at a time, each written before the next is read, until it gives fewer or
+// limit rows are written.
+func CSVPages[T any](w http.ResponseWriter, log *slog.Logger, filename string, limit, offset int, opt CSVOptions, page func(limit, offset int) ([]T, error)) {
+	var zero T
+	out := NewCSV(w, log, filename, zero, opt)
+	for left := limit; left > 0; {
+		n := min(left, csvPage)
+		rows, err := page(n, offset)
+		for i := 0; err == nil && i < len(rows); i++ {
+			err = out.Write(rows[i])
+		}
+		if err != nil || len(rows) < n {
+			out.Finish(err)
+			return
+		}
+		left, offset = left-n, offset+n
+	}
+	out.Finish(nil)
+}
+
 func jsonAt(v any, path []string) any {
 	for _, k := range path {
 		m, ok := v.(map[string]any)

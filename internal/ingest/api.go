@@ -65,20 +65,9 @@ func (a *API) ListQuarantine(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if csv {
-		// Page by page, each read as the one before is written.
-		out := httpio.NewCSV(w, a.logger, "quarantine", Refused{}, httpio.CSVOptions{})
-		for left := limit; left > 0; {
-			page, err := Quarantined(r.Context(), a.db, min(left, 500), offset)
-			for i := 0; err == nil && i < len(page); i++ {
-				err = out.Write(page[i])
-			}
-			if err != nil || len(page) < min(left, 500) {
-				out.Finish(err)
-				return
-			}
-			left, offset = left-len(page), offset+len(page)
-		}
-		out.Finish(nil)
+		httpio.CSVPages(w, a.logger, "quarantine", limit, offset, httpio.CSVOptions{}, func(limit, offset int) ([]Refused, error) {
+			return Quarantined(r.Context(), a.db, limit, offset)
+		})
 		return
 	}
 	list, err := Quarantined(r.Context(), a.db, limit, offset)

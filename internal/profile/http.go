@@ -76,20 +76,9 @@ func (a *API) Search(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if csv {
-		// Page by page, each read as the one before is written.
-		out := httpio.NewCSV(w, a.logger, "customers", Summary{}, httpio.CSVOptions{})
-		for left := limit; left > 0; {
-			page, err := a.svc.Search(r.Context(), r.URL.Query().Get("q"), min(left, 500), offset)
-			for i := 0; err == nil && i < len(page); i++ {
-				err = out.Write(page[i])
-			}
-			if err != nil || len(page) < min(left, 500) {
-				out.Finish(err)
-				return
-			}
-			left, offset = left-len(page), offset+len(page)
-		}
-		out.Finish(nil)
+		httpio.CSVPages(w, a.logger, "customers", limit, offset, httpio.CSVOptions{}, func(limit, offset int) ([]Summary, error) {
+			return a.svc.Search(r.Context(), r.URL.Query().Get("q"), limit, offset)
+		})
 		return
 	}
 	found, err := a.svc.Search(r.Context(), r.URL.Query().Get("q"), limit+1, offset)

@@ -196,13 +196,24 @@ func (a *API) Invite(w http.ResponseWriter, r *http.Request) {
 
 // Invitations answers GET /api/v1/surveys/{id}/invitations?status=&limit=&offset=.
 func (a *API) Invitations(w http.ResponseWriter, r *http.Request) {
-	limit, offset, err := httpio.Page(r, 100, 1000)
+	csv, err := httpio.WantsCSV(r)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	limit, offset, err := httpio.ListPage(r, 100, 1000, csv)
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
 	if _, err := a.svc.Get(r.Context(), r.PathValue("id")); err != nil {
 		a.fail(w, err)
+		return
+	}
+	if csv {
+		httpio.CSVPages(w, a.logger, "invitations-"+r.PathValue("id"), limit, offset, httpio.CSVOptions{}, func(limit, offset int) ([]*Invitation, error) {
+			return a.svc.SurveyInvitations(r.Context(), r.PathValue("id"), r.URL.Query().Get("status"), limit, offset)
+		})
 		return
 	}
 	list, err := a.svc.SurveyInvitations(r.Context(), r.PathValue("id"), r.URL.Query().Get("status"), limit, offset)

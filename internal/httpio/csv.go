@@ -17,7 +17,7 @@ import (
 )
 
 // All is the limit a CSV export reads with: the whole result.
-const All = math.MaxInt64
+const All = math.MaxInt
 
 // WantsCSV reports whether the caller asked for CSV: ?format=csv, or an
 // Accept header that names text/csv before application/json. ?format=json

@@ -1,5 +1,7 @@
 // Package httpio holds what every JSON handler shares: writing values and
-// errors, decoding bodies, and reading paging parameters.
+// errors, decoding bodies, reading paging parameters, streaming a list as
+// CSV (csv.go) and capping each address's unauthenticated requests
+// (peers.go).
 //
 // It imports only fault and store.
 package httpio

@@ -20,6 +20,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/analytics"
 	"github.com/cxloop/cxloop/internal/api"
+	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/catalog"
@@ -66,6 +67,7 @@ type App struct {
 	Exp      *experience.Service
 	Catalog  *catalog.Service
 	An       *analytics.Service
+	Audit    *audit.Service
 	Logger   *slog.Logger
 
 	working   atomic.Bool // the consumers and workers run in this process
@@ -89,6 +91,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Log = eventlog.New(db, cfg.Logger)
 	a.Sources = ingest.NewSources(db)
 	a.Auth = auth.NewService(db)
+	a.Audit = audit.NewService(db, cfg.Now, cfg.Logger)
 	a.Profiles = profile.NewService(db, cfg.Now)
 	a.Surveys = survey.NewService(db, a.Log, a.Profiles, survey.Config{
 		PublicURL: cfg.PublicURL, Mail: cfg.Mail, ReplyTo: cfg.SurveyReplyTo, Now: cfg.Now,
@@ -218,14 +221,15 @@ func (a *App) Handler() http.Handler {
 	reg.MustRegister(a.Log.Collectors()...)
 	reg.MustRegister(a.Runner.Collectors()...)
 	reg.MustRegister(in.Collectors()...)
+	reg.MustRegister(a.Audit.Collectors()...)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	la := loyalty.NewAPI(a.Loyalty, a.caughtUp, a.Logger)
 	api.Register(mux, api.Deps{DB: a.DB, Auth: a.Auth, Sources: a.Sources, Profiles: a.Profiles, Surveys: a.Surveys,
 		Cases: cases.NewAPI(a.Cases, a.caughtUp, a.Auth.Members, a.Logger), Outbox: outbox.NewAPI(a.Outbox, a.Logger), Loyalty: la, Exp: experience.NewAPI(a.Exp, a.caughtUp, a.Logger),
 		Catalog: catalog.NewAPI(a.Catalog, a.caughtUp, a.Logger),
-		An:      analytics.NewAPI(a.An, a.caughtUp, a.Logger), Logger: a.Logger})
+		An:      analytics.NewAPI(a.An, a.caughtUp, a.Logger), Audit: a.Audit, Logger: a.Logger})
 	mux.HandleFunc("GET /g/{id}", la.OpenGuide) // a guide's tracked link: public, like survey pages
-	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, Catalog: a.Catalog, An: a.An, Sources: a.Sources, PublicURL: a.PublicURL, Logger: a.Logger}).Register(mux)
+	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, Catalog: a.Catalog, An: a.An, Sources: a.Sources, Audit: a.Audit, PublicURL: a.PublicURL, Logger: a.Logger}).Register(mux)
 	survey.NewPages(a.Surveys).Register(mux)
 	survey.NewWidget(a.Surveys, func(ctx context.Context, key string) error {
 		_, err := a.Sources.ByKey(ctx, key)

@@ -74,7 +74,7 @@ func NewService(db *store.DB, now func() time.Time, logger *slog.Logger) *Servic
 		writeFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "cxloop_audit_write_failures_total",
 			Help: "Audit entries that could not be written (each is also logged as an error)."}),
 		tokenFailures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cxloop_api_auth_failures_total",
-			Help: "Requests to /api/v1 refused for their bearer token, by reason: missing, unknown, revoked (counted, not recorded in the audit trail)."}, []string{"reason"}),
+			Help: "Requests to /api/v1 refused for their bearer token, by reason: missing (no token sent), refused (unknown or revoked) (counted, not recorded in the audit trail)."}, []string{"reason"}),
 		refusals: prometheus.NewCounter(prometheus.CounterOpts{Name: "cxloop_signin_refused_total",
 			Help: "Console sign-ins refused by the rate limit (the first of each address in five minutes is also recorded in the audit trail)."}),
 	}
@@ -201,7 +201,7 @@ func (s *Service) List(ctx context.Context, q Query) ([]Entry, int64, error) {
 }
 
 // TokenRefused counts a request to /api/v1 refused for its bearer token
-// (reason: missing, unknown, revoked) and logs it at most once a second per
+// (reason: missing or refused) and logs it at most once a second per
 // reason. Such requests are not written to the trail: anyone can send them
 // as fast as the network allows, and each would otherwise be a row.
 func (s *Service) TokenRefused(r *http.Request, reason string) {

@@ -1,5 +1,5 @@
 // Command cxloop runs the customer-experience platform: serve, demo,
-// replay, migrate, token and version. It only wires flags to internal/app.
+// replay, migrate, token, vacuum and version. It only wires flags to internal/app.
 package main
 
 import (
@@ -47,6 +47,7 @@ Usage:
   cxloop eval    clv --data FOLDER [--calibration-weeks 39] [--holdout-weeks 39] [--json]
   cxloop eval    pls --data FILE.csv [--scheme centroid|factorial|path] [--scaled] [--bootstrap N] [--json]
   cxloop token   [--db PATH|URL] [--name NAME] [--role admin|owner|agent|analyst] [--teams A,B]
+  cxloop vacuum  [--db PATH|URL]   (rewrite the database: nothing deleted stays in its files)
   cxloop version
 
 Environment: CXLOOP_DB, CXLOOP_ADDR, CXLOOP_CONSUMERS, CXLOOP_BOOTSTRAP_WRITE_KEY,
@@ -88,6 +89,8 @@ func run(args []string, out io.Writer) error {
 		return eval(ctx, rest, out)
 	case "token":
 		return token(ctx, rest, out)
+	case "vacuum":
+		return vacuum(ctx, rest, out)
 	case "version":
 		fmt.Fprintln(out, "cxloop", version)
 		return nil
@@ -166,6 +169,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	defer stopRun()
 	a.SetPublicURL(base)
 	a.Log.Start(runCtx)
+	a.Privacy.Run(runCtx)
 	if *consumers {
 		a.RunWorkers(runCtx)
 	}
@@ -471,6 +475,22 @@ func migrate(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer a.Close()
 	fmt.Fprintln(out, "database is up to date")
+	return nil
+}
+
+// vacuum rewrites the database so that nothing deleted stays readable in
+// its files (docs/privacy.md); run it once on a database an earlier version
+// created, with cxloop stopped.
+func vacuum(ctx context.Context, args []string, out io.Writer) error {
+	a, err := open(ctx, flag.NewFlagSet("vacuum", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.DB.Vacuum(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "database rewritten")
 	return nil
 }
 

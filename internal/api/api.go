@@ -23,6 +23,7 @@ import (
 	"github.com/cxloop/cxloop/internal/ingest"
 	"github.com/cxloop/cxloop/internal/loyalty"
 	"github.com/cxloop/cxloop/internal/outbox"
+	"github.com/cxloop/cxloop/internal/privacy"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
@@ -42,6 +43,7 @@ type Deps struct {
 	Catalog  *catalog.API
 	An       *analytics.API
 	Audit    *audit.Service // the trail every change through /api/v1 is recorded in
+	Privacy  *privacy.API
 	Logger   *slog.Logger
 }
 
@@ -66,6 +68,10 @@ func Routes(d Deps) []Route {
 		{"GET", "/api/v1/events", auth.RoleAnalyst, ev.list},
 		{"GET", "/api/v1/customers", auth.RoleAnalyst, pr.Search},
 		{"GET", "/api/v1/customers/{id}", auth.RoleAnalyst, pr.GetCustomer},
+		{"DELETE", "/api/v1/customers/{id}", auth.RoleAdmin, d.Privacy.Erase},
+		{"GET", "/api/v1/customers/{id}/export", auth.RoleAdmin, d.Privacy.Export},
+		{"GET", "/api/v1/suppressions", auth.RoleAdmin, d.Privacy.Suppressions},
+		{"DELETE", "/api/v1/suppressions/{id}", auth.RoleAdmin, d.Privacy.Lift},
 		{"GET", "/api/v1/customers/{id}/timeline", auth.RoleAnalyst, pr.Timeline},
 		{"GET", "/api/v1/customers/{id}/invitations", auth.RoleAnalyst, sv.CustomerInvitations},
 		{"POST", "/api/v1/customers/{id}/survey-opt-out", auth.RoleOwner, sv.OptOut},
@@ -253,7 +259,7 @@ func (e *events) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q.Limit = int(limit)
-	if t := r.URL.Query().Get("type"); eventlog.IsType(t) {
+	if t := r.URL.Query().Get("type"); eventlog.IsType(t) || t == eventlog.Erased {
 		q.Type = t
 	} else {
 		q.Event = t

@@ -71,6 +71,7 @@ var auditRoutes = map[string]class{
 	"DELETE /api/v1/users/{id}":                                  {"delete", "user", true, ""},
 	"POST /api/v1/tokens":                                        {"create", "token", true, ""},
 	"DELETE /api/v1/tokens/{id}":                                 {"revoke", "token", true, ""},
+	"DELETE /api/v1/suppressions/{id}":                           {"delete", "suppression", true, ""}, // its state: ids, kinds and counts, no identity
 
 	// Customers' data: action, resource and ids only.
 	"GET /api/v1/customers/{id}/export":          {audit.Export, "customer", false, ""},

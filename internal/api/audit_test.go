@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -233,9 +234,9 @@ func grepLines(s, sub string) string {
 	return strings.Join(out, "\n")
 }
 
-// The trail holds customers by id only: a case note's text, an answer, a
-// customer's email (even where a path names the customer by it) never
-// reach it.
+// The trail holds customers by id only: a case note's text, a customer's
+// email (even where a path names the customer by it) never reach it, and
+// the customer's export and erasure are recorded by its cus_ id.
 func TestAuditTrailKeepsNoCustomerData(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
 		s := apptest.Start(t, dsn)
@@ -262,6 +263,13 @@ func TestAuditTrailKeepsNoCustomerData(t *testing.T) {
 		if code := s.API("POST", "/api/v1/customers/"+url.PathEscape(email)+"/survey-opt-out", map[string]any{}, nil); code/100 != 2 {
 			t.Fatalf("opt-out by email: %d", code)
 		}
+		// Export and erase, naming the customer by email.
+		if code, body := s.Do("GET", "/api/v1/customers/"+url.PathEscape(email)+"/export", nil, "Authorization: Bearer "+apptest.Token); code != 200 || !strings.Contains(string(body), email) {
+			t.Fatalf("export: %d", code)
+		}
+		if code := s.API("DELETE", "/api/v1/customers/"+url.PathEscape(email), nil, nil); code != 200 {
+			t.Fatalf("erase: %d", code)
+		}
 		code, raw := s.Do("GET", "/api/v1/audit?limit=500", nil, "Authorization: Bearer "+apptest.Token)
 		if code != 200 {
 			t.Fatal(code)
@@ -282,6 +290,15 @@ func TestAuditTrailKeepsNoCustomerData(t *testing.T) {
 		}
 		if e := found["opt_out customer"]; e.ResourceID != cus.ID || !strings.HasPrefix(cus.ID, "cus_") || e.After != nil {
 			t.Errorf("opt-out entry %+v, customer %s", e, cus.ID)
+		}
+		for _, action := range []string{"export", "erase"} {
+			e := found[action+" customer"]
+			if e.ResourceID != cus.ID || e.After != nil || e.Actor != "admin" || e.Address != "127.0.0.1" {
+				t.Errorf("%s entry %+v, customer %s", action, e, cus.ID)
+			}
+		}
+		if e := found["erase customer"]; e.Method != "DELETE" || e.Route != "/api/v1/customers/{id}" || e.Status != 200 {
+			t.Errorf("erase entry %+v", e)
 		}
 	})
 }
@@ -307,4 +324,37 @@ func TestEveryChangeIsClassified(t *testing.T) {
 			t.Errorf("%s is not classified", k)
 		}
 	}
+}
+
+// An erasure a Segment delete message asks for is recorded by the source
+// that sent it, with the customer's profile id and not the userId.
+func TestSegmentDeleteIsRecorded(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		s.MustSend("identify", map[string]any{"userId": "u-zelda-77", "traits": map[string]any{"email": "zelda@example.org"}})
+		s.Sync()
+		var cus struct{ ID string }
+		s.API("GET", "/api/v1/customers/u-zelda-77", nil, &cus)
+		var src struct{ ID, WriteKey string }
+		if code := s.API("POST", "/api/v1/sources", map[string]any{"name": "warehouse", "channel": "server"}, &src); code != 201 {
+			t.Fatalf("source: %d", code)
+		}
+		b, _ := json.Marshal(map[string]any{"batch": []any{map[string]any{"type": "delete", "userId": "u-zelda-77", "messageId": "del-1"}}})
+		key := base64.StdEncoding.EncodeToString([]byte(src.WriteKey + ":"))
+		if code, body := s.Do("POST", "/v1/batch", b, "Authorization: Basic "+key, "Content-Type: application/json"); code != 200 {
+			t.Fatalf("delete: %d %s", code, body)
+		}
+		page := readAudit(t, s, "?action=erase")
+		if len(page.Entries) != 1 {
+			t.Fatalf("erase entries: %+v", page.Entries)
+		}
+		e := page.Entries[0]
+		if e.ResourceID != cus.ID || !strings.HasPrefix(cus.ID, "cus_") || e.Actor != "source:"+src.ID || e.Route != "/v1/batch" || e.Address != "127.0.0.1" {
+			t.Errorf("entry %+v (customer %s, source %s)", e, cus.ID, src.ID)
+		}
+		_, raw := s.Do("GET", "/api/v1/audit", nil, "Authorization: Bearer "+apptest.Token)
+		if strings.Contains(string(raw), "zelda") {
+			t.Errorf("the trail names the customer: %s", raw)
+		}
+	})
 }

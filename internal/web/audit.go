@@ -24,24 +24,28 @@ type consoleClass struct {
 	Skip             bool              // changes nothing
 }
 
-// consoleChanges classifies every console form that changes something; a
-// POST missing here is recorded as customers' data (ids only), and
+// consoleChanges classifies every console form that changes something, and
+// the reads the trail records (a customer's export); a POST missing here is
+// recorded as customers' data (ids only), and
 // TestEveryConsoleChangeIsClassified fails for it.
 var consoleChanges = map[string]consoleClass{
-	"POST /logout":                        {Action: audit.SignOut, Resource: "session"},
-	"POST /surveys":                       {Action: "create", Resource: "survey", Config: true},
-	"POST /surveys/{id}/status":           {Action: "update", Resource: "survey", Config: true},
-	"POST /surveys/{id}/web":              {Action: "update", Resource: "survey", Config: true},
-	"POST /surveys/{id}/send":             {Action: "send", Resource: "survey"},
-	"POST /cases/{id}/{action}":           {Resource: "case", ActionFrom: "action"},
-	"POST /customers/{id}/redeem":         {Action: "redeem", Resource: "customer"},
-	"POST /customers/{id}/reorder":        {Action: "reorder", Resource: "customer"},
-	"POST /replenishments/{id}/cancel":    {Action: "cancel", Resource: "replenishment"},
-	"POST /loyalty/rules":                 {Action: "create", Resource: "loyalty_rule", Config: true},
-	"POST /loyalty/rules/{id}/delete":     {Action: "delete", Resource: "loyalty_rule", Config: true},
-	"POST /product-categories/{category}": {Action: "update", Resource: "product_category", Config: true, ID: "category"},
-	"POST /sources":                       {Action: "create", Resource: "source", Config: true},
-	"POST /sources/{what}":                {Skip: true}, // shows a pasted key's snippet
+	"POST /logout":                         {Action: audit.SignOut, Resource: "session"},
+	"GET /customers/{id}/export":           {Action: audit.Export, Resource: "customer"},
+	"POST /customers/{id}/erase":           {Action: audit.Erase, Resource: "customer"},
+	"POST /privacy/suppressions/{id}/lift": {Action: "delete", Resource: "suppression", Config: true},
+	"POST /surveys":                        {Action: "create", Resource: "survey", Config: true},
+	"POST /surveys/{id}/status":            {Action: "update", Resource: "survey", Config: true},
+	"POST /surveys/{id}/web":               {Action: "update", Resource: "survey", Config: true},
+	"POST /surveys/{id}/send":              {Action: "send", Resource: "survey"},
+	"POST /cases/{id}/{action}":            {Resource: "case", ActionFrom: "action"},
+	"POST /customers/{id}/redeem":          {Action: "redeem", Resource: "customer"},
+	"POST /customers/{id}/reorder":         {Action: "reorder", Resource: "customer"},
+	"POST /replenishments/{id}/cancel":     {Action: "cancel", Resource: "replenishment"},
+	"POST /loyalty/rules":                  {Action: "create", Resource: "loyalty_rule", Config: true},
+	"POST /loyalty/rules/{id}/delete":      {Action: "delete", Resource: "loyalty_rule", Config: true},
+	"POST /product-categories/{category}":  {Action: "update", Resource: "product_category", Config: true, ID: "category"},
+	"POST /sources":                        {Action: "create", Resource: "source", Config: true},
+	"POST /sources/{what}":                 {Skip: true}, // shows a pasted key's snippet
 	"POST /settings/{what}": {Action: "create", Config: true,
 		ResourceFrom: map[string]string{"teams": "team", "rules": "rule", "webhooks": "webhook"}},
 	"POST /settings/rules/{id}/{action}": {Resource: "rule", Config: true, ActionFrom: "action"},
@@ -54,12 +58,8 @@ func (c *Console) recorded(h func(http.ResponseWriter, *http.Request, auth.Sessi
 		return h
 	}
 	return func(w http.ResponseWriter, r *http.Request, s auth.Session) {
-		if r.Method != http.MethodPost {
-			h(w, r, s)
-			return
-		}
 		cls, known := consoleChanges[r.Pattern]
-		if cls.Skip {
+		if (r.Method != http.MethodPost && !known) || cls.Skip {
 			h(w, r, s)
 			return
 		}
@@ -70,7 +70,7 @@ func (c *Console) recorded(h func(http.ResponseWriter, *http.Request, auth.Sessi
 		if idParam == "" {
 			idParam = "id"
 		}
-		ofCustomer := strings.HasPrefix(r.Pattern, "POST /customers/{id}")
+		ofCustomer := strings.Contains(r.Pattern, " /customers/{id}")
 		var customer string
 		if ofCustomer {
 			customer = c.customerID(r, r.PathValue("id"))
@@ -83,7 +83,7 @@ func (c *Console) recorded(h func(http.ResponseWriter, *http.Request, auth.Sessi
 			return
 		}
 		e := audit.Entry{Actor: s.Name, ActorID: s.Credential, Role: s.Role, Address: audit.ClientAddr(r),
-			Action: cls.Action, Resource: cls.Resource, Method: r.Method, Route: strings.TrimPrefix(r.Pattern, "POST "), Status: buf.Status()}
+			Action: cls.Action, Resource: cls.Resource, Method: r.Method, Route: r.Pattern[strings.IndexByte(r.Pattern, ' ')+1:], Status: buf.Status()}
 		if cls.ActionFrom != "" {
 			e.Action = r.PathValue(cls.ActionFrom)
 		}

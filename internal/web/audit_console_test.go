@@ -159,7 +159,39 @@ func TestConsoleChangesAreRecorded(t *testing.T) {
 		}
 		resp.Body.Close()
 
+		// A customer's export and erasure from the console, the customer named by email.
+		const email = "cora.private@example.net"
+		s.MustSend("identify", map[string]any{"userId": "cora", "traits": map[string]any{"email": email}})
+		s.Sync()
+		var cus struct{ ID string }
+		s.API("GET", "/api/v1/customers/cora", nil, &cus)
+		if code, body := get(admin, "/customers/"+url.PathEscape(email)+"/export"); code != 200 || !strings.Contains(body, email) {
+			t.Fatalf("console export: %d", code)
+		}
+		resp, err = admin.PostForm(s.URL+"/customers/"+url.PathEscape(email)+"/erase", url.Values{"csrf": {csrf}, "confirm": {"erase"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Request.URL.Path, "/privacy") {
+			t.Fatalf("console erase: %d at %s", resp.StatusCode, resp.Request.URL)
+		}
+
 		entries, raw := trail(t, s, "")
+		for _, action := range []string{"export", "erase"} {
+			var e *trailEntry
+			for i := range entries {
+				if entries[i].Action == action && entries[i].Resource == "customer" {
+					e = &entries[i]
+				}
+			}
+			if e == nil || e.ResourceID != cus.ID || !strings.HasPrefix(cus.ID, "cus_") || e.After != nil || e.Actor != "admin" {
+				t.Errorf("console %s entry %+v (customer %s)", action, e, cus.ID)
+			}
+		}
+		if strings.Contains(raw, email) || strings.Contains(raw, "cora\"") {
+			t.Errorf("the trail names the customer: %s", raw)
+		}
 		var hook, team *trailEntry
 		for i, e := range entries {
 			switch e.Action + " " + e.Resource {

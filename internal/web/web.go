@@ -26,6 +26,7 @@ import (
 	"github.com/cxloop/cxloop/internal/ingest"
 	"github.com/cxloop/cxloop/internal/loyalty"
 	"github.com/cxloop/cxloop/internal/outbox"
+	"github.com/cxloop/cxloop/internal/privacy"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
@@ -50,6 +51,7 @@ type Deps struct {
 	An       *analytics.Service
 	Sources  *ingest.Sources
 	Audit    *audit.Service // the trail of sign-ins and of changes made from the console
+	Privacy  *privacy.Service
 	// PublicURL is where shoppers' browsers reach cxloop (the Sources
 	// page's snippet); nil or "" means the host a page is asked from.
 	PublicURL func() string
@@ -102,6 +104,10 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /logout", page(c.logout))
 	mux.Handle("GET /customers", page(c.customers))
 	mux.Handle("GET /customers/{id}", page(c.customer))
+	mux.Handle("GET /customers/{id}/export", page(c.customerExport))
+	mux.Handle("POST /customers/{id}/erase", page(c.customerErase))
+	mux.Handle("GET /privacy", page(c.privacyPage))
+	mux.Handle("POST /privacy/suppressions/{id}/lift", page(c.liftSuppression))
 	mux.Handle("GET /surveys", page(c.surveys))
 	mux.Handle("GET /surveys/new", page(c.newSurvey))
 	mux.Handle("POST /surveys", page(c.createSurvey))

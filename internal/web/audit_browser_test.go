@@ -52,6 +52,9 @@ func TestConsoleAuditTrail(t *testing.T) {
 	if !strings.Contains(rows[3]["text"], hook.ID) || !strings.Contains(rows[3]["text"], "127.0.0.1") || !strings.Contains(rows[3]["text"], "POST /api/v1/webhooks") {
 		t.Errorf("webhook row says %q", rows[3]["text"])
 	}
+	if at := apptest.Epoch.Format("2006-01-02 15:04:05"); !strings.Contains(rows[0]["text"], at) {
+		t.Errorf("sign-in row %q is not at cxloop's clock, %s", rows[0]["text"], at)
+	}
 	if strings.Contains(rows[1]["text"], "cxt_wrong") {
 		t.Errorf("the failed sign-in row shows the token tried: %q", rows[1]["text"])
 	}

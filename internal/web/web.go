@@ -305,6 +305,8 @@ var funcs = template.FuncMap{
 		}
 		return time.UnixMilli(ms).UTC().Format("2006-01-02 15:04")
 	},
+	// stamp is a stored time to the second, in UTC (the audit trail).
+	"stamp": func(m store.Millis) string { return time.UnixMilli(int64(m)).UTC().Format("2006-01-02 15:04:05") },
 	"icon":  channelIcon,
 	"count": count,
 	"money": func(v float64) string { return count(int64(math.Round(v))) },

@@ -316,22 +316,38 @@ func (a *App) Bootstrap(ctx context.Context) (Bootstrap, error) {
 		return b, err
 	}
 	if n == 0 {
-		if _, b.WriteKey, err = a.Sources.Create(ctx, "Default", "", a.Config.BootstrapWriteKey); err != nil {
+		var src ingest.Source
+		if src, b.WriteKey, err = a.Sources.Create(ctx, "Default", "", a.Config.BootstrapWriteKey); err != nil {
 			return b, fmt.Errorf("default source: %w", err)
 		}
+		a.RecordLocal(ctx, "bootstrap", "first start", audit.Entry{Action: "create", Resource: "source", ResourceID: src.ID,
+			After: audit.State(map[string]any{"name": "Default"})})
 	}
 	if n, err = a.Auth.CountTokens(ctx); err != nil {
 		return b, err
 	}
 	if n == 0 {
-		if b.Token, err = a.Auth.CreateToken(ctx, "admin", auth.RoleAdmin, a.Config.BootstrapToken); err != nil {
+		var id string
+		if id, b.Token, err = a.Auth.CreateScopedToken(ctx, "admin", auth.RoleAdmin, nil, a.Config.BootstrapToken); err != nil {
 			return b, fmt.Errorf("admin token: %w", err)
 		}
+		a.RecordLocal(ctx, "bootstrap", "first start", audit.Entry{Action: "create", Resource: "token", ResourceID: id,
+			After: audit.State(map[string]any{"name": "admin", "role": auth.RoleAdmin})})
 	}
 	if err := a.Cases.EnsureHandlingSurvey(ctx); err != nil {
 		return b, fmt.Errorf("complaint handling survey: %w", err)
 	}
 	return b, nil
+}
+
+// RecordLocal writes the audit entry of a change cxloop made on its own
+// machine, not over HTTP (the first start's source and token, a token made
+// with the cxloop token command): actorID names how (bootstrap, cli), route
+// what ran, the address is "local". A failure is logged and counted
+// (audit.Service.Record).
+func (a *App) RecordLocal(ctx context.Context, actorID, route string, e audit.Entry) {
+	e.Actor, e.ActorID, e.Address, e.Method, e.Route = "cxloop", actorID, "local", "local", route
+	_ = a.Audit.Record(ctx, e)
 }
 
 // Setting reads an installation setting; ok is false when it is unset.

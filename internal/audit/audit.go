@@ -142,8 +142,11 @@ func (s *Service) List(ctx context.Context, q Query) ([]Entry, int64, error) {
 		return "$" + strconv.Itoa(len(args))
 	}
 	if q.Actor != "" {
-		p := arg(strings.ToLower(strings.TrimSpace(q.Actor)))
-		where = append(where, fmt.Sprintf("(LOWER(actor) = %s OR actor_id = %s)", p, p))
+		// Emails are stored in lower case, token names as given: equalities
+		// the actor indexes answer.
+		raw := strings.TrimSpace(q.Actor)
+		p, l := arg(raw), arg(strings.ToLower(raw))
+		where = append(where, fmt.Sprintf("(actor = %s OR actor = %s OR actor_id = %s)", p, l, p))
 	}
 	if q.Action != "" {
 		where = append(where, "action = "+arg(q.Action))

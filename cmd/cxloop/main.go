@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/internal/app"
+	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/csvimport"
 	"github.com/cxloop/cxloop/internal/demo"
@@ -233,17 +234,21 @@ func loadDemo(ctx context.Context, a *app.App, base string, customers int, out i
 		}
 		return
 	}
-	_, key, err := a.Sources.Create(ctx, "Demo retailer", "", "")
+	src, key, err := a.Sources.Create(ctx, "Demo retailer", "", "")
 	if err != nil {
 		log.Error("demo source", "err", err)
 		return
 	}
+	a.RecordLocal(ctx, "demo", "cxloop serve --demo", audit.Entry{Action: "create", Resource: "source", ResourceID: src.ID,
+		After: audit.State(map[string]any{"name": "Demo retailer"})})
 	// Teams and rules need an admin; the secret is never shown.
-	token, err := a.Auth.CreateToken(ctx, "demo loader", auth.RoleAdmin, "")
+	tokenID, token, err := a.Auth.CreateScopedToken(ctx, "demo loader", auth.RoleAdmin, nil, "")
 	if err != nil {
 		log.Error("demo token", "err", err)
 		return
 	}
+	a.RecordLocal(ctx, "demo", "cxloop serve --demo", audit.Entry{Action: "create", Resource: "token", ResourceID: tokenID,
+		After: audit.State(map[string]any{"name": "demo loader", "role": auth.RoleAdmin})})
 	surveys, err := demo.CreateSurveys(ctx, base, token)
 	if err == nil {
 		err = demo.CreateLoop(ctx, base, token)
@@ -524,10 +529,12 @@ func token(ctx context.Context, args []string, out io.Writer) error {
 	if *teams != "" {
 		scope = strings.Split(*teams, ",")
 	}
-	_, secret, err := a.Auth.CreateScopedToken(ctx, *name, *role, scope, "")
+	id, secret, err := a.Auth.CreateScopedToken(ctx, *name, *role, scope, "")
 	if err != nil {
 		return err
 	}
+	a.RecordLocal(ctx, "cli", "cxloop token", audit.Entry{Action: "create", Resource: "token", ResourceID: id,
+		After: audit.State(map[string]any{"name": *name, "role": auth.NormalizeRole(*role), "teams": scope})})
 	fmt.Fprintln(out, secret)
 	return nil
 }

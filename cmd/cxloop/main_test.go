@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -277,6 +278,22 @@ func TestCommands(t *testing.T) {
 	if !strings.HasPrefix(tok, "cxt_") {
 		t.Fatalf("token: %q", tok)
 	}
+	// The token made on the command line is in the audit trail, its secret not.
+	func() {
+		sdb, err := store.Open(context.Background(), db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sdb.Close()
+		list, _, err := audit.NewService(sdb, nil, nil).List(context.Background(), audit.Query{Actor: "cli"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != 1 || list[0].Action != "create" || list[0].Resource != "token" || !strings.HasPrefix(list[0].ResourceID, "tok_") ||
+			list[0].Address != "local" || !strings.Contains(string(list[0].After), `"role":"analyst"`) || strings.Contains(string(list[0].After), tok) {
+			t.Errorf("the trail of cxloop token: %+v", list)
+		}
+	}()
 	p := start(t, db)
 	ids := make([]string, 20)
 	for i := range ids {

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/cxloop/cxloop/internal/analytics"
+	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/catalog"
@@ -42,6 +43,7 @@ type Deps struct {
 	Exp      *experience.API
 	Catalog  *catalog.API
 	An       *analytics.API
+	Audit    *audit.Service // the trail every change through /api/v1 is recorded in
 	Privacy  *privacy.API
 	Logger   *slog.Logger
 }
@@ -177,6 +179,7 @@ func Routes(d Deps) []Route {
 		{"GET", "/api/v1/tokens", auth.RoleAdmin, au.Tokens},
 		{"POST", "/api/v1/tokens", auth.RoleAdmin, au.CreateToken},
 		{"DELETE", "/api/v1/tokens/{id}", auth.RoleAdmin, au.RevokeToken},
+		{"GET", "/api/v1/audit", auth.RoleAdmin, audit.NewAPI(d.Audit, d.Logger).List},
 	}
 }
 
@@ -185,9 +188,10 @@ var openapi []byte
 
 // Register declares every /api/v1 route on mux.
 func Register(mux *http.ServeMux, d Deps) {
-	g := guard{auth: d.Auth, logger: d.Logger}
+	g := guard{auth: d.Auth, trail: d.Audit, logger: d.Logger}
+	rc := recorder{trail: d.Audit, profiles: d.Profiles}
 	for _, rt := range Routes(d) {
-		mux.Handle(rt.Method+" "+rt.Path, g.need(rt.Role, rt.Handler))
+		mux.Handle(rt.Method+" "+rt.Path, g.need(rt.Role, rc.wrap(rt)))
 	}
 	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -245,6 +249,7 @@ func Exports(d Deps) http.Handler {
 
 type guard struct {
 	auth   *auth.Service
+	trail  *audit.Service
 	logger *slog.Logger
 }
 
@@ -253,12 +258,17 @@ func (g guard) need(role string, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || secret == "" {
+			g.trail.TokenRefused(r, "missing")
 			w.Header().Set("WWW-Authenticate", `Bearer realm="cxloop"`)
 			httpio.Error(w, g.logger, fault.New(fault.Unauthorized, "send an API token as Authorization: Bearer <token>"))
 			return
 		}
 		p, err := g.auth.Token(r.Context(), strings.TrimSpace(secret))
 		if err != nil {
+			if fault.Code(err) == fault.Unauthorized {
+				// Counted, not recorded: see audit.Service.TokenRefused.
+				g.trail.TokenRefused(r, "refused")
+			}
 			httpio.Error(w, g.logger, err)
 			return
 		}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/analytics"
 	"github.com/cxloop/cxloop/internal/api"
+	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/catalog"
@@ -72,6 +73,7 @@ type App struct {
 	Exp      *experience.Service
 	Catalog  *catalog.Service
 	An       *analytics.Service
+	Audit    *audit.Service
 	Privacy  *privacy.Service
 	Logger   *slog.Logger
 
@@ -96,6 +98,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Log = eventlog.New(db, cfg.Logger)
 	a.Sources = ingest.NewSources(db)
 	a.Auth = auth.NewService(db)
+	a.Audit = audit.NewService(db, cfg.Now, cfg.Logger)
 	a.Profiles = profile.NewService(db, cfg.Now)
 	a.Surveys = survey.NewService(db, a.Log, a.Profiles, survey.Config{
 		PublicURL: cfg.PublicURL, Mail: cfg.Mail, ReplyTo: cfg.SurveyReplyTo, Now: cfg.Now,
@@ -268,6 +271,7 @@ func (a *App) Handler() http.Handler {
 	in.SetWeb(ingest.NewWeb(a.Sources, a.PublicURL, a.Logger))
 	in.Check("Survey Responded", a.Surveys.CheckResponded)
 	in.SetPrivacy(a.Privacy)
+	in.SetTrail(a.Audit)
 	in.Register(mux)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -279,15 +283,16 @@ func (a *App) Handler() http.Handler {
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cxloop_http_requests_refused_total",
 		Help:        "Requests refused before their handler, by reason: unauthenticated_per_address (429, too many unauthenticated requests in flight from one address).",
 		ConstLabels: prometheus.Labels{"reason": "unauthenticated_per_address"}}, func() float64 { return float64(peers.Refused()) }))
+	reg.MustRegister(a.Audit.Collectors()...)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	la := loyalty.NewAPI(a.Loyalty, a.caughtUp, a.Logger)
 	deps := api.Deps{DB: a.DB, Auth: a.Auth, Sources: a.Sources, Profiles: a.Profiles, Surveys: a.Surveys,
 		Cases: cases.NewAPI(a.Cases, a.caughtUp, a.Auth.Members, a.Logger), Outbox: outbox.NewAPI(a.Outbox, a.Logger), Loyalty: la, Exp: experience.NewAPI(a.Exp, a.caughtUp, a.Logger),
 		Catalog: catalog.NewAPI(a.Catalog, a.caughtUp, a.Logger),
-		An:      analytics.NewAPI(a.An, a.caughtUp, a.Logger), Privacy: privacy.NewAPI(a.Privacy, a.Logger), Logger: a.Logger}
+		An:      analytics.NewAPI(a.An, a.caughtUp, a.Logger), Privacy: privacy.NewAPI(a.Privacy, a.Logger), Audit: a.Audit, Logger: a.Logger}
 	api.Register(mux, deps)
 	mux.HandleFunc("GET /g/{id}", la.OpenGuide) // a guide's tracked link: public, like survey pages
-	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, Catalog: a.Catalog, An: a.An, Sources: a.Sources, Privacy: a.Privacy, PublicURL: a.PublicURL,
+	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, Catalog: a.Catalog, An: a.An, Sources: a.Sources, Privacy: a.Privacy, Audit: a.Audit, PublicURL: a.PublicURL,
 		Exports: api.Exports(deps), Logger: a.Logger}).Register(mux)
 	survey.NewPages(a.Surveys).Register(mux)
 	survey.NewWidget(a.Surveys, func(ctx context.Context, key string) error {
@@ -326,22 +331,38 @@ func (a *App) Bootstrap(ctx context.Context) (Bootstrap, error) {
 		return b, err
 	}
 	if n == 0 {
-		if _, b.WriteKey, err = a.Sources.Create(ctx, "Default", "", a.Config.BootstrapWriteKey); err != nil {
+		var src ingest.Source
+		if src, b.WriteKey, err = a.Sources.Create(ctx, "Default", "", a.Config.BootstrapWriteKey); err != nil {
 			return b, fmt.Errorf("default source: %w", err)
 		}
+		a.RecordLocal(ctx, "bootstrap", "first start", audit.Entry{Action: "create", Resource: "source", ResourceID: src.ID,
+			After: audit.State(map[string]any{"name": "Default"})})
 	}
 	if n, err = a.Auth.CountTokens(ctx); err != nil {
 		return b, err
 	}
 	if n == 0 {
-		if b.Token, err = a.Auth.CreateToken(ctx, "admin", auth.RoleAdmin, a.Config.BootstrapToken); err != nil {
+		var id string
+		if id, b.Token, err = a.Auth.CreateScopedToken(ctx, "admin", auth.RoleAdmin, nil, a.Config.BootstrapToken); err != nil {
 			return b, fmt.Errorf("admin token: %w", err)
 		}
+		a.RecordLocal(ctx, "bootstrap", "first start", audit.Entry{Action: "create", Resource: "token", ResourceID: id,
+			After: audit.State(map[string]any{"name": "admin", "role": auth.RoleAdmin})})
 	}
 	if err := a.Cases.EnsureHandlingSurvey(ctx); err != nil {
 		return b, fmt.Errorf("complaint handling survey: %w", err)
 	}
 	return b, nil
+}
+
+// RecordLocal writes the audit entry of a change cxloop made on its own
+// machine, not over HTTP (the first start's source and token, a token made
+// with the cxloop token command): actorID names how (bootstrap, cli), route
+// what ran, the address is "local". A failure is logged and counted
+// (audit.Service.Record).
+func (a *App) RecordLocal(ctx context.Context, actorID, route string, e audit.Entry) {
+	e.Actor, e.ActorID, e.Address, e.Method, e.Route = "cxloop", actorID, "local", "local", route
+	_ = a.Audit.Record(ctx, e)
 }
 
 // Setting reads an installation setting; ok is false when it is unset.

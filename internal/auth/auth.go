@@ -1,7 +1,7 @@
 // Package auth owns who may operate cxloop: API tokens with roles, console
 // users with passwords, and console sessions with their CSRF tokens.
 //
-// It imports store and fault only.
+// It imports store, fault, httpio and audit (to name what a request changed) only.
 package auth
 
 import (

@@ -3,7 +3,9 @@ package auth
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 
+	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
 )
@@ -33,6 +35,8 @@ func (a *API) CreateUser(w http.ResponseWriter, r *http.Request) {
 		httpio.Error(w, a.logger, err)
 		return
 	}
+	// A user is named by the email they sign in with (an operator's, not a customer's).
+	audit.Note(r.Context(), audit.Change{ResourceID: strings.ToLower(strings.TrimSpace(in.Email))})
 	httpio.JSON(w, http.StatusCreated, map[string]any{"email": in.Email, "role": NormalizeRole(in.Role), "teams": in.Teams})
 }
 

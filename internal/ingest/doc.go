@@ -5,6 +5,7 @@
 // page loads from cxloop (web.go): the vendored analytics.js, its settings
 // and chunks, RudderStack's source configuration, and the snippet.
 //
-// It imports eventlog, store and fault; it must never import a capability
-// package, which learn of events only through the log.
+// It imports eventlog, store, fault, and privacy and audit (to carry out and
+// record erasures); it must never import another capability package, which
+// learn of events only through the log.
 package ingest

@@ -3,7 +3,9 @@ package ingest
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 
+	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/privacy"
@@ -12,6 +14,10 @@ import (
 // SetPrivacy makes the handler refuse suppressed identities and carry out
 // Segment's delete messages (docs/privacy.md).
 func (h *Handler) SetPrivacy(p *privacy.Service) { h.privacy = p }
+
+// SetTrail makes the handler record the erasures Segment's delete messages
+// ask for in the audit trail, by the source that sent them.
+func (h *Handler) SetTrail(t *audit.Service) { h.trail = t }
 
 // ServerChannel is the channel of a source that runs on the business's own
 // servers; only such a source may ask for an erasure.
@@ -43,12 +49,18 @@ func isDelete(m map[string]json.RawMessage) bool {
 
 // erase carries out the delete messages of a request, after its other
 // messages are in the log. A customer nobody knows is already erased.
-func (h *Handler) erase(ctx context.Context, source string, users []string) error {
+func (h *Handler) erase(ctx context.Context, r *http.Request, source string, users []string) error {
 	for _, u := range users {
-		if _, err := h.privacy.Erase(ctx, u, false, "source:"+source); err != nil && fault.Code(err) != fault.NotFound {
+		out, err := h.privacy.Erase(ctx, u, false, "source:"+source)
+		if err != nil && fault.Code(err) != fault.NotFound {
 			return err
 		}
 		h.messages.WithLabelValues("erased").Inc()
+		if err == nil {
+			// By the customer's profile id, never the userId the message named.
+			_ = h.trail.Record(ctx, audit.Entry{Actor: "source:" + source, ActorID: "source:" + source, Address: audit.ClientAddr(r),
+				Action: audit.Erase, Resource: "customer", ResourceID: out.Customer, Method: r.Method, Route: r.URL.Path, Status: http.StatusOK})
+		}
 	}
 	return nil
 }

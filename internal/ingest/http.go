@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
@@ -38,6 +39,7 @@ type Handler struct {
 	web      *Web
 	checks   checks
 	privacy  *privacy.Service
+	trail    *audit.Service
 }
 
 // NewHandler returns the /v1 handler. now is the clock that stamps an
@@ -209,7 +211,7 @@ func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
 	h.messages.WithLabelValues("quarantined").Add(float64(len(refused)))
 	h.messages.WithLabelValues("suppressed").Add(float64(suppressed))
 	if len(erase) > 0 {
-		if err := h.erase(r.Context(), src.ID, erase); err != nil {
+		if err := h.erase(r.Context(), r, src.ID, erase); err != nil {
 			httpio.Error(w, h.logger, err)
 			return
 		}

@@ -2,11 +2,12 @@ package web
 
 import (
 	"math"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cxloop/cxloop/internal/audit"
 )
 
 // The sign-in limits: an address may fail addrFailures times in window
@@ -106,14 +107,9 @@ func (l *signInLimiter) succeeded(account string) {
 }
 
 // clientAddr is the address a request came from (the connection's peer:
-// a proxy in front of cxloop is one address for all its clients).
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// a proxy in front of cxloop is one address for all its clients), the one
+// the audit trail records.
+func clientAddr(r *http.Request) string { return audit.ClientAddr(r) }
 
 // accountOf is the account a sign-in form names ("" for a token).
 func accountOf(r *http.Request) string {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/loyalty"
@@ -78,10 +79,12 @@ func (c *Console) addRule(w http.ResponseWriter, r *http.Request, s auth.Session
 			return
 		}
 	}
-	if _, err := c.Loyalty.CreateRule(r.Context(), &rule); err != nil {
+	made, err := c.Loyalty.CreateRule(r.Context(), &rule)
+	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
+	audit.Note(r.Context(), audit.Change{ResourceID: made.ID})
 	http.Redirect(w, r, "/loyalty#earning", http.StatusSeeOther)
 }
 

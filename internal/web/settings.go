@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/fault"
@@ -54,7 +55,10 @@ func (c *Console) settingsAction(w http.ResponseWriter, r *http.Request, s auth.
 	var created *outbox.Webhook
 	switch r.PathValue("what") {
 	case "teams":
-		_, err = c.Cases.CreateTeam(ctx, f("name"), f("email"))
+		var t *cases.Team
+		if t, err = c.Cases.CreateTeam(ctx, f("name"), f("email")); err == nil {
+			audit.Note(ctx, audit.Change{ResourceID: t.ID})
+		}
 	case "rules":
 		rule := &cases.Rule{Name: f("name"), When: cases.When{Event: f("event"), Sentiment: f("sentiment"), Reason: f("reason")}}
 		if v := f("nps_max"); v != "" {
@@ -72,7 +76,10 @@ func (c *Console) settingsAction(w http.ResponseWriter, r *http.Request, s auth.
 			rule.Then.Notify = &cases.Notify{Team: t}
 		}
 		rule.Then.Webhook = f("webhook")
-		_, err = c.Cases.CreateRule(ctx, rule)
+		var made *cases.Rule
+		if made, err = c.Cases.CreateRule(ctx, rule); err == nil {
+			audit.Note(ctx, audit.Change{ResourceID: made.ID})
+		}
 	case "webhooks":
 		var events []string
 		for _, e := range strings.Split(f("events"), ",") {
@@ -80,7 +87,9 @@ func (c *Console) settingsAction(w http.ResponseWriter, r *http.Request, s auth.
 				events = append(events, e)
 			}
 		}
-		created, err = c.Outbox.CreateWebhook(ctx, &outbox.Webhook{URL: f("url"), Events: events})
+		if created, err = c.Outbox.CreateWebhook(ctx, &outbox.Webhook{URL: f("url"), Events: events}); err == nil {
+			audit.Note(ctx, audit.Change{ResourceID: created.ID})
+		}
 	default:
 		err = fault.New(fault.NotFound, "nothing to add at %q", r.PathValue("what"))
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/ingest"
@@ -62,6 +63,7 @@ func (c *Console) sourcesAction(w http.ResponseWriter, r *http.Request, s auth.S
 	} else {
 		shown.Source, key, err = c.Sources.Create(ctx, r.PostFormValue("name"), "web", "")
 		shown.Created = true
+		audit.Note(ctx, audit.Change{ResourceID: shown.Source.ID})
 	}
 	if err != nil {
 		var fe *fault.Error

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
@@ -113,6 +114,7 @@ func (c *Console) createSurvey(w http.ResponseWriter, r *http.Request, s auth.Se
 		c.render(w, r, http.StatusBadRequest, "survey_new", view{Title: "New survey", Session: &s, Nav: "surveys", Error: msg, Data: f})
 		return
 	}
+	audit.Note(r.Context(), audit.Change{ResourceID: sv.ID})
 	http.Redirect(w, r, "/surveys/"+sv.ID, http.StatusSeeOther)
 }
 

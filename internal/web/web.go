@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/internal/analytics"
+	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/catalog"
@@ -50,6 +51,7 @@ type Deps struct {
 	Catalog  *catalog.Service
 	An       *analytics.Service
 	Sources  *ingest.Sources
+	Audit    *audit.Service // the trail of sign-ins and of changes made from the console
 	Privacy  *privacy.Service
 	// PublicURL is where shoppers' browsers reach cxloop (the Sources
 	// page's snippet); nil or "" means the host a page is asked from.
@@ -106,7 +108,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	})
 	cop := http.NewCrossOriginProtection()
 	page := func(h func(http.ResponseWriter, *http.Request, auth.Session)) http.Handler {
-		return cop.Handler(c.signedIn(h))
+		return cop.Handler(c.signedIn(c.recorded(h)))
 	}
 	mux.Handle("GET /{$}", page(func(w http.ResponseWriter, r *http.Request, _ auth.Session) {
 		http.Redirect(w, r, "/customers", http.StatusSeeOther)
@@ -149,6 +151,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /settings", page(c.settings))
 	mux.Handle("POST /settings/{what}", page(c.settingsAction))
 	mux.Handle("POST /settings/rules/{id}/{action}", page(c.ruleAction))
+	mux.Handle("GET /audit", page(c.auditPage))
 }
 
 // signedIn admits requests with a live session and checks the CSRF token
@@ -222,6 +225,9 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	addr, account := clientAddr(r), accountOf(r)
 	if wait := c.limits.wait(addr, account); wait > 0 {
+		if c.Audit.Refused(addr) {
+			_ = c.Audit.Record(ctx, signInEntry(r, audit.SignInRefused, http.StatusTooManyRequests))
+		}
 		secs := int(math.Ceil(wait.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		c.render(w, r, http.StatusTooManyRequests, "login", view{Title: "Sign in",
@@ -242,6 +248,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		c.limits.failed(addr, account)
+		_ = c.Audit.Record(ctx, signInEntry(r, audit.SignInFailed, http.StatusUnauthorized))
 		c.render(w, r, http.StatusUnauthorized, "login", view{Title: "Sign in", Error: "That token, or that email and password, did not match.", Data: map[string]string{"Next": next}})
 		return
 	}
@@ -251,6 +258,9 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
+	e := signInEntry(r, audit.SignIn, http.StatusSeeOther)
+	e.Actor, e.ActorID, e.Role = p.Name, p.Credential, p.Role
+	_ = c.Audit.Record(ctx, e)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
 		SameSite: http.SameSiteLaxMode, Expires: time.Now().Add(auth.SessionTTL)})
 	http.Redirect(w, r, next, http.StatusSeeOther)
@@ -314,6 +324,8 @@ var funcs = template.FuncMap{
 		}
 		return time.UnixMilli(ms).UTC().Format("2006-01-02 15:04")
 	},
+	// stamp is a stored time to the second, in UTC (the audit trail).
+	"stamp": func(m store.Millis) string { return time.UnixMilli(int64(m)).UTC().Format("2006-01-02 15:04:05") },
 	"icon":  channelIcon,
 	"count": count,
 	"money": func(v float64) string { return count(int64(math.Round(v))) },

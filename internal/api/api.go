@@ -220,11 +220,12 @@ func CSVRoutes() []string { return slices.Clone(csvRoutes) }
 // context, under the route's least role and the principal's team scope.
 func Exports(d Deps) http.Handler {
 	mux := http.NewServeMux()
+	rc := recorder{trail: d.Audit, profiles: d.Profiles}
 	for _, rt := range Routes(d) {
 		if rt.Method != http.MethodGet || !slices.Contains(csvRoutes, rt.Path) {
 			continue
 		}
-		role, h := rt.Role, rt.Handler
+		role, h := rt.Role, rc.wrap(rt)
 		mux.HandleFunc("GET /export/"+strings.TrimPrefix(rt.Path, "/api/v1/"), func(w http.ResponseWriter, r *http.Request) {
 			p, ok := auth.From(r.Context())
 			if !ok {

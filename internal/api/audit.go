@@ -5,10 +5,12 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
+	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/profile"
 )
 
@@ -132,6 +134,9 @@ type recorder struct {
 // and counted (audit.Service.Record) and the response still goes out: the
 // change is made by then, and a client told it failed would make it again.
 func (rc recorder) wrap(rt Route) http.HandlerFunc {
+	if rc.trail != nil && rt.Method == http.MethodGet && slices.Contains(csvRoutes, rt.Path) {
+		return rc.csvExport(rt)
+	}
 	if rc.trail == nil || !changes(rt.Method, rt.Path) {
 		return rt.Handler
 	}
@@ -202,6 +207,56 @@ func (rc recorder) wrap(rt Route) http.HandlerFunc {
 		buf.Send()
 	}
 }
+
+// csvExport records each CSV export of a list or report (action export, the
+// list as resource, the path's id), once it has streamed: never its query,
+// which may name a customer. The answer is not held back.
+func (rc recorder) csvExport(rt Route) http.HandlerFunc {
+	cls := classify(http.MethodPost, rt.Path)
+	return func(w http.ResponseWriter, r *http.Request) {
+		if csv, err := httpio.WantsCSV(r); err != nil || !csv {
+			rt.Handler(w, r)
+			return
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		rt.Handler(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		if !audit.Succeeded(sw.status) {
+			return
+		}
+		e := audit.Entry{Address: audit.ClientAddr(r), Action: "export", Resource: cls.Resource, ResourceID: r.PathValue("id"),
+			Method: r.Method, Route: rt.Path, Status: sw.status}
+		if p, ok := auth.From(r.Context()); ok {
+			e.Actor, e.ActorID, e.Role = p.Name, p.Credential, p.Role
+		}
+		_ = rc.trail.Record(r.Context(), e)
+	}
+}
+
+// statusWriter passes an answer through, keeping its status.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController flush and set deadlines.
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // customerID is the cus_ id ref names ("" when it names none).
 func (rc recorder) customerID(ctx context.Context, ref string) string {

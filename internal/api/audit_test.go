@@ -365,3 +365,41 @@ func TestSegmentDeleteIsRecorded(t *testing.T) {
 		}
 	})
 }
+
+// A CSV export of a list is recorded (action export, the list, never its
+// query), through the API and the console's download alike; the same list
+// as JSON is a read and is not.
+func TestCSVExportsAreRecorded(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		s.MustSend("identify", map[string]any{"userId": "u-csv", "traits": map[string]any{"email": "csv.person@example.org"}})
+		s.Sync()
+		if code := s.API("GET", "/api/v1/customers?q=csv.person@example.org", nil, nil); code != 200 {
+			t.Fatalf("json: %d", code)
+		}
+		if got := readAudit(t, s, "?action=export").Entries; len(got) != 0 {
+			t.Fatalf("a JSON read was recorded: %+v", got)
+		}
+		code, body := s.Do("GET", "/api/v1/customers?format=csv&q=csv.person@example.org", nil, "Authorization: Bearer "+apptest.Token)
+		if code != 200 || !strings.Contains(string(body), "csv.person@example.org") {
+			t.Fatalf("csv: %d %s", code, body)
+		}
+		page := s.Page("/export/customers?q=csv.person@example.org")
+		if !strings.Contains(page, "csv.person@example.org") {
+			t.Fatalf("console csv: %q", page)
+		}
+		got := readAudit(t, s, "?action=export").Entries
+		if len(got) != 2 {
+			t.Fatalf("exports recorded: %+v", got)
+		}
+		for _, e := range got {
+			if e.Resource != "customer" || e.Route != "/api/v1/customers" || e.Method != "GET" || e.Status != 200 || e.Actor == "" {
+				t.Fatalf("entry: %+v", e)
+			}
+		}
+		_, raw := s.Do("GET", "/api/v1/audit?limit=500", nil, "Authorization: Bearer "+apptest.Token)
+		if strings.Contains(string(raw), "csv.person") {
+			t.Fatal("the trail holds the export's query")
+		}
+	})
+}

@@ -161,6 +161,8 @@ func Routes(d Deps) []Route {
 		{"POST", "/api/v1/customers/{id}/loyalty/redeem", auth.RoleAgent, d.Loyalty.Redeem},
 		{"GET", "/api/v1/webhooks", auth.RoleAdmin, d.Outbox.List},
 		{"POST", "/api/v1/webhooks", auth.RoleAdmin, d.Outbox.Create},
+		{"PATCH", "/api/v1/webhooks/{id}", auth.RoleAdmin, d.Outbox.Update},
+		{"DELETE", "/api/v1/webhooks/{id}", auth.RoleAdmin, d.Outbox.Delete},
 		{"GET", "/api/v1/webhooks/{id}/deliveries", auth.RoleAdmin, d.Outbox.Deliveries},
 		{"POST", "/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver", auth.RoleAdmin, d.Outbox.Redeliver},
 		{"PUT", "/api/v1/survey-policy", auth.RoleAdmin, sv.SetPolicy},

@@ -60,6 +60,9 @@ func Routes(d Deps) []Route {
 	return []Route{
 		{"GET", "/api/v1/sources", auth.RoleAnalyst, in.ListSources},
 		{"POST", "/api/v1/sources", auth.RoleAdmin, in.CreateSource},
+		{"PATCH", "/api/v1/sources/{id}", auth.RoleAdmin, in.UpdateSource},
+		{"DELETE", "/api/v1/sources/{id}", auth.RoleAdmin, in.DeleteSource},
+		{"POST", "/api/v1/sources/{id}/rotate", auth.RoleAdmin, in.RotateSource},
 		{"GET", "/api/v1/quarantine", auth.RoleAnalyst, in.ListQuarantine},
 		{"GET", "/api/v1/events", auth.RoleAnalyst, ev.list},
 		{"GET", "/api/v1/customers", auth.RoleAnalyst, pr.Search},

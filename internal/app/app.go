@@ -87,7 +87,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a := &App{Config: cfg, DB: db, Logger: cfg.Logger}
 	a.Log = eventlog.New(db, cfg.Logger)
-	a.Sources = ingest.NewSources(db)
+	a.Sources = ingest.NewSources(db, cfg.Now)
 	a.Auth = auth.NewService(db)
 	a.Profiles = profile.NewService(db, cfg.Now)
 	a.Surveys = survey.NewService(db, a.Log, a.Profiles, survey.Config{

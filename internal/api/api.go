@@ -140,6 +140,8 @@ func Routes(d Deps) []Route {
 		{"GET", "/api/v1/nudges", auth.RoleAnalyst, d.Exp.Nudges},
 		{"POST", "/api/v1/nudges", auth.RoleOwner, d.Exp.CreateNudge},
 		{"GET", "/api/v1/nudges/uplift", auth.RoleAnalyst, d.Exp.Uplift},
+		{"PATCH", "/api/v1/nudges/{id}", auth.RoleOwner, d.Exp.UpdateNudge},
+		{"DELETE", "/api/v1/nudges/{id}", auth.RoleOwner, d.Exp.DeleteNudge},
 		{"POST", "/api/v1/nudges/{id}/history", auth.RoleOwner, d.Exp.ImportHistory},
 		{"GET", "/api/v1/experiences/learning", auth.RoleAnalyst, d.Exp.Learning},
 		{"GET", "/api/v1/customers/{id}/experiences", auth.RoleAnalyst, d.Exp.Journey},

@@ -174,8 +174,10 @@ func Routes(d Deps) []Route {
 		{"POST", "/api/v1/users", auth.RoleAdmin, au.CreateUser},
 		{"GET", "/api/v1/users", auth.RoleAdmin, au.Users},
 		{"PATCH", "/api/v1/users/{id}", auth.RoleAdmin, au.UpdateUser},
+		{"DELETE", "/api/v1/users/{id}", auth.RoleAdmin, au.DeleteUser},
 		{"GET", "/api/v1/tokens", auth.RoleAdmin, au.Tokens},
 		{"POST", "/api/v1/tokens", auth.RoleAdmin, au.CreateToken},
+		{"PATCH", "/api/v1/tokens/{id}", auth.RoleAdmin, au.UpdateToken},
 		{"DELETE", "/api/v1/tokens/{id}", auth.RoleAdmin, au.RevokeToken},
 	}
 }

@@ -151,6 +151,7 @@ func Routes(d Deps) []Route {
 		{"PUT", "/api/v1/replenishment/settings", auth.RoleAdmin, d.Exp.SetReplenishSettings},
 		{"GET", "/api/v1/loyalty/rules", auth.RoleAnalyst, d.Loyalty.Rules},
 		{"POST", "/api/v1/loyalty/rules", auth.RoleAdmin, d.Loyalty.CreateRule},
+		{"PATCH", "/api/v1/loyalty/rules/{id}", auth.RoleAdmin, d.Loyalty.UpdateRule},
 		{"DELETE", "/api/v1/loyalty/rules/{id}", auth.RoleAdmin, d.Loyalty.DeleteRule},
 		{"GET", "/api/v1/customers/{id}/engagement", auth.RoleAnalyst, d.Loyalty.Engagement},
 		{"GET", "/api/v1/guides", auth.RoleAnalyst, d.Loyalty.Guides},

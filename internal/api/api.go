@@ -149,6 +149,7 @@ func Routes(d Deps) []Route {
 		{"GET", "/api/v1/experiences/learning", auth.RoleAnalyst, d.Exp.Learning},
 		{"GET", "/api/v1/customers/{id}/experiences", auth.RoleAnalyst, d.Exp.Journey},
 		{"PUT", "/api/v1/replenishment/settings", auth.RoleAdmin, d.Exp.SetReplenishSettings},
+		{"PATCH", "/api/v1/replenishment/settings", auth.RoleAdmin, d.Exp.PatchReplenishSettings},
 		{"GET", "/api/v1/loyalty/rules", auth.RoleAnalyst, d.Loyalty.Rules},
 		{"POST", "/api/v1/loyalty/rules", auth.RoleAdmin, d.Loyalty.CreateRule},
 		{"PATCH", "/api/v1/loyalty/rules/{id}", auth.RoleAdmin, d.Loyalty.UpdateRule},

@@ -118,7 +118,42 @@ func (a *API) SetReplenishSettings(w http.ResponseWriter, r *http.Request) {
 		httpio.Error(w, a.logger, err)
 		return
 	}
-	a.answer(w, r, http.StatusOK, func() (any, error) { return in, a.svc.SetReplenishSettings(r.Context(), in) })
+	before, err := a.svc.ReplenishSettings(r.Context())
+	if err == nil {
+		err = a.svc.SetReplenishSettings(r.Context(), in)
+	}
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	audit.Note(r.Context(), audit.Change{Action: "update", Resource: "replenishment_settings", Before: before, After: in})
+	httpio.JSON(w, http.StatusOK, in)
+}
+
+// PatchReplenishSettings answers PATCH /api/v1/replenishment/settings with
+// the fields to change ({"paused": true} pauses automatic replenishment:
+// nothing is scheduled or placed until it is resumed).
+func (a *API) PatchReplenishSettings(w http.ResponseWriter, r *http.Request) {
+	before, err := a.svc.ReplenishSettings(r.Context())
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	after := before
+	if err := httpio.Decode(r, &after); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	if err := a.svc.SetReplenishSettings(r.Context(), after); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	action := "update"
+	if before.Paused != after.Paused && before.LeadDays == after.LeadDays && before.CancelHours == after.CancelHours {
+		action = map[bool]string{true: "pause", false: "resume"}[after.Paused]
+	}
+	audit.Note(r.Context(), audit.Change{Action: action, Resource: "replenishment_settings", Before: before, After: after})
+	httpio.JSON(w, http.StatusOK, after)
 }
 
 // CreateNudge answers POST /api/v1/nudges.

@@ -117,3 +117,68 @@ func TestPausedNudgeSendsNothing(t *testing.T) {
 		}
 	})
 }
+
+// Paused replenishment schedules nothing and places nothing scheduled;
+// resumed, it does both.
+func TestPausedReplenishmentActsOnNothing(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s, clock := apptest.StartAt(t, dsn, fixed)
+		ctx := context.Background()
+		s.API("PUT", "/api/v1/product-categories/Coffee", map[string]any{"replenishable": true}, nil)
+		for i, d := range []float64{-30, -20, -10} {
+			s.MustSend("track", bought("cafe", "c-"+string(rune('a'+i)), fixed.Add(time.Duration(d*24*float64(time.Hour))), "coffee", "Coffee", 1))
+		}
+		s.MustSend("track", map[string]any{"userId": "cafe", "event": "Replenishment Consented"})
+		s.Sync()
+		var set struct {
+			Paused      bool
+			CancelHours float64 `json:"cancel_hours"`
+		}
+		if code := s.API("PATCH", "/api/v1/replenishment/settings", map[string]any{"paused": true}, &set); code != 200 || !set.Paused || set.CancelHours != 48 {
+			t.Fatalf("pause: %d %+v", code, set)
+		}
+		run := func() (int, int) {
+			t.Helper()
+			sch, pl, err := s.Exp.Replenish(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sch, pl
+		}
+		if sch, pl := run(); sch+pl != 0 {
+			t.Fatalf("paused: scheduled %d, placed %d", sch, pl)
+		}
+		var got replenishments
+		if s.API("GET", "/api/v1/customers/cafe/replenishments", nil, &got); len(got.Replenishments) != 0 {
+			t.Fatalf("paused, yet scheduled: %+v", got.Replenishments)
+		}
+		s.API("PATCH", "/api/v1/replenishment/settings", map[string]any{"paused": false}, nil)
+		if sch, _ := run(); sch != 1 {
+			t.Fatalf("resumed: scheduled %d, want 1", sch)
+		}
+		s.API("PATCH", "/api/v1/replenishment/settings", map[string]any{"paused": true}, nil)
+		clock.Add(49 * time.Hour) // past the cancel window
+		if _, pl := run(); pl != 0 {
+			t.Fatalf("paused: placed %d", pl)
+		}
+		if s.API("GET", "/api/v1/customers/cafe/replenishments", nil, &got); len(got.Replenishments) != 1 || got.Replenishments[0].Status != "scheduled" {
+			t.Fatalf("paused, the scheduled order: %+v", got.Replenishments)
+		}
+		var read struct{ Paused bool }
+		if s.API("GET", "/api/v1/replenishment/settings", nil, &read); !read.Paused {
+			t.Fatal("the settings do not read paused")
+		}
+		s.API("PATCH", "/api/v1/replenishment/settings", map[string]any{"paused": false}, nil)
+		if _, pl := run(); pl != 1 {
+			t.Fatalf("resumed: placed %d, want 1", pl)
+		}
+		for _, c := range []struct{ body, field string }{{`{"lead_days": -1}`, "lead_days"}, {`{"paused": "no"}`, "paused"}, {`{"stop": true}`, "stop"}} {
+			code, body := s.Do("PATCH", "/api/v1/replenishment/settings", []byte(c.body), "Authorization: Bearer "+apptest.Token)
+			var e struct{ Error struct{ Field string } }
+			_ = json.Unmarshal(body, &e)
+			if code != 400 || e.Error.Field != c.field {
+				t.Errorf("%s: %d %s, want 400 naming %s", c.body, code, body, c.field)
+			}
+		}
+	})
+}

@@ -79,6 +79,7 @@ func Routes(d Deps) []Route {
 		{"POST", "/api/v1/surveys/replies", auth.RoleOwner, sv.Reply},
 		{"GET", "/api/v1/surveys/{id}", auth.RoleAnalyst, sv.Get},
 		{"PATCH", "/api/v1/surveys/{id}", auth.RoleOwner, sv.Update},
+		{"DELETE", "/api/v1/surveys/{id}", auth.RoleOwner, sv.Delete},
 		{"GET", "/api/v1/surveys/{id}/responses", auth.RoleAnalyst, sv.Responses},
 		{"POST", "/api/v1/surveys/{id}/responses", auth.RoleOwner, sv.Respond},
 		{"GET", "/api/v1/surveys/{id}/invitations", auth.RoleAnalyst, sv.Invitations},

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/fault"
@@ -114,13 +115,17 @@ func (c *Console) ruleAction(w http.ResponseWriter, r *http.Request, s auth.Sess
 		return
 	}
 	var err error
-	switch id := r.PathValue("id"); r.PathValue("action") {
-	case "pause":
-		_, err = c.Cases.SetRuleEnabled(r.Context(), id, false)
-	case "resume":
-		_, err = c.Cases.SetRuleEnabled(r.Context(), id, true)
+	ctx := r.Context()
+	switch id, action := r.PathValue("id"), r.PathValue("action"); action {
+	case "pause", "resume":
+		var after *cases.Rule
+		if after, err = c.Cases.SetRuleEnabled(ctx, id, action == "resume"); err == nil {
+			audit.Note(ctx, audit.Change{Action: action, Resource: "rule", ResourceID: id, After: after})
+		}
 	case "delete":
-		err = c.Cases.DeleteRule(r.Context(), id)
+		if err = c.Cases.DeleteRule(ctx, id); err == nil {
+			audit.Note(ctx, audit.Change{Action: "delete", Resource: "rule", ResourceID: id})
+		}
 	default:
 		err = fault.New(fault.NotFound, "a rule is paused, resumed or deleted")
 	}

@@ -121,13 +121,16 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /products", page(c.productsPage))
 	mux.Handle("POST /product-categories/{category}", page(c.setCategory))
 	mux.Handle("POST /replenishments/{id}/cancel", page(c.cancelReplenishment))
-	mux.Handle("POST /loyalty/rules/{id}/delete", page(c.deleteRule))
 	mux.Handle("GET /sources", page(c.sourcesPage))
 	mux.Handle("POST /sources", page(c.sourcesAction))
 	mux.Handle("POST /sources/{what}", page(c.sourcesAction))
 	mux.Handle("GET /settings", page(c.settings))
 	mux.Handle("POST /settings/{what}", page(c.settingsAction))
 	mux.Handle("POST /settings/rules/{id}/{action}", page(c.ruleAction))
+	mux.Handle("POST /settings/webhooks/{id}/{action}", page(c.webhookAction))
+	mux.Handle("POST /settings/teams/{id}/{action}", page(c.teamAction))
+	mux.Handle("POST /sources/{id}/{action}", page(c.sourceAction))
+	mux.Handle("POST /loyalty/rules/{id}/{action}", page(c.loyaltyRuleAction))
 }
 
 // signedIn admits requests with a live session and checks the CSRF token

@@ -39,6 +39,14 @@ func (c *Console) renderSettings(w http.ResponseWriter, r *http.Request, s auth.
 			return
 		}
 		data["Webhooks"] = hooks
+		if data["Users"], err = c.Auth.Users(ctx); err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		if data["Tokens"], err = c.Auth.Tokens(ctx); err != nil {
+			c.fail(w, r, err)
+			return
+		}
 	}
 	c.render(w, r, status, "settings", view{Title: "Settings", Session: &s, Nav: "settings", Error: msg, Data: data})
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
+	"github.com/cxloop/cxloop/internal/experience"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/ingest"
 	"github.com/cxloop/cxloop/internal/outbox"
@@ -115,4 +116,134 @@ func (c *Console) sourceAction(w http.ResponseWriter, r *http.Request, s auth.Se
 		return
 	}
 	http.Redirect(w, r, "/sources#sources", http.StatusSeeOther)
+}
+
+// userAction disables, enables or removes a console user from the settings
+// page; their sessions end at once.
+func (c *Console) userAction(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	if !s.Principal.Can(auth.RoleAdmin) {
+		c.fail(w, r, fault.New(fault.Forbidden, "users need the admin role"))
+		return
+	}
+	ctx, id := r.Context(), r.PathValue("id")
+	var err error
+	switch action := r.PathValue("action"); action {
+	case "disable", "enable":
+		disabled := action == "disable"
+		var before, after auth.UserInfo
+		if before, after, err = c.Auth.UpdateUser(ctx, id, auth.UserChange{Disabled: &disabled}); err == nil {
+			audit.Note(ctx, audit.Change{Action: action, Resource: "user", ResourceID: id, Before: before, After: after})
+		}
+	case "delete":
+		var before auth.UserInfo
+		if before, err = c.Auth.DeleteUser(ctx, id); err == nil {
+			audit.Note(ctx, audit.Change{Action: "delete", Resource: "user", ResourceID: id, Before: before})
+		}
+	default:
+		err = fault.New(fault.NotFound, "a user is disabled, enabled or deleted")
+	}
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/settings#users", http.StatusSeeOther)
+}
+
+// tokenAction revokes an API token from the settings page.
+func (c *Console) tokenAction(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	if !s.Principal.Can(auth.RoleAdmin) {
+		c.fail(w, r, fault.New(fault.Forbidden, "tokens need the admin role"))
+		return
+	}
+	if r.PathValue("action") != "revoke" {
+		c.fail(w, r, fault.New(fault.NotFound, "a token is revoked here"))
+		return
+	}
+	id := r.PathValue("id")
+	if err := c.Auth.RevokeToken(r.Context(), id); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	audit.Note(r.Context(), audit.Change{Action: "revoke", Resource: "token", ResourceID: id})
+	http.Redirect(w, r, "/settings#tokens", http.StatusSeeOther)
+}
+
+// alertAction pauses or resumes an alert from the Alerts page.
+func (c *Console) alertAction(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	if !s.Principal.Can(auth.RoleAdmin) {
+		c.fail(w, r, fault.New(fault.Forbidden, "alerts need the admin role"))
+		return
+	}
+	action := r.PathValue("action")
+	if action != "pause" && action != "resume" {
+		c.fail(w, r, fault.New(fault.NotFound, "an alert is paused or resumed here"))
+		return
+	}
+	before, after, err := c.Cases.SetAlertEnabled(r.Context(), r.PathValue("id"), action == "resume")
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	audit.Note(r.Context(), audit.Change{Action: action, Resource: "alert", ResourceID: after.ID, Before: before, After: after})
+	http.Redirect(w, r, "/alerts#alert-"+after.ID, http.StatusSeeOther)
+}
+
+// nudgeAction pauses, resumes or removes a nudge from the Experiences page.
+func (c *Console) nudgeAction(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	if !s.Principal.Can(auth.RoleOwner) {
+		c.fail(w, r, fault.New(fault.Forbidden, "nudges need the owner role"))
+		return
+	}
+	ctx, id := r.Context(), r.PathValue("id")
+	var err error
+	switch action := r.PathValue("action"); action {
+	case "pause", "resume":
+		patch := `{"active": false}`
+		if action == "resume" {
+			patch = `{"active": true}`
+		}
+		var before, after *experience.Nudge
+		if before, after, err = c.Exp.UpdateNudge(ctx, id, []byte(patch)); err == nil {
+			audit.Note(ctx, audit.Change{Action: action, Resource: "nudge", ResourceID: id, Before: before, After: after})
+		}
+	case "delete":
+		var before *experience.Nudge
+		if before, err = c.Exp.DeleteNudge(ctx, id); err == nil {
+			audit.Note(ctx, audit.Change{Action: "delete", Resource: "nudge", ResourceID: id, Before: before})
+		}
+	default:
+		err = fault.New(fault.NotFound, "a nudge is paused, resumed or deleted")
+	}
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/experiences#nudges", http.StatusSeeOther)
+}
+
+// replenishAction pauses or resumes automatic replenishment.
+func (c *Console) replenishAction(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	if !s.Principal.Can(auth.RoleAdmin) {
+		c.fail(w, r, fault.New(fault.Forbidden, "replenishment settings need the admin role"))
+		return
+	}
+	action := r.PathValue("action")
+	if action != "pause" && action != "resume" {
+		c.fail(w, r, fault.New(fault.NotFound, "replenishment is paused or resumed here"))
+		return
+	}
+	ctx := r.Context()
+	before, err := c.Exp.ReplenishSettings(ctx)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	after := before
+	after.Paused = action == "pause"
+	if err := c.Exp.SetReplenishSettings(ctx, after); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	audit.Note(ctx, audit.Change{Action: action, Resource: "replenishment_settings", Before: before, After: after})
+	http.Redirect(w, r, "/experiences#replenish-switch", http.StatusSeeOther)
 }

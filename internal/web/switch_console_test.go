@@ -111,6 +111,59 @@ func TestConsoleSwitches(t *testing.T) {
 		if code, page := consolePost(t, c, s.URL+"/loyalty/rules/"+lr.ID+"/pause", url.Values{"csrf": {csrf}}); code != 200 || !strings.Contains(page, `action="/loyalty/rules/`+lr.ID+`/resume"`) {
 			t.Fatalf("pause an earning rule: %d", code)
 		}
+
+		// Experiences: a nudge and the replenishment switch.
+		var n struct{ ID string }
+		s.API("POST", "/api/v1/nudges", map[string]any{"name": "Left behind", "kind": "abandoned", "message": "Hi"}, &n)
+		c, csrf, page = consoleAdmin(t, s, "/experiences")
+		if !strings.Contains(page, `action="/nudges/`+n.ID+`/pause"`) || !strings.Contains(page, `action="/replenishment/pause"`) {
+			t.Fatal("the experiences page has no nudge or replenishment switch")
+		}
+		if code, page := consolePost(t, c, s.URL+"/nudges/"+n.ID+"/pause", url.Values{"csrf": {csrf}}); code != 200 || !strings.Contains(page, `action="/nudges/`+n.ID+`/resume"`) {
+			t.Fatalf("pause a nudge: %d", code)
+		}
+		if code, page := consolePost(t, c, s.URL+"/replenishment/pause", url.Values{"csrf": {csrf}}); code != 200 || !strings.Contains(page, `action="/replenishment/resume"`) {
+			t.Fatalf("pause replenishment: %d", code)
+		}
+		var set struct{ Paused bool }
+		if s.API("GET", "/api/v1/replenishment/settings", nil, &set); !set.Paused {
+			t.Fatal("replenishment paused in the console reads running")
+		}
+		if code, page := consolePost(t, c, s.URL+"/nudges/"+n.ID+"/delete", url.Values{"csrf": {csrf}}); code != 200 || strings.Contains(page, `id="nudge-`+n.ID+`"`) {
+			t.Fatalf("remove a nudge: %d", code)
+		}
+
+		// Alerts.
+		s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, nil)
+		var a struct{ ID string }
+		s.API("POST", "/api/v1/alerts", map[string]any{"name": "Complaints", "metric": "complaints", "then": map[string]any{"open_case": map[string]any{"team": "service"}}}, &a)
+		c, csrf, _ = consoleAdmin(t, s, "/alerts")
+		if code, page := consolePost(t, c, s.URL+"/alerts/"+a.ID+"/pause", url.Values{"csrf": {csrf}}); code != 200 || !strings.Contains(page, `action="/alerts/`+a.ID+`/resume"`) {
+			t.Fatalf("pause an alert: %d", code)
+		}
+
+		// Users and tokens.
+		if code := s.API("POST", "/api/v1/users", map[string]any{"email": "cy@example.com", "password": "a long password", "role": "agent"}, nil); code != 201 {
+			t.Fatalf("user: %d", code)
+		}
+		var tok struct{ ID string }
+		s.API("POST", "/api/v1/tokens", map[string]any{"name": "laptop", "role": "analyst"}, &tok)
+		var users struct{ Users []struct{ ID string } }
+		s.API("GET", "/api/v1/users", nil, &users)
+		uid := users.Users[0].ID
+		c, csrf, page = consoleAdmin(t, s, "/settings")
+		if !strings.Contains(page, `action="/settings/users/`+uid+`/disable"`) || !strings.Contains(page, `action="/settings/tokens/`+tok.ID+`/revoke"`) {
+			t.Fatal("the settings page has no user or token controls")
+		}
+		if code, page := consolePost(t, c, s.URL+"/settings/users/"+uid+"/disable", url.Values{"csrf": {csrf}}); code != 200 || !strings.Contains(page, `action="/settings/users/`+uid+`/enable"`) {
+			t.Fatalf("disable a user: %d", code)
+		}
+		if code, page := consolePost(t, c, s.URL+"/settings/tokens/"+tok.ID+"/revoke", url.Values{"csrf": {csrf}}); code != 200 || strings.Contains(page, `action="/settings/tokens/`+tok.ID+`/revoke"`) {
+			t.Fatalf("revoke a token: %d", code)
+		}
+		if code, page := consolePost(t, c, s.URL+"/settings/users/"+uid+"/delete", url.Values{"csrf": {csrf}}); code != 200 || strings.Contains(page, `id="user-`+uid+`"`) {
+			t.Fatalf("remove a user: %d", code)
+		}
 	})
 }
 

@@ -130,6 +130,11 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /settings/webhooks/{id}/{action}", page(c.webhookAction))
 	mux.Handle("POST /settings/teams/{id}/{action}", page(c.teamAction))
 	mux.Handle("POST /sources/{id}/{action}", page(c.sourceAction))
+	mux.Handle("POST /settings/users/{id}/{action}", page(c.userAction))
+	mux.Handle("POST /settings/tokens/{id}/{action}", page(c.tokenAction))
+	mux.Handle("POST /alerts/{id}/{action}", page(c.alertAction))
+	mux.Handle("POST /nudges/{id}/{action}", page(c.nudgeAction))
+	mux.Handle("POST /replenishment/{action}", page(c.replenishAction))
 	mux.Handle("POST /loyalty/rules/{id}/{action}", page(c.loyaltyRuleAction))
 }
 

@@ -67,7 +67,7 @@ type TeamChange struct {
 }
 
 // UpdateTeam renames a team or changes its address and returns it before
-// and after; its cases follow it.
+// and after; its cases follow it, and so do the rules and alerts that name it.
 func (s *Service) UpdateTeam(ctx context.Context, ref string, c TeamChange) (before, after *Team, err error) {
 	if c.Name == nil && c.Email == nil {
 		return nil, nil, fault.Field("name", "send the team's new name or email")
@@ -124,6 +124,26 @@ func (s *Service) UpdateTeam(ctx context.Context, ref string, c TeamChange) (bef
 				}
 			}
 		}
+		// And so do the alerts.
+		alerts, err := s.alerts(ctx, "")
+		if err != nil {
+			return err
+		}
+		for _, a := range alerts {
+			changed := false
+			if oc := a.Then.OpenCase; oc != nil && oc.Team == before.Name {
+				oc.Team, changed = next.Name, true
+			}
+			if n := a.Then.Notify; n != nil && n.Team == before.Name {
+				n.Team, changed = next.Name, true
+			}
+			if changed {
+				spec, _ := json.Marshal(a)
+				if _, err := tx.ExecContext(ctx, `UPDATE alerts SET spec = $1 WHERE id = $2`, string(spec), a.ID); err != nil {
+					return err
+				}
+			}
+		}
 		return nil
 	})
 	if store.IsUniqueViolation(err) {
@@ -133,8 +153,8 @@ func (s *Service) UpdateTeam(ctx context.Context, ref string, c TeamChange) (bef
 }
 
 // DeleteTeam removes a team that has no open cases (409 naming "cases"
-// otherwise: resolve or reassign them first) and that no live rule opens
-// cases for or notifies (409 naming "rules"). Its past cases keep it, so
+// otherwise: resolve or reassign them first) and that no live rule or alert
+// opens cases for or notifies (409 naming "rules" or "alerts"). Its past cases keep it, so
 // their history reads as before; it is no longer listed or assignable.
 func (s *Service) DeleteTeam(ctx context.Context, ref string) (*Team, error) {
 	var before *Team
@@ -158,6 +178,17 @@ func (s *Service) DeleteTeam(ctx context.Context, ref string) (*Team, error) {
 			for _, t := range []string{teamOf(r.Then.OpenCase), notified(r.Then.Notify)} {
 				if t != "" && (t == before.ID || t == before.Name) {
 					return &fault.Error{Code: fault.Conflict, Field: "rules", Message: fmt.Sprintf("rule %q (%s) acts for team %q: remove it or change it first", r.Name, r.ID, before.Name)}
+				}
+			}
+		}
+		alerts, err := s.alerts(ctx, "")
+		if err != nil {
+			return err
+		}
+		for _, a := range alerts {
+			for _, t := range []string{teamOf(a.Then.OpenCase), notified(a.Then.Notify)} {
+				if t != "" && (t == before.ID || t == before.Name) {
+					return &fault.Error{Code: fault.Conflict, Field: "alerts", Message: fmt.Sprintf("alert %q (%s) acts for team %q: remove it or change it first", a.Name, a.ID, before.Name)}
 				}
 			}
 		}

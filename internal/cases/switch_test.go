@@ -33,6 +33,8 @@ func TestTeamsRenameAndRemove(t *testing.T) {
 		s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "defects", "when": {"event": "Order Refunded", "reason": "defective"},
 			"then": {"open_case": {"team": "returns", "kind": "return"}}}`), &rule)
 		s.MustSend("track", map[string]any{"userId": "t-1", "event": "Order Refunded", "properties": map[string]any{"order_id": "o-1", "reason": "defective"}})
+		var alert struct{ ID string }
+		s.API("POST", "/api/v1/alerts", json.RawMessage(`{"name": "Complaints", "metric": "complaints", "then": {"open_case": {"team": "returns"}}}`), &alert)
 		cs := listCases(t, s, "team=returns")
 		if len(cs) != 1 {
 			t.Fatalf("cases: %+v", cs)
@@ -65,6 +67,20 @@ func TestTeamsRenameAndRemove(t *testing.T) {
 		}
 		if code := s.API("DELETE", "/api/v1/rules/"+rule.ID, nil, nil); code != 204 {
 			t.Fatalf("remove the rule: %d", code)
+		}
+		var al struct {
+			Then struct {
+				OpenCase struct{ Team string } `json:"open_case"`
+			}
+		}
+		if s.API("GET", "/api/v1/alerts/"+alert.ID, nil, &al); al.Then.OpenCase.Team != "Returns desk" {
+			t.Fatalf("the alert did not follow the rename: %+v", al)
+		}
+		if code, e := call(t, s, "DELETE", "/api/v1/teams/"+team.ID, ""); code != 409 || e.Error.Field != "alerts" {
+			t.Fatalf("a team an alert acts for: %d %+v", code, e)
+		}
+		if code := s.API("DELETE", "/api/v1/alerts/"+alert.ID, nil, nil); code != 204 {
+			t.Fatalf("remove the alert: %d", code)
 		}
 		if code := s.API("DELETE", "/api/v1/teams/"+team.ID, nil, nil); code != 204 {
 			t.Fatalf("remove the team: %d", code)

@@ -253,10 +253,11 @@ func (s *Sources) Rotate(ctx context.Context, id string, overlap time.Duration) 
 	return before, after, key, err
 }
 
-// Count returns how many sources exist.
+// Count returns how many sources were ever made, removed ones included (so
+// that removing every source does not make the next start bootstrap one).
 func (s *Sources) Count(ctx context.Context) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sources WHERE deleted_at = 0`).Scan(&n)
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sources`).Scan(&n)
 	return n, err
 }
 

@@ -1,5 +1,5 @@
 // Command cxloop runs the customer-experience platform: serve, demo,
-// replay, migrate, token and version. It only wires flags to internal/app.
+// replay, migrate, token, vacuum and version. It only wires flags to internal/app.
 package main
 
 import (
@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/cxloop/cxloop/internal/csvimport"
 	"github.com/cxloop/cxloop/internal/demo"
 	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/survey"
 )
 
@@ -47,6 +49,7 @@ Usage:
   cxloop eval    clv --data FOLDER [--calibration-weeks 39] [--holdout-weeks 39] [--json]
   cxloop eval    pls --data FILE.csv [--scheme centroid|factorial|path] [--scaled] [--bootstrap N] [--json]
   cxloop token   [--db PATH|URL] [--name NAME] [--role admin|owner|agent|analyst] [--teams A,B]
+  cxloop vacuum  [--db PATH|URL]   (rewrite the database: nothing deleted stays in its files)
   cxloop version
 
 Environment: CXLOOP_DB, CXLOOP_ADDR, CXLOOP_CONSUMERS, CXLOOP_BOOTSTRAP_WRITE_KEY,
@@ -88,6 +91,8 @@ func run(args []string, out io.Writer) error {
 		return eval(ctx, rest, out)
 	case "token":
 		return token(ctx, rest, out)
+	case "vacuum":
+		return vacuum(ctx, rest, out)
 	case "version":
 		fmt.Fprintln(out, "cxloop", version)
 		return nil
@@ -101,6 +106,14 @@ func run(args []string, out io.Writer) error {
 func env(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
+	}
+	return def
+}
+
+// envInt is env for a whole number; a value that is not one is def.
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
 	}
 	return def
 }
@@ -126,8 +139,13 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	allowPrivate := fs.Bool("allow-private-targets", env("CXLOOP_ALLOW_PRIVATE_TARGETS", "false") == "true",
 		"let webhooks call loopback, private and link-local addresses (on-premises receivers); refused by default")
 	replyTo := fs.String("survey-reply-to", env("CXLOOP_SURVEY_REPLY_TO", ""), "address replies to survey emails go to (each gets a +token tag; your mail system posts them to /api/v1/surveys/replies); none: no Reply-To")
+	unauthPerAddr := fs.Int("max-unauthenticated-per-address", envInt("CXLOOP_MAX_UNAUTHENTICATED_PER_ADDRESS", httpio.DefaultUnauthenticatedPerAddress),
+		"requests one client address may have in flight before their credential checks out (429 past it); -1: no cap. Behind a proxy every client shares its address")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *unauthPerAddr == 0 {
+		return fmt.Errorf("--max-unauthenticated-per-address must be at least 1, or -1 for no cap")
 	}
 	if *replyTo != "" {
 		if err := survey.ValidReplyTo(*replyTo); err != nil {
@@ -144,7 +162,8 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	}
 	log := logger()
 	cfg := app.Config{DB: *db, Addr: *addr, Logger: log, PublicURL: *publicURL, AllowPrivateTargets: *allowPrivate, SurveyReplyTo: *replyTo,
-		BootstrapWriteKey: os.Getenv("CXLOOP_BOOTSTRAP_WRITE_KEY"), BootstrapToken: os.Getenv("CXLOOP_BOOTSTRAP_TOKEN")}
+		MaxUnauthenticatedPerAddress: *unauthPerAddr,
+		BootstrapWriteKey:            os.Getenv("CXLOOP_BOOTSTRAP_WRITE_KEY"), BootstrapToken: os.Getenv("CXLOOP_BOOTSTRAP_TOKEN")}
 	if *smtpAddr != "" {
 		cfg.Mail = &survey.Mailer{Addr: *smtpAddr, From: *smtpFrom, Username: os.Getenv("CXLOOP_SMTP_USERNAME"), Password: os.Getenv("CXLOOP_SMTP_PASSWORD")}
 	}
@@ -166,6 +185,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	defer stopRun()
 	a.SetPublicURL(base)
 	a.Log.Start(runCtx)
+	a.Privacy.Run(runCtx)
 	if *consumers {
 		a.RunWorkers(runCtx)
 	}
@@ -471,6 +491,22 @@ func migrate(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer a.Close()
 	fmt.Fprintln(out, "database is up to date")
+	return nil
+}
+
+// vacuum rewrites the database so that nothing deleted stays readable in
+// its files (docs/privacy.md); run it once on a database an earlier version
+// created, with cxloop stopped.
+func vacuum(ctx context.Context, args []string, out io.Writer) error {
+	a, err := open(ctx, flag.NewFlagSet("vacuum", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.DB.Vacuum(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "database rewritten")
 	return nil
 }
 

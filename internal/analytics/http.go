@@ -33,12 +33,25 @@ func (a *API) Value(w http.ResponseWriter, r *http.Request) {
 
 // AtRisk answers GET /api/v1/analytics/at-risk?silent=true&limit=100.
 func (a *API) AtRisk(w http.ResponseWriter, r *http.Request) {
-	limit, err := httpio.Int(r, "limit", 100)
+	csv, err := httpio.WantsCSV(r)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	limit, err := httpio.Int(r, "limit", map[bool]int64{false: 100, true: maxAtRisk}[csv])
 	if err != nil {
 		httpio.Error(w, a.logger, err)
 		return
 	}
 	silent := r.URL.Query().Get("silent") == "true"
+	if csv {
+		if a.sync != nil {
+			a.sync(r)
+		}
+		list, err := a.svc.AtRisk(r.Context(), silent, int(limit))
+		httpio.CSVList(w, a.logger, "at-risk", list, err, httpio.CSVOptions{})
+		return
+	}
 	a.answer(w, r, func() (any, error) {
 		list, err := a.svc.AtRisk(r.Context(), silent, int(limit))
 		return map[string]any{"customers": list}, err
@@ -48,9 +61,22 @@ func (a *API) AtRisk(w http.ResponseWriter, r *http.Request) {
 // Silent answers GET /api/v1/silent-dissatisfied?limit=100: the customers
 // of at-risk?silent=true, with the evidence.
 func (a *API) Silent(w http.ResponseWriter, r *http.Request) {
-	limit, err := httpio.Int(r, "limit", 100)
+	csv, err := httpio.WantsCSV(r)
 	if err != nil {
 		httpio.Error(w, a.logger, err)
+		return
+	}
+	limit, err := httpio.Int(r, "limit", map[bool]int64{false: 100, true: maxAtRisk}[csv])
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	if csv {
+		if a.sync != nil {
+			a.sync(r)
+		}
+		list, err := a.svc.SilentDissatisfied(r.Context(), int(limit))
+		httpio.CSVList(w, a.logger, "silent-dissatisfied", list, err, httpio.CSVOptions{})
 		return
 	}
 	a.answer(w, r, func() (any, error) {

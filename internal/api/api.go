@@ -9,6 +9,7 @@ import (
 	_ "embed"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/cxloop/cxloop/internal/analytics"
@@ -22,6 +23,7 @@ import (
 	"github.com/cxloop/cxloop/internal/ingest"
 	"github.com/cxloop/cxloop/internal/loyalty"
 	"github.com/cxloop/cxloop/internal/outbox"
+	"github.com/cxloop/cxloop/internal/privacy"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
@@ -40,6 +42,7 @@ type Deps struct {
 	Exp      *experience.API
 	Catalog  *catalog.API
 	An       *analytics.API
+	Privacy  *privacy.API
 	Logger   *slog.Logger
 }
 
@@ -67,6 +70,10 @@ func Routes(d Deps) []Route {
 		{"GET", "/api/v1/events", auth.RoleAnalyst, ev.list},
 		{"GET", "/api/v1/customers", auth.RoleAnalyst, pr.Search},
 		{"GET", "/api/v1/customers/{id}", auth.RoleAnalyst, pr.GetCustomer},
+		{"DELETE", "/api/v1/customers/{id}", auth.RoleAdmin, d.Privacy.Erase},
+		{"GET", "/api/v1/customers/{id}/export", auth.RoleAdmin, d.Privacy.Export},
+		{"GET", "/api/v1/suppressions", auth.RoleAdmin, d.Privacy.Suppressions},
+		{"DELETE", "/api/v1/suppressions/{id}", auth.RoleAdmin, d.Privacy.Lift},
 		{"GET", "/api/v1/customers/{id}/timeline", auth.RoleAnalyst, pr.Timeline},
 		{"GET", "/api/v1/customers/{id}/invitations", auth.RoleAnalyst, sv.CustomerInvitations},
 		{"POST", "/api/v1/customers/{id}/survey-opt-out", auth.RoleOwner, sv.OptOut},
@@ -206,6 +213,51 @@ func Register(mux *http.ServeMux, d Deps) {
 	}))
 }
 
+// csvRoutes are the GET routes that answer CSV (?format=csv or Accept:
+// text/csv) as well as JSON.
+var csvRoutes = []string{
+	"/api/v1/cases", "/api/v1/surveys/{id}/responses", "/api/v1/segments/{id}/members", "/api/v1/scores",
+	"/api/v1/returns/rates", "/api/v1/returns/repurchase", "/api/v1/recovery", "/api/v1/customers",
+	"/api/v1/quarantine", "/api/v1/rules/{id}/firings", "/api/v1/analytics/at-risk", "/api/v1/silent-dissatisfied",
+	"/api/v1/suppressions", "/api/v1/surveys/{id}/invitations", "/api/v1/alerts/{id}/firings", "/api/v1/products",
+}
+
+// CSVRoutes lists the GET routes that answer CSV.
+func CSVRoutes() []string { return slices.Clone(csvRoutes) }
+
+// Exports serves the console's downloads: GET /export/… runs the CSV form
+// of the /api/v1/… route of the same name (the same handler, so the same
+// query and figures) for the principal the console put in the request's
+// context, under the route's least role and the principal's team scope.
+func Exports(d Deps) http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range Routes(d) {
+		if rt.Method != http.MethodGet || !slices.Contains(csvRoutes, rt.Path) {
+			continue
+		}
+		role, h := rt.Role, rt.Handler
+		mux.HandleFunc("GET /export/"+strings.TrimPrefix(rt.Path, "/api/v1/"), func(w http.ResponseWriter, r *http.Request) {
+			p, ok := auth.From(r.Context())
+			if !ok {
+				httpio.Error(w, d.Logger, fault.New(fault.Unauthorized, "sign in to download"))
+				return
+			}
+			if !p.Can(role) {
+				httpio.Error(w, d.Logger, fault.New(fault.Forbidden, "this needs the %s role; you have %s", role, p.Role))
+				return
+			}
+			q := r.URL.Query()
+			q.Set("format", "csv")
+			r.URL.RawQuery = q.Encode()
+			h(w, r)
+		})
+	}
+	mux.HandleFunc("/export/", func(w http.ResponseWriter, r *http.Request) {
+		httpio.Error(w, d.Logger, fault.New(fault.NotFound, "no export %s", r.URL.Path))
+	})
+	return mux
+}
+
 type guard struct {
 	auth   *auth.Service
 	logger *slog.Logger
@@ -225,6 +277,7 @@ func (g guard) need(role string, h http.HandlerFunc) http.Handler {
 			httpio.Error(w, g.logger, err)
 			return
 		}
+		httpio.Authenticated(r.Context())
 		if !p.Can(role) {
 			httpio.Error(w, g.logger, fault.New(fault.Forbidden, "this needs the %s role; the token has %s", role, p.Role))
 			return
@@ -258,7 +311,7 @@ func (e *events) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q.Limit = int(limit)
-	if t := r.URL.Query().Get("type"); eventlog.IsType(t) {
+	if t := r.URL.Query().Get("type"); eventlog.IsType(t) || t == eventlog.Erased {
 		q.Type = t
 	} else {
 		q.Event = t

@@ -25,9 +25,11 @@ import (
 	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/experience"
+	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/ingest"
 	"github.com/cxloop/cxloop/internal/loyalty"
 	"github.com/cxloop/cxloop/internal/outbox"
+	"github.com/cxloop/cxloop/internal/privacy"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
@@ -40,8 +42,12 @@ type Config struct {
 	Addr              string // listen address
 	BootstrapWriteKey string // the default source's write key on first start, if set
 	BootstrapToken    string // the admin token on first start, if set
-	PublicURL         string // where customers reach this cxloop (survey links); default the listen address
-	Mail              *outbox.Mailer
+	// MaxUnauthenticatedPerAddress caps the requests one client address
+	// may have in flight before their credential checks out (429 past
+	// it): 0 is httpio.DefaultUnauthenticatedPerAddress, below 0 no cap.
+	MaxUnauthenticatedPerAddress int
+	PublicURL                    string // where customers reach this cxloop (survey links); default the listen address
+	Mail                         *outbox.Mailer
 	// AllowPrivateTargets lets webhooks call loopback, private and
 	// link-local addresses (refused by default).
 	AllowPrivateTargets bool
@@ -66,6 +72,7 @@ type App struct {
 	Exp      *experience.Service
 	Catalog  *catalog.Service
 	An       *analytics.Service
+	Privacy  *privacy.Service
 	Logger   *slog.Logger
 
 	working   atomic.Bool // the consumers and workers run in this process
@@ -114,6 +121,25 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.An = analytics.NewService(db, a.Profiles, cfg.Now, cfg.Logger)
 	a.An.SetReferralRevenue(a.Loyalty.ReferralRevenueByMonth)
 	a.Runner = eventlog.NewRunner(db, a.Log, cfg.Logger, a.consumers()...)
+	a.Privacy = privacy.New(privacy.Config{DB: db, Tables: privacyTables(), Subject: a.Profiles.Subject,
+		Profile:   func(ctx context.Context, ref string) (any, error) { return a.Profiles.Get(ctx, ref) },
+		CaughtUp:  a.consumersRead,
+		Normalize: profile.NormalizeIdentity, Now: cfg.Now, Logger: cfg.Logger})
+	// The recommender's model holds every customer's interactions: an
+	// erased customer's leave it with the next training, started now.
+	a.Privacy.OnErase(func(context.Context, privacy.Subject) {
+		if a.working.Load() {
+			go func() {
+				if err := a.Exp.Train(context.Background()); err != nil {
+					a.Logger.Warn("training after an erasure", "err", err)
+				}
+			}()
+		}
+	})
+	if err := a.Privacy.Load(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -122,9 +148,38 @@ func (a *App) consumers() []eventlog.Consumer {
 	return []eventlog.Consumer{profile.NewConsumer(a.DB), survey.NewConsumer(a.Surveys), cases.NewConsumer(a.Cases), outbox.Consumer{Now: a.Config.Now}, loyalty.Consumer{Log: a.Log}, experience.Consumer{}, analytics.Consumer{}, catalog.Consumer{}}
 }
 
+// privacyTables lists every owner's tables that hold customer data, in
+// the order an erasure empties them (docs/privacy.md).
+func privacyTables() []privacy.Table {
+	var out []privacy.Table
+	for _, ts := range [][]privacy.Table{ingest.PrivacyTables, survey.PrivacyTables, cases.PrivacyTables, outbox.PrivacyTables,
+		loyalty.PrivacyTables, experience.PrivacyTables, analytics.PrivacyTables, profile.PrivacyTables} {
+		out = append(out, ts...)
+	}
+	return out
+}
+
+// consumersRead waits until every consumer has read what the log holds
+// now; at once where no consumers run in this process.
+func (a *App) consumersRead(ctx context.Context) error {
+	if !a.working.Load() {
+		return nil
+	}
+	head, err := eventlog.Head(ctx, a.DB)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, c := range a.Runner.Consumers() {
+		names = append(names, c.Name())
+	}
+	return a.Runner.WaitFor(ctx, head, names...)
+}
+
 // Start runs the log writer and the workers until ctx ends.
 func (a *App) Start(ctx context.Context) {
 	a.Log.Start(ctx)
+	a.Privacy.Run(ctx)
 	a.RunWorkers(ctx)
 }
 
@@ -212,23 +267,34 @@ func (a *App) Handler() http.Handler {
 	in := ingest.NewHandler(a.DB, a.Log, a.Sources, a.Config.Now, a.Logger)
 	in.SetWeb(ingest.NewWeb(a.Sources, a.PublicURL, a.Logger))
 	in.Check("Survey Responded", a.Surveys.CheckResponded)
+	in.SetPrivacy(a.Privacy)
 	in.Register(mux)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(a.Log.Collectors()...)
 	reg.MustRegister(a.Runner.Collectors()...)
 	reg.MustRegister(in.Collectors()...)
+	peers := httpio.NewPeerLimit(a.Config.MaxUnauthenticatedPerAddress)
+	peers.RefuseWith("/v1/", ingest.CORS)
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cxloop_http_requests_refused_total",
+		Help:        "Requests refused before their handler, by reason: unauthenticated_per_address (429, too many unauthenticated requests in flight from one address).",
+		ConstLabels: prometheus.Labels{"reason": "unauthenticated_per_address"}}, func() float64 { return float64(peers.Refused()) }))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	la := loyalty.NewAPI(a.Loyalty, a.caughtUp, a.Logger)
-	api.Register(mux, api.Deps{DB: a.DB, Auth: a.Auth, Sources: a.Sources, Profiles: a.Profiles, Surveys: a.Surveys,
+	deps := api.Deps{DB: a.DB, Auth: a.Auth, Sources: a.Sources, Profiles: a.Profiles, Surveys: a.Surveys,
 		Cases: cases.NewAPI(a.Cases, a.caughtUp, a.Auth.Members, a.Logger), Outbox: outbox.NewAPI(a.Outbox, a.Logger), Loyalty: la, Exp: experience.NewAPI(a.Exp, a.caughtUp, a.Logger),
 		Catalog: catalog.NewAPI(a.Catalog, a.caughtUp, a.Logger),
-		An:      analytics.NewAPI(a.An, a.caughtUp, a.Logger), Logger: a.Logger})
+		An:      analytics.NewAPI(a.An, a.caughtUp, a.Logger), Privacy: privacy.NewAPI(a.Privacy, a.Logger), Logger: a.Logger}
+	api.Register(mux, deps)
 	mux.HandleFunc("GET /g/{id}", la.OpenGuide) // a guide's tracked link: public, like survey pages
-	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, Catalog: a.Catalog, An: a.An, Sources: a.Sources, PublicURL: a.PublicURL, Logger: a.Logger}).Register(mux)
+	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, Catalog: a.Catalog, An: a.An, Sources: a.Sources, Privacy: a.Privacy, PublicURL: a.PublicURL,
+		Exports: api.Exports(deps), Logger: a.Logger}).Register(mux)
 	survey.NewPages(a.Surveys).Register(mux)
 	survey.NewWidget(a.Surveys, func(ctx context.Context, key string) error {
 		_, err := a.Sources.ByKey(ctx, key)
+		if err == nil {
+			httpio.Authenticated(ctx)
+		}
 		return err
 	}, ingest.CORS, a.Logger).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
@@ -241,7 +307,7 @@ func (a *App) Handler() http.Handler {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	return mux
+	return peers.Wrap(mux)
 }
 
 // Bootstrap is what a first start created: the default source's write key

@@ -95,12 +95,21 @@ func (a *API) CheckAlert(w http.ResponseWriter, r *http.Request) {
 // AlertFirings answers GET /api/v1/alerts/{id}/firings?limit=: when the
 // alert fired, for which group, with its evidence and case.
 func (a *API) AlertFirings(w http.ResponseWriter, r *http.Request) {
-	limit, _, err := httpio.Page(r, 100, 1000)
+	csv, err := httpio.WantsCSV(r)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	limit, _, err := httpio.ListPage(r, 100, 1000, csv)
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
 	list, err := a.svc.AlertFirings(r.Context(), r.PathValue("id"), limit)
+	if csv {
+		httpio.CSVList(w, a.logger, "alert-firings-"+r.PathValue("id"), list, err, httpio.CSVOptions{})
+		return
+	}
 	if err != nil {
 		a.fail(w, err)
 		return

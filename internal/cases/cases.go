@@ -214,6 +214,24 @@ type Filter struct {
 
 // List returns the cases the filter selects, the soonest due first.
 func (s *Service) List(ctx context.Context, f Filter) ([]*Case, error) {
+	out := []*Case{}
+	err := s.Each(ctx, f, func(c *Case) error {
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachChunk is how many cases Each reads at a time.
+const eachChunk = 200
+
+// Each calls fn with each case the filter selects, the soonest due first, as
+// they are read (a few hundred at a time, with their customers named): the
+// list and the CSV export are one definition. A Limit of 0 is 100.
+func (s *Service) Each(ctx context.Context, f Filter, fn func(*Case) error) error {
 	where, args := []string{"1 = 1"}, []any{}
 	add := func(cond string, v any) {
 		args = append(args, v)
@@ -236,7 +254,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]*Case, error) {
 		switch f.Status {
 		case Open, Pending, Resolved, Closed:
 		default:
-			return nil, fault.Field("status", "status is open, pending, resolved or closed")
+			return fault.Field("status", "status is open, pending, resolved or closed")
 		}
 		add("c.status = ?", f.Status)
 	}
@@ -246,7 +264,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]*Case, error) {
 	if f.Customer != "" {
 		_, q, err := s.profiles.EventFilter(ctx, f.Customer)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		var ors []string
 		for _, u := range q.UserIDs {
@@ -258,22 +276,57 @@ func (s *Service) List(ctx context.Context, f Filter) ([]*Case, error) {
 			ors = append(ors, fmt.Sprintf("(c.user_id = '' AND c.anonymous_id = $%d)", len(args)))
 		}
 		if len(ors) == 0 || len(ors) > 200 {
-			return []*Case{}, nil
+			return nil
 		}
 		where = append(where, "("+strings.Join(ors, " OR ")+")")
 	}
 	if f.Limit == 0 {
 		f.Limit = 100
 	}
-	args = append(args, f.Limit, f.Offset)
-	rows, err := s.db.QueryContext(ctx, caseCols+` WHERE `+strings.Join(where, " AND ")+
-		fmt.Sprintf(` ORDER BY c.due_at, c.id LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...)
+	// Pages of eachChunk, each after the last case of the one before (due
+	// time, id: the list's order), so no connection is held while the
+	// customers are named or the caller writes.
+	left, offset := f.Limit, f.Offset
+	var lastDue int64
+	var lastID string
+	now := s.now().UnixMilli()
+	for first := true; left > 0; first = false {
+		n := min(left, eachChunk)
+		cond, pargs := where, args
+		if !first {
+			pargs = append(append([]any{}, args...), lastDue, lastID)
+			cond = append(append([]string{}, where...), fmt.Sprintf("(c.due_at > $%d OR (c.due_at = $%d AND c.id > $%d))", len(pargs)-1, len(pargs)-1, len(pargs)))
+		}
+		pargs = append(pargs, n, offset)
+		chunk, err := s.scanCases(ctx, caseCols+` WHERE `+strings.Join(cond, " AND ")+
+			fmt.Sprintf(` ORDER BY c.due_at, c.id LIMIT $%d OFFSET $%d`, len(pargs)-1, len(pargs)), pargs, now)
+		if err != nil {
+			return err
+		}
+		if err := s.fill(ctx, chunk); err != nil {
+			return err
+		}
+		for _, c := range chunk {
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		if len(chunk) < n {
+			return nil
+		}
+		left, offset = left-n, 0
+		lastDue, lastID = int64(chunk[len(chunk)-1].DueAt), chunk[len(chunk)-1].ID
+	}
+	return nil
+}
+
+func (s *Service) scanCases(ctx context.Context, query string, args []any, now int64) ([]*Case, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	now := s.now().UnixMilli()
-	out := []*Case{}
+	var out []*Case
 	for rows.Next() {
 		c, err := scanCase(rows, now)
 		if err != nil {
@@ -281,10 +334,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]*Case, error) {
 		}
 		out = append(out, c)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return out, s.fill(ctx, out)
+	return out, rows.Err()
 }
 
 // fill names each case's customer as the profiles know them now (a case

@@ -79,12 +79,21 @@ func (a *API) Teams(w http.ResponseWriter, r *http.Request) {
 
 // Firings answers GET /api/v1/rules/{id}/firings?limit=: when the rule fired and what it did.
 func (a *API) Firings(w http.ResponseWriter, r *http.Request) {
-	limit, _, err := httpio.Page(r, 100, 1000)
+	csv, err := httpio.WantsCSV(r)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	limit, _, err := httpio.ListPage(r, 100, 1000, csv)
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
 	list, err := a.svc.Firings(r.Context(), r.PathValue("id"), limit)
+	if csv {
+		httpio.CSVList(w, a.logger, "rule-firings-"+r.PathValue("id"), list, err, httpio.CSVOptions{})
+		return
+	}
 	if err != nil {
 		a.fail(w, err)
 		return
@@ -193,7 +202,12 @@ func (a *API) Rules(w http.ResponseWriter, r *http.Request) {
 // Cases answers GET /api/v1/cases?team=&status=&kind=&customer=&limit=&offset=
 // (status "all", like none, is every status).
 func (a *API) Cases(w http.ResponseWriter, r *http.Request) {
-	limit, offset, err := httpio.Page(r, 100, 1000)
+	csv, err := httpio.WantsCSV(r)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	limit, offset, err := httpio.ListPage(r, 100, 1000, csv)
 	if err != nil {
 		a.fail(w, err)
 		return
@@ -207,7 +221,13 @@ func (a *API) Cases(w http.ResponseWriter, r *http.Request) {
 	if status == "all" { // as the console's filter says it: every status
 		status = ""
 	}
-	list, err := a.svc.List(r.Context(), Scope(Filter{Team: q.Get("team"), Status: status, Kind: q.Get("kind"), Customer: q.Get("customer"), Limit: limit, Offset: offset}, p))
+	f := Scope(Filter{Team: q.Get("team"), Status: status, Kind: q.Get("kind"), Customer: q.Get("customer"), Limit: limit, Offset: offset}, p)
+	if csv {
+		out := httpio.NewCSV(w, a.logger, "cases", Case{}, httpio.CSVOptions{Omit: []string{"notes"}})
+		out.Finish(a.svc.Each(r.Context(), f, func(c *Case) error { return out.Write(c) }))
+		return
+	}
+	list, err := a.svc.List(r.Context(), f)
 	if err != nil {
 		a.fail(w, err)
 		return
@@ -331,6 +351,11 @@ func (a *API) Mention(w http.ResponseWriter, r *http.Request) {
 
 // ReturnRates answers GET /api/v1/returns/rates?by=&from=&to=.
 func (a *API) ReturnRates(w http.ResponseWriter, r *http.Request) {
+	csv, err := httpio.WantsCSV(r)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
 	if a.sync != nil {
 		a.sync(r)
 	}
@@ -346,6 +371,10 @@ func (a *API) ReturnRates(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	groups, err := a.svc.ReturnRates(r.Context(), q.Get("by"), from, to)
+	if csv {
+		httpio.CSVList(w, a.logger, "return-rates", groups, err, httpio.CSVOptions{})
+		return
+	}
 	if err != nil {
 		a.fail(w, err)
 		return
@@ -356,10 +385,23 @@ func (a *API) ReturnRates(w http.ResponseWriter, r *http.Request) {
 // Recovery answers GET /api/v1/recovery: how complaints were handled and
 // which complainers came back.
 func (a *API) Recovery(w http.ResponseWriter, r *http.Request) {
+	csv, err := httpio.WantsCSV(r)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
 	if a.sync != nil {
 		a.sync(r)
 	}
 	rep, err := a.svc.Recovery(r.Context())
+	if csv { // the complainers, one a row
+		var list []Complainer
+		if err == nil {
+			list = rep.Complainers
+		}
+		httpio.CSVList(w, a.logger, "recovery", list, err, httpio.CSVOptions{})
+		return
+	}
 	if err != nil {
 		a.fail(w, err)
 		return
@@ -369,6 +411,11 @@ func (a *API) Recovery(w http.ResponseWriter, r *http.Request) {
 
 // Repurchase answers GET /api/v1/returns/repurchase?by=category|channel|reason&days=90.
 func (a *API) Repurchase(w http.ResponseWriter, r *http.Request) {
+	csv, err := httpio.WantsCSV(r)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
 	if a.sync != nil {
 		a.sync(r)
 	}
@@ -378,6 +425,10 @@ func (a *API) Repurchase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	groups, err := a.svc.Repurchase(r.Context(), r.URL.Query().Get("by"), int(days))
+	if csv {
+		httpio.CSVList(w, a.logger, "repurchase", groups, err, httpio.CSVOptions{})
+		return
+	}
 	if err != nil {
 		a.fail(w, err)
 		return

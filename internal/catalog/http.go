@@ -23,9 +23,23 @@ func NewAPI(svc *Service, sync func(r *http.Request), logger *slog.Logger) *API 
 
 // List answers GET /api/v1/products?category=&limit=&offset=.
 func (a *API) List(w http.ResponseWriter, r *http.Request) {
-	limit, offset, err := httpio.Page(r, 100, 1000)
+	csv, err := httpio.WantsCSV(r)
 	if err != nil {
 		httpio.Error(w, a.logger, err)
+		return
+	}
+	limit, offset, err := httpio.ListPage(r, 100, 1000, csv)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	if csv {
+		if a.sync != nil {
+			a.sync(r)
+		}
+		httpio.CSVPages(w, a.logger, "products", limit, offset, httpio.CSVOptions{}, func(limit, offset int) ([]Product, error) {
+			return a.svc.List(r.Context(), r.URL.Query().Get("category"), limit, offset)
+		})
 		return
 	}
 	httpio.Answer(w, r, a.logger, a.sync, http.StatusOK, func() (any, error) {

@@ -293,7 +293,7 @@ func (r *Runner) stepGroup(ctx context.Context, cs []Consumer, at map[string]int
 					part = only(part, want)
 				}
 			}
-			if len(part) > 0 {
+			if part = Live(part); len(part) > 0 {
 				if err := c.Apply(ctx, tx, part); err != nil {
 					failed = c
 					return fmt.Errorf("%s: %w", c.Name(), err)
@@ -398,8 +398,8 @@ func (r *Runner) Step(ctx context.Context, c Consumer) (int, error) {
 		if to <= at {
 			return nil
 		}
-		if len(events) > 0 {
-			if err := c.Apply(ctx, tx, events); err != nil {
+		if live := Live(events); len(live) > 0 {
+			if err := c.Apply(ctx, tx, live); err != nil {
 				return fmt.Errorf("%s: %w", c.Name(), err)
 			}
 		}

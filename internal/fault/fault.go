@@ -19,6 +19,7 @@ const (
 	Forbidden    = "forbidden"
 	Unauthorized = "unauthorized"
 	TooLarge     = "too_large"
+	TooMany      = "too_many_requests"
 	Internal     = "internal"
 )
 
@@ -70,6 +71,8 @@ func Status(code string) int {
 		return http.StatusUnauthorized
 	case TooLarge:
 		return http.StatusRequestEntityTooLarge
+	case TooMany:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

@@ -1,5 +1,7 @@
 // Package httpio holds what every JSON handler shares: writing values and
-// errors, decoding bodies, and reading paging parameters.
+// errors, decoding bodies, reading paging parameters, streaming a list as
+// CSV (csv.go) and capping each address's unauthenticated requests
+// (peers.go).
 //
 // It imports only fault and store.
 package httpio
@@ -27,6 +29,13 @@ func Error(w http.ResponseWriter, log *slog.Logger, err error) {
 			log.Error("internal error", "err", err)
 		}
 		e = &fault.Error{Code: fault.Internal, Message: "internal error"}
+	}
+	switch e.Code {
+	case fault.Unauthorized, fault.TooMany, fault.TooLarge:
+		// Refused before (or instead of) reading the body: close the
+		// connection rather than read what is left of it first, so that
+		// a slow or endless body cannot hold the answer back.
+		w.Header().Set("Connection", "close")
 	}
 	JSON(w, fault.Status(e.Code), map[string]any{"error": e})
 }

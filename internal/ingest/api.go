@@ -60,9 +60,20 @@ func (a *API) ListSources(w http.ResponseWriter, r *http.Request) {
 
 // ListQuarantine answers GET /api/v1/quarantine?limit=&offset=.
 func (a *API) ListQuarantine(w http.ResponseWriter, r *http.Request) {
-	limit, offset, err := httpio.Page(r, 100, 1000)
+	csv, err := httpio.WantsCSV(r)
 	if err != nil {
 		httpio.Error(w, a.logger, err)
+		return
+	}
+	limit, offset, err := httpio.ListPage(r, 100, 1000, csv)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	if csv {
+		httpio.CSVPages(w, a.logger, "quarantine", limit, offset, httpio.CSVOptions{}, func(limit, offset int) ([]Refused, error) {
+			return Quarantined(r.Context(), a.db, limit, offset)
+		})
 		return
 	}
 	list, err := Quarantined(r.Context(), a.db, limit, offset)

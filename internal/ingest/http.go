@@ -20,6 +20,7 @@ import (
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
+	"github.com/cxloop/cxloop/internal/privacy"
 	"github.com/cxloop/cxloop/internal/store"
 )
 
@@ -36,6 +37,7 @@ type Handler struct {
 	lastLog  sync.Map // reason → the unix second a refusal was last logged
 	web      *Web
 	checks   checks
+	privacy  *privacy.Service
 }
 
 // NewHandler returns the /v1 handler. now is the clock that stamps an
@@ -46,7 +48,7 @@ func NewHandler(db *store.DB, l *eventlog.Log, sources *Sources, now func() time
 	}
 	return &Handler{db: db, log: l, sources: sources, logger: logger, now: now,
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cxloop_ingest_messages_total",
-			Help: "Messages received on /v1 by result: accepted, quarantined, or refused (the whole request)."}, []string{"result"}),
+			Help: "Messages received on /v1 by result: accepted, quarantined, suppressed (an erased customer's, dropped), erased (a delete message carried out), or refused (the whole request)."}, []string{"result"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cxloop_ingest_requests_refused_total",
 			Help: "Requests on /v1 refused as a whole, by reason: unauthorized (401), forbidden (403: a paused source), invalid (400), too_large (413)."}, []string{"reason"}),
 		metrics: prometheus.NewCounter(prometheus.CounterOpts{Name: "cxloop_ingest_library_metrics_total",
@@ -89,6 +91,11 @@ func (h *Handler) single(typ string) http.Handler {
 		e, err := rq.normalize(typ, m)
 		if err != nil {
 			h.refuse(w, r, rq, body, err)
+			return
+		}
+		if h.suppressed(&e) {
+			h.messages.WithLabelValues("suppressed").Inc()
+			httpio.JSON(w, http.StatusOK, map[string]any{"success": true})
 			return
 		}
 		if err := h.log.Append(r.Context(), []eventlog.Event{e}); err != nil {
@@ -155,12 +162,20 @@ func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
 	events := make([]eventlog.Event, 0, len(items))
 	var refused []Refused
 	var itemErrs []BatchItemError
+	var erase []string // userIds of delete messages
+	suppressed := 0
 	for i, raw := range items {
 		var e eventlog.Event
 		var err error
 		if objects != nil {
-			e, err = rq.object(objects[i])
-			if err != nil {
+			if isDelete(objects[i]) && h.privacy != nil {
+				var user string
+				if user, err = rq.deleteOf(objects[i]); err == nil {
+					erase = append(erase, user)
+					continue
+				}
+				raw, _ = json.Marshal(objects[i])
+			} else if e, err = rq.object(objects[i]); err != nil {
 				raw, _ = json.Marshal(objects[i])
 			}
 		} else {
@@ -176,6 +191,10 @@ func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
 			itemErrs = append(itemErrs, BatchItemError{Index: i, Field: fe.Field, Message: fe.Message})
 			continue
 		}
+		if h.suppressed(&e) {
+			suppressed++
+			continue
+		}
 		events = append(events, e)
 	}
 	if err := quarantine(r.Context(), h.db, refused); err != nil {
@@ -188,6 +207,13 @@ func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
 	}
 	h.messages.WithLabelValues("accepted").Add(float64(len(events)))
 	h.messages.WithLabelValues("quarantined").Add(float64(len(refused)))
+	h.messages.WithLabelValues("suppressed").Add(float64(suppressed))
+	if len(erase) > 0 {
+		if err := h.erase(r.Context(), src.ID, erase); err != nil {
+			httpio.Error(w, h.logger, err)
+			return
+		}
+	}
 	resp := map[string]any{"success": true}
 	if len(refused) > 0 {
 		resp["accepted"] = len(events)
@@ -235,6 +261,9 @@ func (h *Handler) open(r *http.Request) (Source, []byte, map[string]json.RawMess
 	if err != nil {
 		return src, nil, nil, err
 	}
+	if keyed {
+		httpio.Authenticated(r.Context())
+	}
 	body, err := readBody(r)
 	if err != nil {
 		return src, nil, nil, err
@@ -244,7 +273,9 @@ func (h *Handler) open(r *http.Request) (Source, []byte, map[string]json.RawMess
 		return src, nil, nil, err
 	}
 	if !keyed {
-		src, err = h.bodyKey(r, m["writeKey"])
+		if src, err = h.bodyKey(r, m["writeKey"]); err == nil {
+			httpio.Authenticated(r.Context())
+		}
 	}
 	return src, body, m, err
 }
@@ -254,6 +285,11 @@ func (h *Handler) open(r *http.Request) (Source, []byte, map[string]json.RawMess
 func (h *Handler) headerKey(r *http.Request) (Source, bool, error) {
 	key, _, ok := r.BasicAuth()
 	if !ok || key == "" {
+		if r.Header.Get("Authorization") != "" {
+			// A credential is checked before the body is read, so one
+			// that is not a write key is refused without reading it.
+			return Source{}, false, fault.New(fault.Unauthorized, "send the write key as the basic-auth user name with an empty password, or only as writeKey in the body")
+		}
 		return Source{}, false, nil
 	}
 	src, err := h.sources.ByKey(r.Context(), key)

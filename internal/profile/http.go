@@ -65,9 +65,20 @@ func page(resp map[string]any, events []eventlog.Event, limit, offset int) {
 
 // Search answers GET /api/v1/customers?q=&limit=&offset=.
 func (a *API) Search(w http.ResponseWriter, r *http.Request) {
-	limit, offset, err := httpio.Page(r, 50, 500)
+	csv, err := httpio.WantsCSV(r)
 	if err != nil {
 		httpio.Error(w, a.logger, err)
+		return
+	}
+	limit, offset, err := httpio.ListPage(r, 50, 500, csv)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	if csv {
+		httpio.CSVPages(w, a.logger, "customers", limit, offset, httpio.CSVOptions{}, func(limit, offset int) ([]Summary, error) {
+			return a.svc.Search(r.Context(), r.URL.Query().Get("q"), limit, offset)
+		})
 		return
 	}
 	found, err := a.svc.Search(r.Context(), r.URL.Query().Get("q"), limit+1, offset)

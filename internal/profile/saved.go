@@ -134,12 +134,28 @@ func (a *API) Segments(w http.ResponseWriter, r *http.Request) {
 
 // SegmentMembers answers GET /api/v1/segments/{id}/members?limit=.
 func (a *API) SegmentMembers(w http.ResponseWriter, r *http.Request) {
-	limit, _, err := httpio.Page(r, 100, 10000)
+	csv, err := httpio.WantsCSV(r)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	limit, _, err := httpio.ListPage(r, 100, 10000, csv)
 	if err != nil {
 		httpio.Error(w, a.logger, err)
 		return
 	}
 	ids, err := a.svc.Members(r.Context(), Query{Saved: r.PathValue("id")}, a.svc.now())
+	if csv {
+		type member struct {
+			Customer string `json:"customer"`
+		}
+		rows := make([]member, min(len(ids), limit))
+		for i := range rows {
+			rows[i].Customer = ids[i]
+		}
+		httpio.CSVList(w, a.logger, "segment-"+r.PathValue("id"), rows, err, httpio.CSVOptions{})
+		return
+	}
 	if err != nil {
 		httpio.Error(w, a.logger, err)
 		return

@@ -84,7 +84,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	// syncs the WAL after the commit, outside the writer's lock (walSync), so
 	// that the next transaction need not wait for the disk and concurrent
 	// commits share a sync. Checkpoints sync as they always do.
-	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	//
+	// secure_delete makes SQLite overwrite what a delete or an update frees
+	// with zeros, so an erased customer (docs/privacy.md) is not left
+	// readable in free space of the file.
+	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=secure_delete(1)"
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
 	// The writer's page cache is 8 MB, four times SQLite's default, which a
 	// consumer batch's transaction spilled from. Larger is slower: at every
@@ -588,4 +592,50 @@ func (db *DB) EachIn(ctx context.Context, q string, lead, values []any, fn func(
 		values = values[n:]
 	}
 	return nil
+}
+
+// Scrub makes what was deleted unreadable in the database's files, as far
+// as the engine allows (docs/privacy.md). On SQLite, deleted content is
+// zeroed as it is freed (secure_delete); Scrub then copies the WAL into the
+// database file and truncates the WAL, whose frames still hold the pages as
+// they were before. On PostgreSQL it does nothing: deleted rows stay in the
+// table files until a VACUUM reclaims their space and later writes reuse
+// it, and in the WAL and backups until they are recycled.
+func (db *DB) Scrub(ctx context.Context) error {
+	if db.Engine != SQLite {
+		return nil
+	}
+	for try := 0; ; try++ {
+		var busy, frames, done int
+		err := db.w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &done)
+		if err != nil {
+			return fmt.Errorf("scrub: %w", err)
+		}
+		if busy == 0 {
+			return nil
+		}
+		if try == 50 {
+			return errors.New("scrub: readers kept the WAL from being truncated; it will be at the next checkpoint")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Vacuum rewrites the whole database so that nothing deleted before
+// secure_delete was on (databases created by earlier versions) stays in its
+// free space: SQLite's VACUUM, then a truncated WAL; PostgreSQL's VACUUM
+// FULL, which rewrites every table and locks each while it does.
+func (db *DB) Vacuum(ctx context.Context) error {
+	if db.Engine == Postgres {
+		_, err := db.w.ExecContext(ctx, `VACUUM FULL`)
+		return err
+	}
+	if _, err := db.w.ExecContext(ctx, `VACUUM`); err != nil {
+		return err
+	}
+	return db.Scrub(ctx)
 }

@@ -171,9 +171,29 @@ func (a *API) Reply(w http.ResponseWriter, r *http.Request) {
 
 // Responses answers GET /api/v1/surveys/{id}/responses?limit=&offset=.
 func (a *API) Responses(w http.ResponseWriter, r *http.Request) {
-	limit, offset, err := httpio.Page(r, 100, 1000)
+	csv, err := httpio.WantsCSV(r)
 	if err != nil {
 		a.fail(w, err)
+		return
+	}
+	limit, offset, err := httpio.ListPage(r, 100, 1000, csv)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	if csv {
+		// One column per question: answers.<question id>.
+		sv, err := a.svc.Get(r.Context(), r.PathValue("id"))
+		if err != nil {
+			a.fail(w, err)
+			return
+		}
+		ids := make([]string, len(sv.Questions))
+		for i, q := range sv.Questions {
+			ids[i] = q.ID
+		}
+		out := httpio.NewCSV(w, a.logger, "responses-"+sv.ID, StoredResponse{}, httpio.CSVOptions{Expand: map[string][]string{"answers": ids}})
+		out.Finish(a.svc.EachResponse(r.Context(), sv.ID, limit, offset, func(sr StoredResponse) error { return out.Write(sr) }))
 		return
 	}
 	list, err := a.svc.Responses(r.Context(), r.PathValue("id"), limit, offset)
@@ -202,13 +222,24 @@ func (a *API) Invite(w http.ResponseWriter, r *http.Request) {
 
 // Invitations answers GET /api/v1/surveys/{id}/invitations?status=&limit=&offset=.
 func (a *API) Invitations(w http.ResponseWriter, r *http.Request) {
-	limit, offset, err := httpio.Page(r, 100, 1000)
+	csv, err := httpio.WantsCSV(r)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	limit, offset, err := httpio.ListPage(r, 100, 1000, csv)
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
 	if _, err := a.svc.Get(r.Context(), r.PathValue("id")); err != nil {
 		a.fail(w, err)
+		return
+	}
+	if csv {
+		httpio.CSVPages(w, a.logger, "invitations-"+r.PathValue("id"), limit, offset, httpio.CSVOptions{}, func(limit, offset int) ([]*Invitation, error) {
+			return a.svc.SurveyInvitations(r.Context(), r.PathValue("id"), r.URL.Query().Get("status"), limit, offset)
+		})
 		return
 	}
 	list, err := a.svc.SurveyInvitations(r.Context(), r.PathValue("id"), r.URL.Query().Get("status"), limit, offset)
@@ -255,6 +286,11 @@ func (a *API) OptOut(w http.ResponseWriter, r *http.Request) {
 
 // Scores answers GET /api/v1/scores?metric=&survey=&from=&to=&by=&trait=&account=&compare_from=&compare_to=.
 func (a *API) Scores(w http.ResponseWriter, r *http.Request) {
+	csv, err := httpio.WantsCSV(r)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
 	v := r.URL.Query()
 	q := ScoreQuery{Metric: v.Get("metric"), Survey: v.Get("survey"), By: v.Get("by"), Account: v.Get("account"), Trait: v.Get("trait")}
 	for _, p := range []struct {
@@ -269,6 +305,17 @@ func (a *API) Scores(w http.ResponseWriter, r *http.Request) {
 		*p.to = t
 	}
 	out, err := a.svc.Scores(r.Context(), q)
+	if csv { // the groups, one a row, then the overall one
+		var list []ScoreGroup
+		if err == nil {
+			list = out.Groups
+			if out.Overall != nil {
+				list = append(list[:len(list):len(list)], *out.Overall)
+			}
+		}
+		httpio.CSVList(w, a.logger, "scores-"+q.Metric, list, err, httpio.CSVOptions{})
+		return
+	}
 	if err != nil {
 		a.fail(w, err)
 		return

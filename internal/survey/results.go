@@ -37,22 +37,81 @@ type StoredResponse struct {
 
 // Responses lists a survey's responses, newest first, with their analysed texts.
 func (s *Service) Responses(ctx context.Context, survey string, limit, offset int) ([]StoredResponse, error) {
-	if _, err := s.Get(ctx, survey); err != nil {
-		return nil, err
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, invitation_id, customer_id, user_id, anonymous_id, channel, role, account_id, locale, answers, responded_at
-		FROM survey_responses WHERE survey_id = $1 ORDER BY responded_at DESC, seq DESC, id LIMIT $2 OFFSET $3`, survey, limit, offset)
+	out := []StoredResponse{}
+	err := s.EachResponse(ctx, survey, limit, offset, func(r StoredResponse) error {
+		out = append(out, r)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	return out, nil
+}
+
+// responseChunk is how many responses EachResponse reads at a time.
+const responseChunk = 200
+
+// EachResponse calls fn with a survey's responses, newest first, with their
+// analysed texts, as they are read (a few hundred at a time): the list and
+// the CSV export are one definition.
+func (s *Service) EachResponse(ctx context.Context, survey string, limit, offset int, fn func(StoredResponse) error) error {
+	if _, err := s.Get(ctx, survey); err != nil {
+		return err
+	}
+	const cols = `SELECT id, invitation_id, customer_id, user_id, anonymous_id, channel, role, account_id, locale, answers, responded_at, seq
+		FROM survey_responses WHERE survey_id = $1`
+	var last struct {
+		at  store.Millis
+		seq int64
+		id  string
+	}
+	left := limit
+	for first := true; left > 0; first = false {
+		n := min(left, responseChunk)
+		var q string
+		var args []any
+		if first {
+			q, args = cols+` ORDER BY responded_at DESC, seq DESC, id LIMIT $2 OFFSET $3`, []any{survey, n, offset}
+		} else {
+			// After the last response read, in the list's order.
+			q = cols + ` AND (responded_at < $2 OR (responded_at = $2 AND (seq < $3 OR (seq = $3 AND id > $4))))
+				ORDER BY responded_at DESC, seq DESC, id LIMIT $5`
+			args = []any{survey, last.at, last.seq, last.id, n}
+		}
+		chunk, seq, err := s.readResponses(ctx, q, args)
+		if err != nil {
+			return err
+		}
+		for _, r := range chunk {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if len(chunk) < n {
+			return nil
+		}
+		left -= n
+		l := chunk[len(chunk)-1]
+		last.at, last.seq, last.id = l.RespondedAt, seq, l.ID
+	}
+	return nil
+}
+
+// readResponses reads responses with their texts; seq is the last one's.
+func (s *Service) readResponses(ctx context.Context, q string, args []any) ([]StoredResponse, int64, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, 0, err
+	}
 	out := []StoredResponse{}
 	index := map[string]int{}
+	var seq int64
 	for rows.Next() {
 		var r StoredResponse
 		var answers string
-		if err := rows.Scan(&r.ID, &r.Invitation, &r.Customer, &r.UserID, &r.AnonymousID, &r.Channel, &r.Role, &r.AccountID, &r.Language, &answers, &r.RespondedAt); err != nil {
+		if err := rows.Scan(&r.ID, &r.Invitation, &r.Customer, &r.UserID, &r.AnonymousID, &r.Channel, &r.Role, &r.AccountID, &r.Language, &answers, &r.RespondedAt, &seq); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, 0, err
 		}
 		r.Answers = decodeAnswers(answers)
 		r.Texts = []Verbatim{}
@@ -61,7 +120,7 @@ func (s *Service) Responses(ctx context.Context, survey string, limit, offset in
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	ids := make([]string, 0, len(out))
 	for _, r := range out {
@@ -74,7 +133,7 @@ func (s *Service) Responses(ctx context.Context, survey string, limit, offset in
 		}
 		return err
 	})
-	return out, err
+	return out, seq, err
 }
 
 // Verbatims lists a survey's open-text answers, newest first; sentiment

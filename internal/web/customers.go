@@ -103,7 +103,7 @@ func (c *Console) customer(w http.ResponseWriter, r *http.Request, s auth.Sessio
 	}
 	c.render(w, r, http.StatusOK, "customer", view{Title: displayOr(cus.Name(), cus.ID), Session: &s, Nav: "customers", Data: map[string]any{
 		"Customer": cus, "Invitations": invitations, "Member": member, "Ledger": ledger, "Perks": perks, "Name": cus.Name(), "Traits": sortedTraits(cus.Traits), "Timeline": timeline,
-		"Offset": offset, "More": more, "PageSize": pageSize, "Exp": exp, "Agent": s.Principal.Can(auth.RoleAgent), "Value": value,
+		"Offset": offset, "More": more, "PageSize": pageSize, "Exp": exp, "Agent": s.Principal.Can(auth.RoleAgent), "Value": value, "Admin": s.Principal.Can(auth.RoleAdmin),
 	}})
 }
 

@@ -22,9 +22,11 @@ import (
 	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/experience"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/ingest"
 	"github.com/cxloop/cxloop/internal/loyalty"
 	"github.com/cxloop/cxloop/internal/outbox"
+	"github.com/cxloop/cxloop/internal/privacy"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
@@ -48,10 +50,14 @@ type Deps struct {
 	Catalog  *catalog.Service
 	An       *analytics.Service
 	Sources  *ingest.Sources
+	Privacy  *privacy.Service
 	// PublicURL is where shoppers' browsers reach cxloop (the Sources
 	// page's snippet); nil or "" means the host a page is asked from.
 	PublicURL func() string
-	Logger    *slog.Logger
+	// Exports serves /export/…: the CSV form of the /api/v1 lists and
+	// reports, for the principal in the request's context.
+	Exports http.Handler
+	Logger  *slog.Logger
 }
 
 // Console serves the console pages.
@@ -80,6 +86,16 @@ func New(d Deps) *Console {
 	return c
 }
 
+// export answers a "Download CSV" link: the API's export of the same name,
+// run as the signed-in operator (their role and team scope).
+func (c *Console) export(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	if c.Exports == nil {
+		http.NotFound(w, r)
+		return
+	}
+	c.Exports.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), s.Principal)))
+}
+
 // Register declares every console route.
 func (c *Console) Register(mux *http.ServeMux) {
 	static, _ := fs.Sub(files, "static")
@@ -98,8 +114,13 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /login", cop.Handler(http.HandlerFunc(c.loginPage)))
 	mux.Handle("POST /login", cop.Handler(http.HandlerFunc(c.login)))
 	mux.Handle("POST /logout", page(c.logout))
+	mux.Handle("GET /export/", page(c.export))
 	mux.Handle("GET /customers", page(c.customers))
 	mux.Handle("GET /customers/{id}", page(c.customer))
+	mux.Handle("GET /customers/{id}/export", page(c.customerExport))
+	mux.Handle("POST /customers/{id}/erase", page(c.customerErase))
+	mux.Handle("GET /privacy", page(c.privacyPage))
+	mux.Handle("POST /privacy/suppressions/{id}/lift", page(c.liftSuppression))
 	mux.Handle("GET /surveys", page(c.surveys))
 	mux.Handle("GET /surveys/new", page(c.newSurvey))
 	mux.Handle("POST /surveys", page(c.createSurvey))
@@ -152,9 +173,13 @@ func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, auth.Sessi
 				c.fail(w, r, err)
 				return
 			}
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				w.Header().Set("Connection", "close") // rather than read the form first
+			}
 			http.Redirect(w, r, "/login?next="+template.URLQueryEscaper(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
+		httpio.Authenticated(r.Context())
 		if r.Method == http.MethodPost && subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(s.CSRF)) != 1 {
 			http.Error(w, "the form's CSRF token is missing or stale; reload the page", http.StatusForbidden)
 			return

@@ -36,6 +36,7 @@ var auditRoutes = map[string]class{
 	"POST /api/v1/sources":                                       {"create", "source", true, ""},
 	"PATCH /api/v1/sources/{id}":                                 {"update", "source", true, ""},
 	"DELETE /api/v1/sources/{id}":                                {"delete", "source", true, ""},
+	"POST /api/v1/sources/{id}/rotate":                           {"rotate", "source", true, ""},
 	"POST /api/v1/segments":                                      {"create", "segment", true, ""},
 	"DELETE /api/v1/segments/{id}":                               {"delete", "segment", true, ""},
 	"POST /api/v1/surveys":                                       {"create", "survey", true, ""},
@@ -56,6 +57,7 @@ var auditRoutes = map[string]class{
 	"PATCH /api/v1/nudges/{id}":                                  {"update", "nudge", true, ""},
 	"DELETE /api/v1/nudges/{id}":                                 {"delete", "nudge", true, ""},
 	"PUT /api/v1/replenishment/settings":                         {"update", "replenishment_settings", true, ""},
+	"PATCH /api/v1/replenishment/settings":                       {"update", "replenishment_settings", true, ""},
 	"POST /api/v1/loyalty/rules":                                 {"create", "loyalty_rule", true, ""},
 	"PATCH /api/v1/loyalty/rules/{id}":                           {"update", "loyalty_rule", true, ""},
 	"DELETE /api/v1/loyalty/rules/{id}":                          {"delete", "loyalty_rule", true, ""},
@@ -72,6 +74,7 @@ var auditRoutes = map[string]class{
 	"PATCH /api/v1/users/{id}":                                   {"update", "user", true, ""},
 	"DELETE /api/v1/users/{id}":                                  {"delete", "user", true, ""},
 	"POST /api/v1/tokens":                                        {"create", "token", true, ""},
+	"PATCH /api/v1/tokens/{id}":                                  {"update", "token", true, ""},
 	"DELETE /api/v1/tokens/{id}":                                 {"revoke", "token", true, ""},
 	"DELETE /api/v1/suppressions/{id}":                           {"delete", "suppression", true, ""}, // its state: ids, kinds and counts, no identity
 

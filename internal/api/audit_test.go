@@ -98,7 +98,7 @@ func TestAuditTrailRecordsChanges(t *testing.T) {
 		for _, e := range page.Entries {
 			got = append(got, e.Action+" "+e.Resource+" "+e.ResourceID)
 		}
-		want := []string{"revoke token " + tok.ID, "create user ana@example.com", "update rule " + rule.ID,
+		want := []string{"revoke token " + tok.ID, "create user ana@example.com", "pause rule " + rule.ID,
 			"create rule " + rule.ID, "create team " + team.ID, "create webhook " + hook.ID, "create token " + tok.ID}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Fatalf("trail:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -135,8 +135,8 @@ func TestAuditTrailRecordsChanges(t *testing.T) {
 		if err := json.Unmarshal(wh.After, &after); err != nil || after.URL != "http://127.0.0.1:9/hook" || len(after.Events) != 1 {
 			t.Errorf("webhook after %s (%v)", wh.After, err)
 		}
-		paused := byAction("update", "rule")
-		if paused.Route != "/api/v1/rules/{id}" || paused.Method != "PATCH" || !strings.Contains(string(paused.After), `"enabled":false`) {
+		paused := byAction("pause", "rule")
+		if paused.Route != "/api/v1/rules/{id}" || paused.Method != "PATCH" || !strings.Contains(string(paused.After), `"enabled":false`) || !strings.Contains(string(paused.Before), `"enabled":true`) {
 			t.Errorf("pause entry %+v after %s", paused, paused.After)
 		}
 		if tk := byAction("create", "token"); !strings.Contains(string(tk.After), `"name":"deploy"`) || !strings.Contains(string(tk.After), `"role":"owner"`) {

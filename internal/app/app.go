@@ -96,7 +96,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a := &App{Config: cfg, DB: db, Logger: cfg.Logger}
 	a.Log = eventlog.New(db, cfg.Logger)
-	a.Sources = ingest.NewSources(db)
+	a.Sources = ingest.NewSources(db, cfg.Now)
 	a.Auth = auth.NewService(db)
 	a.Audit = audit.NewService(db, cfg.Now, cfg.Logger)
 	a.Profiles = profile.NewService(db, cfg.Now)

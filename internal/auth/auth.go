@@ -467,6 +467,136 @@ func (s *Service) SetUserDisabled(ctx context.Context, ref string, disabled bool
 	return u, fault.New(fault.NotFound, "no user %q", ref)
 }
 
+// UserChange is an edit of a user: the fields sent are changed.
+type UserChange struct {
+	Disabled *bool     `json:"disabled"`
+	Role     *string   `json:"role"`
+	Teams    *[]string `json:"teams"`
+}
+
+// user returns one user by id or email.
+func user(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, ref string) (UserInfo, error) {
+	var u UserInfo
+	var teams string
+	var disabled sql.NullInt64
+	ref = strings.TrimSpace(ref)
+	err := q.QueryRowContext(ctx, `SELECT id, email, role, teams, created_at, disabled_at FROM users WHERE id = $1 OR email = $2`, ref, strings.ToLower(ref)).
+		Scan(&u.ID, &u.Email, &u.Role, &teams, &u.CreatedAt, &disabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, fault.New(fault.NotFound, "no user %q", ref)
+	}
+	u.Role, u.Teams = NormalizeRole(u.Role), splitTeams(teams)
+	if disabled.Valid {
+		m := store.Millis(disabled.Int64)
+		u.DisabledAt = &m
+	}
+	return u, err
+}
+
+// UpdateUser disables or enables a user, or changes their role or teams,
+// and returns them before and after. ref is the user's id or email.
+// Disabling ends their sessions at once; a new role or teams end them too,
+// so that the user signs in again under what they now may do.
+func (s *Service) UpdateUser(ctx context.Context, ref string, c UserChange) (before, after UserInfo, err error) {
+	if c.Disabled == nil && c.Role == nil && c.Teams == nil {
+		return before, after, fault.Field("disabled", "send disabled (true or false), role or teams")
+	}
+	if c.Role != nil && !ValidRole(*c.Role) {
+		return before, after, fault.Field("role", roleHelp)
+	}
+	var joined string
+	if c.Teams != nil {
+		if joined, err = joinTeams(*c.Teams); err != nil {
+			return before, after, err
+		}
+	}
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		if before, err = user(ctx, tx, ref); err != nil {
+			return err
+		}
+		if c.Disabled != nil {
+			var at any
+			if *c.Disabled {
+				at = store.Now()
+			}
+			if before.DisabledAt == nil || !*c.Disabled { // keep the first time it was disabled
+				if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = $1 WHERE id = $2`, at, before.ID); err != nil {
+					return err
+				}
+			}
+		}
+		if c.Role != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET role = $1 WHERE id = $2`, NormalizeRole(*c.Role), before.ID); err != nil {
+				return err
+			}
+		}
+		if c.Teams != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET teams = $1 WHERE id = $2`, joined, before.ID); err != nil {
+				return err
+			}
+		}
+		if after, err = user(ctx, tx, before.ID); err != nil {
+			return err
+		}
+		if after.Role != before.Role || strings.Join(after.Teams, ",") != strings.Join(before.Teams, ",") {
+			_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE credential = $1`, "user:"+before.ID)
+		}
+		return err
+	})
+	return before, after, err
+}
+
+// DeleteUser removes a user: they can no longer sign in and their sessions
+// end at once. It returns them as they were.
+func (s *Service) DeleteUser(ctx context.Context, ref string) (UserInfo, error) {
+	var before UserInfo
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		if before, err = user(ctx, tx, ref); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE credential = $1`, "user:"+before.ID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, before.ID)
+		return err
+	})
+	return before, err
+}
+
+// RenameToken renames a token and returns it before and after.
+func (s *Service) RenameToken(ctx context.Context, id, name string) (before, after TokenInfo, err error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 200 {
+		return before, after, fault.Field("name", "a token's name is 1 to 200 characters")
+	}
+	list, err := s.Tokens(ctx)
+	if err != nil {
+		return before, after, err
+	}
+	found := false
+	for _, t := range list {
+		if t.ID == id {
+			before, found = t, true
+		}
+	}
+	if !found {
+		return before, after, fault.New(fault.NotFound, "no token %q", id)
+	}
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET name = $1 WHERE id = $2`, name, id)
+		return err
+	})
+	after = before
+	after.Name = name
+	s.mu.Lock()
+	s.tokens = map[string]cachedToken{}
+	s.mu.Unlock()
+	return before, after, err
+}
+
 // EndSession deletes a session.
 func (s *Service) EndSession(ctx context.Context, id string) error {
 	return s.db.Tx(ctx, func(tx *store.Tx) error {

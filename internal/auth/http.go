@@ -72,10 +72,20 @@ func (a *API) Tokens(w http.ResponseWriter, r *http.Request) {
 
 // RevokeToken answers DELETE /api/v1/tokens/{id}.
 func (a *API) RevokeToken(w http.ResponseWriter, r *http.Request) {
-	if err := a.svc.RevokeToken(r.Context(), r.PathValue("id")); err != nil {
+	id := r.PathValue("id")
+	var before *TokenInfo
+	if list, err := a.svc.Tokens(r.Context()); err == nil {
+		for i := range list {
+			if list[i].ID == id {
+				before = &list[i]
+			}
+		}
+	}
+	if err := a.svc.RevokeToken(r.Context(), id); err != nil {
 		httpio.Error(w, a.logger, err)
 		return
 	}
+	audit.Note(r.Context(), audit.Change{Action: "revoke", Resource: "token", ResourceID: id, Before: before})
 	httpio.JSON(w, http.StatusOK, map[string]any{"revoked": true})
 }
 
@@ -89,24 +99,58 @@ func (a *API) Users(w http.ResponseWriter, r *http.Request) {
 	httpio.JSON(w, http.StatusOK, map[string]any{"users": list})
 }
 
-// UpdateUser answers PATCH /api/v1/users/{id} {"disabled": true|false}: a
-// disabled user cannot sign in and their console sessions end at once.
+// UpdateUser answers PATCH /api/v1/users/{id} {disabled, role, teams}: a
+// disabled user cannot sign in and their console sessions end at once; a
+// new role or teams end their sessions too.
 func (a *API) UpdateUser(w http.ResponseWriter, r *http.Request) {
+	var in UserChange
+	if err := httpio.Decode(r, &in); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	before, after, err := a.svc.UpdateUser(r.Context(), r.PathValue("id"), in)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	action := "update"
+	if in.Role == nil && in.Teams == nil && (before.DisabledAt == nil) != (after.DisabledAt == nil) {
+		action = map[bool]string{true: "disable", false: "enable"}[after.DisabledAt != nil]
+	}
+	audit.Note(r.Context(), audit.Change{Action: action, Resource: "user", ResourceID: after.ID, Before: before, After: after})
+	httpio.JSON(w, http.StatusOK, after)
+}
+
+// DeleteUser answers DELETE /api/v1/users/{id} (an id or an email): the
+// user can no longer sign in and their sessions end at once.
+func (a *API) DeleteUser(w http.ResponseWriter, r *http.Request) {
+	before, err := a.svc.DeleteUser(r.Context(), r.PathValue("id"))
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	audit.Note(r.Context(), audit.Change{Action: "delete", Resource: "user", ResourceID: before.ID, Before: before})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// UpdateToken answers PATCH /api/v1/tokens/{id} {name}.
+func (a *API) UpdateToken(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Disabled *bool `json:"disabled"`
+		Name *string `json:"name"`
 	}
 	if err := httpio.Decode(r, &in); err != nil {
 		httpio.Error(w, a.logger, err)
 		return
 	}
-	if in.Disabled == nil {
-		httpio.Error(w, a.logger, fault.Field("disabled", "say whether the user is disabled: true or false"))
+	if in.Name == nil {
+		httpio.Error(w, a.logger, fault.Field("name", "send the token's new name"))
 		return
 	}
-	u, err := a.svc.SetUserDisabled(r.Context(), r.PathValue("id"), *in.Disabled)
+	before, after, err := a.svc.RenameToken(r.Context(), r.PathValue("id"), *in.Name)
 	if err != nil {
 		httpio.Error(w, a.logger, err)
 		return
 	}
-	httpio.JSON(w, http.StatusOK, u)
+	audit.Note(r.Context(), audit.Change{Action: "update", Resource: "token", ResourceID: after.ID, Before: before, After: after})
+	httpio.JSON(w, http.StatusOK, after)
 }

@@ -221,6 +221,29 @@ func (s *Service) GetAlert(ctx context.Context, id string) (*Alert, error) {
 	return list[0], nil
 }
 
+// SetAlertEnabled pauses (false) or resumes (true) an alert and returns it
+// before and after; a paused alert is not evaluated and fires nothing.
+func (s *Service) SetAlertEnabled(ctx context.Context, id string, enabled bool) (before, after *Alert, err error) {
+	if before, err = s.GetAlert(ctx, id); err != nil {
+		return nil, nil, err
+	}
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE alerts SET enabled = $1 WHERE id = $2`, boolInt(enabled), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fault.New(fault.NotFound, "no alert %q", id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	after, err = s.GetAlert(ctx, id)
+	return before, after, err
+}
+
 // DeleteAlert removes an alert; its firings and cases stay.
 func (s *Service) DeleteAlert(ctx context.Context, id string) error {
 	return s.db.Tx(ctx, func(tx *store.Tx) error {

@@ -3,6 +3,8 @@ package cases
 import (
 	"net/http"
 
+	"github.com/cxloop/cxloop/internal/audit"
+	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
 )
 
@@ -44,11 +46,36 @@ func (a *API) Alert(w http.ResponseWriter, r *http.Request) {
 
 // DeleteAlert answers DELETE /api/v1/alerts/{id}.
 func (a *API) DeleteAlert(w http.ResponseWriter, r *http.Request) {
+	before, _ := a.svc.GetAlert(r.Context(), r.PathValue("id"))
 	if err := a.svc.DeleteAlert(r.Context(), r.PathValue("id")); err != nil {
 		a.fail(w, err)
 		return
 	}
+	audit.Note(r.Context(), audit.Change{Action: "delete", Resource: "alert", ResourceID: r.PathValue("id"), Before: before})
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// UpdateAlert answers PATCH /api/v1/alerts/{id} {"enabled": false|true}: a
+// paused alert is not evaluated and fires nothing.
+func (a *API) UpdateAlert(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Enabled *bool `json:"enabled"`
+	}
+	if err := httpio.Decode(r, &in); err != nil {
+		a.fail(w, err)
+		return
+	}
+	if in.Enabled == nil {
+		a.fail(w, fault.Field("enabled", "send {\"enabled\": false} to pause the alert or true to resume it"))
+		return
+	}
+	before, after, err := a.svc.SetAlertEnabled(r.Context(), r.PathValue("id"), *in.Enabled)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	audit.Note(r.Context(), audit.Change{Action: map[bool]string{true: "resume", false: "pause"}[after.Enabled], Resource: "alert", ResourceID: after.ID, Before: before, After: after})
+	httpio.JSON(w, http.StatusOK, after)
 }
 
 // CheckAlert answers GET /api/v1/alerts/{id}/check: each group's evidence

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/csvimport"
 	"github.com/cxloop/cxloop/internal/fault"
@@ -139,20 +140,52 @@ func (a *API) UpdateRule(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, fault.Field("enabled", "send {\"enabled\": false} to pause the rule or true to resume it"))
 		return
 	}
+	before, _ := a.svc.rule(r.Context(), r.PathValue("id"))
 	out, err := a.svc.SetRuleEnabled(r.Context(), r.PathValue("id"), *in.Enabled)
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
+	audit.Note(r.Context(), audit.Change{Action: map[bool]string{true: "resume", false: "pause"}[out.Enabled], Resource: "rule", ResourceID: out.ID, Before: before, After: out})
 	httpio.JSON(w, http.StatusOK, out)
 }
 
 // DeleteRule answers DELETE /api/v1/rules/{id}.
 func (a *API) DeleteRule(w http.ResponseWriter, r *http.Request) {
+	before, _ := a.svc.rule(r.Context(), r.PathValue("id"))
 	if err := a.svc.DeleteRule(r.Context(), r.PathValue("id")); err != nil {
 		a.fail(w, err)
 		return
 	}
+	audit.Note(r.Context(), audit.Change{Action: "delete", Resource: "rule", ResourceID: r.PathValue("id"), Before: before})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// UpdateTeam answers PATCH /api/v1/teams/{id} {name, email} (id or name).
+func (a *API) UpdateTeam(w http.ResponseWriter, r *http.Request) {
+	var in TeamChange
+	if err := httpio.Decode(r, &in); err != nil {
+		a.fail(w, err)
+		return
+	}
+	before, after, err := a.svc.UpdateTeam(r.Context(), r.PathValue("id"), in)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	audit.Note(r.Context(), audit.Change{Action: "update", Resource: "team", ResourceID: after.ID, Before: before, After: after})
+	httpio.JSON(w, http.StatusOK, after)
+}
+
+// DeleteTeam answers DELETE /api/v1/teams/{id}: 409 naming cases or rules
+// while the team has open cases or a live rule acts for it.
+func (a *API) DeleteTeam(w http.ResponseWriter, r *http.Request) {
+	before, err := a.svc.DeleteTeam(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	audit.Note(r.Context(), audit.Change{Action: "delete", Resource: "team", ResourceID: before.ID, Before: before})
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 
@@ -40,14 +41,180 @@ func (s *Service) CreateTeam(ctx context.Context, name string, email ...string) 
 		return err
 	})
 	if store.IsUniqueViolation(err) {
-		return nil, fault.New(fault.Conflict, "a team named %q exists", name)
+		return nil, fault.New(fault.Conflict, "a team named %q exists (or existed: removed teams keep their names)", name)
 	}
 	return t, err
 }
 
-// Teams lists the teams by name.
+// Team returns a team by id or name; a removed one is not found.
+func (s *Service) Team(ctx context.Context, ref string) (*Team, error) { return team(ctx, s.db, ref) }
+
+func team(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, ref string) (*Team, error) {
+	var t Team
+	err := q.QueryRowContext(ctx, `SELECT id, name, created_at, email FROM teams WHERE (id = $1 OR name = $1) AND deleted_at = 0`, ref).Scan(&t.ID, &t.Name, &t.CreatedAt, &t.Email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fault.New(fault.NotFound, "no team %q", ref)
+	}
+	return &t, err
+}
+
+// TeamChange is an edit of a team: the fields sent are changed.
+type TeamChange struct {
+	Name  *string `json:"name"`
+	Email *string `json:"email"`
+}
+
+// UpdateTeam renames a team or changes its address and returns it before
+// and after; its cases follow it, and so do the rules and alerts that name it.
+func (s *Service) UpdateTeam(ctx context.Context, ref string, c TeamChange) (before, after *Team, err error) {
+	if c.Name == nil && c.Email == nil {
+		return nil, nil, fault.Field("name", "send the team's new name or email")
+	}
+	if c.Name != nil {
+		n := strings.TrimSpace(*c.Name)
+		if n == "" || len(n) > 100 || strings.Contains(n, ",") {
+			return nil, nil, fault.Field("name", "a team needs a name of at most 100 characters, without commas")
+		}
+		c.Name = &n
+	}
+	if c.Email != nil {
+		e := strings.TrimSpace(*c.Email)
+		if e != "" && (!strings.Contains(e, "@") || strings.ContainsAny(e, " \r\n<>,")) {
+			return nil, nil, fault.Field("email", "the team's email is one address, such as service@example.com")
+		}
+		c.Email = &e
+	}
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		if before, err = team(ctx, tx, ref); err != nil {
+			return err
+		}
+		next := *before
+		if c.Name != nil {
+			next.Name = *c.Name
+		}
+		if c.Email != nil {
+			next.Email = *c.Email
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE teams SET name = $1, email = $2 WHERE id = $3`, next.Name, next.Email, next.ID); err != nil {
+			return err
+		}
+		after = &next
+		if next.Name == before.Name {
+			return nil
+		}
+		// Rules that name the team follow it to its new name.
+		rules, err := listRules(ctx, tx, false)
+		if err != nil {
+			return err
+		}
+		for _, r := range rules {
+			changed := false
+			if oc := r.Then.OpenCase; oc != nil && oc.Team == before.Name {
+				oc.Team, changed = next.Name, true
+			}
+			if n := r.Then.Notify; n != nil && n.Team == before.Name {
+				n.Team, changed = next.Name, true
+			}
+			if changed {
+				action, _ := json.Marshal(r.Then)
+				if _, err := tx.ExecContext(ctx, `UPDATE rules SET action = $1 WHERE id = $2`, string(action), r.ID); err != nil {
+					return err
+				}
+			}
+		}
+		// And so do the alerts.
+		alerts, err := s.alerts(ctx, "")
+		if err != nil {
+			return err
+		}
+		for _, a := range alerts {
+			changed := false
+			if oc := a.Then.OpenCase; oc != nil && oc.Team == before.Name {
+				oc.Team, changed = next.Name, true
+			}
+			if n := a.Then.Notify; n != nil && n.Team == before.Name {
+				n.Team, changed = next.Name, true
+			}
+			if changed {
+				spec, _ := json.Marshal(a)
+				if _, err := tx.ExecContext(ctx, `UPDATE alerts SET spec = $1 WHERE id = $2`, string(spec), a.ID); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if store.IsUniqueViolation(err) {
+		return nil, nil, fault.Field("name", "a team named %q exists (or existed: removed teams keep their names)", *c.Name)
+	}
+	return before, after, err
+}
+
+// DeleteTeam removes a team that has no open cases (409 naming "cases"
+// otherwise: resolve or reassign them first) and that no live rule or alert
+// opens cases for or notifies (409 naming "rules" or "alerts"). Its past cases keep it, so
+// their history reads as before; it is no longer listed or assignable.
+func (s *Service) DeleteTeam(ctx context.Context, ref string) (*Team, error) {
+	var before *Team
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		if before, err = team(ctx, tx, ref); err != nil {
+			return err
+		}
+		var open int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM cases WHERE team_id = $1 AND status <> $2`, before.ID, Resolved).Scan(&open); err != nil {
+			return err
+		}
+		if open > 0 {
+			return &fault.Error{Code: fault.Conflict, Field: "cases", Message: fmt.Sprintf("team %q has %d open cases: resolve or reassign them first", before.Name, open)}
+		}
+		rules, err := listRules(ctx, tx, false)
+		if err != nil {
+			return err
+		}
+		for _, r := range rules {
+			for _, t := range []string{teamOf(r.Then.OpenCase), notified(r.Then.Notify)} {
+				if t != "" && (t == before.ID || t == before.Name) {
+					return &fault.Error{Code: fault.Conflict, Field: "rules", Message: fmt.Sprintf("rule %q (%s) acts for team %q: remove it or change it first", r.Name, r.ID, before.Name)}
+				}
+			}
+		}
+		alerts, err := s.alerts(ctx, "")
+		if err != nil {
+			return err
+		}
+		for _, a := range alerts {
+			for _, t := range []string{teamOf(a.Then.OpenCase), notified(a.Then.Notify)} {
+				if t != "" && (t == before.ID || t == before.Name) {
+					return &fault.Error{Code: fault.Conflict, Field: "alerts", Message: fmt.Sprintf("alert %q (%s) acts for team %q: remove it or change it first", a.Name, a.ID, before.Name)}
+				}
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE teams SET deleted_at = $1 WHERE id = $2`, s.now().UnixMilli(), before.ID)
+		return err
+	})
+	return before, err
+}
+
+func teamOf(oc *OpenCase) string {
+	if oc == nil {
+		return ""
+	}
+	return oc.Team
+}
+
+func notified(n *Notify) string {
+	if n == nil {
+		return ""
+	}
+	return n.Team
+}
+
+// Teams lists the teams by name (not the removed ones).
 func (s *Service) Teams(ctx context.Context) ([]Team, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, created_at, email FROM teams ORDER BY name`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, created_at, email FROM teams WHERE deleted_at = 0 ORDER BY name`)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +235,7 @@ func teamID(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, ref string) (string, error) {
 	var id string
-	err := q.QueryRowContext(ctx, `SELECT id FROM teams WHERE id = $1 OR name = $1`, ref).Scan(&id)
+	err := q.QueryRowContext(ctx, `SELECT id FROM teams WHERE (id = $1 OR name = $1) AND deleted_at = 0`, ref).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -155,7 +322,7 @@ func (r *Rule) Validate(ctx context.Context, s *Service) error {
 	}
 	if n := r.Then.Notify; n != nil {
 		var email string
-		err := s.db.QueryRowContext(ctx, `SELECT email FROM teams WHERE id = $1 OR name = $1`, n.Team).Scan(&email)
+		err := s.db.QueryRowContext(ctx, `SELECT email FROM teams WHERE (id = $1 OR name = $1) AND deleted_at = 0`, n.Team).Scan(&email)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fault.Field("then.notify.team", "no team %q", n.Team)
 		}
@@ -339,4 +506,18 @@ func (s *Service) Firings(ctx context.Context, rule string, limit int) ([]Firing
 		out = append(out, f)
 	}
 	return out, rows.Err()
+}
+
+// rule returns a rule that is not removed.
+func (s *Service) rule(ctx context.Context, id string) (*Rule, error) {
+	list, err := listRules(ctx, s.db, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range list {
+		if r.ID == id {
+			return r, nil
+		}
+	}
+	return nil, fault.New(fault.NotFound, "no rule %q", id)
 }

@@ -1,8 +1,12 @@
 package experience
 
 import (
+	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
+
+	"github.com/cxloop/cxloop/internal/audit"
 
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
@@ -114,7 +118,42 @@ func (a *API) SetReplenishSettings(w http.ResponseWriter, r *http.Request) {
 		httpio.Error(w, a.logger, err)
 		return
 	}
-	a.answer(w, r, http.StatusOK, func() (any, error) { return in, a.svc.SetReplenishSettings(r.Context(), in) })
+	before, err := a.svc.ReplenishSettings(r.Context())
+	if err == nil {
+		err = a.svc.SetReplenishSettings(r.Context(), in)
+	}
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	audit.Note(r.Context(), audit.Change{Action: "update", Resource: "replenishment_settings", Before: before, After: in})
+	httpio.JSON(w, http.StatusOK, in)
+}
+
+// PatchReplenishSettings answers PATCH /api/v1/replenishment/settings with
+// the fields to change ({"paused": true} pauses automatic replenishment:
+// nothing is scheduled or placed until it is resumed).
+func (a *API) PatchReplenishSettings(w http.ResponseWriter, r *http.Request) {
+	before, err := a.svc.ReplenishSettings(r.Context())
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	after := before
+	if err := httpio.Decode(r, &after); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	if err := a.svc.SetReplenishSettings(r.Context(), after); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	action := "update"
+	if before.Paused != after.Paused && before.LeadDays == after.LeadDays && before.CancelHours == after.CancelHours {
+		action = map[bool]string{true: "pause", false: "resume"}[after.Paused]
+	}
+	audit.Note(r.Context(), audit.Change{Action: action, Resource: "replenishment_settings", Before: before, After: after})
+	httpio.JSON(w, http.StatusOK, after)
 }
 
 // CreateNudge answers POST /api/v1/nudges.
@@ -125,6 +164,40 @@ func (a *API) CreateNudge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.answer(w, r, http.StatusCreated, func() (any, error) { return a.svc.CreateNudge(r.Context(), &in) })
+}
+
+// UpdateNudge answers PATCH /api/v1/nudges/{id} with the fields to change
+// ({"active": false} pauses the nudge, true resumes it).
+func (a *API) UpdateNudge(w http.ResponseWriter, r *http.Request) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		httpio.Error(w, a.logger, fault.Field("body", "the body could not be read: %v", err))
+		return
+	}
+	before, after, err := a.svc.UpdateNudge(r.Context(), r.PathValue("id"), b)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	action := "update"
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(b, &keys) == nil && len(keys) == 1 && keys["active"] != nil && before.Active != after.Active {
+		action = map[bool]string{true: "resume", false: "pause"}[after.Active]
+	}
+	audit.Note(r.Context(), audit.Change{Action: action, Resource: "nudge", ResourceID: after.ID, Before: before, After: after})
+	httpio.JSON(w, http.StatusOK, after)
+}
+
+// DeleteNudge answers DELETE /api/v1/nudges/{id}: the nudge sends nothing
+// more; its sends and uplift stay.
+func (a *API) DeleteNudge(w http.ResponseWriter, r *http.Request) {
+	before, err := a.svc.DeleteNudge(r.Context(), r.PathValue("id"))
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	audit.Note(r.Context(), audit.Change{Action: "delete", Resource: "nudge", ResourceID: before.ID, Before: before})
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // Nudges answers GET /api/v1/nudges.

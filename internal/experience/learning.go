@@ -145,7 +145,7 @@ func (s *Service) Learning(ctx context.Context, months int) ([]Month, error) {
 		add(owner[x.key], x.at, "curated_offering", 1, b(x.clicked), b(x.purchase), b(x.purchase))
 	}
 	// Coach behaviour: nudges sent, and whether the customer ordered within the window.
-	nudges, err := s.Nudges(ctx)
+	nudges, err := s.nudges(ctx, s.db, true)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
@@ -164,9 +165,17 @@ func (s *Service) CreateNudge(ctx context.Context, n *Nudge) (*Nudge, error) {
 	return n, err
 }
 
-// Nudges lists the nudge rules.
-func (s *Service) Nudges(ctx context.Context) ([]Nudge, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT config, active FROM nudges ORDER BY created_at, id`)
+// Nudges lists the nudge rules (not the removed ones).
+func (s *Service) Nudges(ctx context.Context) ([]Nudge, error) { return s.nudges(ctx, s.db, false) }
+
+// nudges lists the nudge rules, the removed ones too when removed is true
+// (their sends stay measured).
+func (s *Service) nudges(ctx context.Context, q eventlog.Querier, removed bool) ([]Nudge, error) {
+	where := ` WHERE deleted_at = 0`
+	if removed {
+		where = ``
+	}
+	rows, err := q.QueryContext(ctx, `SELECT config, active FROM nudges`+where+` ORDER BY created_at, id`)
 	if err != nil {
 		return nil, err
 	}
@@ -186,6 +195,75 @@ func (s *Service) Nudges(ctx context.Context) ([]Nudge, error) {
 		out = append(out, n)
 	}
 	return out, rows.Err()
+}
+
+// NudgeByID returns a nudge; a removed one is not found.
+func (s *Service) NudgeByID(ctx context.Context, id string) (*Nudge, error) {
+	return nudgeByID(ctx, s.db, s, id)
+}
+
+func nudgeByID(ctx context.Context, q eventlog.Querier, s *Service, id string) (*Nudge, error) {
+	list, err := s.nudges(ctx, q, false)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].ID == id {
+			return &list[i], nil
+		}
+	}
+	return nil, fault.New(fault.NotFound, "no nudge %q", id)
+}
+
+// UpdateNudge edits a nudge: patch is a JSON object of the fields to change
+// (as POST /api/v1/nudges takes them; "active": false pauses it, true
+// resumes it). The result is checked like a new nudge. It returns the nudge
+// before and after; a paused nudge sends nothing from now on.
+func (s *Service) UpdateNudge(ctx context.Context, id string, patch []byte) (before, after *Nudge, err error) {
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		if before, err = nudgeByID(ctx, tx, s, id); err != nil {
+			return err
+		}
+		// Decoding onto a copy changes only the fields the patch names.
+		b, _ := json.Marshal(before)
+		var next Nudge
+		_ = json.Unmarshal(b, &next)
+		if err := httpio.DecodeJSON(patch, &next); err != nil {
+			return err
+		}
+		if next.ID != before.ID {
+			return fault.Field("id", "a nudge's id cannot change")
+		}
+		if next.CreatedAt != before.CreatedAt {
+			return fault.Field("createdAt", "a nudge's creation time cannot change")
+		}
+		if err := next.validate(); err != nil {
+			return err
+		}
+		cfg, _ := json.Marshal(next)
+		if _, err := tx.ExecContext(ctx, `UPDATE nudges SET name = $1, kind = $2, config = $3, active = $4 WHERE id = $5`,
+			next.Name, next.Kind, string(cfg), next.Active, id); err != nil {
+			return err
+		}
+		after = &next
+		return nil
+	})
+	return before, after, err
+}
+
+// DeleteNudge removes a nudge: it sends nothing more and is no longer
+// listed; its sends stay, and its uplift stays measured.
+func (s *Service) DeleteNudge(ctx context.Context, id string) (*Nudge, error) {
+	var before *Nudge
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		if before, err = nudgeByID(ctx, tx, s, id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE nudges SET active = $1, deleted_at = $2 WHERE id = $3`, false, s.now().UnixMilli(), id)
+		return err
+	})
+	return before, err
 }
 
 // candidate is a customer a nudge applies to, about an item (or a goal);
@@ -529,7 +607,7 @@ const (
 // product) within the nudge's conversion days after it; a customer whose
 // window has not closed yet is pending, counted in neither rate.
 func (s *Service) Uplifts(ctx context.Context) ([]Uplift, error) {
-	list, err := s.Nudges(ctx)
+	list, err := s.nudges(ctx, s.db, true)
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,9 @@ import (
 type ReplenishSettings struct {
 	LeadDays    float64 `json:"lead_days"`    // propose this many days before the predicted need
 	CancelHours float64 `json:"cancel_hours"` // the customer may cancel within this window
+	// Paused: nothing is scheduled and nothing scheduled is placed until
+	// it is resumed (scheduled orders then due are placed then).
+	Paused bool `json:"paused"`
 }
 
 const replenishKey = "replenishment"
@@ -396,7 +399,7 @@ func (s *Service) replenishments(ctx context.Context, where string, args ...any)
 // placed.
 func (s *Service) Replenish(ctx context.Context) (scheduled, placed int, err error) {
 	set, err := s.ReplenishSettings(ctx)
-	if err != nil {
+	if err != nil || set.Paused {
 		return 0, 0, err
 	}
 	now := s.now()

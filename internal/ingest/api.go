@@ -1,8 +1,14 @@
 package ingest
 
 import (
+	"bytes"
+	"io"
 	"log/slog"
 	"net/http"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/audit"
+	"github.com/cxloop/cxloop/internal/fault"
 
 	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/store"
@@ -76,4 +82,71 @@ func (a *API) ListQuarantine(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpio.JSON(w, http.StatusOK, map[string]any{"messages": list})
+}
+
+// UpdateSource answers PATCH /api/v1/sources/{id} {name, paused}: a paused
+// source's write key is refused (403) until it is resumed.
+func (a *API) UpdateSource(w http.ResponseWriter, r *http.Request) {
+	var in SourceChange
+	if err := httpio.Decode(r, &in); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	before, after, err := a.sources.Update(r.Context(), r.PathValue("id"), in)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	action := "update"
+	if in.Name == nil && before.Paused != after.Paused {
+		action = map[bool]string{true: "pause", false: "resume"}[after.Paused]
+	}
+	audit.Note(r.Context(), audit.Change{Action: action, Resource: "source", ResourceID: after.ID, Before: before, After: after})
+	httpio.JSON(w, http.StatusOK, after)
+}
+
+// DeleteSource answers DELETE /api/v1/sources/{id}: its write keys are
+// refused from now on; the events it sent stay.
+func (a *API) DeleteSource(w http.ResponseWriter, r *http.Request) {
+	before, err := a.sources.Delete(r.Context(), r.PathValue("id"))
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	audit.Note(r.Context(), audit.Change{Action: "delete", Resource: "source", ResourceID: before.ID, Before: before})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// RotateSource answers POST /api/v1/sources/{id}/rotate {overlap} with the
+// source and its new write key; the old key stays valid for overlap (a
+// duration such as "24h", the default; "0s" refuses it at once).
+func (a *API) RotateSource(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Overlap *string `json:"overlap"`
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+	if err == nil && len(bytes.TrimSpace(b)) > 0 {
+		err = httpio.DecodeJSON(b, &in)
+	}
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	overlap := DefaultOverlap
+	if in.Overlap != nil {
+		if overlap, err = time.ParseDuration(*in.Overlap); err != nil {
+			httpio.Error(w, a.logger, fault.Field("overlap", "overlap is a duration such as \"24h\" or \"0s\""))
+			return
+		}
+	}
+	before, after, key, err := a.sources.Rotate(r.Context(), r.PathValue("id"), overlap)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	audit.Note(r.Context(), audit.Change{Action: "rotate", Resource: "source", ResourceID: after.ID, Before: before, After: after})
+	httpio.JSON(w, http.StatusOK, struct {
+		Source
+		WriteKey string `json:"writeKey"`
+	}{after, key})
 }

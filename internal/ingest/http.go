@@ -52,7 +52,7 @@ func NewHandler(db *store.DB, l *eventlog.Log, sources *Sources, now func() time
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cxloop_ingest_messages_total",
 			Help: "Messages received on /v1 by result: accepted, quarantined, suppressed (an erased customer's, dropped), erased (a delete message carried out), or refused (the whole request)."}, []string{"result"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cxloop_ingest_requests_refused_total",
-			Help: "Requests on /v1 refused as a whole, by reason: unauthorized (401), invalid (400), too_large (413)."}, []string{"reason"}),
+			Help: "Requests on /v1 refused as a whole, by reason: unauthorized (401), forbidden (403: a paused source), invalid (400), too_large (413)."}, []string{"reason"}),
 		metrics: prometheus.NewCounter(prometheus.CounterOpts{Name: "cxloop_ingest_library_metrics_total",
 			Help: "Reports of browser libraries' own metrics received on /v1/m (counted, not stored)."})}
 }

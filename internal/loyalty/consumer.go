@@ -65,7 +65,7 @@ func (Consumer) Reset(ctx context.Context, tx *store.Tx) error {
 
 // Events names what the consumer reads: the rules' events and refunds.
 func (Consumer) Events(ctx context.Context, tx *store.Tx) ([]string, bool, error) {
-	list, err := rules(ctx, tx)
+	list, err := liveRules(ctx, tx)
 	if err != nil {
 		return nil, false, err
 	}
@@ -81,7 +81,7 @@ func (Consumer) Events(ctx context.Context, tx *store.Tx) ([]string, bool, error
 
 // Apply earns and reverses points for a batch of events.
 func (c Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event) error {
-	list, err := rules(ctx, tx)
+	list, err := liveRules(ctx, tx)
 	if err != nil {
 		return err
 	}

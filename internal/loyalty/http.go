@@ -1,10 +1,13 @@
 package loyalty
 
 import (
+	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
 )
@@ -194,11 +197,42 @@ func (a *API) read(w http.ResponseWriter, r *http.Request, fn func() (any, error
 
 // DeleteRule answers DELETE /api/v1/loyalty/rules/{id}: 204.
 func (a *API) DeleteRule(w http.ResponseWriter, r *http.Request) {
+	var before *Rule
+	if list, err := a.svc.Rules(r.Context()); err == nil {
+		for i := range list {
+			if list[i].ID == r.PathValue("id") {
+				before = &list[i]
+			}
+		}
+	}
 	if err := a.svc.DeleteRule(r.Context(), r.PathValue("id")); err != nil {
 		httpio.Error(w, a.logger, err)
 		return
 	}
+	audit.Note(r.Context(), audit.Change{Action: "delete", Resource: "loyalty_rule", ResourceID: r.PathValue("id"), Before: before})
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// UpdateRule answers PATCH /api/v1/loyalty/rules/{id} with the fields to
+// change ({"paused": true} pauses the rule, false resumes it).
+func (a *API) UpdateRule(w http.ResponseWriter, r *http.Request) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		httpio.Error(w, a.logger, fault.Field("body", "the body could not be read: %v", err))
+		return
+	}
+	before, after, err := a.svc.UpdateRule(r.Context(), r.PathValue("id"), b)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	action := "update"
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(b, &keys) == nil && len(keys) == 1 && keys["paused"] != nil && before.Paused != after.Paused {
+		action = map[bool]string{true: "pause", false: "resume"}[after.Paused]
+	}
+	audit.Note(r.Context(), audit.Change{Action: action, Resource: "loyalty_rule", ResourceID: after.ID, Before: before, After: after})
+	httpio.JSON(w, http.StatusOK, after)
 }
 
 // Engagement answers GET /api/v1/customers/{id}/engagement.

@@ -23,6 +23,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/match"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
@@ -47,8 +48,10 @@ type Rule struct {
 	Property      string  `json:"property,omitempty"`
 	// Beneficiary is who earns: the event's customer (the default) or, for
 	// Referral Signed Up and Referral Converted, the sender who referred them.
-	Beneficiary string       `json:"beneficiary"`
-	CreatedAt   store.Millis `json:"createdAt"`
+	Beneficiary string `json:"beneficiary"`
+	// Paused: the rule earns nothing on what arrives while it is paused.
+	Paused    bool         `json:"paused"`
+	CreatedAt store.Millis `json:"createdAt"`
 }
 
 // Beneficiaries of a rule.
@@ -92,33 +95,41 @@ func NewService(db *store.DB, log *eventlog.Log, profiles *profile.Service, now 
 	return &Service{db: db, log: log, profiles: profiles, now: now, logger: logger}
 }
 
-// CreateRule validates and stores an earning rule.
-func (s *Service) CreateRule(ctx context.Context, r *Rule) (*Rule, error) {
+// validate fills in defaults and names the first wrong field.
+func (r *Rule) validate() error {
 	r.On = strings.TrimSpace(r.On)
 	if r.On == "" {
-		return nil, fault.Field("on", "name the event that earns points, e.g. \"Order Completed\"")
+		return fault.Field("on", "name the event that earns points, e.g. \"Order Completed\"")
 	}
 	if r.PointsPerUnit < 0 || math.IsNaN(r.PointsPerUnit) || r.PointsPerUnit > 1000 {
-		return nil, fault.Field("points_per_unit", "points_per_unit is between 0 and 1000")
+		return fault.Field("points_per_unit", "points_per_unit is between 0 and 1000")
 	}
 	if r.Points < 0 || r.Points > 1_000_000 {
-		return nil, fault.Field("points", "points is between 0 and 1,000,000")
+		return fault.Field("points", "points is between 0 and 1,000,000")
 	}
 	if r.PointsPerUnit == 0 && r.Points == 0 {
-		return nil, fault.Field("points_per_unit", "a rule earns points_per_unit, points, or both")
+		return fault.Field("points_per_unit", "a rule earns points_per_unit, points, or both")
 	}
 	switch r.Beneficiary {
 	case "":
 		r.Beneficiary = Customer
 	case Customer, Sender:
 	default:
-		return nil, fault.Field("beneficiary", "a rule rewards the event's customer or, for referral events, the sender")
+		return fault.Field("beneficiary", "a rule rewards the event's customer or, for referral events, the sender")
 	}
 	r.Property = strings.TrimSpace(r.Property)
+	return nil
+}
+
+// CreateRule validates and stores an earning rule.
+func (s *Service) CreateRule(ctx context.Context, r *Rule) (*Rule, error) {
+	if err := r.validate(); err != nil {
+		return nil, err
+	}
 	r.ID, r.CreatedAt = store.NewID("lrule"), store.Millis(s.now().UnixMilli())
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO loyalty_rules (id, event, points_per_unit, points, property, beneficiary, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			r.ID, r.On, r.PointsPerUnit, r.Points, r.Property, r.Beneficiary, int64(r.CreatedAt))
+		_, err := tx.ExecContext(ctx, `INSERT INTO loyalty_rules (id, event, points_per_unit, points, property, beneficiary, created_at, paused) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			r.ID, r.On, r.PointsPerUnit, r.Points, r.Property, r.Beneficiary, int64(r.CreatedAt), boolInt(r.Paused))
 		return err
 	})
 	return r, err
@@ -138,11 +149,70 @@ func (s *Service) DeleteRule(ctx context.Context, id string) error {
 	})
 }
 
+// UpdateRule edits an earning rule: patch is a JSON object of the fields
+// to change (as POST /api/v1/loyalty/rules takes them; "paused": true
+// pauses it). It returns the rule before and after.
+func (s *Service) UpdateRule(ctx context.Context, id string, patch []byte) (before, after *Rule, err error) {
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		list, err := rules(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for i := range list {
+			if list[i].ID == id {
+				before = &list[i]
+			}
+		}
+		if before == nil {
+			return fault.New(fault.NotFound, "no earning rule %q", id)
+		}
+		next := *before
+		if err := httpio.DecodeJSON(patch, &next); err != nil {
+			return err
+		}
+		if next.ID != before.ID {
+			return fault.Field("id", "a rule's id cannot change")
+		}
+		if next.CreatedAt != before.CreatedAt {
+			return fault.Field("createdAt", "a rule's creation time cannot change")
+		}
+		if err := next.validate(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE loyalty_rules SET event = $1, points_per_unit = $2, points = $3, property = $4, beneficiary = $5, paused = $6 WHERE id = $7`,
+			next.On, next.PointsPerUnit, next.Points, next.Property, next.Beneficiary, boolInt(next.Paused), id); err != nil {
+			return err
+		}
+		after = &next
+		return nil
+	})
+	return before, after, err
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // Rules lists the earning rules.
 func (s *Service) Rules(ctx context.Context) ([]Rule, error) { return rules(ctx, s.db) }
 
+// liveRules lists the rules that are not paused.
+func liveRules(ctx context.Context, q eventlog.Querier) ([]Rule, error) {
+	list, err := rules(ctx, q)
+	out := list[:0]
+	for _, r := range list {
+		if !r.Paused {
+			out = append(out, r)
+		}
+	}
+	return out, err
+}
+
 func rules(ctx context.Context, q eventlog.Querier) ([]Rule, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, event, points_per_unit, points, property, beneficiary, created_at FROM loyalty_rules ORDER BY created_at, id`)
+	rows, err := q.QueryContext(ctx, `SELECT id, event, points_per_unit, points, property, beneficiary, created_at, paused FROM loyalty_rules ORDER BY created_at, id`)
 	if err != nil {
 		return nil, err
 	}
@@ -150,9 +220,11 @@ func rules(ctx context.Context, q eventlog.Querier) ([]Rule, error) {
 	out := []Rule{}
 	for rows.Next() {
 		var r Rule
-		if err := rows.Scan(&r.ID, &r.On, &r.PointsPerUnit, &r.Points, &r.Property, &r.Beneficiary, &r.CreatedAt); err != nil {
+		var paused int
+		if err := rows.Scan(&r.ID, &r.On, &r.PointsPerUnit, &r.Points, &r.Property, &r.Beneficiary, &r.CreatedAt, &paused); err != nil {
 			return nil, err
 		}
+		r.Paused = paused == 1
 		out = append(out, r)
 	}
 	return out, rows.Err()

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/httpio"
 )
 
@@ -63,4 +64,37 @@ func (a *API) Redeliver(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpio.JSON(w, http.StatusAccepted, map[string]any{"queued": true})
+}
+
+// Update answers PATCH /api/v1/webhooks/{id} {url, events, active}: active
+// false pauses the webhook and cancels its pending deliveries.
+func (a *API) Update(w http.ResponseWriter, r *http.Request) {
+	var in WebhookChange
+	if err := httpio.Decode(r, &in); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	before, after, err := a.svc.UpdateWebhook(r.Context(), r.PathValue("id"), in)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	action := "update"
+	if in.Active != nil && in.URL == nil && in.Events == nil && before.Active != after.Active {
+		action = map[bool]string{true: "resume", false: "pause"}[after.Active]
+	}
+	audit.Note(r.Context(), audit.Change{Action: action, Resource: "webhook", ResourceID: after.ID, Before: before, After: after})
+	httpio.JSON(w, http.StatusOK, after)
+}
+
+// Delete answers DELETE /api/v1/webhooks/{id}: the webhook receives nothing
+// more; its deliveries stay readable.
+func (a *API) Delete(w http.ResponseWriter, r *http.Request) {
+	before, err := a.svc.DeleteWebhook(r.Context(), r.PathValue("id"))
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	audit.Note(r.Context(), audit.Change{Action: "delete", Resource: "webhook", ResourceID: before.ID, Before: before})
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -5,7 +5,7 @@
 // exponential backoff and logged; delivery is at least once, and the
 // X-Cxloop-Delivery header is the receiver's idempotency key.
 //
-// It imports eventlog, store, fault and httpio only.
+// It imports eventlog, store, fault, httpio and audit only.
 package outbox
 
 import (
@@ -51,7 +51,7 @@ type Delivery struct {
 	Webhook     string        `json:"webhook"`
 	MessageID   string        `json:"messageId"`
 	Event       string        `json:"event"`
-	State       string        `json:"state"` // pending, delivered, failed
+	State       string        `json:"state"` // pending, delivered, failed, cancelled (its webhook was paused or removed)
 	Attempts    int           `json:"attempts"`
 	NextAt      *store.Millis `json:"nextAt,omitempty"`
 	LastStatus  int           `json:"lastStatus"`
@@ -91,31 +91,149 @@ func (s *Service) AllowPrivateTargets(allow bool) {
 // CreateWebhook registers an endpoint for event names ("*" for every event)
 // and returns it with its signing secret.
 func (s *Service) CreateWebhook(ctx context.Context, w *Webhook) (*Webhook, error) {
-	u, err := url.Parse(w.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fault.Field("url", "the webhook URL is an http or https URL")
+	if err := s.checkURL(ctx, w.URL); err != nil {
+		return nil, err
 	}
-	if !s.allowPrivate {
-		if err := netguard.CheckURL(ctx, w.URL); err != nil {
-			return nil, fault.Field("url", "webhooks may not call internal addresses (%v); start cxloop with --allow-private-targets to allow them on premises", err)
-		}
-	}
-	if len(w.Events) == 0 {
-		return nil, fault.Field("events", "name the events to send, e.g. [\"Case Opened\"] (\"*\" for all)")
-	}
-	for i, e := range w.Events {
-		if strings.TrimSpace(e) == "" {
-			return nil, fault.Field(fmt.Sprintf("events[%d]", i), "an event name is empty")
-		}
+	if err := checkEvents(w.Events); err != nil {
+		return nil, err
 	}
 	w.ID, w.Secret, w.Active, w.CreatedAt = store.NewID("wh"), "whsec_"+store.Secret(24), true, store.Millis(s.now().UnixMilli())
 	events, _ := json.Marshal(w.Events)
-	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO webhooks (id, url, events, secret, active, created_at) VALUES ($1, $2, $3, $4, 1, $5)`,
 			w.ID, w.URL, string(events), w.Secret, int64(w.CreatedAt))
 		return err
 	})
 	return w, err
+}
+
+// checkURL admits an http(s) URL that does not name an internal address
+// (unless private targets are allowed).
+func (s *Service) checkURL(ctx context.Context, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fault.Field("url", "the webhook URL is an http or https URL")
+	}
+	if !s.allowPrivate {
+		if err := netguard.CheckURL(ctx, raw); err != nil {
+			return fault.Field("url", "webhooks may not call internal addresses (%v); start cxloop with --allow-private-targets to allow them on premises", err)
+		}
+	}
+	return nil
+}
+
+func checkEvents(events []string) error {
+	if len(events) == 0 {
+		return fault.Field("events", "name the events to send, e.g. [\"Case Opened\"] (\"*\" for all)")
+	}
+	for i, e := range events {
+		if strings.TrimSpace(e) == "" {
+			return fault.Field(fmt.Sprintf("events[%d]", i), "an event name is empty")
+		}
+	}
+	return nil
+}
+
+// WebhookChange is an edit of a webhook: the fields sent are changed.
+type WebhookChange struct {
+	URL    *string   `json:"url"`
+	Events *[]string `json:"events"`
+	Active *bool     `json:"active"`
+}
+
+// Webhook returns a webhook (without its secret); a removed one is not found.
+func (s *Service) Webhook(ctx context.Context, id string) (*Webhook, error) {
+	return webhookByID(ctx, s.db, id)
+}
+
+func webhookByID(ctx context.Context, q eventlog.Querier, id string) (*Webhook, error) {
+	list, err := webhooks(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].ID == id {
+			list[i].Secret = ""
+			return &list[i], nil
+		}
+	}
+	return nil, fault.New(fault.NotFound, "no webhook %q", id)
+}
+
+// UpdateWebhook changes a webhook's URL (checked as at creation), events or
+// active flag and returns it before and after. Pausing it (active false)
+// cancels its pending deliveries at once: they are not sent later, even when
+// it is resumed.
+func (s *Service) UpdateWebhook(ctx context.Context, id string, c WebhookChange) (before, after *Webhook, err error) {
+	if c.URL == nil && c.Events == nil && c.Active == nil {
+		return nil, nil, fault.Field("active", "send url, events or active (false pauses the webhook, true resumes it)")
+	}
+	if c.URL != nil {
+		if err := s.checkURL(ctx, *c.URL); err != nil {
+			return nil, nil, err
+		}
+	}
+	if c.Events != nil {
+		if err := checkEvents(*c.Events); err != nil {
+			return nil, nil, err
+		}
+	}
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		if before, err = webhookByID(ctx, tx, id); err != nil {
+			return err
+		}
+		next := *before
+		if c.URL != nil {
+			next.URL = *c.URL
+		}
+		if c.Events != nil {
+			next.Events = *c.Events
+		}
+		if c.Active != nil {
+			next.Active = *c.Active
+		}
+		events, _ := json.Marshal(next.Events)
+		if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET url = $1, events = $2, active = $3 WHERE id = $4`, next.URL, string(events), boolInt(next.Active), id); err != nil {
+			return err
+		}
+		if !next.Active {
+			if err := cancelPending(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		after = &next
+		return nil
+	})
+	return before, after, err
+}
+
+// DeleteWebhook removes a webhook: it receives nothing more, its pending
+// deliveries are cancelled, and its deliveries stay readable.
+func (s *Service) DeleteWebhook(ctx context.Context, id string) (*Webhook, error) {
+	var before *Webhook
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		if before, err = webhookByID(ctx, tx, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET active = 0, deleted_at = $1 WHERE id = $2`, s.now().UnixMilli(), id); err != nil {
+			return err
+		}
+		return cancelPending(ctx, tx, id)
+	})
+	return before, err
+}
+
+func cancelPending(ctx context.Context, tx *store.Tx, webhook string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET state = 'cancelled', next_at = NULL WHERE webhook_id = $1 AND state = 'pending'`, webhook)
+	return err
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Webhooks lists the webhooks (without their secrets).
@@ -128,7 +246,7 @@ func (s *Service) Webhooks(ctx context.Context) ([]Webhook, error) {
 }
 
 func webhooks(ctx context.Context, q eventlog.Querier) ([]Webhook, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, url, events, secret, active, created_at FROM webhooks ORDER BY created_at, id`)
+	rows, err := q.QueryContext(ctx, `SELECT id, url, events, secret, active, created_at FROM webhooks WHERE deleted_at = 0 ORDER BY created_at, id`)
 	if err != nil {
 		return nil, err
 	}
@@ -157,8 +275,17 @@ func Enqueue(ctx context.Context, tx *store.Tx, webhook string, e *eventlog.Even
 		return err
 	}
 	id := "dlv_" + hex.EncodeToString(digest(webhook + "\x00" + e.MessageID)[:10])
+	// A paused or removed webhook's delivery is recorded, cancelled.
+	var live int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhooks WHERE id = $1 AND active = 1 AND deleted_at = 0`, webhook).Scan(&live); err != nil {
+		return err
+	}
+	state, next := "pending", any(now.UnixMilli())
+	if live == 0 {
+		state, next = "cancelled", nil
+	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (id, webhook_id, message_id, event, payload, state, attempts, next_at, last_status, last_error, created_at)
-		VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, 0, '', $6) ON CONFLICT (id) DO NOTHING`, id, webhook, e.MessageID, e.Event, string(payload), now.UnixMilli())
+		VALUES ($1, $2, $3, $4, $5, $6, 0, $7, 0, '', $8) ON CONFLICT (id) DO NOTHING`, id, webhook, e.MessageID, e.Event, string(payload), state, next, now.UnixMilli())
 	return err
 }
 
@@ -271,7 +398,7 @@ func (s *Service) Run(ctx context.Context) {
 func (s *Service) Deliver(ctx context.Context) (int, error) {
 	now := s.now()
 	rows, err := s.db.QueryContext(ctx, `SELECT d.id, d.payload, d.event, d.attempts, w.url, w.secret FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-		WHERE d.state = 'pending' AND d.next_at <= $1 ORDER BY d.next_at LIMIT 100`, now.UnixMilli())
+		WHERE d.state = 'pending' AND d.next_at <= $1 AND w.active = 1 AND w.deleted_at = 0 ORDER BY d.next_at LIMIT 100`, now.UnixMilli())
 	if err != nil {
 		return 0, err
 	}
@@ -294,7 +421,7 @@ func (s *Service) Deliver(ctx context.Context) (int, error) {
 	}
 	delivered := 0
 	for _, j := range jobs {
-		if ok, err := s.db.Claim(ctx, "webhook_deliveries", "next_at", j.id, now.UnixMilli(), 5*time.Minute); err != nil || !ok {
+		if ok, err := s.claim(ctx, j.id, now); err != nil || !ok {
 			if err != nil {
 				return delivered, err
 			}
@@ -316,7 +443,10 @@ func (s *Service) Deliver(ctx context.Context) (int, error) {
 			delivered++
 		}
 		if err := s.db.Tx(ctx, func(tx *store.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET state = $1, attempts = $2, next_at = $3, last_status = $4, last_error = $5,
+			// A delivery cancelled while it was being sent stays cancelled
+			// unless it arrived.
+			_, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET state = CASE WHEN state = 'cancelled' AND $1 <> 'delivered' THEN 'cancelled' ELSE $1 END,
+				attempts = $2, next_at = CASE WHEN state = 'cancelled' AND $1 <> 'delivered' THEN NULL ELSE CAST($3 AS BIGINT) END, last_status = $4, last_error = $5,
 				delivered_at = $6 WHERE id = $7`, state, attempts, next, status, msg, at, j.id)
 			return err
 		}); err != nil {
@@ -324,6 +454,23 @@ func (s *Service) Deliver(ctx context.Context) (int, error) {
 		}
 	}
 	return delivered, nil
+}
+
+// claim leases a pending delivery of a live webhook (db.Claim, checking
+// that it was not cancelled since it was read).
+func (s *Service) claim(ctx context.Context, id string, now time.Time) (bool, error) {
+	var got bool
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET next_at = $1 WHERE id = $2 AND next_at <= $3 AND state = 'pending'`,
+			now.Add(5*time.Minute).UnixMilli(), id, now.UnixMilli())
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		got = n == 1
+		return err
+	})
+	return got, err
 }
 
 func (s *Service) post(ctx context.Context, url, secret, id, event string, body []byte) (int, error) {
@@ -378,9 +525,17 @@ func (s *Service) Deliveries(ctx context.Context, webhook string, limit int) ([]
 	return out, rows.Err()
 }
 
-// Redeliver queues a delivery again now, whatever its state.
+// Redeliver queues a delivery again now, whatever its state, unless its
+// webhook is paused or removed.
 func (s *Service) Redeliver(ctx context.Context, webhook, id string) error {
 	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		var live int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhooks WHERE id = $1 AND active = 1 AND deleted_at = 0`, webhook).Scan(&live); err != nil {
+			return err
+		}
+		if live == 0 {
+			return fault.New(fault.Conflict, "webhook %q is paused or removed: resume it first", webhook)
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET state = 'pending', next_at = $1 WHERE id = $2 AND webhook_id = $3`, s.now().UnixMilli(), id, webhook)
 		if err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/csvimport"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
@@ -77,12 +78,37 @@ func (a *API) Update(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, fault.Field("body", "body must be a JSON object of survey fields"))
 		return
 	}
+	before, _ := a.svc.Get(r.Context(), r.PathValue("id"))
 	sv, err := a.svc.Update(r.Context(), r.PathValue("id"), body)
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
+	action := "update"
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(body, &keys) == nil && len(keys) == 1 && keys["status"] != nil && before != nil && before.Status != sv.Status {
+		switch sv.Status {
+		case Paused:
+			action = "pause"
+		case Active:
+			action = "resume"
+		}
+	}
+	audit.Note(r.Context(), audit.Change{Action: action, Resource: "survey", ResourceID: sv.ID, Before: before, After: sv})
 	httpio.JSON(w, http.StatusOK, sv)
+}
+
+// Delete answers DELETE /api/v1/surveys/{id}: the survey is archived (it
+// sends nothing more and is no longer listed); it and its responses stay
+// readable.
+func (a *API) Delete(w http.ResponseWriter, r *http.Request) {
+	before, err := a.svc.Archive(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	audit.Note(r.Context(), audit.Change{Action: "delete", Resource: "survey", ResourceID: before.ID, Before: before})
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // Respond answers POST /api/v1/surveys/{id}/responses: an imported answer

@@ -112,7 +112,7 @@ func (p *Pages) open(ctx context.Context, token string, view bool) (*Invitation,
 		return inv, sv, http.StatusNotFound, "invalid", nil
 	case inv.Status == Expired || (inv.ExpiresAt != nil && int64(*inv.ExpiresAt) < p.svc.now().UnixMilli()):
 		return inv, sv, http.StatusGone, "expired", nil
-	case sv.Status == Closed:
+	case sv.Shut():
 		return inv, sv, http.StatusGone, "closed", nil
 	}
 	return inv, sv, 0, "", nil
@@ -262,7 +262,7 @@ func (p *Pages) confirm(w http.ResponseWriter, r *http.Request, sv *Survey, lang
 
 // stillOpen reports whether an answered invitation's link still works.
 func (p *Pages) stillOpen(inv *Invitation, sv *Survey) bool {
-	return sv.Status != Closed && (inv.ExpiresAt == nil || int64(*inv.ExpiresAt) >= p.svc.now().UnixMilli())
+	return !sv.Shut() && (inv.ExpiresAt == nil || int64(*inv.ExpiresAt) >= p.svc.now().UnixMilli())
 }
 
 // openPost opens the invitation a form was posted to and reads the form.

@@ -71,7 +71,7 @@ func (s *Service) Reply(ctx context.Context, raw io.Reader) (*ReplyResult, error
 	if inv.Status == Expired || (inv.ExpiresAt != nil && int64(*inv.ExpiresAt) < s.now().UnixMilli()) {
 		return nil, fault.New(fault.Conflict, "the invitation this reply answers has expired")
 	}
-	if sv.Status == Closed {
+	if sv.Shut() {
 		return nil, fault.New(fault.Conflict, "the survey this reply answers is closed")
 	}
 	body, err := replyText(msg)

@@ -153,7 +153,35 @@ func (s *Service) version(ctx context.Context, id string, version int64) (*Surve
 }
 
 // List returns every survey, newest first.
-func (s *Service) List(ctx context.Context) ([]*Survey, error) { return listSurveys(ctx, s.db, "") }
+func (s *Service) List(ctx context.Context) ([]*Survey, error) {
+	return listSurveys(ctx, s.db, `WHERE status <> 'archived'`)
+}
+
+// Archive removes a survey (DELETE /api/v1/surveys/{id}): it sends nothing
+// more, its pages say it is closed, it is no longer listed or editable; it
+// and its responses stay readable. It returns the survey as it was.
+func (s *Service) Archive(ctx context.Context, id string) (*Survey, error) {
+	var before *Survey
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		if before, err = getSurvey(ctx, tx, id); err != nil {
+			return err
+		}
+		if before.Status == Archived {
+			return fault.New(fault.NotFound, "no survey %q (it was deleted)", id)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE surveys SET status = $1, next_run = NULL, updated_at = $2 WHERE id = $3`,
+			Archived, nextVersion(before, s.now()), id)
+		return err
+	})
+	return before, err
+}
+
+// nextVersion is the updated_at of a survey changed at now: later than its
+// last, so that the pages' cache sees the change even within a millisecond.
+func nextVersion(old *Survey, now time.Time) int64 {
+	return max(now.UnixMilli(), int64(old.UpdatedAt)+1)
+}
 
 // Update applies a partial definition (any fields of Survey) to a survey.
 // Question ids and types stay fixed once answers exist, so that scores
@@ -164,6 +192,9 @@ func (s *Service) Update(ctx context.Context, id string, patch json.RawMessage) 
 		old, err := getSurvey(ctx, tx, id)
 		if err != nil {
 			return err
+		}
+		if old.Status == Archived {
+			return fault.New(fault.NotFound, "no survey %q (it was deleted)", id)
 		}
 		base, err := json.Marshal(old)
 		if err != nil {
@@ -210,7 +241,7 @@ func (s *Service) Update(ctx context.Context, id string, patch json.RawMessage) 
 			}
 		}
 		now := s.now()
-		sv.UpdatedAt = store.Millis(now.UnixMilli())
+		sv.UpdatedAt = store.Millis(nextVersion(old, now))
 		_, schedChanged := changes["schedule"]
 		s.schedule(&sv, now, schedChanged || old.Status != Active)
 		if err := updateSurvey(ctx, tx, &sv); err != nil {

@@ -33,7 +33,14 @@ const (
 	Active = "active"
 	Paused = "paused"
 	Closed = "closed"
+	// Archived: removed with DELETE; not listed, not editable, its
+	// responses stay readable. Only DELETE sets it.
+	Archived = "archived"
 )
+
+// Shut reports whether the survey takes no answers on its pages: closed,
+// paused or archived.
+func (s *Survey) Shut() bool { return s.Status == Closed || s.Status == Paused || s.Status == Archived }
 
 // Question types.
 const (

@@ -380,7 +380,7 @@ func (s *Service) AnswerWeb(ctx context.Context, token string, raw map[string]an
 		return "", &fault.Error{Code: fault.Conflict, Field: "token", Message: "this survey was dismissed"}
 	case inv.Status == Expired || (inv.ExpiresAt != nil && int64(*inv.ExpiresAt) < s.now().UnixMilli()):
 		return "", &fault.Error{Code: fault.Conflict, Field: "token", Message: "this survey has expired"}
-	case sv.Status == Closed:
+	case sv.Shut():
 		return "", &fault.Error{Code: fault.Conflict, Field: "token", Message: "this survey is closed"}
 	}
 	if lang != "" && !slices.Contains(sv.Languages, lang) {

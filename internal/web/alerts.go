@@ -59,5 +59,5 @@ func (c *Console) alertsPage(w http.ResponseWriter, r *http.Request, s auth.Sess
 		}
 		views = append(views, v)
 	}
-	c.render(w, r, http.StatusOK, "alerts", view{Title: "Alerts", Session: &s, Nav: "alerts", Data: map[string]any{"Alerts": views}})
+	c.render(w, r, http.StatusOK, "alerts", view{Title: "Alerts", Session: &s, Nav: "alerts", Data: map[string]any{"Alerts": views, "Admin": s.Principal.Can(auth.RoleAdmin)}})
 }

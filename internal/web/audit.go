@@ -48,7 +48,16 @@ var consoleChanges = map[string]consoleClass{
 	"POST /sources/{what}":                 {Skip: true}, // shows a pasted key's snippet
 	"POST /settings/{what}": {Action: "create", Config: true,
 		ResourceFrom: map[string]string{"teams": "team", "rules": "rule", "webhooks": "webhook"}},
-	"POST /settings/rules/{id}/{action}": {Resource: "rule", Config: true, ActionFrom: "action"},
+	"POST /settings/rules/{id}/{action}":    {Resource: "rule", Config: true, ActionFrom: "action"},
+	"POST /settings/webhooks/{id}/{action}": {Resource: "webhook", Config: true, ActionFrom: "action"},
+	"POST /settings/teams/{id}/{action}":    {Resource: "team", Config: true, ActionFrom: "action"},
+	"POST /settings/users/{id}/{action}":    {Resource: "user", Config: true, ActionFrom: "action"},
+	"POST /settings/tokens/{id}/{action}":   {Resource: "token", Config: true, ActionFrom: "action"},
+	"POST /sources/{id}/{action}":           {Resource: "source", Config: true, ActionFrom: "action"},
+	"POST /alerts/{id}/{action}":            {Resource: "alert", Config: true, ActionFrom: "action"},
+	"POST /nudges/{id}/{action}":            {Resource: "nudge", Config: true, ActionFrom: "action"},
+	"POST /replenishment/{action}":          {Resource: "replenishment_settings", Config: true, ActionFrom: "action"},
+	"POST /loyalty/rules/{id}/{action}":     {Resource: "loyalty_rule", Config: true, ActionFrom: "action"},
 }
 
 // recorded writes the trail's entry of a console form that changed

@@ -88,13 +88,29 @@ func (c *Console) addRule(w http.ResponseWriter, r *http.Request, s auth.Session
 	http.Redirect(w, r, "/loyalty#earning", http.StatusSeeOther)
 }
 
-// deleteRule stops an earning rule from the console.
-func (c *Console) deleteRule(w http.ResponseWriter, r *http.Request, s auth.Session) {
+// loyaltyRuleAction pauses, resumes or removes an earning rule.
+func (c *Console) loyaltyRuleAction(w http.ResponseWriter, r *http.Request, s auth.Session) {
 	if !s.Principal.Can(auth.RoleAdmin) {
 		c.fail(w, r, fault.New(fault.Forbidden, "earning rules need the admin role"))
 		return
 	}
-	if err := c.Loyalty.DeleteRule(r.Context(), r.PathValue("id")); err != nil {
+	ctx, id := r.Context(), r.PathValue("id")
+	var err error
+	switch action := r.PathValue("action"); action {
+	case "pause", "resume":
+		var before, after *loyalty.Rule
+		patch := `{"paused": ` + strconv.FormatBool(action == "pause") + `}`
+		if before, after, err = c.Loyalty.UpdateRule(ctx, id, []byte(patch)); err == nil {
+			audit.Note(ctx, audit.Change{Action: action, Resource: "loyalty_rule", ResourceID: id, Before: before, After: after})
+		}
+	case "delete":
+		if err = c.Loyalty.DeleteRule(ctx, id); err == nil {
+			audit.Note(ctx, audit.Change{Action: "delete", Resource: "loyalty_rule", ResourceID: id})
+		}
+	default:
+		err = fault.New(fault.NotFound, "an earning rule is paused, resumed or deleted")
+	}
+	if err != nil {
 		c.fail(w, r, err)
 		return
 	}

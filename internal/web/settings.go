@@ -39,6 +39,14 @@ func (c *Console) renderSettings(w http.ResponseWriter, r *http.Request, s auth.
 			return
 		}
 		data["Webhooks"] = hooks
+		if data["Users"], err = c.Auth.Users(ctx); err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		if data["Tokens"], err = c.Auth.Tokens(ctx); err != nil {
+			c.fail(w, r, err)
+			return
+		}
 	}
 	c.render(w, r, status, "settings", view{Title: "Settings", Session: &s, Nav: "settings", Error: msg, Data: data})
 }
@@ -123,13 +131,17 @@ func (c *Console) ruleAction(w http.ResponseWriter, r *http.Request, s auth.Sess
 		return
 	}
 	var err error
-	switch id := r.PathValue("id"); r.PathValue("action") {
-	case "pause":
-		_, err = c.Cases.SetRuleEnabled(r.Context(), id, false)
-	case "resume":
-		_, err = c.Cases.SetRuleEnabled(r.Context(), id, true)
+	ctx := r.Context()
+	switch id, action := r.PathValue("id"), r.PathValue("action"); action {
+	case "pause", "resume":
+		var after *cases.Rule
+		if after, err = c.Cases.SetRuleEnabled(ctx, id, action == "resume"); err == nil {
+			audit.Note(ctx, audit.Change{Action: action, Resource: "rule", ResourceID: id, After: after})
+		}
 	case "delete":
-		err = c.Cases.DeleteRule(r.Context(), id)
+		if err = c.Cases.DeleteRule(ctx, id); err == nil {
+			audit.Note(ctx, audit.Change{Action: "delete", Resource: "rule", ResourceID: id})
+		}
 	default:
 		err = fault.New(fault.NotFound, "a rule is paused, resumed or deleted")
 	}

@@ -337,10 +337,20 @@ func (c *Console) setSurveyStatus(w http.ResponseWriter, r *http.Request, s auth
 		return
 	}
 	body, _ := json.Marshal(map[string]string{"status": r.PostFormValue("status")})
-	if _, err := c.Surveys.Update(r.Context(), r.PathValue("id"), body); err != nil {
+	before, _ := c.Surveys.Get(r.Context(), r.PathValue("id"))
+	after, err := c.Surveys.Update(r.Context(), r.PathValue("id"), body)
+	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
+	action := "update"
+	switch after.Status {
+	case survey.Paused:
+		action = "pause"
+	case survey.Active:
+		action = "resume"
+	}
+	audit.Note(r.Context(), audit.Change{Action: action, Resource: "survey", ResourceID: after.ID, Before: before, After: after})
 	http.Redirect(w, r, "/surveys/"+r.PathValue("id"), http.StatusSeeOther)
 }
 

@@ -144,7 +144,6 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /products", page(c.productsPage))
 	mux.Handle("POST /product-categories/{category}", page(c.setCategory))
 	mux.Handle("POST /replenishments/{id}/cancel", page(c.cancelReplenishment))
-	mux.Handle("POST /loyalty/rules/{id}/delete", page(c.deleteRule))
 	mux.Handle("GET /sources", page(c.sourcesPage))
 	mux.Handle("POST /sources", page(c.sourcesAction))
 	mux.Handle("POST /sources/{what}", page(c.sourcesAction))
@@ -152,6 +151,15 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /settings/{what}", page(c.settingsAction))
 	mux.Handle("POST /settings/rules/{id}/{action}", page(c.ruleAction))
 	mux.Handle("GET /audit", page(c.auditPage))
+	mux.Handle("POST /settings/webhooks/{id}/{action}", page(c.webhookAction))
+	mux.Handle("POST /settings/teams/{id}/{action}", page(c.teamAction))
+	mux.Handle("POST /sources/{id}/{action}", page(c.sourceAction))
+	mux.Handle("POST /settings/users/{id}/{action}", page(c.userAction))
+	mux.Handle("POST /settings/tokens/{id}/{action}", page(c.tokenAction))
+	mux.Handle("POST /alerts/{id}/{action}", page(c.alertAction))
+	mux.Handle("POST /nudges/{id}/{action}", page(c.nudgeAction))
+	mux.Handle("POST /replenishment/{action}", page(c.replenishAction))
+	mux.Handle("POST /loyalty/rules/{id}/{action}", page(c.loyaltyRuleAction))
 }
 
 // signedIn admits requests with a live session and checks the CSRF token

@@ -127,26 +127,28 @@ func (a *API) CreateRule(w http.ResponseWriter, r *http.Request) {
 	httpio.JSON(w, http.StatusCreated, out)
 }
 
-// UpdateRule answers PATCH /api/v1/rules/{id} {enabled}: pause or resume a rule.
+// UpdateRule answers PATCH /api/v1/rules/{id} {name?, when?, then?,
+// enabled?}: edit, pause or resume a rule.
 func (a *API) UpdateRule(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Enabled *bool `json:"enabled"`
-	}
+	var in RuleChange
 	if err := httpio.Decode(r, &in); err != nil {
 		a.fail(w, err)
 		return
 	}
-	if in.Enabled == nil {
-		a.fail(w, fault.Field("enabled", "send {\"enabled\": false} to pause the rule or true to resume it"))
+	if in.Name == nil && in.When == nil && in.Then == nil && in.Enabled == nil {
+		a.fail(w, fault.Field("enabled", "send the fields to change (name, when, then), or {\"enabled\": false} to pause the rule and true to resume it"))
 		return
 	}
-	before, _ := a.svc.rule(r.Context(), r.PathValue("id"))
-	out, err := a.svc.SetRuleEnabled(r.Context(), r.PathValue("id"), *in.Enabled)
+	before, out, err := a.svc.EditRule(r.Context(), r.PathValue("id"), in)
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
-	audit.Note(r.Context(), audit.Change{Action: map[bool]string{true: "resume", false: "pause"}[out.Enabled], Resource: "rule", ResourceID: out.ID, Before: before, After: out})
+	action := "update"
+	if in.Name == nil && in.When == nil && in.Then == nil {
+		action = map[bool]string{true: "resume", false: "pause"}[out.Enabled]
+	}
+	audit.Note(r.Context(), audit.Change{Action: action, Resource: "rule", ResourceID: out.ID, Before: before, After: out})
 	httpio.JSON(w, http.StatusOK, out)
 }
 

@@ -460,6 +460,53 @@ func (s *Service) SetRuleEnabled(ctx context.Context, id string, enabled bool) (
 	return out, err
 }
 
+// RuleChange is an edit of a rule: each field given replaces the rule's
+// (when and then whole).
+type RuleChange struct {
+	Name    *string `json:"name"`
+	When    *When   `json:"when"`
+	Then    *Then   `json:"then"`
+	Enabled *bool   `json:"enabled"`
+}
+
+// EditRule changes a rule's name, condition, action or state, checked as a
+// new rule is; it acts on what arrives after the change.
+func (s *Service) EditRule(ctx context.Context, id string, c RuleChange) (before, after *Rule, err error) {
+	if before, err = s.rule(ctx, id); err != nil {
+		return nil, nil, err
+	}
+	r := *before
+	if c.Name != nil {
+		r.Name = *c.Name
+	}
+	if c.When != nil {
+		r.When = *c.When
+	}
+	if c.Then != nil {
+		r.Then = *c.Then
+	}
+	if c.Enabled != nil {
+		r.Enabled = *c.Enabled
+	}
+	if err := r.Validate(ctx, s); err != nil {
+		return nil, nil, err
+	}
+	when, _ := json.Marshal(r.When)
+	then, _ := json.Marshal(r.Then)
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE rules SET name = $1, cond = $2, action = $3, enabled = $4 WHERE id = $5 AND deleted_at = 0`,
+			r.Name, string(when), string(then), boolInt(r.Enabled), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fault.New(fault.NotFound, "no rule %q", id)
+		}
+		return nil
+	})
+	return before, &r, err
+}
+
 // DeleteRule removes a rule: it fires no more and is no longer listed;
 // its firings and the cases it opened stay.
 func (s *Service) DeleteRule(ctx context.Context, id string) error {
@@ -509,6 +556,9 @@ func (s *Service) Firings(ctx context.Context, rule string, limit int) ([]Firing
 }
 
 // rule returns a rule that is not removed.
+// Rule returns one rule (not a removed one).
+func (s *Service) Rule(ctx context.Context, id string) (*Rule, error) { return s.rule(ctx, id) }
+
 func (s *Service) rule(ctx context.Context, id string) (*Rule, error) {
 	list, err := listRules(ctx, s.db, false)
 	if err != nil {

@@ -95,6 +95,38 @@ func TestConsoleRuleControls(t *testing.T) {
 		if on, _ := enabled(); !on {
 			t.Fatal("resume left the rule paused")
 		}
+		// Edited from its form, prefilled with what it is: a bad value is
+		// refused naming the field; a good edit keeps what the form does not show.
+		edit := "/settings/rules/" + rule.ID + "/edit"
+		if !strings.Contains(page, `action="`+edit+`"`) || !strings.Contains(page, `name="nps_max" inputmode="numeric" value="6"`) {
+			t.Fatalf("no prefilled edit form:\n%s", page)
+		}
+		form := url.Values{"csrf": {csrf}, "name": {"strong detractors"}, "event": {"Survey Responded"}, "nps_max": {"16"}, "team": {"service"}, "kind": {"detractor"}, "sla": {"12h"}}
+		if code, body := post(admin, edit, form); code != 400 || !strings.Contains(body, "when.nps_max") {
+			t.Fatalf("bad edit: %d %s", code, body)
+		}
+		form.Set("nps_max", "4")
+		if code, _ := post(admin, edit, form); code != 200 {
+			t.Fatalf("edit: %d", code)
+		}
+		var edited struct {
+			Rules []struct {
+				ID, Name string
+				When     struct {
+					NPSMax float64 `json:"nps_max"`
+				}
+				Then struct {
+					OpenCase struct{ Team, Kind, SLA string } `json:"open_case"`
+				}
+			}
+		}
+		s.API("GET", "/api/v1/rules", nil, &edited)
+		if r := edited.Rules[0]; r.Name != "strong detractors" || r.When.NPSMax != 4 || r.Then.OpenCase.SLA != "12h" || r.Then.OpenCase.Kind != "detractor" {
+			t.Fatalf("after the edit: %+v", r)
+		}
+		if code, _ := post(analyst, edit, url.Values{"csrf": {acsrf}, "name": {"x"}}); code != 403 {
+			t.Fatalf("analyst editing: %d", code)
+		}
 		code, body = post(admin, "/settings/rules/"+rule.ID+"/delete", url.Values{"csrf": {csrf}})
 		if _, ok := enabled(); code != 200 || ok || strings.Contains(body, "detractors") {
 			t.Fatalf("remove: %d, still listed %v", code, ok)

@@ -68,22 +68,10 @@ func (c *Console) settingsAction(w http.ResponseWriter, r *http.Request, s auth.
 			audit.Note(ctx, audit.Change{ResourceID: t.ID})
 		}
 	case "rules":
-		rule := &cases.Rule{Name: f("name"), When: cases.When{Event: f("event"), Sentiment: f("sentiment"), Reason: f("reason")}}
-		if v := f("nps_max"); v != "" {
-			n, perr := strconv.ParseFloat(v, 64)
-			if perr != nil {
-				err = fault.Field("nps_max", "NPS at most is a number from 0 to 10")
-				break
-			}
-			rule.When.NPSMax = &n
+		var rule *cases.Rule
+		if rule, err = ruleForm(f, &cases.Rule{}); err != nil {
+			break
 		}
-		if t := f("team"); t != "" {
-			rule.Then.OpenCase = &cases.OpenCase{Team: t, Kind: f("kind"), SLA: f("sla")}
-		}
-		if t := f("notify"); t != "" {
-			rule.Then.Notify = &cases.Notify{Team: t}
-		}
-		rule.Then.Webhook = f("webhook")
 		var made *cases.Rule
 		if made, err = c.Cases.CreateRule(ctx, rule); err == nil {
 			audit.Note(ctx, audit.Change{ResourceID: made.ID})
@@ -124,6 +112,36 @@ func (c *Console) settingsAction(w http.ResponseWriter, r *http.Request, s auth.
 	http.Redirect(w, r, "/settings", http.StatusSeeOther)
 }
 
+// ruleForm reads the rule builder's fields over base: what the form does
+// not show (filters on properties, CSAT or CES limits, a priority) stays
+// as base has it.
+func ruleForm(f func(string) string, base *cases.Rule) (*cases.Rule, error) {
+	r := *base
+	r.Name = f("name")
+	r.When.Event, r.When.Sentiment, r.When.Reason, r.When.NPSMax = f("event"), f("sentiment"), f("reason"), nil
+	if v := f("nps_max"); v != "" {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return nil, fault.Field("nps_max", "NPS at most is a number from 0 to 10")
+		}
+		r.When.NPSMax = &n
+	}
+	var prev cases.OpenCase
+	if base.Then.OpenCase != nil {
+		prev = *base.Then.OpenCase
+	}
+	r.Then.OpenCase = nil
+	if t := f("team"); t != "" {
+		r.Then.OpenCase = &cases.OpenCase{Team: t, Kind: f("kind"), SLA: f("sla"), Priority: prev.Priority}
+	}
+	r.Then.Notify = nil
+	if t := f("notify"); t != "" {
+		r.Then.Notify = &cases.Notify{Team: t}
+	}
+	r.Then.Webhook = f("webhook")
+	return &r, nil
+}
+
 // ruleAction pauses, resumes or removes a case rule from the settings page.
 func (c *Console) ruleAction(w http.ResponseWriter, r *http.Request, s auth.Session) {
 	if !s.Principal.Can(auth.RoleAdmin) {
@@ -142,8 +160,29 @@ func (c *Console) ruleAction(w http.ResponseWriter, r *http.Request, s auth.Sess
 		if err = c.Cases.DeleteRule(ctx, id); err == nil {
 			audit.Note(ctx, audit.Change{Action: "delete", Resource: "rule", ResourceID: id})
 		}
+	case "edit":
+		var before, edited *cases.Rule
+		if before, err = c.Cases.Rule(ctx, id); err != nil {
+			break
+		}
+		f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+		if edited, err = ruleForm(f, before); err != nil {
+			break
+		}
+		var after *cases.Rule
+		if _, after, err = c.Cases.EditRule(ctx, id, cases.RuleChange{Name: &edited.Name, When: &edited.When, Then: &edited.Then}); err == nil {
+			audit.Note(ctx, audit.Change{Action: "update", Resource: "rule", ResourceID: id, Before: before, After: after})
+		}
+		if fault.Code(err) == fault.Invalid {
+			msg := fault.MessageOf(err)
+			if fe := fault.FieldOf(err); fe != "" {
+				msg = fe + ": " + msg
+			}
+			c.renderSettings(w, r, s, http.StatusBadRequest, msg, nil)
+			return
+		}
 	default:
-		err = fault.New(fault.NotFound, "a rule is paused, resumed or deleted")
+		err = fault.New(fault.NotFound, "a rule is paused, resumed, edited or deleted")
 	}
 	if err != nil {
 		c.fail(w, r, err)

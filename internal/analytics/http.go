@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/cxloop/cxloop/internal/audit"
+
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/profile"
@@ -119,7 +121,14 @@ func (a *API) SetStages(w http.ResponseWriter, r *http.Request) {
 		httpio.Error(w, a.logger, err)
 		return
 	}
-	a.answer(w, r, func() (any, error) { return in, a.svc.SetStages(r.Context(), in) })
+	before, _ := Stages(r.Context(), a.svc.db)
+	a.answer(w, r, func() (any, error) {
+		if err := a.svc.SetStages(r.Context(), in); err != nil {
+			return nil, err
+		}
+		audit.Note(r.Context(), audit.Change{Before: before, After: in})
+		return in, nil
+	})
 }
 
 // ACSI answers GET /api/v1/analytics/acsi-model?survey=&scheme=.

@@ -403,3 +403,29 @@ func TestCSVExportsAreRecorded(t *testing.T) {
 		}
 	})
 }
+
+// Settings replaced whole (the contact policy, the tiers, the journey's
+// stages, a product category) keep their state before and after.
+func TestSettingsKeepBeforeAndAfter(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		for _, max := range []int{2, 3} {
+			if code := s.API("PUT", "/api/v1/survey-policy", map[string]any{"global": map[string]any{"max": max, "days": 30}, "rhythms": map[string]any{}}, nil); code != 200 {
+				t.Fatalf("policy: %d", code)
+			}
+		}
+		got := readAudit(t, s, "?resource=survey_policy").Entries
+		if len(got) != 2 || !strings.Contains(string(got[0].Before), `"max":2`) || !strings.Contains(string(got[0].After), `"max":3`) {
+			t.Fatalf("policy entries: %+v", got)
+		}
+		var stages map[string][]string
+		s.API("GET", "/api/v1/journeys/stages", nil, &stages)
+		if code := s.API("PUT", "/api/v1/journeys/stages", map[string][]string{"recognize": {"Page Viewed"}, "request": {"Order Completed"}, "respond": {"Case Resolved"}}, nil); code != 200 {
+			t.Fatalf("stages: %d", code)
+		}
+		got = readAudit(t, s, "?resource=journey_stages").Entries
+		if len(got) != 1 || len(got[0].Before) < 3 || !strings.Contains(string(got[0].After), "Case Resolved") {
+			t.Fatalf("stages entries: %+v", got)
+		}
+	})
+}

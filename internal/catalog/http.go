@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/cxloop/cxloop/internal/audit"
+
 	"github.com/cxloop/cxloop/internal/httpio"
 )
 
@@ -92,5 +94,19 @@ func (a *API) SetCategory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in.Category = r.PathValue("category")
-	httpio.Answer(w, r, a.logger, nil, http.StatusOK, func() (any, error) { return a.svc.SetCategory(r.Context(), in) })
+	var before any
+	if list, err := a.svc.Categories(r.Context()); err == nil {
+		for _, c := range list {
+			if c.Category == in.Category {
+				before = c
+			}
+		}
+	}
+	httpio.Answer(w, r, a.logger, nil, http.StatusOK, func() (any, error) {
+		out, err := a.svc.SetCategory(r.Context(), in)
+		if err == nil {
+			audit.Note(r.Context(), audit.Change{Before: before, After: out})
+		}
+		return out, err
+	})
 }

@@ -121,10 +121,12 @@ func (a *API) SetProgram(w http.ResponseWriter, r *http.Request) {
 	if a.sync != nil {
 		a.sync(r) // the review that follows reads the latest ledger
 	}
+	before, _ := a.svc.Program(r.Context())
 	if err := a.svc.SetProgram(r.Context(), p); err != nil {
 		httpio.Error(w, a.logger, err)
 		return
 	}
+	audit.Note(r.Context(), audit.Change{Before: before, After: p})
 	httpio.JSON(w, http.StatusOK, p)
 }
 

@@ -340,9 +340,11 @@ func (a *API) SetPolicy(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
+	before, _ := a.svc.Policy(r.Context())
 	if err := a.svc.SetPolicy(r.Context(), p); err != nil {
 		a.fail(w, err)
 		return
 	}
+	audit.Note(r.Context(), audit.Change{Before: before, After: p})
 	httpio.JSON(w, http.StatusOK, p)
 }

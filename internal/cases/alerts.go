@@ -207,11 +207,16 @@ func (s *Service) CreateAlert(ctx context.Context, a *Alert) (*Alert, error) {
 }
 
 // Alerts lists the alerts, oldest first.
-func (s *Service) Alerts(ctx context.Context) ([]*Alert, error) { return s.alerts(ctx, "") }
+func (s *Service) Alerts(ctx context.Context) ([]*Alert, error) { return s.alerts(ctx, "", false) }
 
 // GetAlert returns one alert.
 func (s *Service) GetAlert(ctx context.Context, id string) (*Alert, error) {
-	list, err := s.alerts(ctx, id)
+	return s.getAlert(ctx, id, false)
+}
+
+// getAlert returns one alert, a removed one too when removed is set.
+func (s *Service) getAlert(ctx context.Context, id string, removed bool) (*Alert, error) {
+	list, err := s.alerts(ctx, id, removed)
 	if err != nil {
 		return nil, err
 	}
@@ -244,10 +249,11 @@ func (s *Service) SetAlertEnabled(ctx context.Context, id string, enabled bool) 
 	return before, after, err
 }
 
-// DeleteAlert removes an alert; its firings and cases stay.
+// DeleteAlert removes an alert: it is no longer listed or evaluated; its
+// firings (GET …/firings) and cases stay readable.
 func (s *Service) DeleteAlert(ctx context.Context, id string) error {
 	return s.db.Tx(ctx, func(tx *store.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM alerts WHERE id = $1`, id)
+		res, err := tx.ExecContext(ctx, `UPDATE alerts SET enabled = 0, deleted_at = $1 WHERE id = $2 AND deleted_at = 0`, s.now().UnixMilli(), id)
 		if err != nil {
 			return err
 		}
@@ -258,10 +264,10 @@ func (s *Service) DeleteAlert(ctx context.Context, id string) error {
 	})
 }
 
-func (s *Service) alerts(ctx context.Context, id string) ([]*Alert, error) {
-	query, args := `SELECT id, name, spec, enabled, created_at FROM alerts`, []any{}
+func (s *Service) alerts(ctx context.Context, id string, removed bool) ([]*Alert, error) {
+	query, args := `SELECT id, name, spec, enabled, created_at FROM alerts WHERE (deleted_at = 0 OR $1)`, []any{removed}
 	if id != "" {
-		query, args = query+` WHERE id = $1`, append(args, id)
+		query, args = query+` AND id = $2`, append(args, id)
 	}
 	rows, err := s.db.QueryContext(ctx, query+` ORDER BY created_at, id`, args...)
 	if err != nil {
@@ -738,7 +744,7 @@ type AlertFiring struct {
 
 // AlertFirings lists an alert's firings, newest first.
 func (s *Service) AlertFirings(ctx context.Context, id string, limit int) ([]AlertFiring, error) {
-	if _, err := s.GetAlert(ctx, id); err != nil {
+	if _, err := s.getAlert(ctx, id, true); err != nil {
 		return nil, err
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, group_key, case_id, fired_at, evidence FROM alert_firings WHERE alert_id = $1

@@ -125,7 +125,7 @@ func (s *Service) UpdateTeam(ctx context.Context, ref string, c TeamChange) (bef
 			}
 		}
 		// And so do the alerts.
-		alerts, err := s.alerts(ctx, "")
+		alerts, err := s.alerts(ctx, "", false)
 		if err != nil {
 			return err
 		}
@@ -181,7 +181,7 @@ func (s *Service) DeleteTeam(ctx context.Context, ref string) (*Team, error) {
 				}
 			}
 		}
-		alerts, err := s.alerts(ctx, "")
+		alerts, err := s.alerts(ctx, "", false)
 		if err != nil {
 			return err
 		}

@@ -82,6 +82,15 @@ func TestTeamsRenameAndRemove(t *testing.T) {
 		if code := s.API("DELETE", "/api/v1/alerts/"+alert.ID, nil, nil); code != 204 {
 			t.Fatalf("remove the alert: %d", code)
 		}
+		// Removed: not listed, not found, but its firings stay readable.
+		var alerts struct{ Alerts []struct{ ID string } }
+		s.API("GET", "/api/v1/alerts", nil, &alerts)
+		if len(alerts.Alerts) != 0 || s.API("GET", "/api/v1/alerts/"+alert.ID, nil, nil) != 404 || s.API("DELETE", "/api/v1/alerts/"+alert.ID, nil, nil) != 404 {
+			t.Fatalf("a removed alert: %+v", alerts)
+		}
+		if code := s.API("GET", "/api/v1/alerts/"+alert.ID+"/firings", nil, nil); code != 200 {
+			t.Fatalf("a removed alert's firings: %d", code)
+		}
 		if code := s.API("DELETE", "/api/v1/teams/"+team.ID, nil, nil); code != 204 {
 			t.Fatalf("remove the team: %d", code)
 		}

@@ -35,9 +35,11 @@ func Live(events []Event) []Event {
 }
 
 // Erase turns every event of the given identities into a tombstone, and
-// removes the mentions (identity values, names) from the bodies of other
-// events that name them (a referral's friend, an introduction's member). It
-// returns the number of tombstones and of scrubbed events.
+// in the bodies of other events replaces each string value that is exactly
+// one of mentions (an introduction's member named by email, a referral's
+// friend), in any case, by "[erased]": a whole value, never part of one, so
+// other customers' names and emails stay as they are. It returns the
+// number of tombstones and of scrubbed events.
 func Erase(ctx context.Context, tx *store.Tx, userIDs, anonymousIDs, mentions []string) (int64, int64, error) {
 	var args []any
 	list := func(vs []string) string {
@@ -65,7 +67,7 @@ func Erase(ctx context.Context, tx *store.Tx, userIDs, anonymousIDs, mentions []
 	args = nil
 	ors := make([]string, len(mentions))
 	for i, v := range mentions {
-		args = append(args, "%"+strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(v))+"%")
+		args = append(args, `%"`+strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(v))+`"%`)
 		ors[i] = fmt.Sprintf("LOWER(body) LIKE $%d ESCAPE '\\'", len(args))
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT seq, body FROM events WHERE type <> '`+Erased+`' AND (`+strings.Join(ors, " OR ")+`)`, args...)
@@ -92,7 +94,7 @@ func Erase(ctx context.Context, tx *store.Tx, userIDs, anonymousIDs, mentions []
 	for _, h := range hits {
 		body := h.body
 		for _, v := range mentions {
-			body = replaceFold(body, v, "[erased]")
+			body = replaceFold(body, `"`+v+`"`, `"[erased]"`)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE events SET body = $1 WHERE seq = $2`, body, h.seq); err != nil {
 			return 0, 0, err
@@ -102,8 +104,8 @@ func Erase(ctx context.Context, tx *store.Tx, userIDs, anonymousIDs, mentions []
 }
 
 // replaceFold replaces every case-insensitive (ASCII) occurrence of old in
-// s. A JSON body stays valid: old is replaced inside strings by text
-// without quotes or backslashes.
+// s. Erase gives it whole JSON strings, quotes included, so a body stays
+// valid JSON.
 func replaceFold(s, old, repl string) string {
 	if old == "" {
 		return s

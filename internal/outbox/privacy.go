@@ -6,5 +6,5 @@ import "github.com/cxloop/cxloop/internal/privacy"
 // webhook payloads and mails about them, queued or sent (docs/privacy.md).
 var PrivacyTables = []privacy.Table{
 	{Name: "webhook_deliveries", Where: "{mentions payload}"},
-	{Name: "mail_outbox", Where: "recipient IN ({emails}) OR {mentions subject} OR {mentions body}"},
+	{Name: "mail_outbox", Where: "recipient IN ({emails}) OR {text subject} OR {text body}"},
 }

@@ -230,3 +230,56 @@ func TestEraseEverywhereSurvivesReplay(t *testing.T) {
 		}
 	})
 }
+
+// Erasing one customer changes nothing of another's whose name, email or
+// products share words with theirs; only whole values naming the erased
+// customer are cut from others' events.
+func TestEraseLeavesOthersWhole(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		s.MustSend("identify", map[string]any{"userId": "u-jo", "traits": map[string]any{"name": "Jo Tent", "email": "jo@example.org"}})
+		s.MustSend("identify", map[string]any{"userId": "u-noah", "traits": map[string]any{"name": "Noah Jo", "lastName": "Jo",
+			"email": "noah.jo.6@example.org", "handle": "@jo@example.org.fan", "rhythm": "persistent"}})
+		s.MustSend("track", map[string]any{"userId": "u-noah", "event": "Order Completed", "properties": map[string]any{"order_id": "o-n", "total": 10,
+			"products": []any{map[string]any{"product_id": "tent", "name": "Basecamp 4 Tent"}}, "referrer": "JO@example.org"}})
+		s.Sync()
+		read := func() map[string]string {
+			var out struct {
+				Events []struct {
+					MessageID string
+					Message   json.RawMessage
+				}
+			}
+			s.API("GET", "/api/v1/events?customer=u-noah&limit=100", nil, &out)
+			m := map[string]string{}
+			for _, e := range out.Events {
+				m[e.MessageID] = string(e.Message)
+			}
+			return m
+		}
+		before := read()
+		var out struct{ Scrubbed int64 `json:"eventsScrubbed"` }
+		must(t, s.API("DELETE", "/api/v1/customers/u-jo", nil, &out), 200, "erase")
+		if out.Scrubbed != 1 {
+			t.Fatalf("scrubbed %d events, want the one naming her email as a whole value", out.Scrubbed)
+		}
+		after := read()
+		changed := 0
+		for id, b := range before {
+			if after[id] != b {
+				changed++
+				if !strings.Contains(after[id], `"referrer":"[erased]"`) || !strings.Contains(after[id], "Basecamp 4 Tent") {
+					t.Fatalf("another customer's event became %s", after[id])
+				}
+			}
+		}
+		if changed != 1 || len(after) != len(before) {
+			t.Fatalf("%d of %d events changed", changed, len(before))
+		}
+		var noah struct{ Traits map[string]any }
+		s.API("GET", "/api/v1/customers/u-noah", nil, &noah)
+		if noah.Traits["email"] != "noah.jo.6@example.org" || noah.Traits["lastName"] != "Jo" || noah.Traits["handle"] != "@jo@example.org.fan" {
+			t.Fatalf("noah: %+v", noah.Traits)
+		}
+	})
+}

@@ -29,9 +29,10 @@ type Subject struct {
 	AnonymousIDs []string `json:"anonymousIds"`
 	Emails       []string `json:"emails"`
 	Phones       []string `json:"phones"`
-	// Names are the display names in the customer's traits. They are not
-	// identities: they only find mentions (mail and webhook bodies).
-	Names []string `json:"-"`
+	// Contacts are the email addresses and phone numbers in the customer's
+	// traits as they were sent ("Zelda@Example.org", "+44 7700 900123"),
+	// beside their normal forms above: they find mentions in bodies.
+	Contacts []string `json:"-"`
 }
 
 // Keys are the short identity keys projections store ("u:" userId, "a:"
@@ -53,13 +54,26 @@ func (s Subject) Values() []string {
 	return uniq(slices.Concat(s.UserIDs, s.AnonymousIDs, s.Emails, s.Phones))
 }
 
-// Mentions are the strings whose presence in a free text names the
-// customer: identity values, profile ids and names. Very short values (under
-// four characters) are left out: they would match unrelated text.
+// Mentions are the values that name the customer wherever they appear
+// whole: identity values, contacts as sent, profile ids. Names are not
+// among them (many people share one), nor values under four characters.
 func (s Subject) Mentions() []string {
 	var out []string
-	for _, v := range slices.Concat(s.Values(), s.Customers, s.Names) {
+	for _, v := range slices.Concat(s.Values(), s.Contacts, s.Customers) {
 		if len([]rune(v)) >= 4 {
+			out = append(out, v)
+		}
+	}
+	return uniq(out)
+}
+
+// TextMentions are the mentions distinctive enough to find inside free
+// text (a mail's body): emails, phones and profile ids, not userIds or
+// anonymousIds, which may be short words or numbers.
+func (s Subject) TextMentions() []string {
+	var out []string
+	for _, v := range slices.Concat(s.Emails, s.Phones, s.Contacts, s.Customers) {
+		if len([]rune(v)) >= 6 {
 			out = append(out, v)
 		}
 	}
@@ -88,7 +102,10 @@ func uniq(vs []string) []string {
 //	{customers} profile ids        {users}  userIds      {anons} anonymousIds
 //	{emails}    emails             {values} every identity value
 //	{keys}      identity keys ("u:…", "a:…")
-//	{mentions COLUMN}  COLUMN contains an identity value, a profile id or a name
+//	{mentions COLUMN}  COLUMN, JSON, holds a string value that is exactly a
+//	                   mention (Subject.Mentions), in any case
+//	{text COLUMN}      COLUMN, text, contains an email, phone or profile id
+//	                   of the customer (Subject.TextMentions)
 //
 // Erasure deletes the matching rows in the order the tables are given, so a
 // table whose predicate reads another (notes of the customer's cases) comes
@@ -100,7 +117,7 @@ type Table struct {
 	Scrub string
 }
 
-var marker = regexp.MustCompile(`\{(customers|users|anons|emails|values|keys|mentions [a-z_]+)\}`)
+var marker = regexp.MustCompile(`\{(customers|users|anons|emails|values|keys|mentions [a-z_]+|text [a-z_]+)\}`)
 
 // where expands t's markers for s, with bound values numbered after the
 // ones already in args.
@@ -132,14 +149,17 @@ func (t Table) where(s Subject, args []any) (string, []any) {
 		case "keys":
 			return list(s.Keys())
 		}
-		col := strings.TrimPrefix(m, "mentions ")
-		ms := s.Mentions()
+		kind, col, _ := strings.Cut(m, " ")
+		ms, quote := s.Mentions(), `"`
+		if kind == "text" {
+			ms, quote = s.TextMentions(), ""
+		}
 		if len(ms) == 0 {
 			return "1 = 0"
 		}
 		ors := make([]string, len(ms))
 		for i, v := range ms {
-			args = append(args, "%"+escapeLike(strings.ToLower(v))+"%")
+			args = append(args, "%"+quote+escapeLike(strings.ToLower(v))+quote+"%")
 			ors[i] = fmt.Sprintf("LOWER(%s) LIKE $%d ESCAPE '\\'", col, len(args))
 		}
 		return "(" + strings.Join(ors, " OR ") + ")"

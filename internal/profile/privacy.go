@@ -22,7 +22,7 @@ var PrivacyTables = []privacy.Table{
 
 // Subject gathers the customer ref names for erasure or export: their
 // profile id, the ids of profiles merged into it, every identity of them
-// all, and the names and contact values in their traits (to find mentions).
+// all, and the email and phone in their traits as sent (to find mentions).
 func (s *Service) Subject(ctx context.Context, ref string) (privacy.Subject, error) {
 	id, err := s.Resolve(ctx, ref)
 	if err != nil {
@@ -73,12 +73,9 @@ func (s *Service) Subject(ctx context.Context, ref string) (privacy.Subject, err
 		if json.Unmarshal([]byte(raw), &t) != nil {
 			return nil
 		}
-		if n := displayName(t); n != "" {
-			sub.Names = append(sub.Names, n)
-		}
-		for _, k := range []string{"name", "firstName", "lastName", "first_name", "last_name", "email", "phone", "username"} {
+		for _, k := range []string{"email", "phone"} {
 			if v, ok := t[k].(string); ok && strings.TrimSpace(v) != "" {
-				sub.Names = append(sub.Names, strings.TrimSpace(v))
+				sub.Contacts = append(sub.Contacts, strings.TrimSpace(v))
 			}
 		}
 		return nil

@@ -258,7 +258,9 @@ func TestEraseLeavesOthersWhole(t *testing.T) {
 			return m
 		}
 		before := read()
-		var out struct{ Scrubbed int64 `json:"eventsScrubbed"` }
+		var out struct {
+			Scrubbed int64 `json:"eventsScrubbed"`
+		}
 		must(t, s.API("DELETE", "/api/v1/customers/u-jo", nil, &out), 200, "erase")
 		if out.Scrubbed != 1 {
 			t.Fatalf("scrubbed %d events, want the one naming her email as a whole value", out.Scrubbed)

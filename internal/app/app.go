@@ -5,6 +5,8 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -77,6 +79,7 @@ type App struct {
 	Privacy  *privacy.Service
 	Logger   *slog.Logger
 
+	idKey     string      // the secret customer ids are derived with ("" on installations older than it)
 	working   atomic.Bool // the consumers and workers run in this process
 	publicURL atomic.Pointer[string]
 }
@@ -95,6 +98,15 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a := &App{Config: cfg, DB: db, Logger: cfg.Logger}
+	if a.idKey, err = a.customerIDKey(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	suppressionKey, err := a.secret(ctx, "suppression_key")
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.Log = eventlog.New(db, cfg.Logger)
 	a.Sources = ingest.NewSources(db, cfg.Now)
 	a.Auth = auth.NewService(db)
@@ -127,7 +139,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Privacy = privacy.New(privacy.Config{DB: db, Tables: privacyTables(), Subject: a.Profiles.Subject,
 		Profile:   func(ctx context.Context, ref string) (any, error) { return a.Profiles.Get(ctx, ref) },
 		CaughtUp:  a.consumersRead,
-		Normalize: profile.NormalizeIdentity, Now: cfg.Now, Logger: cfg.Logger})
+		Normalize: profile.NormalizeIdentity, Key: []byte(suppressionKey), Now: cfg.Now, Logger: cfg.Logger})
 	// The recommender's model holds every customer's interactions: an
 	// erased customer's leave it with the next training, started now.
 	a.Privacy.OnErase(func(context.Context, privacy.Subject) {
@@ -148,7 +160,64 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 // consumers lists every projection of the log, in the order they were added.
 func (a *App) consumers() []eventlog.Consumer {
-	return []eventlog.Consumer{profile.NewConsumer(a.DB), survey.NewConsumer(a.Surveys), cases.NewConsumer(a.Cases), outbox.Consumer{Now: a.Config.Now}, loyalty.Consumer{Log: a.Log}, experience.Consumer{}, analytics.Consumer{}, catalog.Consumer{}}
+	return []eventlog.Consumer{profile.NewConsumer(a.DB, a.idKey), survey.NewConsumer(a.Surveys), cases.NewConsumer(a.Cases), outbox.Consumer{Now: a.Config.Now}, loyalty.Consumer{Log: a.Log}, experience.Consumer{}, analytics.Consumer{}, catalog.Consumer{}}
+}
+
+// secret returns the installation's secret of that name, made at random
+// the first time (the first node's wins when several start together).
+func (a *App) secret(ctx context.Context, name string) (string, error) {
+	if v, ok, err := a.Setting(ctx, name); err != nil || ok {
+		return v, err
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	err := a.DB.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, name, hex.EncodeToString(b))
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	v, _, err := a.Setting(ctx, name)
+	return v, err
+}
+
+// idKeySetting names the installation's secret for customer ids.
+const idKeySetting = "customer_id_key"
+
+// customerIDKey returns the secret customer ids are derived with, made at
+// random on a new installation. One that already has profiles keeps
+// deriving ids as before (the key is recorded as empty), so that a replay
+// rebuilds the same ids. The decision is kept: a replay emptying the
+// profiles does not change it.
+func (a *App) customerIDKey(ctx context.Context) (string, error) {
+	if v, ok, err := a.Setting(ctx, idKeySetting); err != nil || ok {
+		return v, err
+	}
+	key := ""
+	has, err := profile.HasProfiles(ctx, a.DB)
+	if err != nil {
+		return "", err
+	}
+	if !has {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return "", err
+		}
+		key = hex.EncodeToString(b)
+	}
+	// Two nodes starting together: the first one's key wins.
+	err = a.DB.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, idKeySetting, key)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	v, _, err := a.Setting(ctx, idKeySetting)
+	return v, err
 }
 
 // privacyTables lists every owner's tables that hold customer data, in

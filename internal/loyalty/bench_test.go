@@ -46,7 +46,7 @@ func BenchmarkLedger(b *testing.B) {
 			if err := db.Tx(ctx, func(tx *store.Tx) error { return log.AppendTx(ctx, tx, events) }); err != nil {
 				b.Fatal(err)
 			}
-			runner := eventlog.NewRunner(db, log, logger, profile.NewConsumer(db), loyalty.Consumer{})
+			runner := eventlog.NewRunner(db, log, logger, profile.NewConsumer(db, ""), loyalty.Consumer{})
 			for _, c := range runner.Consumers() {
 				start := time.Now()
 				if _, err := runner.CatchUp(ctx, c); err != nil {

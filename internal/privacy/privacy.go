@@ -10,6 +10,7 @@ package privacy
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -246,8 +247,11 @@ func scanMaps(rows *sql.Rows) ([]map[string]any, error) {
 	return list, rows.Err()
 }
 
-// Hash is how a suppressed identity is kept: never in clear.
-func Hash(kind, value string) string {
-	sum := sha256.Sum256([]byte("cxloop-suppression\x00" + kind + "\x00" + value))
-	return hex.EncodeToString(sum[:])
+// Hash is how a suppressed identity is kept: never in clear, an HMAC with
+// the installation's key, so nobody without it can test an email against
+// the list.
+func Hash(key []byte, kind, value string) string {
+	m := hmac.New(sha256.New, append([]byte("cxloop-suppression\x00"), key...))
+	m.Write([]byte(kind + "\x00" + value))
+	return hex.EncodeToString(m.Sum(nil))
 }

@@ -32,8 +32,11 @@ type Config struct {
 	// Normalize turns a raw identity value into the form profiles store
 	// (emails lower-cased, phones in E.164); by kind.
 	Normalize func(kind, value string) string
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// Key is the installation's secret the suppression list's hashes are
+	// made with.
+	Key    []byte
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Service erases and exports customers and keeps the suppression list.
@@ -220,7 +223,7 @@ func (s *Service) addSuppression(ctx context.Context, tx *store.Tx, sub Subject,
 	add := func(kind string, vs []string) error {
 		for _, v := range vs {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO suppressed_identities (hash, suppression_id) VALUES ($1, $2)
-				ON CONFLICT (hash) DO UPDATE SET suppression_id = $2`, Hash(kind, v), id); err != nil {
+				ON CONFLICT (hash) DO UPDATE SET suppression_id = $2`, Hash(s.cfg.Key, kind, v), id); err != nil {
 				return err
 			}
 		}
@@ -269,7 +272,7 @@ func (s *Service) Suppressed(ids map[string]string) bool {
 		if v == "" {
 			continue
 		}
-		if n := s.cfg.Normalize(kind, v); n != "" && (*set)[Hash(kind, n)] {
+		if n := s.cfg.Normalize(kind, v); n != "" && (*set)[Hash(s.cfg.Key, kind, n)] {
 			return true
 		}
 	}

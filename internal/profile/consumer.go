@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"crypto/hmac"
 	"context"
 	"crypto/sha256"
 	"encoding/base32"
@@ -16,10 +17,21 @@ import (
 // Consumer projects the event log into profiles. It is the only writer of
 // the customers, identities, customer_channels, customer_merges, accounts
 // and account_members tables.
-type Consumer struct{ db *store.DB }
+type Consumer struct {
+	db    *store.DB
+	idKey []byte
+}
 
-// NewConsumer returns the profile consumer.
-func NewConsumer(db *store.DB) *Consumer { return &Consumer{db: db} }
+// NewConsumer returns the profile consumer. idKey is the installation's
+// secret that customer ids are derived with (IDKey); empty derives them as
+// versions before it did, from the identity alone.
+func NewConsumer(db *store.DB, idKey string) *Consumer {
+	c := &Consumer{db: db}
+	if idKey != "" {
+		c.idKey = []byte(idKey)
+	}
+	return c
+}
 
 // Name is the consumer's checkpoint name.
 func (c *Consumer) Name() string { return "profile" }
@@ -207,7 +219,7 @@ func (b *batch) apply(c *Consumer, e *eventlog.Event, m *eventlog.Message) error
 	var cus string
 	switch len(found) {
 	case 0:
-		cus = customerID(ids[0])
+		cus = c.customerID(ids[0])
 		if _, err := tx.ExecContext(ctx, `INSERT INTO customers (id, traits, trait_times, first_seen, last_seen, event_count, created_seq, search)
 			VALUES ($1, '{}', '{}', $2, $2, 0, $3, '') ON CONFLICT (id) DO NOTHING`, cus, e.Timestamp, e.Seq); err != nil {
 			return err
@@ -337,10 +349,29 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // customerID derives a stable id from the identity that created the
-// profile, so that a replay rebuilds the same ids.
-func customerID(first ident) string {
-	sum := sha256.Sum256([]byte(first.kind + "\x00" + first.value))
-	return "cus_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:])[:20])
+// profile, so that a replay rebuilds the same ids. With the installation's
+// key it is an HMAC: nobody without the key can tell from an email which id
+// its customer had (or has, after an erasure, on the suppression list).
+func (c *Consumer) customerID(first ident) string {
+	msg := []byte(first.kind + "\x00" + first.value)
+	var sum []byte
+	if c.idKey != nil {
+		m := hmac.New(sha256.New, c.idKey)
+		m.Write(msg)
+		sum = m.Sum(nil)
+	} else {
+		s := sha256.Sum256(msg)
+		sum = s[:]
+	}
+	return "cus_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum)[:20])
+}
+
+// HasProfiles reports whether any profile exists (an installation that
+// already derived ids keeps deriving them as it did).
+func HasProfiles(ctx context.Context, db *store.DB) (bool, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM customers LIMIT 1) x`).Scan(&n)
+	return n > 0, err
 }
 
 func (c *Consumer) oldest(ctx context.Context, tx *store.Tx, ids []string) (string, error) {

@@ -49,11 +49,8 @@ func TestConsoleExportAndErase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(ctx, chromedp.Submit(chromedp.CSS(`#erase input[name=confirm]`))); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, ctx, `main`)
-	body := run(t, ctx, chromedp.Text(chromedp.CSS(`body`)))
+	submit(t, ctx, `#erase input[name=confirm]`, "/erase")
+	body := run(t, ctx, chromedp.Evaluate[string](`document.body.innerText`))
 	if !strings.Contains(body, "type erase to confirm") {
 		t.Fatalf("unconfirmed erasure: %q", body)
 	}

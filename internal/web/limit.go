@@ -15,7 +15,8 @@ import (
 // that failed accountFree times waits between attempts, twice as long
 // after each further failure, never more than accountMaxWait — long enough
 // to make guessing slow, short enough that nobody can lock a real user out
-// for long.
+// for long. A browser with a device cookie for the account it names, and a
+// correct token, do not wait for the address (device.go, Console.login).
 const (
 	limitWindow    = 5 * time.Minute
 	addrFailures   = 10

@@ -112,6 +112,9 @@ type Service struct {
 	db     *store.DB
 	mu     sync.RWMutex
 	tokens map[string]cachedToken // token hash -> principal
+
+	keyMu     sync.Mutex
+	deviceKey []byte // the installation's key for device cookies, once read
 }
 
 // cachedToken is a token read recently; it is read again after tokenTTL so
@@ -126,6 +129,31 @@ const tokenTTL = 30 * time.Second
 // NewService returns the auth service over db.
 func NewService(db *store.DB) *Service {
 	return &Service{db: db, tokens: map[string]cachedToken{}}
+}
+
+// DeviceKey is the installation's secret for signing the console's device
+// cookies (which browser signed in to which account before): made at
+// random the first time it is asked for, kept in the settings, the same on
+// every node.
+func (s *Service) DeviceKey(ctx context.Context) ([]byte, error) {
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	if s.deviceKey != nil {
+		return s.deviceKey, nil
+	}
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('device_cookie_key', $1) ON CONFLICT (key) DO NOTHING`, store.Secret(32))
+		return err
+	})
+	var v string
+	if err == nil {
+		err = s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'device_cookie_key'`).Scan(&v)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.deviceKey = []byte(v)
+	return s.deviceKey, nil
 }
 
 // CreateToken stores an API token with the role and returns its secret,

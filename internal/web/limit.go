@@ -15,7 +15,8 @@ import (
 // that failed accountFree times waits between attempts, twice as long
 // after each further failure, never more than accountMaxWait — long enough
 // to make guessing slow, short enough that nobody can lock a real user out
-// for long.
+// for long. A browser with a device cookie for the account it names, and a
+// correct token, do not wait for the address (device.go, Console.login).
 const (
 	limitWindow    = 5 * time.Minute
 	addrFailures   = 10
@@ -56,15 +57,16 @@ func keep(m map[string][]time.Time, key string, list []time.Time) {
 }
 
 // wait is how long the address or account must wait before trying again
-// (0: it may try now).
-func (l *signInLimiter) wait(addr, account string) time.Duration {
+// (0: it may try now). A browser with a device cookie for the account does
+// not wait for its address (byAddr false), only for the account.
+func (l *signInLimiter) wait(addr, account string, byAddr bool) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
 	var wait time.Duration
 	a := recent(l.addr[addr], now)
 	keep(l.addr, addr, a)
-	if len(a) >= addrFailures {
+	if byAddr && len(a) >= addrFailures {
 		wait = limitWindow - now.Sub(a[len(a)-addrFailures])
 	}
 	if account != "" {

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -202,12 +203,142 @@ func TestSignInIsRateLimited(t *testing.T) {
 			t.Fatalf("token guess %d: %d, want 401", i, code)
 		}
 	}
-	if code, after := try(url.Values{"token": {apptest.Token}}); code != 429 || after == "" {
-		t.Fatalf("an address with ten failures: %d Retry-After %q, want 429", code, after)
+	if code, after := try(right); code != 429 || after == "" {
+		t.Fatalf("a password from an address with ten failures: %d Retry-After %q, want 429", code, after)
+	}
+	if code, after := try(url.Values{"token": {"cxt_guess_10"}}); code != 429 || after == "" {
+		t.Fatalf("a wrong token from an address with ten failures: %d Retry-After %q, want 429", code, after)
+	}
+	if code, _ := try(url.Values{"token": {apptest.Token}}); code != 303 {
+		t.Fatalf("the right token from an address with ten failures: %d, want 303", code)
 	}
 	clock.Add(5 * time.Minute)
-	if code, _ := try(url.Values{"token": {apptest.Token}}); code != 303 {
+	if code, _ := try(right); code != 303 {
 		t.Fatalf("five minutes later: %d, want 303", code)
+	}
+}
+
+// An attacker who keeps the proxy's address limited locks out no one who
+// signed in on this browser before (the device cookie), nor a correct
+// token; a new browser, a forged cookie or another account's cookie still
+// waits, and a remembered browser's wrong passwords still count for the
+// account.
+func TestSignInDeviceCookieOutlastsAddressLimit(t *testing.T) {
+	s, clock := apptest.StartAt(t, storetest.DSN(t, storetest.Engines()[0]), apptest.Epoch)
+	for _, email := range []string{"ana@example.com", "bo@example.com"} {
+		if err := s.Auth.CreateUser(t.Context(), email, "a long password", "analyst"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	browser := func() *http.Client {
+		jar, _ := cookiejar.New(nil)
+		return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	try := func(c *http.Client, form url.Values, cookies ...*http.Cookie) (int, string, *http.Response) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", s.URL+"/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for _, ck := range cookies {
+			req.AddCookie(ck)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Retry-After"), resp
+	}
+	ana := url.Values{"email": {"ana@example.com"}, "password": {"a long password"}}
+	bo := url.Values{"email": {"bo@example.com"}, "password": {"a long password"}}
+	anas, bos := browser(), browser()
+	var device *http.Cookie
+	for _, sign := range []struct {
+		c    *http.Client
+		form url.Values
+	}{{anas, ana}, {bos, bo}} {
+		code, _, resp := try(sign.c, sign.form)
+		if code != 303 {
+			t.Fatalf("first sign-in: %d, want 303", code)
+		}
+		if sign.c == anas {
+			for _, ck := range resp.Cookies() {
+				if ck.Name == "cxloop_device" {
+					device = ck
+				}
+			}
+		}
+	}
+	if device == nil || !device.HttpOnly || device.SameSite != http.SameSiteLaxMode || device.MaxAge < 30*24*3600 || device.Secure {
+		t.Fatalf("device cookie %+v: want HttpOnly, SameSite=Lax, long-lived, not Secure over plain HTTP", device)
+	}
+
+	attack := func(n int) {
+		t.Helper()
+		attacker := browser()
+		for i := range n {
+			form := url.Values{"email": {fmt.Sprintf("admin%d@example.com", i)}, "password": {"guess"}}
+			if i%2 == 1 {
+				form = url.Values{"token": {fmt.Sprintf("cxt_guess_%d", i)}}
+			}
+			want := 401
+			if i >= 10 {
+				want = 429
+			}
+			if code, _, _ := try(attacker, form); code != want {
+				t.Fatalf("attacker's guess %d: %d, want %d", i+1, code, want)
+			}
+		}
+	}
+	attack(14)
+
+	if code, after, _ := try(browser(), ana); code != 429 || after == "" {
+		t.Fatalf("a new browser with the right password: %d Retry-After %q, want 429", code, after)
+	}
+	if code, _, _ := try(anas, ana); code != 303 {
+		t.Fatalf("ana's own browser with the right password: %d, want 303", code)
+	}
+	if code, _, _ := try(browser(), url.Values{"token": {apptest.Token}}); code != 303 {
+		t.Fatalf("the right admin token: %d, want 303", code)
+	}
+	if code, _, _ := try(browser(), url.Values{"token": {"cxt_guess_again"}}); code != 429 {
+		t.Fatalf("a wrong token while the address waits: %d, want 429", code)
+	}
+	// Ana's cookie does not speak for Bo, nor does one rewritten to name Bo.
+	if code, _, _ := try(browser(), bo, device); code != 429 {
+		t.Fatalf("bo's password with ana's device cookie: %d, want 429", code)
+	}
+	parts := strings.Split(device.Value, ".")
+	forged := &http.Cookie{Name: "cxloop_device", Value: base64.RawURLEncoding.EncodeToString([]byte("email:bo@example.com")) + "." + parts[1] + "." + parts[2]}
+	if code, _, _ := try(browser(), bo, forged); code != 429 {
+		t.Fatalf("bo's password with a forged device cookie: %d, want 429", code)
+	}
+	if code, _, _ := try(browser(), bo, &http.Cookie{Name: "cxloop_device", Value: "bogus"}); code != 429 {
+		t.Fatalf("bo's password with a garbage device cookie: %d, want 429", code)
+	}
+	if code, _, _ := try(bos, bo); code != 303 {
+		t.Fatalf("bo's own browser: %d, want 303", code)
+	}
+
+	// Wrong passwords from a remembered browser count for the account.
+	wrong := url.Values{"email": {"ana@example.com"}, "password": {"a wrong guess"}}
+	for i := range 5 {
+		if code, _, _ := try(anas, wrong); code != 401 {
+			t.Fatalf("ana's typo %d: %d, want 401", i+1, code)
+		}
+	}
+	if code, after, _ := try(anas, ana); code != 429 || after != "1" {
+		t.Fatalf("ana after five typos: %d Retry-After %q, want 429 after 1 s", code, after)
+	}
+	clock.Add(time.Second)
+	if code, _, _ := try(anas, ana); code != 303 {
+		t.Fatalf("ana a second later: %d, want 303", code)
+	}
+
+	// A device cookie lasts 90 days from the last sign-in.
+	clock.Add(90 * 24 * time.Hour)
+	attack(10)
+	if code, _, _ := try(anas, ana); code != 429 {
+		t.Fatalf("ana's 90-day-old device cookie: %d, want 429", code)
 	}
 }
 

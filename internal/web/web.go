@@ -232,27 +232,34 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	addr, account := clientAddr(r), accountOf(r)
-	if wait := c.limits.wait(addr, account); wait > 0 {
-		if c.Audit.Refused(addr) {
-			_ = c.Audit.Record(ctx, signInEntry(r, audit.SignInRefused, http.StatusTooManyRequests))
-		}
-		secs := int(math.Ceil(wait.Seconds()))
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		c.render(w, r, http.StatusTooManyRequests, "login", view{Title: "Sign in",
-			Error: fmt.Sprintf("Too many failed sign-ins. Try again in %d seconds.", secs), Data: map[string]string{"Next": safeNext(r.PostFormValue("next"))}})
+	tok := strings.TrimSpace(r.PostFormValue("token"))
+	// A password attempt from a browser that signed in to the account
+	// before waits only for the account: the address is shared by every
+	// browser behind a proxy, and an attacker's guesses would lock them all
+	// out. A token is checked even while the address waits: it is a long
+	// random secret looked up by a fast hash (as /api/v1 does on every
+	// request), so the limit protects no password there, and a wrong one
+	// is refused as before (neither counted nor recorded).
+	wait := c.limits.wait(addr, account, !c.knownDevice(r, account))
+	next := safeNext(r.PostFormValue("next"))
+	if wait > 0 && tok == "" {
+		c.refuse(w, r, addr, wait, next)
 		return
 	}
 	var p auth.Principal
 	var err error
-	if tok := strings.TrimSpace(r.PostFormValue("token")); tok != "" {
+	if tok != "" {
 		p, err = c.Auth.Token(ctx, tok)
 	} else {
 		p, err = c.Auth.Login(ctx, r.PostFormValue("email"), r.PostFormValue("password"))
 	}
-	next := safeNext(r.PostFormValue("next"))
 	if err != nil {
 		if fault.Code(err) != fault.Unauthorized {
 			c.fail(w, r, err)
+			return
+		}
+		if wait > 0 {
+			c.refuse(w, r, addr, wait, next)
 			return
 		}
 		c.limits.failed(addr, account)
@@ -269,9 +276,24 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	e := signInEntry(r, audit.SignIn, http.StatusSeeOther)
 	e.Actor, e.ActorID, e.Role = p.Name, p.Credential, p.Role
 	_ = c.Audit.Record(ctx, e)
+	if tok == "" {
+		c.rememberDevice(w, r, account)
+	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
 		SameSite: http.SameSiteLaxMode, Expires: time.Now().Add(auth.SessionTTL)})
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// refuse answers a sign-in the limit refuses: 429 with Retry-After,
+// recorded once per address in five minutes, counted always.
+func (c *Console) refuse(w http.ResponseWriter, r *http.Request, addr string, wait time.Duration, next string) {
+	if c.Audit.Refused(addr) {
+		_ = c.Audit.Record(r.Context(), signInEntry(r, audit.SignInRefused, http.StatusTooManyRequests))
+	}
+	secs := int(math.Ceil(wait.Seconds()))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	c.render(w, r, http.StatusTooManyRequests, "login", view{Title: "Sign in",
+		Error: fmt.Sprintf("Too many failed sign-ins. Try again in %d seconds.", secs), Data: map[string]string{"Next": next}})
 }
 
 // safeNext keeps a post-login redirect on this site: a path of its own,

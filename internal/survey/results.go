@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strconv"
 
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 )
 
@@ -121,6 +123,25 @@ func (s *Service) readResponses(ctx context.Context, q string, args []any) ([]St
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, 0, err
+	}
+	// An answer given through the API, an import or a client names its
+	// customer by identity; the list names the profile it belongs to now.
+	var unknown []eventlog.Event
+	for _, r := range out {
+		if r.Customer == "" {
+			unknown = append(unknown, eventlog.Event{UserID: r.UserID, AnonymousID: r.AnonymousID})
+		}
+	}
+	if len(unknown) > 0 && s.profiles != nil {
+		owners, err := s.profiles.Owners(ctx, unknown)
+		if err != nil {
+			return nil, 0, err
+		}
+		for i := range out {
+			if out[i].Customer == "" {
+				out[i].Customer = profile.OwnerOf(owners, eventlog.Event{UserID: out[i].UserID, AnonymousID: out[i].AnonymousID})
+			}
+		}
 	}
 	ids := make([]string, 0, len(out))
 	for _, r := range out {

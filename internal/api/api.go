@@ -75,6 +75,7 @@ func Routes(d Deps) []Route {
 		{"DELETE", "/api/v1/customers/{id}", auth.RoleAdmin, d.Privacy.Erase},
 		{"GET", "/api/v1/customers/{id}/export", auth.RoleAdmin, d.Privacy.Export},
 		{"GET", "/api/v1/suppressions", auth.RoleAdmin, d.Privacy.Suppressions},
+		{"POST", "/api/v1/suppressions", auth.RoleAdmin, d.Privacy.Suppress},
 		{"DELETE", "/api/v1/suppressions/{id}", auth.RoleAdmin, d.Privacy.Lift},
 		{"GET", "/api/v1/customers/{id}/timeline", auth.RoleAnalyst, pr.Timeline},
 		{"GET", "/api/v1/customers/{id}/invitations", auth.RoleAnalyst, sv.CustomerInvitations},

@@ -76,7 +76,8 @@ var auditRoutes = map[string]class{
 	"POST /api/v1/tokens":                                        {"create", "token", true, ""},
 	"PATCH /api/v1/tokens/{id}":                                  {"update", "token", true, ""},
 	"DELETE /api/v1/tokens/{id}":                                 {"revoke", "token", true, ""},
-	"DELETE /api/v1/suppressions/{id}":                           {"delete", "suppression", true, ""}, // its state: ids, kinds and counts, no identity
+	"DELETE /api/v1/suppressions/{id}":                           {"delete", "suppression", true, ""},  // its state: ids, kinds and counts, no identity
+	"POST /api/v1/suppressions":                                  {"create", "suppression", false, ""}, // its body names identities: ids only
 
 	// Customers' data: action, resource and ids only.
 	"GET /api/v1/customers/{id}/export":          {audit.Export, "customer", false, ""},

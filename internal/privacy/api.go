@@ -94,3 +94,20 @@ func (a *API) Lift(w http.ResponseWriter, r *http.Request) {
 	audit.Note(r.Context(), audit.Change{Action: "delete", Resource: "suppression", ResourceID: p.ID, Before: p})
 	httpio.JSON(w, http.StatusOK, p)
 }
+
+// Suppress handles POST /api/v1/suppressions {userIds, anonymousIds,
+// emails, phones}: 201 with the suppression (no identity in clear).
+func (a *API) Suppress(w http.ResponseWriter, r *http.Request) {
+	var in Identities
+	if err := httpio.Decode(r, &in); err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	p, err := a.s.Suppress(r.Context(), in, Actor(r))
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	audit.Note(r.Context(), audit.Change{Action: "create", Resource: "suppression", ResourceID: p.ID})
+	httpio.JSON(w, http.StatusCreated, p)
+}

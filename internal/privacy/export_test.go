@@ -201,3 +201,41 @@ func TestSegmentDeleteMessage(t *testing.T) {
 		}
 	})
 }
+
+// An erased customer's device keeps sending: its identities can be
+// refused afterwards, without an erasure, by the API and the console.
+func TestSuppressWithoutErasing(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		must(t, s.API("POST", "/api/v1/suppressions", map[string]any{}, nil), 400, "nothing to suppress")
+		var bad struct{ Error struct{ Field string } }
+		if code := s.API("POST", "/api/v1/suppressions", map[string]any{"emails": []string{"not an email"}}, &bad); code != 400 || bad.Error.Field != "emails[0]" {
+			t.Fatalf("bad email: %d %+v", code, bad)
+		}
+		var p struct {
+			ID         string
+			Identities int
+			Kinds      []string
+		}
+		must(t, s.API("POST", "/api/v1/suppressions", map[string]any{"anonymousIds": []string{"device-77"}, "emails": []string{"Gone@Example.org"}}, &p), 201, "suppress")
+		if p.Identities != 2 || strings.Join(p.Kinds, ",") != "anonymous_id,email" {
+			t.Fatalf("suppression: %+v", p)
+		}
+		s.MustSend("page", map[string]any{"anonymousId": "device-77", "name": "Home"})
+		s.MustSend("identify", map[string]any{"userId": "u-new", "traits": map[string]any{"email": "gone@example.org"}})
+		s.MustSend("page", map[string]any{"anonymousId": "device-78", "name": "Home"})
+		s.Sync()
+		for _, ref := range []string{"device-77", "u-new", "gone@example.org"} {
+			if code := s.API("GET", "/api/v1/customers/"+ref, nil, nil); code != 404 {
+				t.Fatalf("%s accepted: %d", ref, code)
+			}
+		}
+		if code := s.API("GET", "/api/v1/customers/device-78", nil, nil); code != 200 {
+			t.Fatal("another device refused")
+		}
+		_, raw := s.Do("GET", "/api/v1/audit?limit=500", nil, "Authorization: Bearer "+apptest.Token)
+		if strings.Contains(strings.ToLower(string(raw)), "gone@example.org") || strings.Contains(string(raw), "device-77") {
+			t.Fatal("the trail holds the suppressed identities")
+		}
+	})
+}

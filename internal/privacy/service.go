@@ -362,3 +362,67 @@ func (s *Service) Run(ctx context.Context) {
 		}
 	}()
 }
+
+// Identities are identity values to suppress, by kind, as a client sends
+// them.
+type Identities struct {
+	UserIDs      []string `json:"userIds"`
+	AnonymousIDs []string `json:"anonymousIds"`
+	Emails       []string `json:"emails"`
+	Phones       []string `json:"phones"`
+}
+
+// Suppress refuses identities from now on without erasing anything (a
+// customer erased before, whose devices keep sending; or someone who asked
+// not to be tracked). The suppression names the profile the first of them
+// belongs to, if any.
+func (s *Service) Suppress(ctx context.Context, in Identities, actor string) (Suppression, error) {
+	sub := Subject{}
+	fields := []struct {
+		field, kind string
+		in          []string
+		out         *[]string
+	}{{"userIds", "user_id", in.UserIDs, &sub.UserIDs}, {"anonymousIds", "anonymous_id", in.AnonymousIDs, &sub.AnonymousIDs},
+		{"emails", "email", in.Emails, &sub.Emails}, {"phones", "phone", in.Phones, &sub.Phones}}
+	n := 0
+	for _, f := range fields {
+		for i, v := range f.in {
+			norm := s.cfg.Normalize(f.kind, strings.TrimSpace(v))
+			if norm == "" {
+				return Suppression{}, fault.Field(fmt.Sprintf("%s[%d]", f.field, i), "%q is not a %s", v, strings.ReplaceAll(f.kind, "_", " "))
+			}
+			*f.out = append(*f.out, norm)
+			n++
+		}
+	}
+	if n == 0 {
+		return Suppression{}, fault.Field("userIds", "name at least one identity: userIds, anonymousIds, emails or phones")
+	}
+	customer := ""
+	for _, v := range sub.Values() {
+		if known, err := s.cfg.Subject(ctx, v); err == nil && len(known.Customers) > 0 {
+			customer = known.Customers[0]
+			break
+		}
+	}
+	sub.Customers = []string{customer}
+	var id string
+	err := s.cfg.DB.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		id, err = s.addSuppression(ctx, tx, sub, actor)
+		return err
+	})
+	if err != nil {
+		return Suppression{}, err
+	}
+	if err := s.Load(ctx); err != nil {
+		return Suppression{}, err
+	}
+	list, err := s.Suppressions(ctx)
+	for _, p := range list {
+		if p.ID == id {
+			return p, err
+		}
+	}
+	return Suppression{}, err
+}

@@ -33,6 +33,7 @@ var consoleChanges = map[string]consoleClass{
 	"GET /customers/{id}/export":           {Action: audit.Export, Resource: "customer"},
 	"POST /customers/{id}/erase":           {Action: audit.Erase, Resource: "customer"},
 	"POST /privacy/suppressions/{id}/lift": {Action: "delete", Resource: "suppression", Config: true},
+	"POST /privacy/suppressions":           {Action: "create", Resource: "suppression"}, // names identities: ids only
 	"POST /surveys":                        {Action: "create", Resource: "survey", Config: true},
 	"POST /surveys/{id}/status":            {Action: "update", Resource: "survey", Config: true},
 	"POST /surveys/{id}/web":               {Action: "update", Resource: "survey", Config: true},

@@ -10,6 +10,7 @@ import (
 	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/privacy"
 )
 
 // privacyPage lists the suppression list and reports an erasure just made.
@@ -92,4 +93,29 @@ func (c *Console) liftSuppression(w http.ResponseWriter, r *http.Request, s auth
 	}
 	audit.Note(r.Context(), audit.Change{Action: "delete", Resource: "suppression", ResourceID: p.ID, Before: p})
 	http.Redirect(w, r, "/privacy", http.StatusSeeOther)
+}
+
+// suppress refuses the identities the form lists, one a line.
+func (c *Console) suppress(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	if !s.Principal.Can(auth.RoleAdmin) {
+		c.fail(w, r, fault.New(fault.Forbidden, "the suppression list needs the admin role"))
+		return
+	}
+	lines := func(k string) []string {
+		var out []string
+		for _, v := range strings.Split(r.PostFormValue(k), "\n") {
+			if v = strings.TrimSpace(v); v != "" {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	p, err := c.Privacy.Suppress(r.Context(), privacy.Identities{UserIDs: lines("userIds"), AnonymousIDs: lines("anonymousIds"),
+		Emails: lines("emails"), Phones: lines("phones")}, s.Principal.Name)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	audit.Note(r.Context(), audit.Change{Action: "create", Resource: "suppression", ResourceID: p.ID})
+	http.Redirect(w, r, "/privacy#sup-"+p.ID, http.StatusSeeOther)
 }

@@ -98,4 +98,21 @@ func TestConsoleExportAndErase(t *testing.T) {
 	if code := s.API("GET", "/api/v1/customers/u-erin", nil, nil); code != 200 {
 		t.Fatalf("after lifting, a new event: %d", code)
 	}
+	// Refused again from the console, without an erasure.
+	open(t, ctx, s.URL+"/privacy", `#suppress`)
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`#suppress textarea[name=userIds]`), "u-erin")); err != nil {
+		t.Fatal(err)
+	}
+	submit(t, ctx, `#suppress textarea[name=userIds]`, "/privacy")
+	waitFor(t, ctx, `#suppressions`)
+	if rows := run(t, ctx, chromedp.Text(chromedp.CSS(`#suppressions tbody`))); !strings.Contains(rows, "1 (user_id)") {
+		t.Fatalf("after suppressing: %q", rows)
+	}
+	s.MustSend("track", map[string]any{"userId": "u-erin", "event": "Product Viewed"})
+	s.Sync()
+	var tl struct{ Events []any }
+	s.API("GET", "/api/v1/customers/u-erin/timeline?limit=50", nil, &tl)
+	if len(tl.Events) != 1 {
+		t.Fatalf("events after suppressing again: %d, want the one sent before", len(tl.Events))
+	}
 }

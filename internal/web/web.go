@@ -123,6 +123,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /customers/{id}/erase", page(c.customerErase))
 	mux.Handle("GET /privacy", page(c.privacyPage))
 	mux.Handle("POST /privacy/suppressions/{id}/lift", page(c.liftSuppression))
+	mux.Handle("POST /privacy/suppressions", page(c.suppress))
 	mux.Handle("GET /surveys", page(c.surveys))
 	mux.Handle("GET /surveys/new", page(c.newSurvey))
 	mux.Handle("POST /surveys", page(c.createSurvey))

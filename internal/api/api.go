@@ -224,6 +224,7 @@ var csvRoutes = []string{
 	"/api/v1/returns/rates", "/api/v1/returns/repurchase", "/api/v1/recovery", "/api/v1/customers",
 	"/api/v1/quarantine", "/api/v1/rules/{id}/firings", "/api/v1/analytics/at-risk", "/api/v1/silent-dissatisfied",
 	"/api/v1/suppressions", "/api/v1/surveys/{id}/invitations", "/api/v1/alerts/{id}/firings", "/api/v1/products",
+	"/api/v1/audit",
 }
 
 // CSVRoutes lists the GET routes that answer CSV.

@@ -68,6 +68,7 @@ func Routes(d Deps) []Route {
 		{"PATCH", "/api/v1/sources/{id}", auth.RoleAdmin, in.UpdateSource},
 		{"DELETE", "/api/v1/sources/{id}", auth.RoleAdmin, in.DeleteSource},
 		{"POST", "/api/v1/sources/{id}/rotate", auth.RoleAdmin, in.RotateSource},
+		{"POST", "/api/v1/sources/{id}/rotate/end", auth.RoleAdmin, in.EndOverlap},
 		{"GET", "/api/v1/quarantine", auth.RoleAnalyst, in.ListQuarantine},
 		{"GET", "/api/v1/events", auth.RoleAnalyst, ev.list},
 		{"GET", "/api/v1/customers", auth.RoleAnalyst, pr.Search},

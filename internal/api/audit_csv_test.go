@@ -84,8 +84,12 @@ func TestAuditTrailAsCSV(t *testing.T) {
 			rows[0][0] != strconv.FormatInt(entries[0].ID, 10) {
 			t.Errorf("limit=1: %v, want the newest entry %d", rows, entries[0].ID)
 		}
+		if _, rows := getCSV(t, s, "/api/v1/audit?resource=team&limit=502", apptest.Token, false); len(rows) != 502 ||
+			rows[501][0] != strconv.FormatInt(entries[501].ID, 10) {
+			t.Errorf("limit=502 (past a JSON page's 500): %d rows", len(rows))
+		}
 		// The export is itself recorded.
-		if got := readAudit(t, s, "?action=export&resource=audit").Entries; len(got) != 3 || got[0].Route != "/api/v1/audit" {
+		if got := readAudit(t, s, "?action=export&resource=audit").Entries; len(got) != 4 || got[0].Route != "/api/v1/audit" {
 			t.Errorf("exports of the trail recorded: %+v", got)
 		}
 

@@ -86,7 +86,7 @@ const exportPage = 500
 // the entries, newest first, and next, the cursor of the following page
 // (null on the last). As CSV (?format=csv or Accept: text/csv) it is every
 // entry the filters select, from the cursor on (limit, when given, caps
-// the rows), read a page at a time.
+// the rows, without a maximum), read a page at a time.
 func (a *API) List(w http.ResponseWriter, r *http.Request) {
 	if err := knownParams(r); err != nil {
 		httpio.Error(w, a.logger, err)
@@ -97,16 +97,28 @@ func (a *API) List(w http.ResponseWriter, r *http.Request) {
 		httpio.Error(w, a.logger, err)
 		return
 	}
+	left := httpio.All // an export's rows: every entry unless limit is given (then without a maximum)
+	if csv && r.URL.Query().Get("limit") != "" {
+		n, err := httpio.Int(r, "limit", 0)
+		if err == nil && n < 1 {
+			err = fault.Field("limit", "limit must be at least 1")
+		}
+		if err != nil {
+			httpio.Error(w, a.logger, err)
+			return
+		}
+		left = int(min(n, int64(httpio.All)))
+		v := r.URL.Query()
+		v.Del("limit")
+		r = r.Clone(r.Context())
+		r.URL.RawQuery = v.Encode()
+	}
 	q, err := ParseQuery(r)
 	if err != nil {
 		httpio.Error(w, a.logger, err)
 		return
 	}
 	if csv {
-		left := httpio.All
-		if r.URL.Query().Get("limit") != "" {
-			left = q.Limit
-		}
 		out := httpio.NewCSV(w, a.logger, "audit", Entry{}, httpio.CSVOptions{})
 		out.Finish(func() error {
 			for left > 0 {

@@ -68,6 +68,7 @@ func Routes(d Deps) []Route {
 		{"PATCH", "/api/v1/sources/{id}", auth.RoleAdmin, in.UpdateSource},
 		{"DELETE", "/api/v1/sources/{id}", auth.RoleAdmin, in.DeleteSource},
 		{"POST", "/api/v1/sources/{id}/rotate", auth.RoleAdmin, in.RotateSource},
+		{"POST", "/api/v1/sources/{id}/rotate/end", auth.RoleAdmin, in.EndOverlap},
 		{"GET", "/api/v1/quarantine", auth.RoleAnalyst, in.ListQuarantine},
 		{"GET", "/api/v1/events", auth.RoleAnalyst, ev.list},
 		{"GET", "/api/v1/customers", auth.RoleAnalyst, pr.Search},
@@ -225,6 +226,7 @@ var csvRoutes = []string{
 	"/api/v1/returns/rates", "/api/v1/returns/repurchase", "/api/v1/recovery", "/api/v1/customers",
 	"/api/v1/quarantine", "/api/v1/rules/{id}/firings", "/api/v1/analytics/at-risk", "/api/v1/silent-dissatisfied",
 	"/api/v1/suppressions", "/api/v1/surveys/{id}/invitations", "/api/v1/alerts/{id}/firings", "/api/v1/products",
+	"/api/v1/audit",
 }
 
 // CSVRoutes lists the GET routes that answer CSV.

@@ -37,6 +37,7 @@ var auditRoutes = map[string]class{
 	"PATCH /api/v1/sources/{id}":                                 {"update", "source", true, ""},
 	"DELETE /api/v1/sources/{id}":                                {"delete", "source", true, ""},
 	"POST /api/v1/sources/{id}/rotate":                           {"rotate", "source", true, ""},
+	"POST /api/v1/sources/{id}/rotate/end":                       {"end_overlap", "source", true, ""},
 	"POST /api/v1/segments":                                      {"create", "segment", true, ""},
 	"DELETE /api/v1/segments/{id}":                               {"delete", "segment", true, ""},
 	"POST /api/v1/surveys":                                       {"create", "survey", true, ""},

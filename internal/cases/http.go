@@ -395,7 +395,8 @@ func (a *API) Recovery(w http.ResponseWriter, r *http.Request) {
 	if a.sync != nil {
 		a.sync(r)
 	}
-	rep, err := a.svc.Recovery(r.Context())
+	p, _ := auth.From(r.Context())
+	rep, err := a.svc.Recovery(r.Context(), p)
 	if csv { // the complainers, one a row
 		var list []Complainer
 		if err == nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/store"
@@ -101,10 +102,12 @@ type Recovery struct {
 	Complainers      []Complainer   `json:"complainers"`
 }
 
-// Recovery reports on the latest complaints (at most 1,000): how their
-// handling was rated and whether each complainer was recovered or lost.
-func (s *Service) Recovery(ctx context.Context) (*Recovery, error) {
-	list, err := s.List(ctx, Filter{Kind: KindComplaint, Limit: 1000})
+// Recovery reports on the latest complaints (at most 1,000) that p may see
+// (a reader limited to teams sees, and counts, only those teams'
+// complaints): how their handling was rated and whether each complainer
+// was recovered or lost.
+func (s *Service) Recovery(ctx context.Context, p auth.Principal) (*Recovery, error) {
+	list, err := s.List(ctx, Scope(Filter{Kind: KindComplaint, Limit: 1000}, p))
 	if err != nil {
 		return nil, err
 	}

@@ -117,6 +117,19 @@ func (a *API) DeleteSource(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// EndOverlap answers POST /api/v1/sources/{id}/rotate/end with the source:
+// the write key it had before its last rotation is refused from now on
+// (409 when none is still taken); its current key keeps working.
+func (a *API) EndOverlap(w http.ResponseWriter, r *http.Request) {
+	before, after, err := a.sources.EndOverlap(r.Context(), r.PathValue("id"))
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	audit.Note(r.Context(), audit.Change{Action: "end_overlap", Resource: "source", ResourceID: after.ID, Before: before, After: after})
+	httpio.JSON(w, http.StatusOK, after)
+}
+
 // RotateSource answers POST /api/v1/sources/{id}/rotate {overlap} with the
 // source and its new write key; the old key stays valid for overlap (a
 // duration such as "24h", the default; "0s" refuses it at once).

@@ -253,6 +253,26 @@ func (s *Sources) Rotate(ctx context.Context, id string, overlap time.Duration) 
 	return before, after, key, err
 }
 
+// EndOverlap refuses a source's previous write key from now on, before its
+// overlap would have ended; the current key is untouched. It is a conflict
+// when no previous key is still taken.
+func (s *Sources) EndOverlap(ctx context.Context, id string) (before, after Source, err error) {
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		if before, err = s.get(ctx, tx, id); err != nil {
+			return err
+		}
+		if before.OldKeyUntil == 0 { // get shows only a key still taken
+			return fault.New(fault.Conflict, "source %q has no old write key that is still taken", before.Name)
+		}
+		after = before
+		after.OldKeyUntil = 0
+		_, err := tx.ExecContext(ctx, `UPDATE sources SET old_key_hash = '', old_key_until = 0 WHERE id = $1`, id)
+		return err
+	})
+	s.forget()
+	return before, after, err
+}
+
 // Count returns how many sources were ever made, removed ones included (so
 // that removing every source does not make the next start bootstrap one).
 func (s *Sources) Count(ctx context.Context) (int, error) {

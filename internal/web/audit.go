@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -212,6 +213,17 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, s auth.Sessi
 	v := r.URL.Query()
 	filter := map[string]string{"actor": v.Get("actor"), "action": v.Get("action"), "resource": v.Get("resource"),
 		"resourceId": v.Get("resourceId"), "from": v.Get("from"), "to": v.Get("to")}
+	// The download: every entry the filter selects, not just this page.
+	ev := url.Values{}
+	for k, val := range filter {
+		if val != "" {
+			ev.Set(k, val)
+		}
+	}
+	export := "/export/audit"
+	if len(ev) > 0 {
+		export += "?" + ev.Encode()
+	}
 	var more string
 	if next > 0 {
 		nv := r.URL.Query()
@@ -219,5 +231,5 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, s auth.Sessi
 		more = "/audit?" + nv.Encode()
 	}
 	c.render(w, r, http.StatusOK, "audit", view{Title: "Audit trail", Session: &s, Nav: "audit",
-		Data: map[string]any{"Entries": list, "Filter": filter, "More": more}})
+		Data: map[string]any{"Entries": list, "Filter": filter, "More": more, "Export": export}})
 }

@@ -107,7 +107,7 @@ func (c *Console) caseAction(w http.ResponseWriter, r *http.Request, s auth.Sess
 // recoveryPage shows complaint recovery, the silent dissatisfied and return rates.
 func (c *Console) recoveryPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
 	ctx := r.Context()
-	rep, err := c.Cases.Recovery(ctx)
+	rep, err := c.Cases.Recovery(ctx, s.Principal)
 	if err != nil {
 		c.fail(w, r, err)
 		return

@@ -18,7 +18,7 @@ type sourceSnippet struct {
 	Source  ingest.Source
 	Snippet string
 	Created bool
-	Rotated bool // a new key: the old one works for a day
+	Rotated bool // a new key: the old one works until Source.OldKeyUntil (0: no more)
 }
 
 // sourcesPage lists the sources events come from; admins also get the forms

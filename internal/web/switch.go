@@ -3,6 +3,8 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
@@ -100,7 +102,14 @@ func (c *Console) sourceAction(w http.ResponseWriter, r *http.Request, s auth.Se
 			audit.Note(ctx, audit.Change{Action: "delete", Resource: "source", ResourceID: id, Before: before})
 		}
 	case "rotate":
-		before, after, key, rerr := c.Sources.Rotate(ctx, id, ingest.DefaultOverlap)
+		overlap := ingest.DefaultOverlap
+		if v := strings.TrimSpace(r.PostFormValue("overlap")); v != "" {
+			if overlap, err = time.ParseDuration(v); err != nil {
+				err = fault.Field("overlap", "overlap is a duration such as \"24h\" or \"0s\"")
+				break
+			}
+		}
+		before, after, key, rerr := c.Sources.Rotate(ctx, id, overlap)
 		if rerr != nil {
 			err = rerr
 			break
@@ -108,8 +117,13 @@ func (c *Console) sourceAction(w http.ResponseWriter, r *http.Request, s auth.Se
 		audit.Note(ctx, audit.Change{Action: "rotate", Resource: "source", ResourceID: id, Before: before, After: after})
 		c.renderSources(w, r, s, http.StatusOK, "", &sourceSnippet{Source: after, Snippet: ingest.Snippet(c.publicURL(r), key), Rotated: true})
 		return
+	case "end-overlap":
+		var before, after ingest.Source
+		if before, after, err = c.Sources.EndOverlap(ctx, id); err == nil {
+			audit.Note(ctx, audit.Change{Action: "end_overlap", Resource: "source", ResourceID: id, Before: before, After: after})
+		}
 	default:
-		err = fault.New(fault.NotFound, "a source is paused, resumed, rotated or deleted")
+		err = fault.New(fault.NotFound, "a source is paused, resumed, rotated, deleted or its old key refused (end-overlap)")
 	}
 	if err != nil {
 		c.fail(w, r, err)

@@ -32,6 +32,7 @@ type Service struct {
 	now      func() time.Time
 	logger   *slog.Logger
 	model    atomic.Pointer[trained]
+	rounds   atomic.Int64 // background rounds done (Run)
 	training sync.Mutex
 	trainedN atomic.Int64 // interactions the model in use was trained on
 }
@@ -55,6 +56,9 @@ func NewService(db *store.DB, log *eventlog.Log, profiles *profile.Service, prod
 	}
 	return &Service{db: db, log: log, profiles: profiles, catalog: products, now: now, logger: logger}
 }
+
+// Rounds is how many background rounds (Run) have finished.
+func (s *Service) Rounds() int64 { return s.rounds.Load() }
 
 // Run trains the recommender in the background and runs replenishment
 // and nudges each minute, until ctx ends. Each minute it looks at the
@@ -82,6 +86,7 @@ func (s *Service) Run(ctx context.Context) {
 			if _, _, err := s.Nudge(ctx); err != nil && ctx.Err() == nil {
 				s.logger.Error("nudges", "err", err)
 			}
+			s.rounds.Add(1)
 			select {
 			case <-ctx.Done():
 				return

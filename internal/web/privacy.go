@@ -117,5 +117,5 @@ func (c *Console) suppress(w http.ResponseWriter, r *http.Request, s auth.Sessio
 		return
 	}
 	audit.Note(r.Context(), audit.Change{Action: "create", Resource: "suppression", ResourceID: p.ID})
-	http.Redirect(w, r, "/privacy#sup-"+p.ID, http.StatusSeeOther)
+	http.Redirect(w, r, "/privacy", http.StatusSeeOther)
 }

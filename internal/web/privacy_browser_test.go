@@ -103,8 +103,9 @@ func TestConsoleExportAndErase(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`#suppress textarea[name=userIds]`), "u-erin")); err != nil {
 		t.Fatal(err)
 	}
+	// The form answers with the page it was on: wait for the new row.
 	submit(t, ctx, `#suppress textarea[name=userIds]`, "/privacy")
-	waitFor(t, ctx, `#suppressions`)
+	waitFor(t, ctx, `#suppressions tbody tr[id^="sup-"]`)
 	if rows := run(t, ctx, chromedp.Text(chromedp.CSS(`#suppressions tbody`))); !strings.Contains(rows, "1 (user_id)") {
 		t.Fatalf("after suppressing: %q", rows)
 	}

@@ -6,8 +6,8 @@ package app
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -164,17 +164,26 @@ func (a *App) consumers() []eventlog.Consumer {
 }
 
 // secret returns the installation's secret of that name, made at random
-// the first time (the first node's wins when several start together).
+// the first time.
 func (a *App) secret(ctx context.Context, name string) (string, error) {
 	if v, ok, err := a.Setting(ctx, name); err != nil || ok {
 		return v, err
 	}
+	return a.settleSetting(ctx, name, randomHex())
+}
+
+func randomHex() string {
 	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
+	_, _ = rand.Read(b) // crypto/rand never fails on supported systems
+	return hex.EncodeToString(b)
+}
+
+// settleSetting stores value unless the setting is already there, and
+// returns what is stored: when several nodes start together, the first
+// one's value wins.
+func (a *App) settleSetting(ctx context.Context, name, value string) (string, error) {
 	err := a.DB.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, name, hex.EncodeToString(b))
+		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, name, value)
 		return err
 	})
 	if err != nil {
@@ -196,28 +205,15 @@ func (a *App) customerIDKey(ctx context.Context) (string, error) {
 	if v, ok, err := a.Setting(ctx, idKeySetting); err != nil || ok {
 		return v, err
 	}
-	key := ""
 	has, err := profile.HasProfiles(ctx, a.DB)
 	if err != nil {
 		return "", err
 	}
+	key := ""
 	if !has {
-		b := make([]byte, 32)
-		if _, err := rand.Read(b); err != nil {
-			return "", err
-		}
-		key = hex.EncodeToString(b)
+		key = randomHex()
 	}
-	// Two nodes starting together: the first one's key wins.
-	err = a.DB.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, idKeySetting, key)
-		return err
-	})
-	if err != nil {
-		return "", err
-	}
-	v, _, err := a.Setting(ctx, idKeySetting)
-	return v, err
+	return a.settleSetting(ctx, idKeySetting, key)
 }
 
 // privacyTables lists every owner's tables that hold customer data, in

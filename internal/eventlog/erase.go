@@ -67,7 +67,7 @@ func Erase(ctx context.Context, tx *store.Tx, userIDs, anonymousIDs, mentions []
 	args = nil
 	ors := make([]string, len(mentions))
 	for i, v := range mentions {
-		args = append(args, `%"`+strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(v))+`"%`)
+		args = append(args, `%"`+store.EscapeLike(strings.ToLower(v))+`"%`)
 		ors[i] = fmt.Sprintf("LOWER(body) LIKE $%d ESCAPE '\\'", len(args))
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT seq, body FROM events WHERE type <> '`+Erased+`' AND (`+strings.Join(ors, " OR ")+`)`, args...)

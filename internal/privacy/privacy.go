@@ -160,16 +160,12 @@ func (t Table) where(s Subject, args []any) (string, []any) {
 		}
 		ors := make([]string, len(ms))
 		for i, v := range ms {
-			args = append(args, "%"+quote+escapeLike(strings.ToLower(v))+quote+"%")
+			args = append(args, "%"+quote+store.EscapeLike(strings.ToLower(v))+quote+"%")
 			ors[i] = fmt.Sprintf("LOWER(%s) LIKE $%d ESCAPE '\\'", col, len(args))
 		}
 		return "(" + strings.Join(ors, " OR ") + ")"
 	})
 	return out, args
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // EraseTables deletes (or scrubs) the subject's rows from each table, in

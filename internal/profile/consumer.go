@@ -1,8 +1,8 @@
 package profile
 
 import (
-	"crypto/hmac"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/json"

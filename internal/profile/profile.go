@@ -382,10 +382,10 @@ func (s *Service) Search(ctx context.Context, q string, limit, offset int) ([]Su
 	if q == "" {
 		rows, err = s.db.QueryContext(ctx, cols+` WHERE merged_into IS NULL ORDER BY last_seen DESC, id LIMIT $1 OFFSET $2`, limit, offset)
 	} else {
-		like := "%" + escapeLike(q) + "%"
+		like := "%" + store.EscapeLike(q) + "%"
 		rows, err = s.db.QueryContext(ctx, cols+` WHERE merged_into IS NULL AND (id = $1 OR search LIKE $2 ESCAPE '\'
 			OR id IN (SELECT customer_id FROM identities WHERE LOWER(value) LIKE $3 ESCAPE '\'))
-			ORDER BY last_seen DESC, id LIMIT $4 OFFSET $5`, q, like, escapeLike(q)+"%", limit, offset)
+			ORDER BY last_seen DESC, id LIMIT $4 OFFSET $5`, q, like, store.EscapeLike(q)+"%", limit, offset)
 	}
 	if err != nil {
 		return nil, err
@@ -404,10 +404,6 @@ func (s *Service) Search(ctx context.Context, q string, limit, offset int) ([]Su
 		out = append(out, c)
 	}
 	return out, rows.Err()
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // Account returns a business account and its members with their roles.

@@ -614,7 +614,7 @@ func (db *DB) Scrub(ctx context.Context) error {
 		if busy == 0 {
 			return nil
 		}
-		if try == 50 {
+		if try == 300 { // 30 s: a busy machine's readers may hold old snapshots that long
 			return errors.New("scrub: readers kept the WAL from being truncated; it will be at the next checkpoint")
 		}
 		select {
@@ -639,3 +639,10 @@ func (db *DB) Vacuum(ctx context.Context) error {
 	}
 	return db.Scrub(ctx)
 }
+
+// likeEscaper escapes LIKE's wildcards for a pattern with ESCAPE '\'.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// EscapeLike makes s match itself in a LIKE pattern written with
+// ESCAPE '\'.
+func EscapeLike(s string) string { return likeEscaper.Replace(s) }

@@ -223,14 +223,8 @@ func TestTrainingAfterTheBurstSettles(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
 		s, _ := apptest.StartAt(t, dsn, fixed)
 		ctx := t.Context()
-		// The background's first round runs at start; the next a minute
-		// later. Once it is done, only this test trains.
-		for i := 0; s.Exp.Rounds() == 0; i++ {
-			if i == 1000 {
-				t.Fatal("the background's first round did not finish")
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		// Once the background's first round is done, only this test trains.
+		afterFirstRound(t, s)
 		if n, did, err := s.Exp.TrainSettled(ctx, -1, 0); err != nil || did || n != 0 || s.Exp.ModelInfo().Trained {
 			t.Fatalf("no interactions: %d, trained %v (%v), %+v", n, did, err, s.Exp.ModelInfo())
 		}
@@ -282,4 +276,17 @@ func TestTrainingAfterTheBurstSettles(t *testing.T) {
 		}
 		trainedOn(n3)
 	})
+}
+
+// afterFirstRound waits until the background's first round (run at start;
+// the next a minute later) is done, so that a test's own rounds are the
+// only ones.
+func afterFirstRound(t *testing.T, s *apptest.Server) {
+	t.Helper()
+	for i := 0; s.Exp.Rounds() == 0; i++ {
+		if i == 1000 {
+			t.Fatal("the background's first round did not finish")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

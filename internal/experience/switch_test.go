@@ -25,6 +25,7 @@ func TestPausedNudgeSendsNothing(t *testing.T) {
 			c.Mail = &outbox.Mailer{Addr: mb.Addr, From: "Northwind <hello@northwind.test>"}
 		})
 		ctx := context.Background()
+		afterFirstRound(t, s) // it would nudge before the test does
 		viewed := fixed.Add(-30 * time.Hour).Format(time.RFC3339)
 		for _, u := range []string{"pn-1", "pn-2"} {
 			s.MustSend("identify", map[string]any{"userId": u, "traits": map[string]any{"email": u + "@example.com"}})
@@ -124,6 +125,7 @@ func TestPausedReplenishmentActsOnNothing(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
 		s, clock := apptest.StartAt(t, dsn, fixed)
 		ctx := context.Background()
+		afterFirstRound(t, s) // it would schedule before the pause
 		s.API("PUT", "/api/v1/product-categories/Coffee", map[string]any{"replenishable": true}, nil)
 		for i, d := range []float64{-30, -20, -10} {
 			s.MustSend("track", bought("cafe", "c-"+string(rune('a'+i)), fixed.Add(time.Duration(d*24*float64(time.Hour))), "coffee", "Coffee", 1))

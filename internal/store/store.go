@@ -162,6 +162,15 @@ func checkpointer(ck *sql.DB) func() {
 	}
 }
 
+// Writer is the pool write transactions use: on SQLite its one
+// connection, on PostgreSQL the shared pool. The job system runs on it, so
+// that a job enqueued in a decision's transaction and the job system's own
+// writes queue behind the same writer.
+func (db *DB) Writer() *sql.DB { return db.w }
+
+// DB is the database the transaction writes to.
+func (tx *Tx) DB() *DB { return tx.db }
+
 // Close closes both pools.
 func (db *DB) Close() error {
 	if db.stopCheckpoints != nil {

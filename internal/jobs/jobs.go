@@ -1,0 +1,291 @@
+// Package jobs is cxloop's one job system: River
+// (github.com/riverqueue/river) on the cxloop database, SQLite or
+// PostgreSQL. Capabilities register their workers and periodic jobs before
+// the system is built, enqueue jobs inside the transaction of the decision
+// that causes them (InsertTx), and read nothing of River's tables
+// themselves. Each kind of work has its own queue with its own
+// concurrency, so that a slow webhook endpoint never delays mail, and a
+// periodic job runs once per schedule however many nodes share the
+// database (River elects one leader to enqueue them and locks each job to
+// one worker).
+//
+// It imports store only.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// The queues, each with its own workers.
+const (
+	QueueWebhooks = "webhooks"    // webhook deliveries
+	QueueMail     = "mail"        // notification and survey email
+	QueueSurveys  = "surveys"     // survey decisions: due invitations, reminders, periodic waves
+	QueueRoutine  = "maintenance" // periodic upkeep: escalation, alerts, expiry, training, refreshes
+	QueueDefault  = river.QueueDefault
+)
+
+// queueWorkers is each queue's concurrency on one node.
+var queueWorkers = map[string]int{QueueWebhooks: 16, QueueMail: 4, QueueSurveys: 1, QueueRoutine: 2, QueueDefault: 2}
+
+// PollInterval is how often an idle node looks for jobs that became
+// available: the longest a job waits after its time on an idle node.
+const PollInterval = 200 * time.Millisecond
+
+// Service is the job system of one database.
+type Service struct {
+	db       *store.DB
+	now      func() time.Time // nil: River's own (the database's) clock
+	logger   *slog.Logger
+	workers  *river.Workers
+	periodic []*river.PeriodicJob
+	kinds    []string
+
+	mu      sync.Mutex
+	client  *river.Client[*sql.Tx]
+	started bool
+	stats   *stats
+}
+
+// registry finds the job system of the database a transaction writes to,
+// so that a capability enqueues with only its transaction in hand.
+var registry sync.Map // *store.DB → *Service
+
+// New returns the job system of db; now is the clock jobs are scheduled by
+// (nil: the real one). Register workers and periodic jobs, then Build.
+func New(db *store.DB, now func() time.Time, logger *slog.Logger) *Service {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	s := &Service{db: db, now: now, logger: logger, workers: river.NewWorkers(), stats: newStats()}
+	registry.Store(db, s)
+	return s
+}
+
+func (s *Service) driver() riverdriver.Driver[*sql.Tx] {
+	if s.db.Engine == store.Postgres {
+		return riverdatabasesql.New(s.db.Writer())
+	}
+	return riversqlite.New(s.db.Writer())
+}
+
+// Migrate creates or updates River's tables.
+func (s *Service) Migrate(ctx context.Context) error {
+	m, err := rivermigrate.New(s.driver(), &rivermigrate.Config{Logger: quiet(s.logger)})
+	if err != nil {
+		return err
+	}
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	return err
+}
+
+// quiet passes on River's warnings and errors only.
+func quiet(l *slog.Logger) *slog.Logger {
+	return slog.New(levelFilter{l.Handler(), slog.LevelWarn})
+}
+
+type levelFilter struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= f.min && f.Handler.Enabled(ctx, l)
+}
+
+// Handle registers the worker of a job kind (before Build).
+func Handle[T river.JobArgs](s *Service, w river.Worker[T]) {
+	river.AddWorker(s.workers, w)
+	var zero T
+	s.kinds = append(s.kinds, zero.Kind())
+}
+
+// Every registers a periodic job: args enqueued every interval (and once
+// when the node starts leading, with onStart). After the clock jumps (a
+// node that slept, a test that moves time), the next run is one interval
+// after now, not a run for every interval missed.
+func (s *Service) Every(interval time.Duration, args river.JobArgs, onStart bool) {
+	s.periodic = append(s.periodic, river.NewPeriodicJob(schedule{every: interval, now: s.clock},
+		func() (river.JobArgs, *river.InsertOpts) { return args, nil },
+		&river.PeriodicJobOpts{ID: args.Kind(), RunOnStart: onStart}))
+}
+
+type schedule struct {
+	every time.Duration
+	now   func() time.Time
+}
+
+func (p schedule) Next(current time.Time) time.Time {
+	next := current.Add(p.every)
+	if now := p.now(); next.Before(now) {
+		next = now.Add(p.every)
+	}
+	return next
+}
+
+func (s *Service) clock() time.Time {
+	if s.now != nil {
+		return s.now()
+	}
+	return time.Now()
+}
+
+// timeGen gives River the decisions' clock.
+type timeGen struct{ now func() time.Time }
+
+func (g timeGen) Now() time.Time { return g.now() }
+func (g timeGen) NowOrNil() *time.Time {
+	t := g.now().UTC()
+	return &t
+}
+
+// Build makes the client: after every worker and periodic job is
+// registered, before anything is enqueued.
+func (s *Service) Build() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	queues := map[string]river.QueueConfig{}
+	for q, n := range queueWorkers {
+		queues[q] = river.QueueConfig{MaxWorkers: n}
+	}
+	cfg := &river.Config{
+		Queues:            queues,
+		Workers:           s.workers,
+		PeriodicJobs:      s.periodic,
+		FetchPollInterval: PollInterval,
+		FetchCooldown:     50 * time.Millisecond,
+		// Finished jobs stay listed for a day (failed ones a week) and are
+		// then removed by the leader.
+		CompletedJobRetentionPeriod: 24 * time.Hour,
+		CancelledJobRetentionPeriod: 24 * time.Hour,
+		DiscardedJobRetentionPeriod: 7 * 24 * time.Hour,
+		// A job running longer than this on a node that died is run again.
+		RescueStuckJobsAfter: 15 * time.Minute,
+		JobTimeout:           10 * time.Minute,
+		MaxAttempts:          10,
+		ErrorHandler:         errorHandler{s.logger},
+		Logger:               quiet(s.logger),
+		SoftStopTimeout:      10 * time.Second,
+	}
+	if s.now != nil {
+		cfg.Test.Time = timeGen{s.now}
+	}
+	c, err := river.NewClient(s.driver(), cfg)
+	if err != nil {
+		return fmt.Errorf("job system: %w", err)
+	}
+	s.client = c
+	return nil
+}
+
+// Start works jobs on this node until ctx ends or Stop.
+func (s *Service) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.client == nil {
+		return errors.New("job system not built")
+	}
+	if s.started {
+		return nil
+	}
+	if err := s.client.Start(ctx); err != nil {
+		return err
+	}
+	s.started = true
+	events, cancel := s.client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled, river.EventKindJobSnoozed)
+	go func() {
+		defer cancel()
+		for {
+			select {
+			case <-s.client.Stopped():
+				return
+			case e, ok := <-events:
+				if !ok {
+					return
+				}
+				s.stats.record(e)
+			}
+		}
+	}()
+	return nil
+}
+
+// Stop lets running jobs finish (up to the soft stop timeout, then cancels
+// them) and stops working. Unfinished jobs stay queued for the next node.
+func (s *Service) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	started := s.started
+	s.started = false
+	s.mu.Unlock()
+	if !started {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	return s.client.Stop(ctx)
+}
+
+// Close stops working and forgets the database.
+func (s *Service) Close(ctx context.Context) error {
+	registry.Delete(s.db)
+	return s.Stop(ctx)
+}
+
+// Working reports whether this node works jobs.
+func (s *Service) Working() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.started
+}
+
+// InsertTx enqueues a job inside tx, the transaction of the decision that
+// causes it: the job exists exactly when the decision is committed.
+func InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+	v, ok := registry.Load(tx.DB())
+	if !ok {
+		return errors.New("no job system on this database")
+	}
+	s := v.(*Service)
+	if s.client == nil {
+		return errors.New("job system not built")
+	}
+	_, err := s.client.InsertTx(ctx, tx.Tx, args, opts)
+	return err
+}
+
+// Insert enqueues a job in a transaction of its own.
+func (s *Service) Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
+	return s.db.Tx(ctx, func(tx *store.Tx) error { return InsertTx(ctx, tx, args, opts) })
+}
+
+// errorHandler logs a job's failure and a worker's panic.
+type errorHandler struct{ logger *slog.Logger }
+
+func (h errorHandler) HandleError(ctx context.Context, job *rivertype.JobRow, err error) *river.ErrorHandlerResult {
+	level := slog.LevelWarn
+	if job.Attempt >= job.MaxAttempts {
+		level = slog.LevelError
+	}
+	h.logger.Log(ctx, level, "job failed", "kind", job.Kind, "id", job.ID, "attempt", job.Attempt, "of", job.MaxAttempts, "err", err)
+	return nil
+}
+
+func (h errorHandler) HandlePanic(ctx context.Context, job *rivertype.JobRow, v any, trace string) *river.ErrorHandlerResult {
+	h.logger.Error("job panicked", "kind", job.Kind, "id", job.ID, "panic", v, "trace", trace)
+	return nil
+}

@@ -119,6 +119,13 @@ func envInt(name string, def int) int {
 	return def
 }
 
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
+}
+
 func dbFlag(fs *flag.FlagSet) *string {
 	return fs.String("db", env("CXLOOP_DB", "cxloop.db"), "SQLite file path or postgres:// URL")
 }
@@ -142,8 +149,13 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	replyTo := fs.String("survey-reply-to", env("CXLOOP_SURVEY_REPLY_TO", ""), "address replies to survey emails go to (each gets a +token tag; your mail system posts them to /api/v1/surveys/replies); none: no Reply-To")
 	unauthPerAddr := fs.Int("max-unauthenticated-per-address", envInt("CXLOOP_MAX_UNAUTHENTICATED_PER_ADDRESS", httpio.DefaultUnauthenticatedPerAddress),
 		"requests one client address may have in flight before their credential checks out (429 past it); -1: no cap. Behind a proxy every client shares its address")
+	rescueAfter := fs.Duration("job-rescue-after", envDuration("CXLOOP_JOB_RESCUE_AFTER", 10*time.Minute),
+		"how long a background job may run before it is taken for abandoned by a node that died and run again; no attempt may run longer")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *rescueAfter < time.Second {
+		return fmt.Errorf("--job-rescue-after must be at least 1s")
 	}
 	if *unauthPerAddr == 0 {
 		return fmt.Errorf("--max-unauthenticated-per-address must be at least 1, or -1 for no cap")
@@ -163,8 +175,8 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	}
 	log := logger()
 	cfg := app.Config{DB: *db, Addr: *addr, Logger: log, PublicURL: *publicURL, AllowPrivateTargets: *allowPrivate, SurveyReplyTo: *replyTo,
-		MaxUnauthenticatedPerAddress: *unauthPerAddr,
-		BootstrapWriteKey:            os.Getenv("CXLOOP_BOOTSTRAP_WRITE_KEY"), BootstrapToken: os.Getenv("CXLOOP_BOOTSTRAP_TOKEN")}
+		MaxUnauthenticatedPerAddress: *unauthPerAddr, JobRescueAfter: *rescueAfter,
+		BootstrapWriteKey: os.Getenv("CXLOOP_BOOTSTRAP_WRITE_KEY"), BootstrapToken: os.Getenv("CXLOOP_BOOTSTRAP_TOKEN")}
 	if *smtpAddr != "" {
 		cfg.Mail = &survey.Mailer{Addr: *smtpAddr, From: *smtpFrom, Username: os.Getenv("CXLOOP_SMTP_USERNAME"), Password: os.Getenv("CXLOOP_SMTP_PASSWORD")}
 	}
@@ -222,6 +234,9 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutCtx)
+	if err := a.StopWorkers(shutCtx); err != nil {
+		log.Warn("stopping jobs", "err", err)
+	}
 	stopRun()
 	return err
 }

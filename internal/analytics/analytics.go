@@ -16,12 +16,12 @@ import (
 	"math"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/cxloop/cxloop/internal/analytics/clv"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/jobs"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 )
@@ -33,11 +33,8 @@ type Service struct {
 	now      func() time.Time
 	logger   *slog.Logger
 	mu       sync.Mutex // one refresh at a time
-	// run is the context of Run, for refreshes in the background;
-	// refreshing is set while one runs.
-	runMu      sync.Mutex
-	run        context.Context
-	refreshing atomic.Bool
+	// jobs, once registered, runs refreshes in the background.
+	jobs *jobs.Service
 	// referrals, when set, gives referral revenue by month (YYYY-MM).
 	referrals func(ctx context.Context, since time.Time) (map[string]float64, error)
 }
@@ -482,22 +479,16 @@ func (s *Service) fresh(ctx context.Context) error {
 	return err
 }
 
-// refreshSoon refreshes in the background (once at a time) when Run has
-// started, so that values computed on part of the data (a demo or an
-// import still arriving) do not stand until the hourly refresh.
+// refreshSoon queues a refresh when this node works jobs, so that values
+// computed on part of the data (a demo or an import still arriving) do
+// not stand until the hourly refresh.
 func (s *Service) refreshSoon() {
-	s.runMu.Lock()
-	ctx := s.run
-	s.runMu.Unlock()
-	if ctx == nil || !s.refreshing.CompareAndSwap(false, true) {
+	if s.jobs == nil || !s.jobs.Working() {
 		return
 	}
-	go func() {
-		defer s.refreshing.Store(false)
-		if _, err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
-			s.logger.Error("customer values", "err", err)
-		}
-	}()
+	if err := s.jobs.Insert(context.Background(), RefreshArgs{}, nil); err != nil {
+		s.logger.Error("customer values", "err", err)
+	}
 }
 
 // Model returns the value model in force (nil before the first refresh).
@@ -567,25 +558,4 @@ func (s *Service) AtRisk(ctx context.Context, silent bool, limit int) ([]Value, 
 		out = append(out, v)
 	}
 	return out, rows.Err()
-}
-
-// Run refreshes values at start and every hour until ctx ends.
-func (s *Service) Run(ctx context.Context) {
-	s.runMu.Lock()
-	s.run = ctx
-	s.runMu.Unlock()
-	go func() {
-		tick := time.NewTicker(time.Hour)
-		defer tick.Stop()
-		for {
-			if _, err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
-				s.logger.Error("customer values", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-		}
-	}()
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/ingest"
+	"github.com/cxloop/cxloop/internal/jobs"
 	"github.com/cxloop/cxloop/internal/loyalty"
 	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/privacy"
@@ -39,6 +40,7 @@ type Deps struct {
 	Surveys  *survey.Service
 	Cases    *cases.API
 	Outbox   *outbox.API
+	Jobs     *jobs.API
 	Loyalty  *loyalty.API
 	Exp      *experience.API
 	Catalog  *catalog.API
@@ -187,6 +189,10 @@ func Routes(d Deps) []Route {
 		{"DELETE", "/api/v1/webhooks/{id}", auth.RoleAdmin, d.Outbox.Delete},
 		{"GET", "/api/v1/webhooks/{id}/deliveries", auth.RoleAdmin, d.Outbox.Deliveries},
 		{"POST", "/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver", auth.RoleAdmin, d.Outbox.Redeliver},
+		{"GET", "/api/v1/jobs", auth.RoleAdmin, d.Jobs.List},
+		{"GET", "/api/v1/jobs/{id}", auth.RoleAdmin, d.Jobs.Get},
+		{"POST", "/api/v1/jobs/{id}/retry", auth.RoleAdmin, d.Jobs.Retry},
+		{"POST", "/api/v1/jobs/{id}/cancel", auth.RoleAdmin, d.Jobs.Cancel},
 		{"PUT", "/api/v1/survey-policy", auth.RoleAdmin, sv.SetPolicy},
 		{"POST", "/api/v1/users", auth.RoleAdmin, au.CreateUser},
 		{"GET", "/api/v1/users", auth.RoleAdmin, au.Users},

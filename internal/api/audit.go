@@ -70,6 +70,8 @@ var auditRoutes = map[string]class{
 	"PATCH /api/v1/webhooks/{id}":                                {"update", "webhook", true, ""},
 	"DELETE /api/v1/webhooks/{id}":                               {"delete", "webhook", true, ""},
 	"POST /api/v1/webhooks/{id}/deliveries/{delivery}/redeliver": {"redeliver", "webhook", true, ""},
+	"POST /api/v1/jobs/{id}/retry":                               {"retry", "job", true, ""},
+	"POST /api/v1/jobs/{id}/cancel":                              {"cancel", "job", true, ""},
 	"PUT /api/v1/survey-policy":                                  {"update", "survey_policy", true, ""},
 	"POST /api/v1/users":                                         {"create", "user", true, ""},
 	"PATCH /api/v1/users/{id}":                                   {"update", "user", true, ""},

@@ -30,6 +30,7 @@ import (
 	"github.com/cxloop/cxloop/internal/experience"
 	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/ingest"
+	"github.com/cxloop/cxloop/internal/jobs"
 	"github.com/cxloop/cxloop/internal/loyalty"
 	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/privacy"
@@ -54,9 +55,12 @@ type Config struct {
 	// AllowPrivateTargets lets webhooks call loopback, private and
 	// link-local addresses (refused by default).
 	AllowPrivateTargets bool
-	SurveyReplyTo       string           // where replies to survey emails go (a plus-tag per invitation is added); "" sets no Reply-To
-	Now                 func() time.Time // the clock of decisions (tests move it); nil is time.Now
-	Logger              *slog.Logger
+	SurveyReplyTo       string // where replies to survey emails go (a plus-tag per invitation is added); "" sets no Reply-To
+	// JobRescueAfter is how long a job may run before it is taken for
+	// abandoned by a node that died and run again (0: ten minutes).
+	JobRescueAfter time.Duration
+	Now            func() time.Time // the clock of decisions (tests move it); nil is time.Now
+	Logger         *slog.Logger
 }
 
 // App is a running cxloop: its store, services and consumers.
@@ -77,6 +81,7 @@ type App struct {
 	An       *analytics.Service
 	Audit    *audit.Service
 	Privacy  *privacy.Service
+	Jobs     *jobs.Service
 	Logger   *slog.Logger
 
 	idKey     string      // the secret customer ids are derived with ("" on installations older than it)
@@ -98,6 +103,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a := &App{Config: cfg, DB: db, Logger: cfg.Logger}
+	a.Jobs = jobs.New(db, cfg.Now, cfg.Logger)
+	if err := a.Jobs.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("job system tables: %w", err)
+	}
 	if a.idKey, err = a.customerIDKey(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -152,6 +162,19 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		}
 	})
 	if err := a.Privacy.Load(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	// Background work runs as jobs: every capability registers its
+	// workers and periodic jobs, then the job system is built.
+	a.Outbox.Register(a.Jobs)
+	a.Surveys.Register(a.Jobs)
+	a.Cases.Register(a.Jobs)
+	a.Loyalty.Register(a.Jobs)
+	a.Exp.Register(a.Jobs)
+	a.An.Register(a.Jobs)
+	a.Jobs.SetRescueAfter(cfg.JobRescueAfter)
+	if err := a.Jobs.Build(); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -251,18 +274,19 @@ func (a *App) Start(ctx context.Context) {
 	a.RunWorkers(ctx)
 }
 
-// RunWorkers runs the consumers and the survey dispatcher until ctx ends.
-// An ingestion-only node runs neither.
+// RunWorkers runs the consumers and works jobs until ctx ends or
+// StopWorkers. An ingestion-only node does neither.
 func (a *App) RunWorkers(ctx context.Context) {
 	a.working.Store(true)
 	a.Runner.Run(ctx)
-	a.Surveys.Run(ctx)
-	a.Cases.Run(ctx)
-	a.Outbox.Run(ctx)
-	a.Loyalty.Run(ctx)
-	a.Exp.Run(ctx)
-	a.An.Run(ctx)
+	if err := a.Jobs.Start(ctx); err != nil {
+		a.Logger.Error("job system", "err", err)
+	}
 }
+
+// StopWorkers lets running jobs finish (up to ten seconds, then cancels
+// them: they run again on the next node) and stops working jobs.
+func (a *App) StopWorkers(ctx context.Context) error { return a.Jobs.Stop(ctx) }
 
 // rulesRead waits, up to two minutes, until the cases consumer (the rules)
 // has read what the log holds now. It fails at once where no consumers run
@@ -326,8 +350,12 @@ func (a *App) PublicURL() string {
 	return ""
 }
 
-// Close closes the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close stops working jobs and closes the database.
+func (a *App) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return errors.Join(a.Jobs.Close(ctx), a.DB.Close())
+}
 
 // Handler is every HTTP surface on one mux.
 func (a *App) Handler() http.Handler {
@@ -349,15 +377,16 @@ func (a *App) Handler() http.Handler {
 		Help:        "Requests refused before their handler, by reason: unauthenticated_per_address (429, too many unauthenticated requests in flight from one address).",
 		ConstLabels: prometheus.Labels{"reason": "unauthenticated_per_address"}}, func() float64 { return float64(peers.Refused()) }))
 	reg.MustRegister(a.Audit.Collectors()...)
+	reg.MustRegister(a.Jobs.Collectors()...)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	la := loyalty.NewAPI(a.Loyalty, a.caughtUp, a.Logger)
 	deps := api.Deps{DB: a.DB, Auth: a.Auth, Sources: a.Sources, Profiles: a.Profiles, Surveys: a.Surveys,
-		Cases: cases.NewAPI(a.Cases, a.caughtUp, a.Auth.Members, a.Logger), Outbox: outbox.NewAPI(a.Outbox, a.Logger), Loyalty: la, Exp: experience.NewAPI(a.Exp, a.caughtUp, a.Logger),
+		Cases: cases.NewAPI(a.Cases, a.caughtUp, a.Auth.Members, a.Logger), Outbox: outbox.NewAPI(a.Outbox, a.Logger), Jobs: jobs.NewAPI(a.Jobs, a.Logger), Loyalty: la, Exp: experience.NewAPI(a.Exp, a.caughtUp, a.Logger),
 		Catalog: catalog.NewAPI(a.Catalog, a.caughtUp, a.Logger),
 		An:      analytics.NewAPI(a.An, a.caughtUp, a.Logger), Privacy: privacy.NewAPI(a.Privacy, a.Logger), Audit: a.Audit, Logger: a.Logger}
 	api.Register(mux, deps)
 	mux.HandleFunc("GET /g/{id}", la.OpenGuide) // a guide's tracked link: public, like survey pages
-	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, Catalog: a.Catalog, An: a.An, Sources: a.Sources, Privacy: a.Privacy, Audit: a.Audit, PublicURL: a.PublicURL,
+	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, Catalog: a.Catalog, An: a.An, Sources: a.Sources, Privacy: a.Privacy, Audit: a.Audit, Jobs: a.Jobs, PublicURL: a.PublicURL,
 		Exports: api.Exports(deps), Logger: a.Logger}).Register(mux)
 	survey.NewPages(a.Surveys).Register(mux)
 	survey.NewWidget(a.Surveys, func(ctx context.Context, key string) error {

@@ -776,33 +776,3 @@ func (s *Service) SetAlertsRead(fn func(ctx context.Context) error) { s.alertsRe
 // quietEvents is how few events a minute may append for the log to count
 // as settled after a burst.
 const quietEvents = 1000
-
-// runAlerts evaluates the alerts at start-up, every alertEvery, and once
-// the log has grown since the last evaluation and then went quiet for a
-// minute (a burst — an import, a backfill, the demo — is judged once it
-// has settled, not up to alertEvery later and not half-read), until ctx ends.
-func (s *Service) runAlerts(ctx context.Context) {
-	var last time.Time
-	evaluated, seen := int64(-1), int64(-1)
-	for {
-		head, err := eventlog.Head(ctx, s.db)
-		if err != nil && ctx.Err() == nil {
-			s.logger.Error("alerts", "err", err)
-		}
-		settled := seen >= 0 && head != evaluated && head-seen < quietEvents
-		seen = head
-		if time.Since(last) >= alertEvery || settled {
-			if s.alertsRead == nil || s.alertsRead(ctx) == nil {
-				if _, err := s.EvaluateAlerts(ctx); err != nil && ctx.Err() == nil {
-					s.logger.Error("alerts", "err", err)
-				}
-				last, evaluated = time.Now(), head
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Minute):
-		}
-	}
-}

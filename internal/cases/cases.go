@@ -94,6 +94,7 @@ type Service struct {
 	alertsRead func(ctx context.Context) error
 	now        func() time.Time
 	logger     *slog.Logger
+	alertState alertClock
 }
 
 // SetRulesRead gives the wait until the rules have read what the log holds

@@ -291,7 +291,7 @@ func TestReturnRates(t *testing.T) {
 // recovers, delivered once the receiver answers 2xx, and redeliverable.
 func TestWebhookDeliveries(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
-		s, clock := apptest.StartAt(t, dsn, apptest.Epoch)
+		s := apptest.Start(t, dsn)
 		var (
 			mu       sync.Mutex
 			got      []string
@@ -343,26 +343,74 @@ func TestWebhookDeliveries(t *testing.T) {
 		s.MustSend("track", map[string]any{"userId": "w-1", "event": "Product Viewed"})
 		s.Sync()
 		s.Sync()
-		deliver := func() {
-			if _, err := s.Outbox.Deliver(context.Background()); err != nil {
-				t.Fatal(err)
+		// The job system makes each attempt and schedules the next by the
+		// wall clock; "retry now" (the API's) runs it without the wait.
+		calls := func() []string {
+			mu.Lock()
+			defer mu.Unlock()
+			return append([]string(nil), got...)
+		}
+		waitCalls := func(n int) {
+			t.Helper()
+			deadline := time.Now().Add(20 * time.Second)
+			for len(calls()) < n {
+				if time.Now().After(deadline) {
+					t.Fatalf("receiver saw %q, waiting for call %d", calls(), n)
+				}
+				time.Sleep(20 * time.Millisecond)
 			}
 		}
-		deliver() // 503
-		deliver() // not due yet: waits 10 s
-		clock.Add(11 * time.Second)
-		deliver() // 503
-		clock.Add(15 * time.Second)
-		deliver() // not due: the second wait is 20 s
-		clock.Add(10 * time.Second)
-		deliver() // delivered
-		clock.Add(time.Hour)
-		deliver() // nothing left
-		mu.Lock()
-		calls := append([]string(nil), got...)
-		mu.Unlock()
-		if len(calls) != 3 || calls[0] != "503" || calls[1] != "503" || !strings.HasPrefix(calls[2], "Case Opened dlv_") {
-			t.Fatalf("receiver saw %q", calls)
+		type job struct {
+			ID                       int64
+			State                    string
+			Attempt                  int
+			AttemptedAt, ScheduledAt time.Time
+		}
+		// retrying waits until the job has recorded the failed attempt n,
+		// checks that the next is wait after it, and returns the job.
+		retrying := func(n int, wait time.Duration) job {
+			t.Helper()
+			var page struct{ Jobs []job }
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				s.API("GET", "/api/v1/jobs?kind=webhook.deliver", nil, &page)
+				if len(page.Jobs) == 1 && page.Jobs[0].State == "retryable" && page.Jobs[0].Attempt == n {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the delivery job after attempt %d: %+v", n, page.Jobs)
+				}
+			}
+			j := page.Jobs[0]
+			if d := j.ScheduledAt.Sub(j.AttemptedAt); d < wait || d > wait+3*time.Second {
+				t.Fatalf("attempt %d: the next is %v later, want %v", n, d, wait)
+			}
+			return j
+		}
+		stays := func(n int) {
+			t.Helper()
+			time.Sleep(1500 * time.Millisecond)
+			if c := calls(); len(c) != n {
+				t.Fatalf("receiver saw %q before the retry was due", c)
+			}
+		}
+		retryNow := func(j job) {
+			t.Helper()
+			if code := s.API("POST", fmt.Sprintf("/api/v1/jobs/%d/retry", j.ID), nil, nil); code != 200 {
+				t.Fatalf("retry now: %d", code)
+			}
+		}
+		waitCalls(1) // 503
+		j := retrying(1, 10*time.Second)
+		stays(1) // not due yet: waits 10 s
+		retryNow(j)
+		waitCalls(2) // 503
+		j = retrying(2, 20*time.Second)
+		retryNow(j)
+		waitCalls(3) // delivered
+		stays(3)     // nothing left
+		first := calls()
+		if len(first) != 3 || first[0] != "503" || first[1] != "503" || !strings.HasPrefix(first[2], "Case Opened dlv_") {
+			t.Fatalf("receiver saw %q", first)
 		}
 		var ds struct {
 			Deliveries []struct {
@@ -377,10 +425,10 @@ func TestWebhookDeliveries(t *testing.T) {
 		if code := s.API("POST", "/api/v1/webhooks/"+hook.ID+"/deliveries/"+ds.Deliveries[0].ID+"/redeliver", nil, nil); code != 202 {
 			t.Fatalf("redeliver: %d", code)
 		}
-		deliver()
+		waitCalls(4)
 		mu.Lock()
 		defer mu.Unlock()
-		if len(got) != 4 || got[3] != calls[2] {
+		if len(got) != 4 || got[3] != first[2] {
 			t.Fatalf("redelivery: %q (the same delivery id is the idempotency key)", got)
 		}
 	})
@@ -613,11 +661,6 @@ func TestNotifyTeam(t *testing.T) {
 	s.MustSend("track", map[string]any{"userId": "n-1", "event": "Order Refunded", "properties": map[string]any{"order_id": "o-7", "reason": "defective"}})
 	s.MustSend("track", map[string]any{"userId": "n-2", "event": "Order Refunded", "properties": map[string]any{"order_id": "o-8", "reason": "wrong size"}})
 	s.Sync()
-	for range 2 {
-		if _, err := s.Outbox.DeliverMail(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
 	m := mb.Wait(t, 1)
 	if m.To[0] != "quality@northwind.test" || !strings.Contains(m.Data, "Subject: [cxloop] defects: Order Refunded") || !strings.Contains(m.Text(), "order_id: o-7") {
 		t.Fatalf("notification:\n%s", m.Data)
@@ -695,8 +738,6 @@ func TestRuleKinds(t *testing.T) {
 		t.Fatalf("not escalated: %+v", cs)
 	}
 	s.Sync()
-	s.Outbox.DeliverMail(context.Background())
-	s.Outbox.Deliver(context.Background())
 	subjects := ""
 	for i := 1; i <= 2; i++ {
 		m := mb.Wait(t, i)
@@ -716,7 +757,6 @@ func TestRuleKinds(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("the webhook was not called for the breach")
 		}
-		s.Outbox.Deliver(context.Background())
 		time.Sleep(50 * time.Millisecond)
 	}
 	if cs := listCases(t, s, "team=vip+desk"); len(cs) != 1 {

@@ -60,9 +60,6 @@ func TestComplaintRecovery(t *testing.T) {
 		if _, err := s.Surveys.Dispatch(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Surveys.DeliverMail(context.Background()); err != nil {
-			t.Fatal(err)
-		}
 		links := map[string]string{}
 		for i := 1; i <= 2; i++ {
 			m := mb.Wait(t, i)

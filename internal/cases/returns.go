@@ -300,25 +300,6 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// Run escalates breached cases every 30 seconds until ctx ends.
-func (s *Service) Run(ctx context.Context) {
-	go s.runAlerts(ctx)
-	go func() {
-		tick := time.NewTicker(30 * time.Second)
-		defer tick.Stop()
-		for {
-			if _, err := s.Escalate(ctx); err != nil && ctx.Err() == nil {
-				s.logger.Error("case escalation", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-}
-
 // Repurchase groups the returns of [from, to) by the returned order's
 // category (or channel, or reason) and tells how many returners ordered
 // again within days of the return, under any identity of their profile.

@@ -10,7 +10,6 @@
 package experience
 
 import (
-	"context"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -32,7 +31,8 @@ type Service struct {
 	now      func() time.Time
 	logger   *slog.Logger
 	model    atomic.Pointer[trained]
-	rounds   atomic.Int64 // background rounds done (Run)
+	rounds   atomic.Int64 // background rounds done (the round job)
+	rounding trainClock
 	training sync.Mutex
 	trainedN atomic.Int64 // interactions the model in use was trained on
 }
@@ -57,41 +57,5 @@ func NewService(db *store.DB, log *eventlog.Log, profiles *profile.Service, prod
 	return &Service{db: db, log: log, profiles: profiles, catalog: products, now: now, logger: logger}
 }
 
-// Rounds is how many background rounds (Run) have finished.
+// Rounds is how many background rounds (the round job) have finished.
 func (s *Service) Rounds() int64 { return s.rounds.Load() }
-
-// Run trains the recommender in the background and runs replenishment
-// and nudges each minute, until ctx ends. Each minute it looks at the
-// interactions (see TrainSettled): it trains once new ones have stopped
-// coming in (a burst, such as an import, has settled), at once when the
-// model in use was trained on nothing, and at least every ten minutes
-// while they keep coming. A small model also retrains as it serves.
-func (s *Service) Run(ctx context.Context) {
-	go func() {
-		tick := time.NewTicker(time.Minute)
-		defer tick.Stop()
-		seen, trained := int64(-1), time.Now()
-		for {
-			n, did, err := s.TrainSettled(ctx, seen, time.Since(trained))
-			if err != nil && ctx.Err() == nil {
-				s.logger.Error("recommender training", "err", err)
-			}
-			if did {
-				trained = time.Now()
-			}
-			seen = n
-			if _, _, err := s.Replenish(ctx); err != nil && ctx.Err() == nil {
-				s.logger.Error("replenishment", "err", err)
-			}
-			if _, _, err := s.Nudge(ctx); err != nil && ctx.Err() == nil {
-				s.logger.Error("nudges", "err", err)
-			}
-			s.rounds.Add(1)
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-}

@@ -15,9 +15,11 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,11 +52,13 @@ const PollInterval = 200 * time.Millisecond
 // Service is the job system of one database.
 type Service struct {
 	db       *store.DB
-	now      func() time.Time // nil: River's own (the database's) clock
+	now      func() time.Time // the decisions' clock; nil: the wall clock
 	logger   *slog.Logger
 	workers  *river.Workers
 	periodic []*river.PeriodicJob
 	kinds    []string
+	// rescueAfter is how long a job runs before it is run again (0: default).
+	rescueAfter time.Duration
 
 	mu      sync.Mutex
 	client  *river.Client[*sql.Tx]
@@ -66,8 +70,10 @@ type Service struct {
 // so that a capability enqueues with only its transaction in hand.
 var registry sync.Map // *store.DB → *Service
 
-// New returns the job system of db; now is the clock jobs are scheduled by
-// (nil: the real one). Register workers and periodic jobs, then Build.
+// New returns the job system of db; now is the decisions' clock (nil: the
+// wall clock), by which At schedules. River itself, its periodic jobs and
+// retries run on the wall clock. Register workers and periodic jobs, then
+// Build.
 func New(db *store.DB, now func() time.Time, logger *slog.Logger) *Service {
 	if logger == nil {
 		logger = slog.Default()
@@ -116,13 +122,23 @@ func Handle[T river.JobArgs](s *Service, w river.Worker[T]) {
 }
 
 // Every registers a periodic job: args enqueued every interval (and once
-// when the node starts leading, with onStart). After the clock jumps (a
-// node that slept, a test that moves time), the next run is one interval
-// after now, not a run for every interval missed.
+// when the node starts leading, with onStart), by the wall clock. After a
+// gap (a node that slept), the next run is one interval after now, not a
+// run for every interval missed.
 func (s *Service) Every(interval time.Duration, args river.JobArgs, onStart bool) {
-	s.periodic = append(s.periodic, river.NewPeriodicJob(schedule{every: interval, now: s.clock},
+	s.periodic = append(s.periodic, river.NewPeriodicJob(schedule{every: interval, now: time.Now},
 		func() (river.JobArgs, *river.InsertOpts) { return args, nil },
-		&river.PeriodicJobOpts{ID: args.Kind(), RunOnStart: onStart}))
+		&river.PeriodicJobOpts{ID: periodicID(args), RunOnStart: onStart}))
+}
+
+// periodicID names a periodic job by its kind and arguments.
+func periodicID(args river.JobArgs) string {
+	id := args.Kind()
+	if b, err := json.Marshal(args); err == nil && string(b) != "{}" {
+		// {"full":true} → loyalty.engage/full:true
+		id += "/" + strings.NewReplacer("{", "", "}", "", `"`, "", ",", "+", " ", "").Replace(string(b))
+	}
+	return id
 }
 
 type schedule struct {
@@ -145,14 +161,10 @@ func (s *Service) clock() time.Time {
 	return time.Now()
 }
 
-// timeGen gives River the decisions' clock.
-type timeGen struct{ now func() time.Time }
-
-func (g timeGen) Now() time.Time { return g.now() }
-func (g timeGen) NowOrNil() *time.Time {
-	t := g.now().UTC()
-	return &t
-}
+// SetRescueAfter sets how long a job may run before it is taken for
+// abandoned by a node that died and run again (10 minutes when not set);
+// no attempt may run longer. Call before Build.
+func (s *Service) SetRescueAfter(d time.Duration) { s.rescueAfter = d }
 
 // Build makes the client: after every worker and periodic job is
 // registered, before anything is enqueued.
@@ -163,6 +175,11 @@ func (s *Service) Build() error {
 	for q, n := range queueWorkers {
 		queues[q] = river.QueueConfig{MaxWorkers: n}
 	}
+	rescue := 10 * time.Minute
+	if s.rescueAfter > 0 {
+		rescue = s.rescueAfter
+	}
+	completed, cancelled, discarded := 24*time.Hour, 24*time.Hour, 7*24*time.Hour
 	cfg := &river.Config{
 		Queues:            queues,
 		Workers:           s.workers,
@@ -171,19 +188,17 @@ func (s *Service) Build() error {
 		FetchCooldown:     50 * time.Millisecond,
 		// Finished jobs stay listed for a day (failed ones a week) and are
 		// then removed by the leader.
-		CompletedJobRetentionPeriod: 24 * time.Hour,
-		CancelledJobRetentionPeriod: 24 * time.Hour,
-		DiscardedJobRetentionPeriod: 7 * 24 * time.Hour,
-		// A job running longer than this on a node that died is run again.
-		RescueStuckJobsAfter: 15 * time.Minute,
-		JobTimeout:           10 * time.Minute,
+		CompletedJobRetentionPeriod: completed,
+		CancelledJobRetentionPeriod: cancelled,
+		DiscardedJobRetentionPeriod: discarded,
+		// A job running longer than this is taken for abandoned (its node
+		// died) and run again; no attempt may run longer.
+		RescueStuckJobsAfter: rescue,
+		JobTimeout:           min(rescue, 10*time.Minute),
 		MaxAttempts:          10,
 		ErrorHandler:         errorHandler{s.logger},
 		Logger:               quiet(s.logger),
 		SoftStopTimeout:      10 * time.Second,
-	}
-	if s.now != nil {
-		cfg.Test.Time = timeGen{s.now}
 	}
 	c, err := river.NewClient(s.driver(), cfg)
 	if err != nil {
@@ -253,24 +268,110 @@ func (s *Service) Working() bool {
 	return s.started
 }
 
-// InsertTx enqueues a job inside tx, the transaction of the decision that
-// causes it: the job exists exactly when the decision is committed.
-func InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+// Pending is the unique-job setting for a job that must not be queued
+// twice while one like it (same kind and arguments) waits, retries or
+// runs; once it has finished, the same job may be queued again.
+var Pending = river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
+	rivertype.JobStateRunning, rivertype.JobStateScheduled, rivertype.JobStateRetryable}}
+
+// Inserted is what enqueueing did: the job's id, and whether a job like
+// it already waited (a unique job) so nothing new was queued.
+type Inserted struct {
+	ID        int64
+	Duplicate bool
+}
+
+func of(tx *store.Tx) (*Service, error) {
 	v, ok := registry.Load(tx.DB())
 	if !ok {
-		return errors.New("no job system on this database")
+		return nil, errors.New("no job system on this database")
 	}
 	s := v.(*Service)
 	if s.client == nil {
-		return errors.New("job system not built")
+		return nil, errors.New("job system not built")
 	}
-	_, err := s.client.InsertTx(ctx, tx.Tx, args, opts)
+	return s, nil
+}
+
+// InsertTx enqueues a job inside tx, the transaction of the decision that
+// causes it: the job exists exactly when the decision is committed.
+func InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (Inserted, error) {
+	s, err := of(tx)
+	if err != nil {
+		return Inserted{}, err
+	}
+	res, err := s.client.InsertTx(ctx, tx.Tx, args, opts)
+	if err != nil {
+		return Inserted{}, err
+	}
+	return Inserted{ID: res.Job.ID, Duplicate: res.UniqueSkippedAsDuplicate}, nil
+}
+
+// At is the insert option of a job due at t by the decisions' clock. River
+// runs on the wall clock: the job is scheduled as far after the wall
+// clock's now as t is after the decisions' now, and is available at once
+// when t is not after it (a time already past is not held back for the
+// scheduler's next round).
+func At(tx *store.Tx, t time.Time) *river.InsertOpts {
+	s, err := of(tx)
+	if err != nil {
+		return nil
+	}
+	wait := t.Sub(s.clock())
+	if wait <= 0 {
+		return nil
+	}
+	return &river.InsertOpts{ScheduledAt: time.Now().Add(wait)}
+}
+
+// Many is one job to enqueue with InsertManyTx.
+type Many = river.InsertManyParams
+
+// InsertManyTx enqueues several jobs inside tx in one statement.
+func InsertManyTx(ctx context.Context, tx *store.Tx, list []Many) error {
+	if len(list) == 0 {
+		return nil
+	}
+	s, err := of(tx)
+	if err != nil {
+		return err
+	}
+	for start := 0; start < len(list); start += 1000 {
+		if _, err := s.client.InsertManyTx(ctx, tx.Tx, list[start:min(start+1000, len(list))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RunNowTx makes a waiting or retrying job available at once, inside tx.
+func RunNowTx(ctx context.Context, tx *store.Tx, id int64) error {
+	s, err := of(tx)
+	if err != nil {
+		return err
+	}
+	_, err = s.client.JobRetryTx(ctx, tx.Tx, id)
 	return err
 }
 
 // Insert enqueues a job in a transaction of its own.
 func (s *Service) Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
-	return s.db.Tx(ctx, func(tx *store.Tx) error { return InsertTx(ctx, tx, args, opts) })
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := InsertTx(ctx, tx, args, opts)
+		return err
+	})
+}
+
+// Backoff is the wait before retry n (1, 2, …): base·2^(n-1), at most max.
+func Backoff(base, max time.Duration, n int) time.Duration {
+	return min(max, base*time.Duration(1<<min(max0(n-1), 20)))
+}
+
+func max0(n int) int {
+	if n < 0 {
+		return 0
+	}
+	return n
 }
 
 // errorHandler logs a job's failure and a worker's panic.

@@ -87,12 +87,12 @@ func TestJobsFollowTheirTransaction(t *testing.T) {
 		s := start(t, db, w)
 		ctx := t.Context()
 		_ = db.Tx(ctx, func(tx *store.Tx) error {
-			if err := jobs.InsertTx(ctx, tx, noteArgs{"rolled back"}, nil); err != nil {
+			if _, err := jobs.InsertTx(ctx, tx, noteArgs{"rolled back"}, nil); err != nil {
 				t.Fatal(err)
 			}
 			return errors.New("the decision failed")
 		})
-		if err := db.Tx(ctx, func(tx *store.Tx) error { return jobs.InsertTx(ctx, tx, noteArgs{"committed"}, nil) }); err != nil {
+		if err := db.Tx(ctx, func(tx *store.Tx) error { _, err := jobs.InsertTx(ctx, tx, noteArgs{"committed"}, nil); return err }); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, "the committed job", func() bool { return len(w.notes()) == 1 })

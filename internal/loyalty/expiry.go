@@ -64,36 +64,3 @@ func (s *Service) Expire(ctx context.Context) (int, error) {
 	})
 	return n, err
 }
-
-// Run keeps engagement scores current each minute (all of them daily),
-// and expires points and reviews tiers each hour, until ctx ends.
-func (s *Service) Run(ctx context.Context) {
-	go func() {
-		tick := time.NewTicker(time.Minute)
-		defer tick.Stop()
-		var hourly, daily time.Time
-		for {
-			// Engagement follows new events each minute and fades daily.
-			full := time.Since(daily) >= 24*time.Hour
-			if _, err := s.Engage(ctx, full); err != nil && ctx.Err() == nil {
-				s.logger.Error("engagement scores", "err", err)
-			} else if full {
-				daily = time.Now()
-			}
-			if time.Since(hourly) >= time.Hour {
-				hourly = time.Now()
-				if _, err := s.Expire(ctx); err != nil && ctx.Err() == nil {
-					s.logger.Error("points expiry", "err", err)
-				}
-				if _, err := s.ReviewTiers(ctx); err != nil && ctx.Err() == nil {
-					s.logger.Error("tier review", "err", err)
-				}
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/jobs"
 	"github.com/cxloop/cxloop/internal/store"
 )
 
@@ -89,69 +90,16 @@ func EnqueueMail(ctx context.Context, tx *store.Tx, key, to, subject, body strin
 // EnqueueMailAt is EnqueueMail with the time it is due (Unix ms), for a
 // caller that keeps its own clock.
 func EnqueueMailAt(ctx context.Context, tx *store.Tx, key, to, subject, body string, at int64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO mail_outbox (id, recipient, subject, body, state, attempts, next_at, last_error, created_at)
+	res, err := tx.ExecContext(ctx, `INSERT INTO mail_outbox (id, recipient, subject, body, state, attempts, next_at, last_error, created_at)
 		VALUES ($1, $2, $3, $4, 'pending', 0, $5, '', $5) ON CONFLICT (id) DO NOTHING`, key, to, subject, body, at)
-	return err
-}
-
-// DeliverMail sends due notification emails (at most 50), retrying a
-// failure after 30 s, 1 min, 2 min … up to six attempts.
-func (s *Service) DeliverMail(ctx context.Context) (int, error) {
-	if s.mail == nil {
-		return 0, nil
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, recipient, subject, body, attempts FROM mail_outbox WHERE state = 'pending' AND next_at <= $1
-		ORDER BY next_at LIMIT 50`, s.now().UnixMilli())
 	if err != nil {
-		return 0, err
+		return err
 	}
-	type job struct {
-		id, to, subject, body string
-		attempts              int
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
 	}
-	var jobs []job
-	for rows.Next() {
-		var j job
-		if err := rows.Scan(&j.id, &j.to, &j.subject, &j.body, &j.attempts); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		jobs = append(jobs, j)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	sent := 0
-	now := s.now().UnixMilli()
-	for _, j := range jobs {
-		if ok, err := s.db.Claim(ctx, "mail_outbox", "next_at", j.id, now, 5*time.Minute); err != nil || !ok {
-			if err != nil {
-				return sent, err
-			}
-			continue
-		}
-		html := "<p>" + strings.ReplaceAll(escapeHTML(j.body), "\n", "<br>") + "</p>"
-		err := s.mail.Send(ctx, j.to, j.subject, j.body, html, j.id)
-		state, next, msg, at := "delivered", any(nil), "", any(s.now().UnixMilli())
-		if err != nil {
-			state, msg, at = "pending", err.Error(), nil
-			next = s.now().Add(time.Duration(1<<min(j.attempts, 10)) * 30 * time.Second).UnixMilli()
-			if j.attempts+1 >= 6 {
-				state, next = "failed", nil
-			}
-		} else {
-			sent++
-		}
-		if err := s.db.Tx(ctx, func(tx *store.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE mail_outbox SET state = $1, attempts = attempts + 1, next_at = $2, last_error = $3, delivered_at = $4 WHERE id = $5`,
-				state, next, msg, at, j.id)
-			return err
-		}); err != nil {
-			return sent, err
-		}
-	}
-	return sent, nil
+	_, err = jobs.InsertTx(ctx, tx, MailArgs{ID: key}, jobs.At(tx, time.UnixMilli(at)))
+	return err
 }
 
 // escapeHTML escapes text for HTML.

@@ -1,11 +1,12 @@
 // Package outbox carries actions out of cxloop: notification mail and
-// webhook deliveries, queued in the same transaction as the decision that
-// makes them and sent by a background worker that claims each one first.
+// webhook deliveries, recorded and queued as jobs (package jobs) in the same
+// transaction as the decision that makes them, and sent by the job system's
+// workers.
 // Webhook calls carry an HMAC-SHA256 signature, are retried with
 // exponential backoff and logged; delivery is at least once, and the
 // X-Cxloop-Delivery header is the receiver's idempotency key.
 //
-// It imports eventlog, store, fault, httpio and audit only.
+// It imports eventlog, jobs, store, fault, netguard, httpio and audit only.
 package outbox
 
 import (
@@ -28,6 +29,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/jobs"
 	"github.com/cxloop/cxloop/internal/netguard"
 	"github.com/cxloop/cxloop/internal/store"
 )
@@ -62,6 +64,7 @@ type Delivery struct {
 
 // Service stores webhooks and delivers their queued events and mail.
 type Service struct {
+	slots        endpointSlots
 	db           *store.DB
 	client       *http.Client
 	allowPrivate bool
@@ -284,8 +287,15 @@ func Enqueue(ctx context.Context, tx *store.Tx, webhook string, e *eventlog.Even
 	if live == 0 {
 		state, next = "cancelled", nil
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (id, webhook_id, message_id, event, payload, state, attempts, next_at, last_status, last_error, created_at)
+	res, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (id, webhook_id, message_id, event, payload, state, attempts, next_at, last_status, last_error, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, 0, $7, 0, '', $8) ON CONFLICT (id) DO NOTHING`, id, webhook, e.MessageID, e.Event, string(payload), state, next, now.UnixMilli())
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 || state != "pending" {
+		return nil
+	}
+	_, err = jobs.InsertTx(ctx, tx, DeliveryArgs{ID: id}, nil)
 	return err
 }
 
@@ -371,108 +381,6 @@ func (c Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Eve
 	return nil
 }
 
-// Run delivers due webhook calls every second until ctx ends.
-func (s *Service) Run(ctx context.Context) {
-	go func() {
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			if _, err := s.Deliver(ctx); err != nil && ctx.Err() == nil {
-				s.logger.Error("webhook delivery", "err", err)
-			}
-			if _, err := s.DeliverMail(ctx); err != nil && ctx.Err() == nil {
-				s.logger.Error("notification mail", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-}
-
-// Deliver sends the due deliveries (at most 100) and records each outcome:
-// a 2xx answer delivers; anything else waits 10 s, 20 s, 40 s … (at most an
-// hour) before the next try, and the tenth failure fails the delivery.
-func (s *Service) Deliver(ctx context.Context) (int, error) {
-	now := s.now()
-	rows, err := s.db.QueryContext(ctx, `SELECT d.id, d.payload, d.event, d.attempts, w.url, w.secret FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-		WHERE d.state = 'pending' AND d.next_at <= $1 AND w.active = 1 AND w.deleted_at = 0 ORDER BY d.next_at LIMIT 100`, now.UnixMilli())
-	if err != nil {
-		return 0, err
-	}
-	type job struct {
-		id, payload, event, url, secret string
-		attempts                        int
-	}
-	var jobs []job
-	for rows.Next() {
-		var j job
-		if err := rows.Scan(&j.id, &j.payload, &j.event, &j.attempts, &j.url, &j.secret); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		jobs = append(jobs, j)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	delivered := 0
-	for _, j := range jobs {
-		if ok, err := s.claim(ctx, j.id, now); err != nil || !ok {
-			if err != nil {
-				return delivered, err
-			}
-			continue // another worker has it
-		}
-		status, err := s.post(ctx, j.url, j.secret, j.id, j.event, []byte(j.payload))
-		attempts := j.attempts + 1
-		state, msg := "delivered", ""
-		var next, at any = nil, s.now().UnixMilli()
-		if err != nil {
-			msg, at = err.Error(), nil
-			state = "pending"
-			wait := min(time.Hour, time.Duration(1<<min(attempts-1, 20))*10*time.Second)
-			next = s.now().Add(wait).UnixMilli()
-			if attempts >= maxAttempts {
-				state, next = "failed", nil
-			}
-		} else {
-			delivered++
-		}
-		if err := s.db.Tx(ctx, func(tx *store.Tx) error {
-			// A delivery cancelled while it was being sent stays cancelled
-			// unless it arrived.
-			_, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET state = CASE WHEN state = 'cancelled' AND $1 <> 'delivered' THEN 'cancelled' ELSE $1 END,
-				attempts = $2, next_at = CASE WHEN state = 'cancelled' AND $1 <> 'delivered' THEN NULL ELSE CAST($3 AS BIGINT) END, last_status = $4, last_error = $5,
-				delivered_at = $6 WHERE id = $7`, state, attempts, next, status, msg, at, j.id)
-			return err
-		}); err != nil {
-			return delivered, err
-		}
-	}
-	return delivered, nil
-}
-
-// claim leases a pending delivery of a live webhook (db.Claim, checking
-// that it was not cancelled since it was read).
-func (s *Service) claim(ctx context.Context, id string, now time.Time) (bool, error) {
-	var got bool
-	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET next_at = $1 WHERE id = $2 AND next_at <= $3 AND state = 'pending'`,
-			now.Add(5*time.Minute).UnixMilli(), id, now.UnixMilli())
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		got = n == 1
-		return err
-	})
-	return got, err
-}
-
 func (s *Service) post(ctx context.Context, url, secret, id, event string, body []byte) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -543,6 +451,11 @@ func (s *Service) Redeliver(ctx context.Context, webhook, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fault.New(fault.NotFound, "no delivery %q of webhook %q", id, webhook)
 		}
-		return nil
+		// A delivery waiting for its next attempt is tried now.
+		in, err := jobs.InsertTx(ctx, tx, DeliveryArgs{ID: id}, nil)
+		if err != nil || !in.Duplicate {
+			return err
+		}
+		return jobs.RunNowTx(ctx, tx, in.ID)
 	})
 }

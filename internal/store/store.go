@@ -471,25 +471,6 @@ func (db *DB) Analyze(ctx context.Context, tables ...string) error {
 	return nil
 }
 
-// Claim takes a queued row for delivery: it moves the row's due time
-// (column due, unix ms) a lease into the future if it is still due at now,
-// and reports whether this caller got it. Two workers, on one node or
-// several, never both get the same row; a worker that dies leaves the row
-// to be taken again when the lease ends.
-func (db *DB) Claim(ctx context.Context, table, due, id string, now int64, lease time.Duration) (bool, error) {
-	var got bool
-	err := db.Tx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE "+table+" SET "+due+" = $1 WHERE id = $2 AND "+due+" <= $3", now+lease.Milliseconds(), id, now)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		got = n == 1
-		return err
-	})
-	return got, err
-}
-
 // Column names a column of a bulk update and its SQL type (text, bigint, double precision).
 type Column struct{ Name, Type string }
 

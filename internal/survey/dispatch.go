@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/jobs"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 )
@@ -18,29 +19,6 @@ const decideBatch = 2000
 
 // dispatchLock keeps one node at a time deciding invitations.
 const dispatchLock = 0x73757276 // "surv"
-
-// Run makes the due decisions and delivers queued mail until ctx ends.
-func (s *Service) Run(ctx context.Context) {
-	go func() {
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			if _, err := s.Dispatch(ctx); err != nil && ctx.Err() == nil {
-				s.logger.Error("survey dispatch failed", "err", err)
-			}
-			if s.cfg.Mail != nil {
-				if _, err := s.DeliverMail(ctx); err != nil && ctx.Err() == nil {
-					s.logger.Error("survey mail failed", "err", err)
-				}
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-}
 
 // Dispatch makes every decision that is due now: periodic runs, invitations
 // whose time has come, reminders and expiry. It returns how many
@@ -222,6 +200,7 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool, after *du
 
 		var events []eventlog.Event
 		var updates [][]any
+		var mails []jobs.Many
 		for _, d := range list {
 			sv := surveys[d.survey]
 			ct, known := contacts[d.customer]
@@ -297,6 +276,9 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool, after *du
 					}
 				}
 				updates = append(updates, []any{Sent, "", ct.ID, user, anon, ct.Email, ct.Locale, delivery, nowMs, expires, remindAt, mail, mailAt, d.id})
+				if mail != "" {
+					mails = append(mails, jobs.Many{Args: MailArgs{Invitation: d.id}})
+				}
 				history[ct.ID] = append(history[ct.ID], contact{survey: sv.ID, rhythm: sv.Rhythm, at: nowMs})
 			}
 			if user == "" && anon == "" {
@@ -309,6 +291,9 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool, after *du
 			events = append(events, ev)
 		}
 		if err := s.db.BulkUpdate(ctx, tx, "survey_invitations", decisionColumns, store.Column{Name: "id", Type: "text"}, updates); err != nil {
+			return err
+		}
+		if err := jobs.InsertManyTx(ctx, tx, mails); err != nil {
 			return err
 		}
 		return s.log.AppendTx(ctx, tx, events)
@@ -393,6 +378,7 @@ func (s *Service) remind(ctx context.Context) error {
 			return err
 		}
 		var events []eventlog.Event
+		var mails []jobs.Many
 		for _, i := range list {
 			sv, err := getSurvey(ctx, tx, i.Survey)
 			if err != nil {
@@ -419,11 +405,16 @@ func (s *Service) remind(ctx context.Context) error {
 			mail := "queued"
 			if count == i.Reminders {
 				mail = i.Mail
+			} else {
+				mails = append(mails, jobs.Many{Args: MailArgs{Invitation: i.ID, Reminder: count}})
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE survey_invitations SET reminders = $1, next_reminder_at = $2, mail_state = $3, mail_next_at = $4
 				WHERE id = $5`, count, next, mail, nowMs, i.ID); err != nil {
 				return err
 			}
+		}
+		if err := jobs.InsertManyTx(ctx, tx, mails); err != nil {
+			return err
 		}
 		return s.log.AppendTx(ctx, tx, events)
 	})

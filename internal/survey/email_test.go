@@ -55,9 +55,6 @@ func invite(t *testing.T, s *apptest.Server, c *apptest.Clock, mb *apptest.Mailb
 	s.MustSend("identify", map[string]any{"type": "identify", "userId": user, "traits": map[string]any{"email": user + "@example.com"}})
 	s.MustSend("track", order(user, "o-"+user, "web", c.Now()))
 	dispatch(t, s)
-	if _, err := s.Surveys.DeliverMail(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	return parseMail(t, mb.Wait(t, n))
 }
 

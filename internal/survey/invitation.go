@@ -162,9 +162,12 @@ func insertInvitations(ctx context.Context, db *store.DB, tx *store.Tx, list []n
 		rows[i] = []any{n.id, n.survey, n.rhythm, n.wave, n.customer, n.user, n.anon, n.triggerSeq, n.triggerEvent,
 			n.triggerMessage, n.channel, n.store, n.order, Scheduled, n.due, now}
 	}
-	return db.BulkInsert(ctx, tx, `INSERT INTO survey_invitations (id, survey_id, rhythm, wave, customer_id, user_id, anonymous_id,
+	if err := db.BulkInsert(ctx, tx, `INSERT INTO survey_invitations (id, survey_id, rhythm, wave, customer_id, user_id, anonymous_id,
 		trigger_seq, trigger_event, trigger_message, channel, store, order_id, status, due_at, created_at) VALUES`,
-		`ON CONFLICT (id) DO NOTHING`, 16, rows)
+		`ON CONFLICT (id) DO NOTHING`, 16, rows); err != nil {
+		return err
+	}
+	return scheduleDispatch(ctx, tx, list)
 }
 
 // withLink fills the token and URL of an invitation that was sent.

@@ -3,6 +3,7 @@ package survey
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"strconv"
@@ -25,61 +26,47 @@ var mailHTML = template.Must(template.New("mail").Parse(`<!doctype html>
 <p style="font-size:13px;color:#57606a">{{.Footer}}</p>
 </body></html>`))
 
-// DeliverMail sends queued invitation and reminder emails, retrying a
-// failed delivery with growing waits (at most 6 attempts).
-func (s *Service) DeliverMail(ctx context.Context) (int, error) {
+// sendInvitation makes one attempt to send an invitation's queued email
+// (the invitation or its reminder) and records the outcome; a failure is
+// an error, retried by the job system, and the last attempt's failure
+// fails the email. An email no longer queued is not sent; without a mail
+// server it stays queued, to be sent once one is configured.
+func (s *Service) sendInvitation(ctx context.Context, id string, attempt int, last bool) error {
 	if s.cfg.Mail == nil {
-		return 0, nil
+		return nil
 	}
-	now := s.now().UnixMilli()
-	rows, err := s.db.QueryContext(ctx, invitationCols+` WHERE i.mail_state = 'queued' AND i.mail_next_at <= $1 ORDER BY i.mail_next_at LIMIT 50`, now)
+	rows, err := s.db.QueryContext(ctx, invitationCols+` WHERE i.id = $1 AND i.mail_state = 'queued'`, id)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	var list []*Invitation
-	for rows.Next() {
-		i, err := scanInvitation(rows)
-		if err != nil {
-			rows.Close()
-			return 0, err
-		}
-		list = append(list, i)
+	var i *Invitation
+	if rows.Next() {
+		i, err = scanInvitation(rows)
 	}
 	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
+	if err != nil || i == nil {
+		return errors.Join(err, rows.Err())
 	}
-	sent := 0
-	for _, i := range list {
-		if ok, err := s.db.Claim(ctx, "survey_invitations", "mail_next_at", i.ID, now, 5*time.Minute); err != nil || !ok {
-			if err != nil {
-				return sent, err
-			}
-			continue // another worker is sending it
+	sendErr := s.mail(ctx, i)
+	state, next, msg := "sent", any(nil), ""
+	if sendErr != nil {
+		msg = sendErr.Error()
+		state = "queued"
+		next = s.now().Add(outbox.MailRetryWait(attempt)).UnixMilli()
+		if last {
+			state, next = "failed", nil
 		}
-		err := s.mail(ctx, i)
-		state, next, msg := "sent", any(nil), ""
-		if err != nil {
-			n := i.mailAttempts + 1
-			msg = err.Error()
-			state = "queued"
-			next = s.now().Add(time.Duration(1<<min(n, 10)) * 30 * time.Second).UnixMilli()
-			if n >= 6 {
-				state, next = "failed", nil
-			}
-			s.logger.Warn("survey email not delivered", "invitation", i.ID, "attempt", n, "err", err)
-		} else {
-			sent++
-		}
-		if err := s.db.Tx(ctx, func(tx *store.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE survey_invitations SET mail_state = $1, mail_next_at = $2, mail_error = $3,
-				mail_attempts = mail_attempts + $4 WHERE id = $5 AND mail_state = 'queued'`, state, next, msg, boolInt(err != nil), i.ID)
-			return err
-		}); err != nil {
-			return sent, err
-		}
+		s.logger.Warn("survey email not delivered", "invitation", i.ID, "attempt", attempt, "err", sendErr)
 	}
-	return sent, nil
+	ctx = context.WithoutCancel(ctx)
+	if err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE survey_invitations SET mail_state = $1, mail_next_at = $2, mail_error = $3,
+			mail_attempts = mail_attempts + $4 WHERE id = $5 AND mail_state = 'queued'`, state, next, msg, boolInt(sendErr != nil), i.ID)
+		return err
+	}); err != nil {
+		return err
+	}
+	return sendErr
 }
 
 func boolInt(b bool) int {

@@ -60,6 +60,7 @@ var consoleChanges = map[string]consoleClass{
 	"POST /nudges/{id}/{action}":            {Resource: "nudge", Config: true, ActionFrom: "action"},
 	"POST /replenishment/{action}":          {Resource: "replenishment_settings", Config: true, ActionFrom: "action"},
 	"POST /loyalty/rules/{id}/{action}":     {Resource: "loyalty_rule", Config: true, ActionFrom: "action"},
+	"POST /jobs/{id}/{action}":              {Resource: "job", Config: true, ActionFrom: "action"},
 }
 
 // recorded writes the trail's entry of a console form that changed

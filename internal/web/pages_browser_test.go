@@ -71,7 +71,7 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 	}
 
 	// The pages, with an example of each page that shows one thing.
-	pages := []string{"/", "/customers", "/surveys", "/cases", "/recovery", "/alerts", "/loyalty", "/sources", "/experiences", "/insights", "/products", "/settings", "/audit"}
+	pages := []string{"/", "/customers", "/surveys", "/cases", "/recovery", "/alerts", "/loyalty", "/sources", "/experiences", "/insights", "/products", "/settings", "/audit", "/jobs"}
 	var list struct {
 		Surveys []struct{ ID string } `json:"surveys"`
 	}

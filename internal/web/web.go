@@ -25,6 +25,7 @@ import (
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/ingest"
+	"github.com/cxloop/cxloop/internal/jobs"
 	"github.com/cxloop/cxloop/internal/loyalty"
 	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/privacy"
@@ -53,6 +54,7 @@ type Deps struct {
 	Sources  *ingest.Sources
 	Audit    *audit.Service // the trail of sign-ins and of changes made from the console
 	Privacy  *privacy.Service
+	Jobs     *jobs.Service
 	// PublicURL is where shoppers' browsers reach cxloop (the Sources
 	// page's snippet); nil or "" means the host a page is asked from.
 	PublicURL func() string
@@ -152,6 +154,8 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /settings/{what}", page(c.settingsAction))
 	mux.Handle("POST /settings/rules/{id}/{action}", page(c.ruleAction))
 	mux.Handle("GET /audit", page(c.auditPage))
+	mux.Handle("GET /jobs", page(c.jobsPage))
+	mux.Handle("POST /jobs/{id}/{action}", page(c.jobAction))
 	mux.Handle("POST /settings/webhooks/{id}/{action}", page(c.webhookAction))
 	mux.Handle("POST /settings/teams/{id}/{action}", page(c.teamAction))
 	mux.Handle("POST /sources/{id}/{action}", page(c.sourceAction))

@@ -1,0 +1,149 @@
+package survey
+
+import (
+	"context"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/cxloop/cxloop/internal/jobs"
+	"github.com/cxloop/cxloop/internal/outbox"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// mailAttempts is how many times an invitation's email is tried.
+const mailAttempts = 6
+
+// MailArgs is the job that sends an invitation's email: the invitation
+// itself (Reminder 0) or its nth reminder.
+type MailArgs struct {
+	Invitation string `json:"invitation"`
+	Reminder   int    `json:"reminder,omitempty"`
+}
+
+// Kind names the job.
+func (MailArgs) Kind() string { return "survey.mail" }
+
+// InsertOpts puts survey mail on the mail queue, beside notifications.
+func (MailArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: jobs.QueueMail, MaxAttempts: mailAttempts, UniqueOpts: jobs.Pending}
+}
+
+// DispatchArgs is the job that makes the survey decisions due: invitations
+// whose time has come, reminders, expiry and periodic waves. At (Unix
+// ms) is the time it was scheduled for; 0 is the periodic run.
+type DispatchArgs struct {
+	At int64 `json:"at,omitempty"`
+}
+
+// Kind names the job.
+func (DispatchArgs) Kind() string { return "survey.dispatch" }
+
+// InsertOpts puts decisions on the surveys queue, one at a time.
+func (DispatchArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: jobs.QueueSurveys, MaxAttempts: 5, UniqueOpts: jobs.Pending}
+}
+
+// Register gives the job system the survey capability's workers and its
+// periodic run: every minute, the decisions due (reminders, expiry,
+// periodic waves, and invitations a scheduled run left waiting).
+func (s *Service) Register(js *jobs.Service) {
+	jobs.Handle(js, &mailWorker{s: s})
+	jobs.Handle(js, &dispatchWorker{s: s})
+	js.Every(time.Minute, DispatchArgs{}, true)
+}
+
+type mailWorker struct {
+	river.WorkerDefaults[MailArgs]
+	s *Service
+}
+
+func (w *mailWorker) NextRetry(j *river.Job[MailArgs]) time.Time {
+	return time.Now().Add(outbox.MailRetryWait(j.Attempt))
+}
+
+func (w *mailWorker) Work(ctx context.Context, j *river.Job[MailArgs]) error {
+	return w.s.sendInvitation(ctx, j.Args.Invitation, j.Attempt, j.Attempt >= j.MaxAttempts)
+}
+
+type dispatchWorker struct {
+	river.WorkerDefaults[DispatchArgs]
+	s *Service
+}
+
+// Work makes the decisions due. Invitations due but waiting for their
+// customer's profile to take in the event that triggered them are decided
+// as soon as it has, for up to a few seconds; the minute's run takes any
+// left.
+func (w *dispatchWorker) Work(ctx context.Context, j *river.Job[DispatchArgs]) error {
+	for range 20 {
+		if _, err := w.s.Dispatch(ctx); err != nil {
+			return err
+		}
+		if j.Args.At == 0 {
+			return w.s.sweepMail(ctx)
+		}
+		waiting, err := w.s.dueWaiting(ctx)
+		if err != nil || !waiting {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// dueWaiting tells whether invitations are due but not decided.
+func (s *Service) dueWaiting(ctx context.Context) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM survey_invitations WHERE status = 'scheduled' AND due_at <= $1 LIMIT 1) d`,
+		s.now().UnixMilli()).Scan(&n)
+	return n > 0, err
+}
+
+// scheduleDispatch queues, inside tx, a decision run at each time an
+// invitation of list falls due (a run already queued for that time serves).
+func scheduleDispatch(ctx context.Context, tx *store.Tx, list []newInvitation) error {
+	seen := map[int64]bool{}
+	var runs []jobs.Many
+	for _, n := range list {
+		at := n.due
+		if seen[at] {
+			continue
+		}
+		seen[at] = true
+		runs = append(runs, jobs.Many{Args: DispatchArgs{At: at}, InsertOpts: jobs.At(tx, time.UnixMilli(n.due))})
+	}
+	return jobs.InsertManyTx(ctx, tx, runs)
+}
+
+// sweepMail queues a job for every queued email that is due and has none
+// waiting: emails queued before the job system, or while no mail server
+// was configured.
+func (s *Service) sweepMail(ctx context.Context) error {
+	if s.cfg.Mail == nil {
+		return nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, reminders FROM survey_invitations WHERE mail_state = 'queued' AND mail_next_at <= $1
+		ORDER BY mail_next_at LIMIT 5000`, s.now().Add(-time.Minute).UnixMilli())
+	if err != nil {
+		return err
+	}
+	var list []jobs.Many
+	for rows.Next() {
+		var a MailArgs
+		if err := rows.Scan(&a.Invitation, &a.Reminder); err != nil {
+			rows.Close()
+			return err
+		}
+		list = append(list, jobs.Many{Args: a})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return s.db.Tx(ctx, func(tx *store.Tx) error { return jobs.InsertManyTx(ctx, tx, list) })
+}

@@ -2,8 +2,6 @@ package analytics
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"strings"
 
 	"github.com/cxloop/cxloop/internal/eventlog"
@@ -184,12 +182,12 @@ func caseComplaint(ctx context.Context, tx *store.Tx, e *eventlog.Event, key, ca
 	msg, at := e.MessageID, e.Timestamp
 	if src, _ := p["source_message_id"].(string); src != "" {
 		msg = src
-		var ts int64
-		switch err := tx.QueryRowContext(ctx, `SELECT ts FROM events WHERE message_id = $1`, src).Scan(&ts); {
-		case err == nil:
-			at = ts
-		case !errors.Is(err, sql.ErrNoRows):
+		_, ts, found, err := eventlog.Locate(ctx, tx, src)
+		if err != nil {
 			return err
+		}
+		if found {
+			at = ts
 		}
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO an_signals (message_id, identity, kind, value, ref, at) VALUES ($1, $2, 'complaint', 1, $3, $4)

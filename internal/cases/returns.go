@@ -220,13 +220,13 @@ func (s *Service) Mention(ctx context.Context, m Mention) (*Mention, error) {
 	events := []eventlog.Event{ev}
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		// The same post recorded before (a repeated import) is not recorded again.
-		err := tx.QueryRowContext(ctx, `SELECT seq FROM events WHERE message_id = $1`, m.ID).Scan(&m.Seq)
-		if err == nil {
-			m.Duplicate = true
-			return nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		seq, _, found, err := eventlog.Locate(ctx, tx, m.ID)
+		if err != nil {
 			return err
+		}
+		if found {
+			m.Seq, m.Duplicate = seq, true
+			return nil
 		}
 		if err := s.log.AppendTx(ctx, tx, events); err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
 )
@@ -363,11 +364,11 @@ func (r *Rule) Validate(ctx context.Context, s *Service) error {
 		}
 	}
 	if r.Then.Webhook != "" {
-		var n int
-		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhooks WHERE id = $1`, r.Then.Webhook).Scan(&n); err != nil {
+		ok, err := outbox.WebhookExists(ctx, s.db, r.Then.Webhook)
+		if err != nil {
 			return err
 		}
-		if n == 0 {
+		if !ok {
 			return fault.Field("then.webhook", "no webhook %q", r.Then.Webhook)
 		}
 	}

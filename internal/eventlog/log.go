@@ -313,6 +313,16 @@ type Querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// Locate finds the stored message of that messageId: its log position and
+// its timestamp (Unix ms); ok is false when the log does not hold it.
+func Locate(ctx context.Context, q Querier, messageID string) (seq, ts int64, ok bool, err error) {
+	err = q.QueryRowContext(ctx, `SELECT seq, ts FROM events WHERE message_id = $1`, messageID).Scan(&seq, &ts)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, false, nil
+	}
+	return seq, ts, err == nil, err
+}
+
 // Query selects events from the log.
 type Query struct {
 	After        int64    // only events with seq > After

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 )
 
@@ -75,12 +76,9 @@ func (s *Service) Learning(ctx context.Context, months int) ([]Month, error) {
 	now := s.now().UTC()
 	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -(months - 1), 0)
 	firstSeen := map[string]string{} // customer → month first seen
-	err := s.db.Each(ctx, `SELECT id, first_seen FROM customers WHERE merged_into IS NULL`, nil, func(r *sql.Rows) error {
-		var id string
-		var at int64
-		err := r.Scan(&id, &at)
-		firstSeen[id] = time.UnixMilli(at).UTC().Format("2006-01")
-		return err
+	err := s.profiles.EachLive(ctx, func(c profile.Live) error {
+		firstSeen[c.ID] = time.UnixMilli(c.FirstSeen).UTC().Format("2006-01")
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -394,11 +394,8 @@ func (s *Service) candidates(ctx context.Context, n Nudge, now time.Time) ([]can
 			}
 		}
 	case "goal":
-		err := s.db.Each(ctx, `SELECT id, traits FROM customers WHERE merged_into IS NULL`, nil, func(r *sql.Rows) error {
-			var id, traits string
-			if err := r.Scan(&id, &traits); err != nil {
-				return err
-			}
+		err := s.profiles.EachLive(ctx, func(c profile.Live) error {
+			id, traits := c.ID, c.Traits
 			if !strings.Contains(traits, n.GoalTrait) {
 				return nil
 			}

@@ -239,6 +239,14 @@ func boolInt(b bool) int {
 	return 0
 }
 
+// WebhookExists tells whether a webhook of that id was ever created (a
+// removed one included: rules that name it keep their meaning).
+func WebhookExists(ctx context.Context, q eventlog.Querier, id string) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhooks WHERE id = $1`, id).Scan(&n)
+	return n > 0, err
+}
+
 // Webhooks lists the webhooks (without their secrets).
 func (s *Service) Webhooks(ctx context.Context) ([]Webhook, error) {
 	list, err := webhooks(ctx, s.db)

@@ -132,7 +132,7 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 		open(t, ctx, s.URL+page, "main")
 		cells := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('`+sel+`')].map(a => a.innerText)`))
 		if len(cells) == 0 {
-			t.Errorf("%s lists no customers", page)
+			t.Errorf("%s lists no customers; the browser is at %s", page, pageSays(t, ctx))
 		}
 		for _, c := range cells {
 			if strings.HasPrefix(c, "cus_") {
@@ -147,6 +147,11 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 	}
 	open(t, ctx, s.URL+"/alerts", "main")
 	if rows := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("tr[data-firing]")].map(r => r.innerText)`)); len(rows) != 1 || !strings.Contains(rows[0], "web") {
-		t.Errorf("/alerts firings on the demo: %q", rows)
+		t.Errorf("/alerts firings on the demo: %q; the browser is at %s", rows, pageSays(t, ctx))
 	}
+}
+
+// pageSays is where the browser is and the start of what the page says.
+func pageSays(t *testing.T, ctx context.Context) string {
+	return run(t, ctx, chromedp.Evaluate[string](`location.href + " — " + (document.body ? document.body.innerText.slice(0, 400) : "")`))
 }

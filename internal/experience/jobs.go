@@ -11,6 +11,20 @@ import (
 	"github.com/cxloop/cxloop/internal/jobs"
 )
 
+// PlaceArgs is the job that places a scheduled replenishment once its
+// cancel window has passed (with any other then due).
+type PlaceArgs struct {
+	Replenishment string `json:"replenishment"`
+}
+
+// Kind names the job.
+func (PlaceArgs) Kind() string { return "replenishment.place" }
+
+// InsertOpts puts it on the maintenance queue.
+func (PlaceArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: jobs.QueueRoutine, UniqueOpts: jobs.Pending, MaxAttempts: 5}
+}
+
 // roundArgs is the job of one background round.
 type roundArgs struct{}
 
@@ -28,7 +42,8 @@ type trainClock struct {
 }
 
 // Register gives the job system the round run each minute (and at start):
-// it trains the recommender when due, then runs replenishment and nudges.
+// it trains the recommender when due, then runs replenishment and nudges;
+// and the job that places a replenishment when its cancel window ends.
 // Each round looks at the interactions (see TrainSettled): it trains once
 // new ones have stopped coming in (a burst, such as an import, has
 // settled), at once when the model in use was trained on nothing, and at
@@ -37,6 +52,17 @@ type trainClock struct {
 func (s *Service) Register(js *jobs.Service) {
 	s.rounding.seen, s.rounding.trained = -1, time.Now()
 	jobs.Handle(js, river.WorkFunc(func(ctx context.Context, _ *river.Job[roundArgs]) error { return s.round(ctx) }))
+	jobs.Handle(js, river.WorkFunc(func(ctx context.Context, _ *river.Job[PlaceArgs]) error {
+		set, err := s.ReplenishSettings(ctx)
+		if err != nil || set.Paused {
+			return err // paused: the round places it once resumed
+		}
+		n, err := s.placeDue(ctx, s.now())
+		if n > 0 {
+			s.log.Notify()
+		}
+		return err
+	}))
 	js.Every(time.Minute, roundArgs{}, true)
 }
 

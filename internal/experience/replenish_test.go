@@ -2,6 +2,7 @@ package experience_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -147,14 +148,49 @@ func TestReplenishment(t *testing.T) {
 		if code := s.API("POST", "/api/v1/replenishments/"+ids["cafe"]+"/cancel", nil, nil); code != 409 {
 			t.Fatalf("cancel twice: %d", code)
 		}
-		// After the cancel window the others are placed; the cancelled coffee is not.
-		clock.Add(49 * time.Hour)
-		if _, _, err := s.Exp.Replenish(ctx); err != nil {
-			t.Fatal(err)
+		// Each scheduled order has a job at the end of its 48-hour cancel window.
+		var placing struct {
+			Jobs []struct {
+				ID                     int64
+				State                  string
+				CreatedAt, ScheduledAt time.Time
+			}
 		}
-		s.API("GET", "/api/v1/customers/tea/replenishments", nil, &got)
+		s.API("GET", "/api/v1/jobs?kind=replenishment.place", nil, &placing)
+		if len(placing.Jobs) != len(want) {
+			t.Fatalf("placing jobs: %+v", placing.Jobs)
+		}
+		for _, j := range placing.Jobs {
+			if d := j.ScheduledAt.Sub(j.CreatedAt); j.State != "scheduled" || d < 48*time.Hour-time.Minute || d > 48*time.Hour+time.Minute {
+				t.Fatalf("placing job %+v: due %v after it was queued", j, d)
+			}
+		}
+		// After the cancel window (the jobs run now rather than in 48 real
+		// hours) the others are placed; the cancelled coffee is not.
+		clock.Add(49 * time.Hour)
+		for _, j := range placing.Jobs {
+			if code := s.API("POST", fmt.Sprintf("/api/v1/jobs/%d/retry", j.ID), nil, nil); code != 200 {
+				t.Fatalf("run job %d now: %d", j.ID, code)
+			}
+		}
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			s.API("GET", "/api/v1/customers/tea/replenishments", nil, &got)
+			if len(got.Replenishments) == 1 && got.Replenishments[0].Status == "placed" || time.Now().After(deadline) {
+				break
+			}
+		}
 		if len(got.Replenishments) != 1 || got.Replenishments[0].Status != "placed" || got.Replenishments[0].Quantity != want["tea"].qty {
 			t.Fatalf("tea: %+v", got)
+		}
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			var left struct{ Jobs []struct{ State string } }
+			s.API("GET", "/api/v1/jobs?kind=replenishment.place&state=completed", nil, &left)
+			if len(left.Jobs) == len(want) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of %d placing jobs completed", len(left.Jobs), len(want))
+			}
 		}
 		s.Sync()
 		var ev eventList

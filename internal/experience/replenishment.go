@@ -14,6 +14,7 @@ import (
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/experience/replenish"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/jobs"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 )
@@ -403,31 +404,8 @@ func (s *Service) Replenish(ctx context.Context) (scheduled, placed int, err err
 		return 0, 0, err
 	}
 	now := s.now()
-	due, err := s.replenishments(ctx, `WHERE status = 'scheduled' AND place_at <= $1 ORDER BY place_at`, now.UnixMilli())
-	if err != nil {
-		return 0, 0, err
-	}
-	ids := make([]string, len(due))
-	for i, r := range due {
-		ids[i] = r.Item
-	}
-	products, err := s.catalog.Lookup(ctx, ids)
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, r := range due {
-		status, event := "placed", "Order Auto-Placed"
-		if !catalog.Of(products, r.Item).Replenishable {
-			// Scheduled before the catalog said otherwise: not placed.
-			status, event = "cancelled", "Replenishment Cancelled"
-		}
-		ok, err := s.decide(ctx, r, status, event, now)
-		if err != nil {
-			return scheduled, placed, err
-		}
-		if ok && status == "placed" {
-			placed++
-		}
+	if placed, err = s.placeDue(ctx, now); err != nil {
+		return 0, placed, err
 	}
 	consents, err := s.consents(ctx)
 	if err != nil || len(consents) == 0 {
@@ -438,7 +416,7 @@ func (s *Service) Replenish(ctx context.Context) (scheduled, placed int, err err
 		return scheduled, placed, err
 	}
 	pri := priors(all)
-	products, err = s.products(ctx, all, consents)
+	products, err := s.products(ctx, all, consents)
 	if err != nil {
 		return scheduled, placed, err
 	}
@@ -465,6 +443,40 @@ func (s *Service) Replenish(ctx context.Context) (scheduled, placed int, err err
 		s.log.Notify()
 	}
 	return scheduled, placed, nil
+}
+
+// placeDue places the scheduled replenishments whose cancel window has
+// passed (Order Auto-Placed), or cancels those whose product is no longer
+// replenishable, and returns how many it placed.
+func (s *Service) placeDue(ctx context.Context, now time.Time) (int, error) {
+	due, err := s.replenishments(ctx, `WHERE status = 'scheduled' AND place_at <= $1 ORDER BY place_at`, now.UnixMilli())
+	if err != nil {
+		return 0, err
+	}
+	ids := make([]string, len(due))
+	for i, r := range due {
+		ids[i] = r.Item
+	}
+	products, err := s.catalog.Lookup(ctx, ids)
+	if err != nil {
+		return 0, err
+	}
+	placed := 0
+	for _, r := range due {
+		status, event := "placed", "Order Auto-Placed"
+		if !catalog.Of(products, r.Item).Replenishable {
+			// Scheduled before the catalog said otherwise: not placed.
+			status, event = "cancelled", "Replenishment Cancelled"
+		}
+		ok, err := s.decide(ctx, r, status, event, now)
+		if err != nil {
+			return placed, err
+		}
+		if ok && status == "placed" {
+			placed++
+		}
+	}
+	return placed, nil
 }
 
 // products looks up the products of the given customers' histories.
@@ -541,6 +553,10 @@ func (s *Service) schedule(ctx context.Context, c string, n Need, now time.Time,
 			"replenishment_id": r.ID, "product_id": r.Item, "name": n.Name, "image_url": n.ImageURL, "quantity": r.Quantity, "need_at": n.NextNeedAt.UTC().Format(time.RFC3339),
 			"place_at": time.UnixMilli(int64(r.PlaceAt)).UTC().Format(time.RFC3339), "experience": "automatic_execution"})
 		if err != nil {
+			return err
+		}
+		// The order is placed by a job at the end of the cancel window.
+		if _, err := jobs.InsertTx(ctx, tx, PlaceArgs{Replenishment: r.ID}, jobs.At(tx, time.UnixMilli(int64(r.PlaceAt)))); err != nil {
 			return err
 		}
 		return s.log.AppendTx(ctx, tx, []eventlog.Event{ev})

@@ -18,17 +18,18 @@ import (
 
 // jobWords names each kind of job in words.
 var jobWords = map[string]string{
-	"webhook.deliver":   "Webhook delivery",
-	"mail.notify":       "Notification email",
-	"survey.mail":       "Survey email",
-	"survey.dispatch":   "Survey decisions",
-	"outbox.sweep":      "Queue unsent messages",
-	"cases.escalate":    "SLA escalation",
-	"cases.alerts":      "Alert evaluation",
-	"loyalty.engage":    "Engagement scores",
-	"loyalty.review":    "Points expiry and tier review",
-	"experience.round":  "Recommender, replenishment and nudges",
-	"analytics.refresh": "Customer values",
+	"webhook.deliver":     "Webhook delivery",
+	"mail.notify":         "Notification email",
+	"survey.mail":         "Survey email",
+	"survey.dispatch":     "Survey decisions",
+	"outbox.sweep":        "Queue unsent messages",
+	"cases.escalate":      "SLA escalation",
+	"cases.alerts":        "Alert evaluation",
+	"loyalty.engage":      "Engagement scores",
+	"loyalty.review":      "Points expiry and tier review",
+	"experience.round":    "Recommender, replenishment and nudges",
+	"replenishment.place": "Replenishment order",
+	"analytics.refresh":   "Customer values",
 }
 
 // stateWords says what each state means to the reader.

@@ -93,39 +93,12 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool, after *du
 		if err := s.db.Lock(ctx, tx, dispatchLock); err != nil {
 			return err
 		}
-		q := `SELECT id, survey_id, rhythm, wave, customer_id, user_id, anonymous_id, trigger_seq, trigger_event, channel, store, order_id, due_at
-			FROM survey_invitations WHERE status = 'scheduled' AND due_at <= $1 AND trigger_seq <= $2
-			AND (due_at > $3 OR (due_at = $3 AND id > $4)) ORDER BY due_at, id LIMIT ` + strconv.Itoa(decideBatch)
 		cur := dueCursor{due: -1 << 62}
 		if after != nil && after.set {
 			cur = *after
 		}
-		args := []any{nowMs, profileSeq, cur.due, cur.id}
-		if ids != nil {
-			ph := make([]string, len(ids))
-			args = []any{}
-			for i, id := range ids {
-				args = append(args, id)
-				ph[i] = "$" + strconv.Itoa(i+1)
-			}
-			q = `SELECT id, survey_id, rhythm, wave, customer_id, user_id, anonymous_id, trigger_seq, trigger_event, channel, store, order_id, due_at
-				FROM survey_invitations WHERE status = 'scheduled' AND id IN (` + strings.Join(ph, ",") + `)`
-		}
-		rows, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		var list []*due
-		for rows.Next() {
-			d := &due{}
-			if err := rows.Scan(&d.id, &d.survey, &d.rhythm, &d.wave, &d.customer, &d.user, &d.anon, &d.triggerSeq, &d.triggerEvent, &d.channel, &d.shop, &d.order, &d.due); err != nil {
-				rows.Close()
-				return err
-			}
-			list = append(list, d)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil || len(list) == 0 {
+		list, err := dueInvitations(ctx, tx, ids, nowMs, profileSeq, cur)
+		if err != nil || len(list) == 0 {
 			return err
 		}
 		decided = len(list)
@@ -133,126 +106,28 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool, after *du
 			last := list[len(list)-1]
 			*after = dueCursor{due: last.due, id: last.id, set: true}
 		}
-
-		// Who each invitation is for: triggered ones know only identities.
-		var unresolved []eventlog.Event
-		for _, d := range list {
-			if d.customer == "" {
-				unresolved = append(unresolved, eventlog.Event{UserID: d.user, AnonymousID: d.anon})
-			}
-		}
-		if len(unresolved) > 0 {
-			owners, err := s.profiles.Owners(ctx, unresolved)
-			if err != nil {
-				return err
-			}
-			for _, d := range list {
-				if d.customer == "" {
-					d.customer = profile.OwnerOf(owners, eventlog.Event{UserID: d.user, AnonymousID: d.anon})
-				}
-			}
-		}
-		var customers []string
-		surveys := map[string]*Survey{}
-		for _, d := range list {
-			if d.customer != "" {
-				customers = append(customers, d.customer)
-			}
-			if surveys[d.survey] == nil {
-				sv, err := getSurvey(ctx, tx, d.survey)
-				if err != nil {
-					return err
-				}
-				surveys[d.survey] = sv
-			}
-		}
-		slices.Sort(customers)
-		customers = slices.Compact(customers)
-		contacts, err := s.profiles.Contacts(ctx, customers)
+		f, err := s.facts(ctx, tx, list, policy, nowMs)
 		if err != nil {
 			return err
 		}
-		// Contacts follow merges; decide on the profile each id belongs to now.
-		var current []string
-		for _, c := range contacts {
-			current = append(current, c.ID)
-		}
-		slices.Sort(current)
-		current = slices.Compact(current)
-		out, err := optedOut(ctx, tx, current)
-		if err != nil {
-			return err
-		}
-		history, err := contactHistory(ctx, tx, current, nowMs-policy.longest(mapValues(surveys)).Milliseconds())
-		if err != nil {
-			return err
-		}
-		answered := map[string]int{}
-		for id, sv := range surveys {
-			if sv.Quota > 0 {
-				var n int
-				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM survey_responses WHERE survey_id = $1`, id).Scan(&n); err != nil {
-					return err
-				}
-				answered[id] = n
-			}
-		}
-
 		var events []eventlog.Event
 		var updates [][]any
 		var mails []jobs.Many
 		for _, d := range list {
-			sv := surveys[d.survey]
-			ct, known := contacts[d.customer]
+			sv := f.surveys[d.survey]
+			ct, known := f.contacts[d.customer]
 			user, anon := d.user, d.anon
 			if known {
 				if ct.UserID != "" || ct.AnonymousID != "" {
 					user, anon = ct.UserID, ct.AnonymousID
 				}
 			}
-			reason, scope := "", ""
-			switch {
-			case sv.Status != Active:
-				reason = ReasonInactive
-			case !known:
-				reason = ReasonUnknown
-			case out[ct.ID]:
-				reason = ReasonOptedOut
-			case sv.Rhythm == Persistent && sv.Trigger != nil && fraction(d.id) >= *sv.Trigger.Sample:
-				reason = ReasonSampledOut
-			case sv.Quota > 0 && answered[sv.ID] >= sv.Quota:
-				reason = ReasonQuotaFull
-			default:
-				if scope = policy.allows(sv, history[ct.ID], nowMs); scope != "" {
-					reason = ReasonRecontactWait
-				}
-			}
+			reason, scope := f.reason(d, sv, ct, known, policy, nowMs)
 			delivery := ""
 			if reason == "" {
-				switch {
-				case link || sv.Delivery == "link":
-					delivery = "link"
-				case ct.Email != "" && s.cfg.Mail != nil:
-					delivery = "email"
-				case sv.Delivery == "email":
-					reason = ReasonNoEmail
-				default:
-					delivery = "link"
-				}
+				delivery, reason = s.deliveryOf(sv, ct, link)
 			}
-			props := map[string]any{"survey_id": sv.ID, "survey_name": sv.Name, "invitation_id": d.id, "rhythm": sv.Rhythm, "owner": sv.Owner}
-			if d.wave != "" {
-				props["wave"] = d.wave
-			}
-			if d.triggerEvent != "" {
-				props["trigger_event"], props["touchpoint_channel"] = d.triggerEvent, d.channel
-			}
-			if d.order != "" {
-				props["order_id"] = d.order
-			}
-			if d.shop != "" {
-				props["touchpoint_store"] = d.shop
-			}
+			props := decisionProps(d, sv)
 			name, channel := "Survey Invited", "web"
 			if reason != "" {
 				name = "Survey Invitation Skipped"
@@ -274,12 +149,10 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool, after *du
 					if sv.Reminders.Max > 0 {
 						remindAt = nowMs + time.Duration(sv.Reminders.After).Milliseconds()
 					}
-				}
-				updates = append(updates, []any{Sent, "", ct.ID, user, anon, ct.Email, ct.Locale, delivery, nowMs, expires, remindAt, mail, mailAt, d.id})
-				if mail != "" {
 					mails = append(mails, jobs.Many{Args: MailArgs{Invitation: d.id}})
 				}
-				history[ct.ID] = append(history[ct.ID], contact{survey: sv.ID, rhythm: sv.Rhythm, at: nowMs})
+				updates = append(updates, []any{Sent, "", ct.ID, user, anon, ct.Email, ct.Locale, delivery, nowMs, expires, remindAt, mail, mailAt, d.id})
+				f.history[ct.ID] = append(f.history[ct.ID], contact{survey: sv.ID, rhythm: sv.Rhythm, at: nowMs})
 			}
 			if user == "" && anon == "" {
 				continue
@@ -305,6 +178,171 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool, after *du
 		s.log.Notify()
 	}
 	return decided, nil
+}
+
+// dueInvitations reads the scheduled invitations due by nowMs whose
+// trigger the profiles have read (up to profileSeq), after cur, at most
+// decideBatch; or, with ids, exactly those still scheduled.
+func dueInvitations(ctx context.Context, tx *store.Tx, ids []string, nowMs, profileSeq int64, cur dueCursor) ([]*due, error) {
+	q := `SELECT id, survey_id, rhythm, wave, customer_id, user_id, anonymous_id, trigger_seq, trigger_event, channel, store, order_id, due_at
+		FROM survey_invitations WHERE status = 'scheduled' AND due_at <= $1 AND trigger_seq <= $2
+		AND (due_at > $3 OR (due_at = $3 AND id > $4)) ORDER BY due_at, id LIMIT ` + strconv.Itoa(decideBatch)
+	args := []any{nowMs, profileSeq, cur.due, cur.id}
+	if ids != nil {
+		ph := make([]string, len(ids))
+		args = []any{}
+		for i, id := range ids {
+			args = append(args, id)
+			ph[i] = "$" + strconv.Itoa(i+1)
+		}
+		q = `SELECT id, survey_id, rhythm, wave, customer_id, user_id, anonymous_id, trigger_seq, trigger_event, channel, store, order_id, due_at
+			FROM survey_invitations WHERE status = 'scheduled' AND id IN (` + strings.Join(ph, ",") + `)`
+	}
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []*due
+	for rows.Next() {
+		d := &due{}
+		if err := rows.Scan(&d.id, &d.survey, &d.rhythm, &d.wave, &d.customer, &d.user, &d.anon, &d.triggerSeq, &d.triggerEvent, &d.channel, &d.shop, &d.order, &d.due); err != nil {
+			return nil, err
+		}
+		list = append(list, d)
+	}
+	return list, rows.Err()
+}
+
+// decisionFacts are what deciding a batch of invitations reads: their
+// surveys, their customers' contacts, opt-outs and contact history, and
+// each quota survey's answers so far.
+type decisionFacts struct {
+	surveys  map[string]*Survey
+	contacts map[string]profile.Contact
+	out      map[string]bool
+	history  map[string][]contact
+	answered map[string]int
+}
+
+// facts gathers the decision facts of list, resolving whom each triggered
+// invitation is for (it knows only identities).
+func (s *Service) facts(ctx context.Context, tx *store.Tx, list []*due, policy ContactPolicy, nowMs int64) (*decisionFacts, error) {
+	var unresolved []eventlog.Event
+	for _, d := range list {
+		if d.customer == "" {
+			unresolved = append(unresolved, eventlog.Event{UserID: d.user, AnonymousID: d.anon})
+		}
+	}
+	if len(unresolved) > 0 {
+		owners, err := s.profiles.Owners(ctx, unresolved)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range list {
+			if d.customer == "" {
+				d.customer = profile.OwnerOf(owners, eventlog.Event{UserID: d.user, AnonymousID: d.anon})
+			}
+		}
+	}
+	f := &decisionFacts{surveys: map[string]*Survey{}, answered: map[string]int{}}
+	var customers []string
+	for _, d := range list {
+		if d.customer != "" {
+			customers = append(customers, d.customer)
+		}
+		if f.surveys[d.survey] == nil {
+			sv, err := getSurvey(ctx, tx, d.survey)
+			if err != nil {
+				return nil, err
+			}
+			f.surveys[d.survey] = sv
+		}
+	}
+	slices.Sort(customers)
+	customers = slices.Compact(customers)
+	var err error
+	if f.contacts, err = s.profiles.Contacts(ctx, customers); err != nil {
+		return nil, err
+	}
+	// Contacts follow merges; decide on the profile each id belongs to now.
+	var current []string
+	for _, c := range f.contacts {
+		current = append(current, c.ID)
+	}
+	slices.Sort(current)
+	current = slices.Compact(current)
+	if f.out, err = optedOut(ctx, tx, current); err != nil {
+		return nil, err
+	}
+	if f.history, err = contactHistory(ctx, tx, current, nowMs-policy.longest(mapValues(f.surveys)).Milliseconds()); err != nil {
+		return nil, err
+	}
+	for id, sv := range f.surveys {
+		if sv.Quota > 0 {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM survey_responses WHERE survey_id = $1`, id).Scan(&n); err != nil {
+				return nil, err
+			}
+			f.answered[id] = n
+		}
+	}
+	return f, nil
+}
+
+// reason is why an invitation is skipped ("" to send it), and for a
+// recontact wait the policy's scope that stops it.
+func (f *decisionFacts) reason(d *due, sv *Survey, ct profile.Contact, known bool, policy ContactPolicy, nowMs int64) (reason, scope string) {
+	switch {
+	case sv.Status != Active:
+		return ReasonInactive, ""
+	case !known:
+		return ReasonUnknown, ""
+	case f.out[ct.ID]:
+		return ReasonOptedOut, ""
+	case sv.Rhythm == Persistent && sv.Trigger != nil && fraction(d.id) >= *sv.Trigger.Sample:
+		return ReasonSampledOut, ""
+	case sv.Quota > 0 && f.answered[sv.ID] >= sv.Quota:
+		return ReasonQuotaFull, ""
+	}
+	if scope = policy.allows(sv, f.history[ct.ID], nowMs); scope != "" {
+		return ReasonRecontactWait, scope
+	}
+	return "", ""
+}
+
+// deliveryOf is how an invitation to be sent reaches the customer: a link
+// (asked for, or no email address), or email when the customer has an
+// address and a mail server is configured; a survey that must be emailed
+// to a customer without one is skipped (the reason).
+func (s *Service) deliveryOf(sv *Survey, ct profile.Contact, link bool) (delivery, reason string) {
+	switch {
+	case link || sv.Delivery == "link":
+		return "link", ""
+	case ct.Email != "" && s.cfg.Mail != nil:
+		return "email", ""
+	case sv.Delivery == "email":
+		return "", ReasonNoEmail
+	}
+	return "link", ""
+}
+
+// decisionProps are the properties of an invitation's decision event.
+func decisionProps(d *due, sv *Survey) map[string]any {
+	props := map[string]any{"survey_id": sv.ID, "survey_name": sv.Name, "invitation_id": d.id, "rhythm": sv.Rhythm, "owner": sv.Owner}
+	if d.wave != "" {
+		props["wave"] = d.wave
+	}
+	if d.triggerEvent != "" {
+		props["trigger_event"], props["touchpoint_channel"] = d.triggerEvent, d.channel
+	}
+	if d.order != "" {
+		props["order_id"] = d.order
+	}
+	if d.shop != "" {
+		props["touchpoint_store"] = d.shop
+	}
+	return props
 }
 
 // decisionColumns are what deciding an invitation sets, in the order of

@@ -72,41 +72,80 @@ func Fit(columns []string, rows [][]float64, blocks []Block, paths []Path, o Opt
 	if n < 3 {
 		return nil, errors.New("pls: too few rows")
 	}
-	idx := map[string]int{}
-	for i, c := range columns {
-		idx[c] = i
+	m, err := newModel(columns, blocks, paths)
+	if err != nil {
+		return nil, err
 	}
-	lv := map[string]int{}
-	var mvs []string
-	var blockOf []int
+	X, err := m.manifest(rows, o.Scaled)
+	if err != nil {
+		return nil, err
+	}
+	W, iter, err := m.outerWeights(X, o)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{R2: map[string]float64{}, Weights: map[string]float64{}, Loadings: map[string]float64{}, Iter: iter, Effects: map[string]float64{}}
+	scores := m.scores(X, W)
+	for j, c := range m.mvs {
+		res.Weights[c] = W.At(j, m.blockOf[j])
+		res.Loadings[c] = corr(X.ColView(j), scores.ColView(m.blockOf[j]))
+	}
+	if err := m.innerModel(res, scores); err != nil {
+		return nil, err
+	}
+	res.Scores = scores
+	return res, nil
+}
+
+// model is a path model resolved against the data's columns.
+type model struct {
+	blocks  []Block
+	paths   []Path
+	idx     map[string]int // column → position in the data
+	lv      map[string]int // block → latent variable
+	mvs     []string       // the manifest variables, block by block
+	blockOf []int          // each manifest variable's latent variable
+	inner   *mat.Dense     // inner[to][from] = 1 when from → to
+}
+
+func newModel(columns []string, blocks []Block, paths []Path) (*model, error) {
+	m := &model{blocks: blocks, paths: paths, idx: map[string]int{}, lv: map[string]int{}}
+	for i, c := range columns {
+		m.idx[c] = i
+	}
 	for j, b := range blocks {
-		if _, dup := lv[b.Name]; dup || len(b.Columns) == 0 {
+		if _, dup := m.lv[b.Name]; dup || len(b.Columns) == 0 {
 			return nil, fmt.Errorf("pls: block %q is repeated or empty", b.Name)
 		}
-		lv[b.Name] = j
+		m.lv[b.Name] = j
 		for _, c := range b.Columns {
-			if _, ok := idx[c]; !ok {
+			if _, ok := m.idx[c]; !ok {
 				return nil, fmt.Errorf("pls: no column %q", c)
 			}
-			mvs = append(mvs, c)
-			blockOf = append(blockOf, j)
+			m.mvs = append(m.mvs, c)
+			m.blockOf = append(m.blockOf, j)
 		}
 	}
-	k, p := len(blocks), len(mvs)
-	// inner[to][from] = 1 when from → to.
-	inner := mat.NewDense(k, k, nil)
+	k := len(blocks)
+	m.inner = mat.NewDense(k, k, nil)
 	for _, pa := range paths {
-		f, ok1 := lv[pa.From]
-		t, ok2 := lv[pa.To]
+		f, ok1 := m.lv[pa.From]
+		t, ok2 := m.lv[pa.To]
 		if !ok1 || !ok2 || f == t {
 			return nil, fmt.Errorf("pls: path %s → %s names an unknown block", pa.From, pa.To)
 		}
-		inner.Set(t, f, 1)
+		m.inner.Set(t, f, 1)
 	}
-	// The manifest variables, centred (and scaled), missing values at the mean.
-	X := mat.NewDense(n, p, nil)
-	for j, c := range mvs {
-		col := idx[c]
+	return m, nil
+}
+
+// manifest is the manifest variables, centred (and scaled), missing values
+// at the mean.
+func (m *model) manifest(rows [][]float64, scaled bool) (*mat.Dense, error) {
+	n := len(rows)
+	X := mat.NewDense(n, len(m.mvs), nil)
+	for j, c := range m.mvs {
+		col := m.idx[c]
 		sum, cnt := 0.0, 0
 		for _, r := range rows {
 			if v := r[col]; !math.IsNaN(v) {
@@ -125,7 +164,7 @@ func Fit(columns []string, rows [][]float64, blocks []Block, paths []Path, o Opt
 			}
 			X.Set(i, j, v-mean)
 		}
-		if o.Scaled {
+		if scaled {
 			sd := popSD(X.ColView(j))
 			if sd == 0 {
 				return nil, fmt.Errorf("pls: column %q does not vary", c)
@@ -135,9 +174,17 @@ func Fit(columns []string, rows [][]float64, blocks []Block, paths []Path, o Opt
 			}
 		}
 	}
-	// Outer weights: each block's sum to start, scaled to a unit-variance score.
-	W := mat.NewDense(p, k, nil)
-	for j, b := range blockOf {
+	return X, nil
+}
+
+// outerWeights iterates the outer weights to convergence: each block's
+// sum to start, scaled to a unit-variance score; it returns them
+// normalised and the iterations taken.
+func (m *model) outerWeights(X *mat.Dense, o Options) (*mat.Dense, int, error) {
+	n, _ := X.Dims()
+	k := len(m.blocks)
+	W := mat.NewDense(len(m.mvs), k, nil)
+	for j, b := range m.blockOf {
 		W.Set(j, b, 1)
 	}
 	normalise(X, W)
@@ -147,33 +194,12 @@ func Fit(columns []string, rows [][]float64, blocks []Block, paths []Path, o Opt
 	for ; ; iter++ {
 		Y.Mul(X, W)
 		standardise(Y)
-		E := innerWeights(o.Scheme, inner, Y)
+		E := innerWeights(o.Scheme, m.inner, Y)
 		var Z mat.Dense
 		Z.Mul(Y, E)
 		for b := range k {
-			var cols []int
-			for j, bb := range blockOf {
-				if bb == b {
-					cols = append(cols, j)
-				}
-			}
-			z := Z.ColView(b)
-			if blocks[b].Mode == "B" {
-				Xb := mat.NewDense(n, len(cols), nil)
-				for c, j := range cols {
-					Xb.SetCol(c, mat.Col(nil, j, X))
-				}
-				var w mat.VecDense
-				if err := w.SolveVec(Xb, z); err != nil {
-					return nil, fmt.Errorf("pls: block %s (mode B): %w", blocks[b].Name, err)
-				}
-				for c, j := range cols {
-					W.Set(j, b, w.AtVec(c))
-				}
-				continue
-			}
-			for _, j := range cols {
-				W.Set(j, b, mat.Dot(z, X.ColView(j))/float64(n))
+			if err := m.blockWeights(X, W, Z.ColView(b), b); err != nil {
+				return nil, 0, err
 			}
 		}
 		cur := rowSums(W)
@@ -186,18 +212,54 @@ func Fit(columns []string, rows [][]float64, blocks []Block, paths []Path, o Opt
 			break
 		}
 		if iter >= o.MaxIter {
-			return nil, fmt.Errorf("pls: no convergence in %d iterations", o.MaxIter)
+			return nil, 0, fmt.Errorf("pls: no convergence in %d iterations", o.MaxIter)
 		}
 		old = cur
 	}
 	normalise(X, W)
-	// Scores, with each block's sign turned so its variables correlate positively.
-	scores := mat.NewDense(n, k, nil)
+	return W, iter, nil
+}
+
+// blockWeights sets block b's outer weights from its inner estimate z: the
+// regression of z on the block's variables (mode B) or their covariances
+// with it (mode A).
+func (m *model) blockWeights(X, W *mat.Dense, z mat.Vector, b int) error {
+	n, _ := X.Dims()
+	var cols []int
+	for j, bb := range m.blockOf {
+		if bb == b {
+			cols = append(cols, j)
+		}
+	}
+	if m.blocks[b].Mode == "B" {
+		Xb := mat.NewDense(n, len(cols), nil)
+		for c, j := range cols {
+			Xb.SetCol(c, mat.Col(nil, j, X))
+		}
+		var w mat.VecDense
+		if err := w.SolveVec(Xb, z); err != nil {
+			return fmt.Errorf("pls: block %s (mode B): %w", m.blocks[b].Name, err)
+		}
+		for c, j := range cols {
+			W.Set(j, b, w.AtVec(c))
+		}
+		return nil
+	}
+	for _, j := range cols {
+		W.Set(j, b, mat.Dot(z, X.ColView(j))/float64(n))
+	}
+	return nil
+}
+
+// scores are the latent variables' scores, with each block's sign turned
+// so its variables correlate positively.
+func (m *model) scores(X, W *mat.Dense) *mat.Dense {
+	n, _ := X.Dims()
+	scores := mat.NewDense(n, len(m.blocks), nil)
 	scores.Mul(X, W)
-	res := &Result{R2: map[string]float64{}, Weights: map[string]float64{}, Loadings: map[string]float64{}, Iter: iter, Effects: map[string]float64{}}
-	for b := range k {
+	for b := range m.blocks {
 		s := 0.0
-		for j, bb := range blockOf {
+		for j, bb := range m.blockOf {
 			if bb == b {
 				s += sign(corr(X.ColView(j), scores.ColView(b)))
 			}
@@ -208,16 +270,19 @@ func Fit(columns []string, rows [][]float64, blocks []Block, paths []Path, o Opt
 			}
 		}
 	}
-	for j, c := range mvs {
-		res.Weights[c] = W.At(j, blockOf[j])
-		res.Loadings[c] = corr(X.ColView(j), scores.ColView(blockOf[j]))
-	}
-	// Path coefficients: each endogenous variable regressed on its predecessors.
+	return scores
+}
+
+// innerModel fills the path coefficients (each endogenous variable
+// regressed on its predecessors), the R² and the total effects (the sum
+// over path lengths of the coefficient matrix's powers).
+func (m *model) innerModel(res *Result, scores *mat.Dense) error {
+	k := len(m.blocks)
 	coef := mat.NewDense(k, k, nil)
 	for t := range k {
 		var from []int
 		for f := range k {
-			if inner.At(t, f) == 1 {
+			if m.inner.At(t, f) == 1 {
 				from = append(from, f)
 			}
 		}
@@ -226,17 +291,16 @@ func Fit(columns []string, rows [][]float64, blocks []Block, paths []Path, o Opt
 		}
 		beta, r2, err := regress(scores, t, from)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		res.R2[blocks[t].Name] = r2
+		res.R2[m.blocks[t].Name] = r2
 		for i, f := range from {
 			coef.Set(t, f, beta[i])
 		}
 	}
-	for _, pa := range paths {
-		res.Paths = append(res.Paths, Path{From: pa.From, To: pa.To, Coef: coef.At(lv[pa.To], lv[pa.From])})
+	for _, pa := range m.paths {
+		res.Paths = append(res.Paths, Path{From: pa.From, To: pa.To, Coef: coef.At(m.lv[pa.To], m.lv[pa.From])})
 	}
-	// Total effects: the sum over path lengths of the coefficient matrix's powers.
 	total := mat.NewDense(k, k, nil)
 	pow := mat.DenseCopyOf(coef)
 	for range k {
@@ -248,12 +312,11 @@ func Fit(columns []string, rows [][]float64, blocks []Block, paths []Path, o Opt
 	for t := range k {
 		for f := range k {
 			if v := total.At(t, f); v != 0 {
-				res.Effects[blocks[f].Name+"→"+blocks[t].Name] = v
+				res.Effects[m.blocks[f].Name+"→"+m.blocks[t].Name] = v
 			}
 		}
 	}
-	res.Scores = scores
-	return res, nil
+	return nil
 }
 
 // innerWeights is the inner weighting matrix E (E[i][j]: how latent

@@ -443,7 +443,7 @@ func (a *App) Bootstrap(ctx context.Context) (Bootstrap, error) {
 		a.RecordLocal(ctx, "bootstrap", "first start", audit.Entry{Action: "create", Resource: "token", ResourceID: id,
 			After: audit.State(map[string]any{"name": "admin", "role": auth.RoleAdmin})})
 	}
-	if err := a.Cases.EnsureHandlingSurvey(ctx); err != nil {
+	if err := a.Surveys.EnsureHandlingSurvey(ctx); err != nil {
 		return b, fmt.Errorf("complaint handling survey: %w", err)
 	}
 	return b, nil

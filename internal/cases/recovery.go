@@ -2,8 +2,6 @@ package cases
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -16,56 +14,9 @@ import (
 	"github.com/cxloop/cxloop/internal/survey"
 )
 
-// handlingKey is the setting that holds the complaint-handling survey's id.
-const handlingKey = "complaint_handling_survey"
-
 // recoveryWindow is how soon after a complaint's resolution a purchase
 // counts the complainer as recovered.
 const recoveryWindow = 90 * 24 * time.Hour
-
-func intp(n int) *int { return &n }
-
-// EnsureHandlingSurvey creates, once per installation, the one-question
-// 0–10 complaint-handling survey that every resolved complaint (and
-// detractor follow-up) triggers. It
-// is exempt from the global and rhythm contact limits: it follows up a
-// conversation the customer started.
-func (s *Service) EnsureHandlingSurvey(ctx context.Context) error {
-	if id, err := s.handlingSurvey(ctx); err != nil || id != "" {
-		return err
-	}
-	sv, err := s.surveys.Create(ctx, &survey.Survey{
-		Name: "Complaint handling", Rhythm: survey.Persistent, Owner: "service",
-		Trigger: &survey.Trigger{Event: "Case Resolved", Where: map[string]any{"properties.kind": []any{KindComplaint, KindDetractor}}},
-		Policy:  survey.Policy{Exempt: true, Max: 1, Days: 7},
-		Questions: []survey.Question{{ID: "handling", Type: survey.TypeScale, Min: intp(0), Max: intp(10),
-			Text: survey.Text{
-				"en": "How well did we handle your complaint?",
-				"de": "Wie gut haben wir Ihre Beschwerde bearbeitet?",
-				"fr": "Comment avons-nous traité votre réclamation ?",
-				"es": "¿Qué tan bien gestionamos su reclamación?",
-				"fa": "شکایت شما را چقدر خوب رسیدگی کردیم؟",
-			},
-			MinLabel: survey.Text{"en": "Very badly", "de": "Sehr schlecht", "fr": "Très mal", "es": "Muy mal", "fa": "بسیار بد"},
-			MaxLabel: survey.Text{"en": "Very well", "de": "Sehr gut", "fr": "Très bien", "es": "Muy bien", "fa": "بسیار خوب"}}},
-	})
-	if err != nil {
-		return err
-	}
-	return s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, handlingKey, sv.ID)
-		return err
-	})
-}
-
-func (s *Service) handlingSurvey(ctx context.Context) (string, error) {
-	var id string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, handlingKey).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	return id, err
-}
 
 // Complainer is one complaint and what became of the customer: their
 // satisfaction before the complaint and after its resolution.
@@ -112,13 +63,9 @@ func (s *Service) Recovery(ctx context.Context, p auth.Principal) (*Recovery, er
 		return nil, err
 	}
 	rep := &Recovery{Outcomes: map[string]int{}, Complainers: []Complainer{}}
-	handling := map[string]float64{}
-	if id, err := s.handlingSurvey(ctx); err != nil {
+	handling, err := s.surveys.HandlingAnswers(ctx)
+	if err != nil {
 		return nil, err
-	} else if id != "" {
-		if handling, err = s.surveys.AnswersByTrigger(ctx, id, "handling"); err != nil {
-			return nil, err
-		}
 	}
 	now := s.now()
 	for _, c := range list {

@@ -30,7 +30,6 @@ var sideways = map[string]string{
 	"loyalty reads surveys":           "engagement counts answers: react to Survey Responded",
 	"analytics reads settings":        "its own keys in the untyped settings table: typed state of its own",
 	"auth reads settings":             "its own keys in the untyped settings table: typed state of its own",
-	"cases reads settings":            "its own keys in the untyped settings table: typed state of its own",
 	"experience reads settings":       "its own keys in the untyped settings table: typed state of its own",
 	"loyalty reads settings":          "engagement_seq, a second checkpoint: become a consumer",
 	"survey reads settings":           "its own keys in the untyped settings table: typed state of its own",

@@ -478,7 +478,12 @@ func (s *Service) SetUserDisabled(ctx context.Context, ref string, disabled bool
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fault.New(fault.NotFound, "no user %q", ref)
 		}
-		return nil
+		if !disabled {
+			return nil
+		}
+		// Ended, not suspended: enabling the user again does not revive them.
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE credential IN (SELECT 'user:' || id FROM users WHERE id = $1 OR email = $2)`, ref, strings.ToLower(ref))
+		return err
 	})
 	if err != nil {
 		return u, err
@@ -551,6 +556,11 @@ func (s *Service) UpdateUser(ctx context.Context, ref string, c UserChange) (bef
 			}
 			if before.DisabledAt == nil || !*c.Disabled { // keep the first time it was disabled
 				if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = $1 WHERE id = $2`, at, before.ID); err != nil {
+					return err
+				}
+			}
+			if *c.Disabled { // ended, not suspended: enabling the user again does not revive them
+				if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE credential = $1`, "user:"+before.ID); err != nil {
 					return err
 				}
 			}

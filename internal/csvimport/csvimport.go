@@ -104,7 +104,6 @@ func Read(r io.Reader, header func(columns []string) error, row func(Row) error)
 		if errors.Is(err, io.EOF) {
 			return res, nil
 		}
-		line, _ := cr.FieldPos(0)
 		res.Rows++
 		if err != nil {
 			var pe *csv.ParseError
@@ -114,6 +113,9 @@ func Read(r io.Reader, header func(columns []string) error, row func(Row) error)
 			}
 			return res, err
 		}
+		// Only a record read whole has a position (a bad quote in its first
+		// field leaves none).
+		line, _ := cr.FieldPos(0)
 		if err := row(Row{Line: line, Record: rec, col: col}); err != nil {
 			if errors.Is(err, ErrDuplicate) {
 				res.Duplicates++

@@ -7,6 +7,7 @@ package match
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -84,7 +85,8 @@ func Equal(a, b any) bool {
 	return strings.EqualFold(fmt.Sprint(a), fmt.Sprint(b))
 }
 
-// Number reads a JSON number or a numeric string.
+// Number reads a JSON number or a numeric string. A string is a number
+// only when it is a finite one: "NaN" and "Inf" (also a name, "Nan") are text.
 func Number(v any) (float64, bool) {
 	switch v := v.(type) {
 	case float64:
@@ -93,7 +95,10 @@ func Number(v any) (float64, bool) {
 		return float64(v), true
 	case string:
 		f, err := strconv.ParseFloat(v, 64)
-		return f, err == nil
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0, false
+		}
+		return f, true
 	}
 	return 0, false
 }

@@ -30,8 +30,9 @@ func ECSI() ([]Block, []Path) {
 	return blocks, paths
 }
 
-// ReadCSV reads a table with a header; cells that are not numbers (or
-// empty, or NA) are missing (NaN).
+// ReadCSV reads a table with a header (a spreadsheet's byte order mark
+// before it is dropped); cells that are not finite numbers (or empty, or
+// NA, or Inf) are missing (NaN).
 func ReadCSV(r io.Reader) ([]string, [][]float64, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -39,20 +40,21 @@ func ReadCSV(r io.Reader) ([]string, [][]float64, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	head[0] = strings.TrimPrefix(head[0], "\ufeff")
 	var rows [][]float64
-	for line := 2; ; line++ {
+	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			return head, rows, nil
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("line %d: %w", line, err)
+			return nil, nil, err // a csv.ParseError names its line
 		}
 		row := make([]float64, len(head))
 		for i := range row {
 			row[i] = math.NaN()
 			if i < len(rec) {
-				if v, err := strconv.ParseFloat(strings.TrimSpace(rec[i]), 64); err == nil {
+				if v, err := strconv.ParseFloat(strings.TrimSpace(rec[i]), 64); err == nil && !math.IsInf(v, 0) {
 					row[i] = v
 				}
 			}

@@ -395,7 +395,7 @@ func (a *App) Handler() http.Handler {
 	reg.MustRegister(a.Jobs.Collectors()...)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	la := loyalty.NewAPI(a.Loyalty, a.caughtUp, a.Logger)
-	deps := api.Deps{DB: a.DB, Auth: a.Auth, Sources: a.Sources, Profiles: a.Profiles, Surveys: a.Surveys,
+	deps := api.Deps{DB: a.DB, Auth: a.Auth, Ingest: ingest.NewAPI(a.DB, a.Sources, a.Logger), Profiles: a.Profiles, Surveys: a.Surveys,
 		Cases: cases.NewAPI(a.Cases, a.caughtUp, a.Auth.Members, a.Logger), Outbox: outbox.NewAPI(a.Outbox, a.Logger), Jobs: jobs.NewAPI(a.Jobs, a.Logger), Loyalty: la, Exp: experience.NewAPI(a.Exp, a.caughtUp, a.Logger),
 		Catalog: catalog.NewAPI(a.Catalog, a.caughtUp, a.Logger),
 		An:      analytics.NewAPI(a.An, a.caughtUp, a.Logger), Privacy: privacy.NewAPI(a.Privacy, a.Logger), Audit: a.Audit, Logger: a.Logger}

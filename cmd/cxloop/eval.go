@@ -7,13 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"time"
 
-	"github.com/cxloop/cxloop/internal/analytics/clv"
-	"github.com/cxloop/cxloop/internal/analytics/pls"
-	"github.com/cxloop/cxloop/internal/experience/recommend"
+	"github.com/cxloop/cxloop/internal/app"
 )
 
 func eval(ctx context.Context, args []string, out io.Writer) error {
@@ -38,19 +33,18 @@ func eval(ctx context.Context, args []string, out io.Writer) error {
 	if *data == "" {
 		return errors.New("eval recommend needs --data FOLDER")
 	}
-	list, err := recommend.ReadMovieLens(filepath.Join(*data, "ratings.csv"))
+	rep, err := app.EvaluateRecommend(*data)
 	if err != nil {
 		return err
 	}
-	results := recommend.LeaveLastOut(list, recommend.Standard()...)
 	if *asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"models": results, "interactions": len(list)})
+		return enc.Encode(map[string]any{"models": rep.Models, "interactions": rep.Interactions})
 	}
-	fmt.Fprintf(out, "%d interactions; per user the latest held out, ranked against every item the user has not interacted with\n\n", len(list))
+	fmt.Fprintf(out, "%d interactions; per user the latest held out, ranked against every item the user has not interacted with\n\n", rep.Interactions)
 	fmt.Fprintf(out, "%-12s %8s %8s %8s\n", "model", "HR@10", "NDCG@10", "users")
-	for _, r := range results {
+	for _, r := range rep.Models {
 		fmt.Fprintf(out, "%-12s %8.4f %8.4f %8d\n", r.Name, r.HR10, r.NDCG10, r.Users)
 	}
 	return nil
@@ -100,46 +94,22 @@ func evalCLV(args []string, out io.Writer) error {
 	if *data == "" {
 		return errors.New("eval clv needs --data FOLDER")
 	}
-	txs, err := clv.ReadCDNOW(filepath.Join(*data, "CDNOW_sample.txt"))
+	r, err := app.EvaluateCLV(*data, *calWeeks, *holdWeeks)
 	if err != nil {
 		return err
-	}
-	if len(txs) == 0 {
-		return errors.New("eval clv: no transactions")
-	}
-	start := txs[0].At
-	for _, t := range txs {
-		if t.At.Before(start) {
-			start = t.At
-		}
-	}
-	calEnd := start.Add(time.Duration(*calWeeks)*clv.Week - 24*time.Hour) // the last day of the period
-	holdEnd := calEnd.Add(time.Duration(*holdWeeks) * clv.Week)
-	_, cs, holdout := clv.Summarise(txs, calEnd, holdEnd, clv.Week)
-	p, err := clv.FitBGNBD(cs)
-	if err != nil {
-		return err
-	}
-	g, err := clv.FitGammaGamma(cs)
-	if err != nil {
-		return err
-	}
-	predicted, actual := 0.0, 0.0
-	for i, c := range cs {
-		predicted += p.Expected(c, float64(*holdWeeks))
-		actual += holdout[i]
 	}
 	if *asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"customers": len(cs), "bgnbd": p, "gamma_gamma": g,
-			"holdout": map[string]any{"weeks": *holdWeeks, "predicted": predicted, "actual": actual}})
+		return enc.Encode(map[string]any{"customers": r.Customers, "bgnbd": r.BGNBD, "gamma_gamma": r.GammaGamma,
+			"holdout": map[string]any{"weeks": r.HoldoutWeeks, "predicted": r.Predicted, "actual": r.Actual}})
 	}
-	fmt.Fprintf(out, "%d customers; calibration %s – %s (%d weeks), holdout to %s (%d weeks)\n\n", len(cs), start.Format("2006-01-02"),
-		calEnd.Format("2006-01-02"), *calWeeks, holdEnd.Format("2006-01-02"), *holdWeeks)
+	p, g := r.BGNBD, r.GammaGamma
+	fmt.Fprintf(out, "%d customers; calibration %s – %s (%d weeks), holdout to %s (%d weeks)\n\n", r.Customers, r.Start.Format("2006-01-02"),
+		r.CalibrationEnd.Format("2006-01-02"), r.CalibrationWeeks, r.HoldoutEnd.Format("2006-01-02"), r.HoldoutWeeks)
 	fmt.Fprintf(out, "BG/NBD       r = %.4f   alpha = %.4f   a = %.4f   b = %.4f   log-likelihood = %.2f\n", p.R, p.Alpha, p.A, p.B, p.LL)
 	fmt.Fprintf(out, "Gamma-Gamma  p = %.4f   q = %.4f   v = %.4f   log-likelihood = %.2f\n\n", g.P, g.Q, g.V, g.LL)
-	fmt.Fprintf(out, "holdout repeat transactions: predicted %.1f, actual %.0f (%+.1f%%)\n", predicted, actual, 100*(predicted-actual)/actual)
+	fmt.Fprintf(out, "holdout repeat transactions: predicted %.1f, actual %.0f (%+.1f%%)\n", r.Predicted, r.Actual, 100*(r.Predicted-r.Actual)/r.Actual)
 	return nil
 }
 
@@ -159,49 +129,34 @@ func evalPLS(args []string, out io.Writer) error {
 	if *data == "" {
 		return errors.New("eval pls needs --data FILE.csv")
 	}
-	f, err := os.Open(*data)
+	r, err := app.EvaluatePLS(*data, *scheme, *scaled, *boot)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	cols, rows, err := pls.ReadCSV(f)
-	if err != nil {
-		return fmt.Errorf("%s: %w", *data, err)
-	}
-	blocks, paths := pls.ECSI()
-	o := pls.Options{Scheme: *scheme, Scaled: *scaled}
-	res, err := pls.Fit(cols, rows, blocks, paths, o)
-	if err != nil {
-		return err
-	}
-	if *boot > 0 {
-		if err := pls.Bootstrap(cols, rows, blocks, paths, o, res, *boot, 1); err != nil {
-			return err
-		}
-	}
+	res := r.Fit
 	if *asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{"paths": res.Paths, "r2": res.R2, "weights": res.Weights, "loadings": res.Loadings, "iterations": res.Iter,
-			"scheme": *scheme, "scaled": *scaled, "rows": len(rows)})
+			"scheme": r.Scheme, "scaled": r.Scaled, "rows": r.Rows})
 	}
-	fmt.Fprintf(out, "ECSI model on %d rows, %s scheme, %s data, %d iterations\n\npaths\n", len(rows), *scheme,
-		map[bool]string{true: "standardised", false: "centred"}[*scaled], res.Iter)
+	fmt.Fprintf(out, "ECSI model on %d rows, %s scheme, %s data, %d iterations\n\npaths\n", r.Rows, r.Scheme,
+		map[bool]string{true: "standardised", false: "centred"}[r.Scaled], res.Iter)
 	for _, p := range res.Paths {
 		fmt.Fprintf(out, "  %-5s → %-5s %8.4f", p.From, p.To, p.Coef)
-		if *boot > 0 {
+		if r.Bootstrap > 0 {
 			fmt.Fprintf(out, "   [%.4f, %.4f]", p.CI95[0], p.CI95[1])
 		}
 		fmt.Fprintln(out)
 	}
 	fmt.Fprintln(out, "\nR²")
-	for _, b := range blocks {
+	for _, b := range r.Blocks {
 		if v, ok := res.R2[b.Name]; ok {
 			fmt.Fprintf(out, "  %-5s %8.4f\n", b.Name, v)
 		}
 	}
 	fmt.Fprintln(out, "\nouter weights (loadings)")
-	for _, b := range blocks {
+	for _, b := range r.Blocks {
 		for _, c := range b.Columns {
 			fmt.Fprintf(out, "  %-6s %8.4f  (%.4f)\n", c, res.Weights[c], res.Loadings[c])
 		}

@@ -1,5 +1,10 @@
 // Command cxloop runs the customer-experience platform: serve, demo,
-// replay, migrate, token, vacuum and version. It only wires flags to internal/app.
+// replay, import, migrate, eval, token, vacuum and version. It only wires
+// flags to internal/app and prints what it answers; the evaluations of
+// cxloop eval run in their capabilities, reached through app. Besides app
+// it imports only demo (the sample retailer it sends), csvimport (an
+// import's result), audit and auth (the audit entries and roles of the
+// tokens and the demo source it creates) and httpio (a flag's default).
 package main
 
 import (
@@ -25,9 +30,7 @@ import (
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/csvimport"
 	"github.com/cxloop/cxloop/internal/demo"
-	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/httpio"
-	"github.com/cxloop/cxloop/internal/survey"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -160,11 +163,6 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	if *unauthPerAddr == 0 {
 		return fmt.Errorf("--max-unauthenticated-per-address must be at least 1, or -1 for no cap")
 	}
-	if *replyTo != "" {
-		if err := survey.ValidReplyTo(*replyTo); err != nil {
-			return err
-		}
-	}
 	if os.Getenv("GOGC") == "" {
 		// A server's live heap is small and its garbage comes from
 		// requests: collecting when the heap has grown by 4x its live size
@@ -178,7 +176,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		MaxUnauthenticatedPerAddress: *unauthPerAddr, JobRescueAfter: *rescueAfter,
 		BootstrapWriteKey: os.Getenv("CXLOOP_BOOTSTRAP_WRITE_KEY"), BootstrapToken: os.Getenv("CXLOOP_BOOTSTRAP_TOKEN")}
 	if *smtpAddr != "" {
-		cfg.Mail = &survey.Mailer{Addr: *smtpAddr, From: *smtpFrom, Username: os.Getenv("CXLOOP_SMTP_USERNAME"), Password: os.Getenv("CXLOOP_SMTP_PASSWORD")}
+		cfg.Mail = &app.Mailer{Addr: *smtpAddr, From: *smtpFrom, Username: os.Getenv("CXLOOP_SMTP_USERNAME"), Password: os.Getenv("CXLOOP_SMTP_PASSWORD")}
 	}
 	a, err := app.New(ctx, cfg)
 	if err != nil {
@@ -280,10 +278,7 @@ func loadDemo(ctx context.Context, a *app.App, base string, customers int, out i
 		log.Error("demo", "err", err)
 		return
 	}
-	head, err := eventlog.Head(ctx, a.DB)
-	if err == nil {
-		err = a.Runner.Wait(ctx, head)
-	}
+	err = a.WaitConsumers(ctx)
 	if err == nil {
 		err = demo.Finish(ctx, base, token, opts)
 	}

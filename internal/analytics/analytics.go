@@ -1,6 +1,8 @@
 // Package analytics connects experience to outcomes: each customer's
 // lifetime value (BG/NBD and Gamma-Gamma, package clv) and the risk that
 // they are leaving, with the dissatisfied who never complained.
+// EvaluateCLV and EvaluatePLS check its models on published data sets
+// (cxloop eval clv, cxloop eval pls).
 //
 // It reads profiles through the profile package and keeps its own
 // projection of orders and signals; it must never import the api, web or

@@ -35,7 +35,7 @@ import (
 type Deps struct {
 	DB       *store.DB
 	Auth     *auth.Service
-	Sources  *ingest.Sources
+	Ingest   *ingest.API
 	Profiles *profile.Service
 	Surveys  *survey.Service
 	Cases    *cases.API
@@ -59,7 +59,7 @@ type Route struct {
 // Routes lists every /api/v1 route in one place; openapi.json documents
 // exactly these (a test keeps the two in step).
 func Routes(d Deps) []Route {
-	in := ingest.NewAPI(d.DB, d.Sources, d.Logger)
+	in := d.Ingest
 	pr := profile.NewAPI(d.Profiles, d.Logger)
 	au := auth.NewAPI(d.Auth, d.Logger)
 	ev := &events{db: d.DB, profiles: d.Profiles, logger: d.Logger}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/api"
 	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/ingest"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
 
@@ -50,7 +51,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		}
 	}
 	served := map[string]string{}
-	for _, r := range api.Routes(api.Deps{DB: s.DB, Auth: s.Auth, Sources: s.Sources, Profiles: s.Profiles, Logger: s.Logger}) {
+	for _, r := range api.Routes(api.Deps{DB: s.DB, Auth: s.Auth, Ingest: ingest.NewAPI(s.DB, s.Sources, s.Logger), Profiles: s.Profiles, Logger: s.Logger}) {
 		served[r.Method+" "+r.Path] = r.Role
 	}
 	var diff []string

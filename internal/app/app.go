@@ -50,18 +50,24 @@ type Config struct {
 	// may have in flight before their credential checks out (429 past
 	// it): 0 is httpio.DefaultUnauthenticatedPerAddress, below 0 no cap.
 	MaxUnauthenticatedPerAddress int
-	PublicURL                    string // where customers reach this cxloop (survey links); default the listen address
-	Mail                         *outbox.Mailer
+	PublicURL                    string  // where customers reach this cxloop (survey links); default the listen address
+	Mail                         *Mailer // the SMTP server cxloop sends email through
 	// AllowPrivateTargets lets webhooks call loopback, private and
 	// link-local addresses (refused by default).
 	AllowPrivateTargets bool
-	SurveyReplyTo       string // where replies to survey emails go (a plus-tag per invitation is added); "" sets no Reply-To
+	// SurveyReplyTo is where replies to survey emails go (a plus-tag per
+	// invitation is added); "" sets no Reply-To. New refuses an address
+	// that is not one, or has a plus-tag of its own.
+	SurveyReplyTo string
 	// JobRescueAfter is how long a job may run before it is taken for
 	// abandoned by a node that died and run again (0: ten minutes).
 	JobRescueAfter time.Duration
 	Now            func() time.Time // the clock of decisions (tests move it); nil is time.Now
 	Logger         *slog.Logger
 }
+
+// Mailer sends email through an SMTP server: Config.Mail.
+type Mailer = outbox.Mailer
 
 // App is a running cxloop: its store, services and consumers.
 type App struct {
@@ -89,8 +95,14 @@ type App struct {
 	publicURL atomic.Pointer[string]
 }
 
-// New opens and migrates the database and builds every service.
+// New checks the configuration, opens and migrates the database and
+// builds every service.
 func New(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.SurveyReplyTo != "" {
+		if err := survey.ValidReplyTo(cfg.SurveyReplyTo); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -256,15 +268,18 @@ func (a *App) consumersRead(ctx context.Context) error {
 	if !a.working.Load() {
 		return nil
 	}
+	return a.WaitConsumers(ctx)
+}
+
+// WaitConsumers waits until every consumer has read what the log holds
+// now, wherever the consumers run (in this process or on another node),
+// or until ctx ends.
+func (a *App) WaitConsumers(ctx context.Context) error {
 	head, err := eventlog.Head(ctx, a.DB)
 	if err != nil {
 		return err
 	}
-	var names []string
-	for _, c := range a.Runner.Consumers() {
-		names = append(names, c.Name())
-	}
-	return a.Runner.WaitFor(ctx, head, names...)
+	return a.Runner.Wait(ctx, head)
 }
 
 // Start runs the log writer and the workers until ctx ends.
@@ -380,7 +395,7 @@ func (a *App) Handler() http.Handler {
 	reg.MustRegister(a.Jobs.Collectors()...)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	la := loyalty.NewAPI(a.Loyalty, a.caughtUp, a.Logger)
-	deps := api.Deps{DB: a.DB, Auth: a.Auth, Sources: a.Sources, Profiles: a.Profiles, Surveys: a.Surveys,
+	deps := api.Deps{DB: a.DB, Auth: a.Auth, Ingest: ingest.NewAPI(a.DB, a.Sources, a.Logger), Profiles: a.Profiles, Surveys: a.Surveys,
 		Cases: cases.NewAPI(a.Cases, a.caughtUp, a.Auth.Members, a.Logger), Outbox: outbox.NewAPI(a.Outbox, a.Logger), Jobs: jobs.NewAPI(a.Jobs, a.Logger), Loyalty: la, Exp: experience.NewAPI(a.Exp, a.caughtUp, a.Logger),
 		Catalog: catalog.NewAPI(a.Catalog, a.caughtUp, a.Logger),
 		An:      analytics.NewAPI(a.An, a.caughtUp, a.Logger), Privacy: privacy.NewAPI(a.Privacy, a.Logger), Audit: a.Audit, Logger: a.Logger}

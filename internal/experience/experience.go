@@ -3,7 +3,8 @@
 // offering (recommendations), and, in later parts, coaching nudges and
 // automatic replenishment. Its consumer keeps what customers showed
 // interest in and ordered; a background job trains the recommender from it
-// and serving reads the trained model in memory.
+// and serving reads the trained model in memory. EvaluateRecommend checks
+// the recommender's models offline on MovieLens (cxloop eval recommend).
 //
 // It reads profiles through the profile package, products through catalog and models through
 // experience/recommend; it must never import the api, web or app packages.

@@ -1,0 +1,27 @@
+package app
+
+import (
+	"github.com/cxloop/cxloop/internal/analytics"
+	"github.com/cxloop/cxloop/internal/experience"
+)
+
+// The offline evaluations of cxloop's models on published data sets
+// (cxloop eval): they read files and open no database.
+
+// EvaluateRecommend evaluates the recommender's models on a MovieLens
+// folder (experience.EvaluateRecommend).
+func EvaluateRecommend(dataDir string) (experience.RecommendReport, error) {
+	return experience.EvaluateRecommend(dataDir)
+}
+
+// EvaluateCLV fits the lifetime-value models on a CDNOW folder's
+// calibration weeks and forecasts its holdout weeks (analytics.EvaluateCLV).
+func EvaluateCLV(dataDir string, calibrationWeeks, holdoutWeeks int) (analytics.CLVReport, error) {
+	return analytics.EvaluateCLV(dataDir, calibrationWeeks, holdoutWeeks)
+}
+
+// EvaluatePLS fits the ECSI model on a satisfaction table
+// (analytics.EvaluatePLS).
+func EvaluatePLS(path, scheme string, scaled bool, bootstrap int) (analytics.PLSReport, error) {
+	return analytics.EvaluatePLS(path, scheme, scaled, bootstrap)
+}

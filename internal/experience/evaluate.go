@@ -1,0 +1,26 @@
+package experience
+
+import (
+	"path/filepath"
+
+	"github.com/cxloop/cxloop/internal/experience/recommend"
+)
+
+// RecommendReport is the recommender's offline evaluation: each model's
+// accuracy when, per user, the latest interaction is held out and ranked
+// against every item the user has not interacted with.
+type RecommendReport struct {
+	Interactions int                // read from the ratings
+	Models       []recommend.Result // popularity, item-knn and als, in that order
+}
+
+// EvaluateRecommend evaluates the standard models on a MovieLens folder
+// (ratings.csv: userId,movieId,rating,timestamp) with the leave-last-out
+// protocol (recommend.LeaveLastOut).
+func EvaluateRecommend(dataDir string) (RecommendReport, error) {
+	list, err := recommend.ReadMovieLens(filepath.Join(dataDir, "ratings.csv"))
+	if err != nil {
+		return RecommendReport{}, err
+	}
+	return RecommendReport{Interactions: len(list), Models: recommend.LeaveLastOut(list, recommend.Standard()...)}, nil
+}

@@ -18,9 +18,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/principal"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
@@ -479,7 +479,7 @@ func (s *Service) change(ctx context.Context, id, who, event string, apply func(
 
 // Allowed returns the case if p may work it: an owner or agent limited to
 // teams sees only those teams' cases.
-func (s *Service) Allowed(ctx context.Context, p auth.Principal, id string) (*Case, error) {
+func (s *Service) Allowed(ctx context.Context, p principal.Principal, id string) (*Case, error) {
 	c, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -491,7 +491,7 @@ func (s *Service) Allowed(ctx context.Context, p auth.Principal, id string) (*Ca
 }
 
 // Scope limits a filter to what p may see.
-func Scope(f Filter, p auth.Principal) Filter {
+func Scope(f Filter, p principal.Principal) Filter {
 	if p.Scoped() {
 		f.Teams = p.Teams
 	}

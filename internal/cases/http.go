@@ -7,24 +7,24 @@ import (
 	"strings"
 
 	"github.com/cxloop/cxloop/internal/audit"
-	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/csvimport"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
+	"github.com/cxloop/cxloop/internal/principal"
 )
 
 // API holds the /api/v1 handlers of teams, rules, cases, mentions and returns.
 type API struct {
 	svc     *Service
 	sync    func(r *http.Request)
-	members func(ctx context.Context) (map[string][]auth.Member, error)
+	members func(ctx context.Context) (map[string][]principal.Member, error)
 	logger  *slog.Logger
 }
 
 // NewAPI returns the handlers; sync, when not nil, waits briefly for the
 // log's latest events to be read before a case list is answered; members
 // lists who works each team's cases.
-func NewAPI(svc *Service, sync func(r *http.Request), members func(ctx context.Context) (map[string][]auth.Member, error), logger *slog.Logger) *API {
+func NewAPI(svc *Service, sync func(r *http.Request), members func(ctx context.Context) (map[string][]principal.Member, error), logger *slog.Logger) *API {
 	return &API{svc: svc, sync: sync, members: members, logger: logger}
 }
 
@@ -56,7 +56,7 @@ func (a *API) Teams(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
-	members := map[string][]auth.Member{}
+	members := map[string][]principal.Member{}
 	if a.members != nil {
 		if members, err = a.members(r.Context()); err != nil {
 			a.fail(w, err)
@@ -65,13 +65,13 @@ func (a *API) Teams(w http.ResponseWriter, r *http.Request) {
 	}
 	type withMembers struct {
 		Team
-		Members []auth.Member `json:"members"`
+		Members []principal.Member `json:"members"`
 	}
 	out := make([]withMembers, len(list))
 	for i, t := range list {
 		out[i] = withMembers{Team: t, Members: members[strings.ToLower(t.Name)]}
 		if out[i].Members == nil {
-			out[i].Members = []auth.Member{}
+			out[i].Members = []principal.Member{}
 		}
 	}
 	httpio.JSON(w, http.StatusOK, map[string]any{"teams": out})
@@ -218,7 +218,7 @@ func (a *API) Cases(w http.ResponseWriter, r *http.Request) {
 		a.sync(r)
 	}
 	q := r.URL.Query()
-	p, _ := auth.From(r.Context())
+	p, _ := principal.From(r.Context())
 	status := q.Get("status")
 	if status == "all" { // as the console's filter says it: every status
 		status = ""
@@ -239,7 +239,7 @@ func (a *API) Cases(w http.ResponseWriter, r *http.Request) {
 
 // Case answers GET /api/v1/cases/{id}.
 func (a *API) Case(w http.ResponseWriter, r *http.Request) {
-	p, _ := auth.From(r.Context())
+	p, _ := principal.From(r.Context())
 	c, err := a.svc.Allowed(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		a.fail(w, err)
@@ -250,7 +250,7 @@ func (a *API) Case(w http.ResponseWriter, r *http.Request) {
 
 // allowed refuses, with 403, work on a case of a team the caller is not in.
 func (a *API) allowed(w http.ResponseWriter, r *http.Request) bool {
-	p, _ := auth.From(r.Context())
+	p, _ := principal.From(r.Context())
 	if _, err := a.svc.Allowed(r.Context(), p, r.PathValue("id")); err != nil {
 		a.fail(w, err)
 		return false
@@ -259,7 +259,7 @@ func (a *API) allowed(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func who(r *http.Request) string {
-	if p, ok := auth.From(r.Context()); ok {
+	if p, ok := principal.From(r.Context()); ok {
 		return p.Name
 	}
 	return "api"
@@ -395,7 +395,7 @@ func (a *API) Recovery(w http.ResponseWriter, r *http.Request) {
 	if a.sync != nil {
 		a.sync(r)
 	}
-	p, _ := auth.From(r.Context())
+	p, _ := principal.From(r.Context())
 	rep, err := a.svc.Recovery(r.Context(), p)
 	if csv { // the complainers, one a row
 		var list []Complainer

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/principal"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
 )
@@ -57,7 +57,7 @@ type Recovery struct {
 // (a reader limited to teams sees, and counts, only those teams'
 // complaints): how their handling was rated and whether each complainer
 // was recovered or lost.
-func (s *Service) Recovery(ctx context.Context, p auth.Principal) (*Recovery, error) {
+func (s *Service) Recovery(ctx context.Context, p principal.Principal) (*Recovery, error) {
 	list, err := s.List(ctx, Scope(Filter{Kind: KindComplaint, Limit: 1000}, p))
 	if err != nil {
 		return nil, err

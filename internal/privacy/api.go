@@ -7,9 +7,9 @@ import (
 	"strings"
 
 	"github.com/cxloop/cxloop/internal/audit"
-	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
+	"github.com/cxloop/cxloop/internal/principal"
 )
 
 // API is the /api/v1 surface of erasure, export and suppression.
@@ -23,7 +23,7 @@ func NewAPI(s *Service, logger *slog.Logger) *API { return &API{s: s, logger: lo
 
 // Actor names who made a request, for the records an erasure keeps.
 func Actor(r *http.Request) string {
-	if p, ok := auth.From(r.Context()); ok {
+	if p, ok := principal.From(r.Context()); ok {
 		return p.Name
 	}
 	return ""

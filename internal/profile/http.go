@@ -4,9 +4,9 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/httpio"
+	"github.com/cxloop/cxloop/internal/principal"
 )
 
 // API serves profiles over the management API.
@@ -40,7 +40,7 @@ func (a *API) Timeline(w http.ResponseWriter, r *http.Request) {
 		httpio.Error(w, a.logger, err)
 		return
 	}
-	if p, ok := auth.From(r.Context()); ok {
+	if p, ok := principal.From(r.Context()); ok {
 		events = eventlog.ScopeCases(events, func(team string) bool { return p.InTeam(team) })
 	}
 	resp := map[string]any{"customerId": id}

@@ -41,7 +41,7 @@ const usage = `cxloop — the closed-loop customer-experience platform
 Usage:
   cxloop serve   [--db PATH|URL] [--addr HOST:PORT] [--demo] [--consumers=false]
                  [--public-url URL] [--smtp-addr HOST:PORT] [--smtp-from ADDRESS]
-                 [--allow-private-targets]
+                 [--allow-private-targets] [--job-rescue-after 10m]
                  [--survey-reply-to ADDRESS]
   cxloop demo    [--url URL] --write-key KEY [--token TOKEN] [--customers N] [--seed N]
   cxloop replay  [--db PATH|URL] NAME
@@ -58,7 +58,7 @@ Usage:
 
 Environment: CXLOOP_DB, CXLOOP_ADDR, CXLOOP_CONSUMERS, CXLOOP_BOOTSTRAP_WRITE_KEY,
 CXLOOP_BOOTSTRAP_TOKEN, CXLOOP_PUBLIC_URL, CXLOOP_SMTP_ADDR, CXLOOP_SMTP_FROM,
-CXLOOP_SMTP_USERNAME, CXLOOP_SMTP_PASSWORD, CXLOOP_ALLOW_PRIVATE_TARGETS,
+CXLOOP_SMTP_USERNAME, CXLOOP_SMTP_PASSWORD, CXLOOP_ALLOW_PRIVATE_TARGETS, CXLOOP_JOB_RESCUE_AFTER,
 CXLOOP_DEBUG_ADDR (Go's profiler, on a private listener).
 `
 

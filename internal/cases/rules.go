@@ -13,6 +13,7 @@ import (
 	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
+	"github.com/cxloop/cxloop/internal/vocab"
 )
 
 // Team is a function that owns signals: service, delivery, product …
@@ -353,7 +354,7 @@ func (r *Rule) Validate(ctx context.Context, s *Service) error {
 			return fault.Field("then.open_case.kind", "kind is complaint, detractor, return or question")
 		}
 		if oc.SLA != "" {
-			if d, err := survey.ParseDuration(oc.SLA); err != nil || d <= 0 {
+			if d, err := vocab.ParseDuration(oc.SLA); err != nil || d <= 0 {
 				return fault.Field("then.open_case.sla", "the SLA is a duration such as 24h or 3d")
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
+	"github.com/cxloop/cxloop/internal/text"
 	"github.com/cxloop/cxloop/internal/vocab"
 )
 
@@ -223,7 +224,7 @@ func sentimentOf(props map[string]any) string {
 			if lang == "" {
 				lang = "en"
 			}
-			return survey.Analyze(t, lang).Sentiment
+			return text.Analyze(t, lang).Sentiment
 		}
 	}
 	return ""

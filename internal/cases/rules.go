@@ -12,7 +12,7 @@ import (
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/store"
-	"github.com/cxloop/cxloop/internal/survey"
+	"github.com/cxloop/cxloop/internal/text"
 	"github.com/cxloop/cxloop/internal/vocab"
 )
 
@@ -310,7 +310,7 @@ func (r *Rule) Validate(ctx context.Context, s *Service) error {
 		}
 	}
 	switch r.When.Sentiment {
-	case "", survey.Positive, survey.Neutral, survey.Negative:
+	case "", text.Positive, text.Neutral, text.Negative:
 	default:
 		return fault.Field("when.sentiment", "sentiment is positive, neutral or negative")
 	}

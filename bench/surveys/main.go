@@ -40,6 +40,7 @@ import (
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
+	"github.com/cxloop/cxloop/internal/vocab"
 )
 
 func main() {
@@ -135,7 +136,7 @@ func run(engine, dsn string, customers, concurrency int, duration time.Duration)
 	first := time.Now().Add(time.Second).Truncate(time.Second).Add(time.Second)
 	sv, err := a.Surveys.Create(ctx, &survey.Survey{Name: "Quarterly relationship", Rhythm: survey.Periodic, Owner: "marketing",
 		Schedule:  &survey.Schedule{RRule: "FREQ=MONTHLY;INTERVAL=3", Start: first},
-		Questions: []survey.Question{{ID: "q", Type: survey.TypeNPS, Text: survey.Text{"en": "How likely are you to recommend us?", "de": "Wie wahrscheinlich …?", "fa": "چقدر احتمال دارد …؟"}}}})
+		Questions: []survey.Question{{ID: "q", Type: survey.TypeNPS, Text: vocab.Text{"en": "How likely are you to recommend us?", "de": "Wie wahrscheinlich …?", "fa": "چقدر احتمال دارد …؟"}}}})
 	benchkit.Check(err)
 	time.Sleep(time.Until(first))
 	if cpuProfile != "" {

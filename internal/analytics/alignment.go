@@ -13,6 +13,7 @@ import (
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
+	"github.com/cxloop/cxloop/internal/vocab"
 )
 
 // Predict records a manager's answers to the customer questions as they
@@ -209,7 +210,7 @@ func (s *Service) questionLabels(ctx context.Context) (labels, error) {
 		if lang == "" {
 			lang = "en"
 		}
-		put := func(id string, t survey.Text) {
+		put := func(id string, t vocab.Text) {
 			if v := strings.TrimSpace(t.In(lang, "en")); v != "" && out[id] == "" {
 				out[id] = v
 			}

@@ -4,9 +4,10 @@
 // EvaluateCLV and EvaluatePLS check its models on published data sets
 // (cxloop eval clv, cxloop eval pls).
 //
-// It reads profiles through the profile package and keeps its own
-// projection of orders and signals; it must never import the api, web or
-// app packages.
+// It reads profiles through the profile package, analyses open answers with
+// the text package, decodes survey definitions with the survey package's
+// types (the questions' labels) and keeps its own projection of orders and
+// signals; it must never import the api, web or app packages.
 package analytics
 
 import (

@@ -8,7 +8,7 @@ import (
 	"github.com/cxloop/cxloop/internal/match"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
-	"github.com/cxloop/cxloop/internal/survey"
+	"github.com/cxloop/cxloop/internal/text"
 )
 
 // Consumer keeps orders and the signals of dissatisfaction: survey scores,
@@ -139,7 +139,7 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 			}
 			if list, _ := p["answers"].(map[string]any); err == nil {
 				for _, a := range list {
-					if text, ok := a.(string); ok && len(text) > 3 && survey.Analyze(text, lang).Sentiment == survey.Negative {
+					if body, ok := a.(string); ok && len(body) > 3 && text.Analyze(body, lang).Sentiment == text.Negative {
 						err = signal("negative", 1, "")
 						break
 					}

@@ -18,6 +18,7 @@ import (
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
+	"github.com/cxloop/cxloop/internal/vocab"
 )
 
 // The metrics an alert can watch.
@@ -95,7 +96,7 @@ type AlertThen struct {
 
 // window is the alert's window length.
 func (a *Alert) window() time.Duration {
-	d, _ := survey.ParseDuration(a.Window)
+	d, _ := vocab.ParseDuration(a.Window)
 	return d
 }
 
@@ -129,7 +130,7 @@ func (a *Alert) Validate(ctx context.Context, s *Service) error {
 	if a.Window == "" {
 		a.Window = "7d"
 	}
-	if d, err := survey.ParseDuration(a.Window); err != nil || d < time.Hour || d > 90*24*time.Hour {
+	if d, err := vocab.ParseDuration(a.Window); err != nil || d < time.Hour || d > 90*24*time.Hour {
 		return fault.Field("window", "the window is a duration from 1h to 90d, such as 7d")
 	}
 	switch a.Direction {
@@ -636,7 +637,7 @@ func (s *Service) fire(ctx context.Context, a *Alert, ev Evidence, now time.Time
 			if err != nil {
 				return err
 			}
-			sla, err := survey.ParseDuration(oc.SLA)
+			sla, err := vocab.ParseDuration(oc.SLA)
 			if err != nil || sla <= 0 {
 				sla = DefaultSLA
 			}

@@ -4,9 +4,11 @@
 // and the projection of orders and returns behind return rates.
 //
 // Every change to a case is an event in the log. The package reads profiles
-// through the profile package, analyses text with the survey package and
-// queues webhook calls through the outbox package; it must never import the
-// api, web or app packages.
+// through the profile package, analyses text with the text package, reads
+// durations with the vocab package, scores answers and reads scores and the
+// complaint-handling answers through the survey package, and queues webhook
+// calls through the outbox package; it must never import the api, web or app
+// packages.
 package cases
 
 import (

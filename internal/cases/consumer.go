@@ -15,6 +15,8 @@ import (
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
+	"github.com/cxloop/cxloop/internal/text"
+	"github.com/cxloop/cxloop/internal/vocab"
 )
 
 // complaintSLA is the resolution time of a complaint no rule routes.
@@ -222,7 +224,7 @@ func sentimentOf(props map[string]any) string {
 			if lang == "" {
 				lang = "en"
 			}
-			return survey.Analyze(t, lang).Sentiment
+			return text.Analyze(t, lang).Sentiment
 		}
 	}
 	return ""
@@ -243,7 +245,7 @@ func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event
 		return nil, err
 	}
 	if oc.SLA != "" {
-		if d, err := survey.ParseDuration(oc.SLA); err == nil && d > 0 {
+		if d, err := vocab.ParseDuration(oc.SLA); err == nil && d > 0 {
 			sla = d
 		}
 	}

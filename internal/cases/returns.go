@@ -15,7 +15,7 @@ import (
 	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
-	"github.com/cxloop/cxloop/internal/survey"
+	"github.com/cxloop/cxloop/internal/text"
 )
 
 // RateGroup is the return rate of one group of orders.
@@ -201,7 +201,7 @@ func (s *Service) Mention(ctx context.Context, m Mention) (*Mention, error) {
 	} else if fault.Code(err) != fault.NotFound {
 		return nil, err
 	}
-	a := survey.Analyze(m.Text, "en")
+	a := text.Analyze(m.Text, "en")
 	m.Sentiment, m.Keywords = a.Sentiment, a.Keywords
 	channel := "social"
 	if reviewSites[m.Platform] {

@@ -12,7 +12,8 @@ import (
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/store"
-	"github.com/cxloop/cxloop/internal/survey"
+	"github.com/cxloop/cxloop/internal/text"
+	"github.com/cxloop/cxloop/internal/vocab"
 )
 
 // Team is a function that owns signals: service, delivery, product …
@@ -309,7 +310,7 @@ func (r *Rule) Validate(ctx context.Context, s *Service) error {
 		}
 	}
 	switch r.When.Sentiment {
-	case "", survey.Positive, survey.Neutral, survey.Negative:
+	case "", text.Positive, text.Neutral, text.Negative:
 	default:
 		return fault.Field("when.sentiment", "sentiment is positive, neutral or negative")
 	}
@@ -353,7 +354,7 @@ func (r *Rule) Validate(ctx context.Context, s *Service) error {
 			return fault.Field("then.open_case.kind", "kind is complaint, detractor, return or question")
 		}
 		if oc.SLA != "" {
-			if d, err := survey.ParseDuration(oc.SLA); err != nil || d <= 0 {
+			if d, err := vocab.ParseDuration(oc.SLA); err != nil || d <= 0 {
 				return fault.Field("then.open_case.sla", "the SLA is a duration such as 24h or 3d")
 			}
 		}

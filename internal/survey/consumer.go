@@ -13,6 +13,7 @@ import (
 	"github.com/cxloop/cxloop/internal/match"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
+	"github.com/cxloop/cxloop/internal/text"
 )
 
 // Consumer is the survey projection of the log: it schedules persistent
@@ -331,7 +332,7 @@ func saveScores(ctx context.Context, tx *store.Tx, sv *Survey, p respondedProps,
 		if q.Type != TypeText || !ok {
 			continue
 		}
-		a := Analyze(t, p.Language)
+		a := text.Analyze(t, p.Language)
 		kw, _ := json.Marshal(a.Keywords)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO survey_texts (response_id, question, survey_id, body, language, sentiment, keywords, responded_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, p.ResponseID, q.ID, sv.ID, t, a.Language, a.Sentiment, string(kw), at); err != nil {

@@ -6,19 +6,20 @@ import (
 	"testing"
 
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/vocab"
 )
 
 var fuzzSurvey = func() *Survey {
 	lo, hi := -3, 3
 	s := &Survey{Name: "Fuzz", Rhythm: Pulse, Owner: "qa", Questions: []Question{
-		{ID: "n", Type: TypeNPS, Text: Text{"en": "?"}},
-		{ID: "c", Type: TypeCSAT, Text: Text{"en": "?"}},
-		{ID: "e", Type: TypeCES, Text: Text{"en": "?"}},
-		{ID: "a", Type: TypeACSI, Text: Text{"en": "?"}},
-		{ID: "s", Type: TypeScale, Text: Text{"en": "?"}, Min: &lo, Max: &hi},
-		{ID: "one", Type: TypeSingle, Text: Text{"en": "?"}, Choices: []Choice{{ID: "x", Text: Text{"en": "x"}}, {ID: "y", Text: Text{"en": "y"}}}},
-		{ID: "many", Type: TypeMulti, Text: Text{"en": "?"}, Choices: []Choice{{ID: "x", Text: Text{"en": "x"}}, {ID: "y", Text: Text{"en": "y"}}}},
-		{ID: "t", Type: TypeText, Text: Text{"en": "?"}},
+		{ID: "n", Type: TypeNPS, Text: vocab.Text{"en": "?"}},
+		{ID: "c", Type: TypeCSAT, Text: vocab.Text{"en": "?"}},
+		{ID: "e", Type: TypeCES, Text: vocab.Text{"en": "?"}},
+		{ID: "a", Type: TypeACSI, Text: vocab.Text{"en": "?"}},
+		{ID: "s", Type: TypeScale, Text: vocab.Text{"en": "?"}, Min: &lo, Max: &hi},
+		{ID: "one", Type: TypeSingle, Text: vocab.Text{"en": "?"}, Choices: []Choice{{ID: "x", Text: vocab.Text{"en": "x"}}, {ID: "y", Text: vocab.Text{"en": "y"}}}},
+		{ID: "many", Type: TypeMulti, Text: vocab.Text{"en": "?"}, Choices: []Choice{{ID: "x", Text: vocab.Text{"en": "x"}}, {ID: "y", Text: vocab.Text{"en": "y"}}}},
+		{ID: "t", Type: TypeText, Text: vocab.Text{"en": "?"}},
 	}}
 	s.Normalize()
 	return s

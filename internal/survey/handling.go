@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/cxloop/cxloop/internal/store"
+	"github.com/cxloop/cxloop/internal/vocab"
 )
 
 // handlingKey is the setting that holds the complaint-handling survey's id.
@@ -27,15 +28,15 @@ func (s *Service) EnsureHandlingSurvey(ctx context.Context) error {
 		Trigger: &Trigger{Event: "Case Resolved", Where: map[string]any{"properties.kind": []any{"complaint", "detractor"}}},
 		Policy:  Policy{Exempt: true, Max: 1, Days: 7},
 		Questions: []Question{{ID: "handling", Type: TypeScale, Min: intp(0), Max: intp(10),
-			Text: Text{
+			Text: vocab.Text{
 				"en": "How well did we handle your complaint?",
 				"de": "Wie gut haben wir Ihre Beschwerde bearbeitet?",
 				"fr": "Comment avons-nous traité votre réclamation ?",
 				"es": "¿Qué tan bien gestionamos su reclamación?",
 				"fa": "شکایت شما را چقدر خوب رسیدگی کردیم؟",
 			},
-			MinLabel: Text{"en": "Very badly", "de": "Sehr schlecht", "fr": "Très mal", "es": "Muy mal", "fa": "بسیار بد"},
-			MaxLabel: Text{"en": "Very well", "de": "Sehr gut", "fr": "Très bien", "es": "Muy bien", "fa": "بسیار خوب"}}},
+			MinLabel: vocab.Text{"en": "Very badly", "de": "Sehr schlecht", "fr": "Très mal", "es": "Muy mal", "fa": "بسیار بد"},
+			MaxLabel: vocab.Text{"en": "Very well", "de": "Sehr gut", "fr": "Très bien", "es": "Muy bien", "fa": "بسیار خوب"}}},
 	})
 	if err != nil {
 		return err

@@ -1,13 +1,10 @@
 package survey
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"regexp"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -18,6 +15,7 @@ import (
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
+	"github.com/cxloop/cxloop/internal/vocab"
 )
 
 // Rhythms: how a survey reaches customers.
@@ -54,9 +52,6 @@ const (
 	TypeText   = "text"   // open text
 )
 
-// Text is one text in several languages, keyed by language tag ("en", "fa", "pt-BR").
-type Text map[string]string
-
 // Survey is a survey definition.
 type Survey struct {
 	ID              string         `json:"id"`
@@ -66,8 +61,8 @@ type Survey struct {
 	Status          string         `json:"status"`
 	DefaultLanguage string         `json:"defaultLanguage,omitempty"`
 	Languages       []string       `json:"languages"`
-	Intro           Text           `json:"intro,omitempty"`
-	Thanks          Text           `json:"thanks,omitempty"`
+	Intro           vocab.Text     `json:"intro,omitempty"`
+	Thanks          vocab.Text     `json:"thanks,omitempty"`
 	Questions       []Question     `json:"questions"`
 	Trigger         *Trigger       `json:"trigger,omitempty"`
 	Web             *WebTrigger    `json:"web,omitempty"`
@@ -76,7 +71,7 @@ type Survey struct {
 	SampleSize      int            `json:"sampleSize,omitempty"`
 	Policy          Policy         `json:"policy"`
 	Reminders       Reminders      `json:"reminders"`
-	Expires         Duration       `json:"expires"`
+	Expires         vocab.Duration `json:"expires"`
 	Delivery        string         `json:"delivery"`
 	Quota           int            `json:"quota,omitempty"`
 	Email           EmailText      `json:"email,omitempty"`
@@ -88,35 +83,35 @@ type Survey struct {
 
 // Question is one question of a survey.
 type Question struct {
-	ID       string   `json:"id"`
-	Type     string   `json:"type"`
-	Text     Text     `json:"text"`
-	Min      *int     `json:"min,omitempty"`
-	Max      *int     `json:"max,omitempty"`
-	MinLabel Text     `json:"minLabel,omitempty"`
-	MaxLabel Text     `json:"maxLabel,omitempty"`
-	Choices  []Choice `json:"choices,omitempty"`
-	Items    []Item   `json:"items,omitempty"` // acsi: the three items
-	Optional bool     `json:"optional,omitempty"`
+	ID       string     `json:"id"`
+	Type     string     `json:"type"`
+	Text     vocab.Text `json:"text"`
+	Min      *int       `json:"min,omitempty"`
+	Max      *int       `json:"max,omitempty"`
+	MinLabel vocab.Text `json:"minLabel,omitempty"`
+	MaxLabel vocab.Text `json:"maxLabel,omitempty"`
+	Choices  []Choice   `json:"choices,omitempty"`
+	Items    []Item     `json:"items,omitempty"` // acsi: the three items
+	Optional bool       `json:"optional,omitempty"`
 }
 
 // Choice is one option of a single or multi question.
 type Choice struct {
-	ID   string `json:"id"`
-	Text Text   `json:"text"`
+	ID   string     `json:"id"`
+	Text vocab.Text `json:"text"`
 }
 
 // Item is one of the three ACSI satisfaction items.
 type Item struct {
-	ID   string `json:"id"`
-	Text Text   `json:"text"`
+	ID   string     `json:"id"`
+	Text vocab.Text `json:"text"`
 }
 
 // Trigger says which touchpoint events invite a customer to a persistent survey.
 type Trigger struct {
 	Event  string         `json:"event"`
 	Where  map[string]any `json:"where,omitempty"`
-	Delay  Duration       `json:"delay"`
+	Delay  vocab.Duration `json:"delay"`
 	Sample *float64       `json:"sample,omitempty"`
 }
 
@@ -134,7 +129,7 @@ type WebTrigger struct {
 	// address (checkout). Empty is every page.
 	URL string `json:"url,omitempty"`
 	// Delay is how long after the event the survey waits ("10s", or 10).
-	Delay Duration `json:"delay"`
+	Delay vocab.Duration `json:"delay"`
 	// ExitIntent waits, after the delay, for the pointer to leave the
 	// window through its top (desktop browsers; never fires on touch screens).
 	ExitIntent bool `json:"exitIntent,omitempty"`
@@ -158,75 +153,14 @@ type Policy struct {
 // Reminders re-send an unanswered emailed invitation up to Max times, After
 // the previous contact.
 type Reminders struct {
-	Max   int      `json:"max"`
-	After Duration `json:"after"`
+	Max   int            `json:"max"`
+	After vocab.Duration `json:"after"`
 }
 
 // EmailText overrides the invitation email's subject and first line.
 type EmailText struct {
-	Subject Text `json:"subject,omitempty"`
-	Body    Text `json:"body,omitempty"`
-}
-
-// Duration is a time.Duration written as "48h", "30m" or "14d".
-type Duration time.Duration
-
-// MarshalJSON writes the duration in the form ParseDuration reads.
-func (d Duration) MarshalJSON() ([]byte, error) {
-	return json.Marshal(FormatDuration(time.Duration(d)))
-}
-
-// UnmarshalJSON reads "48h", "14d" or a number of seconds.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		var secs float64
-		if err := json.Unmarshal(b, &secs); err != nil {
-			return fmt.Errorf("a duration is a string such as \"48h\" or \"14d\"")
-		}
-		*d = Duration(time.Duration(secs * float64(time.Second)))
-		return nil
-	}
-	v, err := ParseDuration(s)
-	*d = Duration(v)
-	return err
-}
-
-// ParseDuration reads Go durations plus whole days ("14d", "2d12h").
-func ParseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, nil
-	}
-	orig := s
-	var days time.Duration
-	if i := strings.Index(s, "d"); i > 0 {
-		n, err := strconv.Atoi(s[:i])
-		if err != nil {
-			return 0, fmt.Errorf("invalid duration %q: use forms like 48h, 30m, 14d or 2d12h", orig)
-		}
-		days = time.Duration(n) * 24 * time.Hour
-		s = s[i+1:]
-		if s == "" {
-			return days, nil
-		}
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("invalid duration %q: use forms like 48h, 30m, 14d or 2d12h", orig)
-	}
-	return days + v, nil
-}
-
-// String writes the duration as FormatDuration does.
-func (d Duration) String() string { return FormatDuration(time.Duration(d)) }
-
-// FormatDuration writes whole days as "14d" and anything else as Go does.
-func FormatDuration(d time.Duration) string {
-	if d > 0 && d%(24*time.Hour) == 0 {
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	}
-	return d.String()
+	Subject vocab.Text `json:"subject,omitempty"`
+	Body    vocab.Text `json:"body,omitempty"`
 }
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -251,21 +185,21 @@ func (q Question) scaleOf() (lo, hi int) {
 
 // acsiItems are the three ACSI satisfaction items, in the index's order.
 var acsiItems = []Item{
-	{ID: "satisfaction", Text: Text{
+	{ID: "satisfaction", Text: vocab.Text{
 		"en": "Overall, how satisfied are you with us?",
 		"de": "Wie zufrieden sind Sie insgesamt mit uns?",
 		"fr": "Dans l'ensemble, dans quelle mesure êtes-vous satisfait de nous ?",
 		"es": "En general, ¿qué tan satisfecho está con nosotros?",
 		"fa": "به طور کلی چقدر از ما راضی هستید؟",
 	}},
-	{ID: "expectations", Text: Text{
+	{ID: "expectations", Text: vocab.Text{
 		"en": "How well did we meet your expectations?",
 		"de": "Wie gut haben wir Ihre Erwartungen erfüllt?",
 		"fr": "Dans quelle mesure avons-nous répondu à vos attentes ?",
 		"es": "¿En qué medida cumplimos sus expectativas?",
 		"fa": "تا چه اندازه انتظارات شما را برآورده کردیم؟",
 	}},
-	{ID: "ideal", Text: Text{
+	{ID: "ideal", Text: vocab.Text{
 		"en": "How close are we to the ideal company of our kind?",
 		"de": "Wie nah sind wir an einem idealen Unternehmen unserer Art?",
 		"fr": "À quel point sommes-nous proches de l'entreprise idéale de notre type ?",
@@ -285,7 +219,7 @@ func (s *Survey) Normalize() {
 		s.Delivery = "auto"
 	}
 	if s.Expires == 0 {
-		s.Expires = Duration(30 * 24 * time.Hour)
+		s.Expires = vocab.Duration(30 * 24 * time.Hour)
 	}
 	for i := range s.Questions {
 		q := &s.Questions[i]
@@ -294,7 +228,7 @@ func (s *Survey) Normalize() {
 		}
 	}
 	langs := map[string]bool{}
-	add := func(t Text) {
+	add := func(t vocab.Text) {
 		for l := range t {
 			langs[l] = true
 		}
@@ -460,10 +394,10 @@ func (s *Survey) Validate() error {
 	if s.Reminders.Max < 0 || s.Reminders.Max > 5 {
 		return fault.Field("reminders.max", "at most 5 reminders")
 	}
-	if s.Reminders.Max > 0 && s.Reminders.After < Duration(time.Hour) {
+	if s.Reminders.Max > 0 && s.Reminders.After < vocab.Duration(time.Hour) {
 		return fault.Field("reminders.after", "reminders need a wait of at least 1h")
 	}
-	if s.Expires < Duration(time.Hour) {
+	if s.Expires < vocab.Duration(time.Hour) {
 		return fault.Field("expires", "links expire no sooner than 1h after sending")
 	}
 	if s.Quota < 0 {
@@ -486,7 +420,7 @@ func (w *WebTrigger) validate(rhythm string) error {
 	if len(w.URL) > 1000 || strings.IndexFunc(w.URL, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
 		return fault.Field("web.url", "the URL pattern is at most 1000 characters without spaces, e.g. /checkout/* or checkout")
 	}
-	if w.Delay < 0 || w.Delay > Duration(time.Hour) {
+	if w.Delay < 0 || w.Delay > vocab.Duration(time.Hour) {
 		return fault.Field("web.delay", "the delay is between 0 and 1h (a number of seconds or a duration such as \"10s\")")
 	}
 	return nil
@@ -545,26 +479,6 @@ func (s *Survey) Language(locale string) string {
 		}
 	}
 	return s.DefaultLanguage
-}
-
-// In returns the text in lang, falling back to the default language and
-// then to any language, in a stable order.
-func (t Text) In(lang, fallback string) string {
-	if v, ok := t[lang]; ok {
-		return v
-	}
-	if v, ok := t[fallback]; ok {
-		return v
-	}
-	keys := make([]string, 0, len(t))
-	for k := range t {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	if len(keys) > 0 {
-		return t[keys[0]]
-	}
-	return ""
 }
 
 // rtl reports whether a language is written right to left.

@@ -11,6 +11,7 @@ import (
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
+	"github.com/cxloop/cxloop/internal/vocab"
 )
 
 // The web intercept: persistent and pulse surveys with a web trigger are
@@ -113,7 +114,7 @@ func baseOf(tag string) string {
 func webView(sv *Survey, langs []string) WebSurvey {
 	lang := webLanguage(sv, langs)
 	wd := words(lang)
-	in := func(t Text) string { return t.In(lang, sv.DefaultLanguage) }
+	in := func(t vocab.Text) string { return t.In(lang, sv.DefaultLanguage) }
 	out := WebSurvey{ID: sv.ID, Language: lang, Dir: "ltr", Intro: in(sv.Intro),
 		Trigger: WebArm{Event: sv.Web.Event, URL: sv.Web.URL, DelayMs: time.Duration(sv.Web.Delay).Milliseconds(), ExitIntent: sv.Web.ExitIntent},
 		Words:   WebWords{Submit: wd.Submit, Close: wd.Close, Thanks: wd.Thanks, Optional: wd.Optional}}

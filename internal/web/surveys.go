@@ -17,6 +17,7 @@ import (
 	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/survey"
+	"github.com/cxloop/cxloop/internal/vocab"
 )
 
 // questionRows is how many question rows the builder offers.
@@ -131,7 +132,7 @@ func (f builderForm) survey() (*survey.Survey, error) {
 	if len(sv.Languages) > 0 {
 		lang = sv.Languages[0]
 	}
-	texts := func(field, s string) (survey.Text, error) { return parseTexts(field, s, lang) }
+	texts := func(field, s string) (vocab.Text, error) { return parseTexts(field, s, lang) }
 	var err error
 	if sv.Intro, err = texts("intro", v["intro"]); err != nil {
 		return nil, err
@@ -166,7 +167,7 @@ func (f builderForm) survey() (*survey.Survey, error) {
 		if q.Type == survey.TypeSingle || q.Type == survey.TypeMulti {
 			for i, line := range strings.Split(q.Choices, "\n") {
 				if line = strings.TrimSpace(line); line != "" {
-					qq.Choices = append(qq.Choices, survey.Choice{ID: fmt.Sprintf("c%d", i+1), Text: survey.Text{lang: line}})
+					qq.Choices = append(qq.Choices, survey.Choice{ID: fmt.Sprintf("c%d", i+1), Text: vocab.Text{lang: line}})
 				}
 			}
 		}
@@ -186,11 +187,11 @@ func (f builderForm) survey() (*survey.Survey, error) {
 		if ch := v["where_channel"]; ch != "" {
 			sv.Trigger.Where = map[string]any{"channel": ch}
 		}
-		d, err := survey.ParseDuration(v["delay"])
+		d, err := vocab.ParseDuration(v["delay"])
 		if err != nil {
 			return nil, fault.Field("delay", "%s", err.Error())
 		}
-		sv.Trigger.Delay = survey.Duration(d)
+		sv.Trigger.Delay = vocab.Duration(d)
 		if v["sample"] != "" {
 			p, err := strconv.ParseFloat(v["sample"], 64)
 			if err != nil {
@@ -234,18 +235,18 @@ func (f builderForm) survey() (*survey.Survey, error) {
 		if err != nil {
 			return nil, fault.Field("reminders", "reminders is a whole number")
 		}
-		d, err := survey.ParseDuration(v["reminder_after"])
+		d, err := vocab.ParseDuration(v["reminder_after"])
 		if err != nil {
 			return nil, fault.Field("reminder_after", "%s", err.Error())
 		}
-		sv.Reminders = survey.Reminders{Max: m, After: survey.Duration(d)}
+		sv.Reminders = survey.Reminders{Max: m, After: vocab.Duration(d)}
 	}
 	if v["expires"] != "" {
-		d, err := survey.ParseDuration(v["expires"])
+		d, err := vocab.ParseDuration(v["expires"])
 		if err != nil {
 			return nil, fault.Field("expires", "%s", err.Error())
 		}
-		sv.Expires = survey.Duration(d)
+		sv.Expires = vocab.Duration(d)
 	}
 	return sv, nil
 }
@@ -253,11 +254,11 @@ func (f builderForm) survey() (*survey.Survey, error) {
 // webTrigger reads the web trigger fields of a form (web_event, web_url,
 // web_delay, web_exit).
 func webTrigger(v map[string]string) (*survey.WebTrigger, error) {
-	d, err := survey.ParseDuration(v["web_delay"])
+	d, err := vocab.ParseDuration(v["web_delay"])
 	if err != nil {
 		return nil, fault.Field("web.delay", "%s", err.Error())
 	}
-	return &survey.WebTrigger{Event: v["web_event"], URL: v["web_url"], Delay: survey.Duration(d), ExitIntent: v["web_exit"] != ""}, nil
+	return &survey.WebTrigger{Event: v["web_event"], URL: v["web_url"], Delay: vocab.Duration(d), ExitIntent: v["web_exit"] != ""}, nil
 }
 
 // setWebTrigger sets or removes a survey's web trigger from the survey page.
@@ -297,8 +298,8 @@ func (c *Console) failField(w http.ResponseWriter, r *http.Request, err error) {
 
 // parseTexts reads "lang: text" lines; a line without a language tag is in
 // the default language.
-func parseTexts(field, s, lang string) (survey.Text, error) {
-	out := survey.Text{}
+func parseTexts(field, s, lang string) (vocab.Text, error) {
+	out := vocab.Text{}
 	for _, line := range strings.Split(s, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {

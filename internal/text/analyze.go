@@ -1,6 +1,7 @@
-package survey
+package text
 
 import (
+	"math"
 	"sort"
 	"strings"
 	"unicode"
@@ -78,6 +79,9 @@ func Analyze(text, language string) Analysis {
 	}
 	return a
 }
+
+// round1 rounds to one decimal, as scores are reported.
+func round1(v float64) float64 { return math.Round(v*10) / 10 }
 
 // boundary is the token that ends a clause (. , ; : ! ?) in tokens' output.
 const boundary = "."

@@ -59,6 +59,12 @@ type Service struct {
 	kinds    []string
 	// rescueAfter is how long a job runs before it is run again (0: default).
 	rescueAfter time.Duration
+	// onCancel, by kind, is what a capability does when an operator
+	// cancels a job of that kind.
+	onCancel map[string]func(ctx context.Context, args []byte) error
+	// onRetry, by kind, is what a capability does when an operator runs a
+	// job again (a cancelled delivery becomes pending again).
+	onRetry map[string]func(ctx context.Context, args []byte) error
 
 	mu      sync.Mutex
 	client  *river.Client[*sql.Tx]
@@ -119,6 +125,26 @@ func Handle[T river.JobArgs](s *Service, w river.Worker[T]) {
 	river.AddWorker(s.workers, w)
 	var zero T
 	s.kinds = append(s.kinds, zero.Kind())
+}
+
+// OnCancel registers what happens when an operator cancels a job of
+// args' kind (before Build): fn gets the job's arguments as stored (JSON),
+// so that the record the job was to act on says it will not be (a
+// delivery cancelled, not left pending for the next sweep).
+func (s *Service) OnCancel(args river.JobArgs, fn func(ctx context.Context, args []byte) error) {
+	if s.onCancel == nil {
+		s.onCancel = map[string]func(context.Context, []byte) error{}
+	}
+	s.onCancel[args.Kind()] = fn
+}
+
+// OnRetry registers what happens when an operator runs a job of args'
+// kind again (before Build): fn gets the job's arguments as stored (JSON).
+func (s *Service) OnRetry(args river.JobArgs, fn func(ctx context.Context, args []byte) error) {
+	if s.onRetry == nil {
+		s.onRetry = map[string]func(context.Context, []byte) error{}
+	}
+	s.onRetry[args.Kind()] = fn
 }
 
 // Every registers a periodic job: args enqueued every interval (and once

@@ -19,6 +19,10 @@ import (
 // The states a job passes through, as listed and filtered.
 var States = []string{"available", "scheduled", "running", "retryable", "completed", "cancelled", "discarded", "pending"}
 
+// StateWords are the words the console shows for River's states, also
+// accepted as filters.
+var StateWords = map[string]string{"queued": "available", "retrying": "retryable", "failed": "discarded", "done": "completed"}
+
 // Job is one job as the API and the console show it. A job that has
 // failed for good is "discarded"; one waiting for its next attempt after a
 // failure is "retryable".
@@ -70,6 +74,9 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Job, string, error) {
 		return nil, "", errors.New("job system not built")
 	}
 	p := river.NewJobListParams().OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(max(1, min(f.Limit, 1000)))
+	if st, ok := StateWords[f.State]; ok {
+		f.State = st
+	}
 	if f.State != "" {
 		if !slices.Contains(States, f.State) {
 			return nil, "", fault.Field("state", "state is one of %s", strings.Join(States, ", "))
@@ -135,6 +142,11 @@ func (s *Service) Retry(ctx context.Context, id int64) (*Job, error) {
 	if before.State == "running" {
 		return nil, fault.New(fault.Conflict, "job %d is running", id)
 	}
+	if fn := s.onRetry[before.Kind]; fn != nil {
+		if err := fn(ctx, before.Args); err != nil {
+			return nil, err
+		}
+	}
 	r, err := s.client.JobRetry(ctx, id)
 	if err != nil {
 		return nil, err
@@ -157,6 +169,11 @@ func (s *Service) Cancel(ctx context.Context, id int64) (*Job, error) {
 	r, err := s.client.JobCancel(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if fn := s.onCancel[r.Kind]; fn != nil {
+		if err := fn(ctx, r.EncodedArgs); err != nil {
+			return nil, err
+		}
 	}
 	j := view(r)
 	return &j, nil

@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -74,7 +75,54 @@ func (s *Service) Register(js *jobs.Service) {
 	jobs.Handle(js, &mailWorker{s: s})
 	jobs.Handle(js, river.WorkFunc(func(ctx context.Context, _ *river.Job[sweepArgs]) error { return s.sweep(ctx) }))
 	js.Every(10*time.Minute, sweepArgs{}, true)
+	// An operator's cancel cancels what the job was to send: it is not
+	// queued again by the sweep.
+	js.OnCancel(DeliveryArgs{}, func(ctx context.Context, raw []byte) error {
+		var a DeliveryArgs
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return err
+		}
+		return s.db.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET state = 'cancelled', next_at = NULL WHERE id = $1 AND state = 'pending'`, a.ID)
+			return err
+		})
+	})
+	// Run again, a cancelled delivery or email is pending again.
+	js.OnRetry(DeliveryArgs{}, func(ctx context.Context, raw []byte) error {
+		var a DeliveryArgs
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return err
+		}
+		return s.db.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET state = 'pending' WHERE id = $1 AND state IN ('cancelled', 'failed')`, a.ID)
+			return err
+		})
+	})
+	js.OnRetry(MailArgs{}, func(ctx context.Context, raw []byte) error {
+		var a MailArgs
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return err
+		}
+		return s.db.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE mail_outbox SET state = 'pending' WHERE id = $1 AND state IN ('cancelled', 'failed')`, a.ID)
+			return err
+		})
+	})
+	js.OnCancel(MailArgs{}, func(ctx context.Context, raw []byte) error {
+		var a MailArgs
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return err
+		}
+		return s.db.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE mail_outbox SET state = 'cancelled', next_at = NULL WHERE id = $1 AND state = 'pending'`, a.ID)
+			return err
+		})
+	})
 }
+
+// errNoMailServer ends a mail job that cannot send: the email stays
+// queued, and is sent once cxloop runs with a mail server.
+var errNoMailServer = errors.New("no mail server is configured (--smtp-addr): the email stays queued and is sent once one is")
 
 type deliveryWorker struct {
 	river.WorkerDefaults[DeliveryArgs]
@@ -127,14 +175,20 @@ func (s *Service) deliver(ctx context.Context, id string, attempt int, last bool
 	err := s.db.QueryRowContext(ctx, `SELECT d.payload, d.event, d.state, d.webhook_id, w.url, w.secret, w.active, w.deleted_at
 		FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = $1`, id).
 		Scan(&payload, &event, &state, &webhook, &url, &secret, &active, &deleted)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && state != "pending") {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && state == "delivered") {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
 	if active == 0 || deleted != 0 {
-		return s.db.Tx(ctx, func(tx *store.Tx) error { return cancelPending(ctx, tx, webhook) })
+		if err := s.db.Tx(ctx, func(tx *store.Tx) error { return cancelPending(ctx, tx, webhook) }); err != nil {
+			return err
+		}
+		return river.JobCancel(errors.New("not sent: its webhook is paused or removed"))
+	}
+	if state != "pending" {
+		return river.JobCancel(fmt.Errorf("not sent: the delivery is %s", state))
 	}
 	if !s.slots.take(webhook) {
 		// The endpoint already has its share of this node's workers.
@@ -188,15 +242,18 @@ func (w *mailWorker) Work(ctx context.Context, j *river.Job[MailArgs]) error {
 // configured.
 func (s *Service) sendMail(ctx context.Context, id string, attempt int, last bool) error {
 	if s.mail == nil {
-		return nil
+		return river.JobCancel(errNoMailServer)
 	}
 	var to, subject, body, state string
 	err := s.db.QueryRowContext(ctx, `SELECT recipient, subject, body, state FROM mail_outbox WHERE id = $1`, id).Scan(&to, &subject, &body, &state)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && state != "pending") {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && state == "delivered") {
 		return nil
 	}
 	if err != nil {
 		return err
+	}
+	if state != "pending" {
+		return river.JobCancel(fmt.Errorf("not sent: the email is %s", state))
 	}
 	html := "<p>" + strings.ReplaceAll(escapeHTML(body), "\n", "<br>") + "</p>"
 	sendErr := s.mail.Send(ctx, to, subject, body, html, id)

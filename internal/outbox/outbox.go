@@ -17,6 +17,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -402,6 +403,9 @@ func (s *Service) post(ctx context.Context, url, secret, id, event string, body 
 	req.Header.Set("X-Cxloop-Event", event)
 	req.Header.Set("X-Cxloop-Signature", Sign(secret, s.now(), body))
 	resp, err := s.client.Do(req)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return 0, errors.New("no answer within 10 s")
+	}
 	if err != nil {
 		return 0, err
 	}

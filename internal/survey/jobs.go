@@ -2,6 +2,7 @@ package survey
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -51,6 +52,28 @@ func (s *Service) Register(js *jobs.Service) {
 	jobs.Handle(js, &mailWorker{s: s})
 	jobs.Handle(js, &dispatchWorker{s: s})
 	js.Every(time.Minute, DispatchArgs{}, true)
+	// Run again, a cancelled or failed email is queued again.
+	js.OnRetry(MailArgs{}, func(ctx context.Context, raw []byte) error {
+		var a MailArgs
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return err
+		}
+		return s.db.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE survey_invitations SET mail_state = 'queued' WHERE id = $1 AND mail_state IN ('cancelled', 'failed')`, a.Invitation)
+			return err
+		})
+	})
+	// An operator's cancel cancels the email: it is not queued again.
+	js.OnCancel(MailArgs{}, func(ctx context.Context, raw []byte) error {
+		var a MailArgs
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return err
+		}
+		return s.db.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE survey_invitations SET mail_state = 'cancelled', mail_next_at = NULL WHERE id = $1 AND mail_state = 'queued'`, a.Invitation)
+			return err
+		})
+	})
 }
 
 type mailWorker struct {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
@@ -133,11 +135,19 @@ func jobName(kind string) string {
 	return kind
 }
 
-// jobAbout says what a job works on, from its arguments.
+// jobAbout says what a job works on, from its arguments: ids as they are,
+// a time ("at", Unix ms) as a time.
 func jobAbout(args json.RawMessage) string {
 	var m map[string]any
-	if json.Unmarshal(args, &m) != nil || len(m) == 0 {
+	d := json.NewDecoder(bytes.NewReader(args))
+	d.UseNumber()
+	if d.Decode(&m) != nil || len(m) == 0 {
 		return ""
+	}
+	if n, ok := m["at"].(json.Number); ok {
+		if ms, err := n.Int64(); err == nil {
+			m["at"] = time.UnixMilli(ms).UTC().Format("2006-01-02 15:04:05")
+		}
 	}
 	keys := make([]string, 0, len(m))
 	for k := range m {

@@ -26,8 +26,17 @@ func TestConsoleJobs(t *testing.T) {
 		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
 	}))
 	defer receiver.Close()
-	if code := s.API("POST", "/api/v1/webhooks", map[string]any{"url": receiver.URL, "events": []string{"Order Completed"}}, nil); code != 201 {
+	var hook struct{ ID string }
+	if code := s.API("POST", "/api/v1/webhooks", map[string]any{"url": receiver.URL, "events": []string{"Order Completed"}}, &hook); code != 201 {
 		t.Fatalf("webhook: %d", code)
+	}
+	delivery := func() string {
+		var ds struct{ Deliveries []struct{ State string } }
+		s.API("GET", "/api/v1/webhooks/"+hook.ID+"/deliveries", nil, &ds)
+		if len(ds.Deliveries) != 1 {
+			t.Fatalf("deliveries: %+v", ds)
+		}
+		return ds.Deliveries[0].State
 	}
 	s.MustSend("track", map[string]any{"userId": "j-1", "event": "Order Completed", "properties": map[string]any{"order_id": "o-1"}})
 	type job struct {
@@ -76,11 +85,14 @@ func TestConsoleJobs(t *testing.T) {
 		t.Errorf("navigation marks %q", nav)
 	}
 
-	// Cancelled: it stays so, however far the clock runs.
+	// Cancelled: the delivery is cancelled too, and nothing queues it again.
 	submit(t, ctx, row+` form[action$="/cancel"] button`, fmt.Sprintf("#job-%d", j.ID))
 	open(t, ctx, s.URL+"/jobs", row)
 	if st := run(t, ctx, chromedp.Text(chromedp.CSS(row+` .state`))); st != "cancelled" {
 		t.Errorf("after cancel: %q", st)
+	}
+	if st := delivery(); st != "cancelled" {
+		t.Errorf("the delivery after its job was cancelled: %s", st)
 	}
 	time.Sleep(1500 * time.Millisecond)
 	if n := calls.Load(); n != 1 {
@@ -103,6 +115,9 @@ func TestConsoleJobs(t *testing.T) {
 	}
 	if after.State != "retryable" || after.Attempt != 2 {
 		t.Errorf("after retry now: %+v", after)
+	}
+	if st := delivery(); st != "pending" {
+		t.Errorf("the delivery after retry now: %s", st)
 	}
 	checkFits(t, ctx, s.URL+"/jobs", "#jobs")
 }

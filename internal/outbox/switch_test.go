@@ -103,10 +103,17 @@ func TestPausedWebhookReceivesNothing(t *testing.T) {
 		if d := got(); len(d) != 1 || d[0] != "Order Completed" {
 			t.Fatalf("after resuming the receiver got %q", d)
 		}
-		s.API("GET", "/api/v1/webhooks/"+hook.ID+"/deliveries", nil, &ds)
+		// The call's outcome is recorded once the receiver has answered.
 		states := map[string]int{}
-		for _, d := range ds.Deliveries {
-			states[d.State]++
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			s.API("GET", "/api/v1/webhooks/"+hook.ID+"/deliveries", nil, &ds)
+			states = map[string]int{}
+			for _, d := range ds.Deliveries {
+				states[d.State]++
+			}
+			if states["delivered"] == 1 || time.Now().After(deadline) {
+				break
+			}
 		}
 		if len(ds.Deliveries) != 2 || states["cancelled"] != 1 || states["delivered"] != 1 {
 			t.Fatalf("deliveries: %+v", ds)

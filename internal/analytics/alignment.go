@@ -3,7 +3,6 @@ package analytics
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"math"
 	"sort"
 	"strings"
@@ -12,8 +11,6 @@ import (
 
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/store"
-	"github.com/cxloop/cxloop/internal/survey"
-	"github.com/cxloop/cxloop/internal/vocab"
 )
 
 // Predict records a manager's answers to the customer questions as they
@@ -189,39 +186,12 @@ func (l labels) of(id string) string {
 	return strings.ReplaceAll(id, "_", " ")
 }
 
-// questionLabels reads the questions' texts from the survey definitions,
-// in each survey's default language (English when it names none); the
-// first survey to ask a question names it.
+// questionLabels are the questions' texts by question id (and
+// "question.item"), as the survey capability gives them.
 func (s *Service) questionLabels(ctx context.Context) (labels, error) {
-	out := labels{}
-	err := s.db.Each(ctx, `SELECT definition FROM surveys ORDER BY created_at, id`, nil, func(r *sql.Rows) error {
-		var raw string
-		if err := r.Scan(&raw); err != nil {
-			return err
-		}
-		var def struct {
-			DefaultLanguage string            `json:"defaultLanguage"`
-			Questions       []survey.Question `json:"questions"`
-		}
-		if json.Unmarshal([]byte(raw), &def) != nil {
-			return nil // not readable: its questions go by their ids
-		}
-		lang := def.DefaultLanguage
-		if lang == "" {
-			lang = "en"
-		}
-		put := func(id string, t vocab.Text) {
-			if v := strings.TrimSpace(t.In(lang, "en")); v != "" && out[id] == "" {
-				out[id] = v
-			}
-		}
-		for _, q := range def.Questions {
-			put(q.ID, q.Text)
-			for _, it := range q.Items {
-				put(q.ID+"."+it.ID, it.Text)
-			}
-		}
-		return nil
-	})
-	return out, err
+	if s.surveyInfo.Labels == nil {
+		return labels{}, nil
+	}
+	l, err := s.surveyInfo.Labels(ctx)
+	return labels(l), err
 }

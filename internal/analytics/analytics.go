@@ -5,9 +5,10 @@
 // (cxloop eval clv, cxloop eval pls).
 //
 // It reads profiles through the profile package, analyses open answers with
-// the text package, decodes survey definitions with the survey package's
-// types (the questions' labels) and keeps its own projection of orders and
-// signals; it must never import the api, web or app packages.
+// the text package, asks the survey capability for surveys' names and
+// questions' texts through SurveyInfo (wired by app) and keeps its own
+// projection of orders and signals; it imports neither survey nor the api,
+// web or app packages.
 package analytics
 
 import (
@@ -38,6 +39,8 @@ type Service struct {
 	mu       sync.Mutex // one refresh at a time
 	// jobs, once registered, runs refreshes in the background.
 	jobs *jobs.Service
+	// surveyInfo, when set, answers what the reports need of surveys.
+	surveyInfo SurveyInfo
 	// referrals, when set, gives referral revenue by month (YYYY-MM).
 	referrals func(ctx context.Context, since time.Time) (map[string]float64, error)
 }

@@ -44,6 +44,24 @@ type OutcomeMonth struct {
 	ReferralRevenue float64 `json:"referral_revenue"`
 }
 
+// SurveyInfo is what the reports ask the survey capability: each survey's
+// name by id, and each question's text by question id ("question.item"
+// for an item), in its survey's default language.
+type SurveyInfo struct {
+	Names  func(ctx context.Context) (map[string]string, error)
+	Labels func(ctx context.Context) (map[string]string, error)
+}
+
+// SetSurveyInfo gives the reports the survey capability's answers.
+func (s *Service) SetSurveyInfo(info SurveyInfo) { s.surveyInfo = info }
+
+func (s *Service) surveyNames(ctx context.Context) (map[string]string, error) {
+	if s.surveyInfo.Names == nil {
+		return map[string]string{}, nil
+	}
+	return s.surveyInfo.Names(ctx)
+}
+
 // SetReferralRevenue lets the outcomes include referral revenue by month
 // (the loyalty program provides it).
 func (s *Service) SetReferralRevenue(fn func(ctx context.Context, since time.Time) (map[string]float64, error)) {
@@ -231,11 +249,11 @@ func (s *Service) Outcomes(ctx context.Context, months int, survey *string) (*Ou
 	case answered || *survey == "":
 		res.Survey = *survey
 	default:
-		var known bool
-		if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM surveys WHERE id = $1)`, *survey).Scan(&known); err != nil {
+		names, err := s.surveyNames(ctx)
+		if err != nil {
 			return nil, err
 		}
-		if !known {
+		if _, known := names[*survey]; !known {
 			return nil, fault.Field("survey", "no survey %q", *survey)
 		}
 		res.Survey = *survey
@@ -289,13 +307,7 @@ func orDefault(survey *string) *string {
 
 // nameSurveys gives the surveys their names.
 func (s *Service) nameSurveys(ctx context.Context, list []OutcomeSurvey) error {
-	names := map[string]string{}
-	err := s.db.Each(ctx, `SELECT id, name FROM surveys`, nil, func(r *sql.Rows) error {
-		var id, name string
-		err := r.Scan(&id, &name)
-		names[id] = name
-		return err
-	})
+	names, err := s.surveyNames(ctx)
 	if err != nil {
 		return err
 	}

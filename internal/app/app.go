@@ -157,6 +157,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Exp = experience.NewService(db, a.Log, a.Profiles, a.Catalog, cfg.Now, cfg.Logger)
 	a.An = analytics.NewService(db, a.Profiles, cfg.Now, cfg.Logger)
 	a.An.SetReferralRevenue(a.Loyalty.ReferralRevenueByMonth)
+	a.An.SetSurveyInfo(analytics.SurveyInfo{Names: a.Surveys.Names, Labels: a.Surveys.QuestionLabels})
 	a.Runner = eventlog.NewRunner(db, a.Log, cfg.Logger, a.consumers()...)
 	a.Privacy = privacy.New(privacy.Config{DB: db, Tables: privacyTables(), Subject: a.Profiles.Subject,
 		Profile:   func(ctx context.Context, ref string) (any, error) { return a.Profiles.Get(ctx, ref) },

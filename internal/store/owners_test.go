@@ -22,7 +22,6 @@ var sideways = map[string]string{
 	"profile reads events":            "segments on what customers did: eventlog should answer",
 	"analytics reads customers":       "customer values of live customers: ask profile for merged-away ids",
 	"analytics reads events":          "journeys join the log for source actions: eventlog should answer",
-	"analytics reads surveys":         "answers by survey: ask survey",
 	"loyalty reads customers":         "community, referrals, senders and tiers: ask profile",
 	"loyalty reads identities":        "referrals and introductions resolve identities: ask profile",
 	"loyalty reads events":            "engagement scans the log outside the consumer framework: become a consumer",

@@ -313,6 +313,27 @@ type Querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// EachTracked calls fn with the identities (userId, anonymousId; "" when
+// absent) of every track event named event at or after since (Unix ms).
+func EachTracked(ctx context.Context, q Querier, event string, since int64, fn func(user, anon string) error) error {
+	rows, err := q.QueryContext(ctx, `SELECT COALESCE(user_id, ''), COALESCE(anonymous_id, '') FROM events
+		WHERE type = 'track' AND event = $1 AND ts >= $2`, event, since)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var user, anon string
+		if err := rows.Scan(&user, &anon); err != nil {
+			return err
+		}
+		if err := fn(user, anon); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 // Locate finds the stored message of that messageId: its log position and
 // its timestamp (Unix ms); ok is false when the log does not hold it.
 func Locate(ctx context.Context, q Querier, messageID string) (seq, ts int64, ok bool, err error) {

@@ -104,8 +104,9 @@ type Member struct {
 
 // Service reads profiles.
 type Service struct {
-	db  *store.DB
-	now func() time.Time
+	db      *store.DB
+	now     func() time.Time
+	sources SegmentSources
 }
 
 // NewService returns the profile read service; now is the clock segments

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
 )
 
@@ -91,6 +92,20 @@ type Contact struct {
 }
 
 // Members returns the ids of the customers in the segment, in id order.
+// SegmentSources answer the segment conditions on what other capabilities
+// own: engagement and tiers (loyalty), lifetime value and risk
+// (analytics). Each returns the customer ids that meet it; app wires them.
+// A condition without its source matches no customer.
+type SegmentSources struct {
+	Engagement func(ctx context.Context, lo, hi float64) ([]string, error)
+	CLV        func(ctx context.Context, lo, hi float64) ([]string, error)
+	Risk       func(ctx context.Context, lo, hi float64) ([]string, error)
+	Tiers      func(ctx context.Context, tiers []string) ([]string, error)
+}
+
+// SetSegmentSources gives segments the other capabilities' answers.
+func (s *Service) SetSegmentSources(src SegmentSources) { s.sources = src }
+
 func (s *Service) Members(ctx context.Context, q Query, now time.Time) ([]string, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
@@ -123,14 +138,22 @@ func (s *Service) Members(ctx context.Context, q Query, now time.Time) ([]string
 	if q.Account != "" {
 		conds = append(conds, cond{`SELECT customer_id FROM account_members WHERE account_id = $1`, []any{q.Account}})
 	}
+	// Conditions other capabilities answer.
+	asked := func(list []string, err error) error {
+		if err != nil {
+			return err
+		}
+		ids := map[string]bool{}
+		for _, id := range list {
+			ids[id] = true
+		}
+		restrict(ids)
+		return nil
+	}
 	for _, r := range []struct {
-		rng   *Range
-		query string
-	}{
-		{q.Engagement, `SELECT customer_id FROM engagement_scores WHERE score >= $1 AND score <= $2`},
-		{q.CLV, `SELECT customer_id FROM customer_values WHERE clv >= $1 AND clv <= $2`},
-		{q.Risk, `SELECT customer_id FROM customer_values WHERE risk >= $1 AND risk <= $2`},
-	} {
+		rng    *Range
+		source func(ctx context.Context, lo, hi float64) ([]string, error)
+	}{{q.Engagement, s.sources.Engagement}, {q.CLV, s.sources.CLV}, {q.Risk, s.sources.Risk}} {
 		if r.rng == nil {
 			continue
 		}
@@ -141,14 +164,20 @@ func (s *Service) Members(ctx context.Context, q Query, now time.Time) ([]string
 		if r.rng.Max != nil {
 			hi = *r.rng.Max
 		}
-		conds = append(conds, cond{r.query, []any{lo, hi}})
+		if r.source == nil {
+			restrict(map[string]bool{})
+			continue
+		}
+		if err := asked(r.source(ctx, lo, hi)); err != nil {
+			return nil, err
+		}
 	}
 	if len(q.Tiers) > 0 {
-		args := make([]any, len(q.Tiers))
-		for i, t := range q.Tiers {
-			args[i] = t
+		if s.sources.Tiers == nil {
+			restrict(map[string]bool{})
+		} else if err := asked(s.sources.Tiers(ctx, q.Tiers)); err != nil {
+			return nil, err
 		}
-		conds = append(conds, cond{`SELECT customer_id FROM loyalty_tiers WHERE tier IN (` + params(1, len(args)) + `)`, args})
 	}
 	for _, c := range conds {
 		ids := map[string]bool{}
@@ -223,12 +252,7 @@ func (s *Service) did(ctx context.Context, d Did, now time.Time) (map[string]boo
 		since = now.Add(-time.Duration(d.WithinDays) * 24 * time.Hour).UnixMilli()
 	}
 	perIdentity := map[string]int{} // "user_id:x" or "anonymous_id:y" → events
-	err := s.eachArgs(ctx, `SELECT COALESCE(user_id, ''), COALESCE(anonymous_id, '') FROM events
-		WHERE type = 'track' AND event = $1 AND ts >= $2`, []any{d.Event, since}, func(r *sql.Rows) error {
-		var user, anon string
-		if err := r.Scan(&user, &anon); err != nil {
-			return err
-		}
+	err := eventlog.EachTracked(ctx, s.db, d.Event, since, func(user, anon string) error {
 		if user != "" {
 			perIdentity[KindUserID+":"+user]++
 		} else if anon != "" {

@@ -543,17 +543,48 @@ func (s *Service) AtRisk(ctx context.Context, silent bool, limit int) ([]Value, 
 	if err := s.fresh(ctx); err != nil {
 		return nil, err
 	}
-	q := `SELECT v.customer_id, v.orders, v.p_alive, v.expected_52w, v.spend, v.clv, v.risk, v.dissatisfied, v.complained, v.silent, v.computed_at
-		FROM customer_values v JOIN customers c ON c.id = v.customer_id AND c.merged_into IS NULL`
+	q := `SELECT customer_id, orders, p_alive, expected_52w, spend, clv, risk, dissatisfied, complained, silent, computed_at FROM customer_values`
 	if silent {
-		q += ` WHERE v.silent`
+		q += ` WHERE silent`
 	}
-	rows, err := s.db.QueryContext(ctx, q+` ORDER BY v.risk DESC, v.clv DESC, v.customer_id LIMIT $1`, limit)
+	q += ` ORDER BY risk DESC, clv DESC, customer_id LIMIT $1 OFFSET $2`
+	// Page by risk, keeping the customers profile says are live (not
+	// merged into another), until limit are found.
+	out := []Value{}
+	page := 2 * limit
+	for offset := 0; len(out) < limit; offset += page {
+		list, err := s.valuePage(ctx, q, page, offset)
+		if err != nil {
+			return nil, err
+		}
+		ids := make([]string, len(list))
+		for i, v := range list {
+			ids[i] = v.Customer
+		}
+		live, err := s.profiles.Live(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range list {
+			if live[v.Customer] && len(out) < limit {
+				out = append(out, v)
+			}
+		}
+		if len(list) < page {
+			break
+		}
+	}
+	return out, nil
+}
+
+// valuePage reads one page of customer values.
+func (s *Service) valuePage(ctx context.Context, q string, limit, offset int) ([]Value, error) {
+	rows, err := s.db.QueryContext(ctx, q, limit, offset)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []Value{}
+	var out []Value
 	for rows.Next() {
 		var v Value
 		var at int64

@@ -325,6 +325,18 @@ func (s *Service) current(ctx context.Context, ids []string) (map[string]string,
 	return out, err
 }
 
+// Live tells which of ids are customers not merged into another.
+func (s *Service) Live(ctx context.Context, ids []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(ids))
+	err := s.chunks(ctx, ids, `SELECT id FROM customers WHERE merged_into IS NULL AND id IN (%s)`, func(r *sql.Rows) error {
+		var id string
+		err := r.Scan(&id)
+		out[id] = true
+		return err
+	})
+	return out, err
+}
+
 // Contacts returns, for each customer id (merged-away ids follow their
 // merge), how to reach them. Unknown ids are left out.
 func (s *Service) Contacts(ctx context.Context, ids []string) (map[string]Contact, error) {

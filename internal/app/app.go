@@ -158,6 +158,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.An = analytics.NewService(db, a.Profiles, cfg.Now, cfg.Logger)
 	a.An.SetReferralRevenue(a.Loyalty.ReferralRevenueByMonth)
 	a.An.SetSurveyInfo(analytics.SurveyInfo{Names: a.Surveys.Names, Labels: a.Surveys.QuestionLabels})
+	a.Loyalty.SetSurveyAnswers(loyalty.SurveyAnswers{RecordedSince: a.Surveys.RecordedSince, Surveys: a.Surveys.Names})
 	a.Profiles.SetSegmentSources(profile.SegmentSources{Engagement: a.Loyalty.EngagedBetween, Tiers: a.Loyalty.InTiers,
 		CLV: a.An.ValuedBetween, Risk: a.An.AtRiskBetween})
 	a.Runner = eventlog.NewRunner(db, a.Log, cfg.Logger, a.consumers()...)

@@ -275,7 +275,7 @@ func (s *Service) engagement(ctx context.Context, only map[string]bool) ([]Engag
 		return id
 	}
 	since90, since365 := now.Add(-90*24*time.Hour).UnixMilli(), now.Add(-365*24*time.Hour).UnixMilli()
-	answers, err := countedAnswers(ctx, s.db, since365)
+	answers, err := s.countedAnswers(ctx, since365)
 	if err != nil {
 		return nil, err
 	}
@@ -383,27 +383,30 @@ type answerCheck struct {
 	surveys  map[string]bool // cxloop's survey ids
 }
 
-func countedAnswers(ctx context.Context, db *store.DB, since int64) (answerCheck, error) {
+// SurveyAnswers is what engagement asks the survey capability (app wires
+// it): the log positions of the responses recorded since a time (Unix
+// ms), and the surveys by id.
+type SurveyAnswers struct {
+	RecordedSince func(ctx context.Context, since int64) (map[int64]bool, error)
+	Surveys       func(ctx context.Context) (map[string]string, error)
+}
+
+// SetSurveyAnswers gives engagement the survey capability's answers.
+func (s *Service) SetSurveyAnswers(a SurveyAnswers) { s.answers = a }
+
+func (s *Service) countedAnswers(ctx context.Context, since int64) (answerCheck, error) {
 	c := answerCheck{recorded: map[int64]bool{}, surveys: map[string]bool{}}
-	err := db.Each(ctx, `SELECT seq FROM survey_responses WHERE responded_at >= $1`, []any{since}, func(r *sql.Rows) error {
-		var seq int64
-		if err := r.Scan(&seq); err != nil {
-			return err
-		}
-		c.recorded[seq] = true
-		return nil
-	})
-	if err != nil {
+	if s.answers.RecordedSince == nil || s.answers.Surveys == nil {
+		return c, nil
+	}
+	var err error
+	if c.recorded, err = s.answers.RecordedSince(ctx, since); err != nil {
 		return c, err
 	}
-	err = db.Each(ctx, `SELECT id FROM surveys`, nil, func(r *sql.Rows) error {
-		var id string
-		if err := r.Scan(&id); err != nil {
-			return err
-		}
+	names, err := s.answers.Surveys(ctx)
+	for id := range names {
 		c.surveys[id] = true
-		return nil
-	})
+	}
 	return c, err
 }
 

@@ -85,6 +85,8 @@ type Service struct {
 	// linkKey signs guide links (made on first use, kept in settings).
 	linkMu  sync.Mutex
 	linkKey []byte
+	// answers, when set, tells engagement which survey answers count.
+	answers SurveyAnswers
 }
 
 // NewService returns the loyalty service; now is the clock (nil: time.Now).

@@ -284,3 +284,34 @@ func TestGuides(t *testing.T) {
 		t.Fatalf("guides: %d %+v", code, list)
 	}
 }
+
+// A client-sent answer to a cxloop survey counts toward engagement once the
+// survey capability has recorded it (engagement asks survey which it has).
+func TestEngagementCountsRecordedAnswers(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		var sv struct{ ID string }
+		if code := s.API("POST", "/api/v1/surveys", map[string]any{"name": "Pulse", "rhythm": "pulse", "owner": "service",
+			"questions": []any{map[string]any{"id": "q1", "type": "nps", "text": map[string]any{"en": "Recommend us?"}}}}, &sv); code != 201 {
+			t.Fatalf("survey: %d", code)
+		}
+		for who, survey := range map[string]string{"eve": sv.ID} {
+			s.MustSend("page", map[string]any{"userId": who, "name": "Home"})
+			s.MustSend("track", map[string]any{"userId": who, "event": "Survey Responded",
+				"properties": map[string]any{"survey_id": survey, "answers": map[string]any{"q1": 9}}})
+		}
+		s.Sync()
+		if _, err := s.Loyalty.Engage(context.Background(), true); err != nil {
+			t.Fatal(err)
+		}
+		for who, counted := range map[string]bool{"eve": true} {
+			var e struct{ Surveys float64 }
+			if code := s.API("GET", "/api/v1/customers/"+who+"/engagement", nil, &e); code != 200 {
+				t.Fatalf("%s: %d", who, code)
+			}
+			if (e.Surveys > 0) != counted {
+				t.Errorf("%s: survey points %v, counted %v", who, e.Surveys, counted)
+			}
+		}
+	})
+}

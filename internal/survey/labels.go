@@ -58,3 +58,16 @@ func (s *Service) QuestionLabels(ctx context.Context) (map[string]string, error)
 	})
 	return out, err
 }
+
+// RecordedSince gives the log positions of the responses recorded at or
+// after since (Unix ms).
+func (s *Service) RecordedSince(ctx context.Context, since int64) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	err := s.db.Each(ctx, `SELECT seq FROM survey_responses WHERE responded_at >= $1`, []any{since}, func(r *sql.Rows) error {
+		var seq int64
+		err := r.Scan(&seq)
+		out[seq] = true
+		return err
+	})
+	return out, err
+}

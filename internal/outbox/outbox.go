@@ -240,6 +240,16 @@ func boolInt(b bool) int {
 	return 0
 }
 
+// DeliveryTarget is what a delivery sends where: its event and its
+// webhook's URL ("" for an unknown delivery).
+func (s *Service) DeliveryTarget(ctx context.Context, id string) (event, url string, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT d.event, w.url FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = $1`, id).Scan(&event, &url)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", nil
+	}
+	return event, url, err
+}
+
 // WebhookExists tells whether a webhook of that id was ever created (a
 // removed one included: rules that name it keep their meaning).
 func WebhookExists(ctx context.Context, q eventlog.Querier, id string) (bool, error) {
@@ -417,8 +427,15 @@ func (s *Service) post(ctx context.Context, url, secret, id, event string, body 
 	return resp.StatusCode, nil
 }
 
-// Deliveries lists a webhook's deliveries, newest first.
+// Deliveries lists a webhook's deliveries, newest first (a removed
+// webhook's too); 404 for an id no webhook ever had.
 func (s *Service) Deliveries(ctx context.Context, webhook string, limit int) ([]Delivery, error) {
+	if ok, err := WebhookExists(ctx, s.db, webhook); err != nil || !ok {
+		if err == nil {
+			err = fault.New(fault.NotFound, "no webhook %q", webhook)
+		}
+		return nil, err
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, webhook_id, message_id, event, state, attempts, next_at, last_status, last_error, created_at, delivered_at
 		FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY created_at DESC, id LIMIT $2`, webhook, limit)
 	if err != nil {

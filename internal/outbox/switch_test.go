@@ -133,6 +133,9 @@ func TestPausedWebhookReceivesNothing(t *testing.T) {
 		if code := s.API("GET", "/api/v1/webhooks/"+hook.ID+"/deliveries", nil, &ds); code != 200 || len(ds.Deliveries) != 2 {
 			t.Fatalf("history after delete: %d %+v", code, ds)
 		}
+		if code := s.API("GET", "/api/v1/webhooks/wh_nosuchhook/deliveries", nil, nil); code != 404 {
+			t.Fatalf("deliveries of a webhook that never was: %d, want 404", code)
+		}
 		var list struct{ Webhooks []struct{ ID string } }
 		s.API("GET", "/api/v1/webhooks", nil, &list)
 		if len(list.Webhooks) != 0 {

@@ -108,7 +108,17 @@ func (c *Console) jobsPage(w http.ResponseWriter, r *http.Request, s auth.Sessio
 	sort.Slice(kinds, func(i, j int) bool { return kinds[i].Name < kinds[j].Name })
 	rows := make([]jobRow, 0, len(list))
 	for _, j := range list {
-		rows = append(rows, jobRow{Job: j, Name: jobName(j.Kind), StateWord: stateWords[j.State], About: jobAbout(j.Args),
+		about := jobAbout(j.Args)
+		if j.Kind == "webhook.deliver" && c.Outbox != nil {
+			// Which endpoint, in words: the event and the URL.
+			var a struct{ Delivery string }
+			if json.Unmarshal(j.Args, &a) == nil {
+				if event, url, err := c.Outbox.DeliveryTarget(r.Context(), a.Delivery); err == nil && url != "" {
+					about = event + " to " + url
+				}
+			}
+		}
+		rows = append(rows, jobRow{Job: j, Name: jobName(j.Kind), StateWord: stateWords[j.State], About: about,
 			CanRetry:  slices.Contains([]string{"discarded", "cancelled", "retryable", "scheduled"}, j.State),
 			CanCancel: !slices.Contains([]string{"completed", "cancelled", "discarded"}, j.State)})
 	}

@@ -71,7 +71,7 @@ func TestConsoleJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := run(t, ctx, chromedp.Text(chromedp.CSS(row)))
-	for _, want := range []string{"Webhook delivery", "retrying", "1 of 10", "503"} {
+	for _, want := range []string{"Webhook delivery", "Order Completed to " + receiver.URL, "retrying", "1 of 10", "503"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("job row %q lacks %q", text, want)
 		}

@@ -127,24 +127,35 @@ func Handle[T river.JobArgs](s *Service, w river.Worker[T]) {
 	s.kinds = append(s.kinds, zero.Kind())
 }
 
-// OnCancel registers what happens when an operator cancels a job of
-// args' kind (before Build): fn gets the job's arguments as stored (JSON),
-// so that the record the job was to act on says it will not be (a
-// delivery cancelled, not left pending for the next sweep).
-func (s *Service) OnCancel(args river.JobArgs, fn func(ctx context.Context, args []byte) error) {
-	if s.onCancel == nil {
-		s.onCancel = map[string]func(context.Context, []byte) error{}
-	}
-	s.onCancel[args.Kind()] = fn
+// OnCancel registers what happens when an operator cancels a job of kind
+// T (before Build): fn gets the job's arguments, so that the record the job
+// was to act on says it will not be (a delivery cancelled, not left pending
+// for the next sweep).
+func OnCancel[T river.JobArgs](s *Service, fn func(ctx context.Context, args T) error) {
+	s.onCancel = withHook(s.onCancel, fn)
 }
 
-// OnRetry registers what happens when an operator runs a job of args'
-// kind again (before Build): fn gets the job's arguments as stored (JSON).
-func (s *Service) OnRetry(args river.JobArgs, fn func(ctx context.Context, args []byte) error) {
-	if s.onRetry == nil {
-		s.onRetry = map[string]func(context.Context, []byte) error{}
+// OnRetry registers what happens when an operator runs a job of kind T
+// again (before Build): a cancelled delivery becomes pending again.
+func OnRetry[T river.JobArgs](s *Service, fn func(ctx context.Context, args T) error) {
+	s.onRetry = withHook(s.onRetry, fn)
+}
+
+// withHook adds fn, by its kind, to hooks that get a job's stored
+// arguments.
+func withHook[T river.JobArgs](hooks map[string]func(context.Context, []byte) error, fn func(context.Context, T) error) map[string]func(context.Context, []byte) error {
+	if hooks == nil {
+		hooks = map[string]func(context.Context, []byte) error{}
 	}
-	s.onRetry[args.Kind()] = fn
+	var zero T
+	hooks[zero.Kind()] = func(ctx context.Context, raw []byte) error {
+		var args T
+		if err := json.Unmarshal(raw, &args); err != nil {
+			return err
+		}
+		return fn(ctx, args)
+	}
+	return hooks
 }
 
 // Every registers a periodic job: args enqueued every interval (and once

@@ -9,7 +9,7 @@ import (
 // EngagedBetween lists the customers whose engagement score lies in
 // [lo, hi] (the segment condition on engagement).
 func (s *Service) EngagedBetween(ctx context.Context, lo, hi float64) ([]string, error) {
-	return s.ids(ctx, `SELECT customer_id FROM engagement_scores WHERE score >= $1 AND score <= $2`, lo, hi)
+	return s.db.Strings(ctx, `SELECT customer_id FROM engagement_scores WHERE score >= $1 AND score <= $2`, lo, hi)
 }
 
 // InTiers lists the customers in any of the tiers (the segment condition
@@ -23,22 +23,5 @@ func (s *Service) InTiers(ctx context.Context, tiers []string) ([]string, error)
 	for i, t := range tiers {
 		ph[i], args[i] = "$"+strconv.Itoa(i+1), t
 	}
-	return s.ids(ctx, `SELECT customer_id FROM loyalty_tiers WHERE tier IN (`+strings.Join(ph, ", ")+`)`, args...)
-}
-
-func (s *Service) ids(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return s.db.Strings(ctx, `SELECT customer_id FROM loyalty_tiers WHERE tier IN (`+strings.Join(ph, ", ")+`)`, args...)
 }

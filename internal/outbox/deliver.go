@@ -3,7 +3,6 @@ package outbox
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -75,48 +74,27 @@ func (s *Service) Register(js *jobs.Service) {
 	jobs.Handle(js, &mailWorker{s: s})
 	jobs.Handle(js, river.WorkFunc(func(ctx context.Context, _ *river.Job[sweepArgs]) error { return s.sweep(ctx) }))
 	js.Every(10*time.Minute, sweepArgs{}, true)
-	// An operator's cancel cancels what the job was to send: it is not
-	// queued again by the sweep.
-	js.OnCancel(DeliveryArgs{}, func(ctx context.Context, raw []byte) error {
-		var a DeliveryArgs
-		if err := json.Unmarshal(raw, &a); err != nil {
-			return err
-		}
-		return s.db.Tx(ctx, func(tx *store.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET state = 'cancelled', next_at = NULL WHERE id = $1 AND state = 'pending'`, a.ID)
-			return err
-		})
+	// An operator's cancel cancels what the job was to send, so that no
+	// sweep queues it again; run again, it is pending again.
+	jobs.OnCancel(js, func(ctx context.Context, a DeliveryArgs) error {
+		return s.exec(ctx, `UPDATE webhook_deliveries SET state = 'cancelled', next_at = NULL WHERE id = $1 AND state = 'pending'`, a.ID)
 	})
-	// Run again, a cancelled delivery or email is pending again.
-	js.OnRetry(DeliveryArgs{}, func(ctx context.Context, raw []byte) error {
-		var a DeliveryArgs
-		if err := json.Unmarshal(raw, &a); err != nil {
-			return err
-		}
-		return s.db.Tx(ctx, func(tx *store.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET state = 'pending' WHERE id = $1 AND state IN ('cancelled', 'failed')`, a.ID)
-			return err
-		})
+	jobs.OnRetry(js, func(ctx context.Context, a DeliveryArgs) error {
+		return s.exec(ctx, `UPDATE webhook_deliveries SET state = 'pending' WHERE id = $1 AND state IN ('cancelled', 'failed')`, a.ID)
 	})
-	js.OnRetry(MailArgs{}, func(ctx context.Context, raw []byte) error {
-		var a MailArgs
-		if err := json.Unmarshal(raw, &a); err != nil {
-			return err
-		}
-		return s.db.Tx(ctx, func(tx *store.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE mail_outbox SET state = 'pending' WHERE id = $1 AND state IN ('cancelled', 'failed')`, a.ID)
-			return err
-		})
+	jobs.OnCancel(js, func(ctx context.Context, a MailArgs) error {
+		return s.exec(ctx, `UPDATE mail_outbox SET state = 'cancelled', next_at = NULL WHERE id = $1 AND state = 'pending'`, a.ID)
 	})
-	js.OnCancel(MailArgs{}, func(ctx context.Context, raw []byte) error {
-		var a MailArgs
-		if err := json.Unmarshal(raw, &a); err != nil {
-			return err
-		}
-		return s.db.Tx(ctx, func(tx *store.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE mail_outbox SET state = 'cancelled', next_at = NULL WHERE id = $1 AND state = 'pending'`, a.ID)
-			return err
-		})
+	jobs.OnRetry(js, func(ctx context.Context, a MailArgs) error {
+		return s.exec(ctx, `UPDATE mail_outbox SET state = 'pending' WHERE id = $1 AND state IN ('cancelled', 'failed')`, a.ID)
+	})
+}
+
+// exec runs one statement in a transaction of its own.
+func (s *Service) exec(ctx context.Context, q string, args ...any) error {
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, q, args...)
+		return err
 	})
 }
 
@@ -297,21 +275,12 @@ func (s *Service) sweep(ctx context.Context) error {
 		if q.skip {
 			continue
 		}
-		rows, err := s.db.QueryContext(ctx, q.sql, now)
+		ids, err := s.db.Strings(ctx, q.sql, now)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
+		for _, id := range ids {
 			list = append(list, jobs.Many{Args: q.args(id)})
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
 		}
 	}
 	return s.db.Tx(ctx, func(tx *store.Tx) error { return jobs.InsertManyTx(ctx, tx, list) })

@@ -568,6 +568,18 @@ func (db *DB) Each(ctx context.Context, q string, args []any, fn func(*sql.Rows)
 // EachIn runs q, which ends in "IN ", with the lead arguments first and
 // the values in groups small enough for either engine's parameter limit,
 // calling fn for each row.
+// Strings runs q and returns its rows' single text column.
+func (db *DB) Strings(ctx context.Context, q string, args ...any) ([]string, error) {
+	var out []string
+	err := db.Each(ctx, q, args, func(r *sql.Rows) error {
+		var v string
+		err := r.Scan(&v)
+		out = append(out, v)
+		return err
+	})
+	return out, err
+}
+
 func (db *DB) EachIn(ctx context.Context, q string, lead, values []any, fn func(*sql.Rows) error) error {
 	for len(values) > 0 {
 		n := min(len(values), 500)

@@ -167,7 +167,7 @@ func insertInvitations(ctx context.Context, db *store.DB, tx *store.Tx, list []n
 		`ON CONFLICT (id) DO NOTHING`, 16, rows); err != nil {
 		return err
 	}
-	return scheduleDispatch(ctx, tx, list)
+	return scheduleDispatch(ctx, tx, list, now)
 }
 
 // withLink fills the token and URL of an invitation that was sent.

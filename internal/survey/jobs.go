@@ -2,7 +2,8 @@ package survey
 
 import (
 	"context"
-	"encoding/json"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -32,7 +33,8 @@ func (MailArgs) InsertOpts() river.InsertOpts {
 
 // DispatchArgs is the job that makes the survey decisions due: invitations
 // whose time has come, reminders, expiry and periodic waves. At (Unix
-// ms) is the time it was scheduled for; 0 is the periodic run.
+// ms, a whole second) is the time it was scheduled for; 0 is the
+// periodic run.
 type DispatchArgs struct {
 	At int64 `json:"at,omitempty"`
 }
@@ -52,27 +54,13 @@ func (s *Service) Register(js *jobs.Service) {
 	jobs.Handle(js, &mailWorker{s: s})
 	jobs.Handle(js, &dispatchWorker{s: s})
 	js.Every(time.Minute, DispatchArgs{}, true)
-	// Run again, a cancelled or failed email is queued again.
-	js.OnRetry(MailArgs{}, func(ctx context.Context, raw []byte) error {
-		var a MailArgs
-		if err := json.Unmarshal(raw, &a); err != nil {
-			return err
-		}
-		return s.db.Tx(ctx, func(tx *store.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE survey_invitations SET mail_state = 'queued' WHERE id = $1 AND mail_state IN ('cancelled', 'failed')`, a.Invitation)
-			return err
-		})
+	// An operator's cancel cancels the email, so that no sweep queues it
+	// again; run again, a cancelled or failed email is queued again.
+	jobs.OnCancel(js, func(ctx context.Context, a MailArgs) error {
+		return s.setMailState(ctx, a.Invitation, "cancelled", "queued")
 	})
-	// An operator's cancel cancels the email: it is not queued again.
-	js.OnCancel(MailArgs{}, func(ctx context.Context, raw []byte) error {
-		var a MailArgs
-		if err := json.Unmarshal(raw, &a); err != nil {
-			return err
-		}
-		return s.db.Tx(ctx, func(tx *store.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE survey_invitations SET mail_state = 'cancelled', mail_next_at = NULL WHERE id = $1 AND mail_state = 'queued'`, a.Invitation)
-			return err
-		})
+	jobs.OnRetry(js, func(ctx context.Context, a MailArgs) error {
+		return s.setMailState(ctx, a.Invitation, "queued", "cancelled", "failed")
 	})
 }
 
@@ -128,12 +116,18 @@ func (s *Service) dueWaiting(ctx context.Context) (bool, error) {
 }
 
 // scheduleDispatch queues, inside tx, a decision run at each time an
-// invitation of list falls due (a run already queued for that time serves).
-func scheduleDispatch(ctx context.Context, tx *store.Tx, list []newInvitation) error {
+// invitation of list falls due (now for those already due), to the second
+// (a run already queued for that second serves).
+func scheduleDispatch(ctx context.Context, tx *store.Tx, list []newInvitation, now int64) error {
 	seen := map[int64]bool{}
 	var runs []jobs.Many
 	for _, n := range list {
-		at := n.due
+		// One run a second, at the first of its invitations' times:
+		// invitations falling due in the same second (a burst of
+		// triggers, or history already due now) share it; one due a
+		// moment after the run is decided by the minute's run at the
+		// latest.
+		at := (max(n.due, now) + 999) / 1000 * 1000
 		if seen[at] {
 			continue
 		}
@@ -169,4 +163,23 @@ func (s *Service) sweepMail(ctx context.Context) error {
 		return err
 	}
 	return s.db.Tx(ctx, func(tx *store.Tx) error { return jobs.InsertManyTx(ctx, tx, list) })
+}
+
+// setMailState moves an invitation's email to state from any of from.
+func (s *Service) setMailState(ctx context.Context, invitation, state string, from ...string) error {
+	args := []any{state, invitation}
+	ph := make([]string, len(from))
+	for i, f := range from {
+		args = append(args, f)
+		ph[i] = "$" + strconv.Itoa(i+3)
+	}
+	next := "mail_next_at"
+	if state != "queued" {
+		next = "NULL"
+	}
+	return s.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE survey_invitations SET mail_state = $1, mail_next_at = `+next+`
+			WHERE id = $2 AND mail_state IN (`+strings.Join(ph, ", ")+`)`, args...)
+		return err
+	})
 }

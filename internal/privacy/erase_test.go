@@ -3,6 +3,7 @@ package privacy_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -152,8 +153,8 @@ func fileHits(t *testing.T, dsn string, needles []string) []string {
 			continue
 		}
 		for _, n := range needles {
-			if bytes.Contains(b, []byte(n)) {
-				hits = append(hits, filepath.Base(dsn+suffix)+": "+n)
+			if i := bytes.Index(b, []byte(n)); i >= 0 {
+				hits = append(hits, filepath.Base(dsn+suffix)+": "+n+where(dsn, suffix, b, i))
 			}
 		}
 	}
@@ -284,4 +285,29 @@ func TestEraseLeavesOthersWhole(t *testing.T) {
 			t.Fatalf("noah: %+v", noah.Traits)
 		}
 	})
+}
+
+// where names the page of the database file that holds offset i and the
+// table or index it belongs to, for a failure's message.
+func where(dsn, suffix string, b []byte, i int) string {
+	if suffix != "" || len(b) < 100 {
+		return ""
+	}
+	size := int(b[16])<<8 | int(b[17])
+	if size == 1 {
+		size = 65536
+	}
+	page := i/size + 1
+	db, err := sql.Open("sqlite", "file:"+dsn+"?mode=ro")
+	if err != nil {
+		return fmt.Sprintf(" (page %d)", page)
+	}
+	defer db.Close()
+	var name, kind string
+	err = db.QueryRow(`SELECT name, pagetype FROM dbstat WHERE pageno = ?`, page).Scan(&name, &kind)
+	if err != nil {
+		name = "not in any b-tree (" + err.Error() + ")"
+	}
+	lo, hi := max(i-60, 0), min(i+80, len(b))
+	return fmt.Sprintf(" (page %d of %s %s, offset %d in page: %q)", page, name, kind, i%size, b[lo:hi])
 }

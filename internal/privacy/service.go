@@ -150,7 +150,15 @@ func (s *Service) Erase(ctx context.Context, ref string, suppress bool, actor st
 			delete(out.Rows, t)
 		}
 	}
-	if err := s.cfg.DB.Scrub(ctx); err != nil {
+	// The identities are what Scrub looks for in the file: a shorter value
+	// would be found inside others'.
+	var needles []string
+	for _, v := range sub.Values() {
+		if len([]rune(v)) >= 4 {
+			needles = append(needles, v)
+		}
+	}
+	if err := s.cfg.DB.Scrub(ctx, needles...); err != nil {
 		s.cfg.Logger.Warn("erasure: scrub", "err", err)
 	}
 	return out, nil

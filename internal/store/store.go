@@ -7,6 +7,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -16,7 +17,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,6 +50,7 @@ type DB struct {
 
 	stopCheckpoints func()   // ends the SQLite checkpointer
 	wal             *walSync // syncs SQLite commits to disk
+	path            string   // the SQLite database file
 }
 
 // IsPostgres reports whether dsn names a PostgreSQL database.
@@ -125,7 +129,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	ck.SetMaxOpenConns(1)
-	db := &DB{DB: r, w: w, Engine: SQLite, wal: newWALSync(path)}
+	db := &DB{DB: r, w: w, Engine: SQLite, wal: newWALSync(path), path: path}
 	db.stopCheckpoints = sync.OnceFunc(checkpointer(ck))
 	return db, nil
 }
@@ -600,13 +604,39 @@ func (db *DB) EachIn(ctx context.Context, q string, lead, values []any, fn func(
 // as the engine allows (docs/privacy.md). On SQLite, deleted content is
 // zeroed as it is freed (secure_delete); Scrub then copies the WAL into the
 // database file and truncates the WAL, whose frames still hold the pages as
-// they were before. On PostgreSQL it does nothing: deleted rows stay in the
-// table files until a VACUUM reclaims their space and later writes reuse
-// it, and in the WAL and backups until they are recycled.
-func (db *DB) Scrub(ctx context.Context) error {
+// they were before. secure_delete does not reach everything: now and then a
+// page split leaves an old copy of a moved cell in a page's free space, and
+// when the cell is deleted later that copy stays. So Scrub reads the file
+// for each of needles (what was erased) and, when one is still there,
+// rewrites the file (VACUUM) and looks again. On PostgreSQL it does
+// nothing: deleted rows stay in the table files until a VACUUM reclaims
+// their space and later writes reuse it, and in the WAL and backups until
+// they are recycled.
+func (db *DB) Scrub(ctx context.Context, needles ...string) error {
 	if db.Engine != SQLite {
 		return nil
 	}
+	if err := db.truncateWAL(ctx); err != nil {
+		return err
+	}
+	left, err := db.fileHolds(needles)
+	if err != nil || left == "" {
+		return err
+	}
+	if _, err := db.w.ExecContext(ctx, `VACUUM`); err != nil {
+		return fmt.Errorf("scrub: %w", err)
+	}
+	if err := db.truncateWAL(ctx); err != nil {
+		return err
+	}
+	if left, err = db.fileHolds(needles); err == nil && left != "" {
+		err = fmt.Errorf("scrub: %q is still in the database file after VACUUM", left)
+	}
+	return err
+}
+
+// truncateWAL copies the WAL into the database file and empties it.
+func (db *DB) truncateWAL(ctx context.Context) error {
 	for try := 0; ; try++ {
 		var busy, frames, done int
 		err := db.w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &done)
@@ -627,6 +657,42 @@ func (db *DB) Scrub(ctx context.Context) error {
 	}
 }
 
+// fileHolds returns the first of needles found in the database file's
+// bytes, or "".
+func (db *DB) fileHolds(needles []string) (string, error) {
+	var longest int
+	for _, n := range needles {
+		longest = max(longest, len(n))
+	}
+	if longest == 0 {
+		return "", nil
+	}
+	f, err := os.Open(db.path)
+	if err != nil {
+		return "", fmt.Errorf("scrub: %w", err)
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20+longest)
+	kept := 0 // the last chunk's tail, so that a needle across two reads is seen
+	for {
+		n, err := io.ReadFull(f, buf[kept:])
+		chunk := buf[:kept+n]
+		for _, s := range needles {
+			if s != "" && bytes.Contains(chunk, []byte(s)) {
+				return s, nil
+			}
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return "", nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("scrub: %w", err)
+		}
+		kept = min(longest-1, len(chunk))
+		copy(buf, chunk[len(chunk)-kept:])
+	}
+}
+
 // Vacuum rewrites the whole database so that nothing deleted before
 // secure_delete was on (databases created by earlier versions) stays in its
 // free space: SQLite's VACUUM, then a truncated WAL; PostgreSQL's VACUUM
@@ -639,7 +705,7 @@ func (db *DB) Vacuum(ctx context.Context) error {
 	if _, err := db.w.ExecContext(ctx, `VACUUM`); err != nil {
 		return err
 	}
-	return db.Scrub(ctx)
+	return db.truncateWAL(ctx)
 }
 
 // likeEscaper escapes LIKE's wildcards for a pattern with ESCAPE '\'.

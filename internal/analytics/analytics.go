@@ -65,8 +65,6 @@ type Model struct {
 	Fitted     bool           `json:"fitted"` // false: too few customers with orders; defaults in use
 }
 
-const modelKey = "clv_model"
-
 // Horizon and discount of the lifetime value: three years, 10 % a year.
 const (
 	HorizonWeeks = 156
@@ -173,7 +171,7 @@ func (s *Service) Refresh(ctx context.Context) (*Model, error) {
 			computed_at = excluded.computed_at`, 11, rows); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2`, modelKey, string(b))
+		_, err := tx.ExecContext(ctx, `UPDATE analytics_state SET value_model = $1`, string(b))
 		return err
 	})
 	return &m, err
@@ -500,11 +498,8 @@ func (s *Service) refreshSoon() {
 // Model returns the value model in force (nil before the first refresh).
 func (s *Service) Model(ctx context.Context) (*Model, error) {
 	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, modelKey).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
+	err := s.db.QueryRowContext(ctx, `SELECT value_model FROM analytics_state`).Scan(&v)
+	if err != nil || v == "" {
 		return nil, err
 	}
 	var m Model

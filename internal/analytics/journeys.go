@@ -2,9 +2,7 @@ package analytics
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"math"
 	"sort"
 	"strings"
@@ -36,17 +34,15 @@ func DefaultStages() map[string][]string {
 	}
 }
 
-const stagesKey = "journey_stages"
-
 // Stages returns the event-to-stage mapping in force.
 func Stages(ctx context.Context, q eventlog.Querier) (map[string][]string, error) {
 	var v string
-	err := q.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, stagesKey).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return DefaultStages(), nil
-	}
+	err := q.QueryRowContext(ctx, `SELECT journey_stages FROM analytics_state`).Scan(&v)
 	if err != nil {
 		return nil, err
+	}
+	if v == "" {
+		return DefaultStages(), nil
 	}
 	var m map[string][]string
 	return m, json.Unmarshal([]byte(v), &m)
@@ -72,7 +68,7 @@ func (s *Service) SetStages(ctx context.Context, m map[string][]string) error {
 	}
 	b, _ := json.Marshal(m)
 	return s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2`, stagesKey, string(b))
+		_, err := tx.ExecContext(ctx, `UPDATE analytics_state SET journey_stages = $1`, string(b))
 		return err
 	})
 }

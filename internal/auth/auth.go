@@ -99,12 +99,12 @@ func (s *Service) DeviceKey(ctx context.Context) ([]byte, error) {
 		return s.deviceKey, nil
 	}
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('device_cookie_key', $1) ON CONFLICT (key) DO NOTHING`, store.Secret(32))
+		_, err := tx.ExecContext(ctx, `UPDATE auth_state SET device_cookie_key = $1 WHERE device_cookie_key = ''`, store.Secret(32))
 		return err
 	})
 	var v string
 	if err == nil {
-		err = s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'device_cookie_key'`).Scan(&v)
+		err = s.db.QueryRowContext(ctx, `SELECT device_cookie_key FROM auth_state`).Scan(&v)
 	}
 	if err != nil {
 		return nil, err

@@ -3,8 +3,6 @@ package experience
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"errors"
 	"math"
 	"slices"
 	"strings"
@@ -29,8 +27,6 @@ type ReplenishSettings struct {
 	Paused bool `json:"paused"`
 }
 
-const replenishKey = "replenishment"
-
 // DefaultReplenishSettings: three days ahead, two days to cancel.
 func DefaultReplenishSettings() ReplenishSettings {
 	return ReplenishSettings{LeadDays: 3, CancelHours: 48}
@@ -38,16 +34,10 @@ func DefaultReplenishSettings() ReplenishSettings {
 
 // ReplenishSettings returns the settings in force.
 func (s *Service) ReplenishSettings(ctx context.Context) (ReplenishSettings, error) {
-	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, replenishKey).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return DefaultReplenishSettings(), nil
-	}
-	if err != nil {
-		return ReplenishSettings{}, err
-	}
 	var out ReplenishSettings
-	return out, json.Unmarshal([]byte(v), &out)
+	err := s.db.QueryRowContext(ctx, `SELECT replenish_lead_days, replenish_cancel_hours, replenish_paused FROM experience_state`).
+		Scan(&out.LeadDays, &out.CancelHours, &out.Paused)
+	return out, err
 }
 
 // SetReplenishSettings validates and stores the settings.
@@ -58,9 +48,9 @@ func (s *Service) SetReplenishSettings(ctx context.Context, in ReplenishSettings
 	if in.CancelHours < 1 || in.CancelHours > 24*30 || math.IsNaN(in.CancelHours) {
 		return fault.Field("cancel_hours", "cancel_hours is between 1 and 720")
 	}
-	b, _ := json.Marshal(in)
 	return s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2`, replenishKey, string(b))
+		_, err := tx.ExecContext(ctx, `UPDATE experience_state SET replenish_lead_days = $1, replenish_cancel_hours = $2, replenish_paused = $3`,
+			in.LeadDays, in.CancelHours, in.Paused)
 		return err
 	})
 }

@@ -2,15 +2,10 @@ package survey
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/vocab"
 )
-
-// handlingKey is the setting that holds the complaint-handling survey's id.
-const handlingKey = "complaint_handling_survey"
 
 func intp(n int) *int { return &n }
 
@@ -42,17 +37,14 @@ func (s *Service) EnsureHandlingSurvey(ctx context.Context) error {
 		return err
 	}
 	return s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, handlingKey, sv.ID)
+		_, err := tx.ExecContext(ctx, `UPDATE survey_state SET handling_survey = $1 WHERE handling_survey = ''`, sv.ID)
 		return err
 	})
 }
 
 func (s *Service) handlingSurvey(ctx context.Context) (string, error) {
 	var id string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, handlingKey).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
+	err := s.db.QueryRowContext(ctx, `SELECT handling_survey FROM survey_state`).Scan(&id)
 	return id, err
 }
 

@@ -2,9 +2,7 @@ package survey
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -66,17 +64,15 @@ func (p *ContactPolicy) Validate() error {
 	return nil
 }
 
-const policyKey = "survey_contact_policy"
-
 // Policy returns the installation's contact policy.
 func (s *Service) Policy(ctx context.Context) (ContactPolicy, error) {
 	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, policyKey).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return DefaultPolicy(), nil
-	}
+	err := s.db.QueryRowContext(ctx, `SELECT contact_policy FROM survey_state`).Scan(&v)
 	if err != nil {
 		return ContactPolicy{}, err
+	}
+	if v == "" {
+		return DefaultPolicy(), nil
 	}
 	var p ContactPolicy
 	if err := json.Unmarshal([]byte(v), &p); err != nil {
@@ -95,7 +91,7 @@ func (s *Service) SetPolicy(ctx context.Context, p ContactPolicy) error {
 	}
 	b, _ := json.Marshal(p)
 	return s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2`, policyKey, string(b))
+		_, err := tx.ExecContext(ctx, `UPDATE survey_state SET contact_policy = $1`, string(b))
 		return err
 	})
 }

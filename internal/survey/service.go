@@ -268,16 +268,16 @@ func sameQuestionShape(a, b *Survey) bool {
 }
 
 // tokenKey is the installation's secret for signing survey links, made on
-// first use and kept in settings.
+// first use and kept in survey_state.
 func (s *Service) tokenKey(ctx context.Context) ([]byte, error) {
 	s.keyOnce.Do(func() {
 		err := s.db.Tx(ctx, func(tx *store.Tx) error {
-			_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('survey_link_key', $1) ON CONFLICT (key) DO NOTHING`, store.Secret(32))
+			_, err := tx.ExecContext(ctx, `UPDATE survey_state SET link_key = $1 WHERE link_key = ''`, store.Secret(32))
 			return err
 		})
 		var v string
 		if err == nil {
-			err = s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'survey_link_key'`).Scan(&v)
+			err = s.db.QueryRowContext(ctx, `SELECT link_key FROM survey_state`).Scan(&v)
 		}
 		s.key, s.keyErr = []byte(v), err
 	})

@@ -64,8 +64,11 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 		key := profile.Key(e.UserID, e.AnonymousID)
 		if st, ok := stageOf[e.Event]; ok {
 			exp, _ := p["experience"].(string)
-			if _, err := tx.ExecContext(ctx, `INSERT INTO an_stages (message_id, identity, stage, channel, experience, at) VALUES ($1, $2, $3, $4, $5, $6)
-				ON CONFLICT (message_id) DO NOTHING`, e.MessageID, key, st, e.Channel, exp, e.Timestamp); err != nil {
+			// cxloop's actions (a nudge sent, an order proposed) are not the
+			// customer's touches; Funnel tells them apart.
+			action := e.SourceID == eventlog.SourceActions
+			if _, err := tx.ExecContext(ctx, `INSERT INTO an_stages (message_id, identity, stage, channel, experience, at, action) VALUES ($1, $2, $3, $4, $5, $6, $7)
+				ON CONFLICT (message_id) DO NOTHING`, e.MessageID, key, st, e.Channel, exp, e.Timestamp, action); err != nil {
 				return err
 			}
 		}

@@ -141,22 +141,18 @@ func (s *Service) Funnel(ctx context.Context, by string, segment *profile.Query)
 		action                   bool // cxloop's own action, not the customer's touch
 	}
 	var list []touch
-	// The log says whose an event is: cxloop's actions (source
-	// cxloop-actions: a nudge sent, an order proposed) are not the
-	// customer's touches.
-	rows, err := s.db.QueryContext(ctx, `SELECT s.identity, s.stage, s.channel, s.experience, s.at, CASE WHEN e.source_id = $1 THEN 1 ELSE 0 END
-		FROM an_stages s LEFT JOIN events e ON e.message_id = s.message_id ORDER BY s.at`, eventlog.SourceActions)
+	// cxloop's actions (source cxloop-actions: a nudge sent, an order
+	// proposed) are not the customer's touches.
+	rows, err := s.db.QueryContext(ctx, `SELECT identity, stage, channel, experience, at, action FROM an_stages ORDER BY at`)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
 		var t touch
-		var action int
-		if err := rows.Scan(&t.key, &t.stage, &t.channel, &t.exp, &t.at, &action); err != nil {
+		if err := rows.Scan(&t.key, &t.stage, &t.channel, &t.exp, &t.at, &t.action); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		t.action = action == 1
 		list = append(list, t)
 	}
 	rows.Close()

@@ -16,7 +16,6 @@ import (
 // with what should replace it. The test fails when one is added and when
 // one listed here is gone (remove it from the list).
 var sideways = map[string]string{
-	"analytics reads events":   "journeys join the log for source actions: eventlog should answer",
 	"loyalty reads customers":  "community, referrals, senders and tiers: ask profile",
 	"loyalty reads identities": "referrals and introductions resolve identities: ask profile",
 	"loyalty reads events":     "engagement scans the log outside the consumer framework: become a consumer",

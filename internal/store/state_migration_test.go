@@ -63,3 +63,39 @@ func TestStateMovesOutOfSettings(t *testing.T) {
 		}
 	})
 }
+
+// Migration 0040 marks the journey stages that were cxloop's own actions,
+// as the log says.
+func TestStagesLearnWhichWereActions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		err := db.Tx(ctx, func(tx *store.Tx) error {
+			for i, src := range []string{"cxloop-actions", "src_web"} {
+				id := []string{"m-action", "m-touch"}[i]
+				if _, err := tx.ExecContext(ctx, `INSERT INTO events (seq, message_id, type, event, user_id, anonymous_id, channel, contact, source_id, ts, received_at, body)
+					VALUES ($1, $2, 'track', 'Nudge Sent', 'u1', NULL, 'email', 'direct', $3, 1, 1, '{}')`, i+1, id, src); err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO an_stages (message_id, identity, stage, channel, experience, at) VALUES ($1, 'u:u1', 'request', 'email', '', 1)`, id); err != nil {
+					return err
+				}
+			}
+			for _, q := range []string{`ALTER TABLE an_stages DROP COLUMN action`, `DELETE FROM schema_migrations WHERE name = '0040_stage_actions'`} {
+				if _, err := tx.ExecContext(ctx, q); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if applied, err := db.Migrate(ctx); err != nil || len(applied) != 1 || applied[0] != "0040_stage_actions" {
+			t.Fatalf("applied %v, %v", applied, err)
+		}
+		got, err := db.Strings(ctx, `SELECT message_id FROM an_stages WHERE action ORDER BY message_id`)
+		if err != nil || len(got) != 1 || got[0] != "m-action" {
+			t.Fatalf("actions: %v, %v; want [m-action]", got, err)
+		}
+	})
+}

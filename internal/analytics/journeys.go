@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"math"
 	"sort"
@@ -135,36 +136,46 @@ func (s *Service) Funnel(ctx context.Context, by string, segment *profile.Query)
 			only[id] = true
 		}
 	}
-	type touch struct {
-		key, stage, channel, exp string
-		at                       int64
-		action                   bool // cxloop's own action, not the customer's touch
-	}
-	var list []touch
-	// cxloop's actions (source cxloop-actions: a nudge sent, an order
-	// proposed) are not the customer's touches.
-	rows, err := s.db.QueryContext(ctx, `SELECT identity, stage, channel, experience, at, action FROM an_stages ORDER BY at`)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var t touch
-		if err := rows.Scan(&t.key, &t.stage, &t.channel, &t.exp, &t.at, &t.action); err != nil {
-			rows.Close()
-			return nil, err
-		}
+	var list []stageTouch
+	err := s.db.Each(ctx, `SELECT identity, stage, channel, experience, at, action FROM an_stages ORDER BY at`, nil, func(r *sql.Rows) error {
+		var t stageTouch
+		err := r.Scan(&t.key, &t.stage, &t.channel, &t.exp, &t.at, &t.action)
 		list = append(list, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	owner, err := profile.OwnersBy(ctx, s.profiles, list, func(t touch) string { return t.key })
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
+	owner, err := profile.OwnersBy(ctx, s.profiles, list, func(t stageTouch) string { return t.key })
+	if err != nil {
+		return nil, err
+	}
+	byCustomer := cutJourneys(list, func(t stageTouch) string {
+		if c := owner[t.key]; c != "" && (only == nil || only[c]) {
+			return c
+		}
+		return ""
+	})
+	return funnelGroups(judgeRepeats(byCustomer, s.now().UnixMilli()), by), nil
+}
+
+// stageTouch is one row of an_stages: a touch of a journey stage, or
+// cxloop's own action (source cxloop-actions: a nudge sent, an order
+// proposed), which is not the customer's touch.
+type stageTouch struct {
+	key, stage, channel, exp string
+	at                       int64
+	action                   bool
+}
+
+const dayMillis = 86400000
+
+// cutJourneys cuts each customer's touches (in time order) into journeys,
+// each customer's in time order; customer names a touch's customer ("":
+// left out).
+func cutJourneys(list []stageTouch, customer func(stageTouch) string) map[string][]*journey {
 	open := map[string]*journey{}
-	byCustomer := map[string][]*journey{} // each customer's journeys in time order
+	byCustomer := map[string][]*journey{}
 	// An action of a connected experience touches the customer's open
 	// journey, or the one they start within AbandonDays of it.
 	type nudge struct {
@@ -172,15 +183,14 @@ func (s *Service) Funnel(ctx context.Context, by string, segment *profile.Query)
 		at  int64
 	}
 	touched := map[string]nudge{}
-	const day = 86400000
 	for _, t := range list {
-		c := owner[t.key]
-		if c == "" || (only != nil && !only[c]) {
+		c := customer(t)
+		if c == "" {
 			continue
 		}
 		r := stageRank[t.stage]
 		j := open[c]
-		if j != nil && (j.first[2] != 0 || t.at-j.last > AbandonDays*day) {
+		if j != nil && (j.first[2] != 0 || t.at-j.last > AbandonDays*dayMillis) {
 			j = nil // responded, or left too long: the next touch starts anew
 		}
 		if t.action {
@@ -195,7 +205,7 @@ func (s *Service) Funnel(ctx context.Context, by string, segment *profile.Query)
 		}
 		if j == nil {
 			j = &journey{channel: t.channel, experience: "none"}
-			if n, ok := touched[c]; ok && t.at-n.at <= AbandonDays*day {
+			if n, ok := touched[c]; ok && t.at-n.at <= AbandonDays*dayMillis {
 				j.experience = n.exp
 			}
 			delete(touched, c)
@@ -210,9 +220,14 @@ func (s *Service) Funnel(ctx context.Context, by string, segment *profile.Query)
 			j.experience = t.exp
 		}
 	}
-	// A response is judged once RepeatDays have passed since it; it is
-	// repeated when the customer's next response came within them.
-	now := s.now().UnixMilli()
+	return byCustomer
+}
+
+// judgeRepeats marks the responses judged and repeated, and returns every
+// journey. A response is judged once RepeatDays have passed since it (now,
+// unix ms); it is repeated when the customer's next response came within
+// them.
+func judgeRepeats(byCustomer map[string][]*journey, now int64) []*journey {
 	var done []*journey
 	for _, js := range byCustomer {
 		var prev *journey
@@ -221,13 +236,19 @@ func (s *Service) Funnel(ctx context.Context, by string, segment *profile.Query)
 			if j.first[2] == 0 {
 				continue
 			}
-			if prev != nil && j.first[2]-prev.first[2] <= RepeatDays*day {
+			if prev != nil && j.first[2]-prev.first[2] <= RepeatDays*dayMillis {
 				prev.repeated = prev.judged
 			}
-			j.judged = now-j.first[2] >= RepeatDays*day
+			j.judged = now-j.first[2] >= RepeatDays*dayMillis
 			prev = j
 		}
 	}
+	return done
+}
+
+// funnelGroups measures each stage of the journeys by group (see Funnel),
+// the most journeys first.
+func funnelGroups(done []*journey, by string) []FunnelGroup {
 	groups := map[string]*FunnelGroup{}
 	for _, j := range done {
 		key := "all"
@@ -279,7 +300,7 @@ func (s *Service) Funnel(ctx context.Context, by string, segment *profile.Query)
 		}
 		return out[i].Key < out[j].Key
 	})
-	return out, nil
+	return out
 }
 
 // share is n ÷ of rounded to 3 decimals, absent when of is 0.

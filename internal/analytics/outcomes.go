@@ -103,28 +103,67 @@ func (s *Service) Outcomes(ctx context.Context, months int, survey *string) (*Ou
 		return nil, err
 	}
 	now := s.now().UTC()
-	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -(months - 1), 0)
+	w := outcomeWindow{start: time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -(months - 1), 0), index: map[string]int{}}
 	out := make([]OutcomeMonth, months)
-	index := map[string]int{}
 	for i := range out {
-		m := start.AddDate(0, i, 0).Format("2006-01")
-		out[i].Month, index[m] = m, i
-	}
-	monthOf := func(at int64) (int, bool) {
-		i, ok := index[time.UnixMilli(at).UTC().Format("2006-01")]
-		return i, ok
+		m := w.start.AddDate(0, i, 0).Format("2006-01")
+		out[i].Month, w.index[m] = m, i
 	}
 	out[months-1].Partial = true
-	hist, err := s.histories(ctx)
+	if err := s.commerceByMonth(ctx, w, out); err != nil {
+		return nil, err
+	}
+	bySurvey, err := s.signalsByMonth(ctx, w, out)
 	if err != nil {
 		return nil, err
+	}
+	res := &Outcomes{Months: out, Surveys: []OutcomeSurvey{}}
+	if err := s.chooseSurvey(ctx, res, bySurvey, survey); err != nil {
+		return nil, err
+	}
+	scoresByMonth(out, bySurvey[res.Survey])
+	if s.referrals != nil {
+		byMonth, err := s.referrals(ctx, w.start)
+		if err != nil {
+			return nil, err
+		}
+		for m, v := range byMonth {
+			if i, ok := w.index[m]; ok {
+				out[i].ReferralRevenue = round(v, 2)
+			}
+		}
+	}
+	return res, nil
+}
+
+// outcomeWindow is the months a report covers: the first one's start and
+// each month's place ("2006-01" → index).
+type outcomeWindow struct {
+	start time.Time
+	index map[string]int
+}
+
+// month returns the place of the month at (unix ms) falls in.
+func (w outcomeWindow) month(at int64) (int, bool) {
+	i, ok := w.index[time.UnixMilli(at).UTC().Format("2006-01")]
+	return i, ok
+}
+
+// commerceByMonth adds each month's revenue, new customers and their mean
+// lifetime value, buyers, repeat rate and retention of the month before's
+// buyers.
+func (s *Service) commerceByMonth(ctx context.Context, w outcomeWindow, out []OutcomeMonth) error {
+	months := len(out)
+	hist, err := s.histories(ctx)
+	if err != nil {
+		return err
 	}
 	// buyers[0] is the month before the window: the first month's cohort.
 	buyers := make([]map[string]bool, months+1)
 	for i := range buyers {
 		buyers[i] = map[string]bool{}
 	}
-	before := start.AddDate(0, -1, 0).Format("2006-01")
+	before := w.start.AddDate(0, -1, 0).Format("2006-01")
 	clv := map[string]float64{}
 	err = s.db.Each(ctx, `SELECT customer_id, clv FROM customer_values`, nil, func(r *sql.Rows) error {
 		var c string
@@ -134,14 +173,14 @@ func (s *Service) Outcomes(ctx context.Context, months int, survey *string) (*Ou
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	clvNew, valued := make([]float64, months), make([]int, months)
 	repeat := make([]int, months)
 	for c, ps := range hist {
 		for k, p := range ps {
 			at := p.day * 86400000
-			i, ok := monthOf(at)
+			i, ok := w.month(at)
 			if !ok {
 				if time.UnixMilli(at).UTC().Format("2006-01") == before {
 					buyers[0][c] = true
@@ -180,23 +219,32 @@ func (s *Service) Outcomes(ctx context.Context, months int, survey *string) (*Ou
 		}
 		out[i].Retention = share(kept, len(buyers[i]))
 	}
-	type answer struct {
-		kind  string
-		value float64
-		month int
-	}
-	bySurvey := map[string][]answer{}
+	return nil
+}
+
+// outcomeAnswer is one score in the window: its kind (score 0–1 or nps
+// 0–10), value and month.
+type outcomeAnswer struct {
+	kind  string
+	value float64
+	month int
+}
+
+// signalsByMonth counts each month's complaints and returns and gathers the
+// window's scores by survey.
+func (s *Service) signalsByMonth(ctx context.Context, w outcomeWindow, out []OutcomeMonth) (map[string][]outcomeAnswer, error) {
+	bySurvey := map[string][]outcomeAnswer{}
 	// A score's survey is its ref (as the consumer now writes it), else
 	// that of the response's recorded answers.
-	err = s.db.Each(ctx, `SELECT s.kind, s.value, s.at, s.ref, COALESCE((SELECT MIN(a.survey_id) FROM an_answers a WHERE a.message_id = s.message_id), '')
-		FROM an_signals s WHERE s.at >= $1 AND s.kind IN ('score', 'nps', 'complaint', 'return')`, []any{start.UnixMilli()}, func(r *sql.Rows) error {
+	err := s.db.Each(ctx, `SELECT s.kind, s.value, s.at, s.ref, COALESCE((SELECT MIN(a.survey_id) FROM an_answers a WHERE a.message_id = s.message_id), '')
+		FROM an_signals s WHERE s.at >= $1 AND s.kind IN ('score', 'nps', 'complaint', 'return')`, []any{w.start.UnixMilli()}, func(r *sql.Rows) error {
 		var kind, ref, answered string
 		var v float64
 		var at int64
 		if err := r.Scan(&kind, &v, &at, &ref, &answered); err != nil {
 			return err
 		}
-		i, ok := monthOf(at)
+		i, ok := w.month(at)
 		if !ok {
 			return nil
 		}
@@ -209,7 +257,7 @@ func (s *Service) Outcomes(ctx context.Context, months int, survey *string) (*Ou
 			if id == "" {
 				id = answered
 			}
-			bySurvey[id] = append(bySurvey[id], answer{kind, v, i})
+			bySurvey[id] = append(bySurvey[id], outcomeAnswer{kind, v, i})
 		case "complaint":
 			out[i].Complaints++
 		case "return":
@@ -217,10 +265,13 @@ func (s *Service) Outcomes(ctx context.Context, months int, survey *string) (*Ou
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	res := &Outcomes{Months: out, Surveys: []OutcomeSurvey{}}
+	return bySurvey, err
+}
+
+// chooseSurvey lists the surveys answered in the window, most responses
+// first, and picks the one whose scores the report shows: the one asked
+// for, else the first.
+func (s *Service) chooseSurvey(ctx context.Context, res *Outcomes, bySurvey map[string][]outcomeAnswer, survey *string) error {
 	for id, list := range bySurvey {
 		n := 0
 		for _, a := range list {
@@ -231,9 +282,8 @@ func (s *Service) Outcomes(ctx context.Context, months int, survey *string) (*Ou
 		res.Surveys = append(res.Surveys, OutcomeSurvey{ID: id, Responses: n})
 	}
 	if err := s.nameSurveys(ctx, res.Surveys); err != nil {
-		return nil, err
+		return err
 	}
-	// Most responses first; the default is the first.
 	sort.Slice(res.Surveys, func(i, j int) bool {
 		a, b := res.Surveys[i], res.Surveys[j]
 		if a.Responses != b.Responses {
@@ -251,16 +301,22 @@ func (s *Service) Outcomes(ctx context.Context, months int, survey *string) (*Ou
 	default:
 		names, err := s.surveyNames(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if _, known := names[*survey]; !known {
-			return nil, fault.Field("survey", "no survey %q", *survey)
+			return fault.Field("survey", "no survey %q", *survey)
 		}
 		res.Survey = *survey
 	}
-	nps := make([][3]int, months) // answers, promoters, detractors
-	sat := make([]float64, months)
-	for _, a := range bySurvey[res.Survey] {
+	return nil
+}
+
+// scoresByMonth sets each month's satisfaction (mean score, 0–100) and NPS
+// from one survey's answers.
+func scoresByMonth(out []OutcomeMonth, answers []outcomeAnswer) {
+	nps := make([][3]int, len(out)) // answers, promoters, detractors
+	sat := make([]float64, len(out))
+	for _, a := range answers {
 		if a.kind == "score" {
 			sat[a.month] += a.value
 			out[a.month].Responses++
@@ -283,18 +339,6 @@ func (s *Service) Outcomes(ctx context.Context, months int, survey *string) (*Ou
 			out[i].NPS, out[i].NPSAnswers, out[i].NPSSmall = &v, n, n < SmallSample
 		}
 	}
-	if s.referrals != nil {
-		byMonth, err := s.referrals(ctx, start)
-		if err != nil {
-			return nil, err
-		}
-		for m, v := range byMonth {
-			if i, ok := index[m]; ok {
-				out[i].ReferralRevenue = round(v, 2)
-			}
-		}
-	}
-	return res, nil
 }
 
 // orDefault is the survey asked for, "" for none.

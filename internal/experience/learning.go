@@ -75,34 +75,67 @@ var stages = map[string]string{"curated_offering": "Request", "coach_behaviour":
 func (s *Service) Learning(ctx context.Context, months int) ([]Month, error) {
 	now := s.now().UTC()
 	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -(months - 1), 0)
-	firstSeen := map[string]string{} // customer → month first seen
+	t := learningTally{firstSeen: map[string]string{}, agg: map[learningKey]*ExperienceStat{}}
 	err := s.profiles.EachLive(ctx, func(c profile.Live) error {
-		firstSeen[c.ID] = time.UnixMilli(c.FirstSeen).UTC().Format("2006-01")
+		t.firstSeen[c.ID] = time.UnixMilli(c.FirstSeen).UTC().Format("2006-01")
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	type k struct{ month, exp, seg string }
-	agg := map[k]*ExperienceStat{}
-	add := func(customer string, at int64, exp string, offered, accepted, purchased int, accurate int) {
-		m := time.UnixMilli(at).UTC().Format("2006-01")
-		seg := "returning"
-		if firstSeen[customer] == m {
-			seg = "new"
-		}
-		x := agg[k{m, exp, seg}]
-		if x == nil {
-			x = &ExperienceStat{Experience: exp, Stage: stages[exp], Segment: seg}
-			agg[k{m, exp, seg}] = x
-		}
-		x.Offered += offered
-		x.Accepted += accepted
-		x.Purchased += purchased
-		x.Accuracy += float64(accurate)
-	}
 	since := start.UnixMilli()
-	// Curated offering: recommendations by rec_id, shown → clicked → purchased.
+	for _, learn := range []func(context.Context, int64, *learningTally) error{s.learnOffers, s.learnNudges, s.learnDecisions} {
+		if err := learn(ctx, since, &t); err != nil {
+			return nil, err
+		}
+	}
+	var out []Month
+	for m := start; !m.After(now); m = m.AddDate(0, 1, 0) {
+		month := Month{Month: m.Format("2006-01"), Experiences: []ExperienceStat{}}
+		for _, exp := range []string{"coach_behaviour", "curated_offering", "respond_to_desire", "automatic_execution"} {
+			for _, seg := range []string{"new", "returning"} {
+				if x := t.agg[learningKey{month.Month, exp, seg}]; x != nil {
+					x.Rate = round3(float64(x.Accepted) / float64(x.Offered))
+					x.Accuracy = round3(x.Accuracy / float64(x.Offered))
+					month.Experiences = append(month.Experiences, *x)
+				}
+			}
+		}
+		out = append(out, month)
+	}
+	return out, nil
+}
+
+type learningKey struct{ month, exp, seg string }
+
+// learningTally adds up offers and their uptake by month, experience and
+// whether the customer was new that month.
+type learningTally struct {
+	firstSeen map[string]string // customer → month first seen
+	agg       map[learningKey]*ExperienceStat
+}
+
+func (t *learningTally) add(customer string, at int64, exp string, offered, accepted, purchased int, accurate int) {
+	m := time.UnixMilli(at).UTC().Format("2006-01")
+	seg := "returning"
+	if t.firstSeen[customer] == m {
+		seg = "new"
+	}
+	k := learningKey{m, exp, seg}
+	x := t.agg[k]
+	if x == nil {
+		x = &ExperienceStat{Experience: exp, Stage: stages[exp], Segment: seg}
+		t.agg[k] = x
+	}
+	x.Offered += offered
+	x.Accepted += accepted
+	x.Purchased += purchased
+	x.Accuracy += float64(accurate)
+}
+
+// learnOffers tallies the curated offering: recommendations by rec_id,
+// shown → clicked → purchased.
+func (s *Service) learnOffers(ctx context.Context, since int64, t *learningTally) error {
 	type rec struct {
 		key                      string
 		at                       int64
@@ -110,7 +143,7 @@ func (s *Service) Learning(ctx context.Context, months int) ([]Month, error) {
 	}
 	recs := map[string]*rec{}
 	var keys []string
-	err = s.db.Each(ctx, `SELECT rec_id, identity, outcome, at FROM rec_outcomes WHERE at >= $1 ORDER BY at`, []any{since}, func(r *sql.Rows) error {
+	err := s.db.Each(ctx, `SELECT rec_id, identity, outcome, at FROM rec_outcomes WHERE at >= $1 ORDER BY at`, []any{since}, func(r *sql.Rows) error {
 		var id, key, outcome string
 		var at int64
 		if err := r.Scan(&id, &key, &outcome, &at); err != nil {
@@ -133,19 +166,24 @@ func (s *Service) Learning(ctx context.Context, months int) ([]Month, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	owner, err := s.profiles.KeyOwners(ctx, slices.Values(keys))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, x := range recs {
-		add(owner[x.key], x.at, "curated_offering", 1, b(x.clicked), b(x.purchase), b(x.purchase))
+		t.add(owner[x.key], x.at, "curated_offering", 1, b(x.clicked), b(x.purchase), b(x.purchase))
 	}
-	// Coach behaviour: nudges sent, and whether the customer ordered within the window.
+	return nil
+}
+
+// learnNudges tallies coaching: nudges sent, and whether the customer
+// ordered within the nudge's conversion window.
+func (s *Service) learnNudges(ctx context.Context, since int64, t *learningTally) error {
 	nudges, err := s.nudges(ctx, s.db, true)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	window := map[string]int64{}
 	for _, n := range nudges {
@@ -163,56 +201,41 @@ func (s *Service) Learning(ctx context.Context, months int) ([]Month, error) {
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, x := range sends {
 		ordered, err := s.orderedWithin(ctx, x.customer, x.at, x.at+window[x.nudge])
 		if err != nil {
-			return nil, err
-		}
-		add(x.customer, x.at, "coach_behaviour", 1, b(ordered), b(ordered), b(ordered))
-	}
-	// Respond to desire: proposals made and accepted.
-	err = s.db.Each(ctx, `SELECT customer_id, status, created_at FROM proposals WHERE created_at >= $1`, []any{since}, func(r *sql.Rows) error {
-		var c, status string
-		var at int64
-		if err := r.Scan(&c, &status, &at); err != nil {
 			return err
 		}
-		add(c, at, "respond_to_desire", 1, b(status == "accepted"), b(status == "accepted"), b(status == "accepted"))
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		t.add(x.customer, x.at, "coach_behaviour", 1, b(ordered), b(ordered), b(ordered))
 	}
-	// Automatic execution: replenishments scheduled; placed ones were accepted.
-	err = s.db.Each(ctx, `SELECT customer_id, status, created_at FROM replenishments WHERE created_at >= $1`, []any{since}, func(r *sql.Rows) error {
-		var c, status string
-		var at int64
-		if err := r.Scan(&c, &status, &at); err != nil {
-			return err
-		}
-		add(c, at, "automatic_execution", 1, b(status == "placed"), b(status == "placed"), b(status == "placed"))
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	var out []Month
-	for m := start; !m.After(now); m = m.AddDate(0, 1, 0) {
-		month := Month{Month: m.Format("2006-01"), Experiences: []ExperienceStat{}}
-		for _, exp := range []string{"coach_behaviour", "curated_offering", "respond_to_desire", "automatic_execution"} {
-			for _, seg := range []string{"new", "returning"} {
-				if x := agg[k{month.Month, exp, seg}]; x != nil {
-					x.Rate = round3(float64(x.Accepted) / float64(x.Offered))
-					x.Accuracy = round3(x.Accuracy / float64(x.Offered))
-					month.Experiences = append(month.Experiences, *x)
-				}
+	return nil
+}
+
+// learnDecisions tallies responding to desire (proposals made and
+// accepted) and automatic execution (replenishments scheduled; placed ones
+// were accepted).
+func (s *Service) learnDecisions(ctx context.Context, since int64, t *learningTally) error {
+	for _, d := range []struct{ q, exp, taken string }{
+		{`SELECT customer_id, status, created_at FROM proposals WHERE created_at >= $1`, "respond_to_desire", "accepted"},
+		{`SELECT customer_id, status, created_at FROM replenishments WHERE created_at >= $1`, "automatic_execution", "placed"},
+	} {
+		err := s.db.Each(ctx, d.q, []any{since}, func(r *sql.Rows) error {
+			var c, status string
+			var at int64
+			if err := r.Scan(&c, &status, &at); err != nil {
+				return err
 			}
+			took := b(status == d.taken)
+			t.add(c, at, d.exp, 1, took, took, took)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		out = append(out, month)
 	}
-	return out, nil
+	return nil
 }
 
 func b(v bool) int {

@@ -58,6 +58,64 @@ func (s *Service) ACSI(ctx context.Context, survey, scheme string, resamples int
 	if scheme == "" {
 		scheme = "path"
 	}
+	cols, rows, err := s.acsiData(ctx, survey)
+	if err != nil {
+		return nil, err
+	}
+	var blocks []pls.Block
+	present := map[string]bool{}
+	for _, c := range constructs {
+		b := pls.Block{Name: c.name, Mode: "A"}
+		for _, col := range cols {
+			if constructOf(col) == c.name {
+				b.Columns = append(b.Columns, col)
+			}
+		}
+		if len(b.Columns) > 0 {
+			blocks = append(blocks, b)
+			present[c.name] = true
+		}
+	}
+	if !present["satisfaction"] || len(blocks) < 2 {
+		return nil, fault.New(fault.Conflict, "the ACSI model needs satisfaction items (an acsi question) and at least one of expectations, quality or value answered")
+	}
+	if len(rows) < 30 {
+		return nil, fault.New(fault.Conflict, "the ACSI model needs at least 30 responses with its items (has %d)", len(rows))
+	}
+	var paths []pls.Path
+	for _, p := range acsiPaths {
+		if present[p[0]] && present[p[1]] {
+			paths = append(paths, pls.Path{From: p[0], To: p[1]})
+		}
+	}
+	o := pls.Options{Scheme: scheme, Scaled: true}
+	res, err := pls.Fit(cols, rows, blocks, paths, o)
+	if err != nil {
+		return nil, fault.New(fault.Conflict, "the ACSI model could not be estimated: %v", err)
+	}
+	if resamples > 0 {
+		if err := pls.Bootstrap(cols, rows, blocks, paths, o, res, resamples, 1); err != nil {
+			return nil, fault.New(fault.Conflict, "the ACSI model's bootstrap failed: %v", err)
+		}
+	}
+	m := &ACSIModel{Responses: len(rows), Paths: res.Paths, R2: res.R2, Weights: res.Weights, Scheme: scheme, Drivers: []Driver{}}
+	perf := performance(cols, rows, res.Weights)
+	for _, b := range blocks {
+		if b.Name == "satisfaction" {
+			m.Index = perf(b, true)
+			continue
+		}
+		if e, ok := res.Effects[b.Name+"→satisfaction"]; ok {
+			m.Drivers = append(m.Drivers, Driver{Driver: b.Name, Importance: round(e, 3), Performance: perf(b, false)})
+		}
+	}
+	return m, nil
+}
+
+// acsiData returns the model's items (question ids, sorted) and one row a
+// response that answered at least half of them (NaN: not answered), of one
+// survey or all.
+func (s *Service) acsiData(ctx context.Context, survey string) ([]string, [][]float64, error) {
 	q := `SELECT message_id, question, value FROM an_answers`
 	var args []any
 	if survey != "" {
@@ -82,30 +140,13 @@ func (s *Service) ACSI(ctx context.Context, survey, scheme string, resamples int
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cols := make([]string, 0, len(colSet))
 	for c := range colSet {
 		cols = append(cols, c)
 	}
 	sort.Strings(cols)
-	var blocks []pls.Block
-	present := map[string]bool{}
-	for _, c := range constructs {
-		b := pls.Block{Name: c.name, Mode: "A"}
-		for _, col := range cols {
-			if constructOf(col) == c.name {
-				b.Columns = append(b.Columns, col)
-			}
-		}
-		if len(b.Columns) > 0 {
-			blocks = append(blocks, b)
-			present[c.name] = true
-		}
-	}
-	if !present["satisfaction"] || len(blocks) < 2 {
-		return nil, fault.New(fault.Conflict, "the ACSI model needs satisfaction items (an acsi question) and at least one of expectations, quality or value answered")
-	}
 	var rows [][]float64
 	for _, answers := range byResp {
 		row := make([]float64, len(cols))
@@ -123,27 +164,13 @@ func (s *Service) ACSI(ctx context.Context, survey, scheme string, resamples int
 			rows = append(rows, row)
 		}
 	}
-	if len(rows) < 30 {
-		return nil, fault.New(fault.Conflict, "the ACSI model needs at least 30 responses with its items (has %d)", len(rows))
-	}
-	var paths []pls.Path
-	for _, p := range acsiPaths {
-		if present[p[0]] && present[p[1]] {
-			paths = append(paths, pls.Path{From: p[0], To: p[1]})
-		}
-	}
-	o := pls.Options{Scheme: scheme, Scaled: true}
-	res, err := pls.Fit(cols, rows, blocks, paths, o)
-	if err != nil {
-		return nil, fault.New(fault.Conflict, "the ACSI model could not be estimated: %v", err)
-	}
-	if resamples > 0 {
-		if err := pls.Bootstrap(cols, rows, blocks, paths, o, res, resamples, 1); err != nil {
-			return nil, fault.New(fault.Conflict, "the ACSI model's bootstrap failed: %v", err)
-		}
-	}
-	m := &ACSIModel{Responses: len(rows), Paths: res.Paths, R2: res.R2, Weights: res.Weights, Scheme: scheme, Drivers: []Driver{}}
-	// Column statistics on the answers' own scale.
+	return cols, rows, nil
+}
+
+// performance returns a block's score 0–100 on its items' own scale (0–10
+// or 1–10): their mean, weighted by the model's outer weights brought back
+// to that scale when weighted.
+func performance(cols []string, rows [][]float64, weights map[string]float64) func(block pls.Block, weighted bool) float64 {
 	stats := map[string][3]float64{} // mean, sd, scale lo (0 or 1)
 	for i, c := range cols {
 		var v []float64
@@ -158,29 +185,19 @@ func (s *Service) ACSI(ctx context.Context, survey, scheme string, resamples int
 		}
 		stats[c] = [3]float64{mean(v), math.Sqrt(variance(v)), lo}
 	}
-	perf := func(block pls.Block, weighted bool) float64 {
+	return func(block pls.Block, weighted bool) float64 {
 		num, den := 0.0, 0.0
 		for _, c := range block.Columns {
 			st := stats[c]
 			w := 1.0
 			if weighted && st[1] > 0 {
-				w = math.Abs(res.Weights[c]) / st[1] // back to the items' own scale
+				w = math.Abs(weights[c]) / st[1] // back to the items' own scale
 			}
 			num += w * (st[0] - st[2]) / (10 - st[2]) * 100
 			den += w
 		}
 		return round(num/den, 1)
 	}
-	for _, b := range blocks {
-		if b.Name == "satisfaction" {
-			m.Index = perf(b, true)
-			continue
-		}
-		if e, ok := res.Effects[b.Name+"→satisfaction"]; ok {
-			m.Drivers = append(m.Drivers, Driver{Driver: b.Name, Importance: round(e, 3), Performance: perf(b, false)})
-		}
-	}
-	return m, nil
 }
 
 // constructOf names the construct a question id measures ("" for none).

@@ -52,18 +52,69 @@ const (
 // this reports it for the business's own data. Responses younger than
 // 90 days are left out: whether they came back is not known yet.
 func (s *Service) Channels(ctx context.Context) ([]ChannelGroup, error) {
-	judged := s.now().Add(-90 * 24 * time.Hour).UnixMilli()
-	type resp struct {
-		key, channel    string
-		at              int64
-		sat             float64
-		value, quality  float64
-		hasVal, hasQual bool
+	byMsg, err := s.judgedResponses(ctx, s.now().Add(-90*24*time.Hour).UnixMilli())
+	if err != nil {
+		return nil, err
 	}
-	byMsg := map[string]*resp{}
+	hist, err := s.histories(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var list []*channelResponse
+	for _, x := range byMsg {
+		list = append(list, x)
+	}
+	owner, err := profile.OwnersBy(ctx, s.profiles, list, func(x *channelResponse) string { return x.key })
+	if err != nil {
+		return nil, err
+	}
+	groups := map[string][]*channelResponse{}
+	for _, x := range list {
+		for _, p := range hist[owner[x.key]] {
+			at := p.day * 86400000
+			if at > x.at && at <= x.at+90*86400000 {
+				x.came = true
+				break
+			}
+		}
+		groups[x.channel] = append(groups[x.channel], x)
+		if cl, ok := channelClass[x.channel]; ok {
+			groups[cl] = append(groups[cl], x)
+		}
+	}
+	out := []ChannelGroup{}
+	for name, rs := range groups {
+		out = append(out, channelGroup(name, rs))
+	}
+	sort.Slice(out, func(i, j int) bool {
+		ci, cj := out[i].Group == "online" || out[i].Group == "in_person", out[j].Group == "online" || out[j].Group == "in_person"
+		if ci != cj {
+			return ci
+		}
+		return out[i].Group < out[j].Group
+	})
+	return out, nil
+}
+
+// channelResponse is one scored response old enough to judge: its
+// satisfaction (0–10), perceived value and quality (0–1, when asked) and
+// whether the customer bought again within 90 days.
+type channelResponse struct {
+	key, channel    string
+	at              int64
+	sat             float64
+	value, quality  float64
+	hasVal, hasQual bool
+	came            bool
+}
+
+// judgedResponses returns the scored responses given before judged (unix
+// ms) by message id, with their perceived value and quality items.
+func (s *Service) judgedResponses(ctx context.Context, judged int64) (map[string]*channelResponse, error) {
+	byMsg := map[string]*channelResponse{}
 	err := s.db.Each(ctx, `SELECT s.message_id, s.identity, s.value, s.at, a.channel FROM an_signals s JOIN (SELECT DISTINCT message_id, channel FROM an_answers) a
 		ON a.message_id = s.message_id WHERE s.kind = 'score'`, nil, func(r *sql.Rows) error {
-		x := &resp{}
+		x := &channelResponse{}
 		var id string
 		if err := r.Scan(&id, &x.key, &x.sat, &x.at, &x.channel); err != nil {
 			return err
@@ -113,76 +164,44 @@ func (s *Service) Channels(ctx context.Context) ([]ChannelGroup, error) {
 			}
 		}
 	}
-	hist, err := s.histories(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var list []*resp
-	for _, x := range byMsg {
-		list = append(list, x)
-	}
-	owner, err := profile.OwnersBy(ctx, s.profiles, list, func(x *resp) string { return x.key })
-	if err != nil {
-		return nil, err
-	}
-	groups := map[string][]*resp{}
-	came := map[*resp]bool{}
-	for _, x := range list {
-		for _, p := range hist[owner[x.key]] {
-			at := p.day * 86400000
-			if at > x.at && at <= x.at+90*86400000 {
-				came[x] = true
-				break
+	return byMsg, nil
+}
+
+// channelGroup measures one group's responses: repurchase rate, the fit
+// of repurchase on satisfaction, and the weight of value in satisfaction.
+func channelGroup(name string, rs []*channelResponse) ChannelGroup {
+	g := ChannelGroup{Group: name, Responses: len(rs), Channels: []string{}}
+	seen := map[string]bool{}
+	var sat, y []float64
+	var vv, qq, ss []float64
+	for _, x := range rs {
+		if !seen[x.channel] {
+			seen[x.channel] = true
+			g.Channels = append(g.Channels, x.channel)
+		}
+		sat = append(sat, x.sat)
+		if x.came {
+			y = append(y, 1)
+			g.RepurchaseRate++
+		} else {
+			y = append(y, 0)
+		}
+		if x.hasVal {
+			vv, ss = append(vv, x.value), append(ss, x.sat)
+			if x.hasQual {
+				qq = append(qq, x.quality)
 			}
 		}
-		groups[x.channel] = append(groups[x.channel], x)
-		if cl, ok := channelClass[x.channel]; ok {
-			groups[cl] = append(groups[cl], x)
-		}
 	}
-	out := []ChannelGroup{}
-	for name, rs := range groups {
-		g := ChannelGroup{Group: name, Responses: len(rs), Channels: []string{}}
-		seen := map[string]bool{}
-		var sat, y []float64
-		var vv, qq, ss []float64
-		for _, x := range rs {
-			if !seen[x.channel] {
-				seen[x.channel] = true
-				g.Channels = append(g.Channels, x.channel)
-			}
-			sat = append(sat, x.sat)
-			if came[x] {
-				y = append(y, 1)
-				g.RepurchaseRate++
-			} else {
-				y = append(y, 0)
-			}
-			if x.hasVal {
-				vv, ss = append(vv, x.value), append(ss, x.sat)
-				if x.hasQual {
-					qq = append(qq, x.quality)
-				}
-			}
-		}
-		sort.Strings(g.Channels)
-		came := int(g.RepurchaseRate)
-		g.RepurchaseRate = round(g.RepurchaseRate/float64(len(rs)), 3)
-		g.fit(sat, y, came)
-		if len(vv) >= 10 {
-			w := valueWeight(ss, vv, qq)
-			g.ValueWeight = &w
-		}
-		out = append(out, g)
+	sort.Strings(g.Channels)
+	came := int(g.RepurchaseRate)
+	g.RepurchaseRate = round(g.RepurchaseRate/float64(len(rs)), 3)
+	g.fit(sat, y, came)
+	if len(vv) >= 10 {
+		w := valueWeight(ss, vv, qq)
+		g.ValueWeight = &w
 	}
-	sort.Slice(out, func(i, j int) bool {
-		ci, cj := out[i].Group == "online" || out[i].Group == "in_person", out[j].Group == "online" || out[j].Group == "in_person"
-		if ci != cj {
-			return ci
-		}
-		return out[i].Group < out[j].Group
-	})
-	return out, nil
+	return g
 }
 
 // fit fits repurchase on satisfaction and says whether the fit can be

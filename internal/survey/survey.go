@@ -295,51 +295,8 @@ func (s *Survey) Validate() error {
 	}
 	seen := map[string]bool{}
 	for i, q := range s.Questions {
-		f := fmt.Sprintf("questions[%d]", i)
-		if !idPattern.MatchString(q.ID) {
-			return fault.Field(f+".id", "a question id is 1–64 letters, digits, _ or -")
-		}
-		if seen[q.ID] {
-			return fault.Field(f+".id", "question id %q is used twice", q.ID)
-		}
-		seen[q.ID] = true
-		if len(q.Text) == 0 {
-			return fault.Field(f+".text", "a question needs its text in at least one language, e.g. {\"en\": \"…\"}")
-		}
-		for l, t := range q.Text {
-			if !validLanguage(l) {
-				return fault.Field(f+".text", "%q is not a language tag", l)
-			}
-			if strings.TrimSpace(t) == "" {
-				return fault.Field(f+".text."+l, "the text is empty")
-			}
-		}
-		switch q.Type {
-		case TypeNPS, TypeCSAT, TypeCES, TypeText:
-		case TypeACSI:
-			if len(q.Items) != 3 {
-				return fault.Field(f+".items", "an acsi question has exactly three items")
-			}
-		case TypeScale:
-			if q.Min == nil || q.Max == nil || *q.Min >= *q.Max || *q.Max-*q.Min > 100 {
-				return fault.Field(f+".min", "a scale question needs integer min < max, at most 100 apart")
-			}
-		case TypeSingle, TypeMulti:
-			if len(q.Choices) < 2 {
-				return fault.Field(f+".choices", "a choice question needs at least two choices")
-			}
-			ids := map[string]bool{}
-			for j, c := range q.Choices {
-				if !idPattern.MatchString(c.ID) || ids[c.ID] {
-					return fault.Field(fmt.Sprintf("%s.choices[%d].id", f, j), "choice ids are unique, 1–64 letters, digits, _ or -")
-				}
-				ids[c.ID] = true
-				if len(c.Text) == 0 {
-					return fault.Field(fmt.Sprintf("%s.choices[%d].text", f, j), "a choice needs its text")
-				}
-			}
-		default:
-			return fault.Field(f+".type", "type must be nps, csat, ces, acsi, scale, single, multi or text")
+		if err := q.validate(fmt.Sprintf("questions[%d]", i), seen); err != nil {
+			return err
 		}
 	}
 	for _, l := range s.Languages {
@@ -350,32 +307,8 @@ func (s *Survey) Validate() error {
 	if s.DefaultLanguage != "" && !slices.Contains(s.Languages, s.DefaultLanguage) {
 		return fault.Field("defaultLanguage", "the default language must be one of the survey's languages")
 	}
-	switch s.Rhythm {
-	case Persistent:
-		if s.Trigger == nil && s.Web != nil {
-			break // shown in web pages only
-		}
-		if s.Trigger == nil || strings.TrimSpace(s.Trigger.Event) == "" {
-			return fault.Field("trigger.event", "a persistent survey needs a trigger event, e.g. \"Order Completed\", or a web trigger")
-		}
-		if s.Trigger.Delay < 0 {
-			return fault.Field("trigger.delay", "the delay cannot be negative")
-		}
-		if p := *s.Trigger.Sample; p < 0 || p > 1 || math.IsNaN(p) {
-			return fault.Field("trigger.sample", "sample is a rate between 0 and 1")
-		}
-		for k := range s.Trigger.Where {
-			if _, err := wherePath(k); err != nil {
-				return fault.Field("trigger.where."+k, "%s", err.Error())
-			}
-		}
-	case Periodic:
-		if s.Schedule == nil || s.Schedule.RRule == "" {
-			return fault.Field("schedule.rrule", "a periodic survey needs a schedule, e.g. {\"rrule\": \"FREQ=MONTHLY;INTERVAL=3\"}")
-		}
-		if _, err := s.Schedule.rule(); err != nil {
-			return fault.Field("schedule.rrule", "%s", err.Error())
-		}
+	if err := s.validateWhen(); err != nil {
+		return err
 	}
 	if err := s.Web.validate(s.Rhythm); err != nil {
 		return err
@@ -402,6 +335,90 @@ func (s *Survey) Validate() error {
 	}
 	if s.Quota < 0 {
 		return fault.Field("quota", "quota cannot be negative")
+	}
+	return nil
+}
+
+// validate reports the first problem with a question at field f; seen
+// holds the ids of the questions before it.
+func (q Question) validate(f string, seen map[string]bool) error {
+	if !idPattern.MatchString(q.ID) {
+		return fault.Field(f+".id", "a question id is 1–64 letters, digits, _ or -")
+	}
+	if seen[q.ID] {
+		return fault.Field(f+".id", "question id %q is used twice", q.ID)
+	}
+	seen[q.ID] = true
+	if len(q.Text) == 0 {
+		return fault.Field(f+".text", "a question needs its text in at least one language, e.g. {\"en\": \"…\"}")
+	}
+	for l, t := range q.Text {
+		if !validLanguage(l) {
+			return fault.Field(f+".text", "%q is not a language tag", l)
+		}
+		if strings.TrimSpace(t) == "" {
+			return fault.Field(f+".text."+l, "the text is empty")
+		}
+	}
+	switch q.Type {
+	case TypeNPS, TypeCSAT, TypeCES, TypeText:
+	case TypeACSI:
+		if len(q.Items) != 3 {
+			return fault.Field(f+".items", "an acsi question has exactly three items")
+		}
+	case TypeScale:
+		if q.Min == nil || q.Max == nil || *q.Min >= *q.Max || *q.Max-*q.Min > 100 {
+			return fault.Field(f+".min", "a scale question needs integer min < max, at most 100 apart")
+		}
+	case TypeSingle, TypeMulti:
+		if len(q.Choices) < 2 {
+			return fault.Field(f+".choices", "a choice question needs at least two choices")
+		}
+		ids := map[string]bool{}
+		for j, c := range q.Choices {
+			if !idPattern.MatchString(c.ID) || ids[c.ID] {
+				return fault.Field(fmt.Sprintf("%s.choices[%d].id", f, j), "choice ids are unique, 1–64 letters, digits, _ or -")
+			}
+			ids[c.ID] = true
+			if len(c.Text) == 0 {
+				return fault.Field(fmt.Sprintf("%s.choices[%d].text", f, j), "a choice needs its text")
+			}
+		}
+	default:
+		return fault.Field(f+".type", "type must be nps, csat, ces, acsi, scale, single, multi or text")
+	}
+	return nil
+}
+
+// validateWhen checks what starts the survey: a persistent survey's
+// trigger, a periodic one's schedule.
+func (s *Survey) validateWhen() error {
+	switch s.Rhythm {
+	case Persistent:
+		if s.Trigger == nil && s.Web != nil {
+			break // shown in web pages only
+		}
+		if s.Trigger == nil || strings.TrimSpace(s.Trigger.Event) == "" {
+			return fault.Field("trigger.event", "a persistent survey needs a trigger event, e.g. \"Order Completed\", or a web trigger")
+		}
+		if s.Trigger.Delay < 0 {
+			return fault.Field("trigger.delay", "the delay cannot be negative")
+		}
+		if p := *s.Trigger.Sample; p < 0 || p > 1 || math.IsNaN(p) {
+			return fault.Field("trigger.sample", "sample is a rate between 0 and 1")
+		}
+		for k := range s.Trigger.Where {
+			if _, err := wherePath(k); err != nil {
+				return fault.Field("trigger.where."+k, "%s", err.Error())
+			}
+		}
+	case Periodic:
+		if s.Schedule == nil || s.Schedule.RRule == "" {
+			return fault.Field("schedule.rrule", "a periodic survey needs a schedule, e.g. {\"rrule\": \"FREQ=MONTHLY;INTERVAL=3\"}")
+		}
+		if _, err := s.Schedule.rule(); err != nil {
+			return fault.Field("schedule.rrule", "%s", err.Error())
+		}
 	}
 	return nil
 }

@@ -109,45 +109,7 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 			}
 			err = signal("return", 1, order)
 		case "Survey Responded":
-			// The lowest of the scores, as a share of its scale: NPS 0–10, CSAT 1–5, CES 1–7 (high is easy), ACSI 0–100.
-			scores := scoresOf(p)
-			share, ok := -1.0, false
-			for _, s := range []struct {
-				name   string
-				lo, hi float64
-			}{{"nps", 0, 10}, {"csat", 1, 5}, {"ces", 1, 7}, {"acsi", 0, 100}} {
-				if v, has := scores[s.name]; has {
-					x := (v - s.lo) / (s.hi - s.lo)
-					if !ok || x < share {
-						share, ok = x, true
-					}
-				}
-			}
-			// The survey rides along (as the signal's ref): the outcomes
-			// report each survey's scores apart.
-			surveyID, _ := p["survey_id"].(string)
-			if ok {
-				err = signal("score", share, surveyID)
-			}
-			if v, has := scores["nps"]; has && err == nil {
-				err = signal("nps", v, surveyID)
-			}
-			if err == nil {
-				err = answers(ctx, tx, e, msgID, key, p)
-			}
-			// A negative open answer is a sign of dissatisfaction too.
-			lang, _ := p["language"].(string)
-			if lang == "" {
-				lang = "en"
-			}
-			if list, _ := p["answers"].(map[string]any); err == nil {
-				for _, a := range list {
-					if body, ok := a.(string); ok && len(body) > 3 && text.Analyze(body, lang).Sentiment == text.Negative {
-						err = signal("negative", 1, "")
-						break
-					}
-				}
-			}
+			err = answerSignals(ctx, tx, e, msgID, key, p, signal)
 		case "Social Mention":
 			if s, _ := p["sentiment"].(string); s == "negative" {
 				err = signal("negative", 1, "")
@@ -172,6 +134,53 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 		}
 	}
 	return nil
+}
+
+// answerSignals records a survey answer's signals: its lowest score as a
+// share of its scale, its NPS, its answers, and whether an open answer is
+// negative.
+func answerSignals(ctx context.Context, tx *store.Tx, e *eventlog.Event, msgID, key string, p map[string]any, signal func(kind string, value float64, ref string) error) error {
+	var err error
+	// The lowest of the scores, as a share of its scale: NPS 0–10, CSAT 1–5, CES 1–7 (high is easy), ACSI 0–100.
+	scores := scoresOf(p)
+	share, ok := -1.0, false
+	for _, s := range []struct {
+		name   string
+		lo, hi float64
+	}{{"nps", 0, 10}, {"csat", 1, 5}, {"ces", 1, 7}, {"acsi", 0, 100}} {
+		if v, has := scores[s.name]; has {
+			x := (v - s.lo) / (s.hi - s.lo)
+			if !ok || x < share {
+				share, ok = x, true
+			}
+		}
+	}
+	// The survey rides along (as the signal's ref): the outcomes
+	// report each survey's scores apart.
+	surveyID, _ := p["survey_id"].(string)
+	if ok {
+		err = signal("score", share, surveyID)
+	}
+	if v, has := scores["nps"]; has && err == nil {
+		err = signal("nps", v, surveyID)
+	}
+	if err == nil {
+		err = answers(ctx, tx, e, msgID, key, p)
+	}
+	// A negative open answer is a sign of dissatisfaction too.
+	lang, _ := p["language"].(string)
+	if lang == "" {
+		lang = "en"
+	}
+	if list, _ := p["answers"].(map[string]any); err == nil {
+		for _, a := range list {
+			if body, ok := a.(string); ok && len(body) > 3 && text.Analyze(body, lang).Sentiment == text.Negative {
+				err = signal("negative", 1, "")
+				break
+			}
+		}
+	}
+	return err
 }
 
 // caseComplaint records the complaint a complaint case stands for, once

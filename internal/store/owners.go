@@ -20,7 +20,7 @@ var TableOwners = map[string]string{
 	"loyalty_rules": "loyalty", "loyalty_entries": "loyalty", "loyalty_balances": "loyalty", "loyalty_earned": "loyalty",
 	"loyalty_orders": "loyalty", "loyalty_referrals": "loyalty", "loyalty_tiers": "loyalty", "loyalty_codes": "loyalty",
 	"community_members": "loyalty", "community_activity": "loyalty", "introductions": "loyalty", "guides": "loyalty",
-	"guide_views": "loyalty", "engagement_scores": "loyalty",
+	"guide_views": "loyalty", "engagement_scores": "loyalty", "loyalty_config": "loyalty",
 	"products": "catalog", "product_settings": "catalog", "product_categories": "catalog",
 	"interactions": "experience", "order_lines": "experience", "order_refs": "experience", "rec_outcomes": "experience",
 	"proposals": "experience", "customer_lists": "experience", "nudges": "experience", "nudge_sends": "experience",

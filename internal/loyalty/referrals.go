@@ -36,7 +36,13 @@ func signUp(ctx context.Context, tx *store.Tx, e *eventlog.Event, code string) (
 	if err != nil {
 		return nil, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 || e.Event != "Signed Up" {
+	n, _ := res.RowsAffected()
+	if n > 0 && sender != "" { // the sender referred one more: rescore them
+		if err := markDue(ctx, tx, sender); err != nil {
+			return nil, err
+		}
+	}
+	if n == 0 || e.Event != "Signed Up" {
 		return nil, nil
 	}
 	props, err := senderProps(ctx, tx, sender, code)

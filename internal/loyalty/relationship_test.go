@@ -161,6 +161,7 @@ func TestEngagementScore(t *testing.T) {
 		s.MustSend("track", map[string]any{"userId": "ben", "event": "Signed Up", "properties": map[string]any{"referred_by": "ada"}})
 		old := clock.Now().Add(-40 * 24 * time.Hour).Format(time.RFC3339)
 		s.MustSend("page", map[string]any{"userId": "cid", "name": "Home", "timestamp": old})
+		s.Sync() // ben's sign-up makes a Referral Signed Up event of its own
 		s.Sync()
 		if _, err := s.Loyalty.Engage(context.Background(), true); err != nil {
 			t.Fatal(err)
@@ -312,6 +313,60 @@ func TestEngagementCountsRecordedAnswers(t *testing.T) {
 			if (e.Surveys > 0) != counted {
 				t.Errorf("%s: survey points %v, counted %v", who, e.Surveys, counted)
 			}
+		}
+	})
+}
+
+// A profile merged into another brings its interactions: the survivor's
+// score counts the events sent under either identity, also in a run that
+// rescores only the customers with new events.
+func TestEngagementAfterMerge(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		for range 3 {
+			s.MustSend("page", map[string]any{"anonymousId": "device-1", "name": "Home"})
+		}
+		for range 2 {
+			s.MustSend("track", map[string]any{"userId": "mia", "event": "Product Viewed"})
+		}
+		s.Sync()
+		if _, err := s.Loyalty.Engage(context.Background(), true); err != nil {
+			t.Fatal(err)
+		}
+		interactions := func() int {
+			t.Helper()
+			var e struct {
+				Interactions90d int `json:"interactions90d"`
+			}
+			if code := s.API("GET", "/api/v1/customers/mia/engagement", nil, &e); code != 200 {
+				t.Fatalf("engagement: %d", code)
+			}
+			return e.Interactions90d
+		}
+		if n := interactions(); n != 2 {
+			t.Fatalf("before the merge: %d interactions, want 2", n)
+		}
+		s.MustSend("identify", map[string]any{"userId": "mia", "anonymousId": "device-1", "traits": map[string]any{"name": "Mia"}})
+		s.Sync()
+		if n, err := s.Loyalty.Engage(context.Background(), false); err != nil || n != 1 {
+			t.Fatalf("incremental run after the merge scored %d: %v", n, err)
+		}
+		if n := interactions(); n != 5 {
+			t.Fatalf("after the merge: %d interactions, want 5", n)
+		}
+		s.MustSend("page", map[string]any{"anonymousId": "device-1", "name": "Home"})
+		s.Sync()
+		if n, err := s.Loyalty.Engage(context.Background(), false); err != nil || n != 1 {
+			t.Fatalf("incremental run scored %d: %v", n, err)
+		}
+		if n := interactions(); n != 6 {
+			t.Fatalf("after a visit on the device: %d interactions, want 6", n)
+		}
+		if _, err := s.Loyalty.Engage(context.Background(), true); err != nil {
+			t.Fatal(err)
+		}
+		if n := interactions(); n != 6 {
+			t.Fatalf("after a full run: %d interactions, want 6", n)
 		}
 	})
 }

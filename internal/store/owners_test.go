@@ -17,13 +17,9 @@ import (
 // one listed here is gone (remove it from the list).
 var sideways = map[string]string{
 	"analytics reads events":    "journeys join the log for source actions: eventlog should answer",
-	"loyalty reads customers":   "community, referrals, senders and tiers: ask profile",
-	"loyalty reads identities":  "referrals and introductions resolve identities: ask profile",
-	"loyalty reads events":      "engagement scans the log outside the consumer framework: become a consumer",
 	"analytics reads settings":  "its own keys in the untyped settings table: typed state of its own",
 	"auth reads settings":       "its own keys in the untyped settings table: typed state of its own",
 	"experience reads settings": "its own keys in the untyped settings table: typed state of its own",
-	"loyalty reads settings":    "engagement_seq, a second checkpoint: become a consumer",
 	"survey reads settings":     "its own keys in the untyped settings table: typed state of its own",
 }
 

@@ -232,6 +232,9 @@ func (s *Service) findSenders(ctx context.Context) error {
 // identities each has now (a merge moves a profile's identities, and so
 // its interactions, to the profile it joins).
 func (s *Service) engagement(ctx context.Context, only map[string]bool) ([]Engagement, error) {
+	if only != nil && len(only) == 0 {
+		return nil, nil
+	}
 	now := s.now()
 	acts := map[string]*activity{}
 	var ids []string // nil: every customer

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/profile"
+	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
 
@@ -367,6 +368,38 @@ func TestEngagementAfterMerge(t *testing.T) {
 		}
 		if n := interactions(); n != 6 {
 			t.Fatalf("after a full run: %d interactions, want 6", n)
+		}
+	})
+}
+
+// An installation that kept the program and the guide-link key in the
+// settings table keeps them in loyalty_config after the migration.
+func TestLoyaltyStateMigrates(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		ctx := context.Background()
+		for _, q := range []string{`DROP TABLE loyalty_config`, `DROP TABLE engagement_activity`, `DROP TABLE engagement_answers`, `DROP TABLE engagement_due`,
+			`DELETE FROM schema_migrations WHERE name = '0039_loyalty_state'`,
+			`INSERT INTO settings (key, value) VALUES ('loyalty_program', '{"measure":"spend","tiers":[{"name":"one","from":0,"perks":[]}]}'),
+				('guide_link_key', 'old-key'), ('engagement_seq', '7')`} {
+			if err := s.DB.Tx(ctx, func(tx *store.Tx) error { _, err := tx.ExecContext(ctx, q); return err }); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		if applied, err := s.DB.Migrate(ctx); err != nil || len(applied) != 1 {
+			t.Fatalf("migrate: %v %v", applied, err)
+		}
+		p, err := s.Loyalty.Program(ctx)
+		if err != nil || p.Measure != "spend" || len(p.Tiers) != 1 || p.Tiers[0].Name != "one" {
+			t.Fatalf("program: %+v %v", p, err)
+		}
+		var key string
+		if err := s.DB.QueryRowContext(ctx, `SELECT guide_link_key FROM loyalty_config WHERE id = 1`).Scan(&key); err != nil || key != "old-key" {
+			t.Fatalf("guide link key %q: %v", key, err)
+		}
+		var left int
+		if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM settings WHERE key IN ('loyalty_program', 'guide_link_key', 'engagement_seq')`).Scan(&left); err != nil || left != 0 {
+			t.Fatalf("%d keys left in settings: %v", left, err)
 		}
 	})
 }

@@ -277,7 +277,7 @@ func (s *Service) TierShares(ctx context.Context) ([]TierShare, error) {
 	if err != nil {
 		return nil, err
 	}
-	tiers, err := s.tiered(ctx, true)
+	tiers, err := s.liveTiers(ctx)
 	if err != nil {
 		return nil, err
 	}

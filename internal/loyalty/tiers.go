@@ -341,7 +341,7 @@ func (s *Service) everyMember(ctx context.Context, byMember map[string]int64) er
 			byMember[c] = 0
 		}
 	}
-	tiers, err := s.tiered(ctx, true)
+	tiers, err := s.liveTiers(ctx)
 	for c := range tiers {
 		if _, ok := byMember[c]; !ok {
 			byMember[c] = 0
@@ -463,8 +463,8 @@ func (s *Service) live(ctx context.Context, ids []string) (map[string]bool, erro
 	return out, err
 }
 
-// tiered lists the customers placed in a tier, the live ones only when live is set.
-func (s *Service) tiered(ctx context.Context, live bool) (map[string]string, error) {
+// liveTiers is the tier of each live customer placed in one.
+func (s *Service) liveTiers(ctx context.Context) (map[string]string, error) {
 	tiers := map[string]string{}
 	var ids []string
 	err := s.db.Each(ctx, `SELECT customer_id, tier FROM loyalty_tiers`, nil, func(r *sql.Rows) error {
@@ -474,8 +474,8 @@ func (s *Service) tiered(ctx context.Context, live bool) (map[string]string, err
 		ids = append(ids, c)
 		return err
 	})
-	if err != nil || !live {
-		return tiers, err
+	if err != nil {
+		return nil, err
 	}
 	ok, err := s.live(ctx, ids)
 	for c := range tiers {

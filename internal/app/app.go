@@ -199,7 +199,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 // consumers lists every projection of the log, in the order they were added.
 func (a *App) consumers() []eventlog.Consumer {
-	return []eventlog.Consumer{profile.NewConsumer(a.DB, a.idKey), survey.NewConsumer(a.Surveys), cases.NewConsumer(a.Cases), outbox.Consumer{Now: a.Config.Now}, loyalty.Consumer{Log: a.Log}, experience.Consumer{}, analytics.Consumer{}, catalog.Consumer{}}
+	return []eventlog.Consumer{profile.NewConsumer(a.DB, a.idKey), survey.NewConsumer(a.Surveys), cases.NewConsumer(a.Cases), outbox.Consumer{Now: a.Config.Now}, loyalty.Consumer{Log: a.Log}, experience.Consumer{}, analytics.Consumer{}, catalog.Consumer{},
+		loyalty.EngagementConsumer{DB: a.DB}}
 }
 
 // secret returns the installation's secret of that name, made at random
@@ -343,7 +344,7 @@ func (a *App) caughtUp(r *http.Request) {
 	defer cancel()
 	head, err := eventlog.Head(ctx, a.DB)
 	if err == nil {
-		_ = a.Runner.WaitFor(ctx, head, "profile", "cases", "loyalty", "experience", "analytics", "catalog")
+		_ = a.Runner.WaitFor(ctx, head, "profile", "cases", "loyalty", "engagement", "experience", "analytics", "catalog")
 	}
 }
 

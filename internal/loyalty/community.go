@@ -83,10 +83,34 @@ func (s *Service) Communities(ctx context.Context) ([]Community, error) {
 		return nil, err
 	}
 	now := s.now()
+	since := now.Add(-ActiveDays * 24 * time.Hour).UnixMilli()
+	// The customers the members are now, and whom they referred lately.
+	owners, err := s.profiles.KeyOwners(ctx, func(yield func(string) bool) {
+		for _, ids := range members {
+			for _, id := range ids {
+				if !yield(id) {
+					return
+				}
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	referred := map[string]int{}
+	err = s.db.Each(ctx, `SELECT sender_id, COUNT(*) FROM loyalty_referrals WHERE at >= $1 AND sender_id <> '' GROUP BY sender_id`, []any{since}, func(r *sql.Rows) error {
+		var id string
+		var n int
+		err := r.Scan(&id, &n)
+		referred[id] = n
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
 	out := []Community{}
 	for _, c := range order {
 		g := Community{Name: c, Members: len(members[c])}
-		since := now.Add(-ActiveDays * 24 * time.Hour).UnixMilli()
 		err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM community_members m WHERE m.community = $1 AND ((m.joined_at >= $2 AND m.joined_at <= $3)
 			OR EXISTS (SELECT 1 FROM community_activity a WHERE a.community = m.community AND a.identity = m.identity AND a.at >= $2 AND a.at <= $3))`,
 			c, since, now.UnixMilli()).Scan(&g.Active)
@@ -110,11 +134,12 @@ func (s *Service) Communities(ctx context.Context) ([]Community, error) {
 		if err != nil {
 			return nil, err
 		}
-		err = s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM loyalty_referrals WHERE at >= $1 AND sender_id IN (SELECT i.customer_id FROM community_members m
-			JOIN identities i ON i.kind = CASE WHEN m.identity LIKE 'u:%' THEN 'user_id' ELSE 'anonymous_id' END AND i.value = SUBSTR(m.identity, 3)
-			WHERE m.community = $2)`, since, c).Scan(&g.Referrals)
-		if err != nil {
-			return nil, err
+		senders := map[string]bool{}
+		for _, id := range members[c] {
+			if cus, ok := owners[id]; ok && !senders[cus] {
+				senders[cus] = true
+				g.Referrals += referred[cus]
+			}
 		}
 		out = append(out, g)
 	}

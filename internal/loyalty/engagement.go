@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 )
 
@@ -66,39 +66,37 @@ func (a activity) score(c string, now time.Time) Engagement {
 	return e
 }
 
-const engagementKey = "engagement_seq"
-
-// Engage recomputes the engagement scores of the customers with events
-// since its last run (all customers when full, or on the first run) and
-// returns how many it scored. Recency fades without events, so a full run
-// is due daily.
+// Engage recomputes the engagement scores of the customers marked for
+// rescoring since its last run (all customers when full) and returns how
+// many it scored. The engagement consumer marks the identities of every
+// event it reads, and loyalty a referral's sender. Recency fades without
+// events, so a full run is due daily.
 func (s *Service) Engage(ctx context.Context, full bool) (int, error) {
 	s.engaging.Lock() // one run at a time on this node
 	defer s.engaging.Unlock()
-	var from int64
-	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, engagementKey).Scan(&v)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		full = true
-	case err != nil:
-		return 0, err
-	default:
-		from, _ = strconv.ParseInt(v, 10, 64)
-	}
-	var head int64
-	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&head); err != nil {
-		return 0, err
-	}
-	if !full && head <= from {
-		return 0, nil
-	}
 	if err := s.findSenders(ctx); err != nil {
 		return 0, err
 	}
+	// Take the marks made so far: one made again while the run is under
+	// way is no longer claimed, and stays for the next run.
+	var marks []string
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE engagement_due SET claimed = 1`)
+		return err
+	})
+	if err == nil {
+		marks, err = s.db.Strings(ctx, `SELECT ref FROM engagement_due WHERE claimed = 1`)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if !full && len(marks) == 0 {
+		return 0, nil
+	}
 	var only map[string]bool // nil: every customer
+	done := marks            // the marks this run answers
 	if !full {
-		if only, err = s.touched(ctx, from, head); err != nil {
+		if only, done, err = s.due(ctx, marks); err != nil {
 			return 0, err
 		}
 	}
@@ -121,14 +119,75 @@ func (s *Service) Engage(ctx context.Context, full bool) (int, error) {
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2`,
-			engagementKey, strconv.FormatInt(head, 10))
-		return err
+		if full {
+			// What no score counts any more goes: interactions older than
+			// 90 days, answers older than 365.
+			now := s.now()
+			if _, err := tx.ExecContext(ctx, `DELETE FROM engagement_activity WHERE day < $1`, dayOf(now.Add(-90*24*time.Hour).UnixMilli())); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM engagement_answers WHERE at < $1`, now.Add(-365*24*time.Hour).UnixMilli()); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `DELETE FROM engagement_due WHERE claimed = 1`)
+			return err
+		}
+		for len(done) > 0 {
+			n := min(len(done), 500)
+			ph := make([]string, n)
+			args := make([]any, n)
+			for i := range ph {
+				ph[i], args[i] = "$"+strconv.Itoa(i+1), done[i]
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM engagement_due WHERE claimed = 1 AND ref IN (`+strings.Join(ph, ",")+`)`, args...); err != nil {
+				return err
+			}
+			done = done[n:]
+		}
+		return nil
 	})
 	return len(scores), err
 }
 
-// findSenders completes the referrals whose sender's profile came after the sign-up.
+// due returns the customers that marks name now, and the marks it could
+// resolve: an identity profiles do not know yet (its profile is not made
+// yet) stays marked for a later run; the daily full run clears every mark.
+func (s *Service) due(ctx context.Context, marks []string) (map[string]bool, []string, error) {
+	var keys, customers []string
+	for _, m := range marks {
+		if strings.HasPrefix(m, "u:") || strings.HasPrefix(m, "a:") {
+			keys = append(keys, m)
+		} else {
+			customers = append(customers, m)
+		}
+	}
+	owners, err := profile.OwnersBy(ctx, s.profiles, keys, func(k string) string { return k })
+	if err != nil {
+		return nil, nil, err
+	}
+	surv, err := s.profiles.Survivors(ctx, customers)
+	if err != nil {
+		return nil, nil, err
+	}
+	only := map[string]bool{}
+	var done []string
+	for _, k := range keys {
+		if c, ok := owners[k]; ok {
+			only[c] = true
+			done = append(done, k)
+		}
+	}
+	for _, c := range customers {
+		if to, ok := surv[c]; ok {
+			only[to] = true
+		}
+		done = append(done, c) // a sender no profile has any more is nobody to score
+	}
+	return only, done, nil
+}
+
+// findSenders completes the referrals whose sender's profile came after
+// the sign-up, and marks the senders found for rescoring.
 func (s *Service) findSenders(ctx context.Context) error {
 	return s.db.Tx(ctx, func(tx *store.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT message_id, code FROM loyalty_referrals WHERE sender_id = '' LIMIT 1000`)
@@ -159,157 +218,95 @@ func (s *Service) findSenders(ctx context.Context) error {
 			if _, err := tx.ExecContext(ctx, `UPDATE loyalty_referrals SET sender_id = $1 WHERE message_id = $2`, sender, o[0]); err != nil {
 				return err
 			}
+			if err := markDue(ctx, tx, sender); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
 }
 
-// touched returns the customers whose score events in (from, to] may move:
-// those who did them and the senders of referrals among them.
-func (s *Service) touched(ctx context.Context, from, to int64) (map[string]bool, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT COALESCE(user_id, ''), COALESCE(anonymous_id, '') FROM events WHERE seq > $1 AND seq <= $2`, from, to)
-	if err != nil {
-		return nil, err
-	}
-	var refs []eventlog.Event
-	for rows.Next() {
-		var e eventlog.Event
-		if err := rows.Scan(&e.UserID, &e.AnonymousID); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		refs = append(refs, e)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	owners, err := s.profiles.Owners(ctx, refs)
-	if err != nil {
-		return nil, err
-	}
-	only := map[string]bool{}
-	for _, o := range owners {
-		only[o] = true
-	}
-	rows, err = s.db.QueryContext(ctx, `SELECT DISTINCT r.sender_id FROM loyalty_referrals r JOIN events e ON e.message_id = r.message_id
-		WHERE e.seq > $1 AND e.seq <= $2 AND r.sender_id <> ''`, from, to)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		only[id] = true
-	}
-	return only, rows.Err()
-}
-
-// engagement scores the customers in only (every customer when nil).
+// engagement scores the customers in only (every customer when nil),
+// from what the engagement consumer keeps by identity and what profiles
+// tell: which customers are live, when each was last seen, and which
+// identities each has now (a merge moves a profile's identities, and so
+// its interactions, to the profile it joins).
 func (s *Service) engagement(ctx context.Context, only map[string]bool) ([]Engagement, error) {
+	if only != nil && len(only) == 0 {
+		return nil, nil
+	}
 	now := s.now()
 	acts := map[string]*activity{}
-	merged := map[string]string{}
-	var ids []any
-	for c := range only {
-		ids = append(ids, c)
+	var ids []string // nil: every customer
+	if only != nil {
+		ids = make([]string, 0, len(only))
+		for c := range only {
+			ids = append(ids, c)
+		}
+		sort.Strings(ids)
 	}
-	customer := func(r *sql.Rows) error {
-		var id string
-		var into sql.NullString
-		var seen int64
-		if err := r.Scan(&id, &into, &seen); err != nil {
-			return err
-		}
-		if into.Valid {
-			merged[id] = into.String
-		} else {
-			acts[id] = &activity{lastSeen: seen}
-		}
+	err := s.profiles.LiveOf(ctx, ids, func(c profile.Live) error {
+		acts[c.ID] = &activity{lastSeen: c.LastSeen}
 		return nil
-	}
-	// Identities of the customers scored, to read their events (merges
-	// move a profile's identities to the profile it joins).
-	who := map[string]string{} // "u:…" / "a:…" → customer
-	var users, anons []any
-	identities := func(r *sql.Rows) error {
-		var kind, value, c string
-		if err := r.Scan(&kind, &value, &c); err != nil {
-			return err
-		}
-		if acts[c] == nil {
-			return nil
-		}
-		if kind == "user_id" {
-			who["u:"+value] = c
-			users = append(users, value)
-		} else {
-			who["a:"+value] = c
-			anons = append(anons, value)
-		}
-		return nil
-	}
-	const customers, idents = `SELECT id, merged_into, last_seen FROM customers`, `SELECT kind, value, customer_id FROM identities WHERE kind IN ('user_id', 'anonymous_id')`
-	var err error
-	if only == nil {
-		if err = s.db.Each(ctx, customers, nil, customer); err == nil {
-			err = s.db.Each(ctx, idents, nil, identities)
-		}
-	} else if err = s.db.EachIn(ctx, customers+` WHERE id IN `, nil, ids, customer); err == nil {
-		err = s.db.EachIn(ctx, idents+` AND customer_id IN `, nil, ids, identities)
-	}
+	})
 	if err != nil {
 		return nil, err
 	}
-	owner := func(id string) string {
-		for range 16 {
-			into, ok := merged[id]
-			if !ok {
-				break
-			}
-			id = into
+	if only != nil {
+		ids = ids[:0]
+		for c := range acts {
+			ids = append(ids, c)
 		}
-		return id
+	}
+	who, err := s.profiles.Keys(ctx, ids) // "u:…" / "a:…" → customer
+	if err != nil {
+		return nil, err
+	}
+	var keys []any // nil: every identity
+	if only != nil {
+		keys = make([]any, 0, len(who))
+		for k := range who {
+			keys = append(keys, k)
+		}
+	}
+	// each reads q for every identity, or for the identities of only.
+	each := func(q string, lead []any, fn func(*sql.Rows) error) error {
+		if only == nil {
+			return s.db.Each(ctx, q, lead, fn)
+		}
+		return s.db.EachIn(ctx, q+` AND identity IN `, lead, keys, fn)
 	}
 	since90, since365 := now.Add(-90*24*time.Hour).UnixMilli(), now.Add(-365*24*time.Hour).UnixMilli()
+	err = each(`SELECT identity, interactions, community FROM engagement_activity WHERE day >= $1`, []any{dayOf(since90)}, func(r *sql.Rows) error {
+		var id string
+		var n, community int64
+		if err := r.Scan(&id, &n, &community); err != nil {
+			return err
+		}
+		if a := acts[who[id]]; a != nil {
+			a.n90 += n
+			a.community90 += community
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	answers, err := s.countedAnswers(ctx, since365)
 	if err != nil {
 		return nil, err
 	}
-	count := func(r *sql.Rows) error {
-		var user, anon, typ, name, source, body string
-		var ts, seq int64
-		if err := r.Scan(&user, &anon, &typ, &name, &source, &ts, &seq, &body); err != nil {
+	err = each(`SELECT identity, seq, survey_id FROM engagement_answers WHERE at >= $1`, []any{since365}, func(r *sql.Rows) error {
+		var id, survey string
+		var seq int64
+		if err := r.Scan(&id, &seq, &survey); err != nil {
 			return err
 		}
-		a := acts[who[identity(user, anon)]]
-		if a == nil || source == eventlog.SourceActions || (typ != eventlog.Track && typ != "page" && typ != "screen") {
-			return nil
-		}
-		if name == "Survey Responded" && answers.counts(seq, body) {
+		if a := acts[who[id]]; a != nil && answers.counts(seq, survey) {
 			a.surveys++
 		}
-		if ts >= since90 {
-			a.n90++
-			if strings.HasPrefix(name, "Community ") && name != "Community Left" {
-				a.community90++
-			}
-		}
 		return nil
-	}
-	const cols = `SELECT COALESCE(user_id, ''), COALESCE(anonymous_id, ''), type, event, source_id, ts, seq,
-		CASE WHEN event = 'Survey Responded' THEN body ELSE '' END FROM events`
-	if only == nil {
-		err = s.db.Each(ctx, cols+` WHERE ts >= $1`, []any{since365}, count)
-	} else {
-		err = s.db.EachIn(ctx, cols+` WHERE ts >= $1 AND user_id IN `, []any{since365}, users, count)
-		if err == nil {
-			err = s.db.EachIn(ctx, cols+` WHERE ts >= $1 AND user_id IS NULL AND anonymous_id IN `, []any{since365}, anons, count)
-		}
-	}
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -327,23 +324,29 @@ func (s *Service) engagement(ctx context.Context, only map[string]bool) ([]Engag
 		return nil, err
 	}
 	// A sender's profile may have joined another since the sign-up.
-	err = s.db.Each(ctx, `SELECT r.sender_id, COALESCE(c.merged_into, ''), COUNT(*) FROM loyalty_referrals r LEFT JOIN customers c ON c.id = r.sender_id
-		WHERE r.sender_id <> '' GROUP BY r.sender_id, c.merged_into`, nil, func(r *sql.Rows) error {
-		var id, into string
+	referred := map[string]int64{}
+	var senders []string
+	err = s.db.Each(ctx, `SELECT sender_id, COUNT(*) FROM loyalty_referrals WHERE sender_id <> '' GROUP BY sender_id`, nil, func(r *sql.Rows) error {
+		var id string
 		var n int64
-		if err := r.Scan(&id, &into, &n); err != nil {
+		if err := r.Scan(&id, &n); err != nil {
 			return err
 		}
-		if into != "" {
-			id = into // one step; the daily full run sees deeper chains through merged
-		}
-		if a := acts[owner(id)]; a != nil {
-			a.referred += n
-		}
+		referred[id] = n
+		senders = append(senders, id)
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	surv, err := s.profiles.Survivors(ctx, senders)
+	if err != nil {
+		return nil, err
+	}
+	for id, n := range referred {
+		if a := acts[surv[id]]; a != nil {
+			a.referred += n
+		}
 	}
 	out := make([]Engagement, 0, len(acts))
 	for c, a := range acts {
@@ -410,22 +413,19 @@ func (s *Service) countedAnswers(ctx context.Context, since int64) (answerCheck,
 	return c, err
 }
 
-// counts reports whether the Survey Responded event at seq with body counts.
-func (c answerCheck) counts(seq int64, body string) bool {
+// counts reports whether the Survey Responded event at seq counts, whose
+// survey_id property is survey (as JSON, see surveyNamed).
+func (c answerCheck) counts(seq int64, survey string) bool {
 	if c.recorded[seq] {
 		return true
 	}
-	var m struct {
-		Properties struct {
-			SurveyID any `json:"survey_id"`
-		} `json:"properties"`
-	}
-	if json.Unmarshal([]byte(body), &m) != nil {
+	var named any
+	if json.Unmarshal([]byte(survey), &named) != nil {
 		return false
 	}
-	id, isString := m.Properties.SurveyID.(string)
+	id, isString := named.(string)
 	switch {
-	case m.Properties.SurveyID == nil:
+	case named == nil:
 		return true // no survey named: another tool's answer
 	case !isString:
 		return false

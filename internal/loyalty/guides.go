@@ -110,12 +110,15 @@ func (s *Service) guideKey(ctx context.Context) ([]byte, error) {
 		return s.linkKey, nil
 	}
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('guide_link_key', $1) ON CONFLICT (key) DO NOTHING`, store.Secret(32))
+		if _, err := tx.ExecContext(ctx, `INSERT INTO loyalty_config (id) VALUES (1) ON CONFLICT (id) DO NOTHING`); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE loyalty_config SET guide_link_key = $1 WHERE id = 1 AND guide_link_key IS NULL`, store.Secret(32))
 		return err
 	})
 	var v string
 	if err == nil {
-		err = s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'guide_link_key'`).Scan(&v)
+		err = s.db.QueryRowContext(ctx, `SELECT guide_link_key FROM loyalty_config WHERE id = 1`).Scan(&v)
 	}
 	if err != nil {
 		return nil, err

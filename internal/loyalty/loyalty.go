@@ -82,7 +82,7 @@ type Service struct {
 	// reviewing and engaging serialise tier reviews and engagement runs
 	// (the background jobs and callers).
 	reviewing, engaging sync.Mutex
-	// linkKey signs guide links (made on first use, kept in settings).
+	// linkKey signs guide links (made on first use, kept in loyalty_config).
 	linkMu  sync.Mutex
 	linkKey []byte
 	// answers, when set, tells engagement which survey answers count.

@@ -20,5 +20,8 @@ var PrivacyTables = []privacy.Table{
 	{Name: "community_activity", Where: "identity IN ({keys})"},
 	{Name: "guide_views", Where: "identity IN ({keys})"},
 	{Name: "engagement_scores", Where: "customer_id IN ({customers})"},
+	{Name: "engagement_activity", Where: "identity IN ({keys})"},
+	{Name: "engagement_answers", Where: "identity IN ({keys})"},
+	{Name: "engagement_due", Where: "ref IN ({keys}) OR ref IN ({customers})"},
 	{Name: "introductions", Where: "from_ref IN ({values}) OR to_ref IN ({values}) OR from_ref IN ({customers}) OR to_ref IN ({customers})"},
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/match"
+	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 )
 
@@ -35,7 +36,13 @@ func signUp(ctx context.Context, tx *store.Tx, e *eventlog.Event, code string) (
 	if err != nil {
 		return nil, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 || e.Event != "Signed Up" {
+	n, _ := res.RowsAffected()
+	if n > 0 && sender != "" { // the sender referred one more: rescore them
+		if err := markDue(ctx, tx, sender); err != nil {
+			return nil, err
+		}
+	}
+	if n == 0 || e.Event != "Signed Up" {
 		return nil, nil
 	}
 	props, err := senderProps(ctx, tx, sender, code)
@@ -122,28 +129,26 @@ func convertReferrals(ctx context.Context, tx *store.Tx, e *eventlog.Event, prop
 
 // senderOf finds the customer a referral code belongs to ("" when none).
 // Codes looked up once are remembered; an unknown one hashes the ids of
-// the customers not yet remembered.
+// the customers not yet remembered. Profiles are read through tx: in a
+// step of the log on SQLite it holds what the profile consumer wrote.
 func senderOf(ctx context.Context, tx *store.Tx, code string) (string, error) {
-	var id string
 	if by, ok := strings.CutPrefix(code, "by:"); ok {
-		err := tx.QueryRowContext(ctx, `SELECT customer_id FROM identities WHERE value = $1 AND kind IN ('user_id', 'anonymous_id', 'email')
-			ORDER BY kind DESC LIMIT 1`, by).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return "", nil
-		}
-		if err != nil {
+		id, err := profile.ByIdentityIn(ctx, tx, by)
+		if err != nil || id == "" {
 			return "", err
 		}
-		return current(ctx, tx, id)
+		return profile.SurvivorIn(ctx, tx, id)
 	}
+	var id string
 	err := tx.QueryRowContext(ctx, `SELECT customer_id FROM loyalty_codes WHERE code = $1`, code).Scan(&id)
 	if err == nil {
-		return current(ctx, tx, id)
+		return profile.SurvivorIn(ctx, tx, id)
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return "", err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM customers WHERE id NOT IN (SELECT customer_id FROM loyalty_codes)`)
+	remembered := map[string]bool{}
+	rows, err := tx.QueryContext(ctx, `SELECT customer_id FROM loyalty_codes`)
 	if err != nil {
 		return "", err
 	}
@@ -153,33 +158,27 @@ func senderOf(ctx context.Context, tx *store.Tx, code string) (string, error) {
 			rows.Close()
 			return "", err
 		}
+		remembered[c] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	ids, err := profile.IDsIn(ctx, tx, remembered)
+	if err != nil {
+		return "", err
+	}
+	for _, c := range ids {
 		if ReferralCode(c) == code {
 			id = c
 			break
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil || id == "" {
-		return "", err
+	if id == "" {
+		return "", nil
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO loyalty_codes (code, customer_id) VALUES ($1, $2) ON CONFLICT (code) DO NOTHING`, code, id); err != nil {
 		return "", err
 	}
-	return current(ctx, tx, id)
-}
-
-// current follows a customer's merges to the profile that holds it now.
-func current(ctx context.Context, tx *store.Tx, id string) (string, error) {
-	for range 16 {
-		var into sql.NullString
-		err := tx.QueryRowContext(ctx, `SELECT merged_into FROM customers WHERE id = $1`, id).Scan(&into)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && !into.Valid) {
-			return id, nil
-		}
-		if err != nil {
-			return "", err
-		}
-		id = into.String
-	}
-	return id, nil
+	return profile.SurvivorIn(ctx, tx, id)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/profile"
+	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
 
@@ -161,6 +162,7 @@ func TestEngagementScore(t *testing.T) {
 		s.MustSend("track", map[string]any{"userId": "ben", "event": "Signed Up", "properties": map[string]any{"referred_by": "ada"}})
 		old := clock.Now().Add(-40 * 24 * time.Hour).Format(time.RFC3339)
 		s.MustSend("page", map[string]any{"userId": "cid", "name": "Home", "timestamp": old})
+		s.Sync() // ben's sign-up makes a Referral Signed Up event of its own
 		s.Sync()
 		if _, err := s.Loyalty.Engage(context.Background(), true); err != nil {
 			t.Fatal(err)
@@ -312,6 +314,92 @@ func TestEngagementCountsRecordedAnswers(t *testing.T) {
 			if (e.Surveys > 0) != counted {
 				t.Errorf("%s: survey points %v, counted %v", who, e.Surveys, counted)
 			}
+		}
+	})
+}
+
+// A profile merged into another brings its interactions: the survivor's
+// score counts the events sent under either identity, also in a run that
+// rescores only the customers with new events.
+func TestEngagementAfterMerge(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		for range 3 {
+			s.MustSend("page", map[string]any{"anonymousId": "device-1", "name": "Home"})
+		}
+		for range 2 {
+			s.MustSend("track", map[string]any{"userId": "mia", "event": "Product Viewed"})
+		}
+		s.Sync()
+		if _, err := s.Loyalty.Engage(context.Background(), true); err != nil {
+			t.Fatal(err)
+		}
+		interactions := func() int {
+			t.Helper()
+			var e struct {
+				Interactions90d int `json:"interactions90d"`
+			}
+			if code := s.API("GET", "/api/v1/customers/mia/engagement", nil, &e); code != 200 {
+				t.Fatalf("engagement: %d", code)
+			}
+			return e.Interactions90d
+		}
+		if n := interactions(); n != 2 {
+			t.Fatalf("before the merge: %d interactions, want 2", n)
+		}
+		s.MustSend("identify", map[string]any{"userId": "mia", "anonymousId": "device-1", "traits": map[string]any{"name": "Mia"}})
+		s.Sync()
+		if n, err := s.Loyalty.Engage(context.Background(), false); err != nil || n != 1 {
+			t.Fatalf("incremental run after the merge scored %d: %v", n, err)
+		}
+		if n := interactions(); n != 5 {
+			t.Fatalf("after the merge: %d interactions, want 5", n)
+		}
+		s.MustSend("page", map[string]any{"anonymousId": "device-1", "name": "Home"})
+		s.Sync()
+		if n, err := s.Loyalty.Engage(context.Background(), false); err != nil || n != 1 {
+			t.Fatalf("incremental run scored %d: %v", n, err)
+		}
+		if n := interactions(); n != 6 {
+			t.Fatalf("after a visit on the device: %d interactions, want 6", n)
+		}
+		if _, err := s.Loyalty.Engage(context.Background(), true); err != nil {
+			t.Fatal(err)
+		}
+		if n := interactions(); n != 6 {
+			t.Fatalf("after a full run: %d interactions, want 6", n)
+		}
+	})
+}
+
+// An installation that kept the program and the guide-link key in the
+// settings table keeps them in loyalty_config after the migration.
+func TestLoyaltyStateMigrates(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		ctx := context.Background()
+		for _, q := range []string{`DROP TABLE loyalty_config`, `DROP TABLE engagement_activity`, `DROP TABLE engagement_answers`, `DROP TABLE engagement_due`,
+			`DELETE FROM schema_migrations WHERE name = '0039_loyalty_state'`,
+			`INSERT INTO settings (key, value) VALUES ('loyalty_program', '{"measure":"spend","tiers":[{"name":"one","from":0,"perks":[]}]}'),
+				('guide_link_key', 'old-key'), ('engagement_seq', '7')`} {
+			if err := s.DB.Tx(ctx, func(tx *store.Tx) error { _, err := tx.ExecContext(ctx, q); return err }); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		if applied, err := s.DB.Migrate(ctx); err != nil || len(applied) != 1 {
+			t.Fatalf("migrate: %v %v", applied, err)
+		}
+		p, err := s.Loyalty.Program(ctx)
+		if err != nil || p.Measure != "spend" || len(p.Tiers) != 1 || p.Tiers[0].Name != "one" {
+			t.Fatalf("program: %+v %v", p, err)
+		}
+		var key string
+		if err := s.DB.QueryRowContext(ctx, `SELECT guide_link_key FROM loyalty_config WHERE id = 1`).Scan(&key); err != nil || key != "old-key" {
+			t.Fatalf("guide link key %q: %v", key, err)
+		}
+		var left int
+		if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM settings WHERE key IN ('loyalty_program', 'guide_link_key', 'engagement_seq')`).Scan(&left); err != nil || left != 0 {
+			t.Fatalf("%d keys left in settings: %v", left, err)
 		}
 	})
 }

@@ -2,7 +2,6 @@ package loyalty
 
 import (
 	"context"
-	"database/sql"
 	"math"
 	"sort"
 	"strings"
@@ -278,17 +277,13 @@ func (s *Service) TierShares(ctx context.Context) ([]TierShare, error) {
 	if err != nil {
 		return nil, err
 	}
-	count := map[string]int{}
-	err = s.db.Each(ctx, `SELECT t.tier, COUNT(*) FROM loyalty_tiers t JOIN customers c ON c.id = t.customer_id
-		WHERE c.merged_into IS NULL GROUP BY t.tier`, nil, func(r *sql.Rows) error {
-		var t string
-		var n int
-		err := r.Scan(&t, &n)
-		count[t] = n
-		return err
-	})
+	tiers, err := s.liveTiers(ctx)
 	if err != nil {
 		return nil, err
+	}
+	count := map[string]int{}
+	for _, t := range tiers {
+		count[t]++
 	}
 	out := make([]TierShare, len(p.Tiers))
 	all := 0

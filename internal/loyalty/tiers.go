@@ -49,8 +49,6 @@ type ProgramTier struct {
 	Perks []Perk `json:"perks"`
 }
 
-const programKey = "loyalty_program"
-
 // DefaultProgram is the program of a new installation.
 func DefaultProgram() Program {
 	return Program{Measure: ByPoints, Tiers: []ProgramTier{
@@ -105,16 +103,16 @@ func (p *Program) Validate() error {
 
 // Program returns the tiers and perks in force.
 func (s *Service) Program(ctx context.Context) (Program, error) {
-	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, programKey).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
+	var v sql.NullString
+	err := s.db.QueryRowContext(ctx, `SELECT program FROM loyalty_config WHERE id = 1`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !v.Valid) {
 		return DefaultProgram(), nil
 	}
 	if err != nil {
 		return Program{}, err
 	}
 	var p Program
-	err = json.Unmarshal([]byte(v), &p)
+	err = json.Unmarshal([]byte(v.String), &p)
 	if p.Measure == "" {
 		p.Measure = ByPoints
 	}
@@ -128,7 +126,7 @@ func (s *Service) SetProgram(ctx context.Context, p Program) error {
 	}
 	b, _ := json.Marshal(p)
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2`, programKey, string(b))
+		_, err := tx.ExecContext(ctx, `INSERT INTO loyalty_config (id, program) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET program = excluded.program`, string(b))
 		return err
 	})
 	if err != nil {
@@ -223,8 +221,33 @@ func (s *Service) ReviewTiers(ctx context.Context) (int, error) {
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		// A profile merged into another is no member of its own any more:
 		// the survivor is reviewed with every identity's measure.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM loyalty_tiers WHERE customer_id IN (SELECT id FROM customers WHERE merged_into IS NOT NULL)`); err != nil {
+		var tiered []string
+		rows, err := tx.QueryContext(ctx, `SELECT customer_id FROM loyalty_tiers`)
+		if err != nil {
 			return err
+		}
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				rows.Close()
+				return err
+			}
+			tiered = append(tiered, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		surv, err := profile.SurvivorsIn(ctx, tx, tiered)
+		if err != nil {
+			return err
+		}
+		for _, c := range tiered {
+			if to, ok := surv[c]; ok && to != c {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM loyalty_tiers WHERE customer_id = $1`, c); err != nil {
+					return err
+				}
+			}
 		}
 		var events []eventlog.Event
 		for c, pts := range byMember {
@@ -318,17 +341,13 @@ func (s *Service) everyMember(ctx context.Context, byMember map[string]int64) er
 			byMember[c] = 0
 		}
 	}
-	return s.db.Each(ctx, `SELECT t.customer_id FROM loyalty_tiers t JOIN customers c ON c.id = t.customer_id WHERE c.merged_into IS NULL`, nil,
-		func(r *sql.Rows) error {
-			var c string
-			if err := r.Scan(&c); err != nil {
-				return err
-			}
-			if _, ok := byMember[c]; !ok {
-				byMember[c] = 0
-			}
-			return nil
-		})
+	tiers, err := s.liveTiers(ctx)
+	for c := range tiers {
+		if _, ok := byMember[c]; !ok {
+			byMember[c] = 0
+		}
+	}
+	return err
 }
 
 // storedTier is the member's reviewed tier ("" when never reviewed).
@@ -349,14 +368,24 @@ func (s *Service) measures(ctx context.Context, p Program) (map[string]int64, er
 	var args []any
 	switch p.Measure {
 	case ByEngagement:
-		err := s.db.Each(ctx, `SELECT e.customer_id, e.score FROM engagement_scores e JOIN customers c ON c.id = e.customer_id WHERE c.merged_into IS NULL`, nil,
-			func(r *sql.Rows) error {
-				var c string
-				var v float64
-				err := r.Scan(&c, &v)
-				byMember[c] = int64(v)
-				return err
-			})
+		var ids []string
+		err := s.db.Each(ctx, `SELECT customer_id, score FROM engagement_scores`, nil, func(r *sql.Rows) error {
+			var c string
+			var v float64
+			err := r.Scan(&c, &v)
+			byMember[c] = int64(v)
+			ids = append(ids, c)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		ok, err := s.live(ctx, ids)
+		for c := range byMember {
+			if !ok[c] {
+				delete(byMember, c)
+			}
+		}
 		return byMember, err
 	case BySpend:
 		q, args = `SELECT user_id, anonymous_id, SUM(total) FROM loyalty_orders WHERE at >= $1 AND refunded_at IS NULL GROUP BY user_id, anonymous_id`,
@@ -417,14 +446,42 @@ func (s *Service) measure(ctx context.Context, p Program, m member, earned12m in
 
 // someIdentity is an identity of a customer to write an event under.
 func someIdentity(ctx context.Context, tx *store.Tx, customer string) (eventlog.Event, error) {
-	var kind, value string
-	err := tx.QueryRowContext(ctx, `SELECT kind, value FROM identities WHERE customer_id = $1 AND kind IN ('user_id', 'anonymous_id')
-		ORDER BY kind DESC, first_seen LIMIT 1`, customer).Scan(&kind, &value)
-	if errors.Is(err, sql.ErrNoRows) {
-		return eventlog.Event{}, nil
+	user, anon, err := profile.SomeIdentityIn(ctx, tx, customer)
+	return eventlog.Event{UserID: user, AnonymousID: anon}, err
+}
+
+// live tells which of the customers are live: known to profiles and not
+// merged into another.
+func (s *Service) live(ctx context.Context, ids []string) (map[string]bool, error) {
+	surv, err := s.profiles.Survivors(ctx, ids)
+	out := make(map[string]bool, len(surv))
+	for id, to := range surv {
+		if id == to {
+			out[id] = true
+		}
 	}
-	if kind == "user_id" {
-		return eventlog.Event{UserID: value}, err
+	return out, err
+}
+
+// liveTiers is the tier of each live customer placed in one.
+func (s *Service) liveTiers(ctx context.Context) (map[string]string, error) {
+	tiers := map[string]string{}
+	var ids []string
+	err := s.db.Each(ctx, `SELECT customer_id, tier FROM loyalty_tiers`, nil, func(r *sql.Rows) error {
+		var c, t string
+		err := r.Scan(&c, &t)
+		tiers[c] = t
+		ids = append(ids, c)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return eventlog.Event{AnonymousID: value}, err
+	ok, err := s.live(ctx, ids)
+	for c := range tiers {
+		if !ok[c] {
+			delete(tiers, c)
+		}
+	}
+	return tiers, err
 }

@@ -516,16 +516,11 @@ func OwnersBy[T any](ctx context.Context, s *Service, list []T, key func(T) stri
 type Live struct {
 	ID        string
 	FirstSeen int64  // Unix ms
+	LastSeen  int64  // Unix ms
 	Traits    string // the traits as stored JSON
 }
 
 // EachLive calls fn for every customer not merged into another.
 func (s *Service) EachLive(ctx context.Context, fn func(Live) error) error {
-	return s.db.Each(ctx, `SELECT id, first_seen, traits FROM customers WHERE merged_into IS NULL`, nil, func(r *sql.Rows) error {
-		var c Live
-		if err := r.Scan(&c.ID, &c.FirstSeen, &c.Traits); err != nil {
-			return err
-		}
-		return fn(c)
-	})
+	return s.LiveOf(ctx, nil, fn)
 }

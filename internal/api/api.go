@@ -20,6 +20,7 @@ import (
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/experience"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/home"
 	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/ingest"
 	"github.com/cxloop/cxloop/internal/jobs"
@@ -45,6 +46,7 @@ type Deps struct {
 	Exp      *experience.API
 	Catalog  *catalog.API
 	An       *analytics.API
+	Home     *home.API
 	Audit    *audit.Service // the trail every change through /api/v1 is recorded in
 	Privacy  *privacy.API
 	Logger   *slog.Logger
@@ -126,6 +128,7 @@ func Routes(d Deps) []Route {
 		{"GET", "/api/v1/returns/rates", auth.RoleAnalyst, d.Cases.ReturnRates},
 		{"GET", "/api/v1/returns/repurchase", auth.RoleAnalyst, d.Cases.Repurchase},
 		{"GET", "/api/v1/recovery", auth.RoleAnalyst, d.Cases.Recovery},
+		{"GET", "/api/v1/home", auth.RoleAnalyst, d.Home.Summary},
 		{"GET", "/api/v1/silent-dissatisfied", auth.RoleAnalyst, d.An.Silent},
 		{"GET", "/api/v1/customers/{id}/value", auth.RoleAnalyst, d.An.Value},
 		{"GET", "/api/v1/analytics/at-risk", auth.RoleAnalyst, d.An.AtRisk},

@@ -2,6 +2,7 @@ package cases
 
 import (
 	"context"
+	"database/sql"
 	"math"
 	"strconv"
 	"strings"
@@ -58,19 +59,15 @@ type Recovery struct {
 // complaints): how their handling was rated and whether each complainer
 // was recovered or lost.
 func (s *Service) Recovery(ctx context.Context, p principal.Principal) (*Recovery, error) {
-	list, err := s.List(ctx, Scope(Filter{Kind: KindComplaint, Limit: 1000}, p))
+	list, handling, err := s.complaints(ctx, p)
 	if err != nil {
 		return nil, err
 	}
 	rep := &Recovery{Outcomes: map[string]int{}, Complainers: []Complainer{}}
-	handling, err := s.surveys.HandlingAnswers(ctx)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
 	for _, c := range list {
 		cm := Complainer{Case: c.ID, Customer: c.Customer, Formal: c.Formal, Channel: c.Channel, OpenedAt: c.CreatedAt, ResolvedAt: c.ResolvedAt}
-		rep.Complaints++
+		cm.Handling = rep.count(c, handling)
 		ref := c.UserID
 		if ref == "" {
 			ref = c.AnonymousID
@@ -86,18 +83,10 @@ func (s *Service) Recovery(ctx context.Context, p principal.Principal) (*Recover
 		} else if ok {
 			cm.Before = &v
 		}
-		if v, ok := handling[ResolvedMessage(c.ID)]; ok {
-			cm.Handling = &v
-			rep.Rated++
-			if v >= 9 {
-				rep.HandledWell++
-			}
-		}
 		switch {
 		case c.ResolvedAt == nil:
 			cm.Outcome = "open"
 		default:
-			rep.Resolved++
 			from := int64(*c.ResolvedAt)
 			if v, ok, err := s.surveys.NextScore(ctx, survey.TypeNPS, q.UserIDs, q.AnonymousIDs, from); err != nil {
 				return nil, err
@@ -121,10 +110,60 @@ func (s *Service) Recovery(ctx context.Context, p principal.Principal) (*Recover
 		rep.Outcomes[cm.Outcome]++
 		rep.Complainers = append(rep.Complainers, cm)
 	}
+	rep.share()
+	return rep, nil
+}
+
+// Handling is Recovery's counts alone (complaints, resolved, rated,
+// handled well and its share), without following each complainer.
+func (s *Service) Handling(ctx context.Context, p principal.Principal) (*Recovery, error) {
+	list, handling, err := s.complaints(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Recovery{Outcomes: map[string]int{}, Complainers: []Complainer{}}
+	for _, c := range list {
+		rep.count(c, handling)
+	}
+	rep.share()
+	return rep, nil
+}
+
+// complaints are the latest complaints (at most 1,000) p may see, and the
+// complaint-handling survey's scores by the Case Resolved message they
+// answered.
+func (s *Service) complaints(ctx context.Context, p principal.Principal) ([]*Case, map[string]float64, error) {
+	list, err := s.List(ctx, Scope(Filter{Kind: KindComplaint, Limit: 1000}, p))
+	if err != nil {
+		return nil, nil, err
+	}
+	handling, err := s.surveys.HandlingAnswers(ctx)
+	return list, handling, err
+}
+
+// count adds a complaint to the counts and returns its handling score
+// (nil: not rated).
+func (rep *Recovery) count(c *Case, handling map[string]float64) *float64 {
+	rep.Complaints++
+	if c.ResolvedAt != nil {
+		rep.Resolved++
+	}
+	v, ok := handling[ResolvedMessage(c.ID)]
+	if !ok {
+		return nil
+	}
+	rep.Rated++
+	if v >= 9 {
+		rep.HandledWell++
+	}
+	return &v
+}
+
+// share sets HandledWellShare from the counts.
+func (rep *Recovery) share() {
 	if rep.Rated > 0 {
 		rep.HandledWellShare = math.Round(float64(rep.HandledWell)/float64(rep.Rated)*1000) / 1000
 	}
-	return rep, nil
 }
 
 // boughtBetween reports whether any of the identities placed an order in [from, to).
@@ -145,4 +184,25 @@ func (s *Service) boughtBetween(ctx context.Context, refs []string, from, to int
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders WHERE customer_ref IN (`+strings.Join(ph, ",")+`)
 		AND ordered_at >= $`+strconv.Itoa(len(clean)-1)+` AND ordered_at < $`+strconv.Itoa(len(clean)), clean...).Scan(&n)
 	return n > 0, err
+}
+
+// Contact is a case that reached its customer: opened (Unix ms) and
+// answered by an agent (a first response).
+type Contact struct {
+	UserID, AnonymousID string
+	OpenedAt            int64
+}
+
+// ContactsSince returns the cases opened at or after since that had a
+// first response, of every team.
+func (s *Service) ContactsSince(ctx context.Context, since time.Time) ([]Contact, error) {
+	var out []Contact
+	err := s.db.Each(ctx, `SELECT user_id, anonymous_id, created_at FROM cases WHERE created_at >= $1 AND first_response_at IS NOT NULL`,
+		[]any{since.UnixMilli()}, func(r *sql.Rows) error {
+			var c Contact
+			err := r.Scan(&c.UserID, &c.AnonymousID, &c.OpenedAt)
+			out = append(out, c)
+			return err
+		})
+	return out, err
 }

@@ -2,8 +2,10 @@ package survey
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"strconv"
+	"time"
 
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/profile"
@@ -329,4 +331,43 @@ func (s *Service) scoreNear(ctx context.Context, metric string, userIDs, anonymo
 		}
 	}
 	return best, found, nil
+}
+
+// RespondedBetween counts the responses recorded from from up to (not
+// including) to.
+func (s *Service) RespondedBetween(ctx context.Context, from, to time.Time) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM survey_responses WHERE responded_at >= $1 AND responded_at < $2`,
+		from.UnixMilli(), to.UnixMilli()).Scan(&n)
+	return n, err
+}
+
+// ScoredAnswer is one answer to a metric: whose (user and anonymous id as
+// sent) and when (Unix ms).
+type ScoredAnswer struct {
+	UserID, AnonymousID string
+	Value               float64
+	At                  int64
+}
+
+// AnswersBetween returns the metric's answers from from up to (not
+// including) to with a value between lo and hi, oldest first.
+func (s *Service) AnswersBetween(ctx context.Context, metric string, from, to time.Time, lo, hi float64) ([]ScoredAnswer, error) {
+	var out []ScoredAnswer
+	err := s.db.Each(ctx, `SELECT user_id, anonymous_id, value, responded_at FROM survey_scores
+		WHERE metric = $1 AND responded_at >= $2 AND responded_at < $3 AND value >= $4 AND value <= $5 ORDER BY responded_at, response_id`,
+		[]any{metric, from.UnixMilli(), to.UnixMilli(), lo, hi}, func(r *sql.Rows) error {
+			var a ScoredAnswer
+			err := r.Scan(&a.UserID, &a.AnonymousID, &a.Value, &a.At)
+			out = append(out, a)
+			return err
+		})
+	return out, err
+}
+
+// LastAnswered is when the metric was last answered (Unix ms; 0: never).
+func (s *Service) LastAnswered(ctx context.Context, metric string) (int64, error) {
+	var at int64
+	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(responded_at), 0) FROM survey_scores WHERE metric = $1`, metric).Scan(&at)
+	return at, err
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/experience"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/home"
 	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/ingest"
 	"github.com/cxloop/cxloop/internal/jobs"
@@ -55,6 +56,7 @@ type Deps struct {
 	Audit    *audit.Service // the trail of sign-ins and of changes made from the console
 	Privacy  *privacy.Service
 	Jobs     *jobs.Service
+	Home     *home.Service
 	// PublicURL is where shoppers' browsers reach cxloop (the Sources
 	// page's snippet); nil or "" means the host a page is asked from.
 	PublicURL func() string
@@ -112,9 +114,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	page := func(h func(http.ResponseWriter, *http.Request, auth.Session)) http.Handler {
 		return cop.Handler(c.signedIn(c.recorded(h)))
 	}
-	mux.Handle("GET /{$}", page(func(w http.ResponseWriter, r *http.Request, _ auth.Session) {
-		http.Redirect(w, r, "/customers", http.StatusSeeOther)
-	}))
+	mux.Handle("GET /{$}", page(c.homePage))
 	mux.Handle("GET /login", cop.Handler(http.HandlerFunc(c.loginPage)))
 	mux.Handle("POST /login", cop.Handler(http.HandlerFunc(c.login)))
 	mux.Handle("POST /logout", page(c.logout))
@@ -365,6 +365,17 @@ var funcs = template.FuncMap{
 	"count": count,
 	"money": func(v float64) string { return count(int64(math.Round(v))) },
 	"add":   func(a, b int) int { return a + b },
+	// split lays promoters, passives and detractors side by side on 0–100:
+	// the promoters' width, the passives' width, where the detractors
+	// start and their width.
+	"split": func(p, pa, d int) [4]float64 {
+		n := float64(p + pa + d)
+		if n == 0 {
+			return [4]float64{}
+		}
+		w := func(k int) float64 { return math.Round(float64(k)/n*10000) / 100 }
+		return [4]float64{w(p), w(pa), w(p) + w(pa), w(d)}
+	},
 	"list":  func(v ...string) []string { return v },
 	"join":  strings.Join,
 	"upper": strings.ToUpper,

@@ -1,0 +1,212 @@
+package home_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+type summary struct {
+	Days   int
+	Scores []struct {
+		Metric                          string
+		Value, Previous, Change         *float64
+		N, PreviousN                    int
+		Small, Significant              bool
+		Promoters, Passives, Detractors int
+	}
+	Responses struct{ Count, Previous int }
+	Cases     struct {
+		Open, Overdue int
+		Teams         []struct {
+			Name          string
+			Open, Overdue int
+		}
+	}
+	Detractors struct {
+		Customers, Uncontacted int
+		Latest                 []struct {
+			Customer, Name string
+			Score          float64
+		}
+	}
+	Recovery struct {
+		Complaints, Rated int
+		HandledWellShare  *float64
+	}
+	AtRisk struct {
+		Customers int
+		Value     float64
+	}
+	Alerts struct{ Fired int }
+}
+
+// nps is the textbook definition, computed here from the answers given.
+func nps(answers ...float64) float64 {
+	var p, d float64
+	for _, a := range answers {
+		switch {
+		case a >= 9:
+			p++
+		case a <= 6:
+			d++
+		}
+	}
+	return math.Round(1000*(p-d)/float64(len(answers))) / 10
+}
+
+// The home page's figures for a month of answers, cases and contacts, each
+// computed here from what was sent: answers through the survey API and a
+// client's Survey Responded through /v1, detractor cases a rule opened, one
+// answered by an agent.
+func TestSummary(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s, clock := apptest.StartAt(t, dsn, apptest.Epoch)
+		for _, team := range []string{"service", "sales"} {
+			if code := s.API("POST", "/api/v1/teams", map[string]any{"name": team}, nil); code != 201 {
+				t.Fatalf("team %s: %d", team, code)
+			}
+		}
+		var sv struct{ ID string }
+		if code := s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "NPS", "rhythm": "pulse", "owner": "service",
+			"questions": [{"id": "q1", "type": "nps", "text": {"en": "Would you recommend us?"}}]}`), &sv); code != 201 {
+			t.Fatalf("survey: %d", code)
+		}
+		if code := s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "detractors", "when": {"event": "Survey Responded", "nps_max": 6},
+			"then": {"open_case": {"team": "service", "kind": "detractor", "sla": "48h"}}}`), nil); code != 201 {
+			t.Fatalf("rule: %d", code)
+		}
+		answer := func(who string, v float64) {
+			t.Helper()
+			if code := s.API("POST", "/api/v1/surveys/"+sv.ID+"/responses", map[string]any{"customer": who, "answers": map[string]any{"q1": v}}, nil); code != 201 {
+				t.Fatalf("answer %s: %d", who, code)
+			}
+		}
+		// The period before: 35 days before the summary.
+		before := []float64{10, 9, 3, 8}
+		for i, v := range before {
+			answer(fmt.Sprintf("p-%d", i), v)
+		}
+		clock.Add(35 * 24 * time.Hour)
+		now := []float64{10, 10, 9, 2, 5, 7}
+		for i, v := range now {
+			answer(fmt.Sprintf("c-%d", i), v)
+		}
+		// A client sends an answer of its own, and names the customer.
+		s.MustSend("track", map[string]any{"userId": "c-client", "event": "Survey Responded", "timestamp": clock.Now().Format(time.RFC3339Nano),
+			"properties": map[string]any{"survey_id": sv.ID, "answers": map[string]any{"q1": 0}}})
+		s.MustSend("identify", map[string]any{"userId": "c-client", "traits": map[string]any{"name": "Cleo Client"}})
+		now = append(now, 0)
+		s.Sync()
+
+		// An agent answers the first current detractor's case: contacted.
+		var list struct {
+			Cases []struct{ ID, UserID, Status string }
+		}
+		s.API("GET", "/api/v1/cases?kind=detractor", nil, &list)
+		if len(list.Cases) != 4 {
+			t.Fatalf("detractor cases: %+v", list.Cases)
+		}
+		for _, c := range list.Cases {
+			if c.UserID == "c-3" {
+				if code := s.API("POST", "/api/v1/cases/"+c.ID+"/notes", map[string]any{"note": "Called them back."}, nil); code != 200 && code != 201 {
+					t.Fatalf("note: %d", code)
+				}
+			}
+		}
+
+		var got summary
+		if code := s.API("GET", "/api/v1/home", nil, &got); code != 200 || got.Days != 30 {
+			t.Fatalf("home: %d %+v", code, got)
+		}
+		// NPS only: no survey asks CSAT or CES.
+		if len(got.Scores) != 1 {
+			t.Fatalf("scores: %+v", got.Scores)
+		}
+		n := got.Scores[0]
+		if n.Metric != "nps" || n.Value == nil || *n.Value != nps(now...) || n.N != len(now) || !n.Small {
+			t.Errorf("NPS now: %+v (value %v), want %v of %d answers, a small sample", n, n.Value, nps(now...), len(now))
+		}
+		if n.Previous == nil || *n.Previous != nps(before...) || n.PreviousN != len(before) || n.Change == nil ||
+			math.Abs(*n.Change-(nps(now...)-nps(before...))) > 0.051 {
+			t.Errorf("NPS before: %v of %d, change %v; want %v of %d", n.Previous, n.PreviousN, n.Change, nps(before...), len(before))
+		}
+		if n.Promoters != 3 || n.Passives != 1 || n.Detractors != 3 {
+			t.Errorf("split: %d promoters, %d passives, %d detractors; want 3, 1, 3", n.Promoters, n.Passives, n.Detractors)
+		}
+		if got.Responses.Count != len(now) || got.Responses.Previous != len(before) {
+			t.Errorf("responses: %+v, want %d and %d", got.Responses, len(now), len(before))
+		}
+		// Four detractor cases open; the one opened 35 days ago is past its 48 h.
+		if got.Cases.Open != 4 || got.Cases.Overdue != 1 || len(got.Cases.Teams) != 1 || got.Cases.Teams[0].Name != "service" {
+			t.Errorf("cases: %+v", got.Cases)
+		}
+		// Three detractors now (2, 5 and 0); the agent reached the one who gave 2.
+		d := got.Detractors
+		if d.Customers != 3 || d.Uncontacted != 2 || len(d.Latest) != 2 {
+			t.Fatalf("detractors: %+v", d)
+		}
+		names := map[string]float64{}
+		for _, x := range d.Latest {
+			names[x.Name] = x.Score
+		}
+		if v, ok := names["Cleo Client"]; !ok || v != 0 {
+			t.Errorf("the client's detractor is not listed by name: %+v", d.Latest)
+		}
+		// One definition: the figures other routes give.
+		var rec struct {
+			Complaints, Rated int
+			HandledWellShare  float64
+		}
+		s.API("GET", "/api/v1/recovery", nil, &rec)
+		if got.Recovery.Complaints != rec.Complaints || got.Recovery.Rated != rec.Rated || got.Recovery.HandledWellShare != nil {
+			t.Errorf("recovery: %+v, the Recovery page says %+v", got.Recovery, rec)
+		}
+		var risk struct {
+			Customers []struct{ CLV, Risk float64 }
+		}
+		s.API("GET", "/api/v1/analytics/at-risk?limit=1000", nil, &risk)
+		var value float64
+		var risky int
+		for _, c := range risk.Customers {
+			value += c.CLV * c.Risk
+			if c.Risk >= 0.5 {
+				risky++
+			}
+		}
+		if math.Abs(got.AtRisk.Value-value) > 0.01 || got.AtRisk.Customers != risky || len(risk.Customers) == 0 {
+			t.Errorf("at risk: %+v; the at-risk list sums to %.2f over %d, %d of them at 0.5 or more", got.AtRisk, value, len(risk.Customers), risky)
+		}
+
+		// Seven days: the period before (days 7–14 back) is empty.
+		var week summary
+		s.API("GET", "/api/v1/home?days=7", nil, &week)
+		if week.Days != 7 || week.Scores[0].N != len(now) || week.Scores[0].Previous != nil || week.Responses.Previous != 0 {
+			t.Errorf("7 days: %+v", week)
+		}
+		for _, bad := range []string{"14", "x", "-30"} {
+			code, body := s.Do(http.MethodGet, "/api/v1/home?days="+bad, nil, "Authorization: Bearer "+apptest.Token)
+			var e struct{ Error struct{ Field string } }
+			if json.Unmarshal(body, &e); code != 400 || e.Error.Field != "days" {
+				t.Errorf("days=%s: %d %s", bad, code, body)
+			}
+		}
+
+		// An agent of another team sees none of service's cases.
+		var tok struct{ Token string }
+		if code := s.API("POST", "/api/v1/tokens", map[string]any{"name": "sales agent", "role": "agent", "teams": []string{"sales"}}, &tok); code != 201 {
+			t.Fatalf("token: %d", code)
+		}
+		code, body := s.Do(http.MethodGet, "/api/v1/home", nil, "Authorization: Bearer "+tok.Token)
+		var scoped summary
+		if err := json.Unmarshal(body, &scoped); err != nil || code != 200 || scoped.Cases.Open != 0 || len(scoped.Cases.Teams) != 0 {
+			t.Errorf("a sales agent's home: %d %s", code, body)
+		}
+	})
+}

@@ -1,0 +1,81 @@
+package web_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+// Signing in lands on the home page, which shows the figures of
+// GET /api/v1/home; the period switch is in the URL; it fits a phone.
+func TestConsoleHome(t *testing.T) {
+	ctx := browser(t)
+	s := apptest.Start(t, storetest.DSN(t, storetest.Engines()[0]))
+	s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, nil)
+	var sv struct{ ID string }
+	s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "NPS", "rhythm": "pulse", "owner": "service",
+		"questions": [{"id": "q1", "type": "nps", "text": {"en": "?"}}]}`), &sv)
+	s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "detractors", "when": {"event": "Survey Responded", "nps_max": 6},
+		"then": {"open_case": {"team": "service", "kind": "detractor"}}}`), nil)
+	for i, v := range []int{10, 9, 9, 4, 8, 2} {
+		if code := s.API("POST", "/api/v1/surveys/"+sv.ID+"/responses", map[string]any{"customer": fmt.Sprintf("h-%d", i), "answers": map[string]any{"q1": v}}, nil); code != 201 {
+			t.Fatalf("answer: %d", code)
+		}
+	}
+	s.Sync()
+	var api struct {
+		Scores []struct {
+			Metric string
+			Value  *float64
+			N      int
+		}
+		Cases      struct{ Open int }
+		Detractors struct{ Uncontacted int }
+	}
+	s.API("GET", "/api/v1/home", nil, &api)
+	if api.Scores[0].Value == nil || api.Cases.Open != 2 || api.Detractors.Uncontacted != 2 {
+		t.Fatalf("the API's home: %+v", api)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(s.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`#token-login`)),
+		chromedp.SendKeys(chromedp.CSS(`#token-login input[name=token]`), apptest.Token),
+		chromedp.Submit(chromedp.CSS(`#token-login input[name=token]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `#score-nps`)
+	nps := run(t, ctx, chromedp.Text(chromedp.CSS(`#score-nps`)))
+	for _, want := range []string{fmt.Sprintf("%.1f", *api.Scores[0].Value), fmt.Sprintf("%d answers", api.Scores[0].N), "small sample", "3 promoters", "1 passives", "2 detractors"} {
+		if !strings.Contains(nps, want) {
+			t.Errorf("the NPS card %q lacks %q", nps, want)
+		}
+	}
+	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#score-csat, #score-ces").length`)); n != 0 {
+		t.Errorf("%d cards for metrics no survey asks", n)
+	}
+	if cases := run(t, ctx, chromedp.Text(chromedp.CSS(`#cases`))); !strings.Contains(cases, "2 open") || !strings.Contains(cases, "service") {
+		t.Errorf("cases card: %q", cases)
+	}
+	if d := run(t, ctx, chromedp.Text(chromedp.CSS(`#detractors`))); !strings.Contains(d, "2 of 2 detractors") {
+		t.Errorf("detractors card: %q", d)
+	}
+	if cur := run(t, ctx, chromedp.Text(chromedp.CSS(`nav.periods a.on`))); cur != "Last 30 days" {
+		t.Errorf("current period: %q", cur)
+	}
+	open(t, ctx, s.URL+"/?days=7", `#score-nps`)
+	if cur := run(t, ctx, chromedp.Text(chromedp.CSS(`nav.periods a.on`))); cur != "Last 7 days" {
+		t.Errorf("after choosing 7 days: %q", cur)
+	}
+	open(t, ctx, s.URL+"/?days=12", `main`)
+	if body := run(t, ctx, chromedp.Text(chromedp.CSS(`main`))); !strings.Contains(body, "days is 7, 30 or 90") {
+		t.Errorf("a period not offered: %q", body)
+	}
+	checkFits(t, ctx, s.URL+"/", `#score-nps`)
+}

@@ -49,21 +49,24 @@ const DefaultSLA = 72 * time.Hour
 
 // Case is one owned piece of work about a customer.
 type Case struct {
-	ID               string        `json:"id"`
-	Customer         string        `json:"customer"`
-	UserID           string        `json:"userId,omitempty"`
-	AnonymousID      string        `json:"anonymousId,omitempty"`
-	Kind             string        `json:"kind"`
-	Formal           bool          `json:"formal"`
-	Channel          string        `json:"channel"`
-	Team             string        `json:"team"`
-	TeamName         string        `json:"teamName,omitempty"`
-	Assignee         string        `json:"assignee"`
-	Priority         string        `json:"priority"`
-	Status           string        `json:"status"`
-	Subject          string        `json:"subject"`
-	Body             string        `json:"body,omitempty"`
-	OrderID          string        `json:"orderId,omitempty"`
+	ID          string `json:"id"`
+	Customer    string `json:"customer"`
+	UserID      string `json:"userId,omitempty"`
+	AnonymousID string `json:"anonymousId,omitempty"`
+	Kind        string `json:"kind"`
+	Formal      bool   `json:"formal"`
+	Channel     string `json:"channel"`
+	Team        string `json:"team"`
+	TeamName    string `json:"teamName,omitempty"`
+	Assignee    string `json:"assignee"`
+	Priority    string `json:"priority"`
+	Status      string `json:"status"`
+	Subject     string `json:"subject"`
+	Body        string `json:"body,omitempty"`
+	OrderID     string `json:"orderId,omitempty"`
+	// Origin is the messageId of the event that opened the case (an
+	// answer, a complaint, a post, an order), when one did.
+	Origin           string        `json:"originMessage,omitempty"`
 	Rule             string        `json:"rule,omitempty"`
 	DueAt            store.Millis  `json:"due_at"`
 	FirstResponseDue store.Millis  `json:"firstResponseDue"`
@@ -148,7 +151,7 @@ func NewService(db *store.DB, log *eventlog.Log, profiles *profile.Service, surv
 func ResolvedMessage(caseID string) string { return "case-resolved-" + caseID }
 
 const caseCols = `SELECT c.id, c.customer_id, c.user_id, c.anonymous_id, c.kind, c.formal, c.channel, c.team_id, COALESCE(t.name, ''), c.assignee,
-	c.priority, c.status, c.subject, c.body, c.order_id, c.rule_id, c.due_at, c.first_response_due, c.first_response_at, c.resolved_at,
+	c.priority, c.status, c.subject, c.body, c.order_id, c.rule_id, c.origin_message, c.due_at, c.first_response_due, c.first_response_at, c.resolved_at,
 	c.escalated_at, c.created_at, c.updated_at FROM cases c LEFT JOIN teams t ON t.id = c.team_id`
 
 func scanCase(r interface{ Scan(...any) error }, now int64) (*Case, error) {
@@ -156,7 +159,7 @@ func scanCase(r interface{ Scan(...any) error }, now int64) (*Case, error) {
 	var formal int
 	var first, resolved, escalated sql.NullInt64
 	err := r.Scan(&c.ID, &c.Customer, &c.UserID, &c.AnonymousID, &c.Kind, &formal, &c.Channel, &c.Team, &c.TeamName, &c.Assignee,
-		&c.Priority, &c.Status, &c.Subject, &c.Body, &c.OrderID, &c.Rule, &c.DueAt, &c.FirstResponseDue, &first, &resolved,
+		&c.Priority, &c.Status, &c.Subject, &c.Body, &c.OrderID, &c.Rule, &c.Origin, &c.DueAt, &c.FirstResponseDue, &first, &resolved,
 		&escalated, &c.CreatedAt, &c.UpdatedAt)
 	if err != nil {
 		return nil, err
@@ -211,8 +214,13 @@ type Filter struct {
 	Kind     string
 	Customer string   // any identity
 	Teams    []string // when not empty, only these teams' cases (ids or names)
-	Limit    int
-	Offset   int
+	Assignee string   // who the cases are assigned to
+	// Unassigned: only cases assigned to nobody.
+	Unassigned bool
+	Priority   string
+	Channel    string
+	Limit      int
+	Offset     int
 }
 
 // List returns the cases the filter selects, the soonest due first.
@@ -231,11 +239,30 @@ func (s *Service) List(ctx context.Context, f Filter) ([]*Case, error) {
 // eachChunk is how many cases Each reads at a time.
 const eachChunk = 200
 
-// Each calls fn with each case the filter selects, the soonest due first, as
-// they are read (a few hundred at a time, with their customers named): the
-// list and the CSV export are one definition. A Limit of 0 is 100.
-func (s *Service) Each(ctx context.Context, f Filter, fn func(*Case) error) error {
-	where, args := []string{"1 = 1"}, []any{}
+// Counts counts the cases the filter selects by status, whatever its
+// Status says (the queue's tabs).
+func (s *Service) Counts(ctx context.Context, f Filter) (map[string]int, error) {
+	f.Status = ""
+	out := map[string]int{Open: 0, Pending: 0, Resolved: 0, Closed: 0}
+	where, args, none, err := s.conditions(ctx, f)
+	if err != nil || none {
+		return out, err
+	}
+	err = s.db.Each(ctx, `SELECT c.status, COUNT(*) FROM cases c LEFT JOIN teams t ON t.id = c.team_id WHERE `+strings.Join(where, " AND ")+` GROUP BY c.status`, args,
+		func(r *sql.Rows) error {
+			var st string
+			var n int
+			err := r.Scan(&st, &n)
+			out[st] = n
+			return err
+		})
+	return out, err
+}
+
+// conditions are the filter's SQL conditions on cases c joined with their
+// teams t, and their arguments; none says the filter selects nothing.
+func (s *Service) conditions(ctx context.Context, f Filter) (where []string, args []any, none bool, err error) {
+	where = []string{"1 = 1"}
 	add := func(cond string, v any) {
 		args = append(args, v)
 		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
@@ -257,7 +284,7 @@ func (s *Service) Each(ctx context.Context, f Filter, fn func(*Case) error) erro
 		switch f.Status {
 		case Open, Pending, Resolved, Closed:
 		default:
-			return fault.Field("status", "status is open, pending, resolved or closed")
+			return nil, nil, false, fault.Field("status", "status is open, pending, resolved or closed")
 		}
 		add("c.status = ?", f.Status)
 	}
@@ -267,7 +294,7 @@ func (s *Service) Each(ctx context.Context, f Filter, fn func(*Case) error) erro
 	if f.Customer != "" {
 		_, q, err := s.profiles.EventFilter(ctx, f.Customer)
 		if err != nil {
-			return err
+			return nil, nil, false, err
 		}
 		var ors []string
 		for _, u := range q.UserIDs {
@@ -279,9 +306,32 @@ func (s *Service) Each(ctx context.Context, f Filter, fn func(*Case) error) erro
 			ors = append(ors, fmt.Sprintf("(c.user_id = '' AND c.anonymous_id = $%d)", len(args)))
 		}
 		if len(ors) == 0 || len(ors) > 200 {
-			return nil
+			return nil, nil, true, nil
 		}
 		where = append(where, "("+strings.Join(ors, " OR ")+")")
+	}
+	if f.Assignee != "" {
+		add("c.assignee = ?", f.Assignee)
+	}
+	if f.Unassigned {
+		where = append(where, "c.assignee = ''")
+	}
+	if f.Priority != "" {
+		add("c.priority = ?", f.Priority)
+	}
+	if f.Channel != "" {
+		add("c.channel = ?", f.Channel)
+	}
+	return where, args, false, nil
+}
+
+// Each calls fn with each case the filter selects, the soonest due first, as
+// they are read (a few hundred at a time, with their customers named): the
+// list and the CSV export are one definition. A Limit of 0 is 100.
+func (s *Service) Each(ctx context.Context, f Filter, fn func(*Case) error) error {
+	where, args, none, err := s.conditions(ctx, f)
+	if err != nil || none {
+		return err
 	}
 	if f.Limit == 0 {
 		f.Limit = 100
@@ -435,7 +485,7 @@ func (s *Service) change(ctx context.Context, id, who, event string, apply func(
 			return err
 		}
 		status, assignee, resolvedAt := set[0], set[1], set[2]
-		if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = $1, assignee = $2, resolved_at = COALESCE($3, resolved_at), updated_at = $4,
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = $1, assignee = $2, resolved_at = CASE WHEN $1 IN ('open', 'pending') THEN NULL ELSE COALESCE($3, resolved_at) END, updated_at = $4,
 			first_response_at = CASE WHEN first_response_at IS NULL AND $5 <> '' THEN $4 ELSE first_response_at END WHERE id = $6`,
 			status, assignee, resolvedAt, nowMs, note, id); err != nil {
 			return err

@@ -223,7 +223,16 @@ func (a *API) Cases(w http.ResponseWriter, r *http.Request) {
 	if status == "all" { // as the console's filter says it: every status
 		status = ""
 	}
-	f := Scope(Filter{Team: q.Get("team"), Status: status, Kind: q.Get("kind"), Customer: q.Get("customer"), Limit: limit, Offset: offset}, p)
+	f := Scope(Filter{Team: q.Get("team"), Status: status, Kind: q.Get("kind"), Customer: q.Get("customer"), Assignee: q.Get("assignee"),
+		Priority: q.Get("priority"), Channel: q.Get("channel"), Limit: limit, Offset: offset}, p)
+	switch q.Get("unassigned") {
+	case "", "false":
+	case "true":
+		f.Unassigned = true
+	default:
+		a.fail(w, fault.Field("unassigned", "unassigned is true or false"))
+		return
+	}
 	if csv {
 		out := httpio.NewCSV(w, a.logger, "cases", Case{}, httpio.CSVOptions{Omit: []string{"notes"}})
 		out.Finish(a.svc.Each(r.Context(), f, func(c *Case) error { return out.Write(c) }))
@@ -234,7 +243,12 @@ func (a *API) Cases(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
-	httpio.JSON(w, http.StatusOK, map[string]any{"cases": list})
+	counts, err := a.svc.Counts(r.Context(), f)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"cases": list, "counts": counts})
 }
 
 // Case answers GET /api/v1/cases/{id}.

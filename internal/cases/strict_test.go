@@ -216,7 +216,12 @@ func TestDetractorCaseCarriesTheAnswer(t *testing.T) {
 			var full struct{ Subject, Body, UserID string }
 			s.API("GET", "/api/v1/cases/"+c.ID, nil, &full)
 			who := c.UserID
-			if full.Subject != "Post-order: "+want[who] || !strings.Contains(full.Body, "Post-order") || !strings.Contains(full.Body, want[who]) {
+			// The subject: the survey, the score and the comment's start.
+			subject := "Post-order: " + want[who]
+			if who != "csv-3" {
+				subject += " — " + string([]rune(comment(who))[:79]) + "…"
+			}
+			if full.Subject != subject || !strings.Contains(full.Body, "Post-order") || !strings.Contains(full.Body, want[who]) {
 				t.Errorf("%s's case: %q / %q", who, full.Subject, full.Body)
 			}
 			if who != "csv-3" && !strings.Contains(full.Body, "What could we do better?\n"+comment(who)) {

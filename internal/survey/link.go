@@ -148,6 +148,9 @@ func (sc *Scorer) Describe(ctx context.Context, props map[string]any) (subject, 
 		for _, q := range sv.Questions {
 			if t, ok := answers[q.ID].(string); ok && q.Type == TypeText && strings.TrimSpace(t) != "" {
 				fmt.Fprintf(&b, "\n%s\n%s\n", q.Text.In(sv.DefaultLanguage, sv.DefaultLanguage), t)
+				if len(wrote) == 0 { // the first comment says what it is about
+					subject += " — " + clipText(strings.Join(strings.Fields(t), " "), 80)
+				}
 				wrote[q.ID] = true
 			}
 		}
@@ -183,4 +186,12 @@ func (s *Survey) question(id string) (Question, bool) {
 		return Question{}, false
 	}
 	return s.Question(id)
+}
+
+// clipText cuts s to n characters, an ellipsis last when cut.
+func clipText(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }

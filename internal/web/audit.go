@@ -40,6 +40,7 @@ var consoleChanges = map[string]consoleClass{
 	"POST /surveys/{id}/web":               {Action: "update", Resource: "survey", Config: true},
 	"POST /surveys/{id}/send":              {Action: "send", Resource: "survey"},
 	"POST /cases/{id}/{action}":            {Resource: "case", ActionFrom: "action"},
+	"POST /cases/assign":                   {Action: "assign", Resource: "case"}, // the ticked cases: each records its own Case Assigned
 	"POST /customers/{id}/redeem":          {Action: "redeem", Resource: "customer"},
 	"POST /customers/{id}/reorder":         {Action: "reorder", Resource: "customer"},
 	"POST /replenishments/{id}/cancel":     {Action: "cancel", Resource: "replenishment"},

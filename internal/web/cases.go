@@ -3,6 +3,8 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"sort"
 	"strings"
 	"time"
 
@@ -12,17 +14,34 @@ import (
 	"github.com/cxloop/cxloop/internal/fault"
 )
 
-// caseQueue lists a team's cases with their SLA state.
+// caseQueue lists cases with their SLA state: counts by status, filters
+// (team, status, assignee, priority, kind, channel), sort, bulk assign.
 func (c *Console) caseQueue(w http.ResponseWriter, r *http.Request, s auth.Session) {
 	ctx := r.Context()
-	team, status := r.URL.Query().Get("team"), r.URL.Query().Get("status")
+	q := r.URL.Query()
+	status := q.Get("status")
 	if status == "" {
 		status = "open"
 	}
-	if status == "all" {
-		status = ""
+	f := cases.Filter{Team: q.Get("team"), Kind: q.Get("kind"), Priority: q.Get("priority"), Channel: q.Get("channel"), Limit: queueLimit}
+	switch a := q.Get("assignee"); a {
+	case "":
+	case unassigned:
+		f.Unassigned = true
+	default:
+		f.Assignee = a
 	}
-	list, err := c.Cases.List(ctx, cases.Scope(casesFilter(team, status), s.Principal))
+	if status != "all" {
+		f.Status = status
+	}
+	f = cases.Scope(f, s.Principal)
+	list, err := c.Cases.List(ctx, f)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	sortQueue(list, q.Get("sort"))
+	counts, err := c.Cases.Counts(ctx, f)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -41,9 +60,163 @@ func (c *Console) caseQueue(w http.ResponseWriter, r *http.Request, s auth.Sessi
 		c.fail(w, r, err)
 		return
 	}
+	now := c.Profiles.Now().UnixMilli()
+	rows := make([]queueRow, len(list))
+	for i, cs := range list {
+		rows[i] = queueRow{Case: cs, SLA: slaOf(cs, now)}
+	}
+	members, err := c.Auth.Members(ctx)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	seen := map[string]bool{}
+	var people []string
+	for _, ms := range members {
+		for _, m := range ms {
+			if !seen[m.Name] {
+				seen[m.Name] = true
+				people = append(people, m.Name)
+			}
+		}
+	}
+	sort.Strings(people)
+	tabs := make([]queueTab, 0, 5)
+	all := 0
+	for _, st := range []string{cases.Open, cases.Pending, cases.Resolved, cases.Closed} {
+		tabs = append(tabs, queueTab{Status: st, N: counts[st], On: st == status})
+		all += counts[st]
+	}
+	tabs = append(tabs, queueTab{Status: "all", N: all, On: status == "all"})
+	export := url.Values{"status": {status}}
+	for _, k := range []string{"team", "priority", "kind", "channel"} {
+		if v := q.Get(k); v != "" {
+			export.Set(k, v)
+		}
+	}
+	if f.Unassigned {
+		export.Set("unassigned", "true")
+	} else if f.Assignee != "" {
+		export.Set("assignee", f.Assignee)
+	}
 	c.render(w, r, http.StatusOK, "cases", view{Title: "Cases", Session: &s, Nav: "cases", Data: map[string]any{
-		"Cases": list, "Teams": teams, "Team": team, "Status": r.URL.Query().Get("status"), "Now": c.Profiles.Now().UnixMilli(), "Names": names,
+		"Export": export.Encode(),
+		"Rows":   rows, "Teams": teams, "Q": q, "Status": status, "Tabs": tabs, "Names": names, "People": people,
+		"Kinds":      []string{cases.KindComplaint, cases.KindDetractor, cases.KindReturn, cases.KindQuestion, "alert"},
+		"Priorities": []string{"urgent", "high", "normal", "low"}, "Channels": queueChannels, "Unassigned": unassigned,
+		"Limited": len(list) == queueLimit, "Limit": queueLimit, "Query": r.URL.RawQuery,
 	}})
+}
+
+// queueLimit is how many cases the queue shows at once.
+const queueLimit = 500
+
+// unassigned is the assignee filter's value for cases assigned to nobody.
+const unassigned = "(nobody)"
+
+var queueChannels = []string{"web", "mobile_app", "store", "call_centre", "email", "social", "review_site", "partner", "press", "server"}
+
+// queueTab is one status tab of the queue with its count.
+type queueTab struct {
+	Status string
+	N      int
+	On     bool
+}
+
+// queueRow is a case in the queue with its SLA said in words.
+type queueRow struct {
+	*cases.Case
+	SLA sla
+}
+
+// sla is a case's due time said as a person reads it: State is ok,
+// due-soon (under 4 hours left), breached (overdue) or done (resolved or
+// closed); Text the countdown ("due in 3 h 10 min", "overdue by 2 d 4 h").
+type sla struct{ State, Text string }
+
+// slaOf says where a case stands against its due time at now (Unix ms,
+// the app's clock).
+func slaOf(cs *cases.Case, now int64) sla {
+	due := int64(cs.DueAt)
+	if cs.Status != cases.Open && cs.Status != cases.Pending {
+		if cs.ResolvedAt != nil && int64(*cs.ResolvedAt) > due {
+			return sla{"done", "resolved " + span(int64(*cs.ResolvedAt)-due) + " late"}
+		}
+		return sla{"done", "within its SLA"}
+	}
+	left := due - now
+	switch {
+	case left < 0:
+		return sla{"breached", "overdue by " + span(-left)}
+	case left < 4*3600*1000:
+		return sla{"due-soon", "due in " + span(left)}
+	}
+	return sla{"ok", "due in " + span(left)}
+}
+
+// span says a duration in milliseconds in its two largest units.
+func span(ms int64) string {
+	m := ms / 60000
+	d, h, mi := m/1440, m/60%24, m%60
+	switch {
+	case d > 0 && h > 0:
+		return fmt.Sprintf("%d d %d h", d, h)
+	case d > 0:
+		return fmt.Sprintf("%d d", d)
+	case h > 0 && mi > 0:
+		return fmt.Sprintf("%d h %d min", h, mi)
+	case h > 0:
+		return fmt.Sprintf("%d h", h)
+	}
+	return fmt.Sprintf("%d min", max(mi, 1))
+}
+
+// sortQueue orders the queue: by due time (the list's own order), the
+// newest first, or the most urgent priority first (then by due time).
+func sortQueue(list []*cases.Case, by string) {
+	rank := map[string]int{"urgent": 0, "high": 1, "normal": 2, "low": 3}
+	switch by {
+	case "newest":
+		sort.SliceStable(list, func(i, j int) bool { return list[i].CreatedAt > list[j].CreatedAt })
+	case "priority":
+		sort.SliceStable(list, func(i, j int) bool { return rank[list[i].Priority] < rank[list[j].Priority] })
+	}
+}
+
+// assignCases assigns the cases ticked in the queue to one person.
+func (c *Console) assignCases(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	if !s.Principal.Can(auth.RoleAgent) {
+		c.fail(w, r, fault.New(fault.Forbidden, "assigning cases needs the agent role"))
+		return
+	}
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		c.fail(w, r, fault.Field("case", "the form could not be read"))
+		return
+	}
+	ids := r.PostForm["case"]
+	if len(ids) == 0 {
+		c.fail(w, r, fault.Field("case", "tick the cases to assign"))
+		return
+	}
+	assignee := strings.TrimSpace(r.PostFormValue("assignee"))
+	for _, id := range ids {
+		if _, err := c.Cases.Allowed(ctx, s.Principal, id); err != nil {
+			c.fail(w, r, err)
+			return
+		}
+	}
+	for _, id := range ids {
+		if _, err := c.Cases.Assign(ctx, id, assignee, s.Principal.Name); err != nil {
+			c.fail(w, r, err)
+			return
+		}
+	}
+	back := "/cases"
+	if q := r.PostFormValue("back"); q != "" {
+		back += "?" + q
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 
 // casePage shows a case with its customer's context, notes and actions.
@@ -54,7 +227,30 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request, s auth.Sessio
 		c.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"Case": cs}
+	data := map[string]any{"Case": cs, "SLA": slaOf(cs, c.Profiles.Now().UnixMilli())}
+	// What opened the case: the answer, complaint, post or order.
+	if cs.Origin != "" {
+		seq, _, ok, err := eventlog.Locate(ctx, c.DB, cs.Origin)
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		if ok {
+			events, err := eventlog.Read(ctx, c.DB, eventlog.Query{After: seq - 1, Through: seq, Limit: 1})
+			if err != nil {
+				c.fail(w, r, err)
+				return
+			}
+			if len(events) == 1 {
+				data["Origin"] = describe(events[0])
+			}
+		}
+	}
+	if cs.Customer != "" {
+		if v, err := c.An.ValueOf(ctx, cs.Customer); err == nil {
+			data["Value"] = v
+		}
+	}
 	if cs.Customer != "" {
 		if cus, err := c.Profiles.Get(ctx, cs.Customer); err == nil {
 			q := cus.EventQuery()
@@ -74,7 +270,8 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request, s auth.Sessio
 	c.render(w, r, http.StatusOK, "case", view{Title: cs.Subject, Session: &s, Nav: "cases", Data: data})
 }
 
-// caseAction runs a case command from the case page: resolve, note, assign.
+// caseAction runs a case command from the case page: resolve, note,
+// assign, reopen.
 func (c *Console) caseAction(w http.ResponseWriter, r *http.Request, s auth.Session) {
 	if !s.Principal.Can(auth.RoleAgent) {
 		c.fail(w, r, fault.New(fault.Forbidden, "working cases needs the agent role"))
@@ -94,6 +291,8 @@ func (c *Console) caseAction(w http.ResponseWriter, r *http.Request, s auth.Sess
 		_, err = c.Cases.AddNote(ctx, id, note, who)
 	case "assign":
 		_, err = c.Cases.Assign(ctx, id, r.PostFormValue("assignee"), who)
+	case "reopen":
+		_, err = c.Cases.SetStatus(ctx, id, cases.Open, note, who)
 	default:
 		err = fault.New(fault.NotFound, "no case action %q", r.PathValue("action"))
 	}

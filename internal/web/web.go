@@ -135,6 +135,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /surveys/{id}/web", page(c.setWebTrigger))
 	mux.Handle("GET /cases", page(c.caseQueue))
 	mux.Handle("GET /cases/{id}", page(c.casePage))
+	mux.Handle("POST /cases/assign", page(c.assignCases))
 	mux.Handle("POST /cases/{id}/{action}", page(c.caseAction))
 	mux.Handle("GET /recovery", page(c.recoveryPage))
 	mux.Handle("GET /alerts", page(c.alertsPage))
@@ -451,26 +452,6 @@ var funcs = template.FuncMap{
 	},
 	"points": func(f float64) float64 { return f * 100 }, // a difference of shares, in percentage points
 	"key":    formKey,
-	"sla": func(due any, status string) string {
-		if status != "open" && status != "pending" {
-			return "done"
-		}
-		var ms int64
-		switch t := due.(type) {
-		case store.Millis:
-			ms = int64(t)
-		case int64:
-			ms = t
-		}
-		left := time.Until(time.UnixMilli(ms))
-		switch {
-		case left < 0:
-			return "breached"
-		case left < 4*time.Hour:
-			return "due-soon"
-		}
-		return "ok"
-	},
 	"total": func(m map[string]int) int {
 		n := 0
 		for _, v := range m {

@@ -1,0 +1,144 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+// A case from the queue to a reopen: the queue names customers, counts by
+// status, says how late each case is on the app's clock, filters and
+// assigns in bulk; the case page shows the answer that opened it, who has
+// it and the customer's value; a resolved case reopens.
+func TestConsoleCaseWork(t *testing.T) {
+	ctx := browser(t)
+	s, clock := apptest.StartAt(t, storetest.DSN(t, storetest.Engines()[0]), apptest.Epoch)
+	s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, nil)
+	if code := s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "detractors", "when": {"event": "Survey Responded", "nps_max": 6},
+		"then": {"open_case": {"team": "service", "kind": "detractor", "sla": "24h"}}}`), nil); code != 201 {
+		t.Fatalf("rule: %d", code)
+	}
+	var sv struct{ ID string }
+	s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "After order", "rhythm": "pulse", "owner": "service",
+		"questions": [{"id": "q", "type": "nps", "text": {"en": "?"}}, {"id": "why", "type": "text", "optional": true, "text": {"en": "Why?"}}]}`), &sv)
+	answer := func(user, name string, score int, why string) {
+		t.Helper()
+		s.MustSend("identify", map[string]any{"userId": user, "traits": map[string]any{"name": name}})
+		s.Sync()
+		answers := map[string]any{"q": score}
+		if why != "" {
+			answers["why"] = why
+		}
+		if code := s.API("POST", "/api/v1/surveys/"+sv.ID+"/responses", map[string]any{"customer": user, "answers": answers}, nil); code != 201 {
+			t.Fatalf("answer: %d", code)
+		}
+	}
+	answer("w-ada", "Ada Lovelace", 2, "The parcel came a week late")
+	answer("w-bo", "Bo Diddley", 4, "")
+	clock.Add(30 * time.Hour) // both past their 24 h
+	answer("w-cy", "Cy Twombly", 3, "")
+	s.Sync()
+
+	login(t, ctx, s, "/cases")
+	rows := run(t, ctx, chromedp.Text(chromedp.CSS(`#cases tbody`)))
+	for _, want := range []string{"Ada Lovelace", "Bo Diddley", "Cy Twombly", "After order: NPS 2 — The parcel came a week late", "overdue by 6 h", "due in 1 d"} {
+		if !strings.Contains(rows, want) {
+			t.Errorf("the queue lacks %q: %q", want, rows)
+		}
+	}
+	if strings.Contains(rows, "Survey Responded") {
+		t.Errorf("a case is titled by its event: %q", rows)
+	}
+	if got := run(t, ctx, chromedp.Text(chromedp.CSS(`#case-tabs a[data-status=open] .n`))); got != "3" {
+		t.Errorf("open tab: %q", got)
+	}
+	// Tick Ada's and Bo's, assign them to Sam.
+	ids := map[string]string{}
+	for _, who := range []string{"Ada Lovelace", "Bo Diddley", "Cy Twombly"} {
+		id := run(t, ctx, chromedp.Evaluate[string](fmt.Sprintf(`[...document.querySelectorAll("#cases tbody tr")].find(r => r.innerText.includes(%q)).dataset.case`, who)))
+		ids[who] = id
+	}
+	for _, who := range []string{"Ada Lovelace", "Bo Diddley"} {
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#cases tr[data-case=%q] input[type=checkbox]`, ids[who])))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`#bulk-assign input[name=assignee]`), "sam")); err != nil {
+		t.Fatal(err)
+	}
+	submit(t, ctx, `#bulk-assign input[name=assignee]`, "/cases")
+	open(t, ctx, s.URL+"/cases?assignee=sam", `#cases`)
+	rows = run(t, ctx, chromedp.Text(chromedp.CSS(`#cases tbody`)))
+	if !strings.Contains(rows, "Ada Lovelace") || !strings.Contains(rows, "Bo Diddley") || strings.Contains(rows, "Cy Twombly") {
+		t.Errorf("Sam's cases: %q", rows)
+	}
+	open(t, ctx, s.URL+"/cases?assignee=(nobody)", `#cases`)
+	if rows = run(t, ctx, chromedp.Text(chromedp.CSS(`#cases tbody`))); !strings.Contains(rows, "Cy Twombly") || strings.Contains(rows, "Ada") {
+		t.Errorf("unassigned cases: %q", rows)
+	}
+
+	// Ada's case: what opened it, who has it, resolve, reopen.
+	open(t, ctx, s.URL+"/cases/"+ids["Ada Lovelace"], `#case-origin`)
+	origin := run(t, ctx, chromedp.Text(chromedp.CSS(`#case-origin`)))
+	if !strings.Contains(origin, "The parcel came a week late") || !strings.Contains(origin, "2") {
+		t.Errorf("what opened it: %q", origin)
+	}
+	if got := run(t, ctx, chromedp.Text(chromedp.CSS(`#case-assignee`))); got != "assigned to sam" {
+		t.Errorf("assignee: %q", got)
+	}
+	if got := run(t, ctx, chromedp.Text(chromedp.CSS(`.sub .sla`))); !strings.HasPrefix(got, "overdue by") {
+		t.Errorf("the case's SLA: %q", got)
+	}
+	checkFits(t, ctx, s.URL+"/cases/"+ids["Ada Lovelace"], `#case-origin`)
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`#resolve textarea`), "Refunded the shipping.")); err != nil {
+		t.Fatal(err)
+	}
+	submit(t, ctx, `#resolve textarea`, "/cases/"+ids["Ada Lovelace"])
+	waitFor(t, ctx, `#reopen`)
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`#reopen textarea`), "She wrote again: still no refund.")); err != nil {
+		t.Fatal(err)
+	}
+	// The page it lands on is the one it left: wait for the form to go.
+	if err := chromedp.Do(ctx, chromedp.Submit(chromedp.CSS(`#reopen textarea`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `#resolve`)
+	if got := run(t, ctx, chromedp.Text(chromedp.CSS(`#case-status`))); got != "open" {
+		t.Errorf("after reopening: %q", got)
+	}
+	if notes := run(t, ctx, chromedp.Text(chromedp.CSS(`#notes`))); !strings.Contains(notes, "still no refund") {
+		t.Errorf("the reopening's note: %q", notes)
+	}
+	var c struct {
+		Status     string
+		ResolvedAt *string
+	}
+	s.API("GET", "/api/v1/cases/"+ids["Ada Lovelace"], nil, &c)
+	if c.Status != "open" || c.ResolvedAt != nil {
+		t.Errorf("the reopened case in the API: %+v", c)
+	}
+	checkFits(t, ctx, s.URL+"/cases?status=all", `#cases`)
+}
+
+// login signs in with the admin token from path's sign-in page and waits
+// for main.
+func login(t *testing.T, ctx context.Context, s *apptest.Server, path string) {
+	t.Helper()
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(s.URL+path),
+		chromedp.WaitVisible(chromedp.CSS(`#token-login`)),
+		chromedp.SendKeys(chromedp.CSS(`#token-login input[name=token]`), apptest.Token),
+		chromedp.Submit(chromedp.CSS(`#token-login input[name=token]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `main`)
+}

@@ -67,6 +67,9 @@ const serveGCPercent = 400
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return // a command's -h: its flags are printed
+		}
 		fmt.Fprintln(os.Stderr, "cxloop:", err)
 		os.Exit(1)
 	}
@@ -296,7 +299,7 @@ func loadDemo(ctx context.Context, a *app.App, base string, customers int, out i
 		log.Error("demo", "err", err)
 		return
 	}
-	fmt.Fprintf(out, "demo loaded: %d events in %s; try %s/customers\n", n, time.Since(start).Round(time.Millisecond), base)
+	fmt.Fprintf(out, "demo loaded: %d events in %s; try %s/\n", n, time.Since(start).Round(time.Millisecond), base)
 }
 
 // timeouts bound how long a connection may hold the server: its headers,

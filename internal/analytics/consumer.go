@@ -74,15 +74,26 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 		}
 		order, _ := p["order_id"].(string)
 		msgID := e.MessageID
-		if r, ok := p["revises"].(string); ok && r != "" && e.Event == "Survey Responded" && e.SourceID == eventlog.SourceCxloop {
-			// An answer revised from a survey email replaces what the first
-			// answer (and any revision before) left here.
-			msgID = r
-			if _, err := tx.ExecContext(ctx, `DELETE FROM an_signals WHERE message_id = $1`, msgID); err != nil {
-				return err
+		if e.Event == "Survey Responded" {
+			// A response is counted once, as the survey capability counts
+			// it: by its response_id (the first to arrive), else by its
+			// message.
+			rid, _ := p["response_id"].(string)
+			if rid != "" {
+				msgID = "response:" + rid
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM an_answers WHERE message_id = $1`, msgID); err != nil {
-				return err
+			if r, ok := p["revises"].(string); ok && r != "" && e.SourceID == eventlog.SourceCxloop {
+				// An answer revised from a survey email replaces what the
+				// first answer (and any revision before) left here.
+				if rid == "" {
+					msgID = r
+				}
+				if _, err := tx.ExecContext(ctx, `DELETE FROM an_signals WHERE message_id = $1`, msgID); err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, `DELETE FROM an_answers WHERE message_id = $1`, msgID); err != nil {
+					return err
+				}
 			}
 		}
 		signal := func(kind string, value float64, ref string) error {

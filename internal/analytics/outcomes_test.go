@@ -253,3 +253,53 @@ func TestOutcomesSurveysAndComplaints(t *testing.T) {
 		}
 	})
 }
+
+// A response sent twice under one response_id (a client's retry with a
+// new messageId) counts once, the first, in the outcomes as in the survey's
+// own scores.
+func TestOutcomesCountAResponseOnce(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := startAt(t, dsn, fixed)
+		var sv struct{ ID string }
+		if code := s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "After order", "rhythm": "pulse", "owner": "service",
+			"questions": [{"id": "nps", "type": "nps", "text": {"en": "?"}}]}`), &sv); code != 201 {
+			t.Fatalf("survey: %d", code)
+		}
+		at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+		answer := func(user, response string, v int, at time.Time) map[string]any {
+			m := track(user, "Survey Responded", at, "web", map[string]any{"survey_id": sv.ID, "response_id": response, "answers": map[string]any{"nps": v}})
+			return m
+		}
+		s.MustSend("batch", map[string]any{"batch": []any{
+			answer("once-1", "r-1", 10, at), answer("once-1", "r-1", 0, at.Add(time.Hour)), answer("once-2", "r-2", 9, at),
+		}})
+		s.Sync()
+		var out struct {
+			Months []struct {
+				Month      string
+				NPS        *float64
+				NPSAnswers int `json:"nps_answers"`
+			}
+		}
+		s.API("GET", "/api/v1/analytics/outcomes?months=3&survey="+sv.ID, nil, &out)
+		var scores struct {
+			Groups []struct {
+				Key   string
+				Value float64
+				N     int
+			}
+		}
+		s.API("GET", "/api/v1/scores?metric=nps&by=month&survey="+sv.ID, nil, &scores)
+		for _, m := range out.Months {
+			if m.Month != "2026-03" {
+				continue
+			}
+			if m.NPSAnswers != 2 || m.NPS == nil || *m.NPS != 100 {
+				t.Errorf("outcomes, March: %d answers, NPS %v; want 2 and 100 (the first of r-1, and r-2)", m.NPSAnswers, m.NPS)
+			}
+			if len(scores.Groups) != 1 || scores.Groups[0].N != m.NPSAnswers || scores.Groups[0].Value != *m.NPS {
+				t.Errorf("the survey's scores %+v and the outcomes %+v differ", scores.Groups, m)
+			}
+		}
+	})
+}

@@ -3,6 +3,7 @@ package analytics
 import (
 	"context"
 	"database/sql"
+	"sort"
 )
 
 // ValuedBetween lists the customers whose lifetime value lies in [lo, hi]
@@ -20,40 +21,69 @@ func (s *Service) AtRiskBetween(ctx context.Context, lo, hi float64) ([]string, 
 // AtRiskThreshold is the risk from which a customer counts as at risk.
 const AtRiskThreshold = 0.5
 
-// ValueAtRisk sums, over customers not merged into another, their lifetime
-// value times their risk (the value the business can expect to lose), and
-// counts those whose risk is AtRiskThreshold or more.
-func (s *Service) ValueAtRisk(ctx context.Context) (customers int, value float64, err error) {
+// ValueAtRisk is the value the business can expect to lose.
+type ValueAtRisk struct {
+	// Value is the sum over live customers of lifetime value × risk.
+	Value float64 `json:"value"`
+	// Customers counts those whose risk is AtRiskThreshold or more.
+	Customers int `json:"customers"`
+	// Top are the customers who weigh most in Value, the heaviest first.
+	Top []RiskShare `json:"top"`
+}
+
+// RiskShare is one customer's part of the value at risk.
+type RiskShare struct {
+	Customer string  `json:"customer"`
+	CLV      float64 `json:"clv"`
+	Risk     float64 `json:"risk"`
+	Value    float64 `json:"value"` // CLV × risk
+}
+
+// AtRiskValue sums, over customers not merged into another, their lifetime
+// value times their risk, counts those whose risk is AtRiskThreshold or
+// more, and names the top customers who weigh most in it.
+func (s *Service) AtRiskValue(ctx context.Context, top int) (*ValueAtRisk, error) {
 	if err := s.fresh(ctx); err != nil {
-		return 0, 0, err
+		return nil, err
 	}
-	type cv struct {
-		id        string
-		clv, risk float64
-	}
-	var list []cv
+	var list []RiskShare
 	var ids []string
-	err = s.db.Each(ctx, `SELECT customer_id, clv, risk FROM customer_values`, nil, func(r *sql.Rows) error {
-		var x cv
-		err := r.Scan(&x.id, &x.clv, &x.risk)
-		list, ids = append(list, x), append(ids, x.id)
+	err := s.db.Each(ctx, `SELECT customer_id, clv, risk FROM customer_values`, nil, func(r *sql.Rows) error {
+		var x RiskShare
+		err := r.Scan(&x.Customer, &x.CLV, &x.Risk)
+		x.Value = x.CLV * x.Risk
+		list, ids = append(list, x), append(ids, x.Customer)
 		return err
 	})
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	live, err := s.profiles.Live(ctx, ids)
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
+	out := &ValueAtRisk{Top: []RiskShare{}}
+	var kept []RiskShare
 	for _, x := range list {
-		if !live[x.id] {
+		if !live[x.Customer] {
 			continue
 		}
-		value += x.clv * x.risk
-		if x.risk >= AtRiskThreshold {
-			customers++
+		out.Value += x.Value
+		if x.Risk >= AtRiskThreshold {
+			out.Customers++
 		}
+		kept = append(kept, x)
 	}
-	return customers, round(value, 2), nil
+	out.Value = round(out.Value, 2)
+	sort.Slice(kept, func(i, j int) bool {
+		if kept[i].Value != kept[j].Value {
+			return kept[i].Value > kept[j].Value
+		}
+		return kept[i].Customer < kept[j].Customer
+	})
+	for _, x := range kept[:min(top, len(kept))] {
+		x.Value, x.CLV, x.Risk = round(x.Value, 2), round(x.CLV, 2), round(x.Risk, 3)
+		out.Top = append(out.Top, x)
+	}
+	return out, nil
 }

@@ -113,6 +113,9 @@ func (c *customer) consume(seed uint64) []pastNudge {
 		q   int
 		msg int // its index in c.msgs
 	}
+	// Each cycle's orders have ids of their own, also when both cycles buy
+	// the same item.
+	cycleMark := []string{"", "b"}
 	var cycles [][]bought
 	var items []int
 	var rates []float64
@@ -125,7 +128,7 @@ func (c *customer) consume(seed uint64) []pastNudge {
 		for o := 0; t.Before(c.end); o++ {
 			q := 1 + r.IntN(3)
 			c.add("track", t, Message{"userId": c.userID, "event": "Order Completed", "properties": map[string]any{
-				"order_id": fmt.Sprintf("ord-%05d-%s-%03d", c.n+1, item.ID, o+1), "total": item.Price * float64(q), "currency": "EUR",
+				"order_id": fmt.Sprintf("ord-%05d-%s-%03d%s", c.n+1, item.ID, o+1, cycleMark[k]), "total": item.Price * float64(q), "currency": "EUR",
 				"products": []any{map[string]any{"product_id": item.ID, "name": item.Name, "price": item.Price, "quantity": q, "category": consumablesCategory}}}}, "web")
 			cycle = append(cycle, bought{t, q, len(c.msgs) - 1})
 			t = t.Add(time.Duration(rate * float64(q) * math.Exp(r.NormFloat64()*0.15) * float64(24*time.Hour)))

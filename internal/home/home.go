@@ -116,11 +116,18 @@ type Recovery struct {
 }
 
 // AtRisk is the value the business can expect to lose: the sum over live
-// customers of lifetime value × risk, and how many have a risk of 0.5 or
-// more.
+// customers of lifetime value × risk, how many have a risk of 0.5 or more,
+// and the five who weigh most in it (named).
 type AtRisk struct {
-	Customers int     `json:"customers"`
-	Value     float64 `json:"value"`
+	Customers int         `json:"customers"`
+	Value     float64     `json:"value"`
+	Top       []RiskShare `json:"top"`
+}
+
+// RiskShare is one customer's part of the value at risk.
+type RiskShare struct {
+	analytics.RiskShare
+	Name string `json:"name"`
 }
 
 // Alerts counts the alert firings in the period, the latest first.
@@ -185,7 +192,7 @@ func (s *Service) Summary(ctx context.Context, p principal.Principal, days int) 
 		v := rec.HandledWellShare
 		out.Recovery.HandledWellShare = &v
 	}
-	if out.AtRisk.Customers, out.AtRisk.Value, err = s.An.ValueAtRisk(ctx); err != nil {
+	if out.AtRisk, err = s.atRisk(ctx); err != nil {
 		return nil, err
 	}
 	if out.Alerts, err = s.alerts(ctx, from, to); err != nil {
@@ -380,6 +387,27 @@ func (s *Service) detractors(ctx context.Context, from, to time.Time) (Detractor
 		open[i].Name = names[open[i].Customer]
 	}
 	out.Latest = append(out.Latest, open...)
+	return out, nil
+}
+
+// atRisk is the value at risk with its heaviest customers named.
+func (s *Service) atRisk(ctx context.Context) (AtRisk, error) {
+	v, err := s.An.AtRiskValue(ctx, latest)
+	if err != nil {
+		return AtRisk{}, err
+	}
+	out := AtRisk{Customers: v.Customers, Value: v.Value, Top: []RiskShare{}}
+	ids := make([]string, len(v.Top))
+	for i, x := range v.Top {
+		ids[i] = x.Customer
+	}
+	names, err := s.Profiles.Names(ctx, ids)
+	if err != nil {
+		return out, err
+	}
+	for _, x := range v.Top {
+		out.Top = append(out.Top, RiskShare{RiskShare: x, Name: names[x.Customer]})
+	}
 	return out, nil
 }
 

@@ -43,6 +43,10 @@ type summary struct {
 	AtRisk struct {
 		Customers int
 		Value     float64
+		Top       []struct {
+			Customer, Name string
+			Value          float64
+		}
 	}
 	Alerts struct{ Fired int }
 }
@@ -179,6 +183,13 @@ func TestSummary(t *testing.T) {
 			if c.Risk >= 0.5 {
 				risky++
 			}
+		}
+		heaviest := 0.0
+		for _, c := range risk.Customers {
+			heaviest = math.Max(heaviest, c.CLV*c.Risk)
+		}
+		if top := got.AtRisk.Top; len(top) != min(5, len(risk.Customers)) || math.Abs(top[0].Value-heaviest) > 0.01 || top[0].Name == "" {
+			t.Errorf("the heaviest at risk: %+v, want %.2f first", top, heaviest)
 		}
 		if math.Abs(got.AtRisk.Value-value) > 0.01 || got.AtRisk.Customers != risky || len(risk.Customers) == 0 {
 			t.Errorf("at risk: %+v; the at-risk list sums to %.2f over %d, %d of them at 0.5 or more", got.AtRisk, value, len(risk.Customers), risky)

@@ -48,7 +48,9 @@ func view(r *rivertype.JobRow) Job {
 		j.Args = json.RawMessage("{}")
 	}
 	if n := len(r.Errors); n > 0 {
-		j.LastError = r.Errors[n-1].Error
+		// A job cancelled by its worker says why (nothing to send): the
+		// reason, without River's name for the error.
+		j.LastError = strings.TrimPrefix(r.Errors[n-1].Error, "JobCancelError: ")
 	}
 	if r.AttemptedAt != nil {
 		j.AttemptedAt = store.Millis(r.AttemptedAt.UnixMilli())
@@ -79,7 +81,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Job, string, error) {
 	}
 	if f.State != "" {
 		if !slices.Contains(States, f.State) {
-			return nil, "", fault.Field("state", "state is one of %s", strings.Join(States, ", "))
+			return nil, "", fault.Field("state", "state is one of %s, or queued, retrying, failed or done", strings.Join(States, ", "))
 		}
 		p = p.States(rivertype.JobState(f.State))
 	} else {

@@ -52,7 +52,7 @@ func TestConsoleSessions(t *testing.T) {
 			t.Fatalf("wrong password: %d", code)
 		}
 		code, body = read(c.PostForm(s.URL+"/login", url.Values{"email": {"ops@example.com"}, "password": {"a long password"}, "next": {"https://evil.example/"}}))
-		if code != 200 || !strings.Contains(body, `id="customers"`) || !strings.Contains(body, "ops@example.com · analyst") {
+		if code != 200 || !strings.Contains(body, `id="scores"`) || !strings.Contains(body, "ops@example.com · analyst") {
 			t.Fatalf("sign-in: %d %s", code, body)
 		}
 		m := csrfField.FindStringSubmatch(body)

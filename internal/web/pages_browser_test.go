@@ -98,15 +98,7 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 	}
 
 	ctx := browser(t) // its time runs from here, once the demo has loaded
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(s.URL+"/"),
-		chromedp.WaitVisible(chromedp.CSS(`#token-login`)),
-		chromedp.SendKeys(chromedp.CSS(`#token-login input[name=token]`), apptest.Token),
-		chromedp.Submit(chromedp.CSS(`#token-login input[name=token]`)),
-		chromedp.WaitVisible(chromedp.CSS(`main`)),
-	); err != nil {
-		t.Fatal(err)
-	}
+	login(t, ctx, s, "/")
 	for _, p := range pages {
 		t.Run(strings.ReplaceAll(p, "/", "_"), func(t *testing.T) {
 			open(t, ctx, s.URL+p, "main")

@@ -307,7 +307,7 @@ func (c *Console) refuse(w http.ResponseWriter, r *http.Request, addr string, wa
 // a slash (tab, newline, backslash), which would turn "/\t/evil.example"
 // into another site.
 func safeNext(next string) string {
-	const home = "/customers"
+	const home = "/"
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
 		return home
 	}

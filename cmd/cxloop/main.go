@@ -265,6 +265,17 @@ func loadDemo(ctx context.Context, a *app.App, base string, customers int, out i
 	}
 	a.RecordLocal(ctx, "demo", "cxloop serve --demo", audit.Entry{Action: "create", Resource: "token", ResourceID: tokenID,
 		After: audit.State(map[string]any{"name": "demo loader", "role": auth.RoleAdmin})})
+	// The loader's token ends with the loading: no admin credential stays
+	// behind that nobody holds.
+	defer func() {
+		ctx := context.WithoutCancel(ctx)
+		if err := a.Auth.RevokeToken(ctx, tokenID); err != nil {
+			log.Error("demo token", "err", err)
+			return
+		}
+		a.RecordLocal(ctx, "demo", "cxloop serve --demo", audit.Entry{Action: "revoke", Resource: "token", ResourceID: tokenID,
+			Before: audit.State(map[string]any{"name": "demo loader", "role": auth.RoleAdmin})})
+	}()
 	surveys, err := demo.CreateSurveys(ctx, base, token)
 	if err == nil {
 		err = demo.CreateLoop(ctx, base, token)
@@ -273,7 +284,7 @@ func loadDemo(ctx context.Context, a *app.App, base string, customers int, out i
 		log.Error("demo surveys", "err", err)
 		return
 	}
-	fmt.Fprintf(out, "loading the demo retailer (%d customers, three surveys) through %s/v1/batch …\n", customers, base)
+	fmt.Fprintf(out, "loading the demo retailer (%d customers, three surveys and cxloop's complaint-handling survey) through %s/v1/batch …\n", customers, base)
 	start := time.Now()
 	opts := demo.Options{Customers: customers, Seed: 42, End: start} // one End: Finish draws the same customers again
 	n, err := demo.Send(ctx, base, key, demo.Options{Customers: customers, Seed: 42, End: start, Surveys: surveys})

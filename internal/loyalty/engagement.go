@@ -81,7 +81,9 @@ func (s *Service) Engage(ctx context.Context, full bool) (int, error) {
 	// way is no longer claimed, and stays for the next run.
 	var marks []string
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE engagement_due SET claimed = 1`)
+		// Rows locked in ref order, as the consumer's upserts lock them:
+		// on PostgreSQL two orders would deadlock.
+		_, err := tx.ExecContext(ctx, `UPDATE engagement_due SET claimed = 1 WHERE ref IN (SELECT ref FROM engagement_due ORDER BY ref`+s.db.ForUpdate()+`)`)
 		return err
 	})
 	if err == nil {
@@ -123,13 +125,14 @@ func (s *Service) Engage(ctx context.Context, full bool) (int, error) {
 			// What no score counts any more goes: interactions older than
 			// 90 days, answers older than 365.
 			now := s.now()
-			if _, err := tx.ExecContext(ctx, `DELETE FROM engagement_activity WHERE day < $1`, dayOf(now.Add(-90*24*time.Hour).UnixMilli())); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM engagement_activity WHERE (identity, day) IN
+				(SELECT identity, day FROM engagement_activity WHERE day < $1 ORDER BY identity, day`+s.db.ForUpdate()+`)`, dayOf(now.Add(-90*24*time.Hour).UnixMilli())); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM engagement_answers WHERE at < $1`, now.Add(-365*24*time.Hour).UnixMilli()); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `DELETE FROM engagement_due WHERE claimed = 1`)
+			_, err := tx.ExecContext(ctx, `DELETE FROM engagement_due WHERE ref IN (SELECT ref FROM engagement_due WHERE claimed = 1 ORDER BY ref`+s.db.ForUpdate()+`)`)
 			return err
 		}
 		for len(done) > 0 {
@@ -139,7 +142,8 @@ func (s *Service) Engage(ctx context.Context, full bool) (int, error) {
 			for i := range ph {
 				ph[i], args[i] = "$"+strconv.Itoa(i+1), done[i]
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM engagement_due WHERE claimed = 1 AND ref IN (`+strings.Join(ph, ",")+`)`, args...); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM engagement_due WHERE ref IN (SELECT ref FROM engagement_due WHERE claimed = 1 AND ref IN (`+
+				strings.Join(ph, ",")+`) ORDER BY ref`+s.db.ForUpdate()+`)`, args...); err != nil {
 				return err
 			}
 			done = done[n:]

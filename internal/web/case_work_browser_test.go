@@ -74,7 +74,19 @@ func TestConsoleCaseWork(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`#bulk-assign input[name=assignee]`), "sam")); err != nil {
 		t.Fatal(err)
 	}
-	submit(t, ctx, `#bulk-assign input[name=assignee]`, "/cases")
+	// The queue it lands on is the one it left: wait for Sam's name in it.
+	if err := chromedp.Do(ctx, chromedp.Submit(chromedp.CSS(`#bulk-assign input[name=assignee]`))); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.readyState === "complete" ? [...document.querySelectorAll("#cases td.assignee")].filter(td => td.innerText.trim() === "sam").length : 0`))
+		if err == nil && n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the ticked cases were not assigned to sam: %d (%v)", n, err)
+		}
+	}
 	open(t, ctx, s.URL+"/cases?assignee=sam", `#cases`)
 	rows = run(t, ctx, chromedp.Text(chromedp.CSS(`#cases tbody`)))
 	if !strings.Contains(rows, "Ada Lovelace") || !strings.Contains(rows, "Bo Diddley") || strings.Contains(rows, "Cy Twombly") {

@@ -284,56 +284,17 @@ const DissatisfiedDays = 365
 // was unhappy, a negative mention or a return in 90 days, any complaint,
 // cases opened and not resolved.
 func (s *Service) signals(ctx context.Context, now time.Time) (map[string]*signal, error) {
-	type row struct {
-		key, kind, ref, msg string
-		value               float64
-		at                  int64
-	}
-	var list []row
-	err := s.db.Each(ctx, `SELECT identity, kind, value, ref, message_id, at FROM an_signals WHERE at <= $1 ORDER BY at, message_id`, []any{now.UnixMilli()},
-		func(rows *sql.Rows) error {
-			var r row
-			err := rows.Scan(&r.key, &r.kind, &r.value, &r.ref, &r.msg, &r.at)
-			list = append(list, r)
-			return err
-		})
+	list, err := s.signalRows(ctx, now)
 	if err != nil {
 		return nil, err
 	}
-	owner, err := profile.OwnersBy(ctx, s.profiles, list, func(r row) string { return r.key })
+	owner, err := profile.OwnersBy(ctx, s.profiles, list, func(r signalRow) string { return r.key })
 	if err != nil {
 		return nil, err
 	}
 	recent := now.Add(-90 * 24 * time.Hour).UnixMilli()
 	lastYear := now.Add(-DissatisfiedDays * 24 * time.Hour).UnixMilli()
-	// A response's signals (its score, its NPS, a negative open answer)
-	// share its message id: read them as one word.
-	type response struct {
-		share, nps       float64
-		hasShare, hasNPS bool
-		negative         bool
-	}
-	responses := map[string]*response{}
-	for _, r := range list {
-		if r.kind != "score" && r.kind != "nps" {
-			continue
-		}
-		x := responses[r.msg]
-		if x == nil {
-			x = &response{}
-			responses[r.msg] = x
-		}
-		if r.kind == "score" {
-			x.share, x.hasShare = r.value, r.value >= 0 && r.value <= 1
-		} else {
-			x.nps, x.hasNPS = r.value, r.value >= 0 && r.value <= 10
-		}
-	}
-	for _, r := range list {
-		if x := responses[r.msg]; x != nil && r.kind == "negative" {
-			x.negative = true
-		}
-	}
+	responses := responsesOf(list)
 	out := map[string]*signal{}
 	open := map[string]map[string]bool{}
 	done := map[string]bool{} // responses read
@@ -356,19 +317,7 @@ func (s *Service) signals(ctx context.Context, now time.Time) (map[string]*signa
 					continue
 				}
 				done[r.msg] = true
-				word = &Word{At: time.UnixMilli(r.at).UTC()}
-				switch {
-				case x.hasNPS && x.nps <= UnhappyNPS:
-					word.Kind, word.Value, word.Unhappy = "nps", &x.nps, true
-				case x.hasShare && x.share <= UnhappyShare:
-					word.Kind, word.Value, word.Unhappy = "score", &x.share, true
-				case x.negative:
-					word.Kind, word.Unhappy = "negative", true
-				case x.hasNPS:
-					word.Kind, word.Value = "nps", &x.nps
-				case x.hasShare:
-					word.Kind, word.Value = "score", &x.share
-				default:
+				if word = x.word(r.at); word == nil {
 					continue // no score on its scale
 				}
 				if x.hasNPS || x.hasShare {
@@ -396,6 +345,86 @@ func (s *Service) signals(ctx context.Context, now time.Time) (map[string]*signa
 		sg.openCases = len(open[c])
 	}
 	return out, nil
+}
+
+// signalRow is one signal the consumer kept: of an identity, of a kind,
+// with its value, what it refers to, and the message it came with.
+type signalRow struct {
+	key, kind, ref, msg string
+	value               float64
+	at                  int64
+}
+
+// signalRows reads the signals kept up to now, in time order.
+func (s *Service) signalRows(ctx context.Context, now time.Time) ([]signalRow, error) {
+	var list []signalRow
+	err := s.db.Each(ctx, `SELECT identity, kind, value, ref, message_id, at FROM an_signals WHERE at <= $1 ORDER BY at, message_id`, []any{now.UnixMilli()},
+		func(rows *sql.Rows) error {
+			var r signalRow
+			err := rows.Scan(&r.key, &r.kind, &r.value, &r.ref, &r.msg, &r.at)
+			list = append(list, r)
+			return err
+		})
+	return list, err
+}
+
+// response is what a survey response's signals say together: its lowest
+// score as a share of its scale, its NPS, and whether an open answer was
+// negative.
+type response struct {
+	share, nps       float64
+	hasShare, hasNPS bool
+	negative         bool
+}
+
+// responsesOf reads the survey responses among the signals, by message
+// id: a response's signals (its score, its NPS, a negative open answer)
+// share it, and are read as one word.
+func responsesOf(list []signalRow) map[string]*response {
+	responses := map[string]*response{}
+	for _, r := range list {
+		if r.kind != "score" && r.kind != "nps" {
+			continue
+		}
+		x := responses[r.msg]
+		if x == nil {
+			x = &response{}
+			responses[r.msg] = x
+		}
+		if r.kind == "score" {
+			x.share, x.hasShare = r.value, r.value >= 0 && r.value <= 1
+		} else {
+			x.nps, x.hasNPS = r.value, r.value >= 0 && r.value <= 10
+		}
+	}
+	for _, r := range list {
+		if x := responses[r.msg]; x != nil && r.kind == "negative" {
+			x.negative = true
+		}
+	}
+	return responses
+}
+
+// word is what the response given at at says: an unhappy NPS, an unhappy
+// score or a negative open answer first, else its NPS or score (nil when
+// it has no score on its scale and no negative answer).
+func (x *response) word(at int64) *Word {
+	word := &Word{At: time.UnixMilli(at).UTC()}
+	switch {
+	case x.hasNPS && x.nps <= UnhappyNPS:
+		word.Kind, word.Value, word.Unhappy = "nps", &x.nps, true
+	case x.hasShare && x.share <= UnhappyShare:
+		word.Kind, word.Value, word.Unhappy = "score", &x.share, true
+	case x.negative:
+		word.Kind, word.Unhappy = "negative", true
+	case x.hasNPS:
+		word.Kind, word.Value = "nps", &x.nps
+	case x.hasShare:
+		word.Kind, word.Value = "score", &x.share
+	default:
+		return nil
+	}
+	return word
 }
 
 // FadingDays is the window of the activity test: a customer is fading

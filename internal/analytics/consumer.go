@@ -45,15 +45,9 @@ func (Consumer) Events(ctx context.Context, tx *store.Tx) ([]string, bool, error
 
 // Apply projects a batch of events.
 func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event) error {
-	stages, err := Stages(ctx, tx)
+	stageOf, err := stagesByEvent(ctx, tx)
 	if err != nil {
 		return err
-	}
-	stageOf := map[string]string{}
-	for st, list := range stages {
-		for _, n := range list {
-			stageOf[n] = st
-		}
 	}
 	for i := range events {
 		e := &events[i]
@@ -63,86 +57,123 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 		}
 		key := profile.Key(e.UserID, e.AnonymousID)
 		if st, ok := stageOf[e.Event]; ok {
-			exp, _ := p["experience"].(string)
-			// cxloop's actions (a nudge sent, an order proposed) are not the
-			// customer's touches; Funnel tells them apart.
-			action := e.SourceID == eventlog.SourceActions
-			if _, err := tx.ExecContext(ctx, `INSERT INTO an_stages (message_id, identity, stage, channel, experience, at, action) VALUES ($1, $2, $3, $4, $5, $6, $7)
-				ON CONFLICT (message_id) DO NOTHING`, e.MessageID, key, st, e.Channel, exp, e.Timestamp, action); err != nil {
+			if err := recordStage(ctx, tx, e, key, st, p); err != nil {
 				return err
 			}
 		}
-		order, _ := p["order_id"].(string)
 		msgID := e.MessageID
 		if e.Event == "Survey Responded" {
-			// A response is counted once, as the survey capability counts
-			// it: by its response_id (the first to arrive), else by its
-			// message.
-			rid, _ := p["response_id"].(string)
-			if rid != "" {
-				msgID = "response:" + rid
-			}
-			if r, ok := p["revises"].(string); ok && r != "" && e.SourceID == eventlog.SourceCxloop {
-				// An answer revised from a survey email replaces what the
-				// first answer (and any revision before) left here.
-				if rid == "" {
-					msgID = r
-				}
-				if _, err := tx.ExecContext(ctx, `DELETE FROM an_signals WHERE message_id = $1`, msgID); err != nil {
-					return err
-				}
-				if _, err := tx.ExecContext(ctx, `DELETE FROM an_answers WHERE message_id = $1`, msgID); err != nil {
-					return err
-				}
+			if msgID, err = responseID(ctx, tx, e, p); err != nil {
+				return err
 			}
 		}
-		signal := func(kind string, value float64, ref string) error {
-			_, err := tx.ExecContext(ctx, `INSERT INTO an_signals (message_id, identity, kind, value, ref, at) VALUES ($1, $2, $3, $4, $5, $6)
-				ON CONFLICT (message_id, kind) DO NOTHING`, msgID, key, kind, value, ref, e.Timestamp)
+		if err := recordSignals(ctx, tx, e, msgID, key, p); err != nil {
 			return err
 		}
-		switch e.Event {
-		case "Order Completed":
-			total, ok := match.Number(p["total"])
-			if !ok {
-				total, _ = match.Number(p["revenue"])
-			}
-			if order == "" {
-				order = "msg:" + e.MessageID
-			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO an_orders (order_id, identity, total, at) VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING`,
-				order, key, total, e.Timestamp)
-		case "Order Refunded", "Product Returned":
-			if e.Event == "Order Refunded" && order != "" {
-				if _, err := tx.ExecContext(ctx, `UPDATE an_orders SET refunded_at = $1 WHERE order_id = $2 AND refunded_at IS NULL`, e.Timestamp, order); err != nil {
-					return err
-				}
-			}
-			err = signal("return", 1, order)
-		case "Survey Responded":
-			err = answerSignals(ctx, tx, e, msgID, key, p, signal)
-		case "Social Mention":
-			if s, _ := p["sentiment"].(string); s == "negative" {
-				err = signal("negative", 1, "")
-			}
-		case "Complaint Submitted":
-			err = signal("complaint", 1, "")
-		case "Case Opened", "Case Resolved":
-			id, _ := p["case_id"].(string)
-			kind := "case_open"
-			if e.Event == "Case Resolved" {
-				kind = "case_resolved"
-			}
-			if k, _ := p["kind"].(string); e.Event == "Case Opened" && strings.EqualFold(k, "complaint") {
-				if err := caseComplaint(ctx, tx, e, key, id, p); err != nil {
-					return err
-				}
-			}
-			err = signal(kind, 1, id)
+	}
+	return nil
+}
+
+// stagesByEvent is the journey stage each event name stands for.
+func stagesByEvent(ctx context.Context, tx *store.Tx) (map[string]string, error) {
+	stages, err := Stages(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	stageOf := map[string]string{}
+	for st, list := range stages {
+		for _, n := range list {
+			stageOf[n] = st
 		}
-		if err != nil {
-			return err
+	}
+	return stageOf, nil
+}
+
+// recordStage records the customer's step into a journey stage.
+func recordStage(ctx context.Context, tx *store.Tx, e *eventlog.Event, key, stage string, p map[string]any) error {
+	exp, _ := p["experience"].(string)
+	// cxloop's actions (a nudge sent, an order proposed) are not the
+	// customer's touches; Funnel tells them apart.
+	action := e.SourceID == eventlog.SourceActions
+	_, err := tx.ExecContext(ctx, `INSERT INTO an_stages (message_id, identity, stage, channel, experience, at, action) VALUES ($1, $2, $3, $4, $5, $6, $7)
+				ON CONFLICT (message_id) DO NOTHING`, e.MessageID, key, stage, e.Channel, exp, e.Timestamp, action)
+	return err
+}
+
+// responseID is the id a survey response's signals and answers are kept
+// under. A response is counted once, as the survey capability counts it:
+// by its response_id (the first to arrive), else by its message. An
+// answer revised from a survey email replaces what the first answer (and
+// any revision before) left.
+func responseID(ctx context.Context, tx *store.Tx, e *eventlog.Event, p map[string]any) (string, error) {
+	msgID := e.MessageID
+	rid, _ := p["response_id"].(string)
+	if rid != "" {
+		msgID = "response:" + rid
+	}
+	if r, ok := p["revises"].(string); ok && r != "" && e.SourceID == eventlog.SourceCxloop {
+		if rid == "" {
+			msgID = r
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM an_signals WHERE message_id = $1`, msgID); err != nil {
+			return "", err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM an_answers WHERE message_id = $1`, msgID); err != nil {
+			return "", err
+		}
+	}
+	return msgID, nil
+}
+
+// recordSignals records what an event says of the customer: an order, a
+// return or refund, a survey answer's signals, a negative mention, a
+// complaint, a case opened or resolved. Its signals are kept under msgID.
+func recordSignals(ctx context.Context, tx *store.Tx, e *eventlog.Event, msgID, key string, p map[string]any) error {
+	signal := func(kind string, value float64, ref string) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO an_signals (message_id, identity, kind, value, ref, at) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (message_id, kind) DO NOTHING`, msgID, key, kind, value, ref, e.Timestamp)
+		return err
+	}
+	order, _ := p["order_id"].(string)
+	switch e.Event {
+	case "Order Completed":
+		total, ok := match.Number(p["total"])
+		if !ok {
+			total, _ = match.Number(p["revenue"])
+		}
+		if order == "" {
+			order = "msg:" + e.MessageID
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO an_orders (order_id, identity, total, at) VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING`,
+			order, key, total, e.Timestamp)
+		return err
+	case "Order Refunded", "Product Returned":
+		if e.Event == "Order Refunded" && order != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE an_orders SET refunded_at = $1 WHERE order_id = $2 AND refunded_at IS NULL`, e.Timestamp, order); err != nil {
+				return err
+			}
+		}
+		return signal("return", 1, order)
+	case "Survey Responded":
+		return answerSignals(ctx, tx, e, msgID, key, p, signal)
+	case "Social Mention":
+		if s, _ := p["sentiment"].(string); s == "negative" {
+			return signal("negative", 1, "")
+		}
+	case "Complaint Submitted":
+		return signal("complaint", 1, "")
+	case "Case Opened", "Case Resolved":
+		id, _ := p["case_id"].(string)
+		kind := "case_open"
+		if e.Event == "Case Resolved" {
+			kind = "case_resolved"
+		}
+		if k, _ := p["kind"].(string); e.Event == "Case Opened" && strings.EqualFold(k, "complaint") {
+			if err := caseComplaint(ctx, tx, e, key, id, p); err != nil {
+				return err
+			}
+		}
+		return signal(kind, 1, id)
 	}
 	return nil
 }

@@ -240,6 +240,37 @@ func (s *Service) engagement(ctx context.Context, only map[string]bool) ([]Engag
 		return nil, nil
 	}
 	now := s.now()
+	acts, err := s.liveActivity(ctx, only)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.tally(ctx, acts, only == nil)
+	if err != nil {
+		return nil, err
+	}
+	since90, since365 := now.Add(-90*24*time.Hour).UnixMilli(), now.Add(-365*24*time.Hour).UnixMilli()
+	if err := s.countInteractions(ctx, t, since90); err != nil {
+		return nil, err
+	}
+	if err := s.countSurveys(ctx, t, since365); err != nil {
+		return nil, err
+	}
+	if err := s.markMembers(ctx, t); err != nil {
+		return nil, err
+	}
+	if err := s.countReferred(ctx, acts); err != nil {
+		return nil, err
+	}
+	out := make([]Engagement, 0, len(acts))
+	for c, a := range acts {
+		out = append(out, a.score(c, now))
+	}
+	return out, nil
+}
+
+// liveActivity starts the activity of each live customer in only (every
+// live customer when nil) with when they were last seen.
+func (s *Service) liveActivity(ctx context.Context, only map[string]bool) (map[string]*activity, error) {
 	acts := map[string]*activity{}
 	var ids []string // nil: every customer
 	if only != nil {
@@ -253,84 +284,112 @@ func (s *Service) engagement(ctx context.Context, only map[string]bool) ([]Engag
 		acts[c.ID] = &activity{lastSeen: c.LastSeen}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	if only != nil {
-		ids = ids[:0]
+	return acts, err
+}
+
+// engagementTally is the activity counted for the customers being scored,
+// with the customer each of their identities belongs to.
+type engagementTally struct {
+	acts  map[string]*activity // customer → activity
+	who   map[string]string    // identity ("u:…" / "a:…") → customer
+	every bool                 // every customer is scored
+	keys  []any                // the identities of the customers scored, unless every
+}
+
+// of is the activity of the customer the identity belongs to (nil when
+// that customer is not scored).
+func (t *engagementTally) of(identity string) *activity { return t.acts[t.who[identity]] }
+
+// tally finds the identities of the customers in acts (of every customer
+// when every), to count their activity by.
+func (s *Service) tally(ctx context.Context, acts map[string]*activity, every bool) (*engagementTally, error) {
+	var ids []string // nil: every customer
+	if !every {
+		ids = make([]string, 0, len(acts))
 		for c := range acts {
 			ids = append(ids, c)
 		}
 	}
-	who, err := s.profiles.Keys(ctx, ids) // "u:…" / "a:…" → customer
+	who, err := s.profiles.Keys(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	var keys []any // nil: every identity
-	if only != nil {
-		keys = make([]any, 0, len(who))
+	t := &engagementTally{acts: acts, who: who, every: every}
+	if !every {
+		t.keys = make([]any, 0, len(who))
 		for k := range who {
-			keys = append(keys, k)
+			t.keys = append(t.keys, k)
 		}
 	}
-	// each reads q for every identity, or for the identities of only.
-	each := func(q string, lead []any, fn func(*sql.Rows) error) error {
-		if only == nil {
-			return s.db.Each(ctx, q, lead, fn)
-		}
-		return s.db.EachIn(ctx, q+` AND identity IN `, lead, keys, fn)
+	return t, nil
+}
+
+// eachScored reads q for every identity, or for the identities of the
+// customers scored.
+func (s *Service) eachScored(ctx context.Context, t *engagementTally, q string, lead []any, fn func(*sql.Rows) error) error {
+	if t.every {
+		return s.db.Each(ctx, q, lead, fn)
 	}
-	since90, since365 := now.Add(-90*24*time.Hour).UnixMilli(), now.Add(-365*24*time.Hour).UnixMilli()
-	err = each(`SELECT identity, interactions, community FROM engagement_activity WHERE day >= $1`, []any{dayOf(since90)}, func(r *sql.Rows) error {
+	return s.db.EachIn(ctx, q+` AND identity IN `, lead, t.keys, fn)
+}
+
+// countInteractions adds up each customer's interactions and community
+// activity from the day of since.
+func (s *Service) countInteractions(ctx context.Context, t *engagementTally, since int64) error {
+	return s.eachScored(ctx, t, `SELECT identity, interactions, community FROM engagement_activity WHERE day >= $1`, []any{dayOf(since)}, func(r *sql.Rows) error {
 		var id string
 		var n, community int64
 		if err := r.Scan(&id, &n, &community); err != nil {
 			return err
 		}
-		if a := acts[who[id]]; a != nil {
+		if a := t.of(id); a != nil {
 			a.n90 += n
 			a.community90 += community
 		}
 		return nil
 	})
+}
+
+// countSurveys counts each customer's survey answers from since, those
+// that count (see answerCheck).
+func (s *Service) countSurveys(ctx context.Context, t *engagementTally, since int64) error {
+	answers, err := s.countedAnswers(ctx, since)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	answers, err := s.countedAnswers(ctx, since365)
-	if err != nil {
-		return nil, err
-	}
-	err = each(`SELECT identity, seq, survey_id FROM engagement_answers WHERE at >= $1`, []any{since365}, func(r *sql.Rows) error {
+	return s.eachScored(ctx, t, `SELECT identity, seq, survey_id FROM engagement_answers WHERE at >= $1`, []any{since}, func(r *sql.Rows) error {
 		var id, survey string
 		var seq int64
 		if err := r.Scan(&id, &seq, &survey); err != nil {
 			return err
 		}
-		if a := acts[who[id]]; a != nil && answers.counts(seq, survey) {
+		if a := t.of(id); a != nil && answers.counts(seq, survey) {
 			a.surveys++
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	err = s.db.Each(ctx, `SELECT DISTINCT identity FROM community_members`, nil, func(r *sql.Rows) error {
+}
+
+// markMembers marks the customers who belong to an affinity group.
+func (s *Service) markMembers(ctx context.Context, t *engagementTally) error {
+	return s.db.Each(ctx, `SELECT DISTINCT identity FROM community_members`, nil, func(r *sql.Rows) error {
 		var id string
 		if err := r.Scan(&id); err != nil {
 			return err
 		}
-		if a := acts[who[id]]; a != nil {
+		if a := t.of(id); a != nil {
 			a.member = true
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
+}
+
+// countReferred adds up the customers each customer referred.
+func (s *Service) countReferred(ctx context.Context, acts map[string]*activity) error {
 	// A sender's profile may have joined another since the sign-up.
 	referred := map[string]int64{}
 	var senders []string
-	err = s.db.Each(ctx, `SELECT sender_id, COUNT(*) FROM loyalty_referrals WHERE sender_id <> '' GROUP BY sender_id`, nil, func(r *sql.Rows) error {
+	err := s.db.Each(ctx, `SELECT sender_id, COUNT(*) FROM loyalty_referrals WHERE sender_id <> '' GROUP BY sender_id`, nil, func(r *sql.Rows) error {
 		var id string
 		var n int64
 		if err := r.Scan(&id, &n); err != nil {
@@ -341,22 +400,18 @@ func (s *Service) engagement(ctx context.Context, only map[string]bool) ([]Engag
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	surv, err := s.profiles.Survivors(ctx, senders)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for id, n := range referred {
 		if a := acts[surv[id]]; a != nil {
 			a.referred += n
 		}
 	}
-	out := make([]Engagement, 0, len(acts))
-	for c, a := range acts {
-		out = append(out, a.score(c, now))
-	}
-	return out, nil
+	return nil
 }
 
 // EngagementOf returns a customer's stored engagement score, computing it

@@ -43,39 +43,14 @@ type SendersSpenders struct {
 // SendersSpenders compares what each customer spent with the revenue of
 // the customers who signed up with their referral code.
 func (s *Service) SendersSpenders(ctx context.Context) (*SendersSpenders, error) {
-	type order struct {
-		user, anon string
-		total      float64
-	}
-	var orders []order
-	rows, err := s.db.QueryContext(ctx, `SELECT user_id, anonymous_id, total FROM loyalty_orders`)
+	orders, err := s.advocacyOrders(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var o order
-		if err := rows.Scan(&o.user, &o.anon, &o.total); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		orders = append(orders, o)
-	}
-	rows.Close()
-	type referral struct{ code, user, anon string }
-	var refs []referral
-	rows, err = s.db.QueryContext(ctx, `SELECT code, user_id, anonymous_id FROM loyalty_referrals`)
+	refs, err := s.advocacyReferrals(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var r referral
-		if err := rows.Scan(&r.code, &r.user, &r.anon); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		refs = append(refs, r)
-	}
-	rows.Close()
 	var ids []eventlog.Event
 	for _, o := range orders {
 		ids = append(ids, eventlog.Event{UserID: o.user, AnonymousID: o.anon})
@@ -93,6 +68,71 @@ func (s *Service) SendersSpenders(ctx context.Context) (*SendersSpenders, error)
 			spend[c] += o.total
 		}
 	}
+	friends := make([]string, len(refs)) // who signed up with each referral
+	for i := range refs {
+		friends[i] = profile.OwnerOf(owners, ids[len(orders)+i])
+	}
+	referred, err := s.referred(ctx, refs, friends, spend)
+	if err != nil {
+		return nil, err
+	}
+	return advocacyMatrix(advocates(spend, referred)), nil
+}
+
+// advocacyOrder is an order of the senders-vs-spenders matrix: who placed
+// it and its total.
+type advocacyOrder struct {
+	user, anon string
+	total      float64
+}
+
+// advocacyOrders reads every order the program knows.
+func (s *Service) advocacyOrders(ctx context.Context) ([]advocacyOrder, error) {
+	var orders []advocacyOrder
+	rows, err := s.db.QueryContext(ctx, `SELECT user_id, anonymous_id, total FROM loyalty_orders`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var o advocacyOrder
+		if err := rows.Scan(&o.user, &o.anon, &o.total); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		orders = append(orders, o)
+	}
+	rows.Close()
+	return orders, nil
+}
+
+// advocacyReferral is a sign-up with a referral code: the code and who
+// signed up.
+type advocacyReferral struct{ code, user, anon string }
+
+// advocacyReferrals reads every sign-up that came with a referral code.
+func (s *Service) advocacyReferrals(ctx context.Context) ([]advocacyReferral, error) {
+	var refs []advocacyReferral
+	rows, err := s.db.QueryContext(ctx, `SELECT code, user_id, anonymous_id FROM loyalty_referrals`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var r advocacyReferral
+		if err := rows.Scan(&r.code, &r.user, &r.anon); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		refs = append(refs, r)
+	}
+	rows.Close()
+	return refs, nil
+}
+
+// referred is, for each sender, the customers who signed up with their
+// code: friends holds the customer who signed up with each of refs ("" when
+// unknown), and spend the customers who ordered. A customer referring
+// themselves counts for nobody.
+func (s *Service) referred(ctx context.Context, refs []advocacyReferral, friends []string, spend map[string]float64) (map[string]map[string]bool, error) {
 	// Referral codes are derived from customer ids: map each code back.
 	byCode := map[string]string{}
 	for c := range spend {
@@ -100,18 +140,8 @@ func (s *Service) SendersSpenders(ctx context.Context) (*SendersSpenders, error)
 	}
 	referred := map[string]map[string]bool{} // sender → referred customers
 	for i, r := range refs {
-		friend := profile.OwnerOf(owners, ids[len(orders)+i])
-		sender, ok := byCode[r.code]
-		switch {
-		case ok:
-		case strings.HasPrefix(r.code, "by:"):
-			sender, err = s.profiles.Resolve(ctx, strings.TrimPrefix(r.code, "by:"))
-			if fault.Code(err) == fault.NotFound {
-				sender, err = "", nil
-			}
-		default:
-			sender, err = s.codeOwner(ctx, r.code)
-		}
+		friend := friends[i]
+		sender, err := s.codeSender(ctx, r.code, byCode)
 		if err != nil {
 			return nil, err
 		}
@@ -123,12 +153,35 @@ func (s *Service) SendersSpenders(ctx context.Context) (*SendersSpenders, error)
 		}
 		referred[sender][friend] = true
 	}
-	advocates := map[string]*Advocate{}
-	get := func(c string) *Advocate {
-		if advocates[c] == nil {
-			advocates[c] = &Advocate{Customer: c}
+	return referred, nil
+}
+
+// codeSender is the customer who sent a referral code ("" when nobody
+// known): a customer who ordered (byCode), the customer a "by:" code
+// names, or else the customer whose code it is.
+func (s *Service) codeSender(ctx context.Context, code string, byCode map[string]string) (string, error) {
+	if sender, ok := byCode[code]; ok {
+		return sender, nil
+	}
+	if strings.HasPrefix(code, "by:") {
+		sender, err := s.profiles.Resolve(ctx, strings.TrimPrefix(code, "by:"))
+		if fault.Code(err) == fault.NotFound {
+			return "", nil
 		}
-		return advocates[c]
+		return sender, err
+	}
+	return s.codeOwner(ctx, code)
+}
+
+// advocates is each customer's own spend against the revenue of those they
+// referred, both rounded to the cent.
+func advocates(spend map[string]float64, referred map[string]map[string]bool) map[string]*Advocate {
+	out := map[string]*Advocate{}
+	get := func(c string) *Advocate {
+		if out[c] == nil {
+			out[c] = &Advocate{Customer: c}
+		}
+		return out[c]
 	}
 	for c, v := range spend {
 		get(c).Spend = v
@@ -140,10 +193,19 @@ func (s *Service) SendersSpenders(ctx context.Context) (*SendersSpenders, error)
 			a.Referred++
 		}
 	}
+	for _, a := range out {
+		a.Spend, a.ReferredRevenue = math.Round(a.Spend*100)/100, math.Round(a.ReferredRevenue*100)/100
+	}
+	return out
+}
+
+// advocacyMatrix places the advocates in the senders-vs-spenders matrix
+// and picks the top senders who spend little themselves (at most 20, the
+// most referred revenue first).
+func advocacyMatrix(advocates map[string]*Advocate) *SendersSpenders {
 	var spends, sends []float64
 	var referredTotal float64
 	for _, a := range advocates {
-		a.Spend, a.ReferredRevenue = math.Round(a.Spend*100)/100, math.Round(a.ReferredRevenue*100)/100
 		if a.Spend > 0 {
 			spends = append(spends, a.Spend)
 		}
@@ -186,7 +248,7 @@ func (s *Service) SendersSpenders(ctx context.Context) (*SendersSpenders, error)
 	if len(out.TopSendersLowSpend) > 20 {
 		out.TopSendersLowSpend = out.TopSendersLowSpend[:20]
 	}
-	return out, nil
+	return out
 }
 
 // codeOwner finds the customer whose referral code is code among those who

@@ -203,11 +203,10 @@ func (s *Service) ReviewTiers(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	rank := map[string]int{}
+	r := tierReview{p: p, rank: map[string]int{}, now: s.now()}
 	for i, t := range p.Tiers {
-		rank[t.Name] = i
+		r.rank[t.Name] = i
 	}
-	now := s.now()
 	byMember, err := s.measures(ctx, p)
 	if err != nil {
 		return 0, err
@@ -219,97 +218,19 @@ func (s *Service) ReviewTiers(ctx context.Context) (int, error) {
 	}
 	changed := 0
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		// A profile merged into another is no member of its own any more:
-		// the survivor is reviewed with every identity's measure.
-		var tiered []string
-		rows, err := tx.QueryContext(ctx, `SELECT customer_id FROM loyalty_tiers`)
-		if err != nil {
+		if err := dropMergedTiers(ctx, tx); err != nil {
 			return err
-		}
-		for rows.Next() {
-			var c string
-			if err := rows.Scan(&c); err != nil {
-				rows.Close()
-				return err
-			}
-			tiered = append(tiered, c)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		surv, err := profile.SurvivorsIn(ctx, tx, tiered)
-		if err != nil {
-			return err
-		}
-		for _, c := range tiered {
-			if to, ok := surv[c]; ok && to != c {
-				if _, err := tx.ExecContext(ctx, `DELETE FROM loyalty_tiers WHERE customer_id = $1`, c); err != nil {
-					return err
-				}
-			}
 		}
 		var events []eventlog.Event
 		for c, pts := range byMember {
-			want, _ := p.tierOf(pts)
-			var cur string
-			var below sql.NullInt64
-			err := tx.QueryRowContext(ctx, `SELECT tier, below_since FROM loyalty_tiers WHERE customer_id = $1`, c).Scan(&cur, &below)
-			if errors.Is(err, sql.ErrNoRows) {
-				res, err := tx.ExecContext(ctx, `INSERT INTO loyalty_tiers (customer_id, tier, since) VALUES ($1, $2, $3) ON CONFLICT (customer_id) DO NOTHING`,
-					c, want.Name, now.UnixMilli())
-				if err != nil {
-					return err
-				}
-				if n, _ := res.RowsAffected(); n == 0 || rank[want.Name] == 0 {
-					continue // another review placed the member meanwhile, or the first tier needs no event
-				}
-				cur = p.Tiers[0].Name
-			} else if err != nil {
-				return err
-			} else {
-				_, known := rank[cur]
-				switch {
-				case want.Name == cur:
-					if below.Valid {
-						if _, err := tx.ExecContext(ctx, `UPDATE loyalty_tiers SET below_since = NULL WHERE customer_id = $1`, c); err != nil {
-							return err
-						}
-					}
-					continue
-				case known && rank[want.Name] < rank[cur]:
-					if !below.Valid {
-						_, err := tx.ExecContext(ctx, `UPDATE loyalty_tiers SET below_since = $1 WHERE customer_id = $2`, now.UnixMilli(), c)
-						if err != nil {
-							return err
-						}
-						continue
-					}
-					if now.Sub(time.UnixMilli(below.Int64)) < Grace {
-						continue
-					}
-				}
-				if _, err := tx.ExecContext(ctx, `UPDATE loyalty_tiers SET tier = $1, since = $2, below_since = NULL WHERE customer_id = $3`, want.Name, now.UnixMilli(), c); err != nil {
-					return err
-				}
-			}
-			direction := "upgrade"
-			if rank[want.Name] < rank[cur] {
-				direction = "downgrade"
-			}
-			r, err := someIdentity(ctx, tx, c)
+			ev, err := r.review(ctx, tx, c, pts)
 			if err != nil {
 				return err
 			}
-			// The program moved the member: the business's act, not the
-			// customer's touchpoint (no event count, last-seen or channel).
-			ev, err := eventlog.Action("Tier Changed", entryID("tier", c, want.Name, now.Format(time.RFC3339)), r.UserID, r.AnonymousID, "server", now,
-				map[string]any{"from": cur, "to": want.Name, "change": direction, "measure": p.Measure, "value": pts})
-			if err != nil {
-				return err
+			if ev != nil {
+				events = append(events, *ev)
+				changed++
 			}
-			events = append(events, ev)
-			changed++
 		}
 		return s.log.AppendTx(ctx, tx, events)
 	})
@@ -317,6 +238,127 @@ func (s *Service) ReviewTiers(ctx context.Context) (int, error) {
 		s.log.Notify()
 	}
 	return changed, err
+}
+
+// dropMergedTiers removes the tier of each profile merged into another: it
+// is no member of its own any more, and the survivor is reviewed with
+// every identity's measure.
+func dropMergedTiers(ctx context.Context, tx *store.Tx) error {
+	var tiered []string
+	rows, err := tx.QueryContext(ctx, `SELECT customer_id FROM loyalty_tiers`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return err
+		}
+		tiered = append(tiered, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	surv, err := profile.SurvivorsIn(ctx, tx, tiered)
+	if err != nil {
+		return err
+	}
+	for _, c := range tiered {
+		if to, ok := surv[c]; ok && to != c {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM loyalty_tiers WHERE customer_id = $1`, c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// tierReview is one review of the members' tiers under the program in force.
+type tierReview struct {
+	p    Program
+	rank map[string]int // tier → its place in the program, from 0
+	now  time.Time
+}
+
+// review settles one member's tier by their value of the measure, and
+// returns the Tier Changed event when they moved (nil when they stay, or
+// enter the program in its first tier).
+func (r tierReview) review(ctx context.Context, tx *store.Tx, c string, pts int64) (*eventlog.Event, error) {
+	want, _ := r.p.tierOf(pts)
+	cur, moved, err := r.place(ctx, tx, c, want.Name)
+	if err != nil || !moved {
+		return nil, err
+	}
+	direction := "upgrade"
+	if r.rank[want.Name] < r.rank[cur] {
+		direction = "downgrade"
+	}
+	id, err := someIdentity(ctx, tx, c)
+	if err != nil {
+		return nil, err
+	}
+	// The program moved the member: the business's act, not the
+	// customer's touchpoint (no event count, last-seen or channel).
+	ev, err := eventlog.Action("Tier Changed", entryID("tier", c, want.Name, r.now.Format(time.RFC3339)), id.UserID, id.AnonymousID, "server", r.now,
+		map[string]any{"from": cur, "to": want.Name, "change": direction, "measure": r.p.Measure, "value": pts})
+	if err != nil {
+		return nil, err
+	}
+	return &ev, nil
+}
+
+// place stores the member's tier as want, and returns the tier they were
+// in and whether they moved. A member below their tier is marked, and
+// moves down once Grace has passed; a member back up is unmarked.
+func (r tierReview) place(ctx context.Context, tx *store.Tx, c, want string) (string, bool, error) {
+	var cur string
+	var below sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT tier, below_since FROM loyalty_tiers WHERE customer_id = $1`, c).Scan(&cur, &below)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r.enter(ctx, tx, c, want)
+	}
+	if err != nil {
+		return "", false, err
+	}
+	_, known := r.rank[cur]
+	switch {
+	case want == cur:
+		if below.Valid {
+			if _, err := tx.ExecContext(ctx, `UPDATE loyalty_tiers SET below_since = NULL WHERE customer_id = $1`, c); err != nil {
+				return "", false, err
+			}
+		}
+		return cur, false, nil
+	case known && r.rank[want] < r.rank[cur]:
+		if !below.Valid {
+			_, err := tx.ExecContext(ctx, `UPDATE loyalty_tiers SET below_since = $1 WHERE customer_id = $2`, r.now.UnixMilli(), c)
+			return cur, false, err
+		}
+		if r.now.Sub(time.UnixMilli(below.Int64)) < Grace {
+			return cur, false, nil
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE loyalty_tiers SET tier = $1, since = $2, below_since = NULL WHERE customer_id = $3`, want, r.now.UnixMilli(), c); err != nil {
+		return "", false, err
+	}
+	return cur, true, nil
+}
+
+// enter places a member never placed before in the tier want. Entering
+// above the first tier is a move from the first tier; entering the first
+// tier, or a member another review placed meanwhile, is no move.
+func (r tierReview) enter(ctx context.Context, tx *store.Tx, c, want string) (string, bool, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO loyalty_tiers (customer_id, tier, since) VALUES ($1, $2, $3) ON CONFLICT (customer_id) DO NOTHING`,
+		c, want, r.now.UnixMilli())
+	if err != nil {
+		return "", false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 || r.rank[want] == 0 {
+		return "", false, nil
+	}
+	return r.p.Tiers[0].Name, true, nil
 }
 
 // everyMember adds to byMember, with the value 0, the customers who have a

@@ -182,8 +182,51 @@ func (b *batch) load(want []ident) error {
 	return nil
 }
 
+// apply resolves one event to its customer, making a profile for an event
+// of someone new and merging the profiles it shows to be one person, and
+// adds the event to the customer's counts, traits and accounts.
 func (b *batch) apply(c *Consumer, e *eventlog.Event, m *eventlog.Message) error {
-	ctx, tx := b.ctx, b.tx
+	ids := b.named(e, m)
+	if len(ids) == 0 {
+		return nil
+	}
+	owners, found, missing := b.owners(ids, e.Timestamp)
+	var cus string
+	switch len(found) {
+	case 0:
+		cus = c.customerID(ids[0])
+		if _, err := b.tx.ExecContext(b.ctx, `INSERT INTO customers (id, traits, trait_times, first_seen, last_seen, event_count, created_seq, search)
+			VALUES ($1, '{}', '{}', $2, $2, 0, $3, '') ON CONFLICT (id) DO NOTHING`, cus, e.Timestamp, e.Seq); err != nil {
+			return err
+		}
+	case 1:
+		cus = found[0]
+	default:
+		var err error
+		if cus, err = b.mergeAll(c, e, owners, found); err != nil {
+			return err
+		}
+	}
+	if err := b.addIdentities(missing, cus, e); err != nil {
+		return err
+	}
+	b.count(cus, e)
+	if e.Type == eventlog.Identify && len(m.Traits) > 0 {
+		if err := b.identify(cus, m.Traits, e.Timestamp); err != nil {
+			return err
+		}
+	}
+	if e.Type == eventlog.Group && m.GroupID != "" {
+		if err := c.group(b.ctx, b.tx, cus, m, e.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// named is the identities an event names: its own, and for an alias the
+// previous id.
+func (b *batch) named(e *eventlog.Event, m *eventlog.Message) []ident {
 	ids := identities(e, m)
 	if e.Type == eventlog.Alias && m.PreviousID != "" {
 		// previousId names a known userId or anonymousId, else a new userId.
@@ -193,11 +236,15 @@ func (b *batch) apply(c *Consumer, e *eventlog.Event, m *eventlog.Message) error
 		}
 		ids = append(ids, prev)
 	}
-	if len(ids) == 0 {
-		return nil
-	}
+	return ids
+}
 
-	// Which customers do these identities already belong to?
+// owners tells which customers the identities already belong to: for each
+// customer the first of ids that is theirs, the customers in the order
+// found, and the identities no customer has yet. An identity seen at a
+// time before its first seen (events may arrive out of time order) is
+// first seen then.
+func (b *batch) owners(ids []ident, at int64) (map[string]ident, []string, []ident) {
 	owners := map[string]ident{}
 	var found []string
 	var missing []ident
@@ -207,63 +254,63 @@ func (b *batch) apply(c *Consumer, e *eventlog.Event, m *eventlog.Message) error
 			missing = append(missing, id)
 			continue
 		}
-		if e.Timestamp < st.firstSeen { // events may arrive out of time order
-			st.firstSeen, st.dirty = e.Timestamp, true
+		if at < st.firstSeen {
+			st.firstSeen, st.dirty = at, true
 		}
 		if _, ok := owners[st.customer]; !ok {
 			owners[st.customer] = id
 			found = append(found, st.customer)
 		}
 	}
+	return owners, found, missing
+}
 
-	var cus string
-	switch len(found) {
-	case 0:
-		cus = c.customerID(ids[0])
-		if _, err := tx.ExecContext(ctx, `INSERT INTO customers (id, traits, trait_times, first_seen, last_seen, event_count, created_seq, search)
-			VALUES ($1, '{}', '{}', $2, $2, 0, $3, '') ON CONFLICT (id) DO NOTHING`, cus, e.Timestamp, e.Seq); err != nil {
-			return err
-		}
-	case 1:
-		cus = found[0]
-	default:
-		// The event shows these profiles are one person: keep the oldest.
-		// Pending changes are written first, since the merge reads them.
-		if err := b.flush(); err != nil {
-			return err
-		}
-		sort.Strings(found)
-		keep, err := c.oldest(ctx, tx, found)
-		if err != nil {
-			return err
-		}
-		for _, other := range found {
-			if other == keep {
-				continue
-			}
-			reason := fmt.Sprintf("%s %s links %s (%s) with %s (%s)", e.Type, e.MessageID, owners[keep], keep, owners[other], other)
-			if err := c.merge(ctx, tx, other, keep, reason, e); err != nil {
-				return err
-			}
-			for _, st := range b.ids {
-				if st.customer == other {
-					st.customer = keep
-				}
-			}
-		}
-		cus = keep
+// mergeAll merges the profiles an event shows to be one person into the
+// oldest of them, and returns it.
+func (b *batch) mergeAll(c *Consumer, e *eventlog.Event, owners map[string]ident, found []string) (string, error) {
+	// Pending changes are written first, since the merge reads them.
+	if err := b.flush(); err != nil {
+		return "", err
 	}
+	sort.Strings(found)
+	keep, err := c.oldest(b.ctx, b.tx, found)
+	if err != nil {
+		return "", err
+	}
+	for _, other := range found {
+		if other == keep {
+			continue
+		}
+		reason := fmt.Sprintf("%s %s links %s (%s) with %s (%s)", e.Type, e.MessageID, owners[keep], keep, owners[other], other)
+		if err := c.merge(b.ctx, b.tx, other, keep, reason, e); err != nil {
+			return "", err
+		}
+		for _, st := range b.ids {
+			if st.customer == other {
+				st.customer = keep
+			}
+		}
+	}
+	return keep, nil
+}
+
+// addIdentities gives the customer the identities the event named first.
+func (b *batch) addIdentities(missing []ident, cus string, e *eventlog.Event) error {
 	for _, id := range missing {
 		if b.ids[id] != nil {
 			continue // named twice by this event
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO identities (kind, value, customer_id, first_seen, seq) VALUES ($1, $2, $3, $4, $5)`,
+		if _, err := b.tx.ExecContext(b.ctx, `INSERT INTO identities (kind, value, customer_id, first_seen, seq) VALUES ($1, $2, $3, $4, $5)`,
 			id.kind, id.value, cus, e.Timestamp, e.Seq); err != nil {
 			return err
 		}
 		b.ids[id] = &identState{customer: cus, firstSeen: e.Timestamp}
 	}
+	return nil
+}
 
+// count adds the event to the customer's counts, overall and on its channel.
+func (b *batch) count(cus string, e *eventlog.Event) {
 	if b.counts[cus] == nil {
 		b.counts[cus] = &counter{}
 	}
@@ -273,23 +320,21 @@ func (b *batch) apply(c *Consumer, e *eventlog.Event, m *eventlog.Message) error
 		b.channels[ck] = &counter{}
 	}
 	b.channels[ck].add(e.Timestamp)
-	if e.Type == eventlog.Identify && len(m.Traits) > 0 {
-		t, ok := b.traits[cus]
-		if !ok {
-			var err error
-			if t, err = loadTraits(ctx, tx, "customers", cus); err != nil {
-				return err
-			}
-			b.traits[cus] = t
-		}
-		if t.merge(traitsAt(m.Traits, e.Timestamp)) {
-			b.changed[cus] = true
-		}
-	}
-	if e.Type == eventlog.Group && m.GroupID != "" {
-		if err := c.group(ctx, tx, cus, m, e.Timestamp); err != nil {
+}
+
+// identify merges traits an identify call gave at a time into the
+// customer's traits.
+func (b *batch) identify(cus string, traits map[string]any, at int64) error {
+	t, ok := b.traits[cus]
+	if !ok {
+		var err error
+		if t, err = loadTraits(b.ctx, b.tx, "customers", cus); err != nil {
 			return err
 		}
+		b.traits[cus] = t
+	}
+	if t.merge(traitsAt(traits, at)) {
+		b.changed[cus] = true
 	}
 	return nil
 }

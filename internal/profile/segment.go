@@ -91,7 +91,6 @@ type Contact struct {
 	Traits      map[string]any
 }
 
-// Members returns the ids of the customers in the segment, in id order.
 // SegmentSources answer the segment conditions on what other capabilities
 // own: engagement and tiers (loyalty), lifetime value and risk
 // (analytics). Each returns the customer ids that meet it; app wires them.
@@ -106,50 +105,66 @@ type SegmentSources struct {
 // SetSegmentSources gives segments the other capabilities' answers.
 func (s *Service) SetSegmentSources(src SegmentSources) { s.sources = src }
 
+// Members returns the ids of the customers in the segment, in id order.
 func (s *Service) Members(ctx context.Context, q Query, now time.Time) ([]string, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
-	var allow map[string]bool // nil: no restriction yet
-	restrict := func(ids map[string]bool) {
-		if allow == nil {
-			allow = ids
-			return
-		}
-		for id := range allow {
-			if !ids[id] {
-				delete(allow, id)
-			}
-		}
+	var c candidates
+	if err := s.askSources(ctx, q, &c); err != nil {
+		return nil, err
 	}
-	// Each condition that a query answers is a set of customer ids.
-	type cond struct {
-		q    string
-		args []any
+	if err := s.ownConditions(ctx, q, &c); err != nil {
+		return nil, err
 	}
-	var conds []cond
-	if len(q.Channels) > 0 {
-		args := make([]any, len(q.Channels))
-		for i, c := range q.Channels {
-			args[i] = c
-		}
-		conds = append(conds, cond{`SELECT DISTINCT customer_id FROM customer_channels WHERE channel IN (` + params(1, len(args)) + `)`, args})
-	}
-	if q.Account != "" {
-		conds = append(conds, cond{`SELECT customer_id FROM account_members WHERE account_id = $1`, []any{q.Account}})
-	}
-	// Conditions other capabilities answer.
-	asked := func(list []string, err error) error {
+	if q.Saved != "" {
+		list, err := s.savedMembers(ctx, q.Saved, now)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		ids := map[string]bool{}
-		for _, id := range list {
-			ids[id] = true
-		}
-		restrict(ids)
-		return nil
+		c.restrictTo(list)
 	}
+	if q.Did != nil {
+		ids, err := s.did(ctx, *q.Did, now)
+		if err != nil {
+			return nil, err
+		}
+		c.restrict(ids)
+	}
+	return s.matching(ctx, q, now, c.allow)
+}
+
+// candidates is who may be in a segment: the customers that every
+// condition answered so far allows.
+type candidates struct {
+	allow map[string]bool // nil: no condition answered yet, anyone
+}
+
+// restrict keeps the candidates among ids.
+func (c *candidates) restrict(ids map[string]bool) {
+	if c.allow == nil {
+		c.allow = ids
+		return
+	}
+	for id := range c.allow {
+		if !ids[id] {
+			delete(c.allow, id)
+		}
+	}
+}
+
+// restrictTo keeps the candidates in list.
+func (c *candidates) restrictTo(list []string) {
+	ids := map[string]bool{}
+	for _, id := range list {
+		ids[id] = true
+	}
+	c.restrict(ids)
+}
+
+// askSources keeps the candidates that other capabilities place in the
+// query's engagement, value and risk ranges and its tiers.
+func (s *Service) askSources(ctx context.Context, q Query, c *candidates) error {
 	for _, r := range []struct {
 		rng    *Range
 		source func(ctx context.Context, lo, hi float64) ([]string, error)
@@ -165,58 +180,81 @@ func (s *Service) Members(ctx context.Context, q Query, now time.Time) ([]string
 			hi = *r.rng.Max
 		}
 		if r.source == nil {
-			restrict(map[string]bool{})
+			c.restrict(map[string]bool{})
 			continue
 		}
-		if err := asked(r.source(ctx, lo, hi)); err != nil {
-			return nil, err
+		list, err := r.source(ctx, lo, hi)
+		if err != nil {
+			return err
 		}
+		c.restrictTo(list)
 	}
 	if len(q.Tiers) > 0 {
 		if s.sources.Tiers == nil {
-			restrict(map[string]bool{})
-		} else if err := asked(s.sources.Tiers(ctx, q.Tiers)); err != nil {
-			return nil, err
+			c.restrict(map[string]bool{})
+			return nil
 		}
+		list, err := s.sources.Tiers(ctx, q.Tiers)
+		if err != nil {
+			return err
+		}
+		c.restrictTo(list)
 	}
-	for _, c := range conds {
+	return nil
+}
+
+// ownConditions keeps the candidates who used one of the query's channels
+// and who belong to its account.
+func (s *Service) ownConditions(ctx context.Context, q Query, c *candidates) error {
+	// Each condition that a query answers is a set of customer ids.
+	type cond struct {
+		q    string
+		args []any
+	}
+	var conds []cond
+	if len(q.Channels) > 0 {
+		args := make([]any, len(q.Channels))
+		for i, ch := range q.Channels {
+			args[i] = ch
+		}
+		conds = append(conds, cond{`SELECT DISTINCT customer_id FROM customer_channels WHERE channel IN (` + params(1, len(args)) + `)`, args})
+	}
+	if q.Account != "" {
+		conds = append(conds, cond{`SELECT customer_id FROM account_members WHERE account_id = $1`, []any{q.Account}})
+	}
+	for _, cd := range conds {
 		ids := map[string]bool{}
-		err := s.eachArgs(ctx, c.q, c.args, func(r *sql.Rows) error {
+		err := s.eachArgs(ctx, cd.q, cd.args, func(r *sql.Rows) error {
 			var id string
 			err := r.Scan(&id)
 			ids[id] = true
 			return err
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		restrict(ids)
+		c.restrict(ids)
 	}
-	if q.Saved != "" {
-		saved, err := s.savedQuery(ctx, q.Saved)
-		if err != nil {
-			return nil, err
-		}
-		if saved.Saved != "" && saved.Saved == q.Saved {
-			return nil, fault.Field("segment.saved", "a segment cannot contain itself")
-		}
-		list, err := s.Members(ctx, saved, now)
-		if err != nil {
-			return nil, err
-		}
-		ids := map[string]bool{}
-		for _, id := range list {
-			ids[id] = true
-		}
-		restrict(ids)
+	return nil
+}
+
+// savedMembers returns the members of the saved segment named (by id or
+// name); a saved segment cannot contain itself.
+func (s *Service) savedMembers(ctx context.Context, name string, now time.Time) ([]string, error) {
+	saved, err := s.savedQuery(ctx, name)
+	if err != nil {
+		return nil, err
 	}
-	if q.Did != nil {
-		ids, err := s.did(ctx, *q.Did, now)
-		if err != nil {
-			return nil, err
-		}
-		restrict(ids)
+	if saved.Saved != "" && saved.Saved == name {
+		return nil, fault.Field("segment.saved", "a segment cannot contain itself")
 	}
+	return s.Members(ctx, saved, now)
+}
+
+// matching returns, in id order, the live customers among those allowed
+// (anyone when nil) who were seen within the query's days and whose traits
+// match its own.
+func (s *Service) matching(ctx context.Context, q Query, now time.Time, allow map[string]bool) ([]string, error) {
 	var since int64
 	if q.SeenWithinDays > 0 {
 		since = now.Add(-time.Duration(q.SeenWithinDays) * 24 * time.Hour).UnixMilli()

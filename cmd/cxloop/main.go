@@ -140,7 +140,87 @@ func logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
+// serve runs the server until ctx ends: the console, the APIs and, unless
+// turned off, the log's consumers and background jobs.
 func serve(ctx context.Context, args []string, out io.Writer) error {
+	o, err := parseServe(args)
+	if err != nil {
+		return err
+	}
+	if os.Getenv("GOGC") == "" {
+		// A server's live heap is small and its garbage comes from
+		// requests: collecting when the heap has grown by 4x its live size
+		// instead of Go's default 2x takes a large share of the CPU back
+		// under load (docs/performance.md) for some tens of megabytes. GOGC
+		// in the environment decides instead.
+		debug.SetGCPercent(serveGCPercent)
+	}
+	log := logger()
+	a, err := app.New(ctx, o.config(log))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	boot, err := a.Bootstrap(ctx)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	base := "http://" + displayAddr(ln.Addr().String())
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRun()
+	a.SetPublicURL(base)
+	a.Log.Start(runCtx)
+	a.Privacy.Run(runCtx)
+	if o.consumers {
+		a.RunWorkers(runCtx)
+	}
+	srv := newServer(a.Handler(), serverTimeouts)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	printRunning(out, base, o.db, boot)
+	if dbg := os.Getenv("CXLOOP_DEBUG_ADDR"); dbg != "" {
+		// Go's profiler on a separate, private listener, for diagnosing load.
+		go func() { log.Error("debug listener", "err", http.ListenAndServe(dbg, http.DefaultServeMux)) }()
+	}
+	if o.demo {
+		go loadDemo(runCtx, a, base, o.customers, out, log)
+	}
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(out, "shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutCtx)
+	if err := a.StopWorkers(shutCtx); err != nil {
+		log.Warn("stopping jobs", "err", err)
+	}
+	stopRun()
+	return err
+}
+
+// serveOptions are how `cxloop serve` runs, from its flags and the
+// environment.
+type serveOptions struct {
+	db, addr, publicURL           string
+	demo, consumers, allowPrivate bool
+	customers                     int
+	smtpAddr, smtpFrom, replyTo   string
+	unauthPerAddr                 int
+	rescueAfter                   time.Duration
+}
+
+// parseServe reads the flags of `cxloop serve`, each defaulting to its
+// environment variable, and checks them.
+func parseServe(args []string) (serveOptions, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	db := dbFlag(fs)
 	addr := fs.String("addr", env("CXLOOP_ADDR", "localhost:8080"), "listen address")
@@ -158,56 +238,36 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	rescueAfter := fs.Duration("job-rescue-after", envDuration("CXLOOP_JOB_RESCUE_AFTER", 10*time.Minute),
 		"how long a background job may run before it is taken for abandoned by a node that died and run again; no attempt may run longer")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return serveOptions{}, err
 	}
 	if *rescueAfter < time.Second {
-		return fmt.Errorf("--job-rescue-after must be at least 1s")
+		return serveOptions{}, fmt.Errorf("--job-rescue-after must be at least 1s")
 	}
 	if *unauthPerAddr == 0 {
-		return fmt.Errorf("--max-unauthenticated-per-address must be at least 1, or -1 for no cap")
+		return serveOptions{}, fmt.Errorf("--max-unauthenticated-per-address must be at least 1, or -1 for no cap")
 	}
-	if os.Getenv("GOGC") == "" {
-		// A server's live heap is small and its garbage comes from
-		// requests: collecting when the heap has grown by 4x its live size
-		// instead of Go's default 2x takes a large share of the CPU back
-		// under load (docs/performance.md) for some tens of megabytes. GOGC
-		// in the environment decides instead.
-		debug.SetGCPercent(serveGCPercent)
-	}
-	log := logger()
-	cfg := app.Config{DB: *db, Addr: *addr, Logger: log, PublicURL: *publicURL, AllowPrivateTargets: *allowPrivate, SurveyReplyTo: *replyTo,
-		MaxUnauthenticatedPerAddress: *unauthPerAddr, JobRescueAfter: *rescueAfter,
-		BootstrapWriteKey: os.Getenv("CXLOOP_BOOTSTRAP_WRITE_KEY"), BootstrapToken: os.Getenv("CXLOOP_BOOTSTRAP_TOKEN")}
-	if *smtpAddr != "" {
-		cfg.Mail = &app.Mailer{Addr: *smtpAddr, From: *smtpFrom, Username: os.Getenv("CXLOOP_SMTP_USERNAME"), Password: os.Getenv("CXLOOP_SMTP_PASSWORD")}
-	}
-	a, err := app.New(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	boot, err := a.Bootstrap(ctx)
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
-	base := "http://" + displayAddr(ln.Addr().String())
-	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopRun()
-	a.SetPublicURL(base)
-	a.Log.Start(runCtx)
-	a.Privacy.Run(runCtx)
-	if *consumers {
-		a.RunWorkers(runCtx)
-	}
-	srv := newServer(a.Handler(), serverTimeouts)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	return serveOptions{db: *db, addr: *addr, publicURL: *publicURL, demo: *withDemo, consumers: *consumers, allowPrivate: *allowPrivate,
+		customers: *customers, smtpAddr: *smtpAddr, smtpFrom: *smtpFrom, replyTo: *replyTo, unauthPerAddr: *unauthPerAddr, rescueAfter: *rescueAfter}, nil
+}
 
-	fmt.Fprintf(out, "cxloop %s is running\n  console:   %s/\n  ingestion: %s/v1 (Segment-compatible)\n  database:  %s\n", version, base, base, redact(*db))
+// config is the server's configuration: the options, the first source's
+// write key and admin token when the environment gives them, and the mail
+// server's login.
+func (o serveOptions) config(log *slog.Logger) app.Config {
+	cfg := app.Config{DB: o.db, Addr: o.addr, Logger: log, PublicURL: o.publicURL, AllowPrivateTargets: o.allowPrivate, SurveyReplyTo: o.replyTo,
+		MaxUnauthenticatedPerAddress: o.unauthPerAddr, JobRescueAfter: o.rescueAfter,
+		BootstrapWriteKey: os.Getenv("CXLOOP_BOOTSTRAP_WRITE_KEY"), BootstrapToken: os.Getenv("CXLOOP_BOOTSTRAP_TOKEN")}
+	if o.smtpAddr != "" {
+		cfg.Mail = &app.Mailer{Addr: o.smtpAddr, From: o.smtpFrom, Username: os.Getenv("CXLOOP_SMTP_USERNAME"), Password: os.Getenv("CXLOOP_SMTP_PASSWORD")}
+	}
+	return cfg
+}
+
+// printRunning says where the running server is: its console, ingestion
+// and database, and the write key and admin token made at first start
+// (shown this once).
+func printRunning(out io.Writer, base, db string, boot app.Bootstrap) {
+	fmt.Fprintf(out, "cxloop %s is running\n  console:   %s/\n  ingestion: %s/v1 (Segment-compatible)\n  database:  %s\n", version, base, base, redact(db))
 	if boot.WriteKey != "" {
 		fmt.Fprintf(out, "  write key: %s   (default source; shown once, stored hashed)\n", boot.WriteKey)
 	} else {
@@ -218,28 +278,6 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	} else {
 		fmt.Fprintln(out, "  admin token: created at first start; make another with `cxloop token`")
 	}
-	if dbg := os.Getenv("CXLOOP_DEBUG_ADDR"); dbg != "" {
-		// Go's profiler on a separate, private listener, for diagnosing load.
-		go func() { log.Error("debug listener", "err", http.ListenAndServe(dbg, http.DefaultServeMux)) }()
-	}
-	if *withDemo {
-		go loadDemo(runCtx, a, base, *customers, out, log)
-	}
-
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	fmt.Fprintln(out, "shutting down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	err = srv.Shutdown(shutCtx)
-	if err := a.StopWorkers(shutCtx); err != nil {
-		log.Warn("stopping jobs", "err", err)
-	}
-	stopRun()
-	return err
 }
 
 // loadDemo sends the sample retailer through the ingestion API once per database.

@@ -67,14 +67,7 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 	if err != nil {
 		return err
 	}
-	// Only these events matter here; the others are not even decoded.
-	watched := map[string]bool{}
-	for _, n := range builtIn {
-		watched[n] = true
-	}
-	for _, r := range rules {
-		watched[r.When.Event] = true
-	}
+	watched := watchedEvents(rules)
 	var opened []eventlog.Event
 	scorer := survey.NewScorer(tx)
 	for i := range events {
@@ -87,19 +80,8 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 			continue
 		}
 		props := m.Props()
-		switch e.Event {
-		case "Order Completed":
-			if err := projectOrder(ctx, tx, e, props); err != nil {
-				return err
-			}
-		case "Order Refunded", "Product Returned":
-			if err := projectReturn(ctx, tx, e, props); err != nil {
-				return err
-			}
-		case "Complaint Submitted", "Social Mention":
-			if err := projectSignal(ctx, tx, e, props); err != nil {
-				return err
-			}
+		if err := project(ctx, tx, e, props); err != nil {
+			return err
 		}
 		// History being loaded (marked as a backfill) opens no cases; an
 		// event that arrives now does, however old its own time (a detractor
@@ -124,39 +106,11 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 			}
 			opened = append(opened, ev...)
 		}
-		// Cases do not open cases: on cxloop's own case events (an SLA
-		// breach, say) rules notify and call webhooks only.
-		caseEvent := strings.HasPrefix(e.Event, "Case ") && e.SourceID == eventlog.SourceActions
-		for _, r := range rules {
-			if r.When.Event != e.Event || e.ReceivedAt < int64(r.CreatedAt) || !fires(r.When, e, props) {
-				continue
-			}
-			outcome := []string{}
-			if oc := r.Then.OpenCase; oc != nil && !caseEvent {
-				ev, err := c.openCase(ctx, tx, e, props, r.ID, *oc, DefaultSLA, text)
-				if err != nil {
-					return err
-				}
-				opened = append(opened, ev...)
-				outcome = append(outcome, "open_case")
-			}
-			if r.Then.Webhook != "" {
-				if err := outbox.Enqueue(ctx, tx, r.Then.Webhook, e, c.svc.now()); err != nil {
-					return err
-				}
-				outcome = append(outcome, "webhook")
-			}
-			if n := r.Then.Notify; n != nil {
-				if err := notify(ctx, tx, r, n.Team, e, props, text, c.svc.now()); err != nil {
-					return err
-				}
-				outcome = append(outcome, "notify")
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO rule_firings (id, rule_id, seq, message_id, outcome, at) VALUES ($1, $2, $3, $4, $5, $6)
-				ON CONFLICT (id) DO NOTHING`, stableID("fire", r.ID, e.MessageID), r.ID, e.Seq, e.MessageID, strings.Join(outcome, ","), c.svc.now().UnixMilli()); err != nil {
-				return err
-			}
+		ev, err := c.fireRules(ctx, tx, rules, e, props, text)
+		if err != nil {
+			return err
 		}
+		opened = append(opened, ev...)
 	}
 	if len(opened) == 0 {
 		return nil
@@ -164,6 +118,75 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 	// The Case Opened events join the log in this transaction, after the
 	// events that caused them; their stable ids keep a replay from adding them twice.
 	return c.svc.log.AppendTx(ctx, tx, opened)
+}
+
+// watchedEvents are the events cases act on: the built-in ones and those
+// the rules start from. Only these matter here; the others are not even
+// decoded.
+func watchedEvents(rules []*Rule) map[string]bool {
+	watched := map[string]bool{}
+	for _, n := range builtIn {
+		watched[n] = true
+	}
+	for _, r := range rules {
+		watched[r.When.Event] = true
+	}
+	return watched
+}
+
+// project keeps what the case views read of an event: orders, returns and
+// refunds, complaints and social mentions.
+func project(ctx context.Context, tx *store.Tx, e *eventlog.Event, props map[string]any) error {
+	switch e.Event {
+	case "Order Completed":
+		return projectOrder(ctx, tx, e, props)
+	case "Order Refunded", "Product Returned":
+		return projectReturn(ctx, tx, e, props)
+	case "Complaint Submitted", "Social Mention":
+		return projectSignal(ctx, tx, e, props)
+	}
+	return nil
+}
+
+// fireRules runs the rules the event meets (those made before it arrived):
+// each opens a case, calls its webhook and notifies its team as it says,
+// and the firing is recorded. It returns the Case Opened events.
+func (c *Consumer) fireRules(ctx context.Context, tx *store.Tx, rules []*Rule, e *eventlog.Event, props map[string]any, text caseText) ([]eventlog.Event, error) {
+	var opened []eventlog.Event
+	// Cases do not open cases: on cxloop's own case events (an SLA
+	// breach, say) rules notify and call webhooks only.
+	caseEvent := strings.HasPrefix(e.Event, "Case ") && e.SourceID == eventlog.SourceActions
+	for _, r := range rules {
+		if r.When.Event != e.Event || e.ReceivedAt < int64(r.CreatedAt) || !fires(r.When, e, props) {
+			continue
+		}
+		outcome := []string{}
+		if oc := r.Then.OpenCase; oc != nil && !caseEvent {
+			ev, err := c.openCase(ctx, tx, e, props, r.ID, *oc, DefaultSLA, text)
+			if err != nil {
+				return nil, err
+			}
+			opened = append(opened, ev...)
+			outcome = append(outcome, "open_case")
+		}
+		if r.Then.Webhook != "" {
+			if err := outbox.Enqueue(ctx, tx, r.Then.Webhook, e, c.svc.now()); err != nil {
+				return nil, err
+			}
+			outcome = append(outcome, "webhook")
+		}
+		if n := r.Then.Notify; n != nil {
+			if err := notify(ctx, tx, r, n.Team, e, props, text, c.svc.now()); err != nil {
+				return nil, err
+			}
+			outcome = append(outcome, "notify")
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO rule_firings (id, rule_id, seq, message_id, outcome, at) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (id) DO NOTHING`, stableID("fire", r.ID, e.MessageID), r.ID, e.Seq, e.MessageID, strings.Join(outcome, ","), c.svc.now().UnixMilli()); err != nil {
+			return nil, err
+		}
+	}
+	return opened, nil
 }
 
 // fires reports whether an event meets a rule's further conditions.

@@ -38,19 +38,25 @@ type RateGroup struct {
 // its returns ÷ all orders (the reasons' rates add up to the return rate)
 // and its share its returns ÷ all returns. Within [from, to) when given.
 func (s *Service) ReturnRates(ctx context.Context, by string, from, to time.Time) ([]RateGroup, error) {
-	col := map[string]string{"channel": "channel", "category": "category", "reason": "return_reason", "return_channel": "return_channel", "month": "ordered_at", "": "''"}[by]
-	if col == "" && by != "" {
+	if rateColumns[by] == "" && by != "" {
 		return nil, fault.Field("by", "by is channel, category, reason, return_channel or month")
 	}
-	where, args := "1 = 1", []any{}
-	if !from.IsZero() {
-		args = append(args, from.UnixMilli())
-		where += fmt.Sprintf(" AND ordered_at >= $%d", len(args))
+	withCase, err := s.ordersWithCase(ctx)
+	if err != nil {
+		return nil, err
 	}
-	if !to.IsZero() {
-		args = append(args, to.UnixMilli())
-		where += fmt.Sprintf(" AND ordered_at < $%d", len(args))
+	groups, total, err := s.countOrders(ctx, by, from, to, withCase)
+	if err != nil {
+		return nil, err
 	}
+	return rates(by, groups, total), nil
+}
+
+// rateColumns is the column of orders each grouping of ReturnRates groups by.
+var rateColumns = map[string]string{"channel": "channel", "category": "category", "reason": "return_reason", "return_channel": "return_channel", "month": "ordered_at", "": "''"}
+
+// ordersWithCase are the orders that have a case.
+func (s *Service) ordersWithCase(ctx context.Context) (map[string]bool, error) {
 	withCase := map[string]bool{}
 	crows, err := s.db.QueryContext(ctx, `SELECT DISTINCT order_id FROM cases WHERE order_id <> ''`)
 	if err != nil {
@@ -65,19 +71,35 @@ func (s *Service) ReturnRates(ctx context.Context, by string, from, to time.Time
 		withCase[id] = true
 	}
 	crows.Close()
-	rows, err := s.db.QueryContext(ctx, `SELECT `+col+`, returned_at IS NOT NULL, order_id FROM orders WHERE `+where, args...)
+	return withCase, nil
+}
+
+// countOrders counts the orders placed within [from, to) (when given) into
+// the groups of ReturnRates: their orders, returns and returns with a case.
+// Grouped by reason or return channel, only returns are counted, and total
+// is every order.
+func (s *Service) countOrders(ctx context.Context, by string, from, to time.Time, withCase map[string]bool) (groups map[string]*RateGroup, total int, err error) {
+	where, args := "1 = 1", []any{}
+	if !from.IsZero() {
+		args = append(args, from.UnixMilli())
+		where += fmt.Sprintf(" AND ordered_at >= $%d", len(args))
+	}
+	if !to.IsZero() {
+		args = append(args, to.UnixMilli())
+		where += fmt.Sprintf(" AND ordered_at < $%d", len(args))
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+rateColumns[by]+`, returned_at IS NOT NULL, order_id FROM orders WHERE `+where, args...)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer rows.Close()
-	groups := map[string]*RateGroup{}
-	total := 0 // every order, for the groups of returns
+	groups = map[string]*RateGroup{}
 	for rows.Next() {
 		var key any
 		var returned bool
 		var order string
 		if err := rows.Scan(&key, &returned, &order); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		k := fmt.Sprint(key)
 		switch by {
@@ -110,8 +132,15 @@ func (s *Service) ReturnRates(ctx context.Context, by string, from, to time.Time
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
+	return groups, total, nil
+}
+
+// rates gives each group its return rate (and, by reason or return
+// channel, its share of the returns, its orders all total orders), months
+// in order and other groups the largest first.
+func rates(by string, groups map[string]*RateGroup, total int) []RateGroup {
 	returns := 0
 	for _, g := range groups {
 		returns += g.Returns
@@ -138,7 +167,7 @@ func (s *Service) ReturnRates(ctx context.Context, by string, from, to time.Time
 		}
 		return out[i].Key < out[j].Key
 	})
-	return out, nil
+	return out
 }
 
 // Mention is a post about the business on a social network or review site.

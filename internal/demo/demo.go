@@ -209,7 +209,33 @@ func (c *customer) between(a, b time.Time) time.Time {
 	return a.Add(time.Duration(c.r.Int64N(int64(b.Sub(a)))))
 }
 
+// story makes the customer's messages over the two years: browsing, signing
+// up, the app and their company's account, orders, a call, complaints and
+// a social mention, each as likely as in the sample business.
 func (c *customer) story() []Message {
+	r := c.r
+	c.signup = c.arrive()
+	c.signUp()
+	if c.appUser {
+		c.joinApp()
+	}
+	if c.account != "" {
+		c.joinAccount()
+	}
+	c.shop()
+	if r.Float64() < 0.3 {
+		c.call()
+	}
+	c.complain(c.signup)
+	if r.Float64() < 0.15 {
+		c.mention()
+	}
+	return c.msgs
+}
+
+// arrive is the customer's first visits, browsing the website anonymously
+// until they sign up, and returns when they signed up.
+func (c *customer) arrive() time.Time {
 	r := c.r
 	span := c.end.Sub(c.start)
 	firstVisit := c.start.Add(time.Duration(r.Float64() * 0.85 * float64(span)))
@@ -222,7 +248,13 @@ func (c *customer) story() []Message {
 		t := c.between(firstVisit, signup)
 		c.browse(t, c.anonWeb, "", "web")
 	}
-	c.signup = signup
+	return signup
+}
+
+// signUp is the customer signing up on the website: who they are, and who
+// referred them, if anyone.
+func (c *customer) signUp() {
+	signup := c.signup
 	traits := map[string]any{"email": c.email, "firstName": c.first, "lastName": c.last, "name": c.first + " " + c.last,
 		"address": map[string]any{"city": c.city}, "createdAt": c.at(signup), "locale": c.locale}
 	if c.phone != "" {
@@ -243,21 +275,31 @@ func (c *customer) story() []Message {
 		signed["referred_by"] = fmt.Sprintf("user-%05d", sender)
 	}
 	c.add("track", signup.Add(time.Second), Message{"userId": c.userID, "event": "Signed Up", "properties": signed}, "web")
+}
 
-	if c.appUser {
-		t := c.between(signup, c.end)
-		c.browse(t, c.anonApp, "", "mobile_app")
-		// The app knew the customer by its own id before the accounts were joined.
-		appID := fmt.Sprintf("app-%05d", c.n+1)
-		c.add("identify", t.Add(2*time.Minute), Message{"userId": appID, "anonymousId": c.anonApp, "traits": map[string]any{"appVersion": "4." + fmt.Sprint(r.IntN(9))}}, "mobile_app")
-		c.add("alias", t.Add(3*time.Minute), Message{"previousId": appID, "userId": c.userID}, "mobile_app")
-	}
-	if c.account != "" {
-		c.add("group", signup.Add(time.Hour), Message{"userId": c.userID, "groupId": c.account, "traits": map[string]any{
-			"name": "Account " + strings.TrimPrefix(c.account, "acct-"), "industry": industries[int(c.account[len(c.account)-1])%len(industries)],
-			"employees": 20 + int(c.account[len(c.account)-1])*13, "role": c.role}}, "web")
-	}
+// joinApp is the customer starting to use the mobile app some time after
+// signing up, and the app's account being joined to theirs.
+func (c *customer) joinApp() {
+	t := c.between(c.signup, c.end)
+	c.browse(t, c.anonApp, "", "mobile_app")
+	// The app knew the customer by its own id before the accounts were joined.
+	appID := fmt.Sprintf("app-%05d", c.n+1)
+	c.add("identify", t.Add(2*time.Minute), Message{"userId": appID, "anonymousId": c.anonApp, "traits": map[string]any{"appVersion": "4." + fmt.Sprint(c.r.IntN(9))}}, "mobile_app")
+	c.add("alias", t.Add(3*time.Minute), Message{"previousId": appID, "userId": c.userID}, "mobile_app")
+}
 
+// joinAccount puts the customer in their company's account, an hour after
+// signing up.
+func (c *customer) joinAccount() {
+	c.add("group", c.signup.Add(time.Hour), Message{"userId": c.userID, "groupId": c.account, "traits": map[string]any{
+		"name": "Account " + strings.TrimPrefix(c.account, "acct-"), "industry": industries[int(c.account[len(c.account)-1])%len(industries)],
+		"employees": 20 + int(c.account[len(c.account)-1])*13, "role": c.role}}, "web")
+}
+
+// shop is the customer's orders, a few for most, many for loyal repeat
+// buyers, on the website, the app or in a store.
+func (c *customer) shop() {
+	r := c.r
 	orders := r.IntN(7)
 	if r.Float64() < 0.15 {
 		orders += 4 + r.IntN(8) // loyal repeat buyers
@@ -268,7 +310,7 @@ func (c *customer) story() []Message {
 	}
 	plan := make([]planned, orders)
 	for o := range plan {
-		t := c.between(signup, c.end)
+		t := c.between(c.signup, c.end)
 		channel := []string{"web", "web", "mobile_app", "store"}[r.IntN(4)]
 		if channel == "mobile_app" && !c.appUser {
 			channel = "web"
@@ -289,31 +331,37 @@ func (c *customer) story() []Message {
 			soured = true
 		}
 	}
-	if r.Float64() < 0.3 {
-		t := c.between(signup, c.end)
-		reason := callReasons[r.IntN(len(callReasons))]
-		ctx := map[string]any{"traits": map[string]any{"phone": c.phone}}
-		id := Message{"anonymousId": fmt.Sprintf("call-%05d", c.n+1), "context": ctx}
-		if c.phone == "" {
-			ctx["traits"] = map[string]any{"email": c.email}
-		}
-		id["event"] = "Call Completed"
-		id["properties"] = map[string]any{"reason": reason, "duration_seconds": 60 + r.IntN(900), "resolved": r.Float64() < 0.7, "agent": fmt.Sprintf("agent-%02d", r.IntN(25)+1)}
-		c.add("track", t, id, "call_centre")
+}
+
+// call is the customer calling the call centre once, known by their phone
+// number, or by their email when they gave no phone.
+func (c *customer) call() {
+	r := c.r
+	t := c.between(c.signup, c.end)
+	reason := callReasons[r.IntN(len(callReasons))]
+	ctx := map[string]any{"traits": map[string]any{"phone": c.phone}}
+	id := Message{"anonymousId": fmt.Sprintf("call-%05d", c.n+1), "context": ctx}
+	if c.phone == "" {
+		ctx["traits"] = map[string]any{"email": c.email}
 	}
-	c.complain(signup)
-	if r.Float64() < 0.15 {
-		t := c.between(signup, c.end)
-		sentiment := []string{"positive", "neutral", "negative"}[r.IntN(3)]
-		m := Message{"anonymousId": "social:" + c.handle, "event": "Social Mention", "properties": map[string]any{
-			"network": networks[r.IntN(len(networks))], "handle": c.handle, "sentiment": sentiment,
-			"text": map[string]string{"positive": "Loving my new gear from Northwind!", "neutral": "Anyone tried Northwind's tents?", "negative": "Still waiting for my Northwind order…"}[sentiment]}}
-		if r.Float64() < 0.6 { // matched to the customer by social listening
-			m["context"] = map[string]any{"traits": map[string]any{"email": c.email}}
-		}
-		c.add("track", t, m, "social")
+	id["event"] = "Call Completed"
+	id["properties"] = map[string]any{"reason": reason, "duration_seconds": 60 + r.IntN(900), "resolved": r.Float64() < 0.7, "agent": fmt.Sprintf("agent-%02d", r.IntN(25)+1)}
+	c.add("track", t, id, "call_centre")
+}
+
+// mention is the customer mentioning the business on a social network,
+// matched to them by social listening more often than not.
+func (c *customer) mention() {
+	r := c.r
+	t := c.between(c.signup, c.end)
+	sentiment := []string{"positive", "neutral", "negative"}[r.IntN(3)]
+	m := Message{"anonymousId": "social:" + c.handle, "event": "Social Mention", "properties": map[string]any{
+		"network": networks[r.IntN(len(networks))], "handle": c.handle, "sentiment": sentiment,
+		"text": map[string]string{"positive": "Loving my new gear from Northwind!", "neutral": "Anyone tried Northwind's tents?", "negative": "Still waiting for my Northwind order…"}[sentiment]}}
+	if r.Float64() < 0.6 { // matched to the customer by social listening
+		m["context"] = map[string]any{"traits": map[string]any{"email": c.email}}
 	}
-	return c.msgs
+	c.add("track", t, m, "social")
 }
 
 func (c *customer) browse(t time.Time, anon, user, channel string) {

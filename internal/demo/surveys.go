@@ -102,21 +102,46 @@ var locales = []string{"en", "en", "en", "en", "en", "en", "de", "fr", "es", "fa
 // and unresolved calls lower the scores. A separate random stream keeps the
 // behaviour the same with or without surveys.
 func (c *customer) answers(s Surveys, seed uint64, locale string) {
-	r := rand.New(rand.NewPCG(seed^0x5eed5eed, uint64(c.n)+1))
-	var msgs []Message
-	ex := experience{}
-	ids := func(m Message) Message {
-		m["userId"] = c.userID
-		return m
+	a := &answerer{c: c, r: rand.New(rand.NewPCG(seed^0x5eed5eed, uint64(c.n)+1)), locale: locale}
+	a.ex.unresolved = c.unresolvedCalls()
+	msgs, lastOrder := a.postOrder(s.PostOrder, c.refundReasons())
+	if a.ex.orders > 0 {
+		msgs = append(msgs, a.relationship(s.Relationship)...)
 	}
+	if a.ex.refunds > 0 || a.r.Float64() < 0.1 {
+		if answer := a.pulse(s.Pulse, lastOrder); answer != nil {
+			msgs = append(msgs, answer)
+		}
+	}
+	c.addAnswers(msgs)
+}
+
+// answerer is one customer answering the demo surveys: their own random
+// stream for answers, their language, and what they went through so far.
+type answerer struct {
+	c      *customer
+	r      *rand.Rand
+	locale string
+	ex     experience
+}
+
+// unresolvedCalls counts the customer's calls that did not solve their
+// problem.
+func (c *customer) unresolvedCalls() int {
+	n := 0
 	for _, m := range c.msgs {
 		if m["event"] == "Call Completed" {
 			if p, _ := m["properties"].(map[string]any); p != nil && p["resolved"] == false {
-				ex.unresolved++
+				n++
 			}
 		}
 	}
-	// Which orders were refunded, and which arrived late.
+	return n
+}
+
+// refundReasons gives the reason each refunded order was refunded, by
+// order id: an order that arrived late says so.
+func (c *customer) refundReasons() map[string]string {
 	refunded := map[string]string{}
 	for _, m := range c.msgs {
 		if m["event"] == "Order Refunded" {
@@ -124,114 +149,170 @@ func (c *customer) answers(s Surveys, seed uint64, locale string) {
 			refunded[p["order_id"].(string)] = p["reason"].(string)
 		}
 	}
-	mood := func(score int) string {
-		switch {
-		case score >= 9:
-			return "good"
-		case score >= 7:
-			return "meh"
-		}
-		return "bad"
+	return refunded
+}
+
+// mood is how an answer scored 0–10 reads: good, meh or bad.
+func mood(score int) string {
+	switch {
+	case score >= 9:
+		return "good"
+	case score >= 7:
+		return "meh"
 	}
-	text := func(score int) string {
-		v := verbatims[locale][mood(score)]
-		return v[r.IntN(len(v))]
-	}
-	clampInt := func(v, lo, hi int) int { return max(lo, min(hi, v)) }
-	var lastOrder time.Time
-	for _, m := range c.msgs {
+	return "bad"
+}
+
+// verbatim picks an open-text answer in the customer's language that fits
+// the score.
+func (a *answerer) verbatim(score int) string {
+	v := verbatims[a.locale][mood(score)]
+	return v[a.r.IntN(len(v))]
+}
+
+// clampInt keeps v between lo and hi.
+func clampInt(v, lo, hi int) int { return max(lo, min(hi, v)) }
+
+// answered makes m an answer by this customer, given at t.
+func (a *answerer) answered(m Message, t time.Time) Message {
+	m["userId"] = a.c.userID
+	return withTime(m, t)
+}
+
+// postOrder goes through the customer's orders, counting what went wrong
+// with them, and answers the post-order survey after some of them. It
+// returns the answers and when the last order was placed.
+func (a *answerer) postOrder(survey string, refunded map[string]string) (msgs []Message, lastOrder time.Time) {
+	for _, m := range a.c.msgs {
 		if m["event"] != "Order Completed" {
 			continue
 		}
-		p := m["properties"].(map[string]any)
-		order := p["order_id"].(string)
-		at, _ := time.Parse("2006-01-02T15:04:05.000Z", m["timestamp"].(string))
+		answer, at := a.afterOrder(survey, m, refunded)
 		lastOrder = at
-		ex.orders++
-		reason, wasRefunded := refunded[order]
-		if wasRefunded {
-			ex.refunds++
+		if answer != nil {
+			msgs = append(msgs, answer)
 		}
-		if reason == "arrived late" {
-			ex.late++
-		}
-		if r.Float64() > 0.3 {
+	}
+	return msgs, lastOrder
+}
+
+// afterOrder counts one completed order into the customer's experience and,
+// for about three orders in ten, answers the post-order survey about it a
+// few days later: high unless it was refunded, late or damaged, the
+// customer has a call left unresolved, or the web checkout lost its
+// delivery slot. It returns the answer (nil when none) and when the order
+// was placed.
+func (a *answerer) afterOrder(survey string, m Message, refunded map[string]string) (Message, time.Time) {
+	p := m["properties"].(map[string]any)
+	order := p["order_id"].(string)
+	at, _ := time.Parse("2006-01-02T15:04:05.000Z", m["timestamp"].(string))
+	a.ex.orders++
+	reason, wasRefunded := refunded[order]
+	if wasRefunded {
+		a.ex.refunds++
+	}
+	if reason == "arrived late" {
+		a.ex.late++
+	}
+	if a.r.Float64() > 0.3 {
+		return nil, at
+	}
+	base := 9.0
+	if wasRefunded {
+		base = 5
+	}
+	if reason == "arrived late" || reason == "damaged" {
+		base = 3
+	}
+	if a.ex.unresolved > 0 {
+		base -= 2
+	}
+	ch, _ := m["context"].(map[string]any)
+	slot := checkoutSlotLost(ch["channel"], order, at, a.c.end)
+	if slot {
+		base -= 4
+	}
+	score := clampInt(int(math.Round(base+a.r.NormFloat64()*1.4)), 0, 10)
+	why := a.verbatim(score)
+	if slot && score <= 6 {
+		why = slotVerbatims[int(order[len(order)-1])%len(slotVerbatims)]
+	}
+	answer := Message{"event": "Survey Responded", "properties": map[string]any{
+		"survey_id": survey, "response_id": fmt.Sprintf("demo-po-%s", order), "answers": map[string]any{"nps": score, "why": why},
+		"touchpoint_channel": ch["channel"], "order_id": order, "trigger_event": "Order Completed", "language": a.locale,
+	}}
+	if p["store"] != nil {
+		answer["properties"].(map[string]any)["touchpoint_store"] = p["store"]
+	}
+	return a.answered(answer, at.Add(time.Duration(2*24+a.r.IntN(72))*time.Hour)), at
+}
+
+// relationship answers the quarterly relationship survey: each quarter
+// since they became a customer, a quarter of customers answer.
+func (a *answerer) relationship(survey string) []Message {
+	var msgs []Message
+	first := a.c.start
+	for q := time.Date(first.Year(), 1, 1, 9, 0, 0, 0, time.UTC); q.Before(a.c.end); q = q.AddDate(0, 3, 0) {
+		if q.Before(a.c.signup) || a.r.Float64() > 0.25 {
 			continue
 		}
-		base := 9.0
-		if wasRefunded {
-			base = 5
-		}
-		if reason == "arrived late" || reason == "damaged" {
-			base = 3
-		}
-		if ex.unresolved > 0 {
-			base -= 2
-		}
-		ch, _ := m["context"].(map[string]any)
-		slot := checkoutSlotLost(ch["channel"], order, at, c.end)
-		if slot {
-			base -= 4
-		}
-		score := clampInt(int(math.Round(base+r.NormFloat64()*1.4)), 0, 10)
-		why := text(score)
-		if slot && score <= 6 {
-			why = slotVerbatims[int(order[len(order)-1])%len(slotVerbatims)]
-		}
-		answer := Message{"event": "Survey Responded", "properties": map[string]any{
-			"survey_id": s.PostOrder, "response_id": fmt.Sprintf("demo-po-%s", order), "answers": map[string]any{"nps": score, "why": why},
-			"touchpoint_channel": ch["channel"], "order_id": order, "trigger_event": "Order Completed", "language": locale,
-		}}
-		if op, _ := m["properties"].(map[string]any); op["store"] != nil {
-			answer["properties"].(map[string]any)["touchpoint_store"] = op["store"]
-		}
-		msgs = append(msgs, withTime(ids(answer), at.Add(time.Duration(2*24+r.IntN(72))*time.Hour)))
+		msgs = append(msgs, a.quarter(survey, q))
 	}
-	if ex.orders > 0 {
-		// Each quarter since they became a customer, a quarter of them answer.
-		first := c.start
-		for q := time.Date(first.Year(), 1, 1, 9, 0, 0, 0, time.UTC); q.Before(c.end); q = q.AddDate(0, 3, 0) {
-			if q.Before(c.signup) || r.Float64() > 0.25 {
-				continue
-			}
-			sat := 8.5 - 1.5*float64(min(ex.refunds, 2)) - 2*float64(min(ex.late, 1)) - 2*float64(min(ex.unresolved, 1))
-			item := func(shift float64) int { return clampInt(int(math.Round(sat+shift+r.NormFloat64())), 1, 10) }
-			nps := clampInt(int(math.Round(sat+0.5+r.NormFloat64()*1.3)), 0, 10)
-			// The ACSI model's other items, from a stream of their own so the rest stays as it was:
-			// quality and value follow the experience, expectations barely.
-			rr := rand.New(rand.NewPCG(uint64(c.n)+1, uint64(q.Unix())))
-			scale := func(v float64) int { return clampInt(int(math.Round(v+rr.NormFloat64()*0.9)), 1, 10) }
-			answers := map[string]any{"acsi": map[string]any{"satisfaction": item(0), "expectations": item(-0.5), "ideal": item(-1)}, "nps": nps,
-				"expe_overall": scale(7.5 + 0.2*(sat-7)), "qual_overall": scale(sat + 0.3), "value_price": scale(sat - 0.4), "loyalty_repurchase": scale(sat)}
-			answer := Message{"event": "Survey Responded", "properties": map[string]any{
-				"survey_id": s.Relationship, "response_id": fmt.Sprintf("demo-rel-%05d-%s", c.n+1, q.Format("2006-01")), "language": locale,
-				"answers": answers,
-			}}
-			if c.role != "" {
-				answer["properties"].(map[string]any)["role"] = c.role
-				answer["properties"].(map[string]any)["account_id"] = c.account
-			}
-			msgs = append(msgs, withTime(ids(answer), q.Add(time.Duration(r.IntN(10*24))*time.Hour)))
-		}
+	return msgs
+}
+
+// quarter is the customer's relationship answer for the quarter starting
+// at q: satisfaction, recommendation and the ACSI model's items all follow
+// how many refunds, late orders and unresolved calls they had.
+func (a *answerer) quarter(survey string, q time.Time) Message {
+	r, ex := a.r, a.ex
+	sat := 8.5 - 1.5*float64(min(ex.refunds, 2)) - 2*float64(min(ex.late, 1)) - 2*float64(min(ex.unresolved, 1))
+	item := func(shift float64) int { return clampInt(int(math.Round(sat+shift+r.NormFloat64())), 1, 10) }
+	nps := clampInt(int(math.Round(sat+0.5+r.NormFloat64()*1.3)), 0, 10)
+	// The ACSI model's other items, from a stream of their own so the rest stays as it was:
+	// quality and value follow the experience, expectations barely.
+	rr := rand.New(rand.NewPCG(uint64(a.c.n)+1, uint64(q.Unix())))
+	scale := func(v float64) int { return clampInt(int(math.Round(v+rr.NormFloat64()*0.9)), 1, 10) }
+	answers := map[string]any{"acsi": map[string]any{"satisfaction": item(0), "expectations": item(-0.5), "ideal": item(-1)}, "nps": nps,
+		"expe_overall": scale(7.5 + 0.2*(sat-7)), "qual_overall": scale(sat + 0.3), "value_price": scale(sat - 0.4), "loyalty_repurchase": scale(sat)}
+	answer := Message{"event": "Survey Responded", "properties": map[string]any{
+		"survey_id": survey, "response_id": fmt.Sprintf("demo-rel-%05d-%s", a.c.n+1, q.Format("2006-01")), "language": a.locale,
+		"answers": answers,
+	}}
+	if a.c.role != "" {
+		answer["properties"].(map[string]any)["role"] = a.c.role
+		answer["properties"].(map[string]any)["account_id"] = a.c.account
 	}
-	if ex.refunds > 0 || r.Float64() < 0.1 {
-		at := c.end.AddDate(0, -2, 0).Add(time.Duration(r.IntN(5*24)) * time.Hour)
-		if at.After(c.signup) && at.After(lastOrder.Add(-365*24*time.Hour)) {
-			effort := 6
-			if ex.refunds > 0 {
-				effort = 4
-			}
-			if ex.late > 0 || ex.unresolved > 0 {
-				effort = 2
-			}
-			choice := []string{"speed", "price", "advice", "returns"}[r.IntN(4)]
-			answer := Message{"event": "Survey Responded", "properties": map[string]any{
-				"survey_id": s.Pulse, "response_id": fmt.Sprintf("demo-pulse-%05d", c.n+1), "language": locale,
-				"answers": map[string]any{"effort": clampInt(effort+r.IntN(3)-1, 1, 7), "matters": choice},
-			}}
-			msgs = append(msgs, withTime(ids(answer), at))
-		}
+	return a.answered(answer, q.Add(time.Duration(r.IntN(10*24))*time.Hour))
+}
+
+// pulse is the customer's answer to the returns pulse, two months before
+// the end: easier for those who never returned anything, hardest for those
+// with a late order or an unresolved call. It is nil when the customer
+// signed up after it, or last ordered more than a year before it.
+func (a *answerer) pulse(survey string, lastOrder time.Time) Message {
+	at := a.c.end.AddDate(0, -2, 0).Add(time.Duration(a.r.IntN(5*24)) * time.Hour)
+	if !at.After(a.c.signup) || !at.After(lastOrder.Add(-365*24*time.Hour)) {
+		return nil
 	}
+	effort := 6
+	if a.ex.refunds > 0 {
+		effort = 4
+	}
+	if a.ex.late > 0 || a.ex.unresolved > 0 {
+		effort = 2
+	}
+	choice := []string{"speed", "price", "advice", "returns"}[a.r.IntN(4)]
+	answer := Message{"event": "Survey Responded", "properties": map[string]any{
+		"survey_id": survey, "response_id": fmt.Sprintf("demo-pulse-%05d", a.c.n+1), "language": a.locale,
+		"answers": map[string]any{"effort": clampInt(effort+a.r.IntN(3)-1, 1, 7), "matters": choice},
+	}}
+	return a.answered(answer, at)
+}
+
+// addAnswers adds the answers given by the demo's end to the customer's
+// messages, as web tracks after everything else they did.
+func (c *customer) addAnswers(msgs []Message) {
 	for _, m := range msgs {
 		if t, _ := time.Parse("2006-01-02T15:04:05.000Z", m["timestamp"].(string)); t.After(c.end) {
 			continue

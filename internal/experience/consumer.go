@@ -108,9 +108,7 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 		}
 		key := profile.Key(e.UserID, e.AnonymousID)
 		if e.Event == "Order Proposal Accepted" || e.Event == "Order Proposal Declined" {
-			id, _ := props["proposal_id"].(string)
-			status := map[bool]string{true: "accepted", false: "declined"}[e.Event == "Order Proposal Accepted"]
-			if _, err := tx.ExecContext(ctx, `UPDATE proposals SET status = $1, decided_at = $2 WHERE id = $3 AND status = 'proposed'`, status, e.Timestamp, id); err != nil {
+			if err := decideProposal(ctx, tx, e, props); err != nil {
 				return err
 			}
 			continue
@@ -121,17 +119,9 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 			}
 			continue
 		}
-		w := Weights[e.Event]
-		if e.Event == "Product Reviewed" {
-			r, ok := match.Number(props["rating"])
-			switch {
-			case ok && r >= 4:
-				w = 3
-			case ok && r <= 2:
-				w = -2
-			default:
-				continue
-			}
+		w, ok := interestWeight(e.Event, props)
+		if !ok {
+			continue
 		}
 		ls := lines(props)
 		if e.Event == "Recommendation Shown" || e.Event == "Recommendation Clicked" {
@@ -148,20 +138,8 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 		order, _ := props["order_id"].(string)
 		if len(ls) == 0 && e.Event == "Order Refunded" && order != "" {
 			// A refund that names no products returns the whole order.
-			rows, err := tx.QueryContext(ctx, `SELECT item FROM order_lines WHERE order_id = $1`, order)
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				var l line
-				if err := rows.Scan(&l.item); err != nil {
-					rows.Close()
-					return err
-				}
-				ls = append(ls, l)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+			var err error
+			if ls, err = orderItems(ctx, tx, order); err != nil {
 				return err
 			}
 		}
@@ -170,30 +148,90 @@ func (Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Event
 				return err
 			}
 		}
-		// An order's lines: one per item, its quantities added up (an item
-		// on two lines); an order sent again states them again, it does not
-		// add to them.
-		qty := map[string]float64{}
-		for _, l := range ls {
-			qty[l.item] += l.quantity
+		if err := addInteractions(ctx, tx, e, order, w, ls); err != nil {
+			return err
 		}
-		done := map[string]bool{}
-		for _, l := range ls {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO interactions (message_id, item, identity, kind, weight, at) VALUES ($1, $2, $3, $4, $5, $6)
-				ON CONFLICT (message_id, item) DO NOTHING`, e.MessageID, l.item, key, e.Event, w, e.Timestamp); err != nil {
-				return err
+	}
+	return nil
+}
+
+// decideProposal marks an order proposal accepted or declined, as the
+// customer answered it, unless it was decided already.
+func decideProposal(ctx context.Context, tx *store.Tx, e *eventlog.Event, props map[string]any) error {
+	id, _ := props["proposal_id"].(string)
+	status := map[bool]string{true: "accepted", false: "declined"}[e.Event == "Order Proposal Accepted"]
+	_, err := tx.ExecContext(ctx, `UPDATE proposals SET status = $1, decided_at = $2 WHERE id = $3 AND status = 'proposed'`, status, e.Timestamp, id)
+	return err
+}
+
+// interestWeight is how strongly an event says the customer wants its
+// products (Weights); a review counts by its rating, and a middling one
+// (or none) says nothing: then ok is false.
+func interestWeight(event string, props map[string]any) (w float64, ok bool) {
+	w = Weights[event]
+	if event == "Product Reviewed" {
+		r, ok := match.Number(props["rating"])
+		switch {
+		case ok && r >= 4:
+			w = 3
+		case ok && r <= 2:
+			w = -2
+		default:
+			return 0, false
+		}
+	}
+	return w, true
+}
+
+// orderItems are the items an order was recorded with.
+func orderItems(ctx context.Context, tx *store.Tx, order string) ([]line, error) {
+	var ls []line
+	rows, err := tx.QueryContext(ctx, `SELECT item FROM order_lines WHERE order_id = $1`, order)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var l line
+		if err := rows.Scan(&l.item); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ls = append(ls, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return ls, nil
+}
+
+// addInteractions records the event's interest of weight w in each of its
+// products, and, for a completed order, the order's lines.
+func addInteractions(ctx context.Context, tx *store.Tx, e *eventlog.Event, order string, w float64, ls []line) error {
+	key := profile.Key(e.UserID, e.AnonymousID)
+	// An order's lines: one per item, its quantities added up (an item
+	// on two lines); an order sent again states them again, it does not
+	// add to them.
+	qty := map[string]float64{}
+	for _, l := range ls {
+		qty[l.item] += l.quantity
+	}
+	done := map[string]bool{}
+	for _, l := range ls {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO interactions (message_id, item, identity, kind, weight, at) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (message_id, item) DO NOTHING`, e.MessageID, l.item, key, e.Event, w, e.Timestamp); err != nil {
+			return err
+		}
+		if e.Event == "Order Completed" && !done[l.item] {
+			done[l.item] = true
+			id := order
+			if id == "" {
+				id = "msg:" + e.MessageID
 			}
-			if e.Event == "Order Completed" && !done[l.item] {
-				done[l.item] = true
-				id := order
-				if id == "" {
-					id = "msg:" + e.MessageID
-				}
-				if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, item, identity, name, quantity, price, at, category, variant) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-					ON CONFLICT (order_id, item) DO UPDATE SET quantity = excluded.quantity`,
-					id, l.item, key, l.name, qty[l.item], l.price, e.Timestamp, l.category, l.variant); err != nil {
-					return fmt.Errorf("order line: %w", err)
-				}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, item, identity, name, quantity, price, at, category, variant) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+				ON CONFLICT (order_id, item) DO UPDATE SET quantity = excluded.quantity`,
+				id, l.item, key, l.name, qty[l.item], l.price, e.Timestamp, l.category, l.variant); err != nil {
+				return fmt.Errorf("order line: %w", err)
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 )
 
@@ -47,18 +48,9 @@ const maxPastSends = 5000
 // the learning report count like the nudge's own; a send imported again
 // is recorded once.
 func (s *Service) ImportHistory(ctx context.Context, nudgeID string, rows []PastSend) (*HistoryResult, error) {
-	var n *Nudge
-	list, err := s.Nudges(ctx)
+	n, err := s.NudgeByID(ctx, nudgeID)
 	if err != nil {
 		return nil, err
-	}
-	for i := range list {
-		if list[i].ID == nudgeID {
-			n = &list[i]
-		}
-	}
-	if n == nil {
-		return nil, fault.New(fault.NotFound, "no nudge %q", nudgeID)
 	}
 	if len(rows) == 0 {
 		return nil, fault.Field("sends", "sends lists the nudge's past sends")
@@ -66,91 +58,124 @@ func (s *Service) ImportHistory(ctx context.Context, nudgeID string, rows []Past
 	if len(rows) > maxPastSends {
 		return nil, fault.New(fault.TooLarge, "at most %d sends an import", maxPastSends)
 	}
-	now := s.now()
-	out := &HistoryResult{Refused: []Refused{}}
-	type row struct {
-		PastSend
-		customer, key, id string
+	h := &historyImport{s: s, nudge: n, now: s.now(), out: &HistoryResult{Refused: []Refused{}}}
+	if err := h.check(ctx, rows); err != nil {
+		return nil, err
 	}
-	var ok []row
-	var items []string
+	if len(h.rows) == 0 {
+		return h.out, nil
+	}
+	if err := h.record(ctx); err != nil {
+		return nil, err
+	}
+	if h.out.Recorded > 0 {
+		s.log.Notify()
+	}
+	return h.out, nil
+}
+
+// historyImport is one import of a nudge's past sends: the sends accepted
+// so far, the products they were about, and what the import says back.
+type historyImport struct {
+	s     *Service
+	nudge *Nudge
+	now   time.Time
+	out   *HistoryResult
+	rows  []pastSendRow
+	items []string
+}
+
+// pastSendRow is an accepted past send, with the customer it was made to,
+// the subject it is kept under (its product and day) and its send id.
+type pastSendRow struct {
+	PastSend
+	customer, key, id string
+}
+
+// check accepts the past sends that are a send or hold-out in the past to
+// a known customer, and refuses the others with the reason.
+func (h *historyImport) check(ctx context.Context, rows []PastSend) error {
 	for i, x := range rows {
 		refuse := func(field, reason string) {
-			out.Refused = append(out.Refused, Refused{Row: i, Field: field, Reason: reason})
+			h.out.Refused = append(h.out.Refused, Refused{Row: i, Field: field, Reason: reason})
 		}
 		switch {
 		case x.Status != "sent" && x.Status != "held_out":
 			refuse("status", "status is sent or held_out")
 			continue
-		case x.At.IsZero() || x.At.After(now):
+		case x.At.IsZero() || x.At.After(h.now):
 			refuse("at", "at is a time in the past")
 			continue
 		}
-		c, err := s.profiles.Resolve(ctx, x.Customer)
+		c, err := h.s.profiles.Resolve(ctx, x.Customer)
 		if fault.Code(err) == fault.NotFound || fault.Code(err) == fault.Invalid {
 			refuse("customer", "no such customer")
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		x.ProductID = strings.TrimSpace(x.ProductID)
 		key := fmt.Sprintf("history:%s@%d", x.ProductID, x.At.UnixMilli()/86400000)
-		h := sha256.Sum256([]byte(n.ID + "\x00" + c + "\x00" + key))
-		ok = append(ok, row{PastSend: x, customer: c, key: key, id: "nsend_h" + hex.EncodeToString(h[:10])})
+		sum := sha256.Sum256([]byte(h.nudge.ID + "\x00" + c + "\x00" + key))
+		h.rows = append(h.rows, pastSendRow{PastSend: x, customer: c, key: key, id: "nsend_h" + hex.EncodeToString(sum[:10])})
 		if x.ProductID != "" {
-			items = append(items, x.ProductID)
+			h.items = append(h.items, x.ProductID)
 		}
 	}
-	if len(ok) == 0 {
-		return out, nil
-	}
-	ids := make([]string, len(ok))
-	for i, x := range ok {
+	return nil
+}
+
+// record keeps the accepted sends not imported before, each with its
+// Nudge Sent or Nudge Held Out event, and counts them.
+func (h *historyImport) record(ctx context.Context) error {
+	ids := make([]string, len(h.rows))
+	for i, x := range h.rows {
 		ids[i] = x.customer
 	}
-	who, err := s.profiles.Contacts(ctx, ids)
+	who, err := h.s.profiles.Contacts(ctx, ids)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	products, err := s.catalog.Lookup(ctx, items)
+	products, err := h.s.catalog.Lookup(ctx, h.items)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		out.Recorded, out.Already = 0, 0
+	n := h.nudge
+	return h.s.db.Tx(ctx, func(tx *store.Tx) error {
+		h.out.Recorded, h.out.Already = 0, 0
 		var events []eventlog.Event
-		for _, x := range ok {
+		for _, x := range h.rows {
 			res, err := tx.ExecContext(ctx, `INSERT INTO nudge_sends (id, nudge_id, customer_id, subject_key, item, channel, status, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 				ON CONFLICT (nudge_id, customer_id, subject_key) DO NOTHING`, x.id, n.ID, x.customer, x.key, x.ProductID, n.Channel, x.Status, x.At.UnixMilli())
 			if err != nil {
 				return err
 			}
 			if k, _ := res.RowsAffected(); k == 0 {
-				out.Already++
+				h.out.Already++
 				continue
 			}
-			out.Recorded++
-			ct := who[x.customer]
-			props := map[string]any{"nudge_id": n.ID, "nudge": n.Name, "kind": n.Kind, "send_id": x.id, "product_id": x.ProductID, "channel": n.Channel,
-				"experience": "coach_behaviour", "history": true}
-			if p := catalog.Of(products, x.ProductID); p.Name != "" {
-				props["name"] = p.Name
-			}
-			event := map[string]string{"sent": "Nudge Sent", "held_out": "Nudge Held Out"}[x.Status]
-			ev, err := eventlog.ActionArrived(event, "nudge-"+x.id, ct.UserID, ct.AnonymousID, n.Channel, x.At, eventlog.Arrival{At: now, Backfill: true}, props)
+			h.out.Recorded++
+			ev, err := h.event(x, who[x.customer], catalog.Of(products, x.ProductID))
 			if err != nil {
 				return err
 			}
 			events = append(events, ev)
 		}
-		return s.log.AppendTx(ctx, tx, events)
+		return h.s.log.AppendTx(ctx, tx, events)
 	})
-	if err != nil {
-		return nil, err
+}
+
+// event is the Nudge Sent or Nudge Held Out event of a past send to the
+// customer ct about product p, at the send's own time and arriving now as
+// a backfill.
+func (h *historyImport) event(x pastSendRow, ct profile.Contact, p catalog.Product) (eventlog.Event, error) {
+	n := h.nudge
+	props := map[string]any{"nudge_id": n.ID, "nudge": n.Name, "kind": n.Kind, "send_id": x.id, "product_id": x.ProductID, "channel": n.Channel,
+		"experience": "coach_behaviour", "history": true}
+	if p.Name != "" {
+		props["name"] = p.Name
 	}
-	if out.Recorded > 0 {
-		s.log.Notify()
-	}
-	return out, nil
+	event := map[string]string{"sent": "Nudge Sent", "held_out": "Nudge Held Out"}[x.Status]
+	return eventlog.ActionArrived(event, "nudge-"+x.id, ct.UserID, ct.AnonymousID, n.Channel, x.At, eventlog.Arrival{At: h.now, Backfill: true}, props)
 }

@@ -54,50 +54,9 @@ func (s *Survey) Answers(raw map[string]any, complete bool) (map[string]any, err
 func (q Question) answer(v any) (any, error) {
 	switch q.Type {
 	case TypeNPS, TypeCSAT, TypeCES, TypeScale:
-		lo, hi := q.scaleOf()
-		n, err := integer(v)
-		if err != nil {
-			return nil, err
-		}
-		if n < lo || n > hi {
-			return nil, fmt.Errorf("%s answers are from %d to %d", q.Type, lo, hi)
-		}
-		return n, nil
+		return q.scaleAnswer(v)
 	case TypeACSI:
-		items := map[string]int{}
-		switch v := v.(type) {
-		case map[string]any:
-			for k, x := range v {
-				if !slices.ContainsFunc(q.Items, func(it Item) bool { return it.ID == k }) {
-					return nil, fmt.Errorf("acsi items are %s", itemIDs(q.Items))
-				}
-				if x == nil || x == "" {
-					continue
-				}
-				n, err := integer(x)
-				if err != nil || n < 1 || n > 10 {
-					return nil, fmt.Errorf("acsi item %q is answered from 1 to 10", k)
-				}
-				items[k] = n
-			}
-		case []any:
-			if len(v) != len(q.Items) {
-				return nil, fmt.Errorf("an acsi answer lists %d values (%s)", len(q.Items), itemIDs(q.Items))
-			}
-			for i, x := range v {
-				n, err := integer(x)
-				if err != nil || n < 1 || n > 10 {
-					return nil, fmt.Errorf("acsi values are from 1 to 10")
-				}
-				items[q.Items[i].ID] = n
-			}
-		default:
-			return nil, fmt.Errorf("an acsi answer is {%s} each 1–10", itemIDs(q.Items))
-		}
-		if len(items) == 0 {
-			return nil, nil
-		}
-		return items, nil
+		return q.acsiAnswer(v)
 	case TypeSingle:
 		c, ok := v.(string)
 		if !ok || !q.hasChoice(c) {
@@ -105,56 +64,122 @@ func (q Question) answer(v any) (any, error) {
 		}
 		return c, nil
 	case TypeMulti:
-		var list []string
-		switch v := v.(type) {
-		case string:
-			list = []string{v}
-		case []string:
-			list = v
-		case []any:
-			for _, x := range v {
-				c, ok := x.(string)
-				if !ok {
-					return nil, fmt.Errorf("a multi answer is a list of choice ids")
-				}
-				list = append(list, c)
-			}
-		default:
-			return nil, fmt.Errorf("a multi answer is a list of choice ids")
-		}
-		seen := map[string]bool{}
-		out := []string{}
-		for _, c := range list {
-			if !q.hasChoice(c) {
-				return nil, fmt.Errorf("%q is not one of %s", c, choiceIDs(q.Choices))
-			}
-			if !seen[c] {
-				seen[c] = true
-				out = append(out, c)
-			}
-		}
-		if len(out) == 0 {
-			return nil, nil
-		}
-		return out, nil
+		return q.multiAnswer(v)
 	case TypeText:
-		t, ok := v.(string)
-		if !ok {
-			return nil, fmt.Errorf("a text answer is a string")
-		}
-		t = strings.TrimSpace(t)
-		if !utf8.ValidString(t) || strings.ContainsRune(t, 0) {
-			return nil, fmt.Errorf("the text is not valid UTF-8")
-		}
-		if utf8.RuneCountInString(t) > maxText {
-			return nil, fmt.Errorf("a text answer has at most %d characters", maxText)
-		}
-		if t == "" {
-			return nil, nil
-		}
-		return t, nil
+		return textAnswer(v)
 	}
 	return nil, fmt.Errorf("unknown question type %q", q.Type)
+}
+
+// scaleAnswer is a score on the question's scale (NPS 0–10, CSAT, CES or
+// a scale of its own).
+func (q Question) scaleAnswer(v any) (any, error) {
+	lo, hi := q.scaleOf()
+	n, err := integer(v)
+	if err != nil {
+		return nil, err
+	}
+	if n < lo || n > hi {
+		return nil, fmt.Errorf("%s answers are from %d to %d", q.Type, lo, hi)
+	}
+	return n, nil
+}
+
+// acsiAnswer is the scores 1–10 of an ACSI question's items, given by item
+// id (items left blank are unanswered) or as a list in the items' order.
+// It is nil when no item was answered.
+func (q Question) acsiAnswer(v any) (any, error) {
+	items := map[string]int{}
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if !slices.ContainsFunc(q.Items, func(it Item) bool { return it.ID == k }) {
+				return nil, fmt.Errorf("acsi items are %s", itemIDs(q.Items))
+			}
+			if x == nil || x == "" {
+				continue
+			}
+			n, err := integer(x)
+			if err != nil || n < 1 || n > 10 {
+				return nil, fmt.Errorf("acsi item %q is answered from 1 to 10", k)
+			}
+			items[k] = n
+		}
+	case []any:
+		if len(v) != len(q.Items) {
+			return nil, fmt.Errorf("an acsi answer lists %d values (%s)", len(q.Items), itemIDs(q.Items))
+		}
+		for i, x := range v {
+			n, err := integer(x)
+			if err != nil || n < 1 || n > 10 {
+				return nil, fmt.Errorf("acsi values are from 1 to 10")
+			}
+			items[q.Items[i].ID] = n
+		}
+	default:
+		return nil, fmt.Errorf("an acsi answer is {%s} each 1–10", itemIDs(q.Items))
+	}
+	if len(items) == 0 {
+		return nil, nil
+	}
+	return items, nil
+}
+
+// multiAnswer is the choices picked in a multiple-choice question, each
+// once, in the order given. It is nil when none was picked.
+func (q Question) multiAnswer(v any) (any, error) {
+	var list []string
+	switch v := v.(type) {
+	case string:
+		list = []string{v}
+	case []string:
+		list = v
+	case []any:
+		for _, x := range v {
+			c, ok := x.(string)
+			if !ok {
+				return nil, fmt.Errorf("a multi answer is a list of choice ids")
+			}
+			list = append(list, c)
+		}
+	default:
+		return nil, fmt.Errorf("a multi answer is a list of choice ids")
+	}
+	seen := map[string]bool{}
+	out := []string{}
+	for _, c := range list {
+		if !q.hasChoice(c) {
+			return nil, fmt.Errorf("%q is not one of %s", c, choiceIDs(q.Choices))
+		}
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// textAnswer is an open-text answer, trimmed, at most maxText characters.
+// It is nil when blank.
+func textAnswer(v any) (any, error) {
+	t, ok := v.(string)
+	if !ok {
+		return nil, fmt.Errorf("a text answer is a string")
+	}
+	t = strings.TrimSpace(t)
+	if !utf8.ValidString(t) || strings.ContainsRune(t, 0) {
+		return nil, fmt.Errorf("the text is not valid UTF-8")
+	}
+	if utf8.RuneCountInString(t) > maxText {
+		return nil, fmt.Errorf("a text answer has at most %d characters", maxText)
+	}
+	if t == "" {
+		return nil, nil
+	}
+	return t, nil
 }
 
 func (q Question) hasChoice(id string) bool {

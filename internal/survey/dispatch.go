@@ -77,12 +77,9 @@ type due struct {
 func (s *Service) decide(ctx context.Context, ids []string, link bool, after *dueCursor) (int, error) {
 	now := s.now()
 	nowMs := now.UnixMilli()
-	profileSeq := int64(1 << 62)
-	if s.cfg.ProfileSeq != nil {
-		var err error
-		if profileSeq, err = s.cfg.ProfileSeq(ctx); err != nil {
-			return 0, err
-		}
+	profileSeq, err := s.profilesRead(ctx)
+	if err != nil {
+		return 0, err
 	}
 	policy, err := s.Policy(ctx)
 	if err != nil {
@@ -110,66 +107,13 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool, after *du
 		if err != nil {
 			return err
 		}
-		var events []eventlog.Event
-		var updates [][]any
-		var mails []jobs.Many
+		b := &decisionBatch{s: s, facts: f, policy: policy, link: link, now: now}
 		for _, d := range list {
-			sv := f.surveys[d.survey]
-			ct, known := f.contacts[d.customer]
-			user, anon := d.user, d.anon
-			if known {
-				if ct.UserID != "" || ct.AnonymousID != "" {
-					user, anon = ct.UserID, ct.AnonymousID
-				}
-			}
-			reason, scope := f.reason(d, sv, ct, known, policy, nowMs)
-			delivery := ""
-			if reason == "" {
-				delivery, reason = s.deliveryOf(sv, ct, link)
-			}
-			props := decisionProps(d, sv)
-			name, channel := "Survey Invited", "web"
-			if reason != "" {
-				name = "Survey Invitation Skipped"
-				props["reason"] = reason
-				if scope != "" {
-					props["scope"] = scope
-				}
-				updates = append(updates, []any{Skipped, reason, ct.ID, user, anon, "", ct.Locale, "", nil, nil, nil, "", nil, d.id})
-			} else {
-				props["delivery"] = delivery
-				if delivery == "email" {
-					channel = "email"
-				}
-				expires := nowMs + time.Duration(sv.Expires).Milliseconds()
-				var remindAt, mailAt any
-				mail := ""
-				if delivery == "email" {
-					mail, mailAt = "queued", nowMs
-					if sv.Reminders.Max > 0 {
-						remindAt = nowMs + time.Duration(sv.Reminders.After).Milliseconds()
-					}
-					mails = append(mails, jobs.Many{Args: MailArgs{Invitation: d.id}})
-				}
-				updates = append(updates, []any{Sent, "", ct.ID, user, anon, ct.Email, ct.Locale, delivery, nowMs, expires, remindAt, mail, mailAt, d.id})
-				f.history[ct.ID] = append(f.history[ct.ID], contact{survey: sv.ID, rhythm: sv.Rhythm, at: nowMs})
-			}
-			if user == "" && anon == "" {
-				continue
-			}
-			ev, err := eventlog.Action(name, derivedID("msg", d.id, name), user, anon, channel, now, props)
-			if err != nil {
+			if err := b.decide(d); err != nil {
 				return err
 			}
-			events = append(events, ev)
 		}
-		if err := s.db.BulkUpdate(ctx, tx, "survey_invitations", decisionColumns, store.Column{Name: "id", Type: "text"}, updates); err != nil {
-			return err
-		}
-		if err := jobs.InsertManyTx(ctx, tx, mails); err != nil {
-			return err
-		}
-		return s.log.AppendTx(ctx, tx, events)
+		return b.save(ctx, tx)
 	})
 	if err != nil {
 		return 0, err
@@ -178,6 +122,106 @@ func (s *Service) decide(ctx context.Context, ids []string, link bool, after *du
 		s.log.Notify()
 	}
 	return decided, nil
+}
+
+// profilesRead is how far the customer profiles have read the event log:
+// an invitation is decided only once its trigger is in the profiles. Without
+// profiles to wait for, every invitation is ready.
+func (s *Service) profilesRead(ctx context.Context) (int64, error) {
+	if s.cfg.ProfileSeq == nil {
+		return int64(1 << 62), nil
+	}
+	return s.cfg.ProfileSeq(ctx)
+}
+
+// decisionBatch is one batch of due invitations being decided: what is
+// known to decide them, and the events, invitation updates and emails the
+// decisions make.
+type decisionBatch struct {
+	s      *Service
+	facts  *decisionFacts
+	policy ContactPolicy
+	link   bool
+	now    time.Time
+
+	events  []eventlog.Event
+	updates [][]any
+	mails   []jobs.Many
+}
+
+// decide sends or skips one due invitation: skipped with the reason the
+// contact policy or the customer's contact details give, or sent by email
+// or as a link. Either way it is recorded as an event on the customer, when
+// the customer is known by an id.
+func (b *decisionBatch) decide(d *due) error {
+	nowMs := b.now.UnixMilli()
+	sv := b.facts.surveys[d.survey]
+	ct, known := b.facts.contacts[d.customer]
+	user, anon := d.user, d.anon
+	if known {
+		if ct.UserID != "" || ct.AnonymousID != "" {
+			user, anon = ct.UserID, ct.AnonymousID
+		}
+	}
+	reason, scope := b.facts.reason(d, sv, ct, known, b.policy, nowMs)
+	delivery := ""
+	if reason == "" {
+		delivery, reason = b.s.deliveryOf(sv, ct, b.link)
+	}
+	props := decisionProps(d, sv)
+	name, channel := "Survey Invited", "web"
+	if reason != "" {
+		name = "Survey Invitation Skipped"
+		props["reason"] = reason
+		if scope != "" {
+			props["scope"] = scope
+		}
+		b.updates = append(b.updates, []any{Skipped, reason, ct.ID, user, anon, "", ct.Locale, "", nil, nil, nil, "", nil, d.id})
+	} else {
+		props["delivery"] = delivery
+		expires := nowMs + time.Duration(sv.Expires).Milliseconds()
+		var remindAt, mailAt any
+		mail := ""
+		if delivery == "email" {
+			channel = "email"
+			mail, mailAt, remindAt = b.queueMail(d, sv)
+		}
+		b.updates = append(b.updates, []any{Sent, "", ct.ID, user, anon, ct.Email, ct.Locale, delivery, nowMs, expires, remindAt, mail, mailAt, d.id})
+		b.facts.history[ct.ID] = append(b.facts.history[ct.ID], contact{survey: sv.ID, rhythm: sv.Rhythm, at: nowMs})
+	}
+	if user == "" && anon == "" {
+		return nil
+	}
+	ev, err := eventlog.Action(name, derivedID("msg", d.id, name), user, anon, channel, b.now, props)
+	if err != nil {
+		return err
+	}
+	b.events = append(b.events, ev)
+	return nil
+}
+
+// queueMail queues the email of an invitation sent by email, and returns
+// its mail status, when it was queued, and when its reminder is due (nil
+// when the survey sends no reminders).
+func (b *decisionBatch) queueMail(d *due, sv *Survey) (mail string, mailAt, remindAt any) {
+	nowMs := b.now.UnixMilli()
+	if sv.Reminders.Max > 0 {
+		remindAt = nowMs + time.Duration(sv.Reminders.After).Milliseconds()
+	}
+	b.mails = append(b.mails, jobs.Many{Args: MailArgs{Invitation: d.id}})
+	return "queued", nowMs, remindAt
+}
+
+// save writes the batch's decisions: the invitations' new status, the
+// emails to send and the events.
+func (b *decisionBatch) save(ctx context.Context, tx *store.Tx) error {
+	if err := b.s.db.BulkUpdate(ctx, tx, "survey_invitations", decisionColumns, store.Column{Name: "id", Type: "text"}, b.updates); err != nil {
+		return err
+	}
+	if err := jobs.InsertManyTx(ctx, tx, b.mails); err != nil {
+		return err
+	}
+	return b.s.log.AppendTx(ctx, tx, b.events)
 }
 
 // dueInvitations reads the scheduled invitations due by nowMs whose

@@ -132,44 +132,20 @@ func (f builderForm) survey() (*survey.Survey, error) {
 	if len(sv.Languages) > 0 {
 		lang = sv.Languages[0]
 	}
-	texts := func(field, s string) (vocab.Text, error) { return parseTexts(field, s, lang) }
 	var err error
-	if sv.Intro, err = texts("intro", v["intro"]); err != nil {
+	if sv.Intro, err = parseTexts("intro", v["intro"], lang); err != nil {
 		return nil, err
 	}
-	if sv.Thanks, err = texts("thanks", v["thanks"]); err != nil {
+	if sv.Thanks, err = parseTexts("thanks", v["thanks"], lang); err != nil {
 		return nil, err
 	}
 	for _, q := range f.Questions {
 		if q.Type == "" {
 			continue
 		}
-		n := len(sv.Questions)
-		qq := survey.Question{ID: fmt.Sprintf("q%d", n+1), Type: q.Type, Optional: q.Optional}
-		field := fmt.Sprintf("question %d", q.N)
-		if qq.Text, err = texts(field, q.Text); err != nil {
+		qq, err := q.question(fmt.Sprintf("q%d", len(sv.Questions)+1), lang)
+		if err != nil {
 			return nil, err
-		}
-		if q.Type == survey.TypeScale {
-			lo, err1 := strconv.Atoi(strings.TrimSpace(q.Min))
-			hi, err2 := strconv.Atoi(strings.TrimSpace(q.Max))
-			if err1 != nil || err2 != nil {
-				return nil, fault.Field(field, "a scale needs whole numbers for its ends")
-			}
-			qq.Min, qq.Max = &lo, &hi
-			if qq.MinLabel, err = texts(field, q.MinLabel); err != nil {
-				return nil, err
-			}
-			if qq.MaxLabel, err = texts(field, q.MaxLabel); err != nil {
-				return nil, err
-			}
-		}
-		if q.Type == survey.TypeSingle || q.Type == survey.TypeMulti {
-			for i, line := range strings.Split(q.Choices, "\n") {
-				if line = strings.TrimSpace(line); line != "" {
-					qq.Choices = append(qq.Choices, survey.Choice{ID: fmt.Sprintf("c%d", i+1), Text: vocab.Text{lang: line}})
-				}
-			}
 		}
 		sv.Questions = append(sv.Questions, qq)
 	}
@@ -183,72 +159,145 @@ func (f builderForm) survey() (*survey.Survey, error) {
 		if sv.Web != nil && v["event"] == "" {
 			break // shown in web pages only
 		}
-		sv.Trigger = &survey.Trigger{Event: v["event"]}
-		if ch := v["where_channel"]; ch != "" {
-			sv.Trigger.Where = map[string]any{"channel": ch}
-		}
-		d, err := vocab.ParseDuration(v["delay"])
-		if err != nil {
-			return nil, fault.Field("delay", "%s", err.Error())
-		}
-		sv.Trigger.Delay = vocab.Duration(d)
-		if v["sample"] != "" {
-			p, err := strconv.ParseFloat(v["sample"], 64)
-			if err != nil {
-				return nil, fault.Field("sample", "the sample rate is a number from 0 to 1")
-			}
-			sv.Trigger.Sample = &p
+		if sv.Trigger, err = eventTrigger(v); err != nil {
+			return nil, err
 		}
 	case survey.Periodic:
-		sv.Schedule = &survey.Schedule{RRule: v["rrule"]}
-		if v["start"] != "" {
-			t, err := httpio.ParseTime(v["start"])
-			if err != nil {
-				return nil, fault.Field("start", "the first run is a date (2026-01-31) or date and time")
-			}
-			sv.Schedule.Start = t
+		if sv.Schedule, err = schedule(v); err != nil {
+			return nil, err
 		}
 	}
 	if sv.Rhythm != survey.Persistent {
-		if seg := strings.TrimSpace(v["segment"]); seg != "" {
-			sv.Segment = &profile.Query{}
-			traits := map[string]any{}
-			for _, line := range strings.Split(seg, "\n") {
-				k, val, ok := strings.Cut(line, "=")
-				if !ok {
-					return nil, fault.Field("segment", "segment lines are trait=value")
-				}
-				traits[strings.TrimSpace(k)] = strings.TrimSpace(val)
-			}
-			sv.Segment.Traits = traits
-		}
-		if n := v["sample_size"]; n != "" {
-			size, err := strconv.Atoi(n)
-			if err != nil {
-				return nil, fault.Field("sample_size", "the sample size is a whole number")
-			}
-			sv.SampleSize = size
+		if err := audience(sv, v); err != nil {
+			return nil, err
 		}
 	}
+	if err := followUp(sv, v); err != nil {
+		return nil, err
+	}
+	return sv, nil
+}
+
+// question builds the survey question a row of the builder describes, with
+// the given id, its texts in the survey's first language lang: a scale's
+// ends and their labels, and the choices, one a line.
+func (q builderQuestion) question(id, lang string) (survey.Question, error) {
+	qq := survey.Question{ID: id, Type: q.Type, Optional: q.Optional}
+	field := fmt.Sprintf("question %d", q.N)
+	var err error
+	if qq.Text, err = parseTexts(field, q.Text, lang); err != nil {
+		return qq, err
+	}
+	if q.Type == survey.TypeScale {
+		lo, err1 := strconv.Atoi(strings.TrimSpace(q.Min))
+		hi, err2 := strconv.Atoi(strings.TrimSpace(q.Max))
+		if err1 != nil || err2 != nil {
+			return qq, fault.Field(field, "a scale needs whole numbers for its ends")
+		}
+		qq.Min, qq.Max = &lo, &hi
+		if qq.MinLabel, err = parseTexts(field, q.MinLabel, lang); err != nil {
+			return qq, err
+		}
+		if qq.MaxLabel, err = parseTexts(field, q.MaxLabel, lang); err != nil {
+			return qq, err
+		}
+	}
+	if q.Type == survey.TypeSingle || q.Type == survey.TypeMulti {
+		for i, line := range strings.Split(q.Choices, "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				qq.Choices = append(qq.Choices, survey.Choice{ID: fmt.Sprintf("c%d", i+1), Text: vocab.Text{lang: line}})
+			}
+		}
+	}
+	return qq, nil
+}
+
+// eventTrigger reads when a persistent survey is sent from a form: after
+// which event (event, where_channel), how long after (delay) and to what
+// share of customers (sample).
+func eventTrigger(v map[string]string) (*survey.Trigger, error) {
+	t := &survey.Trigger{Event: v["event"]}
+	if ch := v["where_channel"]; ch != "" {
+		t.Where = map[string]any{"channel": ch}
+	}
+	d, err := vocab.ParseDuration(v["delay"])
+	if err != nil {
+		return nil, fault.Field("delay", "%s", err.Error())
+	}
+	t.Delay = vocab.Duration(d)
+	if v["sample"] != "" {
+		p, err := strconv.ParseFloat(v["sample"], 64)
+		if err != nil {
+			return nil, fault.Field("sample", "the sample rate is a number from 0 to 1")
+		}
+		t.Sample = &p
+	}
+	return t, nil
+}
+
+// schedule reads when a periodic survey runs from a form: its repeat rule
+// (rrule) and first run (start).
+func schedule(v map[string]string) (*survey.Schedule, error) {
+	sc := &survey.Schedule{RRule: v["rrule"]}
+	if v["start"] != "" {
+		t, err := httpio.ParseTime(v["start"])
+		if err != nil {
+			return nil, fault.Field("start", "the first run is a date (2026-01-31) or date and time")
+		}
+		sc.Start = t
+	}
+	return sc, nil
+}
+
+// audience reads whom a periodic or pulse survey goes to from a form: the
+// customers with the traits of the segment (trait=value, one a line), and
+// how many of them (sample_size).
+func audience(sv *survey.Survey, v map[string]string) error {
+	if seg := strings.TrimSpace(v["segment"]); seg != "" {
+		sv.Segment = &profile.Query{}
+		traits := map[string]any{}
+		for _, line := range strings.Split(seg, "\n") {
+			k, val, ok := strings.Cut(line, "=")
+			if !ok {
+				return fault.Field("segment", "segment lines are trait=value")
+			}
+			traits[strings.TrimSpace(k)] = strings.TrimSpace(val)
+		}
+		sv.Segment.Traits = traits
+	}
+	if n := v["sample_size"]; n != "" {
+		size, err := strconv.Atoi(n)
+		if err != nil {
+			return fault.Field("sample_size", "the sample size is a whole number")
+		}
+		sv.SampleSize = size
+	}
+	return nil
+}
+
+// followUp reads what happens after an invitation is sent from a form:
+// how many reminders, how long apart (reminders, reminder_after), and when
+// the invitation expires (expires).
+func followUp(sv *survey.Survey, v map[string]string) error {
 	if n := v["reminders"]; n != "" && n != "0" {
 		m, err := strconv.Atoi(n)
 		if err != nil {
-			return nil, fault.Field("reminders", "reminders is a whole number")
+			return fault.Field("reminders", "reminders is a whole number")
 		}
 		d, err := vocab.ParseDuration(v["reminder_after"])
 		if err != nil {
-			return nil, fault.Field("reminder_after", "%s", err.Error())
+			return fault.Field("reminder_after", "%s", err.Error())
 		}
 		sv.Reminders = survey.Reminders{Max: m, After: vocab.Duration(d)}
 	}
 	if v["expires"] != "" {
 		d, err := vocab.ParseDuration(v["expires"])
 		if err != nil {
-			return nil, fault.Field("expires", "%s", err.Error())
+			return fault.Field("expires", "%s", err.Error())
 		}
 		sv.Expires = vocab.Duration(d)
 	}
-	return sv, nil
+	return nil
 }
 
 // webTrigger reads the web trigger fields of a form (web_event, web_url,

@@ -153,6 +153,7 @@ func TestTiersBySpendAndEngagement(t *testing.T) {
 func TestEngagementScore(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
 		s, clock := apptest.StartAt(t, dsn, apptest.Epoch)
+		startRunDone(t, s)
 		for range 8 {
 			s.MustSend("page", map[string]any{"userId": "ada", "name": "Guides"})
 		}
@@ -324,6 +325,7 @@ func TestEngagementCountsRecordedAnswers(t *testing.T) {
 func TestEngagementAfterMerge(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
 		s := apptest.Start(t, dsn)
+		startRunDone(t, s)
 		for range 3 {
 			s.MustSend("page", map[string]any{"anonymousId": "device-1", "name": "Home"})
 		}
@@ -402,4 +404,21 @@ func TestLoyaltyStateMigrates(t *testing.T) {
 			t.Fatalf("%d keys left in settings: %v", left, err)
 		}
 	})
+}
+
+// startRunDone waits for the engagement run the job system makes at start
+// (on PostgreSQL once the node leads, seconds later), so that it does not
+// take the marks of a test's own runs.
+func startRunDone(t *testing.T, s *apptest.Server) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		var done struct{ Jobs []struct{ ID int64 } }
+		s.API("GET", "/api/v1/jobs?kind=loyalty.engage&state=done", nil, &done)
+		if len(done.Jobs) > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the start's engagement run did not finish")
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package pls
 
 import (
+	"bufio"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -34,13 +35,18 @@ func ECSI() ([]Block, []Path) {
 // before it is dropped); cells that are not finite numbers (or empty, or
 // NA, or Inf) are missing (NaN).
 func ReadCSV(r io.Reader) ([]string, [][]float64, error) {
-	cr := csv.NewReader(r)
+	// The mark is the file's first three bytes, before any quoting: a
+	// quoted first name that starts with U+FEFF keeps it.
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(3); err == nil && string(b) == "\ufeff" {
+		_, _ = br.Discard(3)
+	}
+	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
 	head, err := cr.Read()
 	if err != nil {
 		return nil, nil, err
 	}
-	head[0] = strings.TrimPrefix(head[0], "\ufeff")
 	var rows [][]float64
 	for {
 		rec, err := cr.Read()

@@ -18,6 +18,7 @@ import (
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/survey"
+	"github.com/cxloop/cxloop/internal/text"
 	"github.com/cxloop/cxloop/internal/vocab"
 )
 
@@ -649,7 +650,7 @@ func (s *Service) fire(ctx context.Context, a *Alert, ev Evidence, now time.Time
 			if _, err := tx.ExecContext(ctx, `INSERT INTO cases (id, customer_id, user_id, anonymous_id, kind, formal, channel, team_id, assignee, priority, status,
 				subject, body, order_id, rule_id, origin_message, sla_ms, due_at, first_response_due, created_at, updated_at)
 				VALUES ($1, '', '', '', $2, 0, $3, $4, '', $5, 'open', $6, $7, '', $8, $9, $10, $11, $12, $13, $13) ON CONFLICT (id) DO NOTHING`,
-				ev.CaseID, KindAlert, channel, team, oc.Priority, clip(subject, 200), clip(body, 5000), a.ID, alertMessage(id),
+				ev.CaseID, KindAlert, channel, team, oc.Priority, text.Clip(subject, 200), text.Clip(body, 5000), a.ID, alertMessage(id),
 				sla.Milliseconds(), nowMs+sla.Milliseconds(), nowMs+sla.Milliseconds()/4, nowMs); err != nil {
 				return err
 			}

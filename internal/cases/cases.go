@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -256,6 +257,36 @@ func (s *Service) Counts(ctx context.Context, f Filter) (map[string]int, error) 
 			out[st] = n
 			return err
 		})
+	return out, err
+}
+
+// TeamBacklog is one team's cases still to do (open or pending) and, of
+// them, those past their due time (Breached).
+type TeamBacklog struct {
+	Team    string `json:"team"`
+	Name    string `json:"name"`
+	Open    int    `json:"open"`
+	Overdue int    `json:"overdue"`
+}
+
+// Backlog counts, by team, the cases the filter selects (whatever its
+// Status) that are open or pending, and those of them overdue now.
+func (s *Service) Backlog(ctx context.Context, f Filter) ([]TeamBacklog, error) {
+	f.Status = ""
+	out := []TeamBacklog{}
+	where, args, none, err := s.conditions(ctx, f)
+	if err != nil || none {
+		return out, err
+	}
+	args = append(args, s.now().UnixMilli())
+	err = s.db.Each(ctx, `SELECT c.team_id, COALESCE(t.name, ''), COUNT(*), SUM(CASE WHEN c.due_at < $`+strconv.Itoa(len(args))+` THEN 1 ELSE 0 END)
+		FROM cases c LEFT JOIN teams t ON t.id = c.team_id WHERE `+strings.Join(where, " AND ")+` AND c.status IN ('open', 'pending')
+		GROUP BY c.team_id, t.name`, args, func(r *sql.Rows) error {
+		var b TeamBacklog
+		err := r.Scan(&b.Team, &b.Name, &b.Open, &b.Overdue)
+		out = append(out, b)
+		return err
+	})
 	return out, err
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/match"
@@ -89,24 +88,24 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 		if m.Backfill() {
 			continue
 		}
-		var text caseText
+		var desc caseText
 		if e.Event == "Survey Responded" {
 			// A client's answer carries answers, not scores: score them as
 			// cxloop scores the answers it records.
 			props = scorer.Scores(ctx, props)
 			// Its case reads the survey, the scores and the customer's words.
-			text.subject, text.body = scorer.Describe(ctx, props)
+			desc.subject, desc.body = scorer.Describe(ctx, props)
 		}
 		switch e.Event {
 		case "Complaint Submitted":
 			ev, err := c.openCase(ctx, tx, e, props, "", OpenCase{Team: stringProp(props, "team", "service"), Kind: KindComplaint,
-				Formal: boolProp(props, "formal")}, complaintSLA, text)
+				Formal: boolProp(props, "formal")}, complaintSLA, desc)
 			if err != nil {
 				return err
 			}
 			opened = append(opened, ev...)
 		}
-		ev, err := c.fireRules(ctx, tx, rules, e, props, text)
+		ev, err := c.fireRules(ctx, tx, rules, e, props, desc)
 		if err != nil {
 			return err
 		}
@@ -151,7 +150,7 @@ func project(ctx context.Context, tx *store.Tx, e *eventlog.Event, props map[str
 // fireRules runs the rules the event meets (those made before it arrived):
 // each opens a case, calls its webhook and notifies its team as it says,
 // and the firing is recorded. It returns the Case Opened events.
-func (c *Consumer) fireRules(ctx context.Context, tx *store.Tx, rules []*Rule, e *eventlog.Event, props map[string]any, text caseText) ([]eventlog.Event, error) {
+func (c *Consumer) fireRules(ctx context.Context, tx *store.Tx, rules []*Rule, e *eventlog.Event, props map[string]any, desc caseText) ([]eventlog.Event, error) {
 	var opened []eventlog.Event
 	// Cases do not open cases: on cxloop's own case events (an SLA
 	// breach, say) rules notify and call webhooks only.
@@ -162,7 +161,7 @@ func (c *Consumer) fireRules(ctx context.Context, tx *store.Tx, rules []*Rule, e
 		}
 		outcome := []string{}
 		if oc := r.Then.OpenCase; oc != nil && !caseEvent {
-			ev, err := c.openCase(ctx, tx, e, props, r.ID, *oc, DefaultSLA, text)
+			ev, err := c.openCase(ctx, tx, e, props, r.ID, *oc, DefaultSLA, desc)
 			if err != nil {
 				return nil, err
 			}
@@ -176,7 +175,7 @@ func (c *Consumer) fireRules(ctx context.Context, tx *store.Tx, rules []*Rule, e
 			outcome = append(outcome, "webhook")
 		}
 		if n := r.Then.Notify; n != nil {
-			if err := notify(ctx, tx, r, n.Team, e, props, text, c.svc.now()); err != nil {
+			if err := notify(ctx, tx, r, n.Team, e, props, desc, c.svc.now()); err != nil {
 				return nil, err
 			}
 			outcome = append(outcome, "notify")
@@ -259,7 +258,7 @@ type caseText struct{ subject, body string }
 
 // openCase opens the case an event calls for (once: its id comes from the
 // event and the rule) and returns its Case Opened event.
-func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event, props map[string]any, rule string, oc OpenCase, sla time.Duration, text caseText) ([]eventlog.Event, error) {
+func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event, props map[string]any, rule string, oc OpenCase, sla time.Duration, desc caseText) ([]eventlog.Event, error) {
 	if e.UserID == "" && e.AnonymousID == "" {
 		return nil, nil
 	}
@@ -302,7 +301,7 @@ func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event
 	}
 	subject := firstText(props, "subject")
 	if subject == "" {
-		subject = text.subject
+		subject = desc.subject
 	}
 	if subject == "" {
 		subject = firstText(props, "text", "review_body", "reason")
@@ -310,7 +309,7 @@ func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event
 	if subject == "" {
 		subject = e.Event
 	}
-	body := text.body
+	body := desc.body
 	if body == "" {
 		body = firstText(props, "text", "review_body", "body")
 	}
@@ -329,7 +328,7 @@ func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event
 	res, err := tx.ExecContext(ctx, `INSERT INTO cases (id, customer_id, user_id, anonymous_id, kind, formal, channel, team_id, assignee, priority, status,
 		subject, body, order_id, rule_id, origin_message, sla_ms, due_at, first_response_due, created_at, updated_at)
 		VALUES ($1, '', $2, $3, $4, $5, $6, $7, '', $8, 'open', $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (id) DO NOTHING`,
-		id, e.UserID, e.AnonymousID, oc.Kind, boolInt(formal), e.Channel, team, priority, clip(subject, 200), clip(body, 5000),
+		id, e.UserID, e.AnonymousID, oc.Kind, boolInt(formal), e.Channel, team, priority, text.Clip(subject, 200), text.Clip(body, 5000),
 		stringProp(props, "order_id", ""), rule, e.MessageID, sla.Milliseconds(), created+sla.Milliseconds(), created+sla.Milliseconds()/4, now, now)
 	if err != nil {
 		return nil, err
@@ -347,7 +346,7 @@ func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event
 }
 
 // notify queues the email that tells a team a rule fired.
-func notify(ctx context.Context, tx *store.Tx, r *Rule, team string, e *eventlog.Event, props map[string]any, text caseText, now time.Time) error {
+func notify(ctx context.Context, tx *store.Tx, r *Rule, team string, e *eventlog.Event, props map[string]any, desc caseText, now time.Time) error {
 	var email string
 	if err := tx.QueryRowContext(ctx, `SELECT email FROM teams WHERE id = $1 OR name = $1`, team).Scan(&email); err != nil || email == "" {
 		return nil // the team or its address went away; the firing is still recorded
@@ -364,8 +363,8 @@ func notify(ctx context.Context, tx *store.Tx, r *Rule, team string, e *eventlog
 			fmt.Fprintf(&b, "%s: %v\n", k, v)
 		}
 	}
-	if text.body != "" {
-		fmt.Fprintf(&b, "\n%s\n", text.body) // a survey answer: its survey, scores and comments
+	if desc.body != "" {
+		fmt.Fprintf(&b, "\n%s\n", desc.body) // a survey answer: its survey, scores and comments
 	}
 	fmt.Fprintf(&b, "\nmessageId %s, log position %d.\n", e.MessageID, e.Seq)
 	return outbox.EnqueueMail(ctx, tx, stableID("mail", r.ID, e.MessageID), email, fmt.Sprintf("[cxloop] %s: %s", r.Name, e.Event), b.String(), now)
@@ -431,13 +430,6 @@ func firstText(props map[string]any, keys ...string) string {
 		}
 	}
 	return ""
-}
-
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n-1]) + "…"
 }
 
 func boolInt(b bool) int {

@@ -80,12 +80,7 @@ type Cases struct {
 }
 
 // TeamCases is one team's open and overdue cases.
-type TeamCases struct {
-	Team    string `json:"team"`
-	Name    string `json:"name"`
-	Open    int    `json:"open"`
-	Overdue int    `json:"overdue"`
-}
+type TeamCases = cases.TeamBacklog
 
 // Detractors are the customers who gave an NPS of 0–6 in the period, and
 // those of them with no case opened since that answer that an agent has
@@ -177,7 +172,7 @@ func (s *Service) Summary(ctx context.Context, p principal.Principal, days int) 
 	if out.Responses.Previous, err = s.Surveys.RespondedBetween(ctx, prev, from); err != nil {
 		return nil, err
 	}
-	if out.Cases, err = s.cases(ctx, p, to); err != nil {
+	if out.Cases, err = s.cases(ctx, p); err != nil {
 		return nil, err
 	}
 	if out.Detractors, err = s.detractors(ctx, from, to); err != nil {
@@ -271,42 +266,21 @@ func (s *Service) scores(ctx context.Context, from, to, prev time.Time) ([]Score
 	return out, nil
 }
 
-// cases counts the open and overdue cases p may see, by team.
-func (s *Service) cases(ctx context.Context, p principal.Principal, now time.Time) (Cases, error) {
+// cases counts the open and overdue cases p may see, by team, the most
+// overdue first.
+func (s *Service) cases(ctx context.Context, p principal.Principal) (Cases, error) {
 	out := Cases{Teams: []TeamCases{}}
-	teams, err := s.Cases.Teams(ctx)
+	teams, err := s.Cases.Backlog(ctx, cases.Scope(cases.Filter{}, p))
 	if err != nil {
 		return out, err
 	}
-	name := map[string]string{}
 	for _, t := range teams {
-		name[t.ID] = t.Name
-	}
-	by := map[string]*TeamCases{}
-	for _, status := range []string{cases.Open, cases.Pending} {
-		err := s.Cases.Each(ctx, cases.Scope(cases.Filter{Status: status}, p), func(c *cases.Case) error {
-			t := by[c.Team]
-			if t == nil {
-				t = &TeamCases{Team: c.Team, Name: name[c.Team]}
-				if t.Name == "" {
-					t.Name = "No team"
-				}
-				by[c.Team] = t
-			}
-			t.Open++
-			out.Open++
-			if int64(c.DueAt) < now.UnixMilli() {
-				t.Overdue++
-				out.Overdue++
-			}
-			return nil
-		})
-		if err != nil {
-			return out, err
+		if t.Name == "" {
+			t.Name = "No team"
 		}
-	}
-	for _, t := range by {
-		out.Teams = append(out.Teams, *t)
+		out.Teams = append(out.Teams, t)
+		out.Open += t.Open
+		out.Overdue += t.Overdue
 	}
 	sort.Slice(out.Teams, func(i, j int) bool {
 		a, b := out.Teams[i], out.Teams[j]

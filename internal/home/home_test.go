@@ -221,3 +221,22 @@ func TestSummary(t *testing.T) {
 		}
 	})
 }
+
+// Every open case counts, not a first page of them.
+func TestSummaryCountsEveryOpenCase(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, storetest.Engines()[0]))
+	var batch []any
+	for i := range 130 {
+		batch = append(batch, map[string]any{"type": "track", "userId": fmt.Sprintf("many-%d", i), "event": "Complaint Submitted",
+			"properties": map[string]any{"text": "It broke"}})
+	}
+	s.MustSend("batch", map[string]any{"batch": batch})
+	s.Sync()
+	var page struct{ Counts map[string]int }
+	s.API("GET", "/api/v1/cases", nil, &page)
+	var got summary
+	s.API("GET", "/api/v1/home", nil, &got)
+	if page.Counts["open"] != 130 || got.Cases.Open != page.Counts["open"]+page.Counts["pending"] {
+		t.Errorf("open cases: home %d, the queue's counts %v; want 130", got.Cases.Open, page.Counts)
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/store"
+	"github.com/cxloop/cxloop/internal/text"
 )
 
 // Scorer reads the scores of Survey Responded events whatever path they
@@ -149,7 +150,7 @@ func (sc *Scorer) Describe(ctx context.Context, props map[string]any) (subject, 
 			if t, ok := answers[q.ID].(string); ok && q.Type == TypeText && strings.TrimSpace(t) != "" {
 				fmt.Fprintf(&b, "\n%s\n%s\n", q.Text.In(sv.DefaultLanguage, sv.DefaultLanguage), t)
 				if len(wrote) == 0 { // the first comment says what it is about
-					subject += " — " + clipText(strings.Join(strings.Fields(t), " "), 80)
+					subject += " — " + text.Clip(strings.Join(strings.Fields(t), " "), 80)
 				}
 				wrote[q.ID] = true
 			}
@@ -186,12 +187,4 @@ func (s *Survey) question(id string) (Question, bool) {
 		return Question{}, false
 	}
 	return s.Question(id)
-}
-
-// clipText cuts s to n characters, an ellipsis last when cut.
-func clipText(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }

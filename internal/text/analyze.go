@@ -213,3 +213,11 @@ var english = func() map[string]float64 {
 	}
 	return m
 }()
+
+// Clip cuts s to n characters, the last an ellipsis when cut.
+func Clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}

@@ -249,3 +249,20 @@ func checkFits(t *testing.T, ctx context.Context, url, sel string) {
 		t.Fatal(err)
 	}
 }
+
+// login signs in with the admin token from path's sign-in page and waits
+// until the browser has followed the sign-in back to path: the sign-in
+// page has a main of its own, and a navigation started before the sign-in
+// answered would abort it.
+func login(t *testing.T, ctx context.Context, s *apptest.Server, path string) {
+	t.Helper()
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(s.URL+path),
+		chromedp.WaitVisible(chromedp.CSS(`#token-login`)),
+		chromedp.SendKeys(chromedp.CSS(`#token-login input[name=token]`), apptest.Token),
+	); err != nil {
+		t.Fatal(err)
+	}
+	submit(t, ctx, `#token-login input[name=token]`, path)
+	waitFor(t, ctx, `main`)
+}

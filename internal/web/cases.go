@@ -138,20 +138,17 @@ type sla struct{ State, Text string }
 // the app's clock).
 func slaOf(cs *cases.Case, now int64) sla {
 	due := int64(cs.DueAt)
-	if cs.Status != cases.Open && cs.Status != cases.Pending {
-		if cs.ResolvedAt != nil && int64(*cs.ResolvedAt) > due {
-			return sla{"done", "resolved " + span(int64(*cs.ResolvedAt)-due) + " late"}
-		}
-		return sla{"done", "within its SLA"}
-	}
-	left := due - now
 	switch {
-	case left < 0:
-		return sla{"breached", "overdue by " + span(-left)}
-	case left < 4*3600*1000:
-		return sla{"due-soon", "due in " + span(left)}
+	case cs.Status != cases.Open && cs.Status != cases.Pending && cs.Breached:
+		return sla{"done", "resolved " + span(int64(*cs.ResolvedAt)-due) + " late"}
+	case cs.Status != cases.Open && cs.Status != cases.Pending:
+		return sla{"done", "within its SLA"}
+	case cs.Breached:
+		return sla{"breached", "overdue by " + span(now-due)}
+	case due-now < 4*3600*1000:
+		return sla{"due-soon", "due in " + span(due-now)}
 	}
-	return sla{"ok", "due in " + span(left)}
+	return sla{"ok", "due in " + span(due-now)}
 }
 
 // span says a duration in milliseconds in its two largest units.

@@ -218,10 +218,19 @@ func (s *Survey) Metric() string {
 	return ""
 }
 
-// Counts tallies the latest answers (at most 10,000) of each choice and
-// rating question: question id → answer → count.
-func (s *Service) Counts(ctx context.Context, survey string) (map[string]map[string]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT answers FROM survey_responses WHERE survey_id = $1 ORDER BY responded_at DESC LIMIT 10000`, survey)
+// Counts tallies the answers of each choice and rating question given in
+// [from, to) (a zero bound is open): question id → answer → count.
+func (s *Service) Counts(ctx context.Context, survey string, from, to time.Time) (map[string]map[string]int, error) {
+	where, args := `survey_id = $1`, []any{survey}
+	if !from.IsZero() {
+		args = append(args, from.UnixMilli())
+		where += ` AND responded_at >= $` + strconv.Itoa(len(args))
+	}
+	if !to.IsZero() {
+		args = append(args, to.UnixMilli())
+		where += ` AND responded_at < $` + strconv.Itoa(len(args))
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT answers FROM survey_responses WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -154,7 +154,7 @@ func (s *Service) Scores(ctx context.Context, q ScoreQuery) (*Scores, error) {
 
 // Breakdowns scores a survey's metric once for each grouping (by "" is the
 // single group "all"), reading its answers once.
-func (s *Service) Breakdowns(ctx context.Context, metric, survey string, bys ...string) (map[string][]ScoreGroup, error) {
+func (s *Service) Breakdowns(ctx context.Context, metric, survey string, from, to time.Time, bys ...string) (map[string][]ScoreGroup, error) {
 	q := ScoreQuery{Metric: metric, Survey: survey}
 	for _, by := range bys {
 		if by == "segment" {
@@ -164,7 +164,7 @@ func (s *Service) Breakdowns(ctx context.Context, metric, survey string, bys ...
 			return nil, err
 		}
 	}
-	rows, err := s.scoreRows(ctx, q, time.Time{}, time.Time{})
+	rows, err := s.scoreRows(ctx, q, from, to)
 	if err != nil {
 		return nil, err
 	}

@@ -214,9 +214,9 @@ const fitsJS = `((strict) => {
 		const s = svg.getBoundingClientRect();
 		const texts = [...svg.querySelectorAll("text")].map(t => [t, t.getBoundingClientRect()]).filter(([, r]) => r.width > 0);
 		texts.forEach(([t, r], i) => {
-			if (r.left < s.left - 1 || r.right > s.right + 1 || r.top < s.top - 1 || r.bottom > s.bottom + 1) out.push("chart text «" + t.textContent + "» runs out of its chart");
+			if (r.left < s.left - 1 || r.right > s.right + 1 || r.top < s.top - 1 || r.bottom > s.bottom + 1) out.push("chart text «" + t.textContent + "» runs out of its chart (" + [r.left, r.top, r.right, r.bottom].map(Math.round) + " in " + [s.left, s.top, s.right, s.bottom].map(Math.round) + ")");
 			for (const [u, q] of texts.slice(i + 1)) {
-				if (r.left < q.right - 1 && q.left < r.right - 1 && r.top < q.bottom - 1 && q.top < r.bottom - 1) out.push("chart texts «" + t.textContent + "» and «" + u.textContent + "» overlap");
+				if (r.left < q.right - 1 && q.left < r.right - 1 && r.top < q.bottom - 1 && q.top < r.bottom - 1) out.push("chart texts «" + t.textContent + "» and «" + u.textContent + "» overlap (" + [r.left, r.top, r.right, r.bottom].map(Math.round) + " and " + [q.left, q.top, q.right, q.bottom].map(Math.round) + ")");
 			}
 		});
 	}
@@ -227,18 +227,19 @@ const fitsJS = `((strict) => {
 	return out;
 })`
 
-// checkFits opens url at 1400 px, where everything must fit without
+// checkFits opens url at 1440 px, where everything must fit without
 // scrolling, and at 390 px (a phone), where a table may scroll within its
 // card but nothing may stick out of it, and reports what does not fit.
 func checkFits(t *testing.T, ctx context.Context, url, sel string) {
 	t.Helper()
-	for _, w := range []int64{1400, 390} {
+	for _, w := range []int64{1440, 390} {
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, 900)); err != nil {
 			t.Fatal(err)
 		}
 		open(t, ctx, url, sel)
+		chartsDrawn(t, ctx)
 		strict := "false"
-		if w >= 1400 {
+		if w >= 1440 {
 			strict = "true"
 		}
 		for _, p := range run(t, ctx, chromedp.Evaluate[[]string](fitsJS+"("+strict+")")) {
@@ -247,6 +248,20 @@ func checkFits(t *testing.T, ctx context.Context, url, sel string) {
 	}
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// chartsDrawn waits until every chart on the page is drawn.
+func chartsDrawn(t *testing.T, ctx context.Context) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("figure.chart:not(.drawn)").length`))
+		if err == nil && n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d charts not drawn (%v)", n, err)
+		}
 	}
 }
 

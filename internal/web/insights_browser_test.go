@@ -58,16 +58,21 @@ func TestConsoleInsights(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#token-login`)),
 		chromedp.SendKeys(chromedp.CSS(`#token-login input[name=token]`), apptest.Token),
 		chromedp.Submit(chromedp.CSS(`#token-login input[name=token]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#funnel svg`)),
+		chromedp.WaitVisible(chromedp.CSS(`#funnel-chart.drawn svg`)),
 	)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// 30 viewers ordered; the fader's four orders are journeys of their own.
-	if n := run(t, ctx, chromedp.TextContent(chromedp.CSS(`#funnel [data-stage="web-respond"] text:last-child`))); n != "34" {
+	if n := run(t, ctx, chromedp.TextContent(chromedp.CSS(`#funnel-chart tr[data-key="web"] td:nth-child(4)`))); n != "34" {
 		t.Fatalf("web journeys responded: %q", n)
 	}
-	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#drivers svg [data-driver]").length`)); n != 3 {
+	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#drivers-chart tbody tr").length`)); n != 3 {
+		t.Fatalf("%d drivers in the table", n)
+	}
+	// The chart is drawn by ECharts, with a point per driver.
+	waitFor(t, ctx, `#drivers-chart.drawn svg`)
+	if n := run(t, ctx, chromedp.Evaluate[int](`echarts.getInstanceByDom(document.querySelector("#drivers-chart .chart-area")).getOption().series[0].data.length`)); n != 3 {
 		t.Fatalf("%d drivers drawn", n)
 	}
 	if idx := run(t, ctx, chromedp.Text(chromedp.CSS(`#acsi-index`))); idx == "" {

@@ -1,9 +1,7 @@
 package web
 
 import (
-	"fmt"
 	"html/template"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -138,32 +136,20 @@ func (c *Console) redeem(w http.ResponseWriter, r *http.Request, s auth.Session)
 // formKey is a fresh idempotency key for a form: a double submit counts once.
 func formKey() string { return "console-" + store.Secret(12) }
 
-// matrixChart draws senders against spenders: a 2×2 grid (own spend
-// across, referred revenue up) with a circle per quarter whose area is its
-// share of customers.
+// matrixChart draws senders against spenders: own spend (low, high)
+// across, referred revenue (low, high) up, a bubble per quarter whose area
+// is its number of customers.
 func matrixChart(cells []loyalty.Cell) template.HTML {
-	most := 1
-	for _, c := range cells {
-		most = max(most, c.Customers)
+	ch := chart{
+		ID:    "matrix-chart",
+		Label: "Customers by own spend and referred revenue",
+		Spec:  chartSpec{Kind: "scatter", XName: "own spend", YName: "referred revenue", XCats: []string{"low", "high"}, YCats: []string{"low", "high"}},
+		Table: chartTable{Head: []string{"Own spend · referred revenue", "Customers"}},
 	}
-	var b strings.Builder
-	b.WriteString(`<svg viewBox="0 0 400 250" role="img" aria-label="Customers by own spend and referred revenue" class="chart">`)
-	b.WriteString(`<text x="200" y="246" text-anchor="middle" font-size="11" class="axis">own spend: low → high</text>`)
-	b.WriteString(`<text x="14" y="115" transform="rotate(-90 14 115)" text-anchor="middle" font-size="11" class="axis">referred revenue: low → high</text>`)
 	for _, c := range cells {
-		x, y := 30, 10
-		if c.Spend == "high" {
-			x = 210
-		}
-		if c.Referral == "low" {
-			y = 120
-		}
-		r := 45 * math.Sqrt(float64(c.Customers)/float64(most))
-		fmt.Fprintf(&b, `<g data-cell="%s-%s"><rect x="%d" y="%d" width="170" height="105" fill="none" stroke="currentColor" stroke-opacity=".25"/>`,
-			c.Spend, c.Referral, x, y)
-		fmt.Fprintf(&b, `<circle cx="%d" cy="%d" r="%.1f" fill="currentColor" fill-opacity=".35"/>`, x+85, y+52, r)
-		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="11">%s spend · %s referrals: %d</text></g>`, x+5, y+14, c.Spend, c.Referral, c.Customers)
+		name := c.Spend + " spend · " + c.Referral + " referrals"
+		ch.Spec.Points = append(ch.Spec.Points, chartPoint{Name: name, XCat: c.Spend, YCat: c.Referral, N: c.Customers, Size: float64(c.Customers)})
+		ch.Table.Rows = append(ch.Table.Rows, chartRow{Key: c.Spend + "-" + c.Referral, Cells: []string{name, count(int64(c.Customers))}})
 	}
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String()) // built only from numbers and fixed words
+	return ch.HTML()
 }

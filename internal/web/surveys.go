@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
@@ -458,26 +460,19 @@ func (c *Console) results(w http.ResponseWriter, r *http.Request, s auth.Session
 		c.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"Survey": sv, "Funnel": funnel, "Metric": sv.Metric(), "Sent": r.URL.Query().Get("sent"), "Unknown": r.URL.Query().Get("unknown")}
+	per, err := parsePeriod(r.URL.Query(), c.Profiles.Now(), "90d")
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	data := map[string]any{"Survey": sv, "Funnel": funnel, "Metric": sv.Metric(), "Sent": r.URL.Query().Get("sent"), "Unknown": r.URL.Query().Get("unknown"), "Period": per}
 	if m := sv.Metric(); m != "" {
-		scores, err := c.Surveys.Breakdowns(ctx, m, sv.ID, "", "week", "channel", "role", "month")
-		if err != nil {
+		if err := c.surveyScores(ctx, sv.ID, m, per, data); err != nil {
 			c.fail(w, r, err)
 			return
 		}
-		if all := scores[""]; len(all) > 0 {
-			data["Score"] = all[0]
-		}
-		data["Trend"] = trendChart(m, scores["week"])
-		var breakdowns []map[string]any
-		for _, by := range []string{"channel", "role", "month"} {
-			if g := scores[by]; len(g) > 1 || (len(g) == 1 && g[0].Key != "unknown") {
-				breakdowns = append(breakdowns, map[string]any{"By": by, "Groups": g})
-			}
-		}
-		data["Breakdowns"] = breakdowns
 	}
-	counts, err := c.Surveys.Counts(ctx, sv.ID)
+	counts, err := c.Surveys.Counts(ctx, sv.ID, per.From, per.To)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -519,6 +514,7 @@ type bar struct {
 	Label string
 	N     int
 	Pct   float64
+	Kind  string // an NPS answer's kind: promoter, passive or detractor
 }
 
 type distribution struct {
@@ -558,52 +554,135 @@ func distributions(sv *survey.Survey, counts map[string]map[string]int) []distri
 					label = ch.Text.In(sv.DefaultLanguage, sv.DefaultLanguage)
 				}
 			}
-			d.Bars = append(d.Bars, bar{Label: label, N: c[k], Pct: math.Round(1000*float64(c[k])/float64(total)) / 10})
+			b := bar{Label: label, N: c[k], Pct: math.Round(1000*float64(c[k])/float64(total)) / 10}
+			if v, err := strconv.Atoi(k); err == nil && q.Type == survey.TypeNPS {
+				b.Kind = map[bool]string{true: "detractor", false: "passive"}[v <= 6]
+				if v >= 9 {
+					b.Kind = "promoter"
+				}
+			}
+			d.Bars = append(d.Bars, b)
 		}
 		out = append(out, d)
 	}
 	return out
 }
 
-// trendChart draws the weekly score as a line inside its 95% confidence
-// band, as inline SVG (no script needed).
-func trendChart(metric string, groups []survey.ScoreGroup) template.HTML {
-	if len(groups) == 0 {
-		return ""
+// smallSample is the number of answers below which a score is a small
+// sample: shown, but not as a headline, and drawn hollow in a trend.
+const smallSample = 30
+
+// surveyScores fills the survey page's score for the period (with the
+// comparison period's), its trend and its breakdowns.
+func (c *Console) surveyScores(ctx context.Context, id, metric string, per period, data map[string]any) error {
+	head, err := c.Surveys.Scores(ctx, survey.ScoreQuery{Metric: metric, Survey: id, From: per.From, To: per.To, CompareFrom: per.CFrom, CompareTo: per.CTo})
+	if err != nil {
+		return err
 	}
-	lo, hi := map[string][2]float64{survey.TypeNPS: {-100, 100}, survey.TypeCSAT: {0, 100}, survey.TypeCES: {1, 7}, survey.TypeACSI: {0, 100}}[metric][0],
-		map[string][2]float64{survey.TypeNPS: {-100, 100}, survey.TypeCSAT: {0, 100}, survey.TypeCES: {1, 7}, survey.TypeACSI: {0, 100}}[metric][1]
-	const width, height, pad = 640.0, 220.0, 30.0
-	x := func(i int) float64 {
-		if len(groups) == 1 {
-			return width / 2
+	if len(head.Groups) > 0 && head.Groups[0].N > 0 {
+		g := head.Groups[0]
+		data["Score"], data["Small"] = g, g.N < smallSample
+		if metric == survey.TypeNPS {
+			data["Split"] = npsSplit(g.Distribution)
 		}
-		return pad + float64(i)*(width-2*pad)/float64(len(groups)-1)
 	}
-	y := func(v float64) float64 { return height - pad - (v-lo)/(hi-lo)*(height-2*pad) }
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="trend" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s by week with 95%% confidence band">`, width, height, strings.ToUpper(metric))
-	fmt.Fprintf(&b, `<line class="axis" x1="%.0f" y1="%.1f" x2="%.0f" y2="%.1f"/>`, pad, y(lo), width-pad, y(lo))
-	if lo < 0 {
-		fmt.Fprintf(&b, `<line class="zero" x1="%.0f" y1="%.1f" x2="%.0f" y2="%.1f"/>`, pad, y(0), width-pad, y(0))
+	scores, err := c.Surveys.Breakdowns(ctx, metric, id, per.From, per.To, "week", "month", "channel", "role")
+	if err != nil {
+		return err
 	}
-	var upper, lower, line []string
-	for i, g := range groups {
-		l, h := g.Value, g.Value
+	data["Trend"], data["TrendNote"] = trendChart(metric, scores["week"], scores["month"])
+	var breakdowns []map[string]any
+	for _, by := range []string{"channel", "role", "month"} {
+		if g := scores[by]; len(g) > 1 || (len(g) == 1 && g[0].Key != "unknown") {
+			breakdowns = append(breakdowns, map[string]any{"By": by, "Groups": g})
+		}
+	}
+	data["Breakdowns"] = breakdowns
+	return nil
+}
+
+// split is an NPS score's answers by kind.
+type split struct{ Promoters, Passives, Detractors int }
+
+func npsSplit(dist map[string]int) split {
+	return split{Promoters: dist["promoters"], Passives: dist["passives"], Detractors: dist["detractors"]}
+}
+
+var metricScale = map[string][2]float64{survey.TypeNPS: {-100, 100}, survey.TypeCSAT: {0, 100}, survey.TypeCES: {1, 7}, survey.TypeACSI: {0, 100}}
+
+// trendChart draws the score by week inside its 95 % confidence band,
+// from the first week with a meaningful number of answers (smallSample);
+// later weeks with fewer are drawn hollow and say so. When no week has that
+// many answers it draws months instead, and when no month has either it
+// draws nothing and says why.
+func trendChart(metric string, weeks, months []survey.ScoreGroup) (template.HTML, string) {
+	groups, unit := weeks, "week"
+	start := firstMeaningful(weeks)
+	if start < 0 {
+		groups, unit, start = months, "month", firstMeaningful(months)
+	}
+	if start < 0 {
+		most := 0
+		for _, g := range append(weeks, months...) {
+			most = max(most, g.N)
+		}
+		if most == 0 {
+			return "", ""
+		}
+		return "", fmt.Sprintf("Too few answers for a trend: no month of this period has %d answers (the most is %d).", smallSample, most)
+	}
+	groups = groups[start:]
+	scale := metricScale[metric]
+	ch := chart{
+		ID:    "trend",
+		Label: fmt.Sprintf("%s by %s, with its 95%% confidence band", strings.ToUpper(metric), unit),
+		Spec:  chartSpec{Kind: "trend", YName: strings.ToUpper(metric), YMin: ptr(scale[0]), YMax: ptr(scale[1]), Zero: scale[0] < 0, SmallN: smallSample},
+		Table: chartTable{Head: []string{strings.ToUpper(unit[:1]) + unit[1:], strings.ToUpper(metric), "95% CI", "n"}},
+	}
+	for _, g := range groups {
+		t := g.Key
+		if unit == "month" {
+			t += "-01"
+		}
+		if w, err := isoWeekStart(g.Key); err == nil && unit == "week" {
+			t = w
+		}
+		pt := chartPoint{Name: g.Key, T: t, Y: g.Value, N: g.N}
+		ci := "—"
 		if g.CI95 != nil {
-			l, h = g.CI95[0], g.CI95[1]
+			pt.Lo, pt.Hi = ptr(g.CI95[0]), ptr(g.CI95[1])
+			ci = fmt.Sprintf("%.1f to %.1f", g.CI95[0], g.CI95[1])
 		}
-		upper = append(upper, fmt.Sprintf("%.1f,%.1f", x(i), y(h)))
-		lower = append([]string{fmt.Sprintf("%.1f,%.1f", x(i), y(l))}, lower...)
-		line = append(line, fmt.Sprintf("%.1f,%.1f", x(i), y(g.Value)))
+		ch.Spec.Points = append(ch.Spec.Points, pt)
+		n := strconv.Itoa(g.N)
+		if g.N < smallSample {
+			n += " (small sample)"
+		}
+		ch.Table.Rows = append(ch.Table.Rows, chartRow{Key: g.Key, Cells: []string{g.Key, fmt.Sprintf("%.1f", g.Value), ci, n}})
 	}
-	fmt.Fprintf(&b, `<polygon class="band" points="%s"/>`, strings.Join(append(upper, lower...), " "))
-	fmt.Fprintf(&b, `<polyline class="line" points="%s"/>`, strings.Join(line, " "))
+	note := fmt.Sprintf("By %s, from the first %s with %d answers", unit, unit, smallSample)
+	if start > 0 {
+		note += fmt.Sprintf(" (%d earlier %ss had fewer)", start, unit)
+	}
+	return ch.HTML(), note + "; hollow points are smaller samples. Hover a point for its n."
+}
+
+func firstMeaningful(groups []survey.ScoreGroup) int {
 	for i, g := range groups {
-		fmt.Fprintf(&b, `<circle class="pt" cx="%.1f" cy="%.1f" r="3"><title>%s: %.1f (n=%d)</title></circle>`, x(i), y(g.Value), template.HTMLEscapeString(g.Key), g.Value, g.N)
+		if g.N >= smallSample {
+			return i
+		}
 	}
-	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f">%s</text><text x="%.0f" y="%.0f" text-anchor="end">%s</text>`,
-		pad, height-8, template.HTMLEscapeString(groups[0].Key), width-pad, height-8, template.HTMLEscapeString(groups[len(groups)-1].Key))
-	fmt.Fprintf(&b, `<text x="4" y="%.0f">%g</text><text x="4" y="%.0f">%g</text></svg>`, y(hi)+4, hi, y(lo)+4, lo)
-	return template.HTML(b.String())
+	return -1
+}
+
+// isoWeekStart turns a week key (2026-W07) into its Monday's date.
+func isoWeekStart(key string) (string, error) {
+	var y, w int
+	if _, err := fmt.Sscanf(key, "%d-W%d", &y, &w); err != nil {
+		return "", err
+	}
+	jan4 := time.Date(y, 1, 4, 0, 0, 0, 0, time.UTC)
+	monday := jan4.AddDate(0, 0, -((int(jan4.Weekday())+6)%7)+(w-1)*7)
+	return monday.Format(time.DateOnly), nil
 }

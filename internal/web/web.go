@@ -105,7 +105,7 @@ func (c *Console) export(w http.ResponseWriter, r *http.Request, s auth.Session)
 // Register declares every console route.
 func (c *Console) Register(mux *http.ServeMux) {
 	static, _ := fs.Sub(files, "static")
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.Handle("GET /static/", newStaticFiles(static))
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		http.ServeFileFS(w, r, static, "favicon.svg")
@@ -377,10 +377,11 @@ var funcs = template.FuncMap{
 		w := func(k int) float64 { return math.Round(float64(k)/n*10000) / 100 }
 		return [4]float64{w(p), w(pa), w(p) + w(pa), w(d)}
 	},
-	"list":  func(v ...string) []string { return v },
-	"join":  strings.Join,
-	"upper": strings.ToUpper,
-	"pct":   func(f float64) int { return int(f*100 + 0.5) },
+	"echarts": func() string { return echartsPath },
+	"list":    func(v ...string) []string { return v },
+	"join":    strings.Join,
+	"upper":   strings.ToUpper,
+	"pct":     func(f float64) int { return int(f*100 + 0.5) },
 	// pct1 prints a rate (a fraction 0–1, or a pointer to one) as a
 	// percentage with one decimal.
 	"pct1": func(v any) string {

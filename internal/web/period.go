@@ -1,0 +1,163 @@
+package web
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/fault"
+)
+
+// A period is the time a report covers and the one it is compared with,
+// read from the page's URL so that a view can be shared:
+//
+//	period=7d|30d|90d   the last 7, 30 or 90 days up to now
+//	period=quarter      this calendar quarter so far
+//	period=custom       from=YYYY-MM-DD to=YYYY-MM-DD, whole UTC days, both included
+//	period=all          everything, no comparison
+//	compare=previous    the period of the same length just before (the default)
+//	compare=year        the same dates a year earlier
+//	compare=none        no comparison
+type period struct {
+	Key     string
+	Compare string
+	// From and To bound the period (To excluded); zero for all time.
+	From, To time.Time
+	// CFrom and CTo bound the comparison period; zero when there is none.
+	CFrom, CTo time.Time
+	// FromDay and ToDay are the custom inputs' values (ToDay included).
+	FromDay, ToDay string
+	// Keep are the page's other query parameters, carried by the picker.
+	Keep url.Values
+}
+
+var periodKeys = []struct{ Key, Label string }{
+	{"7d", "Last 7 days"}, {"30d", "Last 30 days"}, {"90d", "Last 90 days"},
+	{"quarter", "This quarter"}, {"custom", "Custom"}, {"all", "All time"},
+}
+
+var compareKeys = []struct{ Key, Label string }{
+	{"previous", "previous period"}, {"year", "same period last year"}, {"none", "nothing"},
+}
+
+const day = 24 * time.Hour
+
+// parsePeriod reads ?period=, ?from=, ?to= and ?compare= (def is the
+// period when none is asked for); the page's other parameters are kept
+// for the picker's form.
+func parsePeriod(q url.Values, now time.Time, def string) (period, error) {
+	now = now.UTC()
+	p := period{Key: q.Get("period"), Compare: q.Get("compare"), Keep: url.Values{}}
+	for k, v := range q {
+		switch k {
+		case "period", "from", "to", "compare", "page", "after", "before":
+		default:
+			p.Keep[k] = v
+		}
+	}
+	if p.Key == "" {
+		p.Key = def
+		if q.Get("from") != "" || q.Get("to") != "" {
+			p.Key = "custom"
+		}
+	}
+	if p.Compare == "" {
+		p.Compare = "previous"
+	}
+	switch p.Key {
+	case "7d", "30d", "90d":
+		n, _ := strconv.Atoi(strings.TrimSuffix(p.Key, "d"))
+		p.To = now
+		p.From = now.Add(-time.Duration(n) * day)
+	case "quarter":
+		first := time.Month((int(now.Month())-1)/3*3 + 1)
+		p.From, p.To = time.Date(now.Year(), first, 1, 0, 0, 0, 0, time.UTC), now
+	case "custom":
+		from, err := time.Parse(time.DateOnly, strings.TrimSpace(q.Get("from")))
+		if err != nil {
+			return p, fault.Field("from", "from is a date, YYYY-MM-DD")
+		}
+		to, err := time.Parse(time.DateOnly, strings.TrimSpace(q.Get("to")))
+		if err != nil {
+			return p, fault.Field("to", "to is a date, YYYY-MM-DD")
+		}
+		if to.Before(from) {
+			return p, fault.Field("to", "to must not be before from")
+		}
+		p.From, p.To = from, to.Add(day)
+	case "all": // nothing to compare with
+	default:
+		return p, fault.Field("period", "period must be 7d, 30d, 90d, quarter, custom or all")
+	}
+	switch p.Compare {
+	case "previous", "year":
+		if !p.Bounded() {
+			break
+		}
+		if p.Compare == "year" {
+			p.CFrom, p.CTo = p.From.AddDate(-1, 0, 0), p.To.AddDate(-1, 0, 0)
+			break
+		}
+		p.CFrom, p.CTo = p.From.Add(-p.To.Sub(p.From)), p.From
+	case "none":
+	default:
+		return p, fault.Field("compare", "compare must be previous, year or none")
+	}
+	if !p.From.IsZero() {
+		p.FromDay, p.ToDay = p.From.Format(time.DateOnly), p.To.Add(-time.Nanosecond).Format(time.DateOnly)
+	}
+	return p, nil
+}
+
+// Compared reports whether the period has a comparison.
+func (p period) Compared() bool { return !p.CFrom.IsZero() }
+
+// Bounded reports whether the period is not all time.
+func (p period) Bounded() bool { return !p.From.IsZero() }
+
+// Days is the period's length in whole days (0 for all time).
+func (p period) Days() int { return int(p.To.Sub(p.From).Round(day) / day) }
+
+// Words is the period in words: "2026-09-03 – 2026-12-01".
+func (p period) Words() string {
+	if !p.Bounded() {
+		return "all time"
+	}
+	return spanWords(p.From, p.To)
+}
+
+// CompareWords is the comparison period in words.
+func (p period) CompareWords() string {
+	if !p.Compared() {
+		return ""
+	}
+	return spanWords(p.CFrom, p.CTo)
+}
+
+func spanWords(from, to time.Time) string {
+	last := to.Add(-time.Nanosecond)
+	if from.Format(time.DateOnly) == last.Format(time.DateOnly) {
+		return from.Format("2 Jan 2006")
+	}
+	return from.Format("2 Jan 2006") + " – " + last.Format("2 Jan 2006")
+}
+
+// Query is the period's own parameters, to add to a link that keeps it.
+func (p period) Query() string {
+	v := url.Values{"period": {p.Key}}
+	if p.Key == "custom" {
+		v.Set("from", p.FromDay)
+		v.Set("to", p.ToDay)
+	}
+	if p.Compare != "previous" && p.Key != "all" {
+		v.Set("compare", p.Compare)
+	}
+	return v.Encode()
+}
+
+// Options are the picker's choices.
+func (p period) Options() []struct{ Key, Label string } { return periodKeys }
+
+// CompareOptions are the picker's comparison choices.
+func (p period) CompareOptions() []struct{ Key, Label string } { return compareKeys }

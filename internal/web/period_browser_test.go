@@ -1,0 +1,142 @@
+package web_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+// npsOf is the Net Promoter Score of answers, computed here from its
+// definition: % of 9–10 minus % of 0–6.
+func npsOf(vs []int) (nps float64, p, pa, d int) {
+	for _, v := range vs {
+		switch {
+		case v >= 9:
+			p++
+		case v <= 6:
+			d++
+		default:
+			pa++
+		}
+	}
+	return math.Round(1000*float64(p-d)/float64(len(vs))) / 10, p, pa, d
+}
+
+// A survey's page covers the period in its URL and compares it with the
+// period before (or a year before): the score, its split into promoters,
+// passives and detractors, the change, the trend from the first week with
+// enough answers, and a small sample said as such.
+func TestSurveyPeriodAndComparison(t *testing.T) {
+	ctx := browser(t)
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) // a Monday
+	s, clock := apptest.StartAt(t, storetest.DSN(t, storetest.Engines()[0]), t0)
+	var sv struct{ ID string }
+	s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "Relationship NPS", "rhythm": "pulse", "owner": "cx",
+		"questions": [{"id": "q1", "type": "nps", "text": {"en": "How likely are you to recommend us?"}}]}`), &sv)
+	answer := func(at time.Time, who string, v int) {
+		clock.Add(at.Sub(clock.Now()))
+		if code := s.API("POST", "/api/v1/surveys/"+sv.ID+"/responses", map[string]any{"customer": who, "answers": map[string]any{"q1": v}}, nil); code != 201 {
+			t.Fatalf("answer: %d", code)
+		}
+	}
+	// March: ten answers over two weeks; April: 31 in the week of the 6th.
+	march := []int{10, 9, 3, 5, 8, 7, 10, 2, 6, 9}
+	for i, v := range march {
+		answer(t0.Add(time.Duration(i)*24*time.Hour), fmt.Sprintf("m-%d", i), v)
+	}
+	var april []int
+	for i := range 31 {
+		v := (i*7 + 3) % 11
+		april = append(april, v)
+		answer(time.Date(2026, 4, 6, 8, 0, 0, 0, time.UTC).Add(time.Duration(i)*2*time.Hour), fmt.Sprintf("a-%d", i), v)
+	}
+	clock.Add(time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC).Sub(clock.Now()))
+	s.Sync()
+
+	login(t, ctx, s, "/surveys/"+sv.ID+"?period=30d")
+	waitFor(t, ctx, `#score-value`)
+	want, p, pa, d := npsOf(april)
+	before, _, _, _ := npsOf(march)
+	if v := run(t, ctx, chromedp.Text(chromedp.CSS(`#score-value`))); v != strconv.FormatFloat(want, 'f', -1, 64) {
+		t.Errorf("the last 30 days' NPS reads %q, want %v", v, want)
+	}
+	if n := run(t, ctx, chromedp.Text(chromedp.CSS(`#score-n`))); n != "31" {
+		t.Errorf("n = %q, want 31", n)
+	}
+	split := run(t, ctx, chromedp.Text(chromedp.CSS(`#score-split`)))
+	for _, w := range []string{fmt.Sprintf("%d promoters", p), fmt.Sprintf("%d passives", pa), fmt.Sprintf("%d detractors", d)} {
+		if !strings.Contains(split, w) {
+			t.Errorf("split %q lacks %q", split, w)
+		}
+	}
+	change := run(t, ctx, chromedp.Text(chromedp.CSS(`#score-change`)))
+	if w := fmt.Sprintf("%+.1f vs %v (10 answers)", math.Round((want-before)*10)/10, before); !strings.Contains(change, w) {
+		t.Errorf("change %q lacks %q", change, w)
+	}
+	if words := run(t, ctx, chromedp.Text(chromedp.CSS(`#period-words`))); words != "1 Apr 2026 – 1 May 2026, compared with 2 Mar 2026 – 1 Apr 2026" {
+		t.Errorf("the period in words: %q", words)
+	}
+	// The trend: one week, drawn by ECharts, the table with its n.
+	waitFor(t, ctx, `#trend.drawn svg`)
+	if rows := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#trend tbody tr")].map(r => r.dataset.key + " " + r.cells[3].innerText)`)); len(rows) != 1 || rows[0] != "2026-W15 31" {
+		t.Errorf("trend rows: %q", rows)
+	}
+
+	// All time: every answer, no comparison; the trend starts at April's
+	// week and says that two earlier weeks had fewer answers.
+	open(t, ctx, s.URL+"/surveys/"+sv.ID+"?period=all", `#score-value`)
+	all, _, _, _ := npsOf(append(append([]int{}, march...), april...))
+	if v := run(t, ctx, chromedp.Text(chromedp.CSS(`#score-value`))); v != strconv.FormatFloat(all, 'f', -1, 64) {
+		t.Errorf("all time's NPS reads %q, want %v", v, all)
+	}
+	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#score-change").length`)); n != 0 {
+		t.Error("all time shows a comparison")
+	}
+	if note := run(t, ctx, chromedp.Text(chromedp.CSS(`#trend-note`))); !strings.Contains(note, "2 earlier weeks had fewer") {
+		t.Errorf("trend note: %q", note)
+	}
+
+	// March through the picker: a custom period, kept in the URL; ten
+	// answers are a small sample, not a headline.
+	err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS(`#period select[name=period]`), "custom"),
+		chromedp.SetValue(chromedp.CSS(`#period input[name=from]`), "2026-03-01"),
+		chromedp.SetValue(chromedp.CSS(`#period input[name=to]`), "2026-03-31"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	submit(t, ctx, `#period`, "to=2026-03-31&compare=previous")
+	if v := run(t, ctx, chromedp.Text(chromedp.CSS(`#score-value`))); v != strconv.FormatFloat(before, 'f', -1, 64) {
+		t.Errorf("March's NPS reads %q, want %v", v, before)
+	}
+	if small := run(t, ctx, chromedp.Text(chromedp.CSS(`#score .small-sample`))); !strings.Contains(small, "small sample: 10 answers") {
+		t.Errorf("small sample: %q", small)
+	}
+	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#score .big").length`)); n != 0 {
+		t.Error("a small sample is shown as a headline")
+	}
+	if note := run(t, ctx, chromedp.Text(chromedp.CSS(`#trend-note`))); !strings.Contains(note, "Too few answers for a trend") {
+		t.Errorf("trend note for March: %q", note)
+	}
+	// The same period a year before has no answers.
+	open(t, ctx, s.URL+"/surveys/"+sv.ID+"?period=30d&compare=year", `#score-value`)
+	if change := run(t, ctx, chromedp.Text(chromedp.CSS(`#score-change`))); !strings.Contains(change, "No answers in the period compared with") {
+		t.Errorf("compared with last year: %q", change)
+	}
+	// A period not offered is a clear error naming the field.
+	open(t, ctx, s.URL+"/surveys/"+sv.ID+"?period=5d", `main`)
+	if body := run(t, ctx, chromedp.Text(chromedp.CSS(`main`))); !strings.Contains(body, "period must be 7d, 30d, 90d, quarter, custom or all") {
+		t.Errorf("a period not offered: %q", body)
+	}
+	checkFits(t, ctx, s.URL+"/surveys/"+sv.ID+"?period=all", `#score-value`)
+}

@@ -128,6 +128,7 @@ func Routes(d Deps) []Route {
 		{"GET", "/api/v1/returns/rates", auth.RoleAnalyst, d.Cases.ReturnRates},
 		{"GET", "/api/v1/returns/repurchase", auth.RoleAnalyst, d.Cases.Repurchase},
 		{"GET", "/api/v1/recovery", auth.RoleAnalyst, d.Cases.Recovery},
+		{"GET", "/api/v1/sla", auth.RoleAnalyst, d.Cases.SLA},
 		{"GET", "/api/v1/home", auth.RoleAnalyst, d.Home.Summary},
 		{"GET", "/api/v1/silent-dissatisfied", auth.RoleAnalyst, d.An.Silent},
 		{"GET", "/api/v1/customers/{id}/value", auth.RoleAnalyst, d.An.Value},

@@ -220,8 +220,11 @@ type Filter struct {
 	Unassigned bool
 	Priority   string
 	Channel    string
-	Limit      int
-	Offset     int
+	// CreatedFrom and CreatedTo (Unix ms, 0: open) keep cases opened in
+	// [CreatedFrom, CreatedTo).
+	CreatedFrom, CreatedTo int64
+	Limit                  int
+	Offset                 int
 }
 
 // List returns the cases the filter selects, the soonest due first.
@@ -352,6 +355,12 @@ func (s *Service) conditions(ctx context.Context, f Filter) (where []string, arg
 	}
 	if f.Channel != "" {
 		add("c.channel = ?", f.Channel)
+	}
+	if f.CreatedFrom != 0 {
+		add("c.created_at >= ?", f.CreatedFrom)
+	}
+	if f.CreatedTo != 0 {
+		add("c.created_at < ?", f.CreatedTo)
 	}
 	return where, args, false, nil
 }

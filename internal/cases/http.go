@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/csvimport"
@@ -409,8 +410,13 @@ func (a *API) Recovery(w http.ResponseWriter, r *http.Request) {
 	if a.sync != nil {
 		a.sync(r)
 	}
+	from, to, err := fromTo(r)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
 	p, _ := principal.From(r.Context())
-	rep, err := a.svc.Recovery(r.Context(), p)
+	rep, err := a.svc.Recovery(r.Context(), p, from, to)
 	if csv { // the complainers, one a row
 		var list []Complainer
 		if err == nil {
@@ -424,6 +430,41 @@ func (a *API) Recovery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpio.JSON(w, http.StatusOK, rep)
+}
+
+// fromTo reads a report's ?from= and ?to= (dates or RFC 3339 times, to
+// excluded).
+func fromTo(r *http.Request) (from, to time.Time, err error) {
+	if from, err = httpio.Time(r, "from"); err != nil {
+		return
+	}
+	if to, err = httpio.Time(r, "to"); err != nil {
+		return
+	}
+	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+		err = fault.Field("to", "to must be after from")
+	}
+	return
+}
+
+// SLA answers GET /api/v1/sla?from=&to=: each team's SLA compliance over
+// the cases opened in the period.
+func (a *API) SLA(w http.ResponseWriter, r *http.Request) {
+	if a.sync != nil {
+		a.sync(r)
+	}
+	from, to, err := fromTo(r)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	p, _ := principal.From(r.Context())
+	teams, err := a.svc.SLA(r.Context(), p, from, to)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, map[string]any{"teams": teams})
 }
 
 // Repurchase answers GET /api/v1/returns/repurchase?by=category|channel|reason&days=90.

@@ -54,12 +54,12 @@ type Recovery struct {
 	Complainers      []Complainer   `json:"complainers"`
 }
 
-// Recovery reports on the latest complaints (at most 1,000) that p may see
-// (a reader limited to teams sees, and counts, only those teams'
-// complaints): how their handling was rated and whether each complainer
-// was recovered or lost.
-func (s *Service) Recovery(ctx context.Context, p principal.Principal) (*Recovery, error) {
-	list, handling, err := s.complaints(ctx, p)
+// Recovery reports on the complaints opened in [from, to) (a zero bound is
+// open) that p may see (a reader limited to teams sees, and counts, only
+// those teams' complaints): how their handling was rated and whether each
+// complainer was recovered or lost.
+func (s *Service) Recovery(ctx context.Context, p principal.Principal, from, to time.Time) (*Recovery, error) {
+	list, handling, err := s.complaints(ctx, p, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -116,8 +116,8 @@ func (s *Service) Recovery(ctx context.Context, p principal.Principal) (*Recover
 
 // Handling is Recovery's counts alone (complaints, resolved, rated,
 // handled well and its share), without following each complainer.
-func (s *Service) Handling(ctx context.Context, p principal.Principal) (*Recovery, error) {
-	list, handling, err := s.complaints(ctx, p)
+func (s *Service) Handling(ctx context.Context, p principal.Principal, from, to time.Time) (*Recovery, error) {
+	list, handling, err := s.complaints(ctx, p, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -129,11 +129,18 @@ func (s *Service) Handling(ctx context.Context, p principal.Principal) (*Recover
 	return rep, nil
 }
 
-// complaints are the latest complaints (at most 1,000) p may see, and the
+// complaints are the complaints opened in [from, to) that p may see, and the
 // complaint-handling survey's scores by the Case Resolved message they
 // answered.
-func (s *Service) complaints(ctx context.Context, p principal.Principal) ([]*Case, map[string]float64, error) {
-	list, err := s.List(ctx, Scope(Filter{Kind: KindComplaint, Limit: 1000}, p))
+func (s *Service) complaints(ctx context.Context, p principal.Principal, from, to time.Time) ([]*Case, map[string]float64, error) {
+	f := Filter{Kind: KindComplaint, Limit: math.MaxInt32}
+	if !from.IsZero() {
+		f.CreatedFrom = from.UnixMilli()
+	}
+	if !to.IsZero() {
+		f.CreatedTo = to.UnixMilli()
+	}
+	list, err := s.List(ctx, Scope(f, p))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -205,4 +212,63 @@ func (s *Service) ContactsSince(ctx context.Context, since time.Time) ([]Contact
 			return err
 		})
 	return out, err
+}
+
+// TeamSLA is one team's keeping of its resolution SLA, over the cases
+// opened in a period: a case met it when resolved by its due time, and
+// breached it when resolved later or still open past it; an open case
+// not yet due is pending and counts in neither.
+type TeamSLA struct {
+	Team     string `json:"team"`
+	TeamName string `json:"teamName"`
+	Cases    int    `json:"cases"`
+	Met      int    `json:"met"`
+	Breached int    `json:"breached"`
+	Pending  int    `json:"pending"`
+	// Compliance is Met ÷ (Met + Breached), 0–1; absent when no case has
+	// reached its due time.
+	Compliance *float64 `json:"compliance,omitempty"`
+	// Small: fewer than 30 cases have reached their due time.
+	Small bool `json:"small"`
+}
+
+// SLA is each team's SLA compliance over the cases opened in [from, to)
+// that p may see (a zero bound is open), teams by name.
+func (s *Service) SLA(ctx context.Context, p principal.Principal, from, to time.Time) ([]TeamSLA, error) {
+	f := Scope(Filter{}, p)
+	if !from.IsZero() {
+		f.CreatedFrom = from.UnixMilli()
+	}
+	if !to.IsZero() {
+		f.CreatedTo = to.UnixMilli()
+	}
+	where, args, none, err := s.conditions(ctx, f)
+	if err != nil || none {
+		return []TeamSLA{}, err
+	}
+	args = append(args, s.now().UnixMilli())
+	now := "$" + strconv.Itoa(len(args))
+	rows, err := s.db.QueryContext(ctx, `SELECT c.team_id, COALESCE(t.name, ''), COUNT(*),
+		SUM(CASE WHEN c.resolved_at IS NOT NULL AND c.resolved_at <= c.due_at THEN 1 ELSE 0 END),
+		SUM(CASE WHEN (c.resolved_at IS NOT NULL AND c.resolved_at > c.due_at) OR (c.resolved_at IS NULL AND c.due_at < `+now+`) THEN 1 ELSE 0 END)
+		FROM cases c LEFT JOIN teams t ON t.id = c.team_id WHERE `+strings.Join(where, " AND ")+`
+		GROUP BY c.team_id, t.name ORDER BY COALESCE(t.name, ''), c.team_id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []TeamSLA{}
+	for rows.Next() {
+		var t TeamSLA
+		if err := rows.Scan(&t.Team, &t.TeamName, &t.Cases, &t.Met, &t.Breached); err != nil {
+			return nil, err
+		}
+		t.Pending = t.Cases - t.Met - t.Breached
+		if due := t.Met + t.Breached; due > 0 {
+			v := math.Round(float64(t.Met)/float64(due)*1000) / 1000
+			t.Compliance, t.Small = &v, due < 30
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
 }

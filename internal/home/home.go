@@ -178,7 +178,7 @@ func (s *Service) Summary(ctx context.Context, p principal.Principal, days int) 
 	if out.Detractors, err = s.detractors(ctx, from, to); err != nil {
 		return nil, err
 	}
-	rec, err := s.Cases.Handling(ctx, p)
+	rec, err := s.Cases.Handling(ctx, p, from, to)
 	if err != nil {
 		return nil, err
 	}

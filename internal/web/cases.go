@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -300,36 +301,59 @@ func (c *Console) caseAction(w http.ResponseWriter, r *http.Request, s auth.Sess
 	http.Redirect(w, r, "/cases/"+id, http.StatusSeeOther)
 }
 
-// recoveryPage shows complaint recovery, the silent dissatisfied and return rates.
+// recoveryPage shows, for the period in the URL, complaint recovery, SLA
+// compliance per team and return rates, and the silent dissatisfied now.
 func (c *Console) recoveryPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
 	ctx := r.Context()
-	rep, err := c.Cases.Recovery(ctx, s.Principal)
+	per, err := parsePeriod(r.URL.Query(), c.Profiles.Now(), "90d")
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	silent, err := c.An.SilentDissatisfied(ctx, 50)
+	rep, err := c.Cases.Recovery(ctx, s.Principal, per.From, per.To)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	// The share from the counts themselves, not from the API's rounded figure.
-	share := "—" // nothing rated yet
-	if rep.Rated > 0 {
-		share = fmt.Sprintf("%d%%", int(float64(rep.HandledWell)*100/float64(rep.Rated)+0.5))
+	data := map[string]any{"Recovery": rep, "Period": per, "Share": shareOf(rep.HandledWell, rep.Rated), "Small": rep.Rated < smallSample}
+	if per.Compared() {
+		before, err := c.Cases.Handling(ctx, s.Principal, per.CFrom, per.CTo)
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		data["Before"], data["ShareBefore"] = before, shareOf(before.HandledWell, before.Rated)
 	}
-	refs := make([]string, 0, len(rep.Complainers))
-	for _, cm := range rep.Complainers {
+	if data["SLA"], err = c.slaRows(ctx, s, per); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if data["Silent"], err = c.An.SilentDissatisfied(ctx, 50); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	shown := rep.Complainers[:min(len(rep.Complainers), 100)]
+	refs := make([]string, 0, len(shown))
+	for _, cm := range shown {
 		refs = append(refs, cm.Customer)
 	}
-	names, err := c.Profiles.Names(ctx, refs)
-	if err != nil {
+	if data["Names"], err = c.Profiles.Names(ctx, refs); err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"Recovery": rep, "Silent": silent, "Share": share, "Names": names}
+	data["Complainers"], data["More"] = shown, len(rep.Complainers)-len(shown)
+	span := url.Values{}
+	if per.Bounded() {
+		span = url.Values{"from": {per.From.Format(time.RFC3339)}, "to": {per.To.Format(time.RFC3339)}}
+	}
+	data["RecoveryCSV"] = "/export/recovery?" + span.Encode()
 	for _, by := range []string{"channel", "category", "reason"} {
-		groups, err := c.Cases.ReturnRates(ctx, by, time.Time{}, time.Time{})
+		q := url.Values{"by": {by}}
+		for k, v := range span {
+			q[k] = v
+		}
+		data["ReturnsCSV_"+by] = "/export/returns/rates?" + q.Encode()
+		groups, err := c.Cases.ReturnRates(ctx, by, per.From, per.To)
 		if err != nil {
 			c.fail(w, r, err)
 			return
@@ -337,6 +361,49 @@ func (c *Console) recoveryPage(w http.ResponseWriter, r *http.Request, s auth.Se
 		data["Returns_"+by] = groups
 	}
 	c.render(w, r, http.StatusOK, "recovery", view{Title: "Recovery and returns", Session: &s, Nav: "recovery", Data: data})
+}
+
+// shareOf is part ÷ whole as a whole percentage, from the counts
+// themselves; "—" when whole is 0.
+func shareOf(part, whole int) string {
+	if whole == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%d%%", int(float64(part)*100/float64(whole)+0.5))
+}
+
+// slaRow is a team's SLA compliance in the period and, when compared, in
+// the period before.
+type slaRow struct {
+	cases.TeamSLA
+	Share, ShareBefore string
+	Before             *cases.TeamSLA
+}
+
+func (c *Console) slaRows(ctx context.Context, s auth.Session, per period) ([]slaRow, error) {
+	now, err := c.Cases.SLA(ctx, s.Principal, per.From, per.To)
+	if err != nil {
+		return nil, err
+	}
+	before := map[string]cases.TeamSLA{}
+	if per.Compared() {
+		prev, err := c.Cases.SLA(ctx, s.Principal, per.CFrom, per.CTo)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range prev {
+			before[t.Team] = t
+		}
+	}
+	out := make([]slaRow, 0, len(now))
+	for _, t := range now {
+		row := slaRow{TeamSLA: t, Share: shareOf(t.Met, t.Met+t.Breached)}
+		if b, ok := before[t.Team]; ok {
+			row.Before, row.ShareBefore = &b, shareOf(b.Met, b.Met+b.Breached)
+		}
+		out = append(out, row)
+	}
+	return out, nil
 }
 
 func casesFilter(team, status string) cases.Filter {

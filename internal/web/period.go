@@ -65,14 +65,16 @@ func parsePeriod(q url.Values, now time.Time, def string) (period, error) {
 	if p.Compare == "" {
 		p.Compare = "previous"
 	}
+	// A rolling period runs up to now, and takes what happened at now.
+	end := now.Add(time.Millisecond)
 	switch p.Key {
 	case "7d", "30d", "90d":
 		n, _ := strconv.Atoi(strings.TrimSuffix(p.Key, "d"))
-		p.To = now
-		p.From = now.Add(-time.Duration(n) * day)
+		p.To = end
+		p.From = end.Add(-time.Duration(n) * day)
 	case "quarter":
 		first := time.Month((int(now.Month())-1)/3*3 + 1)
-		p.From, p.To = time.Date(now.Year(), first, 1, 0, 0, 0, 0, time.UTC), now
+		p.From, p.To = time.Date(now.Year(), first, 1, 0, 0, 0, 0, time.UTC), end
 	case "custom":
 		from, err := time.Parse(time.DateOnly, strings.TrimSpace(q.Get("from")))
 		if err != nil {

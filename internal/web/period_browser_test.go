@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -139,4 +140,56 @@ func TestSurveyPeriodAndComparison(t *testing.T) {
 		t.Errorf("a period not offered: %q", body)
 	}
 	checkFits(t, ctx, s.URL+"/surveys/"+sv.ID+"?period=all", `#score-value`)
+}
+
+// The recovery page covers its period: complaints opened in it, SLA
+// compliance per team (met by the due time, breached, pending), and the
+// CSV links carry the same period.
+func TestRecoveryByPeriod(t *testing.T) {
+	ctx := browser(t)
+	t0 := apptest.Epoch
+	s, clock := apptest.StartAt(t, storetest.DSN(t, storetest.Engines()[0]), t0.Add(-40*24*time.Hour))
+	at := func(d time.Duration) { clock.Add(t0.Add(d).Sub(clock.Now())) }
+	s.API("POST", "/api/v1/teams", map[string]any{"name": "care"}, nil)
+	s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "angry posts", "when": {"event": "Social Mention", "sentiment": "negative"},
+		"then": {"open_case": {"team": "care", "kind": "complaint", "sla": "4h"}}}`), nil)
+	var ids []string
+	mention := func(handle string) {
+		s.API("POST", "/api/v1/mentions", map[string]any{"platform": "instagram", "handle": handle, "text": "The boots were damaged and support was rude."}, nil)
+		s.Sync()
+		var list struct{ Cases []struct{ ID string } }
+		s.API("GET", "/api/v1/cases?status=all&limit=100", nil, &list)
+		ids = append(ids, list.Cases[len(list.Cases)-1].ID) // the list is by due time: the newest is due last
+	}
+	resolve := func(i int) {
+		if code := s.API("POST", "/api/v1/cases/"+ids[i]+"/resolve", map[string]any{"note": "done"}, nil); code != 200 {
+			t.Fatalf("resolve: %d", code)
+		}
+	}
+	mention("@old") // 40 days ago, resolved late: before a 30-day period
+	at(-40*24*time.Hour + 6*time.Hour)
+	resolve(0)
+	at(-5 * 24 * time.Hour)
+	mention("@a") // resolved in time
+	at(-5*24*time.Hour + time.Hour)
+	resolve(1)
+	mention("@b") // never resolved: breached
+	at(-time.Hour)
+	mention("@c") // due in 3 hours: pending
+	at(0)
+	login(t, ctx, s, "/recovery?period=30d")
+	waitFor(t, ctx, `#sla tr[data-team="care"]`)
+	row := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#sla tr[data-team="care"] td')].map(td => td.innerText)`))
+	// cases, met, breached, pending, compliance (1 of 2 due), before (the late one)
+	if strings.Join(row[1:6], "|") != "3|1|1|1|50% small sample" || !strings.HasPrefix(row[6], "0%") {
+		t.Errorf("care's SLA row: %q", row)
+	}
+	if sub := run(t, ctx, chromedp.Text(chromedp.CSS(`#handled .sub`))); !strings.Contains(sub, "3 complaints opened, 1 resolved") {
+		t.Errorf("complaints of the period: %q", sub)
+	}
+	href := run(t, ctx, chromedp.Evaluate[string](`document.querySelector("#download-recovery").getAttribute("href")`))
+	if want := "/export/recovery?from=" + url.QueryEscape(t0.Add(-30*24*time.Hour).Format(time.RFC3339)); !strings.HasPrefix(href, want) {
+		t.Errorf("CSV link %q, want it to start %q", href, want)
+	}
+	checkFits(t, ctx, s.URL+"/recovery?period=30d", `#sla`)
 }

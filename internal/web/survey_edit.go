@@ -347,7 +347,7 @@ func (c *Console) saveSurvey(w http.ResponseWriter, r *http.Request, s auth.Sess
 		return
 	}
 	if old == nil {
-		audit.Note(ctx, audit.Change{ResourceID: sv.ID})
+		audit.Note(ctx, audit.Change{ResourceID: sv.ID, After: sv})
 	} else {
 		audit.Note(ctx, audit.Change{Action: "update", Resource: "survey", ResourceID: sv.ID, Before: old, After: sv})
 	}

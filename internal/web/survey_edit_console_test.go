@@ -94,6 +94,17 @@ func TestConsoleSurveyEditRules(t *testing.T) {
 		if code, _ := post(admin, "/surveys/"+sv.ID+"/edit", form); code != 200 {
 			t.Fatalf("changing a text: %d", code)
 		}
+		// The trail holds the save, not the round trips that saved nothing.
+		var edits []trailEntry
+		entries, _ := trail(t, s, "")
+		for _, e := range entries {
+			if e.Route == "/surveys/{id}/edit" {
+				edits = append(edits, e)
+			}
+		}
+		if len(edits) != 1 || edits[0].Action != "update" || edits[0].ResourceID != sv.ID || !strings.Contains(string(edits[0].After), "How happy are you?") {
+			t.Fatalf("the trail of the editor: %+v", edits)
+		}
 		if s.API("GET", "/api/v1/surveys/"+sv.ID, nil, &got); got.Name != "Renamed" || got.Questions[0].Text["en"] != "How happy are you?" {
 			t.Fatalf("saved %+v", got)
 		}

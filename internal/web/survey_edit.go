@@ -115,7 +115,7 @@ func (c *Console) editSurvey(w http.ResponseWriter, r *http.Request, s auth.Sess
 // formOf is the editor's form for an existing survey.
 func formOf(sv *survey.Survey, answered int) *editorForm {
 	f := &editorForm{ID: sv.ID, Answered: answered, Values: map[string]string{"name": sv.Name, "owner": sv.Owner, "rhythm": sv.Rhythm, "status": sv.Status,
-		"expires": sv.Expires.String()}, Intro: map[string]string(sv.Intro), Thanks: map[string]string(sv.Thanks)}
+		"expires": sv.Expires.String(), "delay": "0s", "sample": "1"}, Intro: map[string]string(sv.Intro), Thanks: map[string]string(sv.Thanks)}
 	f.Langs = append([]string{sv.DefaultLanguage}, slices.DeleteFunc(slices.Clone(sv.Languages), func(l string) bool { return l == sv.DefaultLanguage })...)
 	for i, q := range sv.Questions {
 		eq := editorQuestion{N: i + 1, ID: q.ID, Type: q.Type, Required: !q.Optional, Fixed: answered > 0, Text: q.Text, MinLabel: q.MinLabel, MaxLabel: q.MaxLabel,
@@ -435,7 +435,13 @@ func (f *editorForm) survey(old *survey.Survey) (*survey.Survey, error) {
 			qq.Min, qq.Max = &lo, &hi
 			qq.MinLabel, qq.MaxLabel = f.texts(q.MinLabel), f.texts(q.MaxLabel)
 		case survey.TypeSingle, survey.TypeMulti:
-			choices, ids, err := f.choices(q, field)
+			var was []survey.Choice
+			if old != nil {
+				if o, ok := old.Question(q.ID); ok {
+					was = o.Choices
+				}
+			}
+			choices, ids, err := f.choices(q, was, field)
 			if err != nil {
 				return nil, err
 			}
@@ -504,9 +510,12 @@ func (f *editorForm) survey(old *survey.Survey) (*survey.Survey, error) {
 }
 
 // choices reads a choice question's lines: line i of every language is
-// choice i; a choice keeps the id it had, a new line gets a new one, and a
-// line left empty in the default language drops the choice.
-func (f *editorForm) choices(q editorQuestion, field string) ([]survey.Choice, string, error) {
+// choice i; a line left empty in the default language drops the choice.
+// A choice keeps its id: the id of the stored choice (of was, the
+// question as stored, if any) with the same text in the default language,
+// so that moving lines does not change what past answers chose; else the
+// id its line had when the form was shown; a new line gets a new one.
+func (f *editorForm) choices(q editorQuestion, was []survey.Choice, field string) ([]survey.Choice, string, error) {
 	lines := map[string][]string{}
 	n := 0
 	for _, l := range f.Langs {
@@ -521,9 +530,26 @@ func (f *editorForm) choices(q editorQuestion, field string) ([]survey.Choice, s
 	for _, id := range ids {
 		used[id] = id != ""
 	}
+	def := f.Langs[0]
+	byText := map[string]string{}
+	for _, c := range was {
+		used[c.ID] = true // a dropped choice's id is not given to another
+		if t := strings.TrimSpace(c.Text[def]); t != "" {
+			byText[t] = c.ID
+		}
+	}
+	// Lines whose text a stored choice has take its id first.
+	claimed := map[int]string{}
+	taken := map[string]bool{}
+	for k := range n {
+		if k < len(lines[def]) {
+			if id, ok := byText[strings.TrimSpace(lines[def][k])]; ok && !taken[id] {
+				claimed[k], taken[id] = id, true
+			}
+		}
+	}
 	var out []survey.Choice
 	var kept []string
-	def := f.Langs[0]
 	for k := range n {
 		text := vocab.Text{}
 		for _, l := range f.Langs {
@@ -539,14 +565,15 @@ func (f *editorForm) choices(q editorQuestion, field string) ([]survey.Choice, s
 			}
 			continue
 		}
-		id := ""
-		if k < len(ids) {
+		id := claimed[k]
+		if id == "" && k < len(ids) && !taken[strings.TrimSpace(ids[k])] {
 			id = strings.TrimSpace(ids[k])
+			taken[id] = id != ""
 		}
 		if id == "" {
 			for j := len(out) + 1; ; j++ {
-				if c := fmt.Sprintf("c%d", j); !used[c] {
-					id, used[c] = c, true
+				if c := fmt.Sprintf("c%d", j); !used[c] && !taken[c] {
+					id, used[c], taken[c] = c, true, true
 					break
 				}
 			}

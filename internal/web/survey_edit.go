@@ -324,6 +324,12 @@ func (c *Console) saveSurvey(w http.ResponseWriter, r *http.Request, s auth.Sess
 		}
 	}
 	if op := r.PostFormValue("op"); op != "" && op != "save" {
+		if op == "rule" { // without JavaScript, the rule the picker writes
+			var fe *fault.Error
+			if _, err := f.Schedule.rule(); errors.As(err, &fe) {
+				f.Errors["schedule"] = fe.Message
+			}
+		}
 		f.apply(op, r.PostFormValue)
 		c.editorView(w, r, s, http.StatusOK, f)
 		return

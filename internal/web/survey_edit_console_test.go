@@ -70,6 +70,16 @@ func TestConsoleSurveyEditRules(t *testing.T) {
 		if code != 200 || !strings.Contains(body, `name="q2_text_en"`) || !strings.Contains(body, `value="Renamed"`) || !strings.Contains(body, `name="qn" value="2"`) {
 			t.Fatalf("add question: %d", code)
 		}
+		// Without JavaScript, "Show the rule" writes the picker's rule, or says what is wrong.
+		rule := url.Values{"csrf": {csrf}, "name": {"Quarterly"}, "rhythm": {"periodic"}, "langs": {"en"}, "qn": {"0"}, "op": {"rule"},
+			"sched_freq": {"monthly"}, "sched_interval": {"1"}, "sched_monthday": {"-1"}, "sched_time": {"17:45"}}
+		if code, body := post(admin, "/surveys", rule); code != 200 || !strings.Contains(body, "FREQ=MONTHLY;INTERVAL=1;BYMONTHDAY=-1;BYHOUR=17;BYMINUTE=45") {
+			t.Fatalf("show the rule: %d", code)
+		}
+		rule.Set("sched_time", "7pm")
+		if code, body := post(admin, "/surveys", rule); code != 200 || !strings.Contains(body, "the time of day is HH:MM") || !strings.Contains(body, `value="Quarterly"`) {
+			t.Fatalf("show a wrong rule: %d", code)
+		}
 		var got survey.Survey
 		if s.API("GET", "/api/v1/surveys/"+sv.ID, nil, &got); got.Name != "Post-order" {
 			t.Fatalf("adding a question saved the survey: %q", got.Name)

@@ -26,6 +26,8 @@
   var schedule = $("schedule"), out = $("rrule");
   if (schedule && out) {
     var update = function () { out.textContent = rule() || "—"; };
+    var show = $("show-rule");
+    if (show) show.hidden = true; // the rule follows the picker
     schedule.addEventListener("input", update);
     schedule.addEventListener("change", update);
   }

@@ -92,7 +92,11 @@ func pickSchedule(rule string) schedulePicker {
 		if !ok {
 			return custom
 		}
-		parts[strings.ToUpper(strings.TrimSpace(k))] = strings.ToUpper(strings.TrimSpace(v))
+		k = strings.ToUpper(strings.TrimSpace(k))
+		if _, twice := parts[k]; twice {
+			return custom
+		}
+		parts[k] = strings.ToUpper(strings.TrimSpace(v))
 	}
 	p := schedulePicker{Interval: "1", Weekday: "MO", MonthDay: "1"}
 	if v, ok := parts["INTERVAL"]; ok {

@@ -29,7 +29,7 @@ func TestSchedulePicker(t *testing.T) {
 		})
 	}
 	// Rules the picker would not write back the same stay as written.
-	for _, r := range []string{"FREQ=MONTHLY;BYDAY=1MO;BYHOUR=9", "FREQ=WEEKLY;BYDAY=MO,TH;BYHOUR=9", "FREQ=YEARLY;BYMONTH=1", "FREQ=MONTHLY;INTERVAL=3", "nonsense"} {
+	for _, r := range []string{"FREQ=MONTHLY;BYDAY=1MO;BYHOUR=9", "FREQ=WEEKLY;BYDAY=MO,TH;BYHOUR=9", "FREQ=YEARLY;BYMONTH=1", "FREQ=MONTHLY;INTERVAL=3", "FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYHOUR=10", "nonsense"} {
 		if p := pickSchedule(r); p.Freq != "custom" || p.Custom != r {
 			t.Errorf("%q read as %+v, want custom", r, p)
 		}
@@ -44,4 +44,26 @@ func TestSchedulePicker(t *testing.T) {
 			t.Errorf("%+v wrote %q, want an error", bad, r)
 		}
 	}
+}
+
+// Whatever rule is stored, the picker shows it as written or writes it
+// back the same.
+func FuzzPickSchedule(f *testing.F) {
+	for _, s := range []string{"FREQ=WEEKLY;INTERVAL=2;BYDAY=TH;BYHOUR=14;BYMINUTE=30", "FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=1;BYHOUR=9",
+		"RRULE:FREQ=DAILY;BYHOUR=0", "FREQ=MONTHLY;BYDAY=1MO", "FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYHOUR=10", "", ";;=", "FREQ=MONTHLY;INTERVAL=-3;BYMONTHDAY=1;BYHOUR=9"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, rule string) {
+		p := pickSchedule(rule)
+		if p.Freq == "custom" {
+			if p.Custom != rule {
+				t.Fatalf("custom %q, stored %q", p.Custom, rule)
+			}
+			return
+		}
+		back, err := p.rule()
+		if err != nil || !sameRule(back, rule) {
+			t.Fatalf("%q read as %+v writes %q, %v", rule, p, back, err)
+		}
+	})
 }

@@ -309,4 +309,7 @@ func TestConsoleSurveyEditorFits(t *testing.T) {
 	if wide := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("main *")].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map(e => e.tagName + "." + e.className)`)); len(wide) > 0 {
 		t.Errorf("at 390 px these reach past the screen: %v", wide)
 	}
+	if dir := os.Getenv("CXLOOP_SCREENSHOTS"); dir != "" {
+		_ = os.WriteFile(filepath.Join(dir, "survey-editor-phone.png"), run(t, ctx, chromedp.FullScreenshot(100)), 0o644)
+	}
 }

@@ -61,6 +61,9 @@ type editorQuestion struct {
 	Error                    string
 }
 
+// maxQuestions is the most questions a survey has (survey.Validate's limit).
+const maxQuestions = 50
+
 var questionTypes = []string{survey.TypeNPS, survey.TypeCSAT, survey.TypeCES, survey.TypeACSI, survey.TypeScale, survey.TypeSingle, survey.TypeMulti, survey.TypeText}
 
 // editorFields are the plain fields of the form, read as they are.
@@ -226,7 +229,7 @@ func readEditor(r *http.Request) *editorForm {
 		f.Intro[l], f.Thanks[l] = r.PostFormValue("intro_"+l), r.PostFormValue("thanks_"+l)
 	}
 	n, _ := strconv.Atoi(r.PostFormValue("qn"))
-	for i := 1; i <= min(n, 50); i++ {
+	for i := 1; i <= min(n, maxQuestions); i++ {
 		p := fmt.Sprintf("q%d_", i)
 		q := editorQuestion{N: i, ID: r.PostFormValue(p + "id"), Type: r.PostFormValue(p + "type"), Required: r.PostFormValue(p+"required") != "",
 			Fixed: r.PostFormValue(p+"fixed") != "", Min: r.PostFormValue(p + "min"), Max: r.PostFormValue(p + "max"), ChoiceIDs: r.PostFormValue(p + "cids"),
@@ -254,6 +257,10 @@ func (f *editorForm) apply(op string, form func(string) string) bool {
 	i-- // positions are from 1
 	switch verb {
 	case "add":
+		if len(f.Questions) >= maxQuestions {
+			f.Errors["questions"] = fmt.Sprintf("a survey has at most %d questions", maxQuestions)
+			return false
+		}
 		t := form("add_type")
 		if !slices.Contains(questionTypes, t) {
 			t = survey.TypeText

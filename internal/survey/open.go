@@ -63,6 +63,15 @@ func (p *Pages) openShown(ctx context.Context, id string) (*Survey, string, erro
 	return sv, "", nil
 }
 
+// openStatus is the status of an open link's notice: a survey that is no
+// more is not found, one that is not active is gone for now.
+func openStatus(kind string) int {
+	if kind == "invalid" {
+		return http.StatusNotFound
+	}
+	return http.StatusGone
+}
+
 // showOpen renders the survey of an open link.
 func (p *Pages) showOpen(w http.ResponseWriter, r *http.Request, id, token string) {
 	sv, kind, err := p.openShown(r.Context(), id)
@@ -73,7 +82,7 @@ func (p *Pages) showOpen(w http.ResponseWriter, r *http.Request, id, token strin
 	}
 	lang := openLanguage(r, sv)
 	if kind != "" {
-		p.message(w, http.StatusGone, lang, kind)
+		p.message(w, openStatus(kind), lang, kind)
 		return
 	}
 	v := p.view(sv, lang, token, nil, nil)
@@ -98,7 +107,7 @@ func (p *Pages) answerOpen(w http.ResponseWriter, r *http.Request, id, token str
 	}
 	lang := openLanguage(r, sv)
 	if kind != "" {
-		p.message(w, http.StatusGone, lang, kind)
+		p.message(w, openStatus(kind), lang, kind)
 		return
 	}
 	wd := words(lang)

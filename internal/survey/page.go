@@ -59,6 +59,8 @@ type pageView struct {
 	W                                        Words
 	Questions                                []questionView
 	Errors                                   bool
+	// Preview shows the page to the business: its form cannot be sent.
+	Preview bool
 }
 
 type questionView struct {
@@ -170,6 +172,10 @@ func (p *Pages) message(w http.ResponseWriter, status int, lang, kind string) {
 }
 
 func (p *Pages) show(w http.ResponseWriter, r *http.Request) {
+	if id, ok := p.svc.openSurvey(r.Context(), r.PathValue("token")); ok {
+		p.showOpen(w, r, id, r.PathValue("token"))
+		return
+	}
 	inv, sv, status, kind, err := p.open(r.Context(), r.PathValue("token"), true)
 	if err != nil {
 		p.svc.logger.Error("survey page", "err", err)
@@ -434,6 +440,10 @@ func formAnswers(r *http.Request, sv *Survey) map[string]any {
 func (p *Pages) answer(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	token := r.PathValue("token")
+	if id, ok := p.svc.openSurvey(ctx, token); ok {
+		p.answerOpen(w, r, id, token)
+		return
+	}
 	inv, sv, lang, amend, ok := p.openPost(w, r, token)
 	if !ok {
 		return

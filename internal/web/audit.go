@@ -23,6 +23,10 @@ type consoleClass struct {
 	ResourceFrom     map[string]string // path value "what" -> resource
 	ID               string            // the path value naming the resource ("id" when empty)
 	Skip             bool              // changes nothing
+	// NotedOnly records the form only when its handler noted a change: a
+	// form whose other buttons only come back changed (the survey
+	// editor's add, remove, move) saves nothing with them.
+	NotedOnly bool
 }
 
 // consoleChanges classifies every console form that changes something, and
@@ -35,7 +39,8 @@ var consoleChanges = map[string]consoleClass{
 	"POST /customers/{id}/erase":           {Action: audit.Erase, Resource: "customer"},
 	"POST /privacy/suppressions/{id}/lift": {Action: "delete", Resource: "suppression", Config: true},
 	"POST /privacy/suppressions":           {Action: "create", Resource: "suppression"}, // names identities: ids only
-	"POST /surveys":                        {Action: "create", Resource: "survey", Config: true},
+	"POST /surveys":                        {Action: "create", Resource: "survey", Config: true, NotedOnly: true},
+	"POST /surveys/{id}/edit":              {Action: "update", Resource: "survey", Config: true, NotedOnly: true},
 	"POST /surveys/{id}/status":            {Action: "update", Resource: "survey", Config: true},
 	"POST /surveys/{id}/web":               {Action: "update", Resource: "survey", Config: true},
 	"POST /surveys/{id}/send":              {Action: "send", Resource: "survey"},
@@ -91,7 +96,7 @@ func (c *Console) recorded(h func(http.ResponseWriter, *http.Request, auth.Sessi
 		ctx, change := audit.WithChange(r.Context())
 		buf := audit.NewBuffer(w)
 		h(buf, r.WithContext(ctx), s)
-		if !audit.Succeeded(buf.Status()) {
+		if !audit.Succeeded(buf.Status()) || cls.NotedOnly && !change.Noted() {
 			buf.Send()
 			return
 		}

@@ -43,7 +43,7 @@ func TestConsoleWebTrigger(t *testing.T) {
 		resp.Body.Close()
 		csrf := csrfField.FindStringSubmatch(string(b))[1]
 		code, body, path := post("/surveys", url.Values{"csrf": {csrf}, "name": {"Checkout"}, "owner": {"web"}, "rhythm": {"persistent"},
-			"status": {"active"}, "languages": {"en"}, "q1_type": {"nps"}, "q1_text": {"Recommend us?"}, "expires": {"30d"},
+			"status": {"active"}, "langs": {"en"}, "qn": {"1"}, "q1_type": {"nps"}, "q1_text_en": {"Recommend us?"}, "q1_required": {"1"}, "expires": {"30d"},
 			"web_on": {"1"}, "web_event": {"Checkout Started"}, "web_url": {"/checkout/*"}, "web_delay": {"5s"}, "web_exit": {"1"}})
 		id := path[strings.LastIndex(path, "/")+1:]
 		if code != 200 || !strings.HasPrefix(id, "srv_") || !strings.Contains(body, `id="web-trigger"`) || !strings.Contains(body, "/checkout/*") {

@@ -22,9 +22,6 @@ import (
 	"github.com/cxloop/cxloop/internal/vocab"
 )
 
-// questionRows is how many question rows the builder offers.
-const questionRows = 6
-
 type surveyRow struct {
 	*survey.Survey
 	Funnel    survey.Funnel
@@ -52,166 +49,6 @@ func (c *Console) surveys(w http.ResponseWriter, r *http.Request, s auth.Session
 		rows[i] = surveyRow{sv, f, n}
 	}
 	c.render(w, r, http.StatusOK, "surveys", view{Title: "Surveys", Session: &s, Nav: "surveys", Data: map[string]any{"Surveys": rows}})
-}
-
-// builderForm is what the survey builder shows (again, after an error).
-type builderForm struct {
-	Values    map[string]string
-	Questions []builderQuestion
-	Types     []string
-}
-
-type builderQuestion struct {
-	N                                        int
-	Type, Text, Min, Max, MinLabel, MaxLabel string
-	Choices                                  string
-	Optional                                 bool
-}
-
-var questionTypes = []string{survey.TypeNPS, survey.TypeCSAT, survey.TypeCES, survey.TypeACSI, survey.TypeScale, survey.TypeSingle, survey.TypeMulti, survey.TypeText}
-
-func (c *Console) newSurvey(w http.ResponseWriter, r *http.Request, s auth.Session) {
-	f := builderForm{Values: map[string]string{"rhythm": survey.Persistent, "status": survey.Active, "languages": "en", "delay": "0s", "sample": "1",
-		"expires": "30d", "rrule": "FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=1;BYHOUR=9"}, Types: questionTypes}
-	for i := range questionRows {
-		f.Questions = append(f.Questions, builderQuestion{N: i + 1})
-	}
-	f.Questions[0].Type = survey.TypeNPS
-	c.render(w, r, http.StatusOK, "survey_new", view{Title: "New survey", Session: &s, Nav: "surveys", Data: f})
-}
-
-// createSurvey turns the builder's form into a survey definition.
-func (c *Console) createSurvey(w http.ResponseWriter, r *http.Request, s auth.Session) {
-	if !s.Principal.Can(auth.RoleOwner) {
-		c.fail(w, r, fault.New(fault.Forbidden, "creating surveys needs the owner role"))
-		return
-	}
-	f := builderForm{Values: map[string]string{}, Types: questionTypes}
-	for _, k := range []string{"name", "owner", "rhythm", "status", "languages", "event", "where_channel", "delay", "sample",
-		"rrule", "start", "segment", "sample_size", "reminders", "reminder_after", "expires", "intro", "thanks",
-		"web_on", "web_event", "web_url", "web_delay", "web_exit"} {
-		f.Values[k] = strings.TrimSpace(r.PostFormValue(k))
-	}
-	for i := range questionRows {
-		p := fmt.Sprintf("q%d_", i+1)
-		f.Questions = append(f.Questions, builderQuestion{N: i + 1, Type: r.PostFormValue(p + "type"), Text: r.PostFormValue(p + "text"),
-			Min: r.PostFormValue(p + "min"), Max: r.PostFormValue(p + "max"), MinLabel: r.PostFormValue(p + "min_label"),
-			MaxLabel: r.PostFormValue(p + "max_label"), Choices: r.PostFormValue(p + "choices"), Optional: r.PostFormValue(p+"optional") != ""})
-	}
-	sv, err := f.survey()
-	if err == nil {
-		sv, err = c.Surveys.Create(r.Context(), sv)
-	}
-	if err != nil {
-		msg := err.Error()
-		var fe *fault.Error
-		if errors.As(err, &fe) {
-			msg = fe.Message
-			if fe.Field != "" {
-				msg = fe.Field + ": " + fe.Message
-			}
-		} else {
-			c.fail(w, r, err)
-			return
-		}
-		c.render(w, r, http.StatusBadRequest, "survey_new", view{Title: "New survey", Session: &s, Nav: "surveys", Error: msg, Data: f})
-		return
-	}
-	audit.Note(r.Context(), audit.Change{ResourceID: sv.ID})
-	http.Redirect(w, r, "/surveys/"+sv.ID, http.StatusSeeOther)
-}
-
-// survey builds the definition the form describes.
-func (f builderForm) survey() (*survey.Survey, error) {
-	v := f.Values
-	sv := &survey.Survey{Name: v["name"], Owner: v["owner"], Rhythm: v["rhythm"], Status: v["status"]}
-	for _, l := range strings.Split(v["languages"], ",") {
-		if l = strings.TrimSpace(l); l != "" {
-			sv.Languages = append(sv.Languages, l)
-		}
-	}
-	lang := "en"
-	if len(sv.Languages) > 0 {
-		lang = sv.Languages[0]
-	}
-	var err error
-	if sv.Intro, err = parseTexts("intro", v["intro"], lang); err != nil {
-		return nil, err
-	}
-	if sv.Thanks, err = parseTexts("thanks", v["thanks"], lang); err != nil {
-		return nil, err
-	}
-	for _, q := range f.Questions {
-		if q.Type == "" {
-			continue
-		}
-		qq, err := q.question(fmt.Sprintf("q%d", len(sv.Questions)+1), lang)
-		if err != nil {
-			return nil, err
-		}
-		sv.Questions = append(sv.Questions, qq)
-	}
-	if v["web_on"] != "" {
-		if sv.Web, err = webTrigger(v); err != nil {
-			return nil, err
-		}
-	}
-	switch sv.Rhythm {
-	case survey.Persistent:
-		if sv.Web != nil && v["event"] == "" {
-			break // shown in web pages only
-		}
-		if sv.Trigger, err = eventTrigger(v); err != nil {
-			return nil, err
-		}
-	case survey.Periodic:
-		if sv.Schedule, err = schedule(v); err != nil {
-			return nil, err
-		}
-	}
-	if sv.Rhythm != survey.Persistent {
-		if err := audience(sv, v); err != nil {
-			return nil, err
-		}
-	}
-	if err := followUp(sv, v); err != nil {
-		return nil, err
-	}
-	return sv, nil
-}
-
-// question builds the survey question a row of the builder describes, with
-// the given id, its texts in the survey's first language lang: a scale's
-// ends and their labels, and the choices, one a line.
-func (q builderQuestion) question(id, lang string) (survey.Question, error) {
-	qq := survey.Question{ID: id, Type: q.Type, Optional: q.Optional}
-	field := fmt.Sprintf("question %d", q.N)
-	var err error
-	if qq.Text, err = parseTexts(field, q.Text, lang); err != nil {
-		return qq, err
-	}
-	if q.Type == survey.TypeScale {
-		lo, err1 := strconv.Atoi(strings.TrimSpace(q.Min))
-		hi, err2 := strconv.Atoi(strings.TrimSpace(q.Max))
-		if err1 != nil || err2 != nil {
-			return qq, fault.Field(field, "a scale needs whole numbers for its ends")
-		}
-		qq.Min, qq.Max = &lo, &hi
-		if qq.MinLabel, err = parseTexts(field, q.MinLabel, lang); err != nil {
-			return qq, err
-		}
-		if qq.MaxLabel, err = parseTexts(field, q.MaxLabel, lang); err != nil {
-			return qq, err
-		}
-	}
-	if q.Type == survey.TypeSingle || q.Type == survey.TypeMulti {
-		for i, line := range strings.Split(q.Choices, "\n") {
-			if line = strings.TrimSpace(line); line != "" {
-				qq.Choices = append(qq.Choices, survey.Choice{ID: fmt.Sprintf("c%d", i+1), Text: vocab.Text{lang: line}})
-			}
-		}
-	}
-	return qq, nil
 }
 
 // eventTrigger reads when a persistent survey is sent from a form: after
@@ -347,42 +184,6 @@ func (c *Console) failField(w http.ResponseWriter, r *http.Request, err error) {
 	c.fail(w, r, err)
 }
 
-// parseTexts reads "lang: text" lines; a line without a language tag is in
-// the default language.
-func parseTexts(field, s, lang string) (vocab.Text, error) {
-	out := vocab.Text{}
-	for _, line := range strings.Split(s, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		if k, v, ok := strings.Cut(line, ":"); ok && len(k) <= 8 && isTag(strings.TrimSpace(k)) {
-			out[strings.TrimSpace(k)] = strings.TrimSpace(v)
-			continue
-		}
-		if _, dup := out[lang]; dup {
-			return nil, fault.Field(field, "write one line per language, as \"fa: …\"")
-		}
-		out[lang] = line
-	}
-	if len(out) == 0 {
-		return nil, nil
-	}
-	return out, nil
-}
-
-func isTag(s string) bool {
-	if len(s) < 2 {
-		return false
-	}
-	for i, r := range s {
-		if !(r >= 'a' && r <= 'z') && !(i >= 2 && (r == '-' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')) {
-			return false
-		}
-	}
-	return true
-}
-
 func (c *Console) setSurveyStatus(w http.ResponseWriter, r *http.Request, s auth.Session) {
 	if !s.Principal.Can(auth.RoleOwner) {
 		c.fail(w, r, fault.New(fault.Forbidden, "changing surveys needs the owner role"))
@@ -505,6 +306,11 @@ func (c *Console) results(w http.ResponseWriter, r *http.Request, s auth.Session
 		}
 	}
 	data["Fatigue"] = fatigue
+	if data["Link"], err = c.Surveys.OpenLink(ctx, sv.ID); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	data["Emails"], data["CanEdit"] = c.Surveys.Emails(), s.Principal.Can(auth.RoleOwner)
 	def, _ := json.MarshalIndent(sv, "", "  ")
 	data["Definition"] = string(def)
 	c.render(w, r, http.StatusOK, "survey", view{Title: sv.Name, Session: &s, Nav: "surveys", Data: data})

@@ -97,14 +97,24 @@ func (a *API) Model(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// Funnel answers GET /api/v1/journeys/funnel?by=channel|experience&segment=saved.
+// Funnel answers GET /api/v1/journeys/funnel?by=channel|experience&segment=saved&from=&to=.
 func (a *API) Funnel(w http.ResponseWriter, r *http.Request) {
 	var seg *profile.Query
 	if v := r.URL.Query().Get("segment"); v != "" {
 		seg = &profile.Query{Saved: v}
 	}
+	from, err := httpio.Time(r, "from")
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	to, err := httpio.Time(r, "to")
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
 	a.answer(w, r, func() (any, error) {
-		list, err := a.svc.Funnel(r.Context(), r.URL.Query().Get("by"), seg)
+		list, err := a.svc.Funnel(r.Context(), r.URL.Query().Get("by"), seg, from, to)
 		return map[string]any{"groups": list}, err
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
@@ -108,6 +109,7 @@ type FunnelGroup struct {
 }
 
 type journey struct {
+	start      int64    // its first touch
 	first      [3]int64 // first touch of each stage (0: none)
 	last       int64    // the latest touch
 	channel    string
@@ -120,8 +122,11 @@ type journey struct {
 // Funnel cuts every customer's touches into journeys and measures each
 // stage by group: by "channel" (of the journey's first touch),
 // "experience" (the connected experience that touched it, or none), or
-// "" for all; only the customers of a segment when one is given.
-func (s *Service) Funnel(ctx context.Context, by string, segment *profile.Query) ([]FunnelGroup, error) {
+// "" for all; only the customers of a segment when one is given; only the
+// journeys that start in [from, to) when a bound is given (zero: open).
+// With a start bound, touches are read from AbandonDays before it, so a
+// journey under way then is cut where it was, not where the period starts.
+func (s *Service) Funnel(ctx context.Context, by string, segment *profile.Query, from, to time.Time) ([]FunnelGroup, error) {
 	if by != "" && by != "channel" && by != "experience" {
 		return nil, fault.Field("by", "group by channel or experience")
 	}
@@ -137,7 +142,11 @@ func (s *Service) Funnel(ctx context.Context, by string, segment *profile.Query)
 		}
 	}
 	var list []stageTouch
-	err := s.db.Each(ctx, `SELECT identity, stage, channel, experience, at, action FROM an_stages ORDER BY at`, nil, func(r *sql.Rows) error {
+	since := int64(0)
+	if !from.IsZero() {
+		since = from.UnixMilli() - AbandonDays*dayMillis
+	}
+	err := s.db.Each(ctx, `SELECT identity, stage, channel, experience, at, action FROM an_stages WHERE at >= $1 ORDER BY at`, []any{since}, func(r *sql.Rows) error {
 		var t stageTouch
 		err := r.Scan(&t.key, &t.stage, &t.channel, &t.exp, &t.at, &t.action)
 		list = append(list, t)
@@ -156,6 +165,21 @@ func (s *Service) Funnel(ctx context.Context, by string, segment *profile.Query)
 		}
 		return ""
 	})
+	if !from.IsZero() || !to.IsZero() {
+		lo, hi := from.UnixMilli(), int64(math.MaxInt64)
+		if !to.IsZero() {
+			hi = to.UnixMilli()
+		}
+		for c, js := range byCustomer {
+			kept := js[:0]
+			for _, j := range js {
+				if (from.IsZero() || j.start >= lo) && j.start < hi {
+					kept = append(kept, j)
+				}
+			}
+			byCustomer[c] = kept
+		}
+	}
 	return funnelGroups(judgeRepeats(byCustomer, s.now().UnixMilli()), by), nil
 }
 
@@ -204,7 +228,7 @@ func cutJourneys(list []stageTouch, customer func(stageTouch) string) map[string
 			continue
 		}
 		if j == nil {
-			j = &journey{channel: t.channel, experience: "none"}
+			j = &journey{channel: t.channel, experience: "none", start: t.at}
 			if n, ok := touched[c]; ok && t.at-n.at <= AbandonDays*dayMillis {
 				j.experience = n.exp
 			}

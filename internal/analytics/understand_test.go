@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,21 @@ func TestFunnel(t *testing.T) {
 		if app.Key != "mobile_app" || app.Recognize != 1 || app.Respond != 1 || app.RepeatBase != 1 || !is(app.RepeatRate, 0) ||
 			!is(app.MedianRecognizeToRequest, 3600) || !is(app.MedianRequestToRespond, 6*3600) {
 			t.Fatalf("app: %+v", app)
+		}
+		// A period keeps the journeys that start in it: from 1.5 hours
+		// on, only w1's second journey (its first, under way since hour 0,
+		// keeps its real start); up to hour 100, the other three.
+		at := func(n float64) string { return url.QueryEscape(h(n).Format(time.RFC3339Nano)) }
+		if code := s.API("GET", "/api/v1/journeys/funnel?by=channel&from="+at(1.5), nil, &f); code != 200 || len(f.Groups) != 1 ||
+			f.Groups[0].Key != "web" || f.Groups[0].Journeys != 1 || f.Groups[0].Respond != 1 {
+			t.Fatalf("funnel from hour 1.5: %d %+v", code, f)
+		}
+		if code := s.API("GET", "/api/v1/journeys/funnel?by=channel&to="+at(100), nil, &f); code != 200 || len(f.Groups) != 2 ||
+			f.Groups[0].Journeys != 2 || f.Groups[0].Respond != 1 || f.Groups[1].Journeys != 1 {
+			t.Fatalf("funnel to hour 100: %d %+v", code, f)
+		}
+		if code := s.API("GET", "/api/v1/journeys/funnel?from=soon", nil, nil); code != 400 {
+			t.Fatalf("from=soon: %d", code)
 		}
 		var out struct {
 			Months []struct {

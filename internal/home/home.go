@@ -29,10 +29,12 @@ var Periods = []int{7, 30, 90}
 // Summary is the home page.
 type Summary struct {
 	Days int `json:"days"`
-	// The period is [From, To); the previous one [PreviousFrom, From).
+	// The period is [From, To); the one compared with [PreviousFrom,
+	// PreviousTo) (the period just before, unless asked otherwise).
 	From         store.Millis `json:"from"`
 	To           store.Millis `json:"to"`
 	PreviousFrom store.Millis `json:"previousFrom"`
+	PreviousTo   store.Millis `json:"previousTo"`
 	Scores       []Score      `json:"scores"`
 	Responses    Responses    `json:"responses"`
 	Cases        Cases        `json:"cases"`
@@ -152,7 +154,7 @@ type Service struct {
 const latest = 5
 
 // Summary is the home page for p over the last days days (7, 30 or 90),
-// ending now.
+// ending now, compared with the days before.
 func (s *Service) Summary(ctx context.Context, p principal.Principal, days int) (*Summary, error) {
 	if !validDays(days) {
 		return nil, fault.Field("days", "days is 7, 30 or 90")
@@ -160,16 +162,27 @@ func (s *Service) Summary(ctx context.Context, p principal.Principal, days int) 
 	// Up to and including now: an answer given this millisecond counts.
 	to := s.Now().UTC().Add(time.Millisecond)
 	from := to.Add(-time.Duration(days) * 24 * time.Hour)
-	prev := from.Add(-time.Duration(days) * 24 * time.Hour)
-	out := &Summary{Days: days, From: store.Millis(from.UnixMilli()), To: store.Millis(to.UnixMilli()), PreviousFrom: store.Millis(prev.UnixMilli())}
+	return s.SummaryFor(ctx, p, from, to, from.Add(-time.Duration(days)*24*time.Hour), from)
+}
+
+// SummaryFor is the home page for p over [from, to), compared with
+// [prevFrom, prevTo).
+func (s *Service) SummaryFor(ctx context.Context, p principal.Principal, from, to, prevFrom, prevTo time.Time) (*Summary, error) {
+	if !from.Before(to) || !prevFrom.Before(prevTo) {
+		return nil, fault.Field("to", "a period ends after it starts")
+	}
+	prev := prevFrom
+	days := int(to.Sub(from).Round(24*time.Hour) / (24 * time.Hour))
+	out := &Summary{Days: days, From: store.Millis(from.UnixMilli()), To: store.Millis(to.UnixMilli()),
+		PreviousFrom: store.Millis(prevFrom.UnixMilli()), PreviousTo: store.Millis(prevTo.UnixMilli())}
 	var err error
-	if out.Scores, err = s.scores(ctx, from, to, prev); err != nil {
+	if out.Scores, err = s.scores(ctx, from, to, prev, prevTo); err != nil {
 		return nil, err
 	}
 	if out.Responses.Count, err = s.Surveys.RespondedBetween(ctx, from, to); err != nil {
 		return nil, err
 	}
-	if out.Responses.Previous, err = s.Surveys.RespondedBetween(ctx, prev, from); err != nil {
+	if out.Responses.Previous, err = s.Surveys.RespondedBetween(ctx, prev, prevTo); err != nil {
 		return nil, err
 	}
 	if out.Cases, err = s.cases(ctx, p); err != nil {
@@ -208,7 +221,7 @@ func validDays(d int) bool {
 // scores are NPS, CSAT and CES over every survey in the period, compared
 // with the previous one: each metric a survey asks (one not archived), or
 // that was answered in either period.
-func (s *Service) scores(ctx context.Context, from, to, prev time.Time) ([]Score, error) {
+func (s *Service) scores(ctx context.Context, from, to, prev, prevTo time.Time) ([]Score, error) {
 	surveys, err := s.Surveys.List(ctx)
 	if err != nil {
 		return nil, err
@@ -221,7 +234,7 @@ func (s *Service) scores(ctx context.Context, from, to, prev time.Time) ([]Score
 	}
 	out := []Score{}
 	for _, m := range []string{survey.TypeNPS, survey.TypeCSAT, survey.TypeCES} {
-		res, err := s.Surveys.Scores(ctx, survey.ScoreQuery{Metric: m, From: from, To: to, CompareFrom: prev, CompareTo: from})
+		res, err := s.Surveys.Scores(ctx, survey.ScoreQuery{Metric: m, From: from, To: to, CompareFrom: prev, CompareTo: prevTo})
 		if err != nil {
 			return nil, err
 		}
@@ -240,7 +253,7 @@ func (s *Service) scores(ctx context.Context, from, to, prev time.Time) ([]Score
 		}
 		if sc.Previous == nil {
 			// No answers now, or none before: the previous period alone.
-			before, err := s.Surveys.Scores(ctx, survey.ScoreQuery{Metric: m, From: prev, To: from})
+			before, err := s.Surveys.Scores(ctx, survey.ScoreQuery{Metric: m, From: prev, To: prevTo})
 			if err != nil {
 				return nil, err
 			}

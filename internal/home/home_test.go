@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -200,6 +201,27 @@ func TestSummary(t *testing.T) {
 		s.API("GET", "/api/v1/home?days=7", nil, &week)
 		if week.Days != 7 || week.Scores[0].N != len(now) || week.Scores[0].Previous != nil || week.Responses.Previous != 0 {
 			t.Errorf("7 days: %+v", week)
+		}
+		// Any period, by from and to: the two days around the first answers.
+		var span summary
+		day := func(d int) string {
+			return url.QueryEscape(apptest.Epoch.Add(time.Duration(d) * 24 * time.Hour).Format(time.RFC3339))
+		}
+		if code := s.API("GET", "/api/v1/home?from="+day(-1)+"&to="+day(1), nil, &span); code != 200 || span.Days != 2 ||
+			span.Responses.Count != len(before) || span.Scores[0].N != len(before) || span.Responses.Previous != 0 {
+			t.Errorf("from and to: %d %+v", code, span)
+		}
+		// Compared with those two days, as asked.
+		if code := s.API("GET", "/api/v1/home?from="+day(30)+"&compare_from="+day(-1)+"&compare_to="+day(1), nil, &span); code != 200 ||
+			span.Responses.Previous != len(before) || span.Scores[0].PreviousN != len(before) {
+			t.Errorf("compared with the first two days: %d %+v", code, span)
+		}
+		for q, field := range map[string]string{"from=" + day(1) + "&to=" + day(-1): "to", "to=" + day(1): "from", "from=" + day(-1) + "&compare_from=" + day(-3): "compare_to"} {
+			code, body := s.Do(http.MethodGet, "/api/v1/home?"+q, nil, "Authorization: Bearer "+apptest.Token)
+			var e struct{ Error struct{ Field string } }
+			if json.Unmarshal(body, &e); code != 400 || e.Error.Field != field {
+				t.Errorf("%s: %d %s, want a 400 naming %s", q, code, body, field)
+			}
 		}
 		for _, bad := range []string{"14", "x", "-30"} {
 			code, body := s.Do(http.MethodGet, "/api/v1/home?days="+bad, nil, "Authorization: Bearer "+apptest.Token)

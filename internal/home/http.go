@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
@@ -39,8 +40,9 @@ func Days(r *http.Request) (int, error) {
 	return d, nil
 }
 
-// Summary answers GET /api/v1/home?days=30: the home page's figures for
-// the caller (cases limited to their teams when they are).
+// Summary answers GET /api/v1/home?days=30 (or ?from=&to=, with
+// compare_from= and compare_to=): the home page's figures for the caller
+// (cases limited to their teams when they are).
 func (a *API) Summary(w http.ResponseWriter, r *http.Request) {
 	days, err := Days(r)
 	if err != nil {
@@ -51,10 +53,43 @@ func (a *API) Summary(w http.ResponseWriter, r *http.Request) {
 		a.sync(r)
 	}
 	p, _ := principal.From(r.Context())
-	out, err := a.svc.Summary(r.Context(), p, days)
+	var out *Summary
+	if q := r.URL.Query(); q.Has("from") || q.Has("to") {
+		out, err = a.period(r, p)
+	} else {
+		out, err = a.svc.Summary(r.Context(), p, days)
+	}
 	if err != nil {
 		httpio.Error(w, a.logger, err)
 		return
 	}
 	httpio.JSON(w, http.StatusOK, out)
+}
+
+// period is the summary of ?from= to ?to= (now when absent), compared with
+// ?compare_from= to ?compare_to= (by default the period of the same
+// length just before).
+func (a *API) period(r *http.Request, p principal.Principal) (*Summary, error) {
+	var t [4]time.Time
+	for i, name := range []string{"from", "to", "compare_from", "compare_to"} {
+		v, err := httpio.Time(r, name)
+		if err != nil {
+			return nil, err
+		}
+		t[i] = v
+	}
+	from, to, cfrom, cto := t[0], t[1], t[2], t[3]
+	if from.IsZero() {
+		return nil, fault.Field("from", "from is required with to")
+	}
+	if to.IsZero() {
+		to = a.svc.Now().UTC().Add(time.Millisecond)
+	}
+	if cfrom.IsZero() != cto.IsZero() {
+		return nil, fault.Field("compare_to", "comparing needs both compare_from and compare_to")
+	}
+	if cfrom.IsZero() {
+		cfrom, cto = from.Add(-to.Sub(from)), from
+	}
+	return a.svc.SummaryFor(r.Context(), p, from, to, cfrom, cto)
 }

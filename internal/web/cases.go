@@ -7,8 +7,10 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/analytics"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/eventlog"
@@ -310,27 +312,38 @@ func (c *Console) recoveryPage(w http.ResponseWriter, r *http.Request, s auth.Se
 		c.fail(w, r, err)
 		return
 	}
-	rep, err := c.Cases.Recovery(ctx, s.Principal, per.From, per.To)
-	if err != nil {
-		c.fail(w, r, err)
-		return
+	var (
+		rep, before *cases.Recovery
+		sla         []slaRow
+		silent      []analytics.Silent
+		returns     = map[string][]cases.RateGroup{}
+		mu          sync.Mutex
+	)
+	fns := []func() error{
+		func() (err error) { rep, err = c.Cases.Recovery(ctx, s.Principal, per.From, per.To); return err },
+		func() (err error) { sla, err = c.slaRows(ctx, s, per); return err },
+		func() (err error) { silent, err = c.An.SilentDissatisfied(ctx, 50); return err },
 	}
-	data := map[string]any{"Recovery": rep, "Period": per, "Share": shareOf(rep.HandledWell, rep.Rated), "Small": rep.Rated < smallSample}
 	if per.Compared() {
-		before, err := c.Cases.Handling(ctx, s.Principal, per.CFrom, per.CTo)
-		if err != nil {
-			c.fail(w, r, err)
-			return
-		}
+		fns = append(fns, func() (err error) { before, err = c.Cases.Handling(ctx, s.Principal, per.CFrom, per.CTo); return err })
+	}
+	for _, by := range []string{"channel", "category", "reason"} {
+		fns = append(fns, func() error {
+			groups, err := c.Cases.ReturnRates(ctx, by, per.From, per.To)
+			mu.Lock()
+			returns[by] = groups
+			mu.Unlock()
+			return err
+		})
+	}
+	// The reports are independent reads: side by side.
+	if err := parallel(fns...); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	data := map[string]any{"Recovery": rep, "Period": per, "Share": shareOf(rep.HandledWell, rep.Rated), "Small": rep.Rated < smallSample, "SLA": sla, "Silent": silent}
+	if before != nil {
 		data["Before"], data["ShareBefore"] = before, shareOf(before.HandledWell, before.Rated)
-	}
-	if data["SLA"], err = c.slaRows(ctx, s, per); err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	if data["Silent"], err = c.An.SilentDissatisfied(ctx, 50); err != nil {
-		c.fail(w, r, err)
-		return
 	}
 	shown := rep.Complainers[:min(len(rep.Complainers), 100)]
 	refs := make([]string, 0, len(shown))
@@ -353,12 +366,7 @@ func (c *Console) recoveryPage(w http.ResponseWriter, r *http.Request, s auth.Se
 			q[k] = v
 		}
 		data["ReturnsCSV_"+by] = "/export/returns/rates?" + q.Encode()
-		groups, err := c.Cases.ReturnRates(ctx, by, per.From, per.To)
-		if err != nil {
-			c.fail(w, r, err)
-			return
-		}
-		data["Returns_"+by] = groups
+		data["Returns_"+by] = returns[by]
 	}
 	c.render(w, r, http.StatusOK, "recovery", view{Title: "Recovery and returns", Session: &s, Nav: "recovery", Data: data})
 }

@@ -8,17 +8,28 @@ import (
 )
 
 // homePage answers "how are we doing?": the figures of GET /api/v1/home
-// for the signed-in operator, over the period in ?days= (docs/home.md).
+// for the signed-in operator, over the period in the URL (?period= as on
+// every report; ?days=7|30|90 as before) and compared as it says
+// (docs/home.md).
 func (c *Console) homePage(w http.ResponseWriter, r *http.Request, s auth.Session) {
-	days, err := home.Days(r)
+	q := r.URL.Query()
+	if d := q.Get("days"); d != "" && !q.Has("period") {
+		if _, err := home.Days(r); err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		q.Set("period", d+"d")
+		q.Del("days")
+	}
+	per, err := parseBoundedPeriod(q, c.Profiles.Now(), "30d")
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	sum, err := c.Home.Summary(r.Context(), s.Principal, days)
+	sum, err := c.Home.SummaryFor(r.Context(), s.Principal, per.From, per.To, per.CFrom, per.CTo)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	c.render(w, r, http.StatusOK, "home", view{Title: "Home", Session: &s, Nav: "home", Data: map[string]any{"S": sum, "Periods": home.Periods}})
+	c.render(w, r, http.StatusOK, "home", view{Title: "Home", Session: &s, Nav: "home", Data: map[string]any{"S": sum, "Period": per}})
 }

@@ -59,12 +59,28 @@ func TestConsoleHome(t *testing.T) {
 	if d := run(t, ctx, chromedp.Text(chromedp.CSS(`#detractors`))); !strings.Contains(d, "2 of 2 customers who gave an NPS of 0–6") {
 		t.Errorf("detractors card: %q", d)
 	}
-	if cur := run(t, ctx, chromedp.Text(chromedp.CSS(`nav.periods a.on`))); cur != "Last 30 days" {
+	period := func() string {
+		return run(t, ctx, chromedp.Evaluate[string](`document.querySelector("#period select[name=period]").value + " " + document.querySelector("#period select[name=compare]").value`))
+	}
+	if cur := period(); cur != "30d previous" {
 		t.Errorf("current period: %q", cur)
 	}
 	open(t, ctx, s.URL+"/?days=7", `#score-nps`)
-	if cur := run(t, ctx, chromedp.Text(chromedp.CSS(`nav.periods a.on`))); cur != "Last 7 days" {
+	if cur := period(); cur != "7d previous" {
 		t.Errorf("after choosing 7 days: %q", cur)
+	}
+	// The home offers no "all time" and always compares.
+	if opts := run(t, ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("#period option")].map(o => o.value).join(" ")`)); opts != "7d 30d 90d quarter custom previous year" {
+		t.Errorf("the home's period choices: %q", opts)
+	}
+	// A year before, nobody answered: the NPS card says so.
+	open(t, ctx, s.URL+"/?period=30d&compare=year", `#score-nps`)
+	if nps := run(t, ctx, chromedp.Text(chromedp.CSS(`#score-nps`))); !strings.Contains(nps, "No answers in the period compared with") {
+		t.Errorf("compared with a year before: %q", nps)
+	}
+	open(t, ctx, s.URL+"/?period=all", `main`)
+	if body := run(t, ctx, chromedp.Text(chromedp.CSS(`main`))); !strings.Contains(body, "period must be 7d, 30d, 90d, quarter or custom") {
+		t.Errorf("all time on the home: %q", body)
 	}
 	open(t, ctx, s.URL+"/?days=12", `main`)
 	if body := run(t, ctx, chromedp.Text(chromedp.CSS(`main`))); !strings.Contains(body, "days is 7, 30 or 90") {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/cxloop/cxloop/internal/analytics"
 	"github.com/cxloop/cxloop/internal/auth"
@@ -17,61 +18,76 @@ import (
 // dissatisfied, online against in-person, and the alignment gap.
 func (c *Console) insightsPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
 	ctx := r.Context()
+	per, err := parsePeriod(r.URL.Query(), c.Profiles.Now(), "90d")
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	var survey *string // the default unless the selector names one ("" too)
 	if q := r.URL.Query(); q.Has("survey") {
 		v := q.Get("survey")
 		survey = &v
 	}
-	outcomes, err := c.An.Outcomes(ctx, 12, survey)
-	if fault.Code(err) == fault.Invalid { // a survey that is gone: the default
-		outcomes, err = c.An.Outcomes(ctx, 12, nil)
-	}
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	funnel, err := c.An.Funnel(ctx, "channel", nil)
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	silent, err := c.An.SilentDissatisfied(ctx, 20)
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	model, err := c.An.Model(ctx)
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	channels, err := c.An.Channels(ctx)
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	gaps, err := c.An.Gaps(ctx, false)
+	var (
+		outcomes *analytics.Outcomes
+		funnel   []analytics.FunnelGroup
+		silent   []analytics.Silent
+		model    *analytics.Model
+		channels []analytics.ChannelGroup
+		gaps     []analytics.Gap
+		acsi     *analytics.ACSIModel
+	)
+	// The reports are independent reads: side by side.
+	err = parallel(
+		func() (err error) {
+			outcomes, err = c.An.Outcomes(ctx, 12, survey)
+			if fault.Code(err) == fault.Invalid { // a survey that is gone: the default
+				outcomes, err = c.An.Outcomes(ctx, 12, nil)
+			}
+			return err
+		},
+		func() (err error) { funnel, err = c.An.Funnel(ctx, "channel", nil, per.From, per.To); return err },
+		func() (err error) { silent, err = c.An.SilentDissatisfied(ctx, 20); return err },
+		func() (err error) { model, err = c.An.Model(ctx); return err },
+		func() (err error) { channels, err = c.An.Channels(ctx); return err },
+		func() (err error) { gaps, err = c.An.Gaps(ctx, false); return err },
+		func() (err error) {
+			acsi, err = c.An.ACSI(ctx, "", "", 0) // the page shows no intervals: no resamples
+			if fault.Code(err) == fault.Conflict {
+				acsi, err = nil, nil // not enough answers yet
+			}
+			return err
+		},
+	)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
 	var drivers template.HTML
-	acsi, err := c.An.ACSI(ctx, "", "", 0) // the page shows no intervals: no resamples
-	switch {
-	case err == nil:
+	if acsi != nil {
 		drivers = driverChart(acsi.Drivers)
-	case fault.Code(err) == fault.Conflict:
-		acsi, err = nil, nil // not enough answers yet
-	}
-	if err != nil {
-		c.fail(w, r, err)
-		return
 	}
 	c.render(w, r, http.StatusOK, "insights", view{Title: "Insights", Session: &s, Nav: "insights", Data: map[string]any{
 		"Outcomes": outcomes, "Funnel": funnel, "FunnelChart": funnelChart(funnel), "Silent": silent, "Model": model, "Gaps": gaps,
-		"Channels": channels,
-		"ACSI":     acsi, "Drivers": drivers,
+		"Channels": channels, "Period": per,
+		"ACSI": acsi, "Drivers": drivers,
 	}})
+}
+
+// parallel runs fns at once and returns the first error of theirs, if any.
+func parallel(fns ...func() error) error {
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Go(func() { errs[i] = fn() })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // funnelChart draws, per channel, the journeys reaching each stage (the

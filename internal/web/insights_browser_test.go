@@ -54,7 +54,7 @@ func TestConsoleInsights(t *testing.T) {
 		t.Fatalf("prediction: %d", code)
 	}
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(s.URL+"/insights"),
+		chromedp.Navigate(s.URL+"/insights?period=all"), // the fader's orders are older than the default 90 days
 		chromedp.WaitVisible(chromedp.CSS(`#token-login`)),
 		chromedp.SendKeys(chromedp.CSS(`#token-login input[name=token]`), apptest.Token),
 		chromedp.Submit(chromedp.CSS(`#token-login input[name=token]`)),
@@ -66,6 +66,11 @@ func TestConsoleInsights(t *testing.T) {
 	// 30 viewers ordered; the fader's four orders are journeys of their own.
 	if n := run(t, ctx, chromedp.TextContent(chromedp.CSS(`#funnel-chart tr[data-key="web"] td:nth-child(4)`))); n != "34" {
 		t.Fatalf("web journeys responded: %q", n)
+	}
+	// The last 90 days (the default period): the fader's older journeys are not in it.
+	open(t, ctx, s.URL+"/insights", `#funnel-chart`)
+	if n := run(t, ctx, chromedp.TextContent(chromedp.CSS(`#funnel-chart tr[data-key="web"] td:nth-child(4)`))); n != "30" {
+		t.Fatalf("web journeys responded in the last 90 days: %q", n)
 	}
 	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#drivers-chart tbody tr").length`)); n != 3 {
 		t.Fatalf("%d drivers in the table", n)

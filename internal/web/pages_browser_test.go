@@ -27,37 +27,7 @@ var emptyAllowed = map[string]string{
 // Chromium: no page shows template debris, NaN or Inf, a percentage
 // outside 0–100, or an empty state where the demo has data.
 func TestEveryPageOnTheDemo(t *testing.T) {
-	now := time.Date(2026, 6, 17, 10, 0, 0, 0, time.UTC)
-	s, _ := apptest.StartAt(t, storetest.DSN(t, storetest.Engines()[len(storetest.Engines())-1]), now)
-	bg := context.Background()
-	surveys, err := demo.CreateSurveys(bg, s.URL, apptest.Token)
-	if err == nil {
-		err = demo.CreateLoop(bg, s.URL, apptest.Token)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := demo.Options{Customers: 2000, Seed: 42, End: now, Surveys: surveys}
-	if _, err := demo.Send(bg, s.URL, apptest.WriteKey, opts); err != nil {
-		t.Fatal(err)
-	}
-	s.SyncFor(5 * time.Minute) // the demo at its serve size: 2,000 customers
-	if err := demo.Finish(bg, s.URL, apptest.Token, opts); err != nil {
-		t.Fatal(err)
-	}
-	if err := demo.WorkCases(bg, s.URL, apptest.WriteKey, apptest.Token, opts); err != nil {
-		t.Fatal(err)
-	}
-	s.Sync()
-	// As serve --demo does once the demo has loaded: the burst has settled, the recommender learns.
-	if _, err := s.Exp.TrainIfNew(bg); err != nil {
-		t.Fatal(err)
-	}
-	// The demo's planted web checkout incident fires its alert once, for
-	// web (here or in the alerts worker's own round).
-	if _, err := s.Cases.EvaluateAlerts(bg); err != nil {
-		t.Fatal(err)
-	}
+	s, opts := loadDemo(t)
 	var alerts struct{ Alerts []struct{ ID string } }
 	s.API("GET", "/api/v1/alerts", nil, &alerts)
 	var firings struct {
@@ -69,33 +39,7 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 	if len(firings.Firings) != 1 || firings.Firings[0].Group != "web" || firings.Firings[0].CaseID == "" {
 		t.Fatalf("the demo's alert firings: %+v", firings)
 	}
-
-	// The pages, with an example of each page that shows one thing.
-	pages := []string{"/", "/customers", "/surveys", "/cases", "/recovery", "/alerts", "/loyalty", "/sources", "/experiences", "/insights", "/products", "/settings", "/audit", "/jobs"}
-	var list struct {
-		Surveys []struct{ ID string } `json:"surveys"`
-	}
-	s.API("GET", "/api/v1/surveys", nil, &list)
-	for _, sv := range list.Surveys {
-		pages = append(pages, "/surveys/"+sv.ID)
-	}
-	var cs struct {
-		Cases []struct{ ID string } `json:"cases"`
-	}
-	s.API("GET", "/api/v1/cases?limit=1", nil, &cs)
-	if len(cs.Cases) == 0 {
-		t.Fatal("the demo opened no cases")
-	}
-	pages = append(pages, "/cases/"+cs.Cases[0].ID)
-	// A customer who buys a consumable again and again: every part of the page has data.
-	for n := 1; n <= opts.Customers; n++ {
-		id := fmt.Sprintf("user-%05d", n)
-		var needs struct{ Needs []any }
-		if s.API("GET", "/api/v1/customers/"+id+"/replenishments", nil, &needs) == 200 && len(needs.Needs) > 0 {
-			pages = append(pages, "/customers/"+id)
-			break
-		}
-	}
+	pages := demoPages(t, s, opts)
 
 	ctx := browser(t) // its time runs from here, once the demo has loaded
 	login(t, ctx, s, "/")
@@ -141,6 +85,78 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 	if rows := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("tr[data-firing]")].map(r => r.innerText)`)); len(rows) != 1 || !strings.Contains(rows[0], "web") {
 		t.Errorf("/alerts firings on the demo: %q; the browser is at %s", rows, pageSays(t, ctx))
 	}
+}
+
+// loadDemo loads the demo into a fresh cxloop as `serve --demo` does (2,000
+// customers, on the last engine the tests run), on a clock stopped at a
+// fixed time.
+func loadDemo(t testing.TB) (*apptest.Server, demo.Options) {
+	t.Helper()
+	now := time.Date(2026, 6, 17, 10, 0, 0, 0, time.UTC)
+	s, _ := apptest.StartAt(t, storetest.DSN(t, storetest.Engines()[len(storetest.Engines())-1]), now)
+	bg := context.Background()
+	surveys, err := demo.CreateSurveys(bg, s.URL, apptest.Token)
+	if err == nil {
+		err = demo.CreateLoop(bg, s.URL, apptest.Token)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := demo.Options{Customers: 2000, Seed: 42, End: now, Surveys: surveys}
+	if _, err := demo.Send(bg, s.URL, apptest.WriteKey, opts); err != nil {
+		t.Fatal(err)
+	}
+	s.SyncFor(5 * time.Minute) // the demo at its serve size: 2,000 customers
+	if err := demo.Finish(bg, s.URL, apptest.Token, opts); err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.WorkCases(bg, s.URL, apptest.WriteKey, apptest.Token, opts); err != nil {
+		t.Fatal(err)
+	}
+	s.Sync()
+	// As serve --demo does once the demo has loaded: the burst has settled, the recommender learns.
+	if _, err := s.Exp.TrainIfNew(bg); err != nil {
+		t.Fatal(err)
+	}
+	// The demo's planted web checkout incident fires its alert once, for
+	// web (here or in the alerts worker's own round).
+	if _, err := s.Cases.EvaluateAlerts(bg); err != nil {
+		t.Fatal(err)
+	}
+	return s, opts
+}
+
+// demoPages are the console's pages, with an example of each page that
+// shows one thing.
+func demoPages(t testing.TB, s *apptest.Server, opts demo.Options) []string {
+	t.Helper()
+	pages := []string{"/", "/customers", "/surveys", "/cases", "/recovery", "/alerts", "/loyalty", "/sources", "/experiences", "/insights", "/products", "/settings", "/audit", "/jobs"}
+	var list struct {
+		Surveys []struct{ ID string } `json:"surveys"`
+	}
+	s.API("GET", "/api/v1/surveys", nil, &list)
+	for _, sv := range list.Surveys {
+		pages = append(pages, "/surveys/"+sv.ID)
+	}
+	var cs struct {
+		Cases []struct{ ID string } `json:"cases"`
+	}
+	s.API("GET", "/api/v1/cases?limit=1", nil, &cs)
+	if len(cs.Cases) == 0 {
+		t.Fatal("the demo opened no cases")
+	}
+	pages = append(pages, "/cases/"+cs.Cases[0].ID)
+	// A customer who buys a consumable again and again: every part of the page has data.
+	for n := 1; n <= opts.Customers; n++ {
+		id := fmt.Sprintf("user-%05d", n)
+		var needs struct{ Needs []any }
+		if s.API("GET", "/api/v1/customers/"+id+"/replenishments", nil, &needs) == 200 && len(needs.Needs) > 0 {
+			pages = append(pages, "/customers/"+id)
+			break
+		}
+	}
+
+	return pages
 }
 
 // pageSays is where the browser is and the start of what the page says.

@@ -30,6 +30,8 @@ type period struct {
 	FromDay, ToDay string
 	// Keep are the page's other query parameters, carried by the picker.
 	Keep url.Values
+	// bounded: the page has no "all time" and always compares (the home).
+	bounded bool
 }
 
 var periodKeys = []struct{ Key, Label string }{
@@ -159,7 +161,32 @@ func (p period) Query() string {
 }
 
 // Options are the picker's choices.
-func (p period) Options() []struct{ Key, Label string } { return periodKeys }
+func (p period) Options() []struct{ Key, Label string } {
+	if p.bounded {
+		return periodKeys[:len(periodKeys)-1]
+	}
+	return periodKeys
+}
 
 // CompareOptions are the picker's comparison choices.
-func (p period) CompareOptions() []struct{ Key, Label string } { return compareKeys }
+func (p period) CompareOptions() []struct{ Key, Label string } {
+	if p.bounded {
+		return compareKeys[:len(compareKeys)-1]
+	}
+	return compareKeys
+}
+
+// parseBoundedPeriod is parsePeriod for a page that always covers a period
+// and compares it (the home): no "all time", no "compare with nothing".
+func parseBoundedPeriod(q url.Values, now time.Time, def string) (period, error) {
+	p, err := parsePeriod(q, now, def)
+	p.bounded = true
+	switch {
+	case err != nil:
+	case p.Key == "all":
+		err = fault.Field("period", "period must be 7d, 30d, 90d, quarter or custom")
+	case p.Compare == "none":
+		err = fault.Field("compare", "compare must be previous or year")
+	}
+	return p, err
+}

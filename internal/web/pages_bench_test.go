@@ -1,0 +1,59 @@
+package web_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cxloop/cxloop/internal/app/apptest"
+)
+
+// pageBudget is the most a console page may take to render on the demo.
+const pageBudget = 100 * time.Millisecond
+
+// BenchmarkConsolePages renders every console page on the demo (2,000
+// customers, as `serve --demo` loads it) over HTTP, signed in, with
+// GET /healthz as the reference measured in the same run; a page whose
+// mean exceeds pageBudget fails the benchmark.
+//
+//	go test -run '^$' -bench ConsolePages -benchtime 20x ./internal/web/
+func BenchmarkConsolePages(b *testing.B) {
+	s, opts := loadDemo(b)
+	pages := append([]string{"/healthz"}, demoPages(b, s, opts)...)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(s.URL+"/login", url.Values{"token": {apptest.Token}})
+	if err != nil || resp.StatusCode != 200 {
+		b.Fatalf("sign-in: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	for _, p := range pages {
+		name := strings.ReplaceAll(strings.TrimPrefix(p, "/"), "/", "_")
+		if name == "" {
+			name = "home"
+		}
+		b.Run(name, func(b *testing.B) {
+			start := time.Now()
+			n := 0
+			for b.Loop() {
+				resp, err := c.Get(s.URL + p)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					b.Fatalf("%s: %d", p, resp.StatusCode)
+				}
+				n++
+			}
+			if mean := time.Since(start) / time.Duration(n); mean > pageBudget {
+				b.Errorf("%s takes %v a render, over the %v budget", p, mean.Round(time.Millisecond), pageBudget)
+			}
+		})
+	}
+}

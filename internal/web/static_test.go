@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -71,5 +72,34 @@ func TestStaticFiles(t *testing.T) {
 	html, _ := io.ReadAll(page.Body)
 	if !strings.Contains(string(html), `src="/static/charts.js"`) || strings.Contains(string(html), "//cdn") || strings.Contains(string(html), "https://") {
 		t.Fatalf("the sign-in page's scripts: %s", html)
+	}
+}
+
+// A path that is no page gets the console's own 404 page, with the way
+// home; the API and ingestion keep answering JSON.
+func TestNotFoundPage(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, storetest.Engines()[0]))
+	c, code, _ := signIn(t, s.URL, url.Values{"token": {apptest.Token}})
+	if code != 200 {
+		t.Fatalf("sign-in: %d", code)
+	}
+	for _, client := range []*http.Client{c, http.DefaultClient} {
+		resp, err := client.Get(s.URL + "/no/such/page")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		signedIn := client == c
+		if resp.StatusCode != 404 || !strings.Contains(string(b), `href="/static/app.css"`) || !strings.Contains(string(b), "There is no page at /no/such/page.") ||
+			strings.Contains(string(b), `<nav>`) != signedIn {
+			t.Errorf("signed in %v: %d %s", signedIn, resp.StatusCode, b)
+		}
+	}
+	for _, p := range []string{"/api/v1/nothing", "/v1/nothing"} {
+		code, body := s.Do(http.MethodGet, p, nil, "Authorization: Bearer "+apptest.Token)
+		if code != 404 || !strings.HasPrefix(strings.TrimSpace(string(body)), "{") {
+			t.Errorf("%s: %d %s", p, code, body)
+		}
 	}
 }

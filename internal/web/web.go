@@ -115,6 +115,10 @@ func (c *Console) Register(mux *http.ServeMux) {
 		return cop.Handler(c.signedIn(c.recorded(h)))
 	}
 	mux.Handle("GET /{$}", page(c.homePage))
+	// Any other path is a page that does not exist: said in a page, with
+	// the way back (the routes of the API, ingestion and survey pages are
+	// more specific and answer for themselves).
+	mux.HandleFunc("/", c.notFound)
 	mux.Handle("GET /login", cop.Handler(http.HandlerFunc(c.loginPage)))
 	mux.Handle("POST /login", cop.Handler(http.HandlerFunc(c.login)))
 	mux.Handle("POST /logout", page(c.logout))
@@ -233,6 +237,17 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
 		c.Logger.Error("console", "path", r.URL.Path, "err", err)
 	}
 	c.render(w, r, status, "error", view{Title: "Error", Error: msg})
+}
+
+// notFound is the console's page for a path that does not exist.
+func (c *Console) notFound(w http.ResponseWriter, r *http.Request) {
+	v := view{Title: "Not found", Error: "There is no page at " + r.URL.Path + "."}
+	if ck, err := r.Cookie(sessionCookie); err == nil {
+		if s, err := c.Auth.Session(r.Context(), ck.Value); err == nil {
+			v.Session = &s
+		}
+	}
+	c.render(w, r, http.StatusNotFound, "error", v)
 }
 
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {

@@ -190,6 +190,11 @@ type purchase struct {
 
 // histories are each customer's purchase days (refunded orders left out).
 func (s *Service) histories(ctx context.Context) (map[string][]purchase, error) {
+	return memoized(ctx, "histories", func() (map[string][]purchase, error) { return s.readHistories(ctx) })
+}
+
+// readHistories reads every customer's purchases, by day.
+func (s *Service) readHistories(ctx context.Context) (map[string][]purchase, error) {
 	type row struct {
 		key   string
 		total float64

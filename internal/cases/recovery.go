@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cxloop/cxloop/internal/eventlog"
@@ -63,55 +64,77 @@ func (s *Service) Recovery(ctx context.Context, p principal.Principal, from, to 
 	if err != nil {
 		return nil, err
 	}
-	rep := &Recovery{Outcomes: map[string]int{}, Complainers: []Complainer{}}
+	rep := &Recovery{Outcomes: map[string]int{}, Complainers: make([]Complainer, len(list))}
+	for i, c := range list {
+		rep.Complainers[i] = Complainer{Case: c.ID, Customer: c.Customer, Formal: c.Formal, Channel: c.Channel, OpenedAt: c.CreatedAt, ResolvedAt: c.ResolvedAt}
+		rep.Complainers[i].Handling = rep.count(c, handling)
+	}
+	// Each complainer is followed on their own (a few reads each), four at
+	// a time.
 	now := s.now()
-	for _, c := range list {
-		cm := Complainer{Case: c.ID, Customer: c.Customer, Formal: c.Formal, Channel: c.Channel, OpenedAt: c.CreatedAt, ResolvedAt: c.ResolvedAt}
-		cm.Handling = rep.count(c, handling)
-		ref := c.UserID
-		if ref == "" {
-			ref = c.AnonymousID
-		}
-		_, q, err := s.profiles.EventFilter(ctx, ref)
-		if fault.Code(err) == fault.NotFound {
-			q = eventlog.Query{UserIDs: []string{c.UserID}, AnonymousIDs: []string{c.AnonymousID}}
-		} else if err != nil {
-			return nil, err
-		}
-		if v, ok, err := s.surveys.LastScore(ctx, survey.TypeNPS, q.UserIDs, q.AnonymousIDs, int64(c.CreatedAt)); err != nil {
-			return nil, err
-		} else if ok {
-			cm.Before = &v
-		}
-		switch {
-		case c.ResolvedAt == nil:
-			cm.Outcome = "open"
-		default:
-			from := int64(*c.ResolvedAt)
-			if v, ok, err := s.surveys.NextScore(ctx, survey.TypeNPS, q.UserIDs, q.AnonymousIDs, from); err != nil {
-				return nil, err
-			} else if ok {
-				cm.After = &v
-			}
-			bought, err := s.boughtBetween(ctx, append(q.UserIDs, q.AnonymousIDs...), from, from+recoveryWindow.Milliseconds())
-			if err != nil {
-				return nil, err
-			}
-			cm.BoughtAgain = bought
-			switch {
-			case bought:
-				cm.Outcome = "recovered"
-			case now.UnixMilli() < from+recoveryWindow.Milliseconds():
-				cm.Outcome = "waiting"
-			default:
-				cm.Outcome = "lost"
-			}
+	errs := make([]error, len(list))
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	for i, c := range list {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = s.follow(ctx, c, &rep.Complainers[i], now)
+		})
+	}
+	wg.Wait()
+	for i, cm := range rep.Complainers {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
 		rep.Outcomes[cm.Outcome]++
-		rep.Complainers = append(rep.Complainers, cm)
 	}
 	rep.share()
 	return rep, nil
+}
+
+// follow fills in what became of a complainer: their NPS before the
+// complaint and after its resolution, and whether they bought again.
+func (s *Service) follow(ctx context.Context, c *Case, cm *Complainer, now time.Time) error {
+	ref := c.UserID
+	if ref == "" {
+		ref = c.AnonymousID
+	}
+	_, q, err := s.profiles.EventFilter(ctx, ref)
+	if fault.Code(err) == fault.NotFound {
+		q = eventlog.Query{UserIDs: []string{c.UserID}, AnonymousIDs: []string{c.AnonymousID}}
+	} else if err != nil {
+		return err
+	}
+	if v, ok, err := s.surveys.LastScore(ctx, survey.TypeNPS, q.UserIDs, q.AnonymousIDs, int64(c.CreatedAt)); err != nil {
+		return err
+	} else if ok {
+		cm.Before = &v
+	}
+	if c.ResolvedAt == nil {
+		cm.Outcome = "open"
+		return nil
+	}
+	from := int64(*c.ResolvedAt)
+	if v, ok, err := s.surveys.NextScore(ctx, survey.TypeNPS, q.UserIDs, q.AnonymousIDs, from); err != nil {
+		return err
+	} else if ok {
+		cm.After = &v
+	}
+	bought, err := s.boughtBetween(ctx, append(q.UserIDs, q.AnonymousIDs...), from, from+recoveryWindow.Milliseconds())
+	if err != nil {
+		return err
+	}
+	cm.BoughtAgain = bought
+	switch {
+	case bought:
+		cm.Outcome = "recovered"
+	case now.UnixMilli() < from+recoveryWindow.Milliseconds():
+		cm.Outcome = "waiting"
+	default:
+		cm.Outcome = "lost"
+	}
+	return nil
 }
 
 // Handling is Recovery's counts alone (complaints, resolved, rated,

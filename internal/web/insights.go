@@ -17,7 +17,7 @@ import (
 // the journey funnel, the ACSI drivers, lifetime value and the silent
 // dissatisfied, online against in-person, and the alignment gap.
 func (c *Console) insightsPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
-	ctx := r.Context()
+	ctx := analytics.WithMemo(r.Context()) // the reports share what they read
 	per, err := parsePeriod(r.URL.Query(), c.Profiles.Now(), "90d")
 	if err != nil {
 		c.fail(w, r, err)

@@ -20,7 +20,7 @@ var emptyAllowed = map[string]string{
 	"No notes yet.":                      "a case the demo has not worked",
 	"Not matched to a customer.":         "a post by a handle nobody claimed",
 	"No webhooks yet.":                   "the demo calls no outside system",
-	"No users yet (POST /api/v1/users).": "the demo is operated with its token",
+	"No users yet.": "the demo is operated with its token",
 }
 
 // Every console page, on the demo loaded as `serve --demo` loads it, in

@@ -11,6 +11,7 @@ import (
 	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/outbox"
+	"github.com/cxloop/cxloop/internal/survey"
 )
 
 // settings lists teams, rules and webhooks; admins also get the forms
@@ -19,7 +20,16 @@ func (c *Console) settings(w http.ResponseWriter, r *http.Request, s auth.Sessio
 	c.renderSettings(w, r, s, http.StatusOK, "", nil)
 }
 
-func (c *Console) renderSettings(w http.ResponseWriter, r *http.Request, s auth.Session, status int, msg string, created *outbox.Webhook) {
+// made is what an action created and shows once: a webhook's signing
+// secret or an API token.
+type made struct {
+	Webhook *outbox.Webhook
+	Token   *madeToken
+}
+
+type madeToken struct{ ID, Name, Secret string }
+
+func (c *Console) renderSettings(w http.ResponseWriter, r *http.Request, s auth.Session, status int, msg string, created *made) {
 	ctx := r.Context()
 	teams, err := c.Cases.Teams(ctx)
 	if err != nil {
@@ -31,7 +41,13 @@ func (c *Console) renderSettings(w http.ResponseWriter, r *http.Request, s auth.
 		c.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"Teams": teams, "Rules": rules, "Admin": s.Principal.Can(auth.RoleAdmin), "Created": created}
+	policy, err := c.Surveys.Policy(ctx)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	data := map[string]any{"Teams": teams, "Rules": rules, "Admin": s.Principal.Can(auth.RoleAdmin), "Created": created,
+		"Policy": policyView(policy), "Roles": []string{auth.RoleAnalyst, auth.RoleAgent, auth.RoleOwner, auth.RoleAdmin}}
 	if s.Principal.Can(auth.RoleAdmin) {
 		hooks, err := c.Outbox.Webhooks(ctx)
 		if err != nil {
@@ -60,7 +76,7 @@ func (c *Console) settingsAction(w http.ResponseWriter, r *http.Request, s auth.
 	ctx := r.Context()
 	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
 	var err error
-	var created *outbox.Webhook
+	var created *made
 	switch r.PathValue("what") {
 	case "teams":
 		var t *cases.Team
@@ -83,8 +99,36 @@ func (c *Console) settingsAction(w http.ResponseWriter, r *http.Request, s auth.
 				events = append(events, e)
 			}
 		}
-		if created, err = c.Outbox.CreateWebhook(ctx, &outbox.Webhook{URL: f("url"), Events: events}); err == nil {
-			audit.Note(ctx, audit.Change{ResourceID: created.ID})
+		var hook *outbox.Webhook
+		if hook, err = c.Outbox.CreateWebhook(ctx, &outbox.Webhook{URL: f("url"), Events: events}); err == nil {
+			audit.Note(ctx, audit.Change{ResourceID: hook.ID})
+			created = &made{Webhook: hook}
+		}
+	case "users":
+		email := strings.ToLower(f("email"))
+		if err = c.Auth.CreateUser(ctx, email, r.PostFormValue("password"), f("role"), r.PostForm["teams"]...); err == nil {
+			audit.Note(ctx, audit.Change{Action: "create", Resource: "user", ResourceID: email,
+				After: map[string]any{"email": email, "role": auth.NormalizeRole(f("role")), "teams": r.PostForm["teams"]}})
+		}
+	case "tokens":
+		var id, secret string
+		if f("name") == "" {
+			err = fault.Field("name", "a token needs a name that says who or what uses it")
+			break
+		}
+		if id, secret, err = c.Auth.CreateScopedToken(ctx, f("name"), f("role"), r.PostForm["teams"], ""); err == nil {
+			audit.Note(ctx, audit.Change{Action: "create", Resource: "token", ResourceID: id,
+				After: map[string]any{"name": f("name"), "role": auth.NormalizeRole(f("role")), "teams": r.PostForm["teams"]}})
+			created = &made{Token: &madeToken{ID: id, Name: f("name"), Secret: secret}}
+		}
+	case "policy":
+		var p survey.ContactPolicy
+		if p, err = policyForm(f); err != nil {
+			break
+		}
+		before, _ := c.Surveys.Policy(ctx)
+		if err = c.Surveys.SetPolicy(ctx, p); err == nil {
+			audit.Note(ctx, audit.Change{Action: "update", Resource: "survey-policy", Before: before, After: p})
 		}
 	default:
 		err = fault.New(fault.NotFound, "nothing to add at %q", r.PathValue("what"))
@@ -109,7 +153,62 @@ func (c *Console) settingsAction(w http.ResponseWriter, r *http.Request, s auth.
 		c.renderSettings(w, r, s, http.StatusOK, "", created)
 		return
 	}
-	http.Redirect(w, r, "/settings", http.StatusSeeOther)
+	http.Redirect(w, r, "/settings#"+r.PathValue("what"), http.StatusSeeOther)
+}
+
+// limitView is one contact-policy limit as the form shows it.
+type limitView struct {
+	Key, Label string
+	Max, Days  int // 0: no limit
+}
+
+// policyView lists the contact policy's limits, the global one first.
+func policyView(p survey.ContactPolicy) []limitView {
+	out := []limitView{{Key: "global", Label: "All surveys together"}}
+	for _, r := range []struct{ key, label string }{
+		{survey.Persistent, "After each touchpoint (persistent)"},
+		{survey.Periodic, "Relationship (periodic)"},
+		{survey.Pulse, "Pulse (ad hoc)"},
+	} {
+		out = append(out, limitView{Key: r.key, Label: r.label})
+	}
+	set := func(v *limitView, l *survey.Limit) {
+		if l != nil {
+			v.Max, v.Days = l.Max, l.Days
+		}
+	}
+	set(&out[0], p.Global)
+	for i := 1; i < len(out); i++ {
+		set(&out[i], p.Rhythms[out[i].Key])
+	}
+	return out
+}
+
+// policyForm reads the contact policy form: a limit left blank is none.
+func policyForm(f func(string) string) (survey.ContactPolicy, error) {
+	p := survey.ContactPolicy{Rhythms: map[string]*survey.Limit{}}
+	for _, key := range []string{"global", survey.Persistent, survey.Periodic, survey.Pulse} {
+		maxS, daysS := f(key+"_max"), f(key+"_days")
+		if maxS == "" && daysS == "" {
+			continue
+		}
+		field := "rhythms." + key
+		if key == "global" {
+			field = "global"
+		}
+		max, err1 := strconv.Atoi(maxS)
+		days, err2 := strconv.Atoi(daysS)
+		if err1 != nil || err2 != nil {
+			return p, fault.Field(field, "a limit is a whole number of invitations in a whole number of days; leave both blank for none")
+		}
+		l := &survey.Limit{Max: max, Days: days}
+		if key == "global" {
+			p.Global = l
+		} else {
+			p.Rhythms[key] = l
+		}
+	}
+	return p, nil
 }
 
 // ruleForm reads the rule builder's fields over base: what the form does

@@ -17,10 +17,10 @@ import (
 // emptyAllowed are the empty states that may show on a demo page: the
 // demo has no data for them by design, each with why.
 var emptyAllowed = map[string]string{
-	"No notes yet.":                      "a case the demo has not worked",
-	"Not matched to a customer.":         "a post by a handle nobody claimed",
-	"No webhooks yet.":                   "the demo calls no outside system",
-	"No users yet.": "the demo is operated with its token",
+	"No notes yet.":              "a case the demo has not worked",
+	"Not matched to a customer.": "a post by a handle nobody claimed",
+	"No webhooks yet.":           "the demo calls no outside system",
+	"No users yet.":              "the demo is operated with its token",
 }
 
 // Every console page, on the demo loaded as `serve --demo` loads it, in

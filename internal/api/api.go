@@ -178,6 +178,7 @@ func Routes(d Deps) []Route {
 		{"GET", "/api/v1/guides/{id}/link", auth.RoleOwner, d.Loyalty.GuideLink},
 		{"GET", "/api/v1/loyalty/senders-spenders", auth.RoleAnalyst, d.Loyalty.SendersSpenders},
 		{"GET", "/api/v1/loyalty/dashboard", auth.RoleAnalyst, d.Loyalty.Dashboard},
+		{"GET", "/api/v1/loyalty/activity", auth.RoleAnalyst, d.Loyalty.Activity},
 		{"GET", "/api/v1/communities", auth.RoleAnalyst, d.Loyalty.Communities},
 		{"GET", "/api/v1/introductions", auth.RoleAnalyst, d.Loyalty.Introductions},
 		{"POST", "/api/v1/introductions", auth.RoleOwner, d.Loyalty.Introduce},

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/csvimport"
@@ -410,7 +409,7 @@ func (a *API) Recovery(w http.ResponseWriter, r *http.Request) {
 	if a.sync != nil {
 		a.sync(r)
 	}
-	from, to, err := fromTo(r)
+	from, to, err := httpio.Span(r)
 	if err != nil {
 		a.fail(w, err)
 		return
@@ -432,28 +431,13 @@ func (a *API) Recovery(w http.ResponseWriter, r *http.Request) {
 	httpio.JSON(w, http.StatusOK, rep)
 }
 
-// fromTo reads a report's ?from= and ?to= (dates or RFC 3339 times, to
-// excluded).
-func fromTo(r *http.Request) (from, to time.Time, err error) {
-	if from, err = httpio.Time(r, "from"); err != nil {
-		return
-	}
-	if to, err = httpio.Time(r, "to"); err != nil {
-		return
-	}
-	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
-		err = fault.Field("to", "to must be after from")
-	}
-	return
-}
-
 // SLA answers GET /api/v1/sla?from=&to=: each team's SLA compliance over
 // the cases opened in the period.
 func (a *API) SLA(w http.ResponseWriter, r *http.Request) {
 	if a.sync != nil {
 		a.sync(r)
 	}
-	from, to, err := fromTo(r)
+	from, to, err := httpio.Span(r)
 	if err != nil {
 		a.fail(w, err)
 		return

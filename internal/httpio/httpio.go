@@ -97,6 +97,21 @@ func Time(r *http.Request, name string) (time.Time, error) {
 	return t, nil
 }
 
+// Span reads a report's ?from= and ?to= (dates or RFC 3339 times, to
+// excluded; either may be absent).
+func Span(r *http.Request) (from, to time.Time, err error) {
+	if from, err = Time(r, "from"); err != nil {
+		return
+	}
+	if to, err = Time(r, "to"); err != nil {
+		return
+	}
+	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+		err = fault.Field("to", "to must be after from")
+	}
+	return
+}
+
 // Page reads limit (default def, at most max) and offset.
 func Page(r *http.Request, def, max int) (limit, offset int, err error) {
 	l, err := Int(r, "limit", int64(def))

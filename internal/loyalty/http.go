@@ -148,6 +148,18 @@ func (a *API) Dashboard(w http.ResponseWriter, r *http.Request) {
 	a.read(w, r, func() (any, error) { return a.svc.Dashboard(r.Context()) })
 }
 
+// Activity answers GET /api/v1/loyalty/activity?from=&to=: points
+// earned, redeemed and expired, referrals and referred revenue in the
+// period.
+func (a *API) Activity(w http.ResponseWriter, r *http.Request) {
+	from, to, err := httpio.Span(r)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	a.read(w, r, func() (any, error) { return a.svc.Activity(r.Context(), from, to) })
+}
+
 // Communities answers GET /api/v1/communities.
 func (a *API) Communities(w http.ResponseWriter, r *http.Request) {
 	a.read(w, r, func() (any, error) {

@@ -364,25 +364,10 @@ func (s *Service) TierShares(ctx context.Context) ([]TierShare, error) {
 // ReferralRevenueByMonth is what referred customers spent (refunds out),
 // by calendar month (YYYY-MM, UTC), from since.
 func (s *Service) ReferralRevenueByMonth(ctx context.Context, since time.Time) (map[string]float64, error) {
-	// Two EXISTS, each on its index, rather than one join on an OR that
-	// neither index serves.
-	rows, err := s.db.QueryContext(ctx, `SELECT o.order_id, o.total, o.at FROM loyalty_orders o
-		WHERE o.refunded_at IS NULL AND o.at >= $1 AND (
-			(o.user_id <> '' AND EXISTS (SELECT 1 FROM loyalty_referrals r WHERE r.user_id = o.user_id AND r.at <= o.at))
-			OR (o.anonymous_id <> '' AND EXISTS (SELECT 1 FROM loyalty_referrals r WHERE r.user_id = '' AND r.anonymous_id = o.anonymous_id AND r.at <= o.at)))`, since.UnixMilli())
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	out := map[string]float64{}
-	for rows.Next() {
-		var id string
-		var total float64
-		var at int64
-		if err := rows.Scan(&id, &total, &at); err != nil {
-			return nil, err
-		}
+	lo, hi := span(since, time.Time{})
+	err := s.referredOrders(ctx, lo, hi, func(total float64, at int64) {
 		out[time.UnixMilli(at).UTC().Format("2006-01")] += total
-	}
-	return out, rows.Err()
+	})
+	return out, err
 }

@@ -16,28 +16,32 @@ import (
 // loyaltyPage is the program dashboard: members by tier, points liability,
 // redemption rate, referral revenue and senders against spenders.
 func (c *Console) loyaltyPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
-	d, err := c.Loyalty.Dashboard(r.Context())
+	ctx := r.Context()
+	per, err := parsePeriod(r.URL.Query(), c.Profiles.Now(), "90d")
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	program, err := c.Loyalty.Program(r.Context())
-	if err != nil {
-		c.fail(w, r, err)
-		return
+	var (
+		d           *loyalty.Dashboard
+		act, before *loyalty.Activity
+		program     loyalty.Program
+		rules       []loyalty.Rule
+		communities []loyalty.Community
+		guides      []loyalty.Guide
+	)
+	fns := []func() error{
+		func() (err error) { d, err = c.Loyalty.Dashboard(ctx); return err },
+		func() (err error) { act, err = c.Loyalty.Activity(ctx, per.From, per.To); return err },
+		func() (err error) { program, err = c.Loyalty.Program(ctx); return err },
+		func() (err error) { rules, err = c.Loyalty.Rules(ctx); return err },
+		func() (err error) { communities, err = c.Loyalty.Communities(ctx); return err },
+		func() (err error) { guides, err = c.Loyalty.Guides(ctx); return err },
 	}
-	rules, err := c.Loyalty.Rules(r.Context())
-	if err != nil {
-		c.fail(w, r, err)
-		return
+	if per.Compared() {
+		fns = append(fns, func() (err error) { before, err = c.Loyalty.Activity(ctx, per.CFrom, per.CTo); return err })
 	}
-	communities, err := c.Loyalty.Communities(r.Context())
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	guides, err := c.Loyalty.Guides(r.Context())
-	if err != nil {
+	if err := parallel(fns...); err != nil {
 		c.fail(w, r, err)
 		return
 	}
@@ -45,14 +49,14 @@ func (c *Console) loyaltyPage(w http.ResponseWriter, r *http.Request, s auth.Ses
 	for _, a := range d.Advocacy.TopSendersLowSpend {
 		refs = append(refs, a.Customer)
 	}
-	names, err := c.Profiles.Names(r.Context(), refs)
+	names, err := c.Profiles.Names(ctx, refs)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
 	c.render(w, r, http.StatusOK, "loyalty", view{Title: "Loyalty", Session: &s, Nav: "loyalty", Data: map[string]any{
 		"D": d, "Program": program, "Rules": rules, "Rate": int(d.RedemptionRate*100 + 0.5), "Communities": communities, "Guides": guides, "Names": names,
-		"Chart": matrixChart(d.Advocacy.Matrix),
+		"Chart": matrixChart(d.Advocacy.Matrix), "Period": per, "Activity": act, "Before": before,
 		"Admin": s.Principal.Can(auth.RoleAdmin),
 	}})
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/cxloop/cxloop/internal/audit"
 
@@ -220,26 +221,54 @@ func (a *API) ImportHistory(w http.ResponseWriter, r *http.Request) {
 	a.answer(w, r, http.StatusOK, func() (any, error) { return a.svc.ImportHistory(r.Context(), r.PathValue("id"), in.Sends) })
 }
 
-// Uplift answers GET /api/v1/nudges/uplift: treated against holdout per nudge.
+// Uplift answers GET /api/v1/nudges/uplift?from=&to=: treated against
+// holdout per nudge, for the customers first nudged or held out in the
+// period (every customer without one).
 func (a *API) Uplift(w http.ResponseWriter, r *http.Request) {
-	a.answer(w, r, http.StatusOK, func() (any, error) {
-		list, err := a.svc.Uplifts(r.Context())
-		return map[string]any{"nudges": list}, err
-	})
-}
-
-// Learning answers GET /api/v1/experiences/learning?months=12.
-func (a *API) Learning(w http.ResponseWriter, r *http.Request) {
-	months, err := httpio.Int(r, "months", 12)
-	if err == nil && (months < 1 || months > 60) {
-		err = fault.Field("months", "months is between 1 and 60")
-	}
+	from, to, err := httpio.Span(r)
 	if err != nil {
 		httpio.Error(w, a.logger, err)
 		return
 	}
 	a.answer(w, r, http.StatusOK, func() (any, error) {
-		list, err := a.svc.Learning(r.Context(), int(months))
+		list, err := a.svc.UpliftsIn(r.Context(), from, to)
+		return map[string]any{"nudges": list}, err
+	})
+}
+
+// Learning answers GET /api/v1/experiences/learning?months=12, or
+// ?from=&to= for the months a period touches.
+func (a *API) Learning(w http.ResponseWriter, r *http.Request) {
+	months, err := httpio.Int(r, "months", 12)
+	if err == nil && (months < 1 || months > 60) {
+		err = fault.Field("months", "months is between 1 and 60")
+	}
+	from, to, err2 := httpio.Span(r)
+	if err == nil {
+		err = err2
+	}
+	if err == nil && !from.IsZero() {
+		end := to
+		if end.IsZero() {
+			end = a.svc.now()
+		}
+		if end.Sub(from) > 60*31*24*time.Hour {
+			err = fault.Field("from", "a learning report spans at most 60 months")
+		}
+	}
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	byPeriod := r.URL.Query().Has("from") || r.URL.Query().Has("to")
+	a.answer(w, r, http.StatusOK, func() (any, error) {
+		var list []Month
+		var err error
+		if byPeriod {
+			list, err = a.svc.LearningIn(r.Context(), from, to)
+		} else {
+			list, err = a.svc.Learning(r.Context(), int(months))
+		}
 		return map[string]any{"months": list}, err
 	})
 }

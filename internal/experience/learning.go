@@ -75,6 +75,27 @@ var stages = map[string]string{"curated_offering": "Request", "coach_behaviour":
 func (s *Service) Learning(ctx context.Context, months int) ([]Month, error) {
 	now := s.now().UTC()
 	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -(months - 1), 0)
+	return s.learning(ctx, start, now)
+}
+
+// LearningIn is the learning report for the calendar months (UTC) that
+// [from, to) touches; a zero from is 12 months back, a zero to is now.
+func (s *Service) LearningIn(ctx context.Context, from, to time.Time) ([]Month, error) {
+	now := s.now().UTC()
+	end := now
+	if !to.IsZero() && to.Before(now) {
+		end = to.Add(-time.Millisecond).UTC()
+	}
+	if from.IsZero() {
+		from = time.Date(end.Year(), end.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -11, 0)
+	}
+	from = from.UTC()
+	return s.learning(ctx, time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC), end)
+}
+
+// learning tallies the months from start (the first of one) to the month
+// of end.
+func (s *Service) learning(ctx context.Context, start, now time.Time) ([]Month, error) {
 	t := learningTally{firstSeen: map[string]string{}, agg: map[learningKey]*ExperienceStat{}}
 	err := s.profiles.EachLive(ctx, func(c profile.Live) error {
 		t.firstSeen[c.ID] = time.UnixMilli(c.FirstSeen).UTC().Format("2006-01")

@@ -93,6 +93,27 @@ func TestRepeatLoop(t *testing.T) {
 		if len(j.Touches) != 3 || j.Touches[0].Event != "Recommendation Clicked" || j.Touches[0].Ref != first.RecID || j.Touches[2].Stage != "Request" {
 			t.Fatalf("journey: %+v (second rec %s)", j.Touches, second.RecID)
 		}
+		// By period: the months it touches, the same figures.
+		thisMonth := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+		q := "from=" + thisMonth.AddDate(0, -2, 3).Format(time.RFC3339) + "&to=" + now.Add(time.Second).Format(time.RFC3339)
+		if code := s.API("GET", "/api/v1/experiences/learning?"+q, nil, &rep); code != 200 || len(rep.Months) != 3 ||
+			rep.Months[0].Month != thisMonth.AddDate(0, -2, 0).Format("2006-01") || rep.Months[2].Month != now.UTC().Format("2006-01") {
+			t.Fatalf("learning by period: %d %+v", code, rep)
+		}
+		got2 := map[string]string{}
+		for _, x := range rep.Months[2].Experiences {
+			got2[x.Experience+"/"+x.Segment] = fmt.Sprintf("%d/%d/%d %s", x.Offered, x.Accepted, x.Purchased, x.Stage)
+		}
+		if fmt.Sprint(got2) != fmt.Sprint(got) {
+			t.Fatalf("learning by period this month %v, by months %v", got2, got)
+		}
+		q = "from=" + thisMonth.AddDate(0, -2, 0).Format(time.RFC3339) + "&to=" + thisMonth.AddDate(0, -1, 0).Format(time.RFC3339)
+		if s.API("GET", "/api/v1/experiences/learning?"+q, nil, &rep); len(rep.Months) != 1 || len(rep.Months[0].Experiences) != 0 {
+			t.Fatalf("learning of a past month: %+v", rep)
+		}
+		if code := s.API("GET", "/api/v1/experiences/learning?from=2001-01-01", nil, nil); code != 400 {
+			t.Fatalf("a span over 60 months: %d", code)
+		}
 		if code := s.API("GET", "/api/v1/experiences/learning?months=0", nil, nil); code != 400 {
 			t.Fatalf("months=0: %d", code)
 		}

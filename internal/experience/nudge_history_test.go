@@ -91,6 +91,34 @@ func TestNudgeHistoryUplift(t *testing.T) {
 			math.Abs(u.CILow-lo) > 1e-9 || math.Abs(u.CIHigh-hi) > 1e-9 || !u.Measured || u.SmallSample != (held.n < 30) {
 			t.Fatalf("uplift %+v; want treated %+v, held out %+v, %.3f (%.3f, %.3f)", u, treated, held, p1-p0, lo, hi)
 		}
+		// By period: only the customers first nudged or held out in it,
+		// c-00 to c-39 for the first 40 hours; the later sends are
+		// outside it, and so is the one still within its week.
+		var early arm
+		var earlyHeld arm
+		for i := range 40 {
+			a, converts := &early, i%3 == 0
+			if i%4 == 0 {
+				a, converts = &earlyHeld, i%8 == 0
+			}
+			a.n++
+			if converts {
+				a.converted++
+			}
+		}
+		start := fixed.AddDate(0, 0, -40)
+		s.API("GET", "/api/v1/nudges/uplift?from="+start.Format(time.RFC3339)+"&to="+start.Add(40*time.Hour).Format(time.RFC3339), nil, &up)
+		if u := up.Nudges[0]; u.Treated.N != early.n || u.Treated.Converted != early.converted || u.Holdout.N != earlyHeld.n ||
+			u.Holdout.Converted != earlyHeld.converted || u.Treated.Pending != 0 {
+			t.Fatalf("uplift of the first 40 hours %+v; want treated %+v, held out %+v", u, early, earlyHeld)
+		}
+		s.API("GET", "/api/v1/nudges/uplift?from="+fixed.AddDate(0, 0, -7).Format(time.RFC3339), nil, &up)
+		if u := up.Nudges[0]; u.Treated.N != 0 || u.Holdout.N != 0 || u.Treated.Pending != 1 || u.Measured {
+			t.Fatalf("uplift of the last week %+v: only the pending send", u)
+		}
+		if code, _ := s.Do("GET", "/api/v1/nudges/uplift?from=soon", nil, "Authorization: Bearer "+apptest.Token); code != 400 {
+			t.Fatalf("a bad from: %d", code)
+		}
 		// The history is the business's acts, at their own time: on the
 		// timeline, but no touchpoint of the customer.
 		var ev struct {

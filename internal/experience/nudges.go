@@ -604,6 +604,20 @@ const (
 // product) within the nudge's conversion days after it; a customer whose
 // window has not closed yet is pending, counted in neither rate.
 func (s *Service) Uplifts(ctx context.Context) ([]Uplift, error) {
+	return s.UpliftsIn(ctx, time.Time{}, time.Time{})
+}
+
+// UpliftsIn measures each nudge on the customers whose first send or
+// hold-out fell in [from, to) (a zero bound is open): the cohort the
+// period brought in, followed through their conversion window.
+func (s *Service) UpliftsIn(ctx context.Context, from, to time.Time) ([]Uplift, error) {
+	lo, hi := int64(0), int64(math.MaxInt64)
+	if !from.IsZero() {
+		lo = from.UnixMilli()
+	}
+	if !to.IsZero() {
+		hi = to.UnixMilli()
+	}
 	list, err := s.nudges(ctx, s.db, true)
 	if err != nil {
 		return nil, err
@@ -633,6 +647,9 @@ func (s *Service) Uplifts(ctx context.Context) ([]Uplift, error) {
 			return nil, err
 		}
 		for _, x := range sends {
+			if x.at < lo || x.at >= hi {
+				continue
+			}
 			g := &u.Treated
 			if x.status == "held_out" {
 				g = &u.Holdout

@@ -99,7 +99,7 @@ func TestConsoleExperiences(t *testing.T) {
 	if acc := run(t, ctx, chromedp.Text(chromedp.CSS(`#replenish`))); !strings.Contains(acc, "over 2 repurchases") {
 		t.Fatalf("replenishment accuracy: %q", acc)
 	}
-	if rep := run(t, ctx, chromedp.Text(chromedp.CSS(`#learning`))); !strings.Contains(rep, "automatic_execution") || !strings.Contains(rep, "respond_to_desire") {
+	if rep := run(t, ctx, chromedp.Text(chromedp.CSS(`#learning`))); !strings.Contains(rep, "Automatic execution") || !strings.Contains(rep, "Respond to desire") || strings.Contains(rep, "_") {
 		t.Fatalf("learning report: %q", rep)
 	}
 }

@@ -48,27 +48,27 @@ func (c *Console) customerExperiences(r *http.Request, id string) (map[string]an
 // uplift, replenishment accuracy and the learning report.
 func (c *Console) experiencesPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
 	ctx := r.Context()
-	uplift, err := c.Exp.Uplifts(ctx)
+	per, err := parsePeriod(r.URL.Query(), c.Profiles.Now(), "90d")
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	learning, err := c.Exp.Learning(ctx, 6)
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	model, naive, n, err := c.Exp.Backtest(ctx)
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	nudges, err := c.Exp.Nudges(ctx)
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	set, err := c.Exp.ReplenishSettings(ctx)
+	var (
+		uplift       []experience.Uplift
+		learning     []experience.Month
+		model, naive float64
+		n            int
+		nudges       []experience.Nudge
+		set          experience.ReplenishSettings
+	)
+	// The reports are independent reads: side by side.
+	err = parallel(
+		func() (err error) { uplift, err = c.Exp.UpliftsIn(ctx, per.From, per.To); return err },
+		func() (err error) { learning, err = c.Exp.LearningIn(ctx, per.From, per.To); return err },
+		func() (err error) { model, naive, n, err = c.Exp.Backtest(ctx); return err },
+		func() (err error) { nudges, err = c.Exp.Nudges(ctx); return err },
+		func() (err error) { set, err = c.Exp.ReplenishSettings(ctx); return err },
+	)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -76,7 +76,14 @@ func (c *Console) experiencesPage(w http.ResponseWriter, r *http.Request, s auth
 	c.render(w, r, http.StatusOK, "experiences", view{Title: "Experiences", Session: &s, Nav: "experiences", Data: map[string]any{
 		"Uplift": uplift, "Learning": learning, "Model": c.Exp.ModelInfo(), "Backtest": map[string]any{"Model": model, "Naive": naive, "N": n},
 		"Nudges": nudges, "Replenish": set, "Owner": s.Principal.Can(auth.RoleOwner), "Admin": s.Principal.Can(auth.RoleAdmin),
+		"Period": per,
 	}})
+}
+
+// experienceNames are the four connected experiences in words.
+var experienceNames = map[string]string{
+	"coach_behaviour": "Coach behaviour", "curated_offering": "Curated offering",
+	"respond_to_desire": "Respond to desire", "automatic_execution": "Automatic execution",
 }
 
 // reorder proposes the customer's last order again (at the till, on a call).

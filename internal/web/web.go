@@ -383,6 +383,12 @@ var funcs = template.FuncMap{
 	"stamp": func(m store.Millis) string { return time.UnixMilli(int64(m)).UTC().Format("2006-01-02 15:04:05") },
 	"icon":  channelIcon,
 	"count": count,
+	"experienceName": func(k string) string {
+		if n, ok := experienceNames[k]; ok {
+			return n
+		}
+		return k
+	},
 	"money": func(v float64) string { return count(int64(math.Round(v))) },
 	"add":   func(a, b int) int { return a + b },
 	// split lays promoters, passives and detractors side by side on 0–100:

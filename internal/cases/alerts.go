@@ -746,11 +746,34 @@ type AlertFiring struct {
 
 // AlertFirings lists an alert's firings, newest first.
 func (s *Service) AlertFirings(ctx context.Context, id string, limit int) ([]AlertFiring, error) {
+	list, _, err := s.AlertFiringsIn(ctx, id, time.Time{}, time.Time{}, limit)
+	return list, err
+}
+
+// AlertFiringsIn lists the alert's latest firings in [from, to) (a zero
+// bound is open), at most limit, and counts all of them.
+func (s *Service) AlertFiringsIn(ctx context.Context, id string, from, to time.Time, limit int) ([]AlertFiring, int, error) {
 	if _, err := s.getAlert(ctx, id, true); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
+	lo, hi := int64(0), int64(math.MaxInt64)
+	if !from.IsZero() {
+		lo = from.UnixMilli()
+	}
+	if !to.IsZero() {
+		hi = to.UnixMilli()
+	}
+	var total int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM alert_firings WHERE alert_id = $1 AND fired_at >= $2 AND fired_at < $3`, id, lo, hi).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	list, err := s.firings(ctx, id, lo, hi, limit)
+	return list, total, err
+}
+
+func (s *Service) firings(ctx context.Context, id string, lo, hi int64, limit int) ([]AlertFiring, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, group_key, case_id, fired_at, evidence FROM alert_firings WHERE alert_id = $1
-		ORDER BY fired_at DESC, id LIMIT $2`, id, limit)
+		AND fired_at >= $2 AND fired_at < $3 ORDER BY fired_at DESC, id LIMIT $4`, id, lo, hi, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -92,8 +92,9 @@ func (a *API) CheckAlert(w http.ResponseWriter, r *http.Request) {
 	httpio.JSON(w, http.StatusOK, map[string]any{"groups": list})
 }
 
-// AlertFirings answers GET /api/v1/alerts/{id}/firings?limit=: when the
-// alert fired, for which group, with its evidence and case.
+// AlertFirings answers GET /api/v1/alerts/{id}/firings?limit=&from=&to=:
+// when the alert fired (in the period, newest first), for which group,
+// with its evidence and case, and how many times in all.
 func (a *API) AlertFirings(w http.ResponseWriter, r *http.Request) {
 	csv, err := httpio.WantsCSV(r)
 	if err != nil {
@@ -105,7 +106,12 @@ func (a *API) AlertFirings(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
-	list, err := a.svc.AlertFirings(r.Context(), r.PathValue("id"), limit)
+	from, to, err := httpio.Span(r)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	list, total, err := a.svc.AlertFiringsIn(r.Context(), r.PathValue("id"), from, to, limit)
 	if csv {
 		httpio.CSVList(w, a.logger, "alert-firings-"+r.PathValue("id"), list, err, httpio.CSVOptions{})
 		return
@@ -114,5 +120,5 @@ func (a *API) AlertFirings(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
-	httpio.JSON(w, http.StatusOK, map[string]any{"firings": list})
+	httpio.JSON(w, http.StatusOK, map[string]any{"firings": list, "total": total})
 }

@@ -15,7 +15,10 @@ type alertView struct {
 	Unit    string
 	Survey  string // the watched survey's name
 	Now     []cases.Evidence
-	Firings []cases.AlertFiring
+	Firings []cases.AlertFiring // the latest in the period
+	// Fired and FiredBefore count the firings in the period and in the
+	// period compared.
+	Fired, FiredBefore int
 }
 
 // alertUnits name each metric's figure as the page prints it.
@@ -35,6 +38,11 @@ func (c *Console) alertsPage(w http.ResponseWriter, r *http.Request, s auth.Sess
 		return
 	}
 	ctx := r.Context()
+	per, err := parsePeriod(r.URL.Query(), c.Profiles.Now(), "90d")
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	list, err := c.Cases.Alerts(ctx)
 	if err != nil {
 		c.fail(w, r, err)
@@ -53,11 +61,17 @@ func (c *Console) alertsPage(w http.ResponseWriter, r *http.Request, s auth.Sess
 			c.fail(w, r, err)
 			return
 		}
-		if v.Firings, err = c.Cases.AlertFirings(ctx, a.ID, 10); err != nil {
+		if v.Firings, v.Fired, err = c.Cases.AlertFiringsIn(ctx, a.ID, per.From, per.To, 10); err != nil {
 			c.fail(w, r, err)
 			return
 		}
+		if per.Compared() {
+			if _, v.FiredBefore, err = c.Cases.AlertFiringsIn(ctx, a.ID, per.CFrom, per.CTo, 0); err != nil {
+				c.fail(w, r, err)
+				return
+			}
+		}
 		views = append(views, v)
 	}
-	c.render(w, r, http.StatusOK, "alerts", view{Title: "Alerts", Session: &s, Nav: "alerts", Data: map[string]any{"Alerts": views, "Admin": s.Principal.Can(auth.RoleAdmin)}})
+	c.render(w, r, http.StatusOK, "alerts", view{Title: "Alerts", Session: &s, Nav: "alerts", Data: map[string]any{"Alerts": views, "Admin": s.Principal.Can(auth.RoleAdmin), "Period": per}})
 }

@@ -79,7 +79,7 @@ func TestConsoleAlerts(t *testing.T) {
 	}
 	row := run(t, ctx, chromedp.Text(chromedp.CSS(`#alert-`+loud.ID+` tr[data-firing="`+f.ID+`"]`)))
 	for _, want := range []string{"call_centre", fmt.Sprintf("%.1f", *f.Evidence.Before), fmt.Sprintf("%.1f", *f.Evidence.After),
-		fmt.Sprint(f.Evidence.NBefore), fmt.Sprint(f.Evidence.NAfter), fmt.Sprintf("%.4f", *f.Evidence.P), f.CaseID} {
+		fmt.Sprint(f.Evidence.NBefore), fmt.Sprint(f.Evidence.NAfter), fmt.Sprintf("%.4f", *f.Evidence.P), "open the case"} {
 		if !strings.Contains(row, want) {
 			t.Errorf("firing row %q lacks %q", row, want)
 		}
@@ -94,10 +94,31 @@ func TestConsoleAlerts(t *testing.T) {
 	if email := run(t, ctx, chromedp.Text(chromedp.CSS(`#alert-`+loud.ID+` tr[data-group="email"]`))); !strings.Contains(email, "too few to test") {
 		t.Errorf("email now: %q", email)
 	}
-	if empty := run(t, ctx, chromedp.Text(chromedp.CSS(`#alert-`+quiet.ID+` .firings`))); !strings.Contains(empty, "Has not fired") {
+	if empty := run(t, ctx, chromedp.Text(chromedp.CSS(`#alert-`+quiet.ID+` .firings`))); !strings.Contains(empty, "Did not fire in this period") {
 		t.Errorf("quiet alert: %q", empty)
 	}
+	if n := run(t, ctx, chromedp.Text(chromedp.CSS(`#alert-`+loud.ID+` .fired-count`))); n != "1" {
+		t.Errorf("fired in the last 90 days: %q", n)
+	}
+	// A period before the firing: none, and the API counts the same.
+	day := apptest.Epoch.AddDate(0, 0, -20).Format("2006-01-02")
+	open(t, ctx, s.URL+"/alerts?period=custom&from="+day+"&to="+day, `#alert-`+loud.ID)
+	if n := run(t, ctx, chromedp.Text(chromedp.CSS(`#alert-`+loud.ID+` .fired-count`))); n != "0" || len(run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#alert-`+loud.ID+` tr[data-firing]")].map(r => r.innerText)`))) != 0 {
+		t.Errorf("fired on %s: %q", day, n)
+	}
+	var counted struct{ Total int }
+	s.API("GET", "/api/v1/alerts/"+loud.ID+"/firings?from="+day+"&to="+apptest.Epoch.AddDate(0, 0, -19).Format("2006-01-02"), nil, &counted)
+	if counted.Total != 0 {
+		t.Errorf("the API counts %d firings on %s", counted.Total, day)
+	}
+	s.API("GET", "/api/v1/alerts/"+loud.ID+"/firings?from="+day, nil, &counted)
+	if counted.Total != 1 {
+		t.Errorf("the API counts %d firings since %s", counted.Total, day)
+	}
 	open(t, ctx, s.URL+"/alerts", `#alert-`+loud.ID)
+	if href := run(t, ctx, chromedp.Evaluate[string](`document.querySelector('tr[data-firing="`+f.ID+`"] a').getAttribute("href")`)); href != "/cases/"+f.CaseID {
+		t.Errorf("the firing links to %q", href)
+	}
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`tr[data-firing="`+f.ID+`"] a`)), chromedp.WaitVisible(chromedp.CSS(`main h1`))); err != nil {
 		t.Fatal(err)
 	}

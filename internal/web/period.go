@@ -160,6 +160,15 @@ func (p period) Query() string {
 	return v.Encode()
 }
 
+// SpanQuery is the period as an API's ?from=&to= (RFC 3339); empty for
+// all time.
+func (p period) SpanQuery() string {
+	if !p.Bounded() {
+		return ""
+	}
+	return url.Values{"from": {p.From.Format(time.RFC3339)}, "to": {p.To.Format(time.RFC3339)}}.Encode()
+}
+
 // Options are the picker's choices.
 func (p period) Options() []struct{ Key, Label string } {
 	if p.bounded {

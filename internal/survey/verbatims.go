@@ -281,3 +281,8 @@ func (s *Service) StoredResponseOf(ctx context.Context, survey, id string) (Stor
 	}
 	return list[0], nil
 }
+
+// VerbatimLanguages lists the languages of a survey's open-text answers.
+func (s *Service) VerbatimLanguages(ctx context.Context, survey string) ([]string, error) {
+	return s.db.Strings(ctx, `SELECT DISTINCT language FROM survey_texts WHERE survey_id = $1 AND language <> '' ORDER BY language`, survey)
+}

@@ -299,12 +299,14 @@ func (c *Console) results(w http.ResponseWriter, r *http.Request, s auth.Session
 		return
 	}
 	all := newVerbatimLinks(sv.ID, url.Values{"period": {"all"}})
-	sentimentLinks := map[string]string{}
-	for k := range sentiments {
-		sentimentLinks[k] = all.with("sentiment", k)
+	sentimentLinks, order := map[string]string{}, []string{}
+	for _, k := range []string{"positive", "neutral", "negative", "unknown"} {
+		if sentiments[k] > 0 {
+			sentimentLinks[k], order = all.with("sentiment", k), append(order, k)
+		}
 	}
 	data["Verbatims"], data["VerbatimTotal"], data["AllVerbatims"] = verbatimItems(sv.ID, latest.Metric, latest.Verbatims, all), latest.Total, all.with()
-	data["Sentiments"], data["SentimentLinks"] = sentiments, sentimentLinks
+	data["Sentiments"], data["SentimentLinks"], data["SentimentOrder"] = sentiments, sentimentLinks, order
 	hasText := false
 	for _, q := range sv.Questions {
 		hasText = hasText || q.Type == survey.TypeText

@@ -241,5 +241,23 @@ func TestVerbatimsPage(t *testing.T) {
 		if n := count(open(html.UnescapeString(all[1]), 200)); n != "1–50 of 55" {
 			t.Fatalf("all verbatims: %q", n)
 		}
+		// Each sentiment's count on the survey's page links to as many verbatims.
+		links := regexp.MustCompile(`<a href="([^"]+sentiment=([a-z]+)[^"]*)">[a-z]+ \((\d+)\)</a>`).FindAllStringSubmatch(results, -1)
+		if len(links) == 0 {
+			t.Fatalf("no sentiment links:\n%s", results)
+		}
+		total := 0
+		for _, l := range links {
+			page := open(html.UnescapeString(l[1]), 200)
+			if n := count(page); !strings.HasSuffix(n, " of "+l[3]) {
+				t.Errorf("sentiment %s: %q, the survey page says %s", l[2], n, l[3])
+			}
+			var n int
+			fmt.Sscan(l[3], &n)
+			total += n
+		}
+		if total != len(sent) {
+			t.Errorf("sentiments count %d verbatims, want %d", total, len(sent))
+		}
 	})
 }

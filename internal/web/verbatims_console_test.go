@@ -198,6 +198,17 @@ func TestVerbatimsPage(t *testing.T) {
 			}
 		}
 
+		// Download CSV exports what the filter selects.
+		faPage := open(base+"?language=fa", 200)
+		dl := regexp.MustCompile(`id="download-verbatims" href="([^"]+)"`).FindStringSubmatch(faPage)
+		if dl == nil {
+			t.Fatalf("no download link:\n%s", faPage)
+		}
+		csv := strings.Split(strings.TrimSpace(open(html.UnescapeString(dl[1]), 200)), "\n")
+		if nfa := want(func(v consoleVerbatim) bool { return v.lang == "fa" }); len(csv) != nfa+1 || !strings.Contains(csv[1], names["omid"]) {
+			t.Fatalf("csv: %d lines, want %d:\n%s", len(csv), nfa+1, strings.Join(csv, "\n"))
+		}
+
 		// A keyword chip filters by its keyword, keeping the other filters.
 		frPage := open(base+"?language=en", 200)
 		chip := chipRe.FindStringSubmatch(frPage)

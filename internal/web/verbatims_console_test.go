@@ -238,6 +238,9 @@ func TestVerbatimsPage(t *testing.T) {
 			t.Fatalf("bad score:\n%s", page)
 		}
 		open(base+"?page=0", 400)
+		if page := open(base+"?page=9", 200); count(page) != "0 of 55" || len(quotes(page)) != 0 {
+			t.Fatalf("past the last page: %q", count(page))
+		}
 		if page := open("/surveys/srv_nope/verbatims", 404); !strings.Contains(page, `href="/static/app.css"`) {
 			t.Fatalf("unknown survey:\n%s", page)
 		}

@@ -97,6 +97,7 @@ func Routes(d Deps) []Route {
 		{"DELETE", "/api/v1/surveys/{id}", auth.RoleOwner, sv.Delete},
 		{"GET", "/api/v1/surveys/{id}/responses", auth.RoleAnalyst, sv.Responses},
 		{"POST", "/api/v1/surveys/{id}/responses", auth.RoleOwner, sv.Respond},
+		{"GET", "/api/v1/surveys/{id}/verbatims", auth.RoleAnalyst, sv.Verbatims},
 		{"GET", "/api/v1/surveys/{id}/invitations", auth.RoleAnalyst, sv.Invitations},
 		{"POST", "/api/v1/surveys/{id}/invitations", auth.RoleOwner, sv.Invite},
 		{"POST", "/api/v1/surveys/{id}/send", auth.RoleOwner, sv.Send},
@@ -237,7 +238,7 @@ var csvRoutes = []string{
 	"/api/v1/returns/rates", "/api/v1/returns/repurchase", "/api/v1/recovery", "/api/v1/customers",
 	"/api/v1/quarantine", "/api/v1/rules/{id}/firings", "/api/v1/analytics/at-risk", "/api/v1/silent-dissatisfied",
 	"/api/v1/suppressions", "/api/v1/surveys/{id}/invitations", "/api/v1/alerts/{id}/firings", "/api/v1/products",
-	"/api/v1/audit",
+	"/api/v1/audit", "/api/v1/surveys/{id}/verbatims",
 }
 
 // CSVRoutes lists the GET routes that answer CSV.

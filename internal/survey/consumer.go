@@ -334,8 +334,8 @@ func saveScores(ctx context.Context, tx *store.Tx, sv *Survey, p respondedProps,
 		}
 		a := text.Analyze(t, p.Language)
 		kw, _ := json.Marshal(a.Keywords)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO survey_texts (response_id, question, survey_id, body, language, sentiment, keywords, responded_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, p.ResponseID, q.ID, sv.ID, t, a.Language, a.Sentiment, string(kw), at); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO survey_texts (response_id, question, survey_id, body, folded, language, sentiment, keywords, responded_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, p.ResponseID, q.ID, sv.ID, t, fold(t), a.Language, a.Sentiment, string(kw), at); err != nil {
 			return err
 		}
 	}

@@ -348,3 +348,49 @@ func (a *API) SetPolicy(w http.ResponseWriter, r *http.Request) {
 	audit.Note(r.Context(), audit.Change{Before: before, After: p})
 	httpio.JSON(w, http.StatusOK, p)
 }
+
+// Verbatims answers GET /api/v1/surveys/{id}/verbatims?q=&score=&sentiment=&keyword=&language=&from=&to=&limit=&offset=:
+// the open-text answers that match, newest first, each with its customer
+// and score, and how many match.
+func (a *API) Verbatims(w http.ResponseWriter, r *http.Request) {
+	csv, err := httpio.WantsCSV(r)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	q := VerbatimQuery{Survey: r.PathValue("id")}
+	if q.Limit, q.Offset, err = httpio.ListPage(r, 50, 1000, csv); err != nil {
+		a.fail(w, err)
+		return
+	}
+	if err := ParseVerbatimFilter(r.URL.Query(), &q); err != nil {
+		a.fail(w, err)
+		return
+	}
+	if q.From, err = httpio.Time(r, "from"); err != nil {
+		a.fail(w, err)
+		return
+	}
+	if q.To, err = httpio.Time(r, "to"); err != nil {
+		a.fail(w, err)
+		return
+	}
+	if csv {
+		if _, err := a.svc.Get(r.Context(), q.Survey); err != nil {
+			a.fail(w, err)
+			return
+		}
+		httpio.CSVPages(w, a.logger, "verbatims-"+q.Survey, q.Limit, q.Offset, httpio.CSVOptions{}, func(limit, offset int) ([]VerbatimRow, error) {
+			q.Limit, q.Offset = limit, offset
+			p, err := a.svc.FindVerbatims(r.Context(), q)
+			return p.Verbatims, err
+		})
+		return
+	}
+	page, err := a.svc.FindVerbatims(r.Context(), q)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, page)
+}

@@ -159,15 +159,6 @@ func (s *Service) readResponses(ctx context.Context, q string, args []any) ([]St
 	return out, seq, err
 }
 
-// Verbatims lists a survey's open-text answers, newest first; sentiment
-// filters by label when not empty.
-func (s *Service) Verbatims(ctx context.Context, survey, sentiment string, limit int) ([]Verbatim, error) {
-	if sentiment != "" {
-		return s.verbatims(ctx, `WHERE survey_id = $1 AND sentiment = $2 ORDER BY responded_at DESC LIMIT $3`, survey, sentiment, limit)
-	}
-	return s.verbatims(ctx, `WHERE survey_id = $1 ORDER BY responded_at DESC LIMIT $2`, survey, limit)
-}
-
 func (s *Service) verbatims(ctx context.Context, where string, args ...any) ([]Verbatim, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT response_id, question, body, language, sentiment, keywords, responded_at FROM survey_texts `+where, args...)
 	if err != nil {

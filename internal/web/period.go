@@ -30,6 +30,9 @@ type period struct {
 	FromDay, ToDay string
 	// Keep are the page's other query parameters, carried by the picker.
 	Keep url.Values
+	// Plain: the page reads its period without comparing (no comparison
+	// in the picker).
+	Plain bool
 	// bounded: the page has no "all time" and always compares (the home).
 	bounded bool
 }

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"math"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,6 +22,9 @@ import (
 	"github.com/cxloop/cxloop/internal/survey"
 	"github.com/cxloop/cxloop/internal/vocab"
 )
+
+// latestVerbatims is how many verbatims the survey's page shows.
+const latestVerbatims = 5
 
 type surveyRow struct {
 	*survey.Survey
@@ -283,7 +287,8 @@ func (c *Console) results(w http.ResponseWriter, r *http.Request, s auth.Session
 		c.fail(w, r, err)
 		return
 	}
-	verbatims, err := c.Surveys.Verbatims(ctx, sv.ID, r.URL.Query().Get("sentiment"), 50)
+	// The latest few verbatims; the verbatims page has them all.
+	latest, err := c.Surveys.FindVerbatims(ctx, survey.VerbatimQuery{Survey: sv.ID, Limit: latestVerbatims})
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -293,7 +298,15 @@ func (c *Console) results(w http.ResponseWriter, r *http.Request, s auth.Session
 		c.fail(w, r, err)
 		return
 	}
-	data["Verbatims"], data["Sentiments"], data["Sentiment"] = verbatims, sentiments, r.URL.Query().Get("sentiment")
+	all := newVerbatimLinks(sv.ID, url.Values{"period": {"all"}})
+	sentimentLinks, order := map[string]string{}, []string{}
+	for _, k := range []string{"positive", "neutral", "negative", "unknown"} {
+		if sentiments[k] > 0 {
+			sentimentLinks[k], order = all.with("sentiment", k), append(order, k)
+		}
+	}
+	data["Verbatims"], data["VerbatimTotal"], data["AllVerbatims"] = verbatimItems(sv.ID, latest.Metric, latest.Verbatims, all), latest.Total, all.with()
+	data["Sentiments"], data["SentimentLinks"], data["SentimentOrder"] = sentiments, sentimentLinks, order
 	hasText := false
 	for _, q := range sv.Questions {
 		hasText = hasText || q.Type == survey.TypeText

@@ -135,6 +135,8 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /surveys", page(c.saveSurvey))
 	mux.Handle("GET /surveys/{id}", page(c.results))
 	mux.Handle("GET /surveys/{id}/edit", page(c.editSurvey))
+	mux.Handle("GET /surveys/{id}/verbatims", page(c.verbatims))
+	mux.Handle("GET /surveys/{id}/responses/{response}", page(c.surveyResponse))
 	mux.Handle("POST /surveys/{id}/edit", page(c.saveSurvey))
 	mux.Handle("GET /surveys/{id}/preview", page(c.previewSurvey))
 	mux.Handle("GET /surveys/{id}/qr.png", page(c.surveyQR))

@@ -53,7 +53,8 @@ type Deps struct {
 	Catalog  *catalog.Service
 	An       *analytics.Service
 	Sources  *ingest.Sources
-	Audit    *audit.Service // the trail of sign-ins and of changes made from the console
+	Ingest   *ingest.Handler // replays quarantined messages through /v1's acceptance
+	Audit    *audit.Service  // the trail of sign-ins and of changes made from the console
 	Privacy  *privacy.Service
 	Jobs     *jobs.Service
 	Home     *home.Service

@@ -84,13 +84,12 @@ func (c *Console) quarantineList(w http.ResponseWriter, r *http.Request, s auth.
 			sources[n.SourceID] = sc
 		}
 		sc.N += n.N
+		if n.Field == "" {
+			continue // a message refused as a whole (too large): no field to filter by
+		}
 		fc := fields[n.Field]
 		if fc == nil {
-			label := n.Field
-			if label == "" {
-				label = "(not a message)"
-			}
-			fc = &choice{Value: n.Field, Label: label}
+			fc = &choice{Value: n.Field, Label: n.Field}
 			fields[n.Field] = fc
 		}
 		fc.N += n.N

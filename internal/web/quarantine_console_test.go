@@ -112,6 +112,7 @@ func TestConsoleQuarantine(t *testing.T) {
 			strings.Contains(page, `id="q-`+id+`"`) {
 			t.Fatalf("after the replay: %d\n%s", code, page)
 		}
+		s.Sync() // the customer is known once the profiles have read the log
 		var events struct {
 			Events []struct{ MessageID, Type string }
 		}

@@ -84,6 +84,8 @@ var auditRoutes = map[string]class{
 
 	// Customers' data: action, resource and ids only.
 	"GET /api/v1/customers/{id}/export":          {audit.Export, "customer", false, ""},
+	"POST /api/v1/quarantine/{id}/replay":        {"replay", "quarantine", false, ""}, // a message names customers: ids only
+	"POST /api/v1/quarantine/{id}/discard":       {"discard", "quarantine", false, ""},
 	"DELETE /api/v1/customers/{id}":              {audit.Erase, "customer", false, ""},
 	"POST /api/v1/customers/{id}/survey-opt-out": {"opt_out", "customer", false, ""},
 	"POST /api/v1/customers/{id}/reorder":        {"reorder", "customer", false, ""},

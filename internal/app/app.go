@@ -402,13 +402,13 @@ func (a *App) Handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	la := loyalty.NewAPI(a.Loyalty, a.caughtUp, a.Logger)
 	hs := &home.Service{Surveys: a.Surveys, Cases: a.Cases, An: a.An, Profiles: a.Profiles, Now: a.Profiles.Now}
-	deps := api.Deps{DB: a.DB, Auth: a.Auth, Ingest: ingest.NewAPI(a.DB, a.Sources, a.Logger), Profiles: a.Profiles, Surveys: a.Surveys,
+	deps := api.Deps{DB: a.DB, Auth: a.Auth, Ingest: ingest.NewAPI(a.DB, a.Sources, a.Logger).Replaying(in), Profiles: a.Profiles, Surveys: a.Surveys,
 		Cases: cases.NewAPI(a.Cases, a.caughtUp, a.Auth.Members, a.Logger), Outbox: outbox.NewAPI(a.Outbox, a.Logger), Jobs: jobs.NewAPI(a.Jobs, a.Logger), Loyalty: la, Exp: experience.NewAPI(a.Exp, a.caughtUp, a.Logger),
 		Catalog: catalog.NewAPI(a.Catalog, a.caughtUp, a.Logger),
 		An:      analytics.NewAPI(a.An, a.caughtUp, a.Logger), Home: home.NewAPI(hs, a.caughtUp, a.Logger), Privacy: privacy.NewAPI(a.Privacy, a.Logger), Audit: a.Audit, Logger: a.Logger}
 	api.Register(mux, deps)
 	mux.HandleFunc("GET /g/{id}", la.OpenGuide) // a guide's tracked link: public, like survey pages
-	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, Catalog: a.Catalog, An: a.An, Sources: a.Sources, Privacy: a.Privacy, Audit: a.Audit, Jobs: a.Jobs, Home: hs, PublicURL: a.PublicURL,
+	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, Catalog: a.Catalog, An: a.An, Sources: a.Sources, Ingest: in, Privacy: a.Privacy, Audit: a.Audit, Jobs: a.Jobs, Home: hs, PublicURL: a.PublicURL,
 		Exports: api.Exports(deps), Logger: a.Logger}).Register(mux)
 	survey.NewPages(a.Surveys).Register(mux)
 	survey.NewWidget(a.Surveys, func(ctx context.Context, key string) error {

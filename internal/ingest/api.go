@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,6 +21,14 @@ type API struct {
 	db      *store.DB
 	sources *Sources
 	logger  *slog.Logger
+	replay  *Handler // the /v1 acceptance quarantined messages are replayed through
+}
+
+// Replaying makes the API replay quarantined messages through h, the /v1
+// handler, and returns the API.
+func (a *API) Replaying(h *Handler) *API {
+	a.replay = h
+	return a
 }
 
 // NewAPI returns the ingestion management handlers.
@@ -82,6 +92,66 @@ func (a *API) ListQuarantine(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpio.JSON(w, http.StatusOK, map[string]any{"messages": list})
+}
+
+// QuarantinedMessage answers GET /api/v1/quarantine/{id}.
+func (a *API) QuarantinedMessage(w http.ResponseWriter, r *http.Request) {
+	m, err := QuarantinedMessage(r.Context(), a.db, r.PathValue("id"))
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	httpio.JSON(w, http.StatusOK, m)
+}
+
+// ReplayQuarantined answers POST /api/v1/quarantine/{id}/replay
+// {message?}: the message, or its correction, runs through /v1's
+// acceptance for its source. Accepted → 200 {id, messageId}, the event is
+// in the log and the message leaves the quarantine; refused again → 422
+// naming the field, and the message stays.
+func (a *API) ReplayQuarantined(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Message json.RawMessage `json:"message"`
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, MaxMessageBytes+1<<10))
+	if err == nil && len(bytes.TrimSpace(b)) > 0 {
+		err = httpio.DecodeJSON(b, &in)
+	}
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	if isNull(in.Message) {
+		in.Message = nil
+	}
+	if a.replay == nil {
+		httpio.Error(w, a.logger, errors.New("quarantine replay is not wired"))
+		return
+	}
+	id := r.PathValue("id")
+	res, refused, err := a.replay.Replay(r, id, in.Message)
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	audit.Note(r.Context(), audit.Change{Action: "replay", Resource: "quarantine", ResourceID: id})
+	if refused != nil {
+		httpio.JSON(w, http.StatusUnprocessableEntity, map[string]any{"error": refused})
+		return
+	}
+	httpio.JSON(w, http.StatusOK, res)
+}
+
+// DiscardQuarantined answers POST /api/v1/quarantine/{id}/discard: the
+// message leaves the quarantine without being accepted (204).
+func (a *API) DiscardQuarantined(w http.ResponseWriter, r *http.Request) {
+	m, err := Discard(r.Context(), a.db, r.PathValue("id"))
+	if err != nil {
+		httpio.Error(w, a.logger, err)
+		return
+	}
+	audit.Note(r.Context(), audit.Change{Action: "discard", Resource: "quarantine", ResourceID: m.ID})
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // UpdateSource answers PATCH /api/v1/sources/{id} {name, paused}: a paused

@@ -90,6 +90,7 @@ func (h *Handler) single(typ string) http.Handler {
 			return
 		}
 		rq := h.request(r, src)
+		rq.typ = typ
 		e, err := rq.normalize(typ, m)
 		if err != nil {
 			h.refuse(w, r, rq, body, err)
@@ -116,7 +117,7 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, rq *request, bo
 		httpio.Error(w, h.logger, cause)
 		return
 	}
-	err := quarantine(r.Context(), h.db, []Refused{{SourceID: rq.source.ID, ReceivedAt: rq.received.UnixMilli(), Field: fe.Field, Reason: fe.Message, Message: body}})
+	err := quarantine(r.Context(), h.db, []Refused{{SourceID: rq.source.ID, ReceivedAt: rq.received.UnixMilli(), Field: fe.Field, Reason: fe.Message, Message: typed(body, rq.typ)}})
 	if err != nil {
 		httpio.Error(w, h.logger, err)
 		return
@@ -170,15 +171,12 @@ func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
 		var e eventlog.Event
 		var err error
 		if objects != nil {
-			if isDelete(objects[i]) && h.privacy != nil {
-				var user string
-				if user, err = rq.deleteOf(objects[i]); err == nil {
-					erase = append(erase, user)
-					continue
-				}
+			var user string
+			if e, user, err = h.accept(rq, objects[i]); err != nil {
 				raw, _ = json.Marshal(objects[i])
-			} else if e, err = rq.object(objects[i]); err != nil {
-				raw, _ = json.Marshal(objects[i])
+			} else if user != "" {
+				erase = append(erase, user)
+				continue
 			}
 		} else {
 			e, err = rq.item(raw)
@@ -223,6 +221,19 @@ func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
 		resp["errors"] = itemErrs
 	}
 	httpio.JSON(w, http.StatusOK, resp)
+}
+
+// accept validates one message decoded as an object, as a batch item: a
+// Segment delete gives the userId to erase (when the handler carries out
+// erasures), any other message its event. The quarantine's replay takes the
+// same path.
+func (h *Handler) accept(rq *request, m map[string]json.RawMessage) (e eventlog.Event, erase string, err error) {
+	if isDelete(m) && h.privacy != nil {
+		erase, err = rq.deleteOf(m)
+		return e, erase, err
+	}
+	e, err = rq.object(m)
+	return e, "", err
 }
 
 // object normalises a batch item decoded as an object.

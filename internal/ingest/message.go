@@ -38,6 +38,7 @@ type request struct {
 	ip       string
 	ctx      context.Context
 	checks   *checks // what other packages check of their events (check.go)
+	typ      string  // the type a single message's path names ("" for a batch)
 }
 
 // normalize validates one message of type typ and returns it as a log event.

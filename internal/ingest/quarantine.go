@@ -10,12 +10,16 @@ import (
 
 // Refused is a message cxloop did not accept, kept with the reason.
 type Refused struct {
-	ID         string          `json:"id"`
-	SourceID   string          `json:"sourceId"`
-	ReceivedAt int64           `json:"receivedAt"`
-	Field      string          `json:"field"`
-	Reason     string          `json:"reason"`
-	Message    json.RawMessage `json:"message"`
+	ID         string `json:"id"`
+	SourceID   string `json:"sourceId"`
+	SourceName string `json:"sourceName"` // "" when the source is gone
+	// SourceRemoved: the source was removed since; its messages cannot be
+	// replayed.
+	SourceRemoved bool            `json:"sourceRemoved,omitempty"`
+	ReceivedAt    int64           `json:"receivedAt"`
+	Field         string          `json:"field"`
+	Reason        string          `json:"reason"`
+	Message       json.RawMessage `json:"message"`
 }
 
 // MarshalJSON writes receivedAt as an RFC 3339 time, as every other time
@@ -69,21 +73,5 @@ func withoutWriteKey(raw json.RawMessage) json.RawMessage {
 
 // Quarantined lists refused messages, newest first.
 func Quarantined(ctx context.Context, db *store.DB, limit, offset int) ([]Refused, error) {
-	rows, err := db.QueryContext(ctx, `SELECT id, source_id, received_at, field, reason, body FROM quarantine
-		ORDER BY received_at DESC, id LIMIT $1 OFFSET $2`, limit, offset)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Refused{}
-	for rows.Next() {
-		var r Refused
-		var body string
-		if err := rows.Scan(&r.ID, &r.SourceID, &r.ReceivedAt, &r.Field, &r.Reason, &body); err != nil {
-			return nil, err
-		}
-		r.Message = json.RawMessage(body)
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return QuarantinedBy(ctx, db, QuarantineFilter{Limit: limit, Offset: offset})
 }

@@ -67,6 +67,7 @@ var consoleChanges = map[string]consoleClass{
 	"POST /replenishment/{action}":          {Resource: "replenishment_settings", Config: true, ActionFrom: "action"},
 	"POST /loyalty/rules/{id}/{action}":     {Resource: "loyalty_rule", Config: true, ActionFrom: "action"},
 	"POST /jobs/{id}/{action}":              {Resource: "job", Config: true, ActionFrom: "action"},
+	"POST /quarantine/{id}/{action}":        {Resource: "quarantine", ActionFrom: "action"}, // a message names customers: ids only
 }
 
 // recorded writes the trail's entry of a console form that changed

@@ -33,7 +33,16 @@ func (c *Console) renderSources(w http.ResponseWriter, r *http.Request, s auth.S
 		c.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"Sources": list, "Admin": s.Principal.Can(auth.RoleAdmin), "Shown": shown,
+	counts, err := ingest.QuarantineCounts(r.Context(), c.DB)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	waiting := 0
+	for _, n := range counts {
+		waiting += n.N
+	}
+	data := map[string]any{"Sources": list, "Admin": s.Principal.Can(auth.RoleAdmin), "Shown": shown, "Quarantined": waiting,
 		"Base": c.publicURL(r), "AnalyticsJS": ingest.AnalyticsJSVersion()}
 	c.render(w, r, status, "sources", view{Title: "Sources", Session: &s, Nav: "sources", Error: msg, Data: data})
 }

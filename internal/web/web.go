@@ -53,7 +53,8 @@ type Deps struct {
 	Catalog  *catalog.Service
 	An       *analytics.Service
 	Sources  *ingest.Sources
-	Audit    *audit.Service // the trail of sign-ins and of changes made from the console
+	Ingest   *ingest.Handler // replays quarantined messages through /v1's acceptance
+	Audit    *audit.Service  // the trail of sign-ins and of changes made from the console
 	Privacy  *privacy.Service
 	Jobs     *jobs.Service
 	Home     *home.Service
@@ -159,6 +160,9 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /product-categories/{category}", page(c.setCategory))
 	mux.Handle("POST /replenishments/{id}/cancel", page(c.cancelReplenishment))
 	mux.Handle("GET /sources", page(c.sourcesPage))
+	mux.Handle("GET /quarantine", page(c.quarantineList))
+	mux.Handle("GET /quarantine/{id}", page(c.quarantineMessage))
+	mux.Handle("POST /quarantine/{id}/{action}", page(c.quarantineAction))
 	mux.Handle("POST /sources", page(c.sourcesAction))
 	mux.Handle("POST /sources/{what}", page(c.sourcesAction))
 	mux.Handle("GET /settings", page(c.settings))

@@ -130,13 +130,17 @@ func loadDemo(t testing.TB) (*apptest.Server, demo.Options) {
 // shows one thing.
 func demoPages(t testing.TB, s *apptest.Server, opts demo.Options) []string {
 	t.Helper()
-	pages := []string{"/", "/customers", "/surveys", "/cases", "/recovery", "/alerts", "/loyalty", "/sources", "/experiences", "/insights", "/products", "/settings", "/audit", "/jobs"}
+	pages := []string{"/", "/customers", "/surveys", "/cases", "/recovery", "/alerts", "/loyalty", "/sources", "/experiences", "/insights", "/products", "/settings", "/audit", "/jobs", "/quarantine"}
 	var list struct {
 		Surveys []struct{ ID string } `json:"surveys"`
 	}
 	s.API("GET", "/api/v1/surveys", nil, &list)
 	for _, sv := range list.Surveys {
 		pages = append(pages, "/surveys/"+sv.ID)
+		var texts struct{ Total int }
+		if s.API("GET", "/api/v1/surveys/"+sv.ID+"/verbatims?limit=1", nil, &texts); texts.Total > 0 {
+			pages = append(pages, "/surveys/"+sv.ID+"/verbatims")
+		}
 	}
 	var cs struct {
 		Cases []struct{ ID string } `json:"cases"`

@@ -177,6 +177,10 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /settings/users/{id}/{action}", page(c.userAction))
 	mux.Handle("POST /settings/tokens/{id}/{action}", page(c.tokenAction))
 	mux.Handle("POST /alerts/{id}/{action}", page(c.alertAction))
+	mux.Handle("GET /nudges/new", page(c.newNudge))
+	mux.Handle("POST /nudges", page(c.saveNudge))
+	mux.Handle("GET /nudges/{id}/edit", page(c.editNudge))
+	mux.Handle("POST /nudges/{id}/edit", page(c.saveNudge))
 	mux.Handle("POST /nudges/{id}/{action}", page(c.nudgeAction))
 	mux.Handle("POST /replenishment/{action}", page(c.replenishAction))
 	mux.Handle("POST /loyalty/rules/{id}/{action}", page(c.loyaltyRuleAction))
@@ -389,6 +393,9 @@ var funcs = template.FuncMap{
 	"stamp": func(m store.Millis) string { return time.UnixMilli(int64(m)).UTC().Format("2006-01-02 15:04:05") },
 	"icon":  channelIcon,
 	"count": count,
+	"nudgeKind": func(k string) string {
+		return map[string]string{"abandoned": "Came back to nothing", "running_out": "Running out", "goal": "Behind on a goal"}[k]
+	},
 	"experienceName": func(k string) string {
 		if n, ok := experienceNames[k]; ok {
 			return n

@@ -2,7 +2,10 @@ package web
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 
+	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/fault"
@@ -33,6 +36,12 @@ var alertUnits = map[string]string{
 // alertsPage lists the alerts on aggregates: what each watches, how each
 // group tests now, and when it fired, with the evidence.
 func (c *Console) alertsPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	c.renderAlerts(w, r, s, http.StatusOK, "")
+}
+
+// renderAlerts shows the alerts page, with msg naming what a form got
+// wrong.
+func (c *Console) renderAlerts(w http.ResponseWriter, r *http.Request, s auth.Session, status int, msg string) {
 	if !s.Principal.Can(auth.RoleAnalyst) {
 		c.fail(w, r, fault.New(fault.Forbidden, "alerts need the analyst role"))
 		return
@@ -73,5 +82,75 @@ func (c *Console) alertsPage(w http.ResponseWriter, r *http.Request, s auth.Sess
 		}
 		views = append(views, v)
 	}
-	c.render(w, r, http.StatusOK, "alerts", view{Title: "Alerts", Session: &s, Nav: "alerts", Data: map[string]any{"Alerts": views, "Admin": s.Principal.Can(auth.RoleAdmin), "Period": per}})
+	data := map[string]any{"Alerts": views, "Admin": s.Principal.Can(auth.RoleAdmin), "Period": per, "Metrics": alertMetrics}
+	if s.Principal.Can(auth.RoleAdmin) {
+		if data["Teams"], err = c.Cases.Teams(ctx); err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		if data["Surveys"], err = c.Surveys.List(ctx); err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		if status != http.StatusOK {
+			_ = r.ParseForm()
+			data["Form"] = r.PostForm
+		}
+	}
+	c.render(w, r, status, "alerts", view{Title: "Alerts", Session: &s, Nav: "alerts", Error: msg, Data: data})
+}
+
+// alertMetrics are the metrics an alert may watch, in words.
+var alertMetrics = []struct{ Key, Label string }{
+	{cases.MetricNPS, "NPS"}, {cases.MetricCSAT, "CSAT (top two boxes)"}, {cases.MetricComplaints, "Complaints"},
+	{cases.MetricNegativeMentions, "Negative mentions (share of mentions)"}, {cases.MetricReturnRate, "Return rate"},
+}
+
+// alertForm reads the new-alert form into an alert; blank fields take
+// the API's defaults.
+func alertForm(f func(string) string) (*cases.Alert, error) {
+	a := &cases.Alert{Name: f("name"), Metric: f("metric"), Survey: f("survey"), By: f("by"), Trait: f("trait"), Window: f("window"), Direction: f("direction")}
+	if a.By == "overall" {
+		a.By = ""
+	}
+	if v := f("alpha"); v != "" {
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return nil, fault.Field("alpha", "the significance level is a number such as 0.01")
+		}
+		a.Alpha = x
+	}
+	if v := f("min_n"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, fault.Field("min_n", "the least number in each window is a whole number")
+		}
+		a.MinN = n
+	}
+	if t := f("case_team"); t != "" {
+		a.Then.OpenCase = &cases.OpenCase{Team: t, Kind: "alert", Priority: f("priority")}
+	}
+	if t := f("notify_team"); t != "" {
+		a.Then.Notify = &cases.Notify{Team: t}
+	}
+	return a, nil
+}
+
+// addAlert makes an alert from the alerts page's form (admin role).
+func (c *Console) addAlert(w http.ResponseWriter, r *http.Request, s auth.Session) {
+	if !s.Principal.Can(auth.RoleAdmin) {
+		c.fail(w, r, fault.New(fault.Forbidden, "alerts need the admin role"))
+		return
+	}
+	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+	a, err := alertForm(f)
+	if err == nil {
+		a, err = c.Cases.CreateAlert(r.Context(), a)
+	}
+	if err != nil {
+		c.formError(w, r, err, func(msg string) { c.renderAlerts(w, r, s, http.StatusBadRequest, msg) })
+		return
+	}
+	audit.Note(r.Context(), audit.Change{Action: "create", Resource: "alert", ResourceID: a.ID, After: a})
+	http.Redirect(w, r, "/alerts#alert-"+a.ID, http.StatusSeeOther)
 }

@@ -188,18 +188,30 @@ func (c *Console) alertAction(w http.ResponseWriter, r *http.Request, s auth.Ses
 		c.fail(w, r, fault.New(fault.Forbidden, "alerts need the admin role"))
 		return
 	}
-	action := r.PathValue("action")
-	if action != "pause" && action != "resume" {
-		c.fail(w, r, fault.New(fault.NotFound, "an alert is paused or resumed here"))
-		return
+	ctx, id := r.Context(), r.PathValue("id")
+	switch action := r.PathValue("action"); action {
+	case "pause", "resume":
+		before, after, err := c.Cases.SetAlertEnabled(ctx, id, action == "resume")
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		audit.Note(ctx, audit.Change{Action: action, Resource: "alert", ResourceID: after.ID, Before: before, After: after})
+		http.Redirect(w, r, "/alerts#alert-"+after.ID, http.StatusSeeOther)
+	case "delete":
+		before, err := c.Cases.GetAlert(ctx, id)
+		if err == nil {
+			err = c.Cases.DeleteAlert(ctx, id)
+		}
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		audit.Note(ctx, audit.Change{Action: "delete", Resource: "alert", ResourceID: id, Before: before})
+		http.Redirect(w, r, "/alerts", http.StatusSeeOther)
+	default:
+		c.fail(w, r, fault.New(fault.NotFound, "an alert is paused, resumed or removed here"))
 	}
-	before, after, err := c.Cases.SetAlertEnabled(r.Context(), r.PathValue("id"), action == "resume")
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	audit.Note(r.Context(), audit.Change{Action: action, Resource: "alert", ResourceID: after.ID, Before: before, After: after})
-	http.Redirect(w, r, "/alerts#alert-"+after.ID, http.StatusSeeOther)
 }
 
 // nudgeAction pauses, resumes or removes a nudge from the Experiences page.

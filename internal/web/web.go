@@ -176,6 +176,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /sources/{id}/{action}", page(c.sourceAction))
 	mux.Handle("POST /settings/users/{id}/{action}", page(c.userAction))
 	mux.Handle("POST /settings/tokens/{id}/{action}", page(c.tokenAction))
+	mux.Handle("POST /alerts", page(c.addAlert))
 	mux.Handle("POST /alerts/{id}/{action}", page(c.alertAction))
 	mux.Handle("GET /nudges/new", page(c.newNudge))
 	mux.Handle("POST /nudges", page(c.saveNudge))

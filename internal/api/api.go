@@ -17,6 +17,7 @@ import (
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/catalog"
+	"github.com/cxloop/cxloop/internal/display"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/experience"
 	"github.com/cxloop/cxloop/internal/fault"
@@ -66,6 +67,7 @@ func Routes(d Deps) []Route {
 	au := auth.NewAPI(d.Auth, d.Logger)
 	ev := &events{db: d.DB, profiles: d.Profiles, logger: d.Logger}
 	sv := survey.NewAPI(d.Surveys, d.Logger)
+	ds := &display.API{DB: d.DB, Logger: d.Logger}
 	return []Route{
 		{"GET", "/api/v1/sources", auth.RoleAnalyst, in.ListSources},
 		{"POST", "/api/v1/sources", auth.RoleAdmin, in.CreateSource},
@@ -162,6 +164,8 @@ func Routes(d Deps) []Route {
 		{"GET", "/api/v1/customers/{id}/replenishments", auth.RoleAnalyst, d.Exp.Replenishments},
 		{"POST", "/api/v1/replenishments/{id}/cancel", auth.RoleAgent, d.Exp.CancelReplenishment},
 		{"GET", "/api/v1/replenishment/settings", auth.RoleAnalyst, d.Exp.GetReplenishSettings},
+		{"GET", "/api/v1/display-settings", auth.RoleAnalyst, ds.Get},
+		{"PATCH", "/api/v1/display-settings", auth.RoleAdmin, ds.Patch},
 		{"GET", "/api/v1/nudges", auth.RoleAnalyst, d.Exp.Nudges},
 		{"POST", "/api/v1/nudges", auth.RoleOwner, d.Exp.CreateNudge},
 		{"GET", "/api/v1/nudges/uplift", auth.RoleAnalyst, d.Exp.Uplift},

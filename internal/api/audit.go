@@ -59,6 +59,7 @@ var auditRoutes = map[string]class{
 	"DELETE /api/v1/nudges/{id}":                                 {"delete", "nudge", true, ""},
 	"PUT /api/v1/replenishment/settings":                         {"update", "replenishment_settings", true, ""},
 	"PATCH /api/v1/replenishment/settings":                       {"update", "replenishment_settings", true, ""},
+	"PATCH /api/v1/display-settings":                             {"update", "display_settings", true, ""},
 	"POST /api/v1/loyalty/rules":                                 {"create", "loyalty_rule", true, ""},
 	"PATCH /api/v1/loyalty/rules/{id}":                           {"update", "loyalty_rule", true, ""},
 	"DELETE /api/v1/loyalty/rules/{id}":                          {"delete", "loyalty_rule", true, ""},

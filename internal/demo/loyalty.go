@@ -108,6 +108,10 @@ func Finish(ctx context.Context, baseURL, token string, opts Options) error {
 	if end.IsZero() {
 		end = time.Now()
 	}
+	// The demo retailer's orders are in euros.
+	if err := send(ctx, http.MethodPatch, baseURL+"/api/v1/display-settings", token, `{"currency": "EUR"}`, nil); err != nil {
+		return err
+	}
 	for n := 1; n <= opts.Customers; n += 9 {
 		user := fmt.Sprintf("user-%05d", n)
 		var m struct{ Balance int64 }

@@ -55,7 +55,11 @@ var consoleChanges = map[string]consoleClass{
 	"POST /sources":                        {Action: "create", Resource: "source", Config: true},
 	"POST /sources/{what}":                 {Skip: true}, // shows a pasted key's snippet
 	"POST /settings/{what}": {Action: "create", Config: true,
-		ResourceFrom: map[string]string{"teams": "team", "rules": "rule", "webhooks": "webhook"}},
+		ResourceFrom: map[string]string{"teams": "team", "rules": "rule", "webhooks": "webhook", "users": "user", "tokens": "token",
+			"policy": "survey-policy", "currency": "display_settings"}},
+	"POST /nudges":                          {Action: "create", Resource: "nudge", Config: true},
+	"POST /nudges/{id}/edit":                {Action: "update", Resource: "nudge", Config: true},
+	"POST /alerts":                          {Action: "create", Resource: "alert", Config: true},
 	"POST /settings/rules/{id}/{action}":    {Resource: "rule", Config: true, ActionFrom: "action"},
 	"POST /settings/webhooks/{id}/{action}": {Resource: "webhook", Config: true, ActionFrom: "action"},
 	"POST /settings/teams/{id}/{action}":    {Resource: "team", Config: true, ActionFrom: "action"},

@@ -9,6 +9,7 @@ import (
 	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
+	"github.com/cxloop/cxloop/internal/display"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/survey"
@@ -46,7 +47,12 @@ func (c *Console) renderSettings(w http.ResponseWriter, r *http.Request, s auth.
 		c.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"Teams": teams, "Rules": rules, "Admin": s.Principal.Can(auth.RoleAdmin), "Created": created,
+	shown, err := display.Get(ctx, c.DB)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	data := map[string]any{"Teams": teams, "Rules": rules, "Admin": s.Principal.Can(auth.RoleAdmin), "Created": created, "Display": shown,
 		"Policy": policyView(policy), "Roles": []string{auth.RoleAnalyst, auth.RoleAgent, auth.RoleOwner, auth.RoleAdmin}}
 	if s.Principal.Can(auth.RoleAdmin) {
 		hooks, err := c.Outbox.Webhooks(ctx)
@@ -120,6 +126,12 @@ func (c *Console) settingsAction(w http.ResponseWriter, r *http.Request, s auth.
 			audit.Note(ctx, audit.Change{Action: "create", Resource: "token", ResourceID: id,
 				After: map[string]any{"name": f("name"), "role": auth.NormalizeRole(f("role")), "teams": r.PostForm["teams"]}})
 			created = &made{Token: &madeToken{ID: id, Name: f("name"), Secret: secret}}
+		}
+	case "currency":
+		before, _ := display.Get(ctx, c.DB)
+		var after display.Settings
+		if after, err = display.Set(ctx, c.DB, display.Settings{Currency: f("currency")}); err == nil {
+			audit.Note(ctx, audit.Change{Action: "update", Resource: "display_settings", Before: before, After: after})
 		}
 	case "policy":
 		var p survey.ContactPolicy

@@ -9,11 +9,13 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cxloop/cxloop/internal/analytics"
@@ -21,6 +23,7 @@ import (
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/catalog"
+	"github.com/cxloop/cxloop/internal/display"
 	"github.com/cxloop/cxloop/internal/experience"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/home"
@@ -72,6 +75,19 @@ type Console struct {
 	Deps
 	pages  map[string]*template.Template
 	limits *signInLimiter
+	// currency is the reporting currency amounts are shown with, read
+	// afresh for each page (another node may have changed it).
+	currency atomic.Pointer[string]
+}
+
+// money is an amount as the console shows it: whole units, grouped, with
+// the reporting currency when one is set.
+func (c *Console) money(v float64) string {
+	n := count(int64(math.Round(v)))
+	if cur := c.currency.Load(); cur != nil && *cur != "" {
+		return n + " " + *cur
+	}
+	return n
 }
 
 // New parses every template once.
@@ -85,8 +101,10 @@ func New(d Deps) *Console {
 	if err != nil {
 		panic(err)
 	}
+	fm := maps.Clone(funcs)
+	fm["money"] = c.money
 	for _, v := range views {
-		t := template.Must(template.New("").Funcs(funcs).ParseFS(files, "templates/common/*.html", v))
+		t := template.Must(template.New("").Funcs(fm).ParseFS(files, "templates/common/*.html", v))
 		name := strings.TrimSuffix(v[strings.LastIndexByte(v, '/')+1:], ".html")
 		c.pages[name] = t
 	}
@@ -225,6 +243,11 @@ type view struct {
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
+	if c.DB != nil {
+		if ds, err := display.Get(r.Context(), c.DB); err == nil {
+			c.currency.Store(&ds.Currency)
+		}
+	}
 	var buf bytes.Buffer
 	if err := c.pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
 		c.Logger.Error("render", "page", name, "err", err)
@@ -394,6 +417,7 @@ var funcs = template.FuncMap{
 	"stamp": func(m store.Millis) string { return time.UnixMilli(int64(m)).UTC().Format("2006-01-02 15:04:05") },
 	"icon":  channelIcon,
 	"count": count,
+	"say":   say,
 	"nudgeKind": func(k string) string {
 		return map[string]string{"abandoned": "Came back to nothing", "running_out": "Running out", "goal": "Behind on a goal"}[k]
 	},
@@ -403,7 +427,7 @@ var funcs = template.FuncMap{
 		}
 		return k
 	},
-	"money": func(v float64) string { return count(int64(math.Round(v))) },
+	"money": func(v float64) string { return count(int64(math.Round(v))) }, // each console's own: see New
 	"add":   func(a, b int) int { return a + b },
 	// split lays promoters, passives and detractors side by side on 0–100:
 	// the promoters' width, the passives' width, where the detractors
@@ -561,4 +585,26 @@ func count(v any) string {
 		return "-" + b.String()
 	}
 	return b.String()
+}
+
+// words are the codes the API returns, as the console says them.
+var words = map[string]string{
+	// survey rhythms and invitations
+	"persistent": "after each touchpoint", "periodic": "relationship", "pulse": "pulse",
+	"recontact_wait": "contacted too recently (contact policy)", "opted_out": "opted out of surveys",
+	"sampled_out": "not drawn in the sample", "quota_full": "the survey had all the answers it wanted",
+	"survey_inactive": "the survey was not running", "no_email": "no email address for an email survey",
+	"unknown_customer": "no customer matches the identity",
+	// replenishments and proposals
+	"scheduled": "scheduled", "placed": "placed", "cancelled": "cancelled", "proposed": "proposed",
+	"accepted": "accepted", "declined": "declined",
+}
+
+// say is a code in words: its own when it has some, else the code with
+// spaces for underscores.
+func say(code string) string {
+	if w, ok := words[code]; ok {
+		return w
+	}
+	return strings.ReplaceAll(code, "_", " ")
 }

@@ -625,3 +625,26 @@ func (s *Service) valuePage(ctx context.Context, q string, limit, offset int) ([
 	}
 	return out, rows.Err()
 }
+
+// ValueTotals sums up the customers' computed value: how many have one,
+// their lifetime value in all and on average, the orders expected of them
+// in the next 52 weeks, and how many are likely still active (P(alive) at
+// least one half).
+type ValueTotals struct {
+	Customers      int     `json:"customers"`
+	CLV            float64 `json:"clv"`
+	MeanCLV        float64 `json:"meanClv"`
+	ExpectedOrders float64 `json:"expectedOrders52w"`
+	LikelyActive   int     `json:"likelyActive"`
+}
+
+// Totals reads ValueTotals from the customers' values as last computed.
+func (s *Service) Totals(ctx context.Context) (*ValueTotals, error) {
+	t := &ValueTotals{}
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(clv), 0), COALESCE(SUM(expected_52w), 0),
+		COALESCE(SUM(CASE WHEN p_alive >= 0.5 THEN 1 ELSE 0 END), 0) FROM customer_values`).Scan(&t.Customers, &t.CLV, &t.ExpectedOrders, &t.LikelyActive)
+	if t.Customers > 0 {
+		t.MeanCLV = t.CLV / float64(t.Customers)
+	}
+	return t, err
+}

@@ -2,6 +2,7 @@ package analytics_test
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -83,6 +84,36 @@ func TestValueAndRisk(t *testing.T) {
 		faderID, _ := s.Profiles.Resolve(t.Context(), "fader")
 		if len(list.Customers) != 1 || list.Customers[0].Customer != faderID {
 			t.Fatalf("silent dissatisfied: %+v (fader is %s)", list.Customers, faderID)
+		}
+		// The totals the insights page shows add up every customer's value.
+		var sumCLV, sumExpected float64
+		active, n := 0, 0
+		for _, u := range append([]string{"fader", "complainer", "regular"}, func() []string {
+			var out []string
+			for i := range 80 {
+				out = append(out, fmt.Sprintf("buyer-%02d", i))
+			}
+			return out
+		}()...) {
+			var cv struct {
+				PAlive      float64 `json:"p_alive"`
+				Expected52w float64 `json:"expected_purchases_52w"`
+				CLV         float64 `json:"clv"`
+			}
+			if code := s.API("GET", "/api/v1/customers/"+u+"/value", nil, &cv); code != 200 {
+				t.Fatalf("value of %s: %d", u, code)
+			}
+			n++
+			sumCLV += cv.CLV
+			sumExpected += cv.Expected52w
+			if cv.PAlive >= 0.5 {
+				active++
+			}
+		}
+		tot, err := s.An.Totals(t.Context())
+		if err != nil || tot.Customers != n || math.Abs(tot.CLV-sumCLV) > 0.01*float64(n) || math.Abs(tot.MeanCLV-sumCLV/float64(n)) > 0.01 ||
+			math.Abs(tot.ExpectedOrders-sumExpected) > 0.01*float64(n) || tot.LikelyActive != active {
+			t.Fatalf("totals %+v, want %d customers, %.2f CLV, %.2f orders, %d active (%v)", tot, n, sumCLV, sumExpected, active, err)
 		}
 		var m struct {
 			Fitted bool

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/eventlog"
@@ -117,18 +119,82 @@ func displayOr(a, b string) string {
 func sortedTraits(t map[string]any) []kv {
 	out := make([]kv, 0, len(t))
 	for k, v := range t {
-		out = append(out, kv{k, format(v)})
+		out = append(out, kv{label(k), format(v)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].K < out[j].K })
 	return out
 }
 
+// labels are property and trait names as people say them.
+var labels = map[string]string{"nps": "NPS", "csat": "CSAT", "ces": "CES", "acsi": "ACSI", "order_id": "order",
+	"product_id": "product", "survey_name": "survey", "userId": "user id", "anonymousId": "anonymous id", "id": "id"}
+
+// label is a property or trait name in words: its own, or snake_case and
+// camelCase split into lower-case words.
+func label(k string) string {
+	if l, ok := labels[k]; ok {
+		return l
+	}
+	var b strings.Builder
+	for i, r := range k {
+		switch {
+		case r == '_' || r == '-' || r == '.':
+			b.WriteByte(' ')
+		case unicode.IsUpper(r) && i > 0 && !unicode.IsUpper(rune(k[i-1])):
+			b.WriteByte(' ')
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// format is a value in words: text as it is, yes or no, a number as
+// written, a list joined, an object's fields one after another (a
+// product by its name and quantity).
 func format(v any) string {
 	switch t := v.(type) {
 	case string:
 		return t
 	case nil:
 		return ""
+	case bool:
+		if t {
+			return "yes"
+		}
+		return "no"
+	case float64:
+		return strconv.FormatFloat(t, 'f', -1, 64)
+	case json.Number:
+		return t.String()
+	case []any:
+		parts := make([]string, 0, len(t))
+		for _, x := range t {
+			if s := format(x); s != "" {
+				parts = append(parts, s)
+			}
+		}
+		return strings.Join(parts, ", ")
+	case map[string]any:
+		if name, ok := t["name"].(string); ok && name != "" {
+			if q, ok := t["quantity"].(float64); ok && q != 1 {
+				return strconv.FormatFloat(q, 'f', -1, 64) + " × " + name
+			}
+			return name
+		}
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, 0, len(keys))
+		for _, k := range keys {
+			if s := format(t[k]); s != "" {
+				parts = append(parts, label(k)+": "+s)
+			}
+		}
+		return strings.Join(parts, " · ")
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
@@ -167,7 +233,7 @@ func describe(e eventlog.Event) touchpoint {
 		// full, however long the customer's comment.
 		for _, k := range []string{"survey_name", "nps", "csat", "ces", "acsi"} {
 			if v, ok := props[k]; ok {
-				tp.Details = append(tp.Details, kv{k, format(v)})
+				tp.Details = append(tp.Details, kv{label(k), format(v)})
 			}
 		}
 		if answers, ok := props["answers"].(map[string]any); ok {
@@ -188,8 +254,8 @@ func describe(e eventlog.Event) touchpoint {
 		if len(tp.Details) == 6 {
 			break
 		}
-		if s := format(props[k]); len(s) <= 80 {
-			tp.Details = append(tp.Details, kv{k, s})
+		if s := format(props[k]); s != "" && len(s) <= 80 {
+			tp.Details = append(tp.Details, kv{label(k), s})
 		}
 	}
 	return tp

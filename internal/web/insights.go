@@ -33,6 +33,7 @@ func (c *Console) insightsPage(w http.ResponseWriter, r *http.Request, s auth.Se
 		funnel   []analytics.FunnelGroup
 		silent   []analytics.Silent
 		model    *analytics.Model
+		totals   *analytics.ValueTotals
 		channels []analytics.ChannelGroup
 		gaps     []analytics.Gap
 		acsi     *analytics.ACSIModel
@@ -49,6 +50,7 @@ func (c *Console) insightsPage(w http.ResponseWriter, r *http.Request, s auth.Se
 		func() (err error) { funnel, err = c.An.Funnel(ctx, "channel", nil, per.From, per.To); return err },
 		func() (err error) { silent, err = c.An.SilentDissatisfied(ctx, 20); return err },
 		func() (err error) { model, err = c.An.Model(ctx); return err },
+		func() (err error) { totals, err = c.An.Totals(ctx); return err },
 		func() (err error) { channels, err = c.An.Channels(ctx); return err },
 		func() (err error) { gaps, err = c.An.Gaps(ctx, false); return err },
 		func() (err error) {
@@ -68,7 +70,7 @@ func (c *Console) insightsPage(w http.ResponseWriter, r *http.Request, s auth.Se
 		drivers = driverChart(acsi.Drivers)
 	}
 	c.render(w, r, http.StatusOK, "insights", view{Title: "Insights", Session: &s, Nav: "insights", Data: map[string]any{
-		"Outcomes": outcomes, "Funnel": funnel, "FunnelChart": funnelChart(funnel), "Silent": silent, "Model": model, "Gaps": gaps,
+		"Outcomes": outcomes, "Funnel": funnel, "FunnelChart": funnelChart(funnel), "Silent": silent, "Model": model, "Totals": totals, "Gaps": gaps,
 		"Channels": channels, "Period": per,
 		"ACSI": acsi, "Drivers": drivers,
 	}})

@@ -568,6 +568,8 @@ func count(v any) string {
 		n = x
 	case int32:
 		n = int64(x)
+	case float64:
+		n = int64(math.Round(x))
 	default:
 		return fmt.Sprint(v)
 	}

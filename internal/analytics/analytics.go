@@ -26,6 +26,7 @@ import (
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/jobs"
+	"github.com/cxloop/cxloop/internal/memo"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 )
@@ -190,7 +191,7 @@ type purchase struct {
 
 // histories are each customer's purchase days (refunded orders left out).
 func (s *Service) histories(ctx context.Context) (map[string][]purchase, error) {
-	return memoized(ctx, "histories", func() (map[string][]purchase, error) { return s.readHistories(ctx) })
+	return memo.Get(ctx, "analytics.histories", func() (map[string][]purchase, error) { return s.readHistories(ctx) })
 }
 
 // readHistories reads every customer's purchases, by day.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/memo"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 )
@@ -270,6 +271,13 @@ func round3(v float64) float64 { return float64(int(v*1000+0.5)) / 1000 }
 
 // orderedWithin reports whether the customer ordered anything in (from, to].
 func (s *Service) orderedWithin(ctx context.Context, customer string, from, to int64) (bool, error) {
+	if strings.HasPrefix(customer, "cus_") {
+		idx, err := s.orderIndex(ctx)
+		if err != nil {
+			return false, err
+		}
+		return idx.within(customer, from, to), nil
+	}
 	_, args, ph, err := s.keys(ctx, customer)
 	if err != nil || len(args) == 0 {
 		return false, err
@@ -278,6 +286,51 @@ func (s *Service) orderedWithin(ctx context.Context, customer string, from, to i
 	args = append(args, from, to)
 	err = s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM order_lines WHERE identity IN (`+ph+`) AND at > $`+strconv.Itoa(len(args)-1)+` AND at <= $`+strconv.Itoa(len(args)), args...).Scan(&n)
 	return n > 0, err
+}
+
+// orders is every customer's order times, sorted, by customer, with where
+// merged customers went: what orderedWithin asks of every send at once,
+// read once (once a request under a memo).
+type orders struct {
+	times  map[string][]int64
+	merged map[string]string
+}
+
+func (s *Service) orderIndex(ctx context.Context) (*orders, error) {
+	return memo.Get(ctx, "experience.orders", func() (*orders, error) {
+		h, err := s.histories(ctx)
+		if err != nil {
+			return nil, err
+		}
+		o := &orders{times: map[string][]int64{}, merged: map[string]string{}}
+		for c, items := range h.byCustomer {
+			var ts []int64
+			for _, ps := range items {
+				for _, p := range ps {
+					ts = append(ts, p.At.UnixMilli())
+				}
+			}
+			slices.Sort(ts)
+			o.times[c] = slices.Compact(ts)
+		}
+		err = s.db.Each(ctx, `SELECT id, merged_into FROM customers WHERE merged_into IS NOT NULL`, nil, func(r *sql.Rows) error {
+			var id, into string
+			err := r.Scan(&id, &into)
+			o.merged[id] = into
+			return err
+		})
+		return o, err
+	})
+}
+
+// within tells whether the customer ordered in (from, to].
+func (o *orders) within(customer string, from, to int64) bool {
+	if into, ok := o.merged[customer]; ok {
+		customer = into
+	}
+	ts := o.times[customer]
+	i, _ := slices.BinarySearch(ts, from+1)
+	return i < len(ts) && ts[i] <= to
 }
 
 // Touch is one moment an experience touched a customer's journey.

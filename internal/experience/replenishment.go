@@ -13,6 +13,7 @@ import (
 	"github.com/cxloop/cxloop/internal/experience/replenish"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/jobs"
+	"github.com/cxloop/cxloop/internal/memo"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 )
@@ -95,6 +96,11 @@ type history struct {
 
 // histories reads every order line by customer and product.
 func (s *Service) histories(ctx context.Context) (*history, error) {
+	return memo.Get(ctx, "experience.histories", func() (*history, error) { return s.readHistories(ctx) })
+}
+
+// readHistories reads every order line, by customer and item.
+func (s *Service) readHistories(ctx context.Context) (*history, error) {
 	type line struct {
 		key, item string
 		p         replenish.Purchase

@@ -6,6 +6,7 @@ import (
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/experience"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/memo"
 )
 
 // customerExperiences is what the customer page shows of the connected
@@ -47,7 +48,7 @@ func (c *Console) customerExperiences(r *http.Request, id string) (map[string]an
 // experiencesPage is the program view: recommendation quality, nudge
 // uplift, replenishment accuracy and the learning report.
 func (c *Console) experiencesPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
-	ctx := r.Context()
+	ctx := memo.With(r.Context()) // the reports share the order histories they read
 	per, err := parsePeriod(r.URL.Query(), c.Profiles.Now(), "90d")
 	if err != nil {
 		c.fail(w, r, err)

@@ -11,13 +11,14 @@ import (
 	"github.com/cxloop/cxloop/internal/analytics"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/memo"
 )
 
 // insightsPage links experience to the bottom line: outcomes over time,
 // the journey funnel, the ACSI drivers, lifetime value and the silent
 // dissatisfied, online against in-person, and the alignment gap.
 func (c *Console) insightsPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
-	ctx := analytics.WithMemo(r.Context()) // the reports share what they read
+	ctx := memo.With(r.Context()) // the reports share what they read
 	per, err := parsePeriod(r.URL.Query(), c.Profiles.Now(), "90d")
 	if err != nil {
 		c.fail(w, r, err)

@@ -1,4 +1,4 @@
-package analytics
+package memo
 
 import (
 	"context"
@@ -13,11 +13,11 @@ import (
 func TestMemo(t *testing.T) {
 	var reads atomic.Int32
 	read := func() (int, error) { return int(reads.Add(1)), nil }
-	ctx := WithMemo(context.Background())
+	ctx := With(context.Background())
 	var wg sync.WaitGroup
 	got := make([]int, 8)
 	for i := range got {
-		wg.Go(func() { got[i], _ = memoized(ctx, "x", read) })
+		wg.Go(func() { got[i], _ = Get(ctx, "x", read) })
 	}
 	wg.Wait()
 	for _, v := range got {
@@ -25,16 +25,16 @@ func TestMemo(t *testing.T) {
 			t.Fatalf("read %d times under one memo: %v", reads.Load(), got)
 		}
 	}
-	if v, _ := memoized(context.Background(), "x", read); v != 2 {
+	if v, _ := Get(context.Background(), "x", read); v != 2 {
 		t.Fatalf("without a memo: %d", v)
 	}
-	if v, _ := memoized(WithMemo(context.Background()), "x", read); v != 3 {
+	if v, _ := Get(With(context.Background()), "x", read); v != 3 {
 		t.Fatalf("another request's memo: %d", v)
 	}
 	boom := errors.New("boom")
 	fail := func() (int, error) { reads.Add(1); return 0, boom }
 	for range 2 {
-		if _, err := memoized(ctx, "y", fail); !errors.Is(err, boom) {
+		if _, err := Get(ctx, "y", fail); !errors.Is(err, boom) {
 			t.Fatalf("error: %v", err)
 		}
 	}

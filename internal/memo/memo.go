@@ -1,4 +1,5 @@
-package analytics
+// Package memo lets the reports of one request share what they read.
+package memo
 
 import (
 	"context"
@@ -6,12 +7,12 @@ import (
 )
 
 // A page that shows several reports at once reads the same inputs for
-// each (every customer's purchase history, say). WithMemo gives a request
+// each (every customer's purchase history, say). With gives a request
 // a memo in which such an input is read once and shared by the reports
 // computed under that context, also side by side; without it every call
 // reads afresh. The memo lives as long as the request: nothing is kept
 // between two pages.
-func WithMemo(ctx context.Context) context.Context {
+func With(ctx context.Context) context.Context {
 	return context.WithValue(ctx, memoKey{}, &memo{m: map[string]*memoEntry{}})
 }
 
@@ -28,8 +29,9 @@ type memoEntry struct {
 	err  error
 }
 
-// memoized is fn's answer, read once per memo under key.
-func memoized[T any](ctx context.Context, key string, fn func() (T, error)) (T, error) {
+// Get is fn's answer, read once per memo under key (name keys by their
+// package: "experience.histories").
+func Get[T any](ctx context.Context, key string, fn func() (T, error)) (T, error) {
 	mm, ok := ctx.Value(memoKey{}).(*memo)
 	if !ok {
 		return fn()

@@ -16,9 +16,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -294,6 +296,37 @@ func (s *Service) signals(ctx context.Context, now time.Time) (map[string]*signa
 	if err != nil {
 		return nil, err
 	}
+	return s.signalsOf(ctx, now, list)
+}
+
+// signalsFor is signals for the customers whose identity keys are given
+// only: a customer's signals depend on their own rows alone.
+func (s *Service) signalsFor(ctx context.Context, now time.Time, keys []string) (map[string]*signal, error) {
+	if len(keys) == 0 {
+		return map[string]*signal{}, nil
+	}
+	args := []any{now.UnixMilli()}
+	ph := make([]string, len(keys))
+	for i, k := range keys {
+		args = append(args, k)
+		ph[i] = fmt.Sprintf("$%d", i+2)
+	}
+	var list []signalRow
+	err := s.db.Each(ctx, `SELECT identity, kind, value, ref, message_id, at FROM an_signals WHERE at <= $1 AND identity IN (`+strings.Join(ph, ",")+`)
+		ORDER BY at, message_id`, args, func(rows *sql.Rows) error {
+		var r signalRow
+		err := rows.Scan(&r.key, &r.kind, &r.value, &r.ref, &r.msg, &r.at)
+		list = append(list, r)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.signalsOf(ctx, now, list)
+}
+
+// signalsOf reads the signal rows (in time order) into each customer's signal.
+func (s *Service) signalsOf(ctx context.Context, now time.Time, list []signalRow) (map[string]*signal, error) {
 	owner, err := profile.OwnersBy(ctx, s.profiles, list, func(r signalRow) string { return r.key })
 	if err != nil {
 		return nil, err

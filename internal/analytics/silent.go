@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/profile"
 )
 
 // Silent is a silent dissatisfied customer, with the evidence: their
@@ -38,15 +39,30 @@ func (s *Service) SilentDissatisfied(ctx context.Context, limit int) ([]Silent, 
 		return nil, err
 	}
 	out := make([]Silent, 0, len(values))
-	byTime := map[time.Time]map[string]*signal{} // the signals as of each refresh (one, almost always)
+	// The signals of these customers only, as of each refresh (one, almost always).
+	keys := map[time.Time][]string{}
 	for _, v := range values {
-		sig, ok := byTime[v.ComputedAt]
-		if !ok {
-			if sig, err = s.signals(ctx, v.ComputedAt); err != nil {
-				return nil, err
-			}
-			byTime[v.ComputedAt] = sig
+		_, q, err := s.profiles.EventFilter(ctx, v.Customer)
+		if fault.Code(err) == fault.NotFound {
+			continue
+		} else if err != nil {
+			return nil, err
 		}
+		for _, u := range q.UserIDs {
+			keys[v.ComputedAt] = append(keys[v.ComputedAt], profile.Key(u, ""))
+		}
+		for _, a := range q.AnonymousIDs {
+			keys[v.ComputedAt] = append(keys[v.ComputedAt], profile.Key("", a))
+		}
+	}
+	byTime := map[time.Time]map[string]*signal{}
+	for at, ks := range keys {
+		if byTime[at], err = s.signalsFor(ctx, at, ks); err != nil {
+			return nil, err
+		}
+	}
+	for _, v := range values {
+		sig := byTime[v.ComputedAt]
 		c, err := s.profiles.Get(ctx, v.Customer)
 		if err != nil {
 			if fault.Code(err) == fault.NotFound {

@@ -5,8 +5,6 @@ package display
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -17,8 +15,6 @@ import (
 	"github.com/cxloop/cxloop/internal/httpio"
 	"github.com/cxloop/cxloop/internal/store"
 )
-
-const currencyKey = "currency"
 
 var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
 
@@ -31,10 +27,7 @@ type Settings struct {
 // Get reads the settings.
 func Get(ctx context.Context, db *store.DB) (Settings, error) {
 	var v string
-	err := db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, currencyKey).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = nil
-	}
+	err := db.QueryRowContext(ctx, `SELECT currency FROM display_state`).Scan(&v)
 	return Settings{Currency: v}, err
 }
 
@@ -45,7 +38,7 @@ func Set(ctx context.Context, db *store.DB, s Settings) (Settings, error) {
 		return s, fault.Field("currency", "the currency is a three-letter ISO 4217 code such as EUR or USD (or empty for none)")
 	}
 	err := db.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2`, currencyKey, s.Currency)
+		_, err := tx.ExecContext(ctx, `UPDATE display_state SET currency = $1`, s.Currency)
 		return err
 	})
 	return s, err

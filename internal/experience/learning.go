@@ -302,7 +302,7 @@ func (s *Service) orderIndex(ctx context.Context) (*orders, error) {
 		if err != nil {
 			return nil, err
 		}
-		o := &orders{times: map[string][]int64{}, merged: map[string]string{}}
+		o := &orders{times: map[string][]int64{}}
 		for c, items := range h.byCustomer {
 			var ts []int64
 			for _, ps := range items {
@@ -313,12 +313,7 @@ func (s *Service) orderIndex(ctx context.Context) (*orders, error) {
 			slices.Sort(ts)
 			o.times[c] = slices.Compact(ts)
 		}
-		err = s.db.Each(ctx, `SELECT id, merged_into FROM customers WHERE merged_into IS NOT NULL`, nil, func(r *sql.Rows) error {
-			var id, into string
-			err := r.Scan(&id, &into)
-			o.merged[id] = into
-			return err
-		})
+		o.merged, err = s.profiles.MergedInto(ctx)
 		return o, err
 	})
 }

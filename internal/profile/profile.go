@@ -512,6 +512,19 @@ func OwnersBy[T any](ctx context.Context, s *Service, list []T, key func(T) stri
 	})
 }
 
+// MergedInto maps every customer merged into another to the one it was
+// merged into.
+func (s *Service) MergedInto(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	err := s.db.Each(ctx, `SELECT id, merged_into FROM customers WHERE merged_into IS NOT NULL`, nil, func(r *sql.Rows) error {
+		var id, into string
+		err := r.Scan(&id, &into)
+		out[id] = into
+		return err
+	})
+	return out, err
+}
+
 // Live is a customer not merged into another, as EachLive gives it.
 type Live struct {
 	ID        string

@@ -31,7 +31,7 @@ var TableOwners = map[string]string{
 	"users": "auth", "sessions": "auth", "api_tokens": "auth",
 	"audit_log":    "audit",
 	"suppressions": "privacy", "suppressed_identities": "privacy",
-	"settings": "app", "auth_state": "auth", "survey_state": "survey", "experience_state": "experience", "analytics_state": "analytics",
+	"settings": "app", "display_state": "display", "auth_state": "auth", "survey_state": "survey", "experience_state": "experience", "analytics_state": "analytics",
 }
 
 // OwnerOf is the package that owns table ("" for none): River's tables

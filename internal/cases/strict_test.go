@@ -230,7 +230,7 @@ func TestDetractorCaseCarriesTheAnswer(t *testing.T) {
 		}
 		// The customer page shows the whole answer.
 		page := s.Page("/customers/api-1")
-		if !strings.Contains(page, comment("api-1")) || !strings.Contains(page, "nps: 4") {
+		if !strings.Contains(page, comment("api-1")) || !strings.Contains(page, "NPS: 4") {
 			t.Errorf("customer page lacks the answer:\n%s", page)
 		}
 	})

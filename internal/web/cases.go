@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"sort"
@@ -103,7 +104,7 @@ func (c *Console) caseQueue(w http.ResponseWriter, r *http.Request, s auth.Sessi
 		export.Set("assignee", f.Assignee)
 	}
 	c.render(w, r, http.StatusOK, "cases", view{Title: "Cases", Session: &s, Nav: "cases", Data: map[string]any{
-		"Export": export.Encode(),
+		"Export": template.URL(export.Encode()), // encoded here: the template must not encode it again
 		"Rows":   rows, "Teams": teams, "Q": q, "Status": status, "Tabs": tabs, "Names": names, "People": people,
 		"Kinds":      []string{cases.KindComplaint, cases.KindDetractor, cases.KindReturn, cases.KindQuestion, "alert"},
 		"Priorities": []string{"urgent", "high", "normal", "low"}, "Channels": queueChannels, "Unassigned": unassigned,

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/url"
 	"strconv"
 	"strings"
@@ -165,11 +166,12 @@ func (p period) Query() string {
 
 // SpanQuery is the period as an API's ?from=&to= (RFC 3339); empty for
 // all time.
-func (p period) SpanQuery() string {
+func (p period) SpanQuery() template.URL {
 	if !p.Bounded() {
 		return ""
 	}
-	return url.Values{"from": {p.From.Format(time.RFC3339)}, "to": {p.To.Format(time.RFC3339)}}.Encode()
+	// Safe as it stands: encoded here, so the template must not encode it again.
+	return template.URL(url.Values{"from": {p.From.Format(time.RFC3339)}, "to": {p.To.Format(time.RFC3339)}}.Encode())
 }
 
 // Options are the picker's choices.

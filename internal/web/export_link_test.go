@@ -1,0 +1,50 @@
+package web_test
+
+import (
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/store/storetest"
+)
+
+// A "Download CSV" link carries the page's filter as a query, not as one
+// encoded word the export cannot read.
+func TestExportLinksKeepTheFilter(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, storetest.Engines()[0]))
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(s.URL+"/login", url.Values{"token": {apptest.Token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = c.Get(s.URL + "/cases?status=open&team=service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`id="download-cases" href="([^"]*)"`).FindStringSubmatch(string(b))
+	if m == nil {
+		t.Fatal("no download link on the queue")
+	}
+	u, err := url.Parse(html.UnescapeString(m[1]))
+	if err != nil || u.Path != "/export/cases" || u.Query().Get("status") != "open" || u.Query().Get("team") != "service" {
+		t.Fatalf("the queue's download link %q reads as %v", m[1], u)
+	}
+	resp, err = c.Get(s.URL + u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("the export: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}

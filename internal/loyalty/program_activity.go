@@ -57,6 +57,7 @@ func (s *Service) Activity(ctx context.Context, from, to time.Time) (*Activity, 
 		return nil, err
 	}
 	err = s.referredOrders(ctx, lo, hi, func(total float64, _ int64) { a.ReferralRevenue += total })
+	a.ReferralRevenue = math.Round(a.ReferralRevenue*100) / 100
 	return a, err
 }
 

@@ -284,8 +284,8 @@ type Dashboard struct {
 	Earned          int64            `json:"earned"`    // net of reversals
 	Redeemed        int64            `json:"redeemed"`
 	Expired         int64            `json:"expired"`
-	RedemptionRate  float64          `json:"redemptionRate"` // redeemed ÷ earned
-	ReferralRevenue float64          `json:"referralRevenue"`
+	RedemptionRate  float64          `json:"redemptionRate"`  // redeemed ÷ earned
+	ReferralRevenue float64          `json:"referralRevenue"` // referred customers' orders after their referral, refunds out (Activity's, all time)
 	Advocacy        *SendersSpenders `json:"advocacy"`
 }
 
@@ -316,7 +316,13 @@ func (s *Service) Dashboard(ctx context.Context) (*Dashboard, error) {
 	if d.Advocacy, err = s.SendersSpenders(ctx); err != nil {
 		return nil, err
 	}
-	d.ReferralRevenue = d.Advocacy.ReferredRevenue
+	// One definition with the period's activity and the outcomes by month:
+	// referred customers' orders after their referral, refunds left out.
+	all, err := s.Activity(ctx, time.Time{}, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	d.ReferralRevenue = math.Round(all.ReferralRevenue*100) / 100
 	return d, nil
 }
 

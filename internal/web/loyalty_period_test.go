@@ -62,6 +62,10 @@ func TestLoyaltyActivityByPeriod(t *testing.T) {
 		if want := (activity{Earned: 180, Redeemed: 30, Referrals: 1, ReferralRevenue: 80}); all != want {
 			t.Errorf("all time: %+v, want %+v", all, want)
 		}
+		var d struct{ ReferralRevenue float64 }
+		if s.API("GET", "/api/v1/loyalty/dashboard", nil, &d); d.ReferralRevenue != all.ReferralRevenue {
+			t.Errorf("the dashboard's referral revenue %v, the activity's since the start %v", d.ReferralRevenue, all.ReferralRevenue)
+		}
 		if got := get(day0, day0.Add(24*time.Hour)); got.Earned != 100 || got.Referrals != 0 {
 			t.Errorf("the first day: %+v", got)
 		}

@@ -184,17 +184,26 @@ func surveyParam(r *http.Request) *string {
 	return &v
 }
 
-// Outcomes answers GET /api/v1/analytics/outcomes?months=12&survey=.
+// Outcomes answers GET /api/v1/analytics/outcomes?months=12&survey=, or
+// ?from=&to= for the calendar months a period touches (at most 60, the latest).
 func (a *API) Outcomes(w http.ResponseWriter, r *http.Request) {
 	months, err := httpio.Int(r, "months", 12)
 	if err == nil && (months < 1 || months > 60) {
 		err = fault.Field("months", "months is between 1 and 60")
 	}
+	from, to, err2 := httpio.Span(r)
+	if err == nil {
+		err = err2
+	}
 	if err != nil {
 		httpio.Error(w, a.logger, err)
 		return
 	}
+	byPeriod := r.URL.Query().Has("from") || r.URL.Query().Has("to")
 	a.answer(w, r, func() (any, error) {
+		if byPeriod {
+			return a.svc.OutcomesIn(r.Context(), from, to, surveyParam(r))
+		}
 		return a.svc.Outcomes(r.Context(), int(months), surveyParam(r))
 	})
 }

@@ -99,17 +99,52 @@ type Outcomes struct {
 // survey names the survey of the satisfaction and NPS ("" for responses
 // that name none); nil is the default, the survey with the most responses.
 func (s *Service) Outcomes(ctx context.Context, months int, survey *string) (*Outcomes, error) {
+	now := s.now().UTC()
+	return s.outcomes(ctx, time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -(months-1), 0), months, survey)
+}
+
+// MaxOutcomeMonths is the most months one outcomes report spans.
+const MaxOutcomeMonths = 60
+
+// OutcomesIn is the outcomes of the calendar months (UTC) [from, to)
+// touches, at most MaxOutcomeMonths (the latest); a zero from is 12
+// months back, a zero to is now.
+func (s *Service) OutcomesIn(ctx context.Context, from, to time.Time, survey *string) (*Outcomes, error) {
+	now := s.now().UTC()
+	end := now
+	if !to.IsZero() && to.Before(now) {
+		end = to.Add(-time.Millisecond).UTC()
+	}
+	last := time.Date(end.Year(), end.Month(), 1, 0, 0, 0, 0, time.UTC)
+	first := last.AddDate(0, -11, 0)
+	if !from.IsZero() {
+		f := from.UTC()
+		first = time.Date(f.Year(), f.Month(), 1, 0, 0, 0, 0, time.UTC)
+	}
+	months := (last.Year()-first.Year())*12 + int(last.Month()-first.Month()) + 1
+	if months > MaxOutcomeMonths {
+		months, first = MaxOutcomeMonths, last.AddDate(0, -(MaxOutcomeMonths-1), 0)
+	}
+	if months < 1 {
+		months, first = 1, last
+	}
+	return s.outcomes(ctx, first, months, survey)
+}
+
+// outcomes is the report of months calendar months from start (the
+// first of one).
+func (s *Service) outcomes(ctx context.Context, start time.Time, months int, survey *string) (*Outcomes, error) {
 	if err := s.fresh(ctx); err != nil { // the new customers' lifetime values
 		return nil, err
 	}
 	now := s.now().UTC()
-	w := outcomeWindow{start: time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -(months - 1), 0), index: map[string]int{}}
+	w := outcomeWindow{start: start, index: map[string]int{}}
 	out := make([]OutcomeMonth, months)
 	for i := range out {
 		m := w.start.AddDate(0, i, 0).Format("2006-01")
 		out[i].Month, w.index[m] = m, i
 	}
-	out[months-1].Partial = true
+	out[months-1].Partial = out[months-1].Month == now.Format("2006-01")
 	if err := s.commerceByMonth(ctx, w, out); err != nil {
 		return nil, err
 	}

@@ -109,6 +109,23 @@ func TestOutcomesRetention(t *testing.T) {
 				t.Errorf("%s: partial %v", m.Month, m.Partial)
 			}
 		}
+		// By period: the months it touches, the same figures, and a month
+		// in the past is not under way.
+		var feb struct{ Months []outcomeMonth }
+		if code := s.API("GET", "/api/v1/analytics/outcomes?from=2026-02-10&to=2026-03-01", nil, &feb); code != 200 || len(feb.Months) != 1 {
+			t.Fatalf("outcomes of February: %d %+v", code, feb)
+		}
+		if got, want := fmt.Sprintf("%+v", feb.Months[0]), fmt.Sprintf("%+v", out.Months[1]); feb.Months[0].Partial || feb.Months[0].Month != "2026-02" ||
+			feb.Months[0].Buyers != out.Months[1].Buyers || *feb.Months[0].Retention != *out.Months[1].Retention || *feb.Months[0].RepeatRate != *out.Months[1].RepeatRate {
+			t.Errorf("February by period %s, in the three months %s", got, want)
+		}
+		var span struct{ Months []outcomeMonth }
+		if s.API("GET", "/api/v1/analytics/outcomes?from=2025-12-31", nil, &span); len(span.Months) != 4 || span.Months[0].Month != "2025-12" || !span.Months[3].Partial {
+			t.Errorf("outcomes since 31 December: %+v", span.Months)
+		}
+		if code := s.API("GET", "/api/v1/analytics/outcomes?from=2026-03-01&to=2026-02-01", nil, nil); code != 400 {
+			t.Errorf("a period ending before it starts: %d", code)
+		}
 		// No answers: no satisfaction and no NPS. No orders before the
 		// window's first month: no retention then.
 		var longer struct{ Months []outcomeMonth }

@@ -42,9 +42,9 @@ func (c *Console) insightsPage(w http.ResponseWriter, r *http.Request, s auth.Se
 	// The reports are independent reads: side by side.
 	err = parallel(
 		func() (err error) {
-			outcomes, err = c.An.Outcomes(ctx, 12, survey)
+			outcomes, err = c.An.OutcomesIn(ctx, per.From, per.To, survey)
 			if fault.Code(err) == fault.Invalid { // a survey that is gone: the default
-				outcomes, err = c.An.Outcomes(ctx, 12, nil)
+				outcomes, err = c.An.OutcomesIn(ctx, per.From, per.To, nil)
 			}
 			return err
 		},

@@ -292,8 +292,16 @@ type Funnel struct {
 
 // Funnel returns the survey's invitation counts.
 func (s *Service) Funnel(ctx context.Context, survey string) (Funnel, error) {
+	return s.FunnelIn(ctx, survey, time.Time{}, time.Time{})
+}
+
+// FunnelIn is Funnel for the invitations due in [from, to) (a zero bound
+// is open): those the period decided to send.
+func (s *Service) FunnelIn(ctx context.Context, survey string, from, to time.Time) (Funnel, error) {
 	f := Funnel{Skipped: map[string]int{}}
-	rows, err := s.db.QueryContext(ctx, `SELECT status, reason, COUNT(*) FROM survey_invitations WHERE survey_id = $1 GROUP BY status, reason`, survey)
+	lo, hi := span(from, to)
+	rows, err := s.db.QueryContext(ctx, `SELECT status, reason, COUNT(*) FROM survey_invitations WHERE survey_id = $1 AND due_at >= $2 AND due_at < $3
+		GROUP BY status, reason`, survey, lo, hi)
 	if err != nil {
 		return f, err
 	}

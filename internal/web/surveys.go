@@ -260,12 +260,12 @@ func (c *Console) results(w http.ResponseWriter, r *http.Request, s auth.Session
 		c.fail(w, r, err)
 		return
 	}
-	funnel, err := c.Surveys.Funnel(ctx, sv.ID)
+	per, err := parsePeriod(r.URL.Query(), c.Profiles.Now(), "90d")
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	per, err := parsePeriod(r.URL.Query(), c.Profiles.Now(), "90d")
+	funnel, err := c.Surveys.FunnelIn(ctx, sv.ID, per.From, per.To)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -288,17 +288,22 @@ func (c *Console) results(w http.ResponseWriter, r *http.Request, s auth.Session
 		return
 	}
 	// The latest few verbatims; the verbatims page has them all.
-	latest, err := c.Surveys.FindVerbatims(ctx, survey.VerbatimQuery{Survey: sv.ID, Limit: latestVerbatims})
+	latest, err := c.Surveys.FindVerbatims(ctx, survey.VerbatimQuery{Survey: sv.ID, From: per.From, To: per.To, Limit: latestVerbatims})
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	sentiments, err := c.Surveys.Sentiments(ctx, sv.ID)
+	sentiments, err := c.Surveys.SentimentsIn(ctx, sv.ID, per.From, per.To)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	all := newVerbatimLinks(sv.ID, url.Values{"period": {"all"}})
+	inPeriod := url.Values{"period": {per.Key}}
+	if per.Key == "custom" {
+		inPeriod.Set("from", per.FromDay)
+		inPeriod.Set("to", per.ToDay)
+	}
+	all := newVerbatimLinks(sv.ID, inPeriod)
 	sentimentLinks, order := map[string]string{}, []string{}
 	for _, k := range []string{"positive", "neutral", "negative", "unknown"} {
 		if sentiments[k] > 0 {

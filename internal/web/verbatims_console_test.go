@@ -249,11 +249,17 @@ func TestVerbatimsPage(t *testing.T) {
 		// The survey's page shows the latest few and links to them all.
 		results := open("/surveys/"+sv.ID, 200)
 		all := hrefRe("all-verbatims").FindStringSubmatch(results)
-		if all == nil || !strings.Contains(results, "All 55 verbatims →") || len(quotes(results)) != 5 {
+		if all == nil || !strings.Contains(results, "All 55 verbatims of the period →") || len(quotes(results)) != 5 {
 			t.Fatalf("survey page: %v %d\n%s", all, len(quotes(results)), results)
 		}
 		if n := count(open(html.UnescapeString(all[1]), 200)); n != "1–50 of 55" {
 			t.Fatalf("all verbatims: %q", n)
+		}
+		// A period without answers: no verbatims, no sentiment counts, no invitations.
+		empty := open("/surveys/"+sv.ID+"?period=custom&from=2000-01-01&to=2000-01-31", 200)
+		if len(quotes(empty)) != 0 || !strings.Contains(empty, "No open-text answers in this period.") || strings.Contains(empty, "sentiment=") ||
+			!strings.Contains(empty, `<dt>Answered</dt><dd>0</dd>`) {
+			t.Fatalf("the survey page of January 2000:\n%s", empty)
 		}
 		// Each sentiment's count on the survey's page links to as many verbatims.
 		links := regexp.MustCompile(`<a href="([^"]+sentiment=([a-z]+)[^"]*)">[a-z]+ \((\d+)\)</a>`).FindAllStringSubmatch(results, -1)

@@ -49,7 +49,13 @@ type Summary struct {
 // nil without answers; Change and Significant are set when both periods
 // have answers (Significant: the change is significant at the 95 % level).
 type Score struct {
-	Metric      string      `json:"metric"`
+	Metric string `json:"metric"`
+	// Survey and SurveyName are the survey the score is of: of the
+	// surveys asking the metric, the one with the most answers in the
+	// period (else in the previous one), so that the change compares the
+	// same survey's answers, never a mix of rhythms that shifts.
+	Survey      string      `json:"survey,omitempty"`
+	SurveyName  string      `json:"surveyName,omitempty"`
 	Value       *float64    `json:"value"`
 	N           int         `json:"n"`
 	CI95        *[2]float64 `json:"ci95"`
@@ -218,9 +224,9 @@ func validDays(d int) bool {
 	return false
 }
 
-// scores are NPS, CSAT and CES over every survey in the period, compared
-// with the previous one: each metric a survey asks (one not archived), or
-// that was answered in either period.
+// scores are NPS, CSAT and CES of each metric's main survey in the
+// period, compared with the same survey in the previous one: each metric
+// a survey asks (one not archived), or that was answered in either period.
 func (s *Service) scores(ctx context.Context, from, to, prev, prevTo time.Time) ([]Score, error) {
 	surveys, err := s.Surveys.List(ctx)
 	if err != nil {
@@ -232,13 +238,21 @@ func (s *Service) scores(ctx context.Context, from, to, prev, prevTo time.Time) 
 			asked[q.Type] = true
 		}
 	}
+	names := map[string]string{}
+	for _, sv := range surveys {
+		names[sv.ID] = sv.Name
+	}
 	out := []Score{}
 	for _, m := range []string{survey.TypeNPS, survey.TypeCSAT, survey.TypeCES} {
-		res, err := s.Surveys.Scores(ctx, survey.ScoreQuery{Metric: m, From: from, To: to, CompareFrom: prev, CompareTo: prevTo})
+		main, err := s.mainSurvey(ctx, m, from, to, prev, prevTo)
 		if err != nil {
 			return nil, err
 		}
-		sc := Score{Metric: m}
+		res, err := s.Surveys.Scores(ctx, survey.ScoreQuery{Metric: m, Survey: main, From: from, To: to, CompareFrom: prev, CompareTo: prevTo})
+		if err != nil {
+			return nil, err
+		}
+		sc := Score{Metric: m, Survey: main, SurveyName: names[main]}
 		if len(res.Groups) > 0 {
 			g := res.Groups[0]
 			v := g.Value
@@ -253,7 +267,7 @@ func (s *Service) scores(ctx context.Context, from, to, prev, prevTo time.Time) 
 		}
 		if sc.Previous == nil {
 			// No answers now, or none before: the previous period alone.
-			before, err := s.Surveys.Scores(ctx, survey.ScoreQuery{Metric: m, From: prev, To: prevTo})
+			before, err := s.Surveys.Scores(ctx, survey.ScoreQuery{Metric: m, Survey: main, From: prev, To: prevTo})
 			if err != nil {
 				return nil, err
 			}
@@ -277,6 +291,27 @@ func (s *Service) scores(ctx context.Context, from, to, prev, prevTo time.Time) 
 		out = append(out, sc)
 	}
 	return out, nil
+}
+
+// mainSurvey is the survey with the most answers of the metric in the
+// period, else in the previous one ("" when none has any).
+func (s *Service) mainSurvey(ctx context.Context, metric string, from, to, prev, prevTo time.Time) (string, error) {
+	for _, span := range [][2]time.Time{{from, to}, {prev, prevTo}} {
+		res, err := s.Surveys.Scores(ctx, survey.ScoreQuery{Metric: metric, By: "survey", From: span[0], To: span[1]})
+		if err != nil {
+			return "", err
+		}
+		best, most := "", 0
+		for _, g := range res.Groups {
+			if g.N > most || g.N == most && g.Key < best {
+				best, most = g.Key, g.N
+			}
+		}
+		if best != "" {
+			return best, nil
+		}
+	}
+	return "", nil
 }
 
 // cases counts the open and overdue cases p may see, by team, the most

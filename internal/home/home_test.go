@@ -262,3 +262,55 @@ func TestSummaryCountsEveryOpenCase(t *testing.T) {
 		t.Errorf("open cases: home %d, the queue's counts %v; want 130", got.Cases.Open, page.Counts)
 	}
 }
+
+// Two NPS surveys of different rhythms: the home's NPS is the main
+// survey's (the most answers in the period), compared with that same
+// survey before, not a pool whose mix shifts between the periods.
+func TestHomeScoreComparesOneSurvey(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s, clock := apptest.StartAt(t, dsn, apptest.Epoch)
+		mk := func(name, rhythm string) string {
+			var sv struct{ ID string }
+			if code := s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "`+name+`", "rhythm": "`+rhythm+`", "owner": "service",
+				"questions": [{"id": "q1", "type": "nps", "text": {"en": "Would you recommend us?"}}]}`), &sv); code != 201 {
+				t.Fatalf("survey %s: %d", name, code)
+			}
+			return sv.ID
+		}
+		post, quarterly := mk("Post-order", "pulse"), mk("Quarterly", "pulse")
+		answer := func(sv, who string, v float64) {
+			t.Helper()
+			if code := s.API("POST", "/api/v1/surveys/"+sv+"/responses", map[string]any{"customer": who, "answers": map[string]any{"q1": v}}, nil); code != 201 {
+				t.Fatalf("answer %s: %d", who, code)
+			}
+		}
+		before, now := []float64{10, 9, 3, 8, 6}, []float64{10, 10, 9, 2, 5, 7}
+		for i, v := range before {
+			answer(post, fmt.Sprintf("p-%d", i), v)
+		}
+		for i := range 8 { // the quarterly wave: only in the period before, all unhappy
+			answer(quarterly, fmt.Sprintf("q-%d", i), 1)
+		}
+		clock.Add(35 * 24 * time.Hour)
+		for i, v := range now {
+			answer(post, fmt.Sprintf("c-%d", i), v)
+		}
+		s.Sync()
+		var got struct {
+			Scores []struct {
+				Metric, Survey, SurveyName string
+				Value, Previous            *float64
+				N, PreviousN               int
+			}
+		}
+		if code := s.API("GET", "/api/v1/home", nil, &got); code != 200 || len(got.Scores) != 1 {
+			t.Fatalf("home: %d %+v", code, got)
+		}
+		sc := got.Scores[0]
+		if sc.Survey != post || sc.SurveyName != "Post-order" || sc.Value == nil || *sc.Value != nps(now...) || sc.N != len(now) ||
+			sc.Previous == nil || *sc.Previous != nps(before...) || sc.PreviousN != len(before) {
+			t.Fatalf("home NPS %+v (%v, before %v); want Post-order's %v of %d against %v of %d", sc, sc.Value, sc.Previous,
+				nps(now...), len(now), nps(before...), len(before))
+		}
+	})
+}

@@ -78,7 +78,7 @@ func TestConsoleAlerts(t *testing.T) {
 		}
 	}
 	row := run(t, ctx, chromedp.Text(chromedp.CSS(`#alert-`+loud.ID+` tr[data-firing="`+f.ID+`"]`)))
-	for _, want := range []string{"call_centre", fmt.Sprintf("%.1f", *f.Evidence.Before), fmt.Sprintf("%.1f", *f.Evidence.After),
+	for _, want := range []string{"call centre", fmt.Sprintf("%.1f", *f.Evidence.Before), fmt.Sprintf("%.1f", *f.Evidence.After),
 		fmt.Sprint(f.Evidence.NBefore), fmt.Sprint(f.Evidence.NAfter), fmt.Sprintf("%.4f", *f.Evidence.P), "open the case"} {
 		if !strings.Contains(row, want) {
 			t.Errorf("firing row %q lacks %q", row, want)

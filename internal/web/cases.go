@@ -243,7 +243,7 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request, s auth.Sessio
 				return
 			}
 			if len(events) == 1 {
-				data["Origin"] = describe(events[0])
+				data["Origin"] = c.questionTexts(ctx)(describe(events[0]))
 			}
 		}
 	}
@@ -262,8 +262,9 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request, s auth.Sessio
 				return
 			}
 			recent := make([]touchpoint, len(events))
+			questions := c.questionTexts(ctx)
 			for i, e := range events {
-				recent[i] = describe(e)
+				recent[i] = questions(describe(e))
 			}
 			data["Customer"], data["Name"], data["Recent"] = cus, cus.Name(), recent
 		}

@@ -1,8 +1,11 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
+	"math"
 	"net/http"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -70,8 +73,9 @@ func (c *Console) customer(w http.ResponseWriter, r *http.Request, s auth.Sessio
 	}
 	events = eventlog.ScopeCases(events, func(team string) bool { return s.Principal.InTeam(team) })
 	timeline := make([]touchpoint, len(events))
+	questions := c.questionTexts(ctx)
 	for i, e := range events {
-		timeline[i] = describe(e)
+		timeline[i] = questions(describe(e))
 	}
 	_, invitations, err := c.Surveys.CustomerInvitations(ctx, cus.ID, false)
 	if err != nil {
@@ -165,6 +169,9 @@ func format(v any) string {
 		}
 		return "no"
 	case float64:
+		if t != math.Trunc(t) && math.Abs(t) < 1e6 {
+			t = math.Round(t*100) / 100 // two decimals are enough to read
+		}
 		return strconv.FormatFloat(t, 'f', -1, 64)
 	case json.Number:
 		return t.String()
@@ -199,6 +206,43 @@ func format(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// questionTexts relabels a survey answer's answers by their questions'
+// texts (in the survey's default language) instead of the questions' ids;
+// the surveys are read once each.
+func (c *Console) questionTexts(ctx context.Context) func(touchpoint) touchpoint {
+	texts := map[string]map[string]string{}
+	return func(tp touchpoint) touchpoint {
+		if len(tp.Answers) == 0 {
+			return tp
+		}
+		msg, _ := tp.Event.Message()
+		id, _ := msg.Props()["survey_id"].(string)
+		if id == "" {
+			return tp
+		}
+		qs, ok := texts[id]
+		if !ok {
+			qs = map[string]string{}
+			if sv, err := c.Surveys.Get(ctx, id); err == nil {
+				for _, q := range sv.Questions {
+					qs[q.ID] = q.Text.In(sv.DefaultLanguage, sv.DefaultLanguage)
+				}
+			}
+			texts[id] = qs
+		}
+		for i, a := range tp.Answers {
+			if t := qs[a.K]; t != "" {
+				tp.Answers[i].K = t
+			}
+		}
+		return tp
+	}
+}
+
+// internalID matches the ids cxloop gives its own records (a case, a
+// rule, an alert…): the timeline says what happened without them.
+var internalID = regexp.MustCompile(`^(case|rule|alert|nudge|tok|src|srv|rsp|team|cus|q|job|hook|wh)_[a-z0-9]{12,}$`)
 
 // describe turns an event into a timeline line: what happened, and the few
 // properties that say the most about it.
@@ -254,7 +298,7 @@ func describe(e eventlog.Event) touchpoint {
 		if len(tp.Details) == 6 {
 			break
 		}
-		if s := format(props[k]); s != "" && len(s) <= 80 {
+		if s := format(props[k]); s != "" && len(s) <= 80 && !internalID.MatchString(s) {
 			tp.Details = append(tp.Details, kv{label(k), s})
 		}
 	}

@@ -27,6 +27,16 @@ func TestTraitsInWords(t *testing.T) {
 			t.Errorf("%s: %q, want %q", k, got[k], v)
 		}
 	}
+	for v, want := range map[float64]string{0.0022302777777777776: "0", 12.345: "12.35", 36.5: "36.5", 1000: "1000"} {
+		if got := format(v); got != want {
+			t.Errorf("format(%v) = %q, want %q", v, got, want)
+		}
+	}
+	for id, internal := range map[string]bool{"case_7ec81f810627d8e932dc": true, "rule_n4a3ksbokhp5frd5iy5a": true, "ord-00012": false, "tent-2": false} {
+		if internalID.MatchString(id) != internal {
+			t.Errorf("%s read as an internal id: %v", id, !internal)
+		}
+	}
 	for k, w := range map[string]string{"order_id": "order", "survey_name": "survey", "nps": "NPS", "paymentMethod": "payment method", "plan": "plan"} {
 		if l := label(k); l != w {
 			t.Errorf("label(%q) = %q, want %q", k, l, w)

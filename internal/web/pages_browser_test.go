@@ -81,6 +81,18 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 	for _, p := range pages {
 		checkFits(t, ctx, s.URL+p, "main")
 	}
+	// On a phone every page of the navigation is in sight, none behind a sideways scroll.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 900)); err != nil {
+		t.Fatal(err)
+	}
+	open(t, ctx, s.URL+"/", "main")
+	hidden := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("header nav a")].filter(a => { const r = a.getBoundingClientRect(); return r.left < 0 || r.right > 390 || r.width === 0; }).map(a => a.innerText)`))
+	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("header nav a").length`)); n < 10 || len(hidden) > 0 {
+		t.Errorf("at 390 px the navigation's %d links hide %q", n, hidden)
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1440, 900)); err != nil {
+		t.Fatal(err)
+	}
 	open(t, ctx, s.URL+"/alerts", "main")
 	if rows := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("tr[data-firing]")].map(r => r.innerText)`)); len(rows) != 1 || !strings.Contains(rows[0], "web") {
 		t.Errorf("/alerts firings on the demo: %q; the browser is at %s", rows, pageSays(t, ctx))

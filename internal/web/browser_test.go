@@ -7,9 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/cxloop/cxloop/internal/app/apptest"
@@ -40,7 +42,39 @@ func browser(t *testing.T) context.Context {
 	ctx, cancelC := chromedp.NewContext(actx)
 	ctx, cancelT := context.WithTimeout(ctx, 180*time.Second)
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	// A page's "are you sure?" is answered yes, and kept for the test to read.
+	asked := &dialogs{}
+	ctx = context.WithValue(ctx, dialogsKey{}, asked)
+	err := chromedp.Listen(ctx, func(ev any) {
+		if d, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			asked.add(d.Message)
+			go func() {
+				_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+			}()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return ctx
+}
+
+type dialogsKey struct{}
+
+// dialogs are the questions pages asked in a browser, in order.
+type dialogs struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (d *dialogs) add(m string) { d.mu.Lock(); d.list = append(d.list, m); d.mu.Unlock() }
+
+// asked is what the pages in ctx's browser asked so far.
+func asked(ctx context.Context) []string {
+	d := ctx.Value(dialogsKey{}).(*dialogs)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.list...)
 }
 
 // A person signs in, searches for a demo customer by email and sees one
@@ -166,6 +200,22 @@ func submit(t *testing.T, ctx context.Context, sel, landing string) {
 	if err := chromedp.Do(ctx, chromedp.Submit(chromedp.CSS(sel))); err != nil {
 		t.Fatal(err)
 	}
+	landOn(t, ctx, sel, landing)
+}
+
+// clickTo clicks sel (a form's button, as a person does: the page's own
+// handlers run, such as its "are you sure?") and waits to land on landing.
+func clickTo(t *testing.T, ctx context.Context, sel, landing string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+		t.Fatal(err)
+	}
+	landOn(t, ctx, sel, landing)
+}
+
+// landOn waits up to 15 s for the page to be landing, loaded.
+func landOn(t *testing.T, ctx context.Context, sel, landing string) {
+	t.Helper()
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		v, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]string](`({href: location.href, ready: document.readyState})`))
 		if err == nil && strings.HasSuffix(v["href"], landing) && v["ready"] == "complete" {

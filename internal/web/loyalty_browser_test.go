@@ -104,7 +104,7 @@ func TestConsoleLoyaltyMember(t *testing.T) {
 	if row := run(t, ctx, chromedp.Text(chromedp.CSS(`tr[data-rule="`+rules.Rules[1].ID+`"]`))); !strings.Contains(row, "100 points") || !strings.Contains(row, "the sender") {
 		t.Fatalf("rule row %q", row)
 	}
-	submit(t, ctx, `tr[data-rule="`+rules.Rules[1].ID+`"] form[action$="/delete"] button`, "/loyalty#earning")
+	clickTo(t, ctx, `tr[data-rule="`+rules.Rules[1].ID+`"] form[action$="/delete"] button`, "/loyalty#earning")
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		s.API("GET", "/api/v1/loyalty/rules", nil, &rules)
 		if len(rules.Rules) == 1 || time.Now().After(deadline) {
@@ -113,5 +113,8 @@ func TestConsoleLoyaltyMember(t *testing.T) {
 	}
 	if len(rules.Rules) != 1 || rules.Rules[0].On != "Order Completed" {
 		t.Fatalf("rules after removing: %+v", rules)
+	}
+	if q := asked(ctx); len(q) != 1 || q[0] != "Remove this earning rule?" {
+		t.Fatalf("the page asked %q before removing the rule", q)
 	}
 }

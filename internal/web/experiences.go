@@ -77,7 +77,7 @@ func (c *Console) experiencesPage(w http.ResponseWriter, r *http.Request, s auth
 	c.render(w, r, http.StatusOK, "experiences", view{Title: "Experiences", Session: &s, Nav: "experiences", Data: map[string]any{
 		"Uplift": uplift, "Learning": learning, "Model": c.Exp.ModelInfo(), "Backtest": map[string]any{"Model": model, "Naive": naive, "N": n},
 		"Nudges": nudges, "Replenish": set, "Owner": s.Principal.Can(auth.RoleOwner), "Admin": s.Principal.Can(auth.RoleAdmin),
-		"Period": per,
+		"Period": per, "Emails": c.Surveys.Emails(),
 	}})
 }
 

@@ -35,6 +35,7 @@ type nudgeForm struct {
 	Hours    []int
 	Problem  string
 	Field    string
+	Emails   bool // an SMTP server is configured: email nudges are sent
 }
 
 // nudgeFields are the form's fields, as the API names them.
@@ -99,7 +100,7 @@ func (c *Console) renderNudgeForm(w http.ResponseWriter, r *http.Request, s auth
 		c.fail(w, r, err)
 		return
 	}
-	f.Segments, f.Kinds, f.ReadOnly = segs, nudgeKinds, !s.Principal.Can(auth.RoleOwner)
+	f.Segments, f.Kinds, f.ReadOnly, f.Emails = segs, nudgeKinds, !s.Principal.Can(auth.RoleOwner), c.Surveys.Emails()
 	for h := range 24 {
 		f.Hours = append(f.Hours, h)
 	}

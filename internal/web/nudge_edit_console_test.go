@@ -71,7 +71,7 @@ func TestConsoleNudgeEditor(t *testing.T) {
 			return out.Nudges
 		}
 		owner := signIn(url.Values{"token": {apptest.Token}})
-		if code, page := get(owner, "/nudges/new"); code != 200 || !strings.Contains(page, `<option value="Campers">Campers`) {
+		if code, page := get(owner, "/nudges/new"); code != 200 || !strings.Contains(page, `<option value="Campers">Campers`) || !strings.Contains(page, `id="no-email"`) {
 			t.Fatalf("new nudge page: %d\n%s", code, page)
 		}
 		form := url.Values{"name": {"Stove gas"}, "kind": {"running_out"}, "days_ahead": {"5"}, "channel": {"email"},

@@ -292,33 +292,16 @@ const DissatisfiedDays = 365
 // was unhappy, a negative mention or a return in 90 days, any complaint,
 // cases opened and not resolved.
 func (s *Service) signals(ctx context.Context, now time.Time) (map[string]*signal, error) {
-	list, err := s.signalRows(ctx, now)
-	if err != nil {
-		return nil, err
-	}
-	return s.signalsOf(ctx, now, list)
+	return s.signalsFor(ctx, now, nil)
 }
 
 // signalsFor is signals for the customers whose identity keys are given
-// only: a customer's signals depend on their own rows alone.
+// (nil: everyone's): a customer's signals depend on their own rows alone.
 func (s *Service) signalsFor(ctx context.Context, now time.Time, keys []string) (map[string]*signal, error) {
-	if len(keys) == 0 {
+	if keys != nil && len(keys) == 0 {
 		return map[string]*signal{}, nil
 	}
-	args := []any{now.UnixMilli()}
-	ph := make([]string, len(keys))
-	for i, k := range keys {
-		args = append(args, k)
-		ph[i] = fmt.Sprintf("$%d", i+2)
-	}
-	var list []signalRow
-	err := s.db.Each(ctx, `SELECT identity, kind, value, ref, message_id, at FROM an_signals WHERE at <= $1 AND identity IN (`+strings.Join(ph, ",")+`)
-		ORDER BY at, message_id`, args, func(rows *sql.Rows) error {
-		var r signalRow
-		err := rows.Scan(&r.key, &r.kind, &r.value, &r.ref, &r.msg, &r.at)
-		list = append(list, r)
-		return err
-	})
+	list, err := s.signalRows(ctx, now, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -394,10 +377,20 @@ type signalRow struct {
 	at                  int64
 }
 
-// signalRows reads the signals kept up to now, in time order.
-func (s *Service) signalRows(ctx context.Context, now time.Time) ([]signalRow, error) {
+// signalRows reads the signals kept up to now, in time order: of the
+// identity keys given, or (nil) of everyone.
+func (s *Service) signalRows(ctx context.Context, now time.Time, keys []string) ([]signalRow, error) {
+	where, args := `at <= $1`, []any{now.UnixMilli()}
+	if keys != nil {
+		ph := make([]string, len(keys))
+		for i, k := range keys {
+			args = append(args, k)
+			ph[i] = fmt.Sprintf("$%d", i+2)
+		}
+		where += ` AND identity IN (` + strings.Join(ph, ",") + `)`
+	}
 	var list []signalRow
-	err := s.db.Each(ctx, `SELECT identity, kind, value, ref, message_id, at FROM an_signals WHERE at <= $1 ORDER BY at, message_id`, []any{now.UnixMilli()},
+	err := s.db.Each(ctx, `SELECT identity, kind, value, ref, message_id, at FROM an_signals WHERE `+where+` ORDER BY at, message_id`, args,
 		func(rows *sql.Rows) error {
 			var r signalRow
 			err := rows.Scan(&r.key, &r.kind, &r.value, &r.ref, &r.msg, &r.at)

@@ -756,13 +756,7 @@ func (s *Service) AlertFiringsIn(ctx context.Context, id string, from, to time.T
 	if _, err := s.getAlert(ctx, id, true); err != nil {
 		return nil, 0, err
 	}
-	lo, hi := int64(0), int64(math.MaxInt64)
-	if !from.IsZero() {
-		lo = from.UnixMilli()
-	}
-	if !to.IsZero() {
-		hi = to.UnixMilli()
-	}
+	lo, hi := store.Span(from, to)
 	var total int
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM alert_firings WHERE alert_id = $1 AND fired_at >= $2 AND fired_at < $3`, id, lo, hi).Scan(&total); err != nil {
 		return nil, 0, err

@@ -611,13 +611,7 @@ func (s *Service) Uplifts(ctx context.Context) ([]Uplift, error) {
 // hold-out fell in [from, to) (a zero bound is open): the cohort the
 // period brought in, followed through their conversion window.
 func (s *Service) UpliftsIn(ctx context.Context, from, to time.Time) ([]Uplift, error) {
-	lo, hi := int64(0), int64(math.MaxInt64)
-	if !from.IsZero() {
-		lo = from.UnixMilli()
-	}
-	if !to.IsZero() {
-		hi = to.UnixMilli()
-	}
+	lo, hi := store.Span(from, to)
 	list, err := s.nudges(ctx, s.db, true)
 	if err != nil {
 		return nil, err

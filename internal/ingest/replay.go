@@ -79,8 +79,7 @@ func QuarantinedBy(ctx context.Context, db *store.DB, f QuarantineFilter) ([]Ref
 		where = append(where, "q.source_id = $"+strconv.Itoa(len(args)))
 	}
 	if f.Field != "" {
-		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(f.Field)
-		args = append(args, f.Field, `batch[%].`+esc)
+		args = append(args, f.Field, `batch[%].`+store.EscapeLike(f.Field))
 		where = append(where, "(q.field = $"+strconv.Itoa(len(args)-1)+" OR q.field LIKE $"+strconv.Itoa(len(args))+` ESCAPE '\')`)
 	}
 	q := `SELECT ` + refusedCols

@@ -22,22 +22,10 @@ type Activity struct {
 	ReferralRevenue float64       `json:"referralRevenue"` // orders by referred customers, refunds out
 }
 
-// span turns a period's bounds into milliseconds; zero bounds are open.
-func span(from, to time.Time) (int64, int64) {
-	lo, hi := int64(0), int64(math.MaxInt64)
-	if !from.IsZero() {
-		lo = from.UnixMilli()
-	}
-	if !to.IsZero() {
-		hi = to.UnixMilli()
-	}
-	return lo, hi
-}
-
 // Activity sums up the program's ledger and referrals in [from, to); a
 // zero bound is open.
 func (s *Service) Activity(ctx context.Context, from, to time.Time) (*Activity, error) {
-	lo, hi := span(from, to)
+	lo, hi := store.Span(from, to)
 	a := &Activity{}
 	if !from.IsZero() {
 		m := store.Millis(lo)

@@ -10,6 +10,7 @@ import (
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/profile"
+	"github.com/cxloop/cxloop/internal/store"
 )
 
 // Cell is one quarter of the senders-vs-spenders matrix.
@@ -297,12 +298,15 @@ func (s *Service) Dashboard(ctx context.Context) (*Dashboard, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN kind IN ('earn', 'reverse') THEN points ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN kind = 'redeem' THEN -points ELSE 0 END), 0), COALESCE(SUM(CASE WHEN kind = 'expire' THEN -points ELSE 0 END), 0)
-		FROM loyalty_entries`).Scan(&d.Earned, &d.Redeemed, &d.Expired)
+	// The program's activity since it started: the same sums as a period's,
+	// and referral revenue by one definition with the period's and the
+	// outcomes by month (referred customers' orders after their referral,
+	// refunds left out).
+	all, err := s.Activity(ctx, time.Time{}, time.Time{})
 	if err != nil {
 		return nil, err
 	}
+	d.Earned, d.Redeemed, d.Expired, d.ReferralRevenue = all.Earned, all.Redeemed, all.Expired, all.ReferralRevenue
 	if d.Earned > 0 {
 		d.RedemptionRate = math.Round(float64(d.Redeemed)/float64(d.Earned)*1000) / 1000
 	}
@@ -316,13 +320,6 @@ func (s *Service) Dashboard(ctx context.Context) (*Dashboard, error) {
 	if d.Advocacy, err = s.SendersSpenders(ctx); err != nil {
 		return nil, err
 	}
-	// One definition with the period's activity and the outcomes by month:
-	// referred customers' orders after their referral, refunds left out.
-	all, err := s.Activity(ctx, time.Time{}, time.Time{})
-	if err != nil {
-		return nil, err
-	}
-	d.ReferralRevenue = math.Round(all.ReferralRevenue*100) / 100
 	return d, nil
 }
 
@@ -371,7 +368,7 @@ func (s *Service) TierShares(ctx context.Context) ([]TierShare, error) {
 // by calendar month (YYYY-MM, UTC), from since.
 func (s *Service) ReferralRevenueByMonth(ctx context.Context, since time.Time) (map[string]float64, error) {
 	out := map[string]float64{}
-	lo, hi := span(since, time.Time{})
+	lo, hi := store.Span(since, time.Time{})
 	err := s.referredOrders(ctx, lo, hi, func(total float64, at int64) {
 		out[time.UnixMilli(at).UTC().Format("2006-01")] += total
 	})

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"os"
 	"strconv"
@@ -706,6 +707,19 @@ func (db *DB) Vacuum(ctx context.Context) error {
 		return err
 	}
 	return db.truncateWAL(ctx)
+}
+
+// Span is a report period's bounds [from, to) in Unix ms, for a query's
+// "at >= lo AND at < hi"; a zero bound is open.
+func Span(from, to time.Time) (lo, hi int64) {
+	lo, hi = math.MinInt64, math.MaxInt64
+	if !from.IsZero() {
+		lo = from.UnixMilli()
+	}
+	if !to.IsZero() {
+		hi = to.UnixMilli()
+	}
+	return lo, hi
 }
 
 // likeEscaper escapes LIKE's wildcards for a pattern with ESCAPE '\'.

@@ -299,7 +299,7 @@ func (s *Service) Funnel(ctx context.Context, survey string) (Funnel, error) {
 // is open): those the period decided to send.
 func (s *Service) FunnelIn(ctx context.Context, survey string, from, to time.Time) (Funnel, error) {
 	f := Funnel{Skipped: map[string]int{}}
-	lo, hi := span(from, to)
+	lo, hi := store.Span(from, to)
 	rows, err := s.db.QueryContext(ctx, `SELECT status, reason, COUNT(*) FROM survey_invitations WHERE survey_id = $1 AND due_at >= $2 AND due_at < $3
 		GROUP BY status, reason`, survey, lo, hi)
 	if err != nil {

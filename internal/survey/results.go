@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"math"
 	"strconv"
 	"time"
 
@@ -188,7 +187,7 @@ func (s *Service) Sentiments(ctx context.Context, survey string) (map[string]int
 // bound is open) by sentiment.
 func (s *Service) SentimentsIn(ctx context.Context, survey string, from, to time.Time) (map[string]int, error) {
 	out := map[string]int{}
-	lo, hi := span(from, to)
+	lo, hi := store.Span(from, to)
 	rows, err := s.db.QueryContext(ctx, `SELECT sentiment, COUNT(*) FROM survey_texts WHERE survey_id = $1 AND responded_at >= $2 AND responded_at < $3
 		GROUP BY sentiment`, survey, lo, hi)
 	if err != nil {
@@ -379,16 +378,4 @@ func (s *Service) LastAnswered(ctx context.Context, metric string) (int64, error
 	var at int64
 	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(responded_at), 0) FROM survey_scores WHERE metric = $1`, metric).Scan(&at)
 	return at, err
-}
-
-// span turns a period's bounds into Unix ms; a zero bound is open.
-func span(from, to time.Time) (int64, int64) {
-	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
-	if !from.IsZero() {
-		lo = from.UnixMilli()
-	}
-	if !to.IsZero() {
-		hi = to.UnixMilli()
-	}
-	return lo, hi
 }

@@ -3,7 +3,6 @@ package web_test
 import (
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
@@ -19,16 +18,7 @@ func TestConsoleAlertForm(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
 		s := apptest.Start(t, dsn)
 		s.API("POST", "/api/v1/teams", map[string]any{"name": "service", "email": "service@example.com"}, nil)
-		signIn := func(form url.Values) *http.Client {
-			jar, _ := cookiejar.New(nil)
-			c := &http.Client{Jar: jar}
-			resp, err := c.PostForm(s.URL+"/login", form)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			return c
-		}
+		as := func(form url.Values) *http.Client { c, _, _ := signIn(t, s.URL, form); return c }
 		post := func(c *http.Client, path string, form url.Values) (int, string) {
 			resp, err := c.Get(s.URL + "/alerts")
 			if err != nil {
@@ -59,7 +49,7 @@ func TestConsoleAlertForm(t *testing.T) {
 			s.API("GET", "/api/v1/alerts", nil, &out)
 			return out.Alerts
 		}
-		admin := signIn(url.Values{"token": {apptest.Token}})
+		admin := as(url.Values{"token": {apptest.Token}})
 		code, page := post(admin, "/alerts", url.Values{"name": {"NPS by channel"}, "metric": {"nps"}, "by": {"channel"}, "window": {"14d"}, "case_team": {"service"}})
 		if code != 200 || !strings.Contains(page, "NPS by channel") {
 			t.Fatalf("add alert: %d", code)
@@ -103,7 +93,7 @@ func TestConsoleAlertForm(t *testing.T) {
 		if err := s.Auth.CreateUser(t.Context(), "analyst@example.com", "a long password", "analyst"); err != nil {
 			t.Fatal(err)
 		}
-		analyst := signIn(url.Values{"email": {"analyst@example.com"}, "password": {"a long password"}})
+		analyst := as(url.Values{"email": {"analyst@example.com"}, "password": {"a long password"}})
 		if code, _ := post(analyst, "/alerts", url.Values{"name": {"Mine"}, "metric": {"nps"}, "case_team": {"service"}}); code != 403 {
 			t.Fatalf("an analyst adds an alert: %d", code)
 		}

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/cxloop/cxloop/internal/analytics"
 	"github.com/cxloop/cxloop/internal/auth"
@@ -228,6 +227,7 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request, s auth.Sessio
 		c.fail(w, r, err)
 		return
 	}
+	questions := c.questionTexts(ctx) // the opening answer and the recent ones read each survey once
 	data := map[string]any{"Case": cs, "SLA": slaOf(cs, c.Profiles.Now().UnixMilli())}
 	// What opened the case: the answer, complaint, post or order.
 	if cs.Origin != "" {
@@ -243,7 +243,7 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request, s auth.Sessio
 				return
 			}
 			if len(events) == 1 {
-				data["Origin"] = c.questionTexts(ctx)(describe(events[0]))
+				data["Origin"] = questions(describe(events[0]))
 			}
 		}
 	}
@@ -262,7 +262,6 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request, s auth.Sessio
 				return
 			}
 			recent := make([]touchpoint, len(events))
-			questions := c.questionTexts(ctx)
 			for i, e := range events {
 				recent[i] = questions(describe(e))
 			}
@@ -357,10 +356,7 @@ func (c *Console) recoveryPage(w http.ResponseWriter, r *http.Request, s auth.Se
 		return
 	}
 	data["Complainers"], data["More"] = shown, len(rep.Complainers)-len(shown)
-	span := url.Values{}
-	if per.Bounded() {
-		span = url.Values{"from": {per.From.Format(time.RFC3339)}, "to": {per.To.Format(time.RFC3339)}}
-	}
+	span := per.Span()
 	data["RecoveryCSV"] = "/export/recovery?" + span.Encode()
 	for _, by := range []string{"channel", "category", "reason"} {
 		q := url.Values{"by": {by}}

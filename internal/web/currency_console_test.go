@@ -3,8 +3,6 @@ package web_test
 import (
 	"encoding/json"
 	"io"
-	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"testing"
@@ -28,13 +26,7 @@ func TestReportingCurrency(t *testing.T) {
 		if code := s.API("GET", "/api/v1/display-settings", nil, &ds); code != 200 || ds.Currency == nil || *ds.Currency != "" {
 			t.Fatalf("display settings at first: %d %+v", code, ds)
 		}
-		jar, _ := cookiejar.New(nil)
-		c := &http.Client{Jar: jar}
-		resp, err := c.PostForm(s.URL+"/login", url.Values{"token": {apptest.Token}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		c, _, _ := signIn(t, s.URL, url.Values{"token": {apptest.Token}})
 		get := func(path string) string {
 			resp, err := c.Get(s.URL + path)
 			if err != nil {
@@ -63,7 +55,7 @@ func TestReportingCurrency(t *testing.T) {
 		// The settings page sets it too.
 		page := get("/settings")
 		form := url.Values{"csrf": {csrfField.FindStringSubmatch(page)[1]}, "currency": {"usd"}}
-		resp, err = c.PostForm(s.URL+"/settings/currency", form)
+		resp, err := c.PostForm(s.URL+"/settings/currency", form)
 		if err != nil {
 			t.Fatal(err)
 		}

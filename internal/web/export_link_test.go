@@ -3,8 +3,6 @@ package web_test
 import (
 	"html"
 	"io"
-	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
@@ -18,14 +16,8 @@ import (
 // encoded word the export cannot read.
 func TestExportLinksKeepTheFilter(t *testing.T) {
 	s := apptest.Start(t, storetest.DSN(t, storetest.Engines()[0]))
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	resp, err := c.PostForm(s.URL+"/login", url.Values{"token": {apptest.Token}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	resp, err = c.Get(s.URL + "/cases?status=open&team=service")
+	c, _, _ := signIn(t, s.URL, url.Values{"token": {apptest.Token}})
+	resp, err := c.Get(s.URL + "/cases?status=open&team=service")
 	if err != nil {
 		t.Fatal(err)
 	}

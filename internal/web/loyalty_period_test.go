@@ -3,8 +3,6 @@ package web_test
 import (
 	"encoding/json"
 	"io"
-	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
@@ -77,14 +75,8 @@ func TestLoyaltyActivityByPeriod(t *testing.T) {
 		}
 
 		// The console shows the same figures for the same period.
-		jar, _ := cookiejar.New(nil)
-		c := &http.Client{Jar: jar}
-		resp, err := c.PostForm(s.URL+"/login", url.Values{"token": {apptest.Token}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		resp, err = c.Get(s.URL + "/loyalty?period=30d&compare=previous")
+		c, _, _ := signIn(t, s.URL, url.Values{"token": {apptest.Token}})
+		resp, err := c.Get(s.URL + "/loyalty?period=30d&compare=previous")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,6 +17,9 @@ import (
 // The nudge editor: one form for a new nudge and an existing one. What a
 // field left blank means is the API's default (shown as the placeholder).
 
+// nudgeKindNames are the kinds of nudge in a word or two, as lists show them.
+var nudgeKindNames = map[string]string{"abandoned": "Came back to nothing", "running_out": "Running out", "goal": "Behind on a goal"}
+
 // nudgeKinds are the kinds of nudge, in words.
 var nudgeKinds = []struct{ Key, Label string }{
 	{"abandoned", "Came back to nothing: viewed or added to the cart, no order"},

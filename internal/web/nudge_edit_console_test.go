@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
@@ -23,16 +22,7 @@ func TestConsoleNudgeEditor(t *testing.T) {
 		if code := s.API("POST", "/api/v1/segments", map[string]any{"name": "Campers", "query": map[string]any{"traits": map[string]any{"hobby": "camping"}}}, nil); code != 201 {
 			t.Fatalf("segment: %d", code)
 		}
-		signIn := func(form url.Values) *http.Client {
-			jar, _ := cookiejar.New(nil)
-			c := &http.Client{Jar: jar}
-			resp, err := c.PostForm(s.URL+"/login", form)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			return c
-		}
+		as := func(form url.Values) *http.Client { c, _, _ := signIn(t, s.URL, form); return c }
 		get := func(c *http.Client, path string) (int, string) {
 			resp, err := c.Get(s.URL + path)
 			if err != nil {
@@ -70,7 +60,7 @@ func TestConsoleNudgeEditor(t *testing.T) {
 			s.API("GET", "/api/v1/nudges", nil, &out)
 			return out.Nudges
 		}
-		owner := signIn(url.Values{"token": {apptest.Token}})
+		owner := as(url.Values{"token": {apptest.Token}})
 		if code, page := get(owner, "/nudges/new"); code != 200 || !strings.Contains(page, `<option value="Campers">Campers`) || !strings.Contains(page, `id="no-email"`) {
 			t.Fatalf("new nudge page: %d\n%s", code, page)
 		}
@@ -135,7 +125,7 @@ func TestConsoleNudgeEditor(t *testing.T) {
 		if err := s.Auth.CreateUser(t.Context(), "analyst@example.com", "a long password", "analyst"); err != nil {
 			t.Fatal(err)
 		}
-		analyst := signIn(url.Values{"email": {"analyst@example.com"}, "password": {"a long password"}})
+		analyst := as(url.Values{"email": {"analyst@example.com"}, "password": {"a long password"}})
 		if _, page := get(analyst, "/nudges/"+id+"/edit"); !strings.Contains(page, "<fieldset disabled>") || strings.Contains(page, "Save nudge") {
 			t.Fatal("the analyst's editor is not read-only")
 		}

@@ -153,25 +153,37 @@ func spanWords(from, to time.Time) string {
 
 // Query is the period's own parameters, to add to a link that keeps it.
 func (p period) Query() string {
-	v := url.Values{"period": {p.Key}}
-	if p.Key == "custom" {
-		v.Set("from", p.FromDay)
-		v.Set("to", p.ToDay)
-	}
+	v := p.Values()
 	if p.Compare != "previous" && p.Key != "all" {
 		v.Set("compare", p.Compare)
 	}
 	return v.Encode()
 }
 
+// Values are the period's own parameters (not its comparison): the key,
+// and a custom period's days.
+func (p period) Values() url.Values {
+	v := url.Values{"period": {p.Key}}
+	if p.Key == "custom" {
+		v.Set("from", p.FromDay)
+		v.Set("to", p.ToDay)
+	}
+	return v
+}
+
 // SpanQuery is the period as an API's ?from=&to= (RFC 3339); empty for
 // all time.
 func (p period) SpanQuery() template.URL {
-	if !p.Bounded() {
-		return ""
-	}
 	// Safe as it stands: encoded here, so the template must not encode it again.
-	return template.URL(url.Values{"from": {p.From.Format(time.RFC3339)}, "to": {p.To.Format(time.RFC3339)}}.Encode())
+	return template.URL(p.Span().Encode())
+}
+
+// Span is the period as an API's from and to (RFC 3339); none for all time.
+func (p period) Span() url.Values {
+	if !p.Bounded() {
+		return url.Values{}
+	}
+	return url.Values{"from": {p.From.Format(time.RFC3339)}, "to": {p.To.Format(time.RFC3339)}}
 }
 
 // Options are the picker's choices.

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
@@ -22,16 +21,7 @@ func TestConsoleUsersTokensPolicy(t *testing.T) {
 		s := apptest.Start(t, dsn)
 		s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, nil)
 		s.API("POST", "/api/v1/teams", map[string]any{"name": "billing"}, nil)
-		signIn := func(form url.Values) *http.Client {
-			jar, _ := cookiejar.New(nil)
-			c := &http.Client{Jar: jar}
-			resp, err := c.PostForm(s.URL+"/login", form)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			return c
-		}
+		as := func(form url.Values) *http.Client { c, _, _ := signIn(t, s.URL, form); return c }
 		get := func(c *http.Client, path string) (int, string) {
 			resp, err := c.Get(s.URL + path)
 			if err != nil {
@@ -52,7 +42,7 @@ func TestConsoleUsersTokensPolicy(t *testing.T) {
 			b, _ := io.ReadAll(resp.Body)
 			return resp.StatusCode, string(b)
 		}
-		admin := signIn(url.Values{"token": {apptest.Token}})
+		admin := as(url.Values{"token": {apptest.Token}})
 
 		// A user scoped to one team, who can then sign in.
 		if code, body := post(admin, "/settings/users", url.Values{"email": {"Ana@Example.com"}, "password": {"a long passphrase"},
@@ -70,7 +60,7 @@ func TestConsoleUsersTokensPolicy(t *testing.T) {
 			len(users.Users[0].Teams) != 1 || users.Users[0].Teams[0] != "service" {
 			t.Fatalf("users after the form: %+v", users.Users)
 		}
-		ana := signIn(url.Values{"email": {"ana@example.com"}, "password": {"a long passphrase"}})
+		ana := as(url.Values{"email": {"ana@example.com"}, "password": {"a long passphrase"}})
 		if code, _ := get(ana, "/cases"); code != 200 {
 			t.Fatalf("the new user cannot open the queue: %d", code)
 		}
@@ -160,7 +150,7 @@ func TestConsoleUsersTokensPolicy(t *testing.T) {
 		if err := s.Auth.CreateUser(t.Context(), "analyst@example.com", "a long password", "analyst"); err != nil {
 			t.Fatal(err)
 		}
-		analyst := signIn(url.Values{"email": {"analyst@example.com"}, "password": {"a long password"}})
+		analyst := as(url.Values{"email": {"analyst@example.com"}, "password": {"a long password"}})
 		_, page := get(analyst, "/settings")
 		if strings.Contains(page, `name="global_max"`) || !strings.Contains(page, `id="policy-global"`) || !strings.Contains(page, "2 invitations") {
 			t.Fatalf("the analyst's view of the policy:\n%s", page)

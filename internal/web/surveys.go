@@ -8,7 +8,6 @@ import (
 	"html/template"
 	"math"
 	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -298,12 +297,7 @@ func (c *Console) results(w http.ResponseWriter, r *http.Request, s auth.Session
 		c.fail(w, r, err)
 		return
 	}
-	inPeriod := url.Values{"period": {per.Key}}
-	if per.Key == "custom" {
-		inPeriod.Set("from", per.FromDay)
-		inPeriod.Set("to", per.ToDay)
-	}
-	all := newVerbatimLinks(sv.ID, inPeriod)
+	all := newVerbatimLinks(sv.ID, per.Values())
 	sentimentLinks, order := map[string]string{}, []string{}
 	for _, k := range []string{"positive", "neutral", "negative", "unknown"} {
 		if sentiments[k] > 0 {

@@ -102,7 +102,7 @@ func New(d Deps) *Console {
 		panic(err)
 	}
 	fm := maps.Clone(funcs)
-	fm["money"] = c.money
+	fm["money"] = c.money // reads the console's reporting currency
 	for _, v := range views {
 		t := template.Must(template.New("").Funcs(fm).ParseFS(files, "templates/common/*.html", v))
 		name := strings.TrimSuffix(v[strings.LastIndexByte(v, '/')+1:], ".html")
@@ -414,21 +414,18 @@ var funcs = template.FuncMap{
 		return time.UnixMilli(ms).UTC().Format("2006-01-02 15:04")
 	},
 	// stamp is a stored time to the second, in UTC (the audit trail).
-	"stamp": func(m store.Millis) string { return time.UnixMilli(int64(m)).UTC().Format("2006-01-02 15:04:05") },
-	"icon":  channelIcon,
-	"count": count,
-	"say":   say,
-	"nudgeKind": func(k string) string {
-		return map[string]string{"abandoned": "Came back to nothing", "running_out": "Running out", "goal": "Behind on a goal"}[k]
-	},
+	"stamp":     func(m store.Millis) string { return time.UnixMilli(int64(m)).UTC().Format("2006-01-02 15:04:05") },
+	"icon":      channelIcon,
+	"count":     count,
+	"say":       say,
+	"nudgeKind": func(k string) string { return nudgeKindNames[k] },
 	"experienceName": func(k string) string {
 		if n, ok := experienceNames[k]; ok {
 			return n
 		}
 		return k
 	},
-	"money": func(v float64) string { return count(int64(math.Round(v))) }, // each console's own: see New
-	"add":   func(a, b int) int { return a + b },
+	"add": func(a, b int) int { return a + b },
 	// split lays promoters, passives and detractors side by side on 0–100:
 	// the promoters' width, the passives' width, where the detractors
 	// start and their width.
@@ -592,14 +589,11 @@ func count(v any) string {
 // words are the codes the API returns, as the console says them.
 var words = map[string]string{
 	// survey rhythms and invitations
-	"persistent": "after each touchpoint", "periodic": "relationship", "pulse": "pulse",
+	"persistent": "after each touchpoint", "periodic": "relationship",
 	"recontact_wait": "contacted too recently (contact policy)", "opted_out": "opted out of surveys",
 	"sampled_out": "not drawn in the sample", "quota_full": "the survey had all the answers it wanted",
 	"survey_inactive": "the survey was not running", "no_email": "no email address for an email survey",
 	"unknown_customer": "no customer matches the identity",
-	// replenishments and proposals
-	"scheduled": "scheduled", "placed": "placed", "cancelled": "cancelled", "proposed": "proposed",
-	"accepted": "accepted", "declined": "declined",
 }
 
 // say is a code in words: its own when it has some, else the code with

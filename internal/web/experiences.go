@@ -54,6 +54,7 @@ func (c *Console) experiencesPage(w http.ResponseWriter, r *http.Request, s auth
 		c.fail(w, r, err)
 		return
 	}
+	per = per.withoutComparison() // the uplift and the learning report compare nothing
 	var (
 		uplift       []experience.Uplift
 		learning     []experience.Month

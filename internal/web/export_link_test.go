@@ -40,3 +40,22 @@ func TestExportLinksKeepTheFilter(t *testing.T) {
 		t.Fatalf("the export: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 }
+
+// A page whose reports compare nothing with another period offers no
+// comparison in its picker and names none, whatever the URL asks.
+func TestPagesThatCompareNothingSayNoComparison(t *testing.T) {
+	s := apptest.Start(t, storetest.DSN(t, storetest.Engines()[0]))
+	c, _, _ := signIn(t, s.URL, url.Values{"token": {apptest.Token}})
+	for path, compares := range map[string]bool{"/insights": false, "/experiences": false, "/loyalty": true, "/recovery": true} {
+		resp, err := c.Get(s.URL + path + "?period=30d&compare=year")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		page := string(b)
+		if offered := strings.Contains(page, `name="compare"`); offered != compares || strings.Contains(page, "compared with") != compares {
+			t.Errorf("%s offers a comparison: %v, names one: %v; want %v", path, offered, strings.Contains(page, "compared with"), compares)
+		}
+	}
+}

@@ -24,7 +24,8 @@ func (c *Console) insightsPage(w http.ResponseWriter, r *http.Request, s auth.Se
 		c.fail(w, r, err)
 		return
 	}
-	var survey *string // the default unless the selector names one ("" too)
+	per = per.withoutComparison() // no report here compares two periods
+	var survey *string            // the default unless the selector names one ("" too)
 	if q := r.URL.Query(); q.Has("survey") {
 		v := q.Get("survey")
 		survey = &v
@@ -111,8 +112,8 @@ func funnelChart(groups []analytics.FunnelGroup) template.HTML {
 	}
 	for _, g := range groups {
 		v := []int{g.Recognize, g.Request, g.Respond, g.Repeat}
-		row := chartRow{Key: g.Key, Cells: []string{g.Key}}
-		ser := chartSeries{Name: g.Key}
+		row := chartRow{Key: g.Key, Cells: []string{say(g.Key)}}
+		ser := chartSeries{Name: say(g.Key)}
 		for _, n := range v {
 			ser.Values = append(ser.Values, float64(n))
 			row.Cells = append(row.Cells, count(int64(n)))

@@ -160,6 +160,13 @@ func (p period) Query() string {
 	return v.Encode()
 }
 
+// withoutComparison is the period of a page that compares nothing with
+// another period: its picker offers no comparison and says none.
+func (p period) withoutComparison() period {
+	p.Compare, p.CFrom, p.CTo, p.Plain = "none", time.Time{}, time.Time{}, true
+	return p
+}
+
 // Values are the period's own parameters (not its comparison): the key,
 // and a custom period's days.
 func (p period) Values() url.Values {

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/fault"
@@ -103,7 +102,7 @@ func (c *Console) verbatims(w http.ResponseWriter, r *http.Request, s auth.Sessi
 		return
 	}
 	// Verbatims are read, not compared: the picker offers no comparison.
-	per.Compare, per.CFrom, per.CTo, per.Plain = "none", time.Time{}, time.Time{}, true
+	per = per.withoutComparison()
 	q := survey.VerbatimQuery{Survey: sv.ID, From: per.From, To: per.To, Limit: verbatimPage}
 	if err := survey.ParseVerbatimFilter(v, &q); err != nil {
 		c.failField(w, r, err)

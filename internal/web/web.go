@@ -102,7 +102,13 @@ func New(d Deps) *Console {
 		panic(err)
 	}
 	fm := maps.Clone(funcs)
-	fm["money"] = c.money // reads the console's reporting currency
+	fm["money"] = c.money                     // reads the console's reporting currency
+	fm["moneyOr"] = func(v *float64) string { // an amount that may not be known
+		if v == nil {
+			return "—"
+		}
+		return c.money(*v)
+	}
 	for _, v := range views {
 		t := template.Must(template.New("").Funcs(fm).ParseFS(files, "templates/common/*.html", v))
 		name := strings.TrimSuffix(v[strings.LastIndexByte(v, '/')+1:], ".html")

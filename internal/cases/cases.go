@@ -451,7 +451,14 @@ func (s *Service) fill(ctx context.Context, list []*Case) error {
 
 // Resolve marks a case resolved with an optional note, as who.
 func (s *Service) Resolve(ctx context.Context, id, note, who string) (*Case, error) {
-	return s.change(ctx, id, who, "Case Resolved", func(c *Case, now int64) ([]any, string, error) {
+	return s.ResolveAt(ctx, id, note, who, time.Time{})
+}
+
+// ResolveAt is Resolve for work done elsewhere (another helpdesk, a call
+// logged afterwards): the case is resolved, and its note written, at at —
+// between the case's opening and now; a zero at is now.
+func (s *Service) ResolveAt(ctx context.Context, id, note, who string, at time.Time) (*Case, error) {
+	return s.changeAt(ctx, id, who, "Case Resolved", at, func(c *Case, now int64) ([]any, string, error) {
 		if c.Status == Resolved || c.Status == Closed {
 			return nil, "", fault.New(fault.Conflict, "the case is already %s", c.Status)
 		}
@@ -502,8 +509,17 @@ func (s *Service) Assign(ctx context.Context, id, assignee, who string) (*Case, 
 
 // change applies one command to a case: the row, a note and the event, in one transaction.
 func (s *Service) change(ctx context.Context, id, who, event string, apply func(c *Case, now int64) ([]any, string, error)) (*Case, error) {
+	return s.changeAt(ctx, id, who, event, time.Time{}, apply)
+}
+
+// changeAt is change done at a time already past (zero: now): the note, the
+// event and a resolution carry that time.
+func (s *Service) changeAt(ctx context.Context, id, who, event string, at time.Time, apply func(c *Case, when int64) ([]any, string, error)) (*Case, error) {
 	now := s.now()
-	nowMs := now.UnixMilli()
+	if at.IsZero() {
+		at = now
+	}
+	nowMs, atMs := now.UnixMilli(), at.UnixMilli()
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		var locked string
 		err := tx.QueryRowContext(ctx, `SELECT id FROM cases WHERE id = $1`+s.db.ForUpdate(), id).Scan(&locked)
@@ -520,19 +536,23 @@ func (s *Service) change(ctx context.Context, id, who, event string, apply func(
 		if err != nil {
 			return err
 		}
-		set, note, err := apply(c, nowMs)
+		if atMs > nowMs || atMs < int64(c.CreatedAt) {
+			return fault.Field("resolvedAt", "resolvedAt must lie between the case's opening (%s) and now",
+				time.UnixMilli(int64(c.CreatedAt)).UTC().Format(time.RFC3339))
+		}
+		set, note, err := apply(c, atMs)
 		if err != nil {
 			return err
 		}
 		status, assignee, resolvedAt := set[0], set[1], set[2]
 		if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = $1, assignee = $2, resolved_at = CASE WHEN $1 IN ('open', 'pending') THEN NULL ELSE COALESCE($3, resolved_at) END, updated_at = $4,
-			first_response_at = CASE WHEN first_response_at IS NULL AND $5 <> '' THEN $4 ELSE first_response_at END WHERE id = $6`,
-			status, assignee, resolvedAt, nowMs, note, id); err != nil {
+			first_response_at = CASE WHEN first_response_at IS NULL AND $5 <> '' THEN $7 ELSE first_response_at END WHERE id = $6`,
+			status, assignee, resolvedAt, nowMs, note, id, atMs); err != nil {
 			return err
 		}
 		if note != "" {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO case_notes (id, case_id, author, body, at) VALUES ($1, $2, $3, $4, $5)`,
-				store.NewID("note"), id, who, note, nowMs); err != nil {
+				store.NewID("note"), id, who, note, atMs); err != nil {
 				return err
 			}
 		}
@@ -544,8 +564,8 @@ func (s *Service) change(ctx context.Context, id, who, event string, apply func(
 			props["assignee"] = a
 		}
 		if event == "Case Resolved" {
-			props["sla_breached"] = nowMs > int64(c.DueAt)
-			props["hours_to_resolve"] = float64(nowMs-int64(c.CreatedAt)) / float64(time.Hour/time.Millisecond)
+			props["sla_breached"] = atMs > int64(c.DueAt)
+			props["hours_to_resolve"] = float64(atMs-int64(c.CreatedAt)) / float64(time.Hour/time.Millisecond)
 		}
 		msgID := store.NewID("msg")
 		if event == "Case Resolved" {
@@ -553,7 +573,7 @@ func (s *Service) change(ctx context.Context, id, who, event string, apply func(
 			// resolution triggers (the handling survey) leads back to it.
 			msgID = ResolvedMessage(c.ID)
 		}
-		ev, err := eventlog.Action(event, msgID, c.UserID, c.AnonymousID, "server", now, props)
+		ev, err := eventlog.ActionArrived(event, msgID, c.UserID, c.AnonymousID, "server", at, eventlog.Arrival{At: now}, props)
 		if err != nil {
 			return err
 		}

@@ -314,9 +314,13 @@ func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event
 		body = firstText(props, "text", "review_body", "body")
 	}
 	now := c.svc.now().UnixMilli()
-	created := e.ReceivedAt // a case opens when its cause arrives, never at a time ahead of it
-	if created == 0 {
-		created = e.Timestamp
+	// A case opens when the customer spoke: at the event's time, never
+	// ahead of its arrival. A complaint that arrives late (an app that was
+	// offline, history sent through /v1) has been waiting since then, and
+	// its SLA runs from then.
+	created := e.Timestamp
+	if created <= 0 || (e.ReceivedAt > 0 && created > e.ReceivedAt) {
+		created = e.ReceivedAt
 	}
 	// An answer revised from a survey email (props "revises": the first
 	// answer's message) is the same answer: at most one case per rule.
@@ -329,14 +333,14 @@ func (c *Consumer) openCase(ctx context.Context, tx *store.Tx, e *eventlog.Event
 		subject, body, order_id, rule_id, origin_message, sla_ms, due_at, first_response_due, created_at, updated_at)
 		VALUES ($1, '', $2, $3, $4, $5, $6, $7, '', $8, 'open', $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (id) DO NOTHING`,
 		id, e.UserID, e.AnonymousID, oc.Kind, boolInt(formal), e.Channel, team, priority, text.Clip(subject, 200), text.Clip(body, 5000),
-		stringProp(props, "order_id", ""), rule, e.MessageID, sla.Milliseconds(), created+sla.Milliseconds(), created+sla.Milliseconds()/4, now, now)
+		stringProp(props, "order_id", ""), rule, e.MessageID, sla.Milliseconds(), created+sla.Milliseconds(), created+sla.Milliseconds()/4, created, now)
 	if err != nil {
 		return nil, err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil, nil
 	}
-	ev, err := eventlog.Action("Case Opened", stableID("msg", id, "opened"), e.UserID, e.AnonymousID, e.Channel, time.UnixMilli(created),
+	ev, err := eventlog.ActionArrived("Case Opened", stableID("msg", id, "opened"), e.UserID, e.AnonymousID, e.Channel, time.UnixMilli(created), arrivedWith(e),
 		map[string]any{"case_id": id, "kind": oc.Kind, "formal": formal, "team": oc.Team, "priority": priority, "rule_id": rule,
 			"source_event": e.Event, "source_message_id": e.MessageID, "order_id": stringProp(props, "order_id", ""), "sla_hours": sla.Hours()})
 	if err != nil {
@@ -486,4 +490,12 @@ func projectReturn(ctx context.Context, tx *store.Tx, e *eventlog.Event, props m
 	_, err := tx.ExecContext(ctx, `UPDATE orders SET returned_at = COALESCE(returned_at, $1), return_reason = $2, return_channel = $3 WHERE order_id = $4`,
 		e.Timestamp, stringProp(props, "reason", "unknown"), e.Channel, order)
 	return err
+}
+
+// arrivedWith is the arrival of what an event causes: with the event.
+func arrivedWith(e *eventlog.Event) eventlog.Arrival {
+	if e.ReceivedAt <= 0 {
+		return eventlog.Arrival{}
+	}
+	return eventlog.Arrival{At: time.UnixMilli(e.ReceivedAt)}
 }

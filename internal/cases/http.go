@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/csvimport"
@@ -284,6 +285,8 @@ type caseCommand struct {
 	Note     string `json:"note"`
 	Assignee string `json:"assignee"`
 	Status   string `json:"status"`
+	// ResolvedAt: when the case was resolved, for work done elsewhere.
+	ResolvedAt *time.Time `json:"resolvedAt"`
 }
 
 // command decodes a case command (an empty body is allowed when optional),
@@ -307,10 +310,16 @@ func (a *API) command(w http.ResponseWriter, r *http.Request, optional bool, run
 	httpio.JSON(w, http.StatusOK, c)
 }
 
-// Resolve answers POST /api/v1/cases/{id}/resolve {note?}.
+// Resolve answers POST /api/v1/cases/{id}/resolve {note?, resolvedAt?}:
+// resolvedAt (RFC 3339, between the case's opening and now) records work
+// done elsewhere at its time.
 func (a *API) Resolve(w http.ResponseWriter, r *http.Request) {
 	a.command(w, r, true, func(id string, in caseCommand, who string) (*Case, error) {
-		return a.svc.Resolve(r.Context(), id, in.Note, who)
+		var at time.Time
+		if in.ResolvedAt != nil {
+			at = *in.ResolvedAt
+		}
+		return a.svc.ResolveAt(r.Context(), id, in.Note, who, at)
 	})
 }
 

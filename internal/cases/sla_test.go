@@ -1,12 +1,14 @@
 package cases_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/url"
 	"testing"
 	"time"
 
 	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
 
@@ -110,4 +112,94 @@ func TestSLACompliancePerTeam(t *testing.T) {
 			t.Errorf("to before from: %d %+v", code, e)
 		}
 	})
+}
+
+// A complaint that arrives late opens its case at the complaint's time, so
+// its SLA runs from when the customer spoke; work done elsewhere is
+// recorded at its own time, and SLA compliance and the Case Resolved event
+// read those times.
+func TestLateComplaintKeepsItsTime(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		t0 := apptest.Epoch
+		s, _ := apptest.StartAt(t, dsn, t0)
+		s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, nil)
+		complain := func(user string, ago time.Duration) caseView {
+			s.MustSend("track", map[string]any{"userId": user, "event": "Complaint Submitted", "timestamp": t0.Add(-ago).Format(time.RFC3339),
+				"properties": map[string]any{"subject": "Parcel lost"}})
+			s.Sync()
+			for _, c := range listCases(t, s, "status=all") {
+				if caseOf(t, s, c.ID).UserID == user {
+					return c
+				}
+			}
+			t.Fatalf("no case for %s", user)
+			return caseView{}
+		}
+		late := complain("u-late", 72*time.Hour) // 48 h SLA: due a day ago
+		got := caseOf(t, s, late.ID)
+		if want := t0.Add(-72 * time.Hour); !got.CreatedAt.Equal(want) || !got.DueAt.Equal(want.Add(48*time.Hour)) || !got.Breached {
+			t.Errorf("a complaint from three days ago opened %v, due %v (breached %v); want opened %v", got.CreatedAt, got.DueAt, got.Breached, want)
+		}
+		fresh := complain("u-fresh", 0)
+		// Resolved elsewhere a day after the complaint: within its SLA.
+		at := t0.Add(-48 * time.Hour)
+		if code := s.API("POST", "/api/v1/cases/"+late.ID+"/resolve", map[string]any{"note": "Refunded by phone.", "resolvedAt": at.Format(time.RFC3339)}, nil); code != 200 {
+			t.Fatalf("resolve at a past time: %d", code)
+		}
+		got = caseOf(t, s, late.ID)
+		if got.ResolvedAt == nil || !got.ResolvedAt.Equal(at) || len(got.Notes) != 1 || !got.Notes[0].At.Equal(at) || got.FirstResponseAt == nil || !got.FirstResponseAt.Equal(at) {
+			t.Errorf("resolved elsewhere: %+v", got)
+		}
+		s.Sync()
+		ev, _ := eventlog.Read(context.Background(), s.DB, eventlog.Query{Event: "Case Resolved", Limit: 10})
+		if len(ev) != 1 || ev[0].Timestamp != at.UnixMilli() || ev[0].ReceivedAt != t0.UnixMilli() {
+			t.Fatalf("Case Resolved events: %+v", ev)
+		}
+		var props struct {
+			Properties struct {
+				SLABreached    bool    `json:"sla_breached"`
+				HoursToResolve float64 `json:"hours_to_resolve"`
+			}
+		}
+		if err := json.Unmarshal(ev[0].Body, &props); err != nil || props.Properties.SLABreached || props.Properties.HoursToResolve != 24 {
+			t.Errorf("Case Resolved says %+v (%v)", props.Properties, err)
+		}
+		var sla struct{ Teams []teamSLA }
+		s.API("GET", "/api/v1/sla", nil, &sla)
+		if len(sla.Teams) != 1 || sla.Teams[0].Met != 1 || sla.Teams[0].Pending != 1 || sla.Teams[0].Breached != 0 {
+			t.Errorf("SLA compliance: %+v", sla.Teams)
+		}
+		// A time before the case opened, or ahead of now, names the field.
+		for _, when := range []time.Time{t0.Add(-time.Hour), t0.Add(time.Hour)} {
+			var e struct{ Error struct{ Field string } }
+			if code := s.API("POST", "/api/v1/cases/"+fresh.ID+"/resolve", map[string]any{"resolvedAt": when.Format(time.RFC3339)}, &e); code != 400 || e.Error.Field != "resolvedAt" {
+				t.Errorf("resolvedAt %v: %d %+v", when, code, e)
+			}
+		}
+		if c := caseOf(t, s, fresh.ID); c.Status != "open" || c.ResolvedAt != nil {
+			t.Errorf("a refused resolution changed the case: %+v", c)
+		}
+	})
+}
+
+type caseDetail struct {
+	UserID          string     `json:"userId"`
+	Status          string     `json:"status"`
+	CreatedAt       time.Time  `json:"createdAt"`
+	DueAt           time.Time  `json:"due_at"`
+	ResolvedAt      *time.Time `json:"resolvedAt"`
+	FirstResponseAt *time.Time `json:"firstResponseAt"`
+	Breached        bool       `json:"breached"`
+	Notes           []struct {
+		At time.Time `json:"at"`
+	} `json:"notes"`
+}
+
+func caseOf(t *testing.T, s *apptest.Server, id string) caseDetail {
+	t.Helper()
+	var c caseDetail
+	if code := s.API("GET", "/api/v1/cases/"+id, nil, &c); code != 200 {
+		t.Fatalf("case %s: %d", id, code)
+	}
+	return c
 }

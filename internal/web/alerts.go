@@ -47,11 +47,7 @@ func (c *Console) renderAlerts(w http.ResponseWriter, r *http.Request, s auth.Se
 		return
 	}
 	ctx := r.Context()
-	per, err := parsePeriod(r.URL.Query(), c.Profiles.Now(), "90d")
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
+	per := readPeriod(r.URL.Query(), c.Profiles.Now(), "90d", false)
 	list, err := c.Cases.Alerts(ctx)
 	if err != nil {
 		c.fail(w, r, err)

@@ -308,11 +308,7 @@ func (c *Console) caseAction(w http.ResponseWriter, r *http.Request, s auth.Sess
 // compliance per team and return rates, and the silent dissatisfied now.
 func (c *Console) recoveryPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
 	ctx := r.Context()
-	per, err := parsePeriod(r.URL.Query(), c.Profiles.Now(), "90d")
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
+	per := readPeriod(r.URL.Query(), c.Profiles.Now(), "90d", false)
 	var (
 		rep, before *cases.Recovery
 		sla         []slaRow
@@ -351,6 +347,7 @@ func (c *Console) recoveryPage(w http.ResponseWriter, r *http.Request, s auth.Se
 	for _, cm := range shown {
 		refs = append(refs, cm.Customer)
 	}
+	var err error
 	if data["Names"], err = c.Profiles.Names(ctx, refs); err != nil {
 		c.fail(w, r, err)
 		return

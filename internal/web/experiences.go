@@ -49,11 +49,7 @@ func (c *Console) customerExperiences(r *http.Request, id string) (map[string]an
 // uplift, replenishment accuracy and the learning report.
 func (c *Console) experiencesPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
 	ctx := memo.With(r.Context()) // the reports share the order histories they read
-	per, err := parsePeriod(r.URL.Query(), c.Profiles.Now(), "90d")
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
+	per := readPeriod(r.URL.Query(), c.Profiles.Now(), "90d", false)
 	per = per.withoutComparison() // the uplift and the learning report compare nothing
 	var (
 		uplift       []experience.Uplift
@@ -64,7 +60,7 @@ func (c *Console) experiencesPage(w http.ResponseWriter, r *http.Request, s auth
 		set          experience.ReplenishSettings
 	)
 	// The reports are independent reads: side by side.
-	err = parallel(
+	err := parallel(
 		func() (err error) { uplift, err = c.Exp.UpliftsIn(ctx, per.From, per.To); return err },
 		func() (err error) { learning, err = c.Exp.LearningIn(ctx, per.From, per.To); return err },
 		func() (err error) { model, naive, n, err = c.Exp.Backtest(ctx); return err },

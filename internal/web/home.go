@@ -21,11 +21,7 @@ func (c *Console) homePage(w http.ResponseWriter, r *http.Request, s auth.Sessio
 		q.Set("period", d+"d")
 		q.Del("days")
 	}
-	per, err := parseBoundedPeriod(q, c.Profiles.Now(), "30d")
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
+	per := readPeriod(q, c.Profiles.Now(), "30d", true)
 	sum, err := c.Home.SummaryFor(r.Context(), s.Principal, per.From, per.To, per.CFrom, per.CTo)
 	if err != nil {
 		c.fail(w, r, err)

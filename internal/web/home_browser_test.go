@@ -45,7 +45,7 @@ func TestConsoleHome(t *testing.T) {
 	login(t, ctx, s, "/")
 	waitFor(t, ctx, `#score-nps`)
 	nps := run(t, ctx, chromedp.Text(chromedp.CSS(`#score-nps`)))
-	for _, want := range []string{fmt.Sprintf("%.1f", *api.Scores[0].Value), fmt.Sprintf("%d answers", api.Scores[0].N), "small sample", "3 promoters", "1 passives", "2 detractors"} {
+	for _, want := range []string{fmt.Sprintf("%.1f", *api.Scores[0].Value), fmt.Sprintf("%d answers", api.Scores[0].N), "small sample", "3 promoters", "1 passive", "2 detractors"} {
 		if !strings.Contains(nps, want) {
 			t.Errorf("the NPS card %q lacks %q", nps, want)
 		}

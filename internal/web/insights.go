@@ -19,11 +19,7 @@ import (
 // dissatisfied, online against in-person, and the alignment gap.
 func (c *Console) insightsPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
 	ctx := memo.With(r.Context()) // the reports share what they read
-	per, err := parsePeriod(r.URL.Query(), c.Profiles.Now(), "90d")
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
+	per := readPeriod(r.URL.Query(), c.Profiles.Now(), "90d", false)
 	per = per.withoutComparison() // no report here compares two periods
 	var survey *string            // the default unless the selector names one ("" too)
 	if q := r.URL.Query(); q.Has("survey") {
@@ -41,7 +37,7 @@ func (c *Console) insightsPage(w http.ResponseWriter, r *http.Request, s auth.Se
 		acsi     *analytics.ACSIModel
 	)
 	// The reports are independent reads: side by side.
-	err = parallel(
+	err := parallel(
 		func() (err error) {
 			outcomes, err = c.An.OutcomesIn(ctx, per.From, per.To, survey)
 			if fault.Code(err) == fault.Invalid { // a survey that is gone: the default
@@ -72,7 +68,7 @@ func (c *Console) insightsPage(w http.ResponseWriter, r *http.Request, s auth.Se
 		drivers = driverChart(acsi.Drivers)
 	}
 	c.render(w, r, http.StatusOK, "insights", view{Title: "Insights", Session: &s, Nav: "insights", Data: map[string]any{
-		"Outcomes": outcomes, "Funnel": funnel, "FunnelChart": funnelChart(funnel), "Silent": silent, "Model": model, "Totals": totals, "Gaps": gaps,
+		"Outcomes": outcomes, "Funnel": funnel, "FunnelChart": funnelChart(funnel), "RepeatJudged": repeatJudged(funnel), "Silent": silent, "Model": model, "Totals": totals, "Gaps": gaps,
 		"Channels": channels, "Period": per,
 		"ACSI": acsi, "Drivers": drivers,
 	}})
@@ -103,7 +99,12 @@ func funnelChart(groups []analytics.FunnelGroup) template.HTML {
 	if len(groups) > 6 {
 		groups = groups[:6]
 	}
+	// Repeat is shown once some journey can be judged: 90 days after its
+	// response. Before that a 0 would read as "no one came back".
 	stages := []string{"Recognize", "Request", "Respond", "Repeat"}
+	if !repeatJudged(groups) {
+		stages = stages[:3]
+	}
 	ch := chart{
 		ID:    "funnel-chart",
 		Label: "Journeys reaching each stage, by channel",
@@ -111,7 +112,7 @@ func funnelChart(groups []analytics.FunnelGroup) template.HTML {
 		Table: chartTable{Head: append([]string{"Channel"}, stages...)},
 	}
 	for _, g := range groups {
-		v := []int{g.Recognize, g.Request, g.Respond, g.Repeat}
+		v := []int{g.Recognize, g.Request, g.Respond, g.Repeat}[:len(stages)]
 		row := chartRow{Key: g.Key, Cells: []string{say(g.Key)}}
 		ser := chartSeries{Name: say(g.Key)}
 		for _, n := range v {
@@ -122,6 +123,16 @@ func funnelChart(groups []analytics.FunnelGroup) template.HTML {
 		ch.Table.Rows = append(ch.Table.Rows, row)
 	}
 	return ch.HTML()
+}
+
+// repeatJudged reports whether some journey's repeat can be judged.
+func repeatJudged(groups []analytics.FunnelGroup) bool {
+	for _, g := range groups {
+		if g.RepeatBase > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // driverChart plots each driver's importance (across) against its

@@ -23,10 +23,17 @@ var percents = regexp.MustCompile(`(-?[0-9]+(?:\.[0-9]+)?)\s*%`)
 // thousands separators, which reads like a year ("from 2025 responses").
 var bareCounts = regexp.MustCompile(`\b[0-9]{4,}\s+(responses|customers|interactions|answers|items|members|journeys)\b`)
 
+// pluralOne finds "1 answers" and its kind: one of something in the plural.
+var pluralOne = regexp.MustCompile(`(?:^|[^0-9.,])1 (answers|customers|complaints|ratings|responses|promoters|passives|detractors|members|events|orders|cases|points|items|verbatims|journeys|interactions)\b`)
+
 // checkFigures fails when a page shows template debris, a rate outside
-// 0–100 % or a count without thousands separators.
+// 0–100 %, a count without thousands separators or one thing counted in
+// the plural.
 func checkFigures(t *testing.T, name, body string) {
 	t.Helper()
+	if m := pluralOne.FindString(tags.ReplaceAllString(body, " ")); m != "" {
+		t.Errorf("%s counts one in the plural: %q", name, m)
+	}
 	if m := bareCounts.FindString(body); m != "" {
 		t.Errorf("%s shows a count without thousands separators: %q", name, m)
 	}

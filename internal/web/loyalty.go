@@ -17,11 +17,7 @@ import (
 // redemption rate, referral revenue and senders against spenders.
 func (c *Console) loyaltyPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
 	ctx := r.Context()
-	per, err := parsePeriod(r.URL.Query(), c.Profiles.Now(), "90d")
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
+	per := readPeriod(r.URL.Query(), c.Profiles.Now(), "90d", false)
 	var (
 		d           *loyalty.Dashboard
 		act, before *loyalty.Activity

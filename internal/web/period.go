@@ -17,7 +17,8 @@ import (
 //	period=quarter      this calendar quarter so far
 //	period=custom       from=YYYY-MM-DD to=YYYY-MM-DD, whole UTC days, both included
 //	period=all          everything, no comparison
-//	compare=previous    the period of the same length just before (the default)
+//	compare=previous    the period of the same length just before (the default);
+//	                    for this quarter, the same days of the quarter before
 //	compare=year        the same dates a year earlier
 //	compare=none        no comparison
 type period struct {
@@ -36,6 +37,9 @@ type period struct {
 	Plain bool
 	// bounded: the page has no "all time" and always compares (the home).
 	bounded bool
+	// Problem says why the period asked for could not be read; the page
+	// then covers its default period and says so beside the picker.
+	Problem string
 }
 
 var periodKeys = []struct{ Key, Label string }{
@@ -105,6 +109,16 @@ func parsePeriod(q url.Values, now time.Time, def string) (period, error) {
 		}
 		if p.Compare == "year" {
 			p.CFrom, p.CTo = p.From.AddDate(-1, 0, 0), p.To.AddDate(-1, 0, 0)
+			break
+		}
+		if p.Key == "quarter" {
+			// This quarter so far against the same days of the quarter
+			// before: 1 Oct – 20 Nov against 1 Jul – 20 Aug.
+			p.CFrom = p.From.AddDate(0, -3, 0)
+			p.CTo = p.CFrom.Add(p.To.Sub(p.From))
+			if p.CTo.After(p.From) {
+				p.CTo = p.From
+			}
 			break
 		}
 		p.CFrom, p.CTo = p.From.Add(-p.To.Sub(p.From)), p.From
@@ -222,4 +236,43 @@ func parseBoundedPeriod(q url.Values, now time.Time, def string) (period, error)
 		err = fault.Field("compare", "compare must be previous or year")
 	}
 	return p, err
+}
+
+// readPeriod is the period a page covers: the one its URL asks for, or,
+// when that cannot be read (a date that is not one, a range that ends
+// before it starts), the page's default with the reason in Problem, so
+// the page still answers and its picker says what to correct.
+func readPeriod(q url.Values, now time.Time, def string, bounded bool) period {
+	parse := parsePeriod
+	if bounded {
+		parse = parseBoundedPeriod
+	}
+	p, err := parse(q, now, def)
+	if err == nil {
+		return p
+	}
+	kept := url.Values{}
+	for k, v := range q {
+		switch k {
+		case "period", "from", "to", "compare":
+		default:
+			kept[k] = v
+		}
+	}
+	p, _ = parse(kept, now, def)
+	instead := strings.ToLower(periodLabel(def))
+	if strings.HasPrefix(instead, "last") {
+		instead = "the " + instead
+	}
+	p.Problem = fault.MessageOf(err) + "; showing " + instead + " instead."
+	return p
+}
+
+func periodLabel(key string) string {
+	for _, k := range periodKeys {
+		if k.Key == key {
+			return k.Label
+		}
+	}
+	return key
 }

@@ -134,10 +134,22 @@ func TestSurveyPeriodAndComparison(t *testing.T) {
 	if change := run(t, ctx, chromedp.Text(chromedp.CSS(`#score-change`))); !strings.Contains(change, "No answers in the period compared with") {
 		t.Errorf("compared with last year: %q", change)
 	}
-	// A period not offered is a clear error naming the field.
-	open(t, ctx, s.URL+"/surveys/"+sv.ID+"?period=5d", `main`)
-	if body := run(t, ctx, chromedp.Text(chromedp.CSS(`main`))); !strings.Contains(body, "period must be 7d, 30d, 90d, quarter, custom or all") {
-		t.Errorf("a period not offered: %q", body)
+	// A period not offered, or a range that ends before it starts, names
+	// the field beside the picker and the page covers its default period.
+	for query, want := range map[string]string{
+		"period=5d": "period must be 7d, 30d, 90d, quarter, custom or all; showing the last 90 days instead.",
+		"period=custom&from=2026-03-01&to=2026-02-01": "to must not be before from; showing the last 90 days instead.",
+	} {
+		open(t, ctx, s.URL+"/surveys/"+sv.ID+"?"+query, `#period-problem`)
+		if got := run(t, ctx, chromedp.Text(chromedp.CSS(`#period-problem`))); got != want {
+			t.Errorf("%s: the picker says %q, want %q", query, got, want)
+		}
+		if nav := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("nav a").length`)); nav == 0 {
+			t.Errorf("%s: the page lost its navigation", query)
+		}
+		if sel := run(t, ctx, chromedp.Evaluate[string](`document.querySelector("#period select[name=period]").value`)); sel != "90d" {
+			t.Errorf("%s: the picker shows %q, want the default 90d", query, sel)
+		}
 	}
 	checkFits(t, ctx, s.URL+"/surveys/"+sv.ID+"?period=all", `#score-value`)
 }

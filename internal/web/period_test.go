@@ -26,6 +26,7 @@ func TestParsePeriod(t *testing.T) {
 		{"", "2026-08-22T15:30:00.001Z", "2026-11-20T15:30:00.001Z", "2026-05-24T15:30:00.001Z", "2026-08-22T15:30:00.001Z", "22 Aug 2026 – 20 Nov 2026", "24 May 2026 – 22 Aug 2026"},
 		{"period=7d", "2026-11-13T15:30:00.001Z", "2026-11-20T15:30:00.001Z", "2026-11-06T15:30:00.001Z", "2026-11-13T15:30:00.001Z", "13 Nov 2026 – 20 Nov 2026", "6 Nov 2026 – 13 Nov 2026"},
 		{"period=30d&compare=year", "2026-10-21T15:30:00.001Z", "2026-11-20T15:30:00.001Z", "2025-10-21T15:30:00.001Z", "2025-11-20T15:30:00.001Z", "21 Oct 2026 – 20 Nov 2026", "21 Oct 2025 – 20 Nov 2025"},
+		{"period=quarter", "2026-10-01T00:00:00Z", "2026-11-20T15:30:00.001Z", "2026-07-01T00:00:00Z", "2026-08-20T15:30:00.001Z", "1 Oct 2026 – 20 Nov 2026", "1 Jul 2026 – 20 Aug 2026"},
 		{"period=quarter&compare=none", "2026-10-01T00:00:00Z", "2026-11-20T15:30:00.001Z", "", "", "1 Oct 2026 – 20 Nov 2026", ""},
 		{"period=custom&from=2026-02-01&to=2026-02-28", "2026-02-01T00:00:00Z", "2026-03-01T00:00:00Z", "2026-01-04T00:00:00Z", "2026-02-01T00:00:00Z", "1 Feb 2026 – 28 Feb 2026", "4 Jan 2026 – 31 Jan 2026"},
 		{"from=2026-02-01&to=2026-02-01", "2026-02-01T00:00:00Z", "2026-02-02T00:00:00Z", "2026-01-31T00:00:00Z", "2026-02-01T00:00:00Z", "1 Feb 2026", "31 Jan 2026"},
@@ -69,6 +70,42 @@ func TestParsePeriod(t *testing.T) {
 	p, _ := parsePeriod(q, now, "90d")
 	if p.Keep.Encode() != "sentiment=negative&survey=srv_1" {
 		t.Errorf("kept %q", p.Keep.Encode())
+	}
+}
+
+// This quarter is compared with the same days of the quarter before, never
+// reaching into this one when the quarter before is shorter.
+func TestQuarterComparesTheQuarterBefore(t *testing.T) {
+	for now, want := range map[string][2]string{
+		"2026-06-30T23:00:00Z": {"2026-01-01T00:00:00Z", "2026-04-01T00:00:00Z"}, // 91 days against 90
+		"2026-02-10T12:00:00Z": {"2025-10-01T00:00:00Z", "2025-11-10T12:00:00.001Z"},
+		"2026-12-31T00:00:00Z": {"2026-07-01T00:00:00Z", "2026-09-30T00:00:00.001Z"},
+	} {
+		n, _ := time.Parse(time.RFC3339, now)
+		p, err := parsePeriod(url.Values{"period": {"quarter"}}, n, "90d")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := [2]string{p.CFrom.Format(time.RFC3339Nano), p.CTo.Format(time.RFC3339Nano)}; got != want {
+			t.Errorf("%s: compared with %v, want %v", now, got, want)
+		}
+	}
+}
+
+// A period that cannot be read leaves the page on its default period,
+// with the reason, and keeps the page's other parameters.
+func TestReadPeriodFallsBack(t *testing.T) {
+	now := time.Date(2026, 11, 20, 15, 30, 0, 0, time.UTC)
+	q := mustQuery(t, "survey=srv_1&period=custom&from=2026-03-01&to=2026-02-01")
+	p := readPeriod(q, now, "90d", false)
+	if p.Key != "90d" || p.Problem != "to must not be before from; showing the last 90 days instead." || p.Keep.Get("survey") != "srv_1" {
+		t.Errorf("read as %q (%q), kept %q", p.Key, p.Problem, p.Keep.Encode())
+	}
+	if p := readPeriod(mustQuery(t, "period=all"), now, "30d", true); p.Key != "30d" || !strings.HasPrefix(p.Problem, "period must be") || !p.Compared() {
+		t.Errorf("the home asked for all time: %q (%q)", p.Key, p.Problem)
+	}
+	if p := readPeriod(mustQuery(t, "period=7d"), now, "90d", false); p.Key != "7d" || p.Problem != "" {
+		t.Errorf("a good period: %q (%q)", p.Key, p.Problem)
 	}
 }
 

@@ -259,11 +259,7 @@ func (c *Console) results(w http.ResponseWriter, r *http.Request, s auth.Session
 		c.fail(w, r, err)
 		return
 	}
-	per, err := parsePeriod(r.URL.Query(), c.Profiles.Now(), "90d")
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
+	per := readPeriod(r.URL.Query(), c.Profiles.Now(), "90d", false)
 	funnel, err := c.Surveys.FunnelIn(ctx, sv.ID, per.From, per.To)
 	if err != nil {
 		c.fail(w, r, err)

@@ -96,11 +96,7 @@ func (c *Console) verbatims(w http.ResponseWriter, r *http.Request, s auth.Sessi
 		return
 	}
 	v := r.URL.Query()
-	per, err := parsePeriod(v, c.Profiles.Now(), "all")
-	if err != nil {
-		c.failField(w, r, err)
-		return
-	}
+	per := readPeriod(v, c.Profiles.Now(), "all", false)
 	// Verbatims are read, not compared: the picker offers no comparison.
 	per = per.withoutComparison()
 	q := survey.VerbatimQuery{Survey: sv.ID, From: per.From, To: per.To, Limit: verbatimPage}

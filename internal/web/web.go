@@ -420,9 +420,12 @@ var funcs = template.FuncMap{
 		return time.UnixMilli(ms).UTC().Format("2006-01-02 15:04")
 	},
 	// stamp is a stored time to the second, in UTC (the audit trail).
-	"stamp":     func(m store.Millis) string { return time.UnixMilli(int64(m)).UTC().Format("2006-01-02 15:04:05") },
-	"icon":      channelIcon,
-	"count":     count,
+	"stamp": func(m store.Millis) string { return time.UnixMilli(int64(m)).UTC().Format("2006-01-02 15:04:05") },
+	"icon":  channelIcon,
+	"count": count,
+	// counted is a count with its noun, singular for one:
+	// counted 1 "answer" is "1 answer", counted 1204 "answer" "1,204 answers".
+	"counted":   counted,
 	"say":       say,
 	"nudgeKind": func(k string) string { return nudgeKindNames[k] },
 	"experienceName": func(k string) string {
@@ -491,12 +494,7 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%d%%", int(*v*100+0.5))
 	},
-	"duration": func(seconds *float64) string {
-		if seconds == nil {
-			return "—"
-		}
-		return fmt.Sprintf("%.1f h", *seconds/3600)
-	},
+	"duration": duration,
 	// nameOr is a customer's name from a Names map, else the id itself.
 	"nameOr": func(names map[string]string, id string) string {
 		if n := names[id]; n != "" {
@@ -562,6 +560,39 @@ func channelIcon(channel string) string {
 
 // count writes a count with thousands separators: 2,025 responses, not a
 // year.
+// duration is a time span in the unit it reads best in: minutes under an
+// hour, hours under two days, days beyond.
+func duration(seconds *float64) string {
+	switch {
+	case seconds == nil:
+		return "—"
+	case *seconds < 3600:
+		return fmt.Sprintf("%.0f min", math.Max(1, math.Round(*seconds/60)))
+	case *seconds < 48*3600:
+		return fmt.Sprintf("%.1f h", *seconds/3600)
+	}
+	return fmt.Sprintf("%.1f days", *seconds/86400)
+}
+
+func counted(v any, noun string) string {
+	c := count(v)
+	if c != "1" {
+		noun = plural(noun)
+	}
+	return c + " " + noun
+}
+
+// plural is an English noun's plural, for the nouns the console counts.
+func plural(noun string) string {
+	switch {
+	case strings.HasSuffix(noun, "y") && !strings.HasSuffix(noun, "ay") && !strings.HasSuffix(noun, "ey"):
+		return noun[:len(noun)-1] + "ies"
+	case strings.HasSuffix(noun, "s"), strings.HasSuffix(noun, "sh"), strings.HasSuffix(noun, "ch"):
+		return noun + "es"
+	}
+	return noun + "s"
+}
+
 func count(v any) string {
 	var n int64
 	switch x := v.(type) {

@@ -43,3 +43,17 @@ func TestTraitsInWords(t *testing.T) {
 		}
 	}
 }
+
+// A count reads with its noun, singular for one.
+func TestCounted(t *testing.T) {
+	for _, c := range []struct {
+		n    any
+		noun string
+		want string
+	}{{1, "answer", "1 answer"}, {0, "answer", "0 answers"}, {1204, "customer", "1,204 customers"}, {int64(1), "rating", "1 rating"},
+		{2, "repurchase", "2 repurchases"}, {3, "delivery", "3 deliveries"}, {2, "day", "2 days"}, {2, "process", "2 processes"}, {1.0, "point", "1 point"}} {
+		if got := counted(c.n, c.noun); got != c.want {
+			t.Errorf("counted(%v, %q) = %q, want %q", c.n, c.noun, got, c.want)
+		}
+	}
+}

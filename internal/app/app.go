@@ -153,6 +153,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Loyalty = loyalty.NewService(db, a.Log, a.Profiles, cfg.Now, cfg.Logger)
 	a.Cases.SetPriorityService(a.Loyalty.PriorityService)
 	a.Cases.SetRulesRead(a.rulesRead)
+	a.Cases.SetAssignable(a.Auth.Assignable)
 	a.Cases.SetAlertsRead(a.alertsRead)
 	a.Catalog = catalog.NewService(db, cfg.Now)
 	a.Exp = experience.NewService(db, a.Log, a.Profiles, a.Catalog, cfg.Now, cfg.Logger)

@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -639,5 +640,42 @@ func (s *Service) Members(ctx context.Context) (map[string][]Member, error) {
 			return nil, err
 		}
 	}
+	return out, nil
+}
+
+// Assignable lists, sorted, who may be given a team's cases (the team
+// named by its id or name): the active users, and the tokens not revoked,
+// that work cases (admin, owner or agent) and are limited to that team or
+// to no team at all.
+func (s *Service) Assignable(ctx context.Context, team ...string) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	for _, q := range []string{
+		`SELECT email, role, teams FROM users WHERE disabled_at IS NULL`,
+		`SELECT name, role, teams FROM api_tokens WHERE revoked_at IS NULL`,
+	} {
+		rows, err := s.db.QueryContext(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var name, role, teams string
+			if err := rows.Scan(&name, &role, &teams); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			p := principal.Principal{Name: name, Role: NormalizeRole(role), Teams: splitTeams(teams)}
+			if p.Role == RoleAnalyst || !p.InTeam(team...) || seen[name] {
+				continue
+			}
+			seen[name] = true
+			out = append(out, name)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(out)
 	return out, nil
 }

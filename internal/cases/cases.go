@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -101,6 +102,8 @@ type Service struct {
 	now        func() time.Time
 	logger     *slog.Logger
 	alertState alertClock
+	// assignable lists who may be given a team's cases.
+	assignable func(ctx context.Context, team ...string) ([]string, error)
 }
 
 // SetRulesRead gives the wait until the rules have read what the log holds
@@ -497,13 +500,49 @@ func (s *Service) AddNote(ctx context.Context, id, note, who string) (*Case, err
 	})
 }
 
-// Assign gives a case to a person of its team.
+// SetAssignable gives the service who may be given a team's cases (the
+// team by id and name); without it any name is taken.
+func (s *Service) SetAssignable(fn func(ctx context.Context, team ...string) ([]string, error)) {
+	s.assignable = fn
+}
+
+// Assignable lists who may be given the case's team's cases (nil: anyone).
+func (s *Service) Assignable(ctx context.Context, c *Case) ([]string, error) {
+	if s.assignable == nil {
+		return nil, nil
+	}
+	return s.assignable(ctx, c.Team, c.TeamName)
+}
+
+// Assign gives a case to a person of its team: a user or token that
+// works cases of that team ("" takes the case from whoever had it).
 func (s *Service) Assign(ctx context.Context, id, assignee, who string) (*Case, error) {
+	assignee = strings.TrimSpace(assignee)
+	if assignee != "" && s.assignable != nil {
+		c, err := s.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		people, err := s.Assignable(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(people, assignee) {
+			team := c.TeamName
+			if team == "" {
+				team = "no team"
+			}
+			if len(people) == 0 {
+				return nil, fault.Field("assignee", "no one can work cases of %s yet: add a user or token for the team in Settings", team)
+			}
+			return nil, fault.Field("assignee", "%q does not work cases of %s; assign one of: %s", assignee, team, strings.Join(people, ", "))
+		}
+	}
 	return s.change(ctx, id, who, "Case Assigned", func(c *Case, now int64) ([]any, string, error) {
 		if c.Status == Resolved || c.Status == Closed {
 			return nil, "", fault.New(fault.Conflict, "the case is %s", c.Status)
 		}
-		return []any{c.Status, strings.TrimSpace(assignee), nil}, "", nil
+		return []any{c.Status, assignee, nil}, "", nil
 	})
 }
 

@@ -39,6 +39,11 @@ func TestQueueFiltersAndCounts(t *testing.T) {
 				t.Fatalf("%s: %d", path, code)
 			}
 		}
+		for _, name := range []string{"sam", "kim"} { // agents of every team
+			if code := s.API("POST", "/api/v1/tokens", map[string]any{"name": name, "role": "agent"}, nil); code != 201 {
+				t.Fatalf("token %s: %d", name, code)
+			}
+		}
 		do("/api/v1/cases/"+byUser["q-0"]+"/assign", map[string]any{"assignee": "sam"})
 		do("/api/v1/cases/"+byUser["q-1"]+"/assign", map[string]any{"assignee": "sam"})
 		do("/api/v1/cases/"+byUser["q-2"]+"/assign", map[string]any{"assignee": "kim"})

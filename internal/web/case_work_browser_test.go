@@ -3,6 +3,7 @@ package web_test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,13 @@ func TestConsoleCaseWork(t *testing.T) {
 	ctx := browser(t)
 	s, clock := apptest.StartAt(t, storetest.DSN(t, storetest.Engines()[0]), apptest.Epoch)
 	s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, nil)
+	s.API("POST", "/api/v1/teams", map[string]any{"name": "returns"}, nil)
+	// Sam works the service team's cases, Lee the returns team's.
+	for name, team := range map[string]string{"sam": "service", "lee": "returns"} {
+		if code := s.API("POST", "/api/v1/tokens", map[string]any{"name": name, "role": "agent", "teams": []string{team}}, nil); code != 201 {
+			t.Fatalf("token %s: %d", name, code)
+		}
+	}
 	if code := s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "detractors", "when": {"event": "Survey Responded", "nps_max": 6},
 		"then": {"open_case": {"team": "service", "kind": "detractor", "sla": "24h"}}}`), nil); code != 201 {
 		t.Fatalf("rule: %d", code)
@@ -70,11 +78,11 @@ func TestConsoleCaseWork(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`#bulk-assign input[name=assignee]`), "sam")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(`#bulk-assign select[name=assignee]`), "sam")); err != nil {
 		t.Fatal(err)
 	}
 	// The queue it lands on is the one it left: wait for Sam's name in it.
-	if err := chromedp.Do(ctx, chromedp.Submit(chromedp.CSS(`#bulk-assign input[name=assignee]`))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Submit(chromedp.CSS(`#bulk-assign select[name=assignee]`))); err != nil {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
@@ -104,6 +112,23 @@ func TestConsoleCaseWork(t *testing.T) {
 	}
 	if got := run(t, ctx, chromedp.Text(chromedp.CSS(`#case-assignee`))); got != "assigned to sam" {
 		t.Errorf("assignee: %q", got)
+	}
+	// The case offers only those who work its team's cases; the API
+	// refuses anyone else, naming the field, and leaves the case as it was.
+	offered := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#assignee option")].map(o => o.value)`))
+	if !slices.Contains(offered, "sam") || slices.Contains(offered, "lee") || !slices.Contains(offered, "") {
+		t.Errorf("the case offers %q", offered)
+	}
+	if sel := run(t, ctx, chromedp.Evaluate[string](`document.querySelector("#assignee").value`)); sel != "sam" {
+		t.Errorf("the assignee chosen: %q", sel)
+	}
+	for _, who := range []string{"lee", "samm"} {
+		var e struct {
+			Error struct{ Field, Message string }
+		}
+		if code := s.API("POST", "/api/v1/cases/"+ids["Ada Lovelace"]+"/assign", map[string]any{"assignee": who}, &e); code != 400 || e.Error.Field != "assignee" || !strings.Contains(e.Error.Message, "sam") {
+			t.Errorf("assigning to %s: %d %+v", who, code, e)
+		}
 	}
 	if got := run(t, ctx, chromedp.Text(chromedp.CSS(`.sub .sla`))); !strings.HasPrefix(got, "overdue by") {
 		t.Errorf("the case's SLA: %q", got)

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -68,20 +69,31 @@ func (c *Console) caseQueue(w http.ResponseWriter, r *http.Request, s auth.Sessi
 	for i, cs := range list {
 		rows[i] = queueRow{Case: cs, SLA: slaOf(cs, now)}
 	}
-	members, err := c.Auth.Members(ctx)
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
+	// Whoever may be given the cases of a team the queue shows, and
+	// whoever has cases now (for the filter).
 	seen := map[string]bool{}
 	var people []string
-	for _, ms := range members {
-		for _, m := range ms {
-			if !seen[m.Name] {
-				seen[m.Name] = true
-				people = append(people, m.Name)
+	addPeople := func(names ...string) {
+		for _, n := range names {
+			if n != "" && !seen[n] {
+				seen[n] = true
+				people = append(people, n)
 			}
 		}
+	}
+	for _, t := range teams {
+		if !s.Principal.InTeam(t.ID, t.Name) {
+			continue
+		}
+		can, err := c.Auth.Assignable(ctx, t.ID, t.Name)
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		addPeople(can...)
+	}
+	for _, cs := range list {
+		addPeople(cs.Assignee)
 	}
 	sort.Strings(people)
 	tabs := make([]queueTab, 0, 5)
@@ -200,9 +212,21 @@ func (c *Console) assignCases(w http.ResponseWriter, r *http.Request, s auth.Ses
 		return
 	}
 	assignee := strings.TrimSpace(r.PostFormValue("assignee"))
+	// Every ticked case must be the caller's to work and the assignee's to
+	// take before any is assigned.
 	for _, id := range ids {
-		if _, err := c.Cases.Allowed(ctx, s.Principal, id); err != nil {
+		cs, err := c.Cases.Allowed(ctx, s.Principal, id)
+		if err != nil {
 			c.fail(w, r, err)
+			return
+		}
+		can, err := c.Cases.Assignable(ctx, cs)
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		if assignee != "" && can != nil && !slices.Contains(can, assignee) {
+			c.failField(w, r, fault.Field("assignee", "%s does not work cases of %s (case %s); nothing was assigned", assignee, cs.TeamName, cs.ID))
 			return
 		}
 	}
@@ -228,7 +252,12 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request, s auth.Sessio
 		return
 	}
 	questions := c.questionTexts(ctx) // the opening answer and the recent ones read each survey once
-	data := map[string]any{"Case": cs, "SLA": slaOf(cs, c.Profiles.Now().UnixMilli())}
+	can, err := c.Cases.Assignable(ctx, cs)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	data := map[string]any{"Case": cs, "SLA": slaOf(cs, c.Profiles.Now().UnixMilli()), "Assignable": can}
 	// What opened the case: the answer, complaint, post or order.
 	if cs.Origin != "" {
 		seq, _, ok, err := eventlog.Locate(ctx, c.DB, cs.Origin)

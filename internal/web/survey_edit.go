@@ -1,12 +1,14 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +45,9 @@ type editorForm struct {
 	Segment   string // a segment the editor cannot show: kept as it is
 	Types     []string
 	Weekdays  []weekday
+	// Owners are the names an owner is usually given: the teams, and the
+	// owners of the other surveys.
+	Owners []string
 }
 
 // weekday is a day of the week as an RRULE writes it and as people read it.
@@ -78,6 +83,7 @@ func (c *Console) editorView(w http.ResponseWriter, r *http.Request, s auth.Sess
 	if rule, err := f.Schedule.rule(); err == nil {
 		f.RRule = rule
 	}
+	f.Owners = c.ownerNames(r.Context())
 	title := "New survey"
 	if f.ID != "" {
 		title = "Edit " + f.Values["name"]
@@ -618,4 +624,29 @@ func (f *editorForm) patch(old, sv *survey.Survey) json.RawMessage {
 	}
 	b, _ := json.Marshal(m)
 	return b
+}
+
+// ownerNames are the teams' names and the other surveys' owners, sorted,
+// offered for a survey's owner so that one team is not written two ways.
+func (c *Console) ownerNames(ctx context.Context) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(n string) {
+		if k := strings.ToLower(strings.TrimSpace(n)); k != "" && !seen[k] {
+			seen[k] = true
+			out = append(out, strings.TrimSpace(n))
+		}
+	}
+	if teams, err := c.Cases.Teams(ctx); err == nil {
+		for _, t := range teams {
+			add(t.Name)
+		}
+	}
+	if list, err := c.Surveys.List(ctx); err == nil {
+		for _, sv := range list {
+			add(sv.Owner)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

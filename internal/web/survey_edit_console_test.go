@@ -62,6 +62,11 @@ func TestConsoleSurveyEditRules(t *testing.T) {
 
 		admin, csrf := client(url.Values{"token": {apptest.Token}})
 		form.Set("csrf", csrf)
+		// The owner is offered from the teams and the other surveys' owners.
+		s.API("POST", "/api/v1/teams", map[string]any{"name": "Logistics"}, nil)
+		if _, page := get(t, admin, s.URL+"/surveys/new"); !strings.Contains(page, `<datalist id="owners"><option value="Logistics"><option value="service"></datalist>`) {
+			t.Errorf("the owners offered: %s", regexp.MustCompile(`<datalist id="owners">.*?</datalist>`).FindString(page))
+		}
 		// Without JavaScript, "Add question" comes back with one more
 		// question and the name typed so far.
 		form.Set("op", "add")

@@ -1,14 +1,19 @@
 package web
 
 import (
+	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/text"
 )
 
 // consoleClass says how the trail records a console form (see class in
@@ -244,4 +249,58 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, s auth.Sessi
 	}
 	c.render(w, r, http.StatusOK, "audit", view{Title: "Audit trail", Session: &s, Nav: "audit",
 		Data: map[string]any{"Entries": list, "Filter": filter, "More": more, "Export": export}})
+}
+
+// fieldChange is one field of an audited change, in words.
+type fieldChange struct{ Field, Before, After string }
+
+// auditChanges lays an audited change out field by field: the fields that
+// differ between the states before and after (all of them when one side
+// is absent: a creation, a removal), each value in words. A state that is
+// not an object is one row without a field name.
+func auditChanges(before, after json.RawMessage) []fieldChange {
+	var b, a any
+	if len(before) > 0 {
+		_ = json.Unmarshal(before, &b)
+	}
+	if len(after) > 0 {
+		_ = json.Unmarshal(after, &a)
+	}
+	words := func(v any) string {
+		if v == nil {
+			return "—"
+		}
+		s := format(v)
+		if s == "" {
+			return "(empty)"
+		}
+		return text.Clip(s, 300)
+	}
+	bm, bok := b.(map[string]any)
+	am, aok := a.(map[string]any)
+	if (!bok && b != nil) || (!aok && a != nil) {
+		if reflect.DeepEqual(a, b) {
+			return nil
+		}
+		return []fieldChange{{Before: words(b), After: words(a)}}
+	}
+	keys := map[string]bool{}
+	for k := range bm {
+		keys[k] = true
+	}
+	for k := range am {
+		keys[k] = true
+	}
+	var out []fieldChange
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		switch k {
+		case "updatedAt", "updated_at":
+			continue // every change moves it
+		}
+		if reflect.DeepEqual(bm[k], am[k]) {
+			continue
+		}
+		out = append(out, fieldChange{Field: label(k), Before: words(bm[k]), After: words(am[k])})
+	}
+	return out
 }

@@ -426,6 +426,7 @@ var funcs = template.FuncMap{
 	// counted is a count with its noun, singular for one:
 	// counted 1 "answer" is "1 answer", counted 1204 "answer" "1,204 answers".
 	"counted":   counted,
+	"changes":   auditChanges,
 	"say":       say,
 	"nudgeKind": func(k string) string { return nudgeKindNames[k] },
 	"experienceName": func(k string) string {

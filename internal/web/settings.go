@@ -53,7 +53,7 @@ func (c *Console) renderSettings(w http.ResponseWriter, r *http.Request, s auth.
 		return
 	}
 	data := map[string]any{"Teams": teams, "Rules": rules, "Admin": s.Principal.Can(auth.RoleAdmin), "Created": created, "Display": shown,
-		"Policy": policyView(policy), "Roles": []string{auth.RoleAnalyst, auth.RoleAgent, auth.RoleOwner, auth.RoleAdmin}}
+		"Policy": policyView(policy), "HookURL": map[string]string{}, "Roles": []string{auth.RoleAnalyst, auth.RoleAgent, auth.RoleOwner, auth.RoleAdmin}}
 	if s.Principal.Can(auth.RoleAdmin) {
 		hooks, err := c.Outbox.Webhooks(ctx)
 		if err != nil {
@@ -61,6 +61,11 @@ func (c *Console) renderSettings(w http.ResponseWriter, r *http.Request, s auth.
 			return
 		}
 		data["Webhooks"] = hooks
+		urls := map[string]string{}
+		for _, h := range hooks {
+			urls[h.ID] = h.URL
+		}
+		data["HookURL"] = urls
 		if data["Users"], err = c.Auth.Users(ctx); err != nil {
 			c.fail(w, r, err)
 			return
@@ -99,12 +104,7 @@ func (c *Console) settingsAction(w http.ResponseWriter, r *http.Request, s auth.
 			audit.Note(ctx, audit.Change{ResourceID: made.ID})
 		}
 	case "webhooks":
-		var events []string
-		for _, e := range strings.Split(f("events"), ",") {
-			if e = strings.TrimSpace(e); e != "" {
-				events = append(events, e)
-			}
-		}
+		events := splitList(f("events"))
 		var hook *outbox.Webhook
 		if hook, err = c.Outbox.CreateWebhook(ctx, &outbox.Webhook{URL: f("url"), Events: events}); err == nil {
 			audit.Note(ctx, audit.Change{ResourceID: hook.ID})

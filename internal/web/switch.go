@@ -44,13 +44,22 @@ func (c *Console) webhookAction(w http.ResponseWriter, r *http.Request, s auth.S
 		if before, after, err = c.Outbox.UpdateWebhook(ctx, id, outbox.WebhookChange{Active: &active}); err == nil {
 			audit.Note(ctx, audit.Change{Action: action, Resource: "webhook", ResourceID: id, Before: before, After: after})
 		}
+	case "edit":
+		u, events := strings.TrimSpace(r.PostFormValue("url")), splitList(r.PostFormValue("events"))
+		var before, after *outbox.Webhook
+		if before, after, err = c.Outbox.UpdateWebhook(ctx, id, outbox.WebhookChange{URL: &u, Events: &events}); err == nil {
+			audit.Note(ctx, audit.Change{Action: "update", Resource: "webhook", ResourceID: id, Before: before, After: after})
+		} else if fault.FieldOf(err) != "" {
+			c.renderSettings(w, r, s, http.StatusBadRequest, "webhook "+id+": "+fault.FieldOf(err)+": "+fault.MessageOf(err), nil)
+			return
+		}
 	case "delete":
 		var before *outbox.Webhook
 		if before, err = c.Outbox.DeleteWebhook(ctx, id); err == nil {
 			audit.Note(ctx, audit.Change{Action: "delete", Resource: "webhook", ResourceID: id, Before: before})
 		}
 	default:
-		err = fault.New(fault.NotFound, "a webhook is paused, resumed or deleted")
+		err = fault.New(fault.NotFound, "a webhook is edited, paused, resumed or deleted")
 	}
 	if err != nil {
 		c.fail(w, r, err)
@@ -272,4 +281,15 @@ func (c *Console) replenishAction(w http.ResponseWriter, r *http.Request, s auth
 	}
 	audit.Note(ctx, audit.Change{Action: action, Resource: "replenishment_settings", Before: before, After: after})
 	http.Redirect(w, r, "/experiences#replenish-switch", http.StatusSeeOther)
+}
+
+// splitList reads a comma-separated list, without blanks.
+func splitList(v string) []string {
+	var out []string
+	for _, e := range strings.Split(v, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
 }

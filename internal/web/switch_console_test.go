@@ -74,9 +74,28 @@ func TestConsoleSwitches(t *testing.T) {
 			!strings.Contains(page, `action="/settings/webhooks/`+hook.ID+`/resume"`) {
 			t.Fatalf("pause: %d", code)
 		}
-		var hooks struct{ Webhooks []struct{ Active bool } }
+		var hooks struct {
+			Webhooks []struct {
+				Active bool
+				URL    string
+				Events []string
+			}
+		}
 		if s.API("GET", "/api/v1/webhooks", nil, &hooks); len(hooks.Webhooks) != 1 || hooks.Webhooks[0].Active {
 			t.Fatalf("after the console's pause: %+v", hooks)
+		}
+		// Edit: a new address and events; an address that is not one is refused on
+		// the page, naming the field, and changes nothing.
+		edit := url.Values{"csrf": {csrf}, "url": {"https://hooks.example/v2"}, "events": {"Case Opened, Case SLA Breached"}}
+		if code, _ := consolePost(t, c, s.URL+"/settings/webhooks/"+hook.ID+"/edit", edit); code != 200 {
+			t.Fatalf("edit: %d", code)
+		}
+		edit.Set("url", "hooks.example/no-scheme")
+		if code, page := consolePost(t, c, s.URL+"/settings/webhooks/"+hook.ID+"/edit", edit); code != 400 || !strings.Contains(page, "url: ") {
+			t.Fatalf("edit to an address without a scheme: %d", code)
+		}
+		if s.API("GET", "/api/v1/webhooks", nil, &hooks); hooks.Webhooks[0].URL != "https://hooks.example/v2" || strings.Join(hooks.Webhooks[0].Events, "|") != "Case Opened|Case SLA Breached" {
+			t.Fatalf("after the console's edit: %+v", hooks)
 		}
 		if code, _ := consolePost(t, c, s.URL+"/settings/webhooks/"+hook.ID+"/delete", url.Values{"csrf": {csrf}}); code != 200 {
 			t.Fatalf("remove: %d", code)

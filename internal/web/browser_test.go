@@ -139,7 +139,7 @@ func TestConsoleCustomerJourney(t *testing.T) {
 	if strings.TrimSpace(heading) != name {
 		t.Errorf("heading %q, want %q", heading, name)
 	}
-	for _, want := range []string{"user_id", "anonymous_id", "email", email} {
+	for _, want := range []string{"user id", "anonymous id", "email", email} {
 		if !strings.Contains(identities, want) {
 			t.Errorf("identities %q lack %q", identities, want)
 		}

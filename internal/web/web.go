@@ -626,6 +626,8 @@ func count(v any) string {
 
 // words are the codes the API returns, as the console says them.
 var words = map[string]string{
+	// identities
+	"user_id": "user id", "anonymous_id": "anonymous id", "email": "email", "phone": "phone",
 	// survey rhythms and invitations
 	"persistent": "after each touchpoint", "periodic": "relationship",
 	"recontact_wait": "contacted too recently (contact policy)", "opted_out": "opted out of surveys",

@@ -17,9 +17,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -674,4 +676,19 @@ func (s *Service) Totals(ctx context.Context) (*ValueTotals, error) {
 		t.MeanCLV = t.CLV / float64(t.Customers)
 	}
 	return t, err
+}
+
+// ModelVersion names the value model in force: it changes with a refit
+// that changes the model (and so every customer's value and risk), not
+// with one that fits the same data again.
+func (s *Service) ModelVersion(ctx context.Context) (string, error) {
+	m, err := s.Model(ctx)
+	if err != nil || m == nil {
+		return "none", err
+	}
+	m.FittedAt = time.Time{}
+	b, _ := json.Marshal(m)
+	h := fnv.New64a()
+	h.Write(b)
+	return strconv.FormatUint(h.Sum64(), 36), nil
 }

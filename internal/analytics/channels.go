@@ -111,37 +111,23 @@ type channelResponse struct {
 // judgedResponses returns the scored responses given before judged (unix
 // ms) by message id, with their perceived value and quality items.
 func (s *Service) judgedResponses(ctx context.Context, judged int64) (map[string]*channelResponse, error) {
-	byMsg := map[string]*channelResponse{}
-	err := s.db.Each(ctx, `SELECT s.message_id, s.identity, s.value, s.at, a.channel FROM an_signals s JOIN (SELECT DISTINCT message_id, channel FROM an_answers) a
-		ON a.message_id = s.message_id WHERE s.kind = 'score'`, nil, func(r *sql.Rows) error {
-		x := &channelResponse{}
-		var id string
-		if err := r.Scan(&id, &x.key, &x.sat, &x.at, &x.channel); err != nil {
-			return err
-		}
-		if x.sat < 0 || x.sat > 1 || x.at > judged {
-			return nil // outside its scale, or too young to judge
-		}
-		x.sat *= 10
-		byMsg[id] = x
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	// One pass over the answers: each response's channel, and its
+	// perceived value and quality items (on 0–1 of a 10-point scale).
+	type acc struct {
+		channel      string
+		v, q, nv, nq float64
 	}
-	// Perceived value and quality items of the same responses, on 0–1 of a 10-point scale.
-	type acc struct{ v, q, nv, nq float64 }
-	items := map[string]*acc{}
-	err = s.db.Each(ctx, `SELECT message_id, question, value FROM an_answers`, nil, func(r *sql.Rows) error {
-		var id, q string
+	answers := map[string]*acc{}
+	err := s.db.Each(ctx, `SELECT message_id, question, value, channel FROM an_answers`, nil, func(r *sql.Rows) error {
+		var id, q, ch string
 		var v float64
-		if err := r.Scan(&id, &q, &v); err != nil {
+		if err := r.Scan(&id, &q, &v, &ch); err != nil {
 			return err
 		}
-		a := items[id]
+		a := answers[id]
 		if a == nil {
-			a = &acc{}
-			items[id] = a
+			a = &acc{channel: ch}
+			answers[id] = a
 		}
 		switch constructOf(q) {
 		case "perceived_value":
@@ -154,15 +140,30 @@ func (s *Service) judgedResponses(ctx context.Context, judged int64) (map[string
 	if err != nil {
 		return nil, err
 	}
-	for id, x := range byMsg {
-		if a := items[id]; a != nil {
-			if a.nv > 0 {
-				x.value, x.hasVal = a.v/a.nv, true
-			}
-			if a.nq > 0 {
-				x.quality, x.hasQual = a.q/a.nq, true
-			}
+	byMsg := map[string]*channelResponse{}
+	err = s.db.Each(ctx, `SELECT message_id, identity, value, at FROM an_signals WHERE kind = 'score' AND at <= $1`, []any{judged}, func(r *sql.Rows) error {
+		x := &channelResponse{}
+		var id string
+		if err := r.Scan(&id, &x.key, &x.sat, &x.at); err != nil {
+			return err
 		}
+		a := answers[id]
+		if a == nil || x.sat < 0 || x.sat > 1 {
+			return nil // not an answer to a survey, or outside its scale
+		}
+		x.sat *= 10
+		x.channel = a.channel
+		if a.nv > 0 {
+			x.value, x.hasVal = a.v/a.nv, true
+		}
+		if a.nq > 0 {
+			x.quality, x.hasQual = a.q/a.nq, true
+		}
+		byMsg[id] = x
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return byMsg, nil
 }

@@ -481,3 +481,25 @@ func (r *Runner) WaitFor(ctx context.Context, seq int64, names ...string) error 
 		}
 	}
 }
+
+// Positions says where every consumer has read the log up to, as one
+// string ("analytics:120,profile:118,…"): it changes whenever any
+// consumer applies an event, so a reader of projections can tell whether
+// they moved since it last read them.
+func Positions(ctx context.Context, q Querier) (string, error) {
+	var b strings.Builder
+	rows, err := q.QueryContext(ctx, `SELECT name, seq FROM consumer_checkpoints ORDER BY name`)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var seq int64
+		if err := rows.Scan(&name, &seq); err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "%s:%d,", name, seq)
+	}
+	return b.String(), rows.Err()
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
+	"github.com/cxloop/cxloop/internal/memo"
 	"github.com/cxloop/cxloop/internal/store"
 )
 
@@ -470,6 +471,10 @@ func Key(user, anon string) string {
 	return "a:" + anon
 }
 
+// wholeKeys is how many keys KeyOwners looks up one by one (in chunks)
+// before it reads every identity instead.
+const wholeKeys = 1000
+
 // KeyOwners maps identity keys (see Key) to their customers; a key whose
 // identity is unknown is left out.
 func (s *Service) KeyOwners(ctx context.Context, keys func(yield func(string) bool)) (map[string]string, error) {
@@ -486,6 +491,21 @@ func (s *Service) KeyOwners(ctx context.Context, keys func(yield func(string) bo
 		} else {
 			refs = append(refs, eventlog.Event{AnonymousID: v})
 		}
+	}
+	if len(refs) >= wholeKeys {
+		// Most of the customers: one read of every identity (shared by
+		// the reports of one request) costs less than a lookup each.
+		all, err := memo.Get(ctx, "profile.keys", func() (map[string]string, error) { return s.Keys(ctx, nil) })
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string]string, len(seen))
+		for k := range seen {
+			if c := all[k]; c != "" {
+				out[k] = c
+			}
+		}
+		return out, nil
 	}
 	o, err := s.Owners(ctx, refs)
 	if err != nil {

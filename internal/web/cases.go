@@ -336,8 +336,14 @@ func (c *Console) caseAction(w http.ResponseWriter, r *http.Request, s auth.Sess
 // recoveryPage shows, for the period in the URL, complaint recovery, SLA
 // compliance per team and return rates, and the silent dissatisfied now.
 func (c *Console) recoveryPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
-	ctx := r.Context()
 	per := readPeriod(r.URL.Query(), c.Profiles.Now(), "90d", false)
+	c.keptPage(w, r, s, "recovery", "Recovery and returns", "recovery", func(ctx context.Context) (map[string]any, error) {
+		return c.recovery(ctx, s, per)
+	})
+}
+
+// recovery computes the Recovery page's reports for the period.
+func (c *Console) recovery(ctx context.Context, s auth.Session, per period) (map[string]any, error) {
 	var (
 		rep, before *cases.Recovery
 		sla         []slaRow
@@ -364,8 +370,7 @@ func (c *Console) recoveryPage(w http.ResponseWriter, r *http.Request, s auth.Se
 	}
 	// The reports are independent reads: side by side.
 	if err := parallel(fns...); err != nil {
-		c.fail(w, r, err)
-		return
+		return nil, err
 	}
 	data := map[string]any{"Recovery": rep, "Period": per, "Share": shareOf(rep.HandledWell, rep.Rated), "Small": rep.Rated < smallSample, "SLA": sla, "Silent": silent}
 	if before != nil {
@@ -378,8 +383,7 @@ func (c *Console) recoveryPage(w http.ResponseWriter, r *http.Request, s auth.Se
 	}
 	var err error
 	if data["Names"], err = c.Profiles.Names(ctx, refs); err != nil {
-		c.fail(w, r, err)
-		return
+		return nil, err
 	}
 	data["Complainers"], data["More"] = shown, len(rep.Complainers)-len(shown)
 	span := per.Span()
@@ -392,7 +396,7 @@ func (c *Console) recoveryPage(w http.ResponseWriter, r *http.Request, s auth.Se
 		data["ReturnsCSV_"+by] = "/export/returns/rates?" + q.Encode()
 		data["Returns_"+by] = returns[by]
 	}
-	c.render(w, r, http.StatusOK, "recovery", view{Title: "Recovery and returns", Session: &s, Nav: "recovery", Data: data})
+	return data, nil
 }
 
 // shareOf is part ÷ whole as a whole percentage, from the counts

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/cxloop/cxloop/internal/auth"
@@ -48,9 +49,17 @@ func (c *Console) customerExperiences(r *http.Request, id string) (map[string]an
 // experiencesPage is the program view: recommendation quality, nudge
 // uplift, replenishment accuracy and the learning report.
 func (c *Console) experiencesPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
-	ctx := memo.With(r.Context()) // the reports share the order histories they read
 	per := readPeriod(r.URL.Query(), c.Profiles.Now(), "90d", false)
 	per = per.withoutComparison() // the uplift and the learning report compare nothing
+	c.keptPage(w, r, s, "experiences", "Experiences", "experiences", func(ctx context.Context) (map[string]any, error) {
+		return c.experiences(ctx, s, per)
+	}, func(d map[string]any) { d["Model"] = c.Exp.ModelInfo() }) // the model in service now
+}
+
+// experiences computes the Experiences page's reports for the period (the
+// recommender's model, which the data does not date, is read at render).
+func (c *Console) experiences(ctx context.Context, s auth.Session, per period) (map[string]any, error) {
+	ctx = memo.With(ctx) // the reports share the order histories they read
 	var (
 		uplift       []experience.Uplift
 		learning     []experience.Month
@@ -68,14 +77,13 @@ func (c *Console) experiencesPage(w http.ResponseWriter, r *http.Request, s auth
 		func() (err error) { set, err = c.Exp.ReplenishSettings(ctx); return err },
 	)
 	if err != nil {
-		c.fail(w, r, err)
-		return
+		return nil, err
 	}
-	c.render(w, r, http.StatusOK, "experiences", view{Title: "Experiences", Session: &s, Nav: "experiences", Data: map[string]any{
-		"Uplift": uplift, "Learning": learning, "Model": c.Exp.ModelInfo(), "Backtest": map[string]any{"Model": model, "Naive": naive, "N": n},
+	return map[string]any{
+		"Uplift": uplift, "Learning": learning, "Backtest": map[string]any{"Model": model, "Naive": naive, "N": n},
 		"Nudges": nudges, "Replenish": set, "Owner": s.Principal.Can(auth.RoleOwner), "Admin": s.Principal.Can(auth.RoleAdmin),
 		"Period": per, "Emails": c.Surveys.Emails(),
-	}})
+	}, nil
 }
 
 // experienceNames are the four connected experiences in words.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/cxloop/cxloop/internal/auth"
@@ -22,10 +23,8 @@ func (c *Console) homePage(w http.ResponseWriter, r *http.Request, s auth.Sessio
 		q.Del("days")
 	}
 	per := readPeriod(q, c.Profiles.Now(), "30d", true)
-	sum, err := c.Home.SummaryFor(r.Context(), s.Principal, per.From, per.To, per.CFrom, per.CTo)
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	c.render(w, r, http.StatusOK, "home", view{Title: "Home", Session: &s, Nav: "home", Data: map[string]any{"S": sum, "Period": per}})
+	c.keptPage(w, r, s, "home", "Home", "home", func(ctx context.Context) (map[string]any, error) {
+		sum, err := c.Home.SummaryFor(ctx, s.Principal, per.From, per.To, per.CFrom, per.CTo)
+		return map[string]any{"S": sum, "Period": per}, err
+	})
 }

@@ -72,7 +72,7 @@ func row(t *testing.T, body, key string) []string {
 // promoters less the share of detractors of the month's answers.
 func TestInsightsNPS(t *testing.T) {
 	fixed := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
-	s, _ := apptest.StartAt(t, storetest.DSN(t, "sqlite"), fixed)
+	s, clock := apptest.StartAt(t, storetest.DSN(t, "sqlite"), fixed)
 	answers := map[string][]int{"2026-01": {10, 9, 9, 7, 3}, "2026-02": {2, 4, 8, 10}}
 	var batch []any
 	for month, list := range answers {
@@ -104,7 +104,49 @@ func TestInsightsNPS(t *testing.T) {
 	if got := row(t, body, "2025-12")[2]; got != "—" {
 		t.Errorf("NPS of a month without answers: %q", got)
 	}
+
+	// The page is kept while nothing it reads has changed, and computed
+	// again as soon as an answer has been read, the clock standing still.
+	asOf := regexp.MustCompile(`id="as-of">Figures as of ([^<:]+:[0-9:]+) UTC`)
+	if asOf.FindStringSubmatch(body) == nil {
+		t.Fatal("the page does not say when its figures were computed")
+	}
+	// (The first view fitted the value model, a change: the next computes
+	// again, on the model fitted.)
+	clock.Add(time.Second)
+	first := asOf.FindStringSubmatch(s.Page("/insights"))
+	clock.Add(10 * time.Second)
+	if again := asOf.FindStringSubmatch(s.Page("/insights")); again == nil || again[1] != first[1] {
+		t.Errorf("nothing changed, yet the figures were computed again: %v then %v", first, again)
+	}
+	feb, _ := time.Parse("2006-01", "2026-02")
+	s.MustSend("track", map[string]any{"userId": "n-late", "event": "Survey Responded", "timestamp": feb.Add(20 * 24 * time.Hour).Format(time.RFC3339), "properties": map[string]any{"nps": 10}})
+	s.Sync()
+	body = s.Page("/insights")
+	if got := tags.ReplaceAllString(row(t, body, "2026-02")[2], ""); got != "+0 n = 5 · small sample" {
+		t.Errorf("February after one more promoter: %q, want +0 n = 5", got)
+	}
+	if again := asOf.FindStringSubmatch(body); again == nil || again[1] == first[1] {
+		t.Errorf("new data, yet the figures are those of %v", first)
+	}
+	// A minute on, the reports (which read the clock) are computed again.
+	before := asOf.FindStringSubmatch(body)
+	clock.Add(viewMinute)
+	body = s.Page("/insights")
+	if again := asOf.FindStringSubmatch(body); again == nil || again[1] == before[1] {
+		t.Errorf("a minute on, the figures are still those of %v", before)
+	}
+	// A change made through the API (here, a team) is a change too.
+	before = asOf.FindStringSubmatch(body)
+	clock.Add(time.Second)
+	s.API("POST", "/api/v1/teams", map[string]any{"name": "care"}, nil)
+	if again := asOf.FindStringSubmatch(s.Page("/insights")); again == nil || again[1] == before[1] {
+		t.Errorf("after a change through the API, the figures are still those of %v", before)
+	}
 }
+
+// viewMinute is how long a kept report view is shown at most.
+const viewMinute = time.Minute
 
 // Where the fit of repurchase on satisfaction cannot be read, the
 // insights page gives the reason instead of a satisfaction for 50 %.

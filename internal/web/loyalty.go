@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -16,8 +17,14 @@ import (
 // loyaltyPage is the program dashboard: members by tier, points liability,
 // redemption rate, referral revenue and senders against spenders.
 func (c *Console) loyaltyPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
-	ctx := r.Context()
 	per := readPeriod(r.URL.Query(), c.Profiles.Now(), "90d", false)
+	c.keptPage(w, r, s, "loyalty", "Loyalty", "loyalty", func(ctx context.Context) (map[string]any, error) {
+		return c.loyalty(ctx, s, per)
+	})
+}
+
+// loyalty computes the Loyalty page's reports for the period.
+func (c *Console) loyalty(ctx context.Context, s auth.Session, per period) (map[string]any, error) {
 	var (
 		d           *loyalty.Dashboard
 		act, before *loyalty.Activity
@@ -38,8 +45,7 @@ func (c *Console) loyaltyPage(w http.ResponseWriter, r *http.Request, s auth.Ses
 		fns = append(fns, func() (err error) { before, err = c.Loyalty.Activity(ctx, per.CFrom, per.CTo); return err })
 	}
 	if err := parallel(fns...); err != nil {
-		c.fail(w, r, err)
-		return
+		return nil, err
 	}
 	refs := make([]string, 0, len(d.Advocacy.TopSendersLowSpend))
 	for _, a := range d.Advocacy.TopSendersLowSpend {
@@ -47,14 +53,13 @@ func (c *Console) loyaltyPage(w http.ResponseWriter, r *http.Request, s auth.Ses
 	}
 	names, err := c.Profiles.Names(ctx, refs)
 	if err != nil {
-		c.fail(w, r, err)
-		return
+		return nil, err
 	}
-	c.render(w, r, http.StatusOK, "loyalty", view{Title: "Loyalty", Session: &s, Nav: "loyalty", Data: map[string]any{
+	return map[string]any{
 		"D": d, "Program": program, "Rules": rules, "Rate": int(d.RedemptionRate*100 + 0.5), "Communities": communities, "Guides": guides, "Names": names,
 		"Chart": matrixChart(d.Advocacy.Matrix), "Period": per, "Activity": act, "Before": before,
 		"Admin": s.Principal.Can(auth.RoleAdmin),
-	}})
+	}, nil
 }
 
 // addRule makes an earning rule from the console's rules editor.

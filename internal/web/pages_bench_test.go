@@ -56,4 +56,40 @@ func BenchmarkConsolePages(b *testing.B) {
 			}
 		})
 	}
+	// The report pages keep their views while nothing they read has
+	// changed (views.go); here each render follows a new answer, read by
+	// every consumer, so every render computes the reports afresh.
+	// Reported, not yet held to the budget: that needs aggregates kept by
+	// the consumers (issue 19).
+	for _, p := range []string{"/", "/recovery", "/loyalty", "/experiences", "/insights"} {
+		name := strings.Trim(p, "/")
+		if name == "" {
+			name = "home"
+		}
+		b.Run(name+"_after_new_data", func(b *testing.B) {
+			var spent time.Duration
+			n := 0
+			for b.Loop() {
+				b.StopTimer()
+				s.MustSend("track", map[string]any{"userId": "bench-" + time.Now().Format("150405.000000"), "event": "Survey Responded",
+					"properties": map[string]any{"nps": n % 11}})
+				s.Sync()
+				b.StartTimer()
+				t := time.Now()
+				resp, err := c.Get(s.URL + p)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				spent += time.Since(t)
+				n++
+			}
+			mean := spent / time.Duration(n)
+			b.ReportMetric(float64(mean.Microseconds())/1000, "ms/render")
+			if mean > pageBudget {
+				b.Logf("%s after new data takes %v a render, over the %v budget", p, mean.Round(time.Millisecond), pageBudget)
+			}
+		})
+	}
 }

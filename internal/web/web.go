@@ -78,6 +78,8 @@ type Console struct {
 	// currency is the reporting currency amounts are shown with, read
 	// afresh for each page (another node may have changed it).
 	currency atomic.Pointer[string]
+	// views keeps report views while they are exact (views.go).
+	views viewCache
 }
 
 // money is an amount as the console shows it: whole units, grouped, with

@@ -473,6 +473,11 @@ func (s *Service) activity(ctx context.Context, customer string, now time.Time) 
 	if err != nil {
 		return 0, 0, err
 	}
+	return s.activityOf(ctx, c, now)
+}
+
+// activityOf is activity for a customer already read.
+func (s *Service) activityOf(ctx context.Context, c profile.Customer, now time.Time) (before, recent int, err error) {
 	q := c.EventQuery()
 	end := now.UnixMilli() + 1
 	mid := now.Add(-FadingDays * 24 * time.Hour).UnixMilli()

@@ -75,7 +75,7 @@ func (s *Service) SilentDissatisfied(ctx context.Context, limit int) ([]Silent, 
 		if sg := sig[v.Customer]; sg != nil {
 			x.Latest = sg.latest
 		}
-		if x.Before, x.Recent, err = s.activity(ctx, v.Customer, v.ComputedAt); err != nil {
+		if x.Before, x.Recent, err = s.activityOf(ctx, c, v.ComputedAt); err != nil {
 			return nil, err
 		}
 		out = append(out, x)

@@ -81,6 +81,7 @@ func (s *Service) Learning(ctx context.Context, months int) ([]Month, error) {
 // LearningIn is the learning report for the calendar months (UTC) that
 // [from, to) touches; a zero from is 12 months back, a zero to is now.
 func (s *Service) LearningIn(ctx context.Context, from, to time.Time) ([]Month, error) {
+	ctx = memo.Ensure(ctx) // every send asks the same index of order times
 	now := s.now().UTC()
 	end := now
 	if !to.IsZero() && to.Before(now) {

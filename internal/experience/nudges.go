@@ -15,6 +15,7 @@ import (
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
+	"github.com/cxloop/cxloop/internal/memo"
 	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
@@ -611,6 +612,7 @@ func (s *Service) Uplifts(ctx context.Context) ([]Uplift, error) {
 // hold-out fell in [from, to) (a zero bound is open): the cohort the
 // period brought in, followed through their conversion window.
 func (s *Service) UpliftsIn(ctx context.Context, from, to time.Time) ([]Uplift, error) {
+	ctx = memo.Ensure(ctx) // every send asks the same index of order times
 	lo, hi := store.Span(from, to)
 	list, err := s.nudges(ctx, s.db, true)
 	if err != nil {

@@ -50,3 +50,13 @@ func Get[T any](ctx context.Context, key string, fn func() (T, error)) (T, error
 	}
 	return e.v.(T), nil
 }
+
+// Ensure is With unless ctx has a memo already: a report that reads an
+// input many times gives itself a memo, and shares the request's when the
+// request has one.
+func Ensure(ctx context.Context) context.Context {
+	if _, ok := ctx.Value(memoKey{}).(*memo); ok {
+		return ctx
+	}
+	return With(ctx)
+}

@@ -42,3 +42,22 @@ func TestMemo(t *testing.T) {
 		t.Fatalf("a failed read was tried %d times", reads.Load()-3)
 	}
 }
+
+// Ensure shares the request's memo when there is one and gives a report
+// its own otherwise: either way an input is read once under it.
+func TestEnsure(t *testing.T) {
+	reads := 0
+	read := func() (int, error) { reads++; return reads, nil }
+	req := With(context.Background())
+	_, _ = Get(req, "k", read)
+	_, _ = Get(Ensure(req), "k", read)
+	if reads != 1 {
+		t.Errorf("under the request's memo: %d reads, want 1", reads)
+	}
+	own := Ensure(context.Background())
+	_, _ = Get(own, "k", read)
+	_, _ = Get(own, "k", read)
+	if reads != 2 {
+		t.Errorf("under a memo of its own: %d reads in all, want 2", reads)
+	}
+}

@@ -303,9 +303,9 @@ func (s *Service) NextScore(ctx context.Context, metric string, userIDs, anonymo
 }
 
 func (s *Service) scoreNear(ctx context.Context, metric string, userIDs, anonymousIDs []string, at int64, before bool) (float64, bool, error) {
-	cmp, order := ">", "ASC"
+	cmp := ">"
 	if before {
-		cmp, order = "<", "DESC"
+		cmp = "<"
 	}
 	var best float64
 	var bestAt int64
@@ -316,8 +316,12 @@ func (s *Service) scoreNear(ctx context.Context, metric string, userIDs, anonymo
 	}{{"user_id", userIDs}, {"anonymous_id", anonymousIDs}} {
 		err := inChunks(list.ids, func(args []any, ph string) error {
 			args = append(args, metric, at)
+			// Every answer of the customer's on that side of at (a few), the
+			// nearest chosen below: with ORDER BY … LIMIT 1 the planner may
+			// walk the metric's whole index in time order instead of the
+			// customer's identities.
 			rows, err := s.db.QueryContext(ctx, `SELECT value, responded_at FROM survey_scores WHERE `+list.col+` IN (`+ph+`)
-				AND metric = $`+strconv.Itoa(len(args)-1)+` AND responded_at `+cmp+` $`+strconv.Itoa(len(args))+` ORDER BY responded_at `+order+` LIMIT 1`, args...)
+				AND metric = $`+strconv.Itoa(len(args)-1)+` AND responded_at `+cmp+` $`+strconv.Itoa(len(args)), args...)
 			if err != nil {
 				return err
 			}

@@ -204,8 +204,13 @@ func (s *Service) Names(ctx context.Context, refs []string) (map[string]string, 
 	out := map[string]string{}
 	for ref, id := range idOf {
 		if c, ok := contacts[id]; ok {
-			// A name, else an email, else the identities the business knows them by.
-			for _, n := range []string{displayName(c.Traits), c.Email, c.UserID, c.AnonymousID} {
+			// A name, else an email, else the identities the business knows
+			// them by (a social handle as the handle).
+			anon := c.AnonymousID
+			if h, ok := strings.CutPrefix(anon, "social:"); ok && h != "" {
+				anon = h + " (social)"
+			}
+			for _, n := range []string{displayName(c.Traits), c.Email, c.UserID, anon} {
 				if n != "" {
 					out[ref] = n
 					break

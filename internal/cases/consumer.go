@@ -98,6 +98,9 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 		}
 		switch e.Event {
 		case "Complaint Submitted":
+			if ruleOpensCase(rules, e, props) {
+				break // the business's own rule routes it, in place of the built-in one
+			}
 			ev, err := c.openCase(ctx, tx, e, props, "", OpenCase{Team: stringProp(props, "team", "service"), Kind: KindComplaint,
 				Formal: boolProp(props, "formal")}, complaintSLA, desc)
 			if err != nil {
@@ -186,6 +189,16 @@ func (c *Consumer) fireRules(ctx context.Context, tx *store.Tx, rules []*Rule, e
 		}
 	}
 	return opened, nil
+}
+
+// ruleOpensCase reports whether one of the rules opens a case on the event.
+func ruleOpensCase(rules []*Rule, e *eventlog.Event, props map[string]any) bool {
+	for _, r := range rules {
+		if r.Then.OpenCase != nil && r.When.Event == e.Event && e.ReceivedAt >= int64(r.CreatedAt) && fires(r.When, e, props) {
+			return true
+		}
+	}
+	return false
 }
 
 // fires reports whether an event meets a rule's further conditions.

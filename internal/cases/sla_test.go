@@ -3,6 +3,7 @@ package cases_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"testing"
 	"time"
@@ -202,4 +203,30 @@ func caseOf(t *testing.T, s *apptest.Server, id string) caseDetail {
 		t.Fatalf("case %s: %d", id, code)
 	}
 	return c
+}
+
+// A rule that opens a case on a complaint routes it in place of the
+// built-in routing: one case per complaint, the rule's.
+func TestComplaintRuleReplacesBuiltIn(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := apptest.Start(t, dsn)
+		s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, nil)
+		s.API("POST", "/api/v1/teams", map[string]any{"name": "care"}, nil)
+		s.MustSend("track", map[string]any{"userId": "u-1", "event": "Complaint Submitted", "properties": map[string]any{"subject": "Before the rule"}})
+		s.Sync()
+		if code := s.API("POST", "/api/v1/rules", json.RawMessage(`{"name": "complaints to care", "when": {"event": "Complaint Submitted"},
+			"then": {"open_case": {"team": "care", "kind": "complaint", "sla": "12h"}}}`), nil); code != 201 {
+			t.Fatalf("rule: %d", code)
+		}
+		s.MustSend("track", map[string]any{"userId": "u-2", "event": "Complaint Submitted", "properties": map[string]any{"subject": "After the rule"}})
+		s.Sync()
+		teams := map[string][]string{}
+		for _, c := range listCases(t, s, "status=all") {
+			d := caseOf(t, s, c.ID)
+			teams[d.UserID] = append(teams[d.UserID], c.Team)
+		}
+		if fmt.Sprint(teams["u-1"]) != "[service]" || fmt.Sprint(teams["u-2"]) != "[care]" {
+			t.Errorf("cases by customer and team: %v", teams)
+		}
+	})
 }

@@ -309,8 +309,14 @@ func (b *batch) addIdentities(missing []ident, cus string, e *eventlog.Event) er
 	return nil
 }
 
-// count adds the event to the customer's counts, overall and on its channel.
+// count adds the event to the customer's counts, overall and on its
+// channel. What cxloop did to the customer (an invitation sent, a case
+// escalated, points expired) is not the customer's touch: it counts in
+// neither their events nor when they were last seen.
 func (b *batch) count(cus string, e *eventlog.Event) {
+	if e.SourceID == eventlog.SourceActions {
+		return
+	}
 	if b.counts[cus] == nil {
 		b.counts[cus] = &counter{}
 	}

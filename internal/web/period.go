@@ -98,6 +98,9 @@ func parsePeriod(q url.Values, now time.Time, def string) (period, error) {
 			return p, fault.Field("to", "to must not be before from")
 		}
 		p.From, p.To = from, to.Add(day)
+		if p.To.After(end) && p.From.Before(end) {
+			p.To = end // days still to come hold nothing: the period runs to now
+		}
 	case "all": // nothing to compare with
 	default:
 		return p, fault.Field("period", "period must be 7d, 30d, 90d, quarter, custom or all")

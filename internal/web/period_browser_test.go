@@ -196,7 +196,7 @@ func TestRecoveryByPeriod(t *testing.T) {
 	if strings.Join(row[1:6], "|") != "3|1|1|1|50% small sample" || !strings.HasPrefix(row[6], "0%") {
 		t.Errorf("care's SLA row: %q", row)
 	}
-	if sub := run(t, ctx, chromedp.Text(chromedp.CSS(`#handled .sub`))); !strings.Contains(sub, "3 complaints opened, 1 resolved") {
+	if sub := run(t, ctx, chromedp.Text(chromedp.CSS(`#handled .sub`))); !strings.Contains(sub, "3 complaint cases opened, 1 resolved") {
 		t.Errorf("complaints of the period: %q", sub)
 	}
 	href := run(t, ctx, chromedp.Evaluate[string](`document.querySelector("#download-recovery").getAttribute("href")`))

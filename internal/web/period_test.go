@@ -109,6 +109,20 @@ func TestReadPeriodFallsBack(t *testing.T) {
 	}
 }
 
+// A custom period that ends after today runs to now, and is compared with
+// as many days before it.
+func TestCustomPeriodEndsNow(t *testing.T) {
+	now := time.Date(2026, 11, 20, 15, 30, 0, 0, time.UTC)
+	p, err := parsePeriod(mustQuery(t, "period=custom&from=2026-11-01&to=2027-01-31"), now, "90d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := now.Add(time.Millisecond)
+	if !p.To.Equal(end) || p.ToDay != "2026-11-20" || !p.CTo.Equal(p.From) || !p.CFrom.Equal(p.From.Add(-end.Sub(p.From))) {
+		t.Errorf("1 Nov – 31 Jan read on 20 Nov: %v – %v (to %s), compared with %v – %v", p.From, p.To, p.ToDay, p.CFrom, p.CTo)
+	}
+}
+
 func mustQuery(t *testing.T, s string) url.Values {
 	t.Helper()
 	q, err := url.ParseQuery(s)

@@ -129,7 +129,7 @@ func TestRecoveryHonoursTeamScope(t *testing.T) {
 				if seen != want {
 					t.Errorf("%s's %s shows %d cases, want %d", who, path, seen, want)
 				}
-				if path == "/recovery" && !strings.Contains(string(b), strconv.Itoa(want)+" complaints opened, "+strconv.Itoa(wantResolved)+" resolved") {
+				if path == "/recovery" && !strings.Contains(string(b), strconv.Itoa(want)+" complaint cases opened, "+strconv.Itoa(wantResolved)+" resolved") {
 					t.Errorf("%s's page does not count %d complaints, %d resolved", who, want, wantResolved)
 				}
 			}

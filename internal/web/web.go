@@ -192,6 +192,11 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /sources", page(c.sourcesAction))
 	mux.Handle("POST /sources/{what}", page(c.sourcesAction))
 	mux.Handle("GET /settings", page(c.settings))
+	// A settings form answers at its own address (a secret shown once, a
+	// refusal with what was typed); read again, that address is the section.
+	mux.HandleFunc("GET /settings/{what}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/settings#"+url.PathEscape(r.PathValue("what")), http.StatusSeeOther)
+	})
 	mux.Handle("POST /settings/{what}", page(c.settingsAction))
 	mux.Handle("POST /settings/rules/{id}/{action}", page(c.ruleAction))
 	mux.Handle("GET /audit", page(c.auditPage))

@@ -100,7 +100,7 @@ func (s *Service) exec(ctx context.Context, q string, args ...any) error {
 
 // errNoMailServer ends a mail job that cannot send: the email stays
 // queued, and is sent once cxloop runs with a mail server.
-var errNoMailServer = errors.New("no mail server is configured (--smtp-addr): the email stays queued and is sent once one is")
+var errNoMailServer = errors.New("no mail server is configured (--smtp-addr): this attempt is cancelled; the email stays queued and is sent once one is")
 
 type deliveryWorker struct {
 	river.WorkerDefaults[DeliveryArgs]

@@ -476,7 +476,7 @@ func trendChart(metric string, weeks, months []survey.ScoreGroup) (template.HTML
 	}
 	note := fmt.Sprintf("By %s, from the first %s with %d answers", unit, unit, smallSample)
 	if start > 0 {
-		note += fmt.Sprintf(" (%d earlier %ss had fewer)", start, unit)
+		note += " (" + counted(start, "earlier "+unit) + " had fewer)"
 	}
 	return ch.HTML(), note + "; hollow points are smaller samples. Hover a point for its n."
 }

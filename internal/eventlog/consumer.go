@@ -371,14 +371,23 @@ func (r *Runner) Step(ctx context.Context, c Consumer) (int, error) {
 		q := Query{After: at, Limit: batchSize}
 		var through int64
 		if sc, ok := c.(Selective); ok {
+			// The head first, then the names: every event up to the head
+			// arrived after what it is read for (a survey, a rule) was
+			// made, so the names read next include it. Read the other way
+			// round on PostgreSQL, where each statement sees the data as
+			// it then stands, an event arriving between the two reads
+			// would be skipped for names that did not include it yet.
+			head, err := Head(ctx, tx)
+			if err != nil {
+				return err
+			}
 			names, all, err := sc.Events(ctx, tx)
 			if err != nil {
 				return err
 			}
 			if !all {
-				head, err := Head(ctx, tx)
-				if err != nil || head <= at {
-					return err
+				if head <= at {
+					return nil
 				}
 				through = min(head, at+skipWindow)
 				q.Through, q.Events = through, names

@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -266,11 +265,9 @@ func ClientAddr(r *http.Request) string {
 // when there is none; sign-ins, sign-outs and exports change nothing): it
 // moves with every change made through the API or the console, so a reader
 // of what changes may make can tell whether any was made since.
-func Latest(ctx context.Context, q interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}) (int64, error) {
+func Latest(ctx context.Context, db *store.DB) (int64, error) {
 	var id int64
-	err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM audit_log WHERE action NOT IN ($1, $2, $3, $4, $5)`,
+	err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM audit_log WHERE action NOT IN ($1, $2, $3, $4, $5)`,
 		SignIn, SignInFailed, SignInRefused, SignOut, Export).Scan(&id)
 	return id, err
 }

@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -615,67 +616,77 @@ type Member = principal.Member
 // Members lists, by team name, the users and live tokens limited to each team.
 func (s *Service) Members(ctx context.Context) (map[string][]Member, error) {
 	out := map[string][]Member{}
-	for _, q := range []struct{ kind, query string }{
-		{"user", `SELECT email, role, teams FROM users WHERE teams <> '' ORDER BY email`},
-		{"token", `SELECT name, role, teams FROM api_tokens WHERE teams <> '' AND revoked_at IS NULL ORDER BY name`},
-	} {
-		rows, err := s.db.QueryContext(ctx, q.query)
-		if err != nil {
-			return nil, err
+	err := s.eachPrincipal(ctx, true, func(kind string, p Principal) {
+		for _, t := range p.Teams {
+			out[strings.ToLower(t)] = append(out[strings.ToLower(t)], Member{Kind: kind, Name: p.Name, Role: p.Role})
 		}
-		for rows.Next() {
-			var m Member
-			var teams string
-			if err := rows.Scan(&m.Name, &m.Role, &teams); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			m.Kind, m.Role = q.kind, NormalizeRole(m.Role)
-			for _, t := range splitTeams(teams) {
-				out[strings.ToLower(t)] = append(out[strings.ToLower(t)], m)
-			}
+	})
+	return out, err
+}
+
+// Workers lists the active users and live tokens that work cases (admin,
+// owner or agent), each with the teams it is limited to.
+func (s *Service) Workers(ctx context.Context) ([]Principal, error) {
+	var out []Principal
+	err := s.eachPrincipal(ctx, false, func(_ string, p Principal) {
+		if p.Role != RoleAnalyst {
+			out = append(out, p)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	})
+	return out, err
 }
 
 // Assignable lists, sorted, who may be given a team's cases (the team
-// named by its id or name): the active users, and the tokens not revoked,
-// that work cases (admin, owner or agent) and are limited to that team or
+// named by its id or name): of the workers, those limited to that team or
 // to no team at all.
 func (s *Service) Assignable(ctx context.Context, team ...string) ([]string, error) {
-	seen := map[string]bool{}
+	workers, err := s.Workers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return CanWork(workers, team...), nil
+}
+
+// CanWork are the names, sorted and once each, of the workers who may work
+// the cases of the team named by its id or name.
+func CanWork(workers []Principal, team ...string) []string {
 	var out []string
-	for _, q := range []string{
-		`SELECT email, role, teams FROM users WHERE disabled_at IS NULL`,
-		`SELECT name, role, teams FROM api_tokens WHERE revoked_at IS NULL`,
+	for _, p := range workers {
+		if p.InTeam(team...) && !slices.Contains(out, p.Name) {
+			out = append(out, p.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// eachPrincipal calls fn with every user (disabled ones too when
+// withDisabled) and every live token, as the principal each signs in as.
+func (s *Service) eachPrincipal(ctx context.Context, withDisabled bool, fn func(kind string, p Principal)) error {
+	users := `SELECT email, role, teams FROM users`
+	if !withDisabled {
+		users += ` WHERE disabled_at IS NULL`
+	}
+	for _, q := range []struct{ kind, query string }{
+		{"user", users + ` ORDER BY email`},
+		{"token", `SELECT name, role, teams FROM api_tokens WHERE revoked_at IS NULL ORDER BY name`},
 	} {
-		rows, err := s.db.QueryContext(ctx, q)
+		rows, err := s.db.QueryContext(ctx, q.query)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for rows.Next() {
 			var name, role, teams string
 			if err := rows.Scan(&name, &role, &teams); err != nil {
 				rows.Close()
-				return nil, err
+				return err
 			}
-			p := principal.Principal{Name: name, Role: NormalizeRole(role), Teams: splitTeams(teams)}
-			if p.Role == RoleAnalyst || !p.InTeam(team...) || seen[name] {
-				continue
-			}
-			seen[name] = true
-			out = append(out, name)
+			fn(q.kind, Principal{Name: name, Role: NormalizeRole(role), Teams: splitTeams(teams)})
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	sort.Strings(out)
-	return out, nil
+	return nil
 }

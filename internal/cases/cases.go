@@ -506,14 +506,6 @@ func (s *Service) SetAssignable(fn func(ctx context.Context, team ...string) ([]
 	s.assignable = fn
 }
 
-// Assignable lists who may be given the case's team's cases (nil: anyone).
-func (s *Service) Assignable(ctx context.Context, c *Case) ([]string, error) {
-	if s.assignable == nil {
-		return nil, nil
-	}
-	return s.assignable(ctx, c.Team, c.TeamName)
-}
-
 // Assign gives a case to a person of its team: a user or token that
 // works cases of that team ("" takes the case from whoever had it).
 func (s *Service) Assign(ctx context.Context, id, assignee, who string) (*Case, error) {
@@ -523,7 +515,7 @@ func (s *Service) Assign(ctx context.Context, id, assignee, who string) (*Case, 
 		if err != nil {
 			return nil, err
 		}
-		people, err := s.Assignable(ctx, c)
+		people, err := s.assignable(ctx, c.Team, c.TeamName)
 		if err != nil {
 			return nil, err
 		}

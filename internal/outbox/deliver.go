@@ -98,9 +98,10 @@ func (s *Service) exec(ctx context.Context, q string, args ...any) error {
 	})
 }
 
-// errNoMailServer ends a mail job that cannot send: the email stays
-// queued, and is sent once cxloop runs with a mail server.
-var errNoMailServer = errors.New("no mail server is configured (--smtp-addr): this attempt is cancelled; the email stays queued and is sent once one is")
+// ErrNoMailServer ends a mail job (the outbox's or a survey invitation's)
+// that cannot send: the email stays queued, and is sent once cxloop runs
+// with a mail server.
+var ErrNoMailServer = errors.New("no mail server is configured (--smtp-addr): this attempt is cancelled; the email stays queued and is sent once one is")
 
 type deliveryWorker struct {
 	river.WorkerDefaults[DeliveryArgs]
@@ -220,7 +221,7 @@ func (w *mailWorker) Work(ctx context.Context, j *river.Job[MailArgs]) error {
 // configured.
 func (s *Service) sendMail(ctx context.Context, id string, attempt int, last bool) error {
 	if s.mail == nil {
-		return river.JobCancel(errNoMailServer)
+		return river.JobCancel(ErrNoMailServer)
 	}
 	var to, subject, body, state string
 	err := s.db.QueryRowContext(ctx, `SELECT recipient, subject, body, state FROM mail_outbox WHERE id = $1`, id).Scan(&to, &subject, &body, &state)

@@ -34,7 +34,7 @@ var mailHTML = template.Must(template.New("mail").Parse(`<!doctype html>
 // server it stays queued, to be sent once one is configured.
 func (s *Service) sendInvitation(ctx context.Context, id string, attempt int, last bool) error {
 	if s.cfg.Mail == nil {
-		return river.JobCancel(errors.New("no mail server is configured (--smtp-addr): this attempt is cancelled; the email stays queued and is sent once one is"))
+		return river.JobCancel(outbox.ErrNoMailServer)
 	}
 	rows, err := s.db.QueryContext(ctx, invitationCols+` WHERE i.id = $1 AND i.mail_state = 'queued'`, id)
 	if err != nil {

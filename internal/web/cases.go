@@ -81,16 +81,15 @@ func (c *Console) caseQueue(w http.ResponseWriter, r *http.Request, s auth.Sessi
 			}
 		}
 	}
+	workers, err := c.Auth.Workers(ctx)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	for _, t := range teams {
-		if !s.Principal.InTeam(t.ID, t.Name) {
-			continue
+		if s.Principal.InTeam(t.ID, t.Name) {
+			addPeople(auth.CanWork(workers, t.ID, t.Name)...)
 		}
-		can, err := c.Auth.Assignable(ctx, t.ID, t.Name)
-		if err != nil {
-			c.fail(w, r, err)
-			return
-		}
-		addPeople(can...)
 	}
 	for _, cs := range list {
 		addPeople(cs.Assignee)
@@ -214,18 +213,18 @@ func (c *Console) assignCases(w http.ResponseWriter, r *http.Request, s auth.Ses
 	assignee := strings.TrimSpace(r.PostFormValue("assignee"))
 	// Every ticked case must be the caller's to work and the assignee's to
 	// take before any is assigned.
+	workers, err := c.Auth.Workers(ctx)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	for _, id := range ids {
 		cs, err := c.Cases.Allowed(ctx, s.Principal, id)
 		if err != nil {
 			c.fail(w, r, err)
 			return
 		}
-		can, err := c.Cases.Assignable(ctx, cs)
-		if err != nil {
-			c.fail(w, r, err)
-			return
-		}
-		if assignee != "" && can != nil && !slices.Contains(can, assignee) {
+		if assignee != "" && !slices.Contains(auth.CanWork(workers, cs.Team, cs.TeamName), assignee) {
 			c.failField(w, r, fault.Field("assignee", "%s does not work cases of %s (case %s); nothing was assigned", assignee, cs.TeamName, cs.ID))
 			return
 		}
@@ -252,7 +251,7 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request, s auth.Sessio
 		return
 	}
 	questions := c.questionTexts(ctx) // the opening answer and the recent ones read each survey once
-	can, err := c.Cases.Assignable(ctx, cs)
+	can, err := c.Auth.Assignable(ctx, cs.Team, cs.TeamName)
 	if err != nil {
 		c.fail(w, r, err)
 		return

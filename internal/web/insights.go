@@ -19,7 +19,6 @@ import (
 // the journey funnel, the ACSI drivers, lifetime value and the silent
 // dissatisfied, online against in-person, and the alignment gap.
 func (c *Console) insightsPage(w http.ResponseWriter, r *http.Request, s auth.Session) {
-	ctx := r.Context()
 	per := readPeriod(r.URL.Query(), c.Profiles.Now(), "90d", false)
 	per = per.withoutComparison() // no report here compares two periods
 	var survey *string            // the default unless the selector names one ("" too)
@@ -27,68 +26,57 @@ func (c *Console) insightsPage(w http.ResponseWriter, r *http.Request, s auth.Se
 		v := q.Get("survey")
 		survey = &v
 	}
-	key := "insights|" + per.Key + "|" + per.FromDay + "|" + per.ToDay + "|"
-	if survey != nil {
-		key += "survey:" + *survey
-	}
-	d, asOf, err := cachedView(ctx, c, key, func(ctx context.Context) (*insightsData, error) {
+	c.keptPage(w, r, s, "insights", "Insights", "insights", func(ctx context.Context) (map[string]any, error) {
 		return c.insights(ctx, per, survey)
 	})
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	outcomes, funnel, silent, model, totals, channels, gaps, acsi := d.outcomes, d.funnel, d.silent, d.model, d.totals, d.channels, d.gaps, d.acsi
-	var drivers template.HTML
-	if acsi != nil {
-		drivers = driverChart(acsi.Drivers)
-	}
-	c.render(w, r, http.StatusOK, "insights", view{Title: "Insights", Session: &s, Nav: "insights", Data: map[string]any{
-		"Outcomes": outcomes, "Funnel": funnel, "FunnelChart": funnelChart(funnel), "RepeatJudged": repeatJudged(funnel), "Silent": silent, "Model": model, "Totals": totals, "Gaps": gaps,
-		"Channels": channels, "Period": per,
-		"ACSI": acsi, "Drivers": drivers, "AsOf": asOf,
-	}})
-}
-
-// insightsData is what the Insights page reads, computed together.
-type insightsData struct {
-	outcomes *analytics.Outcomes
-	funnel   []analytics.FunnelGroup
-	silent   []analytics.Silent
-	model    *analytics.Model
-	totals   *analytics.ValueTotals
-	channels []analytics.ChannelGroup
-	gaps     []analytics.Gap
-	acsi     *analytics.ACSIModel
 }
 
 // insights computes the Insights page's reports, side by side.
-func (c *Console) insights(ctx context.Context, per period, survey *string) (*insightsData, error) {
+func (c *Console) insights(ctx context.Context, per period, survey *string) (map[string]any, error) {
 	ctx = memo.With(ctx) // the reports share what they read
-	d := &insightsData{}
+	var (
+		outcomes *analytics.Outcomes
+		funnel   []analytics.FunnelGroup
+		silent   []analytics.Silent
+		model    *analytics.Model
+		totals   *analytics.ValueTotals
+		channels []analytics.ChannelGroup
+		gaps     []analytics.Gap
+		acsi     *analytics.ACSIModel
+	)
 	err := parallel(
 		func() (err error) {
-			d.outcomes, err = c.An.OutcomesIn(ctx, per.From, per.To, survey)
+			outcomes, err = c.An.OutcomesIn(ctx, per.From, per.To, survey)
 			if fault.Code(err) == fault.Invalid { // a survey that is gone: the default
-				d.outcomes, err = c.An.OutcomesIn(ctx, per.From, per.To, nil)
+				outcomes, err = c.An.OutcomesIn(ctx, per.From, per.To, nil)
 			}
 			return err
 		},
-		func() (err error) { d.funnel, err = c.An.Funnel(ctx, "channel", nil, per.From, per.To); return err },
-		func() (err error) { d.silent, err = c.An.SilentDissatisfied(ctx, 20); return err },
-		func() (err error) { d.model, err = c.An.Model(ctx); return err },
-		func() (err error) { d.totals, err = c.An.Totals(ctx); return err },
-		func() (err error) { d.channels, err = c.An.Channels(ctx); return err },
-		func() (err error) { d.gaps, err = c.An.Gaps(ctx, false); return err },
+		func() (err error) { funnel, err = c.An.Funnel(ctx, "channel", nil, per.From, per.To); return err },
+		func() (err error) { silent, err = c.An.SilentDissatisfied(ctx, 20); return err },
+		func() (err error) { model, err = c.An.Model(ctx); return err },
+		func() (err error) { totals, err = c.An.Totals(ctx); return err },
+		func() (err error) { channels, err = c.An.Channels(ctx); return err },
+		func() (err error) { gaps, err = c.An.Gaps(ctx, false); return err },
 		func() (err error) {
-			d.acsi, err = c.An.ACSI(ctx, "", "", 0) // the page shows no intervals: no resamples
+			acsi, err = c.An.ACSI(ctx, "", "", 0) // the page shows no intervals: no resamples
 			if fault.Code(err) == fault.Conflict {
-				d.acsi, err = nil, nil // not enough answers yet
+				acsi, err = nil, nil // not enough answers yet
 			}
 			return err
 		},
 	)
-	return d, err
+	if err != nil {
+		return nil, err
+	}
+	var drivers template.HTML
+	if acsi != nil {
+		drivers = driverChart(acsi.Drivers)
+	}
+	return map[string]any{
+		"Outcomes": outcomes, "Funnel": funnel, "FunnelChart": funnelChart(funnel), "RepeatJudged": repeatJudged(funnel), "Silent": silent, "Model": model, "Totals": totals, "Gaps": gaps,
+		"Channels": channels, "Period": per, "ACSI": acsi, "Drivers": drivers,
+	}, nil
 }
 
 // parallel runs fns at once and returns the first error of theirs, if any.

@@ -254,15 +254,7 @@ func readPeriod(q url.Values, now time.Time, def string, bounded bool) period {
 	if err == nil {
 		return p
 	}
-	kept := url.Values{}
-	for k, v := range q {
-		switch k {
-		case "period", "from", "to", "compare":
-		default:
-			kept[k] = v
-		}
-	}
-	p, _ = parse(kept, now, def)
+	p, _ = parse(p.Keep, now, def) // the page's other parameters, read as ever
 	instead := strings.ToLower(periodLabel(def))
 	if strings.HasPrefix(instead, "last") {
 		instead = "the " + instead

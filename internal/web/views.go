@@ -14,15 +14,16 @@ import (
 	"github.com/cxloop/cxloop/internal/eventlog"
 )
 
-// A report view that reads whole projections (the Insights page) is kept
-// once computed and shown again, unchanged, while nothing it could read
-// has changed: no consumer has applied an event since (their positions in
-// the log are the same) and no change was made through the API or the
-// console (the audit trail has no newer entry) and the value model was not
-// refitted (a job does that, not an event). The reports also read the
-// clock (the last 90 days, who is silent now), so a view is kept a minute
-// at most. What is shown is therefore exactly what a computation would
-// give on the data as it stands, as of the time the page states.
+// The report pages (Home, Recovery, Loyalty, Experiences, Insights) read
+// whole projections. A page's view, once computed, is kept and shown again,
+// unchanged, while nothing it could read has changed: no consumer has
+// applied an event since (their positions in the log are the same), no
+// change was made through the API or the console (the audit trail has no
+// newer entry) and the value model was not refitted (a job does that, not
+// an event). The reports also read the clock (the last 90 days, who is
+// silent now), so a view is kept a minute at most. What is shown is
+// therefore what a computation would give on the data as it stands, as of
+// the time the page states.
 const viewMaxAge = time.Minute
 
 // viewsKept bounds how many views are kept (custom periods are many).
@@ -37,7 +38,7 @@ type viewEntry struct {
 	mu      sync.Mutex // one computation of a view at a time
 	at      time.Time  // when it was computed
 	version string
-	v       any
+	data    map[string]any
 }
 
 // dataVersion names the state of everything a view may read.
@@ -54,13 +55,12 @@ func (c *Console) dataVersion(ctx context.Context) (string, error) {
 	return pos + "audit:" + strconv.FormatInt(last, 10) + ",model:" + model, err
 }
 
-// cachedView returns the view key names, computed by fn unless one kept is
+// keptView returns the view key names, computed by build unless one kept is
 // still exact (see viewMaxAge), and the time it was computed.
-func cachedView[T any](ctx context.Context, c *Console, key string, fn func(ctx context.Context) (T, error)) (T, time.Time, error) {
-	var zero T
+func (c *Console) keptView(ctx context.Context, key string, build func(ctx context.Context) (map[string]any, error)) (map[string]any, time.Time, error) {
 	version, err := c.dataVersion(ctx)
 	if err != nil {
-		return zero, time.Time{}, err
+		return nil, time.Time{}, err
 	}
 	c.views.mu.Lock()
 	if c.views.m == nil {
@@ -78,15 +78,15 @@ func cachedView[T any](ctx context.Context, c *Console, key string, fn func(ctx 
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := c.Profiles.Now()
-	if v, ok := e.v.(T); ok && e.version == version && now.Sub(e.at) < viewMaxAge && !now.Before(e.at) {
-		return v, e.at, nil
+	if e.data != nil && e.version == version && now.Sub(e.at) < viewMaxAge && !now.Before(e.at) {
+		return e.data, e.at, nil
 	}
-	v, err := fn(ctx)
+	data, err := build(ctx)
 	if err != nil {
-		return zero, time.Time{}, err
+		return nil, time.Time{}, err
 	}
-	e.v, e.at, e.version = v, now, version
-	return v, now, nil
+	e.data, e.at, e.version = data, now, version
+	return data, now, nil
 }
 
 // dropOldestView forgets the view computed longest ago (views.mu held).
@@ -106,12 +106,12 @@ func (c *Console) dropOldestView() {
 }
 
 // keptPage renders a report page whose data build computes, kept as
-// cachedView says for the same page, query and reader's scope (role and
+// keptView says for the same page, query and reader's scope (role and
 // teams); the page's data gets AsOf, when it was computed, and what each
 // fresh adds at every render (what the data does not date).
 func (c *Console) keptPage(w http.ResponseWriter, r *http.Request, s auth.Session, page, title, nav string, build func(ctx context.Context) (map[string]any, error), fresh ...func(map[string]any)) {
 	key := page + "|" + s.Principal.Role + "|" + strings.Join(s.Principal.Teams, ",") + "|" + r.URL.RawQuery
-	data, asOf, err := cachedView(r.Context(), c, key, build)
+	data, asOf, err := c.keptView(r.Context(), key, build)
 	if err != nil {
 		c.fail(w, r, err)
 		return

@@ -566,8 +566,6 @@ func channelIcon(channel string) string {
 	return strings.ToUpper(channel[:1])
 }
 
-// count writes a count with thousands separators: 2,025 responses, not a
-// year.
 // duration is a time span in the unit it reads best in: minutes under an
 // hour, hours under two days, days beyond.
 func duration(seconds *float64) string {
@@ -582,6 +580,7 @@ func duration(seconds *float64) string {
 	return fmt.Sprintf("%.1f days", *seconds/86400)
 }
 
+// counted is a count with its noun, the noun singular for one.
 func counted(v any, noun string) string {
 	c := count(v)
 	if c != "1" {
@@ -601,6 +600,8 @@ func plural(noun string) string {
 	return noun + "s"
 }
 
+// count writes a count with thousands separators: 2,025 responses, not a
+// year.
 func count(v any) string {
 	var n int64
 	switch x := v.(type) {

@@ -77,6 +77,14 @@ func TestEveryPageOnTheDemo(t *testing.T) {
 			}
 		}
 	}
+	// The home's complaint recovery (since the start) is the Recovery page's
+	// over all time, the same figure written the same way.
+	open(t, ctx, s.URL+"/", "#home-handled")
+	home := run(t, ctx, chromedp.Text(chromedp.CSS(`#home-handled`)))
+	open(t, ctx, s.URL+"/recovery?period=all", "#handled-share")
+	if rec := run(t, ctx, chromedp.Text(chromedp.CSS(`#handled-share`))); home != rec {
+		t.Errorf("complaints handled at 9 or better: the home says %q, the Recovery page %q", home, rec)
+	}
 	// Every page fits a wide window and a phone.
 	for _, p := range pages {
 		checkFits(t, ctx, s.URL+p, "main")

@@ -114,6 +114,7 @@ type Recovery struct {
 	Complaints       int      `json:"complaints"`
 	Resolved         int      `json:"resolved"`
 	Rated            int      `json:"rated"`
+	HandledWell      int      `json:"handledWell"` // ratings of 9 or 10
 	HandledWellShare *float64 `json:"handledWellShare"`
 	Small            bool     `json:"small"`
 }
@@ -201,7 +202,7 @@ func (s *Service) SummaryFor(ctx context.Context, p principal.Principal, from, t
 	if err != nil {
 		return nil, err
 	}
-	out.Recovery = Recovery{Complaints: rec.Complaints, Resolved: rec.Resolved, Rated: rec.Rated, Small: rec.Rated < SmallSample}
+	out.Recovery = Recovery{Complaints: rec.Complaints, Resolved: rec.Resolved, Rated: rec.Rated, HandledWell: rec.HandledWell, Small: rec.Rated < SmallSample}
 	if rec.Rated > 0 {
 		v := rec.HandledWellShare
 		out.Recovery.HandledWellShare = &v

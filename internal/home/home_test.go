@@ -38,8 +38,8 @@ type summary struct {
 		}
 	}
 	Recovery struct {
-		Complaints, Rated int
-		HandledWellShare  *float64
+		Complaints, Rated, HandledWell int
+		HandledWellShare               *float64
 	}
 	AtRisk struct {
 		Customers int
@@ -166,11 +166,11 @@ func TestSummary(t *testing.T) {
 		}
 		// One definition: the figures other routes give.
 		var rec struct {
-			Complaints, Rated int
-			HandledWellShare  float64
+			Complaints, Rated, HandledWell int
+			HandledWellShare               float64
 		}
 		s.API("GET", "/api/v1/recovery", nil, &rec)
-		if got.Recovery.Complaints != rec.Complaints || got.Recovery.Rated != rec.Rated || got.Recovery.HandledWellShare != nil {
+		if got.Recovery.Complaints != rec.Complaints || got.Recovery.Rated != rec.Rated || got.Recovery.HandledWell != rec.HandledWell || got.Recovery.HandledWellShare != nil {
 			t.Errorf("recovery: %+v, the Recovery page says %+v", got.Recovery, rec)
 		}
 		var risk struct {

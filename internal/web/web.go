@@ -432,8 +432,11 @@ var funcs = template.FuncMap{
 	"count": count,
 	// counted is a count with its noun, singular for one:
 	// counted 1 "answer" is "1 answer", counted 1204 "answer" "1,204 answers".
-	"counted":   counted,
-	"changes":   auditChanges,
+	"counted": counted,
+	"changes": auditChanges,
+	// share is part ÷ whole as a whole percentage from the counts, as
+	// every page writes a share of counts ("—" when whole is 0).
+	"share":     shareOf,
 	"say":       say,
 	"nudgeKind": func(k string) string { return nudgeKindNames[k] },
 	"experienceName": func(k string) string {

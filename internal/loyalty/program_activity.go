@@ -52,20 +52,27 @@ func (s *Service) Activity(ctx context.Context, from, to time.Time) (*Activity, 
 // referredOrders calls fn with each order in [lo, hi) that a referred
 // customer placed after their referral, refunds left out.
 func (s *Service) referredOrders(ctx context.Context, lo, hi int64, fn func(total float64, at int64)) error {
-	// Two EXISTS, each on its index, rather than one join on an OR that
-	// neither index serves.
-	rows, err := s.db.QueryContext(ctx, `SELECT o.total, o.at FROM loyalty_orders o
-		WHERE o.refunded_at IS NULL AND o.at >= $1 AND o.at < $2 AND (
-			(o.user_id <> '' AND EXISTS (SELECT 1 FROM loyalty_referrals r WHERE r.user_id = o.user_id AND r.at <= o.at))
-			OR (o.anonymous_id <> '' AND EXISTS (SELECT 1 FROM loyalty_referrals r WHERE r.user_id = '' AND r.anonymous_id = o.anonymous_id AND r.at <= o.at)))`, lo, hi)
+	// From the referrals (a few) to their customers' orders, each side on
+	// its index; UNION keeps an order matched both ways once. An order
+	// counts for its user id when it has one, for its anonymous id when the
+	// referral had no user id. The unary plus keeps SQLite from starting
+	// at the orders' time index instead (a whole-history range).
+	rows, err := s.db.QueryContext(ctx, `SELECT o.order_id, o.total, o.at FROM loyalty_referrals r
+		JOIN loyalty_orders o ON o.user_id = r.user_id AND o.at >= r.at
+		WHERE r.user_id <> '' AND o.refunded_at IS NULL AND +o.at >= $1 AND +o.at < $2
+		UNION
+		SELECT o.order_id, o.total, o.at FROM loyalty_referrals r
+		JOIN loyalty_orders o ON o.anonymous_id = r.anonymous_id AND o.at >= r.at
+		WHERE r.user_id = '' AND r.anonymous_id <> '' AND o.refunded_at IS NULL AND +o.at >= $1 AND +o.at < $2`, lo, hi)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
+		var id string
 		var total float64
 		var at int64
-		if err := rows.Scan(&total, &at); err != nil {
+		if err := rows.Scan(&id, &total, &at); err != nil {
 			return err
 		}
 		fn(total, at)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cxloop/cxloop/internal/eventlog"
@@ -87,10 +88,10 @@ type advocacyOrder struct {
 	total      float64
 }
 
-// advocacyOrders reads every order the program knows.
+// advocacyOrders sums every order the program knows by who placed it.
 func (s *Service) advocacyOrders(ctx context.Context) ([]advocacyOrder, error) {
 	var orders []advocacyOrder
-	rows, err := s.db.QueryContext(ctx, `SELECT user_id, anonymous_id, total FROM loyalty_orders`)
+	rows, err := s.db.QueryContext(ctx, `SELECT user_id, anonymous_id, SUM(total) FROM loyalty_orders GROUP BY user_id, anonymous_id`)
 	if err != nil {
 		return nil, err
 	}
@@ -294,31 +295,32 @@ type Dashboard struct {
 // the redemption rate and the revenue referrals brought.
 func (s *Service) Dashboard(ctx context.Context) (*Dashboard, error) {
 	d := &Dashboard{ByTier: map[string]int{}}
-	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(points), 0) FROM loyalty_balances`).Scan(&d.Liability)
-	if err != nil {
-		return nil, err
-	}
 	// The program's activity since it started: the same sums as a period's,
 	// and referral revenue by one definition with the period's and the
 	// outcomes by month (referred customers' orders after their referral,
-	// refunds left out).
-	all, err := s.Activity(ctx, time.Time{}, time.Time{})
-	if err != nil {
-		return nil, err
+	// refunds left out). The four parts read apart, side by side.
+	var all *Activity
+	var errs [4]error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		errs[0] = s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(points), 0) FROM loyalty_balances`).Scan(&d.Liability)
+	})
+	wg.Go(func() { all, errs[1] = s.Activity(ctx, time.Time{}, time.Time{}) })
+	wg.Go(func() { d.Tiers, errs[2] = s.TierShares(ctx) })
+	wg.Go(func() { d.Advocacy, errs[3] = s.SendersSpenders(ctx) })
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	d.Earned, d.Redeemed, d.Expired, d.ReferralRevenue = all.Earned, all.Redeemed, all.Expired, all.ReferralRevenue
 	if d.Earned > 0 {
 		d.RedemptionRate = math.Round(float64(d.Redeemed)/float64(d.Earned)*1000) / 1000
 	}
-	if d.Tiers, err = s.TierShares(ctx); err != nil {
-		return nil, err
-	}
 	for _, t := range d.Tiers {
 		d.ByTier[t.Tier] = t.Members
 		d.Members += t.Members
-	}
-	if d.Advocacy, err = s.SendersSpenders(ctx); err != nil {
-		return nil, err
 	}
 	return d, nil
 }

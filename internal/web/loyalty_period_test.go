@@ -99,5 +99,19 @@ func TestLoyaltyActivityByPeriod(t *testing.T) {
 				t.Errorf("%s: %q, want %q", id, got, want)
 			}
 		}
+
+		// A visitor referred before signing in: their anonymous orders after
+		// the referral count, an order before it does not, and an order
+		// matched by both their user id and their anonymous id counts once.
+		s.MustSend("track", map[string]any{"anonymousId": "lp-anon", "event": "Order Completed", "properties": map[string]any{"order_id": "lp-o3", "total": 7}})
+		clock.Add(time.Hour)
+		s.MustSend("track", map[string]any{"anonymousId": "lp-anon", "event": "Signed Up", "properties": map[string]any{"referred_by": "lp-1"}})
+		clock.Add(time.Hour)
+		s.MustSend("track", map[string]any{"anonymousId": "lp-anon", "event": "Order Completed", "properties": map[string]any{"order_id": "lp-o4", "total": 11}})
+		s.MustSend("track", map[string]any{"userId": "lp-2", "anonymousId": "lp-anon", "event": "Order Completed", "properties": map[string]any{"order_id": "lp-o5", "total": 13}})
+		s.Sync()
+		if s.API("GET", "/api/v1/loyalty/activity", nil, &all); all.ReferralRevenue != 80+11+13 || all.Referrals != 2 {
+			t.Errorf("with an anonymous referral: %+v, want referral revenue %d from 2 referrals", all, 80+11+13)
+		}
 	})
 }

@@ -56,16 +56,23 @@ type Month struct {
 	Experiences []ExperienceStat `json:"experiences"`
 }
 
-// ExperienceStat is how one experience did in a month, for new and returning customers.
+// ExperienceStat is how one experience did in a month, for new and
+// returning customers. An offer is judged once its outcome is known: a
+// recommendation once bought or a week (AttributionDays) after it was
+// shown, a nudge once the customer ordered or its conversion days are
+// over, a proposal once accepted or declined, a replenishment once placed
+// or cancelled. Offers not judged yet are counted apart (Pending) and
+// nowhere else: a month still in its windows does not read as 0 %.
 type ExperienceStat struct {
-	Experience string  `json:"experience"` // curated_offering, coach_behaviour, respond_to_desire, automatic_execution
-	Stage      string  `json:"stage"`      // the journey stage it smooths
-	Segment    string  `json:"segment"`    // new (first seen that month) or returning
-	Offered    int     `json:"offered"`    // recommendations shown, nudges sent, proposals made, replenishments scheduled
-	Accepted   int     `json:"accepted"`   // clicked, ordered within the window, accepted, placed (not cancelled)
-	Rate       float64 `json:"rate"`       // accepted ÷ offered
-	Purchased  int     `json:"purchased,omitempty"`
-	Accuracy   float64 `json:"accuracy"` // recommendations: purchased ÷ shown; nudges: ordered ÷ sent; proposals: accepted ÷ made; replenishment: placed ÷ decided
+	Experience string   `json:"experience"` // curated_offering, coach_behaviour, respond_to_desire, automatic_execution
+	Stage      string   `json:"stage"`      // the journey stage it smooths
+	Segment    string   `json:"segment"`    // new (first seen that month) or returning
+	Offered    int      `json:"offered"`    // judged offers: recommendations shown, nudges sent, proposals made, replenishments scheduled
+	Accepted   int      `json:"accepted"`   // of those: clicked, ordered within the window, accepted, placed (not cancelled)
+	Rate       *float64 `json:"rate"`       // accepted ÷ offered; null while no offer is judged
+	Purchased  int      `json:"purchased,omitempty"`
+	Accuracy   *float64 `json:"accuracy"` // recommendations: purchased ÷ shown; nudges: ordered ÷ sent; proposals: accepted ÷ made; replenishment: placed ÷ decided; null while no offer is judged
+	Pending    int      `json:"pending"`  // offers whose outcome is not known yet
 }
 
 var stages = map[string]string{"curated_offering": "Request", "coach_behaviour": "Recognize", "respond_to_desire": "Respond", "automatic_execution": "Recognize → Request → Respond"}
@@ -97,7 +104,7 @@ func (s *Service) LearningIn(ctx context.Context, from, to time.Time) ([]Month, 
 // learning tallies the months from start (the first of one) to the month
 // of end.
 func (s *Service) learning(ctx context.Context, start, now time.Time) ([]Month, error) {
-	t := learningTally{firstSeen: map[string]string{}, agg: map[learningKey]*ExperienceStat{}}
+	t := learningTally{firstSeen: map[string]string{}, agg: map[learningKey]*ExperienceStat{}, now: s.now().UnixMilli()}
 	err := s.profiles.EachLive(ctx, func(c profile.Live) error {
 		t.firstSeen[c.ID] = time.UnixMilli(c.FirstSeen).UTC().Format("2006-01")
 		return nil
@@ -117,8 +124,10 @@ func (s *Service) learning(ctx context.Context, start, now time.Time) ([]Month, 
 		for _, exp := range []string{"coach_behaviour", "curated_offering", "respond_to_desire", "automatic_execution"} {
 			for _, seg := range []string{"new", "returning"} {
 				if x := t.agg[learningKey{month.Month, exp, seg}]; x != nil {
-					x.Rate = round3(float64(x.Accepted) / float64(x.Offered))
-					x.Accuracy = round3(x.Accuracy / float64(x.Offered))
+					if x.Offered > 0 {
+						rate, acc := round3(float64(x.Accepted)/float64(x.Offered)), round3(float64(t.accurate[learningKey{month.Month, exp, seg}])/float64(x.Offered))
+						x.Rate, x.Accuracy = &rate, &acc
+					}
 					month.Experiences = append(month.Experiences, *x)
 				}
 			}
@@ -135,9 +144,12 @@ type learningKey struct{ month, exp, seg string }
 type learningTally struct {
 	firstSeen map[string]string // customer → month first seen
 	agg       map[learningKey]*ExperienceStat
+	accurate  map[learningKey]int // judged offers that proved accurate
+	now       int64
 }
 
-func (t *learningTally) add(customer string, at int64, exp string, offered, accepted, purchased int, accurate int) {
+// add counts one offer: judged (its outcome known) or pending.
+func (t *learningTally) add(customer string, at int64, exp string, judged, accepted, purchased, accurate bool) {
 	m := time.UnixMilli(at).UTC().Format("2006-01")
 	seg := "returning"
 	if t.firstSeen[customer] == m {
@@ -149,10 +161,17 @@ func (t *learningTally) add(customer string, at int64, exp string, offered, acce
 		x = &ExperienceStat{Experience: exp, Stage: stages[exp], Segment: seg}
 		t.agg[k] = x
 	}
-	x.Offered += offered
-	x.Accepted += accepted
-	x.Purchased += purchased
-	x.Accuracy += float64(accurate)
+	if !judged {
+		x.Pending++
+		return
+	}
+	x.Offered++
+	x.Accepted += b(accepted)
+	x.Purchased += b(purchased)
+	if t.accurate == nil {
+		t.accurate = map[learningKey]int{}
+	}
+	t.accurate[k] += b(accurate)
 }
 
 // learnOffers tallies the curated offering: recommendations by rec_id,
@@ -195,7 +214,8 @@ func (s *Service) learnOffers(ctx context.Context, since int64, t *learningTally
 		return err
 	}
 	for _, x := range recs {
-		t.add(owner[x.key], x.at, "curated_offering", 1, b(x.clicked), b(x.purchase), b(x.purchase))
+		judged := x.purchase || x.at+AttributionDays*86400000 <= t.now
+		t.add(owner[x.key], x.at, "curated_offering", judged, x.clicked, x.purchase, x.purchase)
 	}
 	return nil
 }
@@ -230,7 +250,8 @@ func (s *Service) learnNudges(ctx context.Context, since int64, t *learningTally
 		if err != nil {
 			return err
 		}
-		t.add(x.customer, x.at, "coach_behaviour", 1, b(ordered), b(ordered), b(ordered))
+		judged := ordered || x.at+window[x.nudge] <= t.now
+		t.add(x.customer, x.at, "coach_behaviour", judged, ordered, ordered, ordered)
 	}
 	return nil
 }
@@ -239,9 +260,9 @@ func (s *Service) learnNudges(ctx context.Context, since int64, t *learningTally
 // accepted) and automatic execution (replenishments scheduled; placed ones
 // were accepted).
 func (s *Service) learnDecisions(ctx context.Context, since int64, t *learningTally) error {
-	for _, d := range []struct{ q, exp, taken string }{
-		{`SELECT customer_id, status, created_at FROM proposals WHERE created_at >= $1`, "respond_to_desire", "accepted"},
-		{`SELECT customer_id, status, created_at FROM replenishments WHERE created_at >= $1`, "automatic_execution", "placed"},
+	for _, d := range []struct{ q, exp, taken, open string }{
+		{`SELECT customer_id, status, created_at FROM proposals WHERE created_at >= $1`, "respond_to_desire", "accepted", "proposed"},
+		{`SELECT customer_id, status, created_at FROM replenishments WHERE created_at >= $1`, "automatic_execution", "placed", "scheduled"},
 	} {
 		err := s.db.Each(ctx, d.q, []any{since}, func(r *sql.Rows) error {
 			var c, status string
@@ -249,8 +270,8 @@ func (s *Service) learnDecisions(ctx context.Context, since int64, t *learningTa
 			if err := r.Scan(&c, &status, &at); err != nil {
 				return err
 			}
-			took := b(status == d.taken)
-			t.add(c, at, d.exp, 1, took, took, took)
+			took := status == d.taken
+			t.add(c, at, d.exp, status != d.open, took, took, took)
 			return nil
 		})
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/experience"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
 
@@ -71,8 +72,8 @@ func TestRepeatLoop(t *testing.T) {
 				Experiences []struct {
 					Experience, Stage, Segment string
 					Offered, Accepted          int
-					Purchased                  int
-					Rate                       float64
+					Purchased, Pending         int
+					Rate                       *float64
 				}
 			}
 		}
@@ -81,9 +82,11 @@ func TestRepeatLoop(t *testing.T) {
 		}
 		got := map[string]string{}
 		for _, x := range rep.Months[1].Experiences {
-			got[x.Experience+"/"+x.Segment] = fmt.Sprintf("%d/%d/%d %s", x.Offered, x.Accepted, x.Purchased, x.Stage)
+			got[x.Experience+"/"+x.Segment] = fmt.Sprintf("%d/%d/%d +%d %s", x.Offered, x.Accepted, x.Purchased, x.Pending, x.Stage)
 		}
-		if got["curated_offering/new"] != "2/1/1 Request" || got["respond_to_desire/new"] != "1/1/1 Respond" {
+		// The second recommendation, shown a minute ago and not bought, is
+		// still in its week: open, not a miss.
+		if got["curated_offering/new"] != "1/1/1 +1 Request" || got["respond_to_desire/new"] != "1/1/1 +0 Respond" {
 			t.Fatalf("learning this month: %v", got)
 		}
 		var j struct {
@@ -102,7 +105,7 @@ func TestRepeatLoop(t *testing.T) {
 		}
 		got2 := map[string]string{}
 		for _, x := range rep.Months[2].Experiences {
-			got2[x.Experience+"/"+x.Segment] = fmt.Sprintf("%d/%d/%d %s", x.Offered, x.Accepted, x.Purchased, x.Stage)
+			got2[x.Experience+"/"+x.Segment] = fmt.Sprintf("%d/%d/%d +%d %s", x.Offered, x.Accepted, x.Purchased, x.Pending, x.Stage)
 		}
 		if fmt.Sprint(got2) != fmt.Sprint(got) {
 			t.Fatalf("learning by period this month %v, by months %v", got2, got)
@@ -116,6 +119,25 @@ func TestRepeatLoop(t *testing.T) {
 		}
 		if code := s.API("GET", "/api/v1/experiences/learning?months=0", nil, nil); code != 400 {
 			t.Fatalf("months=0: %d", code)
+		}
+
+		// A week on, the second recommendation is judged (not bought); a
+		// proposal not answered yet is open.
+		clock.Add(experience.AttributionDays*24*time.Hour + time.Hour)
+		if code := s.API("POST", "/api/v1/customers/camper-1/reorder", map[string]any{}, &prop); code != 201 {
+			t.Fatalf("reorder: %d", code)
+		}
+		s.API("GET", "/api/v1/experiences/learning?months=1", nil, &rep)
+		rates := map[string]string{}
+		for _, x := range rep.Months[0].Experiences {
+			rate := "none"
+			if x.Rate != nil {
+				rate = fmt.Sprint(*x.Rate)
+			}
+			rates[x.Experience+"/"+x.Segment] = fmt.Sprintf("%d/%d +%d %s", x.Offered, x.Accepted, x.Pending, rate)
+		}
+		if rates["curated_offering/new"] != "2/1 +0 0.5" || rates["respond_to_desire/new"] != "1/1 +1 1" {
+			t.Fatalf("a week on: %v", rates)
 		}
 	})
 }

@@ -157,6 +157,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Cases.SetAlertsRead(a.alertsRead)
 	a.Catalog = catalog.NewService(db, cfg.Now)
 	a.Exp = experience.NewService(db, a.Log, a.Profiles, a.Catalog, cfg.Now, cfg.Logger)
+	a.Exp.SetEmails(cfg.Mail != nil)
 	a.An = analytics.NewService(db, a.Profiles, cfg.Now, cfg.Logger)
 	a.An.SetReferralRevenue(a.Loyalty.ReferralRevenueByMonth)
 	a.An.SetSurveyInfo(analytics.SurveyInfo{Names: a.Surveys.Names, Labels: a.Surveys.QuestionLabels})

@@ -36,6 +36,7 @@ type Service struct {
 	rounding trainClock
 	training sync.Mutex
 	trainedN atomic.Int64 // interactions the model in use was trained on
+	emails   bool         // a mail server is configured: email nudges can go out
 }
 
 // trained is a recommender ready to serve.
@@ -57,6 +58,16 @@ func NewService(db *store.DB, log *eventlog.Log, profiles *profile.Service, prod
 	}
 	return &Service{db: db, log: log, profiles: profiles, catalog: products, now: now, logger: logger}
 }
+
+// SetEmails says whether cxloop has a mail server. Without one, email
+// nudges send nothing and hold no one out (they wait, as if paused): a
+// send recorded for a message that never left would count a customer as
+// nudged, and the uplift would compare two groups neither of which heard
+// from us.
+func (s *Service) SetEmails(ok bool) { s.emails = ok }
+
+// Emails reports whether email nudges can go out (see SetEmails).
+func (s *Service) Emails() bool { return s.emails }
 
 // Rounds is how many background rounds (the round job) have finished.
 func (s *Service) Rounds() int64 { return s.rounds.Load() }

@@ -261,3 +261,46 @@ func TestNudgeQuietHours(t *testing.T) {
 		}
 	})
 }
+
+// Without a mail server an email nudge sends nothing and holds no one
+// out, while a webhook nudge goes on: no send is recorded for a message
+// that never left, so the uplift compares no one.
+func TestEmailNudgesWaitForAMailServer(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s, _ := apptest.StartAt(t, dsn, fixed)
+		viewed := fixed.Add(-30 * time.Hour).Format(time.RFC3339)
+		for _, u := range []string{"quiet-1", "quiet-2"} {
+			s.MustSend("identify", map[string]any{"userId": u, "traits": map[string]any{"email": u + "@example.com", "nudge_consent": true}})
+			s.MustSend("track", map[string]any{"userId": u, "event": "Product Viewed", "timestamp": viewed, "properties": map[string]any{"product_id": "tent"}})
+		}
+		s.Sync()
+		ids := map[string]string{}
+		for _, ch := range []string{"email", "webhook"} {
+			var n struct{ ID string }
+			if code := s.API("POST", "/api/v1/nudges", map[string]any{"name": "By " + ch, "kind": "abandoned", "message": "Hi", "holdout_pct": 0, "channel": ch}, &n); code != 201 {
+				t.Fatalf("%s nudge: %d", ch, code)
+			}
+			ids[n.ID] = ch
+		}
+		sent, held, err := s.Exp.Nudge(t.Context())
+		if err != nil || sent != 2 || held != 0 {
+			t.Fatalf("nudged: %d sent, %d held out, %v; want the webhook nudge's 2", sent, held, err)
+		}
+		var up struct {
+			Nudges []struct {
+				Nudge, Channel   string
+				Treated, Holdout struct{ N, Pending int }
+			}
+		}
+		s.API("GET", "/api/v1/nudges/uplift", nil, &up)
+		for _, u := range up.Nudges {
+			want := map[string]int{"email": 0, "webhook": 2}[ids[u.Nudge]]
+			if u.Channel != ids[u.Nudge] || u.Treated.Pending != want || u.Holdout.Pending+u.Holdout.N+u.Treated.N != 0 {
+				t.Errorf("uplift of the %s nudge: %+v, want %d pending", ids[u.Nudge], u, want)
+			}
+		}
+		if len(up.Nudges) != 2 {
+			t.Fatalf("uplift: %+v", up)
+		}
+	})
+}

@@ -282,7 +282,7 @@ func (s *Service) Nudge(ctx context.Context) (sent, held int, err error) {
 	}
 	now := s.now()
 	for _, n := range list {
-		if !n.Active {
+		if !n.Active || (n.Channel == "email" && !s.emails) {
 			continue
 		}
 		cands, err := s.candidates(ctx, n, now)
@@ -568,6 +568,7 @@ func (s *Service) nudgeConsent(ctx context.Context, customer string, traits map[
 type Uplift struct {
 	Nudge          string  `json:"nudge"`
 	Name           string  `json:"name"`
+	Channel        string  `json:"channel"` // email or webhook
 	ConversionDays float64 `json:"conversion_days"`
 	Treated        Group   `json:"treated"`
 	Holdout        Group   `json:"holdout"`
@@ -621,7 +622,7 @@ func (s *Service) UpliftsIn(ctx context.Context, from, to time.Time) ([]Uplift, 
 	now := s.now().UnixMilli()
 	out := []Uplift{}
 	for _, n := range list {
-		u := Uplift{Nudge: n.ID, Name: n.Name, ConversionDays: n.ConversionDays}
+		u := Uplift{Nudge: n.ID, Name: n.Name, Channel: n.Channel, ConversionDays: n.ConversionDays}
 		window := int64(n.ConversionDays * 86400000)
 		type send struct {
 			customer, status string

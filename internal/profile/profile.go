@@ -57,15 +57,16 @@ type Merge struct {
 
 // Summary is a customer as listed in search results.
 type Summary struct {
-	ID         string         `json:"id"`
+	ID string `json:"id"`
+	// Name is what the business calls the customer, as Names gives it: a
+	// name, else an email, else a user id or social handle ("" for a
+	// visitor known by nothing else).
+	Name       string         `json:"name"`
 	Traits     map[string]any `json:"traits"`
 	FirstSeen  store.Millis   `json:"firstSeen"`
 	LastSeen   store.Millis   `json:"lastSeen"`
 	EventCount int64          `json:"eventCount"`
 }
-
-// Name is the customer's display name from their traits, or "".
-func (s Summary) Name() string { return displayName(s.Traits) }
 
 // Name is the customer's display name from their traits, or "".
 func (c Customer) Name() string { return displayName(c.Traits) }
@@ -410,7 +411,19 @@ func (s *Service) Search(ctx context.Context, q string, limit, offset int) ([]Su
 		}
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	ids := make([]string, len(out))
+	for i, c := range out {
+		ids[i] = c.ID
+	}
+	names, err := s.Names(ctx, ids)
+	for i := range out {
+		out[i].Name = names[out[i].ID]
+	}
+	return out, err
 }
 
 // Account returns a business account and its members with their roles.

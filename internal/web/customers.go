@@ -242,7 +242,7 @@ func (c *Console) questionTexts(ctx context.Context) func(touchpoint) touchpoint
 
 // internalID matches the ids cxloop gives its own records (a case, a
 // rule, an alert…): the timeline says what happened without them.
-var internalID = regexp.MustCompile(`^(case|rule|alert|nudge|tok|src|srv|rsp|team|cus|q|job|hook|wh)_[a-z0-9]{12,}$`)
+var internalID = regexp.MustCompile(`^(case|rule|alert|nudge|tok|src|srv|rsp|team|cus|q|job|hook|wh)_[a-z0-9]{12,}$|^[a-z]{2,6}_[a-z2-7]{20}$`)
 
 // describe turns an event into a timeline line: what happened, and the few
 // properties that say the most about it.
@@ -297,6 +297,12 @@ func describe(e eventlog.Event) touchpoint {
 	for _, k := range keys {
 		if len(tp.Details) == 6 {
 			break
+		}
+		if h, ok := props[k].(float64); ok && strings.HasPrefix(k, "hours_to_") {
+			// A time taken, as a duration: "time to resolve 1.6 days".
+			sec := h * 3600
+			tp.Details = append(tp.Details, kv{"time to " + label(strings.TrimPrefix(k, "hours_to_")), duration(&sec)})
+			continue
 		}
 		if s := format(props[k]); s != "" && len(s) <= 80 && !internalID.MatchString(s) {
 			tp.Details = append(tp.Details, kv{label(k), s})

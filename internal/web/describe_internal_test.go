@@ -1,0 +1,26 @@
+package web
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/cxloop/cxloop/internal/eventlog"
+	"github.com/cxloop/cxloop/internal/store"
+)
+
+// A timeline line says what happened in words: a time taken as a
+// duration, and none of cxloop's own record ids (an invitation's, a
+// send's), which say nothing to a reader.
+func TestDescribeSaysItInWords(t *testing.T) {
+	body, _ := json.Marshal(map[string]any{"type": "track", "event": "Case Resolved", "properties": map[string]any{
+		"hours_to_resolve": 37.5, "invitation_id": store.NewID("inv"), "send_id": store.NewID("nsend"), "team": "service"}})
+	tp := describe(eventlog.Event{Type: eventlog.Track, Event: "Case Resolved", Body: body})
+	var got []string
+	for _, d := range tp.Details {
+		got = append(got, d.K+": "+d.V)
+	}
+	if want := "time to resolve: 37.5 h; team: service"; strings.Join(got, "; ") != want {
+		t.Errorf("details %q, want %q", strings.Join(got, "; "), want)
+	}
+}

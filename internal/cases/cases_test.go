@@ -464,6 +464,11 @@ func TestSLAEscalation(t *testing.T) {
 	if len(list) != 1 {
 		t.Fatalf("%d breach events", len(list))
 	}
+	// The breach is timed when the case fell due (24 h after it opened),
+	// not when the job noticed it an hour later; it arrived then.
+	if due := apptest.Epoch.Add(24 * time.Hour).UnixMilli(); list[0].Timestamp != due || list[0].ReceivedAt != clock.Now().UnixMilli() {
+		t.Errorf("breach at %d, arrived %d; want at %d (due), arrived %d", list[0].Timestamp, list[0].ReceivedAt, due, clock.Now().UnixMilli())
+	}
 }
 
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

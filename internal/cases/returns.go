@@ -311,8 +311,10 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 					return err
 				}
 			}
-			ev, err := eventlog.Action("Case SLA Breached", stableID("msg", c.ID, "breached"), c.UserID, c.AnonymousID, "server", now,
-				map[string]any{"case_id": c.ID, "kind": c.Kind, "team": c.TeamName, "due_at": time.UnixMilli(int64(c.DueAt)).UTC().Format(time.RFC3339)})
+			// The breach happened when the case fell due, whenever the job
+			// noticed it: the event carries the due time and arrives now.
+			ev, err := eventlog.ActionArrived("Case SLA Breached", stableID("msg", c.ID, "breached"), c.UserID, c.AnonymousID, "server",
+				time.UnixMilli(int64(c.DueAt)), eventlog.Arrival{At: now}, map[string]any{"case_id": c.ID, "kind": c.Kind, "team": c.TeamName, "due_at": time.UnixMilli(int64(c.DueAt)).UTC().Format(time.RFC3339)})
 			if err != nil {
 				return err
 			}

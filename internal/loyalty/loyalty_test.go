@@ -172,9 +172,15 @@ func TestSendersSpenders(t *testing.T) {
 			ReferredRevenue float64 `json:"referredRevenue"`
 			Referred        int
 		} `json:"top_senders_low_spend"`
+		Spenders, Senders int
 	}
 	if code := s.API("GET", "/api/v1/loyalty/senders-spenders", nil, &got); code != 200 || len(got.Matrix) != 4 {
 		t.Fatalf("matrix: %d %+v", code, got)
+	}
+	// Sam, two friends, Bea and five small buyers spent; only Sam's
+	// referrals spent: the quarters are of those.
+	if got.Spenders != 9 || got.Senders != 1 {
+		t.Errorf("spenders %d, senders %d; want 9 and 1", got.Spenders, got.Senders)
 	}
 	cells := map[string]int{}
 	for _, c := range got.Matrix {

@@ -37,6 +37,8 @@ type SendersSpenders struct {
 	// percentile of those who spent (or referred revenue) at all.
 	SpendThreshold     float64    `json:"spendThreshold"`
 	ReferralThreshold  float64    `json:"referralThreshold"`
+	Spenders           int        `json:"spenders"` // customers who spent at all: the top quarter of them are high spenders
+	Senders            int        `json:"senders"`  // customers whose referred customers spent at all: the top quarter of them are high senders
 	TopSendersLowSpend []Advocate `json:"top_senders_low_spend"`
 	// ReferredRevenue is what all referred customers spent.
 	ReferredRevenue float64 `json:"referredRevenue"`
@@ -216,7 +218,7 @@ func advocacyMatrix(advocates map[string]*Advocate) *SendersSpenders {
 		}
 		referredTotal += a.ReferredRevenue
 	}
-	out := &SendersSpenders{SpendThreshold: percentile(spends, 75), ReferralThreshold: percentile(sends, 75), TopSendersLowSpend: []Advocate{},
+	out := &SendersSpenders{SpendThreshold: percentile(spends, 75), ReferralThreshold: percentile(sends, 75), Spenders: len(spends), Senders: len(sends), TopSendersLowSpend: []Advocate{},
 		ReferredRevenue: math.Round(referredTotal*100) / 100}
 	cells := map[[2]string]*Cell{}
 	for _, sp := range []string{"high", "low"} {

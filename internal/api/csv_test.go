@@ -246,9 +246,9 @@ func TestCSVExports(t *testing.T) {
 		for _, r := range rows {
 			team, kind := r[col(t, h, "teamName")], r[col(t, h, "kind")]
 			created, err1 := time.Parse(time.RFC3339, r[col(t, h, "createdAt")])
-			due, err2 := time.Parse(time.RFC3339, r[col(t, h, "due_at")])
+			due, err2 := time.Parse(time.RFC3339, r[col(t, h, "dueAt")])
 			sla := map[string]time.Duration{"service": 24 * time.Hour, "billing": 48 * time.Hour}[team]
-			if err1 != nil || err2 != nil || due.Sub(created) != sla || due.Location() != time.UTC || !strings.HasSuffix(r[col(t, h, "due_at")], "Z") {
+			if err1 != nil || err2 != nil || due.Sub(created) != sla || due.Location() != time.UTC || !strings.HasSuffix(r[col(t, h, "dueAt")], "Z") {
 				t.Errorf("case %v: due %v after creation, want %v (%v %v)", r, due.Sub(created), sla, err1, err2)
 			}
 			if (team == "service") != (kind == "detractor") || r[col(t, h, "breached")] != "false" || r[col(t, h, "status")] != "open" {

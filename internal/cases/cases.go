@@ -70,7 +70,7 @@ type Case struct {
 	// answer, a complaint, a post, an order), when one did.
 	Origin           string        `json:"originMessage,omitempty"`
 	Rule             string        `json:"rule,omitempty"`
-	DueAt            store.Millis  `json:"due_at"`
+	DueAt            store.Millis  `json:"dueAt"`
 	FirstResponseDue store.Millis  `json:"firstResponseDue"`
 	FirstResponseAt  *store.Millis `json:"firstResponseAt,omitempty"`
 	ResolvedAt       *store.Millis `json:"resolvedAt,omitempty"`

@@ -28,7 +28,7 @@ type caseView struct {
 	Kind     string `json:"kind"`
 	Formal   bool   `json:"formal"`
 	Status   string `json:"status"`
-	DueAt    string `json:"due_at"`
+	DueAt    string `json:"dueAt"`
 	Team     string `json:"teamName"`
 	Priority string `json:"priority"`
 	OrderID  string `json:"orderId"`

@@ -187,7 +187,7 @@ type caseDetail struct {
 	UserID          string     `json:"userId"`
 	Status          string     `json:"status"`
 	CreatedAt       time.Time  `json:"createdAt"`
-	DueAt           time.Time  `json:"due_at"`
+	DueAt           time.Time  `json:"dueAt"`
 	ResolvedAt      *time.Time `json:"resolvedAt"`
 	FirstResponseAt *time.Time `json:"firstResponseAt"`
 	Breached        bool       `json:"breached"`

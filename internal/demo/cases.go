@@ -28,7 +28,7 @@ func WorkCases(ctx context.Context, baseURL, writeKey, token string, opts Option
 			UserID      string    `json:"userId"`
 			AnonymousID string    `json:"anonymousId"`
 			CreatedAt   time.Time `json:"createdAt"`
-			DueAt       time.Time `json:"due_at"`
+			DueAt       time.Time `json:"dueAt"`
 		} `json:"cases"`
 	}
 	if err := getJSON(ctx, base+"/api/v1/cases?status=open&limit=1000", token, &open); err != nil {

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -153,6 +155,9 @@ func driverChart(drivers []analytics.Driver) template.HTML {
 		Spec:   chartSpec{Kind: "scatter", XName: "importance (total effect on satisfaction)", YName: "performance (0–100)", YMin: ptr(0), YMax: ptr(100)},
 		Table:  chartTable{Head: []string{"Driver", "Importance", "Performance"}},
 	}
+	// Numbered by importance: 1 is what moves satisfaction most.
+	drivers = slices.Clone(drivers)
+	slices.SortStableFunc(drivers, func(a, b analytics.Driver) int { return cmp.Compare(b.Importance, a.Importance) })
 	for i, d := range drivers {
 		name := driverName(d.Driver)
 		ch.Spec.Points = append(ch.Spec.Points, chartPoint{Name: name, Label: strconv.Itoa(i + 1), X: d.Importance, Y: d.Performance})

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cxloop/cxloop/internal/analytics"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/store"
 )
@@ -22,5 +23,15 @@ func TestDescribeSaysItInWords(t *testing.T) {
 	}
 	if want := "time to resolve: 37.5 h; team: service"; strings.Join(got, "; ") != want {
 		t.Errorf("details %q, want %q", strings.Join(got, "; "), want)
+	}
+}
+
+// The drivers chart numbers drivers by importance: 1 moves satisfaction most.
+func TestDriversNumberedByImportance(t *testing.T) {
+	html := string(driverChart([]analytics.Driver{{Driver: "expectations", Importance: 0.1, Performance: 70},
+		{Driver: "perceived_value", Importance: 0.5, Performance: 60}, {Driver: "perceived_quality", Importance: 0.3, Performance: 80}}))
+	first, second, third := strings.Index(html, "1. perceived value"), strings.Index(html, "2. perceived quality"), strings.Index(html, "3. expectations")
+	if first < 0 || second < first || third < second {
+		t.Errorf("drivers not numbered by importance: %s", html)
 	}
 }

@@ -320,7 +320,7 @@ func (r *Rule) Validate(ctx context.Context, s *Service) error {
 		}
 	}
 	if r.Then.OpenCase == nil && r.Then.Webhook == "" && r.Then.Notify == nil {
-		return fault.Field("then", "a rule opens a case (open_case), notifies a team (notify) or calls a webhook (webhook)")
+		return fault.Field("then", "a rule does something: opens a case for a team (open_case), notifies a team (notify) or calls a webhook (webhook)")
 	}
 	if n := r.Then.Notify; n != nil {
 		var email string
@@ -344,7 +344,7 @@ func (r *Rule) Validate(ctx context.Context, s *Service) error {
 			return err
 		}
 		if id == "" {
-			return fault.Field("then.open_case.team", "no team %q; create it with POST /api/v1/teams", oc.Team)
+			return fault.Field("then.open_case.team", "no team %q: add it first (Settings → Teams, or POST /api/v1/teams)", oc.Team)
 		}
 		switch oc.Kind {
 		case KindComplaint, KindDetractor, KindReturn, KindQuestion:

@@ -102,8 +102,19 @@ func TestConsoleRuleControls(t *testing.T) {
 			t.Fatalf("no prefilled edit form:\n%s", page)
 		}
 		form := url.Values{"csrf": {csrf}, "name": {"strong detractors"}, "event": {"Survey Responded"}, "nps_max": {"16"}, "team": {"service"}, "kind": {"detractor"}, "sla": {"12h"}}
-		if code, body := post(admin, edit, form); code != 400 || !strings.Contains(body, "when.nps_max") {
+		if code, body := post(admin, edit, form); code != 400 || !strings.Contains(body, "NPS at most: ") {
 			t.Fatalf("bad edit: %d %s", code, body)
+		}
+		// A new rule refused keeps what was typed and names the field by
+		// its label; teams are picked from the teams there are.
+		if !strings.Contains(page, `<select name="team"><option value="">no case</option><option>service</option></select>`) {
+			t.Fatalf("the new rule's team is not picked from the teams:\n%s", page)
+		}
+		bad := url.Values{"csrf": {csrf}, "name": {"late returns"}, "event": {"Order Refunded"}, "team": {"service"}, "kind": {"return"}, "sla": {"tomorrow"}}
+		if code, body := post(admin, "/settings/rules", bad); code != 400 || !strings.Contains(body, "SLA: the SLA is a duration") ||
+			!strings.Contains(body, `name="name" value="late returns"`) || !strings.Contains(body, `value="tomorrow"`) ||
+			!strings.Contains(body, `<select name="team"><option value="">no case</option><option selected>service</option></select>`) || strings.Contains(body, "then.open_case") {
+			t.Fatalf("a refused new rule: %d %s", code, body)
 		}
 		form.Set("nps_max", "4")
 		if code, _ := post(admin, edit, form); code != 200 {

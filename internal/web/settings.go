@@ -52,7 +52,16 @@ func (c *Console) renderSettings(w http.ResponseWriter, r *http.Request, s auth.
 		c.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"Teams": teams, "Rules": rules, "Admin": s.Principal.Can(auth.RoleAdmin), "Created": created, "Display": shown,
+	// A refused form comes back with what was typed in it.
+	typed := map[string]string{}
+	if r.Method == http.MethodPost && status >= 400 && r.PathValue("id") == "" {
+		for k, v := range r.PostForm {
+			if k != "csrf" && k != "password" && len(v) > 0 {
+				typed[k] = v[0]
+			}
+		}
+	}
+	data := map[string]any{"Teams": teams, "Rules": rules, "Typed": typed, "Admin": s.Principal.Can(auth.RoleAdmin), "Created": created, "Display": shown,
 		"Policy": policyView(policy), "HookURL": map[string]string{}, "Roles": []string{auth.RoleAnalyst, auth.RoleAgent, auth.RoleOwner, auth.RoleAdmin}}
 	if s.Principal.Can(auth.RoleAdmin) {
 		hooks, err := c.Outbox.Webhooks(ctx)
@@ -151,7 +160,7 @@ func (c *Console) settingsAction(w http.ResponseWriter, r *http.Request, s auth.
 		if errors.As(err, &fe) {
 			msg = fe.Message
 			if fe.Field != "" {
-				msg = fe.Field + ": " + msg
+				msg = formLabel(fe.Field) + ": " + msg
 			}
 		} else {
 			c.fail(w, r, err)
@@ -253,6 +262,21 @@ func ruleForm(f func(string) string, base *cases.Rule) (*cases.Rule, error) {
 	return &r, nil
 }
 
+// formLabels are the settings forms' labels for the fields the API names
+// in its refusals.
+var formLabels = map[string]string{"name": "Name", "email": "Email", "when.event": "When event", "nps_max": "NPS at most", "when.nps_max": "NPS at most",
+	"when.sentiment": "Sentiment", "then": "Then", "then.open_case.team": "Open a case for team", "then.open_case.kind": "Kind",
+	"then.open_case.sla": "SLA", "then.open_case.priority": "Priority", "then.notify.team": "Notify team", "then.webhook": "Webhook",
+	"url": "URL", "events": "Events", "role": "Role", "teams": "Teams", "password": "Password", "currency": "ISO 4217 code"}
+
+// formLabel is the label of the form field the API calls field.
+func formLabel(field string) string {
+	if l, ok := formLabels[field]; ok {
+		return l
+	}
+	return label(field)
+}
+
 // ruleAction pauses, resumes or removes a case rule from the settings page.
 func (c *Console) ruleAction(w http.ResponseWriter, r *http.Request, s auth.Session) {
 	if !s.Principal.Can(auth.RoleAdmin) {
@@ -287,7 +311,7 @@ func (c *Console) ruleAction(w http.ResponseWriter, r *http.Request, s auth.Sess
 		if fault.Code(err) == fault.Invalid {
 			msg := fault.MessageOf(err)
 			if fe := fault.FieldOf(err); fe != "" {
-				msg = fe + ": " + msg
+				msg = formLabel(fe) + ": " + msg
 			}
 			c.renderSettings(w, r, s, http.StatusBadRequest, msg, nil)
 			return

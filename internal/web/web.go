@@ -459,9 +459,11 @@ var funcs = template.FuncMap{
 	},
 	"echarts": func() string { return echartsPath },
 	"list":    func(v ...string) []string { return v },
-	"join":    strings.Join,
-	"upper":   strings.ToUpper,
-	"pct":     func(f float64) int { return int(f*100 + 0.5) },
+	// args passes several values to a template: {{template "x" (args a b)}}.
+	"args":  func(v ...any) []any { return v },
+	"join":  strings.Join,
+	"upper": strings.ToUpper,
+	"pct":   func(f float64) int { return int(f*100 + 0.5) },
 	// pct1 prints a rate (a fraction 0–1, or a pointer to one) as a
 	// percentage with one decimal.
 	"pct1": func(v any) string {

@@ -183,7 +183,7 @@ func TestConsoleSettings(t *testing.T) {
 		"team": {"service"}, "kind": {"detractor"}, "sla": {"24h"}}); code != 200 || !strings.Contains(body, "NPS ≤ 6") {
 		t.Fatalf("rule: %d %s", code, body)
 	}
-	if code, body := post(admin, "/settings/rules", url.Values{"csrf": {csrf}, "name": {"bad"}, "event": {"X"}, "team": {"nobody"}}); code != 400 || !strings.Contains(body, "then.open_case.team") {
+	if code, body := post(admin, "/settings/rules", url.Values{"csrf": {csrf}, "name": {"bad"}, "event": {"X"}, "team": {"nobody"}}); code != 400 || !strings.Contains(body, "Open a case for team: no team") {
 		t.Fatalf("bad rule: %d", code)
 	}
 	code, body := post(admin, "/settings/webhooks", url.Values{"csrf": {csrf}, "url": {"https://hooks.example/cx"}, "events": {"Case Opened, Case SLA Breached"}})

@@ -10,6 +10,7 @@ import (
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/display"
+	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/outbox"
 	"github.com/cxloop/cxloop/internal/survey"
@@ -26,6 +27,7 @@ func (c *Console) settings(w http.ResponseWriter, r *http.Request, s auth.Sessio
 type made struct {
 	Webhook *outbox.Webhook
 	Token   *madeToken
+	Unheard []string // a saved webhook's event names cxloop neither knows nor has heard lately
 }
 
 type madeToken struct{ ID, Name, Secret string }
@@ -61,7 +63,7 @@ func (c *Console) renderSettings(w http.ResponseWriter, r *http.Request, s auth.
 			}
 		}
 	}
-	data := map[string]any{"Teams": teams, "Rules": rules, "Typed": typed, "Admin": s.Principal.Can(auth.RoleAdmin), "Created": created, "Display": shown,
+	data := map[string]any{"Teams": teams, "Rules": rules, "Typed": typed, "KnownEvents": eventlog.Known, "Admin": s.Principal.Can(auth.RoleAdmin), "Created": created, "Display": shown,
 		"Policy": policyView(policy), "HookURL": map[string]string{}, "Roles": []string{auth.RoleAnalyst, auth.RoleAgent, auth.RoleOwner, auth.RoleAdmin}}
 	if s.Principal.Can(auth.RoleAdmin) {
 		hooks, err := c.Outbox.Webhooks(ctx)
@@ -118,6 +120,7 @@ func (c *Console) settingsAction(w http.ResponseWriter, r *http.Request, s auth.
 		if hook, err = c.Outbox.CreateWebhook(ctx, &outbox.Webhook{URL: f("url"), Events: events}); err == nil {
 			audit.Note(ctx, audit.Change{ResourceID: hook.ID})
 			created = &made{Webhook: hook}
+			created.Unheard, err = eventlog.Unheard(ctx, c.DB, events)
 		}
 	case "users":
 		email := strings.ToLower(f("email"))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
+	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/experience"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/ingest"
@@ -49,8 +50,13 @@ func (c *Console) webhookAction(w http.ResponseWriter, r *http.Request, s auth.S
 		var before, after *outbox.Webhook
 		if before, after, err = c.Outbox.UpdateWebhook(ctx, id, outbox.WebhookChange{URL: &u, Events: &events}); err == nil {
 			audit.Note(ctx, audit.Change{Action: "update", Resource: "webhook", ResourceID: id, Before: before, After: after})
+			var unheard []string
+			if unheard, err = eventlog.Unheard(ctx, c.DB, events); err == nil && len(unheard) > 0 {
+				c.renderSettings(w, r, s, http.StatusOK, "", &made{Unheard: unheard})
+				return
+			}
 		} else if fault.FieldOf(err) != "" {
-			c.renderSettings(w, r, s, http.StatusBadRequest, "webhook "+id+": "+fault.FieldOf(err)+": "+fault.MessageOf(err), nil)
+			c.renderSettings(w, r, s, http.StatusBadRequest, "webhook "+id+": "+formLabel(fault.FieldOf(err))+": "+fault.MessageOf(err), nil)
 			return
 		}
 	case "delete":

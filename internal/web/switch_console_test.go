@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -91,8 +92,23 @@ func TestConsoleSwitches(t *testing.T) {
 			t.Fatalf("edit: %d", code)
 		}
 		edit.Set("url", "hooks.example/no-scheme")
-		if code, page := consolePost(t, c, s.URL+"/settings/webhooks/"+hook.ID+"/edit", edit); code != 400 || !strings.Contains(page, "url: ") {
+		if code, page := consolePost(t, c, s.URL+"/settings/webhooks/"+hook.ID+"/edit", edit); code != 400 || !strings.Contains(page, "URL: ") {
 			t.Fatalf("edit to an address without a scheme: %d", code)
+		}
+		// A misspelt event name is saved but called out; a name of the spec
+		// or one a source has sent is not.
+		s.MustSend("track", map[string]any{"userId": "u-scan", "event": "Loyalty Card Scanned"})
+		s.Sync()
+		edit.Set("url", "https://hooks.example/v2")
+		edit.Set("events", "Case Opend, Order Completed, Loyalty Card Scanned")
+		code, page := consolePost(t, c, s.URL+"/settings/webhooks/"+hook.ID+"/edit", edit)
+		notice := regexp.MustCompile(`(?s)<p class="notice"[^>]*id="webhook-unheard">.*?</p>`).FindString(page)
+		if code != 200 || !strings.Contains(notice, "“Case Opend”") || strings.Contains(notice, "Order Completed") || strings.Contains(notice, "Loyalty Card Scanned") {
+			t.Fatalf("a misspelt event: %d %q", code, notice)
+		}
+		edit.Set("events", "Case Opened, Case SLA Breached")
+		if code, page := consolePost(t, c, s.URL+"/settings/webhooks/"+hook.ID+"/edit", edit); code != 200 || strings.Contains(page, "webhook-unheard") {
+			t.Fatalf("edit back: %d", code)
 		}
 		if s.API("GET", "/api/v1/webhooks", nil, &hooks); hooks.Webhooks[0].URL != "https://hooks.example/v2" || strings.Join(hooks.Webhooks[0].Events, "|") != "Case Opened|Case SLA Breached" {
 			t.Fatalf("after the console's edit: %+v", hooks)
@@ -118,7 +134,7 @@ func TestConsoleSwitches(t *testing.T) {
 		if code, _ := s.Do("POST", "/v1/track", []byte(`{"userId": "a", "event": "E"}`), basicAuth(src.WriteKey)); code != 403 {
 			t.Fatalf("a source paused from the console: %d", code)
 		}
-		code, page := consolePost(t, c, s.URL+"/sources/"+src.ID+"/rotate", url.Values{"csrf": {csrf}})
+		code, page = consolePost(t, c, s.URL+"/sources/"+src.ID+"/rotate", url.Values{"csrf": {csrf}})
 		if code != 200 || !strings.Contains(page, `id="source-rotated"`) || !strings.Contains(page, "wk_") {
 			t.Fatalf("rotate: %d", code)
 		}

@@ -32,6 +32,10 @@ type consoleClass struct {
 	// form whose other buttons only come back changed (the survey
 	// editor's add, remove, move) saves nothing with them.
 	NotedOnly bool
+	// Detail keeps what the handler notes as the change's after-state
+	// although the form is not configuration (it names no customer data:
+	// a bulk assignment's cases and assignee).
+	Detail bool
 }
 
 // consoleChanges classifies every console form that changes something, and
@@ -50,7 +54,7 @@ var consoleChanges = map[string]consoleClass{
 	"POST /surveys/{id}/web":               {Action: "update", Resource: "survey", Config: true},
 	"POST /surveys/{id}/send":              {Action: "send", Resource: "survey"},
 	"POST /cases/{id}/{action}":            {Resource: "case", ActionFrom: "action"},
-	"POST /cases/assign":                   {Action: "assign", Resource: "case"}, // the ticked cases: each records its own Case Assigned
+	"POST /cases/assign":                   {Action: "assign", Resource: "case", Detail: true}, // the ticked cases and the assignee; each case records its own Case Assigned
 	"POST /customers/{id}/redeem":          {Action: "redeem", Resource: "customer"},
 	"POST /customers/{id}/reorder":         {Action: "reorder", Resource: "customer"},
 	"POST /replenishments/{id}/cancel":     {Action: "cancel", Resource: "replenishment"},
@@ -140,6 +144,8 @@ func (c *Console) recorded(h func(http.ResponseWriter, *http.Request, auth.Sessi
 			} else {
 				e.After = audit.State(formState(r))
 			}
+		} else if cls.Detail && change.After != nil {
+			e.After = audit.State(change.After)
 		}
 		_ = c.Audit.Record(ctx, e)
 		buf.Send()

@@ -94,6 +94,21 @@ func TestConsoleCaseWork(t *testing.T) {
 			t.Fatalf("the ticked cases were not assigned to sam: %d (%v)", n, err)
 		}
 	}
+	// The trail says what the bulk assignment did: to whom, which cases.
+	var trail struct {
+		Entries []struct {
+			Action, Resource, ResourceID, Route string
+			After                               struct {
+				Assignee string
+				Cases    []string
+			}
+		}
+	}
+	s.API("GET", "/api/v1/audit?action=assign", nil, &trail)
+	if len(trail.Entries) != 1 || trail.Entries[0].Route != "/cases/assign" || trail.Entries[0].After.Assignee != "sam" || len(trail.Entries[0].After.Cases) != 2 ||
+		!strings.Contains(trail.Entries[0].ResourceID, trail.Entries[0].After.Cases[1]) {
+		t.Errorf("the bulk assignment in the trail: %+v", trail.Entries)
+	}
 	open(t, ctx, s.URL+"/cases?assignee=sam", `#cases`)
 	rows = run(t, ctx, chromedp.Text(chromedp.CSS(`#cases tbody`)))
 	if !strings.Contains(rows, "Ada Lovelace") || !strings.Contains(rows, "Bo Diddley") || strings.Contains(rows, "Cy Twombly") {

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/cxloop/cxloop/internal/analytics"
+	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/eventlog"
@@ -235,6 +236,12 @@ func (c *Console) assignCases(w http.ResponseWriter, r *http.Request, s auth.Ses
 			return
 		}
 	}
+	shown := assignee
+	if shown == "" {
+		shown = "no one"
+	}
+	audit.Note(ctx, audit.Change{Action: "assign", Resource: "case", ResourceID: strings.Join(ids, ", "),
+		After: map[string]any{"assignee": shown, "cases": ids}})
 	back := "/cases"
 	if q := r.PostFormValue("back"); q != "" {
 		back += "?" + q

@@ -105,6 +105,17 @@ func TestSurveyPeriodAndComparison(t *testing.T) {
 	if note := run(t, ctx, chromedp.Text(chromedp.CSS(`#trend-note`))); !strings.Contains(note, "2 earlier weeks had fewer") {
 		t.Errorf("trend note: %q", note)
 	}
+	// The time axis is labelled on the points' own weeks, as a day and a
+	// month ("6 Apr", the Monday of 2026-W15), never on dates between them.
+	waitFor(t, ctx, `#trend.drawn svg`)
+	if ok := run(t, ctx, chromedp.Evaluate[bool](`(() => {
+		const o = echarts.getInstanceByDom(document.querySelector("#trend .chart-area")).getOption();
+		const pts = JSON.parse(document.querySelector("#trend").dataset.chart).points.map(p => Date.parse(p.t));
+		const at = o.xAxis[0].axisLabel.customValues || [];
+		return at.length > 0 && at.every(v => pts.includes(v)) && [...document.querySelectorAll("#trend svg text")].some(t => t.textContent === "6 Apr");
+	})()`)); !ok {
+		t.Error("the trend's axis is not labelled on its weeks")
+	}
 
 	// March through the picker: a custom period, kept in the URL; ten
 	// answers are a small sample, not a headline.

@@ -24,11 +24,20 @@
     nameTextStyle: { color: "#667085", fontSize: 12 },
   });
 
+  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  // dayMonth is a time axis value as "8 Sep" (UTC, as the server dates points).
+  function dayMonth(v) {
+    const d = new Date(v);
+    return d.getUTCDate() + " " + months[d.getUTCMonth()];
+  }
+
   function trend(s) {
     const pts = s.points || [];
     const lo = pts.map(p => [p.t, p.lo ?? p.y]);
     const width = pts.map(p => [p.t, (p.hi ?? p.y) - (p.lo ?? p.y)]);
     const small = s.smallN || 0;
+    const step = Math.max(1, Math.ceil(pts.length / (narrow() ? 4 : 9)));
+    const ticks = pts.filter((_, i) => (pts.length - 1 - i) % step === 0).map(p => Date.parse(p.t));
     return {
       color: colors,
       grid: bounds(16),
@@ -44,7 +53,10 @@
           return h;
         },
       },
-      xAxis: { type: "time", axisLabel: { hideOverlap: true, fontSize: 11 } },
+      // Ticks and labels on the points' own dates (every few, as room
+      // allows), each a day and month ("8 Sep"): what a label names is a
+      // point's period, never a date between two.
+      xAxis: { type: "time", axisTick: { customValues: ticks }, axisLabel: { customValues: ticks, hideOverlap: true, fontSize: 11, formatter: dayMonth } },
       yAxis: Object.assign({ type: "value", min: s.yMin, max: s.yMax, axisLabel: { fontSize: 11 } }, axisName(s.yName, true)),
       series: [
         { type: "line", data: lo, stack: "band", stackStrategy: "all", symbol: "none", lineStyle: { opacity: 0 }, silent: true, tooltip: { show: false } },

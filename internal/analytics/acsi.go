@@ -2,7 +2,6 @@ package analytics
 
 import (
 	"context"
-	"database/sql"
 	"math"
 	"sort"
 	"strings"
@@ -116,31 +115,21 @@ func (s *Service) ACSI(ctx context.Context, survey, scheme string, resamples int
 // response that answered at least half of them (NaN: not answered), of one
 // survey or all.
 func (s *Service) acsiData(ctx context.Context, survey string) ([]string, [][]float64, error) {
-	q := `SELECT message_id, question, value FROM an_answers`
-	var args []any
-	if survey != "" {
-		q, args = q+` WHERE survey_id = $1`, []any{survey}
+	all, err := s.answers(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
 	byResp := map[string]map[string]float64{}
 	colSet := map[string]bool{}
-	err := s.db.Each(ctx, q, args, func(r *sql.Rows) error {
-		var id, question string
-		var v float64
-		if err := r.Scan(&id, &question, &v); err != nil {
-			return err
+	for _, a := range all {
+		if (survey != "" && a.survey != survey) || constructOf(a.question) == "" {
+			continue
 		}
-		if constructOf(question) == "" {
-			return nil
+		if byResp[a.msg] == nil {
+			byResp[a.msg] = map[string]float64{}
 		}
-		if byResp[id] == nil {
-			byResp[id] = map[string]float64{}
-		}
-		byResp[id][question] = v
-		colSet[question] = true
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
+		byResp[a.msg][a.question] = a.value
+		colSet[a.question] = true
 	}
 	cols := make([]string, 0, len(colSet))
 	for c := range colSet {

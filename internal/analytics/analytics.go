@@ -198,6 +198,28 @@ func (s *Service) histories(ctx context.Context) (map[string][]purchase, error) 
 	return memo.Get(ctx, "analytics.histories", func() (map[string][]purchase, error) { return s.readHistories(ctx) })
 }
 
+// answer is one answer of the projection: its response (message id),
+// question, value, channel and survey.
+type answer struct {
+	msg, question, channel, survey string
+	value                          float64
+}
+
+// answers reads every answer, once under a memo: the reports of a page
+// that read them all (ACSI, channels) share one read.
+func (s *Service) answers(ctx context.Context) ([]answer, error) {
+	return memo.Get(ctx, "analytics.answers", func() ([]answer, error) {
+		var out []answer
+		err := s.db.Each(ctx, `SELECT message_id, question, value, channel, survey_id FROM an_answers`, nil, func(r *sql.Rows) error {
+			var a answer
+			err := r.Scan(&a.msg, &a.question, &a.value, &a.channel, &a.survey)
+			out = append(out, a)
+			return err
+		})
+		return out, err
+	})
+}
+
 // readHistories reads every customer's purchases, by day.
 func (s *Service) readHistories(ctx context.Context) (map[string][]purchase, error) {
 	type row struct {
@@ -544,11 +566,36 @@ func (s *Service) fresh(ctx context.Context) error {
 	case m != nil && m.Orders == orders && m.Signals == signals:
 		return nil
 	case m != nil && m.Orders+m.Signals > 20_000:
-		s.refreshSoon() // large data: answer with the values in hand
+		// Large data: answer with the values in hand, and refit soon when
+		// the data grew materially (a load or an import arriving) or the
+		// fit is older than refitAfter — not for every answer that comes
+		// in: a refit reads every customer's history.
+		if refitDue(m, orders, signals, s.now()) {
+			s.refreshSoon()
+		}
 		return nil
 	}
 	_, err = s.Refresh(ctx)
 	return err
+}
+
+// refitAfter is how old a fit on large data may get while data trickles in
+// (less than 1 % more orders and signals than it was fitted on).
+const refitAfter = 10 * time.Minute
+
+// refitDue says whether a model fitted on large data is due a refit now
+// that there are orders and signals: they differ by 1 % of what it was
+// fitted on, or it is refitAfter old and they differ at all.
+func refitDue(m *Model, orders, signals int, now time.Time) bool {
+	moved := abs(orders-m.Orders) + abs(signals-m.Signals)
+	return moved > 0 && (moved*100 >= m.Orders+m.Signals || now.Sub(m.FittedAt) >= refitAfter)
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
 
 // refreshSoon queues a refresh when this node works jobs, so that values

@@ -117,28 +117,23 @@ func (s *Service) judgedResponses(ctx context.Context, judged int64) (map[string
 		channel      string
 		v, q, nv, nq float64
 	}
-	answers := map[string]*acc{}
-	err := s.db.Each(ctx, `SELECT message_id, question, value, channel FROM an_answers`, nil, func(r *sql.Rows) error {
-		var id, q, ch string
-		var v float64
-		if err := r.Scan(&id, &q, &v, &ch); err != nil {
-			return err
-		}
-		a := answers[id]
-		if a == nil {
-			a = &acc{channel: ch}
-			answers[id] = a
-		}
-		switch constructOf(q) {
-		case "perceived_value":
-			a.v, a.nv = a.v+v, a.nv+1
-		case "perceived_quality":
-			a.q, a.nq = a.q+v, a.nq+1
-		}
-		return nil
-	})
+	all, err := s.answers(ctx)
 	if err != nil {
 		return nil, err
+	}
+	answers := map[string]*acc{}
+	for _, x := range all {
+		a := answers[x.msg]
+		if a == nil {
+			a = &acc{channel: x.channel}
+			answers[x.msg] = a
+		}
+		switch constructOf(x.question) {
+		case "perceived_value":
+			a.v, a.nv = a.v+x.value, a.nv+1
+		case "perceived_quality":
+			a.q, a.nq = a.q+x.value, a.nq+1
+		}
 	}
 	byMsg := map[string]*channelResponse{}
 	err = s.db.Each(ctx, `SELECT message_id, identity, value, at FROM an_signals WHERE kind = 'score' AND at <= $1`, []any{judged}, func(r *sql.Rows) error {

@@ -56,8 +56,10 @@
       // Ticks and labels on the points' own dates (every few, as room
       // allows), each a day and month ("8 Sep"): what a label names is a
       // point's period, never a date between two.
-      xAxis: { type: "time", axisTick: { customValues: ticks }, axisLabel: { customValues: ticks, hideOverlap: true, fontSize: 11, formatter: dayMonth } },
-      yAxis: Object.assign({ type: "value", min: s.yMin, max: s.yMax, axisLabel: { fontSize: 11 } }, axisName(s.yName, true)),
+      // The first and last labels stay inside the grid's width, and the
+      // lowest value's label above the axis: none meets another at a corner.
+      xAxis: { type: "time", axisTick: { customValues: ticks }, axisLabel: { customValues: ticks, hideOverlap: true, fontSize: 11, formatter: dayMonth, alignMinLabel: "left", alignMaxLabel: "right" } },
+      yAxis: Object.assign({ type: "value", min: s.yMin, max: s.yMax, axisLabel: { fontSize: 11, verticalAlignMinLabel: "bottom" } }, axisName(s.yName, true)),
       series: [
         { type: "line", data: lo, stack: "band", stackStrategy: "all", symbol: "none", lineStyle: { opacity: 0 }, silent: true, tooltip: { show: false } },
         { type: "line", data: width, stack: "band", stackStrategy: "all", symbol: "none", lineStyle: { opacity: 0 }, areaStyle: { color: colors[0], opacity: 0.14 }, silent: true, tooltip: { show: false } },

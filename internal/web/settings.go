@@ -54,16 +54,16 @@ func (c *Console) renderSettings(w http.ResponseWriter, r *http.Request, s auth.
 		c.fail(w, r, err)
 		return
 	}
-	// A refused form comes back with what was typed in it.
+	// A refused new rule comes back with what was typed in it.
 	typed := map[string]string{}
-	if r.Method == http.MethodPost && status >= 400 && r.PathValue("id") == "" {
+	if r.Method == http.MethodPost && status >= 400 && r.PathValue("what") == "rules" && r.PathValue("id") == "" {
 		for k, v := range r.PostForm {
 			if k != "csrf" && k != "password" && len(v) > 0 {
 				typed[k] = v[0]
 			}
 		}
 	}
-	data := map[string]any{"Teams": teams, "Rules": rules, "Typed": typed, "KnownEvents": eventlog.Known, "Admin": s.Principal.Can(auth.RoleAdmin), "Created": created, "Display": shown,
+	data := map[string]any{"Teams": teams, "Rules": rules, "TypedRule": typed, "KnownEvents": eventlog.Known, "Admin": s.Principal.Can(auth.RoleAdmin), "Created": created, "Display": shown,
 		"Policy": policyView(policy), "HookURL": map[string]string{}, "Roles": []string{auth.RoleAnalyst, auth.RoleAgent, auth.RoleOwner, auth.RoleAdmin}}
 	if s.Principal.Can(auth.RoleAdmin) {
 		hooks, err := c.Outbox.Webhooks(ctx)
@@ -120,7 +120,10 @@ func (c *Console) settingsAction(w http.ResponseWriter, r *http.Request, s auth.
 		if hook, err = c.Outbox.CreateWebhook(ctx, &outbox.Webhook{URL: f("url"), Events: events}); err == nil {
 			audit.Note(ctx, audit.Change{ResourceID: hook.ID})
 			created = &made{Webhook: hook}
-			created.Unheard, err = eventlog.Unheard(ctx, c.DB, events)
+			// Advice only: the webhook is saved and its secret shown whatever.
+			if unheard, err := eventlog.Unheard(ctx, c.DB, events); err == nil {
+				created.Unheard = unheard
+			}
 		}
 	case "users":
 		email := strings.ToLower(f("email"))

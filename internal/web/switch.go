@@ -50,8 +50,8 @@ func (c *Console) webhookAction(w http.ResponseWriter, r *http.Request, s auth.S
 		var before, after *outbox.Webhook
 		if before, after, err = c.Outbox.UpdateWebhook(ctx, id, outbox.WebhookChange{URL: &u, Events: &events}); err == nil {
 			audit.Note(ctx, audit.Change{Action: "update", Resource: "webhook", ResourceID: id, Before: before, After: after})
-			var unheard []string
-			if unheard, err = eventlog.Unheard(ctx, c.DB, events); err == nil && len(unheard) > 0 {
+			// Advice only: the edit is saved whatever.
+			if unheard, uerr := eventlog.Unheard(ctx, c.DB, events); uerr == nil && len(unheard) > 0 {
 				c.renderSettings(w, r, s, http.StatusOK, "", &made{Unheard: unheard})
 				return
 			}

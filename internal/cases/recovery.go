@@ -1,9 +1,11 @@
 package cases
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -167,6 +169,13 @@ func (s *Service) complaints(ctx context.Context, p principal.Principal, from, t
 	if err != nil {
 		return nil, nil, err
 	}
+	// The newest complaint first, as the page and the export list them.
+	slices.SortStableFunc(list, func(a, b *Case) int {
+		if c := cmp.Compare(b.CreatedAt, a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	handling, err := s.surveys.HandlingAnswers(ctx)
 	return list, handling, err
 }

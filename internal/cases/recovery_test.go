@@ -165,3 +165,30 @@ func TestSilentDissatisfied(t *testing.T) {
 		t.Fatalf("silent dissatisfied = %v (%+v)", users, got)
 	}
 }
+
+// Complainers are listed newest complaint first, whatever order the cases
+// were opened or changed in.
+func TestComplainersNewestFirst(t *testing.T) {
+	s, clock := apptest.StartAt(t, storetest.DSN(t, "sqlite"), apptest.Epoch)
+	s.API("POST", "/api/v1/teams", map[string]any{"name": "service"}, nil)
+	clock.Add(4 * time.Hour)
+	for i, u := range []string{"second", "first", "third"} { // sent in this order, made at these hours
+		at := apptest.Epoch.Add(time.Duration([]int{2, 1, 3}[i]) * time.Hour)
+		s.MustSend("track", map[string]any{"userId": u, "event": "Complaint Submitted", "timestamp": at.Format(time.RFC3339),
+			"properties": map[string]any{"text": "Late."}})
+	}
+	s.Sync()
+	var rep struct {
+		Complainers []struct{ Customer, Case string }
+	}
+	s.API("GET", "/api/v1/recovery", nil, &rep)
+	var got []string
+	for _, c := range rep.Complainers {
+		var cs struct{ UserID string }
+		s.API("GET", "/api/v1/cases/"+c.Case, nil, &cs)
+		got = append(got, cs.UserID)
+	}
+	if strings.Join(got, " ") != "third second first" {
+		t.Errorf("complainers in the order %v, want the newest first", got)
+	}
+}

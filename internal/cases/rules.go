@@ -306,7 +306,7 @@ func (r *Rule) Validate(ctx context.Context, s *Service) error {
 	}{{"when.nps_max", r.When.NPSMax, 0, 10, "0–10"}, {"when.nps_min", r.When.NPSMin, 0, 10, "0–10"},
 		{"when.csat_max", r.When.CSATMax, 1, 5, "1–5"}, {"when.ces_min", r.When.CESMin, 1, 7, "1–7"}} {
 		if lim.v != nil && (*lim.v < lim.min || *lim.v > lim.max || math.IsNaN(*lim.v)) {
-			return fault.Field(lim.field, "%s is on the question's scale, %s (a limit outside it fires on every answer or none)", lim.field, lim.scale)
+			return fault.Field(lim.field, "the limit is on the question's scale, %s (a limit outside it fires on every answer or none)", lim.scale)
 		}
 	}
 	switch r.When.Sentiment {
@@ -320,7 +320,7 @@ func (r *Rule) Validate(ctx context.Context, s *Service) error {
 		}
 	}
 	if r.Then.OpenCase == nil && r.Then.Webhook == "" && r.Then.Notify == nil {
-		return fault.Field("then", "a rule does something: opens a case for a team (open_case), notifies a team (notify) or calls a webhook (webhook)")
+		return fault.Field("then", "a rule does something: it opens a case for a team, notifies a team or calls a webhook")
 	}
 	if n := r.Then.Notify; n != nil {
 		var email string

@@ -242,7 +242,7 @@ func (c *Console) questionTexts(ctx context.Context) func(touchpoint) touchpoint
 
 // internalID matches the ids cxloop gives its own records (a case, a
 // rule, an alert…): the timeline says what happened without them.
-var internalID = regexp.MustCompile(`^(case|rule|alert|nudge|tok|src|srv|rsp|team|cus|q|job|hook|wh)_[a-z0-9]{12,}$|^[a-z]{2,6}_[a-z2-7]{20}$`)
+var internalID = regexp.MustCompile(`^(case|rule|alert|nudge|tok|src|srv|rsp|team|cus|q|job|hook|wh)_[a-z0-9]{12,}$|^[a-z]{2,6}_([a-z2-7]{20}|[0-9a-f]{20})$`)
 
 // describe turns an event into a timeline line: what happened, and the few
 // properties that say the most about it.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -144,6 +145,14 @@ func TestConsoleRuleControls(t *testing.T) {
 		}
 		if code, _ := post(admin, "/settings/rules/"+rule.ID+"/delete", url.Values{"csrf": {csrf}}); code != 404 {
 			t.Fatalf("removing twice: %d", code)
+		}
+		// A rule on a misspelt event is saved, and called out: it would never fire.
+		typo := url.Values{"csrf": {csrf}, "name": {"typo"}, "event": {"Survey Respondd"}, "notify": {""}, "team": {"service"}, "kind": {"detractor"}}
+		if code, body := post(admin, "/settings/rules", typo); code != 200 || !regexp.MustCompile(`id="unheard">Rule saved. No event named “Survey Respondd”`).MatchString(body) {
+			t.Fatalf("a rule on a misspelt event: %d %s", code, body)
+		}
+		if code, body := post(admin, "/settings/rules", url.Values{"csrf": {csrf}, "name": {"returns"}, "event": {"Order Refunded"}, "team": {"service"}, "kind": {"return"}}); code != 200 || strings.Contains(body, `id="unheard"`) {
+			t.Fatalf("a rule on a known event: %d", code)
 		}
 	})
 }

@@ -25,9 +25,10 @@ func (c *Console) settings(w http.ResponseWriter, r *http.Request, s auth.Sessio
 // made is what an action created and shows once: a webhook's signing
 // secret or an API token.
 type made struct {
-	Webhook *outbox.Webhook
-	Token   *madeToken
-	Unheard []string // a saved webhook's event names cxloop neither knows nor has heard lately
+	Webhook   *outbox.Webhook
+	Token     *madeToken
+	Unheard   []string // a saved webhook's or rule's event names cxloop neither knows nor has heard lately
+	UnheardOf string   // "Webhook" or "Rule"
 }
 
 type madeToken struct{ ID, Name, Secret string }
@@ -110,16 +111,20 @@ func (c *Console) settingsAction(w http.ResponseWriter, r *http.Request, s auth.
 		if rule, err = ruleForm(f, &cases.Rule{}); err != nil {
 			break
 		}
-		var made *cases.Rule
-		if made, err = c.Cases.CreateRule(ctx, rule); err == nil {
-			audit.Note(ctx, audit.Change{ResourceID: made.ID})
+		var saved *cases.Rule
+		if saved, err = c.Cases.CreateRule(ctx, rule); err == nil {
+			audit.Note(ctx, audit.Change{ResourceID: saved.ID})
+			// Advice only: a rule on an event nobody sends never fires.
+			if unheard, uerr := eventlog.Unheard(ctx, c.DB, []string{saved.When.Event}); uerr == nil && len(unheard) > 0 {
+				created = &made{Unheard: unheard, UnheardOf: "Rule"}
+			}
 		}
 	case "webhooks":
 		events := splitList(f("events"))
 		var hook *outbox.Webhook
 		if hook, err = c.Outbox.CreateWebhook(ctx, &outbox.Webhook{URL: f("url"), Events: events}); err == nil {
 			audit.Note(ctx, audit.Change{ResourceID: hook.ID})
-			created = &made{Webhook: hook}
+			created = &made{Webhook: hook, UnheardOf: "Webhook"}
 			// Advice only: the webhook is saved and its secret shown whatever.
 			if unheard, err := eventlog.Unheard(ctx, c.DB, events); err == nil {
 				created.Unheard = unheard
@@ -313,6 +318,10 @@ func (c *Console) ruleAction(w http.ResponseWriter, r *http.Request, s auth.Sess
 		var after *cases.Rule
 		if _, after, err = c.Cases.EditRule(ctx, id, cases.RuleChange{Name: &edited.Name, When: &edited.When, Then: &edited.Then}); err == nil {
 			audit.Note(ctx, audit.Change{Action: "update", Resource: "rule", ResourceID: id, Before: before, After: after})
+			if unheard, uerr := eventlog.Unheard(ctx, c.DB, []string{after.When.Event}); uerr == nil && len(unheard) > 0 {
+				c.renderSettings(w, r, s, http.StatusOK, "", &made{Unheard: unheard, UnheardOf: "Rule"})
+				return
+			}
 		}
 		if fault.Code(err) == fault.Invalid {
 			msg := fault.MessageOf(err)

@@ -52,7 +52,7 @@ func (c *Console) webhookAction(w http.ResponseWriter, r *http.Request, s auth.S
 			audit.Note(ctx, audit.Change{Action: "update", Resource: "webhook", ResourceID: id, Before: before, After: after})
 			// Advice only: the edit is saved whatever.
 			if unheard, uerr := eventlog.Unheard(ctx, c.DB, events); uerr == nil && len(unheard) > 0 {
-				c.renderSettings(w, r, s, http.StatusOK, "", &made{Unheard: unheard})
+				c.renderSettings(w, r, s, http.StatusOK, "", &made{Unheard: unheard, UnheardOf: "Webhook"})
 				return
 			}
 		} else if fault.FieldOf(err) != "" {

@@ -102,12 +102,12 @@ func TestConsoleSwitches(t *testing.T) {
 		edit.Set("url", "https://hooks.example/v2")
 		edit.Set("events", "Case Opend, Order Completed, Loyalty Card Scanned")
 		code, page := consolePost(t, c, s.URL+"/settings/webhooks/"+hook.ID+"/edit", edit)
-		notice := regexp.MustCompile(`(?s)<p class="notice"[^>]*id="webhook-unheard">.*?</p>`).FindString(page)
+		notice := regexp.MustCompile(`(?s)<p class="notice"[^>]*id="unheard">.*?</p>`).FindString(page)
 		if code != 200 || !strings.Contains(notice, "“Case Opend”") || strings.Contains(notice, "Order Completed") || strings.Contains(notice, "Loyalty Card Scanned") {
 			t.Fatalf("a misspelt event: %d %q", code, notice)
 		}
 		edit.Set("events", "Case Opened, Case SLA Breached")
-		if code, page := consolePost(t, c, s.URL+"/settings/webhooks/"+hook.ID+"/edit", edit); code != 200 || strings.Contains(page, "webhook-unheard") {
+		if code, page := consolePost(t, c, s.URL+"/settings/webhooks/"+hook.ID+"/edit", edit); code != 200 || strings.Contains(page, "unheard") {
 			t.Fatalf("edit back: %d", code)
 		}
 		if s.API("GET", "/api/v1/webhooks", nil, &hooks); hooks.Webhooks[0].URL != "https://hooks.example/v2" || strings.Join(hooks.Webhooks[0].Events, "|") != "Case Opened|Case SLA Breached" {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/cxloop/cxloop/internal/auth"
@@ -107,8 +108,15 @@ func (c *Console) customer(w http.ResponseWriter, r *http.Request, s auth.Sessio
 		c.fail(w, r, err)
 		return
 	}
-	c.render(w, r, http.StatusOK, "customer", view{Title: displayOr(cus.Name(), cus.ID), Session: &s, Nav: "customers", Data: map[string]any{
-		"Customer": cus, "Invitations": invitations, "Member": member, "Ledger": ledger, "Perks": perks, "Name": cus.Name(), "Traits": sortedTraits(cus.Traits), "Timeline": timeline,
+	// Named as everywhere else: a name, an email, else a user id or handle.
+	names, err := c.Profiles.Names(ctx, []string{cus.ID})
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	name := names[cus.ID]
+	c.render(w, r, http.StatusOK, "customer", view{Title: displayOr(name, cus.ID), Session: &s, Nav: "customers", Data: map[string]any{
+		"Customer": cus, "Invitations": invitations, "Member": member, "Ledger": ledger, "Perks": perks, "Name": name, "Traits": sortedTraits(cus.Traits), "Timeline": timeline,
 		"Offset": offset, "More": more, "PageSize": pageSize, "Exp": exp, "Agent": s.Principal.Can(auth.RoleAgent), "Value": value, "Admin": s.Principal.Can(auth.RoleAdmin),
 	}})
 }
@@ -160,6 +168,12 @@ func label(k string) string {
 func format(v any) string {
 	switch t := v.(type) {
 	case string:
+		// A timestamp reads as the console writes times (UTC, to the minute).
+		if len(t) >= 20 && t[4] == '-' && t[10] == 'T' {
+			if at, err := time.Parse(time.RFC3339Nano, t); err == nil {
+				return at.UTC().Format("2006-01-02 15:04")
+			}
+		}
 		return t
 	case nil:
 		return ""
@@ -244,6 +258,11 @@ func (c *Console) questionTexts(ctx context.Context) func(touchpoint) touchpoint
 // rule, an alert…): the timeline says what happened without them.
 var internalID = regexp.MustCompile(`^(case|rule|alert|nudge|tok|src|srv|rsp|team|cus|q|job|hook|wh)_[a-z0-9]{12,}$|^[a-z]{2,6}_([a-z2-7]{20}|[0-9a-f]{20})$`)
 
+// codeProps are properties whose values are codes cxloop or the spec
+// defines (a channel, a rhythm, a status): shown in words.
+var codeProps = map[string]bool{"channel": true, "touchpoint_channel": true, "rhythm": true, "status": true, "kind": true, "reason": true,
+	"delivery": true, "change": true, "outcome": true, "experience": true}
+
 // describe turns an event into a timeline line: what happened, and the few
 // properties that say the most about it.
 func describe(e eventlog.Event) touchpoint {
@@ -305,6 +324,9 @@ func describe(e eventlog.Event) touchpoint {
 			continue
 		}
 		if s := format(props[k]); s != "" && len(s) <= 80 && !internalID.MatchString(s) {
+			if codeProps[k] {
+				s = say(s) // a code in words: mobile_app → mobile app
+			}
 			tp.Details = append(tp.Details, kv{label(k), s})
 		}
 	}

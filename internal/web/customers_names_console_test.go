@@ -36,6 +36,16 @@ func TestCustomersListedByWhatTheBusinessKnows(t *testing.T) {
 		if strings.Contains(page, ">cus_") {
 			t.Errorf("a customer listed by their cus_ id")
 		}
+		// So does the customer's own page.
+		resp, err = c.Get(s.URL + "/customers/social:@kim_outdoors")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), "<h1>@kim_outdoors (social)</h1>") {
+			t.Errorf("the customer's page is not headed by their handle")
+		}
 		// The API and the CSV export name them the same way.
 		var list struct{ Customers []struct{ ID, Name string } }
 		s.API("GET", "/api/v1/customers", nil, &list)

@@ -15,13 +15,13 @@ import (
 // send's), which say nothing to a reader.
 func TestDescribeSaysItInWords(t *testing.T) {
 	body, _ := json.Marshal(map[string]any{"type": "track", "event": "Case Resolved", "properties": map[string]any{
-		"hours_to_resolve": 37.5, "invitation_id": store.NewID("inv"), "first_invitation": "inv_0a1b2c3d4e5f60718293", "send_id": store.NewID("nsend"), "team": "service"}})
+		"hours_to_resolve": 37.5, "invitation_id": store.NewID("inv"), "first_invitation": "inv_0a1b2c3d4e5f60718293", "touchpoint_channel": "mobile_app", "send_id": store.NewID("nsend"), "team": "service"}})
 	tp := describe(eventlog.Event{Type: eventlog.Track, Event: "Case Resolved", Body: body})
 	var got []string
 	for _, d := range tp.Details {
 		got = append(got, d.K+": "+d.V)
 	}
-	if want := "time to resolve: 37.5 h; team: service"; strings.Join(got, "; ") != want {
+	if want := "time to resolve: 37.5 h; team: service; touchpoint channel: mobile app"; strings.Join(got, "; ") != want {
 		t.Errorf("details %q, want %q", strings.Join(got, "; "), want)
 	}
 }

@@ -27,6 +27,11 @@ func TestTraitsInWords(t *testing.T) {
 			t.Errorf("%s: %q, want %q", k, got[k], v)
 		}
 	}
+	for v, want := range map[string]string{"2026-05-04T09:46:55.425Z": "2026-05-04 09:46", "2026-05-04T11:46:00+02:00": "2026-05-04 09:46", "2026-05-04": "2026-05-04", "T-shirt": "T-shirt"} {
+		if got := format(v); got != want {
+			t.Errorf("format(%q) = %q, want %q", v, got, want)
+		}
+	}
 	for v, want := range map[float64]string{0.0022302777777777776: "0", 12.345: "12.35", 36.5: "36.5", 1000: "1000"} {
 		if got := format(v); got != want {
 			t.Errorf("format(%v) = %q, want %q", v, got, want)

@@ -106,7 +106,7 @@ func TestConsoleSignInsAreRecorded(t *testing.T) {
 	})
 }
 
-var tdAction = regexp.MustCompile(`<td data-label="Action" class="action">([^<]*)</td>`)
+var tdAction = regexp.MustCompile(`<td data-label="Action" class="action" data-action="([^"]*)">`)
 
 // Changes made from the console's forms are recorded with their form's
 // fields (no CSRF token, no secret), and the console's audit page lists

@@ -193,6 +193,16 @@ func TestConsoleSurveyEditor(t *testing.T) {
 	if !strings.Contains(framed, "Wie wahrscheinlich ist es") || !strings.Contains(framed, "Auswahl") || !strings.Contains(framed, "Preview") {
 		t.Errorf("the German preview reads %q", framed)
 	}
+	// The frame is as tall as the page it shows: its button is not cut off,
+	// and no blank space is left under it.
+	var fits bool
+	for deadline := time.Now().Add(5 * time.Second); !fits && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		fits = run(t, ctx, chromedp.Evaluate[bool](`(() => { const f = document.getElementById("survey-preview"); const b = f.contentDocument.querySelector("button[type=submit]");
+			return !!b && b.getBoundingClientRect().bottom <= f.clientHeight && Math.abs(f.clientHeight - f.contentDocument.documentElement.scrollHeight) <= 8; })()`))
+	}
+	if !fits {
+		t.Error("the preview's button is cut off by its frame")
+	}
 	open(t, ctx, s.URL+"/surveys/"+id+"/preview?lang=de", `#preview-notice`)
 	if !run(t, ctx, chromedp.Evaluate[bool](`document.querySelector("button[type=submit]").disabled && !document.querySelector("form[method=post]").hasAttribute("action")`)) {
 		t.Error("the preview's form can be sent")

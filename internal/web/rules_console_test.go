@@ -151,8 +151,9 @@ func TestConsoleRuleControls(t *testing.T) {
 		if code, body := post(admin, "/settings/rules", typo); code != 200 || !regexp.MustCompile(`id="unheard">Rule saved. No event named “Survey Respondd”`).MatchString(body) {
 			t.Fatalf("a rule on a misspelt event: %d %s", code, body)
 		}
-		if code, body := post(admin, "/settings/rules", url.Values{"csrf": {csrf}, "name": {"returns"}, "event": {"Order Refunded"}, "team": {"service"}, "kind": {"return"}}); code != 200 || strings.Contains(body, `id="unheard"`) {
-			t.Fatalf("a rule on a known event: %d", code)
+		if code, body := post(admin, "/settings/rules", url.Values{"csrf": {csrf}, "name": {"returns"}, "event": {"Order Refunded"}, "team": {"service"}, "kind": {"return"},
+			"priority": {"high"}}); code != 200 || strings.Contains(body, `id="unheard"`) || !strings.Contains(body, "case for service (return, high)") {
+			t.Fatalf("a rule on a known event, at high priority: %d", code)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -108,7 +109,7 @@ func (c *Console) settingsAction(w http.ResponseWriter, r *http.Request, s auth.
 		}
 	case "rules":
 		var rule *cases.Rule
-		if rule, err = ruleForm(f, &cases.Rule{}); err != nil {
+		if rule, err = ruleForm(f, r.PostForm, &cases.Rule{}); err != nil {
 			break
 		}
 		var saved *cases.Rule
@@ -246,7 +247,7 @@ func policyForm(f func(string) string) (survey.ContactPolicy, error) {
 // ruleForm reads the rule builder's fields over base: what the form does
 // not show (filters on properties, CSAT or CES limits, a priority) stays
 // as base has it.
-func ruleForm(f func(string) string, base *cases.Rule) (*cases.Rule, error) {
+func ruleForm(f func(string) string, fields url.Values, base *cases.Rule) (*cases.Rule, error) {
 	r := *base
 	r.Name = f("name")
 	r.When.Event, r.When.Sentiment, r.When.Reason, r.When.NPSMax = f("event"), f("sentiment"), f("reason"), nil
@@ -263,7 +264,11 @@ func ruleForm(f func(string) string, base *cases.Rule) (*cases.Rule, error) {
 	}
 	r.Then.OpenCase = nil
 	if t := f("team"); t != "" {
-		r.Then.OpenCase = &cases.OpenCase{Team: t, Kind: f("kind"), SLA: f("sla"), Priority: prev.Priority}
+		priority := prev.Priority
+		if _, sent := fields["priority"]; sent {
+			priority = f("priority") // "": the default (normal, one higher for a VIP)
+		}
+		r.Then.OpenCase = &cases.OpenCase{Team: t, Kind: f("kind"), SLA: f("sla"), Priority: priority}
 	}
 	r.Then.Notify = nil
 	if t := f("notify"); t != "" {
@@ -312,7 +317,7 @@ func (c *Console) ruleAction(w http.ResponseWriter, r *http.Request, s auth.Sess
 			break
 		}
 		f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
-		if edited, err = ruleForm(f, before); err != nil {
+		if edited, err = ruleForm(f, r.PostForm, before); err != nil {
 			break
 		}
 		var after *cases.Rule

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -222,7 +224,11 @@ func (s *Service) ReviewTiers(ctx context.Context) (int, error) {
 			return err
 		}
 		var events []eventlog.Event
-		for c, pts := range byMember {
+		// Members in a stable order: two reviews at once (two nodes) lock
+		// their rows in the same order, so neither waits on the other's
+		// next row while holding one it needs (PostgreSQL: deadlock).
+		for _, c := range slices.Sorted(maps.Keys(byMember)) {
+			pts := byMember[c]
 			ev, err := r.review(ctx, tx, c, pts)
 			if err != nil {
 				return err
@@ -245,7 +251,7 @@ func (s *Service) ReviewTiers(ctx context.Context) (int, error) {
 // every identity's measure.
 func dropMergedTiers(ctx context.Context, tx *store.Tx) error {
 	var tiered []string
-	rows, err := tx.QueryContext(ctx, `SELECT customer_id FROM loyalty_tiers`)
+	rows, err := tx.QueryContext(ctx, `SELECT customer_id FROM loyalty_tiers ORDER BY customer_id`)
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ func (s *Service) Expire(ctx context.Context) (int, error) {
 		rows, err := tx.QueryContext(ctx, `SELECT user_id, anonymous_id,
 			SUM(CASE WHEN kind = 'earn' AND at < $1 THEN points ELSE 0 END),
 			SUM(CASE WHEN kind IN ('redeem', 'expire', 'reverse') THEN -points ELSE 0 END)
-			FROM loyalty_entries GROUP BY user_id, anonymous_id`, cutoff)
+			FROM loyalty_entries GROUP BY user_id, anonymous_id ORDER BY user_id, anonymous_id`, cutoff) // rows locked in one order (two nodes)
 		if err != nil {
 			return err
 		}

@@ -42,7 +42,7 @@ Usage:
   cxloop serve   [--db PATH|URL] [--addr HOST:PORT] [--demo] [--consumers=false]
                  [--public-url URL] [--smtp-addr HOST:PORT] [--smtp-from ADDRESS]
                  [--allow-private-targets] [--job-rescue-after 10m]
-                 [--survey-reply-to ADDRESS]
+                 [--survey-reply-to ADDRESS] [--max-lag 2000000]
   cxloop demo    [--url URL] --write-key KEY [--token TOKEN] [--customers N] [--seed N]
   cxloop replay  [--db PATH|URL] NAME
   cxloop import  responses [--db PATH|URL] --survey ID FILE.csv
@@ -173,8 +173,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
 	a.SetPublicURL(base)
-	a.Log.Start(runCtx)
-	a.Privacy.Run(runCtx)
+	a.StartServing(runCtx)
 	if o.consumers {
 		a.RunWorkers(runCtx)
 	}
@@ -216,6 +215,7 @@ type serveOptions struct {
 	smtpAddr, smtpFrom, replyTo   string
 	unauthPerAddr                 int
 	rescueAfter                   time.Duration
+	maxLag                        int
 }
 
 // parseServe reads the flags of `cxloop serve`, each defaulting to its
@@ -237,8 +237,13 @@ func parseServe(args []string) (serveOptions, error) {
 		"requests one client address may have in flight before their credential checks out (429 past it); -1: no cap. Behind a proxy every client shares its address")
 	rescueAfter := fs.Duration("job-rescue-after", envDuration("CXLOOP_JOB_RESCUE_AFTER", 10*time.Minute),
 		"how long a background job may run before it is taken for abandoned by a node that died and run again; no attempt may run longer")
+	maxLag := fs.Int("max-lag", envInt("CXLOOP_MAX_LAG", app.DefaultMaxLag),
+		"events the slowest consumer may be behind the log before ingestion answers 429 with Retry-After (the Segment libraries send again later); -1: no bound")
 	if err := fs.Parse(args); err != nil {
 		return serveOptions{}, err
+	}
+	if *maxLag == 0 {
+		return serveOptions{}, fmt.Errorf("--max-lag must be at least 1, or -1 for no bound")
 	}
 	if *rescueAfter < time.Second {
 		return serveOptions{}, fmt.Errorf("--job-rescue-after must be at least 1s")
@@ -247,7 +252,7 @@ func parseServe(args []string) (serveOptions, error) {
 		return serveOptions{}, fmt.Errorf("--max-unauthenticated-per-address must be at least 1, or -1 for no cap")
 	}
 	return serveOptions{db: *db, addr: *addr, publicURL: *publicURL, demo: *withDemo, consumers: *consumers, allowPrivate: *allowPrivate,
-		customers: *customers, smtpAddr: *smtpAddr, smtpFrom: *smtpFrom, replyTo: *replyTo, unauthPerAddr: *unauthPerAddr, rescueAfter: *rescueAfter}, nil
+		customers: *customers, smtpAddr: *smtpAddr, smtpFrom: *smtpFrom, replyTo: *replyTo, unauthPerAddr: *unauthPerAddr, rescueAfter: *rescueAfter, maxLag: *maxLag}, nil
 }
 
 // config is the server's configuration: the options, the first source's
@@ -255,7 +260,7 @@ func parseServe(args []string) (serveOptions, error) {
 // server's login.
 func (o serveOptions) config(log *slog.Logger) app.Config {
 	cfg := app.Config{DB: o.db, Addr: o.addr, Logger: log, PublicURL: o.publicURL, AllowPrivateTargets: o.allowPrivate, SurveyReplyTo: o.replyTo,
-		MaxUnauthenticatedPerAddress: o.unauthPerAddr, JobRescueAfter: o.rescueAfter,
+		MaxUnauthenticatedPerAddress: o.unauthPerAddr, JobRescueAfter: o.rescueAfter, MaxLag: o.maxLag,
 		BootstrapWriteKey: os.Getenv("CXLOOP_BOOTSTRAP_WRITE_KEY"), BootstrapToken: os.Getenv("CXLOOP_BOOTSTRAP_TOKEN")}
 	if o.smtpAddr != "" {
 		cfg.Mail = &app.Mailer{Addr: o.smtpAddr, From: o.smtpFrom, Username: os.Getenv("CXLOOP_SMTP_USERNAME"), Password: os.Getenv("CXLOOP_SMTP_PASSWORD")}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -491,5 +492,74 @@ func TestSlowClientsAreCutOff(t *testing.T) {
 	}
 	if serverTimeouts.read == 0 || serverTimeouts.write == 0 || serverTimeouts.idle == 0 || serverTimeouts.header == 0 {
 		t.Fatalf("the server runs without a timeout: %+v", serverTimeouts)
+	}
+}
+
+// Backpressure: with no node applying events, ingestion accepts up to the
+// lag bound and then answers 429 with Retry-After and a JSON body naming
+// the consumer behind; /readyz and /metrics give every consumer's lag. A
+// node that runs the consumers catches up and ingestion accepts again.
+func TestIngestionWaitsPastTheLagBound(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "lag.db")
+	ingestOnly := start(t, db, "--consumers=false", "--max-lag", "10") // no node has applied anything yet
+	var ids []string
+	for i := range 20 {
+		ids = append(ids, fmt.Sprintf("lag-%d", i))
+	}
+	if code, err := post(http.DefaultClient, ingestOnly.URL, batch(ids)); err != nil || code != 200 {
+		t.Fatalf("post: %d %v", code, err)
+	}
+	var refused *http.Response
+	var body []byte
+	for deadline := time.Now().Add(10 * time.Second); refused == nil; time.Sleep(200 * time.Millisecond) {
+		req, _ := http.NewRequest(http.MethodPost, ingestOnly.URL+"/v1/track", strings.NewReader(`{"userId": "late", "event": "Order Completed"}`))
+		req.SetBasicAuth(apptest.WriteKey, "")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == 429 {
+			refused, body = resp, b
+		} else if time.Now().After(deadline) {
+			t.Fatalf("20 events behind a bound of 10, still accepted: %d %s", resp.StatusCode, b)
+		}
+	}
+	var e struct {
+		Error struct{ Code, Message string }
+	}
+	if err := json.Unmarshal(body, &e); err != nil || refused.Header.Get("Retry-After") == "" || e.Error.Code != "too_many_requests" ||
+		!strings.Contains(e.Error.Message, "events behind") {
+		t.Fatalf("refusal: Retry-After %q, %s", refused.Header.Get("Retry-After"), body)
+	}
+	resp, err := http.Get(ingestOnly.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(ready), "ingestion waits") || !regexp.MustCompile(`(?m)^lag profile 2\d events \d+\.\d s$`).Match(ready) {
+		t.Fatalf("/readyz: %d %s", resp.StatusCode, ready)
+	}
+	resp, err = http.Get(ingestOnly.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !regexp.MustCompile(`(?m)^cxloop_consumer_lag_seconds\{consumer="profile"\} `).Match(metrics) {
+		t.Fatalf("no lag in seconds in /metrics")
+	}
+	// A node with the consumers catches up; ingestion accepts again.
+	start(t, db)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		code, err := post(http.DefaultClient, ingestOnly.URL, batch([]string{fmt.Sprintf("after-%d", time.Now().UnixNano())}))
+		if err == nil && code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ingestion still refused once the consumers caught up: %d %v", code, err)
+		}
 	}
 }

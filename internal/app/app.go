@@ -60,12 +60,21 @@ type Config struct {
 	// invitation is added); "" sets no Reply-To. New refuses an address
 	// that is not one, or has a plus-tag of its own.
 	SurveyReplyTo string
+	// MaxLag is how many events the slowest consumer may be behind the log
+	// before ingestion answers 429 with Retry-After: 0 is DefaultMaxLag,
+	// below 0 no bound.
+	MaxLag int
 	// JobRescueAfter is how long a job may run before it is taken for
 	// abandoned by a node that died and run again (0: ten minutes).
 	JobRescueAfter time.Duration
 	Now            func() time.Time // the clock of decisions (tests move it); nil is time.Now
 	Logger         *slog.Logger
 }
+
+// DefaultMaxLag is the lag bound (events) of Config.MaxLag 0: far above
+// a demo or an import's burst, short of what the consumers take minutes
+// to apply.
+const DefaultMaxLag = 2_000_000
 
 // Mailer sends email through an SMTP server: Config.Mail.
 type Mailer = outbox.Mailer
@@ -76,6 +85,7 @@ type App struct {
 	DB       *store.DB
 	Log      *eventlog.Log
 	Runner   *eventlog.Runner
+	Pressure *eventlog.Pressure // the consumers' lag, for ingestion's backpressure
 	Sources  *ingest.Sources
 	Auth     *auth.Service
 	Profiles *profile.Service
@@ -165,6 +175,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Profiles.SetSegmentSources(profile.SegmentSources{Engagement: a.Loyalty.EngagedBetween, Tiers: a.Loyalty.InTiers,
 		CLV: a.An.ValuedBetween, Risk: a.An.AtRiskBetween})
 	a.Runner = eventlog.NewRunner(db, a.Log, cfg.Logger, a.consumers()...)
+	bound := int64(cfg.MaxLag)
+	switch {
+	case bound == 0:
+		bound = DefaultMaxLag
+	case bound < 0:
+		bound = 0 // no bound
+	}
+	a.Pressure = eventlog.NewPressure(db, bound, cfg.Now, a.Runner.Names()...)
 	a.Privacy = privacy.New(privacy.Config{DB: db, Tables: privacyTables(), Subject: a.Profiles.Subject,
 		Profile:   func(ctx context.Context, ref string) (any, error) { return a.Profiles.Get(ctx, ref) },
 		CaughtUp:  a.consumersRead,
@@ -292,9 +310,18 @@ func (a *App) WaitConsumers(ctx context.Context) error {
 
 // Start runs the log writer and the workers until ctx ends.
 func (a *App) Start(ctx context.Context) {
-	a.Log.Start(ctx)
-	a.Privacy.Run(ctx)
+	a.StartServing(ctx)
 	a.RunWorkers(ctx)
+}
+
+// StartServing runs what every node needs to take requests until ctx
+// ends: the log writer, the erasure queue and the watch on the consumers'
+// lag (ingestion's backpressure). A node that also applies events adds
+// RunWorkers.
+func (a *App) StartServing(ctx context.Context) {
+	a.Log.Start(ctx)
+	a.Pressure.Run(ctx)
+	a.Privacy.Run(ctx)
 }
 
 // RunWorkers runs the consumers and works jobs until ctx ends or
@@ -388,6 +415,7 @@ func (a *App) Handler() http.Handler {
 	in.Check("Survey Responded", a.Surveys.CheckResponded)
 	in.SetPrivacy(a.Privacy)
 	in.SetTrail(a.Audit)
+	in.SetPressure(a.Pressure)
 	in.Register(mux)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -410,7 +438,7 @@ func (a *App) Handler() http.Handler {
 		An:      analytics.NewAPI(a.An, a.caughtUp, a.Logger), Home: home.NewAPI(hs, a.caughtUp, a.Logger), Privacy: privacy.NewAPI(a.Privacy, a.Logger), Audit: a.Audit, Logger: a.Logger}
 	api.Register(mux, deps)
 	mux.HandleFunc("GET /g/{id}", la.OpenGuide) // a guide's tracked link: public, like survey pages
-	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, Catalog: a.Catalog, An: a.An, Sources: a.Sources, Ingest: in, Privacy: a.Privacy, Audit: a.Audit, Jobs: a.Jobs, Home: hs, PublicURL: a.PublicURL,
+	web.New(web.Deps{DB: a.DB, Auth: a.Auth, Profiles: a.Profiles, Surveys: a.Surveys, Cases: a.Cases, Outbox: a.Outbox, Loyalty: a.Loyalty, Exp: a.Exp, Catalog: a.Catalog, An: a.An, Sources: a.Sources, Ingest: in, Privacy: a.Privacy, Audit: a.Audit, Jobs: a.Jobs, Pressure: a.Pressure, Home: hs, PublicURL: a.PublicURL,
 		Exports: api.Exports(deps), Logger: a.Logger}).Register(mux)
 	survey.NewPages(a.Surveys).Register(mux)
 	survey.NewWidget(a.Surveys, func(ctx context.Context, key string) error {
@@ -428,7 +456,20 @@ func (a *App) Handler() http.Handler {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 			return
 		}
+		// Ready, with each consumer's lag; past the bound ingestion waits
+		// (429), which the answer says: every node shares the lag.
+		lags, err := eventlog.Lags(ctx, a.DB, time.Now(), a.Runner.Names()...)
+		if err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
 		fmt.Fprintln(w, "ready")
+		if worst, over := a.Pressure.Over(); over {
+			fmt.Fprintf(w, "ingestion waits: the %s consumer is %d events behind, over the bound of %d\n", worst.Consumer, worst.Events, a.Pressure.Bound())
+		}
+		for _, l := range lags {
+			fmt.Fprintf(w, "lag %s %d events %.1f s\n", l.Consumer, l.Events, l.Seconds)
+		}
 	})
 	return peers.Wrap(mux)
 }

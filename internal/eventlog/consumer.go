@@ -451,6 +451,15 @@ func (r *Runner) Replay(ctx context.Context, c Consumer) (int, error) {
 	return r.CatchUp(ctx, c)
 }
 
+// Names are the runner's consumers' names.
+func (r *Runner) Names() []string {
+	names := make([]string, len(r.consumers))
+	for i, c := range r.consumers {
+		names[i] = c.Name()
+	}
+	return names
+}
+
 // Checkpoint returns the seq c has read up to.
 func (r *Runner) Checkpoint(ctx context.Context, name string) (int64, error) {
 	var at int64
@@ -460,11 +469,7 @@ func (r *Runner) Checkpoint(ctx context.Context, name string) (int64, error) {
 
 // Wait blocks until every consumer has read the log up to seq.
 func (r *Runner) Wait(ctx context.Context, seq int64) error {
-	names := make([]string, len(r.consumers))
-	for i, c := range r.consumers {
-		names[i] = c.Name()
-	}
-	return r.WaitFor(ctx, seq, names...)
+	return r.WaitFor(ctx, seq, r.Names()...)
 }
 
 // WaitFor blocks until the named consumers have read the log up to seq.

@@ -29,34 +29,35 @@ func (l *Log) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{l.metrics.appended, l.metrics.group, l.metrics.commit}
 }
 
-// lag reports, at each scrape, how far each consumer is behind the log.
+// lag reports, at each scrape, how far each consumer is behind the log:
+// every consumer's, whichever node runs it (the checkpoints are shared).
 type lag struct {
-	r    *Runner
-	desc *prometheus.Desc
+	r               *Runner
+	events, seconds *prometheus.Desc
 }
 
-// Collectors are the runner's metrics: each consumer's lag behind the log.
+// Collectors are the runner's metrics: each consumer's lag behind the log,
+// in events and in seconds (how long the oldest event it has not applied
+// has waited).
 func (r *Runner) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{&lag{r: r, desc: prometheus.NewDesc("cxloop_consumer_lag_events",
-		"Events in the log that the consumer has not applied yet.", []string{"consumer"}, nil)}}
+	return []prometheus.Collector{&lag{r: r,
+		events: prometheus.NewDesc("cxloop_consumer_lag_events", "Events in the log that the consumer has not applied yet.", []string{"consumer"}, nil),
+		seconds: prometheus.NewDesc("cxloop_consumer_lag_seconds", "How long the oldest event the consumer has not applied has waited since it was received (0: caught up).",
+			[]string{"consumer"}, nil)}}
 }
 
-func (l *lag) Describe(ch chan<- *prometheus.Desc) { ch <- l.desc }
+func (l *lag) Describe(ch chan<- *prometheus.Desc) { ch <- l.events; ch <- l.seconds }
 
 func (l *lag) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	head, err := Head(ctx, l.r.db)
+	lags, err := Lags(ctx, l.r.db, time.Now(), l.r.Names()...)
 	if err != nil {
-		ch <- prometheus.NewInvalidMetric(l.desc, err)
+		ch <- prometheus.NewInvalidMetric(l.events, err)
 		return
 	}
-	for _, c := range l.r.consumers {
-		at, err := l.r.Checkpoint(ctx, c.Name())
-		if err != nil {
-			ch <- prometheus.NewInvalidMetric(l.desc, err)
-			continue
-		}
-		ch <- prometheus.MustNewConstMetric(l.desc, prometheus.GaugeValue, float64(max(0, head-at)), c.Name())
+	for _, x := range lags {
+		ch <- prometheus.MustNewConstMetric(l.events, prometheus.GaugeValue, float64(x.Events), x.Consumer)
+		ch <- prometheus.MustNewConstMetric(l.seconds, prometheus.GaugeValue, x.Seconds, x.Consumer)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +41,31 @@ type Handler struct {
 	checks   checks
 	privacy  *privacy.Service
 	trail    *audit.Service
+	pressure *eventlog.Pressure
+}
+
+// SetPressure makes ingestion wait while the consumers are further behind
+// than the pressure's bound: 429 with Retry-After, which the Segment
+// libraries honour by sending again later.
+func (h *Handler) SetPressure(p *eventlog.Pressure) { h.pressure = p }
+
+// RetryAfterBusy is the Retry-After (seconds) of a message refused while
+// the consumers catch up.
+const RetryAfterBusy = 5
+
+// busy refuses the request while the consumers are past the lag bound.
+func (h *Handler) busy(w http.ResponseWriter, r *http.Request) bool {
+	if h.pressure == nil {
+		return false
+	}
+	worst, over := h.pressure.Over()
+	if !over {
+		return false
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(RetryAfterBusy))
+	h.reject(w, r, fault.New(fault.TooMany, "cxloop is catching up: the %s consumer is %d events behind (the bound is %d); send again in %d s",
+		worst.Consumer, worst.Events, h.pressure.Bound(), RetryAfterBusy))
+	return true
 }
 
 // NewHandler returns the /v1 handler. now is the clock that stamps an
@@ -83,6 +109,9 @@ func (h *Handler) single(typ string) http.Handler {
 		src, body, m, err := h.open(r)
 		if err != nil {
 			h.reject(w, r, err)
+			return
+		}
+		if h.busy(w, r) {
 			return
 		}
 		if len(body) > MaxMessageBytes {
@@ -137,6 +166,9 @@ func (h *Handler) batch(w http.ResponseWriter, r *http.Request) {
 	src, _, top, err := h.open(r)
 	if err != nil {
 		h.reject(w, r, err)
+		return
+	}
+	if h.busy(w, r) {
 		return
 	}
 	raw, ok := top["batch"]

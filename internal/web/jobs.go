@@ -14,6 +14,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
+	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/jobs"
 )
@@ -133,9 +134,36 @@ func (c *Console) jobsPage(w http.ResponseWriter, r *http.Request, s auth.Sessio
 		names = append(names, [2]string{kind, name})
 	}
 	sort.Slice(names, func(i, j int) bool { return names[i][1] < names[j][1] })
+	// How far each consumer is behind the log, and the bound past which
+	// ingestion waits.
+	var lags []consumerLag
+	var bound int64
+	if c.Pressure != nil {
+		list, err := c.Pressure.Lags(r.Context())
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		bound = c.Pressure.Bound()
+		for _, l := range list {
+			waited := "—" // caught up
+			if l.Events > 0 {
+				sec := l.Seconds
+				waited = duration(&sec)
+			}
+			lags = append(lags, consumerLag{Lag: l, Waited: waited, Over: bound > 0 && l.Events > bound})
+		}
+	}
 	c.render(w, r, http.StatusOK, "jobs", view{Title: "Jobs", Session: &s, Nav: "jobs",
 		Data: map[string]any{"Jobs": rows, "Kinds": kinds, "Names": names, "State": q.Get("state"), "Kind": q.Get("kind"),
-			"More": more, "Working": c.Jobs.Working()}})
+			"More": more, "Working": c.Jobs.Working(), "Lags": lags, "Bound": bound}})
+}
+
+// consumerLag is a consumer's lag as the Jobs page shows it.
+type consumerLag struct {
+	eventlog.Lag
+	Waited string // the oldest unapplied event's wait, in words ("—" caught up)
+	Over   bool   // past the bound: ingestion waits
 }
 
 func jobName(kind string) string {

@@ -91,6 +91,15 @@ func TestConsoleJobs(t *testing.T) {
 	if st := run(t, ctx, chromedp.Text(chromedp.CSS(row+` .state`))); st != "cancelled" {
 		t.Errorf("after cancel: %q", st)
 	}
+	// Every consumer's lag, caught up here, and the bound past which ingestion waits.
+	s.Sync()
+	open(t, ctx, s.URL+"/jobs", `#consumer-lag`)
+	if lag := run(t, ctx, chromedp.Text(chromedp.CSS(`#consumer-lag tr[data-consumer="profile"]`))); !strings.Contains(lag, "0") || !strings.Contains(lag, "—") {
+		t.Errorf("the profile consumer's lag: %q", lag)
+	}
+	if cap := run(t, ctx, chromedp.Text(chromedp.CSS(`#consumer-lag caption`))); !strings.Contains(cap, "2,000,000 events behind") {
+		t.Errorf("the lag's caption: %q", cap)
+	}
 	if st := delivery(); st != "cancelled" {
 		t.Errorf("the delivery after its job was cancelled: %s", st)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/cxloop/cxloop/internal/cases"
 	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/display"
+	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/experience"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/home"
@@ -60,6 +61,7 @@ type Deps struct {
 	Audit    *audit.Service  // the trail of sign-ins and of changes made from the console
 	Privacy  *privacy.Service
 	Jobs     *jobs.Service
+	Pressure *eventlog.Pressure // the consumers' lag (the Jobs page)
 	Home     *home.Service
 	// PublicURL is where shoppers' browsers reach cxloop (the Sources
 	// page's snippet); nil or "" means the host a page is asked from.

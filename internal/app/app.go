@@ -458,7 +458,7 @@ func (a *App) Handler() http.Handler {
 		}
 		// Ready, with each consumer's lag; past the bound ingestion waits
 		// (429), which the answer says: every node shares the lag.
-		lags, err := eventlog.Lags(ctx, a.DB, time.Now(), a.Runner.Names()...)
+		lags, err := a.Pressure.Lags(ctx)
 		if err != nil {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 			return

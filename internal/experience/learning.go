@@ -73,6 +73,7 @@ type ExperienceStat struct {
 	Purchased  int      `json:"purchased,omitempty"`
 	Accuracy   *float64 `json:"accuracy"` // recommendations: purchased ÷ shown; nudges: ordered ÷ sent; proposals: accepted ÷ made; replenishment: placed ÷ decided; null while no offer is judged
 	Pending    int      `json:"pending"`  // offers whose outcome is not known yet
+	accurate   int      // judged offers that proved accurate (Accuracy's numerator)
 }
 
 var stages = map[string]string{"curated_offering": "Request", "coach_behaviour": "Recognize", "respond_to_desire": "Respond", "automatic_execution": "Recognize → Request → Respond"}
@@ -125,7 +126,7 @@ func (s *Service) learning(ctx context.Context, start, now time.Time) ([]Month, 
 			for _, seg := range []string{"new", "returning"} {
 				if x := t.agg[learningKey{month.Month, exp, seg}]; x != nil {
 					if x.Offered > 0 {
-						rate, acc := round3(float64(x.Accepted)/float64(x.Offered)), round3(float64(t.accurate[learningKey{month.Month, exp, seg}])/float64(x.Offered))
+						rate, acc := round3(float64(x.Accepted)/float64(x.Offered)), round3(float64(x.accurate)/float64(x.Offered))
 						x.Rate, x.Accuracy = &rate, &acc
 					}
 					month.Experiences = append(month.Experiences, *x)
@@ -144,7 +145,6 @@ type learningKey struct{ month, exp, seg string }
 type learningTally struct {
 	firstSeen map[string]string // customer → month first seen
 	agg       map[learningKey]*ExperienceStat
-	accurate  map[learningKey]int // judged offers that proved accurate
 	now       int64
 }
 
@@ -168,10 +168,7 @@ func (t *learningTally) add(customer string, at int64, exp string, judged, accep
 	x.Offered++
 	x.Accepted += b(accepted)
 	x.Purchased += b(purchased)
-	if t.accurate == nil {
-		t.accurate = map[learningKey]int{}
-	}
-	t.accurate[k] += b(accurate)
+	x.accurate += b(accurate)
 }
 
 // learnOffers tallies the curated offering: recommendations by rec_id,

@@ -1,9 +1,9 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -109,14 +109,13 @@ func (c *Console) settingsAction(w http.ResponseWriter, r *http.Request, s auth.
 		}
 	case "rules":
 		var rule *cases.Rule
-		if rule, err = ruleForm(f, r.PostForm, &cases.Rule{}); err != nil {
+		if rule, err = ruleForm(r, &cases.Rule{}); err != nil {
 			break
 		}
 		var saved *cases.Rule
 		if saved, err = c.Cases.CreateRule(ctx, rule); err == nil {
 			audit.Note(ctx, audit.Change{ResourceID: saved.ID})
-			// Advice only: a rule on an event nobody sends never fires.
-			if unheard, uerr := eventlog.Unheard(ctx, c.DB, []string{saved.When.Event}); uerr == nil && len(unheard) > 0 {
+			if unheard := c.unheard(ctx, saved.When.Event); unheard != nil {
 				created = &made{Unheard: unheard, UnheardOf: "Rule"}
 			}
 		}
@@ -125,11 +124,7 @@ func (c *Console) settingsAction(w http.ResponseWriter, r *http.Request, s auth.
 		var hook *outbox.Webhook
 		if hook, err = c.Outbox.CreateWebhook(ctx, &outbox.Webhook{URL: f("url"), Events: events}); err == nil {
 			audit.Note(ctx, audit.Change{ResourceID: hook.ID})
-			created = &made{Webhook: hook, UnheardOf: "Webhook"}
-			// Advice only: the webhook is saved and its secret shown whatever.
-			if unheard, err := eventlog.Unheard(ctx, c.DB, events); err == nil {
-				created.Unheard = unheard
-			}
+			created = &made{Webhook: hook, Unheard: c.unheard(ctx, events...), UnheardOf: "Webhook"}
 		}
 	case "users":
 		email := strings.ToLower(f("email"))
@@ -245,9 +240,10 @@ func policyForm(f func(string) string) (survey.ContactPolicy, error) {
 }
 
 // ruleForm reads the rule builder's fields over base: what the form does
-// not show (filters on properties, CSAT or CES limits, a priority) stays
-// as base has it.
-func ruleForm(f func(string) string, fields url.Values, base *cases.Rule) (*cases.Rule, error) {
+// not show (filters on properties, CSAT or CES limits) or does not send
+// (a priority) stays as base has it.
+func ruleForm(req *http.Request, base *cases.Rule) (*cases.Rule, error) {
+	f := func(k string) string { return strings.TrimSpace(req.PostFormValue(k)) }
 	r := *base
 	r.Name = f("name")
 	r.When.Event, r.When.Sentiment, r.When.Reason, r.When.NPSMax = f("event"), f("sentiment"), f("reason"), nil
@@ -265,7 +261,7 @@ func ruleForm(f func(string) string, fields url.Values, base *cases.Rule) (*case
 	r.Then.OpenCase = nil
 	if t := f("team"); t != "" {
 		priority := prev.Priority
-		if _, sent := fields["priority"]; sent {
+		if _, sent := req.PostForm["priority"]; sent { // read: f parsed the form
 			priority = f("priority") // "": the default (normal, one higher for a VIP)
 		}
 		r.Then.OpenCase = &cases.OpenCase{Team: t, Kind: f("kind"), SLA: f("sla"), Priority: priority}
@@ -276,6 +272,17 @@ func ruleForm(f func(string) string, fields url.Values, base *cases.Rule) (*case
 	}
 	r.Then.Webhook = f("webhook")
 	return &r, nil
+}
+
+// unheard are the event names among events that a saved rule or webhook
+// watches and that nobody sends (eventlog.Unheard), nil when none. It is
+// advice only: the change is saved whatever, and a failed read gives none.
+func (c *Console) unheard(ctx context.Context, events ...string) []string {
+	names, err := eventlog.Unheard(ctx, c.DB, events)
+	if err != nil || len(names) == 0 {
+		return nil
+	}
+	return names
 }
 
 // formLabels are the settings forms' labels for the fields the API names
@@ -316,14 +323,13 @@ func (c *Console) ruleAction(w http.ResponseWriter, r *http.Request, s auth.Sess
 		if before, err = c.Cases.Rule(ctx, id); err != nil {
 			break
 		}
-		f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
-		if edited, err = ruleForm(f, r.PostForm, before); err != nil {
+		if edited, err = ruleForm(r, before); err != nil {
 			break
 		}
 		var after *cases.Rule
 		if _, after, err = c.Cases.EditRule(ctx, id, cases.RuleChange{Name: &edited.Name, When: &edited.When, Then: &edited.Then}); err == nil {
 			audit.Note(ctx, audit.Change{Action: "update", Resource: "rule", ResourceID: id, Before: before, After: after})
-			if unheard, uerr := eventlog.Unheard(ctx, c.DB, []string{after.When.Event}); uerr == nil && len(unheard) > 0 {
+			if unheard := c.unheard(ctx, after.When.Event); unheard != nil {
 				c.renderSettings(w, r, s, http.StatusOK, "", &made{Unheard: unheard, UnheardOf: "Rule"})
 				return
 			}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/cxloop/cxloop/internal/audit"
 	"github.com/cxloop/cxloop/internal/auth"
-	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/experience"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/ingest"
@@ -50,8 +49,7 @@ func (c *Console) webhookAction(w http.ResponseWriter, r *http.Request, s auth.S
 		var before, after *outbox.Webhook
 		if before, after, err = c.Outbox.UpdateWebhook(ctx, id, outbox.WebhookChange{URL: &u, Events: &events}); err == nil {
 			audit.Note(ctx, audit.Change{Action: "update", Resource: "webhook", ResourceID: id, Before: before, After: after})
-			// Advice only: the edit is saved whatever.
-			if unheard, uerr := eventlog.Unheard(ctx, c.DB, events); uerr == nil && len(unheard) > 0 {
+			if unheard := c.unheard(ctx, events...); unheard != nil {
 				c.renderSettings(w, r, s, http.StatusOK, "", &made{Unheard: unheard, UnheardOf: "Webhook"})
 				return
 			}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/cxloop/cxloop/internal/analytics/pls"
 	"github.com/cxloop/cxloop/internal/fault"
@@ -47,6 +48,9 @@ type ACSIModel struct {
 	Index     float64            `json:"index"` // satisfaction, 0–100, weighted by the estimated weights
 	Drivers   []Driver           `json:"drivers"`
 	Scheme    string             `json:"scheme"`
+	// FittedAt is when the model was estimated: on large data a fit is
+	// kept until the data moves (see largeData).
+	FittedAt time.Time `json:"fitted_at"`
 }
 
 // ACSI estimates the ACSI model from survey answers (of one survey, or
@@ -57,6 +61,15 @@ func (s *Service) ACSI(ctx context.Context, survey, scheme string, resamples int
 	if scheme == "" {
 		scheme = "path"
 	}
+	if resamples > 0 { // intervals are asked for: a fit of its own
+		return s.fitACSI(ctx, survey, scheme, resamples)
+	}
+	m, _, err := kept(ctx, s, "acsi|"+survey+"|"+scheme, func() (*ACSIModel, error) { return s.fitACSI(ctx, survey, scheme, 0) })
+	return m, err
+}
+
+// fitACSI estimates the ACSI model (see ACSI).
+func (s *Service) fitACSI(ctx context.Context, survey, scheme string, resamples int) (*ACSIModel, error) {
 	cols, rows, err := s.acsiData(ctx, survey)
 	if err != nil {
 		return nil, err
@@ -97,7 +110,7 @@ func (s *Service) ACSI(ctx context.Context, survey, scheme string, resamples int
 			return nil, fault.New(fault.Conflict, "the ACSI model's bootstrap failed: %v", err)
 		}
 	}
-	m := &ACSIModel{Responses: len(rows), Paths: res.Paths, R2: res.R2, Weights: res.Weights, Scheme: scheme, Drivers: []Driver{}}
+	m := &ACSIModel{Responses: len(rows), Paths: res.Paths, R2: res.R2, Weights: res.Weights, Scheme: scheme, Drivers: []Driver{}, FittedAt: s.now().UTC()}
 	perf := performance(cols, rows, res.Weights)
 	for _, b := range blocks {
 		if b.Name == "satisfaction" {

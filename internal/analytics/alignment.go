@@ -82,13 +82,23 @@ func (s *Service) Gaps(ctx context.Context, byTeam bool) ([]Gap, error) {
 	if err != nil {
 		return nil, err
 	}
-	cust := map[string][]float64{}
-	err = s.db.Each(ctx, `SELECT question, value FROM an_answers WHERE question IN (SELECT DISTINCT question FROM alignment_predictions)`, nil, func(r *sql.Rows) error {
+	// The customers' side is summed in the database: each question's
+	// answers, their sum and their sum of squares.
+	cust := map[string]sample{}
+	err = s.db.Each(ctx, `SELECT question, COUNT(*), SUM(value), SUM(value * value) FROM an_answers
+		WHERE question IN (SELECT DISTINCT question FROM alignment_predictions) GROUP BY question`, nil, func(r *sql.Rows) error {
 		var q string
-		var v float64
-		err := r.Scan(&q, &v)
-		cust[q] = append(cust[q], v)
-		return err
+		var sum, squares float64
+		var c sample
+		if err := r.Scan(&q, &c.n, &sum, &squares); err != nil {
+			return err
+		}
+		c.mean = sum / float64(c.n)
+		// Answers lie on scales of ten or a hundred points: the sum of
+		// squares loses nothing that a second pass would keep.
+		c.squares = math.Max(0, squares-sum*c.mean)
+		cust[q] = c
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -96,11 +106,11 @@ func (s *Service) Gaps(ctx context.Context, byTeam bool) ([]Gap, error) {
 	out := []Gap{}
 	for k, m := range mgr {
 		c := cust[k[0]]
-		g := Gap{Question: k[0], Team: k[1], NManagers: len(m), NCustomers: len(c), P: 1}
-		g.Managers, g.Customers = round(mean(m), 2), round(mean(c), 2)
-		if len(c) > 0 {
-			g.Gap = round(mean(m)-mean(c), 2)
-			g.P = pValue(m, c)
+		g := Gap{Question: k[0], Team: k[1], NManagers: len(m), NCustomers: c.n, P: 1}
+		g.Managers, g.Customers = round(mean(m), 2), round(c.mean, 2)
+		if c.n > 0 {
+			g.Gap = round(mean(m)-c.mean, 2)
+			g.P = pValue(mean(m), c)
 			g.Significant = g.P < 0.05
 			switch {
 			case !g.Significant:
@@ -154,22 +164,30 @@ func variance(v []float64) float64 {
 	return s / float64(len(v)-1)
 }
 
+// sample is a set of answers summed up: how many, their mean and the sum
+// of their squared deviations from it.
+type sample struct {
+	n       int
+	mean    float64
+	squares float64
+}
+
 // pValue is the two-sided p-value of a one-sample t-test of the
 // customers' answers against what managers believe (their mean): the
 // managers' belief is the hypothesis to test, not a sample.
-func pValue(managers, customers []float64) float64 {
-	if len(customers) < 2 {
+func pValue(managers float64, customers sample) float64 {
+	if customers.n < 2 {
 		return 1
 	}
-	se := math.Sqrt(variance(customers) / float64(len(customers)))
-	d := mean(customers) - mean(managers)
-	if se == 0 {
-		if d == 0 {
+	se := math.Sqrt(customers.squares / float64(customers.n-1) / float64(customers.n))
+	d := customers.mean - managers
+	if se < 1e-9*math.Max(1, math.Abs(customers.mean)) { // every answer the same (up to rounding)
+		if math.Abs(d) < 1e-9 {
 			return 1
 		}
 		return 0
 	}
-	return 2 * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(len(customers) - 1)}.CDF(-math.Abs(d/se))
+	return 2 * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(customers.n - 1)}.CDF(-math.Abs(d/se))
 }
 
 // labels are the questions' texts by id ("acsi.overall" for an ACSI item).

@@ -48,6 +48,8 @@ type Service struct {
 	surveyInfo SurveyInfo
 	// referrals, when set, gives referral revenue by month (YYYY-MM).
 	referrals func(ctx context.Context, since time.Time) (map[string]float64, error)
+	// fits are the models kept on large data (see largeData).
+	fits fits
 }
 
 // NewService returns the service; now is the clock (nil: time.Now).
@@ -183,8 +185,18 @@ func (s *Service) Refresh(ctx context.Context) (*Model, error) {
 }
 
 func (s *Service) counts(ctx context.Context) (orders, signals int, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM an_orders), (SELECT COUNT(*) FROM an_signals)`).Scan(&orders, &signals)
-	return orders, signals, err
+	n, err := s.sizes(ctx)
+	return n[0], n[1], err
+}
+
+// sizes are how many orders, signals and answers there are, read once in
+// a request (memo) for every report of it that asks.
+func (s *Service) sizes(ctx context.Context) ([3]int, error) {
+	return memo.Get(ctx, "analytics.sizes", func() ([3]int, error) {
+		var n [3]int
+		err := s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM an_orders), (SELECT COUNT(*) FROM an_signals), (SELECT COUNT(*) FROM an_answers)`).Scan(&n[0], &n[1], &n[2])
+		return n, err
+	})
 }
 
 // purchase is one day's orders of a customer.

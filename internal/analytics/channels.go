@@ -51,7 +51,20 @@ const (
 // customers need higher satisfaction to return and weigh value more;
 // this reports it for the business's own data. Responses younger than
 // 90 days are left out: whether they came back is not known yet.
+//
+// On large data the fits are kept between reads (see largeData).
 func (s *Service) Channels(ctx context.Context) ([]ChannelGroup, error) {
+	groups, _, err := s.ChannelsFitted(ctx)
+	return groups, err
+}
+
+// ChannelsFitted is Channels and when its fits were made.
+func (s *Service) ChannelsFitted(ctx context.Context) ([]ChannelGroup, time.Time, error) {
+	return kept(ctx, s, "channels", func() ([]ChannelGroup, error) { return s.fitChannels(ctx) })
+}
+
+// fitChannels measures each group of channels (see Channels).
+func (s *Service) fitChannels(ctx context.Context) ([]ChannelGroup, error) {
 	byMsg, err := s.judgedResponses(ctx, s.now().Add(-90*24*time.Hour).UnixMilli())
 	if err != nil {
 		return nil, err

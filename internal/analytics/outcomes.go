@@ -3,7 +3,9 @@ package analytics
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/cxloop/cxloop/internal/fault"
@@ -257,46 +259,56 @@ func (s *Service) commerceByMonth(ctx context.Context, w outcomeWindow, out []Ou
 	return nil
 }
 
-// outcomeAnswer is one score in the window: its kind (score 0–1 or nps
-// 0–10), value and month.
-type outcomeAnswer struct {
-	kind  string
-	value float64
-	month int
+// outcomeScores are the scores of one kind (score 0–1 or nps 0–10) given
+// in one month of the window, summed up: how many, their sum, and (nps)
+// how many promoters and detractors.
+type outcomeScores struct {
+	kind                  string
+	month                 int
+	n                     int
+	sum                   float64
+	promoters, detractors int
 }
 
-// signalsByMonth counts each month's complaints and returns and gathers the
-// window's scores by survey.
-func (s *Service) signalsByMonth(ctx context.Context, w outcomeWindow, out []OutcomeMonth) (map[string][]outcomeAnswer, error) {
-	bySurvey := map[string][]outcomeAnswer{}
+// signalsByMonth counts each month's complaints and returns and sums up the
+// window's scores by survey, month by month in the database.
+func (s *Service) signalsByMonth(ctx context.Context, w outcomeWindow, out []OutcomeMonth) (map[string][]outcomeScores, error) {
+	bySurvey := map[string][]outcomeScores{}
+	// Each signal's month in the window (its place; len(out): after it),
+	// from the months' bounds in UTC.
+	args := []any{w.start.UnixMilli()}
+	var month strings.Builder
+	month.WriteString("CASE")
+	for i := range out {
+		args = append(args, w.start.AddDate(0, i+1, 0).UnixMilli())
+		fmt.Fprintf(&month, " WHEN s.at < $%d THEN %d", len(args), i)
+	}
+	fmt.Fprintf(&month, " ELSE %d END", len(out))
 	// A score's survey is its ref (as the consumer now writes it), else
-	// that of the response's recorded answers.
-	err := s.db.Each(ctx, `SELECT s.kind, s.value, s.at, s.ref, COALESCE((SELECT MIN(a.survey_id) FROM an_answers a WHERE a.message_id = s.message_id), '')
-		FROM an_signals s WHERE s.at >= $1 AND s.kind IN ('score', 'nps', 'complaint', 'return')`, []any{w.start.UnixMilli()}, func(r *sql.Rows) error {
-		var kind, ref, answered string
-		var v float64
-		var at int64
-		if err := r.Scan(&kind, &v, &at, &ref, &answered); err != nil {
+	// that of the response's recorded answers (a complaint's or a return's
+	// ref is its case or order: none). A score outside its scale is not a
+	// score.
+	err := s.db.Each(ctx, `SELECT s.kind, `+month.String()+` AS month,
+			CASE WHEN s.kind NOT IN ('score', 'nps') THEN '' WHEN s.ref <> '' THEN s.ref ELSE COALESCE((SELECT MIN(a.survey_id) FROM an_answers a WHERE a.message_id = s.message_id), '') END AS survey,
+			COUNT(*), SUM(s.value), SUM(CASE WHEN s.value >= 9 THEN 1 ELSE 0 END), SUM(CASE WHEN s.value <= 6 THEN 1 ELSE 0 END)
+		FROM an_signals s WHERE s.at >= $1 AND (s.kind IN ('complaint', 'return') OR s.kind = 'score' AND s.value >= 0 AND s.value <= 1
+			OR s.kind = 'nps' AND s.value >= 0 AND s.value <= 10)
+		GROUP BY s.kind, month, survey`, args, func(r *sql.Rows) error {
+		var g outcomeScores
+		var id string
+		if err := r.Scan(&g.kind, &g.month, &id, &g.n, &g.sum, &g.promoters, &g.detractors); err != nil {
 			return err
 		}
-		i, ok := w.month(at)
-		if !ok {
+		if g.month < 0 || g.month >= len(out) {
 			return nil
 		}
-		switch kind {
+		switch g.kind {
 		case "score", "nps":
-			if kind == "score" && (v < 0 || v > 1) || kind == "nps" && (v < 0 || v > 10) {
-				return nil // outside its scale: not a score
-			}
-			id := ref
-			if id == "" {
-				id = answered
-			}
-			bySurvey[id] = append(bySurvey[id], outcomeAnswer{kind, v, i})
+			bySurvey[id] = append(bySurvey[id], g)
 		case "complaint":
-			out[i].Complaints++
+			out[g.month].Complaints += g.n
 		case "return":
-			out[i].Returns++
+			out[g.month].Returns += g.n
 		}
 		return nil
 	})
@@ -306,12 +318,12 @@ func (s *Service) signalsByMonth(ctx context.Context, w outcomeWindow, out []Out
 // chooseSurvey lists the surveys answered in the window, most responses
 // first, and picks the one whose scores the report shows: the one asked
 // for, else the first.
-func (s *Service) chooseSurvey(ctx context.Context, res *Outcomes, bySurvey map[string][]outcomeAnswer, survey *string) error {
+func (s *Service) chooseSurvey(ctx context.Context, res *Outcomes, bySurvey map[string][]outcomeScores, survey *string) error {
 	for id, list := range bySurvey {
 		n := 0
-		for _, a := range list {
-			if a.kind == "score" {
-				n++
+		for _, g := range list {
+			if g.kind == "score" {
+				n += g.n
 			}
 		}
 		res.Surveys = append(res.Surveys, OutcomeSurvey{ID: id, Responses: n})
@@ -347,22 +359,19 @@ func (s *Service) chooseSurvey(ctx context.Context, res *Outcomes, bySurvey map[
 }
 
 // scoresByMonth sets each month's satisfaction (mean score, 0–100) and NPS
-// from one survey's answers.
-func scoresByMonth(out []OutcomeMonth, answers []outcomeAnswer) {
+// from one survey's scores.
+func scoresByMonth(out []OutcomeMonth, scores []outcomeScores) {
 	nps := make([][3]int, len(out)) // answers, promoters, detractors
 	sat := make([]float64, len(out))
-	for _, a := range answers {
-		if a.kind == "score" {
-			sat[a.month] += a.value
-			out[a.month].Responses++
+	for _, g := range scores {
+		if g.kind == "score" {
+			sat[g.month] += g.sum
+			out[g.month].Responses += g.n
 			continue
 		}
-		nps[a.month][0]++
-		if a.value >= 9 {
-			nps[a.month][1]++
-		} else if a.value <= 6 {
-			nps[a.month][2]++
-		}
+		nps[g.month][0] += g.n
+		nps[g.month][1] += g.promoters
+		nps[g.month][2] += g.detractors
 	}
 	for i := range out {
 		if n := out[i].Responses; n > 0 {

@@ -14,6 +14,7 @@ import (
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/store/storetest"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 func track(user, event string, at time.Time, channel string, props map[string]any) map[string]any {
@@ -269,58 +270,78 @@ func TestFunnelRepeatRate(t *testing.T) {
 // Managers believe customers are happier than they are: the gap is
 // significant per question and team.
 func TestAlignmentGap(t *testing.T) {
-	s := startAt(t, storetest.DSN(t, "sqlite"), fixed)
-	r := rand.New(rand.NewPCG(3, 4))
-	var batch []any
-	for i := range 40 {
-		sat := 6 + r.IntN(3) // 6–8
-		batch = append(batch, track(fmt.Sprintf("c%d", i), "Survey Responded", fixed.Add(-time.Hour), "web",
-			map[string]any{"survey_id": "rel", "answers": map[string]any{"q1": sat, "q2": 8 + r.IntN(2)}}))
-	}
-	s.MustSend("batch", map[string]any{"batch": batch})
-	s.Sync()
-	for _, p := range []map[string]any{{"team": "marketing", "answers": map[string]any{"q1": 9, "q2": 8.5}}, {"team": "service", "answers": map[string]any{"q1": 8.8}}} {
-		if code := s.API("POST", "/api/v1/alignment/predictions", p, nil); code != 201 {
-			t.Fatalf("prediction: %d", code)
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := startAt(t, dsn, fixed)
+		r := rand.New(rand.NewPCG(3, 4))
+		var batch []any
+		var sats []float64
+		for i := range 40 {
+			sat := 6 + r.IntN(3) // 6–8
+			sats = append(sats, float64(sat))
+			batch = append(batch, track(fmt.Sprintf("c%d", i), "Survey Responded", fixed.Add(-time.Hour), "web",
+				map[string]any{"survey_id": "rel", "answers": map[string]any{"q1": sat, "q2": 8 + r.IntN(2)}}))
 		}
-	}
-	if code := s.API("POST", "/api/v1/alignment/predictions", map[string]any{"answers": map[string]any{"q1": 9}}, nil); code != 400 {
-		t.Fatalf("no team: %d", code)
-	}
-	var gap struct {
-		Items []struct {
-			Question, Team      string
-			Label               string
-			Managers, Customers float64
-			Gap                 float64
-			Significant         bool
-			Reading             string
+		s.MustSend("batch", map[string]any{"batch": batch})
+		s.Sync()
+		for _, p := range []map[string]any{{"team": "marketing", "answers": map[string]any{"q1": 9, "q2": 8.5}}, {"team": "service", "answers": map[string]any{"q1": 8.8}}} {
+			if code := s.API("POST", "/api/v1/alignment/predictions", p, nil); code != 201 {
+				t.Fatalf("prediction: %d", code)
+			}
 		}
-	}
-	// The survey that asks q1 names it; q2 is asked by no survey.
-	const q1 = "How good are our products and service?"
-	if code := s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "Relationship", "rhythm": "pulse", "owner": "marketing",
-		"questions": [{"id": "q1", "type": "scale", "min": 1, "max": 10, "text": {"en": "`+q1+`"}}]}`), nil); code != 201 {
-		t.Fatalf("survey: %d", code)
-	}
-	s.API("GET", "/api/v1/alignment/gap", nil, &gap)
-	if len(gap.Items) != 2 || gap.Items[0].Question != "q1" || gap.Items[0].Managers != 8.9 || gap.Items[0].Gap < 1.5 || !gap.Items[0].Significant ||
-		gap.Items[0].Reading != "managers overestimate" {
-		t.Fatalf("gap: %+v", gap)
-	}
-	if gap.Items[0].Label != q1 || gap.Items[1].Label != "q2" {
-		t.Errorf("labels: %q, %q", gap.Items[0].Label, gap.Items[1].Label)
-	}
-	if page := s.Page("/insights"); !strings.Contains(page, q1) || strings.Contains(page, "<td>q1</td>") {
-		t.Errorf("the alignment gap on /insights names q1 by its id, not its text")
-	}
-	if q2 := gap.Items[1]; q2.Significant && math.Abs(q2.Gap) < 0.2 {
-		t.Fatalf("q2: %+v", q2)
-	}
-	s.API("GET", "/api/v1/alignment/gap?by=team", nil, &gap)
-	if len(gap.Items) != 3 || gap.Items[0].Team != "marketing" || gap.Items[1].Team != "service" {
-		t.Fatalf("by team: %+v", gap)
-	}
+		if code := s.API("POST", "/api/v1/alignment/predictions", map[string]any{"answers": map[string]any{"q1": 9}}, nil); code != 400 {
+			t.Fatalf("no team: %d", code)
+		}
+		var gap struct {
+			Items []struct {
+				Question, Team      string
+				Label               string
+				Managers, Customers float64
+				Gap                 float64
+				NCustomers          int `json:"n_customers"`
+				P                   float64
+				Significant         bool
+				Reading             string
+			}
+		}
+		// The survey that asks q1 names it; q2 is asked by no survey.
+		const q1 = "How good are our products and service?"
+		if code := s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "Relationship", "rhythm": "pulse", "owner": "marketing",
+			"questions": [{"id": "q1", "type": "scale", "min": 1, "max": 10, "text": {"en": "`+q1+`"}}]}`), nil); code != 201 {
+			t.Fatalf("survey: %d", code)
+		}
+		s.API("GET", "/api/v1/alignment/gap", nil, &gap)
+		if len(gap.Items) != 2 || gap.Items[0].Question != "q1" || gap.Items[0].Managers != 8.9 || gap.Items[0].Gap < 1.5 || !gap.Items[0].Significant ||
+			gap.Items[0].Reading != "managers overestimate" {
+			t.Fatalf("gap: %+v", gap)
+		}
+		// The customers' side, computed here from the answers sent: their
+		// mean, and the one-sample t-test against the managers' 8.9.
+		mu, ss := 0.0, 0.0
+		for _, v := range sats {
+			mu += v / float64(len(sats))
+		}
+		for _, v := range sats {
+			ss += (v - mu) * (v - mu)
+		}
+		tv := (mu - 8.9) / math.Sqrt(ss/float64(len(sats)-1)/float64(len(sats)))
+		p := 2 * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(len(sats) - 1)}.CDF(-math.Abs(tv))
+		if g := gap.Items[0]; g.NCustomers != 40 || g.Customers != math.Round(mu*100)/100 || math.Abs(g.P-p) > 1e-4 {
+			t.Errorf("q1's customers: %d answers, mean %v, p %v; want 40, %.2f, %.4f", g.NCustomers, g.Customers, g.P, mu, p)
+		}
+		if gap.Items[0].Label != q1 || gap.Items[1].Label != "q2" {
+			t.Errorf("labels: %q, %q", gap.Items[0].Label, gap.Items[1].Label)
+		}
+		if page := s.Page("/insights"); !strings.Contains(page, q1) || strings.Contains(page, "<td>q1</td>") {
+			t.Errorf("the alignment gap on /insights names q1 by its id, not its text")
+		}
+		if q2 := gap.Items[1]; q2.Significant && math.Abs(q2.Gap) < 0.2 {
+			t.Fatalf("q2: %+v", q2)
+		}
+		s.API("GET", "/api/v1/alignment/gap?by=team", nil, &gap)
+		if len(gap.Items) != 3 || gap.Items[0].Team != "marketing" || gap.Items[1].Team != "service" {
+			t.Fatalf("by team: %+v", gap)
+		}
+	})
 }
 
 // The ACSI model from survey answers simulated with known effects: value

@@ -186,20 +186,25 @@ func (s *Service) LiveOf(ctx context.Context, ids []string, fn func(Live) error)
 func (s *Service) Keys(ctx context.Context, customers []string) (map[string]string, error) {
 	out := map[string]string{}
 	const q = `SELECT kind, value, customer_id FROM identities WHERE kind IN ('user_id', 'anonymous_id')`
-	each := func(r *sql.Rows) error {
-		var kind, value, c string
-		if err := r.Scan(&kind, &value, &c); err != nil {
-			return err
-		}
-		if kind == KindUserID {
-			out[Key(value, "")] = c
-		} else {
-			out["a:"+value] = c
-		}
-		return nil
-	}
+	each := func(r *sql.Rows) error { return keyRow(r, out) }
 	if customers == nil {
 		return out, s.db.Each(ctx, q, nil, each)
 	}
 	return out, eachIn(ctx, s.db, q+` AND customer_id IN `, customers, each)
+}
+
+// keyRow adds one identity's row (kind, value, customer_id) to out by its
+// key (see Key).
+func keyRow(r *sql.Rows, out map[string]string) error {
+	var kind, value, c string
+	if err := r.Scan(&kind, &value, &c); err != nil {
+		return err
+	}
+	switch kind {
+	case KindUserID:
+		out[Key(value, "")] = c
+	case KindAnonymousID:
+		out["a:"+value] = c
+	}
+	return nil
 }

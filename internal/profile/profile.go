@@ -11,7 +11,6 @@ import (
 
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
-	"github.com/cxloop/cxloop/internal/memo"
 	"github.com/cxloop/cxloop/internal/store"
 )
 
@@ -109,6 +108,7 @@ type Service struct {
 	db      *store.DB
 	now     func() time.Time
 	sources SegmentSources
+	keys    allKeys // every key's owner, kept while exact
 }
 
 // NewService returns the profile read service; now is the clock segments
@@ -513,7 +513,7 @@ func (s *Service) KeyOwners(ctx context.Context, keys func(yield func(string) bo
 	if len(refs) >= wholeKeys {
 		// Most of the customers: one read of every identity (shared by
 		// the reports of one request) costs less than a lookup each.
-		all, err := memo.Get(ctx, "profile.keys", func() (map[string]string, error) { return s.Keys(ctx, nil) })
+		all, err := s.AllKeys(ctx)
 		if err != nil {
 			return nil, err
 		}

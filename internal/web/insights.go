@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cxloop/cxloop/internal/analytics"
 	"github.com/cxloop/cxloop/internal/auth"
@@ -43,6 +44,7 @@ func (c *Console) insights(ctx context.Context, per period, survey *string) (map
 		model    *analytics.Model
 		totals   *analytics.ValueTotals
 		channels []analytics.ChannelGroup
+		fitted   time.Time // of the channels' fits
 		gaps     []analytics.Gap
 		acsi     *analytics.ACSIModel
 	)
@@ -58,7 +60,7 @@ func (c *Console) insights(ctx context.Context, per period, survey *string) (map
 		func() (err error) { silent, err = c.An.SilentDissatisfied(ctx, 20); return err },
 		func() (err error) { model, err = c.An.Model(ctx); return err },
 		func() (err error) { totals, err = c.An.Totals(ctx); return err },
-		func() (err error) { channels, err = c.An.Channels(ctx); return err },
+		func() (err error) { channels, fitted, err = c.An.ChannelsFitted(ctx); return err },
 		func() (err error) { gaps, err = c.An.Gaps(ctx, false); return err },
 		func() (err error) {
 			acsi, err = c.An.ACSI(ctx, "", "", 0) // the page shows no intervals: no resamples
@@ -72,12 +74,22 @@ func (c *Console) insights(ctx context.Context, per period, survey *string) (map
 		return nil, err
 	}
 	var drivers template.HTML
+	// Models fitted before this view (kept on large data) say when.
+	var acsiFitted, channelsFitted *time.Time
+	now := c.Profiles.Now()
 	if acsi != nil {
 		drivers = driverChart(acsi.Drivers)
+		if now.Sub(acsi.FittedAt) > time.Second {
+			acsiFitted = &acsi.FittedAt
+		}
+	}
+	if now.Sub(fitted) > time.Second {
+		channelsFitted = &fitted
 	}
 	return map[string]any{
 		"Outcomes": outcomes, "Funnel": funnel, "FunnelChart": funnelChart(funnel), "RepeatJudged": repeatJudged(funnel), "Silent": silent, "Model": model, "Totals": totals, "Gaps": gaps,
 		"Channels": channels, "Period": per, "ACSI": acsi, "Drivers": drivers,
+		"ACSIFitted": acsiFitted, "ChannelsFitted": channelsFitted,
 	}, nil
 }
 

@@ -1,0 +1,78 @@
+package profile
+
+import (
+	"context"
+	"database/sql"
+	"maps"
+	"sync"
+)
+
+// allKeys keeps every user and anonymous id's owner between reads: the
+// report pages resolve most keys there are at every view, and reading the
+// eight thousand identities of the demo cost each about 25 ms.
+//
+// What it holds is checked at every read against the identities as they
+// stand, so it is exact: identities are only added (each with the seq of
+// the event that first named it, higher than any before it: the profile
+// consumer applies the log in order) except when a merge moves them to
+// another customer (a new customer_merges row, with its own seq) or an
+// erasure or a replay removes them. New rows are read and added; anything
+// else reads every identity again.
+type allKeys struct {
+	mu    sync.Mutex
+	state keysState
+	owner map[string]string // never changed once shared: replaced
+}
+
+// keysState is what the kept keys were read at: how many identities, the
+// highest seq among them, how many merges and the latest merge's seq.
+type keysState struct {
+	identities, seq, merges, mergeSeq int64
+}
+
+func (s *Service) keysState(ctx context.Context) (keysState, error) {
+	var k keysState
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM identities), (SELECT COALESCE(MAX(seq), 0) FROM identities),
+		(SELECT COUNT(*) FROM customer_merges), (SELECT COALESCE(MAX(seq), 0) FROM customer_merges)`).Scan(&k.identities, &k.seq, &k.merges, &k.mergeSeq)
+	return k, err
+}
+
+// AllKeys returns the owner of every user id ("u:…") and anonymous id
+// ("a:…"), as Keys(ctx, nil) would read them now. The map is shared: the
+// caller must not change it.
+func (s *Service) AllKeys(ctx context.Context) (map[string]string, error) {
+	s.keys.mu.Lock()
+	defer s.keys.mu.Unlock()
+	now, err := s.keysState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	was := s.keys.state
+	if s.keys.owner != nil && now == was {
+		return s.keys.owner, nil
+	}
+	if s.keys.owner != nil && now.merges == was.merges && now.mergeSeq == was.mergeSeq && now.seq > was.seq {
+		// Only added, if the count agrees: read what came after.
+		added := map[string]string{}
+		var n int64
+		err := s.db.Each(ctx, `SELECT kind, value, customer_id FROM identities WHERE seq > $1`, []any{was.seq}, func(r *sql.Rows) error {
+			n++
+			return keyRow(r, added)
+		})
+		if err != nil {
+			return nil, err
+		}
+		if was.identities+n == now.identities {
+			owner := maps.Clone(s.keys.owner)
+			maps.Copy(owner, added)
+			s.keys.owner, s.keys.state = owner, now
+			return owner, nil
+		}
+	}
+	owner, err := s.Keys(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	s.keys.owner, s.keys.state = owner, now
+	return owner, nil
+}

@@ -48,8 +48,8 @@ type Service struct {
 	surveyInfo SurveyInfo
 	// referrals, when set, gives referral revenue by month (YYYY-MM).
 	referrals func(ctx context.Context, since time.Time) (map[string]float64, error)
-	// fits are the models kept on large data (see largeData).
-	fits fits
+	// fits are the models kept on large data (see kept).
+	fits memo.Fits
 }
 
 // NewService returns the service; now is the clock (nil: time.Now).
@@ -512,7 +512,11 @@ func (s *Service) activity(ctx context.Context, customer string, now time.Time) 
 
 // activityOf is activity for a customer already read.
 func (s *Service) activityOf(ctx context.Context, c profile.Customer, now time.Time) (before, recent int, err error) {
-	q := c.EventQuery()
+	return s.activityIn(ctx, c.EventQuery(), now)
+}
+
+// activityIn is activity for the events q finds.
+func (s *Service) activityIn(ctx context.Context, q eventlog.Query, now time.Time) (before, recent int, err error) {
 	end := now.UnixMilli() + 1
 	mid := now.Add(-FadingDays * 24 * time.Hour).UnixMilli()
 	if recent, err = eventlog.Count(ctx, s.db, q, mid, end); err != nil {
@@ -577,10 +581,10 @@ func (s *Service) fresh(ctx context.Context) error {
 	switch {
 	case m != nil && m.Orders == orders && m.Signals == signals:
 		return nil
-	case m != nil && m.Orders+m.Signals > 20_000:
+	case m != nil && m.Orders+m.Signals >= memo.LargeData:
 		// Large data: answer with the values in hand, and refit soon when
 		// the data grew materially (a load or an import arriving) or the
-		// fit is older than refitAfter — not for every answer that comes
+		// fit is older than memo.RefitAfter — not for every answer that comes
 		// in: a refit reads every customer's history.
 		if refitDue(m, orders, signals, s.now()) {
 			s.refreshSoon()
@@ -591,16 +595,12 @@ func (s *Service) fresh(ctx context.Context) error {
 	return err
 }
 
-// refitAfter is how old a fit on large data may get while data trickles in
-// (less than 1 % more orders and signals than it was fitted on).
-const refitAfter = 10 * time.Minute
-
 // refitDue says whether a model fitted on large data is due a refit now
 // that there are orders and signals: they differ by 1 % of what it was
-// fitted on, or it is refitAfter old and they differ at all.
+// fitted on, or it is memo.RefitAfter old and they differ at all.
 func refitDue(m *Model, orders, signals int, now time.Time) bool {
 	moved := abs(orders-m.Orders) + abs(signals-m.Signals)
-	return moved > 0 && (moved*100 >= m.Orders+m.Signals || now.Sub(m.FittedAt) >= refitAfter)
+	return moved > 0 && (moved*100 >= m.Orders+m.Signals || now.Sub(m.FittedAt) >= memo.RefitAfter)
 }
 
 func abs(v int) int {

@@ -28,29 +28,3 @@ func TestRefitDue(t *testing.T) {
 		}
 	}
 }
-
-// The models fitted at a read (ACSI, online against in-person) are kept
-// on large data until it moves by 1 % or ten minutes pass; on small data,
-// or once data was erased, every read fits afresh.
-func TestKeepFit(t *testing.T) {
-	at := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
-	for _, c := range []struct {
-		fitted, size int
-		after        time.Duration
-		keep         bool
-	}{
-		{30_000, 30_000, time.Minute, true},       // nothing moved
-		{30_000, 30_003, time.Minute, true},       // an answer and its signals
-		{30_000, 30_299, 9 * time.Minute, true},   // under 1 %
-		{30_000, 30_300, time.Minute, false},      // 1 %
-		{30_000, 30_003, 10 * time.Minute, false}, // ten minutes on
-		{30_000, 30_000, 10 * time.Minute, true},  // ten minutes, nothing moved
-		{30_000, 29_999, time.Minute, false},      // an erasure
-		{19_999, 19_999, time.Second, false},      // small data: always afresh
-		{30_000, 30_000, -time.Minute, false},     // a clock set back
-	} {
-		if got := keepFit(c.fitted, at, c.size, at.Add(c.after)); got != c.keep {
-			t.Errorf("fitted on %d, %d now, %v on: keep %v, want %v", c.fitted, c.size, c.after, got, c.keep)
-		}
-	}
-}

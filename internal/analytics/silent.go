@@ -2,8 +2,10 @@ package analytics
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
+	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/profile"
 )
@@ -41,6 +43,8 @@ func (s *Service) SilentDissatisfied(ctx context.Context, limit int) ([]Silent, 
 	out := make([]Silent, 0, len(values))
 	// The signals of these customers only, as of each refresh (one, almost always).
 	keys := map[time.Time][]string{}
+	queries := map[string]eventlog.Query{}
+	ids := make([]string, 0, len(values))
 	for _, v := range values {
 		_, q, err := s.profiles.EventFilter(ctx, v.Customer)
 		if fault.Code(err) == fault.NotFound {
@@ -48,6 +52,8 @@ func (s *Service) SilentDissatisfied(ctx context.Context, limit int) ([]Silent, 
 		} else if err != nil {
 			return nil, err
 		}
+		queries[v.Customer] = q
+		ids = append(ids, v.Customer)
 		for _, u := range q.UserIDs {
 			keys[v.ComputedAt] = append(keys[v.ComputedAt], profile.Key(u, ""))
 		}
@@ -61,21 +67,40 @@ func (s *Service) SilentDissatisfied(ctx context.Context, limit int) ([]Silent, 
 			return nil, err
 		}
 	}
-	for _, v := range values {
-		sig := byTime[v.ComputedAt]
-		c, err := s.profiles.Get(ctx, v.Customer)
-		if err != nil {
-			if fault.Code(err) == fault.NotFound {
-				continue // merged away since
-			}
-			return nil, err
+	// Their traits in one read: of the customer each is now (merged since:
+	// the one it joined, as a profile read gives it).
+	surv, err := s.profiles.Survivors(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	live := make([]string, 0, len(surv))
+	for _, c := range surv {
+		live = append(live, c)
+	}
+	traits := map[string]map[string]any{}
+	err = s.profiles.LiveOf(ctx, live, func(l profile.Live) error {
+		t := map[string]any{}
+		if err := json.Unmarshal([]byte(l.Traits), &t); err != nil {
+			return err
 		}
-		x := Silent{Customer: v.Customer, Name: c.Name(), Risk: v.Risk, PAlive: v.PAlive, Orders: v.Orders, CLV: v.CLV, ComputedAt: v.ComputedAt}
-		x.Email, _ = c.Traits["email"].(string)
+		traits[l.ID] = t
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range values {
+		t, ok := traits[surv[v.Customer]]
+		if !ok {
+			continue // gone since
+		}
+		sig := byTime[v.ComputedAt]
+		x := Silent{Customer: v.Customer, Name: profile.Customer{Traits: t}.Name(), Risk: v.Risk, PAlive: v.PAlive, Orders: v.Orders, CLV: v.CLV, ComputedAt: v.ComputedAt}
+		x.Email, _ = t["email"].(string)
 		if sg := sig[v.Customer]; sg != nil {
 			x.Latest = sg.latest
 		}
-		if x.Before, x.Recent, err = s.activityOf(ctx, c, v.ComputedAt); err != nil {
+		if x.Before, x.Recent, err = s.activityIn(ctx, queries[v.Customer], v.ComputedAt); err != nil {
 			return nil, err
 		}
 		out = append(out, x)

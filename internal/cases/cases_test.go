@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -236,6 +237,17 @@ func TestReturnRates(t *testing.T) {
 		}
 		if rates["store"] != "1/5=0.20" || rates["web"] != "4/10=0.40" || rates["mobile_app"] != "0/5=0.00" {
 			t.Fatalf("by channel: %v", rates)
+		}
+		// Not grouped: every order, and by category.
+		for q, want := range map[string]map[string]string{"": {"all": "5/20=0.25"}, "?by=category": {"Apparel": "3/10=0.30", "Tents": "2/10=0.20"}} {
+			s.API("GET", "/api/v1/returns/rates"+q, nil, &got)
+			rates = map[string]string{}
+			for _, g := range got.Groups {
+				rates[g.Key] = fmt.Sprintf("%d/%d=%.2f", g.Returns, g.Orders, g.Rate)
+			}
+			if !maps.Equal(rates, want) {
+				t.Fatalf("rates%s: %v, want %v", q, rates, want)
+			}
 		}
 		// By reason: what the 5 returns of 20 orders are made of.
 		var byReason struct {

@@ -88,6 +88,9 @@ func (s *Service) countOrders(ctx context.Context, by string, from, to time.Time
 		args = append(args, to.UnixMilli())
 		where += fmt.Sprintf(" AND ordered_at < $%d", len(args))
 	}
+	if by != "month" {
+		return s.sumOrders(ctx, by, where, args, withCase)
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+rateColumns[by]+`, returned_at IS NOT NULL, order_id FROM orders WHERE `+where, args...)
 	if err != nil {
 		return nil, 0, err
@@ -135,6 +138,73 @@ func (s *Service) countOrders(ctx context.Context, by string, from, to time.Time
 		return nil, 0, err
 	}
 	return groups, total, nil
+}
+
+// sumOrders is countOrders grouped by a column of its own (not by month),
+// summed in the database: each group's orders, returns and returns with a
+// case (withCase), and every order.
+func (s *Service) sumOrders(ctx context.Context, by, where string, args []any, withCase map[string]bool) (groups map[string]*RateGroup, total int, err error) {
+	returnsOnly := by == "reason" || by == "return_channel"
+	if returnsOnly {
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders WHERE `+where, args...).Scan(&total); err != nil {
+			return nil, 0, err
+		}
+		where += " AND returned_at IS NOT NULL"
+	}
+	groups = map[string]*RateGroup{}
+	group := ""
+	if by != "" { // (PostgreSQL refuses to group by a constant)
+		group = " GROUP BY " + rateColumns[by]
+	}
+	err = s.db.Each(ctx, `SELECT `+rateColumns[by]+`, COUNT(*), COALESCE(SUM(CASE WHEN returned_at IS NOT NULL THEN 1 ELSE 0 END), 0) FROM orders WHERE `+where+group,
+		args, func(r *sql.Rows) error {
+			var k string
+			var g RateGroup
+			if err := r.Scan(&k, &g.Orders, &g.Returns); err != nil {
+				return err
+			}
+			if by == "" {
+				k = "all"
+			}
+			if k == "" {
+				k = "unknown"
+			}
+			if !returnsOnly {
+				total += g.Orders
+			}
+			if g.Orders == 0 {
+				return nil // no order at all (the ungrouped count)
+			}
+			g.Key = k
+			groups[k] = &g
+			return nil
+		})
+	if err != nil || len(withCase) == 0 {
+		return groups, total, err
+	}
+	// The returned orders with a case are few: looked up by the cases'
+	// orders.
+	ids := make([]any, 0, len(withCase))
+	for id := range withCase {
+		ids = append(ids, id)
+	}
+	err = s.db.EachIn(ctx, `SELECT `+rateColumns[by]+` FROM orders WHERE returned_at IS NOT NULL AND `+where+` AND order_id IN `, args, ids, func(r *sql.Rows) error {
+		var k string
+		if err := r.Scan(&k); err != nil {
+			return err
+		}
+		if by == "" {
+			k = "all"
+		}
+		if k == "" {
+			k = "unknown"
+		}
+		if g := groups[k]; g != nil {
+			g.Cases++
+		}
+		return nil
+	})
+	return groups, total, err
 }
 
 // rates gives each group its return rate (and, by reason or return

@@ -19,6 +19,7 @@ import (
 	"github.com/cxloop/cxloop/internal/catalog"
 	"github.com/cxloop/cxloop/internal/eventlog"
 	"github.com/cxloop/cxloop/internal/experience/recommend"
+	"github.com/cxloop/cxloop/internal/memo"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store"
 )
@@ -37,6 +38,7 @@ type Service struct {
 	training sync.Mutex
 	trainedN atomic.Int64 // interactions the model in use was trained on
 	emails   bool         // a mail server is configured: email nudges can go out
+	fits     memo.Fits    // evaluations kept on large data (Backtest)
 }
 
 // trained is a recommender ready to serve.

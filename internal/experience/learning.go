@@ -307,18 +307,36 @@ type orders struct {
 
 func (s *Service) orderIndex(ctx context.Context) (*orders, error) {
 	return memo.Get(ctx, "experience.orders", func() (*orders, error) {
-		h, err := s.histories(ctx)
+		// The times of every customer's order lines (as histories holds
+		// them: by owner, else by key), each time once: from the lines'
+		// (identity, at) index alone.
+		type line struct {
+			key string
+			at  int64
+		}
+		var lines []line
+		err := s.db.Each(ctx, `SELECT DISTINCT identity, at FROM order_lines`, nil, func(r *sql.Rows) error {
+			var l line
+			err := r.Scan(&l.key, &l.at)
+			lines = append(lines, l)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		owner, err := profile.OwnersBy(ctx, s.profiles, lines, func(l line) string { return l.key })
 		if err != nil {
 			return nil, err
 		}
 		o := &orders{times: map[string][]int64{}}
-		for c, items := range h.byCustomer {
-			var ts []int64
-			for _, ps := range items {
-				for _, p := range ps {
-					ts = append(ts, p.At.UnixMilli())
-				}
+		for _, l := range lines {
+			c := owner[l.key]
+			if c == "" {
+				c = l.key
 			}
+			o.times[c] = append(o.times[c], l.at)
+		}
+		for c, ts := range o.times {
 			slices.Sort(ts)
 			o.times[c] = slices.Compact(ts)
 		}

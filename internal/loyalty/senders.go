@@ -143,11 +143,16 @@ func (s *Service) referred(ctx context.Context, refs []advocacyReferral, friends
 		byCode[ReferralCode(c)] = c
 	}
 	referred := map[string]map[string]bool{} // sender → referred customers
+	senders := map[string]string{}           // code → sender: a sender's codes repeat
 	for i, r := range refs {
 		friend := friends[i]
-		sender, err := s.codeSender(ctx, r.code, byCode)
-		if err != nil {
-			return nil, err
+		sender, ok := senders[r.code]
+		if !ok {
+			var err error
+			if sender, err = s.codeSender(ctx, r.code, byCode); err != nil {
+				return nil, err
+			}
+			senders[r.code] = sender
 		}
 		if friend == "" || sender == "" || friend == sender {
 			continue

@@ -76,3 +76,70 @@ func (s *Service) AllKeys(ctx context.Context) (map[string]string, error) {
 	s.keys.owner, s.keys.state = owner, now
 	return owner, nil
 }
+
+// allCustomers keeps every customer id and where each merged one went,
+// between reads, on the rule of allKeys: customers are only added (each
+// with the created_seq of the event that made it) but for a merge (a new
+// customer_merges row) or an erasure or a replay.
+type allCustomers struct {
+	mu    sync.Mutex
+	state keysState         // identities: customers; seq: their newest created_seq
+	into  map[string]string // never changed once shared: replaced; "" for a live customer
+}
+
+func (s *Service) customersState(ctx context.Context) (keysState, error) {
+	var k keysState
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM customers), (SELECT COALESCE(MAX(created_seq), 0) FROM customers),
+		(SELECT COUNT(*) FROM customer_merges), (SELECT COALESCE(MAX(seq), 0) FROM customer_merges)`).Scan(&k.identities, &k.seq, &k.merges, &k.mergeSeq)
+	return k, err
+}
+
+// customerRow adds one customer's row (id, merged_into) to into.
+func customerRow(r *sql.Rows, into map[string]string) error {
+	var id string
+	var m sql.NullString
+	if err := r.Scan(&id, &m); err != nil {
+		return err
+	}
+	into[id] = m.String
+	return nil
+}
+
+// allMerged returns every customer id, each with the customer it was
+// merged into ("" for one not merged), as the customers stand now. The
+// map is shared: the caller must not change it.
+func (s *Service) allMerged(ctx context.Context) (map[string]string, error) {
+	s.customers.mu.Lock()
+	defer s.customers.mu.Unlock()
+	now, err := s.customersState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	was := s.customers.state
+	if s.customers.into != nil && now == was {
+		return s.customers.into, nil
+	}
+	if s.customers.into != nil && now.merges == was.merges && now.mergeSeq == was.mergeSeq && now.seq > was.seq {
+		added := map[string]string{}
+		var n int64
+		err := s.db.Each(ctx, `SELECT id, merged_into FROM customers WHERE created_seq > $1`, []any{was.seq}, func(r *sql.Rows) error {
+			n++
+			return customerRow(r, added)
+		})
+		if err != nil {
+			return nil, err
+		}
+		if was.identities+n == now.identities {
+			into := maps.Clone(s.customers.into)
+			maps.Copy(into, added)
+			s.customers.into, s.customers.state = into, now
+			return into, nil
+		}
+	}
+	into := map[string]string{}
+	if err := s.db.Each(ctx, `SELECT id, merged_into FROM customers`, nil, func(r *sql.Rows) error { return customerRow(r, into) }); err != nil {
+		return nil, err
+	}
+	s.customers.into, s.customers.state = into, now
+	return into, nil
+}

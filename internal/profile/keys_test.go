@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cxloop/cxloop/internal/app/apptest"
+	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
 
@@ -43,6 +44,27 @@ func TestAllKeysStayExact(t *testing.T) {
 			}
 			if !maps.Equal(got, want) {
 				t.Fatalf("%s: kept owners %v, want %v", when, got, want)
+			}
+			// Every customer's survivor, asked for among enough unknown
+			// ids to be read from what is kept, against the table's
+			// merges read one by one.
+			ids, err := s.DB.Strings(ctx, `SELECT id FROM customers`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 1000 {
+				ids = append(ids, fmt.Sprintf("cus_unknown%d", i))
+			}
+			surv, err := s.Profiles.Survivors(ctx, ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			direct, err := profile.SurvivorsIn(ctx, s.DB, ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(surv, direct) || len(surv) == 0 {
+				t.Fatalf("%s: kept survivors %v, want %v", when, surv, direct)
 			}
 		}
 		send := func(typ string, body map[string]any) {

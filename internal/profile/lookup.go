@@ -102,8 +102,33 @@ func SurvivorsIn(ctx context.Context, q eventlog.Querier, ids []string) (map[str
 }
 
 // Survivors is SurvivorsIn on the profiles' database.
+//
+// Most customers' survivors are found in every customer's merges, kept
+// between reads (allMerged), rather than asked for in chunks.
 func (s *Service) Survivors(ctx context.Context, ids []string) (map[string]string, error) {
-	return SurvivorsIn(ctx, s.db, ids)
+	if len(ids) < wholeKeys {
+		return SurvivorsIn(ctx, s.db, ids)
+	}
+	into, err := s.allMerged(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, id := range ids {
+		at := id
+		for range 16 { // as SurvivorsIn follows them
+			m, ok := into[at]
+			if !ok {
+				break // no such customer
+			}
+			if m == "" {
+				out[id] = at
+				break
+			}
+			at = m
+		}
+	}
+	return out, nil
 }
 
 // SurvivorIn is the id of the customer that holds the profile id now: id

@@ -105,10 +105,11 @@ type Member struct {
 
 // Service reads profiles.
 type Service struct {
-	db      *store.DB
-	now     func() time.Time
-	sources SegmentSources
-	keys    allKeys // every key's owner, kept while exact
+	db        *store.DB
+	now       func() time.Time
+	sources   SegmentSources
+	keys      allKeys      // every key's owner, kept while exact
+	customers allCustomers // every customer's merge, kept while exact
 }
 
 // NewService returns the profile read service; now is the clock segments
@@ -340,6 +341,22 @@ func (s *Service) Owners(ctx context.Context, events []eventlog.Event) (map[stri
 				values = append(values, v)
 			}
 		}
+	}
+	if len(values) >= wholeKeys {
+		// Most of the customers: every key's owner, kept (AllKeys).
+		all, err := s.AllKeys(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range events {
+			if c := all["u:"+e.UserID]; e.UserID != "" && c != "" {
+				out[KindUserID+":"+e.UserID] = c
+			}
+			if c := all["a:"+e.AnonymousID]; e.AnonymousID != "" && c != "" {
+				out[KindAnonymousID+":"+e.AnonymousID] = c
+			}
+		}
+		return out, nil
 	}
 	for len(values) > 0 {
 		chunk := values[:min(200, len(values))]

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/experience"
@@ -61,18 +62,18 @@ func (c *Console) experiencesPage(w http.ResponseWriter, r *http.Request, s auth
 func (c *Console) experiences(ctx context.Context, s auth.Session, per period) (map[string]any, error) {
 	ctx = memo.With(ctx) // the reports share the order histories they read
 	var (
-		uplift       []experience.Uplift
-		learning     []experience.Month
-		model, naive float64
-		n            int
-		nudges       []experience.Nudge
-		set          experience.ReplenishSettings
+		uplift   []experience.Uplift
+		learning []experience.Month
+		backtest experience.BacktestResult
+		tested   time.Time
+		nudges   []experience.Nudge
+		set      experience.ReplenishSettings
 	)
 	// The reports are independent reads: side by side.
 	err := parallel(
 		func() (err error) { uplift, err = c.Exp.UpliftsIn(ctx, per.From, per.To); return err },
 		func() (err error) { learning, err = c.Exp.LearningIn(ctx, per.From, per.To); return err },
-		func() (err error) { model, naive, n, err = c.Exp.Backtest(ctx); return err },
+		func() (err error) { backtest, tested, err = c.Exp.BacktestKept(ctx); return err },
 		func() (err error) { nudges, err = c.Exp.Nudges(ctx); return err },
 		func() (err error) { set, err = c.Exp.ReplenishSettings(ctx); return err },
 	)
@@ -80,7 +81,7 @@ func (c *Console) experiences(ctx context.Context, s auth.Session, per period) (
 		return nil, err
 	}
 	return map[string]any{
-		"Uplift": uplift, "Learning": learning, "Backtest": map[string]any{"Model": model, "Naive": naive, "N": n},
+		"Uplift": uplift, "Learning": learning, "Backtest": backtest, "BacktestFitted": fittedBefore(c.Profiles.Now(), tested),
 		"Nudges": nudges, "Replenish": set, "Owner": s.Principal.Can(auth.RoleOwner), "Admin": s.Principal.Can(auth.RoleAdmin),
 		"Period": per, "Emails": c.Surveys.Emails(),
 	}, nil

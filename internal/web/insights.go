@@ -75,21 +75,16 @@ func (c *Console) insights(ctx context.Context, per period, survey *string) (map
 	}
 	var drivers template.HTML
 	// Models fitted before this view (kept on large data) say when.
-	var acsiFitted, channelsFitted *time.Time
+	var acsiFitted *time.Time
 	now := c.Profiles.Now()
 	if acsi != nil {
 		drivers = driverChart(acsi.Drivers)
-		if now.Sub(acsi.FittedAt) > time.Second {
-			acsiFitted = &acsi.FittedAt
-		}
-	}
-	if now.Sub(fitted) > time.Second {
-		channelsFitted = &fitted
+		acsiFitted = fittedBefore(now, acsi.FittedAt)
 	}
 	return map[string]any{
 		"Outcomes": outcomes, "Funnel": funnel, "FunnelChart": funnelChart(funnel), "RepeatJudged": repeatJudged(funnel), "Silent": silent, "Model": model, "Totals": totals, "Gaps": gaps,
 		"Channels": channels, "Period": per, "ACSI": acsi, "Drivers": drivers,
-		"ACSIFitted": acsiFitted, "ChannelsFitted": channelsFitted,
+		"ACSIFitted": acsiFitted, "ChannelsFitted": fittedBefore(now, fitted),
 	}, nil
 }
 
@@ -181,4 +176,14 @@ func driverChart(drivers []analytics.Driver) template.HTML {
 // driverName is a driver in words: perceived_quality → perceived quality.
 func driverName(id string) string {
 	return strings.ReplaceAll(id, "_", " ")
+}
+
+// fittedBefore is when a model shown at now was fitted, when that was
+// before this view (a fit kept on large data, memo.Keep); nil when it was
+// fitted for it.
+func fittedBefore(now, fitted time.Time) *time.Time {
+	if fitted.IsZero() || now.Sub(fitted) <= time.Second {
+		return nil
+	}
+	return &fitted
 }

@@ -1,11 +1,13 @@
 package analytics
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cxloop/cxloop/internal/fault"
@@ -147,11 +149,14 @@ func (s *Service) outcomes(ctx context.Context, start time.Time, months int, sur
 		out[i].Month, w.index[m] = m, i
 	}
 	out[months-1].Partial = out[months-1].Month == now.Format("2006-01")
-	if err := s.commerceByMonth(ctx, w, out); err != nil {
-		return nil, err
-	}
-	bySurvey, err := s.signalsByMonth(ctx, w, out)
-	if err != nil {
+	// Side by side: each sets fields of the months the other does not.
+	var bySurvey map[string][]outcomeScores
+	var commerce, signals error
+	var wg sync.WaitGroup
+	wg.Go(func() { commerce = s.commerceByMonth(ctx, w, out) })
+	wg.Go(func() { bySurvey, signals = s.signalsByMonth(ctx, w, out) })
+	wg.Wait()
+	if err := cmp.Or(commerce, signals); err != nil {
 		return nil, err
 	}
 	res := &Outcomes{Months: out, Surveys: []OutcomeSurvey{}}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/cxloop/cxloop/internal/analytics"
 	"github.com/cxloop/cxloop/internal/app"
 )
 
@@ -21,8 +22,11 @@ func eval(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) > 0 && args[0] == "pls" {
 		return evalPLS(args[1:], out)
 	}
+	if len(args) > 0 && args[0] == "churn" {
+		return evalChurn(ctx, args[1:], out)
+	}
 	if len(args) == 0 || args[0] != "recommend" {
-		return errors.New("eval: name what to evaluate: recommend, replenish, clv or pls")
+		return errors.New("eval: name what to evaluate: recommend, replenish, clv, churn or pls")
 	}
 	fs := flag.NewFlagSet("eval recommend", flag.ContinueOnError)
 	data := fs.String("data", "", "a MovieLens folder (ratings.csv: userId,movieId,rating,timestamp)")
@@ -110,6 +114,52 @@ func evalCLV(args []string, out io.Writer) error {
 	fmt.Fprintf(out, "BG/NBD       r = %.4f   alpha = %.4f   a = %.4f   b = %.4f   log-likelihood = %.2f\n", p.R, p.Alpha, p.A, p.B, p.LL)
 	fmt.Fprintf(out, "Gamma-Gamma  p = %.4f   q = %.4f   v = %.4f   log-likelihood = %.2f\n\n", g.P, g.Q, g.V, g.LL)
 	fmt.Fprintf(out, "holdout repeat transactions: predicted %.1f, actual %.0f (%+.1f%%)\n", r.Predicted, r.Actual, 100*(r.Predicted-r.Actual)/r.Actual)
+	return nil
+}
+
+// evalChurn checks the value model's churn scores on a holdout of the last
+// days of a database's orders (--db) or of the CDNOW sample (--data).
+func evalChurn(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("eval churn", flag.ContinueOnError)
+	data := fs.String("data", "", "the CDNOW folder (CDNOW_sample.txt), instead of a database")
+	days := fs.Int("holdout-days", analytics.ChurnHoldoutDays, "days held out at the end of the orders")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	db := dbFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var r analytics.ChurnReport
+	var err error
+	if *data != "" {
+		r, err = app.CheckChurnCDNOW(*data, *days)
+	} else {
+		var a *app.App
+		if a, err = app.New(ctx, app.Config{DB: *db, Logger: logger()}); err != nil {
+			return err
+		}
+		defer a.Close()
+		r, err = a.An.CheckChurn(ctx, *days)
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	c := r.Check
+	fmt.Fprintf(out, "%s: %d customers who ordered by %s; in the %d days held out, to %s, %d of them (%.0f%%) ordered nothing\n\n",
+		r.Source, c.Customers, r.Cut.Format("2006-01-02"), r.HoldoutDays, r.End.Format("2006-01-02"), c.Churned, 100*float64(c.Churned)/float64(max(1, c.Customers)))
+	fmt.Fprintf(out, "BG/NBD fitted before the holdout: r = %.4f  alpha = %.4f  a = %.4f  b = %.4f\n\n", r.BGNBD.R, r.BGNBD.Alpha, r.BGNBD.A, r.BGNBD.B)
+	fmt.Fprintf(out, "%-44s %8s %14s\n", "ranking those who ordered nothing", "AUC", "top-10% lift")
+	fmt.Fprintf(out, "%-44s %8.3f %14.2f\n", "model: chance of no order in the holdout", c.Model.AUC, c.Model.LiftTop10)
+	fmt.Fprintf(out, "%-44s %8.3f %14.2f\n", "recency: weeks since the last order", c.Recency.AUC, c.Recency.LiftTop10)
+	fmt.Fprintf(out, "\nAUC gain %+.3f (95%% interval %+.3f to %+.3f): %s\n", c.Gain, c.GainLow, c.GainHigh, c.Verdict)
+	fmt.Fprintln(out, "\ncalibration, tenths of the customers by prediction:")
+	for _, b := range c.Calibration {
+		fmt.Fprintf(out, "  predicted %5.1f%%  observed %5.1f%%  (%d)\n", 100*b.Predicted, 100*b.Observed, b.Customers)
+	}
 	return nil
 }
 

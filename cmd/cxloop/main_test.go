@@ -20,6 +20,7 @@ import (
 
 	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/audit"
+	"github.com/cxloop/cxloop/internal/shareddata"
 	"github.com/cxloop/cxloop/internal/store"
 	"github.com/cxloop/cxloop/internal/store/storetest"
 )
@@ -442,6 +443,29 @@ func TestEvalRecommend(t *testing.T) {
 	}
 	if out, err := exec.Command(binary, "eval", "recommend", "--data", t.TempDir()).CombinedOutput(); err == nil {
 		t.Fatalf("a folder without ratings.csv: %s", out)
+	}
+}
+
+// eval churn holds out the last 90 days of the CDNOW sample and prints the
+// model's ranking beside recency's, its verdict and calibration, or JSON.
+func TestEvalChurn(t *testing.T) {
+	dir := shareddata.Dir(t, "cdnow")
+	out, err := exec.Command(binary, "eval", "churn", "--data", dir).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "2357 customers") || !strings.Contains(string(out), "recency") ||
+		!strings.Contains(string(out), "calibration") {
+		t.Fatalf("table: %v\n%s", err, out)
+	}
+	out, err = exec.Command(binary, "eval", "churn", "--data", dir, "--holdout-days", "60", "--json").Output()
+	var res struct {
+		HoldoutDays int `json:"holdout_days"`
+		Check       struct {
+			Customers int
+			Model     struct{ AUC float64 }
+			Verdict   string
+		}
+	}
+	if err != nil || json.Unmarshal(out, &res) != nil || res.HoldoutDays != 60 || res.Check.Customers != 2357 || res.Check.Model.AUC <= 0.5 || res.Check.Verdict == "" {
+		t.Fatalf("json: %v\n%s", err, out)
 	}
 }
 

@@ -20,6 +20,12 @@ func EvaluateCLV(dataDir string, calibrationWeeks, holdoutWeeks int) (analytics.
 	return analytics.EvaluateCLV(dataDir, calibrationWeeks, holdoutWeeks)
 }
 
+// CheckChurnCDNOW is the value model's churn check on a CDNOW folder
+// (analytics.CheckChurnCDNOW).
+func CheckChurnCDNOW(dataDir string, holdoutDays int) (analytics.ChurnReport, error) {
+	return analytics.CheckChurnCDNOW(dataDir, holdoutDays)
+}
+
 // EvaluatePLS fits the ECSI model on a satisfaction table
 // (analytics.EvaluatePLS).
 func EvaluatePLS(path, scheme string, scaled bool, bootstrap int) (analytics.PLSReport, error) {

@@ -151,10 +151,15 @@ func evalChurn(ctx context.Context, args []string, out io.Writer) error {
 	c := r.Check
 	fmt.Fprintf(out, "%s: %d customers who ordered by %s; in the %d days held out, to %s, %d of them (%.0f%%) ordered nothing\n\n",
 		r.Source, c.Customers, r.Cut.Format("2006-01-02"), r.HoldoutDays, r.End.Format("2006-01-02"), c.Churned, 100*float64(c.Churned)/float64(max(1, c.Customers)))
-	fmt.Fprintf(out, "BG/NBD fitted before the holdout: r = %.4f  alpha = %.4f  a = %.4f  b = %.4f\n\n", r.BGNBD.R, r.BGNBD.Alpha, r.BGNBD.A, r.BGNBD.B)
+	fmt.Fprintf(out, "BG/NBD fitted before the holdout: r = %.4f  alpha = %.4f  a = %.4f  b = %.4f (a customer leaves after an order with chance %.2f%%)\n", r.BGNBD.R, r.BGNBD.Alpha, r.BGNBD.A, r.BGNBD.B, 100*r.Dropout)
+	if r.Note != "" {
+		fmt.Fprintf(out, "NOTE: %s\n", r.Note)
+	}
+	fmt.Fprintln(out)
 	fmt.Fprintf(out, "%-44s %8s %14s\n", "ranking those who ordered nothing", "AUC", "top-10% lift")
 	fmt.Fprintf(out, "%-44s %8.3f %14.2f\n", "model: chance of no order in the holdout", c.Model.AUC, c.Model.LiftTop10)
 	fmt.Fprintf(out, "%-44s %8.3f %14.2f\n", "recency: weeks since the last order", c.Recency.AUC, c.Recency.LiftTop10)
+	fmt.Fprintf(out, "(the highest lift possible is %.2f: 1 ÷ the share who ordered nothing)\n", r.BestLift)
 	fmt.Fprintf(out, "\nAUC gain %+.3f (95%% interval %+.3f to %+.3f): %s\n", c.Gain, c.GainLow, c.GainHigh, c.Verdict)
 	fmt.Fprintln(out, "\ncalibration, tenths of the customers by prediction:")
 	for _, b := range c.Calibration {

@@ -52,6 +52,7 @@ Usage:
   cxloop eval    replenish [--db PATH|URL] [--json]
   cxloop eval    clv --data FOLDER [--calibration-weeks 39] [--holdout-weeks 39] [--json]
   cxloop eval    pls --data FILE.csv [--scheme centroid|factorial|path] [--scaled] [--bootstrap N] [--json]
+  cxloop eval    churn [--db PATH|URL | --data CDNOW_FOLDER] [--holdout-days 90] [--json]
   cxloop token   [--db PATH|URL] [--name NAME] [--role admin|owner|agent|analyst] [--teams A,B]
   cxloop vacuum  [--db PATH|URL]   (rewrite the database: nothing deleted stays in its files)
   cxloop version

@@ -3,6 +3,7 @@ package analytics
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"time"
 
@@ -14,13 +15,25 @@ import (
 // at that cut-off by their chance of buying nothing in the holdout, and the
 // scores checked against what the holdout shows, beside recency alone.
 type ChurnReport struct {
-	Source      string         `json:"source"`
-	Cut         time.Time      `json:"cut"` // the calibration's end, the holdout's start
-	End         time.Time      `json:"end"`
-	HoldoutDays int            `json:"holdout_days"`
-	BGNBD       clv.BGNBD      `json:"bgnbd"`
-	Check       clv.ChurnCheck `json:"check"`
+	Source      string    `json:"source"`
+	Cut         time.Time `json:"cut"` // the calibration's end, the holdout's start
+	End         time.Time `json:"end"`
+	HoldoutDays int       `json:"holdout_days"`
+	BGNBD       clv.BGNBD `json:"bgnbd"`
+	// Dropout is the fitted chance that a customer leaves after an order
+	// (a ÷ (a + b)); Note says when it is too small for the model's
+	// chance of a customer being alive to mean anything.
+	Dropout float64        `json:"dropout"`
+	Note    string         `json:"note,omitempty"`
+	Check   clv.ChurnCheck `json:"check"`
+	// BestLift is the highest top-decile lift possible: 1 ÷ the share who
+	// ordered nothing (a tenth can hold no more than all of them).
+	BestLift float64 `json:"best_lift"`
 }
+
+// MinDropout is the fitted chance of leaving after an order below which
+// the value model is said to assume that nobody leaves.
+const MinDropout = 0.01
 
 // ChurnHoldoutDays is the holdout of a churn check unless told otherwise.
 const ChurnHoldoutDays = 90
@@ -51,6 +64,13 @@ func CheckChurn(source string, txs []clv.Transaction, holdoutDays int) (ChurnRep
 		return ChurnReport{}, err
 	}
 	r.Check = clv.CheckChurn(r.BGNBD, cs, holdout, float64(r.End.Sub(r.Cut))/float64(clv.Week), 1)
+	r.Dropout = r.BGNBD.A / (r.BGNBD.A + r.BGNBD.B)
+	if r.Dropout < MinDropout {
+		r.Note = fmt.Sprintf("the fitted chance of leaving after an order is %.2f %%: the model assumes almost nobody leaves, so its chance of a customer being alive says little and its ranking comes from purchase rates alone", 100*r.Dropout)
+	}
+	if r.Check.Churned > 0 {
+		r.BestLift = float64(r.Check.Customers) / float64(r.Check.Churned)
+	}
 	return r, nil
 }
 

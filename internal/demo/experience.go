@@ -87,7 +87,7 @@ func (c *customer) consume(seed uint64) []pastNudge {
 		for k := 0; k < 1+r.IntN(4); k++ {
 			p := catalogue[r.IntN(len(catalogue))]
 			rec := fmt.Sprintf("rec_demo_%05d_%d", c.n+1, k)
-			t := c.between(c.signup, c.end)
+			t := c.between(c.signup, c.stays())
 			props := map[string]any{"rec_id": rec, "product_id": p.ID}
 			c.add("track", t, Message{"userId": c.userID, "event": "Recommendation Shown", "properties": props}, "web")
 			if r.Float64() < 0.2 {
@@ -125,6 +125,8 @@ func (c *customer) consume(seed uint64) []pastNudge {
 		rate := item.Days * math.Exp(r.NormFloat64()*0.3)
 		t := c.signup.Add(time.Duration(r.Float64() * rate * float64(24*time.Hour)))
 		var cycle []bought
+		// A consumable's buyers stay longer than the shop's: after each
+		// purchase one in twenty-five stops buying it.
 		for o := 0; t.Before(c.end); o++ {
 			q := 1 + r.IntN(3)
 			c.add("track", t, Message{"userId": c.userID, "event": "Order Completed", "properties": map[string]any{
@@ -132,6 +134,9 @@ func (c *customer) consume(seed uint64) []pastNudge {
 				"products": []any{map[string]any{"product_id": item.ID, "name": item.Name, "price": item.Price, "quantity": q, "category": consumablesCategory}}}}, "web")
 			cycle = append(cycle, bought{t, q, len(c.msgs) - 1})
 			t = t.Add(time.Duration(rate * float64(q) * math.Exp(r.NormFloat64()*0.15) * float64(24*time.Hour)))
+			if r.Float64() < 0.04 {
+				break
+			}
 		}
 		cycles, items, rates = append(cycles, cycle), append(items, i), append(rates, rate)
 	}

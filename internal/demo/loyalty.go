@@ -78,10 +78,10 @@ var loopNudges = []string{
 // thresholds (50, 100, 500) would make most of the demo's members platinum.
 const demoProgram = `{"measure": "points", "tiers": [
   {"name": "bronze", "from": 0},
-  {"name": "silver", "from": 1000, "perks": [{"kind": "free_service", "name": "Free repairs"}]},
-  {"name": "gold", "from": 1750, "perks": [{"kind": "early_access", "name": "New collections", "hours": 48}, {"kind": "free_service", "name": "Free repairs"},
+  {"name": "silver", "from": 500, "perks": [{"kind": "free_service", "name": "Free repairs"}]},
+  {"name": "gold", "from": 900, "perks": [{"kind": "early_access", "name": "New collections", "hours": 48}, {"kind": "free_service", "name": "Free repairs"},
     {"kind": "priority_service", "name": "Priority service"}]},
-  {"name": "platinum", "from": 2800, "perks": [{"kind": "early_access", "name": "New collections", "hours": 72}, {"kind": "vip_deal", "name": "VIP evening", "code": "VIP-NIGHT"},
+  {"name": "platinum", "from": 1500, "perks": [{"kind": "early_access", "name": "New collections", "hours": 72}, {"kind": "vip_deal", "name": "VIP evening", "code": "VIP-NIGHT"},
     {"kind": "free_service", "name": "Free repairs"}, {"kind": "priority_service", "name": "Priority service"}]}]}`
 
 // createGuides adds the demo's how-to guides.

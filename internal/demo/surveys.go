@@ -197,7 +197,7 @@ func (a *answerer) postOrder(survey string, refunded map[string]string) (msgs []
 }
 
 // afterOrder counts one completed order into the customer's experience and,
-// for about three orders in ten, answers the post-order survey about it a
+// for about four orders in ten, answers the post-order survey about it a
 // few days later: high unless it was refunded, late or damaged, the
 // customer has a call left unresolved, or the web checkout lost its
 // delivery slot. It returns the answer (nil when none) and when the order
@@ -214,7 +214,7 @@ func (a *answerer) afterOrder(survey string, m Message, refunded map[string]stri
 	if reason == "arrived late" {
 		a.ex.late++
 	}
-	if a.r.Float64() > 0.3 {
+	if a.r.Float64() > 0.4 {
 		return nil, at
 	}
 	base := 9.0
@@ -331,7 +331,7 @@ func (c *customer) addAnswers(msgs []Message) {
 // arrived late. Their post-order
 // answers, given two to five days later, in the last week, are lower; the "Web NPS" alert created
 // by CreateLoop sees the drop against the week before (a Welch t-test on
-// some 80 answers a week) and opens a case for the service team.
+// some 40 to 60 answers a week) and opens a case for the service team.
 func checkoutSlotLost(channel any, order string, ordered, end time.Time) bool {
 	if channel != "web" || ordered.Before(end.Add(-8*24*time.Hour)) {
 		return false

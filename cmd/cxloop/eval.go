@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/cxloop/cxloop/internal/analytics"
 	"github.com/cxloop/cxloop/internal/app"
 )
 
@@ -122,13 +121,13 @@ func evalCLV(args []string, out io.Writer) error {
 func evalChurn(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("eval churn", flag.ContinueOnError)
 	data := fs.String("data", "", "the CDNOW folder (CDNOW_sample.txt), instead of a database")
-	days := fs.Int("holdout-days", analytics.ChurnHoldoutDays, "days held out at the end of the orders")
+	days := fs.Int("holdout-days", app.ChurnHoldoutDays, "days held out at the end of the orders")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	db := dbFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var r analytics.ChurnReport
+	var r app.ChurnReport
 	var err error
 	if *data != "" {
 		r, err = app.CheckChurnCDNOW(*data, *days)

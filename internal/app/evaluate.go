@@ -20,9 +20,15 @@ func EvaluateCLV(dataDir string, calibrationWeeks, holdoutWeeks int) (analytics.
 	return analytics.EvaluateCLV(dataDir, calibrationWeeks, holdoutWeeks)
 }
 
+// ChurnReport is the value model's churn check (analytics.ChurnReport).
+type ChurnReport = analytics.ChurnReport
+
+// ChurnHoldoutDays is a churn check's holdout unless told otherwise.
+const ChurnHoldoutDays = analytics.ChurnHoldoutDays
+
 // CheckChurnCDNOW is the value model's churn check on a CDNOW folder
 // (analytics.CheckChurnCDNOW).
-func CheckChurnCDNOW(dataDir string, holdoutDays int) (analytics.ChurnReport, error) {
+func CheckChurnCDNOW(dataDir string, holdoutDays int) (ChurnReport, error) {
 	return analytics.CheckChurnCDNOW(dataDir, holdoutDays)
 }
 

@@ -163,12 +163,7 @@ func (s *Service) sumOrders(ctx context.Context, by, where string, args []any, w
 			if err := r.Scan(&k, &g.Orders, &g.Returns); err != nil {
 				return err
 			}
-			if by == "" {
-				k = "all"
-			}
-			if k == "" {
-				k = "unknown"
-			}
+			k = rateKey(by, k)
 			if !returnsOnly {
 				total += g.Orders
 			}
@@ -193,18 +188,24 @@ func (s *Service) sumOrders(ctx context.Context, by, where string, args []any, w
 		if err := r.Scan(&k); err != nil {
 			return err
 		}
-		if by == "" {
-			k = "all"
-		}
-		if k == "" {
-			k = "unknown"
-		}
+		k = rateKey(by, k)
 		if g := groups[k]; g != nil {
 			g.Cases++
 		}
 		return nil
 	})
 	return groups, total, err
+}
+
+// rateKey is the group of ReturnRates a row's column value k falls in.
+func rateKey(by, k string) string {
+	switch {
+	case by == "":
+		return "all"
+	case k == "":
+		return "unknown"
+	}
+	return k
 }
 
 // rates gives each group its return rate (and, by reason or return

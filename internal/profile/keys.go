@@ -5,93 +5,82 @@ import (
 	"database/sql"
 	"maps"
 	"sync"
+
+	"github.com/cxloop/cxloop/internal/store"
 )
 
-// allKeys keeps every user and anonymous id's owner between reads: the
-// report pages resolve most keys there are at every view, and reading the
-// eight thousand identities of the demo cost each about 25 ms.
+// keptRows keeps a map read from a profile table between reads: every
+// user and anonymous id's owner (identities, by seq) and every customer's
+// merge (customers, by created_seq). The report pages resolve most of them
+// at every view, and reading the demo's eight thousand identities cost
+// each about 25 ms.
 //
-// What it holds is checked at every read against the identities as they
-// stand, so it is exact: identities are only added (each with the seq of
-// the event that first named it, higher than any before it: the profile
-// consumer applies the log in order) except when a merge moves them to
-// another customer (a new customer_merges row, with its own seq) or an
-// erasure or a replay removes them. New rows are read and added; anything
-// else reads every identity again.
-type allKeys struct {
+// What it holds is checked at every read against the table as it stands,
+// so it is exact: rows are only added (each with the seq of the event that
+// made it, higher than any before it: the profile consumer applies the log
+// in order) except when a merge moves identities to another customer or
+// marks a customer merged (a new customer_merges row, with its own seq) or
+// an erasure or a replay removes rows. New rows are read and added;
+// anything else reads the table again.
+type keptRows struct {
 	mu    sync.Mutex
-	state keysState
-	owner map[string]string // never changed once shared: replaced
+	state rowsState
+	m     map[string]string // never changed once shared: replaced
 }
 
-// keysState is what the kept keys were read at: how many identities, the
-// highest seq among them, how many merges and the latest merge's seq.
-type keysState struct {
-	identities, seq, merges, mergeSeq int64
+// rowsState is what the kept rows were read at: how many rows, the highest
+// seq among them, how many merges and the latest merge's seq.
+type rowsState struct {
+	rows, seq, merges, mergeSeq int64
 }
 
-func (s *Service) keysState(ctx context.Context) (keysState, error) {
-	var k keysState
-	err := s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM identities), (SELECT COALESCE(MAX(seq), 0) FROM identities),
-		(SELECT COUNT(*) FROM customer_merges), (SELECT COALESCE(MAX(seq), 0) FROM customer_merges)`).Scan(&k.identities, &k.seq, &k.merges, &k.mergeSeq)
-	return k, err
+// read returns the map of table's rows (columns cols, each added by row),
+// kept as keptRows says; seq is the table's column of the event's seq. The
+// map is shared: the caller must not change it.
+func (k *keptRows) read(ctx context.Context, db *store.DB, table, seq, cols string, row func(*sql.Rows, map[string]string) error) (map[string]string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var now rowsState
+	err := db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM `+table+`), (SELECT COALESCE(MAX(`+seq+`), 0) FROM `+table+`),
+		(SELECT COUNT(*) FROM customer_merges), (SELECT COALESCE(MAX(seq), 0) FROM customer_merges)`).Scan(&now.rows, &now.seq, &now.merges, &now.mergeSeq)
+	if err != nil {
+		return nil, err
+	}
+	was := k.state
+	if k.m != nil && now == was {
+		return k.m, nil
+	}
+	if k.m != nil && now.merges == was.merges && now.mergeSeq == was.mergeSeq && now.seq > was.seq {
+		// Only added, if the count agrees: read what came after.
+		added := map[string]string{}
+		var n int64
+		err := db.Each(ctx, `SELECT `+cols+` FROM `+table+` WHERE `+seq+` > $1`, []any{was.seq}, func(r *sql.Rows) error {
+			n++
+			return row(r, added)
+		})
+		if err != nil {
+			return nil, err
+		}
+		if was.rows+n == now.rows {
+			m := maps.Clone(k.m)
+			maps.Copy(m, added)
+			k.m, k.state = m, now
+			return m, nil
+		}
+	}
+	m := map[string]string{}
+	if err := db.Each(ctx, `SELECT `+cols+` FROM `+table, nil, func(r *sql.Rows) error { return row(r, m) }); err != nil {
+		return nil, err
+	}
+	k.m, k.state = m, now
+	return m, nil
 }
 
 // AllKeys returns the owner of every user id ("u:…") and anonymous id
 // ("a:…"), as Keys(ctx, nil) would read them now. The map is shared: the
 // caller must not change it.
 func (s *Service) AllKeys(ctx context.Context) (map[string]string, error) {
-	s.keys.mu.Lock()
-	defer s.keys.mu.Unlock()
-	now, err := s.keysState(ctx)
-	if err != nil {
-		return nil, err
-	}
-	was := s.keys.state
-	if s.keys.owner != nil && now == was {
-		return s.keys.owner, nil
-	}
-	if s.keys.owner != nil && now.merges == was.merges && now.mergeSeq == was.mergeSeq && now.seq > was.seq {
-		// Only added, if the count agrees: read what came after.
-		added := map[string]string{}
-		var n int64
-		err := s.db.Each(ctx, `SELECT kind, value, customer_id FROM identities WHERE seq > $1`, []any{was.seq}, func(r *sql.Rows) error {
-			n++
-			return keyRow(r, added)
-		})
-		if err != nil {
-			return nil, err
-		}
-		if was.identities+n == now.identities {
-			owner := maps.Clone(s.keys.owner)
-			maps.Copy(owner, added)
-			s.keys.owner, s.keys.state = owner, now
-			return owner, nil
-		}
-	}
-	owner, err := s.Keys(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	s.keys.owner, s.keys.state = owner, now
-	return owner, nil
-}
-
-// allCustomers keeps every customer id and where each merged one went,
-// between reads, on the rule of allKeys: customers are only added (each
-// with the created_seq of the event that made it) but for a merge (a new
-// customer_merges row) or an erasure or a replay.
-type allCustomers struct {
-	mu    sync.Mutex
-	state keysState         // identities: customers; seq: their newest created_seq
-	into  map[string]string // never changed once shared: replaced; "" for a live customer
-}
-
-func (s *Service) customersState(ctx context.Context) (keysState, error) {
-	var k keysState
-	err := s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM customers), (SELECT COALESCE(MAX(created_seq), 0) FROM customers),
-		(SELECT COUNT(*) FROM customer_merges), (SELECT COALESCE(MAX(seq), 0) FROM customer_merges)`).Scan(&k.identities, &k.seq, &k.merges, &k.mergeSeq)
-	return k, err
+	return s.keys.read(ctx, s.db, "identities", "seq", "kind, value, customer_id", keyRow)
 }
 
 // customerRow adds one customer's row (id, merged_into) to into.
@@ -109,37 +98,5 @@ func customerRow(r *sql.Rows, into map[string]string) error {
 // merged into ("" for one not merged), as the customers stand now. The
 // map is shared: the caller must not change it.
 func (s *Service) allMerged(ctx context.Context) (map[string]string, error) {
-	s.customers.mu.Lock()
-	defer s.customers.mu.Unlock()
-	now, err := s.customersState(ctx)
-	if err != nil {
-		return nil, err
-	}
-	was := s.customers.state
-	if s.customers.into != nil && now == was {
-		return s.customers.into, nil
-	}
-	if s.customers.into != nil && now.merges == was.merges && now.mergeSeq == was.mergeSeq && now.seq > was.seq {
-		added := map[string]string{}
-		var n int64
-		err := s.db.Each(ctx, `SELECT id, merged_into FROM customers WHERE created_seq > $1`, []any{was.seq}, func(r *sql.Rows) error {
-			n++
-			return customerRow(r, added)
-		})
-		if err != nil {
-			return nil, err
-		}
-		if was.identities+n == now.identities {
-			into := maps.Clone(s.customers.into)
-			maps.Copy(into, added)
-			s.customers.into, s.customers.state = into, now
-			return into, nil
-		}
-	}
-	into := map[string]string{}
-	if err := s.db.Each(ctx, `SELECT id, merged_into FROM customers`, nil, func(r *sql.Rows) error { return customerRow(r, into) }); err != nil {
-		return nil, err
-	}
-	s.customers.into, s.customers.state = into, now
-	return into, nil
+	return s.customers.read(ctx, s.db, "customers", "created_seq", "id, merged_into", customerRow)
 }

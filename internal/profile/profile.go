@@ -108,8 +108,8 @@ type Service struct {
 	db        *store.DB
 	now       func() time.Time
 	sources   SegmentSources
-	keys      allKeys      // every key's owner, kept while exact
-	customers allCustomers // every customer's merge, kept while exact
+	keys      keptRows // every key's owner, kept while exact (AllKeys)
+	customers keptRows // every customer's merge, kept while exact (allMerged)
 }
 
 // NewService returns the profile read service; now is the clock segments

@@ -146,7 +146,7 @@ func checkDemoFigures(t *testing.T, s *apptest.Server) {
 		for _, g := range f.Groups {
 			bounded("repeat rate of "+g.Key, g.RepeatRate)
 			bounded("request to respond of "+g.Key, g.RequestToRespond)
-			if g.Repeat > g.RepeatBase || g.RepeatBase > g.Respond {
+			if g.Repeat > g.RepeatBase || g.RepeatBase > g.Respond || g.RequestResponded > g.Request || g.RequestResponded > g.Respond {
 				t.Errorf("funnel %s: %+v", g.Key, g)
 			}
 		}

@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"cmp"
 	"log/slog"
 	"net/http"
 
@@ -185,22 +186,25 @@ func surveyParam(r *http.Request) *string {
 }
 
 // Outcomes answers GET /api/v1/analytics/outcomes?months=12&survey=, or
-// ?from=&to= for the calendar months a period touches (at most 60, the latest).
+// ?from=&to= for the calendar months a period touches, or ?all=true for
+// every month since the first activity (at most 60, the latest).
 func (a *API) Outcomes(w http.ResponseWriter, r *http.Request) {
 	months, err := httpio.Int(r, "months", 12)
 	if err == nil && (months < 1 || months > 60) {
 		err = fault.Field("months", "months is between 1 and 60")
 	}
 	from, to, err2 := httpio.Span(r)
-	if err == nil {
-		err = err2
-	}
+	all, err3 := httpio.Bool(r, "all")
+	err = cmp.Or(err, err2, err3)
 	if err != nil {
 		httpio.Error(w, a.logger, err)
 		return
 	}
 	byPeriod := r.URL.Query().Has("from") || r.URL.Query().Has("to")
 	a.answer(w, r, func() (any, error) {
+		if all {
+			return a.svc.OutcomesSince(r.Context(), surveyParam(r))
+		}
 		if byPeriod {
 			return a.svc.OutcomesIn(r.Context(), from, to, surveyParam(r))
 		}

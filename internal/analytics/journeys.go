@@ -91,6 +91,9 @@ type FunnelGroup struct {
 	Recognize int    `json:"recognize"`
 	Request   int    `json:"request"`
 	Respond   int    `json:"respond"`
+	// RequestResponded is the journeys reaching request that went on to
+	// respond; Respond less it, those that responded without a request.
+	RequestResponded int `json:"request_responded"`
 	// RepeatBase is the responded journeys whose response is at least
 	// RepeatDays old (younger ones cannot be judged yet); Repeat, those of
 	// them after which the customer responded again within RepeatDays.
@@ -312,7 +315,8 @@ func funnelGroups(done []*journey, by string) []FunnelGroup {
 	}
 	out := []FunnelGroup{}
 	for _, g := range groups {
-		g.RequestToRespond = share(len(g.toRespond), g.Request)
+		g.RequestResponded = len(g.toRespond)
+		g.RequestToRespond = share(g.RequestResponded, g.Request)
 		g.RepeatRate = share(g.Repeat, g.RepeatBase)
 		g.MedianRecognizeToRequest, g.P90RecognizeToRequest = quantile(g.toRequest, 0.5), quantile(g.toRequest, 0.9)
 		g.MedianRequestToRespond, g.P90RequestToRespond = quantile(g.toRespond, 0.5), quantile(g.toRespond, 0.9)

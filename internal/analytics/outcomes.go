@@ -92,6 +92,9 @@ type Outcomes struct {
 	Survey  string          `json:"survey"`
 	Surveys []OutcomeSurvey `json:"surveys"`
 	Months  []OutcomeMonth  `json:"months"`
+	// Earlier is true when the period began before the first month shown:
+	// a report spans at most MaxOutcomeMonths, the latest.
+	Earlier bool `json:"earlier,omitempty"`
 }
 
 // Outcomes is the bottom line month by month: satisfaction and NPS (of one
@@ -110,9 +113,36 @@ func (s *Service) Outcomes(ctx context.Context, months int, survey *string) (*Ou
 // MaxOutcomeMonths is the most months one outcomes report spans.
 const MaxOutcomeMonths = 60
 
+// FirstActivity is when the first order, survey answer or signal the
+// reports read happened (zero when there is none).
+func (s *Service) FirstActivity(ctx context.Context) (time.Time, error) {
+	var at sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT MIN(at) FROM (SELECT MIN(at) AS at FROM an_orders
+		UNION ALL SELECT MIN(at) FROM an_answers UNION ALL SELECT MIN(at) FROM an_signals) AS firsts`).Scan(&at)
+	if err != nil || !at.Valid {
+		return time.Time{}, err
+	}
+	return time.UnixMilli(at.Int64).UTC(), nil
+}
+
+// OutcomesSince is the outcomes of every calendar month from the first
+// activity (FirstActivity) to now, at most MaxOutcomeMonths (the latest):
+// "all time".
+func (s *Service) OutcomesSince(ctx context.Context, survey *string) (*Outcomes, error) {
+	first, err := s.FirstActivity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if first.IsZero() {
+		first = s.now()
+	}
+	return s.OutcomesIn(ctx, first, time.Time{}, survey)
+}
+
 // OutcomesIn is the outcomes of the calendar months (UTC) [from, to)
 // touches, at most MaxOutcomeMonths (the latest); a zero from is 12
-// months back, a zero to is now.
+// months back, a zero to is now. Outcomes.Earlier says when months before
+// the first one shown were left out for the limit.
 func (s *Service) OutcomesIn(ctx context.Context, from, to time.Time, survey *string) (*Outcomes, error) {
 	now := s.now().UTC()
 	end := now
@@ -126,13 +156,18 @@ func (s *Service) OutcomesIn(ctx context.Context, from, to time.Time, survey *st
 		first = time.Date(f.Year(), f.Month(), 1, 0, 0, 0, 0, time.UTC)
 	}
 	months := (last.Year()-first.Year())*12 + int(last.Month()-first.Month()) + 1
-	if months > MaxOutcomeMonths {
+	earlier := months > MaxOutcomeMonths
+	if earlier {
 		months, first = MaxOutcomeMonths, last.AddDate(0, -(MaxOutcomeMonths-1), 0)
 	}
 	if months < 1 {
 		months, first = 1, last
 	}
-	return s.outcomes(ctx, first, months, survey)
+	out, err := s.outcomes(ctx, first, months, survey)
+	if out != nil {
+		out.Earlier = earlier
+	}
+	return out, err
 }
 
 // outcomes is the report of months calendar months from start (the

@@ -320,3 +320,51 @@ func TestOutcomesCountAResponseOnce(t *testing.T) {
 		}
 	})
 }
+
+// All time starts at the month of the first order, answer or signal and
+// runs to now, and says when a history longer than a report's 60 months
+// left its earliest months out.
+func TestOutcomesAllTime(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		s := startAt(t, dsn, fixed) // 2026-03-14
+		var none struct{ Months []outcomeMonth }
+		if code := s.API("GET", "/api/v1/analytics/outcomes?all=true", nil, &none); code != 200 || len(none.Months) != 1 || none.Months[0].Month != "2026-03" {
+			t.Errorf("all time without data: %d %+v", code, none.Months)
+		}
+		at := time.Date(2024, 7, 5, 10, 0, 0, 0, time.UTC)
+		s.MustSend("batch", map[string]any{"batch": []any{
+			track("at-1", "Order Completed", at, "web", map[string]any{"order_id": "at-1-1", "total": 30}),
+			track("at-2", "Order Completed", fixed.AddDate(0, 0, -3), "web", map[string]any{"order_id": "at-2-1", "total": 40}),
+		}})
+		s.Sync()
+		var out struct {
+			Months  []outcomeMonth
+			Earlier bool
+		}
+		// July 2024 to March 2026: 21 months, the first with its buyer.
+		if code := s.API("GET", "/api/v1/analytics/outcomes?all=true", nil, &out); code != 200 || len(out.Months) != 21 || out.Earlier {
+			t.Fatalf("all time: %d, %d months, earlier %v", code, len(out.Months), out.Earlier)
+		}
+		if f, l := out.Months[0], out.Months[20]; f.Month != "2024-07" || f.Buyers != 1 || f.Revenue != 30 || l.Month != "2026-03" || !l.Partial || l.Buyers != 1 {
+			t.Errorf("all time's first %+v and last %+v month", f, l)
+		}
+		// A complaint older still moves the start; past 60 months, the latest 60.
+		s.MustSend("batch", map[string]any{"batch": []any{
+			track("at-3", "Complaint Submitted", time.Date(2023, 2, 1, 9, 0, 0, 0, time.UTC), "call_center", map[string]any{"text": "late again"}),
+		}})
+		s.Sync()
+		if s.API("GET", "/api/v1/analytics/outcomes?all=true", nil, &out); len(out.Months) != 38 || out.Months[0].Month != "2023-02" || out.Earlier {
+			t.Errorf("all time from a complaint of February 2023: %d months from %s, earlier %v", len(out.Months), out.Months[0].Month, out.Earlier)
+		}
+		s.MustSend("batch", map[string]any{"batch": []any{
+			track("at-4", "Order Completed", time.Date(2019, 1, 10, 9, 0, 0, 0, time.UTC), "store", map[string]any{"order_id": "at-4-1", "total": 10}),
+		}})
+		s.Sync()
+		if s.API("GET", "/api/v1/analytics/outcomes?all=true", nil, &out); len(out.Months) != 60 || out.Months[0].Month != "2021-04" || !out.Earlier {
+			t.Errorf("all time from 2019: %d months from %s, earlier %v", len(out.Months), out.Months[0].Month, out.Earlier)
+		}
+		if code := s.API("GET", "/api/v1/analytics/outcomes?all=maybe", nil, nil); code != 400 {
+			t.Errorf("all=maybe: %d", code)
+		}
+	})
+}

@@ -36,6 +36,7 @@ type funnelGroup struct {
 	Key                                 string
 	Journeys, Recognize, Request        int
 	Respond, Repeat                     int
+	RequestResponded                    int      `json:"request_responded"`
 	RepeatBase                          int      `json:"repeat_base"`
 	RepeatRate                          *float64 `json:"repeat_rate"`
 	MedianRequestToRespond              *float64 `json:"median_request_to_respond_s"`
@@ -73,11 +74,11 @@ func TestFunnel(t *testing.T) {
 		}
 		web, app := f.Groups[0], f.Groups[1]
 		// w1's first order was followed by another within 90 days, its second by none.
-		if web.Key != "web" || web.Journeys != 3 || web.Request != 3 || web.Respond != 2 || web.RepeatBase != 2 || web.Repeat != 1 ||
+		if web.Key != "web" || web.Journeys != 3 || web.Request != 3 || web.Respond != 2 || web.RequestResponded != 2 || web.RepeatBase != 2 || web.Repeat != 1 ||
 			!is(web.RepeatRate, 0.5) || !is(web.MedianRequestToRespond, 3*3600) || !is(web.RequestToRespond, 0.667) {
 			t.Fatalf("web: %+v", web)
 		}
-		if app.Key != "mobile_app" || app.Recognize != 1 || app.Respond != 1 || app.RepeatBase != 1 || !is(app.RepeatRate, 0) ||
+		if app.Key != "mobile_app" || app.Recognize != 1 || app.Respond != 1 || app.RequestResponded != 1 || app.RepeatBase != 1 || !is(app.RepeatRate, 0) ||
 			!is(app.MedianRecognizeToRequest, 3600) || !is(app.MedianRequestToRespond, 6*3600) {
 			t.Fatalf("app: %+v", app)
 		}

@@ -72,6 +72,19 @@ func Int(r *http.Request, name string, def int64) (int64, error) {
 	return n, nil
 }
 
+// Bool reads an optional boolean query parameter (false when absent).
+func Bool(r *http.Request, name string) (bool, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, fault.Field(name, "%s must be true or false", name)
+	}
+	return b, nil
+}
+
 // ParseTime reads a time as the API and imports take it: RFC 3339, a
 // date and time without a zone (UTC, as an HTML datetime-local field sends
 // it) or a date (midnight UTC).

@@ -50,9 +50,15 @@ func (c *Console) insights(ctx context.Context, per period, survey *string) (map
 	)
 	err := parallel(
 		func() (err error) {
-			outcomes, err = c.An.OutcomesIn(ctx, per.From, per.To, survey)
+			read := func(survey *string) (*analytics.Outcomes, error) {
+				if per.Key == "all" { // every month since the first activity
+					return c.An.OutcomesSince(ctx, survey)
+				}
+				return c.An.OutcomesIn(ctx, per.From, per.To, survey)
+			}
+			outcomes, err = read(survey)
 			if fault.Code(err) == fault.Invalid { // a survey that is gone: the default
-				outcomes, err = c.An.OutcomesIn(ctx, per.From, per.To, nil)
+				outcomes, err = read(nil)
 			}
 			return err
 		},

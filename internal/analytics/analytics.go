@@ -653,13 +653,13 @@ func (s *Service) ValueOf(ctx context.Context, ref string) (*Value, error) {
 	return v, err
 }
 
-// maxAtRisk is the most customers AtRisk lists (and its CSV export holds).
-const maxAtRisk = 1000
+// MaxAtRisk is the most customers AtRisk lists (and its CSV export holds).
+const MaxAtRisk = 1000
 
 // AtRisk lists the customers most at risk (only the silent dissatisfied
 // when silent), highest risk first.
 func (s *Service) AtRisk(ctx context.Context, silent bool, limit int) ([]Value, error) {
-	if limit <= 0 || limit > maxAtRisk {
+	if limit <= 0 || limit > MaxAtRisk {
 		return nil, fault.Field("limit", "limit is between 1 and 1000")
 	}
 	if err := s.fresh(ctx); err != nil {

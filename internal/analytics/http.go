@@ -41,7 +41,7 @@ func (a *API) AtRisk(w http.ResponseWriter, r *http.Request) {
 		httpio.Error(w, a.logger, err)
 		return
 	}
-	limit, err := httpio.Int(r, "limit", map[bool]int64{false: 100, true: maxAtRisk}[csv])
+	limit, err := httpio.Int(r, "limit", map[bool]int64{false: 100, true: MaxAtRisk}[csv])
 	if err != nil {
 		httpio.Error(w, a.logger, err)
 		return
@@ -69,7 +69,7 @@ func (a *API) Silent(w http.ResponseWriter, r *http.Request) {
 		httpio.Error(w, a.logger, err)
 		return
 	}
-	limit, err := httpio.Int(r, "limit", map[bool]int64{false: 100, true: maxAtRisk}[csv])
+	limit, err := httpio.Int(r, "limit", map[bool]int64{false: 100, true: MaxAtRisk}[csv])
 	if err != nil {
 		httpio.Error(w, a.logger, err)
 		return

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -194,6 +195,24 @@ func TestSummary(t *testing.T) {
 		}
 		if math.Abs(got.AtRisk.Value-value) > 0.01 || got.AtRisk.Customers != risky || len(risk.Customers) == 0 {
 			t.Errorf("at risk: %+v; the at-risk list sums to %.2f over %d, %d of them at 0.5 or more", got.AtRisk, value, len(risk.Customers), risky)
+		}
+		// Home's count links to the list of those customers, named; any
+		// floor lists the customers at it or above.
+		if page := s.Page("/customers?risk=0.5"); strings.Count(page, "<tr data-customer=") != risky || !strings.Contains(page, "not a probability") {
+			t.Errorf("the customers at risk 0.5 or more: %d listed, want %d", strings.Count(page, "<tr data-customer="), risky)
+		}
+		floor := risk.Customers[len(risk.Customers)/2].Risk
+		above := 0
+		for _, c := range risk.Customers {
+			if c.Risk >= floor {
+				above++
+			}
+		}
+		if page := s.Page(fmt.Sprintf("/customers?risk=%g", floor)); strings.Count(page, "<tr data-customer=") != above || above == 0 {
+			t.Errorf("the customers at risk %g or more: %d listed, want %d", floor, strings.Count(page, "<tr data-customer="), above)
+		}
+		if page := s.Page("/"); !strings.Contains(page, `href="/customers?risk=0.5"`) {
+			t.Errorf("Home does not link its count of customers at risk")
 		}
 
 		// Seven days: the period before (days 7–14 back) is empty.

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/cxloop/cxloop/internal/analytics"
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/eventlog"
 )
@@ -29,6 +30,10 @@ func offsetOf(r *http.Request) int {
 func (c *Console) customers(w http.ResponseWriter, r *http.Request, s auth.Session) {
 	q := r.URL.Query().Get("q")
 	offset := offsetOf(r)
+	if r.URL.Query().Has("risk") {
+		c.customersAtRisk(w, r, s, offset)
+		return
+	}
 	found, err := c.Profiles.Search(r.Context(), q, pageSize+1, offset)
 	if err != nil {
 		c.fail(w, r, err)
@@ -40,6 +45,44 @@ func (c *Console) customers(w http.ResponseWriter, r *http.Request, s auth.Sessi
 	}
 	c.render(w, r, http.StatusOK, "customers", view{Title: "Customers", Session: &s, Nav: "customers", Data: map[string]any{
 		"Q": q, "Customers": found, "Offset": offset, "More": more, "PageSize": pageSize,
+	}})
+}
+
+// customersAtRisk lists the customers whose risk is ?risk= or more (0.5
+// when not a number from 0 to 1), highest first: the customers Home
+// counts beside the value at risk.
+func (c *Console) customersAtRisk(w http.ResponseWriter, r *http.Request, s auth.Session, offset int) {
+	ctx := r.Context()
+	floor, err := strconv.ParseFloat(r.URL.Query().Get("risk"), 64)
+	if err != nil || floor < 0 || floor > 1 || math.IsNaN(floor) {
+		floor = analytics.AtRiskThreshold
+	}
+	n := min(offset+pageSize+1, analytics.MaxAtRisk)
+	list, err := c.An.AtRisk(ctx, false, n)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	for i, v := range list {
+		if v.Risk < floor {
+			list = list[:i]
+			break
+		}
+	}
+	list = list[min(offset, len(list)):]
+	more := len(list) > pageSize
+	list = list[:min(pageSize, len(list))]
+	ids := make([]string, len(list))
+	for i, v := range list {
+		ids[i] = v.Customer
+	}
+	names, err := c.Profiles.Names(ctx, ids)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "customers", view{Title: "Customers at risk", Session: &s, Nav: "customers", Data: map[string]any{
+		"Risk": strconv.FormatFloat(floor, 'f', -1, 64), "AtRisk": list, "Names": names, "Offset": offset, "More": more, "PageSize": pageSize,
 	}})
 }
 

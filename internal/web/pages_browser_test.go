@@ -150,7 +150,7 @@ func loadDemo(t testing.TB) (*apptest.Server, demo.Options) {
 // shows one thing.
 func demoPages(t testing.TB, s *apptest.Server, opts demo.Options) []string {
 	t.Helper()
-	pages := []string{"/", "/customers", "/surveys", "/cases", "/recovery", "/alerts", "/loyalty", "/sources", "/experiences", "/insights", "/products", "/settings", "/audit", "/jobs", "/quarantine"}
+	pages := []string{"/", "/customers", "/customers?risk=0.3", "/surveys", "/cases", "/recovery", "/alerts", "/loyalty", "/sources", "/experiences", "/insights", "/products", "/settings", "/audit", "/jobs", "/quarantine"}
 	var list struct {
 		Surveys []struct{ ID string } `json:"surveys"`
 	}

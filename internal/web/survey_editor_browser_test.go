@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -318,6 +319,25 @@ func TestConsoleSurveyEditorFits(t *testing.T) {
 	open(t, ctx, s.URL+"/surveys/"+sv.ID+"/edit", `#editor`)
 	if wide := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("main *")].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map(e => e.tagName + "." + e.className)`)); len(wide) > 0 {
 		t.Errorf("at 390 px these reach past the screen: %v", wide)
+	}
+	// As the customer sees it on a phone, and in the preview framed on the
+	// survey's page there, the 0–10 scale lies in two even rows (0–5,
+	// 6–10), not three with a lone 10.
+	const scaleRows = `(d => { const tops = {}; for (const l of d.querySelector(".scale[data-n='11']").querySelectorAll("label")) { const y = Math.round(l.getBoundingClientRect().top); tops[y] = (tops[y] || 0) + 1; } return Object.keys(tops).sort((a, b) => a - b).map(k => tops[k]); })`
+	open(t, ctx, s.URL+"/surveys/"+sv.ID+"/preview", `.scale`)
+	if rows := run(t, ctx, chromedp.Evaluate[[]int](scaleRows+`(document)`)); fmt.Sprint(rows) != "[6 5]" {
+		t.Errorf("at 390 px the 0–10 scale's rows hold %v buttons", rows)
+	}
+	open(t, ctx, s.URL+"/surveys/"+sv.ID, `#preview`)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#show-preview`))); err != nil {
+		t.Fatal(err)
+	}
+	var framed []int
+	for deadline := time.Now().Add(10 * time.Second); len(framed) == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		framed = run(t, ctx, chromedp.Evaluate[[]int](`(() => { const d = document.getElementById("survey-preview").contentDocument; return d && d.querySelector(".scale[data-n='11'] label") ? `+scaleRows+`(d) : []; })()`))
+	}
+	if fmt.Sprint(framed) != "[6 5]" {
+		t.Errorf("at 390 px the framed preview's 0–10 scale rows hold %v buttons", framed)
 	}
 	if dir := os.Getenv("CXLOOP_SCREENSHOTS"); dir != "" {
 		_ = os.WriteFile(filepath.Join(dir, "survey-editor-phone.png"), run(t, ctx, chromedp.FullScreenshot(100)), 0o644)

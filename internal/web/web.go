@@ -511,6 +511,10 @@ var funcs = template.FuncMap{
 	},
 	"duration": duration,
 	// nameOr is a customer's name from a Names map, else the id itself.
+	// breakable is text that may wrap where an address breaks well: after
+	// an @ or a slash (an email in a narrow column wraps as "ana.lima@ /
+	// example.com", not in the middle of a word).
+	"breakable": breakable,
 	"nameOr": func(names map[string]string, id string) string {
 		if n := names[id]; n != "" {
 			return n
@@ -658,4 +662,16 @@ func say(code string) string {
 		return w
 	}
 	return strings.ReplaceAll(code, "_", " ")
+}
+
+// breakable escapes s and marks where it may wrap: after each @ and /.
+func breakable(s string) template.HTML {
+	var b strings.Builder
+	for _, r := range s {
+		b.WriteString(template.HTMLEscapeString(string(r)))
+		if r == '@' || r == '/' {
+			b.WriteString("<wbr>")
+		}
+	}
+	return template.HTML(b.String())
 }

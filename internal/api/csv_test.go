@@ -115,6 +115,15 @@ func sameRows(t *testing.T, what string, items []map[string]any, header []string
 		for j, h := range header {
 			v, _ := at(item, h)
 			got := rows[i][j]
+			if parent, ok := strings.CutSuffix(h, ".other"); ok {
+				// The keys of parent without a column of their own, as JSON.
+				rest := others(item[parent], parent, cols)
+				var back any
+				if (got == "") != (len(rest) == 0) || got != "" && (json.Unmarshal([]byte(got), &back) != nil || !reflect.DeepEqual(back, any(rest))) {
+					t.Errorf("%s row %d %s = %q, want %v", what, i, h, got, rest)
+				}
+				continue
+			}
 			switch x := v.(type) {
 			case nil:
 				if got != "" {
@@ -145,6 +154,26 @@ func sameRows(t *testing.T, what string, items []map[string]any, header []string
 			}
 		}
 	}
+}
+
+// others is the object v (at path) without the keys that have a column
+// of their own in cols, and without the objects that leaves empty.
+func others(v any, path string, cols map[string]bool) map[string]any {
+	m, _ := v.(map[string]any)
+	out := map[string]any{}
+	for k, x := range m {
+		p := path + "." + k
+		switch sub, ok := x.(map[string]any); {
+		case cols[p] && !ok:
+		case ok && cols[p]: // some of its keys have columns
+			if rest := others(sub, p, cols); len(rest) > 0 {
+				out[k] = rest
+			}
+		default:
+			out[k] = x
+		}
+	}
+	return out
 }
 
 func col(t *testing.T, header []string, name string) int {
@@ -191,7 +220,12 @@ func TestCSVExports(t *testing.T) {
 			if i == 0 {
 				comment = hyperlink
 			}
-			s.MustSend("identify", map[string]any{"userId": fmt.Sprintf("u%d", i), "traits": map[string]any{"name": hyperlink, "email": fmt.Sprintf("u%d@example.com", i)}})
+			traits := map[string]any{"name": hyperlink, "email": fmt.Sprintf("u%d@example.com", i)}
+			if i%2 == 1 { // traits of the spec's and the business's own, nested too
+				traits["address"] = map[string]any{"city": "Porto", "floor": i}
+				traits["plan"] = "gold"
+			}
+			s.MustSend("identify", map[string]any{"userId": fmt.Sprintf("u%d", i), "traits": traits})
 			at := apptest.Epoch.Add(-time.Duration(i+1) * time.Hour).UTC()
 			if code := s.API("POST", "/api/v1/surveys/"+sv.ID+"/responses", map[string]any{"customer": fmt.Sprintf("u%d", i),
 				"answers": map[string]any{"q1": sc, "q2": comment}, "at": at.Format(time.RFC3339)}, nil); code != 201 {
@@ -327,9 +361,22 @@ func TestCSVExports(t *testing.T) {
 			t.Errorf("NPS row %v, want value %v n 5", rows[0], nps)
 		}
 
-		// Customers: traits stay one JSON cell; search rows equal the JSON's.
+		// Customers: a column for each trait the spec reserves (the address
+		// by its parts), the others in one JSON cell; search rows equal the JSON's.
 		h, rows = getCSV(t, s, "/api/v1/customers", admin, false)
 		sameRows(t, "customers", getJSON(t, s, "/api/v1/customers?limit=500", admin, "customers"), h, rows)
+		porto := 0
+		for _, r := range rows {
+			if r[col(t, h, "traits.address.city")] == "Porto" && strings.HasPrefix(r[col(t, h, "traits.email")], "u") {
+				porto++
+				if other := r[col(t, h, "traits.other")]; !strings.Contains(other, `"plan":"gold"`) || !strings.Contains(other, `"floor"`) || strings.Contains(other, "Porto") {
+					t.Errorf("the traits without columns: %s", other)
+				}
+			}
+		}
+		if porto != 2 {
+			t.Errorf("%d customers of Porto exported, want 2", porto)
+		}
 		if len(rows) < 8 {
 			t.Errorf("%d customers exported", len(rows))
 		}

@@ -83,8 +83,13 @@ type CSV struct {
 // CSVOptions shape the columns of an export.
 type CSVOptions struct {
 	// Expand lists, by the JSON name of a map field, the keys that become
-	// columns of their own ("answers" → answers.q1, answers.q2 …).
+	// columns of their own ("answers" → answers.q1, answers.q2 …); a key
+	// with a dot names a key of a nested object ("address.city").
 	Expand map[string][]string
+	// Others names, by the JSON name of an expanded map field, a last
+	// column of its own ("traits" → traits.other) holding, as JSON, the
+	// keys Expand did not list (empty when there are none).
+	Others map[string]bool
 	// Omit names fields (by their JSON path) the list never fills.
 	Omit []string
 }
@@ -92,6 +97,9 @@ type CSVOptions struct {
 type column struct {
 	name string
 	path []string
+	// others, for a map's traits.other column, are the paths (within
+	// the map) of the keys with columns of their own, left out of it.
+	others [][]string
 }
 
 // NewCSV starts a CSV export named filename (without .csv) of rows of
@@ -147,8 +155,14 @@ func columns(t reflect.Type, prefix []string, opt CSVOptions) []column {
 		case ft.Kind() == reflect.Struct && !ft.Implements(marshaler) && !reflect.PointerTo(ft).Implements(marshaler):
 			out = append(out, columns(ft, path, opt)...)
 		case ft.Kind() == reflect.Map && opt.Expand[full] != nil:
+			var listed [][]string
 			for _, k := range opt.Expand[full] {
-				out = append(out, column{name: full + "." + k, path: append(append([]string{}, path...), k)})
+				key := strings.Split(k, ".")
+				listed = append(listed, key)
+				out = append(out, column{name: full + "." + k, path: append(append([]string{}, path...), key...)})
+			}
+			if opt.Others[full] {
+				out = append(out, column{name: full + ".other", path: path, others: listed})
 			}
 		default:
 			out = append(out, column{name: full, path: path})
@@ -200,6 +214,10 @@ func (c *CSV) Write(row any) error {
 	}
 	rec := make([]string, len(c.cols))
 	for i, col := range c.cols {
+		if col.others != nil {
+			rec[i] = othersCell(jsonAt(v, col.path), col.others)
+			continue
+		}
 		rec[i] = cell(jsonAt(v, col.path))
 	}
 	if err := c.cw.Write(rec); err != nil {
@@ -299,6 +317,49 @@ func CSVPages[T any](w http.ResponseWriter, log *slog.Logger, filename string, l
 		left, offset = left-n, offset+n
 	}
 	out.Finish(nil)
+}
+
+// othersCell is the JSON of the object v without the keys at the paths
+// listed (and without objects those leave empty): "" when nothing is left.
+func othersCell(v any, listed [][]string) string {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return cell(v)
+	}
+	rest := without(m, listed)
+	if len(rest) == 0 {
+		return ""
+	}
+	return cell(rest)
+}
+
+// without copies m leaving out the keys at the paths listed.
+func without(m map[string]any, listed [][]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		var deeper [][]string
+		drop := false
+		for _, p := range listed {
+			switch {
+			case p[0] != k:
+			case len(p) == 1:
+				drop = true
+			default:
+				deeper = append(deeper, p[1:])
+			}
+		}
+		if drop {
+			continue
+		}
+		if sub, ok := v.(map[string]any); ok && deeper != nil {
+			if sub = without(sub, deeper); len(sub) == 0 {
+				continue
+			}
+			v = sub
+		}
+		out[k] = v
+	}
+	return out
 }
 
 func jsonAt(v any, path []string) any {

@@ -76,7 +76,7 @@ func (a *API) Search(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if csv {
-		httpio.CSVPages(w, a.logger, "customers", limit, offset, httpio.CSVOptions{}, func(limit, offset int) ([]Summary, error) {
+		httpio.CSVPages(w, a.logger, "customers", limit, offset, traitColumns, func(limit, offset int) ([]Summary, error) {
 			return a.svc.Search(r.Context(), r.URL.Query().Get("q"), limit, offset)
 		})
 		return
@@ -101,4 +101,13 @@ func (a *API) GetAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpio.JSON(w, http.StatusOK, acc)
+}
+
+// traitColumns give the customers' CSV a column for each trait the
+// Segment spec reserves for identify (address and company by their
+// parts), and one, traits.other, holding the others as JSON.
+var traitColumns = httpio.CSVOptions{
+	Expand: map[string][]string{"traits": {"email", "name", "firstName", "lastName", "phone", "username", "title", "company.name",
+		"address.street", "address.city", "address.postalCode", "address.state", "address.country", "birthday", "age", "gender", "website", "createdAt"}},
+	Others: map[string]bool{"traits": true},
 }

@@ -12,6 +12,7 @@
 package analytics
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -178,7 +179,37 @@ func (s *Service) Refresh(ctx context.Context) (*Model, error) {
 			computed_at = excluded.computed_at`, 11, rows); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE analytics_state SET value_model = $1`, string(b))
+		// The customers not valued now (merged into another since) keep no
+		// value of their own.
+		valued := make(map[string]bool, len(rows))
+		for _, r := range rows {
+			valued[r[0].(string)] = true
+		}
+		var had []string
+		rs, err := tx.QueryContext(ctx, `SELECT customer_id FROM customer_values`)
+		if err != nil {
+			return err
+		}
+		for rs.Next() {
+			var id string
+			if err := rs.Scan(&id); err != nil {
+				rs.Close()
+				return err
+			}
+			had = append(had, id)
+		}
+		if err := cmp.Or(rs.Err(), rs.Close()); err != nil {
+			return err
+		}
+		for _, id := range had {
+			if valued[id] {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM customer_values WHERE customer_id = $1`, id); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE analytics_state SET value_model = $1`, string(b))
 		return err
 	})
 	return &m, err
@@ -719,10 +750,11 @@ func (s *Service) valuePage(ctx context.Context, q string, limit, offset int) ([
 	return out, rows.Err()
 }
 
-// ValueTotals sums up the customers' computed value: how many have one,
-// their lifetime value in all and on average, the orders expected of them
-// in the next 52 weeks, and how many are likely still active (P(alive) at
-// least one half).
+// ValueTotals sums up the values of the customers with orders (live, not
+// merged into another): how many they are, their lifetime value in all and
+// on average, the orders expected of them in the next 52 weeks, and how
+// many are likely still active (P(alive) at least one half). Customers with
+// signals but no order have a risk, not a value: they are not counted.
 type ValueTotals struct {
 	Customers      int     `json:"customers"`
 	CLV            float64 `json:"clv"`
@@ -733,13 +765,42 @@ type ValueTotals struct {
 
 // Totals reads ValueTotals from the customers' values as last computed.
 func (s *Service) Totals(ctx context.Context) (*ValueTotals, error) {
+	type row struct {
+		id            string
+		clv, expected float64
+		alive         bool
+	}
+	var list []row
+	var ids []string
+	err := s.db.Each(ctx, `SELECT customer_id, clv, expected_52w, p_alive >= 0.5 FROM customer_values WHERE orders > 0`, nil, func(r *sql.Rows) error {
+		var x row
+		err := r.Scan(&x.id, &x.clv, &x.expected, &x.alive)
+		list, ids = append(list, x), append(ids, x.id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	live, err := s.profiles.Live(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	t := &ValueTotals{}
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(clv), 0), COALESCE(SUM(expected_52w), 0),
-		COALESCE(SUM(CASE WHEN p_alive >= 0.5 THEN 1 ELSE 0 END), 0) FROM customer_values`).Scan(&t.Customers, &t.CLV, &t.ExpectedOrders, &t.LikelyActive)
+	for _, x := range list {
+		if !live[x.id] {
+			continue
+		}
+		t.Customers++
+		t.CLV += x.clv
+		t.ExpectedOrders += x.expected
+		if x.alive {
+			t.LikelyActive++
+		}
+	}
 	if t.Customers > 0 {
 		t.MeanCLV = t.CLV / float64(t.Customers)
 	}
-	return t, err
+	return t, nil
 }
 
 // ModelVersion names the value model in force: it changes with a refit

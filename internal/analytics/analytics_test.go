@@ -110,10 +110,45 @@ func TestValueAndRisk(t *testing.T) {
 				active++
 			}
 		}
+		// A customer with an answer and no order has a risk, no value: the
+		// totals, of customers with orders, leave them out.
+		s.MustSend("track", map[string]any{"userId": "talker", "event": "Survey Responded", "timestamp": day(3).Format(time.RFC3339), "properties": map[string]any{"nps": 2}})
+		s.Sync()
+		var talker struct{ Orders int }
+		if code := s.API("GET", "/api/v1/customers/talker/value", nil, &talker); code != 200 || talker.Orders != 0 {
+			t.Fatalf("talker: %d %+v", code, talker)
+		}
 		tot, err := s.An.Totals(t.Context())
 		if err != nil || tot.Customers != n || math.Abs(tot.CLV-sumCLV) > 0.01*float64(n) || math.Abs(tot.MeanCLV-sumCLV/float64(n)) > 0.01 ||
 			math.Abs(tot.ExpectedOrders-sumExpected) > 0.01*float64(n) || tot.LikelyActive != active {
 			t.Fatalf("totals %+v, want %d customers, %.2f CLV, %.2f orders, %d active (%v)", tot, n, sumCLV, sumExpected, active, err)
+		}
+		// Two buyers found to be one: the totals count one customer, before
+		// the values are computed again and after.
+		s.MustSend("track", order("twin", "twin-1", day(40), 30))
+		s.MustSend("track", map[string]any{"anonymousId": "anon-twin", "event": "Order Completed", "timestamp": day(30).Format(time.RFC3339),
+			"properties": map[string]any{"order_id": "twin-2", "total": 30}})
+		s.Sync()
+		if tot, _ := s.An.Totals(t.Context()); tot.Customers != n {
+			t.Errorf("before the values are computed again: %d customers, want %d", tot.Customers, n)
+		}
+		if _, err := s.An.Refresh(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if tot, _ := s.An.Totals(t.Context()); tot.Customers != n+2 {
+			t.Errorf("two buyers more: %d customers, want %d", tot.Customers, n+2)
+		}
+		s.MustSend("identify", map[string]any{"userId": "twin", "anonymousId": "anon-twin"})
+		s.Sync()
+		if tot, _ := s.An.Totals(t.Context()); tot.Customers != n+1 {
+			t.Errorf("the twins merged: %d customers, want %d", tot.Customers, n+1)
+		}
+		if _, err := s.An.Refresh(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		var twin struct{ Orders int }
+		if tot, _ := s.An.Totals(t.Context()); tot.Customers != n+1 || s.API("GET", "/api/v1/customers/anon-twin/value", nil, &twin) != 200 || twin.Orders != 2 {
+			t.Errorf("the twins merged and valued again: %d customers (want %d); %d orders", tot.Customers, n+1, twin.Orders)
 		}
 		var m struct {
 			Fitted bool

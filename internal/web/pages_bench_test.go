@@ -59,18 +59,29 @@ func BenchmarkConsolePages(b *testing.B) {
 	// The report pages keep their views while nothing they read has
 	// changed (views.go); here each render follows a new answer, read by
 	// every consumer, so every render computes the reports afresh. They
-	// are held to the budget too.
-	for _, p := range []string{"/", "/recovery", "/loyalty", "/experiences", "/insights"} {
-		name := strings.Trim(p, "/")
+	// are held to the budget too, and so is a customer's page after the
+	// customer's own new answer.
+	after := []string{"/", "/recovery", "/loyalty", "/experiences", "/insights"}
+	for _, p := range pages {
+		if strings.HasPrefix(p, "/customers/") { // the customer's page, after their own new answer
+			after = append(after, p)
+		}
+	}
+	for _, p := range after {
+		name := strings.ReplaceAll(strings.Trim(p, "/"), "/", "_")
 		if name == "" {
 			name = "home"
 		}
+		user, own := strings.CutPrefix(p, "/customers/")
 		b.Run(name+"_after_new_data", func(b *testing.B) {
 			var spent time.Duration
 			n := 0
 			for b.Loop() {
 				b.StopTimer()
-				s.MustSend("track", map[string]any{"userId": "bench-" + time.Now().Format("150405.000000"), "event": "Survey Responded",
+				if !own {
+					user = "bench-" + time.Now().Format("150405.000000")
+				}
+				s.MustSend("track", map[string]any{"userId": user, "event": "Survey Responded",
 					"properties": map[string]any{"nps": n % 11}})
 				s.Sync()
 				b.StartTimer()

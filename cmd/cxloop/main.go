@@ -43,8 +43,11 @@ Usage:
                  [--public-url URL] [--smtp-addr HOST:PORT] [--smtp-from ADDRESS]
                  [--allow-private-targets] [--job-rescue-after 10m]
                  [--survey-reply-to ADDRESS] [--max-lag 2000000]
+                 [--retain-days N --archive-dir DIR]
   cxloop demo    [--url URL] --write-key KEY [--token TOKEN] [--customers N] [--seed N]
   cxloop replay  [--db PATH|URL] NAME
+  cxloop archive [--db PATH|URL] --older-than-days N --dir DIR   (or --list)
+  cxloop restore [--db PATH|URL]   (archived events back in the log, for a replay)
   cxloop import  responses [--db PATH|URL] --survey ID FILE.csv
   cxloop import  mentions  [--db PATH|URL] FILE.csv
   cxloop migrate [--db PATH|URL]
@@ -60,7 +63,7 @@ Usage:
 Environment: CXLOOP_DB, CXLOOP_ADDR, CXLOOP_CONSUMERS, CXLOOP_BOOTSTRAP_WRITE_KEY,
 CXLOOP_BOOTSTRAP_TOKEN, CXLOOP_PUBLIC_URL, CXLOOP_SMTP_ADDR, CXLOOP_SMTP_FROM,
 CXLOOP_SMTP_USERNAME, CXLOOP_SMTP_PASSWORD, CXLOOP_ALLOW_PRIVATE_TARGETS, CXLOOP_JOB_RESCUE_AFTER,
-CXLOOP_DEBUG_ADDR (Go's profiler, on a private listener).
+CXLOOP_RETAIN_DAYS, CXLOOP_ARCHIVE_DIR, CXLOOP_DEBUG_ADDR (Go's profiler, on a private listener).
 `
 
 // serveGCPercent is the garbage collector's target for `cxloop serve`.
@@ -91,6 +94,10 @@ func run(args []string, out io.Writer) error {
 		return sendDemo(ctx, rest, out)
 	case "replay":
 		return replay(ctx, rest, out)
+	case "archive":
+		return archive(ctx, rest, out)
+	case "restore":
+		return restore(ctx, rest, out)
 	case "import":
 		return importFile(ctx, rest, out)
 	case "migrate":
@@ -217,6 +224,8 @@ type serveOptions struct {
 	unauthPerAddr                 int
 	rescueAfter                   time.Duration
 	maxLag                        int
+	retainDays                    int
+	archiveDir                    string
 }
 
 // parseServe reads the flags of `cxloop serve`, each defaulting to its
@@ -240,8 +249,14 @@ func parseServe(args []string) (serveOptions, error) {
 		"how long a background job may run before it is taken for abandoned by a node that died and run again; no attempt may run longer")
 	maxLag := fs.Int("max-lag", envInt("CXLOOP_MAX_LAG", app.DefaultMaxLag),
 		"events the slowest consumer may be behind the log before ingestion answers 429 with Retry-After (the Segment libraries send again later); -1: no bound")
+	retainDays := fs.Int("retain-days", envInt("CXLOOP_RETAIN_DAYS", 0),
+		fmt.Sprintf("keep the log to the events of the last N days (at least %d): older ones are archived daily to --archive-dir and dropped; 0: keep every event", app.MinRetainDays))
+	archiveDir := fs.String("archive-dir", env("CXLOOP_ARCHIVE_DIR", ""), "where --retain-days writes the log's archives")
 	if err := fs.Parse(args); err != nil {
 		return serveOptions{}, err
+	}
+	if *retainDays != 0 && (*retainDays < app.MinRetainDays || *archiveDir == "") {
+		return serveOptions{}, fmt.Errorf("--retain-days must be 0 or at least %d, with --archive-dir", app.MinRetainDays)
 	}
 	if *maxLag == 0 {
 		return serveOptions{}, fmt.Errorf("--max-lag must be at least 1, or -1 for no bound")
@@ -253,7 +268,8 @@ func parseServe(args []string) (serveOptions, error) {
 		return serveOptions{}, fmt.Errorf("--max-unauthenticated-per-address must be at least 1, or -1 for no cap")
 	}
 	return serveOptions{db: *db, addr: *addr, publicURL: *publicURL, demo: *withDemo, consumers: *consumers, allowPrivate: *allowPrivate,
-		customers: *customers, smtpAddr: *smtpAddr, smtpFrom: *smtpFrom, replyTo: *replyTo, unauthPerAddr: *unauthPerAddr, rescueAfter: *rescueAfter, maxLag: *maxLag}, nil
+		customers: *customers, smtpAddr: *smtpAddr, smtpFrom: *smtpFrom, replyTo: *replyTo, unauthPerAddr: *unauthPerAddr, rescueAfter: *rescueAfter, maxLag: *maxLag,
+		retainDays: *retainDays, archiveDir: *archiveDir}, nil
 }
 
 // config is the server's configuration: the options, the first source's
@@ -262,6 +278,7 @@ func parseServe(args []string) (serveOptions, error) {
 func (o serveOptions) config(log *slog.Logger) app.Config {
 	cfg := app.Config{DB: o.db, Addr: o.addr, Logger: log, PublicURL: o.publicURL, AllowPrivateTargets: o.allowPrivate, SurveyReplyTo: o.replyTo,
 		MaxUnauthenticatedPerAddress: o.unauthPerAddr, JobRescueAfter: o.rescueAfter, MaxLag: o.maxLag,
+		RetainDays: o.retainDays, ArchiveDir: o.archiveDir,
 		BootstrapWriteKey: os.Getenv("CXLOOP_BOOTSTRAP_WRITE_KEY"), BootstrapToken: os.Getenv("CXLOOP_BOOTSTRAP_TOKEN")}
 	if o.smtpAddr != "" {
 		cfg.Mail = &app.Mailer{Addr: o.smtpAddr, From: o.smtpFrom, Username: os.Getenv("CXLOOP_SMTP_USERNAME"), Password: os.Getenv("CXLOOP_SMTP_PASSWORD")}
@@ -470,6 +487,54 @@ func replay(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "replayed %s: %d events in %s\n", c.Name(), n, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// archive moves the log's oldest events to a compressed file and drops
+// them from the database (docs/retention.md); --list lists the archives.
+func archive(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("archive", flag.ContinueOnError)
+	days := fs.Int("older-than-days", 0, fmt.Sprintf("archive the events received more than N days ago (at least %d)", app.MinRetainDays))
+	dir := fs.String("dir", "", "the directory the archive file is written to")
+	list := fs.Bool("list", false, "list the archives instead")
+	a, err := open(ctx, fs, args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if *list {
+		all, err := a.Archives(ctx)
+		for _, x := range all {
+			fmt.Fprintf(out, "%s\tseq %d–%d\t%d events\t%d bytes\t%s\n", x.File, x.First, x.Last, x.Events, x.Bytes, x.CreatedAt.Format(time.RFC3339))
+		}
+		return err
+	}
+	start := time.Now()
+	ar, err := a.ArchiveLog(ctx, *dir, *days)
+	if err != nil {
+		return err
+	}
+	if ar == nil {
+		fmt.Fprintf(out, "nothing to archive: no event received more than %d days ago that every consumer has applied\n", *days)
+		return nil
+	}
+	fmt.Fprintf(out, "archived %d events (seq %d–%d) to %s: %d bytes, %.1f per event, in %s\n", ar.Events, ar.First, ar.Last, ar.File,
+		ar.Bytes, float64(ar.Bytes)/float64(max(ar.Events, 1)), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// restore puts the archived events back in the log, for a replay.
+func restore(ctx context.Context, args []string, out io.Writer) error {
+	a, err := open(ctx, flag.NewFlagSet("restore", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	n, err := a.RestoreLog(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "restored %d archived events to the log; `cxloop replay NAME` rebuilds a consumer from them\n", n)
 	return nil
 }
 

@@ -315,6 +315,20 @@ func TestCommands(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "no consumer") {
 		t.Fatalf("replay of an unknown consumer: %v %s", err, out)
 	}
+	// The events were received now: none is old enough to archive; the
+	// archive's floor and a retention without a directory are refused.
+	if out := run("archive", "--db", db, "--older-than-days", "180", "--dir", filepath.Join(dir, "archive")); !strings.Contains(out, "nothing to archive") {
+		t.Fatalf("archive: %q", out)
+	}
+	if out, err := exec.Command(binary, "archive", "--db", db, "--older-than-days", "30", "--dir", dir).CombinedOutput(); err == nil || !strings.Contains(string(out), "at least 180 days") {
+		t.Fatalf("archive of 30 days: %v %s", err, out)
+	}
+	if out, err := exec.Command(binary, "serve", "--db", db, "--addr", "127.0.0.1:0", "--retain-days", "365").CombinedOutput(); err == nil || !strings.Contains(string(out), "--archive-dir") {
+		t.Fatalf("--retain-days without --archive-dir: %v %s", err, out)
+	}
+	if out := run("restore", "--db", db); !strings.Contains(out, "restored 0 archived events") {
+		t.Fatalf("restore: %q", out)
+	}
 	// A reply address is checked before the server starts.
 	for _, bad := range []string{"not an address", "surveys+x@example.com"} {
 		out, err = exec.Command(binary, "serve", "--db", db, "--addr", "127.0.0.1:0", "--survey-reply-to", bad).CombinedOutput()

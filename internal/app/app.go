@@ -67,8 +67,13 @@ type Config struct {
 	// JobRescueAfter is how long a job may run before it is taken for
 	// abandoned by a node that died and run again (0: ten minutes).
 	JobRescueAfter time.Duration
-	Now            func() time.Time // the clock of decisions (tests move it); nil is time.Now
-	Logger         *slog.Logger
+	// RetainDays, when not 0, keeps the log to the events of the last
+	// RetainDays days (at least MinRetainDays): older ones are archived
+	// daily to files in ArchiveDir and dropped (docs/retention.md).
+	RetainDays int
+	ArchiveDir string
+	Now        func() time.Time // the clock of decisions (tests move it); nil is time.Now
+	Logger     *slog.Logger
 }
 
 // DefaultMaxLag is the lag bound (events) of Config.MaxLag 0: far above
@@ -210,6 +215,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Loyalty.Register(a.Jobs)
 	a.Exp.Register(a.Jobs)
 	a.An.Register(a.Jobs)
+	if err := a.registerRetention(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.Jobs.SetRescueAfter(cfg.JobRescueAfter)
 	if err := a.Jobs.Build(); err != nil {
 		db.Close()

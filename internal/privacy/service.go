@@ -113,6 +113,12 @@ func (s *Service) Erase(ctx context.Context, ref string, suppress bool, actor st
 	if err != nil {
 		return Erasure{}, err
 	}
+	// The log's archives (docs/retention.md) are rewritten the same way.
+	tombs, scrubs, err := eventlog.EraseArchived(ctx, s.cfg.DB, sub.UserIDs, sub.AnonymousIDs, sub.Mentions())
+	out.Tombstoned, out.Scrubbed = out.Tombstoned+tombs, out.Scrubbed+scrubs
+	if err != nil {
+		return out, fmt.Errorf("erase the log's archives: %w", err)
+	}
 	if suppress {
 		if err := s.Load(ctx); err != nil {
 			return out, err

@@ -43,13 +43,18 @@ func eval(ctx context.Context, args []string, out io.Writer) error {
 	if *asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"models": rep.Models, "interactions": rep.Interactions})
+		return enc.Encode(map[string]any{"models": rep.Models, "validation": rep.Validation, "interactions": rep.Interactions})
 	}
 	fmt.Fprintf(out, "%d interactions; per user the latest held out, ranked against every item the user has not interacted with\n\n", rep.Interactions)
-	fmt.Fprintf(out, "%-12s %8s %8s %8s\n", "model", "HR@10", "NDCG@10", "users")
-	for _, r := range rep.Models {
-		fmt.Fprintf(out, "%-12s %8.4f %8.4f %8d\n", r.Name, r.HR10, r.NDCG10, r.Users)
+	table := func(list []app.RecommendResult) {
+		fmt.Fprintf(out, "%-12s %8s %8s %9s %9s %8s\n", "model", "HR@10", "NDCG@10", "coverage", "training", "users")
+		for _, r := range list {
+			fmt.Fprintf(out, "%-12s %8.4f %8.4f %8.1f%% %8.2fs %8d\n", r.Name, r.HR10, r.NDCG10, 100*r.Coverage, r.TrainSeconds, r.Users)
+		}
 	}
+	table(rep.Models)
+	fmt.Fprintf(out, "\nvalidation: the second-to-last held out, the latest left out (where the settings are chosen)\n\n")
+	table(rep.Validation)
 	return nil
 }
 

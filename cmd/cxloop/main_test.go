@@ -441,7 +441,7 @@ func TestEvalRecommend(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err := exec.Command(binary, "eval", "recommend", "--data", dir).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "HR@10") || !strings.Contains(string(out), "item-knn") {
+	if err != nil || !strings.Contains(string(out), "HR@10") || !strings.Contains(string(out), "item-knn") || !strings.Contains(string(out), "validation") {
 		t.Fatalf("table: %v\n%s", err, out)
 	}
 	out, err = exec.Command(binary, "eval", "recommend", "--data", dir, "--json").Output()
@@ -452,7 +452,7 @@ func TestEvalRecommend(t *testing.T) {
 			Users        int
 		}
 	}
-	if err != nil || json.Unmarshal(out, &res) != nil || len(res.Models) != 3 || res.Models[0].Name != "popularity" || res.Models[2].Users != 30 {
+	if err != nil || json.Unmarshal(out, &res) != nil || len(res.Models) != 4 || res.Models[0].Name != "popularity" || res.Models[3].Name != "sequence" || res.Models[2].Users != 30 {
 		t.Fatalf("json: %v\n%s", err, out)
 	}
 	if out, err := exec.Command(binary, "eval", "recommend", "--data", t.TempDir()).CombinedOutput(); err == nil {

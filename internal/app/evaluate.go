@@ -3,7 +3,11 @@ package app
 import (
 	"github.com/cxloop/cxloop/internal/analytics"
 	"github.com/cxloop/cxloop/internal/experience"
+	"github.com/cxloop/cxloop/internal/experience/recommend"
 )
+
+// RecommendResult is one model's line of a recommender evaluation.
+type RecommendResult = recommend.Result
 
 // The offline evaluations of cxloop's models on published data sets
 // (cxloop eval): they read files and open no database.

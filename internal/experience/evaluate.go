@@ -11,7 +11,10 @@ import (
 // against every item the user has not interacted with.
 type RecommendReport struct {
 	Interactions int                // read from the ratings
-	Models       []recommend.Result // popularity, item-knn and als, in that order
+	Models       []recommend.Result // popularity, item-knn, als and sequence, in that order
+	// Validation is the same with each user's second-to-last interaction
+	// held out (the latest left out): where the models' settings are chosen.
+	Validation []recommend.Result
 }
 
 // EvaluateRecommend evaluates the standard models on a MovieLens folder
@@ -22,5 +25,6 @@ func EvaluateRecommend(dataDir string) (RecommendReport, error) {
 	if err != nil {
 		return RecommendReport{}, err
 	}
-	return RecommendReport{Interactions: len(list), Models: recommend.LeaveLastOut(list, recommend.Standard()...)}, nil
+	return RecommendReport{Interactions: len(list), Models: recommend.LeaveLastOut(list, recommend.Standard()...),
+		Validation: recommend.Validation(list, recommend.Standard()...)}, nil
 }

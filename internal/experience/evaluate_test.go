@@ -32,12 +32,12 @@ func TestEvaluateRecommend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Interactions != n || len(r.Models) != 3 {
+	if r.Interactions != n || len(r.Models) != 4 || len(r.Validation) != 4 {
 		t.Fatalf("%d interactions (want %d), %d models", r.Interactions, n, len(r.Models))
 	}
-	for i, name := range []string{"popularity", "item-knn", "als"} {
+	for i, name := range []string{"popularity", "item-knn", "als", "sequence"} {
 		m := r.Models[i]
-		if m.Name != name || m.Users != 30 || m.HR10 < 0 || m.HR10 > 1 || m.NDCG10 > m.HR10 {
+		if m.Name != name || m.Users != 30 || m.HR10 < 0 || m.HR10 > 1 || m.NDCG10 > m.HR10 || m.Coverage <= 0 || m.Coverage > 1 || m.TrainSeconds < 0 {
 			t.Errorf("model %d: %+v, want %s on 30 users", i, m, name)
 		}
 	}

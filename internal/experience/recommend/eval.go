@@ -4,14 +4,19 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"time"
 )
 
-// Result is a model's offline accuracy: hit rate and NDCG at 10.
+// Result is a model's offline accuracy: hit rate and NDCG at 10, the
+// share of the items that make some user's top 10 (coverage) and the
+// seconds the model took to train.
 type Result struct {
-	Name   string  `json:"name"`
-	HR10   float64 `json:"hr10"`
-	NDCG10 float64 `json:"ndcg10"`
-	Users  int     `json:"users"`
+	Name         string  `json:"name"`
+	HR10         float64 `json:"hr10"`
+	NDCG10       float64 `json:"ndcg10"`
+	Users        int     `json:"users"`
+	Coverage     float64 `json:"coverage"`
+	TrainSeconds float64 `json:"trainSeconds"`
 }
 
 // Trainer builds a model from training data.
@@ -25,13 +30,7 @@ type Trainer func(*Data) Model
 // rank among equals). HR@10 is the share ranked in the top 10; NDCG@10
 // adds 1/log2(rank+1) for those.
 func LeaveLastOut(list []Interaction, trainers ...Trainer) []Result {
-	last := map[string]int{} // user → index of the held-out interaction
-	for i, x := range list {
-		j, ok := last[x.User]
-		if !ok || x.At > list[j].At || (x.At == list[j].At && itemLess(list[j].Item, x.Item)) {
-			last[x.User] = i
-		}
-	}
+	last := latest(list) // user → index of the held-out interaction
 	held := make([]bool, len(list))
 	for _, i := range last {
 		held[i] = true
@@ -51,8 +50,10 @@ func LeaveLastOut(list []Interaction, trainers ...Trainer) []Result {
 	var out []Result
 	scores := make([]float32, len(d.Items))
 	for _, tr := range trainers {
+		began := time.Now()
 		m := tr(d)
-		r := Result{Name: m.Name()}
+		r := Result{Name: m.Name(), TrainSeconds: time.Since(began).Seconds()}
+		covered := make([]bool, len(d.Items))
 		for _, user := range users {
 			u, ok := d.UserIndex[user]
 			if !ok {
@@ -61,6 +62,9 @@ func LeaveLastOut(list []Interaction, trainers ...Trainer) []Result {
 			r.Users++
 			target, known := d.ItemIndex[list[last[user]].Item]
 			m.Scores(u, scores)
+			for _, x := range Top(scores, 10, func(i int32) bool { return d.Seen(u, i) }) {
+				covered[x.Item] = true
+			}
 			var s float32
 			if known {
 				s = scores[target]
@@ -86,9 +90,41 @@ func LeaveLastOut(list []Interaction, trainers ...Trainer) []Result {
 			r.HR10 /= float64(r.Users)
 			r.NDCG10 /= float64(r.Users)
 		}
+		for _, c := range covered {
+			if c {
+				r.Coverage++
+			}
+		}
+		r.Coverage /= float64(max(len(covered), 1))
 		out = append(out, r)
 	}
 	return out
+}
+
+// Validation evaluates models as LeaveLastOut does with each user's latest
+// interaction left out altogether: the second-to-last is held out. Model
+// settings are chosen here, so that the test (the latest) stays unseen.
+func Validation(list []Interaction, trainers ...Trainer) []Result {
+	last := latest(list)
+	rest := make([]Interaction, 0, len(list))
+	for i, x := range list {
+		if last[x.User] != i {
+			rest = append(rest, x)
+		}
+	}
+	return LeaveLastOut(rest, trainers...)
+}
+
+// latest is each user's latest interaction (ties: the larger item id).
+func latest(list []Interaction) map[string]int {
+	last := map[string]int{}
+	for i, x := range list {
+		j, ok := last[x.User]
+		if !ok || x.At > list[j].At || (x.At == list[j].At && itemLess(list[j].Item, x.Item)) {
+			last[x.User] = i
+		}
+	}
+	return last
 }
 
 // itemLess orders item ids as numbers when both are, else as text.
@@ -116,12 +152,14 @@ func parseInt(s string) (int64, bool) {
 }
 
 // Standard are the models cxloop trains: popularity, item-kNN with 30
-// neighbours per item, and ALS with 16 factors (the settings that did best
-// on MovieLens among 16–64 factors and 30–300 neighbours; docs/performance.md).
+// neighbours per item, ALS with 16 factors (the settings that did best
+// on MovieLens among 16–64 factors and 30–300 neighbours; docs/performance.md),
+// and the sequence model (DefaultSequence, chosen on a validation split).
 func Standard() []Trainer {
 	return []Trainer{
 		func(d *Data) Model { return TrainPopularity(d) },
 		func(d *Data) Model { return TrainItemKNN(d, 30) },
 		func(d *Data) Model { return TrainALS(d, ALSOptions{Factors: 16, Seed: 1}) },
+		func(d *Data) Model { return TrainSequence(d, DefaultSequence) },
 	}
 }

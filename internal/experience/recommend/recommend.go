@@ -35,6 +35,9 @@ type Data struct {
 	ItemIndex    map[string]int32
 	ByUser       [][]Entry // sorted by item
 	ByItem       [][]int32 // users, sorted
+	// History is each user's positive interactions in time order (ties:
+	// item ids in the order LeaveLastOut breaks them), one entry each.
+	History [][]int32
 }
 
 // Index builds Data from interactions; weights of a user and item add up,
@@ -43,6 +46,11 @@ func Index(list []Interaction) *Data {
 	d := &Data{UserIndex: map[string]int32{}, ItemIndex: map[string]int32{}}
 	type key struct{ u, i int32 }
 	sum := map[key]float64{}
+	type step struct {
+		item int32
+		at   int64
+	}
+	var steps [][]step
 	for _, x := range list {
 		u, ok := d.UserIndex[x.User]
 		if !ok {
@@ -57,6 +65,32 @@ func Index(list []Interaction) *Data {
 			d.Items = append(d.Items, x.Item)
 		}
 		sum[key{u, i}] += x.Weight
+		if x.Weight > 0 {
+			for int(u) >= len(steps) {
+				steps = append(steps, nil)
+			}
+			steps[u] = append(steps[u], step{i, x.At})
+		}
+	}
+	d.History = make([][]int32, len(d.Users))
+	for u, st := range steps {
+		slices.SortStableFunc(st, func(a, b step) int {
+			if a.at != b.at {
+				return cmp.Compare(a.at, b.at)
+			}
+			if itemLess(d.Items[a.item], d.Items[b.item]) {
+				return -1
+			}
+			if itemLess(d.Items[b.item], d.Items[a.item]) {
+				return 1
+			}
+			return 0
+		})
+		h := make([]int32, len(st))
+		for k, x := range st {
+			h[k] = x.item
+		}
+		d.History[u] = h
 	}
 	d.ByUser = make([][]Entry, len(d.Users))
 	d.ByItem = make([][]int32, len(d.Items))

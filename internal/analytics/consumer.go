@@ -20,7 +20,7 @@ func (Consumer) Name() string { return "analytics" }
 
 // Reset removes what the log built.
 func (Consumer) Reset(ctx context.Context, tx *store.Tx) error {
-	for _, q := range []string{`DELETE FROM an_orders`, `DELETE FROM an_signals`, `DELETE FROM an_answers`, `DELETE FROM an_stages`} {
+	for _, q := range []string{`DELETE FROM an_orders`, `DELETE FROM an_refunds`, `DELETE FROM an_signals`, `DELETE FROM an_answers`, `DELETE FROM an_stages`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return err
 		}
@@ -144,12 +144,17 @@ func recordSignals(ctx context.Context, tx *store.Tx, e *eventlog.Event, msgID, 
 		if order == "" {
 			order = "msg:" + e.MessageID
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO an_orders (order_id, identity, total, at) VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING`,
+		// A refund read before its order (an_refunds) marks it at once.
+		_, err := tx.ExecContext(ctx, `INSERT INTO an_orders (order_id, identity, total, at, refunded_at)
+			VALUES ($1, $2, $3, $4, (SELECT at FROM an_refunds WHERE order_id = $1)) ON CONFLICT (order_id) DO NOTHING`,
 			order, key, total, e.Timestamp)
 		return err
 	case "Order Refunded", "Product Returned":
 		if e.Event == "Order Refunded" && order != "" {
 			if _, err := tx.ExecContext(ctx, `UPDATE an_orders SET refunded_at = $1 WHERE order_id = $2 AND refunded_at IS NULL`, e.Timestamp, order); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO an_refunds (order_id, at) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING`, order, e.Timestamp); err != nil {
 				return err
 			}
 		}

@@ -39,6 +39,9 @@ func (c *Consumer) Reset(ctx context.Context, tx *store.Tx) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM signals`); err != nil {
 		return err
 	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM order_returns`); err != nil {
+		return err
+	}
 	_, err := tx.ExecContext(ctx, `DELETE FROM orders`)
 	return err
 }
@@ -473,9 +476,15 @@ func projectOrder(ctx context.Context, tx *store.Tx, e *eventlog.Event, props ma
 	if who == "" {
 		who = e.AnonymousID
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO orders (order_id, customer_ref, channel, category, total, ordered_at, store) VALUES ($1, $2, $3, $4, $5, $6, $7)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO orders (order_id, customer_ref, channel, category, total, ordered_at, store) VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (order_id) DO UPDATE SET channel = $3, category = $4, total = $5, ordered_at = $6, store = $7`, order, who, e.Channel, category, total,
-		e.Timestamp, stringProp(props, "store", ""))
+		e.Timestamp, stringProp(props, "store", "")); err != nil {
+		return err
+	}
+	// A return read before its order (order_returns) marks it at once.
+	_, err := tx.ExecContext(ctx, `UPDATE orders SET returned_at = (SELECT returned_at FROM order_returns WHERE order_id = $1),
+		return_reason = (SELECT reason FROM order_returns WHERE order_id = $1), return_channel = (SELECT channel FROM order_returns WHERE order_id = $1)
+		WHERE order_id = $1 AND returned_at IS NULL AND EXISTS (SELECT 1 FROM order_returns WHERE order_id = $1)`, order)
 	return err
 }
 
@@ -500,8 +509,13 @@ func projectReturn(ctx context.Context, tx *store.Tx, e *eventlog.Event, props m
 	if order == "" {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE orders SET returned_at = COALESCE(returned_at, $1), return_reason = $2, return_channel = $3 WHERE order_id = $4`,
-		e.Timestamp, stringProp(props, "reason", "unknown"), e.Channel, order)
+	if _, err := tx.ExecContext(ctx, `UPDATE orders SET returned_at = COALESCE(returned_at, $1), return_reason = $2, return_channel = $3 WHERE order_id = $4`,
+		e.Timestamp, stringProp(props, "reason", "unknown"), e.Channel, order); err != nil {
+		return err
+	}
+	// Kept for an order that has not arrived yet (projectOrder applies it).
+	_, err := tx.ExecContext(ctx, `INSERT INTO order_returns (order_id, returned_at, reason, channel) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (order_id) DO UPDATE SET reason = excluded.reason, channel = excluded.channel`, order, e.Timestamp, stringProp(props, "reason", "unknown"), e.Channel)
 	return err
 }
 

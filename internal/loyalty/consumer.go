@@ -3,7 +3,9 @@ package loyalty
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -24,7 +26,7 @@ func (Consumer) Name() string { return "loyalty" }
 // adjustments are commands and stay. A replay earns the same entries again,
 // under the same ids.
 func (Consumer) Reset(ctx context.Context, tx *store.Tx) error {
-	for _, q := range []string{`DELETE FROM loyalty_entries WHERE kind IN ('earn', 'reverse')`, `DELETE FROM loyalty_orders`, `DELETE FROM loyalty_referrals`,
+	for _, q := range []string{`DELETE FROM loyalty_entries WHERE kind IN ('earn', 'reverse')`, `DELETE FROM loyalty_orders`, `DELETE FROM loyalty_refunds`, `DELETE FROM loyalty_referrals`,
 		`DELETE FROM loyalty_balances`, `DELETE FROM loyalty_earned`, `DELETE FROM community_members`, `UPDATE introductions SET converted_at = NULL`,
 		`DELETE FROM guide_views`, `DELETE FROM community_activity`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
@@ -163,6 +165,13 @@ func (c Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Eve
 				return err
 			}
 		}
+		// An order whose refund was read before it earns and is reversed
+		// at once, as if the refund had come after.
+		if e.Event == "Order Completed" && order != "" {
+			if err := refundedBefore(ctx, tx, order); err != nil {
+				return err
+			}
+		}
 	}
 	if len(own) > 0 && c.Log != nil {
 		return c.Log.AppendTx(ctx, tx, own)
@@ -170,10 +179,29 @@ func (c Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Eve
 	return nil
 }
 
+// refundedBefore applies to an order just read the refund read before it
+// (loyalty_refunds), if any.
+func refundedBefore(ctx context.Context, tx *store.Tx, order string) error {
+	var e eventlog.Event
+	err := tx.QueryRowContext(ctx, `SELECT message_id, event, at FROM loyalty_refunds WHERE order_id = $1`, order).Scan(&e.MessageID, &e.Event, &e.Timestamp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return reverse(ctx, tx, &e, order)
+}
+
 // reverse adds, once, a reversal of everything an order earned, and takes
-// the order out of the customer's spend.
+// the order out of the customer's spend. The refund is kept for an order
+// not read yet (refundedBefore).
 func reverse(ctx context.Context, tx *store.Tx, e *eventlog.Event, order string) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE loyalty_orders SET refunded_at = $1 WHERE order_id = $2 AND refunded_at IS NULL`, e.Timestamp, order); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO loyalty_refunds (order_id, message_id, event, at) VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING`,
+		order, e.MessageID, e.Event, e.Timestamp); err != nil {
 		return err
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT id, user_id, anonymous_id, points FROM loyalty_entries WHERE order_id = $1 AND kind = 'earn'`, order)

@@ -45,9 +45,15 @@ func npsEstimate(values []float64) estimate {
 	e.se = 100 * math.Sqrt((pa+da-c*c)/na)
 	e.centre = 100 * c
 	e.lo, e.hi = clamp(e.centre-z95*e.se, -100, 100), clamp(e.centre+z95*e.se, -100, 100)
+	e.lo, e.hi = math.Min(e.lo, e.value), math.Max(e.hi, e.value) // see holding
 	e.ok = true
 	return e
 }
+
+// holding: the adjusted intervals are centred on the adjusted score, which
+// on a handful of answers lies far from the score itself (one promoter:
+// NPS 100, interval −48.5 to 98.5). An interval shown beside a score never
+// leaves it out: it is widened to reach the score.
 
 // proportionEstimate is the percentage of values that pass, with the
 // adjusted-Wald (Agresti–Coull) interval.
@@ -69,6 +75,7 @@ func proportionEstimate(values []float64, pass func(float64) bool) estimate {
 	e.se = 100 * math.Sqrt(pa*(1-pa)/na)
 	e.centre = 100 * pa
 	e.lo, e.hi = clamp(e.centre-z95*e.se, 0, 100), clamp(e.centre+z95*e.se, 0, 100)
+	e.lo, e.hi = math.Min(e.lo, e.value), math.Max(e.hi, e.value) // see holding
 	e.ok = true
 	return e
 }

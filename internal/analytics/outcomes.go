@@ -145,6 +145,9 @@ func (s *Service) OutcomesSince(ctx context.Context, survey *string) (*Outcomes,
 // the first one shown were left out for the limit.
 func (s *Service) OutcomesIn(ctx context.Context, from, to time.Time, survey *string) (*Outcomes, error) {
 	now := s.now().UTC()
+	if from.After(now) { // a period that has not begun: no month of it
+		return &Outcomes{Surveys: []OutcomeSurvey{}, Months: []OutcomeMonth{}}, nil
+	}
 	end := now
 	if !to.IsZero() && to.Before(now) {
 		end = to.Add(-time.Millisecond).UTC()

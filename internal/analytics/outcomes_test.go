@@ -363,6 +363,11 @@ func TestOutcomesAllTime(t *testing.T) {
 		if s.API("GET", "/api/v1/analytics/outcomes?all=true", nil, &out); len(out.Months) != 60 || out.Months[0].Month != "2021-04" || !out.Earlier {
 			t.Errorf("all time from 2019: %d months from %s, earlier %v", len(out.Months), out.Months[0].Month, out.Earlier)
 		}
+		// A period that has not begun has no month.
+		var future struct{ Months []outcomeMonth }
+		if code := s.API("GET", "/api/v1/analytics/outcomes?from=2026-04-01&to=2026-05-01", nil, &future); code != 200 || len(future.Months) != 0 {
+			t.Errorf("outcomes of April 2026 on 14 March: %d %+v", code, future.Months)
+		}
 		if code := s.API("GET", "/api/v1/analytics/outcomes?all=maybe", nil, nil); code != 400 {
 			t.Errorf("all=maybe: %d", code)
 		}

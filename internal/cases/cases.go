@@ -76,9 +76,11 @@ type Case struct {
 	ResolvedAt       *store.Millis `json:"resolvedAt,omitempty"`
 	EscalatedAt      *store.Millis `json:"escalatedAt,omitempty"`
 	Breached         bool          `json:"breached"`
-	CreatedAt        store.Millis  `json:"createdAt"`
-	UpdatedAt        store.Millis  `json:"updatedAt"`
-	Notes            []Note        `json:"notes,omitempty"`
+	// Reopened counts the times the case was reopened after a resolution.
+	Reopened  int          `json:"reopened"`
+	CreatedAt store.Millis `json:"createdAt"`
+	UpdatedAt store.Millis `json:"updatedAt"`
+	Notes     []Note       `json:"notes,omitempty"`
 }
 
 // Note is a remark on a case.
@@ -154,9 +156,32 @@ func NewService(db *store.DB, log *eventlog.Log, profiles *profile.Service, surv
 // ResolvedMessage is the messageId of a case's Case Resolved event.
 func ResolvedMessage(caseID string) string { return "case-resolved-" + caseID }
 
+// ResolutionMessage is the messageId of a case's resolution after it was
+// reopened n times: ResolvedMessage for the first, then "-r2", "-r3" ….
+func ResolutionMessage(caseID string, reopened int) string {
+	if reopened == 0 {
+		return ResolvedMessage(caseID)
+	}
+	return ResolvedMessage(caseID) + "-r" + strconv.Itoa(reopened+1)
+}
+
+// caseOfResolution is the case and resolution number a ResolutionMessage names.
+func caseOfResolution(msg string) (id string, n int, ok bool) {
+	rest, ok := strings.CutPrefix(msg, "case-resolved-")
+	if !ok {
+		return "", 0, false
+	}
+	if i := strings.LastIndex(rest, "-r"); i > 0 {
+		if k, err := strconv.Atoi(rest[i+2:]); err == nil && k > 1 {
+			return rest[:i], k, true
+		}
+	}
+	return rest, 1, true
+}
+
 const caseCols = `SELECT c.id, c.customer_id, c.user_id, c.anonymous_id, c.kind, c.formal, c.channel, c.team_id, COALESCE(t.name, ''), c.assignee,
 	c.priority, c.status, c.subject, c.body, c.order_id, c.rule_id, c.origin_message, c.due_at, c.first_response_due, c.first_response_at, c.resolved_at,
-	c.escalated_at, c.created_at, c.updated_at FROM cases c LEFT JOIN teams t ON t.id = c.team_id`
+	c.escalated_at, c.created_at, c.updated_at, c.reopened FROM cases c LEFT JOIN teams t ON t.id = c.team_id`
 
 func scanCase(r interface{ Scan(...any) error }, now int64) (*Case, error) {
 	var c Case
@@ -164,7 +189,7 @@ func scanCase(r interface{ Scan(...any) error }, now int64) (*Case, error) {
 	var first, resolved, escalated sql.NullInt64
 	err := r.Scan(&c.ID, &c.Customer, &c.UserID, &c.AnonymousID, &c.Kind, &formal, &c.Channel, &c.Team, &c.TeamName, &c.Assignee,
 		&c.Priority, &c.Status, &c.Subject, &c.Body, &c.OrderID, &c.Rule, &c.Origin, &c.DueAt, &c.FirstResponseDue, &first, &resolved,
-		&escalated, &c.CreatedAt, &c.UpdatedAt)
+		&escalated, &c.CreatedAt, &c.UpdatedAt, &c.Reopened)
 	if err != nil {
 		return nil, err
 	}
@@ -471,8 +496,17 @@ func (s *Service) ResolveAt(ctx context.Context, id, note, who string, at time.T
 
 // SetStatus moves a case between open and pending (waiting on the
 // customer), reopens a resolved case, or closes a resolved one.
+//
+// A case reopened needs a reason (the note); it gets a new due time, as
+// long after the reopening as its SLA gave it at the start, so that the
+// resolution that met its SLA stays met and the work now has its own
+// clock; the invitation its resolution triggered (the complaint-handling
+// survey) is withdrawn, and its next resolution is an event of its own.
 func (s *Service) SetStatus(ctx context.Context, id, status, note, who string) (*Case, error) {
 	return s.change(ctx, id, who, "Case Status Changed", func(c *Case, now int64) ([]any, string, error) {
+		if c.Status == Resolved && status == Open && strings.TrimSpace(note) == "" {
+			return nil, "", fault.Field("note", "say why the case is reopened")
+		}
 		ok := map[string][]string{Open: {Pending}, Pending: {Open}, Resolved: {Open, Closed}}[c.Status]
 		for _, to := range ok {
 			if to == status {
@@ -576,6 +610,13 @@ func (s *Service) changeAt(ctx context.Context, id, who, event string, at time.T
 			return err
 		}
 		status, assignee, resolvedAt := set[0], set[1], set[2]
+		reopen := event == "Case Status Changed" && c.Status == Resolved && status == Open
+		if reopen {
+			due := nowMs + int64(c.DueAt) - int64(c.CreatedAt)
+			if _, err := tx.ExecContext(ctx, `UPDATE cases SET due_at = $1, escalated_at = NULL, reopened = reopened + 1 WHERE id = $2`, due, id); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = $1, assignee = $2, resolved_at = CASE WHEN $1 IN ('open', 'pending') THEN NULL ELSE COALESCE($3, resolved_at) END, updated_at = $4,
 			first_response_at = CASE WHEN first_response_at IS NULL AND $5 <> '' THEN $7 ELSE first_response_at END WHERE id = $6`,
 			status, assignee, resolvedAt, nowMs, note, id, atMs); err != nil {
@@ -594,6 +635,10 @@ func (s *Service) changeAt(ctx context.Context, id, who, event string, at time.T
 		if a, _ := assignee.(string); a != "" {
 			props["assignee"] = a
 		}
+		if reopen {
+			props["reopened"] = true
+			props["resolution_withdrawn"] = ResolutionMessage(c.ID, c.Reopened)
+		}
 		if event == "Case Resolved" {
 			props["sla_breached"] = atMs > int64(c.DueAt)
 			props["hours_to_resolve"] = float64(atMs-int64(c.CreatedAt)) / float64(time.Hour/time.Millisecond)
@@ -602,7 +647,7 @@ func (s *Service) changeAt(ctx context.Context, id, who, event string, at time.T
 		if event == "Case Resolved" {
 			// A case is resolved once: the id names the case, so that what the
 			// resolution triggers (the handling survey) leads back to it.
-			msgID = ResolvedMessage(c.ID)
+			msgID = ResolutionMessage(c.ID, c.Reopened)
 		}
 		ev, err := eventlog.ActionArrived(event, msgID, c.UserID, c.AnonymousID, "server", at, eventlog.Arrival{At: now}, props)
 		if err != nil {

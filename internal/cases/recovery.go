@@ -176,8 +176,23 @@ func (s *Service) complaints(ctx context.Context, p principal.Principal, from, t
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	handling, err := s.surveys.HandlingAnswers(ctx)
-	return list, handling, err
+	answers, err := s.surveys.HandlingAnswers(ctx)
+	return list, latestHandling(answers), err
+}
+
+// latestHandling keys the handling scores by case: a case resolved again
+// after a reopen is rated by its latest rated resolution.
+func latestHandling(answers map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	latest := map[string]int{}
+	for msg, v := range answers {
+		id, n, ok := caseOfResolution(msg)
+		if !ok || n < latest[id] {
+			continue
+		}
+		latest[id], out[ResolvedMessage(id)] = n, v
+	}
+	return out
 }
 
 // count adds a complaint to the counts and returns its handling score

@@ -45,7 +45,7 @@ func (c *Consumer) Events(ctx context.Context, tx *store.Tx) ([]string, bool, er
 	if err != nil {
 		return nil, false, err
 	}
-	names := []string{"Survey Responded"}
+	names := []string{"Survey Responded", "Case Status Changed"}
 	for _, sv := range list {
 		if sv.Trigger != nil {
 			names = append(names, sv.Trigger.Event)
@@ -72,6 +72,11 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 	var scheduled []newInvitation
 	for i := range events {
 		e := &events[i]
+		if e.Type == eventlog.Track && e.Event == "Case Status Changed" && e.SourceID == eventlog.SourceActions {
+			if err := withdraw(ctx, tx, e); err != nil {
+				return err
+			}
+		}
 		if e.Type != eventlog.Track || e.Event == "Survey Responded" {
 			continue
 		}
@@ -96,6 +101,24 @@ func (c *Consumer) Apply(ctx context.Context, tx *store.Tx, events []eventlog.Ev
 		}
 	}
 	return nil
+}
+
+// withdraw takes back what a case's resolution invited, when the case is
+// reopened: an invitation not sent yet is skipped, one sent and not
+// answered expires (its link then says so), both for ReasonCaseReopened.
+func withdraw(ctx context.Context, tx *store.Tx, e *eventlog.Event) error {
+	props, _ := e.TrackProps()
+	msg, _ := props["resolution_withdrawn"].(string)
+	if msg == "" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE survey_invitations SET status = $1, reason = $2 WHERE trigger_message = $3 AND status = $4`,
+		Skipped, ReasonCaseReopened, msg, Scheduled); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE survey_invitations SET status = $1, reason = $2 WHERE trigger_message = $3 AND status IN ($4, $5)`,
+		Expired, ReasonCaseReopened, msg, Sent, Started)
+	return err
 }
 
 // trigger decides whether e invites a customer to the persistent survey sv.

@@ -32,6 +32,7 @@ const (
 	ReasonInactive      = "survey_inactive"
 	ReasonNoEmail       = "no_email"         // an email-only survey and no address
 	ReasonUnknown       = "unknown_customer" // the identity matches no profile
+	ReasonCaseReopened  = "case_reopened"    // the case whose resolution invited it was reopened
 )
 
 // Invitation is one decision to ask one customer one survey.

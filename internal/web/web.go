@@ -652,7 +652,7 @@ var words = map[string]string{
 	"recontact_wait": "contacted too recently (contact policy)", "opted_out": "opted out of surveys",
 	"sampled_out": "not drawn in the sample", "quota_full": "the survey had all the answers it wanted",
 	"survey_inactive": "the survey was not running", "no_email": "no email address for an email survey",
-	"unknown_customer": "no customer matches the identity",
+	"unknown_customer": "no customer matches the identity", "case_reopened": "the case was reopened",
 }
 
 // say is a code in words: its own when it has some, else the code with

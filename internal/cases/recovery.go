@@ -38,8 +38,10 @@ type Complainer struct {
 	// Handling is their 0–10 rating of how the complaint was handled.
 	Handling    *float64 `json:"handling,omitempty"`
 	BoughtAgain bool     `json:"boughtAgain"`
-	// Outcome: recovered (bought again within 90 days of the resolution),
-	// lost (did not), waiting (the 90 days are not over), open (unresolved).
+	// Outcome: recovered (bought again within 90 days of the resolution,
+	// and neither rated the handling nor answered an NPS after it 0–6),
+	// unhappy (bought again, but said one of those), lost (did not buy),
+	// waiting (the 90 days are not over), open (unresolved).
 	Outcome string `json:"outcome"`
 }
 
@@ -96,7 +98,10 @@ func (s *Service) Recovery(ctx context.Context, p principal.Principal, from, to 
 }
 
 // follow fills in what became of a complainer: their NPS before the
-// complaint and after its resolution, and whether they bought again.
+// complaint and after its resolution, whether they bought again within
+// 90 days, and so the outcome: recovered (bought again, and neither the
+// handling rating nor a later NPS was 0–6), unhappy (bought again but
+// said one of those), waiting (the 90 days are not over), lost, or open.
 func (s *Service) follow(ctx context.Context, c *Case, cm *Complainer, now time.Time) error {
 	ref := c.UserID
 	if ref == "" {
@@ -128,7 +133,12 @@ func (s *Service) follow(ctx context.Context, c *Case, cm *Complainer, now time.
 		return err
 	}
 	cm.BoughtAgain = bought
+	// Bought again is not recovered when the customer said since that
+	// they are unhappy: the handling rated 0–6, or an NPS of 0–6 after.
+	unhappy := (cm.Handling != nil && *cm.Handling <= 6) || (cm.After != nil && *cm.After <= 6)
 	switch {
+	case bought && unhappy:
+		cm.Outcome = "unhappy"
 	case bought:
 		cm.Outcome = "recovered"
 	case now.UnixMilli() < from+recoveryWindow.Milliseconds():

@@ -3,6 +3,7 @@ package cases_test
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/url"
 	"strings"
 	"testing"
@@ -41,14 +42,14 @@ func TestComplaintRecovery(t *testing.T) {
 		var nps struct{ ID string }
 		s.API("POST", "/api/v1/surveys", json.RawMessage(`{"name": "NPS", "rhythm": "pulse", "owner": "marketing",
 			"questions": [{"id": "q", "type": "nps", "text": {"en": "?"}}]}`), &nps)
-		for _, u := range []string{"kept", "gone"} {
+		for _, u := range []string{"kept", "gone", "grumpy"} {
 			s.MustSend("identify", map[string]any{"userId": u, "traits": map[string]any{"email": u + "@example.com"}})
 			s.API("POST", "/api/v1/surveys/"+nps.ID+"/responses", map[string]any{"customer": u, "answers": map[string]any{"q": 8},
 				"at": clock.Now().Add(-time.Hour)}, nil)
 			s.MustSend("track", map[string]any{"userId": u, "event": "Complaint Submitted", "properties": map[string]any{"text": "The stove leaks."}})
 		}
 		cs := listCases(t, s, "kind=complaint")
-		if len(cs) != 2 {
+		if len(cs) != 3 {
 			t.Fatalf("cases = %+v", cs)
 		}
 		for _, c := range cs {
@@ -61,14 +62,14 @@ func TestComplaintRecovery(t *testing.T) {
 			t.Fatal(err)
 		}
 		links := map[string]string{}
-		for i := 1; i <= 2; i++ {
+		for i := 1; i <= 3; i++ {
 			m := mb.Wait(t, i)
 			links[m.To[0]] = m.Link()
 		}
-		if links["kept@example.com"] == "" || links["gone@example.com"] == "" {
+		if links["kept@example.com"] == "" || links["gone@example.com"] == "" || links["grumpy@example.com"] == "" {
 			t.Fatalf("handling survey mails: %v", links)
 		}
-		for who, score := range map[string]string{"kept@example.com": "10", "gone@example.com": "4"} {
+		for who, score := range map[string]string{"kept@example.com": "10", "gone@example.com": "4", "grumpy@example.com": "3"} {
 			resp, err := noRedirect.PostForm(links[who], url.Values{"handling": {score}})
 			if err != nil || resp.StatusCode != 200 {
 				t.Fatalf("answer %s: %v %v", who, resp, err)
@@ -77,7 +78,7 @@ func TestComplaintRecovery(t *testing.T) {
 		}
 		var rep recovery
 		s.API("GET", "/api/v1/recovery", nil, &rep)
-		if rep.Complaints != 2 || rep.Resolved != 2 || rep.Rated != 2 || rep.HandledWell != 1 || rep.HandledWellShare != 0.5 || rep.Outcomes["waiting"] != 2 {
+		if rep.Complaints != 3 || rep.Resolved != 3 || rep.Rated != 3 || rep.HandledWell != 1 || math.Abs(rep.HandledWellShare-0.333) > 1e-9 || rep.Outcomes["waiting"] != 3 {
 			t.Fatalf("report = %+v", rep)
 		}
 		for _, c := range rep.Complainers {
@@ -85,11 +86,14 @@ func TestComplaintRecovery(t *testing.T) {
 				t.Fatalf("complainer = %+v", c)
 			}
 		}
-		// One buys again a month later and rates us 9; ninety days on, the other is lost.
+		// One buys again a month later and rates us 9; one who rated the
+		// handling 3 buys again too, unhappy; ninety days on, the other is lost.
 		clock.Add(30 * 24 * time.Hour)
 		s.API("POST", "/api/v1/surveys/"+nps.ID+"/responses", map[string]any{"customer": "kept", "answers": map[string]any{"q": 9}, "at": clock.Now()}, nil)
 		s.MustSend("track", map[string]any{"userId": "kept", "event": "Order Completed", "timestamp": clock.Now().Format(time.RFC3339),
 			"properties": map[string]any{"order_id": "again-1", "total": 30}})
+		s.MustSend("track", map[string]any{"userId": "grumpy", "event": "Order Completed", "timestamp": clock.Now().Format(time.RFC3339),
+			"properties": map[string]any{"order_id": "again-2", "total": 30}})
 		clock.Add(61 * 24 * time.Hour)
 		s.API("GET", "/api/v1/recovery", nil, &rep)
 		outcome := map[float64]string{}
@@ -99,7 +103,7 @@ func TestComplaintRecovery(t *testing.T) {
 				t.Fatalf("NPS after resolution: %+v", c)
 			}
 		}
-		if outcome[10] != "recovered" || outcome[4] != "lost" || rep.Outcomes["recovered"] != 1 || rep.Outcomes["lost"] != 1 {
+		if outcome[10] != "recovered" || outcome[4] != "lost" || outcome[3] != "unhappy" || rep.Outcomes["recovered"] != 1 || rep.Outcomes["lost"] != 1 || rep.Outcomes["unhappy"] != 1 {
 			t.Fatalf("after 90 days: %+v", rep)
 		}
 	})

@@ -11,7 +11,7 @@ import (
 var Known = []string{
 	"Product Viewed", "Order Completed", "Order Refunded", "Product Reviewed", "Signed Up", "Call Completed", "Social Mention",
 	"Survey Invited", "Survey Invitation Skipped", "Survey Reminder Sent", "Survey Responded", "Survey Opted Out", "Survey Dismissed",
-	"Complaint Submitted", "Case Opened", "Case Note Added", "Case Assigned", "Case Resolved", "Case SLA Breached", "Alert Fired",
+	"Complaint Submitted", "Case Opened", "Case Note Added", "Case Assigned", "Case Resolved", "Case Status Changed", "Case SLA Breached", "Alert Fired",
 	"Points Redeemed", "Community Joined", "Community Left", "Community Post Created", "Community Answer Posted", "Community Event Attended",
 	"Referral Signed Up", "Referral Converted", "Guide Viewed", "Introduction Made", "Introduction Converted",
 	"Order Proposed", "Order Proposal Accepted", "Order Proposal Declined", "Replenishment Consented", "Replenishment Revoked",

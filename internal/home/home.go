@@ -119,12 +119,14 @@ type Recovery struct {
 	Small            bool     `json:"small"`
 }
 
-// AtRisk is the value the business can expect to lose: the sum over live
-// customers of lifetime value × risk, how many have a risk of 0.5 or more,
-// and the five who weigh most in it (named).
+// AtRisk is the value the business can expect to lose: over the live
+// customers with a risk of 0.5 or more, the sum of lifetime value × risk,
+// their lifetime value and how many they are, and the five who weigh most
+// in it (named).
 type AtRisk struct {
 	Customers int         `json:"customers"`
 	Value     float64     `json:"value"`
+	CLV       float64     `json:"clv"`
 	Top       []RiskShare `json:"top"`
 }
 
@@ -419,7 +421,7 @@ func (s *Service) atRisk(ctx context.Context) (AtRisk, error) {
 	if err != nil {
 		return AtRisk{}, err
 	}
-	out := AtRisk{Customers: v.Customers, Value: v.Value, Top: []RiskShare{}}
+	out := AtRisk{Customers: v.Customers, Value: v.Value, CLV: v.CLV, Top: []RiskShare{}}
 	ids := make([]string, len(v.Top))
 	for i, x := range v.Top {
 		ids[i] = x.Customer

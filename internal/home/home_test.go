@@ -43,6 +43,7 @@ type summary struct {
 		HandledWellShare               *float64
 	}
 	AtRisk struct {
+		CLV       float64
 		Customers int
 		Value     float64
 		Top       []struct {
@@ -109,6 +110,17 @@ func TestSummary(t *testing.T) {
 			"properties": map[string]any{"survey_id": sv.ID, "answers": map[string]any{"q1": 0}}})
 		s.MustSend("identify", map[string]any{"userId": "c-client", "traits": map[string]any{"name": "Cleo Client"}})
 		now = append(now, 0)
+		// Two buyers who stopped long ago and returned something lately:
+		// at risk (their chance of still buying is low, and a return).
+		for k, who := range []string{"r-1", "r-2"} {
+			for d := range 5 {
+				at := clock.Now().AddDate(0, 0, -700+10*d-30*k)
+				s.MustSend("track", map[string]any{"userId": who, "event": "Order Completed", "timestamp": at.Format(time.RFC3339),
+					"properties": map[string]any{"order_id": fmt.Sprintf("%s-%d", who, d), "total": 80 + 20*k}})
+			}
+			s.MustSend("track", map[string]any{"userId": who, "event": "Product Returned", "timestamp": clock.Now().AddDate(0, 0, -10).Format(time.RFC3339),
+				"properties": map[string]any{"order_id": who + "-4", "reason": "too small"}})
+		}
 		s.Sync()
 
 		// An agent answers the first current detractor's case: contacted.
@@ -178,23 +190,26 @@ func TestSummary(t *testing.T) {
 			Customers []struct{ CLV, Risk float64 }
 		}
 		s.API("GET", "/api/v1/analytics/at-risk?limit=1000", nil, &risk)
-		var value float64
+		// Over the customers at risk (0.5 or more) alone.
+		var value, clv float64
 		var risky int
-		for _, c := range risk.Customers {
-			value += c.CLV * c.Risk
-			if c.Risk >= 0.5 {
-				risky++
-			}
-		}
 		heaviest := 0.0
 		for _, c := range risk.Customers {
-			heaviest = math.Max(heaviest, c.CLV*c.Risk)
+			if c.Risk >= 0.5 {
+				risky++
+				value += c.CLV * c.Risk
+				clv += c.CLV
+				heaviest = math.Max(heaviest, c.CLV*c.Risk)
+			}
 		}
-		if top := got.AtRisk.Top; len(top) != min(5, len(risk.Customers)) || math.Abs(top[0].Value-heaviest) > 0.01 || top[0].Name == "" {
+		if risky != 2 {
+			t.Errorf("%d customers at risk 0.5 or more, want the two lapsed buyers", risky)
+		}
+		if top := got.AtRisk.Top; len(top) != min(5, risky) || (risky > 0 && (math.Abs(top[0].Value-heaviest) > 0.01 || top[0].Name == "")) {
 			t.Errorf("the heaviest at risk: %+v, want %.2f first", top, heaviest)
 		}
-		if math.Abs(got.AtRisk.Value-value) > 0.01 || got.AtRisk.Customers != risky || len(risk.Customers) == 0 {
-			t.Errorf("at risk: %+v; the at-risk list sums to %.2f over %d, %d of them at 0.5 or more", got.AtRisk, value, len(risk.Customers), risky)
+		if math.Abs(got.AtRisk.Value-value) > 0.01 || math.Abs(got.AtRisk.CLV-clv) > 0.01 || got.AtRisk.Customers != risky || len(risk.Customers) == 0 {
+			t.Errorf("at risk: %+v; the at-risk list's %d at 0.5 or more sum to %.2f (CLV %.2f)", got.AtRisk, risky, value, clv)
 		}
 		// Home's count links to the list of those customers, named; any
 		// floor lists the customers at it or above.

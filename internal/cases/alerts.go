@@ -707,24 +707,32 @@ func describe(a *Alert, ev Evidence) (subject, body string) {
 	if *ev.Change < 0 {
 		verb = "fell"
 	}
-	subject = fmt.Sprintf("%s: %s %s from %s to %s (%s, p = %s)", a.Name, unit, verb, num(*ev.Before), num(*ev.After), where, pval(*ev.P))
+	subject = fmt.Sprintf("%s: %s %s from %s to %s (%s, p %s)", a.Name, unit, verb, num(*ev.Before), num(*ev.After), where, pIs(*ev.P))
 	var b strings.Builder
 	fmt.Fprintf(&b, "Alert %q (%s) fired for %s.\n\n", a.Name, a.ID, where)
 	fmt.Fprintf(&b, "%s in the last %s (%s to %s): %s, n = %d\n", unit, a.Window, day(ev.From), day(ev.To), num(*ev.After), ev.NAfter)
 	fmt.Fprintf(&b, "%s in the %s before (%s to %s): %s, n = %d\n", unit, a.Window, day(ev.BeforeFrom), day(ev.From), num(*ev.Before), ev.NBefore)
-	fmt.Fprintf(&b, "Test: %s; p = %s (fires below %s, direction %s, at least %d in each window).\n", ev.Test, pval(*ev.P),
+	fmt.Fprintf(&b, "Test: %s; p %s (fires below %s, direction %s, at least %d in each window).\n", ev.Test, pIs(*ev.P),
 		strconv.FormatFloat(ev.Alpha, 'f', -1, 64), a.Direction, a.MinN)
 	if a.Metric == MetricComplaints {
 		b.Reset()
 		fmt.Fprintf(&b, "Alert %q (%s) fired for %s.\n\n%d complaints in the last %s, %d in the %s before.\n", a.Name, a.ID, where,
 			ev.NAfter, a.Window, ev.NBefore, a.Window)
-		fmt.Fprintf(&b, "Test: %s; p = %s (fires below %s, at least %d complaints in the two windows).\n", ev.Test, pval(*ev.P),
+		fmt.Fprintf(&b, "Test: %s; p %s (fires below %s, at least %d complaints in the two windows).\n", ev.Test, pIs(*ev.P),
 			strconv.FormatFloat(ev.Alpha, 'f', -1, 64), a.MinN)
 	}
 	return subject, b.String()
 }
 
 func num(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
+
+// pIs is "= 0.0123" or "< 0.0001": a p-value after "p".
+func pIs(p float64) string {
+	if v := pval(p); v[0] != '<' {
+		return "= " + v
+	}
+	return pval(p)
+}
 
 func pval(p float64) string {
 	if p < 0.0001 {

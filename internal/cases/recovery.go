@@ -287,6 +287,13 @@ type TeamSLA struct {
 	Compliance *float64 `json:"compliance,omitempty"`
 	// Small: fewer than 30 cases have reached their due time.
 	Small bool `json:"small"`
+	// The first-response target (a quarter of the SLA): met when the team
+	// first answered by it, breached when later or not yet and past it.
+	FirstMet      int `json:"firstResponseMet"`
+	FirstBreached int `json:"firstResponseBreached"`
+	// FirstCompliance is FirstMet ÷ (FirstMet + FirstBreached), 0–1;
+	// absent when no case has reached its first-response time.
+	FirstCompliance *float64 `json:"firstResponseCompliance,omitempty"`
 }
 
 // SLA is each team's SLA compliance over the cases opened in [from, to)
@@ -307,7 +314,9 @@ func (s *Service) SLA(ctx context.Context, p principal.Principal, from, to time.
 	now := "$" + strconv.Itoa(len(args))
 	rows, err := s.db.QueryContext(ctx, `SELECT c.team_id, COALESCE(t.name, ''), COUNT(*),
 		SUM(CASE WHEN c.resolved_at IS NOT NULL AND c.resolved_at <= c.due_at THEN 1 ELSE 0 END),
-		SUM(CASE WHEN (c.resolved_at IS NOT NULL AND c.resolved_at > c.due_at) OR (c.resolved_at IS NULL AND c.due_at < `+now+`) THEN 1 ELSE 0 END)
+		SUM(CASE WHEN (c.resolved_at IS NOT NULL AND c.resolved_at > c.due_at) OR (c.resolved_at IS NULL AND c.due_at < `+now+`) THEN 1 ELSE 0 END),
+		SUM(CASE WHEN c.first_response_at IS NOT NULL AND c.first_response_at <= c.first_response_due THEN 1 ELSE 0 END),
+		SUM(CASE WHEN (c.first_response_at IS NOT NULL AND c.first_response_at > c.first_response_due) OR (c.first_response_at IS NULL AND c.first_response_due < `+now+`) THEN 1 ELSE 0 END)
 		FROM cases c LEFT JOIN teams t ON t.id = c.team_id WHERE `+strings.Join(where, " AND ")+`
 		GROUP BY c.team_id, t.name ORDER BY COALESCE(t.name, ''), c.team_id`, args...)
 	if err != nil {
@@ -317,13 +326,17 @@ func (s *Service) SLA(ctx context.Context, p principal.Principal, from, to time.
 	out := []TeamSLA{}
 	for rows.Next() {
 		var t TeamSLA
-		if err := rows.Scan(&t.Team, &t.TeamName, &t.Cases, &t.Met, &t.Breached); err != nil {
+		if err := rows.Scan(&t.Team, &t.TeamName, &t.Cases, &t.Met, &t.Breached, &t.FirstMet, &t.FirstBreached); err != nil {
 			return nil, err
 		}
 		t.Pending = t.Cases - t.Met - t.Breached
 		if due := t.Met + t.Breached; due > 0 {
 			v := math.Round(float64(t.Met)/float64(due)*1000) / 1000
 			t.Compliance, t.Small = &v, due < 30
+		}
+		if due := t.FirstMet + t.FirstBreached; due > 0 {
+			v := math.Round(float64(t.FirstMet)/float64(due)*1000) / 1000
+			t.FirstCompliance = &v
 		}
 		out = append(out, t)
 	}

@@ -18,6 +18,9 @@ type teamSLA struct {
 	Cases, Met, Breached, Pending int
 	Compliance                    *float64
 	Small                         bool
+	FirstMet                      int      `json:"firstResponseMet"`
+	FirstBreached                 int      `json:"firstResponseBreached"`
+	FirstCompliance               *float64 `json:"firstResponseCompliance"`
 }
 
 // SLA compliance per team over the cases opened in a period: met when
@@ -90,6 +93,15 @@ func TestSLACompliancePerTeam(t *testing.T) {
 			g := got[team]
 			if [4]int{g.Cases, g.Met, g.Breached, g.Pending} != w || g.Compliance == nil || *g.Compliance != float64(w[1])/float64(w[1]+w[2]) || !g.Small {
 				t.Errorf("%s in the period: %+v, want cases, met, breached, pending %v", team, g, w)
+			}
+		}
+		// First responses (a quarter of the SLA: returns 6 h, care 1 h; a
+		// resolution's note is the first answer): o-1 answered at 2 h of 6,
+		// o-2 at 29 h of 6, @one never (due at 3 h), @two not yet due.
+		for team, w := range map[string][2]int{"returns": {1, 1}, "care": {0, 1}} {
+			g := got[team]
+			if g.FirstMet != w[0] || g.FirstBreached != w[1] || g.FirstCompliance == nil || *g.FirstCompliance != float64(w[0])/float64(w[0]+w[1]) {
+				t.Errorf("%s's first responses: %+v, want met %d, breached %d", team, g, w[0], w[1])
 			}
 		}
 		if all := get(url.Values{})["returns"]; all.Cases != 3 || all.Met != 2 || all.Breached != 1 {

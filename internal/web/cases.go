@@ -419,6 +419,7 @@ func shareOf(part, whole int) string {
 type slaRow struct {
 	cases.TeamSLA
 	Share, ShareBefore string
+	FirstShare         string // first-response compliance
 	Before             *cases.TeamSLA
 }
 
@@ -439,7 +440,7 @@ func (c *Console) slaRows(ctx context.Context, s auth.Session, per period) ([]sl
 	}
 	out := make([]slaRow, 0, len(now))
 	for _, t := range now {
-		row := slaRow{TeamSLA: t, Share: shareOf(t.Met, t.Met+t.Breached)}
+		row := slaRow{TeamSLA: t, Share: shareOf(t.Met, t.Met+t.Breached), FirstShare: shareOf(t.FirstMet, t.FirstMet+t.FirstBreached)}
 		if b, ok := before[t.Team]; ok {
 			row.Before, row.ShareBefore = &b, shareOf(b.Met, b.Met+b.Breached)
 		}

@@ -203,8 +203,9 @@ func TestRecoveryByPeriod(t *testing.T) {
 	login(t, ctx, s, "/recovery?period=30d")
 	waitFor(t, ctx, `#sla tr[data-team="care"]`)
 	row := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#sla tr[data-team="care"] td')].map(td => td.innerText)`))
-	// cases, met, breached, pending, compliance (1 of 2 due), before (the late one)
-	if strings.Join(row[1:6], "|") != "3|1|1|1|50% small sample" || !strings.HasPrefix(row[6], "0%") {
+	// cases, met, breached, pending, compliance (1 of 2 due), first
+	// response (answered on resolving: @a in time, @b never), before (the late one)
+	if strings.Join(row[1:6], "|") != "3|1|1|1|50% small sample" || row[6] != "50%\nof 2" || !strings.HasPrefix(row[7], "0%") {
 		t.Errorf("care's SLA row: %q", row)
 	}
 	if sub := run(t, ctx, chromedp.Text(chromedp.CSS(`#handled .sub`))); !strings.Contains(sub, "3 complaint cases opened, 1 resolved") {

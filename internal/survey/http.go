@@ -181,6 +181,11 @@ func (a *API) Responses(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
+	from, to, err := httpio.Span(r)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
 	if csv {
 		// One column per question: answers.<question id>.
 		sv, err := a.svc.Get(r.Context(), r.PathValue("id"))
@@ -193,10 +198,10 @@ func (a *API) Responses(w http.ResponseWriter, r *http.Request) {
 			ids[i] = q.ID
 		}
 		out := httpio.NewCSV(w, a.logger, "responses-"+sv.ID, StoredResponse{}, httpio.CSVOptions{Expand: map[string][]string{"answers": ids}})
-		out.Finish(a.svc.EachResponse(r.Context(), sv.ID, limit, offset, func(sr StoredResponse) error { return out.Write(sr) }))
+		out.Finish(a.svc.EachResponse(r.Context(), sv.ID, from, to, limit, offset, func(sr StoredResponse) error { return out.Write(sr) }))
 		return
 	}
-	list, err := a.svc.Responses(r.Context(), r.PathValue("id"), limit, offset)
+	list, err := a.svc.Responses(r.Context(), r.PathValue("id"), from, to, limit, offset)
 	if err != nil {
 		a.fail(w, err)
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"math"
 	"strconv"
 	"time"
 
@@ -40,9 +41,9 @@ type StoredResponse struct {
 }
 
 // Responses lists a survey's responses, newest first, with their analysed texts.
-func (s *Service) Responses(ctx context.Context, survey string, limit, offset int) ([]StoredResponse, error) {
+func (s *Service) Responses(ctx context.Context, survey string, from, to time.Time, limit, offset int) ([]StoredResponse, error) {
 	out := []StoredResponse{}
-	err := s.EachResponse(ctx, survey, limit, offset, func(r StoredResponse) error {
+	err := s.EachResponse(ctx, survey, from, to, limit, offset, func(r StoredResponse) error {
 		out = append(out, r)
 		return nil
 	})
@@ -58,12 +59,20 @@ const responseChunk = 200
 // EachResponse calls fn with a survey's responses, newest first, with their
 // analysed texts, as they are read (a few hundred at a time): the list and
 // the CSV export are one definition.
-func (s *Service) EachResponse(ctx context.Context, survey string, limit, offset int, fn func(StoredResponse) error) error {
+// Only those answered in [from, to) count (a zero bound is open).
+func (s *Service) EachResponse(ctx context.Context, survey string, from, to time.Time, limit, offset int, fn func(StoredResponse) error) error {
 	if _, err := s.Get(ctx, survey); err != nil {
 		return err
 	}
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	if !from.IsZero() {
+		lo = from.UnixMilli()
+	}
+	if !to.IsZero() {
+		hi = to.UnixMilli()
+	}
 	const cols = `SELECT id, invitation_id, customer_id, user_id, anonymous_id, channel, role, account_id, locale, answers, responded_at, seq
-		FROM survey_responses WHERE survey_id = $1`
+		FROM survey_responses WHERE survey_id = $1 AND responded_at >= $2 AND responded_at < $3`
 	var last struct {
 		at  store.Millis
 		seq int64
@@ -75,12 +84,12 @@ func (s *Service) EachResponse(ctx context.Context, survey string, limit, offset
 		var q string
 		var args []any
 		if first {
-			q, args = cols+` ORDER BY responded_at DESC, seq DESC, id LIMIT $2 OFFSET $3`, []any{survey, n, offset}
+			q, args = cols+` ORDER BY responded_at DESC, seq DESC, id LIMIT $4 OFFSET $5`, []any{survey, lo, hi, n, offset}
 		} else {
 			// After the last response read, in the list's order.
-			q = cols + ` AND (responded_at < $2 OR (responded_at = $2 AND (seq < $3 OR (seq = $3 AND id > $4))))
-				ORDER BY responded_at DESC, seq DESC, id LIMIT $5`
-			args = []any{survey, last.at, last.seq, last.id, n}
+			q = cols + ` AND (responded_at < $4 OR (responded_at = $4 AND (seq < $5 OR (seq = $5 AND id > $6))))
+				ORDER BY responded_at DESC, seq DESC, id LIMIT $7`
+			args = []any{survey, lo, hi, last.at, last.seq, last.id, n}
 		}
 		chunk, seq, err := s.readResponses(ctx, q, args)
 		if err != nil {

@@ -15,3 +15,16 @@ func TestBreakable(t *testing.T) {
 		}
 	}
 }
+
+// A survey link only this machine or its network reaches is named, so the
+// page can warn before it is printed on receipts.
+func TestLocalHost(t *testing.T) {
+	for link, want := range map[string]string{
+		"http://localhost:8080/s/x": "localhost", "http://127.0.0.1:18090/s/x": "127.0.0.1", "http://[::1]/s/x": "::1",
+		"http://10.0.0.5/s/x": "10.0.0.5", "http://192.168.1.2/s/x": "192.168.1.2", "https://cx.example.com/s/x": "", "http://93.184.216.34/s": "",
+	} {
+		if got := localHost(link); got != want {
+			t.Errorf("localHost(%q) = %q, want %q", link, got, want)
+		}
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"html/template"
 	"math"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -314,10 +316,12 @@ func (c *Console) results(w http.ResponseWriter, r *http.Request, s auth.Session
 		}
 	}
 	data["Fatigue"] = fatigue
-	if data["Link"], err = c.Surveys.OpenLink(ctx, sv.ID); err != nil {
+	link, err := c.Surveys.OpenLink(ctx, sv.ID)
+	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
+	data["Link"], data["LocalLink"] = link, localHost(link)
 	data["Emails"], data["CanEdit"] = c.Surveys.Emails(), s.Principal.Can(auth.RoleOwner)
 	def, _ := json.MarshalIndent(sv, "", "  ")
 	data["Definition"] = string(def)
@@ -499,4 +503,22 @@ func isoWeekStart(key string) (string, error) {
 	jan4 := time.Date(y, 1, 4, 0, 0, 0, 0, time.UTC)
 	monday := jan4.AddDate(0, 0, -((int(jan4.Weekday())+6)%7)+(w-1)*7)
 	return monday.Format(time.DateOnly), nil
+}
+
+// localHost is the host of a link that only this machine or its private
+// network reaches (localhost, a loopback, private or link-local address),
+// else "".
+func localHost(link string) string {
+	u, err := url.Parse(link)
+	if err != nil {
+		return ""
+	}
+	h := u.Hostname()
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return h
+	}
+	if ip, err := netip.ParseAddr(h); err == nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsUnspecified()) {
+		return h
+	}
+	return ""
 }

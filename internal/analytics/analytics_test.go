@@ -85,6 +85,9 @@ func TestValueAndRisk(t *testing.T) {
 		if len(list.Customers) != 1 || list.Customers[0].Customer != faderID {
 			t.Fatalf("silent dissatisfied: %+v (fader is %s)", list.Customers, faderID)
 		}
+		if n, err := s.An.SilentCount(t.Context()); err != nil || n != 1 {
+			t.Fatalf("silent dissatisfied counted %d (%v), listed 1", n, err)
+		}
 		// The totals the insights page shows add up every customer's value.
 		var sumCLV, sumExpected float64
 		active, n := 0, 0

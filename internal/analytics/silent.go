@@ -35,6 +35,26 @@ type Silent struct {
 
 // SilentDissatisfied lists the silent dissatisfied, most at risk first
 // (the customers of AtRisk with silent), with the evidence for each.
+// SilentCount is how many live customers are silent dissatisfied (the
+// lists show the most at risk of them).
+func (s *Service) SilentCount(ctx context.Context) (int, error) {
+	if err := s.fresh(ctx); err != nil {
+		return 0, err
+	}
+	ids, err := s.db.Strings(ctx, `SELECT customer_id FROM customer_values WHERE silent`)
+	if err != nil {
+		return 0, err
+	}
+	live, err := s.profiles.Live(ctx, ids)
+	n := 0
+	for _, id := range ids {
+		if live[id] {
+			n++
+		}
+	}
+	return n, err
+}
+
 func (s *Service) SilentDissatisfied(ctx context.Context, limit int) ([]Silent, error) {
 	values, err := s.AtRisk(ctx, true, limit)
 	if err != nil {

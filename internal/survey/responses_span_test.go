@@ -31,7 +31,9 @@ func TestResponsesOfAPeriod(t *testing.T) {
 			}
 		}
 		q := url.Values{"from": {from.Format(time.RFC3339)}, "to": {to.Format(time.RFC3339)}}.Encode()
-		var list struct{ Responses []struct{ RespondedAt time.Time } }
+		var list struct {
+			Responses []struct{ RespondedAt time.Time }
+		}
 		if code := s.API("GET", "/api/v1/surveys/"+id+"/responses?"+q, nil, &list); code != 200 || len(list.Responses) != in || in == 0 {
 			t.Fatalf("responses of the period: %d, %d listed, want %d", code, len(list.Responses), in)
 		}

@@ -354,6 +354,7 @@ func (c *Console) recovery(ctx context.Context, s auth.Session, per period) (map
 		rep, before *cases.Recovery
 		sla         []slaRow
 		silent      []analytics.Silent
+		silentAll   int
 		returns     = map[string][]cases.RateGroup{}
 		mu          sync.Mutex
 	)
@@ -361,6 +362,7 @@ func (c *Console) recovery(ctx context.Context, s auth.Session, per period) (map
 		func() (err error) { rep, err = c.Cases.Recovery(ctx, s.Principal, per.From, per.To); return err },
 		func() (err error) { sla, err = c.slaRows(ctx, s, per); return err },
 		func() (err error) { silent, err = c.An.SilentDissatisfied(ctx, 50); return err },
+		func() (err error) { silentAll, err = c.An.SilentCount(ctx); return err },
 	}
 	if per.Compared() {
 		fns = append(fns, func() (err error) { before, err = c.Cases.Handling(ctx, s.Principal, per.CFrom, per.CTo); return err })
@@ -378,7 +380,7 @@ func (c *Console) recovery(ctx context.Context, s auth.Session, per period) (map
 	if err := parallel(fns...); err != nil {
 		return nil, err
 	}
-	data := map[string]any{"Recovery": rep, "Period": per, "Share": shareOf(rep.HandledWell, rep.Rated), "Small": rep.Rated < smallSample, "SLA": sla, "Silent": silent}
+	data := map[string]any{"Recovery": rep, "Period": per, "Share": shareOf(rep.HandledWell, rep.Rated), "Small": rep.Rated < smallSample, "SLA": sla, "Silent": silent, "SilentTotal": silentAll}
 	if before != nil {
 		data["Before"], data["ShareBefore"] = before, shareOf(before.HandledWell, before.Rated)
 	}

@@ -41,6 +41,7 @@ func (c *Console) insights(ctx context.Context, per period, survey *string) (map
 		outcomes *analytics.Outcomes
 		funnel   []analytics.FunnelGroup
 		silent   []analytics.Silent
+		silentN  int
 		model    *analytics.Model
 		totals   *analytics.ValueTotals
 		channels []analytics.ChannelGroup
@@ -64,6 +65,7 @@ func (c *Console) insights(ctx context.Context, per period, survey *string) (map
 		},
 		func() (err error) { funnel, err = c.An.Funnel(ctx, "channel", nil, per.From, per.To); return err },
 		func() (err error) { silent, err = c.An.SilentDissatisfied(ctx, 20); return err },
+		func() (err error) { silentN, err = c.An.SilentCount(ctx); return err },
 		func() (err error) { model, err = c.An.Model(ctx); return err },
 		func() (err error) { totals, err = c.An.Totals(ctx); return err },
 		func() (err error) { channels, fitted, err = c.An.ChannelsFitted(ctx); return err },
@@ -88,7 +90,7 @@ func (c *Console) insights(ctx context.Context, per period, survey *string) (map
 		acsiFitted = fittedBefore(now, acsi.FittedAt)
 	}
 	return map[string]any{
-		"Outcomes": outcomes, "Funnel": funnel, "FunnelChart": funnelChart(funnel), "RepeatJudged": repeatJudged(funnel), "Silent": silent, "Model": model, "Totals": totals, "Gaps": gaps,
+		"Outcomes": outcomes, "Funnel": funnel, "FunnelChart": funnelChart(funnel), "RepeatJudged": repeatJudged(funnel), "Silent": silent, "SilentTotal": silentN, "Model": model, "Totals": totals, "Gaps": gaps,
 		"Channels": channels, "Period": per, "ACSI": acsi, "Drivers": drivers,
 		"ACSIFitted": acsiFitted, "ChannelsFitted": fittedBefore(now, fitted),
 	}, nil

@@ -1,6 +1,11 @@
 package web
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/cxloop/cxloop/internal/analytics"
+)
 
 // An address wraps after its @ and slashes, and stays escaped.
 func TestBreakable(t *testing.T) {
@@ -26,5 +31,21 @@ func TestLocalHost(t *testing.T) {
 		if got := localHost(link); got != want {
 			t.Errorf("localHost(%q) = %q, want %q", link, got, want)
 		}
+	}
+}
+
+// A kind of channel made of one channel alone keeps its row; the
+// channel's own row, which would say the same, is left out.
+func TestWithoutEchoes(t *testing.T) {
+	in := []analytics.ChannelGroup{
+		{Group: "in_person", Channels: []string{"store"}}, {Group: "online", Channels: []string{"web", "mobile_app"}},
+		{Group: "mobile_app", Channels: []string{"mobile_app"}}, {Group: "store", Channels: []string{"store"}}, {Group: "web", Channels: []string{"web"}},
+	}
+	var got []string
+	for _, g := range withoutEchoes(in) {
+		got = append(got, g.Group)
+	}
+	if strings.Join(got, ",") != "in_person,online,mobile_app,web" {
+		t.Errorf("rows %v", got)
 	}
 }

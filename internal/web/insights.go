@@ -68,7 +68,11 @@ func (c *Console) insights(ctx context.Context, per period, survey *string) (map
 		func() (err error) { silentN, err = c.An.SilentCount(ctx); return err },
 		func() (err error) { model, err = c.An.Model(ctx); return err },
 		func() (err error) { totals, err = c.An.Totals(ctx); return err },
-		func() (err error) { channels, fitted, err = c.An.ChannelsFitted(ctx); return err },
+		func() (err error) {
+			channels, fitted, err = c.An.ChannelsFitted(ctx)
+			channels = withoutEchoes(channels)
+			return err
+		},
 		func() (err error) { gaps, err = c.An.Gaps(ctx, false); return err },
 		func() (err error) {
 			acsi, err = c.An.ACSI(ctx, "", "", 0) // the page shows no intervals: no resamples
@@ -194,4 +198,23 @@ func fittedBefore(now, fitted time.Time) *time.Time {
 		return nil
 	}
 	return &fitted
+}
+
+// withoutEchoes leaves out a channel's row when a kind of channel (online,
+// in person) is that channel alone: the two rows would say the same.
+func withoutEchoes(groups []analytics.ChannelGroup) []analytics.ChannelGroup {
+	alone := map[string]bool{}
+	for _, g := range groups {
+		if len(g.Channels) == 1 && g.Channels[0] != g.Group {
+			alone[g.Channels[0]] = true
+		}
+	}
+	out := groups[:0:0]
+	for _, g := range groups {
+		if len(g.Channels) <= 1 && alone[g.Group] && (len(g.Channels) == 0 || g.Channels[0] == g.Group) {
+			continue
+		}
+		out = append(out, g)
+	}
+	return out
 }

@@ -110,6 +110,11 @@ func TestReplenishment(t *testing.T) {
 		if code := s.API("POST", "/api/v1/customers/cafe/reorder", map[string]any{"from": "usual"}, &usual); code != 201 || len(usual.Items) != 1 || usual.Items[0].Item != "coffee" {
 			t.Fatalf("usual reorder, tents durable: %d %+v", code, usual)
 		}
+		// Nor does the café's "buy it again" list offer the tent any more.
+		var again struct{ Items []struct{ Item string } }
+		if code := s.API("GET", "/api/v1/customers/cafe/buy-again", nil, &again); code != 200 || len(again.Items) != 2 || again.Items[0].Item == "tent" || again.Items[1].Item == "tent" {
+			t.Fatalf("buy again, tents durable: %d %+v", code, again)
+		}
 		s.MustSend("track", map[string]any{"userId": "cafe", "event": "Replenishment Consented"})
 		s.MustSend("track", map[string]any{"userId": "hiker", "event": "Replenishment Consented"})
 		s.MustSend("track", map[string]any{"userId": "tea", "event": "Replenishment Consented", "properties": map[string]any{"product_id": "tea"}})

@@ -461,7 +461,7 @@ type Usual struct {
 }
 
 // BuyAgain lists what a customer ordered and did not return or rate 2 or
-// less, ranked by how often and how
+// less, durable goods left out (the catalog's replenishable setting), ranked by how often and how
 // due it is: orders × (1 + the share of the expected interval already
 // passed, at most 1). The usual quantity is the quantity bought most
 // often, in whole packs; the next need, for replenishable products only,
@@ -486,7 +486,9 @@ func (s *Service) BuyAgain(ctx context.Context, ref string) ([]Usual, error) {
 	}
 	now := s.now()
 	for _, n := range list {
-		if items.disliked(n.Item) {
+		// Not what they disliked, nor a durable good (a tent bought last
+		// week is not bought again; the catalog says which are).
+		if items.disliked(n.Item) || n.durable {
 			continue
 		}
 		u := Usual{Item: n.Item, Name: n.Name, ImageURL: n.ImageURL, Orders: n.Purchases, UsualQuantity: n.Quantity, LastOrderedAt: n.LastAt, durable: n.durable}

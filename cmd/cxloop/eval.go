@@ -28,15 +28,24 @@ func eval(ctx context.Context, args []string, out io.Writer) error {
 		return errors.New("eval: name what to evaluate: recommend, replenish, clv, churn or pls")
 	}
 	fs := flag.NewFlagSet("eval recommend", flag.ContinueOnError)
-	data := fs.String("data", "", "a MovieLens folder (ratings.csv: userId,movieId,rating,timestamp)")
+	data := fs.String("data", "", "a MovieLens folder (ratings.csv: userId,movieId,rating,timestamp), instead of a database's own interactions")
 	asJSON := fs.Bool("json", false, "print the results as JSON")
+	db := dbFlag(fs)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if *data == "" {
-		return errors.New("eval recommend needs --data FOLDER")
+	var rep app.RecommendReport
+	var err error
+	if *data != "" {
+		rep, err = app.EvaluateRecommend(*data)
+	} else {
+		var a *app.App
+		if a, err = app.New(ctx, app.Config{DB: *db, Logger: logger()}); err != nil {
+			return err
+		}
+		defer a.Close()
+		rep, err = a.Exp.EvaluateRecommendOwn(ctx)
 	}
-	rep, err := app.EvaluateRecommend(*data)
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ Usage:
   cxloop import  responses [--db PATH|URL] --survey ID FILE.csv
   cxloop import  mentions  [--db PATH|URL] FILE.csv
   cxloop migrate [--db PATH|URL]
-  cxloop eval    recommend --data FOLDER [--json]
+  cxloop eval    recommend [--data FOLDER | --db PATH|URL] [--json]
   cxloop eval    replenish [--db PATH|URL] [--json]
   cxloop eval    clv --data FOLDER [--calibration-weeks 39] [--holdout-weeks 39] [--json]
   cxloop eval    pls --data FILE.csv [--scheme centroid|factorial|path] [--scaled] [--bootstrap N] [--json]

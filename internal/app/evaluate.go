@@ -9,6 +9,9 @@ import (
 // RecommendResult is one model's line of a recommender evaluation.
 type RecommendResult = recommend.Result
 
+// RecommendReport is a recommender evaluation (experience.RecommendReport).
+type RecommendReport = experience.RecommendReport
+
 // The offline evaluations of cxloop's models on published data sets
 // (cxloop eval): they read files and open no database.
 

@@ -1,6 +1,7 @@
 package experience
 
 import (
+	"context"
 	"path/filepath"
 
 	"github.com/cxloop/cxloop/internal/experience/recommend"
@@ -24,6 +25,26 @@ func EvaluateRecommend(dataDir string) (RecommendReport, error) {
 	list, err := recommend.ReadMovieLens(filepath.Join(dataDir, "ratings.csv"))
 	if err != nil {
 		return RecommendReport{}, err
+	}
+	return RecommendReport{Interactions: len(list), Models: recommend.LeaveLastOut(list, recommend.Standard()...),
+		Validation: recommend.Validation(list, recommend.Standard()...)}, nil
+}
+
+// EvaluateRecommendOwn evaluates the same models on the database's own
+// interactions, by customer, with the same protocol: each customer's
+// latest interest (a view, an add, a purchase, a rating; not a return or
+// an ignored recommendation) is held out and ranked against every product
+// they have not interacted with.
+func (s *Service) EvaluateRecommendOwn(ctx context.Context) (RecommendReport, error) {
+	all, err := s.trainingData(ctx)
+	if err != nil {
+		return RecommendReport{}, err
+	}
+	list := all[:0:0]
+	for _, x := range all {
+		if x.Weight > 0 {
+			list = append(list, x)
+		}
 	}
 	return RecommendReport{Interactions: len(list), Models: recommend.LeaveLastOut(list, recommend.Standard()...),
 		Validation: recommend.Validation(list, recommend.Standard()...)}, nil

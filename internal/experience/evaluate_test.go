@@ -6,8 +6,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/cxloop/cxloop/internal/app/apptest"
 	"github.com/cxloop/cxloop/internal/experience"
+	"github.com/cxloop/cxloop/internal/store/storetest"
 )
 
 // EvaluateRecommend reads a MovieLens folder and reports every standard
@@ -43,5 +46,37 @@ func TestEvaluateRecommend(t *testing.T) {
 	}
 	if _, err := experience.EvaluateRecommend(t.TempDir()); err == nil {
 		t.Fatal("a folder without ratings.csv was evaluated")
+	}
+}
+
+// The same evaluation on a store's own interactions, by customer: each
+// customer with two interests or more is ranked on their latest; a
+// returned product is no interest to hold out.
+func TestEvaluateRecommendOwn(t *testing.T) {
+	s, _ := apptest.StartAt(t, storetest.DSN(t, "sqlite"), apptest.Epoch)
+	var batch []any
+	for c := range 12 {
+		user := fmt.Sprintf("ev-%02d", c)
+		for k := range 2 + c%3 {
+			batch = append(batch, map[string]any{"type": "track", "userId": user, "event": "Product Viewed",
+				"timestamp": apptest.Epoch.Add(time.Duration(-100+10*k+c) * time.Hour).Format(time.RFC3339),
+				"properties": map[string]any{"product_id": fmt.Sprintf("p-%d", (c+k)%5)}})
+		}
+	}
+	// One viewer only: nothing left to train on once the view is held out.
+	batch = append(batch, map[string]any{"type": "track", "userId": "ev-once", "event": "Product Viewed", "properties": map[string]any{"product_id": "p-1"}})
+	s.MustSend("batch", map[string]any{"batch": batch})
+	s.Sync()
+	r, err := s.Exp.EvaluateRecommendOwn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Models) != 4 || len(r.Validation) != 4 || r.Interactions < 12*2 {
+		t.Fatalf("%d interactions, %d models", r.Interactions, len(r.Models))
+	}
+	for _, m := range r.Models {
+		if m.Users != 12 || m.HR10 < 0 || m.HR10 > 1 || m.NDCG10 > m.HR10 {
+			t.Errorf("%+v, want 12 customers ranked", m)
+		}
 	}
 }

@@ -76,12 +76,13 @@ func (s *Service) Train(ctx context.Context) error {
 	return s.train(ctx, n)
 }
 
-// train is Train for n interactions recorded (the count TrainIfNew
-// compares with), under the training lock.
-func (s *Service) train(ctx context.Context, n int64) error {
+// trainingData is every interaction by customer (a customer's identities
+// count as one), with recommendations shown a week ago and ignored as a
+// small negative: what the models train on.
+func (s *Service) trainingData(ctx context.Context) ([]recommend.Interaction, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT identity, item, weight, at FROM interactions`)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var list []recommend.Interaction
 	for rows.Next() {
@@ -89,14 +90,14 @@ func (s *Service) train(ctx context.Context, n int64) error {
 		var x recommend.Interaction
 		if err := rows.Scan(&key, &x.Item, &x.Weight, &x.At); err != nil {
 			rows.Close()
-			return err
+			return nil, err
 		}
 		x.User = key
 		list = append(list, x)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	// Recommendations shown a week ago and never clicked nor bought count
 	// a little against their item.
@@ -109,16 +110,26 @@ func (s *Service) train(ctx context.Context, n int64) error {
 		return err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	byKey, err := profile.OwnersBy(ctx, s.profiles, list, func(x recommend.Interaction) string { return x.User })
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for i := range list {
 		if c := byKey[list[i].User]; c != "" {
 			list[i].User = c
 		}
+	}
+	return list, nil
+}
+
+// train is Train for n interactions recorded (the count TrainIfNew
+// compares with), under the training lock.
+func (s *Service) train(ctx context.Context, n int64) error {
+	list, err := s.trainingData(ctx)
+	if err != nil {
+		return err
 	}
 	d := recommend.Index(list)
 	t := &trained{data: d, pop: recommend.TrainPopularity(d), knn: recommend.TrainItemKNN(d, 30), at: s.now()}

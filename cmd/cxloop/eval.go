@@ -172,6 +172,9 @@ func evalChurn(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "%-44s %8s %14s\n", "ranking those who ordered nothing", "AUC", "top-10% lift")
 	fmt.Fprintf(out, "%-44s %8.3f %14.2f\n", "model: chance of no order in the holdout", c.Model.AUC, c.Model.LiftTop10)
 	fmt.Fprintf(out, "%-44s %8.3f %14.2f\n", "recency: weeks since the last order", c.Recency.AUC, c.Recency.LiftTop10)
+	if r.Risk != nil {
+		fmt.Fprintf(out, "%-44s %8.3f %14.2f\n", "risk score (as the console shows it)", r.Risk.AUC, r.Risk.LiftTop10)
+	}
 	fmt.Fprintf(out, "(the highest lift possible is %.2f: 1 ÷ the share who ordered nothing)\n", r.BestLift)
 	fmt.Fprintf(out, "\nAUC gain %+.3f (95%% interval %+.3f to %+.3f): %s\n", c.Gain, c.GainLow, c.GainHigh, c.Verdict)
 	fmt.Fprintln(out, "\ncalibration, tenths of the customers by prediction:")

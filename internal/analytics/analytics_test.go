@@ -70,7 +70,7 @@ func TestValueAndRisk(t *testing.T) {
 			Silent bool
 		}
 		s.API("GET", "/api/v1/customers/fader/value", nil, &f)
-		// 0.5 × (1 − p_alive) + 0.2 (low score) + 0.1 (a negative answer in 90 days).
+		// 0.5 × P(no order in 90 days) + 0.2 (low score) + 0.1 (a negative answer in 90 days).
 		if f.PAlive > 0.2 || f.Risk < 0.65 || !f.Silent {
 			t.Fatalf("fader: %+v", f)
 		}

@@ -29,6 +29,11 @@ type ChurnReport struct {
 	// BestLift is the highest top-decile lift possible: 1 ÷ the share who
 	// ordered nothing (a tenth can hold no more than all of them).
 	BestLift float64 `json:"best_lift"`
+	// Risk is the same check of the risk score the console shows (half
+	// the chance of no order in the holdout, plus the signals: an unhappy
+	// answer, a negative word, a return, an open case), computed at the
+	// cut-off from the signals before it: on a database's orders only.
+	Risk *clv.ChurnScore `json:"risk,omitempty"`
 }
 
 // MinDropout is the fitted chance of leaving after an order below which
@@ -41,11 +46,18 @@ const ChurnHoldoutDays = 90
 // CheckChurn runs the churn check on transactions whose last day is the
 // end: the last holdoutDays are held out.
 func CheckChurn(source string, txs []clv.Transaction, holdoutDays int) (ChurnReport, error) {
+	r, _, _, _, err := checkChurn(source, txs, holdoutDays)
+	return r, err
+}
+
+// checkChurn is CheckChurn with the customers it checked: their ids,
+// their histories at the cut-off and their repeat orders in the holdout.
+func checkChurn(source string, txs []clv.Transaction, holdoutDays int) (ChurnReport, []string, []clv.Customer, []float64, error) {
 	if len(txs) == 0 {
-		return ChurnReport{}, errors.New("no orders to check the value model on")
+		return ChurnReport{}, nil, nil, nil, errors.New("no orders to check the value model on")
 	}
 	if holdoutDays < 1 {
-		return ChurnReport{}, errors.New("the holdout is at least a day")
+		return ChurnReport{}, nil, nil, nil, errors.New("the holdout is at least a day")
 	}
 	r := ChurnReport{Source: source, HoldoutDays: holdoutDays}
 	for _, t := range txs {
@@ -55,13 +67,13 @@ func CheckChurn(source string, txs []clv.Transaction, holdoutDays int) (ChurnRep
 	}
 	r.End = r.End.Truncate(24 * time.Hour)
 	r.Cut = r.End.AddDate(0, 0, -holdoutDays)
-	_, cs, holdout := clv.Summarise(txs, r.Cut, r.End, clv.Week)
+	ids, cs, holdout := clv.Summarise(txs, r.Cut, r.End, clv.Week)
 	if len(cs) < 30 {
-		return ChurnReport{}, errors.New("fewer than 30 customers ordered before the holdout: nothing to check")
+		return ChurnReport{}, nil, nil, nil, errors.New("fewer than 30 customers ordered before the holdout: nothing to check")
 	}
 	var err error
 	if r.BGNBD, err = clv.FitBGNBD(cs); err != nil {
-		return ChurnReport{}, err
+		return ChurnReport{}, nil, nil, nil, err
 	}
 	r.Check = clv.CheckChurn(r.BGNBD, cs, holdout, float64(r.End.Sub(r.Cut))/float64(clv.Week), 1)
 	r.Dropout = r.BGNBD.A / (r.BGNBD.A + r.BGNBD.B)
@@ -71,7 +83,7 @@ func CheckChurn(source string, txs []clv.Transaction, holdoutDays int) (ChurnRep
 	if r.Check.Churned > 0 {
 		r.BestLift = float64(r.Check.Customers) / float64(r.Check.Churned)
 	}
-	return r, nil
+	return r, ids, cs, holdout, nil
 }
 
 // CheckChurnCDNOW is the churn check on a CDNOW folder's sample.
@@ -96,5 +108,25 @@ func (s *Service) CheckChurn(ctx context.Context, holdoutDays int) (ChurnReport,
 			txs = append(txs, clv.Transaction{Customer: c, At: time.UnixMilli(p.day * 86400000).UTC(), Value: p.value})
 		}
 	}
-	return CheckChurn("orders", txs, holdoutDays)
+	r, ids, cs, holdout, err := checkChurn("orders", txs, holdoutDays)
+	if err != nil {
+		return r, err
+	}
+	// The risk score as it stood at the cut-off: the model's chance of
+	// still buying then, and the signals before it.
+	sig, err := s.signals(ctx, r.Cut)
+	if err != nil {
+		return r, err
+	}
+	scores, churned := make([]float64, len(cs)), make([]bool, len(cs))
+	for i, c := range cs {
+		sg := sig[ids[i]]
+		if sg == nil {
+			sg = &signal{}
+		}
+		scores[i], churned[i] = riskScore(r.BGNBD.PNoPurchase(c, float64(holdoutDays)/7), sg), holdout[i] == 0
+	}
+	risk := clv.Score(scores, churned)
+	r.Risk = &risk
+	return r, nil
 }

@@ -44,6 +44,14 @@ func TestDemoInsights(t *testing.T) {
 	if ch.Check.Customers < 100 || ch.Check.Churned == 0 || ch.Check.Model.AUC <= 0.5 || len(ch.Check.Calibration) != 10 || ch.End.After(fixed) {
 		t.Fatalf("churn check on the demo: %+v", ch)
 	}
+	// The risk score the console shows ranks those who then ordered
+	// nothing well above chance (with 1 − P(alive) as its first part it
+	// read 0.495: no better than a coin).
+	if ch.Risk == nil || ch.Risk.AUC < 0.7 {
+		t.Errorf("the risk score's check on the demo: %+v", ch.Risk)
+	} else {
+		t.Logf("risk score AUC %.3f lift %.2f", ch.Risk.AUC, ch.Risk.LiftTop10)
+	}
 	var f struct{ Groups []struct{ Key string } }
 	if s.API("GET", "/api/v1/journeys/funnel?by=channel", nil, &f); len(f.Groups) < 3 {
 		t.Fatalf("funnel: %+v", f)

@@ -161,6 +161,11 @@ func AUC(scores []float64, positive []bool) float64 {
 	return (rankSum - float64(pos)*float64(pos+1)/2) / (float64(pos) * float64(neg))
 }
 
+// Score is a ChurnScore of any scores: their AUC and top-decile lift.
+func Score(scores []float64, positive []bool) ChurnScore {
+	return ChurnScore{AUC: AUC(scores, positive), LiftTop10: liftTop10(scores, positive)}
+}
+
 // liftTop10 is the positives' share among the tenth of customers scored
 // highest over their share among all (ties at the cut taken in order of
 // the customers).

@@ -59,7 +59,7 @@ func TestEvaluateRecommendOwn(t *testing.T) {
 		user := fmt.Sprintf("ev-%02d", c)
 		for k := range 2 + c%3 {
 			batch = append(batch, map[string]any{"type": "track", "userId": user, "event": "Product Viewed",
-				"timestamp": apptest.Epoch.Add(time.Duration(-100+10*k+c) * time.Hour).Format(time.RFC3339),
+				"timestamp":  apptest.Epoch.Add(time.Duration(-100+10*k+c) * time.Hour).Format(time.RFC3339),
 				"properties": map[string]any{"product_id": fmt.Sprintf("p-%d", (c+k)%5)}})
 		}
 	}

@@ -49,3 +49,16 @@ func TestWithoutEchoes(t *testing.T) {
 		t.Errorf("rows %v", got)
 	}
 }
+
+// A merge's reason reads as words; one in another form stays as it is.
+func TestMergeWords(t *testing.T) {
+	for in, want := range map[string]string{
+		"identify demo-01496-0011 links user_id user-01496 (cus_abc123) with anonymous_id anon 7 (cus_def456)": "an identify call named both user id user-01496 and anonymous id anon 7",
+		"track m-1 links email a@b.c (cus_x1) with phone +3519 (cus_y2)":                                       "a track call named both email a@b.c and phone +3519",
+		"merged by hand": "merged by hand",
+	} {
+		if got := mergeWords(in); got != want {
+			t.Errorf("mergeWords(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

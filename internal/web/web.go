@@ -13,6 +13,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -514,7 +515,8 @@ var funcs = template.FuncMap{
 	// breakable is text that may wrap where an address breaks well: after
 	// an @ or a slash (an email in a narrow column wraps as "ana.lima@ /
 	// example.com", not in the middle of a word).
-	"breakable": breakable,
+	"breakable":  breakable,
+	"mergeWords": mergeWords,
 	"nameOr": func(names map[string]string, id string) string {
 		if n := names[id]; n != "" {
 			return n
@@ -674,4 +676,26 @@ func breakable(s string) template.HTML {
 		}
 	}
 	return template.HTML(b.String())
+}
+
+// mergeReason is how profile records why two profiles became one:
+// "<type> <messageId> links <kind> <value> (<id>) with <kind> <value> (<id>)".
+var mergeReason = regexp.MustCompile(`^(\w+) \S+ links (\w+) (.+) \(cus_\w+\) with (\w+) (.+) \(cus_\w+\)$`)
+
+// mergeWords says a merge's reason in words ("an identify call named both
+// user id u-1 and anonymous id a-9"), or gives the reason as recorded.
+func mergeWords(reason string) string {
+	m := mergeReason.FindStringSubmatch(reason)
+	if m == nil {
+		return reason
+	}
+	return fmt.Sprintf("%s %s call named both %s %s and %s %s", article(m[1]), m[1], say(m[2]), m[3], say(m[4]), m[5])
+}
+
+// article is "a" or "an" before a word.
+func article(w string) string {
+	if w != "" && strings.ContainsRune("aeiouAEIOU", rune(w[0])) {
+		return "an"
+	}
+	return "a"
 }

@@ -452,7 +452,7 @@ func TestEvalRecommend(t *testing.T) {
 			Users        int
 		}
 	}
-	if err != nil || json.Unmarshal(out, &res) != nil || len(res.Models) != 4 || res.Models[0].Name != "popularity" || res.Models[3].Name != "sequence" || res.Models[2].Users != 30 {
+	if err != nil || json.Unmarshal(out, &res) != nil || len(res.Models) != 5 || res.Models[0].Name != "popularity" || res.Models[3].Name != "sequence" || !strings.HasPrefix(res.Models[4].Name, "ease-") || res.Models[2].Users != 30 {
 		t.Fatalf("json: %v\n%s", err, out)
 	}
 	if out, err := exec.Command(binary, "eval", "recommend", "--data", t.TempDir()).CombinedOutput(); err == nil {

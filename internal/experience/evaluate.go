@@ -12,7 +12,7 @@ import (
 // against every item the user has not interacted with.
 type RecommendReport struct {
 	Interactions int                // read from the ratings
-	Models       []recommend.Result // popularity, item-knn, als and sequence, in that order
+	Models       []recommend.Result // popularity, item-knn, als, sequence and the EASE reference, in that order
 	// Validation is the same with each user's second-to-last interaction
 	// held out (the latest left out): where the models' settings are chosen.
 	Validation []recommend.Result
@@ -26,8 +26,8 @@ func EvaluateRecommend(dataDir string) (RecommendReport, error) {
 	if err != nil {
 		return RecommendReport{}, err
 	}
-	return RecommendReport{Interactions: len(list), Models: recommend.LeaveLastOut(list, recommend.Standard()...),
-		Validation: recommend.Validation(list, recommend.Standard()...)}, nil
+	return RecommendReport{Interactions: len(list), Models: recommend.LeaveLastOut(list, recommend.WithReference()...),
+		Validation: recommend.Validation(list, recommend.WithReference()...)}, nil
 }
 
 // EvaluateRecommendOwn evaluates the same models on the database's own
@@ -46,6 +46,6 @@ func (s *Service) EvaluateRecommendOwn(ctx context.Context) (RecommendReport, er
 			list = append(list, x)
 		}
 	}
-	return RecommendReport{Interactions: len(list), Models: recommend.LeaveLastOut(list, recommend.Standard()...),
-		Validation: recommend.Validation(list, recommend.Standard()...)}, nil
+	return RecommendReport{Interactions: len(list), Models: recommend.LeaveLastOut(list, recommend.WithReference()...),
+		Validation: recommend.Validation(list, recommend.WithReference()...)}, nil
 }

@@ -94,9 +94,12 @@ type TeamCases = cases.TeamBacklog
 // those of them with no case opened since that answer that an agent has
 // answered (not yet contacted), the latest first.
 type Detractors struct {
-	Customers   int         `json:"customers"`
-	Uncontacted int         `json:"uncontacted"`
-	Latest      []Detractor `json:"latest"`
+	Customers   int `json:"customers"`
+	Uncontacted int `json:"uncontacted"`
+	// Anonymous counts those not contacted whom no one can contact: no
+	// user id, email or phone (an answer through the survey's open link).
+	Anonymous int         `json:"anonymous"`
+	Latest    []Detractor `json:"latest"`
 }
 
 // Detractor is one customer not yet contacted: their latest detractor
@@ -392,6 +395,25 @@ func (s *Service) detractors(ctx context.Context, from, to time.Time) (Detractor
 		}
 		open = append(open, Detractor{Customer: id, Score: a.Value, At: store.Millis(a.At)})
 	}
+	// Those no one can reach are counted apart, not listed to be called.
+	all := make([]string, len(open))
+	for i, d := range open {
+		all[i] = d.Customer
+	}
+	reach, err := s.Profiles.Contacts(ctx, all)
+	if err != nil {
+		return out, err
+	}
+	reachable := open[:0]
+	for _, d := range open {
+		c := reach[d.Customer]
+		if phone, _ := c.Traits["phone"].(string); c.UserID == "" && c.Email == "" && phone == "" {
+			out.Anonymous++
+			continue
+		}
+		reachable = append(reachable, d)
+	}
+	open = reachable
 	out.Uncontacted = len(open)
 	sort.Slice(open, func(i, j int) bool {
 		if open[i].At != open[j].At {

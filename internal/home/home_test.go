@@ -32,7 +32,7 @@ type summary struct {
 		}
 	}
 	Detractors struct {
-		Customers, Uncontacted int
+		Customers, Uncontacted, Anonymous int
 		Latest                 []struct {
 			Customer, Name string
 			Score          float64
@@ -110,6 +110,10 @@ func TestSummary(t *testing.T) {
 			"properties": map[string]any{"survey_id": sv.ID, "answers": map[string]any{"q1": 0}}})
 		s.MustSend("identify", map[string]any{"userId": "c-client", "traits": map[string]any{"name": "Cleo Client"}})
 		now = append(now, 0)
+		// And one through the open link: no user id, email or phone.
+		s.MustSend("track", map[string]any{"anonymousId": "link-visitor", "event": "Survey Responded", "timestamp": clock.Now().Format(time.RFC3339Nano),
+			"properties": map[string]any{"survey_id": sv.ID, "answers": map[string]any{"q1": 1}}})
+		now = append(now, 1)
 		// Two buyers who stopped long ago and returned something lately:
 		// at risk (their chance of still buying is low, and a return).
 		for k, who := range []string{"r-1", "r-2"} {
@@ -128,7 +132,7 @@ func TestSummary(t *testing.T) {
 			Cases []struct{ ID, UserID, Status string }
 		}
 		s.API("GET", "/api/v1/cases?kind=detractor", nil, &list)
-		if len(list.Cases) != 4 {
+		if len(list.Cases) != 5 {
 			t.Fatalf("detractor cases: %+v", list.Cases)
 		}
 		for _, c := range list.Cases {
@@ -155,19 +159,20 @@ func TestSummary(t *testing.T) {
 			math.Abs(*n.Change-(nps(now...)-nps(before...))) > 0.051 {
 			t.Errorf("NPS before: %v of %d, change %v; want %v of %d", n.Previous, n.PreviousN, n.Change, nps(before...), len(before))
 		}
-		if n.Promoters != 3 || n.Passives != 1 || n.Detractors != 3 {
-			t.Errorf("split: %d promoters, %d passives, %d detractors; want 3, 1, 3", n.Promoters, n.Passives, n.Detractors)
+		if n.Promoters != 3 || n.Passives != 1 || n.Detractors != 4 {
+			t.Errorf("split: %d promoters, %d passives, %d detractors; want 3, 1, 4", n.Promoters, n.Passives, n.Detractors)
 		}
 		if got.Responses.Count != len(now) || got.Responses.Previous != len(before) {
 			t.Errorf("responses: %+v, want %d and %d", got.Responses, len(now), len(before))
 		}
-		// Four detractor cases open; the one opened 35 days ago is past its 48 h.
-		if got.Cases.Open != 4 || got.Cases.Overdue != 1 || len(got.Cases.Teams) != 1 || got.Cases.Teams[0].Name != "service" {
+		// Five detractor cases open; the one opened 35 days ago is past its 48 h.
+		if got.Cases.Open != 5 || got.Cases.Overdue != 1 || len(got.Cases.Teams) != 1 || got.Cases.Teams[0].Name != "service" {
 			t.Errorf("cases: %+v", got.Cases)
 		}
-		// Three detractors now (2, 5 and 0); the agent reached the one who gave 2.
+		// Four detractors now (2, 5, 0 and the open link's 1); the agent
+		// reached the one who gave 2; no one can reach the open link's.
 		d := got.Detractors
-		if d.Customers != 3 || d.Uncontacted != 2 || len(d.Latest) != 2 {
+		if d.Customers != 4 || d.Uncontacted != 2 || d.Anonymous != 1 || len(d.Latest) != 2 {
 			t.Fatalf("detractors: %+v", d)
 		}
 		names := map[string]float64{}

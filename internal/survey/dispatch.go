@@ -409,12 +409,15 @@ func mapValues[V any](m map[string]V) []V {
 const contactedStatuses = `('sent', 'started', 'answered', 'expired', 'dismissed')`
 
 // contactHistory returns, per customer, the invitations that reached them since.
+// An invitation withdrawn because its case was reopened does not count:
+// the next resolution asks again in its place.
 func contactHistory(ctx context.Context, tx *store.Tx, customers []string, since int64) (map[string][]contact, error) {
 	out := map[string][]contact{}
 	err := inChunks(customers, func(args []any, ph string) error {
 		args = append(args, since)
 		rows, err := tx.QueryContext(ctx, `SELECT customer_id, survey_id, rhythm, sent_at FROM survey_invitations
-			WHERE customer_id IN (`+ph+`) AND sent_at > $`+strconv.Itoa(len(args))+` AND status IN `+contactedStatuses, args...)
+			WHERE customer_id IN (`+ph+`) AND sent_at > $`+strconv.Itoa(len(args))+` AND status IN `+contactedStatuses+`
+			AND reason <> '`+ReasonCaseReopened+`'`, args...)
 		if err != nil {
 			return err
 		}

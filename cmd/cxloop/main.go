@@ -507,6 +507,9 @@ func archive(ctx context.Context, args []string, out io.Writer) error {
 		for _, x := range all {
 			fmt.Fprintf(out, "%s\tseq %d–%d\t%d events\t%d bytes\t%s\n", x.File, x.First, x.Last, x.Events, x.Bytes, x.CreatedAt.Format(time.RFC3339))
 		}
+		if err == nil && len(all) == 0 {
+			fmt.Fprintln(out, "no archives: every event is in the log")
+		}
 		return err
 	}
 	start := time.Now()

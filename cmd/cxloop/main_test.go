@@ -326,6 +326,9 @@ func TestCommands(t *testing.T) {
 	if out, err := exec.Command(binary, "serve", "--db", db, "--addr", "127.0.0.1:0", "--retain-days", "365").CombinedOutput(); err == nil || !strings.Contains(string(out), "--archive-dir") {
 		t.Fatalf("--retain-days without --archive-dir: %v %s", err, out)
 	}
+	if out := run("archive", "--db", db, "--list"); !strings.Contains(out, "no archives") {
+		t.Fatalf("archive --list: %q", out)
+	}
 	if out := run("restore", "--db", db); !strings.Contains(out, "restored 0 archived events") {
 		t.Fatalf("restore: %q", out)
 	}

@@ -33,7 +33,7 @@ type summary struct {
 	}
 	Detractors struct {
 		Customers, Uncontacted, Anonymous int
-		Latest                 []struct {
+		Latest                            []struct {
 			Customer, Name string
 			Score          float64
 		}

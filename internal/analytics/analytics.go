@@ -786,31 +786,21 @@ type ValueTotals struct {
 // Totals reads ValueTotals from the customers' values as last computed.
 func (s *Service) Totals(ctx context.Context) (*ValueTotals, error) {
 	type row struct {
-		id            string
 		clv, expected float64
 		alive         bool
 	}
-	var list []row
-	var ids []string
-	err := s.db.Each(ctx, `SELECT customer_id, clv, expected_52w, p_alive >= 0.5 FROM customer_values WHERE orders > 0`, nil, func(r *sql.Rows) error {
-		var x row
-		err := r.Scan(&x.id, &x.clv, &x.expected, &x.alive)
-		list, ids = append(list, x), append(ids, x.id)
-		return err
-	})
+	list, err := liveValues(ctx, s, `SELECT customer_id, clv, expected_52w, p_alive >= 0.5 FROM customer_values WHERE orders > 0`, nil,
+		func(r *sql.Rows) (string, row, error) {
+			var id string
+			var x row
+			err := r.Scan(&id, &x.clv, &x.expected, &x.alive)
+			return id, x, err
+		})
 	if err != nil {
 		return nil, err
 	}
-	live, err := s.profiles.Live(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	t := &ValueTotals{}
+	t := &ValueTotals{Customers: len(list)}
 	for _, x := range list {
-		if !live[x.id] {
-			continue
-		}
-		t.Customers++
 		t.CLV += x.clv
 		t.ExpectedOrders += x.expected
 		if x.alive {
@@ -821,6 +811,33 @@ func (s *Service) Totals(ctx context.Context) (*ValueTotals, error) {
 		t.MeanCLV = t.CLV / float64(t.Customers)
 	}
 	return t, nil
+}
+
+// liveValues reads the rows of customer_values that q selects, scan giving
+// each row's customer and value, and keeps those of customers profile says
+// are live (not merged into another since the values were computed).
+func liveValues[T any](ctx context.Context, s *Service, q string, args []any, scan func(*sql.Rows) (string, T, error)) ([]T, error) {
+	var ids []string
+	var rows []T
+	err := s.db.Each(ctx, q, args, func(r *sql.Rows) error {
+		id, x, err := scan(r)
+		ids, rows = append(ids, id), append(rows, x)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	live, err := s.profiles.Live(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := rows[:0]
+	for i, x := range rows {
+		if live[ids[i]] {
+			out = append(out, x)
+		}
+	}
+	return out, nil
 }
 
 // ModelVersion names the value model in force: it changes with a refit

@@ -52,32 +52,20 @@ func (s *Service) AtRiskValue(ctx context.Context, top int) (*ValueAtRisk, error
 	if err := s.fresh(ctx); err != nil {
 		return nil, err
 	}
-	var list []RiskShare
-	var ids []string
-	err := s.db.Each(ctx, `SELECT customer_id, clv, risk FROM customer_values WHERE risk >= $1`, []any{AtRiskThreshold}, func(r *sql.Rows) error {
-		var x RiskShare
-		err := r.Scan(&x.Customer, &x.CLV, &x.Risk)
-		x.Value = x.CLV * x.Risk
-		list, ids = append(list, x), append(ids, x.Customer)
-		return err
-	})
+	kept, err := liveValues(ctx, s, `SELECT customer_id, clv, risk FROM customer_values WHERE risk >= $1`, []any{AtRiskThreshold},
+		func(r *sql.Rows) (string, RiskShare, error) {
+			var x RiskShare
+			err := r.Scan(&x.Customer, &x.CLV, &x.Risk)
+			x.Value = x.CLV * x.Risk
+			return x.Customer, x, err
+		})
 	if err != nil {
 		return nil, err
 	}
-	live, err := s.profiles.Live(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := &ValueAtRisk{Top: []RiskShare{}}
-	var kept []RiskShare
-	for _, x := range list {
-		if !live[x.Customer] {
-			continue
-		}
+	out := &ValueAtRisk{Customers: len(kept), Top: []RiskShare{}}
+	for _, x := range kept {
 		out.Value += x.Value
 		out.CLV += x.CLV
-		out.Customers++
-		kept = append(kept, x)
 	}
 	out.Value, out.CLV = round(out.Value, 2), round(out.CLV, 2)
 	sort.Slice(kept, func(i, j int) bool {

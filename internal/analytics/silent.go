@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"time"
 
@@ -41,18 +42,12 @@ func (s *Service) SilentCount(ctx context.Context) (int, error) {
 	if err := s.fresh(ctx); err != nil {
 		return 0, err
 	}
-	ids, err := s.db.Strings(ctx, `SELECT customer_id FROM customer_values WHERE silent`)
-	if err != nil {
-		return 0, err
-	}
-	live, err := s.profiles.Live(ctx, ids)
-	n := 0
-	for _, id := range ids {
-		if live[id] {
-			n++
-		}
-	}
-	return n, err
+	ids, err := liveValues(ctx, s, `SELECT customer_id FROM customer_values WHERE silent`, nil, func(r *sql.Rows) (string, string, error) {
+		var id string
+		err := r.Scan(&id)
+		return id, id, err
+	})
+	return len(ids), err
 }
 
 func (s *Service) SilentDissatisfied(ctx context.Context, limit int) ([]Silent, error) {

@@ -200,32 +200,34 @@ func lineOf(e Event) archived {
 		Channel: e.Channel, Contact: e.Contact, SourceID: e.SourceID, Timestamp: e.Timestamp, ReceivedAt: e.ReceivedAt, Body: e.Body}
 }
 
-// checkArchive reads an archive whole: its digest, size and events.
+// checkArchive reads an archive whole, once: its digest, size and events.
 func checkArchive(file string) (sum string, size, events int64, err error) {
-	err = eachArchived(file, func(archived) error { events++; return nil })
-	if err != nil {
-		return "", 0, 0, err
-	}
-	f, err := os.Open(file)
-	if err != nil {
-		return "", 0, 0, err
-	}
-	defer f.Close()
 	h := sha256.New()
-	if size, err = io.Copy(h, f); err != nil {
+	err = readArchive(file, h, func(archived) error { events++; return nil })
+	if err != nil {
 		return "", 0, 0, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), size, events, nil
+	st, err := os.Stat(file)
+	if err != nil {
+		return "", 0, 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), st.Size(), events, nil
 }
 
 // eachArchived calls fn with each event of an archive file, in order.
 func eachArchived(file string, fn func(archived) error) error {
+	return readArchive(file, io.Discard, fn)
+}
+
+// readArchive calls fn with each event of an archive file, in order, and
+// copies the file's bytes as read to raw (a digest).
+func readArchive(file string, raw io.Writer, fn func(archived) error) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	zr, err := gzip.NewReader(f)
+	zr, err := gzip.NewReader(io.TeeReader(f, raw))
 	if err != nil {
 		return fmt.Errorf("archive %s: %w", file, err)
 	}
@@ -233,7 +235,11 @@ func eachArchived(file string, fn func(archived) error) error {
 	for {
 		var a archived
 		if err := dec.Decode(&a); err == io.EOF {
-			return zr.Close()
+			if err := zr.Close(); err != nil {
+				return err
+			}
+			_, err := io.Copy(raw, f) // anything after the gzip stream counts in the digest too
+			return err
 		} else if err != nil {
 			return fmt.Errorf("archive %s: %w", file, err)
 		}

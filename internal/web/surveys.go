@@ -8,7 +8,6 @@ import (
 	"html/template"
 	"math"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"sort"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 	"github.com/cxloop/cxloop/internal/auth"
 	"github.com/cxloop/cxloop/internal/fault"
 	"github.com/cxloop/cxloop/internal/httpio"
+	"github.com/cxloop/cxloop/internal/netguard"
 	"github.com/cxloop/cxloop/internal/profile"
 	"github.com/cxloop/cxloop/internal/survey"
 	"github.com/cxloop/cxloop/internal/vocab"
@@ -506,7 +506,7 @@ func isoWeekStart(key string) (string, error) {
 }
 
 // localHost is the host of a link that only this machine or its private
-// network reaches (localhost, a loopback, private or link-local address),
+// network reaches (localhost, or an address netguard counts internal),
 // else "".
 func localHost(link string) string {
 	u, err := url.Parse(link)
@@ -517,7 +517,7 @@ func localHost(link string) string {
 	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
 		return h
 	}
-	if ip, err := netip.ParseAddr(h); err == nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsUnspecified()) {
+	if ip, ok := netguard.ParseHostIP(h); ok && netguard.Blocked(ip) {
 		return h
 	}
 	return ""
